@@ -1,0 +1,34 @@
+"""Tables, relationships, constraints and indexes. Knows nothing of Flask or of the workflow."""
+from models.accounts import ROLES, ApiToken, Delegation, User, UserRole
+from models.audit import AuditEvent
+from models.base import Base, fold, make_engine, make_session_factory, utcnow
+from models.campaigns import CAMPAIGN_KINDS, SUBJECT_TYPES, Campaign
+from models.nominations import (
+    ATTACHMENT_KINDS,
+    DEAD_STATES,
+    STATES,
+    Attachment,
+    Checkin,
+    CriterionAnswer,
+    Nomination,
+    StateChange,
+)
+from models.notifications import Notification, OutboxMessage
+from models.org import (
+    AWARD_LEVELS,
+    DISCIPLINE_FORMS,
+    EMPLOYMENT_TYPES,
+    UNIT_KINDS,
+    AwardRecord,
+    DisciplineRecord,
+    Person,
+    Unit,
+)
+
+__all__ = [
+    "ATTACHMENT_KINDS", "AWARD_LEVELS", "CAMPAIGN_KINDS", "DEAD_STATES", "DISCIPLINE_FORMS", "EMPLOYMENT_TYPES",
+    "ROLES", "STATES", "SUBJECT_TYPES", "UNIT_KINDS", "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Base",
+    "Campaign", "Checkin", "CriterionAnswer", "Delegation", "DisciplineRecord", "Nomination", "Notification",
+    "OutboxMessage", "Person", "StateChange", "Unit", "User", "UserRole", "fold", "make_engine",
+    "make_session_factory", "utcnow",
+]

@@ -1,0 +1,95 @@
+"""Users, their roles, hashed API tokens and signing delegations."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, utcnow
+from models.org import Person, Unit
+
+ROLES = (
+    "admin", "secretariat", "council_member", "director", "unit_head",
+    "ministry_reviewer", "editor", "auditor", "staff",
+)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(200))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    # Scope: the department for department roles, the unit for unit_head (and the unit of staff).
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    roles: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", back_populates="user"
+    )
+    person: Mapped[Person | None] = relationship()
+    department: Mapped[Unit | None] = relationship(foreign_keys=[department_id])
+    unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
+
+    @property
+    def role_codes(self) -> set[str]:
+        return {r.role for r in self.roles}
+
+    # flask-login protocol, kept here so every caller sees the same user object.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+    __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="role"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(30), primary_key=True, index=True)
+
+    user: Mapped[User] = relationship(back_populates="roles")
+
+
+class ApiToken(Base):
+    """Only the SHA-256 of a token is kept: a database reader cannot reuse it."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime | None]
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship()
+
+
+class Delegation(Base):
+    """A director's signing delegated to a deputy for a period ("KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC")."""
+
+    __tablename__ = "delegations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    director_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    deputy_title: Mapped[str] = mapped_column(String(100), default="PHÓ GIÁM ĐỐC")
+
+    director: Mapped[User] = relationship(foreign_keys=[director_id])
+    deputy: Mapped[User] = relationship(foreign_keys=[deputy_id])

@@ -1,0 +1,102 @@
+"""The organisation: units (ministry → department → divisions and district offices), people, and the
+discipline and award records that the eligibility rules read."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, fold, utcnow
+
+UNIT_KINDS = ("ministry", "department", "division", "district_office")
+EMPLOYMENT_TYPES = ("cong_chuc", "vien_chuc", "nguoi_lao_dong", "tap_su", "hop_dong_duoi_1_nam")
+# Severity order of Law on cadres and civil servants; every form counts as "khiển trách trở lên".
+DISCIPLINE_FORMS = ("khien_trach", "canh_cao", "ha_bac_luong", "giang_chuc", "cach_chuc", "buoc_thoi_viec")
+AWARD_LEVELS = ("co_so", "bo", "tinh", "nha_nuoc")
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    __table_args__ = (CheckConstraint(f"kind IN {UNIT_KINDS}", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    # The department a unit belongs to (itself for a department, NULL for the ministry): scope queries use it.
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    place: Mapped[str | None] = mapped_column(String(100))  # "An Giang": printed before the date of documents
+    active: Mapped[bool] = mapped_column(default=True)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    search_text: Mapped[str] = mapped_column(String(300), default="")
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    department: Mapped[Unit | None] = relationship(remote_side=[id], foreign_keys=[department_id])
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.code}>"
+
+
+class Person(Base):
+    __tablename__ = "people"
+    __table_args__ = (CheckConstraint(f"employment_type IN {EMPLOYMENT_TYPES}", name="employment_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    # Vietnamese order: by given name (last word), then the rest.
+    sort_key: Mapped[str] = mapped_column(String(200), default="", index=True)
+    search_text: Mapped[str] = mapped_column(String(200), default="", index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    position: Mapped[str | None] = mapped_column(String(200))
+    employment_type: Mapped[str] = mapped_column(String(30), default="cong_chuc")
+    is_unit_head: Mapped[bool] = mapped_column(default=False)
+    email: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    unit: Mapped[Unit] = relationship()
+
+    def set_name(self, full_name: str) -> None:
+        self.full_name = full_name.strip()
+        self.search_text = fold(self.full_name)
+        parts = self.search_text.split()
+        self.sort_key = " ".join(parts[-1:] + parts[:-1])
+
+
+class DisciplineRecord(Base):
+    __tablename__ = "discipline_records"
+    __table_args__ = (CheckConstraint(f"form IN {DISCIPLINE_FORMS}", name="form"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    form: Mapped[str] = mapped_column(String(30))
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    decision_number: Mapped[str | None] = mapped_column(String(50))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    person: Mapped[Person] = relationship()
+
+
+class AwardRecord(Base):
+    """A title or award held by a person or a unit; recognitions written by the workflow land here too."""
+
+    __tablename__ = "award_records"
+    __table_args__ = (
+        CheckConstraint("(person_id IS NULL) <> (unit_id IS NULL)", name="one_subject"),
+        CheckConstraint(f"level IN {AWARD_LEVELS}", name="level"),
+        Index("ix_award_records_person_year", "person_id", "year"),
+        Index("ix_award_records_unit_year", "unit_id", "year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    title: Mapped[str] = mapped_column(String(60))  # code, see workflow.labels.AWARD_TITLES
+    level: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int]
+    decision_number: Mapped[str | None] = mapped_column(String(50))
+    nomination_id: Mapped[int | None] = mapped_column(ForeignKey("nominations.id"))
+    revoked: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,45 @@
+"""The application factory (pallets/flask tutorial style): `create_app(test_config=None)`."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+import notifications
+from models import make_engine, make_session_factory
+from notifications import outbox
+from web import config, filters
+from web.db import close_db
+from web.extensions import babel, csrf, limiter, login_manager
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(config.from_env(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+
+    engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
+    app.extensions["dienhinh.engine"] = engine
+    app.extensions["dienhinh.sessions"] = make_session_factory(engine)
+    app.teardown_appcontext(close_db)
+
+    notifications.install()
+    outbox.configure(email_enabled=bool(app.config.get("SMTP_HOST")))
+
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "vi")
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+    login_manager.login_message_category = "warning"
+    filters.register(app)
+
+    from web import admin, api, auth, main, nominations
+
+    for module in (auth, main, nominations, admin):
+        app.register_blueprint(module.bp)
+    api.init_app(app)  # registers the JSON API blueprint(s) and exempts them from CSRF (bearer tokens only)
+    return app

@@ -1,0 +1,5 @@
+"""Placeholder replaced by the API package."""
+
+
+def init_app(app):
+    pass

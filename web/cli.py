@@ -1,0 +1,124 @@
+"""The `dienhinh` console script: the same commands as `flask --app web`."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from web import create_app
+from web.db import db
+from workflow.errors import DomainError
+
+
+def _fail(err: DomainError):
+    click.echo(f"Lỗi: {err.detail}", err=True)
+    for r in err.reasons:
+        click.echo(f"  - {r}", err=True)
+    sys.exit(2)
+
+
+@click.group(cls=FlaskGroup, create_app=create_app)
+def main():
+    """Điển hình tiên tiến — quản lý điển hình tiên tiến ngành Tư pháp."""
+
+
+@main.command("init-db")
+@with_appcontext
+def init_db():
+    """Create or migrate the schema to the latest revision (idempotent)."""
+    from web.migrate import upgrade
+
+    upgrade(current_app.extensions["dienhinh.engine"])
+    click.echo("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
+
+
+@main.command("seed-demo")
+@click.option("--password", default="demo1234", show_default=True, help="Mật khẩu cho mọi tài khoản mẫu.")
+@with_appcontext
+def seed_demo(password):
+    """Load the demo department into an empty database and print the accounts."""
+    from workflow import demo
+
+    session = db()
+    try:
+        accounts = demo.seed(session, password)
+        session.commit()
+    except DomainError as err:
+        session.rollback()
+        _fail(err)
+    click.echo(f"Đã tạo dữ liệu mẫu. Mật khẩu chung: {password}")
+    for username, roles, unit in accounts:
+        click.echo(f"  {username:<12} {', '.join(roles):<32} {unit or 'toàn hệ thống'}")
+
+
+@main.group()
+def users():
+    """Manage user accounts."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, help="Vai trò (có thể lặp lại).")
+@click.option("--unit", "unit_code", default=None, help="Mã đơn vị (phạm vi).")
+@click.option("--password", default=None, help="Mật khẩu; bỏ trống để nhập.")
+@click.option("--email", default=None)
+@click.option("--full-name", default="")
+@with_appcontext
+def users_create(username, roles, unit_code, password, email, full_name):
+    from workflow import signals
+    from workflow.accounts import create_user
+    from workflow.context import CLI
+
+    if password is None:
+        password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
+    session = db()
+    try:
+        user = create_user(session, username, roles=list(roles), password=password, unit_code=unit_code,
+                           email=email, full_name=full_name)
+        signals.admin_changed.send(session, actor=None, action="user.create", object_type="user", object_id=user.id,
+                                   data={"username": username, "roles": list(roles), "unit": unit_code}, context=CLI)
+        session.commit()
+    except DomainError as err:
+        session.rollback()
+        _fail(err)
+    click.echo(f"Đã tạo tài khoản {username} (id {user.id}).")
+
+
+@users.command("token")
+@click.argument("username")
+@with_appcontext
+def users_token(username):
+    from sqlalchemy import select
+
+    from models import User
+    from workflow.accounts import issue_token
+
+    session = db()
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        click.echo(f"Lỗi: không có tài khoản '{username}'.", err=True)
+        sys.exit(2)
+    token = issue_token(session, user)
+    session.commit()
+    click.echo(token)
+
+
+@main.group()
+def audit():
+    """The audit trail."""
+
+
+@audit.command("verify")
+@with_appcontext
+def audit_verify():
+    from notifications.audit import verify
+
+    result = verify(db())
+    if result.ok:
+        click.echo(f"Chuỗi nhật ký toàn vẹn: {result.checked} sự kiện.")
+        return
+    click.echo(f"Chuỗi nhật ký bị phá vỡ tại sự kiện #{result.bad_id}: {result.problem} "
+               f"(đã kiểm tra {result.checked} sự kiện trước đó).", err=True)
+    sys.exit(1)

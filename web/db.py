@@ -1,0 +1,49 @@
+"""One SQLAlchemy session per request (one request = one transaction), and the unit-of-work helper that
+records a refused action in its own transaction after rolling the action back."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import current_app, g, request
+from sqlalchemy.orm import Session
+
+from workflow import signals
+from workflow.context import Context
+from workflow.errors import DomainError
+
+T = TypeVar("T")
+
+
+def db() -> Session:
+    if "db" not in g:
+        g.db = current_app.extensions["dienhinh.sessions"]()
+    return g.db
+
+
+def close_db(exc=None) -> None:
+    session = g.pop("db", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+
+
+def request_context(via: str = "web") -> Context:
+    return Context(ip=request.remote_addr, user_agent=request.headers.get("User-Agent", "")[:500], via=via)
+
+
+def perform(fn: Callable[[], T], *, action: str, actor=None, object_type: str | None = None,
+            object_id: int | None = None, via: str = "web") -> T:
+    """Runs `fn` and commits; on a DomainError rolls back, writes the refusal to the audit trail, re-raises."""
+    session = db()
+    try:
+        result = fn()
+        session.commit()
+        return result
+    except DomainError as err:
+        session.rollback()
+        if err.status != 404:  # a 404 reveals nothing and is not an attempted action on a visible object
+            signals.action_refused.send(session, actor=actor, action=action, object_type=object_type,
+                                        object_id=object_id, error=err, context=request_context(via))
+            session.commit()
+        raise

@@ -1,0 +1,110 @@
+"""Per-trigger guards beyond permission and state: what the trigger needs and what must be true first.
+
+Each guard returns a list of Vietnamese reasons (empty: it holds). Guards that depend on features still to come
+(the council's vote, the signed proposal) fail closed: they name what is missing rather than let the step through.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from models import Nomination
+from workflow import rules
+
+REQUIRED_LABELS = {
+    "reason": "Lý do",
+    "nurture_plan": "Kế hoạch bồi dưỡng",
+    "decision_number": "Số quyết định",
+    "decision_date": "Ngày quyết định",
+}
+
+Guard = Callable[[Session, Nomination, dict], list[str]]
+GUARDS: dict[str, list[Guard]] = {}
+
+
+def guard(*actions: str):
+    def register(fn: Guard) -> Guard:
+        for a in actions:
+            GUARDS.setdefault(a, []).append(fn)
+        return fn
+
+    return register
+
+
+def parse_date(value) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def missing_data(requires: tuple[str, ...], data: dict, nomination: Nomination) -> list[str]:
+    reasons = []
+    for key in requires:
+        value = data.get(key)
+        if key == "nurture_plan" and not value:
+            value = nomination.nurture_plan  # a plan already recorded on the dossier counts
+        if key == "decision_date":
+            if value in (None, ""):
+                reasons.append(f"Thiếu {REQUIRED_LABELS[key].lower()}.")
+            elif parse_date(value) is None:
+                reasons.append("Ngày quyết định không hợp lệ (định dạng YYYY-MM-DD).")
+            continue
+        if not (isinstance(value, str) and value.strip()):
+            reasons.append(f"Thiếu {REQUIRED_LABELS.get(key, key).lower()}.")
+    return reasons
+
+
+@guard("submit")
+def _dossier_complete_and_eligible(session: Session, n: Nomination, data: dict) -> list[str]:
+    return rules.dossier_gaps(n) + rules.hard_failures(rules.evaluate(session, n, "submit"))
+
+
+# Looked up by the council feature: returns "passed", "failed" or None (no result recorded yet).
+def council_outcome(session: Session, n: Nomination) -> str | None:
+    from workflow import council_results  # the council issue provides the real lookup
+
+    return council_results.outcome(session, n)
+
+
+@guard("recognize_co_so")
+def _council_passed(session: Session, n: Nomination, data: dict) -> list[str]:
+    outcome = council_outcome(session, n)
+    if outcome != "passed":
+        return ["Hồ sơ chưa được Hội đồng Thi đua – Khen thưởng biểu quyết thông qua."]
+    return []
+
+
+@guard("reject_co_so")
+def _council_failed(session: Session, n: Nomination, data: dict) -> list[str]:
+    outcome = council_outcome(session, n)
+    if outcome != "failed":
+        return ["Chỉ áp dụng khi Hội đồng biểu quyết không thông qua hoặc đã hết chỉ tiêu."]
+    return []
+
+
+def proposal_listed(session: Session, n: Nomination, data: dict) -> bool:
+    from workflow import council_results
+
+    return council_results.listed_in_submitted_proposal(session, n, data)
+
+
+@guard("propose_nganh")
+def _nganh_eligible(session: Session, n: Nomination, data: dict) -> list[str]:
+    reasons = rules.hard_failures(rules.evaluate(session, n, "propose"))
+    if not proposal_listed(session, n, data):
+        reasons.append("Hồ sơ chưa có trong Tờ trình đề nghị Bộ trưởng công nhận đã được ký trình.")
+    return reasons
+
+
+def check(session: Session, n: Nomination, action: str, data: dict) -> list[str]:
+    reasons: list[str] = []
+    for fn in GUARDS.get(action, []):
+        reasons.extend(fn(session, n, data))
+    return reasons

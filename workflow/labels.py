@@ -1,0 +1,103 @@
+"""Vietnamese labels of the glossary (UX.md). Codes never reach a user; these do."""
+from __future__ import annotations
+
+STATE_LABELS = {
+    "registered": "Đã đăng ký",
+    "nurtured": "Đang bồi dưỡng",
+    "submitted": "Chờ Hội đồng xét",
+    "evaluated_co_so": "Điển hình cấp cơ sở",
+    "proposed_nganh": "Đã đề nghị cấp ngành",
+    "recognized": "Điển hình ngành Tư pháp",
+    "not_recognized": "Không được công nhận",
+    "withdrawn": "Đã rút",
+    "revoked": "Đã thu hồi",
+}
+# Bootstrap colour per state, the same on every page (meaning is also in the label, never colour alone).
+STATE_COLOURS = {
+    "registered": "secondary",
+    "nurtured": "info",
+    "submitted": "primary",
+    "evaluated_co_so": "success",
+    "proposed_nganh": "warning",
+    "recognized": "success",
+    "not_recognized": "danger",
+    "withdrawn": "dark",
+    "revoked": "danger",
+}
+ACTION_LABELS = {
+    "create": "Đăng ký điển hình",
+    "update": "Cập nhật hồ sơ",
+    "start_nurturing": "Bắt đầu bồi dưỡng",
+    "submit": "Trình Hội đồng xét",
+    "return_for_revision": "Trả lại để bổ sung",
+    "withdraw": "Rút hồ sơ",
+    "recognize_co_so": "Công nhận cấp cơ sở",
+    "reject_co_so": "Không công nhận",
+    "propose_nganh": "Đề nghị Bộ công nhận",
+    "recognize_nganh": "Công nhận cấp ngành",
+    "reject_nganh": "Không công nhận cấp ngành",
+    "revoke": "Thu hồi",
+    "add_checkin": "Ghi nhận theo dõi bồi dưỡng",
+    "add_attachment": "Đính kèm tài liệu",
+}
+SUBJECT_TYPE_LABELS = {"collective": "Tập thể", "individual": "Cá nhân"}
+CAMPAIGN_KIND_LABELS = {
+    "annual": "Hằng năm",
+    "period": "Giai đoạn",
+    "thematic": "Chuyên đề",
+    "peak": "Đợt cao điểm",
+}
+ROLE_LABELS = {
+    "admin": "Quản trị hệ thống",
+    "secretariat": "Văn phòng Sở (Thường trực Hội đồng)",
+    "council_member": "Thành viên Hội đồng TĐKT",
+    "director": "Giám đốc Sở",
+    "unit_head": "Thủ trưởng đơn vị",
+    "ministry_reviewer": "Vụ Thi đua – Khen thưởng, Bộ Tư pháp",
+    "editor": "Ban biên tập",
+    "auditor": "Thanh tra",
+    "staff": "Công chức, viên chức",
+}
+UNIT_KIND_LABELS = {
+    "ministry": "Bộ",
+    "department": "Sở",
+    "division": "Phòng, đơn vị thuộc Sở",
+    "district_office": "Phòng Tư pháp cấp huyện",
+}
+EMPLOYMENT_TYPE_LABELS = {
+    "cong_chuc": "Công chức",
+    "vien_chuc": "Viên chức",
+    "nguoi_lao_dong": "Người lao động (hợp đồng từ 01 năm trở lên)",
+    "tap_su": "Đang trong thời gian tập sự",
+    "hop_dong_duoi_1_nam": "Hợp đồng dưới 01 năm",
+}
+DISCIPLINE_FORM_LABELS = {
+    "khien_trach": "Khiển trách",
+    "canh_cao": "Cảnh cáo",
+    "ha_bac_luong": "Hạ bậc lương",
+    "giang_chuc": "Giáng chức",
+    "cach_chuc": "Cách chức",
+    "buoc_thoi_viec": "Buộc thôi việc",
+}
+AWARD_TITLES = {
+    "lao_dong_tien_tien": "Lao động tiên tiến",
+    "chien_si_thi_dua_co_so": "Chiến sĩ thi đua cơ sở",
+    "tap_the_lao_dong_tien_tien": "Tập thể Lao động tiên tiến",
+    "tap_the_lao_dong_xuat_sac": "Tập thể Lao động xuất sắc",
+    "giay_khen_giam_doc": "Giấy khen của Giám đốc Sở",
+    "bang_khen_bo_truong": "Bằng khen của Bộ trưởng Bộ Tư pháp",
+    "bang_khen_chu_tich_tinh": "Bằng khen của Chủ tịch UBND tỉnh",
+    "co_thi_dua": "Cờ thi đua",
+    "bang_khen_thu_tuong": "Bằng khen của Thủ tướng Chính phủ",
+    "huan_chuong_lao_dong": "Huân chương Lao động",
+    "dien_hinh_co_so": "Điển hình tiên tiến cấp cơ sở",
+    "dien_hinh_nganh": "Điển hình tiên tiến ngành Tư pháp",
+}
+AWARD_LEVEL_LABELS = {"co_so": "Cơ sở", "bo": "Bộ, ngành", "tinh": "Tỉnh", "nha_nuoc": "Nhà nước"}
+RULE_RESULT_LABELS = {"pass": "Đạt", "fail": "Không đạt", "judgement": "Hội đồng xem xét"}
+ATTACHMENT_KIND_LABELS = {
+    "achievement_report": "Báo cáo thành tích",
+    "evidence": "Tài liệu minh chứng",
+    "nurture_plan": "Kế hoạch bồi dưỡng",
+    "other": "Khác",
+}

@@ -1,0 +1,85 @@
+"""Read side: lists and look-ups, always through the caller's scope (permissions.visibility_clause)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from models import Nomination, fold
+from workflow.errors import ValidationFailed
+from workflow.permissions import Actor, visibility_clause
+
+MAX_PER_PAGE = 100
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def page_params(page, per_page, default: int = 20) -> tuple[int, int]:
+    try:
+        page = int(page or 1)
+        per_page = int(per_page or default)
+    except (TypeError, ValueError):
+        raise ValidationFailed("Tham số phân trang không hợp lệ.", ["page và per_page phải là số nguyên."]) from None
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ValidationFailed("Tham số phân trang không hợp lệ.",
+                               [f"page ≥ 1 và 1 ≤ per_page ≤ {MAX_PER_PAGE}."])
+    return page, per_page
+
+
+def _int_or_none(value, name: str):
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed("Bộ lọc không hợp lệ.", [f"{name} phải là số."]) from None
+
+
+def nominations_query(actor: Actor, *, state=None, campaign=None, unit=None, subject_type=None, q=None):
+    stmt = select(Nomination)
+    clause = visibility_clause(actor)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    if state:
+        states = [s for s in str(state).split(",") if s]
+        stmt = stmt.where(Nomination.state.in_(states))
+    if (cid := _int_or_none(campaign, "campaign")) is not None:
+        stmt = stmt.where(Nomination.campaign_id == cid)
+    if (uid := _int_or_none(unit, "unit")) is not None:
+        stmt = stmt.where(Nomination.unit_id == uid)
+    if subject_type:
+        stmt = stmt.where(Nomination.subject_type == subject_type)
+    if q:
+        for word in fold(q).split()[:8]:
+            stmt = stmt.where(Nomination.search_text.contains(word, autoescape=True))
+    return stmt
+
+
+def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, **filters) -> Page:
+    page, per_page = page_params(page, per_page)
+    stmt = nominations_query(actor, **filters)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = session.scalars(
+        stmt.options(joinedload(Nomination.unit), joinedload(Nomination.campaign),
+                     joinedload(Nomination.subject_person))
+        .order_by(Nomination.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    ).unique().all()
+    return Page(list(items), total or 0, page, per_page)
+
+
+def detail_options():
+    return (
+        selectinload(Nomination.criteria), selectinload(Nomination.checkins), selectinload(Nomination.attachments),
+        selectinload(Nomination.history),
+    )

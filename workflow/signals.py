@@ -1,0 +1,27 @@
+"""Every event the workflow emits. Receivers live in `notifications` and run inside the caller's transaction.
+
+All signals are sent with `sender=session` (the SQLAlchemy session of the unit of work) so receivers write
+their rows in the same transaction as the change.
+"""
+from blinker import Namespace
+
+_signals = Namespace()
+
+nomination_created = _signals.signal("nomination-created", doc="kwargs: nomination, actor, context")
+nomination_updated = _signals.signal("nomination-updated", doc="kwargs: nomination, actor, changes, context")
+nomination_transitioned = _signals.signal(
+    "nomination-transitioned", doc="kwargs: nomination, change (StateChange), actor, context"
+)
+nomination_item_added = _signals.signal(
+    "nomination-item-added", doc="kwargs: nomination, item (Checkin | Attachment), kind, actor, context"
+)
+action_refused = _signals.signal(
+    "action-refused",
+    doc="kwargs: actor (may be None), action, object_type, object_id, error, context. Sent by the caller AFTER it "
+    "rolled back the refused action, in a fresh transaction, so the refusal is recorded even though the action is not.",
+)
+login_succeeded = _signals.signal("login-succeeded", doc="kwargs: user, context")
+login_failed = _signals.signal("login-failed", doc="kwargs: username, context")
+admin_changed = _signals.signal(
+    "admin-changed", doc="kwargs: actor, action, object_type, object_id, data, context (units, people, users, ...)"
+)
