@@ -13,11 +13,13 @@ from workflow import signals
 from workflow.context import CLI, Context
 from workflow.errors import AuthenticationFailed, ValidationFailed
 
+# werkzeug's default (scrypt). Tests lower the cost through this setting, never production.
+HASH_SETTINGS = {"method": "scrypt"}
 _DUMMY_HASH = generate_password_hash("not-a-password")
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password)
+    return generate_password_hash(password, method=HASH_SETTINGS["method"])
 
 
 def authenticate(session: Session, username: str, password: str, *, context: Context = CLI) -> User:

@@ -1,0 +1,207 @@
+"""Shared fixtures. Database tests run on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL too.
+
+- `engine` (session scope, parametrised by backend): schema created once with `Base.metadata.create_all`.
+- `db`: a session on a freshly emptied database holding the demo data of CONTRACT.md (committed).
+- `demo`: look-ups into that data (`demo.actor("tp_pbgdpl")`, `demo.unit("PBGDPL")`, `demo.campaign("annual")`).
+- `app`, `client`, `login(username)`, `api` (bearer-token JSON client: `api.as_("tp_pbgdpl").get(...)`).
+- `live_server`: the app served on a free loopback port (for browser tests), on its own SQLite file.
+
+Set REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1 (as .ci/run does) to turn the skips into failures.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+
+import pytest
+from sqlalchemy import select, text
+
+import notifications
+from models import Base, Campaign, Person, Unit, User, make_engine, make_session_factory
+from workflow import accounts, demo as demo_data
+from workflow.permissions import actor_for
+
+DEMO_PASSWORD = "demo-pass-123"
+accounts.HASH_SETTINGS["method"] = "pbkdf2:sha256:1000"  # fast hashes in tests only
+notifications.install()
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+def _postgres_url():
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    return url
+
+
+def _reset_schema(engine):
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        else:
+            Base.metadata.drop_all(conn)
+    Base.metadata.create_all(engine)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def engine(request, tmp_path_factory):
+    if request.param == "postgres":
+        eng = make_engine(_postgres_url())
+    else:
+        eng = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}")
+    _reset_schema(eng)
+    yield eng
+    eng.dispose()
+
+
+def _empty(engine):
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def session_factory(engine):
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def db(engine, session_factory):
+    _empty(engine)
+    session = session_factory()
+    demo_data.seed(session, DEMO_PASSWORD)
+    session.commit()
+    yield session
+    session.rollback()
+    session.close()
+
+
+class Demo:
+    """Look-ups into the demo data, always fresh from the given session."""
+
+    password = DEMO_PASSWORD
+
+    def __init__(self, session):
+        self.session = session
+
+    def user(self, username: str) -> User:
+        return self.session.scalar(select(User).where(User.username == username))
+
+    def actor(self, username: str):
+        return actor_for(self.session, self.user(username))
+
+    def unit(self, code: str) -> Unit:
+        return self.session.scalar(select(Unit).where(Unit.code == code))
+
+    def person(self, full_name: str) -> Person:
+        return self.session.scalar(select(Person).where(Person.full_name == full_name))
+
+    def campaign(self, kind: str = "annual", department: str = "STP") -> Campaign:
+        dept = self.unit(department)
+        return self.session.scalar(
+            select(Campaign).where(Campaign.kind == kind, Campaign.department_id == dept.id).order_by(Campaign.id)
+        )
+
+
+@pytest.fixture
+def demo(db):
+    return Demo(db)
+
+
+@pytest.fixture
+def app(engine, db, tmp_path):
+    from web import create_app
+
+    app = create_app({
+        "TESTING": True, "ENGINE": engine, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False, "UPLOAD_ROOT": str(tmp_path / "uploads"),
+    })
+    yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def login(client):
+    def do_login(username: str, password: str = DEMO_PASSWORD):
+        client.get("/logout")
+        return client.post("/login", data={"username": username, "password": password}, follow_redirects=False)
+
+    return do_login
+
+
+class ApiClient:
+    """JSON client with bearer tokens from POST /api/v1/auth/token."""
+
+    def __init__(self, client, username: str | None = None, tokens: dict | None = None):
+        self.client = client
+        self.username = username
+        self.tokens = tokens if tokens is not None else {}
+
+    def as_(self, username: str) -> ApiClient:
+        if username not in self.tokens:
+            r = self.client.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
+            assert r.status_code == 200, r.get_data(as_text=True)
+            self.tokens[username] = r.get_json()["token"]
+        return ApiClient(self.client, username, self.tokens)
+
+    def _headers(self, extra=None):
+        headers = dict(extra or {})
+        if self.username:
+            headers["Authorization"] = f"Bearer {self.tokens[self.username]}"
+        return headers
+
+    def get(self, path, **kw):
+        return self.client.get("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def post(self, path, **kw):
+        return self.client.post("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def patch(self, path, **kw):
+        return self.client.patch("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def delete(self, path, **kw):
+        return self.client.delete("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+
+@pytest.fixture
+def api(client):
+    return ApiClient(client)
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """The real app on a free loopback port, on its own seeded SQLite file. Yields the base URL."""
+    from werkzeug.serving import make_server
+
+    from web import create_app
+
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    eng = make_engine(url)
+    Base.metadata.create_all(eng)
+    with make_session_factory(eng)() as s:
+        demo_data.seed(s, DEMO_PASSWORD)
+        s.commit()
+    app = create_app({"ENGINE": eng, "SECRET_KEY": "live", "RATELIMIT_ENABLED": False,
+                      "UPLOAD_ROOT": str(tmp_path / "uploads")})
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    eng.dispose()
