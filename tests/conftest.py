@@ -19,7 +19,8 @@ from sqlalchemy import select, text
 
 import notifications
 from models import Base, Campaign, Person, Unit, User, make_engine, make_session_factory
-from workflow import accounts, demo as demo_data
+from workflow import accounts
+from workflow import demo as demo_data
 from workflow.permissions import actor_for
 
 DEMO_PASSWORD = "demo-pass-123"

@@ -119,10 +119,14 @@ def _disciplined_in_unit(session: Session, unit_id: int, years: range) -> list[D
     )
 
 
+def _award_subject(n: Nomination):
+    if n.subject_type == "individual":
+        return AwardRecord.person_id == n.subject_person_id
+    return AwardRecord.unit_id == n.unit_id
+
+
 def _high_awards(session: Session, n: Nomination) -> list[AwardRecord]:
-    subject = (
-        AwardRecord.person_id == n.subject_person_id if n.subject_type == "individual" else AwardRecord.unit_id == n.unit_id
-    )
+    subject = _award_subject(n)
     years = _years(n)
     return list(
         session.scalars(
@@ -191,7 +195,8 @@ def _head_of_unit(session: Session, n: Nomination):
     if records:
         return "fail", "Cá nhân là người đứng đầu đơn vị, nhưng đơn vị có người bị kỷ luật từ khiển trách trở lên " \
                        f"trong {_year_text(_years(n))} nên không đủ điều kiện Tập thể Lao động xuất sắc."
-    return "judgement", "Cá nhân là người đứng đầu đơn vị: Hội đồng xem xét đơn vị đủ điều kiện Tập thể Lao động xuất sắc."
+    return "judgement", ("Cá nhân là người đứng đầu đơn vị: Hội đồng xem xét đơn vị đủ điều kiện "
+                         "Tập thể Lao động xuất sắc.")
 
 
 @rule("be_day_thanh_tich", "Có bề dày thành tích được Bộ, Ngành, Tỉnh và cấp Nhà nước tặng thưởng trong giai đoạn",
@@ -228,8 +233,7 @@ def _nganh_recognized_co_so(session: Session, n: Nomination):
       SEED_000 + " (ngành Tư pháp giai đoạn 2021–2025)", stage="propose", hard=True, applies=_period)
 def _period_annual_nganh(session: Session, n: Nomination):
     years = _years(n)
-    subject = (AwardRecord.person_id == n.subject_person_id if n.subject_type == "individual"
-               else AwardRecord.unit_id == n.unit_id)
+    subject = _award_subject(n)
     found = session.scalars(
         select(AwardRecord).where(subject, AwardRecord.title == "dien_hinh_nganh", AwardRecord.revoked.is_(False),
                                   AwardRecord.year.between(years.start, years.stop - 1))

@@ -133,9 +133,8 @@ def create_nomination(
     if campaign.department_id != unit.department_id:
         reasons.append("Phong trào thi đua không thuộc Sở của đơn vị.")
     if not (campaign.start_date <= today <= campaign.registration_deadline):
-        reasons.append(
-            f"Phong trào chỉ nhận đăng ký từ {campaign.start_date:%d/%m/%Y} đến {campaign.registration_deadline:%d/%m/%Y}."
-        )
+        reasons.append(f"Phong trào chỉ nhận đăng ký từ {campaign.start_date:%d/%m/%Y} "
+                       f"đến {campaign.registration_deadline:%d/%m/%Y}.")
     if not campaign.allows(subject_type):
         reasons.append("Phong trào không áp dụng cho loại đối tượng này.")
     if unit.kind not in ("division", "district_office") or not unit.active:
@@ -235,8 +234,8 @@ def add_checkin(session: Session, actor: Actor, nomination_id: int, *, date, not
     note = _clean_text(note, "note", required=True)
     day = guards.parse_date(date) if date not in (None, "") else dt.date.today()
     if day is None or day > dt.date.today() + dt.timedelta(days=1):
-        raise ValidationFailed("Ngày theo dõi không hợp lệ.", ["Ngày phải theo định dạng YYYY-MM-DD, không ở tương lai."],
-                               {"date": "Không hợp lệ"})
+        raise ValidationFailed("Ngày theo dõi không hợp lệ.",
+                               ["Ngày phải theo định dạng YYYY-MM-DD, không ở tương lai."], {"date": "Không hợp lệ"})
     item = Checkin(nomination_id=n.id, date=day, note=note, author_id=actor.id)
     session.add(item)
     _flush(session)
@@ -251,8 +250,8 @@ def add_attachment(session: Session, actor: Actor, nomination_id: int, *, kind: 
     if refusals:
         raise Forbidden("Không thể đính kèm tài liệu cho hồ sơ này.", refusals)
     if kind not in ATTACHMENT_KINDS:
-        raise ValidationFailed("Loại tài liệu không hợp lệ.", [f"kind phải là một trong: {', '.join(ATTACHMENT_KINDS)}."],
-                               {"kind": "Không hợp lệ"})
+        raise ValidationFailed("Loại tài liệu không hợp lệ.",
+                               [f"kind phải là một trong: {', '.join(ATTACHMENT_KINDS)}."], {"kind": "Không hợp lệ"})
     stored = uploads.store(storage_root, data)
     safe_name = (filename or "tai-lieu").replace("/", "_").replace("\\", "_")[:255]
     item = Attachment(nomination_id=n.id, kind=kind, filename=safe_name, content_type=stored.content_type,
