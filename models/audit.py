@@ -14,6 +14,8 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_events_object", "object_type", "object_id", "id"),
         Index("ix_audit_events_actor", "actor_id", "id"),
+        # Failed logins carry only a username; filtering by actor reads it through this index.
+        Index("ix_audit_events_actor_username", "actor_username", "id"),
         Index("ix_audit_events_action", "action", "id"),
         Index("ix_audit_events_created_at", "created_at"),
     )

@@ -71,10 +71,18 @@ def _sqlite_pragmas(dbapi_connection, _record):
     dbapi_connection.isolation_level = None
 
 
-def _sqlite_begin_immediate(conn):
-    """Takes SQLite's write lock at the start of every transaction, so two writers queue (busy_timeout) instead of
-    the second failing on a stale snapshot: the SQLite counterpart of SELECT ... FOR UPDATE."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(conn):
+    """Takes SQLite's write lock at the start of every transaction (BEGIN IMMEDIATE), so two writers queue
+    (busy_timeout) instead of the second failing on a stale snapshot: the SQLite counterpart of SELECT ... FOR
+    UPDATE. Sessions that only read (page GETs) ask for a deferred BEGIN through `read_only_engine`, so a reader
+    never holds the write lock."""
+    mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """The same engine and pool, for sessions that only read: on SQLite their transactions begin DEFERRED."""
+    return engine.execution_options(sqlite_begin="DEFERRED")
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -82,7 +90,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         kwargs.setdefault("connect_args", {"timeout": 15, "check_same_thread": False})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")

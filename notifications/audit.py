@@ -93,7 +93,8 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
             prev = ev.hash
             checked += 1
             last_id = ev.id
-        session.expunge_all()
+        for ev in rows:  # only the rows it loaded: the caller's own objects stay in their session
+            session.expunge(ev)
 
 
 # ------------------------------------------------------------------------------------------------ receivers

@@ -7,6 +7,7 @@ from flask import Flask
 
 import notifications
 from models import make_engine, make_session_factory
+from models.base import read_only_engine
 from notifications import outbox
 from web import config, filters
 from web.db import close_db
@@ -23,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
     app.extensions["dienhinh.engine"] = engine
     app.extensions["dienhinh.sessions"] = make_session_factory(engine)
+    app.extensions["dienhinh.read_sessions"] = make_session_factory(read_only_engine(engine))
     app.teardown_appcontext(close_db)
 
     notifications.install()

@@ -15,9 +15,15 @@ from workflow.errors import DomainError
 T = TypeVar("T")
 
 
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
 def db() -> Session:
+    """The request's session. Reads (GET) get one whose SQLite transaction begins DEFERRED, so a page being
+    rendered never holds the write lock that actions take with BEGIN IMMEDIATE."""
     if "db" not in g:
-        g.db = current_app.extensions["dienhinh.sessions"]()
+        key = "dienhinh.read_sessions" if request and request.method in READ_METHODS else "dienhinh.sessions"
+        g.db = current_app.extensions[key]()
     return g.db
 
 

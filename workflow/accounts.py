@@ -1,6 +1,7 @@
 """Authentication: passwords (werkzeug's salted hashes) and API tokens (only their SHA-256 is stored)."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
@@ -50,6 +51,8 @@ def user_for_token(session: Session, token: str) -> User | None:
         return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked.is_(False)))
     if row is None or not row.user.active:
+        return None
+    if row.expires_at is not None and row.expires_at <= dt.datetime.now(dt.UTC):
         return None
     return row.user
 

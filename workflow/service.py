@@ -182,45 +182,52 @@ def update_nomination(
     unknown = set(fields) - set(EDITABLE_FIELDS) - {"criteria"}
     if unknown:
         raise ValidationFailed("Trường không được phép chỉnh sửa.", [f"Không hỗ trợ: {', '.join(sorted(unknown))}."])
+    # Everything is validated before anything is touched: a refused edit leaves no half-applied change behind.
+    values = {key: _clean_text(fields[key], key, required=(key == "title"))
+              for key in EDITABLE_FIELDS if fields.get(key) is not None}
+    answers = _validated_criteria(n, fields["criteria"]) if fields.get("criteria") is not None else {}
     changes: dict = {}
-    for key in EDITABLE_FIELDS:
-        if key in fields and fields[key] is not None:
-            value = _clean_text(fields[key], key, required=(key == "title"))
+    with session.no_autoflush:  # one UPDATE, one version step (lazy loads below would otherwise flush twice)
+        for key, value in values.items():
             if value != (getattr(n, key) or ""):
                 changes[key] = {"before": getattr(n, key), "after": value}
                 setattr(n, key, value)
-    if fields.get("criteria") is not None:
-        changes.update(_apply_criteria(n, fields["criteria"]))
-    if not changes:
-        return n
-    n.search_text = _search_text(n, n.subject_name)
-    n.updated_at = dt.datetime.now(dt.UTC)  # also bumps `version` through the mapper
+        changes.update(_apply_criteria(n, answers))
+        if not changes:
+            return n
+        n.search_text = _search_text(n, n.subject_name)
+        n.updated_at = dt.datetime.now(dt.UTC)  # also bumps `version` through the mapper
     _flush(session)
     signals.nomination_updated.send(session, nomination=n, actor=actor, changes=changes, context=context)
     return n
 
 
-def _apply_criteria(n: Nomination, criteria) -> dict:
+def _validated_criteria(n: Nomination, criteria) -> dict[str, tuple[bool | None, str]]:
     if not isinstance(criteria, dict):
         raise ValidationFailed("Tiêu chí không hợp lệ.", ["criteria phải là đối tượng {mã: {met, evidence}}."])
     known = {c.code for c in rules.criteria_for(n.subject_type, n.campaign.kind)}
-    answers = {a.code: a for a in n.criteria}
-    changes = {}
+    answers = {}
     for code, answer in criteria.items():
         if code not in known:
             raise ValidationFailed("Tiêu chí không hợp lệ.", [f"Tiêu chí '{code}' không áp dụng cho hồ sơ này."])
         if not isinstance(answer, dict) or not isinstance(answer.get("met", None), bool | type(None)):
             raise ValidationFailed("Tiêu chí không hợp lệ.", [f"Tiêu chí '{code}': met phải là true/false."])
-        evidence = _clean_text(answer.get("evidence", ""), "evidence")
-        row = answers.get(code)
+        answers[code] = (answer.get("met"), _clean_text(answer.get("evidence", ""), "evidence"))
+    return answers
+
+
+def _apply_criteria(n: Nomination, answers: dict[str, tuple[bool | None, str]]) -> dict:
+    rows = {a.code: a for a in n.criteria}
+    changes = {}
+    for code, (met, evidence) in answers.items():
+        row = rows.get(code)
         if row is None:
-            row = CriterionAnswer(code=code, met=answer.get("met"), evidence=evidence)
-            n.criteria.append(row)
-            changes[f"criteria.{code}"] = {"before": None, "after": {"met": row.met, "evidence": evidence}}
-        elif row.met != answer.get("met") or row.evidence != evidence:
+            n.criteria.append(CriterionAnswer(code=code, met=met, evidence=evidence))
+            changes[f"criteria.{code}"] = {"before": None, "after": {"met": met, "evidence": evidence}}
+        elif row.met != met or row.evidence != evidence:
             changes[f"criteria.{code}"] = {"before": {"met": row.met, "evidence": row.evidence},
-                                           "after": {"met": answer.get("met"), "evidence": evidence}}
-            row.met, row.evidence = answer.get("met"), evidence
+                                           "after": {"met": met, "evidence": evidence}}
+            row.met, row.evidence = met, evidence
     return changes
 
 
@@ -332,15 +339,19 @@ def transition(
     if failures:
         raise ValidationFailed(f"Chưa đủ điều kiện để {ACTION_LABELS[action].lower()}.", failures)
 
-    from_state = n.state
-    if action == "start_nurturing" and data.get("nurture_plan"):
-        n.nurture_plan = _clean_text(data["nurture_plan"], "nurture_plan")
-    machine.fire(n, action)
-    _apply_effects(session, n, action, data)
+    from_state, version_after = n.state, n.version + 1
+    # No autoflush while the row changes: a lazy load (n.campaign in _apply_effects) would otherwise flush the new
+    # state early, bumping `version` before the history row reads it (history one ahead of the nomination), and a
+    # lost race would surface there as a raw StaleDataError instead of going through _flush's 409.
+    with session.no_autoflush:
+        if action == "start_nurturing" and data.get("nurture_plan"):
+            n.nurture_plan = _clean_text(data["nurture_plan"], "nurture_plan")
+        machine.fire(n, action)
+        _apply_effects(session, n, action, data)
     recorded = {k: str(v) for k, v in data.items() if k in ("reason", "decision_number", "decision_date",
                                                               "nurture_plan", "session_id", "proposal_id")}
     change = StateChange(
-        nomination_id=n.id, version=n.version + 1, action=action, from_state=from_state, to_state=n.state,
+        nomination_id=n.id, version=version_after, action=action, from_state=from_state, to_state=n.state,
         actor_id=actor.id, on_behalf_of_id=actor.on_behalf_of.id if actor.on_behalf_of else None,
         comment=comment or data.get("reason", ""), data=recorded,
     )

@@ -1,3 +1,6 @@
+"""Administration pages (role admin only): units, people and their records, users, campaigns."""
 from flask import Blueprint
 
-bp = Blueprint("admin", __name__)
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from web.admin import views  # noqa: E402,F401  (routes attach to `bp`)

@@ -1,0 +1,141 @@
+"""The audit trail is tamper-evident: `notifications.audit.verify` and `dienhinh audit verify` find an edited or a
+removed event and name it."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from flask.cli import ScriptInfo
+from sqlalchemy import delete, select, text, update
+
+from models import AuditEvent, Nomination
+from notifications import audit
+from workflow import service, signals
+from workflow.context import Context
+from workflow.errors import Forbidden
+
+
+@pytest.fixture
+def trail(db, demo):
+    """A few real actions, committed: create, update, start_nurturing, withdraw. Returns the event ids in order."""
+    tp = demo.actor("tp_pbgdpl")
+    n = service.create_nomination(db, tp, campaign_id=demo.campaign().id, subject_type="collective",
+                                  unit_id=demo.unit("PBGDPL").id, title="Phòng PBGDPL")
+    n = service.update_nomination(db, tp, n.id, n.version, achievements="Thành tích")
+    n = service.transition(db, tp, n.id, "start_nurturing", n.version, nurture_plan="Kế hoạch")
+    service.transition(db, demo.actor("vanphong"), n.id, "withdraw", n.version, reason="Rút")
+    db.commit()
+    ids = list(db.scalars(select(AuditEvent.id).order_by(AuditEvent.id)))
+    db.commit()  # end the read transaction (on SQLite it holds the write lock)
+    assert len(ids) == 4
+    return ids
+
+
+def _verify(session_factory, db):
+    db.commit()  # verify from another connection, as the CLI does
+    with session_factory() as s:
+        return audit.verify(s)
+
+
+def test_chain_verifies_after_actions(trail, session_factory, db):
+    result = _verify(session_factory, db)
+    assert (result.ok, result.checked, result.bad_id) == (True, len(trail), None)
+    events = db.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert events[0].prev_hash == audit.GENESIS
+    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+
+
+def test_empty_trail_verifies(db, session_factory):
+    assert _verify(session_factory, db).ok
+
+
+@pytest.mark.parametrize("position", [0, 1, -1])
+def test_editing_an_event_is_detected_and_named(trail, db, session_factory, position):
+    target = trail[position]
+    db.execute(update(AuditEvent).where(AuditEvent.id == target).values(data={"state": "recognized"}))
+    db.commit()
+    result = _verify(session_factory, db)
+    assert (result.ok, result.bad_id) == (False, target)
+    assert "hash" in result.problem
+
+
+def test_editing_a_plain_column_by_sql_is_detected(trail, db, session_factory):
+    db.execute(text("UPDATE audit_events SET actor_username = 'admin' WHERE id = :id"), {"id": trail[2]})
+    db.commit()
+    assert _verify(session_factory, db).bad_id == trail[2]
+
+
+def test_rehashing_an_edited_event_breaks_the_next_link(trail, db, session_factory):
+    """A forger who recomputes the edited row's own hash still breaks the link from the next row."""
+    ev = db.get(AuditEvent, trail[1])
+    ev.actor_username = "admin"
+    new_hash = audit.compute_hash(ev.prev_hash, ev)
+    db.execute(update(AuditEvent).where(AuditEvent.id == trail[1]).values(actor_username="admin", hash=new_hash))
+    db.commit()
+    result = _verify(session_factory, db)
+    assert (result.ok, result.bad_id) == (False, trail[2])
+
+
+def test_deleting_a_middle_event_is_detected(trail, db, session_factory):
+    db.execute(delete(AuditEvent).where(AuditEvent.id == trail[1]))
+    db.commit()
+    result = _verify(session_factory, db)
+    assert (result.ok, result.bad_id) == (False, trail[2])
+    assert "prev_hash" in result.problem
+
+
+def test_verify_streams_in_batches(trail, session_factory, db):
+    db.commit()
+    with session_factory() as s:
+        assert audit.verify(s, batch=1).checked == len(trail)
+    db.execute(text("UPDATE audit_events SET action = 'x' WHERE id = :id"), {"id": trail[3]})
+    db.commit()
+    with session_factory() as s:
+        assert audit.verify(s, batch=2).bad_id == trail[3]
+
+
+def test_verify_leaves_the_callers_session_alone(trail, db, demo):
+    """verify streams through the caller's session; it must not drop the caller's own objects from it
+    (a change made after the check would silently not be saved)."""
+    n = db.scalar(select(Nomination))
+    assert audit.verify(db).ok
+    n.title = "Đổi tên sau khi kiểm tra"
+    db.commit()
+    db.expire_all()
+    assert db.scalar(select(Nomination.title)) == "Đổi tên sau khi kiểm tra"
+
+
+def test_refusals_are_recorded_on_the_chain(db, demo, session_factory):
+    try:
+        service.create_nomination(db, demo.actor("tp_hctp"), campaign_id=demo.campaign().id,
+                                  subject_type="collective", unit_id=demo.unit("PBGDPL").id, title="x")
+    except Forbidden as err:
+        db.rollback()
+        signals.action_refused.send(db, actor=demo.actor("tp_hctp"), action="nomination.create",
+                                    object_type="nomination", object_id=None, error=err,
+                                    context=Context(ip="10.0.0.7", user_agent="pytest", via="api"))
+        db.commit()
+    event = db.scalar(select(AuditEvent).where(AuditEvent.outcome == "refused"))
+    assert (event.actor_username, event.action, event.ip, event.data["status"], event.data["via"]) == (
+        "tp_hctp", "nomination.create", "10.0.0.7", 403, "api")
+    assert event.data["reasons"]
+    assert _verify(session_factory, db).ok
+
+
+# ------------------------------------------------------------------------------------------------ the CLI
+def _cli(app, *args):
+    from web.cli import main
+
+    return CliRunner().invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))
+
+
+def test_cli_audit_verify(app, trail, db):
+    db.commit()
+    ok = _cli(app, "audit", "verify")
+    assert ok.exit_code == 0, ok.output
+    assert str(len(trail)) in ok.output
+    db.execute(text("UPDATE audit_events SET action = 'nomination.recognize_nganh' WHERE id = :id"),
+               {"id": trail[2]})
+    db.commit()
+    broken = _cli(app, "audit", "verify")
+    assert broken.exit_code != 0
+    assert f"#{trail[2]}" in broken.output

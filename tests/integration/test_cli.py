@@ -1,0 +1,127 @@
+"""The `dienhinh` console script, run as a real process against a temporary SQLite file (CONTRACT.md,
+"Command line"). Few and coarse on purpose: every call starts a Python process."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from models import ApiToken, User, make_engine, make_session_factory
+
+PASSWORD = "Cli-Password-2026"
+
+
+def _exe() -> str:
+    exe = shutil.which("dienhinh", path=os.path.join(sys.prefix, "bin")) or shutil.which("dienhinh")
+    if exe is None:
+        pytest.fail("the dienhinh console script is not installed (pip install -e '.[test]')")
+    return exe
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory):
+    """Runs `dienhinh ARGS` in a foreign working directory against a module-wide database file."""
+    work = tmp_path_factory.mktemp("cli")
+    url = f"sqlite:///{work / 'cli.db'}"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FLASK_APP")}
+    env.update(DATABASE_URL=url, SECRET_KEY="cli-test", UPLOAD_ROOT=str(work / "uploads"))
+    exe = _exe()
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([exe, *args], env=env, cwd=work, capture_output=True, text=True, timeout=120)
+
+    run.url = url
+    return run
+
+
+@pytest.fixture(scope="module")
+def seeded(cli):
+    for _ in range(2):  # idempotent
+        r = cli("init-db")
+        assert r.returncode == 0, r.stderr
+    r = cli("seed-demo", "--password", PASSWORD)
+    assert r.returncode == 0, r.stderr
+    return r
+
+
+@pytest.fixture
+def read(cli, seeded):
+    """`read(fn)` runs fn(session) in a short transaction. On SQLite every transaction of this engine takes the
+    write lock (BEGIN IMMEDIATE), so none may stay open while the CLI or the app writes."""
+    engine = make_engine(cli.url)
+    sessions = make_session_factory(engine)
+
+    def run(fn):
+        with sessions() as s:
+            return fn(s)
+
+    yield run
+    engine.dispose()
+
+
+def test_seed_demo_prints_the_accounts_once(cli, seeded):
+    assert PASSWORD in seeded.stdout
+    for username in ("admin", "vanphong", "giamdoc", "tp_pbgdpl", "botp", "thanhtra", "canbo1"):
+        assert username in seeded.stdout
+    again = cli("seed-demo", "--password", PASSWORD)
+    assert again.returncode != 0
+    assert "đã có dữ liệu" in again.stderr
+    assert "Traceback" not in again.stderr
+
+
+def _user(session, username):
+    user = session.scalar(select(User).where(User.username == username))
+    return user and (user.role_codes, user.unit.code if user.unit else None)
+
+
+def test_users_create_and_a_bad_role(cli, seeded, read):
+    r = cli("users", "create", "x", "--role", "unit_head", "--unit", "HCTP", "--password", "longpassword")
+    assert r.returncode == 0, r.stderr
+    assert read(lambda s: _user(s, "x")) == ({"unit_head"}, "HCTP")
+
+    bad = cli("users", "create", "y", "--role", "emperor", "--password", "longpassword")
+    assert bad.returncode != 0
+    assert "Vai trò không hợp lệ" in bad.stderr and "Traceback" not in bad.stderr
+    assert read(lambda s: _user(s, "y")) is None
+
+
+def test_users_token_authenticates(cli, seeded, read):
+    r = cli("users", "token", "admin")
+    assert r.returncode == 0, r.stderr
+    token = r.stdout.strip()
+    assert len(token) >= 32
+
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    owner = read(lambda s: s.scalar(select(User.username).join(ApiToken, ApiToken.user_id == User.id)
+                                    .where(ApiToken.token_hash == digest)))
+    assert owner == "admin"  # only the hash is stored
+    assert token not in read(lambda s: set(s.scalars(select(ApiToken.token_hash))))
+
+    from web import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": cli.url, "SECRET_KEY": "cli-test", "RATELIMIT_ENABLED": False})
+    try:
+        if not any(rule.rule == "/api/v1/me" for rule in app.url_map.iter_rules()):
+            pytest.skip("GET /api/v1/me is not served yet; the token row was checked above")
+        resp = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        assert resp.get_json()["username"] == "admin"
+        assert app.test_client().get("/api/v1/me", headers={"Authorization": "Bearer nope"}).status_code == 401
+    finally:
+        app.extensions["dienhinh.engine"].dispose()
+
+
+def test_unknown_user_token_is_a_clear_error(cli, seeded):
+    r = cli("users", "token", "nobody")
+    assert r.returncode != 0 and "nobody" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_audit_verify(cli, seeded):
+    r = cli("audit", "verify")
+    assert r.returncode == 0, r.stderr
+    assert "toàn vẹn" in r.stdout

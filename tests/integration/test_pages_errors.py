@@ -1,0 +1,42 @@
+"""Page error handlers answer pages in Vietnamese HTML and leave /api/ paths to JSON."""
+import io
+
+import pytest
+from flask.testing import FlaskClient
+
+
+@pytest.fixture(autouse=True)
+def _end_test_transaction_before_requests(db, monkeypatch):
+    """SQLite takes its write lock when a transaction begins (BEGIN IMMEDIATE): the test's own session, left open
+    by a look-up, would block the app's request for the busy timeout. End it before every request."""
+    original = FlaskClient.open
+
+    def open_(self, *args, **kwargs):
+        db.rollback()
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FlaskClient, "open", open_)
+
+
+def test_unknown_page_is_a_vietnamese_404(client, login):
+    login("canbo1")
+    r = client.get("/khong-co-trang-nay")
+    assert r.status_code == 404
+    assert r.mimetype == "text/html"
+    assert "Không tìm thấy" in r.get_data(as_text=True)
+
+
+def test_unknown_api_path_still_answers_json(client):
+    r = client.get("/api/v1/khong-co")
+    assert r.status_code == 404
+    assert r.is_json or "json" in r.mimetype
+
+
+def test_too_large_upload_is_a_413_page(client, login, app, demo):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    login("tp_pbgdpl")
+    big = io.BytesIO(b"%PDF-1.4" + b"0" * 4096)
+    r = client.post("/nominations/1/attachments", data={"kind": "evidence", "file": (big, "big.pdf")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 413
+    assert "vượt quá dung lượng" in r.get_data(as_text=True)

@@ -1,0 +1,133 @@
+"""Uploads are accepted or refused by their content, never by their name (workflow.uploads)."""
+from __future__ import annotations
+
+import hashlib
+import io
+import struct
+import zipfile
+import zlib
+
+import pytest
+
+from workflow import uploads
+from workflow.errors import ValidationFailed
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00" + b"\x00" * 64
+TEXT = "Báo cáo thành tích của Phòng Phổ biến, giáo dục pháp luật.\n".encode()
+
+
+def _png() -> bytes:
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(
+        b"IEND", b"")
+
+
+def _docx() -> bytes:
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("Báo cáo thành tích")
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def _xlsx() -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "Danh sách"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _zip(names: list[str]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name in names:
+            z.writestr(name, "<x/>")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def office_files():
+    return {"docx": _docx(), "xlsx": _xlsx()}
+
+
+@pytest.mark.parametrize(("data", "mime"), [(PDF, "application/pdf"), (JPEG, "image/jpeg")])
+def test_accepted_by_content(data, mime):
+    assert uploads.sniff(data) == mime
+
+
+def test_png_accepted():
+    assert uploads.sniff(_png()) == "image/png"
+
+
+def test_docx_and_xlsx_accepted(office_files):
+    assert uploads.sniff(office_files["docx"]) == DOCX
+    assert uploads.sniff(office_files["xlsx"]) == XLSX
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(TEXT, id="plain-text"),
+        pytest.param(EXE, id="exe-MZ"),
+        pytest.param(b"<html><script>alert(1)</script></html>", id="html"),
+        pytest.param(_zip(["a.txt"]), id="plain-zip"),
+        pytest.param(_zip(["[Content_Types].xml", "ppt/presentation.xml"]), id="pptx-like"),
+        pytest.param(b"PK\x03\x04 not really a zip", id="broken-zip"),
+        pytest.param(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", id="gif"),
+    ],
+)
+def test_refused_by_content(data):
+    with pytest.raises(ValidationFailed) as exc:
+        uploads.sniff(data)
+    assert exc.value.reasons  # the user is told what is accepted
+
+
+def test_empty_is_refused():
+    with pytest.raises(ValidationFailed, match="rỗng"):
+        uploads.sniff(b"")
+
+
+def test_size_limit_is_ten_megabytes():
+    at_limit = PDF + b"\0" * (uploads.MAX_BYTES - len(PDF))
+    assert uploads.sniff(at_limit) == "application/pdf"
+    with pytest.raises(ValidationFailed, match="10 MB"):
+        uploads.sniff(at_limit + b"\0")
+
+
+def test_type_does_not_depend_on_the_name(tmp_path):
+    # `store` takes no name at all: an EXE called "bao-cao.pdf" cannot be smuggled in, and a real PDF
+    # called "virus.exe" is stored as what it is.
+    with pytest.raises(ValidationFailed):
+        uploads.store(tmp_path, EXE)
+    assert uploads.store(tmp_path, PDF).content_type == "application/pdf"
+
+
+def test_store_keeps_the_file_under_its_sha256(tmp_path):
+    stored = uploads.store(tmp_path, PDF)
+    digest = hashlib.sha256(PDF).hexdigest()
+    assert (stored.sha256, stored.size, stored.content_type) == (digest, len(PDF), "application/pdf")
+    path = uploads.path_of(tmp_path, digest)
+    assert path == tmp_path / digest[:2] / digest
+    assert path.read_bytes() == PDF
+    again = uploads.store(tmp_path, PDF)  # the same content is stored once
+    assert again == stored
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == [path]
+
+
+def test_refused_file_leaves_nothing_on_disk(tmp_path):
+    with pytest.raises(ValidationFailed):
+        uploads.store(tmp_path, EXE)
+    assert list(tmp_path.iterdir()) == []

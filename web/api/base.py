@@ -1,0 +1,84 @@
+"""What every API blueprint shares: bearer-token authentication, problem+json errors, the unit of work."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import g, request
+from flask_smorest import Blueprint
+from webargs import core
+from webargs.flaskparser import FlaskParser
+
+from web.api.problems import register_handlers
+from web.current import current_actor
+from web.db import db, perform, request_context
+from workflow import accounts
+from workflow.errors import AuthenticationFailed
+from workflow.permissions import Actor
+
+T = TypeVar("T")
+URL_PREFIX = "/api/v1"
+MAX_TOKEN_LENGTH = 512
+BLUEPRINTS: list[Blueprint] = []
+
+
+class StrictJsonParser(FlaskParser):
+    """webargs' parser, also refusing (400) what json.loads accepts but nothing downstream can hold: nesting deep
+    enough to exhaust the recursion limit, and lone UTF-16 surrogates ("\\ud800") that no database can store."""
+
+    def _raw_load_json(self, req):
+        try:
+            data = super()._raw_load_json(req)
+        except RecursionError as exc:
+            return self._handle_invalid_json_error(exc, req)
+        if data is core.missing:
+            return data
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except (UnicodeEncodeError, RecursionError) as exc:
+            return self._handle_invalid_json_error(exc, req)
+        return data
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = StrictJsonParser()
+
+
+def authenticate_bearer() -> None:
+    """before_request of the protected blueprints: `Authorization: Bearer <token>` → g.api_user, else 401."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise AuthenticationFailed("Chưa đăng nhập: cần tiêu đề Authorization: Bearer <mã truy cập>.",
+                                   ["Lấy mã truy cập tại POST /api/v1/auth/token."])
+    user = accounts.user_for_token(db(), token) if len(token) <= MAX_TOKEN_LENGTH else None
+    if user is None:
+        raise AuthenticationFailed("Mã truy cập không hợp lệ, đã bị thu hồi hoặc tài khoản đã bị khóa.")
+    g.api_user = user
+
+
+def api_blueprint(name: str, import_name: str, description: str, *, public: bool = False) -> Blueprint:
+    blp = ApiBlueprint(name, import_name, url_prefix=URL_PREFIX, description=description)
+    if not public:
+        blp.before_request(authenticate_bearer)
+    register_handlers(blp)
+    BLUEPRINTS.append(blp)
+    return blp
+
+
+def actor() -> Actor:
+    a = current_actor()
+    if a is None:  # authenticate_bearer ran: only reachable if a view is registered without it
+        raise AuthenticationFailed("Chưa đăng nhập.")
+    return a
+
+
+def ctx():
+    return request_context("api")
+
+
+def run(fn: Callable[[], T], *, action: str, object_type: str | None = None, object_id: int | None = None) -> T:
+    """One mutation = one transaction; a refusal is rolled back and audited (web.db.perform)."""
+    return perform(fn, action=action, actor=actor(), object_type=object_type, object_id=object_id, via="api")

@@ -1,0 +1,146 @@
+"""Nominations (hồ sơ điển hình): list, register, read, edit, transitions, attachments, check-ins."""
+from __future__ import annotations
+
+from flask import current_app, send_file
+
+from web.api import present
+from web.api.base import actor, api_blueprint, ctx, run
+from web.api.schemas import (
+    MAX_ID,
+    AttachmentFileSchema,
+    AttachmentFormSchema,
+    AttachmentSchema,
+    CheckinCreateSchema,
+    CheckinSchema,
+    NominationArgsSchema,
+    NominationCreateSchema,
+    NominationDetailSchema,
+    NominationPageSchema,
+    NominationUpdateSchema,
+    ProblemSchema,
+    TransitionSchema,
+)
+from web.db import db
+from workflow import machine, queries, service, uploads
+from workflow.errors import NotFound
+
+blp = api_blueprint("api_nominations", __name__, "Hồ sơ điển hình tiên tiến và quy trình xét.")
+
+NID = f"<int(max={MAX_ID}):nomination_id>"
+PROBLEM = {"schema": ProblemSchema, "content_type": "application/problem+json"}
+TRANSITION_DATA = ("reason", "nurture_plan", "decision_number", "decision_date")
+
+
+def _detail(nomination_id: int) -> dict:
+    """The nomination as the caller sees it now (fresh from the database, after any change just committed)."""
+    session = db()
+    session.expire_all()
+    who = actor()
+    return present.nomination_detail(session, who, service.load(session, who, nomination_id))
+
+
+@blp.route("/nominations")
+@blp.arguments(NominationArgsSchema, location="query")
+@blp.response(200, NominationPageSchema)
+def list_nominations(args):
+    """Danh sách hồ sơ trong phạm vi của tài khoản
+
+    Lọc theo `state` (một hoặc nhiều, cách nhau bởi dấu phẩy), `campaign`, `unit`, `subject_type`, `q` (không dấu).
+    """
+    return present.page(queries.list_nominations(db(), actor(), **args), present.nomination_summary)
+
+
+@blp.route("/nominations", methods=["POST"])
+@blp.arguments(NominationCreateSchema)
+@blp.response(201, NominationDetailSchema)
+@blp.alt_response(403, description="Không có quyền đăng ký cho đơn vị này", **PROBLEM)
+def create_nomination(args):
+    """Đăng ký điển hình (Thủ trưởng đơn vị cho đơn vị mình, hoặc Văn phòng Sở)"""
+    session, who = db(), actor()
+    n = run(lambda: service.create_nomination(session, who, context=ctx(), **args), action="nomination.create",
+            object_type="nomination")
+    return _detail(n.id)
+
+
+@blp.route(f"/nominations/{NID}")
+@blp.response(200, NominationDetailSchema)
+@blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
+def get_nomination(nomination_id):
+    """Hồ sơ: trạng thái, phiên bản, tiêu chí, điều kiện, thao tác được phép, lịch sử"""
+    return _detail(nomination_id)
+
+
+@blp.route(f"/nominations/{NID}", methods=["PATCH"])
+@blp.arguments(NominationUpdateSchema)
+@blp.response(200, NominationDetailSchema)
+@blp.alt_response(409, description="Phiên bản đã cũ (version)", **PROBLEM)
+def update_nomination(args, nomination_id):
+    """Cập nhật hồ sơ (kèm `version`); `criteria` dạng {mã: {"met": true, "evidence": "..."}}"""
+    session, who = db(), actor()
+    version = args.pop("version")
+    run(lambda: service.update_nomination(session, who, nomination_id, version, context=ctx(), **args),
+        action="nomination.update", object_type="nomination", object_id=nomination_id)
+    return _detail(nomination_id)
+
+
+@blp.route(f"/nominations/{NID}/transitions", methods=["POST"])
+@blp.arguments(TransitionSchema)
+@blp.response(200, NominationDetailSchema)
+@blp.alt_response(403, description="Không có vai trò/phạm vi cho thao tác", **PROBLEM)
+@blp.alt_response(409, description="Phiên bản đã cũ hoặc thao tác không hợp lệ từ trạng thái hiện tại", **PROBLEM)
+def transition(args, nomination_id):
+    """Chuyển trạng thái hồ sơ (`action` là mã thao tác, kèm `version`)
+
+    Lỗi 422 liệt kê trong `reasons` từng điều kiện chưa đạt (hồ sơ chưa đủ, quy tắc cứng không đạt, thiếu lý do...).
+    """
+    session, who = db(), actor()
+    action = args["action"]
+    data = {k: args[k] for k in TRANSITION_DATA if args.get(k) is not None}
+    audit_action = f"nomination.{action}" if action in machine.TRIGGERS else "nomination.transition"
+    run(lambda: service.transition(session, who, nomination_id, action, args["version"], comment=args["comment"],
+                                   context=ctx(), **data),
+        action=audit_action, object_type="nomination", object_id=nomination_id)
+    return _detail(nomination_id)
+
+
+@blp.route(f"/nominations/{NID}/attachments", methods=["POST"])
+@blp.arguments(AttachmentFormSchema, location="form")
+@blp.arguments(AttachmentFileSchema, location="files")
+@blp.response(201, AttachmentSchema)
+@blp.alt_response(413, description="Tệp quá lớn", **PROBLEM)
+def add_attachment(form, files, nomination_id):
+    """Đính kèm tài liệu (multipart: `file`, `kind`); loại tệp được kiểm tra theo nội dung"""
+    session, who = db(), actor()
+    upload = files["file"]
+    data = upload.read(uploads.MAX_BYTES + 1)
+    item = run(lambda: service.add_attachment(session, who, nomination_id, kind=form["kind"],
+                                              filename=upload.filename or "", data=data,
+                                              storage_root=current_app.config["UPLOAD_ROOT"], context=ctx()),
+               action="nomination.add_attachment", object_type="nomination", object_id=nomination_id)
+    return present.attachment(item)
+
+
+@blp.route(f"/nominations/{NID}/attachments/<int(max={MAX_ID}):attachment_id>")
+@blp.response(200, description="Nội dung tệp", content_type="application/octet-stream")
+def download_attachment(nomination_id, attachment_id):
+    """Tải tài liệu đính kèm"""
+    session = db()
+    n = service.load(session, actor(), nomination_id)
+    item = next((a for a in n.attachments if a.id == attachment_id), None)
+    path = uploads.path_of(current_app.config["UPLOAD_ROOT"], item.sha256) if item is not None else None
+    if path is None or not path.is_file():
+        raise NotFound("Không tìm thấy tài liệu đính kèm.")
+    return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.filename,
+                     max_age=0, etag=item.sha256)
+
+
+@blp.route(f"/nominations/{NID}/checkins", methods=["POST"])
+@blp.arguments(CheckinCreateSchema)
+@blp.response(201, CheckinSchema)
+def add_checkin(args, nomination_id):
+    """Ghi nhận theo dõi bồi dưỡng (`note`, `date`)"""
+    session, who = db(), actor()
+    item = run(lambda: service.add_checkin(session, who, nomination_id, date=args.get("date"), note=args["note"],
+                                           context=ctx()),
+               action="nomination.add_checkin", object_type="nomination", object_id=nomination_id)
+    return present.checkin(item)

@@ -1,0 +1,145 @@
+"""ORM objects → the plain dicts the response schemas dump. Read-only; the list serialiser touches nothing beyond
+what `workflow.queries.list_nominations` eager-loads (unit, campaign, subject_person)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Attachment, AuditEvent, Campaign, Checkin, Nomination, Notification, Person, Unit, User
+from workflow import rules, service
+from workflow.campaigns import campaign_data
+from workflow.labels import ACTION_LABELS, ROLE_LABELS, RULE_RESULT_LABELS, STATE_LABELS
+from workflow.permissions import DEPARTMENT_ROLES, Actor
+
+
+def user_ref(user: User | None) -> dict | None:
+    if user is None:
+        return None
+    return {"id": user.id, "username": user.username, "full_name": user.full_name}
+
+
+def me(actor: Actor) -> dict:
+    user = actor.user
+    roles = sorted(actor.roles)
+    if actor.has("admin", "auditor"):
+        scope = {"kind": "all", "description": "Toàn bộ hệ thống (mọi Sở và Bộ)."}
+    elif actor.has("ministry_reviewer") and not actor.has(*DEPARTMENT_ROLES, "unit_head"):
+        scope = {"kind": "all", "description": "Hồ sơ đã công nhận cấp cơ sở của mọi Sở (Bộ Tư pháp)."}
+    elif actor.has(*DEPARTMENT_ROLES):
+        scope = {"kind": "department", "description": "Các hồ sơ thuộc Sở của tài khoản."}
+    elif actor.has("unit_head"):
+        scope = {"kind": "unit", "description": "Các hồ sơ của đơn vị mình."}
+    else:
+        scope = {"kind": "self", "description": "Các hồ sơ mà mình là cá nhân được đề nghị."}
+    scope.update(department_id=user.department_id, unit_id=user.unit_id)
+    return {
+        "id": user.id, "username": user.username, "full_name": user.full_name, "email": user.email,
+        "roles": roles, "role_labels": [ROLE_LABELS.get(r, r) for r in roles],
+        "department_id": user.department_id, "unit_id": user.unit_id, "person_id": user.person_id,
+        "on_behalf_of": user_ref(actor.on_behalf_of), "scope": scope,
+    }
+
+
+def unit(u: Unit) -> dict:
+    return {"id": u.id, "code": u.code, "name": u.name, "kind": u.kind, "parent_id": u.parent_id,
+            "department_id": u.department_id, "active": u.active, "closed_on": u.closed_on}
+
+
+def person(p: Person) -> dict:
+    return {"id": p.id, "full_name": p.full_name, "unit_id": p.unit_id, "position": p.position,
+            "employment_type": p.employment_type, "is_unit_head": p.is_unit_head, "active": p.active}
+
+
+def campaign(c: Campaign) -> dict:
+    data = campaign_data(c)
+    for key in ("start_date", "end_date", "registration_deadline", "evaluation_deadline"):
+        data[key] = getattr(c, key)
+    return data
+
+
+def page(p, present) -> dict:
+    return {"items": [present(item) for item in p.items], "total": p.total, "page": p.page, "per_page": p.per_page}
+
+
+# ------------------------------------------------------------------------------------------------ nominations
+def nomination_summary(n: Nomination) -> dict:
+    u, c, p = n.unit, n.campaign, n.subject_person
+    return {
+        "id": n.id, "state": n.state, "state_label": STATE_LABELS[n.state], "version": n.version,
+        "subject_type": n.subject_type, "title": n.title, "campaign_id": n.campaign_id, "unit_id": n.unit_id,
+        "department_id": n.department_id,
+        "subject": {
+            "type": n.subject_type,
+            "name": p.full_name if n.subject_type == "individual" and p is not None else u.name,
+            "unit": {"id": u.id, "code": u.code, "name": u.name, "kind": u.kind},
+            "person": {"id": p.id, "full_name": p.full_name} if p is not None else None,
+        },
+        "campaign": {"id": c.id, "name": c.name, "kind": c.kind},
+        "created_at": n.created_at, "updated_at": n.updated_at,
+    }
+
+
+def attachment(a: Attachment) -> dict:
+    return {"id": a.id, "kind": a.kind, "filename": a.filename, "content_type": a.content_type, "size": a.size,
+            "sha256": a.sha256, "created_at": a.created_at,
+            "url": f"/api/v1/nominations/{a.nomination_id}/attachments/{a.id}"}
+
+
+def checkin(c: Checkin) -> dict:
+    return {"id": c.id, "date": c.date, "note": c.note, "author_id": c.author_id, "created_at": c.created_at}
+
+
+def _eligibility_stage(n: Nomination) -> str | None:
+    """Pre-council dossiers show the rules of `submit`; recognised ones also those of `propose_nganh`."""
+    return "submit" if n.state in ("registered", "nurtured", "submitted", "withdrawn", "not_recognized") else None
+
+
+def nomination_detail(session: Session, actor: Actor, n: Nomination) -> dict:
+    data = nomination_summary(n)
+    answers = {a.code: a for a in n.criteria}
+    criteria = []
+    for crit in rules.criteria_for(n.subject_type, n.campaign.kind):
+        a = answers.get(crit.code)
+        criteria.append({"code": crit.code, "label": crit.label, "met": a.met if a else None,
+                         "evidence": a.evidence if a else ""})
+    eligibility = [
+        {"rule": r.code, "label": r.label, "result": r.result,
+         "result_label": RULE_RESULT_LABELS.get(r.result, r.result), "reason": r.reason, "hard": r.hard,
+         "citation": r.citation, "stage": r.stage}
+        for r in rules.evaluate(session, n, _eligibility_stage(n))
+    ]
+    actions = [
+        {"action": o.code, "label": o.label, "allowed": o.allowed, "reasons": list(o.reasons),
+         "requires": list(o.requires), "irreversible": o.irreversible, "to_state": o.dest}
+        for o in service.available_actions(session, actor, n)
+    ]
+    user_ids = {h.actor_id for h in n.history} | {h.on_behalf_of_id for h in n.history}
+    user_ids.discard(None)
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    history = [
+        {"version": h.version, "action": h.action, "action_label": ACTION_LABELS.get(h.action, h.action),
+         "from_state": h.from_state, "to_state": h.to_state, "actor": user_ref(users.get(h.actor_id)),
+         "on_behalf_of": user_ref(users.get(h.on_behalf_of_id)), "at": h.created_at, "comment": h.comment or "",
+         "data": h.data or {}}
+        for h in n.history
+    ]
+    data.update(
+        achievements=n.achievements or "", initiatives=n.initiatives or "", nurture_plan=n.nurture_plan,
+        criteria=criteria, eligibility=eligibility, dossier_gaps=rules.dossier_gaps(n), available_actions=actions,
+        history=history, checkins=[checkin(c) for c in n.checkins],
+        attachments=[attachment(a) for a in n.attachments],
+    )
+    return data
+
+
+# ------------------------------------------------------------------------------------------------ audit, inbox
+def audit_event(e: AuditEvent) -> dict:
+    return {"id": e.id, "created_at": e.created_at, "actor": {"id": e.actor_id, "username": e.actor_username},
+            "action": e.action, "outcome": e.outcome, "object_type": e.object_type, "object_id": e.object_id,
+            "data": e.data or {}, "ip": e.ip, "user_agent": e.user_agent, "hash": e.hash}
+
+
+def notification(note: Notification) -> dict:
+    return {"id": note.id, "kind": note.kind, "title": note.title, "body": note.body, "link": note.link,
+            "object_type": note.object_type, "object_id": note.object_id, "created_at": note.created_at,
+            "read_at": note.read_at, "read": note.read_at is not None}

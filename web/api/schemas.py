@@ -1,0 +1,419 @@
+"""marshmallow schemas of the JSON API: they validate what comes in and document (OpenAPI) what goes out."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, ValidationError, fields, validate
+
+from models import ATTACHMENT_KINDS, CAMPAIGN_KINDS, STATES, SUBJECT_TYPES, UNIT_KINDS
+from workflow.machine import TRIGGERS
+from workflow.queries import MAX_PER_PAGE
+
+MAX_ID = 2**31 - 1
+MAX_PAGE = 1_000_000
+
+
+def Id(**kwargs):  # noqa: N802 - reads like a field class
+    """A database id: a positive 32-bit integer (JSON bodies: a real integer, not "5" or 5.0)."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def JsonId(**kwargs):  # noqa: N802
+    return Id(strict=True, **kwargs)
+
+
+def Text(max_length: int, **kwargs):  # noqa: N802
+    return fields.String(validate=validate.Length(max=max_length), **kwargs)
+
+
+class ISODateTime(fields.Field):
+    """A query bound: an ISO date (`2025-01-31`) or date-time (`2025-01-31T08:00:00+07:00`); naive means UTC.
+    A bare date used as `until` covers that whole day."""
+
+    def __init__(self, *, end_of_day: bool = False, **kwargs):
+        kwargs.setdefault("metadata", {}).update(type="string", format="date-time",
+                                                 description="ISO 8601 date or date-time (UTC if no offset)")
+        super().__init__(**kwargs)
+        self.end_of_day = end_of_day
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValidationError("Thời điểm phải theo định dạng ISO 8601.")
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                day = dt.date.fromisoformat(text)
+                moment = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+                return moment + dt.timedelta(days=1) if self.end_of_day else moment
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError("Thời điểm phải theo định dạng ISO 8601.") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return moment.astimezone(dt.UTC)
+
+
+def _states(value: str) -> None:
+    bad = [s for s in value.split(",") if s and s not in STATES]
+    if bad:
+        raise ValidationError(f"Trạng thái không hợp lệ: {', '.join(bad[:5])}. Hợp lệ: {', '.join(STATES)}.")
+
+
+# ------------------------------------------------------------------------------------------------ common
+class PageArgsSchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
+    """The list envelope of CONTRACT.md: {"items": [...], "total": N, "page": P, "per_page": K}."""
+    return Schema.from_dict({
+        "items": fields.List(fields.Nested(item_schema), required=True),
+        "total": fields.Integer(required=True),
+        "page": fields.Integer(required=True),
+        "per_page": fields.Integer(required=True),
+    }, name=name)
+
+
+class ProblemSchema(Schema):
+    """application/problem+json"""
+
+    type = fields.String()
+    title = fields.String(metadata={"description": "Tiêu đề lỗi (tiếng Việt)"})
+    status = fields.Integer()
+    detail = fields.String(metadata={"description": "Mô tả lỗi (tiếng Việt)"})
+    instance = fields.String()
+    reasons = fields.List(fields.String(), metadata={"description": "Từng điều kiện/quy tắc không đạt"})
+    errors = fields.Dict(keys=fields.String(), metadata={"description": "Lỗi theo từng trường dữ liệu"})
+
+
+class UserRefSchema(Schema):
+    id = fields.Integer(allow_none=True)
+    username = fields.String(allow_none=True)
+    full_name = fields.String(allow_none=True)
+
+
+# ------------------------------------------------------------------------------------------------ auth, me
+class TokenRequestSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class TokenSchema(Schema):
+    token = fields.String(required=True)
+    token_type = fields.String(dump_default="Bearer")
+
+
+class ScopeSchema(Schema):
+    kind = fields.String(metadata={"description": "all | department | unit | self"})
+    department_id = fields.Integer(allow_none=True)
+    unit_id = fields.Integer(allow_none=True)
+    description = fields.String()
+
+
+class MeSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    full_name = fields.String()
+    email = fields.String(allow_none=True)
+    roles = fields.List(fields.String())
+    role_labels = fields.List(fields.String())
+    department_id = fields.Integer(allow_none=True)
+    unit_id = fields.Integer(allow_none=True)
+    person_id = fields.Integer(allow_none=True)
+    on_behalf_of = fields.Nested(UserRefSchema, allow_none=True)
+    scope = fields.Nested(ScopeSchema)
+
+
+# ------------------------------------------------------------------------------------------------ org
+class UnitArgsSchema(PageArgsSchema):
+    kind = fields.String(validate=validate.OneOf(UNIT_KINDS))
+    active = fields.Boolean()
+    department = Id()
+    q = Text(200)
+
+
+class UnitSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    parent_id = fields.Integer(allow_none=True)
+    department_id = fields.Integer(allow_none=True)
+    active = fields.Boolean()
+    closed_on = fields.Date(allow_none=True)
+
+
+class PeopleArgsSchema(PageArgsSchema):
+    unit = Id()
+    q = Text(200)
+    active = fields.Boolean()
+
+
+class PersonSchema(Schema):
+    id = fields.Integer()
+    full_name = fields.String()
+    unit_id = fields.Integer()
+    position = fields.String(allow_none=True)
+    employment_type = fields.String()
+    is_unit_head = fields.Boolean()
+    active = fields.Boolean()
+
+
+# ------------------------------------------------------------------------------------------------ campaigns
+class CampaignCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    kind = fields.String(required=True, validate=validate.OneOf(CAMPAIGN_KINDS))
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True)
+    registration_deadline = fields.Date(required=True)
+    evaluation_deadline = fields.Date(allow_none=True)
+    subject_types = fields.List(fields.String(validate=validate.OneOf(SUBJECT_TYPES)), required=True,
+                                validate=validate.Length(min=1, max=2))
+    quotas = fields.Dict(keys=fields.String(validate=validate.OneOf(SUBJECT_TYPES)),
+                         values=fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=10000)),
+                         load_default=dict, metadata={"description": "{\"collective\": 1, \"individual\": 2}; "
+                                                                     "absent = no limit"})
+    legal_basis = Text(5000, allow_none=True)
+    award_forms = Text(5000, allow_none=True)
+    department_id = JsonId(allow_none=True, metadata={"description": "admin only; default: the caller's department"})
+
+
+class CampaignSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+    start_date = fields.Date()
+    end_date = fields.Date()
+    registration_deadline = fields.Date()
+    evaluation_deadline = fields.Date(allow_none=True)
+    subject_types = fields.List(fields.String())
+    quotas = fields.Dict(keys=fields.String(), values=fields.Integer())
+    legal_basis = fields.String(allow_none=True)
+    award_forms = fields.String(allow_none=True)
+    department_id = fields.Integer()
+
+
+# ------------------------------------------------------------------------------------------------ nominations
+class NominationArgsSchema(PageArgsSchema):
+    state = fields.String(validate=[validate.Length(max=300), _states],
+                          metadata={"description": "one state or several separated by commas"})
+    campaign = Id()
+    unit = Id()
+    subject_type = fields.String(validate=validate.OneOf(SUBJECT_TYPES))
+    q = Text(200, metadata={"description": "accent-insensitive search in title and subject name"})
+
+
+class NominationCreateSchema(Schema):
+    campaign_id = JsonId(required=True)
+    subject_type = fields.String(required=True, validate=validate.OneOf(SUBJECT_TYPES))
+    unit_id = JsonId(allow_none=True, metadata={"description": "the collective (subject_type=collective)"})
+    person_id = JsonId(allow_none=True, metadata={"description": "the individual (subject_type=individual)"})
+    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    achievements = Text(20000, load_default="")
+    initiatives = Text(20000, load_default="")
+
+
+class CriterionAnswerSchema(Schema):
+    met = fields.Boolean(required=True, allow_none=True)
+    evidence = Text(20000, load_default="")
+
+
+class NominationUpdateSchema(Schema):
+    version = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
+    title = fields.String(validate=validate.Length(min=1, max=500))
+    achievements = Text(20000)
+    initiatives = Text(20000)
+    nurture_plan = Text(20000)
+    criteria = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=40)),
+                           values=fields.Nested(CriterionAnswerSchema),
+                           metadata={"description": "{code: {\"met\": true, \"evidence\": \"...\"}}"})
+
+
+class TransitionSchema(Schema):
+    action = fields.String(required=True, validate=validate.Length(min=1, max=40),
+                           metadata={"enum": list(TRIGGERS)})
+    version = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
+    comment = Text(5000, load_default="")
+    reason = Text(5000, allow_none=True)
+    nurture_plan = Text(20000, allow_none=True)
+    decision_number = Text(50, allow_none=True)
+    decision_date = fields.Date(allow_none=True)
+
+
+class CheckinCreateSchema(Schema):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    date = fields.Date(allow_none=True, metadata={"description": "default: today"})
+
+
+class CheckinSchema(Schema):
+    id = fields.Integer()
+    date = fields.Date()
+    note = fields.String()
+    author_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class AttachmentFileSchema(Schema):
+    file = Upload(required=True)
+
+
+class AttachmentFormSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(ATTACHMENT_KINDS))
+
+
+class AttachmentSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    created_at = fields.DateTime()
+    url = fields.String()
+
+
+class RefSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+
+
+class PersonRefSchema(Schema):
+    id = fields.Integer()
+    full_name = fields.String()
+
+
+class SubjectSchema(Schema):
+    type = fields.String()
+    name = fields.String()
+    unit = fields.Nested(RefSchema)
+    person = fields.Nested(PersonRefSchema, allow_none=True)
+
+
+class NominationSummarySchema(Schema):
+    id = fields.Integer()
+    state = fields.String()
+    state_label = fields.String()
+    version = fields.Integer()
+    subject_type = fields.String()
+    title = fields.String()
+    campaign_id = fields.Integer()
+    unit_id = fields.Integer()
+    department_id = fields.Integer()
+    subject = fields.Nested(SubjectSchema)
+    campaign = fields.Nested(RefSchema)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class CriterionSchema(Schema):
+    code = fields.String()
+    label = fields.String()
+    met = fields.Boolean(allow_none=True)
+    evidence = fields.String()
+
+
+class RuleResultSchema(Schema):
+    rule = fields.String()
+    label = fields.String()
+    result = fields.String(metadata={"enum": ["pass", "fail", "judgement"]})
+    result_label = fields.String()
+    reason = fields.String()
+    hard = fields.Boolean()
+    citation = fields.String()
+    stage = fields.String(metadata={"enum": ["submit", "propose"]})
+
+
+class ActionSchema(Schema):
+    action = fields.String()
+    label = fields.String()
+    allowed = fields.Boolean()
+    reasons = fields.List(fields.String())
+    requires = fields.List(fields.String())
+    irreversible = fields.Boolean()
+    to_state = fields.String()
+
+
+class HistorySchema(Schema):
+    version = fields.Integer()
+    action = fields.String()
+    action_label = fields.String()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String()
+    actor = fields.Nested(UserRefSchema, allow_none=True)
+    on_behalf_of = fields.Nested(UserRefSchema, allow_none=True)
+    at = fields.DateTime()
+    comment = fields.String()
+    data = fields.Dict()
+
+
+class NominationDetailSchema(NominationSummarySchema):
+    achievements = fields.String()
+    initiatives = fields.String()
+    nurture_plan = fields.String(allow_none=True)
+    criteria = fields.List(fields.Nested(CriterionSchema))
+    eligibility = fields.List(fields.Nested(RuleResultSchema))
+    dossier_gaps = fields.List(fields.String())
+    available_actions = fields.List(fields.Nested(ActionSchema))
+    history = fields.List(fields.Nested(HistorySchema))
+    checkins = fields.List(fields.Nested(CheckinSchema))
+    attachments = fields.List(fields.Nested(AttachmentSchema))
+
+
+# ------------------------------------------------------------------------------------------------ audit, inbox
+class AuditArgsSchema(PageArgsSchema):
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    object_type = Text(40)
+    object_id = fields.Integer(validate=validate.Range(min=0, max=MAX_ID))
+    actor = Text(80, metadata={"description": "username or user id"})
+    action = Text(60, metadata={"description": "exact action, or a prefix ending with '.' (e.g. 'nomination.')"})
+    since = ISODateTime()
+    until = ISODateTime(end_of_day=True)
+    before_id = Id(metadata={"description": "keyset paging: only events with a smaller id"})
+
+
+class AuditActorSchema(Schema):
+    id = fields.Integer(allow_none=True)
+    username = fields.String(allow_none=True)
+
+
+class AuditEventSchema(Schema):
+    id = fields.Integer()
+    created_at = fields.DateTime()
+    actor = fields.Nested(AuditActorSchema)
+    action = fields.String()
+    outcome = fields.String()
+    object_type = fields.String(allow_none=True)
+    object_id = fields.Integer(allow_none=True)
+    data = fields.Dict()
+    ip = fields.String(allow_none=True)
+    user_agent = fields.String(allow_none=True)
+    hash = fields.String()
+
+
+class NotificationArgsSchema(PageArgsSchema):
+    unread = fields.Boolean()
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    title = fields.String()
+    body = fields.String()
+    link = fields.String(allow_none=True)
+    object_type = fields.String(allow_none=True)
+    object_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+    read = fields.Boolean()
+
+
+UnitPageSchema = page_of(UnitSchema, "UnitPage")
+PersonPageSchema = page_of(PersonSchema, "PersonPage")
+CampaignPageSchema = page_of(CampaignSchema, "CampaignPage")
+NominationPageSchema = page_of(NominationSummarySchema, "NominationPage")
+AuditEventPageSchema = page_of(AuditEventSchema, "AuditEventPage")
+NotificationPageSchema = page_of(NotificationSchema, "NotificationPage")

@@ -1,0 +1,231 @@
+"""Thin views: parse the request, call the workflow service through web.db.perform (so refusals are audited),
+render. A 422 re-renders the form with the user's input and the reasons; 403/404/409 go to the error page."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask_login import login_required
+from sqlalchemy import select
+
+from models import ATTACHMENT_KINDS, Attachment, User
+from web.current import current_actor
+from web.db import db, perform, request_context
+from web.filters import to_iso_date
+from web.nominations import bp, forms
+from workflow import choices, machine, rules, service, uploads
+from workflow.errors import DomainError, Forbidden, ValidationFailed
+from workflow.labels import ACTION_LABELS, STATE_LABELS
+from workflow.permissions import edit_refusals
+from workflow.queries import list_nominations
+
+FILTERS = ("campaign", "state", "unit", "subject_type", "q")
+# The main road of the lifecycle, drawn on the detail page; side exits are drawn after it when reached.
+MAIN_ROAD = ("registered", "nurtured", "submitted", "evaluated_co_so", "proposed_nganh", "recognized")
+
+
+def _perform(fn, action: str, nomination_id: int | None = None):
+    return perform(fn, action=action, actor=current_actor(), object_type="nomination", object_id=nomination_id)
+
+
+# ---------------------------------------------------------------------------------------------------- list
+@bp.route("")
+@login_required
+def index():
+    actor = current_actor()
+    filters = {k: request.args.get(k, "").strip() for k in FILTERS}
+    page = list_nominations(db(), actor, page=request.args.get("page"), per_page=request.args.get("per_page"),
+                            **{k: v or None for k, v in filters.items()})
+    session = db()
+    return render_template(
+        "nominations/list.html", page=page, filters=filters,
+        campaigns=choices.filter_campaigns(session, actor), units=choices.filter_units(session, actor),
+        can_register=bool(choices.registrable_units(session, actor)),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- register
+def _registration_page(values: dict, error: DomainError | None = None, status: int = 200):
+    actor = current_actor()
+    session = db()
+    return render_template(
+        "nominations/new.html", values=values, error=error, field_errors=error.field_errors if error else {},
+        campaigns=choices.registration_campaigns(session, actor), units=choices.registrable_units(session, actor),
+        people=choices.registrable_people(session, actor),
+    ), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    actor = current_actor()
+    if not actor.has("unit_head", "secretariat"):
+        abort(403)
+    if request.method == "GET":
+        units = choices.registrable_units(db(), actor)
+        defaults = {"subject_type": "collective", "unit_id": str(units[0].id) if len(units) == 1 else "",
+                    "campaign_id": request.args.get("campaign", "")}
+        return _registration_page(defaults)
+    data = forms.registration(request.form)
+    try:
+        n = _perform(lambda: service.create_nomination(db(), actor, context=request_context(), **data),
+                     "nomination.create")
+    except ValidationFailed as err:
+        return _registration_page(request.form.to_dict(), err, 422)
+    flash(f"Đã đăng ký điển hình “{n.title}”.", "success")
+    return redirect(url_for("nominations.detail", nomination_id=n.id))
+
+
+# ---------------------------------------------------------------------------------------------------- detail
+def _lifecycle(state: str) -> list[dict]:
+    steps = [{"code": s, "label": STATE_LABELS[s]} for s in MAIN_ROAD]
+    if state not in MAIN_ROAD:
+        steps.append({"code": state, "label": STATE_LABELS[state]})
+    current = next(i for i, s in enumerate(steps) if s["code"] == state)
+    for i, step in enumerate(steps):
+        step["status"] = "current" if i == current else ("done" if i < current and state in MAIN_ROAD else "todo")
+    return steps
+
+
+def _detail_page(nomination_id: int, *, errors: dict | None = None, form=None, status: int = 200):
+    """The detail page; `errors` maps a form key ("transition:submit", "checkin", "upload") to the DomainError
+    to show beside that form, and `form` is the posted data to put back."""
+    actor = current_actor()
+    session = db()
+    n = service.load(session, actor, nomination_id)
+    answers = {a.code: a for a in n.criteria}
+    criteria = [(c, answers.get(c.code)) for c in rules.criteria_for(n.subject_type, n.campaign.kind)]
+    actor_ids = {h.actor_id for h in n.history} - {None}
+    actors = {u.id: u for u in session.scalars(select(User).where(User.id.in_(actor_ids)))}
+    irreversible_summary = {
+        t.code: f"Hồ sơ sẽ chuyển sang trạng thái “{STATE_LABELS[t.dest]}”. Thao tác này không thể hoàn tác."
+        for t in machine.TRIGGERS.values() if t.irreversible
+    }
+    return render_template(
+        "nominations/detail.html", n=n, lifecycle=_lifecycle(n.state), criteria=criteria,
+        eligibility=rules.evaluate(session, n), gaps=rules.dossier_gaps(n), actors=actors,
+        actions=service.available_actions(session, actor, n), edit_refusals=edit_refusals(actor, n),
+        attachment_kinds=ATTACHMENT_KINDS, errors=errors or {}, form=form or {},
+        irreversible_summary=irreversible_summary,
+    ), status
+
+
+@bp.route("/<int:nomination_id>")
+@login_required
+def detail(nomination_id: int):
+    return _detail_page(nomination_id)
+
+
+@bp.route("/<int:nomination_id>/transition", methods=["POST"])
+@login_required
+def transition(nomination_id: int):
+    actor = current_actor()
+    g.back_url = url_for("nominations.detail", nomination_id=nomination_id)
+    action = request.form.get("action", "")
+    trig = machine.TRIGGERS.get(action)
+    data = forms.transition_data(request.form, trig.requires if trig else ())
+    key = f"transition:{action}"
+    try:
+        if trig is not None and trig.irreversible and request.form.get("confirm") != "yes":
+            raise ValidationFailed("Vui lòng đánh dấu ô xác nhận trước khi thực hiện thao tác không thể hoàn tác.",
+                                   ["Chưa xác nhận thao tác."], {"confirm": "Bắt buộc xác nhận"})
+        _perform(lambda: service.transition(db(), actor, nomination_id, action, request.form.get("version"),
+                                            comment=request.form.get("comment", ""), context=request_context(),
+                                            **data),
+                 f"nomination.{action}" if trig else "nomination.transition", nomination_id)
+    except ValidationFailed as err:
+        return _detail_page(nomination_id, errors={key: err}, form=request.form, status=422)
+    flash(f"Đã thực hiện: {ACTION_LABELS.get(action, action)}.", "success")
+    return redirect(g.back_url)
+
+
+# ---------------------------------------------------------------------------------------------------- edit
+def _edit_page(n, values: dict, error: DomainError | None = None, status: int = 200):
+    criteria = [(c, values.get("criteria", {}).get(c.code, {}))
+                for c in rules.criteria_for(n.subject_type, n.campaign.kind)]
+    return render_template("nominations/edit.html", n=n, values=values, criteria=criteria, error=error,
+                           field_errors=error.field_errors if error else {}), status
+
+
+@bp.route("/<int:nomination_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(nomination_id: int):
+    actor = current_actor()
+    g.back_url = url_for("nominations.detail", nomination_id=nomination_id)
+    n = service.load(db(), actor, nomination_id)
+    if request.method == "GET":
+        refusals = edit_refusals(actor, n)
+        if refusals:
+            raise Forbidden("Không thể chỉnh sửa hồ sơ.", refusals)
+        values = {"title": n.title, "achievements": n.achievements, "initiatives": n.initiatives,
+                  "nurture_plan": n.nurture_plan or "", "version": n.version,
+                  "criteria": {a.code: {"met": a.met, "evidence": a.evidence} for a in n.criteria}}
+        return _edit_page(n, values)
+    values = forms.dossier(request.form, n)
+    try:
+        _perform(lambda: service.update_nomination(db(), actor, nomination_id, request.form.get("version"),
+                                                   context=request_context(), **values),
+                 "nomination.update", nomination_id)
+    except ValidationFailed as err:
+        n = service.load(db(), actor, nomination_id)
+        return _edit_page(n, dict(values, version=request.form.get("version")), err, 422)
+    flash("Đã lưu hồ sơ.", "success")
+    return redirect(g.back_url)
+
+
+# ---------------------------------------------------------------------------------------------------- items
+@bp.route("/<int:nomination_id>/checkins", methods=["POST"])
+@login_required
+def add_checkin(nomination_id: int):
+    actor = current_actor()
+    g.back_url = url_for("nominations.detail", nomination_id=nomination_id)
+    try:
+        _perform(lambda: service.add_checkin(db(), actor, nomination_id, date=to_iso_date(request.form.get("date", "")),
+                                             note=request.form.get("note", ""), context=request_context()),
+                 "nomination.add_checkin", nomination_id)
+    except ValidationFailed as err:
+        return _detail_page(nomination_id, errors={"checkin": err}, form=request.form, status=422)
+    flash("Đã ghi nhận theo dõi bồi dưỡng.", "success")
+    return redirect(g.back_url + "#theo-doi")
+
+
+@bp.route("/<int:nomination_id>/attachments", methods=["POST"])
+@login_required
+def add_attachment(nomination_id: int):
+    actor = current_actor()
+    g.back_url = url_for("nominations.detail", nomination_id=nomination_id)
+    upload = request.files.get("file")
+    data = upload.read() if upload is not None else b""
+    filename = upload.filename if upload is not None else ""
+    try:
+        _perform(lambda: service.add_attachment(db(), actor, nomination_id, kind=request.form.get("kind", ""),
+                                                filename=filename, data=data,
+                                                storage_root=current_app.config["UPLOAD_ROOT"],
+                                                context=request_context()),
+                 "nomination.add_attachment", nomination_id)
+    except ValidationFailed as err:
+        return _detail_page(nomination_id, errors={"upload": err}, form=request.form, status=422)
+    flash(f"Đã đính kèm tệp “{filename}”.", "success")
+    return redirect(g.back_url + "#tai-lieu")
+
+
+@bp.route("/<int:nomination_id>/attachments/<int:attachment_id>")
+@login_required
+def download(nomination_id: int, attachment_id: int):
+    """Streams a stored file to a user who may view the nomination (404 to anyone else, as for the nomination)."""
+    n = service.load(db(), current_actor(), nomination_id)
+    item = db().get(Attachment, attachment_id)
+    if item is None or item.nomination_id != n.id:
+        abort(404)
+    path = uploads.path_of(current_app.config["UPLOAD_ROOT"], item.sha256)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.filename,
+                         max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.app_template_global()
+def may_register() -> bool:
+    """Whether pages offer "Đăng ký điển hình" (the service checks the unit and the campaign again on submit)."""
+    actor = current_actor()
+    return actor is not None and actor.has("unit_head", "secretariat")

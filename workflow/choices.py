@@ -1,0 +1,69 @@
+"""The options a form or a filter offers, already limited to the actor's scope.
+
+Offering only what the actor may use saves a refused round trip; the services still check every choice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from models import Campaign, Person, Unit
+from workflow.dashboard import open_campaigns
+from workflow.permissions import GLOBAL_READERS, Actor
+
+NOMINEE_UNIT_KINDS = ("division", "district_office")
+
+
+def registrable_units(session: Session, actor: Actor) -> list[Unit]:
+    """Units the actor may register a nomination for: their own (unit head) or all of the department (secretariat)."""
+    clauses = []
+    if actor.has("secretariat") and actor.department_id is not None:
+        clauses.append(Unit.department_id == actor.department_id)
+    if actor.has("unit_head") and actor.unit_id is not None:
+        clauses.append(Unit.id == actor.unit_id)
+    if not clauses:
+        return []
+    return list(session.scalars(
+        select(Unit).where(or_(*clauses), Unit.active.is_(True), Unit.kind.in_(NOMINEE_UNIT_KINDS))
+        .order_by(Unit.name)
+    ))
+
+
+def registrable_people(session: Session, actor: Actor) -> list[Person]:
+    """Active people of those units, in Vietnamese order (given name first); the actor themself is left out."""
+    unit_ids = [u.id for u in registrable_units(session, actor)]
+    if not unit_ids:
+        return []
+    stmt = select(Person).options(joinedload(Person.unit)).where(Person.unit_id.in_(unit_ids),
+                                                                  Person.active.is_(True))
+    if actor.person_id is not None:
+        stmt = stmt.where(Person.id != actor.person_id)
+    return list(session.scalars(stmt.order_by(Person.sort_key, Person.id)))
+
+
+def registration_campaigns(session: Session, actor: Actor, today: dt.date | None = None) -> list[Campaign]:
+    return open_campaigns(session, actor, today)
+
+
+def filter_campaigns(session: Session, actor: Actor) -> list[Campaign]:
+    """Campaigns worth filtering by: the actor's department's, or every one for readers across departments."""
+    stmt = select(Campaign).order_by(Campaign.start_date.desc(), Campaign.id.desc())
+    if not actor.has(*GLOBAL_READERS, "ministry_reviewer"):
+        if actor.department_id is None:
+            return []
+        stmt = stmt.where(Campaign.department_id == actor.department_id)
+    return list(session.scalars(stmt))
+
+
+def filter_units(session: Session, actor: Actor) -> list[Unit]:
+    """Units worth filtering by: the actor's own unit (unit head), their department's, or all nominee units."""
+    stmt = select(Unit).where(Unit.kind.in_(NOMINEE_UNIT_KINDS)).order_by(Unit.name)
+    if actor.has(*GLOBAL_READERS, "ministry_reviewer"):
+        return list(session.scalars(stmt))
+    if actor.has("secretariat", "director", "council_member", "editor") and actor.department_id is not None:
+        return list(session.scalars(stmt.where(Unit.department_id == actor.department_id)))
+    if actor.unit_id is not None:
+        return list(session.scalars(stmt.where(Unit.id == actor.unit_id)))
+    return []

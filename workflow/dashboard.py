@@ -1,0 +1,179 @@
+"""What waits for a user ("Việc cần làm") and their in-app notifications.
+
+The home page shows one card per kind of pending work for the user's roles. Counting happens here, through the
+same scoped query as the nomination list (queries.nominations_query), so a card can never count a nomination the
+user could not open.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, aliased, joinedload
+
+from models import Campaign, Nomination, Notification, StateChange, utcnow
+from workflow.permissions import Actor
+from workflow.queries import Page, nominations_query, page_params
+
+PREVIEW = 5  # nominations listed under each card
+
+
+@dataclass
+class Card:
+    """One kind of pending work. `filters` are the query string of the nomination list that shows all of it."""
+
+    key: str
+    title: str
+    hint: str
+    count: int | None = None
+    deadline: dt.date | None = None
+    deadline_label: str = ""
+    filters: dict = field(default_factory=dict)
+    link: str | None = None  # a page other than the nomination list (admin, audit)
+    items: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    key: str
+    roles: tuple[str, ...]
+    states: tuple[str, ...]
+    title: str
+    hint: str
+    deadline: str = "evaluation"  # which campaign deadline bounds the work: evaluation | registration
+    returned: bool | None = None  # True: only nominations returned for revision; False: none of them
+
+
+# The order is the order of the cards on the page.
+SPECS: tuple[_Spec, ...] = (
+    _Spec("returned", ("unit_head",), ("nurtured",), "Hồ sơ bị trả lại để bổ sung",
+          "Văn phòng Sở đã trả lại: bổ sung theo ý kiến rồi trình lại Hội đồng.", returned=True),
+    _Spec("to_nurture", ("unit_head",), ("registered",), "Hồ sơ cần lập kế hoạch bồi dưỡng",
+          "Đã đăng ký, chưa bắt đầu bồi dưỡng: ghi kế hoạch bồi dưỡng để bắt đầu."),
+    _Spec("to_submit", ("unit_head",), ("nurtured",), "Hồ sơ đang bồi dưỡng, cần hoàn thiện để trình",
+          "Theo dõi, hoàn thiện hồ sơ và trình Hội đồng xét trước hạn.", returned=False),
+    _Spec("to_check", ("secretariat",), ("submitted",), "Hồ sơ chờ kiểm tra",
+          "Kiểm tra hồ sơ đã trình; trả lại hồ sơ chưa đầy đủ, đưa hồ sơ đủ điều kiện vào phiên họp Hội đồng."),
+    _Spec("secretariat_registered", ("secretariat",), ("registered", "nurtured"), "Hồ sơ đang được các đơn vị chuẩn bị",
+          "Theo dõi tiến độ đăng ký và bồi dưỡng của các đơn vị."),
+    _Spec("council_items", ("council_member",), ("submitted",), "Hồ sơ chờ Hội đồng xét",
+          "Nghiên cứu hồ sơ trước phiên họp Hội đồng Thi đua – Khen thưởng."),
+    _Spec("director_decide", ("director",), ("submitted",), "Hồ sơ chờ Hội đồng xét và quyết định công nhận",
+          "Sau phiên họp, ký quyết định công nhận điển hình cấp cơ sở."),
+    _Spec("director_propose", ("director",), ("evaluated_co_so",), "Điển hình cấp cơ sở có thể đề nghị Bộ",
+          "Xem xét đề nghị Bộ trưởng công nhận điển hình ngành Tư pháp."),
+    _Spec("ministry_review", ("ministry_reviewer",), ("proposed_nganh",), "Hồ sơ các Sở đề nghị cấp ngành",
+          "Ghi nhận quyết định của Bộ trưởng: công nhận hoặc không công nhận cấp ngành."),
+    _Spec("editor_publish", ("editor",), ("evaluated_co_so", "recognized"), "Điển hình cần tuyên truyền, nhân rộng",
+          "Viết bài giới thiệu điển hình đã được công nhận."),
+    _Spec("staff_own", ("staff",), (), "Hồ sơ của tôi", "Các hồ sơ mà bạn là đối tượng được đề nghị."),
+)
+
+
+def _returned_clause():
+    """The nomination's latest step was a return for revision (check-ins and edits add no step)."""
+    latest = aliased(StateChange)
+    last_version = (
+        select(func.max(latest.version)).where(latest.nomination_id == Nomination.id).scalar_subquery()
+    )
+    return select(StateChange.id).where(
+        StateChange.nomination_id == Nomination.id, StateChange.version == last_version,
+        StateChange.action == "return_for_revision",
+    ).exists()
+
+
+def _deadline_column(kind: str):
+    return Campaign.registration_deadline if kind == "registration" else Campaign.evaluation_deadline
+
+
+def _nomination_card(session: Session, actor: Actor, spec: _Spec, today: dt.date) -> Card:
+    state = ",".join(spec.states) or None
+    stmt = nominations_query(actor, state=state)
+    if spec.returned is not None:
+        stmt = stmt.where(_returned_clause() if spec.returned else ~_returned_clause())
+    base = stmt.order_by(None).subquery()
+    count = session.scalar(select(func.count()).select_from(base)) or 0
+    deadline_col = _deadline_column(spec.deadline)
+    deadline = None
+    items: list[Nomination] = []
+    if count:
+        deadline = session.scalar(
+            select(func.min(deadline_col)).select_from(Campaign)
+            .where(Campaign.id.in_(select(base.c.campaign_id)), deadline_col >= today)
+        )
+        items = list(session.scalars(
+            stmt.join(Campaign, Campaign.id == Nomination.campaign_id)
+            .options(joinedload(Nomination.unit), joinedload(Nomination.campaign),
+                     joinedload(Nomination.subject_person))
+            .order_by(deadline_col.asc().nulls_last(), Nomination.id.desc()).limit(PREVIEW)
+        ).unique())
+    return Card(spec.key, spec.title, spec.hint, count, deadline,
+                "Hạn xét khen thưởng" if spec.deadline == "evaluation" else "Hạn đăng ký",
+                {"state": state} if state else {}, items=items)
+
+
+def open_campaigns(session: Session, actor: Actor, today: dt.date | None = None) -> list[Campaign]:
+    """Campaigns of the actor's department that take registrations today, nearest deadline first."""
+    today = today or dt.date.today()
+    if actor.department_id is None:
+        return []
+    return list(session.scalars(
+        select(Campaign).where(Campaign.department_id == actor.department_id, Campaign.start_date <= today,
+                               Campaign.registration_deadline >= today)
+        .order_by(Campaign.registration_deadline, Campaign.id)
+    ))
+
+
+def pending_work(session: Session, actor: Actor, today: dt.date | None = None) -> list[Card]:
+    """The cards of the home page: only kinds of work the actor's roles do, and only those with something waiting
+    (reference cards for admin and auditor always show, since their work is not a queue)."""
+    today = today or dt.date.today()
+    cards: list[Card] = []
+    if actor.has("unit_head", "secretariat"):
+        campaigns = open_campaigns(session, actor, today)
+        if campaigns:
+            cards.append(Card("register", "Phong trào đang nhận đăng ký điển hình",
+                              "Đăng ký tập thể, cá nhân điển hình tiên tiến của đơn vị trước hạn.",
+                              len(campaigns), campaigns[0].registration_deadline, "Hạn đăng ký",
+                              link="nominations.new", items=campaigns))
+    for spec in SPECS:
+        if not actor.has(*spec.roles):
+            continue
+        if spec.key == "staff_own" and actor.has("unit_head", "secretariat", "director", "council_member"):
+            continue  # their own nominations already appear in the cards of their main role
+        card = _nomination_card(session, actor, spec, today)
+        if card.count:
+            cards.append(card)
+    if actor.has("admin"):
+        cards.append(Card("admin", "Quản trị hệ thống", "Đơn vị, cá nhân, tài khoản và phong trào thi đua.",
+                          link="admin.index"))
+    if actor.has("auditor", "admin"):
+        cards.append(Card("all_nominations", "Tra cứu hồ sơ điển hình", "Xem toàn bộ hồ sơ và lịch sử xử lý.",
+                          link="nominations.index"))
+    return cards
+
+
+# ------------------------------------------------------------------------------------------------ notifications
+def unread_count(session: Session, user_id: int) -> int:
+    return session.scalar(
+        select(func.count(Notification.id)).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    ) or 0
+
+
+def notifications_page(session: Session, user_id: int, *, page=1, unread_only: bool = False) -> Page:
+    page, per_page = page_params(page, 20)
+    stmt = select(Notification).where(Notification.user_id == user_id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    items = session.scalars(stmt.order_by(Notification.id.desc()).limit(per_page).offset((page - 1) * per_page))
+    return Page(list(items), total, page, per_page)
+
+
+def mark_read(session: Session, user_id: int, notification_id: int | None = None) -> int:
+    """Marks one notification (or all, when no id is given) of this user as read; another user's are untouched."""
+    stmt = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    return session.execute(stmt.values(read_at=utcnow())).rowcount or 0

@@ -1,0 +1,41 @@
+"""The caller's in-app notifications: listing them and marking one read."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import Notification, utcnow
+from workflow.errors import NotFound
+from workflow.permissions import Actor
+from workflow.queries import Page, page_params
+
+
+def list_notifications(session: Session, actor: Actor, *, page=1, per_page=20, unread: bool | None = None) -> Page:
+    page, per_page = page_params(page, per_page)
+    stmt = select(Notification).where(Notification.user_id == actor.id)
+    if unread is True:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    elif unread is False:
+        stmt = stmt.where(Notification.read_at.is_not(None))
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = session.scalars(
+        stmt.order_by(Notification.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return Page(list(items), total or 0, page, per_page)
+
+
+def unread_count(session: Session, actor: Actor) -> int:
+    return session.scalar(
+        select(func.count(Notification.id)).where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+    ) or 0
+
+
+def mark_read(session: Session, actor: Actor, notification_id: int) -> Notification:
+    """Marks one of the actor's notifications read (idempotent); another user's is 404."""
+    note = session.get(Notification, notification_id)
+    if note is None or note.user_id != actor.id:
+        raise NotFound("Không tìm thấy thông báo.")
+    if note.read_at is None:
+        note.read_at = utcnow()
+        session.flush()
+    return note

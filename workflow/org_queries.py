@@ -1,0 +1,63 @@
+"""Read side of the organisation: units and people, within the caller's scope.
+
+Global roles (admin, auditor, ministry reviewer) see every department; everyone else sees the units and people of
+their own department (the department unit itself included).
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from models import Person, Unit, fold
+from workflow.permissions import Actor
+from workflow.queries import Page, page_params
+
+GLOBAL_ORG_READERS = ("admin", "auditor", "ministry_reviewer")
+
+
+def _page(session: Session, stmt, order_by, page, per_page) -> Page:
+    page, per_page = page_params(page, per_page)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = session.scalars(stmt.order_by(*order_by).limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(list(items), total or 0, page, per_page)
+
+
+def unit_scope_clause(actor: Actor):
+    """None when the actor sees every unit; otherwise the WHERE clause on Unit for their department."""
+    if actor.has(*GLOBAL_ORG_READERS):
+        return None
+    dep = actor.department_id
+    if dep is None:
+        return Unit.id.is_(None)
+    return or_(Unit.department_id == dep, Unit.id == dep)
+
+
+def list_units(session: Session, actor: Actor, *, page=1, per_page=20, kind=None, active=None, q=None,
+               department=None) -> Page:
+    stmt = select(Unit)
+    if (clause := unit_scope_clause(actor)) is not None:
+        stmt = stmt.where(clause)
+    if kind:
+        stmt = stmt.where(Unit.kind == kind)
+    if active is not None:
+        stmt = stmt.where(Unit.active.is_(bool(active)))
+    if department is not None:
+        stmt = stmt.where(or_(Unit.department_id == department, Unit.id == department))
+    for word in fold(q).split()[:8]:
+        stmt = stmt.where(Unit.search_text.contains(word, autoescape=True))
+    return _page(session, stmt, (Unit.id,), page, per_page)
+
+
+def list_people(session: Session, actor: Actor, *, page=1, per_page=20, unit=None, q=None, active=None) -> Page:
+    """People sorted the Vietnamese way (given name first, then the rest: `Person.sort_key`); `q` is
+    accent-insensitive ("nguyen thi lan" finds "Nguyễn Thị Lan")."""
+    stmt = select(Person)
+    if (clause := unit_scope_clause(actor)) is not None:
+        stmt = stmt.join(Unit, Unit.id == Person.unit_id).where(clause)
+    if unit is not None:
+        stmt = stmt.where(Person.unit_id == unit)
+    if active is not None:
+        stmt = stmt.where(Person.active.is_(bool(active)))
+    for word in fold(q).split()[:8]:
+        stmt = stmt.where(Person.search_text.contains(word, autoescape=True))
+    return _page(session, stmt, (Person.sort_key, Person.id), page, per_page)
