@@ -3,6 +3,20 @@ from models.accounts import ROLES, ApiToken, Delegation, User, UserRole
 from models.audit import AuditEvent
 from models.base import Base, fold, make_engine, make_session_factory, utcnow
 from models.campaigns import CAMPAIGN_KINDS, SUBJECT_TYPES, Campaign
+from models.council import (
+    ITEM_OUTCOMES,
+    MEMBER_FUNCTIONS,
+    SESSION_STATES,
+    AgendaItem,
+    Attendance,
+    Ballot,
+    BallotReceipt,
+    Council,
+    CouncilMember,
+    CouncilSession,
+    PublicComment,
+)
+from models.decisions import DECISION_LEVELS, Decision, DecisionItem
 from models.nominations import (
     ATTACHMENT_KINDS,
     DEAD_STATES,
@@ -26,6 +40,8 @@ from models.org import (
 )
 
 __all__ = [
+    "ITEM_OUTCOMES", "MEMBER_FUNCTIONS", "SESSION_STATES", "AgendaItem", "Attendance", "Ballot", "BallotReceipt",
+    "Council", "CouncilMember", "CouncilSession", "PublicComment", "DECISION_LEVELS", "Decision", "DecisionItem",
     "ATTACHMENT_KINDS", "AWARD_LEVELS", "CAMPAIGN_KINDS", "DEAD_STATES", "DISCIPLINE_FORMS", "EMPLOYMENT_TYPES",
     "ROLES", "STATES", "SUBJECT_TYPES", "UNIT_KINDS", "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Base",
     "Campaign", "Checkin", "CriterionAnswer", "Delegation", "DisciplineRecord", "Nomination", "Notification",

@@ -18,6 +18,12 @@ _CONNECTIONS = [
     (signals.login_succeeded, audit.on_login),
     (signals.login_failed, audit.on_login_failed),
     (signals.admin_changed, audit.on_admin_changed),
+    (signals.council_event, audit.on_council_event),
+    (signals.council_event, inbox.on_council_event),
+    (signals.comment_added, audit.on_comment_added),
+    (signals.vote_cast, audit.on_vote_cast),
+    (signals.decision_issued, audit.on_decision_issued),
+    (signals.decision_issued, inbox.on_decision_issued),
 ]
 
 

@@ -148,3 +148,26 @@ def on_admin_changed(session, *, actor, action, object_type, object_id, data, co
 def _behalf(actor):
     behalf = getattr(actor, "on_behalf_of", None)
     return behalf.username if behalf is not None else None
+
+
+def on_council_event(session, *, council_session, action, actor, data, context, **_):
+    append(session, action=f"council_session.{action}", actor=actor, object_type="council_session",
+           object_id=council_session.id, data=data, context=context)
+
+
+def on_comment_added(session, *, council_session, comment, actor, context, **_):
+    append(session, action="council_session.comment", actor=actor, object_type="council_session",
+           object_id=council_session.id, data={"nomination_id": comment.nomination_id, "comment_id": comment.id},
+           context=context)
+
+
+def on_vote_cast(session, *, council_session, item, actor, context, **_):
+    """That a vote was cast on an item, by whom: never what was chosen."""
+    append(session, action="council_session.vote_cast", actor=actor, object_type="council_session",
+           object_id=council_session.id, data={"nomination_id": item.nomination_id}, context=context)
+
+
+def on_decision_issued(session, *, decision, nominations, actor, context, **_):
+    append(session, action="decision.issue", actor=actor, object_type="decision", object_id=decision.id,
+           data={"level": decision.level, "number": decision.number, "date": decision.date.isoformat(),
+                 "nomination_ids": [n.id for n in nominations], "on_behalf_of": _behalf(actor)}, context=context)

@@ -38,7 +38,8 @@ def notify(session: Session, users, *, kind: str, title: str, body: str = "", li
 def _recipients(session: Session, nomination, action: str) -> list[User]:
     if action == "submit":
         return users_with_role(session, "secretariat", department_id=nomination.department_id)
-    if action in ("return_for_revision", "withdraw", "reject_co_so", "recognize_co_so", "reject_nganh",
+    # reject_co_so and recognize_co_so are told by the council results and the decision (no double message).
+    if action in ("return_for_revision", "withdraw", "reject_nganh",
                   "recognize_nganh", "revoke"):
         return users_with_role(session, "unit_head", unit_id=nomination.unit_id)
     return []
@@ -55,3 +56,44 @@ def on_transitioned(session, *, nomination, change, actor, context, **_):
     notify(session, users, kind=f"nomination.{change.action}", title=title, body=body,
            link=f"/nominations/{nomination.id}", object_type="nomination", object_id=nomination.id,
            exclude_id=actor.id)
+
+
+def _council_members(session: Session, council_session) -> list[User]:
+    from workflow.council import active_members
+
+    return [m.user for m in active_members(session, council_session.council) if m.user.active]
+
+
+def on_council_event(session, *, council_session, action, actor, data, context, **_):
+    s = council_session
+    link = f"/council/sessions/{s.id}"
+    if action == "scheduled":
+        notify(session, _council_members(session, s), kind="council.scheduled",
+               title=f"Lịch họp Hội đồng: {s.title}", body=f"Phiên họp dự kiến ngày {s.date:%d/%m/%Y}.", link=link,
+               object_type="council_session", object_id=s.id, exclude_id=actor.id)
+    elif action == "opened":
+        notify(session, _council_members(session, s), kind="council.opened",
+               title=f"Khai mạc phiên họp: {s.title}", body="Phiên họp đã khai mạc; mời thành viên biểu quyết.",
+               link=f"{link}/vote", object_type="council_session", object_id=s.id, exclude_id=actor.id)
+    elif action in ("closed", "tie_resolved"):
+        from workflow.council import OUTCOME_LABELS
+
+        for item in s.items:
+            n = item.nomination
+            heads = users_with_role(session, "unit_head", unit_id=n.unit_id)
+            outcome = OUTCOME_LABELS.get(item.outcome or "", "Không xét")
+            notify(session, heads, kind=f"council.{action}", title=f"Kết quả bình xét: {n.title}",
+                   body=f"Phiên họp “{s.title}”: {outcome}.", link=f"/nominations/{n.id}",
+                   object_type="nomination", object_id=n.id, exclude_id=actor.id)
+
+
+def on_decision_issued(session, *, decision, nominations, actor, context, **_):
+    for n in nominations:
+        users = users_with_role(session, "unit_head", unit_id=n.unit_id)
+        if n.subject_person_id is not None:
+            users += list(session.scalars(select(User).where(User.person_id == n.subject_person_id,
+                                                             User.active.is_(True))))
+        notify(session, users, kind="decision.issued", title=f"Quyết định {decision.number}: {n.title}",
+               body=f"Quyết định số {decision.number} ngày {decision.date:%d/%m/%Y} công nhận “{n.title}”.",
+               link=f"/decisions/{decision.id}", object_type="decision", object_id=decision.id,
+               exclude_id=actor.id)

@@ -19,13 +19,14 @@ from sqlalchemy import select, text
 
 import notifications
 from models import Base, Campaign, Person, Unit, User, make_engine, make_session_factory
-from workflow import accounts
+from workflow import accounts, ballots
 from workflow import demo as demo_data
 from workflow.permissions import actor_for
 
 DEMO_PASSWORD = "demo-pass-123"
 accounts.HASH_SETTINGS["method"] = "pbkdf2:sha256:1000"  # fast hashes in tests only
 notifications.install()
+ballots.configure("test-ballot-key")
 
 BACKENDS = ["sqlite", "postgres"]
 

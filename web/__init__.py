@@ -12,6 +12,7 @@ from notifications import outbox
 from web import config, filters
 from web.db import close_db
 from web.extensions import babel, csrf, limiter, login_manager
+from workflow import ballots
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -29,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     notifications.install()
     outbox.configure(email_enabled=bool(app.config.get("SMTP_HOST")))
+    ballots.configure(app.config.get("BALLOT_KEY") or app.config["SECRET_KEY"])
 
     csrf.init_app(app)
     limiter.init_app(app)

@@ -5,8 +5,11 @@ import os
 
 
 def from_env(instance_path: str) -> dict:
+    secret = os.environ.get("SECRET_KEY") or _dev_secret(instance_path)
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or _dev_secret(instance_path),
+        "SECRET_KEY": secret,
+        # Seals ballot choices; keep it stable between a council's votes and its close (defaults to SECRET_KEY).
+        "BALLOT_KEY": os.environ.get("BALLOT_KEY") or secret,
         "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{os.path.join(instance_path, 'dienhinh.db')}",
         "UPLOAD_ROOT": os.environ.get("UPLOAD_ROOT") or os.path.join(instance_path, "uploads"),
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,

@@ -1,8 +1,5 @@
-"""Lookups the guards need from features that build on the foundation (the council, the proposals).
-
-Until those land these answer "nothing recorded", so the guards of `recognize_co_so`, `reject_co_so` and
-`propose_nganh` fail closed.
-"""
+"""Lookups the guards need from the features that build on the foundation: the council's outcome (issue 3) and the
+signed proposal to the Ministry (issue 4, still to come — until then `propose_nganh` fails closed)."""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
@@ -11,7 +8,9 @@ from models import Nomination
 
 
 def outcome(session: Session, n: Nomination) -> str | None:
-    return None
+    from workflow.council import latest_outcome
+
+    return latest_outcome(session, n.id)
 
 
 def listed_in_submitted_proposal(session: Session, n: Nomination, data: dict) -> bool:

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Campaign, DisciplineRecord, Person, Unit
+from models import Campaign, Council, CouncilMember, DisciplineRecord, Person, Unit, User
 from workflow.accounts import create_user
 from workflow.errors import ValidationFailed
 
@@ -133,5 +133,16 @@ def seed(session: Session, password: str, today: dt.date | None = None) -> list[
                     full_name=person.full_name if person else "Quản trị hệ thống",
                     person_id=person.id if person else None)
         accounts.append((username, roles, unit_code))
+    session.flush()
+    # The council of STP: 7 members, the director chairs it, the Văn phòng is its standing member.
+    council = Council(department_id=stp.id, name="Hội đồng Thi đua – Khen thưởng Sở Tư pháp tỉnh An Giang")
+    session.add(council)
+    session.add(Council(department_id=units["STP2"].id,
+                        name="Hội đồng Thi đua – Khen thưởng Sở Tư pháp tỉnh Khánh Hòa"))
+    session.flush()
+    functions = {"giamdoc": "chu_tich", "vanphong": "thuong_truc"}
+    for username in ("giamdoc", "vanphong", "hoidong1", "hoidong2", "hoidong3", "hoidong4", "hoidong5"):
+        user = session.scalar(select(User).where(User.username == username))
+        session.add(CouncilMember(council_id=council.id, user_id=user.id, function=functions.get(username, "uy_vien")))
     session.flush()
     return accounts

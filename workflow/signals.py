@@ -25,3 +25,15 @@ login_failed = _signals.signal("login-failed", doc="kwargs: username, context")
 admin_changed = _signals.signal(
     "admin-changed", doc="kwargs: actor, action, object_type, object_id, data, context (units, people, users, ...)"
 )
+
+council_event = _signals.signal(
+    "council-event",
+    doc="kwargs: council_session, action (scheduled | agenda_set | published | attendance | opened | closed | "
+    "tie_resolved | settings_changed | members_changed), actor, data, context",
+)
+comment_added = _signals.signal("comment-added", doc="kwargs: council_session, comment, actor, context")
+vote_cast = _signals.signal(
+    "vote-cast",
+    doc="kwargs: council_session, item, actor, context. Never carries the choice: only that a vote was cast.",
+)
+decision_issued = _signals.signal("decision-issued", doc="kwargs: decision, nominations, actor, context")

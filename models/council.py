@@ -1,0 +1,165 @@
+"""The department's Emulation and Commendation Council (Hội đồng Thi đua – Khen thưởng), its sessions, agendas,
+attendance, publicity comments and the secret ballot.
+
+Secret ballot: `BallotReceipt` records THAT a member voted on an item (one row per member and item: a second vote
+is refused by the database); `Ballot` records WHAT was voted, with no member, no timestamp, a random key, and the
+choice encrypted with a server-held key. Nothing in the database links the two.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, utcnow
+
+MEMBER_FUNCTIONS = ("chu_tich", "pho_chu_tich", "thuong_truc", "uy_vien")
+SESSION_STATES = ("scheduled", "open", "closed")
+ITEM_OUTCOMES = ("passed", "failed", "quota_exceeded", "tie", "no_quorum")
+
+
+class Council(Base):
+    __tablename__ = "councils"
+    __table_args__ = (
+        CheckConstraint("quorum > 0 AND quorum <= 1", name="quorum"),
+        CheckConstraint("pass_threshold > 0 AND pass_threshold <= 1", name="pass_threshold"),
+        CheckConstraint("publicity_working_days >= 0", name="publicity_days"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("units.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    # Defaults of ARCHITECTURE.md: valid with 2/3 of members present; an item passes with agree votes of at least 70%
+    # of the members entitled to vote on it. A department may set its own.
+    quorum: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=0.6667)
+    pass_threshold: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=0.7)
+    publicity_working_days: Mapped[int] = mapped_column(default=10)
+
+    members: Mapped[list[CouncilMember]] = relationship(
+        back_populates="council", order_by="CouncilMember.id", cascade="all, delete-orphan"
+    )
+
+
+class CouncilMember(Base):
+    __tablename__ = "council_members"
+    __table_args__ = (
+        UniqueConstraint("council_id", "user_id"),
+        CheckConstraint(f"function IN {MEMBER_FUNCTIONS}", name="function"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    function: Mapped[str] = mapped_column(String(20), default="uy_vien")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    council: Mapped[Council] = relationship(back_populates="members")
+    user = relationship("User")
+
+
+class CouncilSession(Base):
+    __tablename__ = "council_sessions"
+    __table_args__ = (
+        CheckConstraint(f"state IN {SESSION_STATES}", name="state"),
+        Index("ix_council_sessions_dept_date", "department_id", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    date: Mapped[dt.date] = mapped_column(Date)
+    location: Mapped[str | None] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(20), default="scheduled")
+    published_at: Mapped[dt.datetime | None]
+    comments_until: Mapped[dt.datetime | None]  # end of the publicity period; opening earlier is refused
+    opened_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+    # Settings in force when the session closed, printed in the minutes (the council's may change later).
+    members_total: Mapped[int | None]
+    present_count: Mapped[int | None]
+    quorum_required: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    pass_threshold_applied: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    quorum_met: Mapped[bool | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    council: Mapped[Council] = relationship()
+    campaign = relationship("Campaign")
+    items: Mapped[list[AgendaItem]] = relationship(
+        back_populates="session", order_by="AgendaItem.position", cascade="all, delete-orphan"
+    )
+    attendance: Mapped[list[Attendance]] = relationship(cascade="all, delete-orphan")
+
+
+class AgendaItem(Base):
+    __tablename__ = "agenda_items"
+    __table_args__ = (
+        UniqueConstraint("session_id", "nomination_id"),
+        CheckConstraint(f"outcome IS NULL OR outcome IN {ITEM_OUTCOMES}", name="outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("council_sessions.id", ondelete="CASCADE"), index=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    # Filled when the session closes.
+    agree: Mapped[int | None]
+    disagree: Mapped[int | None]
+    abstain: Mapped[int | None]
+    entitled: Mapped[int | None]
+    recused: Mapped[int | None]
+    share: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    outcome_note: Mapped[str | None] = mapped_column(Text)
+    rank: Mapped[int | None]
+
+    session: Mapped[CouncilSession] = relationship(back_populates="items")
+    nomination = relationship("Nomination")
+
+
+class Attendance(Base):
+    __tablename__ = "attendance"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("council_sessions.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    present: Mapped[bool] = mapped_column(default=True)
+
+
+class PublicComment(Base):
+    """A comment received while the list of nominees is public (công khai)."""
+
+    __tablename__ = "public_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("council_sessions.id", ondelete="CASCADE"), index=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    author = relationship("User")
+
+
+class BallotReceipt(Base):
+    """THAT a member voted on an item. No choice here; unique per member and item."""
+
+    __tablename__ = "ballot_receipts"
+    __table_args__ = (UniqueConstraint("item_id", "member_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"))
+    member_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class Ballot(Base):
+    """WHAT was voted on an item: no member, no time, a random key (not an insertion order), the choice encrypted."""
+
+    __tablename__ = "ballots"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True)
+    sealed_choice: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,638 @@
+"""The council step (bình xét): sessions, publicity, agenda, attendance, the secret ballot, the close with quorum,
+threshold and quota, and the chair's tie-break. Every function performs its action completely or raises a
+DomainError, emits a signal for the audit trail and notifications, and never commits.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from models import (
+    AgendaItem,
+    Attendance,
+    Ballot,
+    BallotReceipt,
+    Campaign,
+    Council,
+    CouncilMember,
+    CouncilSession,
+    Nomination,
+    PublicComment,
+    User,
+    utcnow,
+)
+from workflow import ballots, service, signals, workdays
+from workflow.context import CLI, Context
+from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workflow.permissions import Actor
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+FOUR = Decimal("0.0001")
+RECOGNISED_STATES = ("evaluated_co_so", "proposed_nganh", "recognized")
+OUTCOME_LABELS = {
+    "passed": "Đạt",
+    "failed": "Không đạt tỷ lệ biểu quyết",
+    "quota_exceeded": "Vượt chỉ tiêu",
+    "tie": "Bằng phiếu tại ngưỡng chỉ tiêu — chờ Chủ tịch Hội đồng quyết định",
+    "no_quorum": "Phiên họp không đủ số thành viên tham dự",
+}
+STATE_LABELS = {"scheduled": "Đã lên lịch", "open": "Đang họp", "closed": "Đã kết thúc"}
+FUNCTION_LABELS = {"chu_tich": "Chủ tịch", "pho_chu_tich": "Phó Chủ tịch", "thuong_truc": "Ủy viên thường trực",
+                   "uy_vien": "Ủy viên"}
+
+
+def share(numerator: int, denominator: int) -> Decimal:
+    """A ratio rounded to the 4 decimals of the settings, so exactly 2/3 meets a quorum set as 0.6667."""
+    if denominator <= 0:
+        return Decimal(0)
+    return (Decimal(numerator) / Decimal(denominator)).quantize(FOUR, rounding=ROUND_HALF_UP)
+
+
+# ------------------------------------------------------------------------------------------------ scope and roles
+def _department_of(actor: Actor) -> int | None:
+    return actor.department_id
+
+
+def can_view_session(actor: Actor, s: CouncilSession) -> bool:
+    if actor.has("admin", "auditor"):
+        return True
+    return actor.department_id == s.department_id and (
+        actor.has("secretariat", "director", "council_member") or s.published_at is not None
+    )
+
+
+def can_see_results(actor: Actor, s: CouncilSession) -> bool:
+    """Results: the council, the secretariat, the director and auditors (issue 3 §5)."""
+    if actor.has("admin", "auditor"):
+        return True
+    return actor.department_id == s.department_id and actor.has("secretariat", "director", "council_member")
+
+
+def _require(actor: Actor, s: CouncilSession | None, *roles: str, department_id: int | None = None) -> None:
+    dept = s.department_id if s is not None else department_id
+    if not actor.has(*roles) or actor.department_id != dept:
+        names = {"secretariat": "Văn phòng Sở (Thường trực Hội đồng)", "director": "Giám đốc Sở (Chủ tịch Hội đồng)",
+                 "admin": "Quản trị hệ thống"}
+        who = " hoặc ".join(names.get(r, r) for r in roles)
+        raise Forbidden("Không có quyền thực hiện thao tác này.", [f"Chỉ {who} của Sở được thực hiện."])
+
+
+def load_session(session: Session, actor: Actor, session_id: int, *, for_update: bool = False) -> CouncilSession:
+    stmt = select(CouncilSession).where(CouncilSession.id == session_id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    s = session.scalars(stmt).first()
+    if s is None or not can_view_session(actor, s):
+        raise NotFound("Không tìm thấy phiên họp.")
+    return s
+
+
+def council_for_department(session: Session, department_id: int) -> Council | None:
+    return session.scalar(select(Council).where(Council.department_id == department_id))
+
+
+def active_members(session: Session, council: Council) -> list[CouncilMember]:
+    return list(session.scalars(
+        select(CouncilMember).where(CouncilMember.council_id == council.id, CouncilMember.active.is_(True))
+        .options(selectinload(CouncilMember.user)).order_by(CouncilMember.id)
+    ))
+
+
+def chair_of(session: Session, council: Council) -> CouncilMember | None:
+    return next((m for m in active_members(session, council) if m.function == "chu_tich"), None)
+
+
+def _not_closed(s: CouncilSession) -> None:
+    if s.state == "closed":
+        raise Conflict("Phiên họp đã kết thúc; không thể thay đổi.", ["Phiên họp đã kết thúc."])
+
+
+def _emit(session, s, action, actor, context, **data):
+    signals.council_event.send(session, council_session=s, action=action, actor=actor, data=data, context=context)
+
+
+# ------------------------------------------------------------------------------------------------ council settings
+def update_council(session: Session, actor: Actor, council_id: int, *, quorum=None, pass_threshold=None,
+                   publicity_working_days=None, name=None, context: Context = CLI) -> Council:
+    council = session.get(Council, council_id)
+    if council is None:
+        raise NotFound("Không tìm thấy Hội đồng.")
+    if not actor.has("admin"):
+        raise Forbidden("Chỉ quản trị hệ thống được thay đổi cấu hình Hội đồng.",
+                        ["Chỉ quản trị hệ thống được thay đổi cấu hình Hội đồng."])
+    errors = {}
+    changes = {}
+    for key, value in (("quorum", quorum), ("pass_threshold", pass_threshold)):
+        if value is None:
+            continue
+        try:
+            dec = Decimal(str(value)).quantize(FOUR, rounding=ROUND_HALF_UP)
+        except ArithmeticError:
+            dec = None
+        if isinstance(value, bool) or dec is None or not Decimal(0) < dec <= Decimal(1):
+            errors[key] = "Phải là tỷ lệ lớn hơn 0 và không quá 1 (ví dụ 0.6667)."
+            continue
+        changes[key] = (str(getattr(council, key)), str(dec))
+        setattr(council, key, dec)
+    if publicity_working_days is not None:
+        if isinstance(publicity_working_days, bool) or not isinstance(publicity_working_days, int) \
+                or not 0 <= publicity_working_days <= 60:
+            errors["publicity_working_days"] = "Số ngày làm việc công khai từ 0 đến 60."
+        else:
+            changes["publicity_working_days"] = (council.publicity_working_days, publicity_working_days)
+            council.publicity_working_days = publicity_working_days
+    if name is not None:
+        if not isinstance(name, str) or not name.strip():
+            errors["name"] = "Tên Hội đồng không được để trống."
+        else:
+            council.name = name.strip()[:300]
+    if errors:
+        raise ValidationFailed("Cấu hình Hội đồng không hợp lệ.", list(errors.values()), errors)
+    session.flush()
+    signals.admin_changed.send(session, actor=actor, action="council.update", object_type="council",
+                               object_id=council.id, data={"changes": changes}, context=context)
+    return council
+
+
+def set_member(session: Session, actor: Actor, council_id: int, *, user_id: int, function: str = "uy_vien",
+               active: bool = True, context: Context = CLI) -> CouncilMember:
+    council = session.get(Council, council_id)
+    if council is None:
+        raise NotFound("Không tìm thấy Hội đồng.")
+    if not actor.has("admin"):
+        raise Forbidden("Chỉ quản trị hệ thống được thay đổi thành viên Hội đồng.",
+                        ["Chỉ quản trị hệ thống được thay đổi thành viên Hội đồng."])
+    if function not in FUNCTION_LABELS:
+        raise ValidationFailed("Chức danh không hợp lệ.", [f"Chức danh: {', '.join(FUNCTION_LABELS)}."])
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or user.department_id != council.department_id:
+        raise ValidationFailed("Thành viên phải là người dùng của Sở.", ["user_id không thuộc Sở của Hội đồng."])
+    member = session.scalar(select(CouncilMember).where(CouncilMember.council_id == council.id,
+                                                        CouncilMember.user_id == user.id))
+    if function == "chu_tich" and active:
+        for other in active_members(session, council):
+            if other.function == "chu_tich" and other.user_id != user.id:
+                raise ValidationFailed("Hội đồng đã có Chủ tịch.", [f"Chủ tịch hiện tại: {other.user.full_name}."])
+    if member is None:
+        member = CouncilMember(council_id=council.id, user_id=user.id)
+        session.add(member)
+    member.function, member.active = function, bool(active)
+    session.flush()
+    signals.admin_changed.send(session, actor=actor, action="council.member_set", object_type="council",
+                               object_id=council.id, data={"user_id": user.id, "function": function,
+                                                           "active": bool(active)}, context=context)
+    return member
+
+
+# ------------------------------------------------------------------------------------------------ sessions
+def schedule(session: Session, actor: Actor, *, title: str, date, campaign_id: int, location: str | None = None,
+             context: Context = CLI) -> CouncilSession:
+    _require(actor, None, "secretariat", department_id=actor.department_id)
+    errors = {}
+    title = (title or "").strip() if isinstance(title, str) else ""
+    if not title:
+        errors["title"] = "Tiêu đề phiên họp là bắt buộc."
+    day = date if isinstance(date, dt.date) else _parse_date(date)
+    if day is None:
+        errors["date"] = "Ngày họp không hợp lệ (YYYY-MM-DD)."
+    campaign = session.get(Campaign, campaign_id) if isinstance(campaign_id, int) else None
+    if campaign is None or campaign.department_id != actor.department_id:
+        errors["campaign_id"] = "Phong trào không thuộc Sở."
+    council = council_for_department(session, actor.department_id)
+    if council is None:
+        errors["council"] = "Sở chưa thành lập Hội đồng Thi đua – Khen thưởng trong hệ thống."
+    if errors:
+        raise ValidationFailed("Chưa lên lịch được phiên họp.", list(errors.values()), errors)
+    s = CouncilSession(council_id=council.id, department_id=council.department_id, campaign_id=campaign.id,
+                       title=title[:300], date=day, location=(location or None), created_by_id=actor.id)
+    session.add(s)
+    session.flush()
+    _emit(session, s, "scheduled", actor, context, date=day.isoformat(), campaign_id=campaign.id)
+    return s
+
+
+def _parse_date(value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def set_agenda(session: Session, actor: Actor, session_id: int, nomination_ids, *,
+               context: Context = CLI) -> CouncilSession:
+    s = load_session(session, actor, session_id, for_update=True)
+    _require(actor, s, "secretariat")
+    _not_closed(s)
+    if s.published_at is not None:
+        raise Conflict("Danh sách đã công khai; không thể thay đổi chương trình phiên họp.",
+                       ["Muốn thay đổi, hãy lên lịch một phiên họp mới và công khai lại danh sách."])
+    if not isinstance(nomination_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                                       for i in nomination_ids):
+        raise ValidationFailed("Danh sách hồ sơ không hợp lệ.", ["nomination_ids phải là danh sách số."])
+    ids = list(dict.fromkeys(nomination_ids))
+    found = {n.id: n for n in session.scalars(select(Nomination).where(Nomination.id.in_(ids)))} if ids else {}
+    reasons = []
+    busy = dict(session.execute(
+        select(AgendaItem.nomination_id, CouncilSession.title).join(CouncilSession)
+        .where(AgendaItem.nomination_id.in_(ids), CouncilSession.state != "closed", CouncilSession.id != s.id)
+    ).all()) if ids else {}
+    for i in ids:
+        n = found.get(i)
+        if n is None or n.department_id != s.department_id:
+            reasons.append(f"Hồ sơ số {i}: không tồn tại hoặc không thuộc Sở.")
+        elif n.state != "submitted":
+            reasons.append(f"Hồ sơ số {i} “{n.title}”: chỉ đưa vào chương trình hồ sơ đang Chờ Hội đồng xét.")
+        elif n.campaign_id != s.campaign_id:
+            reasons.append(f"Hồ sơ số {i} “{n.title}”: thuộc phong trào khác với phiên họp.")
+        elif i in busy:
+            reasons.append(f"Hồ sơ số {i} “{n.title}”: đã có trong phiên họp “{busy[i]}” chưa kết thúc.")
+    if reasons:
+        raise ValidationFailed("Không lập được chương trình phiên họp.", reasons)
+    s.items.clear()
+    session.flush()
+    for pos, i in enumerate(ids, start=1):
+        s.items.append(AgendaItem(nomination_id=i, position=pos))
+    session.flush()
+    _emit(session, s, "agenda_set", actor, context, nomination_ids=ids)
+    return s
+
+
+def publish(session: Session, actor: Actor, session_id: int, *, now: dt.datetime | None = None,
+            context: Context = CLI) -> CouncilSession:
+    """Makes the list of nominees public for comments for the council's period of working days."""
+    s = load_session(session, actor, session_id, for_update=True)
+    _require(actor, s, "secretariat")
+    _not_closed(s)
+    if s.published_at is not None:
+        raise Conflict("Danh sách đã được công khai.", [f"Công khai đến {_local(s.comments_until):%d/%m/%Y %H:%M}."])
+    if not s.items:
+        raise ValidationFailed("Chưa có hồ sơ trong chương trình phiên họp.", ["Hãy lập chương trình trước."])
+    now = now or utcnow()
+    days = s.council.publicity_working_days
+    if days == 0:
+        until = now
+    else:
+        last_day = workdays.add_working_days(now.astimezone(TZ).date(), days)
+        until = dt.datetime.combine(last_day, dt.time(23, 59, 59), tzinfo=TZ).astimezone(dt.UTC)
+    if s.date < until.astimezone(TZ).date():
+        raise ValidationFailed(
+            "Ngày họp sớm hơn thời hạn công khai.",
+            [f"Danh sách phải công khai {days} ngày làm việc, đến hết ngày {until.astimezone(TZ):%d/%m/%Y}; "
+             f"hãy dời ngày họp (hiện là {s.date:%d/%m/%Y})."],
+        )
+    s.published_at, s.comments_until = now, until
+    session.flush()
+    _emit(session, s, "published", actor, context, comments_until=until.isoformat(), working_days=days)
+    return s
+
+
+def _local(value: dt.datetime | None) -> dt.datetime | None:
+    return value.astimezone(TZ) if value is not None else None
+
+
+def add_comment(session: Session, actor: Actor, session_id: int, *, nomination_id: int, text: str,
+                now: dt.datetime | None = None, context: Context = CLI) -> PublicComment:
+    s = load_session(session, actor, session_id)
+    if actor.department_id != s.department_id:
+        raise Forbidden("Chỉ công chức, viên chức của Sở được góp ý.", ["Người góp ý phải thuộc Sở."])
+    now = now or utcnow()
+    if s.published_at is None or now > s.comments_until:
+        raise Conflict("Không trong thời gian nhận góp ý.", ["Danh sách chưa công khai hoặc đã hết thời hạn góp ý."])
+    if not any(i.nomination_id == nomination_id for i in s.items):
+        raise ValidationFailed("Hồ sơ không có trong danh sách công khai.", ["nomination_id không có trong phiên họp."])
+    text = text.strip() if isinstance(text, str) else ""
+    if not text or len(text) > 5000:
+        raise ValidationFailed("Nội dung góp ý không hợp lệ.", ["Góp ý từ 1 đến 5.000 ký tự."], {"text": "Bắt buộc"})
+    comment = PublicComment(session_id=s.id, nomination_id=nomination_id, author_id=actor.id, text=text)
+    session.add(comment)
+    session.flush()
+    signals.comment_added.send(session, council_session=s, comment=comment, actor=actor, context=context)
+    return comment
+
+
+def record_attendance(session: Session, actor: Actor, session_id: int, present, *,
+                      context: Context = CLI) -> CouncilSession:
+    s = load_session(session, actor, session_id, for_update=True)
+    _require(actor, s, "secretariat")
+    _not_closed(s)
+    if not isinstance(present, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in present):
+        raise ValidationFailed("Danh sách có mặt không hợp lệ.", ["present phải là danh sách mã người dùng."])
+    members = {m.user_id for m in active_members(session, s.council)}
+    strangers = sorted(set(present) - members)
+    if strangers:
+        raise ValidationFailed("Có người không phải thành viên Hội đồng.",
+                               [f"Người dùng số {i} không phải thành viên Hội đồng." for i in strangers])
+    voted = set(session.scalars(
+        select(BallotReceipt.member_user_id).join(AgendaItem).where(AgendaItem.session_id == s.id)
+    ))
+    dropped = sorted(voted - set(present))
+    if dropped:
+        raise ValidationFailed("Không thể ghi vắng mặt thành viên đã biểu quyết.",
+                               [f"Người dùng số {i} đã biểu quyết trong phiên họp." for i in dropped])
+    rows = {a.user_id: a for a in s.attendance}
+    for uid in members:
+        row = rows.get(uid)
+        if row is None:
+            s.attendance.append(Attendance(user_id=uid, present=uid in present))
+        else:
+            row.present = uid in present
+    session.flush()
+    _emit(session, s, "attendance", actor, context, present=sorted(set(present)), members=len(members))
+    return s
+
+
+def open_session(session: Session, actor: Actor, session_id: int, *, now: dt.datetime | None = None,
+                 context: Context = CLI) -> CouncilSession:
+    s = load_session(session, actor, session_id, for_update=True)
+    _require(actor, s, "director")
+    if s.state != "scheduled":
+        raise Conflict("Phiên họp không ở trạng thái chờ khai mạc.", [f"Trạng thái: {STATE_LABELS[s.state]}."])
+    now = now or utcnow()
+    if s.published_at is None:
+        raise Conflict("Danh sách chưa được công khai để lấy ý kiến.", ["Văn phòng Sở cần công khai danh sách trước."])
+    if now < s.comments_until:
+        raise Conflict("Chưa hết thời hạn công khai danh sách.",
+                       [f"Được khai mạc sau {_local(s.comments_until):%H:%M ngày %d/%m/%Y}."])
+    if not s.items:
+        raise ValidationFailed("Chưa có hồ sơ trong chương trình phiên họp.", ["Hãy lập chương trình trước."])
+    s.state, s.opened_at = "open", now
+    session.flush()
+    _emit(session, s, "opened", actor, context)
+    return s
+
+
+# ------------------------------------------------------------------------------------------------ voting
+def recusal_reason(member_user: User, n: Nomination) -> str | None:
+    """A member is recused from an item about themselves or about the unit they belong to or head."""
+    person = member_user.person
+    if n.subject_type == "individual" and member_user.person_id is not None and member_user.person_id == \
+            n.subject_person_id:
+        return "Là cá nhân được đề nghị."
+    if person is not None and person.unit_id == n.unit_id:
+        return "Là thành viên hoặc người đứng đầu đơn vị được đề nghị."
+    if member_user.unit_id is not None and member_user.unit_id == n.unit_id:
+        return "Là thành viên hoặc người đứng đầu đơn vị được đề nghị."
+    return None
+
+
+def _member(session: Session, s: CouncilSession, user_id: int) -> CouncilMember | None:
+    return session.scalar(select(CouncilMember).where(
+        CouncilMember.council_id == s.council_id, CouncilMember.user_id == user_id, CouncilMember.active.is_(True)))
+
+
+def cast_vote(session: Session, actor: Actor, session_id: int, *, nomination_id: int, choice: str,
+              context: Context = CLI) -> None:
+    s = load_session(session, actor, session_id)
+    if choice not in ballots.CHOICES:
+        raise ValidationFailed("Lựa chọn không hợp lệ.", ["choice: agree, disagree hoặc abstain."],
+                               {"choice": "Không hợp lệ"})
+    if _member(session, s, actor.id) is None:
+        raise Forbidden("Chỉ thành viên Hội đồng được biểu quyết.", ["Tài khoản không phải thành viên Hội đồng."])
+    if s.state != "open":
+        raise Conflict("Phiên họp không trong thời gian biểu quyết.", [f"Trạng thái: {STATE_LABELS[s.state]}."])
+    present = session.scalar(select(Attendance.present).where(Attendance.session_id == s.id,
+                                                              Attendance.user_id == actor.id))
+    if not present:
+        raise Forbidden("Thành viên chưa được ghi nhận có mặt tại phiên họp.",
+                        ["Văn phòng Sở cần điểm danh trước khi biểu quyết."])
+    item = next((i for i in s.items if i.nomination_id == nomination_id), None)
+    if item is None:
+        raise ValidationFailed("Hồ sơ không có trong chương trình phiên họp.", ["nomination_id không hợp lệ."])
+    reason = recusal_reason(actor.user, item.nomination)
+    if reason:
+        raise Forbidden("Thành viên không tham gia biểu quyết hồ sơ này.", [reason])
+    try:
+        with session.begin_nested():
+            session.add(BallotReceipt(item_id=item.id, member_user_id=actor.id))
+            session.flush()
+    except IntegrityError:
+        raise Conflict("Thành viên đã biểu quyết hồ sơ này.", ["Mỗi thành viên chỉ biểu quyết một lần."]) from None
+    session.add(Ballot(key=secrets.token_hex(16), item_id=item.id, sealed_choice=ballots.seal(item.id, choice)))
+    session.flush()
+    signals.vote_cast.send(session, council_session=s, item=item, actor=actor, context=context)
+
+
+@dataclass(frozen=True)
+class ItemProgress:
+    item: AgendaItem
+    voted: int
+    entitled: int
+    recused_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Progress:
+    members: int
+    present: int
+    quorum_met: bool
+    items: list[ItemProgress]
+
+
+def progress(session: Session, s: CouncilSession) -> Progress:
+    """How many have voted on each item and whether quorum is reached: never a choice."""
+    members = active_members(session, s.council)
+    present_ids = {a.user_id for a in s.attendance if a.present}
+    counts = dict(session.execute(
+        select(BallotReceipt.item_id, func.count()).join(AgendaItem).where(AgendaItem.session_id == s.id)
+        .group_by(BallotReceipt.item_id)
+    ).all())
+    items = []
+    for item in s.items:
+        recused = [m.user.full_name for m in members if recusal_reason(m.user, item.nomination)]
+        items.append(ItemProgress(item, counts.get(item.id, 0), len(members) - len(recused), tuple(recused)))
+    present = len(present_ids & {m.user_id for m in members})
+    return Progress(len(members), present, share(present, len(members)) >= s.council.quorum, items)
+
+
+def voted_items(session: Session, s: CouncilSession, user_id: int) -> set[int]:
+    """The agenda items this member has voted on (to show "đã bỏ phiếu"; the choice is not recorded with it)."""
+    return set(session.scalars(
+        select(AgendaItem.nomination_id).join(BallotReceipt, BallotReceipt.item_id == AgendaItem.id)
+        .where(AgendaItem.session_id == s.id, BallotReceipt.member_user_id == user_id)
+    ))
+
+
+# ------------------------------------------------------------------------------------------------ closing
+def _tally(session: Session, item: AgendaItem) -> dict[str, int]:
+    counts = dict.fromkeys(ballots.CHOICES, 0)
+    for sealed in session.scalars(select(Ballot.sealed_choice).where(Ballot.item_id == item.id)):
+        try:
+            counts[ballots.unseal(item.id, sealed)] += 1
+        except ValueError as exc:
+            raise Conflict("Không mở được phiếu biểu quyết: khóa phiếu (BALLOT_KEY) đã thay đổi sau khi bỏ phiếu.",
+                           [str(exc)]) from exc
+    return counts
+
+
+def _remaining_quota(session: Session, s: CouncilSession, subject_type: str) -> int | None:
+    quota = s.campaign.quotas.get(subject_type)
+    if quota is None:
+        return None
+    used = session.scalar(select(func.count()).select_from(Nomination).where(
+        Nomination.campaign_id == s.campaign_id, Nomination.subject_type == subject_type,
+        Nomination.state.in_(RECOGNISED_STATES)))
+    waiting = session.scalar(
+        select(func.count()).select_from(AgendaItem).join(CouncilSession).join(Nomination)
+        .where(CouncilSession.campaign_id == s.campaign_id, CouncilSession.id != s.id,
+               CouncilSession.state == "closed", AgendaItem.outcome == "passed",
+               Nomination.state == "submitted", Nomination.subject_type == subject_type))
+    return max(quota - used - waiting, 0)
+
+
+def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.datetime | None = None,
+                  context: Context = CLI) -> CouncilSession:
+    """Tallies every item, checks quorum (below it nothing is applied and the items may go to a new session),
+    applies the pass threshold and the campaign's quota per subject type (highest share first; a tie at the cut
+    is left to the chair), and fires `reject_co_so` for the items that fail."""
+    s = load_session(session, actor, session_id, for_update=True)
+    _require(actor, s, "director")
+    if s.state != "open":
+        raise Conflict("Chỉ kết thúc được phiên họp đang diễn ra.", [f"Trạng thái: {STATE_LABELS[s.state]}."])
+    council = s.council
+    members = active_members(session, council)
+    present_ids = {a.user_id for a in s.attendance if a.present} & {m.user_id for m in members}
+    s.members_total, s.present_count = len(members), len(present_ids)
+    s.quorum_required, s.pass_threshold_applied = council.quorum, council.pass_threshold
+    s.quorum_met = share(len(present_ids), len(members)) >= council.quorum
+    live = []
+    for item in s.items:
+        counts = _tally(session, item)
+        recused = sum(1 for m in members if recusal_reason(m.user, item.nomination))
+        item.agree, item.disagree, item.abstain = counts["agree"], counts["disagree"], counts["abstain"]
+        item.recused, item.entitled = recused, len(members) - recused
+        item.share = share(item.agree, item.entitled)
+        if item.nomination.state != "submitted":
+            item.outcome, item.outcome_note = None, "Hồ sơ không còn ở trạng thái Chờ Hội đồng xét khi kết thúc."
+        elif not s.quorum_met:
+            item.outcome = "no_quorum"
+        else:
+            live.append(item)
+    if s.quorum_met:
+        _apply_threshold_and_quota(session, s, live)
+    s.state, s.closed_at = "closed", now or utcnow()
+    session.flush()
+    for item in s.items:
+        if item.outcome in ("failed", "quota_exceeded"):
+            n = item.nomination
+            service.transition(session, actor, n.id, "reject_co_so", n.version, context=context,
+                               comment=OUTCOME_LABELS[item.outcome], session_id=s.id)
+    _emit(session, s, "closed", actor, context, quorum_met=s.quorum_met, present=s.present_count,
+          members=s.members_total,
+          results={str(i.nomination_id): {"agree": i.agree, "disagree": i.disagree, "abstain": i.abstain,
+                                          "entitled": i.entitled, "outcome": i.outcome} for i in s.items})
+    return s
+
+
+def _apply_threshold_and_quota(session: Session, s: CouncilSession, items: list[AgendaItem]) -> None:
+    threshold = s.council.pass_threshold
+    for subject_type in ("collective", "individual"):
+        group = [i for i in items if i.nomination.subject_type == subject_type]
+        qualified = []
+        for item in group:
+            if item.share >= threshold:
+                qualified.append(item)
+            else:
+                item.outcome = "failed"
+        qualified.sort(key=lambda i: (-i.share, i.position))
+        for rank, item in enumerate(qualified, start=1):
+            item.rank = rank
+        remaining = _remaining_quota(session, s, subject_type)
+        if remaining is None or len(qualified) <= remaining:
+            for item in qualified:
+                item.outcome = "passed"
+            continue
+        if remaining == 0:
+            for item in qualified:
+                item.outcome, item.outcome_note = "quota_exceeded", "Chỉ tiêu của phong trào đã sử dụng hết."
+            continue
+        cut = qualified[remaining - 1].share
+        above = [i for i in qualified if i.share > cut]
+        at_cut = [i for i in qualified if i.share == cut]
+        for item in qualified:
+            if item.share > cut:
+                item.outcome = "passed"
+            elif item.share < cut:
+                item.outcome, item.outcome_note = "quota_exceeded", f"Chỉ tiêu còn {remaining}; xếp hạng {item.rank}."
+        if len(above) + len(at_cut) <= remaining:
+            for item in at_cut:
+                item.outcome = "passed"
+        else:
+            slots = remaining - len(above)
+            for item in at_cut:
+                item.outcome = "tie"
+                item.outcome_note = (f"{len(at_cut)} hồ sơ bằng tỷ lệ {item.share:.2%} cho {slots} chỉ tiêu còn lại; "
+                                     "Chủ tịch Hội đồng quyết định.")
+
+
+def resolve_tie(session: Session, actor: Actor, session_id: int, nomination_ids, *,
+                context: Context = CLI) -> CouncilSession:
+    """The chair's decision on items tied at the quota's cut: the chosen pass, the others exceed the quota."""
+    s = load_session(session, actor, session_id, for_update=True)
+    _require(actor, s, "director")
+    tied = [i for i in s.items if i.outcome == "tie"]
+    if s.state != "closed" or not tied:
+        raise Conflict("Phiên họp không có hồ sơ bằng phiếu chờ quyết định.", ["Không có hồ sơ bằng phiếu."])
+    if not isinstance(nomination_ids, list) or not all(isinstance(i, int) for i in nomination_ids):
+        raise ValidationFailed("Danh sách hồ sơ không hợp lệ.", ["nomination_ids phải là danh sách số."])
+    chosen = set(nomination_ids)
+    tied_ids = {i.nomination_id for i in tied}
+    subject_type = tied[0].nomination.subject_type
+    remaining = _remaining_quota(session, s, subject_type) or 0
+    already = sum(1 for i in s.items if i.outcome == "passed" and i.nomination.subject_type == subject_type
+                  and i.nomination.state == "submitted")
+    slots = max(remaining - already, 0)
+    if not chosen <= tied_ids or len(chosen) != slots:
+        raise ValidationFailed("Lựa chọn không hợp lệ.",
+                               [f"Chọn đúng {slots} hồ sơ trong số các hồ sơ bằng phiếu."])
+    for item in tied:
+        if item.nomination_id in chosen:
+            item.outcome, item.outcome_note = "passed", "Chủ tịch Hội đồng quyết định khi bằng phiếu."
+        else:
+            item.outcome, item.outcome_note = "quota_exceeded", "Chủ tịch Hội đồng quyết định khi bằng phiếu."
+    session.flush()
+    for item in tied:
+        if item.outcome == "quota_exceeded":
+            n = item.nomination
+            service.transition(session, actor, n.id, "reject_co_so", n.version, context=context,
+                               comment=OUTCOME_LABELS["quota_exceeded"], session_id=s.id)
+    _emit(session, s, "tie_resolved", actor, context, chosen=sorted(chosen))
+    return s
+
+
+def latest_outcome(session: Session, nomination_id: int) -> str | None:
+    """'passed' or 'failed' from the latest closed, quorate session that judged the nomination; else None."""
+    row = session.execute(
+        select(AgendaItem.outcome).join(CouncilSession)
+        .where(AgendaItem.nomination_id == nomination_id, CouncilSession.state == "closed",
+               CouncilSession.quorum_met.is_(True), AgendaItem.outcome.is_not(None))
+        .order_by(CouncilSession.closed_at.desc(), AgendaItem.id.desc()).limit(1)
+    ).scalar()
+    if row == "passed":
+        return "passed"
+    if row in ("failed", "quota_exceeded"):
+        return "failed"
+    return None
+
+
+def list_sessions(session: Session, actor: Actor, *, page: int, per_page: int):
+    from workflow.queries import Page, page_params
+
+    page, per_page = page_params(page, per_page)
+    stmt = select(CouncilSession)
+    if not actor.has("admin", "auditor"):
+        if actor.department_id is None:
+            return Page([], 0, page, per_page)
+        stmt = stmt.where(CouncilSession.department_id == actor.department_id)
+        if not actor.has("secretariat", "director", "council_member"):
+            stmt = stmt.where(CouncilSession.published_at.is_not(None))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    items = session.scalars(stmt.order_by(CouncilSession.date.desc(), CouncilSession.id.desc())
+                            .limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(list(items), total or 0, page, per_page)

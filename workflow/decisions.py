@@ -1,0 +1,153 @@
+"""Decisions (Quyết định) that recognise nominations: numbered per issuing body, type and year, all items or none.
+
+Level `co_so`: the director (or a deputy under delegation, "KT. GIÁM ĐỐC") recognises items the council passed.
+Level `nganh`: the Ministry's reviewer records the Minister's decision on proposed items.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import Decision, DecisionItem, Nomination, Unit
+from workflow import service, signals
+from workflow.context import CLI, Context
+from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from workflow.permissions import Actor
+
+NUMBER = re.compile(r"^\s*(\d{1,6})\s*(?:/\s*([\wĐđ]+)\s*-\s*([\w\-]+))?\s*$")
+LEVEL_ACTION = {"co_so": "recognize_co_so", "nganh": "recognize_nganh"}
+LEVEL_ROLE = {"co_so": "director", "nganh": "ministry_reviewer"}
+
+
+def issuer_for(session: Session, actor: Actor, level: str) -> Unit:
+    if level == "nganh":
+        ministry = session.scalar(select(Unit).where(Unit.kind == "ministry").order_by(Unit.id))
+        if ministry is None:
+            raise ValidationFailed("Chưa có đơn vị Bộ Tư pháp trong hệ thống.", ["Thiếu đơn vị cấp Bộ."])
+        return ministry
+    unit = session.get(Unit, actor.department_id) if actor.department_id else None
+    if unit is None:
+        raise Forbidden("Tài khoản không thuộc Sở nào.", ["Tài khoản không thuộc Sở nào."])
+    return unit
+
+
+def symbol(issuer: Unit) -> str:
+    return "BTP" if issuer.kind == "ministry" else ("STP" if issuer.code.startswith("STP") else issuer.code)
+
+
+def next_number(session: Session, issuer: Unit, year: int, doc_type: str = "QĐ") -> int:
+    last = session.scalar(select(func.max(Decision.seq)).where(
+        Decision.issuer_id == issuer.id, Decision.doc_type == doc_type, Decision.year == year))
+    return (last or 0) + 1
+
+
+def _parse_number(number) -> int | None:
+    if isinstance(number, int) and not isinstance(number, bool):
+        return number if number > 0 else None
+    m = NUMBER.match(str(number or ""))
+    return int(m.group(1)) if m and int(m.group(1)) > 0 else None
+
+
+def issue(session: Session, actor: Actor, *, level: str, number, date, nomination_ids,
+          context: Context = CLI) -> Decision:
+    if level not in LEVEL_ACTION:
+        raise ValidationFailed("Cấp quyết định không hợp lệ.", ["level: co_so hoặc nganh."], {"level": "Không hợp lệ"})
+    if not actor.has(LEVEL_ROLE[level]):
+        who = "Giám đốc Sở" if level == "co_so" else "Vụ Thi đua – Khen thưởng, Bộ Tư pháp"
+        raise Forbidden("Không có quyền ký quyết định này.", [f"Chỉ {who} được ban hành quyết định."])
+    day = date if isinstance(date, dt.date) else None
+    if day is None:
+        try:
+            day = dt.date.fromisoformat(str(date))
+        except (TypeError, ValueError):
+            raise ValidationFailed("Ngày quyết định không hợp lệ.", ["date phải theo định dạng YYYY-MM-DD."],
+                                   {"date": "Không hợp lệ"}) from None
+    seq = _parse_number(number)
+    if seq is None:
+        raise ValidationFailed("Số quyết định không hợp lệ.", ["Số quyết định, ví dụ 12 hoặc 12/QĐ-STP."],
+                               {"number": "Không hợp lệ"})
+    if not isinstance(nomination_ids, list) or not nomination_ids or \
+            not all(isinstance(i, int) and not isinstance(i, bool) for i in nomination_ids):
+        raise ValidationFailed("Danh sách hồ sơ không hợp lệ.", ["nomination_ids phải là danh sách số, không rỗng."])
+    issuer = issuer_for(session, actor, level)
+    if session.scalar(select(Decision.id).where(Decision.issuer_id == issuer.id, Decision.doc_type == "QĐ",
+                                                Decision.year == day.year, Decision.seq == seq)) is not None:
+        nxt = next_number(session, issuer, day.year)
+        raise ValidationFailed("Số quyết định đã được sử dụng.",
+                               [f"Số {seq}/QĐ-{symbol(issuer)} năm {day.year} đã có; số tiếp theo là {nxt}."],
+                               {"number": "Trùng số"})
+    action = LEVEL_ACTION[level]
+    reasons = []
+    nominations = []
+    for nid in dict.fromkeys(nomination_ids):
+        try:
+            n = service.load(session, actor, nid)
+        except NotFound:
+            reasons.append(f"Hồ sơ số {nid}: không tìm thấy.")
+            continue
+        perm, failures = service.refusals_for(session, actor, n, action, check_data=False) \
+            if n.state in _sources(action) else ([], [f"trạng thái hiện tại không phù hợp ({n.state})."])
+        for r in perm + failures:
+            reasons.append(f"Hồ sơ số {nid} “{n.title}”: {r}")
+        nominations.append(n)
+    if reasons:
+        raise ValidationFailed("Không ban hành được quyết định: có hồ sơ không đủ điều kiện.", reasons)
+    decision = Decision(
+        level=level, issuer_id=issuer.id, year=day.year, seq=seq, number=f"{seq}/QĐ-{symbol(issuer)}", date=day,
+        signer_id=actor.id, on_behalf_of_id=actor.on_behalf_of.id if actor.on_behalf_of else None,
+        signer_title=actor.delegation_title or ("GIÁM ĐỐC" if level == "co_so" else "BỘ TRƯỞNG"),
+        summary=("Về việc công nhận điển hình tiên tiến cấp cơ sở" if level == "co_so"
+                 else "Về việc công nhận điển hình tiên tiến ngành Tư pháp"),
+    )
+    session.add(decision)
+    session.flush()
+    for n in nominations:
+        decision.items.append(DecisionItem(nomination_id=n.id))
+        try:
+            service.transition(session, actor, n.id, action, n.version, context=context,
+                               decision_number=decision.number, decision_date=day.isoformat())
+        except DomainError as err:
+            raise Conflict(f"Hồ sơ số {n.id} vừa thay đổi; quyết định chưa được ban hành.", [err.detail]) from err
+    session.flush()
+    signals.decision_issued.send(session, decision=decision, nominations=nominations, actor=actor, context=context)
+    return decision
+
+
+def _sources(action: str) -> tuple[str, ...]:
+    from workflow.machine import TRIGGERS
+
+    return TRIGGERS[action].sources
+
+
+def can_view(actor: Actor, d: Decision) -> bool:
+    if actor.has("admin", "auditor", "ministry_reviewer"):
+        return True
+    return actor.department_id is not None and (actor.department_id == d.issuer_id)
+
+
+def load(session: Session, actor: Actor, decision_id: int) -> Decision:
+    d = session.get(Decision, decision_id)
+    if d is None or not can_view(actor, d):
+        raise NotFound("Không tìm thấy quyết định.")
+    return d
+
+
+def list_decisions(session: Session, actor: Actor, *, page, per_page):
+    from workflow.queries import Page, page_params
+
+    page, per_page = page_params(page, per_page)
+    stmt = select(Decision)
+    if not actor.has("admin", "auditor", "ministry_reviewer"):
+        stmt = stmt.where(Decision.issuer_id == (actor.department_id or -1))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    items = session.scalars(stmt.order_by(Decision.date.desc(), Decision.id.desc())
+                            .limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(list(items), total or 0, page, per_page)
+
+
+def nominations_of(session: Session, d: Decision) -> list[Nomination]:
+    return list(session.scalars(select(Nomination).join(DecisionItem).where(DecisionItem.decision_id == d.id)
+                                .order_by(DecisionItem.id)))
