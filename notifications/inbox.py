@@ -78,7 +78,10 @@ def on_council_event(session, *, council_session, action, actor, data, context, 
     elif action in ("closed", "tie_resolved"):
         from workflow.council import OUTCOME_LABELS
 
+        concerned = set(data.get("tied", [])) if action == "tie_resolved" else None
         for item in s.items:
+            if concerned is not None and item.nomination_id not in concerned:
+                continue  # the others were told their result when the session closed
             n = item.nomination
             heads = users_with_role(session, "unit_head", unit_id=n.unit_id)
             outcome = OUTCOME_LABELS.get(item.outcome or "", "Không xét")

@@ -183,9 +183,20 @@ def api(client):
     return ApiClient(client)
 
 
+class LiveServer:
+    """The served app: `str(live_server)` (and f"{live_server}") is the base URL; `.engine` reaches its database so a
+    browser test can prepare data through the services."""
+
+    def __init__(self, url: str, engine, app):
+        self.url, self.engine, self.app = url, engine, app
+
+    def __str__(self) -> str:
+        return self.url
+
+
 @pytest.fixture
 def live_server(tmp_path):
-    """The real app on a free loopback port, on its own seeded SQLite file. Yields the base URL."""
+    """The real app on a free loopback port, on its own seeded SQLite file. Yields a LiveServer (its str: the URL)."""
     from werkzeug.serving import make_server
 
     from web import create_app
@@ -204,6 +215,6 @@ def live_server(tmp_path):
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{port}"
+    yield LiveServer(f"http://127.0.0.1:{port}", eng, app)
     server.shutdown()
     eng.dispose()

@@ -33,6 +33,8 @@ def _key() -> bytes:
 
 
 def seal(item_id: int, choice: str) -> str:
+    if choice not in CHOICES:  # an unknown choice sealed now would only surface at the close, as an unreadable ballot
+        raise ValueError(f"unknown ballot choice: {choice!r}")
     nonce = os.urandom(12)
     data = AESGCM(_key()).encrypt(nonce, choice.encode(), str(item_id).encode())
     return base64.urlsafe_b64encode(nonce + data).decode()

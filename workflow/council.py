@@ -84,10 +84,13 @@ def _require(actor: Actor, s: CouncilSession | None, *roles: str, department_id:
         raise Forbidden("Không có quyền thực hiện thao tác này.", [f"Chỉ {who} của Sở được thực hiện."])
 
 
-def load_session(session: Session, actor: Actor, session_id: int, *, for_update: bool = False) -> CouncilSession:
+def load_session(session: Session, actor: Actor, session_id: int, *,
+                 for_update: bool | str = False) -> CouncilSession:
+    """`for_update=True` locks the session row (SELECT ... FOR UPDATE); "share" takes a shared lock (FOR SHARE):
+    votes do not wait for each other but do wait for a close, an attendance change or an opening in progress."""
     stmt = select(CouncilSession).where(CouncilSession.id == session_id)
     if for_update:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        stmt = stmt.with_for_update(read=for_update == "share").execution_options(populate_existing=True)
     s = session.scalars(stmt).first()
     if s is None or not can_view_session(actor, s):
         raise NotFound("Không tìm thấy phiên họp.")
@@ -237,7 +240,9 @@ def set_agenda(session: Session, actor: Actor, session_id: int, nomination_ids, 
                                                        for i in nomination_ids):
         raise ValidationFailed("Danh sách hồ sơ không hợp lệ.", ["nomination_ids phải là danh sách số."])
     ids = list(dict.fromkeys(nomination_ids))
-    found = {n.id: n for n in session.scalars(select(Nomination).where(Nomination.id.in_(ids)))} if ids else {}
+    # Row locks on the nominations: two sessions cannot both take the same item onto their agendas at once.
+    found = {n.id: n for n in session.scalars(
+        select(Nomination).where(Nomination.id.in_(ids)).order_by(Nomination.id).with_for_update())} if ids else {}
     reasons = []
     busy = dict(session.execute(
         select(AgendaItem.nomination_id, CouncilSession.title).join(CouncilSession)
@@ -281,7 +286,9 @@ def publish(session: Session, actor: Actor, session_id: int, *, now: dt.datetime
     else:
         last_day = workdays.add_working_days(now.astimezone(TZ).date(), days)
         until = dt.datetime.combine(last_day, dt.time(23, 59, 59), tzinfo=TZ).astimezone(dt.UTC)
-    if s.date < until.astimezone(TZ).date():
+    # The period runs to the end of its last working day, so with a period the meeting comes on a later day (a session
+    # dated on the last day could not be opened on its own date: open_session waits for comments_until).
+    if s.date < until.astimezone(TZ).date() or (days > 0 and s.date == until.astimezone(TZ).date()):
         raise ValidationFailed(
             "Ngày họp sớm hơn thời hạn công khai.",
             [f"Danh sách phải công khai {days} ngày làm việc, đến hết ngày {until.astimezone(TZ):%d/%m/%Y}; "
@@ -389,7 +396,9 @@ def _member(session: Session, s: CouncilSession, user_id: int) -> CouncilMember 
 
 def cast_vote(session: Session, actor: Actor, session_id: int, *, nomination_id: int, choice: str,
               context: Context = CLI) -> None:
-    s = load_session(session, actor, session_id)
+    # A shared lock: a close that has tallied cannot miss a ballot committed after it (the vote waits, then sees
+    # the session closed), and attendance cannot drop a member whose vote is in flight.
+    s = load_session(session, actor, session_id, for_update="share")
     if choice not in ballots.CHOICES:
         raise ValidationFailed("Lựa chọn không hợp lệ.", ["choice: agree, disagree hoặc abstain."],
                                {"choice": "Không hợp lệ"})
@@ -478,11 +487,14 @@ def _remaining_quota(session: Session, s: CouncilSession, subject_type: str) -> 
     used = session.scalar(select(func.count()).select_from(Nomination).where(
         Nomination.campaign_id == s.campaign_id, Nomination.subject_type == subject_type,
         Nomination.state.in_(RECOGNISED_STATES)))
+    # Passed by an earlier session and awaiting the decision: each nomination once, and not those this session judges
+    # again (a passed item put on a new agenda would otherwise compete with its own earlier pass).
+    own = select(AgendaItem.nomination_id).where(AgendaItem.session_id == s.id)
     waiting = session.scalar(
-        select(func.count()).select_from(AgendaItem).join(CouncilSession).join(Nomination)
+        select(func.count(func.distinct(Nomination.id))).select_from(AgendaItem).join(CouncilSession).join(Nomination)
         .where(CouncilSession.campaign_id == s.campaign_id, CouncilSession.id != s.id,
                CouncilSession.state == "closed", AgendaItem.outcome == "passed",
-               Nomination.state == "submitted", Nomination.subject_type == subject_type))
+               Nomination.state == "submitted", Nomination.subject_type == subject_type, Nomination.id.not_in(own)))
     return max(quota - used - waiting, 0)
 
 
@@ -579,18 +591,24 @@ def resolve_tie(session: Session, actor: Actor, session_id: int, nomination_ids,
     tied = [i for i in s.items if i.outcome == "tie"]
     if s.state != "closed" or not tied:
         raise Conflict("Phiên họp không có hồ sơ bằng phiếu chờ quyết định.", ["Không có hồ sơ bằng phiếu."])
-    if not isinstance(nomination_ids, list) or not all(isinstance(i, int) for i in nomination_ids):
+    if not isinstance(nomination_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                                       for i in nomination_ids):
         raise ValidationFailed("Danh sách hồ sơ không hợp lệ.", ["nomination_ids phải là danh sách số."])
     chosen = set(nomination_ids)
     tied_ids = {i.nomination_id for i in tied}
-    subject_type = tied[0].nomination.subject_type
-    remaining = _remaining_quota(session, s, subject_type) or 0
-    already = sum(1 for i in s.items if i.outcome == "passed" and i.nomination.subject_type == subject_type
-                  and i.nomination.state == "submitted")
-    slots = max(remaining - already, 0)
-    if not chosen <= tied_ids or len(chosen) != slots:
-        raise ValidationFailed("Lựa chọn không hợp lệ.",
-                               [f"Chọn đúng {slots} hồ sơ trong số các hồ sơ bằng phiếu."])
+    reasons = [] if chosen <= tied_ids else ["Chỉ chọn trong số các hồ sơ bằng phiếu."]
+    # Quotas are per subject type: ties of collectives and of individuals are each resolved with their own free slots.
+    for subject_type in sorted({i.nomination.subject_type for i in tied}):
+        remaining = _remaining_quota(session, s, subject_type) or 0
+        already = sum(1 for i in s.items if i.outcome == "passed" and i.nomination.subject_type == subject_type
+                      and i.nomination.state == "submitted")
+        slots = max(remaining - already, 0)
+        picked = chosen & {i.nomination_id for i in tied if i.nomination.subject_type == subject_type}
+        if len(picked) != slots:
+            kind = "tập thể" if subject_type == "collective" else "cá nhân"
+            reasons.append(f"Chọn đúng {slots} hồ sơ {kind} trong số các hồ sơ {kind} bằng phiếu.")
+    if reasons:
+        raise ValidationFailed("Lựa chọn không hợp lệ.", reasons)
     for item in tied:
         if item.nomination_id in chosen:
             item.outcome, item.outcome_note = "passed", "Chủ tịch Hội đồng quyết định khi bằng phiếu."
@@ -602,7 +620,7 @@ def resolve_tie(session: Session, actor: Actor, session_id: int, nomination_ids,
             n = item.nomination
             service.transition(session, actor, n.id, "reject_co_so", n.version, context=context,
                                comment=OUTCOME_LABELS["quota_exceeded"], session_id=s.id)
-    _emit(session, s, "tie_resolved", actor, context, chosen=sorted(chosen))
+    _emit(session, s, "tie_resolved", actor, context, chosen=sorted(chosen), tied=sorted(tied_ids))
     return s
 
 

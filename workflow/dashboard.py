@@ -9,10 +9,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
-from models import Campaign, Nomination, Notification, StateChange, utcnow
+from models import (
+    AgendaItem,
+    Campaign,
+    CouncilMember,
+    CouncilSession,
+    Nomination,
+    Notification,
+    StateChange,
+    utcnow,
+)
+from workflow import council
 from workflow.permissions import Actor
 from workflow.queries import Page, nominations_query, page_params
 
@@ -32,6 +42,17 @@ class Card:
     filters: dict = field(default_factory=dict)
     link: str | None = None  # a page other than the nomination list (admin, audit)
     items: list = field(default_factory=list)
+    link_args: dict = field(default_factory=dict)  # the URL arguments of `link`
+
+
+@dataclass(frozen=True)
+class LinkItem:
+    """A line under a card that is not a nomination (a council session): its page and a short note."""
+
+    title: str
+    endpoint: str
+    args: dict
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,6 +158,7 @@ def pending_work(session: Session, actor: Actor, today: dt.date | None = None) -
                               "Đăng ký tập thể, cá nhân điển hình tiên tiến của đơn vị trước hạn.",
                               len(campaigns), campaigns[0].registration_deadline, "Hạn đăng ký",
                               link="nominations.new", items=campaigns))
+    cards += council_cards(session, actor)
     for spec in SPECS:
         if not actor.has(*spec.roles):
             continue
@@ -152,6 +174,131 @@ def pending_work(session: Session, actor: Actor, today: dt.date | None = None) -
         cards.append(Card("all_nominations", "Tra cứu hồ sơ điển hình", "Xem toàn bộ hồ sơ và lịch sử xử lý.",
                           link="nominations.index"))
     return cards
+
+
+# ------------------------------------------------------------------------------------------------ council
+def _sessions(session: Session, department_id: int, *conditions) -> list[CouncilSession]:
+    return list(session.scalars(
+        select(CouncilSession).where(CouncilSession.department_id == department_id, *conditions)
+        .order_by(CouncilSession.date, CouncilSession.id)
+    ))
+
+
+def _session_card(key: str, title: str, hint: str, sessions: list[CouncilSession], *, endpoint: str = "council.detail",
+                  note=None) -> Card | None:
+    if not sessions:
+        return None
+    items = [LinkItem(s.title, endpoint, {"session_id": s.id}, note(s) if note else f"ngày họp {s.date:%d/%m/%Y}")
+             for s in sessions[:PREVIEW]]
+    single = len(sessions) == 1
+    return Card(key, title, hint, len(sessions), min(s.date for s in sessions), "Ngày họp",
+                link=endpoint if single else "council.sessions",
+                link_args={"session_id": sessions[0].id} if single else {}, items=items)
+
+
+def _vote_card(session: Session, actor: Actor) -> Card | None:
+    """Open sessions of a council the actor sits on, counted as the agenda items they have not voted on yet
+    (nor are recused from)."""
+    sessions = list(session.scalars(
+        select(CouncilSession).join(CouncilMember, CouncilMember.council_id == CouncilSession.council_id)
+        .where(CouncilSession.department_id == actor.department_id, CouncilSession.state == "open",
+               CouncilMember.user_id == actor.id, CouncilMember.active.is_(True))
+        .options(selectinload(CouncilSession.items).selectinload(AgendaItem.nomination))
+        .order_by(CouncilSession.date, CouncilSession.id)
+    ))
+    pending: list[tuple[CouncilSession, int]] = []
+    for s in sessions:
+        voted = council.voted_items(session, s, actor.id)
+        left = sum(1 for i in s.items if i.nomination_id not in voted
+                   and not council.recusal_reason(actor.user, i.nomination))
+        if left:
+            pending.append((s, left))
+    if not pending:
+        return None
+    single = len(pending) == 1
+    return Card("council_vote", "Phiên họp đang chờ bạn biểu quyết",
+                "Hồ sơ bạn chưa biểu quyết trong phiên họp đang diễn ra (phiếu kín; mỗi hồ sơ một lần).",
+                sum(left for _, left in pending), link="council.vote" if single else "council.sessions",
+                link_args={"session_id": pending[0][0].id} if single else {},
+                items=[LinkItem(s.title, "council.vote", {"session_id": s.id}, f"còn {left} hồ sơ chưa biểu quyết")
+                       for s, left in pending[:PREVIEW]])
+
+
+def _agenda_card(session: Session, actor: Actor, today: dt.date) -> Card | None:
+    """Submitted dossiers on no agenda yet: not on a session still to close, nor passed (or tied) in a closed one
+    and waiting for the decision. Those of a session without quorum come back here."""
+    taken = select(AgendaItem.id).join(CouncilSession).where(
+        AgendaItem.nomination_id == Nomination.id,
+        or_(CouncilSession.state != "closed", AgendaItem.outcome.in_(("passed", "tie"))),
+    ).exists()
+    stmt = nominations_query(actor, state="submitted").where(
+        Nomination.department_id == actor.department_id, ~taken)
+    count = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    if not count:
+        return None
+    deadline = session.scalar(
+        select(func.min(Campaign.evaluation_deadline)).where(
+            Campaign.id.in_(stmt.with_only_columns(Nomination.campaign_id).order_by(None)),
+            Campaign.evaluation_deadline >= today))
+    items = list(session.scalars(stmt.options(joinedload(Nomination.unit), joinedload(Nomination.subject_person))
+                                 .order_by(Nomination.id).limit(PREVIEW)).unique())
+    return Card("council_agenda", "Hồ sơ chờ đưa vào phiên họp Hội đồng",
+                "Đã trình, chưa thuộc chương trình phiên họp nào: lên lịch phiên họp, lập chương trình và công khai.",
+                count, deadline, "Hạn xét khen thưởng", link="council.sessions", items=items)
+
+
+def _decide_card(session: Session, actor: Actor) -> Card | None:
+    rows = session.execute(
+        select(Nomination, CouncilSession.id).join(AgendaItem, AgendaItem.nomination_id == Nomination.id)
+        .join(CouncilSession, CouncilSession.id == AgendaItem.session_id)
+        .where(CouncilSession.department_id == actor.department_id, CouncilSession.state == "closed",
+               AgendaItem.outcome == "passed", Nomination.state == "submitted")
+        .options(joinedload(Nomination.unit), joinedload(Nomination.subject_person))
+        .order_by(CouncilSession.closed_at, Nomination.id)
+    ).unique().all()
+    if not rows:
+        return None
+    session_ids = {sid for _, sid in rows}
+    single = len(session_ids) == 1
+    return Card("council_decide", "Hồ sơ Hội đồng đã thông qua, chờ quyết định công nhận",
+                "Ký quyết định công nhận điển hình tiên tiến cấp cơ sở.", len(rows), link="decisions.new",
+                link_args={"session": rows[0][1]} if single else {}, items=[n for n, _ in rows[:PREVIEW]])
+
+
+def council_cards(session: Session, actor: Actor, now: dt.datetime | None = None) -> list[Card]:
+    """The council's work: a member's open ballots; the secretariat's dossiers without a session and sessions
+    whose list is not public yet; the director's sessions to open and to close, passes to decide and ties."""
+    if actor.department_id is None:
+        return []
+    now = now or utcnow()
+    today = now.astimezone(council.TZ).date()
+    dept = actor.department_id
+    cards: list[Card | None] = []
+    if actor.has("council_member"):
+        cards.append(_vote_card(session, actor))
+    if actor.has("secretariat"):
+        cards.append(_agenda_card(session, actor, today))
+        cards.append(_session_card(
+            "council_publish", "Phiên họp chưa công khai danh sách",
+            "Lập chương trình và công khai danh sách để lấy ý kiến trước ngày họp.",
+            _sessions(session, dept, CouncilSession.state == "scheduled", CouncilSession.published_at.is_(None))))
+    if actor.has("director"):
+        cards.append(_session_card(
+            "council_open", "Phiên họp sẵn sàng khai mạc", "Đã hết thời hạn công khai lấy ý kiến.",
+            _sessions(session, dept, CouncilSession.state == "scheduled", CouncilSession.published_at.is_not(None),
+                      CouncilSession.comments_until <= now)))
+        cards.append(_session_card(
+            "council_close", "Phiên họp đang biểu quyết, chờ kết thúc",
+            "Khi các thành viên đã biểu quyết, kết thúc phiên họp để kiểm phiếu.",
+            _sessions(session, dept, CouncilSession.state == "open")))
+        cards.append(_decide_card(session, actor))
+        tied = select(AgendaItem.id).where(AgendaItem.session_id == CouncilSession.id,
+                                           AgendaItem.outcome == "tie").exists()
+        cards.append(_session_card(
+            "council_ties", "Hồ sơ bằng phiếu chờ Chủ tịch Hội đồng quyết định",
+            "Các hồ sơ bằng tỷ lệ đồng ý tại ngưỡng chỉ tiêu: Chủ tịch Hội đồng chọn hồ sơ được công nhận.",
+            _sessions(session, dept, CouncilSession.state == "closed", tied)))
+    return [c for c in cards if c is not None]
 
 
 # ------------------------------------------------------------------------------------------------ notifications

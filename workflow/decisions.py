@@ -44,15 +44,25 @@ def next_number(session: Session, issuer: Unit, year: int, doc_type: str = "QĐ"
     return (last or 0) + 1
 
 
-def _parse_number(number) -> int | None:
+def _parse_number(number, issuer: Unit) -> int:
+    """12, "12" or "12/QĐ-STP"; a written symbol must be this body's decision symbol (no "12/QĐ-BTP" for a Sở)."""
     if isinstance(number, int) and not isinstance(number, bool):
-        return number if number > 0 else None
-    m = NUMBER.match(str(number or ""))
-    return int(m.group(1)) if m and int(m.group(1)) > 0 else None
+        seq = number
+    else:
+        m = NUMBER.match(str(number or ""))
+        seq = int(m.group(1)) if m else 0
+        if m and m.group(2) is not None and (m.group(2).upper() != "QĐ" or m.group(3).upper() != symbol(issuer)):
+            raise ValidationFailed("Ký hiệu quyết định không đúng.",
+                                   [f"Quyết định của đơn vị này có ký hiệu QĐ-{symbol(issuer)}."],
+                                   {"number": "Sai ký hiệu"})
+    if not 0 < seq < 1_000_000:
+        raise ValidationFailed("Số quyết định không hợp lệ.", ["Số quyết định, ví dụ 12 hoặc 12/QĐ-STP."],
+                               {"number": "Không hợp lệ"})
+    return seq
 
 
 def issue(session: Session, actor: Actor, *, level: str, number, date, nomination_ids,
-          context: Context = CLI) -> Decision:
+          session_id: int | None = None, context: Context = CLI) -> Decision:
     if level not in LEVEL_ACTION:
         raise ValidationFailed("Cấp quyết định không hợp lệ.", ["level: co_so hoặc nganh."], {"level": "Không hợp lệ"})
     if not actor.has(LEVEL_ROLE[level]):
@@ -65,14 +75,11 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
         except (TypeError, ValueError):
             raise ValidationFailed("Ngày quyết định không hợp lệ.", ["date phải theo định dạng YYYY-MM-DD."],
                                    {"date": "Không hợp lệ"}) from None
-    seq = _parse_number(number)
-    if seq is None:
-        raise ValidationFailed("Số quyết định không hợp lệ.", ["Số quyết định, ví dụ 12 hoặc 12/QĐ-STP."],
-                               {"number": "Không hợp lệ"})
     if not isinstance(nomination_ids, list) or not nomination_ids or \
             not all(isinstance(i, int) and not isinstance(i, bool) for i in nomination_ids):
         raise ValidationFailed("Danh sách hồ sơ không hợp lệ.", ["nomination_ids phải là danh sách số, không rỗng."])
     issuer = issuer_for(session, actor, level)
+    seq = _parse_number(number, issuer)
     if session.scalar(select(Decision.id).where(Decision.issuer_id == issuer.id, Decision.doc_type == "QĐ",
                                                 Decision.year == day.year, Decision.seq == seq)) is not None:
         nxt = next_number(session, issuer, day.year)
@@ -101,6 +108,7 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
         signer_title=actor.delegation_title or ("GIÁM ĐỐC" if level == "co_so" else "BỘ TRƯỞNG"),
         summary=("Về việc công nhận điển hình tiên tiến cấp cơ sở" if level == "co_so"
                  else "Về việc công nhận điển hình tiên tiến ngành Tư pháp"),
+        session_id=session_id if session_id is not None else _judging_session(session, nominations, level),
     )
     session.add(decision)
     session.flush()
@@ -114,6 +122,20 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
     session.flush()
     signals.decision_issued.send(session, decision=decision, nominations=nominations, actor=actor, context=context)
     return decision
+
+
+def _judging_session(session: Session, nominations: list[Nomination], level: str) -> int | None:
+    """The council session whose results the decision carries out (the latest that passed the first item)."""
+    if level != "co_so" or not nominations:
+        return None
+    from models import AgendaItem, CouncilSession
+
+    return session.scalar(
+        select(CouncilSession.id).join(AgendaItem)
+        .where(AgendaItem.nomination_id == nominations[0].id, AgendaItem.outcome == "passed",
+               CouncilSession.state == "closed")
+        .order_by(CouncilSession.closed_at.desc()).limit(1)
+    )
 
 
 def _sources(action: str) -> tuple[str, ...]:

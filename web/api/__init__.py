@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web.api import audit, auth, campaigns, directory, inbox, nominations
+from web.api import audit, auth, campaigns, council_sessions, councils, decisions, directory, inbox, nominations
 from web.api.base import BLUEPRINTS
 from web.api.problems import ProblemApi, problem_fallback
 from web.extensions import csrf
 
-MODULES = (auth, directory, campaigns, nominations, audit, inbox)
+MODULES = (auth, directory, campaigns, nominations, audit, inbox, councils, council_sessions, decisions)
 
 API_SETTINGS = {
     "API_TITLE": "Điển hình tiên tiến API",

@@ -5,7 +5,23 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Attachment, AuditEvent, Campaign, Checkin, Nomination, Notification, Person, Unit, User
+from models import (
+    Attachment,
+    AuditEvent,
+    Campaign,
+    Checkin,
+    Council,
+    CouncilSession,
+    Decision,
+    Nomination,
+    Notification,
+    Person,
+    PublicComment,
+    Unit,
+    User,
+)
+from workflow import council as council_core
+from workflow import decisions as decision_core
 from workflow import rules, service
 from workflow.campaigns import campaign_data
 from workflow.labels import ACTION_LABELS, ROLE_LABELS, RULE_RESULT_LABELS, STATE_LABELS
@@ -143,3 +159,86 @@ def notification(note: Notification) -> dict:
     return {"id": note.id, "kind": note.kind, "title": note.title, "body": note.body, "link": note.link,
             "object_type": note.object_type, "object_id": note.object_id, "created_at": note.created_at,
             "read_at": note.read_at, "read": note.read_at is not None}
+
+
+# ------------------------------------------------------------------------------------------------ councils
+def _ratio(value) -> float | None:
+    return float(value) if value is not None else None
+
+
+def council(c: Council) -> dict:
+    return {
+        "id": c.id, "department_id": c.department_id, "name": c.name, "quorum": _ratio(c.quorum),
+        "pass_threshold": _ratio(c.pass_threshold), "publicity_working_days": c.publicity_working_days,
+        "members": [{"user_id": m.user_id, "username": m.user.username, "full_name": m.user.full_name,
+                     "function": m.function, "function_label": council_core.FUNCTION_LABELS.get(m.function, m.function),
+                     "active": m.active} for m in c.members],
+    }
+
+
+def council_session_summary(s: CouncilSession) -> dict:
+    return {"id": s.id, "council_id": s.council_id, "department_id": s.department_id, "campaign_id": s.campaign_id,
+            "title": s.title, "date": s.date, "location": s.location, "state": s.state,
+            "state_label": council_core.STATE_LABELS.get(s.state, s.state), "published_at": s.published_at,
+            "comments_until": s.comments_until, "opened_at": s.opened_at, "closed_at": s.closed_at}
+
+
+def public_comment(c: PublicComment) -> dict:
+    return {"id": c.id, "nomination_id": c.nomination_id, "text": c.text,
+            "author": c.author.full_name if c.author is not None else None, "created_at": c.created_at}
+
+
+def _subject_name(n: Nomination) -> str:
+    p = n.subject_person
+    return p.full_name if n.subject_type == "individual" and p is not None else n.unit.name
+
+
+def council_session_detail(session: Session, actor: Actor, s: CouncilSession) -> dict:
+    """The session as `actor` sees it: the agenda with how many have voted (never what), public comments,
+    attendance, the caller's own receipts (`my_votes`) and, once closed, the results for those who may see them."""
+    data = council_session_summary(s)
+    prog = council_core.progress(session, s)
+    comments: dict[int, list] = {}
+    for c in session.scalars(select(PublicComment).where(PublicComment.session_id == s.id)
+                             .order_by(PublicComment.id)):
+        comments.setdefault(c.nomination_id, []).append(public_comment(c))
+    agenda = []
+    for p in prog.items:
+        n = p.item.nomination
+        agenda.append({"nomination_id": n.id, "title": n.title, "subject_name": _subject_name(n),
+                       "subject_type": n.subject_type, "unit": n.unit.name, "state": n.state,
+                       "position": p.item.position, "voted": p.voted, "entitled": p.entitled,
+                       "recused": list(p.recused_names), "comments": comments.get(n.id, [])})
+    names = {m.user_id: m for m in s.council.members}
+    attendance = []
+    for a in sorted(s.attendance, key=lambda a: a.user_id):
+        m = names.get(a.user_id)
+        attendance.append({"user_id": a.user_id, "full_name": m.user.full_name if m else None,
+                           "function": m.function if m else None, "present": a.present})
+    data.update(agenda=agenda, attendance=attendance,
+                progress={"members": prog.members, "present": prog.present, "quorum_met": prog.quorum_met},
+                my_votes=sorted(council_core.voted_items(session, s, actor.id)))
+    if s.state == "closed" and council_core.can_see_results(actor, s):
+        data.update(
+            results=[{"nomination_id": i.nomination_id, "title": i.nomination.title, "agree": i.agree,
+                      "disagree": i.disagree, "abstain": i.abstain, "entitled": i.entitled, "recused": i.recused,
+                      "share": _ratio(i.share), "outcome": i.outcome,
+                      "outcome_label": council_core.OUTCOME_LABELS.get(i.outcome) if i.outcome else None,
+                      "outcome_note": i.outcome_note, "rank": i.rank} for i in s.items],
+            quorum_met=s.quorum_met, present_count=s.present_count, members_total=s.members_total,
+            quorum_required=_ratio(s.quorum_required), pass_threshold_applied=_ratio(s.pass_threshold_applied),
+        )
+    return data
+
+
+# ------------------------------------------------------------------------------------------------ decisions
+def decision(session: Session, d: Decision) -> dict:
+    return {
+        "id": d.id, "level": d.level, "number": d.number, "date": d.date, "summary": d.summary,
+        "issuer": {"id": d.issuer.id, "code": d.issuer.code, "name": d.issuer.name, "kind": d.issuer.kind},
+        "signer": user_ref(d.signer), "on_behalf_of": user_ref(d.on_behalf_of), "signer_title": d.signer_title,
+        "nominations": [{"id": n.id, "title": n.title, "subject_name": _subject_name(n),
+                         "subject_type": n.subject_type, "state": n.state, "state_label": STATE_LABELS[n.state]}
+                        for n in decision_core.nominations_of(session, d)],
+        "created_at": d.created_at,
+    }

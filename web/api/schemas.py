@@ -417,3 +417,241 @@ CampaignPageSchema = page_of(CampaignSchema, "CampaignPage")
 NominationPageSchema = page_of(NominationSummarySchema, "NominationPage")
 AuditEventPageSchema = page_of(AuditEventSchema, "AuditEventPage")
 NotificationPageSchema = page_of(NotificationSchema, "NotificationPage")
+
+
+# ------------------------------------------------------------------------------------------------ councils
+COUNCIL_FUNCTIONS = ("chu_tich", "pho_chu_tich", "thuong_truc", "uy_vien")
+VOTE_CHOICES = ("agree", "disagree", "abstain")
+DECISION_LEVELS = ("co_so", "nganh")
+MAX_LIST = 200
+
+
+def IdList(**kwargs):  # noqa: N802
+    """A JSON list of ids (each a real integer), at most MAX_LIST of them."""
+    kwargs.setdefault("validate", validate.Length(max=MAX_LIST))
+    return fields.List(JsonId(), **kwargs)
+
+
+class Share(fields.Float):
+    """A share in (0, 1] with 4 decimals (0.6667 = two thirds); a JSON number, not a string."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update(exclusiveMinimum=True)
+        super().__init__(validate=validate.Range(min=0, max=1, min_inclusive=False), **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class CouncilMemberSchema(Schema):
+    user_id = fields.Integer()
+    username = fields.String()
+    full_name = fields.String()
+    function = fields.String(metadata={"enum": list(COUNCIL_FUNCTIONS)})
+    function_label = fields.String()
+    active = fields.Boolean()
+
+
+class CouncilSchema(Schema):
+    id = fields.Integer()
+    department_id = fields.Integer()
+    name = fields.String()
+    quorum = fields.Float(metadata={"description": "share of the members who must be present, e.g. 0.6667"})
+    pass_threshold = fields.Float(metadata={"description": "share of agree votes among those entitled, e.g. 0.7"})
+    publicity_working_days = fields.Integer()
+    members = fields.List(fields.Nested(CouncilMemberSchema))
+
+
+class CouncilUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=300))
+    quorum = Share()
+    pass_threshold = Share()
+    publicity_working_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=60))
+
+
+class CouncilMemberSetSchema(Schema):
+    user_id = JsonId(required=True)
+    function = fields.String(load_default="uy_vien", validate=validate.OneOf(COUNCIL_FUNCTIONS))
+    active = fields.Boolean(load_default=True)
+
+
+class CouncilSessionCreateSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    date = fields.Date(required=True)
+    campaign_id = JsonId(required=True)
+    location = Text(300, allow_none=True)
+
+
+class CouncilSessionSummarySchema(Schema):
+    id = fields.Integer()
+    council_id = fields.Integer()
+    department_id = fields.Integer()
+    campaign_id = fields.Integer()
+    title = fields.String()
+    date = fields.Date()
+    location = fields.String(allow_none=True)
+    state = fields.String(metadata={"enum": ["scheduled", "open", "closed"]})
+    state_label = fields.String()
+    published_at = fields.DateTime(allow_none=True)
+    comments_until = fields.DateTime(allow_none=True, metadata={"description": "end of the publicity period"})
+    opened_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class CommentCreateSchema(Schema):
+    nomination_id = JsonId(required=True)
+    text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class CommentSchema(Schema):
+    id = fields.Integer()
+    nomination_id = fields.Integer()
+    text = fields.String()
+    author = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class AgendaItemSchema(Schema):
+    nomination_id = fields.Integer()
+    title = fields.String()
+    subject_name = fields.String()
+    subject_type = fields.String()
+    unit = fields.String()
+    state = fields.String()
+    position = fields.Integer()
+    voted = fields.Integer(metadata={"description": "how many members have voted on the item (never their choice)"})
+    entitled = fields.Integer()
+    recused = fields.List(fields.String(), metadata={"description": "names of the members recused from the item"})
+    comments = fields.List(fields.Nested(CommentSchema))
+
+
+class AttendanceSchema(Schema):
+    user_id = fields.Integer()
+    full_name = fields.String()
+    function = fields.String()
+    present = fields.Boolean()
+
+
+class ProgressSchema(Schema):
+    members = fields.Integer()
+    present = fields.Integer()
+    quorum_met = fields.Boolean()
+
+
+class ItemResultSchema(Schema):
+    nomination_id = fields.Integer()
+    title = fields.String()
+    agree = fields.Integer(allow_none=True)
+    disagree = fields.Integer(allow_none=True)
+    abstain = fields.Integer(allow_none=True)
+    entitled = fields.Integer(allow_none=True)
+    recused = fields.Integer(allow_none=True)
+    share = fields.Float(allow_none=True)
+    outcome = fields.String(allow_none=True,
+                            metadata={"enum": ["passed", "failed", "quota_exceeded", "tie", "no_quorum"]})
+    outcome_label = fields.String(allow_none=True)
+    outcome_note = fields.String(allow_none=True)
+    rank = fields.Integer(allow_none=True)
+
+
+class CouncilSessionDetailSchema(CouncilSessionSummarySchema):
+    agenda = fields.List(fields.Nested(AgendaItemSchema))
+    attendance = fields.List(fields.Nested(AttendanceSchema))
+    progress = fields.Nested(ProgressSchema)
+    my_votes = fields.List(fields.Integer(), metadata={"description": "nomination ids the caller has voted on"})
+    results = fields.List(fields.Nested(ItemResultSchema),
+                          metadata={"description": "once closed; only for the council, secretariat, director, "
+                                                   "auditors"})
+    quorum_met = fields.Boolean(allow_none=True)
+    present_count = fields.Integer(allow_none=True)
+    members_total = fields.Integer(allow_none=True)
+    quorum_required = fields.Float(allow_none=True)
+    pass_threshold_applied = fields.Float(allow_none=True)
+
+
+class AgendaSetSchema(Schema):
+    nomination_ids = IdList(required=True)
+
+
+class AttendanceSetSchema(Schema):
+    present = IdList(required=True, metadata={"description": "user ids of the members present"})
+
+
+class VoteSchema(Schema):
+    nomination_id = JsonId(required=True)
+    choice = fields.String(required=True, validate=validate.OneOf(VOTE_CHOICES))
+
+
+class VoteReceiptSchema(Schema):
+    nomination_id = fields.Integer()
+    voted = fields.Boolean()
+
+
+class TieBreakSchema(Schema):
+    nomination_ids = IdList(required=True)
+
+
+# ------------------------------------------------------------------------------------------------ decisions
+class DecisionNumber(fields.Field):
+    """12 or "12/QĐ-STP"."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update(
+            oneOf=[{"type": "integer", "minimum": 1, "maximum": 999999}, {"type": "string", "maxLength": 50}],
+            description="12 or \"12/QĐ-STP\"")
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 999_999:
+            return value
+        if isinstance(value, str) and 1 <= len(value.strip()) <= 50:
+            return value.strip()
+        raise ValidationError("Số quyết định, ví dụ 12 hoặc \"12/QĐ-STP\".")
+
+
+class DecisionCreateSchema(Schema):
+    level = fields.String(required=True, validate=validate.OneOf(DECISION_LEVELS))
+    number = DecisionNumber(required=True)
+    date = fields.Date(required=True)
+    nomination_ids = fields.List(JsonId(), required=True, validate=validate.Length(min=1, max=MAX_LIST))
+
+
+class DecisionNominationSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    subject_name = fields.String()
+    subject_type = fields.String()
+    state = fields.String()
+    state_label = fields.String()
+
+
+class DecisionSchema(Schema):
+    id = fields.Integer()
+    level = fields.String(metadata={"enum": list(DECISION_LEVELS)})
+    number = fields.String()
+    date = fields.Date()
+    summary = fields.String()
+    issuer = fields.Nested(RefSchema)
+    signer = fields.Nested(UserRefSchema)
+    on_behalf_of = fields.Nested(UserRefSchema, allow_none=True)
+    signer_title = fields.String()
+    nominations = fields.List(fields.Nested(DecisionNominationSchema))
+    created_at = fields.DateTime()
+
+
+class NextNumberArgsSchema(Schema):
+    level = fields.String(load_default="co_so", validate=validate.OneOf(DECISION_LEVELS))
+    year = fields.Integer(validate=validate.Range(min=1900, max=2999),
+                          metadata={"description": "default: the current year"})
+
+
+class NextNumberSchema(Schema):
+    next = fields.Integer()
+    formatted = fields.String()
+
+
+CouncilPageSchema = page_of(CouncilSchema, "CouncilPage")
+CouncilSessionPageSchema = page_of(CouncilSessionSummarySchema, "CouncilSessionPage")
+DecisionPageSchema = page_of(DecisionSchema, "DecisionPage")

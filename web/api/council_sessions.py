@@ -1,0 +1,202 @@
+"""Council sessions (phiên họp bình xét): schedule, agenda, publicity and comments, attendance, the secret ballot,
+close with quorum, threshold and quota, the chair's tie-break, and the minutes.
+
+The ballot is secret: nothing here answers who chose what. A vote is acknowledged without its choice, the session
+shows how many have voted on each item and, to the caller, which items they voted on; results (totals) only once
+the session is closed and only to the council, the secretariat, the director and auditors."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask import Response
+
+from web.api import present
+from web.api.base import actor, api_blueprint, ctx, run
+from web.api.schemas import (
+    MAX_ID,
+    AgendaSetSchema,
+    AttendanceSetSchema,
+    CommentCreateSchema,
+    CommentSchema,
+    CouncilSessionCreateSchema,
+    CouncilSessionDetailSchema,
+    CouncilSessionPageSchema,
+    PageArgsSchema,
+    ProblemSchema,
+    TieBreakSchema,
+    VoteReceiptSchema,
+    VoteSchema,
+)
+from web.db import db
+from workflow import council
+from workflow.errors import Forbidden
+
+blp = api_blueprint("api_council_sessions", __name__, "Phiên họp Hội đồng Thi đua – Khen thưởng và biểu quyết kín.")
+
+SID = f"<int(max={MAX_ID}):session_id>"
+PROBLEM = {"schema": ProblemSchema, "content_type": "application/problem+json"}
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _detail(session_id: int) -> dict:
+    """The session as the caller sees it now (fresh from the database, after any change just committed)."""
+    session = db()
+    session.expire_all()
+    who = actor()
+    return present.council_session_detail(session, who, council.load_session(session, who, session_id))
+
+
+def _step(session_id: int, action: str, fn) -> dict:
+    run(fn, action=f"council_session.{action}", object_type="council_session", object_id=session_id)
+    return _detail(session_id)
+
+
+def ascii_filename(stem: str, ext: str) -> str:
+    """An ASCII-safe file name: Vietnamese letters without their marks (đ → d), anything else → '-'."""
+    text = unicodedata.normalize("NFKD", stem.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:80] or "tai-lieu"
+    return f"{text}.{ext}"
+
+
+def docx_response(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype=DOCX)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@blp.route("/council-sessions")
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, CouncilSessionPageSchema)
+def list_sessions(args):
+    """Phiên họp của Hội đồng (mới nhất trước); người ngoài Hội đồng chỉ thấy phiên đã công khai danh sách"""
+    return present.page(council.list_sessions(db(), actor(), **args), present.council_session_summary)
+
+
+@blp.route("/council-sessions", methods=["POST"])
+@blp.arguments(CouncilSessionCreateSchema)
+@blp.response(201, CouncilSessionDetailSchema)
+@blp.alt_response(403, description="Chỉ Văn phòng Sở (Thường trực Hội đồng)", **PROBLEM)
+def create_session(args):
+    """Lên lịch phiên họp (Văn phòng Sở): `title`, `date`, `campaign_id`, `location`"""
+    session, who = db(), actor()
+    s = run(lambda: council.schedule(session, who, context=ctx(), **args), action="council_session.schedule",
+            object_type="council_session")
+    return _detail(s.id)
+
+
+@blp.route(f"/council-sessions/{SID}")
+@blp.response(200, CouncilSessionDetailSchema)
+@blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
+def get_session(session_id):
+    """Phiên họp: chương trình, góp ý, điểm danh, số đã biểu quyết; sau khi kết thúc, kết quả (cho Hội đồng,
+    Văn phòng Sở, Giám đốc, Thanh tra)"""
+    return _detail(session_id)
+
+
+@blp.route(f"/council-sessions/{SID}/agenda", methods=["POST"])
+@blp.arguments(AgendaSetSchema)
+@blp.response(200, CouncilSessionDetailSchema)
+@blp.alt_response(422, description="Có hồ sơ không đưa vào được (lý do trong `reasons`)", **PROBLEM)
+def set_agenda(args, session_id):
+    """Lập chương trình phiên họp (Văn phòng Sở): `nomination_ids` theo thứ tự; trước khi công khai"""
+    session, who = db(), actor()
+    return _step(session_id, "set_agenda", lambda: council.set_agenda(session, who, session_id, args["nomination_ids"],
+                                                                     context=ctx()))
+
+
+@blp.route(f"/council-sessions/{SID}/publish", methods=["POST"])
+@blp.response(200, CouncilSessionDetailSchema)
+@blp.alt_response(409, description="Đã công khai", **PROBLEM)
+def publish(session_id):
+    """Công khai danh sách để lấy ý kiến (Văn phòng Sở) đến `comments_until`; trước thời điểm đó không khai mạc được"""
+    session, who = db(), actor()
+    return _step(session_id, "publish", lambda: council.publish(session, who, session_id, context=ctx()))
+
+
+@blp.route(f"/council-sessions/{SID}/comments", methods=["POST"])
+@blp.arguments(CommentCreateSchema)
+@blp.response(201, CommentSchema)
+@blp.alt_response(409, description="Ngoài thời gian nhận góp ý", **PROBLEM)
+def add_comment(args, session_id):
+    """Góp ý về một hồ sơ trong danh sách công khai (công chức, viên chức của Sở): `nomination_id`, `text`"""
+    session, who = db(), actor()
+    c = run(lambda: council.add_comment(session, who, session_id, context=ctx(), **args),
+            action="council_session.comment", object_type="council_session", object_id=session_id)
+    return present.public_comment(c)
+
+
+@blp.route(f"/council-sessions/{SID}/attendance", methods=["POST"])
+@blp.arguments(AttendanceSetSchema)
+@blp.response(200, CouncilSessionDetailSchema)
+def record_attendance(args, session_id):
+    """Điểm danh (Văn phòng Sở): `present` là mã người dùng của các thành viên có mặt"""
+    session, who = db(), actor()
+    return _step(session_id, "attendance",
+                 lambda: council.record_attendance(session, who, session_id, args["present"], context=ctx()))
+
+
+@blp.route(f"/council-sessions/{SID}/open", methods=["POST"])
+@blp.response(200, CouncilSessionDetailSchema)
+@blp.alt_response(409, description="Chưa công khai, chưa hết thời hạn công khai, hoặc không ở trạng thái chờ",
+                  **PROBLEM)
+def open_session(session_id):
+    """Khai mạc phiên họp (Giám đốc Sở, Chủ tịch Hội đồng)"""
+    session, who = db(), actor()
+    return _step(session_id, "open", lambda: council.open_session(session, who, session_id, context=ctx()))
+
+
+@blp.route(f"/council-sessions/{SID}/votes", methods=["POST"])
+@blp.arguments(VoteSchema)
+@blp.response(201, VoteReceiptSchema)
+@blp.alt_response(403, description="Không phải thành viên, chưa điểm danh có mặt, hoặc phải tránh biểu quyết",
+                  **PROBLEM)
+@blp.alt_response(409, description="Đã biểu quyết hồ sơ này, hoặc phiên họp không trong thời gian biểu quyết",
+                  **PROBLEM)
+def vote(args, session_id):
+    """Biểu quyết kín một hồ sơ: `nomination_id`, `choice` (`agree`/`disagree`/`abstain`)
+
+    Câu trả lời không nhắc lại lựa chọn; mỗi thành viên biểu quyết một lần cho mỗi hồ sơ."""
+    session, who = db(), actor()
+    run(lambda: council.cast_vote(session, who, session_id, nomination_id=args["nomination_id"],
+                                  choice=args["choice"], context=ctx()),
+        action="council_session.vote", object_type="council_session", object_id=session_id)
+    return {"nomination_id": args["nomination_id"], "voted": True}
+
+
+@blp.route(f"/council-sessions/{SID}/close", methods=["POST"])
+@blp.response(200, CouncilSessionDetailSchema)
+def close_session(session_id):
+    """Kết thúc phiên họp (Giám đốc Sở): kiểm phiếu, áp dụng tỷ lệ có mặt, tỷ lệ đạt và chỉ tiêu; trả về kết quả"""
+    session, who = db(), actor()
+    return _step(session_id, "close", lambda: council.close_session(session, who, session_id, context=ctx()))
+
+
+@blp.route(f"/council-sessions/{SID}/tie-break", methods=["POST"])
+@blp.arguments(TieBreakSchema)
+@blp.response(200, CouncilSessionDetailSchema)
+def tie_break(args, session_id):
+    """Chủ tịch Hội đồng quyết định các hồ sơ bằng phiếu tại ngưỡng chỉ tiêu: `nomination_ids` được chọn"""
+    session, who = db(), actor()
+    return _step(session_id, "tie_break",
+                 lambda: council.resolve_tie(session, who, session_id, args["nomination_ids"], context=ctx()))
+
+
+@blp.route(f"/council-sessions/{SID}/minutes")
+@blp.response(200, description="Biên bản họp (.docx)", content_type=DOCX)
+@blp.alt_response(403, description="Không thuộc Hội đồng, Văn phòng Sở, Giám đốc Sở, Thanh tra", **PROBLEM)
+@blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
+def minutes(session_id):
+    """Biên bản phiên họp (.docx): cho Hội đồng, Văn phòng Sở, Giám đốc Sở và Thanh tra (biên bản ghi kết quả)"""
+    from workflow import documents
+
+    session, who = db(), actor()
+    s = council.load_session(session, who, session_id)
+    if not council.can_see_results(who, s):
+        raise Forbidden("Không có quyền xem biên bản phiên họp.",
+                        ["Biên bản (có kết quả biểu quyết) chỉ dành cho Hội đồng, Văn phòng Sở, Giám đốc Sở và "
+                         "Thanh tra."])
+    data = documents.minutes_docx(session, s)
+    return docx_response(data, ascii_filename(f"bien-ban-phien-hop-{s.id}-{s.date:%Y%m%d}", "docx"))

@@ -1,0 +1,352 @@
+"""Thin views over workflow.council: parse the request, call the service through web.db.perform (so a refusal is
+audited), render. A 422 re-renders the page with the reasons beside the form that was sent; 403/404/409 go to the
+error page with a link back. No view reads a ballot: pages show THAT a member voted and, after the close, counts."""
+from __future__ import annotations
+
+import io
+
+from flask import flash, g, redirect, render_template, request, send_file, url_for
+from flask_login import login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from models import Campaign, Council, User
+from web.council import bp, forms, pages
+from web.current import current_actor
+from web.db import db, perform, request_context
+from web.filters import TZ, to_iso_date
+from workflow import council
+from workflow.errors import Forbidden, NotFound, ValidationFailed
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+bp.add_app_template_filter(pages.percent, "vn_percent")
+
+
+@bp.app_template_global()
+def council_nav() -> dict:
+    """Which of "Hội đồng" and "Quyết định" the header offers this user."""
+    actor = current_actor()
+    if actor is None:
+        return {}
+    return {
+        "council": actor.has("admin", "auditor") or actor.department_id is not None,
+        "decisions": actor.has("director", "secretariat", "council_member", "auditor", "admin", "ministry_reviewer",
+                               "editor"),
+    }
+
+
+def _perform(fn, verb: str, session_id: int | None = None):
+    return perform(fn, action=f"council_session.{verb}", actor=current_actor(), object_type="council_session",
+                   object_id=session_id)
+
+
+def _require_confirmation() -> None:
+    if request.form.get("confirm") != "yes":
+        raise ValidationFailed("Vui lòng đánh dấu ô xác nhận trước khi thực hiện thao tác không thể hoàn tác.",
+                               ["Chưa xác nhận thao tác."], {"confirm": "Bắt buộc xác nhận"})
+
+
+# ---------------------------------------------------------------------------------------------------- settings
+def _councils(actor) -> list[Council]:
+    stmt = select(Council).order_by(Council.id)
+    if not actor.has("admin", "auditor"):
+        stmt = stmt.where(Council.department_id == (actor.department_id or -1))
+    return list(db().scalars(stmt))
+
+
+def _settings_page(council_id=None, *, errors: dict | None = None, form=None, status: int = 200):
+    actor = current_actor()
+    session = db()
+    councils = _councils(actor)
+    chosen = next((c for c in councils if c.id == council_id), councils[0] if councils else None)
+    if council_id is not None and (chosen is None or chosen.id != council_id):
+        raise NotFound("Không tìm thấy Hội đồng.")
+    members = pages.members(session, chosen, include_inactive=True) if chosen else []
+    candidates = []
+    if chosen is not None and actor.has("admin"):
+        taken = {m.user_id for m in members}
+        users = session.scalars(select(User).where(User.department_id == chosen.department_id, User.active.is_(True))
+                                .options(joinedload(User.person), joinedload(User.unit)))
+        candidates = sorted((u for u in users if u.id not in taken),
+                            key=lambda u: u.person.sort_key if u.person else u.full_name)
+    return render_template("council/settings.html", councils=councils, c=chosen, members=members,
+                           candidates=candidates, is_admin=actor.has("admin"), errors=errors or {}, form=form or {},
+                           functions=council.FUNCTION_LABELS), status
+
+
+@bp.route("")
+@login_required
+def settings():
+    return _settings_page(forms.as_int(request.args.get("council")))
+
+
+@bp.route("/settings", methods=["POST"])
+@login_required
+def update_settings():
+    actor = current_actor()
+    council_id = forms.as_int(request.form.get("council_id"))
+    if council_id is None:
+        raise NotFound("Không tìm thấy Hội đồng.")
+    g.back_url = url_for("council.settings", council=council_id)
+    data = forms.settings(request.form)
+    try:
+        perform(lambda: council.update_council(db(), actor, council_id, context=request_context(), **data),
+                action="council.update", actor=actor, object_type="council", object_id=council_id)
+    except ValidationFailed as err:
+        return _settings_page(council_id, errors={"settings": forms.percent_errors(err)}, form=request.form,
+                              status=422)
+    flash("Đã lưu cấu hình Hội đồng.", "success")
+    return redirect(g.back_url)
+
+
+@bp.route("/members", methods=["POST"])
+@login_required
+def set_member():
+    actor = current_actor()
+    council_id = forms.as_int(request.form.get("council_id"))
+    if council_id is None:
+        raise NotFound("Không tìm thấy Hội đồng.")
+    g.back_url = url_for("council.settings", council=council_id)
+    user_id = forms.as_int(request.form.get("user_id"))
+    key = f"member:{request.form.get('row', 'new')}"
+    try:
+        member = perform(lambda: council.set_member(
+            db(), actor, council_id, user_id=user_id, function=request.form.get("function", "uy_vien"),
+            active=request.form.get("active") == "yes", context=request_context()),
+            action="council.member_set", actor=actor, object_type="council", object_id=council_id)
+    except ValidationFailed as err:
+        return _settings_page(council_id, errors={key: err}, form=request.form, status=422)
+    flash(f"Đã lưu thành viên {member.user.full_name}.", "success")
+    return redirect(g.back_url + "#thanh-vien")
+
+
+# ---------------------------------------------------------------------------------------------------- sessions
+@bp.route("/sessions")
+@login_required
+def sessions():
+    actor = current_actor()
+    page = council.list_sessions(db(), actor, page=request.args.get("page"), per_page=request.args.get("per_page"))
+    return render_template("council/sessions.html", page=page, rows=pages.session_rows(db(), page.items),
+                           can_schedule=actor.has("secretariat") and actor.department_id is not None,
+                           colours=pages.SESSION_COLOURS, state_labels=council.STATE_LABELS)
+
+
+def _new_page(values: dict, error: ValidationFailed | None = None, status: int = 200):
+    actor = current_actor()
+    campaigns = list(db().scalars(select(Campaign).where(Campaign.department_id == actor.department_id)
+                                  .order_by(Campaign.start_date.desc(), Campaign.id.desc())))
+    return render_template("council/new.html", values=values, error=error, campaigns=campaigns,
+                           field_errors=error.field_errors if error else {}), status
+
+
+@bp.route("/sessions/new", methods=["GET", "POST"])
+@login_required
+def new_session():
+    actor = current_actor()
+    if not actor.has("secretariat") or actor.department_id is None:
+        raise Forbidden("Không có quyền lên lịch phiên họp.", ["Chỉ Văn phòng Sở (Thường trực Hội đồng) lên lịch."])
+    if request.method == "GET":
+        return _new_page({"campaign_id": request.args.get("campaign", "")})
+    form = request.form
+    try:
+        s = _perform(lambda: council.schedule(
+            db(), actor, title=form.get("title", ""), date=to_iso_date(form.get("date", "")),
+            campaign_id=forms.as_int(form.get("campaign_id")), location=form.get("location", "").strip() or None,
+            context=request_context()), "schedule")
+    except ValidationFailed as err:
+        return _new_page(form.to_dict(), err, 422)
+    flash(f"Đã lên lịch phiên họp “{s.title}”. Hãy lập chương trình (danh sách hồ sơ) rồi công khai.", "success")
+    return redirect(url_for("council.detail", session_id=s.id))
+
+
+def _open_refusals(s, pub) -> list[str]:
+    if s.published_at is None:
+        return ["Văn phòng Sở chưa công khai danh sách để lấy ý kiến."]
+    if pub.status == "open":
+        return [f"Đang trong thời gian công khai; được khai mạc sau {pub.until.astimezone(TZ):%H:%M ngày %d/%m/%Y}."]
+    if not s.items:
+        return ["Chưa có hồ sơ trong chương trình phiên họp."]
+    return []
+
+
+def _detail_page(session_id: int, *, errors: dict | None = None, form=None, status: int = 200):
+    actor = current_actor()
+    session = db()
+    s = pages.load_session(session, actor, session_id)
+    same_dept = actor.department_id == s.department_id
+    sees = council.can_see_results(actor, s)
+    pub = pages.publicity(s)
+    members = pages.members(session, s.council) if sees else []
+    recused = {}
+    if sees:
+        for item in s.items:
+            recused[item.nomination_id] = [(m.user.full_name, reason) for m in members
+                                           if (reason := council.recusal_reason(m.user, item.nomination))]
+    is_sec = same_dept and actor.has("secretariat")
+    is_dir = same_dept and actor.has("director")
+    progress = council.progress(session, s) if sees and s.state != "closed" else None
+    return render_template(
+        "council/detail.html", s=s, pub=pub, sees=sees, is_sec=is_sec, is_dir=is_dir,
+        is_member=pages.member_of(session, s, actor.id) is not None,
+        can_comment=same_dept and pub.status == "open",
+        comments=pages.comments_by_item(session, s) if sees else {},
+        members=members, present={a.user_id for a in s.attendance if a.present}, recused=recused,
+        candidates=pages.agenda_candidates(session, s) if is_sec and s.state == "scheduled" and not s.published_at
+        else [],
+        progress=progress, item_progress={p.item.nomination_id: p for p in progress.items} if progress else {},
+        open_refusals=_open_refusals(s, pub), awaiting=pages.passed_awaiting(s) if s.state == "closed" else [],
+        decisions=pages.decisions_of_session(session, s) if s.state == "closed" else [],
+        ties=[i for i in s.items if i.outcome == "tie"], colours=pages.SESSION_COLOURS,
+        outcome_colours=pages.OUTCOME_COLOURS, state_labels=council.STATE_LABELS,
+        outcome_labels=council.OUTCOME_LABELS, functions=council.FUNCTION_LABELS,
+        errors=errors or {}, form=form or {},
+    ), status
+
+
+@bp.route("/sessions/<int:session_id>")
+@login_required
+def detail(session_id: int):
+    return _detail_page(session_id)
+
+
+def _act(session_id: int, key: str, verb: str, call, success: str, *, confirm: bool = False, anchor: str = ""):
+    """Runs one action of the detail page: on 422 the page again with the reasons beside the form `key`."""
+    g.back_url = url_for("council.detail", session_id=session_id)
+    try:
+        if confirm:
+            _require_confirmation()
+        _perform(call, verb, session_id)
+    except ValidationFailed as err:
+        return _detail_page(session_id, errors={key: err}, form=request.form, status=422)
+    flash(success, "success")
+    return redirect(g.back_url + anchor)
+
+
+@bp.route("/sessions/<int:session_id>/agenda", methods=["POST"])
+@login_required
+def set_agenda(session_id: int):
+    ids = forms.int_list(request.form, "nomination_ids")
+    return _act(session_id, "agenda", "set_agenda",
+                lambda: council.set_agenda(db(), current_actor(), session_id, ids, context=request_context()),
+                f"Đã lập chương trình phiên họp: {len(ids)} hồ sơ.", anchor="#chuong-trinh")
+
+
+@bp.route("/sessions/<int:session_id>/publish", methods=["POST"])
+@login_required
+def publish(session_id: int):
+    return _act(session_id, "publish", "publish",
+                lambda: council.publish(db(), current_actor(), session_id, context=request_context()),
+                "Đã công khai danh sách để lấy ý kiến.", confirm=True)
+
+
+@bp.route("/sessions/<int:session_id>/attendance", methods=["POST"])
+@login_required
+def attendance(session_id: int):
+    present = forms.int_list(request.form, "present")
+    return _act(session_id, "attendance", "record_attendance",
+                lambda: council.record_attendance(db(), current_actor(), session_id, present,
+                                                  context=request_context()),
+                f"Đã ghi nhận điểm danh: {len(present)} thành viên có mặt.", anchor="#diem-danh")
+
+
+@bp.route("/sessions/<int:session_id>/open", methods=["POST"])
+@login_required
+def open_session(session_id: int):
+    return _act(session_id, "open", "open",
+                lambda: council.open_session(db(), current_actor(), session_id, context=request_context()),
+                "Đã khai mạc phiên họp; thành viên có mặt có thể biểu quyết.", confirm=True)
+
+
+@bp.route("/sessions/<int:session_id>/close", methods=["POST"])
+@login_required
+def close_session(session_id: int):
+    return _act(session_id, "close", "close",
+                lambda: council.close_session(db(), current_actor(), session_id, context=request_context()),
+                "Đã kết thúc phiên họp và kiểm phiếu.", confirm=True, anchor="#ket-qua")
+
+
+@bp.route("/sessions/<int:session_id>/tie", methods=["POST"])
+@login_required
+def resolve_tie(session_id: int):
+    ids = forms.int_list(request.form, "nomination_ids")
+    return _act(session_id, "tie", "resolve_tie",
+                lambda: council.resolve_tie(db(), current_actor(), session_id, ids, context=request_context()),
+                "Đã ghi nhận quyết định của Chủ tịch Hội đồng đối với các hồ sơ bằng phiếu.", confirm=True,
+                anchor="#ket-qua")
+
+
+@bp.route("/sessions/<int:session_id>/comments", methods=["POST"])
+@login_required
+def add_comment(session_id: int):
+    nid = forms.as_int(request.form.get("nomination_id"))
+    return _act(session_id, f"comment:{nid}", "comment",
+                lambda: council.add_comment(db(), current_actor(), session_id, nomination_id=nid,
+                                            text=request.form.get("text", ""), context=request_context()),
+                "Đã gửi góp ý. Ý kiến sẽ được báo cáo Hội đồng cùng hồ sơ.", anchor=f"#muc-{nid}")
+
+
+@bp.route("/sessions/<int:session_id>/minutes")
+@login_required
+def minutes(session_id: int):
+    actor = current_actor()
+    s = pages.load_session(db(), actor, session_id)
+    if not council.can_see_results(actor, s):
+        raise Forbidden("Không có quyền xem biên bản phiên họp.",
+                        ["Biên bản dành cho Hội đồng, Văn phòng Sở, Giám đốc Sở và Thanh tra."])
+    if s.state != "closed":
+        raise NotFound("Biên bản chỉ có sau khi phiên họp kết thúc.")
+    data = _documents().minutes_docx(db(), s)
+    return _send_docx(data, f"Bien ban phien hop {s.id} {s.date:%d-%m-%Y}")
+
+
+def _documents():
+    try:
+        from workflow import documents
+    except ImportError:
+        raise NotFound("Chức năng tạo văn bản .docx chưa sẵn sàng.") from None
+    return documents
+
+
+def _send_docx(data: bytes, name: str):
+    response = send_file(io.BytesIO(data), mimetype=DOCX, as_attachment=True,
+                         download_name=pages.ascii_filename(name), max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# ---------------------------------------------------------------------------------------------------- voting
+def _vote_page(session_id: int, *, error: ValidationFailed | None = None, status: int = 200):
+    actor = current_actor()
+    session = db()
+    s = pages.load_session(session, actor, session_id)
+    if pages.member_of(session, s, actor.id) is None:
+        raise Forbidden("Chỉ thành viên Hội đồng được biểu quyết.",
+                        ["Tài khoản không phải thành viên Hội đồng của phiên họp này."])
+    items = pages.ballot_items(session, s, actor.user)
+    waiting = [b for b in items if not b.voted and not b.recused]
+    return render_template(
+        "council/vote.html", s=s, items=items, waiting=waiting, error=error,
+        present=any(a.user_id == actor.id and a.present for a in s.attendance),
+        progress=council.progress(session, s) if s.state != "closed" else None,
+        colours=pages.SESSION_COLOURS, state_labels=council.STATE_LABELS,
+    ), status
+
+
+@bp.route("/sessions/<int:session_id>/vote", methods=["GET", "POST"])
+@login_required
+def vote(session_id: int):
+    if request.method == "GET":
+        return _vote_page(session_id)
+    actor = current_actor()
+    g.back_url = url_for("council.vote", session_id=session_id)
+    nid = forms.as_int(request.form.get("nomination_id"))
+    choice = request.form.get("choice", "")
+    try:
+        _perform(lambda: council.cast_vote(db(), actor, session_id, nomination_id=nid, choice=choice,
+                                           context=request_context()), "vote", session_id)
+    except ValidationFailed as err:
+        return _vote_page(session_id, error=err, status=422)
+    # The message names the item, never the choice.
+    flash(f"Đã bỏ phiếu cho hồ sơ số {nid}. Lựa chọn của bạn được giữ bí mật.", "success")
+    return redirect(f"{g.back_url}#muc-{nid}")
