@@ -38,8 +38,10 @@ from models.org import (
     Person,
     Unit,
 )
+from models.proposals import PROPOSAL_STATES, Proposal, ProposalItem
 
 __all__ = [
+    "PROPOSAL_STATES", "Proposal", "ProposalItem",
     "ITEM_OUTCOMES", "MEMBER_FUNCTIONS", "SESSION_STATES", "AgendaItem", "Attendance", "Ballot", "BallotReceipt",
     "Council", "CouncilMember", "CouncilSession", "PublicComment", "DECISION_LEVELS", "Decision", "DecisionItem",
     "ATTACHMENT_KINDS", "AWARD_LEVELS", "CAMPAIGN_KINDS", "DEAD_STATES", "DISCIPLINE_FORMS", "EMPLOYMENT_TYPES",

@@ -24,6 +24,8 @@ _CONNECTIONS = [
     (signals.vote_cast, audit.on_vote_cast),
     (signals.decision_issued, audit.on_decision_issued),
     (signals.decision_issued, inbox.on_decision_issued),
+    (signals.proposal_event, audit.on_proposal_event),
+    (signals.proposal_event, inbox.on_proposal_event),
 ]
 
 

@@ -172,3 +172,8 @@ def on_decision_issued(session, *, decision, nominations, actor, context, **_):
            data={"level": decision.level, "number": decision.number, "date": decision.date.isoformat(),
                  "session_id": decision.session_id,
                  "nomination_ids": [n.id for n in nominations], "on_behalf_of": _behalf(actor)}, context=context)
+
+
+def on_proposal_event(session, *, proposal, action, actor, data, context, **_):
+    append(session, action=f"proposal.{action}", actor=actor, object_type="proposal", object_id=proposal.id,
+           data=dict(data, on_behalf_of=_behalf(actor)), context=context)

@@ -38,9 +38,11 @@ def notify(session: Session, users, *, kind: str, title: str, body: str = "", li
 def _recipients(session: Session, nomination, action: str) -> list[User]:
     if action == "submit":
         return users_with_role(session, "secretariat", department_id=nomination.department_id)
-    # reject_co_so and recognize_co_so are told by the council results and the decision (no double message).
-    if action in ("return_for_revision", "withdraw", "reject_nganh",
-                  "recognize_nganh", "revoke"):
+    # reject_co_so, recognize_co_so and recognize_nganh are told by the council results and the decisions.
+    if action == "reject_nganh":  # the Ministry's outcome goes to the department and the unit
+        return (users_with_role(session, "secretariat", department_id=nomination.department_id)
+                + users_with_role(session, "unit_head", unit_id=nomination.unit_id))
+    if action in ("return_for_revision", "withdraw", "revoke"):
         return users_with_role(session, "unit_head", unit_id=nomination.unit_id)
     return []
 
@@ -93,6 +95,8 @@ def on_council_event(session, *, council_session, action, actor, data, context, 
 def on_decision_issued(session, *, decision, nominations, actor, context, **_):
     for n in nominations:
         users = users_with_role(session, "unit_head", unit_id=n.unit_id)
+        if decision.level == "nganh":  # the Ministry's outcome also goes to the department's secretariat
+            users += users_with_role(session, "secretariat", department_id=n.department_id)
         if n.subject_person_id is not None:
             users += list(session.scalars(select(User).where(User.person_id == n.subject_person_id,
                                                              User.active.is_(True))))
@@ -100,3 +104,14 @@ def on_decision_issued(session, *, decision, nominations, actor, context, **_):
                body=f"Quyết định số {decision.number} ngày {decision.date:%d/%m/%Y} công nhận “{n.title}”.",
                link=f"/decisions/{decision.id}", object_type="decision", object_id=decision.id,
                exclude_id=actor.id)
+
+
+def on_proposal_event(session, *, proposal, action, actor, data, context, **_):
+    if action != "submit":
+        return
+    reviewers = users_with_role(session, "ministry_reviewer")
+    notify(session, reviewers, kind="proposal.submitted",
+           title=f"Tờ trình {proposal.number}: {proposal.department.name}",
+           body=(f"{proposal.department.name} đề nghị công nhận {len(proposal.items)} "
+                 "điển hình tiên tiến ngành Tư pháp."),
+           link=f"/proposals/{proposal.id}", object_type="proposal", object_id=proposal.id, exclude_id=actor.id)

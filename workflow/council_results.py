@@ -1,5 +1,5 @@
 """Lookups the guards need from the features that build on the foundation: the council's outcome (issue 3) and the
-signed proposal to the Ministry (issue 4, still to come — until then `propose_nganh` fails closed)."""
+signed proposal to the Ministry (issue 4)."""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
@@ -14,4 +14,6 @@ def outcome(session: Session, n: Nomination) -> str | None:
 
 
 def listed_in_submitted_proposal(session: Session, n: Nomination, data: dict) -> bool:
-    return False
+    from workflow.proposals import listed_in_submitted_proposal
+
+    return listed_in_submitted_proposal(session, n)

@@ -80,8 +80,12 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
         raise ValidationFailed("Danh sách hồ sơ không hợp lệ.", ["nomination_ids phải là danh sách số, không rỗng."])
     issuer = issuer_for(session, actor, level)
     seq = _parse_number(number, issuer)
-    if session.scalar(select(Decision.id).where(Decision.issuer_id == issuer.id, Decision.doc_type == "QĐ",
-                                                Decision.year == day.year, Decision.seq == seq)) is not None:
+    existing = session.scalar(select(Decision).where(Decision.issuer_id == issuer.id, Decision.doc_type == "QĐ",
+                                                     Decision.year == day.year, Decision.seq == seq))
+    # One Minister's decision covers examples of many departments, recorded proposal by proposal: the same number
+    # and date add to it. Any other reuse of a number is a duplicate.
+    extends = existing is not None and level == "nganh" and existing.level == "nganh" and existing.date == day
+    if existing is not None and not extends:
         nxt = next_number(session, issuer, day.year)
         raise ValidationFailed("Số quyết định đã được sử dụng.",
                                [f"Số {seq}/QĐ-{symbol(issuer)} năm {day.year} đã có; số tiếp theo là {nxt}."],
@@ -102,7 +106,7 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
         nominations.append(n)
     if reasons:
         raise ValidationFailed("Không ban hành được quyết định: có hồ sơ không đủ điều kiện.", reasons)
-    decision = Decision(
+    decision = existing if extends else Decision(
         level=level, issuer_id=issuer.id, year=day.year, seq=seq, number=f"{seq}/QĐ-{symbol(issuer)}", date=day,
         signer_id=actor.id, on_behalf_of_id=actor.on_behalf_of.id if actor.on_behalf_of else None,
         signer_title=actor.delegation_title or ("GIÁM ĐỐC" if level == "co_so" else "BỘ TRƯỞNG"),
@@ -112,8 +116,10 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
     )
     session.add(decision)
     session.flush()
+    already = {i.nomination_id for i in decision.items}
     for n in nominations:
-        decision.items.append(DecisionItem(nomination_id=n.id))
+        if n.id not in already:
+            decision.items.append(DecisionItem(nomination_id=n.id))
         try:
             service.transition(session, actor, n.id, action, n.version, context=context,
                                decision_number=decision.number, decision_date=day.isoformat())

@@ -371,6 +371,10 @@ def _apply_effects(session: Session, n: Nomination, action: str, data: dict) -> 
             unit_id=n.unit_id if n.subject_type == "collective" else None,
             title=title, level=level, year=year, decision_number=data.get("decision_number"), nomination_id=n.id,
         ))
-    elif action == "revoke":
+    if action in ("recognize_nganh", "reject_nganh"):
+        from workflow.proposals import close_item
+
+        close_item(session, n)
+    if action == "revoke":
         for award in session.scalars(select(AwardRecord).where(AwardRecord.nomination_id == n.id)):
             award.revoked = True

@@ -37,3 +37,5 @@ vote_cast = _signals.signal(
     doc="kwargs: council_session, item, actor, context. Never carries the choice: only that a vote was cast.",
 )
 decision_issued = _signals.signal("decision-issued", doc="kwargs: decision, nominations, actor, context")
+proposal_event = _signals.signal("proposal-event", doc="kwargs: proposal, action (create | set_items | submit), actor, "
+                                 "data, context")
