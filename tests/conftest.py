@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -218,3 +219,61 @@ def live_server(tmp_path):
     yield LiveServer(f"http://127.0.0.1:{port}", eng, app)
     server.shutdown()
     eng.dispose()
+
+
+# --------------------------------------------------------------------------------------------- browser (tests/e2e)
+# Playwright drives Debian's Chromium (never a downloaded browser). Without it the browser tests skip with the
+# reason, unless REQUIRE_BROWSER=1 (as in .ci/run). A module sets its viewport by overriding
+# `browser_context_args` and names its screenshots with SHOT_PREFIX.
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "e2e" / "artifacts"
+# Background networking off: this machine's closed network refuses Chromium's own connections.
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]
+
+
+def need_browser() -> None:
+    reason = None
+    if not os.path.exists(CHROMIUM):
+        reason = f"Chromium not found at {CHROMIUM}"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            reason = "Playwright is not installed (pip install playwright)"
+    if reason:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(f"browser test skipped: {reason}")
+
+
+@pytest.fixture
+def browser_context_args() -> dict:
+    """The office PC of UX.md by default."""
+    return {"viewport": {"width": 1366, "height": 768}}
+
+
+@pytest.fixture
+def page(live_server, browser_context_args):
+    need_browser()
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", **browser_context_args)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        context.close()
+        browser.close()
+
+
+@pytest.fixture
+def shot(page, request):
+    prefix = getattr(request.module, "SHOT_PREFIX", request.module.__name__)
+
+    def take(name: str) -> None:
+        page.screenshot(path=str(ARTIFACTS / f"{prefix}_{name}.png"), full_page=True)
+
+    return take

@@ -41,9 +41,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_message_category = "warning"
     filters.register(app)
 
-    from web import admin, api, auth, council, decisions, main, nominations
+    from web import admin, api, auth, council, decisions, main, ministry, nominations, proposals
 
-    for module in (auth, main, nominations, admin, council, decisions):
+    for module in (auth, main, nominations, admin, council, decisions, proposals, ministry):
         app.register_blueprint(module.bp)
     api.init_app(app)  # registers the JSON API blueprint(s) and exempts them from CSRF (bearer tokens only)
     return app

@@ -28,7 +28,7 @@ from models import (
     UserRole,
     fold,
 )
-from workflow import accounts, signals
+from workflow import accounts, clock, signals
 from workflow.context import CLI, Context
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.labels import AWARD_TITLES
@@ -320,7 +320,7 @@ def add_discipline(session: Session, actor: Actor, person_id: int, data: dict, *
         decided_on=_date(data, "decided_on", errors, required=True),
         decision_number=_text(data, "decision_number", errors, limit=50), note=_text(data, "note", errors, limit=2000),
     )
-    if record.decided_on and record.decided_on > dt.date.today():
+    if record.decided_on and record.decided_on > clock.today():
         errors["decided_on"] = "Ngày quyết định không được ở tương lai."
     if errors:
         raise _invalid(errors)
@@ -341,7 +341,7 @@ def add_award(session: Session, actor: Actor, data: dict, *, person_id: int | No
     subject = get_person(session, actor, person_id) if person_id is not None else get_unit(session, actor, unit_id)
     errors: dict[str, str] = {}
     year = _int(data, "year", errors, required=True)
-    if year is not None and not 1945 <= year <= dt.date.today().year + 1:
+    if year is not None and not 1945 <= year <= clock.today().year + 1:
         errors["year"] = "Năm không hợp lệ."
     record = AwardRecord(
         person_id=person_id, unit_id=unit_id, title=_choice(data, "title", AWARD_TITLES, errors),

@@ -19,10 +19,13 @@ from models import (
     CouncilSession,
     Nomination,
     Notification,
+    Proposal,
+    ProposalItem,
     StateChange,
+    Unit,
     utcnow,
 )
-from workflow import council
+from workflow import clock, council
 from workflow.permissions import Actor
 from workflow.queries import Page, nominations_query, page_params
 
@@ -84,8 +87,6 @@ SPECS: tuple[_Spec, ...] = (
           "Sau phiên họp, ký quyết định công nhận điển hình cấp cơ sở."),
     _Spec("director_propose", ("director",), ("evaluated_co_so",), "Điển hình cấp cơ sở có thể đề nghị Bộ",
           "Xem xét đề nghị Bộ trưởng công nhận điển hình ngành Tư pháp."),
-    _Spec("ministry_review", ("ministry_reviewer",), ("proposed_nganh",), "Hồ sơ các Sở đề nghị cấp ngành",
-          "Ghi nhận quyết định của Bộ trưởng: công nhận hoặc không công nhận cấp ngành."),
     _Spec("editor_publish", ("editor",), ("evaluated_co_so", "recognized"), "Điển hình cần tuyên truyền, nhân rộng",
           "Viết bài giới thiệu điển hình đã được công nhận."),
     _Spec("staff_own", ("staff",), (), "Hồ sơ của tôi", "Các hồ sơ mà bạn là đối tượng được đề nghị."),
@@ -136,7 +137,7 @@ def _nomination_card(session: Session, actor: Actor, spec: _Spec, today: dt.date
 
 def open_campaigns(session: Session, actor: Actor, today: dt.date | None = None) -> list[Campaign]:
     """Campaigns of the actor's department that take registrations today, nearest deadline first."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if actor.department_id is None:
         return []
     return list(session.scalars(
@@ -149,7 +150,7 @@ def open_campaigns(session: Session, actor: Actor, today: dt.date | None = None)
 def pending_work(session: Session, actor: Actor, today: dt.date | None = None) -> list[Card]:
     """The cards of the home page: only kinds of work the actor's roles do, and only those with something waiting
     (reference cards for admin and auditor always show, since their work is not a queue)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     cards: list[Card] = []
     if actor.has("unit_head", "secretariat"):
         campaigns = open_campaigns(session, actor, today)
@@ -159,6 +160,7 @@ def pending_work(session: Session, actor: Actor, today: dt.date | None = None) -
                               len(campaigns), campaigns[0].registration_deadline, "Hạn đăng ký",
                               link="nominations.new", items=campaigns))
     cards += council_cards(session, actor)
+    cards += proposal_cards(session, actor)
     for spec in SPECS:
         if not actor.has(*spec.roles):
             continue
@@ -298,6 +300,71 @@ def council_cards(session: Session, actor: Actor, now: dt.datetime | None = None
             "council_ties", "Hồ sơ bằng phiếu chờ Chủ tịch Hội đồng quyết định",
             "Các hồ sơ bằng tỷ lệ đồng ý tại ngưỡng chỉ tiêu: Chủ tịch Hội đồng chọn hồ sơ được công nhận.",
             _sessions(session, dept, CouncilSession.state == "closed", tied)))
+    return [c for c in cards if c is not None]
+
+
+# ------------------------------------------------------------------------------------------------ proposals
+def _proposal_candidates_card(session: Session, actor: Actor) -> Card | None:
+    """Cơ sở examples of the department not in a proposal still open for them: material for a Tờ trình."""
+    taken = select(ProposalItem.id).where(ProposalItem.nomination_id == Nomination.id,
+                                          ProposalItem.live.is_(True)).exists()
+    stmt = nominations_query(actor, state="evaluated_co_so").where(
+        Nomination.department_id == actor.department_id, ~taken)
+    count = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    if not count:
+        return None
+    items = list(session.scalars(stmt.options(joinedload(Nomination.unit), joinedload(Nomination.subject_person))
+                                 .order_by(Nomination.id).limit(PREVIEW)).unique())
+    return Card("proposal_candidates", "Điển hình cấp cơ sở chưa có trong tờ trình",
+                "Lập tờ trình đề nghị Bộ trưởng công nhận điển hình tiên tiến ngành Tư pháp.", count,
+                link="proposals.new", items=items)
+
+
+def _proposals_to_sign_card(session: Session, actor: Actor) -> Card | None:
+    drafts = list(session.scalars(
+        select(Proposal).where(Proposal.department_id == actor.department_id, Proposal.state == "draft")
+        .options(selectinload(Proposal.items)).order_by(Proposal.created_at, Proposal.id)))
+    if not drafts:
+        return None
+    single = len(drafts) == 1
+    return Card("proposals_to_sign", "Tờ trình chờ ký, trình Bộ",
+                "Văn phòng Sở đã lập dự thảo: ký và trình Bộ trưởng Bộ Tư pháp.", len(drafts),
+                link="proposals.detail" if single else "proposals.index",
+                link_args={"proposal_id": drafts[0].id} if single else {"state": "draft"},
+                items=[LinkItem(p.title, "proposals.detail", {"proposal_id": p.id}, f"{len(p.items)} hồ sơ")
+                       for p in drafts[:PREVIEW]])
+
+
+def _ministry_card(session: Session) -> Card | None:
+    """Proposed items awaiting the Minister's decision, counted per submitted proposal with its department."""
+    rows = session.execute(
+        select(Proposal, Unit.name, func.count(ProposalItem.id))
+        .join(ProposalItem, ProposalItem.proposal_id == Proposal.id)
+        .join(Nomination, Nomination.id == ProposalItem.nomination_id)
+        .join(Unit, Unit.id == Proposal.department_id)
+        .where(Proposal.state == "submitted", ProposalItem.live.is_(True), Nomination.state == "proposed_nganh")
+        .group_by(Proposal.id, Unit.name)
+        .order_by(Proposal.submitted_at.desc(), Proposal.id.desc())
+    ).all()
+    if not rows:
+        return None
+    return Card("ministry_awaiting", "Hồ sơ các Sở đề nghị, chờ quyết định của Bộ trưởng",
+                "Ghi nhận quyết định của Bộ trưởng: công nhận hoặc không công nhận điển hình ngành Tư pháp.",
+                sum(n for _, _, n in rows), link="ministry.index",
+                items=[LinkItem(f"Tờ trình số {p.number} — {dept}", "ministry.proposal", {"proposal_id": p.id},
+                                f"{n} hồ sơ chờ quyết định") for p, dept, n in rows[:PREVIEW]])
+
+
+def proposal_cards(session: Session, actor: Actor) -> list[Card]:
+    """The proposal's work: the secretariat's cơ sở examples to propose, the director's drafts to sign, the
+    Ministry's proposed items awaiting the Minister's decision."""
+    cards: list[Card | None] = []
+    if actor.department_id is not None and actor.has("secretariat"):
+        cards.append(_proposal_candidates_card(session, actor))
+    if actor.department_id is not None and actor.has("director"):
+        cards.append(_proposals_to_sign_card(session, actor))
+    if actor.has("ministry_reviewer"):
+        cards.append(_ministry_card(session))
     return [c for c in cards if c is not None]
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 import re
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Decision, DecisionItem, Nomination, Unit
@@ -61,6 +62,12 @@ def _parse_number(number, issuer: Unit) -> int:
     return seq
 
 
+def _duplicate_number(session: Session, issuer: Unit, seq: int, year: int) -> ValidationFailed:
+    return ValidationFailed("Số quyết định đã được sử dụng.",
+                            [f"Số {seq}/QĐ-{symbol(issuer)} năm {year} đã có; số tiếp theo là "
+                             f"{next_number(session, issuer, year)}."], {"number": "Trùng số"})
+
+
 def issue(session: Session, actor: Actor, *, level: str, number, date, nomination_ids,
           session_id: int | None = None, context: Context = CLI) -> Decision:
     if level not in LEVEL_ACTION:
@@ -86,10 +93,7 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
     # and date add to it. Any other reuse of a number is a duplicate.
     extends = existing is not None and level == "nganh" and existing.level == "nganh" and existing.date == day
     if existing is not None and not extends:
-        nxt = next_number(session, issuer, day.year)
-        raise ValidationFailed("Số quyết định đã được sử dụng.",
-                               [f"Số {seq}/QĐ-{symbol(issuer)} năm {day.year} đã có; số tiếp theo là {nxt}."],
-                               {"number": "Trùng số"})
+        raise _duplicate_number(session, issuer, seq, day.year)
     action = LEVEL_ACTION[level]
     reasons = []
     nominations = []
@@ -114,14 +118,26 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
                  else "Về việc công nhận điển hình tiên tiến ngành Tư pháp"),
         session_id=session_id if session_id is not None else _judging_session(session, nominations, level),
     )
-    session.add(decision)
-    session.flush()
+    if not extends:
+        try:
+            # A concurrent issue may take the same number first: on PostgreSQL the unique index waits for it and
+            # fails here. The same Minister's decision (same number and date) is then extended; else a duplicate.
+            with session.begin_nested():
+                session.add(decision)
+                session.flush()
+        except IntegrityError:
+            existing = session.scalar(select(Decision).where(
+                Decision.issuer_id == issuer.id, Decision.doc_type == "QĐ", Decision.year == day.year,
+                Decision.seq == seq))
+            if existing is None or not (level == "nganh" and existing.level == "nganh" and existing.date == day):
+                raise _duplicate_number(session, issuer, seq, day.year) from None
+            decision = existing
     already = {i.nomination_id for i in decision.items}
     for n in nominations:
         if n.id not in already:
             decision.items.append(DecisionItem(nomination_id=n.id))
         try:
-            service.transition(session, actor, n.id, action, n.version, context=context,
+            service.transition(session, actor, n.id, action, n.version, context=context, decision_id=decision.id,
                                decision_number=decision.number, decision_date=day.isoformat())
         except DomainError as err:
             raise Conflict(f"Hồ sơ số {n.id} vừa thay đổi; quyết định chưa được ban hành.", [err.detail]) from err
@@ -151,9 +167,14 @@ def _sources(action: str) -> tuple[str, ...]:
 
 
 def can_view(actor: Actor, d: Decision) -> bool:
+    """The issuer's department, and — for a Minister's decision — every department with an item in it."""
     if actor.has("admin", "auditor", "ministry_reviewer"):
         return True
-    return actor.department_id is not None and (actor.department_id == d.issuer_id)
+    if actor.department_id is None:
+        return False
+    if actor.department_id == d.issuer_id:
+        return True
+    return d.level == "nganh" and any(i.nomination.department_id == actor.department_id for i in d.items)
 
 
 def load(session: Session, actor: Actor, decision_id: int) -> Decision:

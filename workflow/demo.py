@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Campaign, Council, CouncilMember, DisciplineRecord, Person, Unit, User
+from workflow import clock
 from workflow.accounts import create_user
 from workflow.errors import ValidationFailed
 
@@ -81,7 +82,7 @@ ACCOUNTS = [
 def seed(session: Session, password: str, today: dt.date | None = None) -> list[tuple[str, list[str], str | None]]:
     if session.scalar(select(Unit.id).limit(1)) is not None:
         raise ValidationFailed("Cơ sở dữ liệu đã có dữ liệu; seed-demo chỉ chạy trên cơ sở dữ liệu trống.")
-    today = today or dt.date.today()
+    today = today or clock.today()
     units: dict[str, Unit] = {}
     for code, name, kind, parent, place in UNITS:
         u = Unit(code=code, name=name, kind=kind, parent=units.get(parent), place=place)

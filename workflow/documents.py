@@ -1,10 +1,12 @@
-"""Official documents as .docx: the decision recognising advanced examples (Quyết định) and the council's minutes
-(Biên bản), laid out per Nghị định 30/2020/NĐ-CP (DOCUMENTS.md): A4 portrait, Times New Roman, the two-column header
-(issuing body | Quốc hiệu, Tiêu ngữ), the centred type and summary, the body, then "Nơi nhận" and the signer's block.
+"""Official documents as .docx: the decision recognising advanced examples (Quyết định), the council's minutes
+(Biên bản) and a department's proposal to the Minister (Tờ trình), laid out per Nghị định 30/2020/NĐ-CP
+(DOCUMENTS.md): A4 portrait, Times New Roman, the two-column header (issuing body | Quốc hiệu, Tiêu ngữ), the centred
+type and summary, the body, then "Nơi nhận" and the signer's block. The lists of a proposal and of a decision also
+come as .xlsx (`proposal_xlsx`, `decision_xlsx`), every text cell neutralised against formula injection (`_safe_cell`).
 
-Pure: every public function takes a SQLAlchemy session and a model object and returns the bytes of a .docx; no Flask,
-no commit. The building blocks `issuer_of`, `_header`, `_title`, `_signer_block`, `_recipients` and `_closing` are
-meant for the next documents (Tờ trình to the Ministry, lists, certificates) so every document looks the same.
+Pure: every public function takes a SQLAlchemy session and a model object and returns the bytes of a .docx or .xlsx;
+no Flask, no commit. The building blocks `issuer_of`, `_header`, `_title`, `_signer_block`, `_recipients` and
+`_closing` are shared by every document so they all look the same.
 
 Secret ballot: the minutes print counts only. Member names appear in the attendance and recusal lists, never next
 to a choice, and the ballots themselves are never read here (the counts were stored when the session closed).
@@ -35,7 +37,9 @@ from models import (
     CouncilMember,
     CouncilSession,
     Decision,
+    DecisionItem,
     Nomination,
+    Proposal,
     PublicComment,
     Unit,
     User,
@@ -52,6 +56,7 @@ TEXT_WIDTH_CM = 16.5  # A4 (21 cm) less the 3 cm left and 1.5 cm right margins o
 HEADER_COLUMNS_CM = (8.2, 9.5)  # 1,2 cm wider than the text, centred: a council's name fits on one line
 MOTTO_WIDTH_CM = 6.1  # "Độc lập - Tự do - Hạnh phúc", bold 13 pt: the line under it is as long as the words
 ACHIEVEMENT_CHARS = 300
+LIST_ACHIEVEMENT_CHARS = 200  # narrower columns: the Tờ trình's list, a ngành decision's annex
 LAW_BASES = (
     "Căn cứ Luật Thi đua, khen thưởng ngày 15 tháng 6 năm 2022",
     "Căn cứ Nghị định số 98/2023/NĐ-CP ngày 31 tháng 12 năm 2023 của Chính phủ quy định chi tiết thi hành một số "
@@ -391,8 +396,9 @@ def _closing(doc, left, right) -> None:
     right(table.rows[0].cells[1])
 
 
-def _signature_capacity(decision: Decision, issuer: Issuer) -> tuple[str | None, str]:
-    """"KT. GIÁM ĐỐC" over "PHÓ GIÁM ĐỐC" when a deputy signed under delegation, else the head's title alone."""
+def _signature_capacity(decision: Decision | Proposal, issuer: Issuer) -> tuple[str | None, str]:
+    """"KT. GIÁM ĐỐC" over "PHÓ GIÁM ĐỐC" when a deputy signed under delegation, else the head's title alone (a
+    decision or a proposal: both record the signer's title and on whose behalf they signed)."""
     if decision.on_behalf_of_id:
         return f"KT. {issuer.head}", (decision.signer_title or f"PHÓ {issuer.head}").upper()
     return None, (decision.signer_title or issuer.head).upper()
@@ -488,9 +494,24 @@ def _position_and_unit(n: Nomination, *, with_department: bool) -> str:
     return ", ".join(parts)
 
 
-def _annex(doc, decision: Decision, issuer: Issuer, nominations: list[Nomination], period: str) -> None:
-    """The list "kèm theo" the decision: collectives (I) then individuals (II), numbered within each part."""
+def _department_of(session: Session, n: Nomination) -> Unit | None:
+    """The department that proposed `n` (the Sở), whatever unit the subject belongs to."""
+    return session.get(Unit, n.department_id) if n.department_id else None
+
+
+def _by_department(session: Session, nominations: list[Nomination]) -> list[Nomination]:
+    """A ngành list holds several departments: their rows stay together, departments in order of first appearance,
+    items in their own order within each (a stable sort)."""
+    order = {d: i for i, d in enumerate(dict.fromkeys(n.department_id for n in nominations))}
+    return sorted(nominations, key=lambda n: order[n.department_id])
+
+
+def _annex(doc, session: Session, decision: Decision, issuer: Issuer, nominations: list[Nomination],
+           period: str) -> None:
+    """The list "kèm theo" the decision: collectives (I) then individuals (II), numbered within each part. A ngành
+    decision covers several departments: it gets a "Sở" column and each department's rows stay together."""
     _page_break(doc)
+    nganh = decision.level == "nganh"
     level = LEVEL_WORDS.get(decision.level, LEVEL_WORDS["co_so"]).upper()
     center = WD_ALIGN_PARAGRAPH.CENTER
     _para(doc, "DANH SÁCH", bold=True, align=center, keep_next=True)
@@ -499,11 +520,16 @@ def _annex(doc, decision: Decision, issuer: Issuer, nominations: list[Nomination
     _para(doc, f"(Kèm theo Quyết định số {decision.number} {vn_date(decision.date)} của {issuer.head_of})",
           italic=True, align=center, keep_next=True)
     _rule(doc, 3.5, TEXT_WIDTH_CM).paragraph_format.space_after = Pt(12)
-    widths = (1.1, 4.4, 4.0, 7.0)
+    if nganh:
+        widths: tuple[float, ...] = (1.0, 3.9, 3.2, 3.2, 5.2)
+        heads: tuple[str, ...] = ("TT", "Tên tập thể / Họ và tên", "Sở", "Chức vụ, đơn vị", "Thành tích tiêu biểu")
+        nominations = _by_department(session, nominations)
+    else:
+        widths = (1.1, 4.4, 4.0, 7.0)
+        heads = ("TT", "Tên tập thể / Họ và tên", "Đơn vị / Chức vụ", "Thành tích tiêu biểu")
     table = _table(doc, 1, widths, grid=True)
     _row_flags(table.rows[0], header=True)
-    for cell, text in zip(table.rows[0].cells, ("TT", "Tên tập thể / Họ và tên", "Đơn vị / Chức vụ",
-                                                 "Thành tích tiêu biểu"), strict=True):
+    for cell, text in zip(table.rows[0].cells, heads, strict=True):
         _cell(cell, text, bold=True, align=center)
     groups = (("I. TẬP THỂ", "collective"), ("II. CÁ NHÂN", "individual"))
     for heading, subject_type in groups:
@@ -520,8 +546,15 @@ def _annex(doc, decision: Decision, issuer: Issuer, nominations: list[Nomination
             cells = row.cells
             _cell(cells[0], str(i), align=center)
             _cell(cells[1], n.subject_name, bold=n.subject_type == "collective")
-            _cell(cells[2], _position_and_unit(n, with_department=decision.level == "nganh"))
-            _cell(cells[3], _excerpt(n.achievements))  # left: justified narrow cells open wide gaps
+            if nganh:
+                department = _department_of(session, n)
+                _cell(cells[2], department.name if department is not None else "")
+                _cell(cells[3], _position_and_unit(n, with_department=False) if n.subject_type == "individual"
+                      else "")
+            else:
+                _cell(cells[2], _position_and_unit(n, with_department=False))
+            # Left-aligned: justified narrow cells open wide gaps. A ngành row has less room: a shorter excerpt.
+            _cell(cells[-1], _excerpt(n.achievements, LIST_ACHIEVEMENT_CHARS if nganh else ACHIEVEMENT_CHARS))
     collectives = sum(1 for n in nominations if n.subject_type == "collective")
     _para(doc, f"Tổng số: {_subjects_phrase(collectives, len(nominations) - collectives)}.", italic=True, before=6)
 
@@ -549,7 +582,7 @@ def decision_docx(session: Session, decision: Decision) -> bytes:
         lambda cell: _signer_block(cell, capacity=capacity, title=title,
                                    name=decision.signer.full_name if decision.signer else ""),
     )
-    _annex(doc, decision, issuer, nominations, period)
+    _annex(doc, session, decision, issuer, nominations, period)
     return _to_bytes(doc)
 
 
@@ -826,3 +859,244 @@ def minutes_docx(session: Session, council_session: CouncilSession) -> bytes:
                                    subtitle=f"{FUNCTION_LABELS[chair.function if chair else 'chu_tich']} Hội đồng"),
     )
     return _to_bytes(doc)
+
+
+# ------------------------------------------------------------------------------------------------ the proposal
+DRAFT_MARK = "(Dự thảo)"
+BLANK_DATE = "ngày      tháng      năm      "
+PROPOSAL_RECIPIENTS = ("- Như trên;", "- Giám đốc, các Phó Giám đốc Sở;", "- Lưu: VT, TĐKT.")
+
+
+def _co_so_decisions(session: Session, nominations: list[Nomination]) -> dict[int, Decision]:
+    """The cơ sở decision that recognised each nomination (the latest if there were several)."""
+    ids = [n.id for n in nominations]
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(DecisionItem.nomination_id, Decision).join(Decision, DecisionItem.decision_id == Decision.id)
+        .where(Decision.level == "co_so", DecisionItem.nomination_id.in_(ids))
+        .order_by(Decision.date, Decision.id))
+    return {nomination_id: decision for nomination_id, decision in rows}
+
+
+def _decision_ref(d: Decision | None) -> str:
+    """"Quyết định số 12/QĐ-STP ngày 05/3/2026": how a list cites the cơ sở recognition."""
+    return f"Quyết định số {d.number} ngày {vn_short_date(d.date)}" if d is not None else ""
+
+
+def _subject_order(nominations: list[Nomination]) -> list[Nomination]:
+    """Collectives first, then individuals, each in its own order (the lists' "I. TẬP THỂ", "II. CÁ NHÂN")."""
+    return sorted(nominations, key=lambda n: n.subject_type != "collective")
+
+
+def _proposal_parts(session: Session, proposal: Proposal):
+    department = proposal.department or session.get(Unit, proposal.department_id)
+    issuer = issuer_of(department)
+    nominations = [item.nomination for item in proposal.items]
+    campaign = proposal.campaign or session.get(Campaign, proposal.campaign_id)
+    year = proposal.date.year if proposal.date else (campaign.end_date.year if campaign else dt.date.today().year)
+    period = _period([campaign] if campaign is not None else [], year)
+    number = proposal.number if proposal.state != "draft" and proposal.number else f"      /TTr-{issuer.symbol}"
+    return department, issuer, nominations, campaign, period, number
+
+
+def _proposal_bases(session: Session, campaign: Campaign | None, decisions: Iterable[Decision], period: str
+                    ) -> list[str]:
+    """The law, its decree, the campaign's plan and every cơ sở decision that recognised an item."""
+    lines = list(LAW_BASES)
+    if campaign is not None and campaign.legal_basis:
+        lines.append(f"Căn cứ {campaign.legal_basis.strip().rstrip(';.')}")
+    for d in sorted(dict.fromkeys(decisions), key=lambda d: (d.date, d.id)):
+        about = _summary(d, period)
+        about = about[:1].lower() + about[1:]
+        signer = issuer_of(d.issuer or session.get(Unit, d.issuer_id)).head_of
+        lines.append(f"Căn cứ Quyết định số {d.number} {vn_date(d.date)} của {signer} {about}")
+    return [line + (";" if i < len(lines) - 1 else ".") for i, line in enumerate(lines)]
+
+
+def proposal_docx(session: Session, proposal: Proposal) -> bytes:
+    """The Tờ trình of a department to the Minister asking for ngành recognition of its cơ sở examples, with the
+    list of collectives and individuals as an annex. A draft has no number, no date and no name under the signature,
+    and reads "(Dự thảo)" at the top."""
+    department, issuer, nominations, campaign, period, number = _proposal_parts(session, proposal)
+    draft = proposal.state == "draft"
+    recognised = _co_so_decisions(session, nominations)
+    collectives = sum(1 for n in nominations if n.subject_type == "collective")
+    who = _subjects_phrase(collectives, len(nominations) - collectives)
+    doc = _new_document()
+    if draft:
+        _para(doc, DRAFT_MARK, bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.RIGHT, after=6)
+    _header(doc, issuer, number, None if draft else proposal.date)
+    _title(doc, "TỜ TRÌNH", [f"Về việc đề nghị Bộ trưởng Bộ Tư pháp công nhận điển hình tiên tiến ngành Tư pháp "
+                             f"{period}"])
+    _para(doc, "Kính gửi: Bộ trưởng Bộ Tư pháp (qua Vụ Thi đua – Khen thưởng)", align=WD_ALIGN_PARAGRAPH.CENTER,
+          after=12, keep_next=True)
+    for line in _proposal_bases(session, campaign, recognised.values(), period):
+        _body(doc, line)
+    campaign_name = f" trong phong trào “{campaign.name}”" if campaign is not None else ""
+    _body(doc, f"Trên cơ sở kết quả bình xét của Hội đồng Thi đua – Khen thưởng {issuer.short_name} và kết quả công "
+               f"nhận điển hình tiên tiến cấp cơ sở{campaign_name}, {issuer.short_name} đã lựa chọn các tập thể, cá "
+               "nhân tiêu biểu, đáp ứng tiêu chuẩn điển hình tiên tiến ngành Tư pháp để đề nghị Bộ trưởng xem xét.")
+    _body(doc, f"{issuer.short_name} kính đề nghị Bộ trưởng Bộ Tư pháp xem xét, công nhận điển hình tiên tiến ngành "
+               f"Tư pháp {period} cho {who} (có danh sách kèm theo).")
+    cited = list(dict.fromkeys(d.number for d in recognised.values()))
+    decisions_text = f"; Quyết định số {', '.join(cited)} công nhận điển hình tiên tiến cấp cơ sở" if cited else ""
+    _body(doc, f"Danh sách đề nghị; báo cáo thành tích của {who}; Biên bản họp Hội đồng Thi đua – Khen thưởng "
+               f"{issuer.short_name}{decisions_text}.", lead="Hồ sơ kèm theo:")
+    _body(doc, f"{issuer.short_name} kính trình Bộ trưởng Bộ Tư pháp xem xét, quyết định./.")
+    capacity, title = _signature_capacity(proposal, issuer)
+    name = "" if draft or proposal.signer is None else proposal.signer.full_name
+    _closing(
+        doc,
+        lambda cell: _recipients(cell, PROPOSAL_RECIPIENTS),
+        lambda cell: _signer_block(cell, capacity=capacity, title=title, name=name),
+    )
+    _proposal_annex(doc, proposal, department, nominations, recognised, period, number)
+    return _to_bytes(doc)
+
+
+def _proposal_annex(doc, proposal: Proposal, department: Unit, nominations: list[Nomination],
+                    recognised: dict[int, Decision], period: str, number: str) -> None:
+    """The list "kèm theo" the Tờ trình: collectives (I) then individuals (II), each with the cơ sở decision that
+    recognised it and a short excerpt of its achievements."""
+    _page_break(doc)
+    center = WD_ALIGN_PARAGRAPH.CENTER
+    when = vn_date(proposal.date) if proposal.state != "draft" and proposal.date else BLANK_DATE.rstrip()
+    _para(doc, "DANH SÁCH ĐỀ NGHỊ CÔNG NHẬN ĐIỂN HÌNH TIÊN TIẾN", bold=True, align=center, keep_next=True)
+    _para(doc, f"NGÀNH TƯ PHÁP {period.upper()}", bold=True, align=center, keep_next=True)
+    _para(doc, f"(Kèm theo Tờ trình số {number} {when} của {department.name})", italic=True, align=center,
+          keep_next=True)
+    _rule(doc, 3.5, TEXT_WIDTH_CM).paragraph_format.space_after = Pt(12)
+    widths = (1.0, 3.9, 3.5, 3.3, 4.8)
+    heads = ("TT", "Tên tập thể / Họ và tên", "Đơn vị", "Đã được công nhận cấp cơ sở", "Thành tích tiêu biểu")
+    table = _table(doc, 1, widths, grid=True)
+    _row_flags(table.rows[0], header=True)
+    for cell, text in zip(table.rows[0].cells, heads, strict=True):
+        _cell(cell, text, size=12, bold=True, align=center)
+    for heading, subject_type in (("I. TẬP THỂ", "collective"), ("II. CÁ NHÂN", "individual")):
+        members = [n for n in nominations if n.subject_type == subject_type]
+        if not members:
+            continue
+        row = table.add_row()
+        _row_flags(row)
+        _cell(row.cells[0].merge(row.cells[-1]), heading, size=12, bold=True)
+        for i, n in enumerate(members, start=1):
+            row = table.add_row()
+            _row_flags(row)
+            cells = row.cells
+            _cell(cells[0], str(i), size=12, align=center)
+            _cell(cells[1], n.subject_name, size=12, bold=subject_type == "collective")
+            _cell(cells[2], _position_and_unit(n, with_department=False), size=12)
+            _cell(cells[3], _decision_ref(recognised.get(n.id)), size=12)
+            _cell(cells[4], _excerpt(n.achievements, LIST_ACHIEVEMENT_CHARS), size=12)
+    collectives = sum(1 for n in nominations if n.subject_type == "collective")
+    _para(doc, f"Tổng số: {_subjects_phrase(collectives, len(nominations) - collectives)}.", italic=True, before=6)
+
+
+# ------------------------------------------------------------------------------------------------ lists as .xlsx
+_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_cell(value):
+    """A text that a spreadsheet would run as a formula ("=HYPERLINK(…)", "+1", "-1", "@SUM", a leading tab or
+    carriage return) is neutralised by a leading single quote (CSV/formula injection). Numbers, dates and other text
+    pass unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_LEADS):
+        return "'" + value
+    return value
+
+
+def _list_rows(session: Session, nominations: list[Nomination], *, with_department: bool) -> list[list]:
+    from workflow.labels import STATE_LABELS
+
+    recognised = _co_so_decisions(session, nominations)
+    rows = []
+    for pos, n in enumerate(nominations, start=1):
+        department = _department_of(session, n)
+        row = [pos, SUBJECT_TYPE_LABELS.get(n.subject_type, ""), n.subject_name, n.title,
+               _position_and_unit(n, with_department=False)]
+        if with_department:
+            row.append(department.name if department is not None else "")
+        row += [n.campaign.name if n.campaign is not None else "", STATE_LABELS.get(n.state, ""),
+                _decision_ref(recognised.get(n.id))]
+        rows.append(row)
+    return rows
+
+
+def _list_xlsx(title: str, reference: str, rows: list[list], *, with_department: bool) -> bytes:
+    """One sheet "Danh sách": the title (merged), the document's number and date (merged), the header (bold,
+    frozen, filtered, repeated on printed pages), then the rows; Times New Roman throughout, every text neutralised."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
+
+    columns = [("TT", 5), ("Loại (Tập thể/Cá nhân)", 12), ("Tên tập thể / Họ và tên", 30), ("Hồ sơ", 40),
+               ("Đơn vị", 32)]
+    if with_department:
+        columns.append(("Sở", 28))
+    columns += [("Phong trào", 36), ("Trạng thái", 22), ("Quyết định cấp cơ sở", 32)]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Danh sách"
+    last = get_column_letter(len(columns))
+    thin = Side(style="thin", color="000000")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+
+    def put(row: int, col: int, value, *, bold=False, italic=False, size=12, align="left", border=False):
+        cell = ws.cell(row=row, column=col, value=_safe_cell(value))
+        if isinstance(cell.value, str):
+            cell.data_type = "s"  # never a formula, whatever openpyxl would infer
+        cell.font = Font(name=FONT, size=size, bold=bold, italic=italic)
+        cell.alignment = Alignment(horizontal=align, vertical="top" if row > 3 else "center", wrap_text=True)
+        if border:
+            cell.border = box
+        return cell
+
+    put(1, 1, title, bold=True, size=14, align="center")
+    ws.merge_cells(f"A1:{last}1")
+    put(2, 1, reference, italic=True, align="center")
+    ws.merge_cells(f"A2:{last}2")
+    ws.row_dimensions[1].height = 36
+    ws.row_dimensions[2].height = 20
+    for col, (head, width) in enumerate(columns, start=1):
+        put(3, col, head, bold=True, align="center", border=True)
+        ws.column_dimensions[get_column_letter(col)].width = width
+    for r, values in enumerate(rows, start=4):
+        for col, value in enumerate(values, start=1):
+            put(r, col, value, align="center" if col == 1 else "left", border=True)
+    ws.freeze_panes = "A4"
+    ws.auto_filter.ref = f"A3:{last}{max(len(rows) + 3, 3)}"
+    ws.print_title_rows = "3:3"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def proposal_xlsx(session: Session, proposal: Proposal) -> bytes:
+    """The list of a Tờ trình as a spreadsheet: collectives first, then individuals."""
+    department, _issuer, nominations, _campaign, period, number = _proposal_parts(session, proposal)
+    if proposal.state != "draft" and proposal.date:
+        reference = f"Kèm theo Tờ trình số {number} ngày {vn_short_date(proposal.date)} của {department.name}"
+    else:
+        reference = f"Dự thảo tờ trình (chưa có số, ngày) của {department.name}"
+    rows = _list_rows(session, _subject_order(nominations), with_department=False)
+    return _list_xlsx(f"DANH SÁCH ĐỀ NGHỊ CÔNG NHẬN ĐIỂN HÌNH TIÊN TIẾN NGÀNH TƯ PHÁP {period.upper()}", reference,
+                      rows, with_department=False)
+
+
+def decision_xlsx(session: Session, decision: Decision) -> bytes:
+    """The list of a decision as a spreadsheet; a ngành decision adds the "Sở" column and keeps departments
+    together."""
+    issuer = issuer_of(decision.issuer)
+    nominations = nominations_of(session, decision)
+    period = _period(_campaigns(session, nominations), decision.year)
+    nganh = decision.level == "nganh"
+    ordered = _subject_order(_by_department(session, nominations) if nganh else nominations)
+    level = LEVEL_WORDS.get(decision.level, LEVEL_WORDS["co_so"]).upper()
+    reference = f"Kèm theo Quyết định số {decision.number} ngày {vn_short_date(decision.date)} của {issuer.head_of}"
+    return _list_xlsx(f"DANH SÁCH TẬP THỂ, CÁ NHÂN ĐƯỢC CÔNG NHẬN ĐIỂN HÌNH TIÊN TIẾN {level} {period.upper()}",
+                      reference, _list_rows(session, ordered, with_department=nganh), with_department=nganh)

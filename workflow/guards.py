@@ -81,6 +81,28 @@ def _council_passed(session: Session, n: Nomination, data: dict) -> list[str]:
     return []
 
 
+def _listed_in_decision(session: Session, n: Nomination, data: dict) -> list[str]:
+    """A recognition is only ever the act of a decision: `workflow.decisions.issue` numbers it, lists the item and
+    passes its id. A bare transition (say POST /nominations/{id}/transitions) with a typed number is refused, so no
+    recognition exists without its Quyết định."""
+    from sqlalchemy import exists, select
+
+    from models import DecisionItem
+
+    decision_id = data.get("decision_id")
+    listed = isinstance(decision_id, int) and session.scalar(select(exists().where(
+        DecisionItem.decision_id == decision_id, DecisionItem.nomination_id == n.id)))
+    if not listed:
+        return ["Việc công nhận được thực hiện bằng Quyết định (chức năng Quyết định), không thao tác trực tiếp."]
+    return []
+
+
+def check_recognition_by_decision(session: Session, n: Nomination, action: str, data: dict) -> list[str]:
+    if action in ("recognize_co_so", "recognize_nganh"):
+        return _listed_in_decision(session, n, data)
+    return []
+
+
 @guard("reject_co_so")
 def _council_failed(session: Session, n: Nomination, data: dict) -> list[str]:
     outcome = council_outcome(session, n)

@@ -12,6 +12,7 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from models import Delegation, Nomination, User
+from workflow import clock
 
 DEPARTMENT_ROLES = ("secretariat", "director", "council_member", "editor")
 GLOBAL_READERS = ("admin", "auditor")
@@ -57,7 +58,7 @@ def actor_for(session: Session, user: User, today: dt.date | None = None) -> Act
     roles = set(user.role_codes)
     on_behalf_of = None
     title = None
-    today = today or dt.date.today()
+    today = today or clock.today()
     delegation = session.scalars(
         select(Delegation).where(
             Delegation.deputy_id == user.id, Delegation.starts_on <= today, Delegation.ends_on >= today

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 
 from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Campaign, Nomination, Proposal, ProposalItem, Unit, utcnow
@@ -189,6 +190,12 @@ def _parse_number(number, department: Unit) -> int:
     return seq
 
 
+def _duplicate_number(session: Session, department: Unit, seq: int, year: int) -> ValidationFailed:
+    return ValidationFailed("Số tờ trình đã được sử dụng.",
+                            [f"Số {seq}/TTr-{symbol(department)} năm {year} đã có; số tiếp theo là "
+                             f"{next_number(session, department.id, year)}."], {"number": "Trùng số"})
+
+
 def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, context: Context = CLI) -> Proposal:
     """The director signs and submits: every item becomes `proposed_nganh` in this transaction, or none does."""
     p = load(session, actor, proposal_id, for_update=True)
@@ -203,9 +210,7 @@ def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, co
     seq = _parse_number(number, department)
     if session.scalar(select(Proposal.id).where(Proposal.department_id == p.department_id,
                                                 Proposal.year == day.year, Proposal.seq == seq)) is not None:
-        raise ValidationFailed("Số tờ trình đã được sử dụng.",
-                               [f"Số {seq}/TTr-{symbol(department)} năm {day.year} đã có; số tiếp theo là "
-                                f"{next_number(session, p.department_id, day.year)}."], {"number": "Trùng số"})
+        raise _duplicate_number(session, department, seq, day.year)
     if not p.items:
         raise ValidationFailed("Tờ trình chưa có hồ sơ đề nghị.", ["Hãy chọn hồ sơ trước khi trình."])
     reasons = []
@@ -213,13 +218,19 @@ def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, co
         reasons += item_refusals(session, item.nomination, p)
     if reasons:
         raise ValidationFailed("Không trình được: có hồ sơ không đủ điều kiện.", reasons)
-    p.state, p.year, p.seq, p.date = "submitted", day.year, seq, day
-    p.number = f"{seq}/TTr-{symbol(department)}"
-    p.signer_id = actor.id
-    p.on_behalf_of_id = actor.on_behalf_of.id if actor.on_behalf_of else None
-    p.signer_title = actor.delegation_title or "GIÁM ĐỐC"
-    p.submitted_at = utcnow()
-    session.flush()
+    try:
+        # Another draft of the department may take the same number at the same moment: on PostgreSQL the unique
+        # (department, year, seq) index then waits for it and fails here; refuse it like any duplicate.
+        with session.begin_nested():
+            p.state, p.year, p.seq, p.date = "submitted", day.year, seq, day
+            p.number = f"{seq}/TTr-{symbol(department)}"
+            p.signer_id = actor.id
+            p.on_behalf_of_id = actor.on_behalf_of.id if actor.on_behalf_of else None
+            p.signer_title = actor.delegation_title or "GIÁM ĐỐC"
+            p.submitted_at = utcnow()
+            session.flush()
+    except IntegrityError:
+        raise _duplicate_number(session, department, seq, day.year) from None
     for item in p.items:
         n = item.nomination
         try:

@@ -25,7 +25,7 @@ from models import (
     Unit,
     fold,
 )
-from workflow import guards, machine, rules, signals, uploads
+from workflow import clock, guards, machine, rules, signals, uploads
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
@@ -98,7 +98,7 @@ def create_nomination(
     today: dt.date | None = None,
     context: Context = CLI,
 ) -> Nomination:
-    today = today or dt.date.today()
+    today = today or clock.today()
     title = _clean_text(title, "title", required=True)
     achievements = _clean_text(achievements, "achievements")
     initiatives = _clean_text(initiatives, "initiatives")
@@ -239,8 +239,8 @@ def add_checkin(session: Session, actor: Actor, nomination_id: int, *, date, not
     if refusals:
         raise Forbidden("Không thể ghi nhận theo dõi cho hồ sơ này.", refusals)
     note = _clean_text(note, "note", required=True)
-    day = guards.parse_date(date) if date not in (None, "") else dt.date.today()
-    if day is None or day > dt.date.today() + dt.timedelta(days=1):
+    day = guards.parse_date(date) if date not in (None, "") else clock.today()
+    if day is None or day > clock.today() + dt.timedelta(days=1):
         raise ValidationFailed("Ngày theo dõi không hợp lệ.",
                                ["Ngày phải theo định dạng YYYY-MM-DD, không ở tương lai."], {"date": "Không hợp lệ"})
     item = Checkin(nomination_id=n.id, date=day, note=note, author_id=actor.id)
@@ -336,6 +336,7 @@ def transition(
     perm, failures = refusals_for(session, actor, n, action, data)
     if perm:
         raise Forbidden("Không có quyền thực hiện thao tác này.", perm)
+    failures += guards.check_recognition_by_decision(session, n, action, data)
     if failures:
         raise ValidationFailed(f"Chưa đủ điều kiện để {ACTION_LABELS[action].lower()}.", failures)
 
@@ -349,7 +350,8 @@ def transition(
         machine.fire(n, action)
         _apply_effects(session, n, action, data)
     recorded = {k: str(v) for k, v in data.items() if k in ("reason", "decision_number", "decision_date",
-                                                              "nurture_plan", "session_id", "proposal_id")}
+                                                              "nurture_plan", "session_id", "proposal_id",
+                                                              "decision_id")}
     change = StateChange(
         nomination_id=n.id, version=version_after, action=action, from_state=from_state, to_state=n.state,
         actor_id=actor.id, on_behalf_of_id=actor.on_behalf_of.id if actor.on_behalf_of else None,
@@ -363,8 +365,8 @@ def transition(
 
 def _apply_effects(session: Session, n: Nomination, action: str, data: dict) -> None:
     """What a recognition or a revocation writes beside the state: the award record the later rules read."""
-    year = n.campaign.end_date.year
     if action in ("recognize_co_so", "recognize_nganh"):
+        year = n.campaign.end_date.year
         title, level = ("dien_hinh_co_so", "co_so") if action == "recognize_co_so" else ("dien_hinh_nganh", "bo")
         session.add(AwardRecord(
             person_id=n.subject_person_id if n.subject_type == "individual" else None,

@@ -5,9 +5,7 @@ hoidong2 logs in, follows the dashboard card to the voting screen, taps "Đồng
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 
 import pytest
 from conftest import DEMO_PASSWORD, Demo  # tests/conftest.py, importable as `conftest` under pytest
@@ -15,29 +13,18 @@ from conftest import DEMO_PASSWORD, Demo  # tests/conftest.py, importable as `co
 from models import make_session_factory
 from workflow import council, rules, service
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).parent / "artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
+SHOT_PREFIX = "member_votes"
+
+
+@pytest.fixture
+def browser_context_args() -> dict:
+    """A council member's phone in the meeting room."""
+    return {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 MEMBERS = ["giamdoc", "vanphong", "hoidong1", "hoidong2", "hoidong3", "hoidong4", "hoidong5"]
 
 pytestmark = pytest.mark.browser
 
-
-def _need_browser():
-    reason = None
-    if not os.path.exists(CHROMIUM):
-        reason = f"Chromium not found at {CHROMIUM}"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            reason = "Playwright is not installed (pip install playwright)"
-    if reason:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(f"browser test skipped: {reason}")
 
 
 def _submitted(db, demo, storage, head: str, unit: str, title: str) -> int:
@@ -73,28 +60,10 @@ def open_session(live_server, tmp_path):
         return s.id, a, b
 
 
-@pytest.fixture
-def page(live_server):
-    _need_browser()
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN",
-                                      timezone_id="Asia/Ho_Chi_Minh", is_mobile=True, has_touch=True)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
-        browser.close()
 
 
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"member_votes_{name}.png"), full_page=True)
 
-
-def test_member_votes_on_a_phone(page, live_server, open_session):
+def test_member_votes_on_a_phone(page, shot, live_server, open_session):
     from playwright.sync_api import expect
 
     sid, a, b = open_session
@@ -104,7 +73,7 @@ def test_member_votes_on_a_phone(page, live_server, open_session):
     page.get_by_role("button", name="Đăng nhập").click()
     waiting = page.locator("[data-card=council_vote]")
     expect(waiting.get_by_test_id("count")).to_have_text("2")
-    shot(page, "01_dashboard")
+    shot("01_dashboard")
 
     waiting.get_by_role("link", name="Mở").click()
     assert re.search(rf"/council/sessions/{sid}/vote$", page.url)
@@ -114,7 +83,7 @@ def test_member_votes_on_a_phone(page, live_server, open_session):
     expect(agree).to_be_visible()
     box = agree.bounding_box()
     assert box["height"] >= 44 and box["width"] >= 300  # a large target for a thumb
-    shot(page, "02_ballot")
+    shot("02_ballot")
 
     agree.click()
     expect(page.locator(f"#muc-{a}").get_by_test_id("voted")).to_have_text("✓ Đã bỏ phiếu")
@@ -125,8 +94,8 @@ def test_member_votes_on_a_phone(page, live_server, open_session):
     assert voted.locator("button").count() == 0
     expect(page.get_by_role("alert").filter(has_text="Đã bỏ phiếu cho hồ sơ")).to_be_visible()
     expect(page.get_by_test_id("remaining")).to_contain_text("còn 1 hồ sơ")
-    shot(page, "03_voted")
+    shot("03_voted")
 
     voted.get_by_role("link", name="Hồ sơ tiếp theo chưa biểu quyết").click()
     expect(page.locator(f"#muc-{b}").get_by_role("button", name="Không ý kiến")).to_be_visible()
-    shot(page, "04_next_item")
+    shot("04_next_item")

@@ -2,69 +2,32 @@
 nurturing it with a plan, and find it waiting on the "Việc cần làm" dashboard. Screenshots go to artifacts/."""
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from conftest import DEMO_PASSWORD  # tests/conftest.py, importable as `conftest` under pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).parent / "artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
+SHOT_PREFIX = "unit_head"
 TITLE = "Phòng PBGDPL — điển hình trong phổ biến, giáo dục pháp luật"
 
 pytestmark = pytest.mark.browser
 
 
-def _need_browser():
-    reason = None
-    if not os.path.exists(CHROMIUM):
-        reason = f"Chromium not found at {CHROMIUM}"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            reason = "Playwright is not installed (pip install playwright)"
-    if reason:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(f"browser test skipped: {reason}")
 
 
-@pytest.fixture
-def page(live_server):
-    _need_browser()
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN",
-                                      timezone_id="Asia/Ho_Chi_Minh")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
-        browser.close()
 
 
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"unit_head_{name}.png"), full_page=True)
-
-
-def test_unit_head_registers_nurtures_and_sees_it_waiting(page, live_server):
+def test_unit_head_registers_nurtures_and_sees_it_waiting(page, shot, live_server):
     from playwright.sync_api import expect
 
     page.goto(f"{live_server}/login")
     page.get_by_label("Tên đăng nhập").fill("tp_pbgdpl")
     page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-    shot(page, "01_login")
+    shot("01_login")
     page.get_by_role("button", name="Đăng nhập").click()
     expect(page.get_by_role("heading", name="Việc cần làm")).to_be_visible()
     expect(page.locator("header")).to_contain_text("Võ Minh Tuấn")
-    shot(page, "02_dashboard_before")
+    shot("02_dashboard_before")
 
     page.get_by_role("link", name="Đăng ký điển hình").first.click()
     expect(page.get_by_role("heading", name="Đăng ký điển hình")).to_be_visible()
@@ -75,28 +38,28 @@ def test_unit_head_registers_nurtures_and_sees_it_waiting(page, live_server):
     page.select_option("#f-unit_id", label="Phòng Phổ biến, giáo dục pháp luật")
     page.get_by_label("Tên hồ sơ điển hình").fill(TITLE)
     page.get_by_label("Thành tích nổi bật").fill("Tổ chức 120 hội nghị phổ biến pháp luật cho 9.000 lượt người.")
-    shot(page, "03_register_form")
+    shot("03_register_form")
     page.get_by_role("button", name="Đăng ký", exact=True).click()
 
     expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
     expect(page.locator("[aria-current=step]")).to_contain_text("Đã đăng ký")
-    shot(page, "04_registered")
+    shot("04_registered")
     card = page.locator("[data-action=start_nurturing]")
     card.get_by_label("Kế hoạch bồi dưỡng").fill("Hỗ trợ xây dựng mô hình “Ngày pháp luật”; kiểm tra hằng quý.")
     card.get_by_role("button", name="Bắt đầu bồi dưỡng").click()
     expect(page.locator("[aria-current=step]")).to_contain_text("Đang bồi dưỡng")
     expect(page.get_by_role("alert").filter(has_text="Đã thực hiện")).to_be_visible()
-    shot(page, "05_nurtured")
+    shot("05_nurtured")
 
     page.get_by_role("link", name="Việc cần làm").first.click()
     waiting = page.locator("[data-card=to_submit]")
     expect(waiting.get_by_test_id("count")).to_have_text("1")
     expect(waiting.get_by_role("link", name=TITLE)).to_be_visible()
-    shot(page, "06_dashboard_after")
+    shot("06_dashboard_after")
 
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     page.reload()
     expect(waiting.get_by_role("link", name=TITLE)).to_be_visible()
-    shot(page, "07_dashboard_phone")
+    shot("07_dashboard_phone")
     waiting.get_by_role("link", name=TITLE).click()
     assert re.search(r"/nominations/\d+$", page.url)

@@ -70,7 +70,8 @@ def test_a_decision_recognises_the_passed_items(db, demo):
     for n in (col, lan, oanh):
         step = n.history[-1]
         assert (step.action, step.actor_id, step.data) == (
-            "recognize_co_so", uid(demo, "giamdoc"), {"decision_number": "12/QĐ-STP", "decision_date": "2026-11-20"})
+            "recognize_co_so", uid(demo, "giamdoc"),
+            {"decision_id": str(d.id), "decision_number": "12/QĐ-STP", "decision_date": "2026-11-20"})
         (award,) = _awards(db, n)
         assert (award.title, award.level, award.year, award.decision_number, award.revoked) == (
             "dien_hinh_co_so", "co_so", year, "12/QĐ-STP", False)

@@ -75,9 +75,14 @@ def test_recognition_needs_a_passed_vote_and_a_dated_decision(db, demo, submitte
         service.transition(db, demo.actor("vanphong"), submitted.id, "recognize_co_so", submitted.version, **CO_SO)
     with pytest.raises(ValidationFailed):  # a passed item is not rejected by hand
         service.transition(db, gd, submitted.id, "reject_co_so", submitted.version)
-    n = service.transition(db, gd, submitted.id, "recognize_co_so", submitted.version, **CO_SO)
+    with pytest.raises(ValidationFailed) as err:  # a recognition is the act of a numbered decision, never bare
+        service.transition(db, gd, submitted.id, "recognize_co_so", submitted.version, **CO_SO)
+    assert any("Quyết định" in r for r in err.value.reasons) and submitted.state == "submitted"
+    d = decisions.issue(db, gd, level="co_so", number=CO_SO["decision_number"], date=CO_SO["decision_date"],
+                        nomination_ids=[submitted.id])
+    n = submitted
     assert n.state == "evaluated_co_so"
-    assert n.history[-1].data == CO_SO
+    assert n.history[-1].data == {**CO_SO, "decision_id": str(d.id)}
     (award,) = _awards(db, n)
     assert (award.unit_id, award.person_id, award.title, award.level, award.year, award.decision_number) == (
         demo.unit("PBGDPL").id, None, "dien_hinh_co_so", "co_so", demo.campaign().end_date.year, "120/QĐ-STP")
@@ -116,7 +121,10 @@ def test_sector_path_to_recognition_and_revocation(db, demo, proposal, submitted
     n = service.transition(db, botp, n.id, "reject_nganh", n.version, reason="Chưa nổi bật")
     assert n.state == "evaluated_co_so"  # the cơ sở recognition stands
     n = service.transition(db, gd, n.id, "propose_nganh", n.version)
-    n = service.transition(db, botp, n.id, "recognize_nganh", n.version, **NGANH)
+    with pytest.raises(ValidationFailed):  # the Minister's decision is recorded as a decision, never bare
+        service.transition(db, botp, n.id, "recognize_nganh", n.version, **NGANH)
+    decisions.issue(db, botp, level="nganh", number=NGANH["decision_number"], date=NGANH["decision_date"],
+                    nomination_ids=[n.id])
     assert n.state == "recognized"
     assert [(a.title, a.level, a.revoked, a.decision_number) for a in _awards(db, n)] == [
         ("dien_hinh_co_so", "co_so", False, "120/QĐ-STP"), ("dien_hinh_nganh", "bo", False, "2100/QĐ-BTP")]
@@ -161,14 +169,16 @@ def test_deputy_signs_under_delegation_and_both_are_named(db, demo, submitted, t
     vote(db, demo, s, submitted, 6)
     vote(db, demo, s, other, 7)
     close(db, demo, s)
-    # Through the service, one nomination...
-    n = service.transition(db, acting, submitted.id, "recognize_co_so", submitted.version, **CO_SO)
+    # One decision for one nomination...
+    decisions.issue(db, acting, level="co_so", number=CO_SO["decision_number"], date=CO_SO["decision_date"],
+                    nomination_ids=[submitted.id])
+    n = submitted
     change = db.scalar(select(StateChange).where(StateChange.nomination_id == n.id,
                                                  StateChange.action == "recognize_co_so"))
     assert (change.actor_id, change.on_behalf_of_id) == (deputy.id, director.id)
     event = db.scalar(select(AuditEvent).where(AuditEvent.action == "nomination.recognize_co_so"))
     assert (event.actor_username, event.data["on_behalf_of"]) == ("phogiamdoc", "giamdoc")
-    # ... and through a decision, which names both people too.
+    # ... and another, which names both people too.
     d = decisions.issue(db, acting, level="co_so", number="121/QĐ-STP", date=today, nomination_ids=[other.id])
     assert (d.signer_id, d.on_behalf_of_id, d.signer_title) == (deputy.id, director.id, "PHÓ GIÁM ĐỐC")
     assert db.get(Decision, d.id).on_behalf_of.username == "giamdoc"

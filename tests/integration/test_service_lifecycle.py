@@ -209,8 +209,9 @@ def test_propose_nganh_fails_closed_even_for_the_director(db, demo, tmp_path, mo
     n = _submitted(db, demo, tmp_path)
     monkeypatch.setattr(council_results, "outcome", lambda session, nom: "passed")
     gd = demo.actor("giamdoc")
-    n = service.transition(db, gd, n.id, "recognize_co_so", n.version, decision_number="12/QĐ-STP",
-                           decision_date="2026-11-20")
+    from workflow import decisions
+
+    decisions.issue(db, gd, level="co_so", number="12/QĐ-STP", date="2026-11-20", nomination_ids=[n.id])
     with pytest.raises(ValidationFailed) as exc:
         service.transition(db, gd, n.id, "propose_nganh", n.version)
     assert any("Tờ trình" in r for r in exc.value.reasons)

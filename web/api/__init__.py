@@ -8,12 +8,24 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web.api import audit, auth, campaigns, council_sessions, councils, decisions, directory, inbox, nominations
+from web.api import (
+    audit,
+    auth,
+    campaigns,
+    council_sessions,
+    councils,
+    decisions,
+    directory,
+    inbox,
+    nominations,
+    proposals,
+)
 from web.api.base import BLUEPRINTS
 from web.api.problems import ProblemApi, problem_fallback
 from web.extensions import csrf
 
-MODULES = (auth, directory, campaigns, nominations, audit, inbox, councils, council_sessions, decisions)
+MODULES = (auth, directory, campaigns, nominations, audit, inbox, councils, council_sessions, decisions,
+           proposals)
 
 API_SETTINGS = {
     "API_TITLE": "Điển hình tiên tiến API",

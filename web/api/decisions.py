@@ -1,8 +1,6 @@
 """Decisions (Quyết định) recognising nominations: numbered per issuing body, type and year; all items or none."""
 from __future__ import annotations
 
-import datetime as dt
-
 from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.council_sessions import DOCX, ascii_filename, docx_response
@@ -17,7 +15,7 @@ from web.api.schemas import (
     ProblemSchema,
 )
 from web.db import db
-from workflow import decisions
+from workflow import clock, decisions
 from workflow.errors import Forbidden
 
 blp = api_blueprint("api_decisions", __name__, "Quyết định công nhận điển hình tiên tiến.")
@@ -65,7 +63,7 @@ def next_number(args):
     if level == "nganh" and not who.has("ministry_reviewer", "admin", "auditor"):
         raise Forbidden("Không có quyền xem số quyết định của Bộ.", ["Chỉ Bộ Tư pháp cấp số quyết định cấp ngành."])
     issuer = decisions.issuer_for(session, who, level)
-    year = args.get("year") or dt.date.today().year
+    year = args.get("year") or clock.today().year
     n = decisions.next_number(session, issuer, year)
     return {"next": n, "formatted": f"{n}/QĐ-{decisions.symbol(issuer)}"}
 

@@ -16,12 +16,14 @@ from models import (
     Nomination,
     Notification,
     Person,
+    Proposal,
     PublicComment,
     Unit,
     User,
 )
 from workflow import council as council_core
 from workflow import decisions as decision_core
+from workflow import proposals as proposal_core
 from workflow import rules, service
 from workflow.campaigns import campaign_data
 from workflow.labels import ACTION_LABELS, ROLE_LABELS, RULE_RESULT_LABELS, STATE_LABELS
@@ -241,4 +243,28 @@ def decision(session: Session, d: Decision) -> dict:
                          "subject_type": n.subject_type, "state": n.state, "state_label": STATE_LABELS[n.state]}
                         for n in decision_core.nominations_of(session, d)],
         "created_at": d.created_at,
+    }
+
+
+# ------------------------------------------------------------------------------------------------ proposals
+def proposal(session: Session, p: Proposal) -> dict:
+    """A Tờ trình with its items, each with the ngành rules (stage `propose`) as they evaluate now."""
+    d = p.department
+    items = []
+    for item in p.items:
+        n = item.nomination
+        items.append({
+            "nomination_id": n.id, "title": n.title, "subject_name": _subject_name(n), "unit": n.unit.name,
+            "state": n.state, "state_label": STATE_LABELS[n.state],
+            "eligibility": [{"rule": r.code, "label": r.label, "result": r.result, "reason": r.reason,
+                             "hard": r.hard, "citation": r.citation}
+                            for r in rules.evaluate(session, n, "propose")],
+        })
+    return {
+        "id": p.id, "department_id": p.department_id,
+        "department": {"id": d.id, "code": d.code, "name": d.name, "kind": d.kind},
+        "campaign_id": p.campaign_id, "title": p.title, "state": p.state,
+        "state_label": proposal_core.STATE_LABELS.get(p.state, p.state), "number": p.number, "date": p.date,
+        "signer": user_ref(p.signer), "on_behalf_of": user_ref(p.on_behalf_of), "signer_title": p.signer_title,
+        "submitted_at": p.submitted_at, "items": items,
     }

@@ -6,7 +6,7 @@ import datetime as dt
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
-from models import ATTACHMENT_KINDS, CAMPAIGN_KINDS, STATES, SUBJECT_TYPES, UNIT_KINDS
+from models import ATTACHMENT_KINDS, CAMPAIGN_KINDS, PROPOSAL_STATES, STATES, SUBJECT_TYPES, UNIT_KINDS
 from workflow.machine import TRIGGERS
 from workflow.queries import MAX_PER_PAGE
 
@@ -655,3 +655,82 @@ class NextNumberSchema(Schema):
 CouncilPageSchema = page_of(CouncilSchema, "CouncilPage")
 CouncilSessionPageSchema = page_of(CouncilSessionSummarySchema, "CouncilSessionPage")
 DecisionPageSchema = page_of(DecisionSchema, "DecisionPage")
+
+
+# ------------------------------------------------------------------------------------------------ proposals
+class ProposalNumber(DecisionNumber):
+    """46 or "46/TTr-STP"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.metadata["description"] = "46 or \"46/TTr-STP\""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError:
+            raise ValidationError("Số tờ trình, ví dụ 46 hoặc \"46/TTr-STP\".") from None
+
+
+class ProposalArgsSchema(PageArgsSchema):
+    state = fields.String(validate=validate.OneOf(PROPOSAL_STATES))
+    department = Id(metadata={"description": "department (Sở) id"})
+
+
+class ProposalCreateSchema(Schema):
+    nomination_ids = fields.List(JsonId(), required=True, validate=validate.Length(min=1, max=MAX_LIST))
+    title = Text(500, allow_none=True)
+
+
+class ProposalItemsSchema(Schema):
+    nomination_ids = fields.List(JsonId(), required=True, validate=validate.Length(min=1, max=MAX_LIST))
+
+
+class ProposalSubmitSchema(Schema):
+    number = ProposalNumber(required=True)
+    date = fields.Date(required=True)
+
+
+class ProposalNextNumberArgsSchema(Schema):
+    year = fields.Integer(validate=validate.Range(min=1900, max=2999),
+                          metadata={"description": "default: the current year"})
+
+
+class ProposalRuleSchema(Schema):
+    rule = fields.String()
+    label = fields.String()
+    result = fields.String(metadata={"enum": ["pass", "fail", "judgement"]})
+    reason = fields.String()
+    hard = fields.Boolean()
+    citation = fields.String()
+
+
+class ProposalItemSchema(Schema):
+    nomination_id = fields.Integer()
+    title = fields.String()
+    subject_name = fields.String()
+    unit = fields.String()
+    state = fields.String()
+    state_label = fields.String()
+    eligibility = fields.List(fields.Nested(ProposalRuleSchema),
+                              metadata={"description": "the ngành rules (stage `propose`) evaluated now"})
+
+
+class ProposalSchema(Schema):
+    id = fields.Integer()
+    department_id = fields.Integer()
+    department = fields.Nested(RefSchema)
+    campaign_id = fields.Integer()
+    title = fields.String()
+    state = fields.String(metadata={"enum": list(PROPOSAL_STATES)})
+    state_label = fields.String()
+    number = fields.String(allow_none=True)
+    date = fields.Date(allow_none=True)
+    signer = fields.Nested(UserRefSchema, allow_none=True)
+    on_behalf_of = fields.Nested(UserRefSchema, allow_none=True)
+    signer_title = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    items = fields.List(fields.Nested(ProposalItemSchema))
+
+
+ProposalPageSchema = page_of(ProposalSchema, "ProposalPage")

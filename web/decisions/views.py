@@ -116,3 +116,12 @@ def document(decision_id: int):
     d = decisions.load(db(), current_actor(), decision_id)
     data = _documents().decision_docx(db(), d)
     return _send_docx(data, f"Quyet dinh {d.number}")
+
+
+@bp.route("/<int:decision_id>/list.xlsx")
+@login_required
+def list_xlsx(decision_id: int):
+    from web.proposals.views import generate, send
+
+    d = decisions.load(db(), current_actor(), decision_id)
+    return send(generate("decision_xlsx", db(), d), f"Danh sach kem Quyet dinh {d.number}", "xlsx")
