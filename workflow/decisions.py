@@ -6,19 +6,17 @@ Level `nganh`: the Ministry's reviewer records the Minister's decision on propos
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Decision, DecisionItem, Nomination, Unit
-from workflow import service, signals
+from workflow import numbering, service, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.permissions import Actor
 
-NUMBER = re.compile(r"^\s*(\d{1,6})\s*(?:/\s*([\wĐđ]+)\s*-\s*([\w\-]+))?\s*$")
 LEVEL_ACTION = {"co_so": "recognize_co_so", "nganh": "recognize_nganh"}
 LEVEL_ROLE = {"co_so": "director", "nganh": "ministry_reviewer"}
 
@@ -35,8 +33,7 @@ def issuer_for(session: Session, actor: Actor, level: str) -> Unit:
     return unit
 
 
-def symbol(issuer: Unit) -> str:
-    return "BTP" if issuer.kind == "ministry" else ("STP" if issuer.code.startswith("STP") else issuer.code)
+symbol = numbering.body_symbol
 
 
 def next_number(session: Session, issuer: Unit, year: int, doc_type: str = "QĐ") -> int:
@@ -46,20 +43,7 @@ def next_number(session: Session, issuer: Unit, year: int, doc_type: str = "QĐ"
 
 
 def _parse_number(number, issuer: Unit) -> int:
-    """12, "12" or "12/QĐ-STP"; a written symbol must be this body's decision symbol (no "12/QĐ-BTP" for a Sở)."""
-    if isinstance(number, int) and not isinstance(number, bool):
-        seq = number
-    else:
-        m = NUMBER.match(str(number or ""))
-        seq = int(m.group(1)) if m else 0
-        if m and m.group(2) is not None and (m.group(2).upper() != "QĐ" or m.group(3).upper() != symbol(issuer)):
-            raise ValidationFailed("Ký hiệu quyết định không đúng.",
-                                   [f"Quyết định của đơn vị này có ký hiệu QĐ-{symbol(issuer)}."],
-                                   {"number": "Sai ký hiệu"})
-    if not 0 < seq < 1_000_000:
-        raise ValidationFailed("Số quyết định không hợp lệ.", ["Số quyết định, ví dụ 12 hoặc 12/QĐ-STP."],
-                               {"number": "Không hợp lệ"})
-    return seq
+    return numbering.parse(number, doc_type="QĐ", issuer=issuer)
 
 
 def _duplicate_number(session: Session, issuer: Unit, seq: int, year: int) -> ValidationFailed:

@@ -5,24 +5,21 @@ A submitted proposal is locked; the Ministry then decides item by item (decision
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Campaign, Nomination, Proposal, ProposalItem, Unit, utcnow
-from workflow import rules, service, signals
+from workflow import numbering, rules, service, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.permissions import Actor
 
-NUMBER = re.compile(r"^\s*(\d{1,6})\s*(?:/\s*(\w+)\s*-\s*([\w\-]+))?\s*$")
 STATE_LABELS = {"draft": "Dự thảo", "submitted": "Đã trình Bộ"}
 
 
-def symbol(department: Unit) -> str:
-    return "STP" if department.code.startswith("STP") else department.code
+symbol = numbering.body_symbol
 
 
 # ------------------------------------------------------------------------------------------------ scope
@@ -176,18 +173,7 @@ def next_number(session: Session, department_id: int, year: int) -> int:
 
 
 def _parse_number(number, department: Unit) -> int:
-    if isinstance(number, int) and not isinstance(number, bool):
-        seq = number
-    else:
-        m = NUMBER.match(str(number or ""))
-        seq = int(m.group(1)) if m else 0
-        if m and m.group(2) is not None and (m.group(2).lower() != "ttr" or m.group(3).upper() != symbol(department)):
-            raise ValidationFailed("Ký hiệu tờ trình không đúng.",
-                                   [f"Tờ trình của Sở có ký hiệu TTr-{symbol(department)}."], {"number": "Sai ký hiệu"})
-    if not 0 < seq < 1_000_000:
-        raise ValidationFailed("Số tờ trình không hợp lệ.", ["Số tờ trình, ví dụ 46 hoặc 46/TTr-STP."],
-                               {"number": "Không hợp lệ"})
-    return seq
+    return numbering.parse(number, doc_type="TTr", issuer=department)
 
 
 def _duplicate_number(session: Session, department: Unit, seq: int, year: int) -> ValidationFailed:
