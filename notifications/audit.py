@@ -61,8 +61,9 @@ def append(
         ip=context.ip, user_agent=(context.user_agent or None) and context.user_agent[:500], prev_hash=prev,
     )
     event.hash = compute_hash(prev, event)
+    # No flush of its own: the next append's tail SELECT autoflushes this row first, and the caller's commit
+    # writes the last one — one flush per action instead of two.
     session.add(event)
-    session.flush()
     return event
 
 
