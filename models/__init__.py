@@ -39,8 +39,10 @@ from models.org import (
     Unit,
 )
 from models.proposals import PROPOSAL_STATES, Proposal, ProposalItem
+from models.reminders import ReminderLog
 
 __all__ = [
+    "ReminderLog",
     "PROPOSAL_STATES", "Proposal", "ProposalItem",
     "ITEM_OUTCOMES", "MEMBER_FUNCTIONS", "SESSION_STATES", "AgendaItem", "Attendance", "Ballot", "BallotReceipt",
     "Council", "CouncilMember", "CouncilSession", "PublicComment", "DECISION_LEVELS", "Decision", "DecisionItem",

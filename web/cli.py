@@ -122,3 +122,61 @@ def audit_verify():
     click.echo(f"Chuỗi nhật ký bị phá vỡ tại sự kiện #{result.bad_id}: {result.problem} "
                f"(đã kiểm tra {result.checked} sự kiện trước đó).", err=True)
     sys.exit(1)
+
+
+@main.group("notifications")
+def notifications_group():
+    """E-mail notifications."""
+
+
+@notifications_group.command("deliver")
+@click.option("--once", is_flag=True, help="Gửi một lượt rồi thoát.")
+@click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Số giây nghỉ giữa hai lượt gửi.")
+@with_appcontext
+def notifications_deliver(once, interval):
+    """Deliver queued e-mail notifications (the worker)."""
+    import time
+
+    from notifications.delivery import deliver_once
+
+    config = current_app.config
+    if not config.get("SMTP_HOST"):
+        click.echo("Chưa cấu hình SMTP_HOST: thư điện tử bị tắt, thông báo chỉ hiển thị trong ứng dụng.")
+        return
+    session_factory = current_app.extensions["dienhinh.sessions"]
+    try:
+        while True:
+            sent, failed = deliver_once(session_factory, config)
+            if once or sent or failed:
+                click.echo(f"Đã gửi {sent}, lỗi {failed}")
+            if once:
+                return
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        click.echo("Đã dừng.")
+
+
+@main.group()
+def reminders():
+    """Deadline reminders."""
+
+
+@reminders.command("send")
+@click.option("--today", "today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Ngày tính nhắc việc (YYYY-MM-DD); mặc định hôm nay theo giờ Việt Nam.")
+@with_appcontext
+def reminders_send(today):
+    """Queue the deadline reminders due on that day (once per recipient, however often it runs)."""
+    from notifications.reminders import send
+    from workflow import clock
+
+    day = today.date() if today is not None else clock.today()
+    session = db()
+    try:
+        count = send(session, day)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    click.echo(f"Đã tạo {count} nhắc việc")
