@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 import notifications
 from models import Base, Campaign, Person, Unit, User, make_engine, make_session_factory
@@ -86,6 +87,30 @@ def db(engine, session_factory):
     yield session
     session.rollback()
     session.close()
+
+
+@pytest.fixture(scope="module")
+def seeded_once(engine):
+    """The demo data, loaded once per module and backend, for modules whose `db` is `rolled_back_db` (reseeding
+    for every test is slow on PostgreSQL)."""
+    _empty(engine)
+    with make_session_factory(engine)() as session:
+        demo_data.seed(session, DEMO_PASSWORD)
+        session.commit()
+    return engine
+
+
+@pytest.fixture
+def rolled_back_db(seeded_once):
+    """Each test in one outer transaction rolled back at the end; the services' and the test's commits and
+    rollbacks work on a savepoint inside it. Not for tests that commit from several connections."""
+    conn = seeded_once.connect()
+    outer = conn.begin()
+    session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    yield session
+    session.close()
+    outer.rollback()
+    conn.close()
 
 
 class Demo:

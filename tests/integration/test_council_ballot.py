@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
-from test_council_helpers import MEMBERS, close, db, item_of, nominate, open_session, seeded, uid, vote  # noqa: F401
+from test_council_helpers import MEMBERS, close, db, item_of, nominate, open_session, uid, vote  # noqa: F401
 
 from models import AuditEvent, Ballot, BallotReceipt
 from workflow import ballots, council

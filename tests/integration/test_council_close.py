@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
-from test_council_helpers import (  # noqa: F401 (db, seeded: the fixtures)
+from test_council_helpers import (  # noqa: F401 (db: the fixtures)
     LATER,
     MEMBERS,
     NOW,
@@ -21,7 +21,6 @@ from test_council_helpers import (  # noqa: F401 (db, seeded: the fixtures)
     nominate,
     notified,
     open_session,
-    seeded,
     uid,
     vote,
 )

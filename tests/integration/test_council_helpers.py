@@ -13,11 +13,9 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from models import AuditEvent, Base, Campaign, Nomination, Notification, StateChange, make_session_factory
+from models import AuditEvent, Campaign, Nomination, Notification, StateChange
 from workflow import council, rules, service
-from workflow import demo as demo_data
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 MEMBERS = ["giamdoc", "vanphong", "hoidong1", "hoidong2", "hoidong3", "hoidong4", "hoidong5"]
@@ -25,29 +23,10 @@ NOW = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)  # Monday 01/06/2026, 09:00 i
 LATER = NOW + dt.timedelta(hours=3)
 
 
-@pytest.fixture(scope="module")
-def seeded(engine):
-    """The demo data, loaded once per module and backend (reseeding for every test is slow on PostgreSQL)."""
-    with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
-    with make_session_factory(engine)() as session:
-        demo_data.seed(session, "council-pass-1")
-        session.commit()
-    return engine
-
-
 @pytest.fixture
-def db(seeded):
-    """Replaces conftest's `db` in the modules that import it: each test runs in one outer transaction rolled back
-    at the end (the services' savepoints nest inside it). Not for tests that commit from several connections."""
-    conn = seeded.connect()
-    outer = conn.begin()
-    session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield session
-    session.close()
-    outer.rollback()
-    conn.close()
+def db(rolled_back_db):
+    """Overrides conftest's `db`: the demo data seeded once per module, each test rolled back."""
+    return rolled_back_db
 
 
 def uid(demo, username: str) -> int:

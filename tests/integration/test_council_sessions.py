@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
-from test_council_helpers import (  # noqa: F401 (db, seeded: the fixtures)
+from test_council_helpers import (  # noqa: F401 (db: the fixtures)
     LATER,
     MEMBERS,
     NOW,
@@ -20,7 +20,6 @@ from test_council_helpers import (  # noqa: F401 (db, seeded: the fixtures)
     notified,
     open_session,
     schedule,
-    seeded,
     uid,
     vote,
 )

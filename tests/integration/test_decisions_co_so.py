@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
-from test_council_helpers import (  # noqa: F401 (db, seeded: the fixtures)
+from test_council_helpers import (  # noqa: F401 (db: the fixtures)
     LATER,
     NOW,
     close,
@@ -18,7 +18,6 @@ from test_council_helpers import (  # noqa: F401 (db, seeded: the fixtures)
     nominate,
     notified,
     open_session,
-    seeded,
     uid,
     vote,
 )

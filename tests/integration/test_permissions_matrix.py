@@ -4,38 +4,17 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from models import Base, Nomination, make_session_factory
-from workflow import demo as demo_data
+from models import Nomination
 from workflow import rules, service
 from workflow.errors import Forbidden, NotFound
 from workflow.permissions import can_view, visibility_clause
 
 
-@pytest.fixture(scope="module")
-def seeded(engine):
-    """The demo data, loaded once for this module (the matrix is large; reseeding per test is slow on PostgreSQL)."""
-    with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
-    with make_session_factory(engine)() as session:
-        demo_data.seed(session, "matrix-pass-1")
-        session.commit()
-    return engine
-
-
 @pytest.fixture
-def db(seeded):
-    """Overrides conftest's `db`: each test runs in one outer transaction that is rolled back at the end; the
-    service's and the test's commits and rollbacks work on a savepoint inside it."""
-    conn = seeded.connect()
-    outer = conn.begin()
-    session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield session
-    session.close()
-    outer.rollback()
-    conn.close()
+def db(rolled_back_db):
+    """Overrides conftest's `db`: the demo data seeded once per module, each test rolled back."""
+    return rolled_back_db
 
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

@@ -14,7 +14,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from test_council_helpers import (  # noqa: F401 (db, seeded: the fixtures)
+from test_council_helpers import (  # noqa: F401 (db: the fixtures)
     NOW,
     close,
     db,
@@ -22,7 +22,6 @@ from test_council_helpers import (  # noqa: F401 (db, seeded: the fixtures)
     nominate,
     notified,
     open_session,
-    seeded,
     uid,
     vote,
 )

@@ -12,7 +12,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from test_council_helpers import db, seeded  # noqa: F401 (the fixtures)
+from test_council_helpers import db  # noqa: F401 (the fixtures)
 from test_proposals_core import DAY, co_so_example, draft, history, nganh, proposed, submit
 
 from models import AwardRecord, Campaign

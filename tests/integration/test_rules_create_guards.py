@@ -6,35 +6,16 @@ import datetime as dt
 
 import pytest
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from models import Base, Nomination, make_session_factory
-from workflow import demo as demo_data
+from models import Nomination
 from workflow import service
 from workflow.errors import Forbidden, ValidationFailed
 
 
-@pytest.fixture(scope="module")
-def seeded(engine):
-    """The demo data, loaded once for this module; each test rolls back (see `db`)."""
-    with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
-    with make_session_factory(engine)() as session:
-        demo_data.seed(session, "guards-pass-1")
-        session.commit()
-    return engine
-
-
 @pytest.fixture
-def db(seeded):
-    conn = seeded.connect()
-    outer = conn.begin()
-    session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield session
-    session.close()
-    outer.rollback()
-    conn.close()
+def db(rolled_back_db):
+    """Overrides conftest's `db`: the demo data seeded once per module, each test rolled back."""
+    return rolled_back_db
 
 
 def _create(db, demo, *, actor="tp_pbgdpl", unit="PBGDPL", person=None, campaign=None, today=None):

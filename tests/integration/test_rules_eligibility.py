@@ -6,10 +6,8 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import update
-from sqlalchemy.orm import Session
 
-from models import AwardRecord, Base, DisciplineRecord, Nomination, make_session_factory
-from workflow import demo as demo_data
+from models import AwardRecord, DisciplineRecord, Nomination
 from workflow import rules, service
 from workflow.errors import ValidationFailed
 
@@ -18,27 +16,10 @@ PERIOD_DAY = dt.date(2025, 6, 1)  # the period campaign 2021–2025 was open for
 THIS_YEAR = dt.date.today().year
 
 
-@pytest.fixture(scope="module")
-def seeded(engine):
-    """The demo data, loaded once for this module; each test rolls back (see `db`)."""
-    with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
-    with make_session_factory(engine)() as session:
-        demo_data.seed(session, "rules-pass-1")
-        session.commit()
-    return engine
-
-
 @pytest.fixture
-def db(seeded):
-    conn = seeded.connect()
-    outer = conn.begin()
-    session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield session
-    session.close()
-    outer.rollback()
-    conn.close()
+def db(rolled_back_db):
+    """Overrides conftest's `db`: the demo data seeded once per module, each test rolled back."""
+    return rolled_back_db
 
 
 def _collective(db, demo, unit, kind="annual"):

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from test_council_helpers import (  # noqa: F401 (db, seeded: the fixtures)
+from test_council_helpers import (  # noqa: F401 (db: the fixtures)
     MEMBERS,
     NOW,
     close,
@@ -16,7 +16,6 @@ from test_council_helpers import (  # noqa: F401 (db, seeded: the fixtures)
     entitled,
     item_of,
     open_session,
-    seeded,
     submit_via_service,
     vote,
 )
