@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from models import (
@@ -33,7 +33,7 @@ from workflow.context import CLI, Context
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.labels import AWARD_TITLES
 from workflow.permissions import Actor
-from workflow.queries import Page, page_params
+from workflow.queries import Page, page_params, paginate
 
 PER_PAGE = 20
 UNIT_ROLES = ("unit_head", "secretariat", "director", "council_member", "editor", "staff")
@@ -108,9 +108,7 @@ def _bool(data: dict, key: str) -> bool:
 
 def _page(session: Session, stmt, page, options=()) -> Page:
     page, per_page = page_params(page, PER_PAGE)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    items = session.scalars(stmt.options(*options).limit(per_page).offset((page - 1) * per_page)).unique().all()
-    return Page(list(items), total, page, per_page)
+    return paginate(session, stmt, page, per_page, options=options)
 
 
 def _changes(obj, values: dict) -> dict:

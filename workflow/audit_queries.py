@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models import AuditEvent
 from workflow.errors import Forbidden
 from workflow.permissions import Actor
-from workflow.queries import Page, page_params
+from workflow.queries import Page, page_params, paginate
 
 AUDIT_READERS = ("auditor", "admin")
 
@@ -54,6 +54,4 @@ def list_audit_events(session: Session, viewer: Actor, /, *, page=1, per_page=50
     require_audit_reader(viewer)
     page, per_page = page_params(page, per_page, default=50)
     stmt = audit_query(**filters)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(list(items), total or 0, page, per_page)
+    return paginate(session, stmt, page, per_page, AuditEvent.id.desc())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import CAMPAIGN_KINDS, SUBJECT_TYPES, Campaign, Unit
@@ -15,7 +15,7 @@ from workflow import signals
 from workflow.context import CLI, Context
 from workflow.errors import Forbidden, ValidationFailed
 from workflow.permissions import Actor
-from workflow.queries import Page, page_params
+from workflow.queries import Page, page_params, paginate
 
 GLOBAL_CAMPAIGN_READERS = ("admin", "auditor", "ministry_reviewer")
 NAME_LIMIT = 300
@@ -193,8 +193,4 @@ def list_campaigns(session: Session, actor: Actor, page=1, per_page=20) -> Page:
     otherwise those of the actor's department. Newest first."""
     page, per_page = page_params(page, per_page)
     stmt = campaigns_query(actor)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = session.scalars(
-        stmt.order_by(Campaign.start_date.desc(), Campaign.id.desc()).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return Page(list(items), total or 0, page, per_page)
+    return paginate(session, stmt, page, per_page, Campaign.start_date.desc(), Campaign.id.desc())

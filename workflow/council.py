@@ -640,7 +640,7 @@ def latest_outcome(session: Session, nomination_id: int) -> str | None:
 
 
 def list_sessions(session: Session, actor: Actor, *, page: int, per_page: int):
-    from workflow.queries import Page, page_params
+    from workflow.queries import Page, page_params, paginate
 
     page, per_page = page_params(page, per_page)
     stmt = select(CouncilSession)
@@ -650,7 +650,4 @@ def list_sessions(session: Session, actor: Actor, *, page: int, per_page: int):
         stmt = stmt.where(CouncilSession.department_id == actor.department_id)
         if not actor.has("secretariat", "director", "council_member"):
             stmt = stmt.where(CouncilSession.published_at.is_not(None))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    items = session.scalars(stmt.order_by(CouncilSession.date.desc(), CouncilSession.id.desc())
-                            .limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(list(items), total or 0, page, per_page)
+    return paginate(session, stmt, page, per_page, CouncilSession.date.desc(), CouncilSession.id.desc())

@@ -169,16 +169,13 @@ def load(session: Session, actor: Actor, decision_id: int) -> Decision:
 
 
 def list_decisions(session: Session, actor: Actor, *, page, per_page):
-    from workflow.queries import Page, page_params
+    from workflow.queries import page_params, paginate
 
     page, per_page = page_params(page, per_page)
     stmt = select(Decision)
     if not actor.has("admin", "auditor", "ministry_reviewer"):
         stmt = stmt.where(Decision.issuer_id == (actor.department_id or -1))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    items = session.scalars(stmt.order_by(Decision.date.desc(), Decision.id.desc())
-                            .limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(list(items), total or 0, page, per_page)
+    return paginate(session, stmt, page, per_page, Decision.date.desc(), Decision.id.desc())
 
 
 def nominations_of(session: Session, d: Decision) -> list[Nomination]:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from models import Notification, utcnow
 from workflow.errors import NotFound
 from workflow.permissions import Actor
-from workflow.queries import Page, page_params
+from workflow.queries import Page, page_params, paginate
 
 
 def list_notifications(session: Session, actor: Actor, *, page=1, per_page=20, unread: bool | None = None) -> Page:
@@ -17,11 +17,7 @@ def list_notifications(session: Session, actor: Actor, *, page=1, per_page=20, u
         stmt = stmt.where(Notification.read_at.is_(None))
     elif unread is False:
         stmt = stmt.where(Notification.read_at.is_not(None))
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = session.scalars(
-        stmt.order_by(Notification.id.desc()).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return Page(list(items), total or 0, page, per_page)
+    return paginate(session, stmt, page, per_page, Notification.id.desc())
 
 
 def unread_count(session: Session, actor: Actor) -> int:

@@ -5,21 +5,19 @@ their own department (the department unit itself included).
 """
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models import Person, Unit, fold
 from workflow.permissions import Actor
-from workflow.queries import Page, page_params
+from workflow.queries import Page, page_params, paginate
 
 GLOBAL_ORG_READERS = ("admin", "auditor", "ministry_reviewer")
 
 
 def _page(session: Session, stmt, order_by, page, per_page) -> Page:
     page, per_page = page_params(page, per_page)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = session.scalars(stmt.order_by(*order_by).limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(list(items), total or 0, page, per_page)
+    return paginate(session, stmt, page, per_page, *order_by)
 
 
 def unit_scope_clause(actor: Actor):

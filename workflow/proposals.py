@@ -42,7 +42,7 @@ def load(session: Session, actor: Actor, proposal_id: int, *, for_update: bool =
 
 
 def list_proposals(session: Session, actor: Actor, *, page, per_page, state=None, department=None):
-    from workflow.queries import Page, page_params
+    from workflow.queries import Page, page_params, paginate
 
     page, per_page = page_params(page, per_page)
     stmt = select(Proposal)
@@ -64,10 +64,7 @@ def list_proposals(session: Session, actor: Actor, *, page, per_page, state=None
             stmt = stmt.where(Proposal.department_id == int(department))
         except (TypeError, ValueError):
             raise ValidationFailed("Bộ lọc không hợp lệ.", ["department phải là số."]) from None
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    items = session.scalars(stmt.order_by(Proposal.submitted_at.desc().nulls_first(), Proposal.id.desc())
-                            .limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(list(items), total or 0, page, per_page)
+    return paginate(session, stmt, page, per_page, Proposal.submitted_at.desc().nulls_first(), Proposal.id.desc())
 
 
 # ------------------------------------------------------------------------------------------------ items

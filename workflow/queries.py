@@ -66,16 +66,21 @@ def nominations_query(actor: Actor, *, state=None, campaign=None, unit=None, sub
     return stmt
 
 
+def paginate(session: Session, stmt, page: int, per_page: int, *order_by, options=()) -> Page:
+    """One count and one page of rows of an already scoped statement (page and per_page already validated)."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    if order_by:
+        stmt = stmt.order_by(*order_by)
+    rows = session.scalars(stmt.options(*options).limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return Page(list(rows), total, page, per_page)
+
+
 def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, **filters) -> Page:
     page, per_page = page_params(page, per_page)
     stmt = nominations_query(actor, **filters)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = session.scalars(
-        stmt.options(joinedload(Nomination.unit), joinedload(Nomination.campaign),
-                     joinedload(Nomination.subject_person))
-        .order_by(Nomination.id.desc()).limit(per_page).offset((page - 1) * per_page)
-    ).unique().all()
-    return Page(list(items), total or 0, page, per_page)
+    return paginate(session, stmt, page, per_page, Nomination.id.desc(),
+                    options=(joinedload(Nomination.unit), joinedload(Nomination.campaign),
+                     joinedload(Nomination.subject_person),))
 
 
 def detail_options():
