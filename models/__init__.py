@@ -1,6 +1,6 @@
 """Tables, relationships, constraints and indexes. Knows nothing of Flask or of the workflow."""
-from models.accounts import ROLES, ApiToken, Delegation, User, UserRole
-from models.audit import AuditEvent
+from models.accounts import ROLES, ApiToken, Delegation, EmailOptOut, User, UserRole
+from models.audit import AuditEvent, AuditVerification
 from models.base import Base, fold, make_engine, make_session_factory, utcnow
 from models.campaigns import CAMPAIGN_KINDS, SUBJECT_TYPES, Campaign
 from models.council import (
@@ -38,10 +38,20 @@ from models.org import (
     Person,
     Unit,
 )
+from models.propagation import (
+    STORY_CHANNELS,
+    STORY_STATES,
+    MonthlyIntroduction,
+    PropagandaTheme,
+    Story,
+    StoryImage,
+)
 from models.proposals import PROPOSAL_STATES, Proposal, ProposalItem
 from models.reminders import ReminderLog
 
 __all__ = [
+    "EmailOptOut", "AuditVerification",
+    "STORY_CHANNELS", "STORY_STATES", "MonthlyIntroduction", "PropagandaTheme", "Story", "StoryImage",
     "ReminderLog",
     "PROPOSAL_STATES", "Proposal", "ProposalItem",
     "ITEM_OUTCOMES", "MEMBER_FUNCTIONS", "SESSION_STATES", "AgendaItem", "Attendance", "Ballot", "BallotReceipt",

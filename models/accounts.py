@@ -53,6 +53,18 @@ class User(Base):
         return str(self.id)
 
 
+class EmailOptOut(Base):
+    """An event category this user does not want by e-mail (in-app notifications always arrive).
+
+    Opt-out rather than opt-in: by default everything that reaches the inbox is also mailed, as the department
+    expects; a row here silences one category (`notifications.categories.CATEGORIES`) for one user."""
+
+    __tablename__ = "email_opt_outs"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(30), primary_key=True)
+
+
 class UserRole(Base):
     __tablename__ = "user_roles"
     __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="role"),)

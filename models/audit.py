@@ -34,3 +34,24 @@ class AuditEvent(Base):
     # Unique: two writers that read the same tail cannot both append after it (no fork of the chain).
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditVerification(Base):
+    """The result of one check of the chain (`dienhinh audit verify`, or the audit page's button).
+
+    Checking a million events takes tens of seconds, too long for a page: the page shows the latest result, and
+    a new check starts from the last event an intact check reached (`last_event_id`, `last_hash`), so it reads only
+    what was appended since. A full check (`full=True`) starts again from the first event."""
+
+    __tablename__ = "audit_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    checked_by: Mapped[str | None] = mapped_column(String(80))  # a username, or "cli"
+    full: Mapped[bool] = mapped_column(default=False)
+    ok: Mapped[bool]
+    events_checked: Mapped[int] = mapped_column(default=0)
+    last_event_id: Mapped[int | None]  # the last event known intact
+    last_hash: Mapped[str | None] = mapped_column(String(64))
+    first_bad_id: Mapped[int | None]
+    message: Mapped[str] = mapped_column(Text, default="")

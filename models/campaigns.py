@@ -35,6 +35,9 @@ class Campaign(Base):
     quota_collective: Mapped[int | None]
     quota_individual: Mapped[int | None]
     award_forms: Mapped[str | None] = mapped_column(Text)
+    # A period's mid-term (sơ kết) and final (tổng kết) review dates (000 §1.4, 004 §V): reminded and reported.
+    midterm_review_date: Mapped[dt.date | None] = mapped_column(Date)
+    final_review_date: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     department: Mapped[Unit] = relationship()

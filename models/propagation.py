@@ -1,0 +1,116 @@
+"""Spreading recognised examples (tuyên truyền, nhân rộng): stories, monthly introductions, the themes calendar.
+
+Seeds: 000 §II.1.2 and §II.3 (channels, the yearly calendar of themes), 004 §II.2 and §V.1 (each unit introduces
+at least one example by the 10th of every month).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, utcnow
+from models.nominations import Nomination
+from models.org import Unit
+
+STORY_CHANNELS = ("portal", "bulletin", "social")  # Cổng TTĐT, Bản tin Tư pháp, mạng xã hội
+STORY_STATES = ("draft", "published")
+
+
+class Story(Base):
+    """An editor's article about a recognised example. `body_html` is stored already sanitised (nh3): what is in
+    the table is what the public page prints."""
+
+    __tablename__ = "stories"
+    __table_args__ = (
+        CheckConstraint(f"channel IN {STORY_CHANNELS}", name="channel"),
+        CheckConstraint(f"state IN {STORY_STATES}", name="state"),
+        Index("ix_stories_state_published", "state", "published_at", "id"),
+        Index("ix_stories_department_state", "department_id", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(20), default="portal")
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    version: Mapped[int] = mapped_column(default=1)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    nomination: Mapped[Nomination] = relationship()
+    department: Mapped[Unit] = relationship()
+    images: Mapped[list[StoryImage]] = relationship(order_by="StoryImage.id", cascade="all, delete-orphan",
+                                                    back_populates="story")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class StoryImage(Base):
+    """An image of a story, checked by content (PNG/JPEG only) and stored outside the static folder by SHA-256."""
+
+    __tablename__ = "story_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    caption: Mapped[str] = mapped_column(String(300), default="")
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    story: Mapped[Story] = relationship(back_populates="images")
+
+
+class MonthlyIntroduction(Base):
+    """A unit's introduction of one example in a month ("giới thiệu tối thiểu 01 gương điển hình tiên tiến tiêu biểu
+    vào ngày 10 hàng tháng", 004 §V.1). `month` is the first day of the month; the deadline is its 10th."""
+
+    __tablename__ = "monthly_introductions"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "month", "nomination_id"),
+        Index("ix_monthly_introductions_month_unit", "month", "unit_id"),
+        CheckConstraint("introduced_on >= month", name="in_month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id"), index=True)
+    month: Mapped[dt.date] = mapped_column(Date)
+    introduced_on: Mapped[dt.date] = mapped_column(Date)
+    form: Mapped[str] = mapped_column(String(200), default="")  # "giao ban", "bản tin", "cổng thông tin" …
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
+    nomination: Mapped[Nomination] = relationship()
+
+
+class PropagandaTheme(Base):
+    """The yearly calendar of propaganda themes by month (000 §II.3), one row per department, year and month."""
+
+    __tablename__ = "propaganda_themes"
+    __table_args__ = (
+        UniqueConstraint("department_id", "year", "month"),
+        CheckConstraint("month BETWEEN 1 AND 12", name="month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    year: Mapped[int]
+    month: Mapped[int]
+    theme: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
