@@ -119,8 +119,21 @@ def _mark_sent(session_factory: Callable[[], Session], msg: OutboxMessage, now: 
         )
 
 
+def permanent(err: Exception) -> bool:
+    """A 5xx about this message itself (its recipient or its content) will not change on retry: fail it now.
+
+    A 5xx about the sender or the login (SMTPSenderRefused, SMTPAuthenticationError) is a configuration problem
+    shared by every message: those are retried, so fixing the settings delivers the backlog."""
+    if isinstance(err, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in err.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(err, smtplib.SMTPDataError):
+        return 500 <= err.smtp_code < 600
+    return False
+
+
 def _mark_failed(session_factory: Callable[[], Session], msg: OutboxMessage, lease_until: dt.datetime,
-                 now: dt.datetime, error: str) -> str | None:
+                 now: dt.datetime, error: str, *, final: bool = False) -> str | None:
     """Record a failed attempt unless another worker took the row over (our lease expired). Returns the new status."""
     with session_factory() as session, session.begin():
         row = session.scalar(
@@ -130,7 +143,7 @@ def _mark_failed(session_factory: Callable[[], Session], msg: OutboxMessage, lea
             return None
         row.attempts += 1
         row.last_error = error[:2000]
-        if row.attempts >= MAX_ATTEMPTS:
+        if final or row.attempts >= MAX_ATTEMPTS:
             row.status = "failed"
         else:
             row.status = "pending"
@@ -156,7 +169,8 @@ def deliver_once(session_factory: Callable[[], Session], smtp_settings: Mapping,
                 conn.send(build_email(msg, mail_from))
             except (smtplib.SMTPException, OSError) as err:
                 conn.reset()
-                _mark_failed(session_factory, msg, lease_until, now, f"{type(err).__name__}: {err}")
+                _mark_failed(session_factory, msg, lease_until, now, f"{type(err).__name__}: {err}",
+                             final=permanent(err))
                 failed += 1
                 continue
             _mark_sent(session_factory, msg, now)

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Notification, User, UserRole
-from notifications.outbox import queue_email
+from notifications.outbox import email_enabled, opted_out, queue_email
 from workflow.labels import ACTION_LABELS, STATE_LABELS
 
 
@@ -21,16 +21,14 @@ def users_with_role(session: Session, role: str, *, department_id=None, unit_id=
 def notify(session: Session, users, *, kind: str, title: str, body: str = "", link: str | None = None,
            object_type: str | None = None, object_id: int | None = None, exclude_id: int | None = None) -> list:
     created = []
-    seen = set()
-    for user in users:
-        if user.id in seen or user.id == exclude_id:
-            continue
-        seen.add(user.id)
+    recipients = list({u.id: u for u in users if u.id != exclude_id}.values())
+    muted = opted_out(session, [u.id for u in recipients], kind) if email_enabled() else set()
+    for user in recipients:
         note = Notification(user_id=user.id, kind=kind, title=title[:300], body=body, link=link,
                             object_type=object_type, object_id=object_id)
         session.add(note)
         session.flush()
-        queue_email(session, user, note)
+        queue_email(session, user, note, muted=muted)
         created.append(note)
     return created
 

@@ -2,9 +2,10 @@
 
 Deadlines (seed 004 §V and the campaigns): every unit introduces at least one example by the 10th of each month;
 units report to the Văn phòng by 20/10 and the Văn phòng reports to Sở Nội vụ by 30/10 every year; each campaign
-has its registration and evaluation deadlines. Each rule is a small function `rule(session, today)` yielding `Due`
-reminders. A reminder is queued once per recipient per occurrence: a `reminder_log` row is inserted in a SAVEPOINT
-before the notification, and its unique constraint turns a second (or concurrent) run into a no-op.
+has its registration and evaluation deadlines, and a period its sơ kết and tổng kết dates. Each rule is a small
+function `rule(session, today)` yielding `Due` reminders. A reminder is queued once per recipient per occurrence:
+a `reminder_log` row is inserted in a SAVEPOINT before the notification, and its unique constraint turns a second
+(or concurrent) run into a no-op.
 """
 from __future__ import annotations
 
@@ -139,7 +140,33 @@ def campaign_evaluation(session: Session, today: dt.date) -> Iterator[Due]:
         )
 
 
-RULES = (campaign_registration, campaign_evaluation, monthly_example, yearly_unit_report, yearly_office_report)
+REVIEW_LEADS = (14, 7, 0)  # a review conference needs the units' reports and the examples chosen beforehand
+REVIEW_STAGES = {"midterm": ("midterm_review_date", "sơ kết"), "final": ("final_review_date", "tổng kết")}
+
+
+def campaign_reviews(session: Session, today: dt.date) -> Iterator[Due]:
+    """The sơ kết and tổng kết of a campaign (000 §1.4, 002, 004 §V): the department's secretariat prepares the
+    report and the conference, every unit head reports and proposes examples to honour."""
+    for stage, (field, word) in REVIEW_STAGES.items():
+        column = getattr(Campaign, field)
+        days = [today + dt.timedelta(days=lead) for lead in REVIEW_LEADS]
+        for c in session.scalars(select(Campaign).where(column.in_(days)).order_by(Campaign.id)):
+            deadline = getattr(c, field)
+            users = (users_with_role(session, "secretariat", department_id=c.department_id)
+                     + _unit_heads(session, department_id=c.department_id))
+            yield Due(
+                kind=f"reminder.campaign_{stage}_review", deadline=deadline,
+                occurrence=_occurrence(f"campaign:{c.id}:{deadline}", today, deadline), users=users,
+                title=f"Nhắc việc: {word} “{c.name}” ngày {_d(deadline)}",
+                body=(f"Ngày {_d(deadline)} {word} phong trào “{c.name}”. Các đơn vị gửi báo cáo {word} và đề xuất "
+                      f"điển hình tiên tiến tiêu biểu để biểu dương về Văn phòng Sở trước ngày này. "
+                      f"{_when(today, deadline)}"),
+                link="/nominations", object_type="campaign", object_id=c.id,
+            )
+
+
+RULES = (campaign_registration, campaign_evaluation, campaign_reviews, monthly_example, yearly_unit_report,
+         yearly_office_report)
 
 
 def _claim(session: Session, kind: str, occurrence: str, user_id: int) -> bool:

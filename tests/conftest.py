@@ -197,6 +197,9 @@ class ApiClient:
     def post(self, path, **kw):
         return self.client.post("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
 
+    def put(self, path, **kw):
+        return self.client.put("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+
     def patch(self, path, **kw):
         return self.client.patch("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
 

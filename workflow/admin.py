@@ -488,7 +488,9 @@ def campaign_form_data(data: dict) -> dict:
         "name": data.get("name"), "kind": data.get("kind") or None, "legal_basis": data.get("legal_basis"),
         "award_forms": data.get("award_forms"), "start_date": data.get("start_date"), "end_date": data.get("end_date"),
         "registration_deadline": data.get("registration_deadline"),
-        "evaluation_deadline": data.get("evaluation_deadline") or None, "subject_types": list(types),
+        "evaluation_deadline": data.get("evaluation_deadline") or None,
+        "midterm_review_date": data.get("midterm_review_date") or None,
+        "final_review_date": data.get("final_review_date") or None, "subject_types": list(types),
         "quotas": quotas, "department_id": int(department) if str(department or "").isdigit() else None,
     }
 
@@ -501,7 +503,7 @@ def get_campaign(session: Session, actor: Actor, campaign_id: int) -> Campaign:
 def update_campaign(session: Session, actor: Actor, campaign_id: int, data: dict, *,
                     context: Context = CLI) -> Campaign:
     """Edits a campaign with the same checks as its creation. Its department is fixed once nominations exist."""
-    from workflow.campaigns import campaign_data
+    from workflow.campaigns import campaign_data, review_date_errors
 
     campaign = get_campaign(session, actor, campaign_id)
     errors: dict[str, str] = {}
@@ -515,6 +517,8 @@ def update_campaign(session: Session, actor: Actor, campaign_id: int, data: dict
         "end_date": _date(kw, "end_date", errors, required=True),
         "registration_deadline": _date(kw, "registration_deadline", errors, required=True),
         "evaluation_deadline": _date(kw, "evaluation_deadline", errors),
+        "midterm_review_date": _date(kw, "midterm_review_date", errors),
+        "final_review_date": _date(kw, "final_review_date", errors),
     }
     start, end = values["start_date"], values["end_date"]
     reg, ev = values["registration_deadline"], values["evaluation_deadline"]
@@ -526,6 +530,7 @@ def update_campaign(session: Session, actor: Actor, campaign_id: int, data: dict
         errors["registration_deadline"] = "Không được sau ngày kết thúc."
     if ev and reg and ev < reg:
         errors["evaluation_deadline"] = "Không được trước hạn đăng ký."
+    errors.update(review_date_errors(start, end, values["midterm_review_date"], values["final_review_date"]))
     types = kw["subject_types"]
     if not types or not set(types) <= set(SUBJECT_TYPES):
         errors["subject_types"] = "Chọn ít nhất một loại đối tượng."

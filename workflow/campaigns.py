@@ -55,6 +55,24 @@ def _text(value, field: str, errors: dict, *, limit: int, required: bool = False
     return value or None
 
 
+REVIEW_GRACE_DAYS = 366  # a period's tổng kết may fall after its last day (e.g. Quý I of the next year)
+
+
+def review_date_errors(start, end, midterm, final) -> dict[str, str]:
+    """The sơ kết (mid-term) date lies within the campaign; the tổng kết (final) date after the sơ kết and the start,
+    and at most a year after the end (seeds 000 §1.4 and 002: sơ kết 2023 and tổng kết 2025 of 2021–2025)."""
+    errors: dict[str, str] = {}
+    if midterm and start and end and not start <= midterm <= end:
+        errors["midterm_review_date"] = "Ngày sơ kết phải trong thời gian của phong trào."
+    if final and start and final < start:
+        errors["final_review_date"] = "Ngày tổng kết không được trước ngày bắt đầu."
+    elif final and end and (final - end).days > REVIEW_GRACE_DAYS:
+        errors["final_review_date"] = "Ngày tổng kết không được quá một năm sau ngày kết thúc."
+    elif final and midterm and final < midterm:
+        errors["final_review_date"] = "Ngày tổng kết phải sau ngày sơ kết."
+    return errors
+
+
 def campaign_department(session: Session, actor: Actor, department_id) -> Unit:
     """The department a new campaign belongs to: admin names any department (or their own); a secretariat creates
     campaigns of their own department only."""
@@ -90,6 +108,8 @@ def create_campaign(
     end_date,
     registration_deadline,
     evaluation_deadline=None,
+    midterm_review_date=None,
+    final_review_date=None,
     subject_types,
     quotas,
     legal_basis=None,
@@ -111,6 +131,8 @@ def create_campaign(
     end = _date(end_date, "end_date", errors)
     registration = _date(registration_deadline, "registration_deadline", errors)
     evaluation = _date(evaluation_deadline, "evaluation_deadline", errors, required=False)
+    midterm = _date(midterm_review_date, "midterm_review_date", errors, required=False)
+    final = _date(final_review_date, "final_review_date", errors, required=False)
 
     if start and end and start > end:
         errors["end_date"] = "Không được trước ngày bắt đầu"
@@ -124,6 +146,9 @@ def create_campaign(
     if evaluation and registration and evaluation < registration:
         errors["evaluation_deadline"] = "Không được trước hạn đăng ký"
         reasons.append("Hạn xét khen thưởng phải sau hoặc trùng hạn đăng ký.")
+    for field, message in review_date_errors(start, end, midterm, final).items():
+        errors[field] = message
+        reasons.append(message)
 
     types: list[str] = []
     if not isinstance(subject_types, list | tuple) or not all(isinstance(t, str) for t in subject_types):
@@ -156,6 +181,7 @@ def create_campaign(
     campaign = Campaign(
         department_id=dep.id, name=name, kind=kind, legal_basis=legal_basis, start_date=start, end_date=end,
         registration_deadline=registration, evaluation_deadline=evaluation,
+        midterm_review_date=midterm, final_review_date=final,
         allows_collective="collective" in types, allows_individual="individual" in types,
         quota_collective=clean_quotas.get("collective"), quota_individual=clean_quotas.get("individual"),
         award_forms=award_forms,
@@ -174,6 +200,8 @@ def campaign_data(c: Campaign) -> dict:
         "start_date": c.start_date.isoformat(), "end_date": c.end_date.isoformat(),
         "registration_deadline": c.registration_deadline.isoformat(),
         "evaluation_deadline": c.evaluation_deadline.isoformat() if c.evaluation_deadline else None,
+        "midterm_review_date": c.midterm_review_date.isoformat() if c.midterm_review_date else None,
+        "final_review_date": c.final_review_date.isoformat() if c.final_review_date else None,
         "subject_types": c.subject_types, "quotas": c.quotas, "legal_basis": c.legal_basis,
         "award_forms": c.award_forms,
     }

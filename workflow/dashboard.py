@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from models import (
@@ -18,7 +18,6 @@ from models import (
     CouncilMember,
     CouncilSession,
     Nomination,
-    Notification,
     Proposal,
     ProposalItem,
     StateChange,
@@ -27,7 +26,7 @@ from models import (
 )
 from workflow import clock, council
 from workflow.permissions import Actor
-from workflow.queries import Page, nominations_query, page_params
+from workflow.queries import nominations_query
 
 PREVIEW = 5  # nominations listed under each card
 
@@ -366,28 +365,3 @@ def proposal_cards(session: Session, actor: Actor) -> list[Card]:
     if actor.has("ministry_reviewer"):
         cards.append(_ministry_card(session))
     return [c for c in cards if c is not None]
-
-
-# ------------------------------------------------------------------------------------------------ notifications
-def unread_count(session: Session, user_id: int) -> int:
-    return session.scalar(
-        select(func.count(Notification.id)).where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    ) or 0
-
-
-def notifications_page(session: Session, user_id: int, *, page=1, unread_only: bool = False) -> Page:
-    page, per_page = page_params(page, 20)
-    stmt = select(Notification).where(Notification.user_id == user_id)
-    if unread_only:
-        stmt = stmt.where(Notification.read_at.is_(None))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    items = session.scalars(stmt.order_by(Notification.id.desc()).limit(per_page).offset((page - 1) * per_page))
-    return Page(list(items), total, page, per_page)
-
-
-def mark_read(session: Session, user_id: int, notification_id: int | None = None) -> int:
-    """Marks one notification (or all, when no id is given) of this user as read; another user's are untouched."""
-    stmt = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    if notification_id is not None:
-        stmt = stmt.where(Notification.id == notification_id)
-    return session.execute(stmt.values(read_at=utcnow())).rowcount or 0

@@ -120,6 +120,9 @@ def seed(session: Session, password: str, today: dt.date | None = None) -> list[
         legal_basis="Kế hoạch số 79/KH-STP ngày 27/4/2023 của Sở Tư pháp",
         start_date=dt.date(2021, 1, 1), end_date=dt.date(2025, 12, 31),
         registration_deadline=dt.date(2025, 9, 30), evaluation_deadline=dt.date(2025, 10, 30),
+        # Seed 000 §1.4: sơ kết at the 75th anniversary of the call to patriotic emulation (11/6/2023), tổng kết
+        # with the ngành's 6th patriotic emulation congress in 2025 (its day is the demo's choice).
+        midterm_review_date=dt.date(2023, 6, 11), final_review_date=dt.date(2025, 12, 15),
     ))
     session.add(Campaign(
         department_id=units["STP2"].id, name=f"Điển hình tiên tiến năm {year} — Sở Tư pháp Khánh Hòa",

@@ -1,7 +1,7 @@
-"""The caller's in-app notifications: listing them and marking one read."""
+"""The caller's in-app notifications: listing them, the header's unread count, marking one or all read."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models import Notification, utcnow
@@ -20,9 +20,9 @@ def list_notifications(session: Session, actor: Actor, *, page=1, per_page=20, u
     return paginate(session, stmt, page, per_page, Notification.id.desc())
 
 
-def unread_count(session: Session, actor: Actor) -> int:
+def unread_count(session: Session, user_id: int) -> int:
     return session.scalar(
-        select(func.count(Notification.id)).where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+        select(func.count(Notification.id)).where(Notification.user_id == user_id, Notification.read_at.is_(None))
     ) or 0
 
 
@@ -35,3 +35,10 @@ def mark_read(session: Session, actor: Actor, notification_id: int) -> Notificat
         note.read_at = utcnow()
         session.flush()
     return note
+
+
+def mark_all_read(session: Session, actor: Actor) -> int:
+    """Marks every unread notification of the actor read (one UPDATE); returns how many were unread."""
+    stmt = (update(Notification).where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+            .values(read_at=utcnow()))
+    return session.execute(stmt).rowcount or 0

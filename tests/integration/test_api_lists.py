@@ -94,6 +94,16 @@ def test_campaigns_list_and_create(api, demo, db):
     db.rollback()
 
 
+def test_campaign_review_dates_round_trip(api, db):
+    db.rollback()
+    body = {**CAMPAIGN, "midterm_review_date": "2026-06-11", "final_review_date": "2027-03-15"}
+    r = api.as_("vanphong").post("/campaigns", json=body)
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["midterm_review_date"] == "2026-06-11" and r.get_json()["final_review_date"] == "2027-03-15"
+    period = [c for c in api.as_("vanphong").get("/campaigns").get_json()["items"] if c["kind"] == "period"][0]
+    assert (period["midterm_review_date"], period["final_review_date"]) == ("2023-06-11", "2025-12-15")
+
+
 def test_who_may_create_campaigns(api, demo, db):
     stp2 = demo.unit("STP2").id
     db.rollback()
@@ -123,6 +133,10 @@ def test_who_may_create_campaigns(api, demo, db):
     ({"name": ""}, "name"),
     ({"start_date": "2026-02-30"}, "start_date"),
     ({"start_date": None}, "start_date"),
+    ({"midterm_review_date": "2027-03-01"}, "midterm_review_date"),  # sơ kết outside the campaign
+    ({"midterm_review_date": "2026-06-30", "final_review_date": "2026-06-01"}, "final_review_date"),
+    ({"final_review_date": "2028-06-01"}, "final_review_date"),  # more than a year after the end
+    ({"final_review_date": "2025-12-01"}, "final_review_date"),
 ])
 def test_campaign_validation(api, change, field):
     r = api.as_("vanphong").post("/campaigns", json={**CAMPAIGN, **change})

@@ -193,6 +193,28 @@ def test_a_refusing_server_means_backoff_then_failed_with_the_error(db, session_
     assert smtp.messages == []
 
 
+def test_a_permanent_refusal_of_the_message_fails_it_at_once(db, session_factory, smtp):
+    now = utcnow()
+    _queue(db, 1, now)
+    smtp.refuse = "554 5.7.1 Nội dung bị từ chối"
+    assert delivery.deliver_once(session_factory, smtp.settings, now=now) == (0, 1)
+    (row,) = _rows(session_factory)
+    assert (row.status, row.attempts) == ("failed", 1) and "554" in row.last_error
+    assert delivery.deliver_once(session_factory, smtp.settings, now=now + dt.timedelta(days=1)) == (0, 0)
+
+
+def test_which_refusals_are_permanent():
+    import smtplib
+
+    assert delivery.permanent(smtplib.SMTPRecipientsRefused({"a@x.test": (550, b"no such user")}))
+    assert not delivery.permanent(smtplib.SMTPRecipientsRefused({"a@x.test": (450, b"mailbox busy")}))
+    assert delivery.permanent(smtplib.SMTPDataError(552, b"too big"))
+    assert not delivery.permanent(smtplib.SMTPDataError(451, b"try later"))
+    # Sender or login refused: the settings are wrong for every message; keep retrying until they are fixed.
+    assert not delivery.permanent(smtplib.SMTPSenderRefused(553, b"bad sender", "x@y"))
+    assert not delivery.permanent(smtplib.SMTPAuthenticationError(535, b"bad credentials"))
+
+
 def test_an_unreachable_server_counts_as_a_failed_attempt(db, session_factory):
     _queue(db, 2)
     settings = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": _free_port(), "MAIL_FROM": "dienhinh@so.test"}

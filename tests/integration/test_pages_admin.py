@@ -96,10 +96,17 @@ def test_admin_creates_and_edits_a_campaign(client, login, demo, db):
     r = client.post(f"/admin/campaigns/{campaign.id}", data={
         "name": "Giai đoạn 2021–2025 (sửa)", "kind": "period", "start_date": "2021-01-01", "end_date": "2025-12-31",
         "registration_deadline": "2025-09-30", "evaluation_deadline": "2025-10-30",
+        "midterm_review_date": "11/06/2023", "final_review_date": "20/03/2026",
         "subject_types": ["collective", "individual"], "quota_individual": "3"})
     assert r.status_code == 302
     db.expire_all()
     assert campaign.name == "Giai đoạn 2021–2025 (sửa)" and campaign.quota_individual == 3
+    assert campaign.final_review_date.isoformat() == "2026-03-20"
+    r = client.post(f"/admin/campaigns/{campaign.id}", data={
+        "name": "Giai đoạn 2021–2025", "kind": "period", "start_date": "2021-01-01", "end_date": "2025-12-31",
+        "registration_deadline": "2025-09-30", "midterm_review_date": "2026-06-11",
+        "subject_types": ["collective"]})
+    assert r.status_code == 422 and "Ngày sơ kết phải trong thời gian" in r.get_data(as_text=True)
 
 
 def test_admin_adds_a_discipline_record(client, login, demo):

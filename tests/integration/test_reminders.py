@@ -121,3 +121,46 @@ def test_cli_rejects_a_bad_date(app, db):
     db.rollback()
     result = app.test_cli_runner().invoke(main, ["reminders", "send", "--today", "15/10/2026"])
     assert result.exit_code != 0
+
+
+def _period(db):
+    from models import Campaign
+
+    return db.scalar(select(Campaign).where(Campaign.kind == "period"))
+
+
+def test_midterm_review_reminds_secretariat_and_department_unit_heads_14_7_and_0_days_before(db):
+    campaign = _period(db)
+    review = campaign.midterm_review_date
+    assert review == dt.date(2023, 6, 11)  # seed 000 §1.4, set by the demo
+    for lead in (14, 7, 0):
+        send(db, review - dt.timedelta(days=lead))
+    assert send(db, review - dt.timedelta(days=3)) == 0  # not a reminder day
+    db.commit()
+    notes = _notes(db, "reminder.campaign_midterm_review")
+    people = sorted({n.user_id for n in notes})
+    names = sorted(db.scalars(select(User.username).where(User.id.in_(people))))
+    # STP's secretariat and STP's unit heads; Khánh Hòa's unit head is not told of An Giang's review.
+    assert names == sorted({"vanphong", "tp_pbgdpl", "tp_hctp", "tp_ptpcd"})
+    assert len(notes) == 3 * len(names)
+    assert "sơ kết" in notes[0].title and "11/06/2023" in notes[0].title
+    assert "Còn 14 ngày" in notes[0].body and "Hôm nay là hạn cuối" in notes[-1].body
+
+
+def test_final_review_is_reminded_once_however_often_it_runs(db):
+    campaign = _period(db)
+    day = campaign.final_review_date - dt.timedelta(days=7)
+    first = send(db, day)
+    assert first == 4 and send(db, day) == 0
+    db.commit()
+    assert {n.title for n in _notes(db, "reminder.campaign_final_review")} == {
+        f"Nhắc việc: tổng kết “{campaign.name}” ngày {campaign.final_review_date:%d/%m/%Y}"}
+
+
+def test_campaign_without_review_dates_is_not_reminded(db):
+    campaign = _period(db)
+    day = campaign.midterm_review_date
+    campaign.midterm_review_date = None
+    db.flush()
+    send(db, day)
+    assert _notes(db, "reminder.campaign_midterm_review") == []

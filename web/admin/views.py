@@ -21,7 +21,8 @@ def only_admins():
     admin.require_admin(current_actor())  # Forbidden → the 403 page
 
 
-DATE_FIELDS = ("closed_on", "decided_on", "start_date", "end_date", "registration_deadline", "evaluation_deadline")
+DATE_FIELDS = ("closed_on", "decided_on", "start_date", "end_date", "registration_deadline", "evaluation_deadline",
+               "midterm_review_date", "final_review_date")
 
 
 def _form() -> dict:
@@ -271,6 +272,8 @@ def campaign_edit(campaign_id: int):
               "start_date": c.start_date.isoformat(), "end_date": c.end_date.isoformat(),
               "registration_deadline": c.registration_deadline.isoformat(),
               "evaluation_deadline": c.evaluation_deadline.isoformat() if c.evaluation_deadline else "",
+              "midterm_review_date": c.midterm_review_date.isoformat() if c.midterm_review_date else "",
+              "final_review_date": c.final_review_date.isoformat() if c.final_review_date else "",
               "subject_types": c.subject_types, "department_id": c.department_id,
               "quota_collective": c.quota_collective if c.quota_collective is not None else "",
               "quota_individual": c.quota_individual if c.quota_individual is not None else ""}

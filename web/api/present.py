@@ -70,7 +70,8 @@ def person(p: Person) -> dict:
 
 def campaign(c: Campaign) -> dict:
     data = campaign_data(c)
-    for key in ("start_date", "end_date", "registration_deadline", "evaluation_deadline"):
+    for key in ("start_date", "end_date", "registration_deadline", "evaluation_deadline", "midterm_review_date",
+                "final_review_date"):
         data[key] = getattr(c, key)
     return data
 

@@ -169,6 +169,8 @@ class CampaignCreateSchema(Schema):
     end_date = fields.Date(required=True)
     registration_deadline = fields.Date(required=True)
     evaluation_deadline = fields.Date(allow_none=True)
+    midterm_review_date = fields.Date(allow_none=True, metadata={"description": "ngày sơ kết (giữa kỳ)"})
+    final_review_date = fields.Date(allow_none=True, metadata={"description": "ngày tổng kết"})
     subject_types = fields.List(fields.String(validate=validate.OneOf(SUBJECT_TYPES)), required=True,
                                 validate=validate.Length(min=1, max=2))
     quotas = fields.Dict(keys=fields.String(validate=validate.OneOf(SUBJECT_TYPES)),
@@ -188,6 +190,8 @@ class CampaignSchema(Schema):
     end_date = fields.Date()
     registration_deadline = fields.Date()
     evaluation_deadline = fields.Date(allow_none=True)
+    midterm_review_date = fields.Date(allow_none=True)
+    final_review_date = fields.Date(allow_none=True)
     subject_types = fields.List(fields.String())
     quotas = fields.Dict(keys=fields.String(), values=fields.Integer())
     legal_basis = fields.String(allow_none=True)

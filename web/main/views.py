@@ -4,10 +4,12 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from notifications import outbox
+from notifications.categories import CATEGORIES
 from web.current import current_actor
-from web.db import db
+from web.db import db, perform, request_context
 from web.main import bp
-from workflow import dashboard
+from workflow import dashboard, inbox_queries, preferences
 
 
 @bp.app_context_processor
@@ -15,7 +17,7 @@ def header_data() -> dict:
     """The header's unread count, computed once per rendered page and only for a signed-in user."""
     def unread() -> int:
         if "unread_count" not in g:
-            g.unread_count = dashboard.unread_count(db(), current_user.id) if current_user.is_authenticated else 0
+            g.unread_count = inbox_queries.unread_count(db(), current_user.id) if current_user.is_authenticated else 0
         return g.unread_count
 
     return {"unread_notifications": unread}
@@ -33,23 +35,40 @@ def home():
 @login_required
 def notifications():
     unread_only = request.args.get("unread") == "1"
-    page = dashboard.notifications_page(db(), current_user.id, page=request.args.get("page"),
-                                        unread_only=unread_only)
+    page = inbox_queries.list_notifications(db(), current_actor(), page=request.args.get("page"),
+                                            unread=True if unread_only else None)
     return render_template("main/notifications.html", page=page, unread_only=unread_only)
 
 
 @bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
 @login_required
 def notification_read(notification_id: int):
-    dashboard.mark_read(db(), current_user.id, notification_id)
-    db().commit()
+    actor = current_actor()
+    perform(lambda: inbox_queries.mark_read(db(), actor, notification_id), action="notification.read", actor=actor,
+            object_type="notification", object_id=notification_id)
     return redirect(url_for("main.notifications", **request.args))
 
 
 @bp.route("/notifications/read-all", methods=["POST"])
 @login_required
 def notifications_read_all():
-    count = dashboard.mark_read(db(), current_user.id)
-    db().commit()
+    actor = current_actor()
+    count = perform(lambda: inbox_queries.mark_all_read(db(), actor), action="notification.read_all", actor=actor)
     flash(f"Đã đánh dấu {count} thông báo là đã đọc.", "success")
     return redirect(url_for("main.notifications"))
+
+
+@bp.route("/account/notifications", methods=["GET", "POST"])
+@login_required
+def notification_preferences():
+    """Which notifications also come by e-mail: one checkbox per family; unticked = in-app only."""
+    actor = current_actor()
+    if request.method == "POST":
+        choices = {code: request.form.get(f"email_{code}") == "1" for code in CATEGORIES}
+        perform(lambda: preferences.set_email_preferences(db(), actor, choices, context=request_context()),
+                action="account.email_preferences", actor=actor, object_type="user", object_id=actor.id)
+        flash("Đã lưu lựa chọn nhận thông báo qua e-mail.", "success")
+        return redirect(url_for("main.notification_preferences"))
+    return render_template("main/preferences.html", values=preferences.email_preferences(db(), actor),
+                           categories=CATEGORIES, email_configured=outbox.email_enabled(),
+                           address=current_user.email)
