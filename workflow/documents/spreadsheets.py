@@ -1,0 +1,110 @@
+"""Part of workflow.documents (see its docstring)."""
+from __future__ import annotations
+
+import io
+
+from sqlalchemy.orm import Session
+
+from models import Decision, Nomination, Proposal
+from workflow.decisions import nominations_of
+from workflow.documents.common import FONT, LEVEL_WORDS, _safe_cell, issuer_of, vn_short_date
+from workflow.documents.decision import _by_department, _campaigns, _department_of, _period, _position_and_unit
+from workflow.documents.proposal import _co_so_decisions, _decision_ref, _proposal_parts, _subject_order
+from workflow.labels import SUBJECT_TYPE_LABELS
+
+
+# ------------------------------------------------------------------------------------------------ lists as .xlsx
+def _list_rows(session: Session, nominations: list[Nomination], *, with_department: bool) -> list[list]:
+    from workflow.labels import STATE_LABELS
+
+    recognised = _co_so_decisions(session, nominations)
+    rows = []
+    for pos, n in enumerate(nominations, start=1):
+        department = _department_of(session, n)
+        row = [pos, SUBJECT_TYPE_LABELS.get(n.subject_type, ""), n.subject_name, n.title,
+               _position_and_unit(n, with_department=False)]
+        if with_department:
+            row.append(department.name if department is not None else "")
+        row += [n.campaign.name if n.campaign is not None else "", STATE_LABELS.get(n.state, ""),
+                _decision_ref(recognised.get(n.id))]
+        rows.append(row)
+    return rows
+
+
+def _list_xlsx(title: str, reference: str, rows: list[list], *, with_department: bool) -> bytes:
+    """One sheet "Danh sách": the title (merged), the document's number and date (merged), the header (bold,
+    frozen, filtered, repeated on printed pages), then the rows; Times New Roman throughout, every text neutralised."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
+
+    columns = [("TT", 5), ("Loại (Tập thể/Cá nhân)", 12), ("Tên tập thể / Họ và tên", 30), ("Hồ sơ", 40),
+               ("Đơn vị", 32)]
+    if with_department:
+        columns.append(("Sở", 28))
+    columns += [("Phong trào", 36), ("Trạng thái", 22), ("Quyết định cấp cơ sở", 32)]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Danh sách"
+    last = get_column_letter(len(columns))
+    thin = Side(style="thin", color="000000")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+
+    def put(row: int, col: int, value, *, bold=False, italic=False, size=12, align="left", border=False):
+        cell = ws.cell(row=row, column=col, value=_safe_cell(value))
+        if isinstance(cell.value, str):
+            cell.data_type = "s"  # never a formula, whatever openpyxl would infer
+        cell.font = Font(name=FONT, size=size, bold=bold, italic=italic)
+        cell.alignment = Alignment(horizontal=align, vertical="top" if row > 3 else "center", wrap_text=True)
+        if border:
+            cell.border = box
+        return cell
+
+    put(1, 1, title, bold=True, size=14, align="center")
+    ws.merge_cells(f"A1:{last}1")
+    put(2, 1, reference, italic=True, align="center")
+    ws.merge_cells(f"A2:{last}2")
+    ws.row_dimensions[1].height = 36
+    ws.row_dimensions[2].height = 20
+    for col, (head, width) in enumerate(columns, start=1):
+        put(3, col, head, bold=True, align="center", border=True)
+        ws.column_dimensions[get_column_letter(col)].width = width
+    for r, values in enumerate(rows, start=4):
+        for col, value in enumerate(values, start=1):
+            put(r, col, value, align="center" if col == 1 else "left", border=True)
+    ws.freeze_panes = "A4"
+    ws.auto_filter.ref = f"A3:{last}{max(len(rows) + 3, 3)}"
+    ws.print_title_rows = "3:3"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def proposal_xlsx(session: Session, proposal: Proposal) -> bytes:
+    """The list of a Tờ trình as a spreadsheet: collectives first, then individuals."""
+    department, _issuer, nominations, _campaign, period, number = _proposal_parts(session, proposal)
+    if proposal.state != "draft" and proposal.date:
+        reference = f"Kèm theo Tờ trình số {number} ngày {vn_short_date(proposal.date)} của {department.name}"
+    else:
+        reference = f"Dự thảo tờ trình (chưa có số, ngày) của {department.name}"
+    rows = _list_rows(session, _subject_order(nominations), with_department=False)
+    return _list_xlsx(f"DANH SÁCH ĐỀ NGHỊ CÔNG NHẬN ĐIỂN HÌNH TIÊN TIẾN NGÀNH TƯ PHÁP {period.upper()}", reference,
+                      rows, with_department=False)
+
+
+def decision_xlsx(session: Session, decision: Decision) -> bytes:
+    """The list of a decision as a spreadsheet; a ngành decision adds the "Sở" column and keeps departments
+    together."""
+    issuer = issuer_of(decision.issuer)
+    nominations = nominations_of(session, decision)
+    period = _period(_campaigns(session, nominations), decision.year)
+    nganh = decision.level == "nganh"
+    ordered = _subject_order(_by_department(session, nominations) if nganh else nominations)
+    level = LEVEL_WORDS.get(decision.level, LEVEL_WORDS["co_so"]).upper()
+    reference = f"Kèm theo Quyết định số {decision.number} ngày {vn_short_date(decision.date)} của {issuer.head_of}"
+    return _list_xlsx(f"DANH SÁCH TẬP THỂ, CÁ NHÂN ĐƯỢC CÔNG NHẬN ĐIỂN HÌNH TIÊN TIẾN {level} {period.upper()}",
+                      reference, _list_rows(session, ordered, with_department=nganh), with_department=nganh)
