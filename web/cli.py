@@ -180,3 +180,46 @@ def reminders_send(today):
         session.rollback()
         raise
     click.echo(f"Đã tạo {count} nhắc việc")
+
+
+@main.group("import")
+def import_group():
+    """Import units or people from an .xlsx file (all rows or none)."""
+
+
+def _import(kind: str, path: str) -> None:
+    from pathlib import Path
+
+    from workflow.imports import KIND_LABELS, ImportFailed, import_xlsx
+
+    data = Path(path).read_bytes()
+    session = db()
+    try:
+        result = import_xlsx(session, None, kind, data, filename=Path(path).name)
+        session.commit()
+    except ImportFailed as err:
+        session.rollback()
+        click.echo(f"Lỗi: {err.detail}", err=True)
+        for e in err.errors:
+            click.echo(f"  Dòng {e.row}, cột “{e.column}”: {e.message}", err=True)
+        sys.exit(1)
+    except DomainError as err:
+        session.rollback()
+        _fail(err)
+    click.echo(f"Đã nhập {result.created} {KIND_LABELS[kind]} ({result.rows} dòng dữ liệu).")
+
+
+@import_group.command("units")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_units(path):
+    """Import units: Mã đơn vị, Tên đơn vị, Loại đơn vị, Mã đơn vị cấp trên, Địa danh."""
+    _import("units", path)
+
+
+@import_group.command("people")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_people(path):
+    """Import people: Họ và tên, Mã đơn vị, Chức vụ, Loại hình, Thủ trưởng đơn vị, Email."""
+    _import("people", path)

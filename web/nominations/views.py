@@ -2,6 +2,8 @@
 render. A 422 re-renders the form with the user's input and the reasons; 403/404/409 go to the error page."""
 from __future__ import annotations
 
+import io
+
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 from sqlalchemy import select
@@ -11,7 +13,7 @@ from web.current import current_actor
 from web.db import db, perform, request_context
 from web.filters import to_iso_date
 from web.nominations import bp, forms
-from workflow import choices, machine, rules, service, uploads
+from workflow import choices, clock, exports, machine, rules, service, uploads
 from workflow.errors import DomainError, Forbidden, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
 from workflow.permissions import edit_refusals
@@ -37,6 +39,7 @@ def index():
     session = db()
     return render_template(
         "nominations/list.html", page=page, filters=filters,
+        filters_query={k: v for k, v in filters.items() if v},
         campaigns=choices.filter_campaigns(session, actor), units=choices.filter_units(session, actor),
         can_register=bool(choices.registrable_units(session, actor)),
     )
@@ -229,3 +232,49 @@ def may_register() -> bool:
     """Whether pages offer "Đăng ký điển hình" (the service checks the unit and the campaign again on submit)."""
     actor = current_actor()
     return actor is not None and actor.has("unit_head", "secretariat")
+
+
+# ---------------------------------------------------------------------------------------------- export, certificate
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _attachment(data: bytes, mimetype: str, filename: str):
+    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/export.xlsx")
+@login_required
+def export_xlsx():
+    """The list's current filters (the same query string as the list page) as .xlsx, in the caller's scope."""
+    filters = {k: request.args.get(k, "").strip() or None for k in FILTERS}
+    data = exports.nominations_xlsx(db(), current_actor(), today=clock.today(), **filters)
+    return _attachment(data, XLSX, f"ho-so-dien-hinh-{clock.today():%Y%m%d}.xlsx")
+
+
+@bp.route("/<int:nomination_id>/certificate")
+@login_required
+def certificate(nomination_id: int):
+    """The printable certificate (A4 landscape); 404 to whoever may not see the nomination, 422 if not recognised."""
+    g.back_url = url_for("nominations.detail", nomination_id=nomination_id)
+    n, cert = exports.certificate_of(db(), current_actor(), nomination_id)
+    return render_template("nominations/certificate.html", n=n, c=cert)
+
+
+@bp.route("/<int:nomination_id>/certificate.docx")
+@login_required
+def certificate_docx(nomination_id: int):
+    g.back_url = url_for("nominations.detail", nomination_id=nomination_id)
+    data, stem = exports.certificate_docx_of(db(), current_actor(), nomination_id)
+    return _attachment(data, DOCX, f"{stem}.docx")
+
+
+@bp.app_template_global()
+def has_certificate(n) -> bool:
+    """Whether the detail page links the certificate (the state of a recognised example)."""
+    from workflow.documents.certificate import certificate_level
+
+    return certificate_level(n) is not None
