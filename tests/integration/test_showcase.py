@@ -1,0 +1,113 @@
+"""The public showcase (/showcase, no login): recognised examples filtered by year, level and unit, public facts
+only; published stories listed and readable; the Atom feed is valid Atom 1.0 with the sanitised HTML."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from sqlalchemy import select
+from test_council_helpers import nominate
+from test_stories import EVIL, recognised, write
+
+from models import AwardRecord, StateChange
+from workflow import stories
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture
+def examples(db, demo):
+    """HCTP: cơ sở, decision 12/QĐ-STP (campaign year); TGPL: ngành in 2024 (written straight into its state);
+    PBGDPL: submitted only; XDKT: revoked."""
+    (hctp,) = recognised(db, demo, "HCTP")
+    tgpl = nominate(db, demo, unit="TGPL", state="recognized", title="Tập thể TGPL xuất sắc")
+    db.add(AwardRecord(unit_id=tgpl.unit_id, title="dien_hinh_nganh", level="bo", year=2024,
+                       decision_number="99/QĐ-BTP", nomination_id=tgpl.id))
+    db.add(StateChange(nomination_id=tgpl.id, version=2, action="recognize_nganh", from_state="proposed_nganh",
+                       to_state="recognized", data={"decision_number": "99/QĐ-BTP", "decision_date": "2024-12-01"}))
+    pending = nominate(db, demo, unit="PBGDPL", title="Hồ sơ đang xét PBGDPL")
+    revoked = nominate(db, demo, unit="XDKT", state="revoked", title="Đã thu hồi XDKT")
+    db.commit()
+    return {"hctp": hctp, "tgpl": tgpl, "pending": pending, "revoked": revoked}
+
+
+def test_showcase_is_public_and_shows_only_recognised_examples(client, examples, demo):
+    r = client.get("/showcase")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert "Phòng Hành chính tư pháp" in html or demo.unit("HCTP").name in html
+    assert "12/QĐ-STP" in html and "20/11/2026" in html
+    assert "Tập thể TGPL xuất sắc" in html and "99/QĐ-BTP" in html and "01/12/2024" in html
+    assert "Hồ sơ đang xét PBGDPL" not in html and "Đã thu hồi XDKT" not in html
+    assert "Thành tích nổi bật" not in html  # achievements are not public facts
+    assert "Đăng xuất" not in html
+
+
+def test_filters_year_level_unit(client, examples, demo):
+    year = demo.campaign().end_date.year
+
+    def shown(query):
+        html = client.get("/showcase?" + query).get_data(as_text=True)
+        return {k for k, text in (("hctp", "12/QĐ-STP"), ("tgpl", "99/QĐ-BTP")) if text in html}
+
+    assert shown("level=co_so") == {"hctp"}
+    assert shown("level=nganh") == {"tgpl"}
+    assert shown("year=2024") == {"tgpl"}
+    assert shown(f"year={year}") == {"hctp"}
+    assert shown(f"unit={demo.unit('HCTP').id}") == {"hctp"}
+    assert shown(f"unit={demo.unit('HCTP').id}&level=nganh") == set()
+    assert client.get("/showcase?year=abc&unit=x&level=zz&page=-3").status_code == 200
+
+
+def test_published_story_on_showcase_and_feed_draft_not(client, db, demo, examples):
+    draft = write(db, demo, examples["hctp"], title="Bản nháp chưa đăng")
+    post = write(db, demo, examples["hctp"], title="Gương sáng & pháp luật", body=EVIL)
+    stories.publish(db, demo.actor("bientap"), post.id)
+    db.commit()
+    html = client.get("/showcase").get_data(as_text=True)
+    assert "Gương sáng &amp; pháp luật" in html and "Bản nháp chưa đăng" not in html
+    assert f"/showcase/stories/{post.id}" in html
+    page = client.get(f"/showcase/stories/{post.id}")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "<script>alert" not in body and "onerror" not in body and "javascript:" not in body
+    assert "<strong>pháp luật</strong>" in body
+    assert client.get(f"/showcase/stories/{draft.id}").status_code == 404
+
+    r = client.get("/showcase/feed.atom")
+    assert r.status_code == 200 and r.mimetype == "application/atom+xml"
+    root = ET.fromstring(r.data)
+    assert root.tag == f"{ATOM}feed"
+    assert root.find(f"{ATOM}id").text.startswith("tag:") and root.find(f"{ATOM}updated").text.endswith("Z")
+    entries = root.findall(f"{ATOM}entry")
+    assert [e.find(f"{ATOM}title").text for e in entries] == ["Gương sáng & pháp luật"]
+    entry = entries[0]
+    assert entry.find(f"{ATOM}id").text.endswith(f":story/{post.id}")
+    content = entry.find(f"{ATOM}content")
+    assert content.get("type") == "html"
+    assert "<strong>pháp luật</strong>" in content.text and "<script" not in content.text
+    assert "javascript:" not in content.text
+    assert entry.find(f"{ATOM}link").get("href").endswith(f"/showcase/stories/{post.id}")
+
+
+def test_revoked_example_leaves_the_showcase_with_its_stories(client, db, demo, examples):
+    post = write(db, demo, examples["hctp"], title="Bài về điển hình sau này bị thu hồi")
+    stories.publish(db, demo.actor("bientap"), post.id)
+    db.commit()
+    n = examples["hctp"]
+    db.refresh(n)
+    n.state = "revoked"
+    db.commit()
+    assert "Bài về điển hình sau này bị thu hồi" not in client.get("/showcase").get_data(as_text=True)
+    assert client.get(f"/showcase/stories/{post.id}").status_code == 404
+    root = ET.fromstring(client.get("/showcase/feed.atom").data)
+    assert root.findall(f"{ATOM}entry") == []
+
+
+def test_empty_showcase_and_feed(client, db):
+    html = client.get("/showcase").get_data(as_text=True)
+    assert "Chưa có điển hình tiên tiến nào được công nhận." in html
+    assert "Chưa có bài viết nào được xuất bản." in html
+    root = ET.fromstring(client.get("/showcase/feed.atom").data)
+    assert root.tag == f"{ATOM}feed" and root.find(f"{ATOM}title").text
+    assert db.scalar(select(AwardRecord.id)) is None

@@ -1,0 +1,212 @@
+"""Stories about recognised examples (bài viết tuyên truyền): the department's editor writes a draft (HTML body,
+sanitised on every save), publishes it on a channel and may take it down. Published stories also appear on the public
+showcase (/showcase) and its Atom feed (/showcase/feed.atom). Schemas and presenters of this area live here."""
+from __future__ import annotations
+
+from flask import current_app
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+
+from models import STORY_CHANNELS, STORY_STATES, Story, StoryImage
+from web.api.base import actor, api_blueprint, ctx, run
+from web.api.schemas import MAX_ID, JsonId, PageArgsSchema, ProblemSchema, Text, page_of
+from web.db import db
+from workflow import stories
+
+blp = api_blueprint("api_stories", __name__,
+                    "Bài viết tuyên truyền về điển hình tiên tiến đã được công nhận (Ban biên tập của Sở).")
+
+SID = f"<int(max={MAX_ID}):story_id>"
+PROBLEM = {"schema": ProblemSchema, "content_type": "application/problem+json"}
+
+
+# ------------------------------------------------------------------------------------------------ schemas
+class StoryArgsSchema(PageArgsSchema):
+    state = fields.String(validate=validate.OneOf(STORY_STATES))
+    channel = fields.String(validate=validate.OneOf(STORY_CHANNELS))
+    nomination = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+
+
+class StoryCreateSchema(Schema):
+    nomination_id = JsonId(required=True)
+    title = Text(stories.MAX_TITLE, required=True)
+    summary = Text(stories.MAX_SUMMARY)
+    body = Text(stories.MAX_BODY, metadata={"description": "HTML; sanitised (allowlist) before it is stored"})
+    channel = fields.String(load_default="portal", validate=validate.OneOf(STORY_CHANNELS),
+                            metadata={"description": "portal (Cổng TTĐT), bulletin (Bản tin Tư pháp), social"})
+
+
+class StoryUpdateSchema(Schema):
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    nomination_id = JsonId()
+    title = Text(stories.MAX_TITLE)
+    summary = Text(stories.MAX_SUMMARY)
+    body = Text(stories.MAX_BODY)
+    channel = fields.String(validate=validate.OneOf(STORY_CHANNELS))
+
+
+class StoryActionSchema(Schema):
+    version = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID),
+                             metadata={"description": "optional: refuse (409) if the story changed since"})
+
+
+class StoryImageFileSchema(Schema):
+    image = Upload(required=True)
+
+
+class StoryImageFormSchema(Schema):
+    caption = Text(stories.MAX_CAPTION)
+
+
+class StoryImageSchema(Schema):
+    id = fields.Integer()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    caption = fields.String()
+    url = fields.String()
+
+
+class StorySchema(Schema):
+    id = fields.Integer()
+    nomination_id = fields.Integer()
+    department_id = fields.Integer()
+    subject_name = fields.String()
+    title = fields.String()
+    summary = fields.String()
+    body = fields.String(metadata={"description": "sanitised HTML"})
+    channel = fields.String()
+    channel_label = fields.String()
+    state = fields.String()
+    state_label = fields.String()
+    version = fields.Integer()
+    author_id = fields.Integer(allow_none=True)
+    published_at = fields.DateTime(allow_none=True)
+    published_by_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    public_url = fields.String(allow_none=True)
+    images = fields.List(fields.Nested(StoryImageSchema))
+
+
+StoryPageSchema = page_of(StorySchema, "StoryPage")
+
+
+# ------------------------------------------------------------------------------------------------ presenters
+def present_image(i: StoryImage) -> dict:
+    return {"id": i.id, "filename": i.filename, "content_type": i.content_type, "size": i.size, "caption": i.caption,
+            "url": f"/stories/{i.story_id}/images/{i.id}"}
+
+
+def present_story(s: Story) -> dict:
+    return {
+        "id": s.id, "nomination_id": s.nomination_id, "department_id": s.department_id,
+        "subject_name": s.nomination.subject_name if s.nomination else "", "title": s.title, "summary": s.summary,
+        "body": s.body_html, "channel": s.channel, "channel_label": stories.CHANNEL_LABELS.get(s.channel, s.channel),
+        "state": s.state, "state_label": stories.STATE_LABELS.get(s.state, s.state), "version": s.version,
+        "author_id": s.author_id, "published_at": s.published_at, "published_by_id": s.published_by_id,
+        "created_at": s.created_at, "updated_at": s.updated_at,
+        "public_url": f"/showcase/stories/{s.id}" if stories.is_public(s) else None,
+        "images": [present_image(i) for i in s.images],
+    }
+
+
+def _detail(story_id: int) -> dict:
+    session = db()
+    session.expire_all()
+    return present_story(stories.load(session, actor(), story_id))
+
+
+# ------------------------------------------------------------------------------------------------ routes
+@blp.route("/stories")
+@blp.arguments(StoryArgsSchema, location="query")
+@blp.response(200, StoryPageSchema)
+def list_stories(args):
+    """Bài viết: Ban biên tập thấy mọi bài của Sở mình; quản trị và Thanh tra thấy tất cả; tài khoản khác chỉ thấy
+    bài đã xuất bản. Lọc theo `state`, `channel`, `nomination`"""
+    return {**_page(stories.list_stories(db(), actor(), **args))}
+
+
+def _page(p) -> dict:
+    return {"items": [present_story(s) for s in p.items], "total": p.total, "page": p.page, "per_page": p.per_page}
+
+
+@blp.route("/stories", methods=["POST"])
+@blp.arguments(StoryCreateSchema)
+@blp.response(201, StorySchema)
+@blp.alt_response(403, description="Chỉ Ban biên tập của Sở", **PROBLEM)
+@blp.alt_response(422, description="Hồ sơ không phải điển hình đã được công nhận, hoặc dữ liệu không hợp lệ",
+                  **PROBLEM)
+def create_story(args):
+    """Viết bài (bản nháp) về một điển hình đã được công nhận của Sở: `nomination_id`, `title`, `summary`, `body`
+    (HTML, được lọc an toàn), `channel`"""
+    session, who = db(), actor()
+    s = run(lambda: stories.create(session, who, context=ctx(), **args), action="story.create", object_type="story")
+    return _detail(s.id)
+
+
+@blp.route(f"/stories/{SID}")
+@blp.response(200, StorySchema)
+@blp.alt_response(404, description="Không có, hoặc bản nháp ngoài phạm vi của tài khoản", **PROBLEM)
+def get_story(story_id):
+    """Một bài viết"""
+    return _detail(story_id)
+
+
+@blp.route(f"/stories/{SID}", methods=["PATCH"])
+@blp.arguments(StoryUpdateSchema)
+@blp.response(200, StorySchema)
+@blp.alt_response(403, description="Chỉ Ban biên tập của Sở", **PROBLEM)
+@blp.alt_response(409, description="`version` cũ, hoặc bài đã xuất bản (gỡ bài trước khi sửa)", **PROBLEM)
+@blp.alt_response(422, description="Dữ liệu không hợp lệ", **PROBLEM)
+def update_story(args, story_id):
+    """Sửa bản nháp (kèm `version` đã đọc)"""
+    session, who = db(), actor()
+    version = args.pop("version")
+    run(lambda: stories.update(session, who, story_id, version=version, context=ctx(), **args),
+        action="story.update", object_type="story", object_id=story_id)
+    return _detail(story_id)
+
+
+@blp.route(f"/stories/{SID}/publish", methods=["POST"])
+@blp.arguments(StoryActionSchema)
+@blp.response(200, StorySchema)
+@blp.alt_response(403, description="Chỉ Ban biên tập của Sở", **PROBLEM)
+@blp.alt_response(409, description="Đã xuất bản, hoặc `version` cũ", **PROBLEM)
+@blp.alt_response(422, description="Điển hình không còn được công nhận, hoặc bài chưa có nội dung", **PROBLEM)
+def publish_story(args, story_id):
+    """Xuất bản: bài hiện trên trang công khai /showcase và bản tin Atom"""
+    session, who = db(), actor()
+    run(lambda: stories.publish(session, who, story_id, version=args.get("version"), context=ctx()),
+        action="story.publish", object_type="story", object_id=story_id)
+    return _detail(story_id)
+
+
+@blp.route(f"/stories/{SID}/unpublish", methods=["POST"])
+@blp.arguments(StoryActionSchema)
+@blp.response(200, StorySchema)
+@blp.alt_response(403, description="Chỉ Ban biên tập của Sở", **PROBLEM)
+@blp.alt_response(409, description="Bài chưa xuất bản, hoặc `version` cũ", **PROBLEM)
+def unpublish_story(args, story_id):
+    """Gỡ bài: về bản nháp, không còn hiện công khai"""
+    session, who = db(), actor()
+    run(lambda: stories.unpublish(session, who, story_id, version=args.get("version"), context=ctx()),
+        action="story.unpublish", object_type="story", object_id=story_id)
+    return _detail(story_id)
+
+
+@blp.route(f"/stories/{SID}/images", methods=["POST"])
+@blp.arguments(StoryImageFormSchema, location="form")
+@blp.arguments(StoryImageFileSchema, location="files")
+@blp.response(201, StoryImageSchema)
+@blp.alt_response(422, description="Không phải ảnh PNG/JPEG (theo nội dung) hoặc quá 5 MB", **PROBLEM)
+def add_image(form, files, story_id):
+    """Thêm ảnh vào bản nháp (multipart: `image`, `caption`); loại ảnh được kiểm tra theo nội dung"""
+    session, who = db(), actor()
+    upload = files["image"]
+    data = upload.read(stories.MAX_IMAGE_BYTES + 1)
+    image = run(lambda: stories.add_image(session, who, story_id, data=data, filename=upload.filename or "",
+                                          caption=form.get("caption", ""),
+                                          storage_root=current_app.config["UPLOAD_ROOT"], context=ctx()),
+                action="story.add_image", object_type="story", object_id=story_id)
+    return present_image(image)
