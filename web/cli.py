@@ -111,16 +111,25 @@ def audit():
 
 
 @audit.command("verify")
+@click.option("--full/--incremental", default=True, show_default=True,
+              help="--full: kiểm tra toàn bộ chuỗi từ sự kiện đầu tiên; --incremental: chỉ kiểm tra các sự kiện "
+                   "ghi sau lần kiểm tra toàn vẹn gần nhất.")
 @with_appcontext
-def audit_verify():
-    from notifications.audit import verify
+def audit_verify(full):
+    """Check the audit chain and record the result (shown on the audit page). Exit 1 naming the first bad event."""
+    from notifications.audit_verify import check
 
-    result = verify(db())
-    if result.ok:
-        click.echo(f"Chuỗi nhật ký toàn vẹn: {result.checked} sự kiện.")
+    session = db()
+    try:
+        record = check(session, checked_by="cli", full=full)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    if record.ok:
+        click.echo(record.message)
         return
-    click.echo(f"Chuỗi nhật ký bị phá vỡ tại sự kiện #{result.bad_id}: {result.problem} "
-               f"(đã kiểm tra {result.checked} sự kiện trước đó).", err=True)
+    click.echo(record.message, err=True)
     sys.exit(1)
 
 

@@ -78,3 +78,53 @@ def test_notifications_unread_filter_validation(api):
     assert api.as_("tp_pbgdpl").get("/notifications?unread=maybe").status_code == 422
     assert api.as_("tp_pbgdpl").get("/notifications?unread=false").get_json()["total"] == 0
     assert api.as_("tp_pbgdpl").post("/notifications/999999/read").status_code == 404
+
+
+# ------------------------------------------------------------------------------------------------ verification, exports
+@pytest.mark.parametrize("username", ["tp_pbgdpl", "vanphong"])
+def test_verification_and_exports_are_for_auditors_and_admins_only(api, username):
+    client = api.as_(username)
+    for path in ("/audit/verification", "/audit/export.csv", "/audit/export.xlsx"):
+        r = client.get(path)
+        assert r.status_code == 403 and r.content_type == PROBLEM, path
+    r = client.post("/audit/verification")
+    assert r.status_code == 403 and r.content_type == PROBLEM
+    refused = api.as_("thanhtra").get(f"/audit?actor={username}&action=audit.verify").get_json()["items"]
+    assert [e["outcome"] for e in refused] == ["refused"]
+    assert api.as_("thanhtra").get("/audit/verification").get_json() == {"checked": False, "latest": None}
+
+
+def test_verification_status_and_incremental_check(api, db):
+    from sqlalchemy import text
+
+    auditor = api.as_("thanhtra")
+    assert auditor.get("/audit/verification").get_json()["checked"] is False
+    r = auditor.post("/audit/verification")
+    assert r.status_code == 201
+    first = r.get_json()
+    assert (first["ok"], first["full"], first["checked_by"], first["first_bad_id"]) == (True, True, "thanhtra", None)
+    status = auditor.get("/audit/verification").get_json()
+    assert status["checked"] is True and status["latest"]["id"] == first["id"]
+
+    api.as_("admin").get("/audit")  # the admin's token login is one more event after the check
+    newest = auditor.get("/audit?per_page=1").get_json()["items"][0]["id"]
+    db.execute(text("UPDATE audit_events SET ip = '6.6.6.6' WHERE id = :id"), {"id": newest})
+    db.commit()
+    second = auditor.post("/audit/verification").get_json()
+    assert (second["ok"], second["full"], second["first_bad_id"]) == (False, False, newest)
+    assert f"#{newest}" in second["message"]
+
+
+def test_csv_export_with_the_list_filters(api):
+    api.client.post("/api/v1/auth/token", json={"username": "vanphong", "password": "sai"})
+    auditor = api.as_("thanhtra")
+    r = auditor.get("/audit/export.csv?actor=vanphong")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    text_body = r.get_data().decode("utf-8")
+    assert text_body.startswith("\ufeff")
+    lines = text_body.lstrip("\ufeff").splitlines()
+    assert len(lines) == 2 and "auth.login_failed" in lines[1] and "vanphong" in lines[1]
+    assert auditor.get("/audit/export.csv?since=2999-01-01").get_data().decode("utf-8-sig").count("\n") == 1
+    r = auditor.get("/audit/export.xlsx?action=auth.")
+    assert r.status_code == 200 and r.mimetype.endswith("spreadsheetml.sheet")
+    assert auditor.get("/audit/export.csv?object_id=abc").status_code == 422
