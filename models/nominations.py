@@ -125,7 +125,11 @@ class StateChange(Base):
     """One row per step of a nomination. (nomination_id, version) is unique: a step can never be doubled."""
 
     __tablename__ = "state_changes"
-    __table_args__ = (UniqueConstraint("nomination_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("nomination_id", "version"),
+        # The period reports read the states "as they were on" a review date.
+        Index("ix_state_changes_nomination_created", "nomination_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id"))

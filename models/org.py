@@ -88,6 +88,7 @@ class AwardRecord(Base):
         CheckConstraint(f"level IN {AWARD_LEVELS}", name="level"),
         Index("ix_award_records_person_year", "person_id", "year"),
         Index("ix_award_records_unit_year", "unit_id", "year"),
+        Index("ix_award_records_nomination", "nomination_id"),  # the showcase and certificates look up by it
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -41,9 +41,24 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_message_category = "warning"
     filters.register(app)
 
-    from web import admin, api, auth, council, decisions, main, ministry, nominations, proposals
+    from web import (
+        admin,
+        api,
+        audit,
+        auth,
+        council,
+        decisions,
+        main,
+        ministry,
+        nominations,
+        proposals,
+        reports,
+        showcase,
+        stories,
+    )
 
-    for module in (auth, main, nominations, admin, council, decisions, proposals, ministry):
+    for module in (auth, main, nominations, admin, council, decisions, proposals, ministry, stories, showcase, audit,
+                   reports):
         app.register_blueprint(module.bp)
     api.init_app(app)  # registers the JSON API blueprint(s) and exempts them from CSRF (bearer tokens only)
     return app

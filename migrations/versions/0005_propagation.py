@@ -122,6 +122,12 @@ def upgrade() -> None:
     with op.batch_alter_table('story_images', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_story_images_story_id'), ['story_id'], unique=False)
 
+    with op.batch_alter_table('award_records', schema=None) as batch_op:
+        batch_op.create_index('ix_award_records_nomination', ['nomination_id'], unique=False)
+
+    with op.batch_alter_table('state_changes', schema=None) as batch_op:
+        batch_op.create_index('ix_state_changes_nomination_created', ['nomination_id', 'created_at'], unique=False)
+
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.add_column(sa.Column('midterm_review_date', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('final_review_date', sa.Date(), nullable=True))
@@ -134,6 +140,12 @@ def downgrade() -> None:
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.drop_column('final_review_date')
         batch_op.drop_column('midterm_review_date')
+
+    with op.batch_alter_table('award_records', schema=None) as batch_op:
+        batch_op.drop_index('ix_award_records_nomination')
+
+    with op.batch_alter_table('state_changes', schema=None) as batch_op:
+        batch_op.drop_index('ix_state_changes_nomination_created')
 
     with op.batch_alter_table('story_images', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_story_images_story_id'))

@@ -71,7 +71,7 @@ def test_ministry_reviewer_recognises_a_proposed_item(page, shot, live_server, p
     expect(page.locator("[data-card=ministry_awaiting]").get_by_test_id("count")).to_have_text("1")
     shot("01_dashboard")
 
-    page.get_by_role("link", name="Bộ Tư pháp — Xét công nhận").click()
+    page.get_by_role("link", name="Bộ Tư pháp xét").click()
     assert page.url.endswith("/ministry")
     expect(page.get_by_test_id("ministry-proposals")).to_contain_text("Sở Tư pháp tỉnh An Giang")
     shot("02_workspace")

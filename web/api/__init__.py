@@ -16,16 +16,19 @@ from web.api import (
     councils,
     decisions,
     directory,
+    exports,
     inbox,
     nominations,
     proposals,
+    reports,
+    stories,
 )
 from web.api.base import BLUEPRINTS
 from web.api.problems import ProblemApi, problem_fallback
 from web.extensions import csrf
 
 MODULES = (auth, directory, campaigns, nominations, audit, inbox, councils, council_sessions, decisions,
-           proposals)
+           proposals, exports, stories, reports)
 
 API_SETTINGS = {
     "API_TITLE": "Điển hình tiên tiến API",
