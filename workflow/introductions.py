@@ -19,13 +19,14 @@ from sqlalchemy.orm import Session, joinedload
 
 from models import DEAD_STATES, MonthlyIntroduction, Nomination, Unit
 from workflow import clock, signals
+from workflow.choices import NOMINEE_UNIT_KINDS, registrable_units
 from workflow.context import CLI, Context
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.permissions import DEPARTMENT_ROLES, GLOBAL_READERS, Actor
 from workflow.queries import Page, page_params
 
 DEADLINE_DAY = 10
-REPORTING_KINDS = ("division", "district_office")
+REPORTING_KINDS = NOMINEE_UNIT_KINDS
 STATUS_LABELS = {"met": "Đạt", "missed": "Không đạt", "not_due": "Chưa đến hạn"}
 STATUS_MARKS = {"met": "✓", "missed": "✗", "not_due": "…"}
 MAX_FORM, MAX_NOTE = 200, 2000
@@ -98,16 +99,9 @@ def may_record_for(actor: Actor, unit: Unit) -> bool:
 
 
 def recordable_units(session: Session, actor: Actor) -> list[Unit]:
-    """The units for which `actor` may record introductions (the form's choices)."""
-    clauses = []
-    if actor.has("secretariat") and actor.department_id is not None:
-        clauses.append(Unit.department_id == actor.department_id)
-    if actor.has("unit_head") and actor.unit_id is not None:
-        clauses.append(Unit.id == actor.unit_id)
-    if not clauses:
-        return []
-    return list(session.scalars(select(Unit).where(or_(*clauses), Unit.kind.in_(REPORTING_KINDS),
-                                                   Unit.active.is_(True)).order_by(Unit.kind.desc(), Unit.name)))
+    """The units for which `actor` may record introductions (the form's choices): the same as those it may register
+    nominations for — their own unit for a unit head, the department's divisions and offices for the secretariat."""
+    return registrable_units(session, actor)
 
 
 def candidate_nominations(session: Session, actor: Actor, limit: int = 300) -> list[Nomination]:

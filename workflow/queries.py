@@ -37,7 +37,8 @@ def page_params(page, per_page, default: int = 20) -> tuple[int, int]:
     return page, per_page
 
 
-def _int_or_none(value, name: str):
+def int_filter(value, name: str):
+    """A numeric query filter: None when absent, a 422 with the filter's name when not a number."""
     if value in (None, ""):
         return None
     try:
@@ -54,9 +55,9 @@ def nominations_query(actor: Actor, *, state=None, campaign=None, unit=None, sub
     if state:
         states = [s for s in str(state).split(",") if s]
         stmt = stmt.where(Nomination.state.in_(states))
-    if (cid := _int_or_none(campaign, "campaign")) is not None:
+    if (cid := int_filter(campaign, "campaign")) is not None:
         stmt = stmt.where(Nomination.campaign_id == cid)
-    if (uid := _int_or_none(unit, "unit")) is not None:
+    if (uid := int_filter(unit, "unit")) is not None:
         stmt = stmt.where(Nomination.unit_id == uid)
     if subject_type:
         stmt = stmt.where(Nomination.subject_type == subject_type)

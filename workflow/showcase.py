@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from models import AwardRecord, Decision, DecisionItem, Nomination, StateChange, Story, Unit
 from workflow.errors import ValidationFailed
-from workflow.queries import Page, page_params, paginate
+from workflow.queries import Page, int_filter, page_params, paginate
 from workflow.stories import RECOGNISED_STATES
 
 LEVELS = {"co_so": "Điển hình cấp cơ sở", "nganh": "Điển hình ngành Tư pháp"}
@@ -47,15 +47,6 @@ def level_of(n: Nomination) -> str:
     return "nganh" if n.state == "recognized" else "co_so"
 
 
-def _int(value, name: str):
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed("Bộ lọc không hợp lệ.", [f"{name} phải là số."]) from None
-
-
 def _year_clause(year: int):
     """The example was recognised at its current level in `year` (the award record the recognition wrote)."""
     def award(level: str):
@@ -72,9 +63,9 @@ def examples(session: Session, *, year=None, level=None, unit=None, page=1, per_
         if level not in LEVELS:
             raise ValidationFailed("Bộ lọc không hợp lệ.", ["level: co_so hoặc nganh."])
         stmt = stmt.where(Nomination.state.in_(LEVEL_STATES[level]))
-    if (y := _int(year, "year")) is not None:
+    if (y := int_filter(year, "year")) is not None:
         stmt = stmt.where(_year_clause(y))
-    if (u := _int(unit, "unit")) is not None:
+    if (u := int_filter(unit, "unit")) is not None:
         stmt = stmt.where(Nomination.unit_id == u)
     result = paginate(session, stmt, page, per_page, Nomination.updated_at.desc(), Nomination.id.desc(),
                       options=(joinedload(Nomination.unit).joinedload(Unit.department),
