@@ -423,6 +423,29 @@ def run_benchmarks(engine, info, args) -> list[tuple[str, float, float, str]]:
                 s.scalars(stmt.order_by(AuditEvent.id.desc()).limit(50).offset((page - 1) * 50)).all()
         add(f"audit {label}", audit)
 
+    # The review page (/audit): keyset pages with a total counted up to 10,000, and its action select.
+    from workflow.audit_queries import AuditFilters, action_choices, browse_events
+
+    with sessions() as s:
+        middle = s.scalar(select(func.max(AuditEvent.id))) // 2
+        day = s.scalar(select(AuditEvent.created_at).where(AuditEvent.id == middle))
+    for label, filters, before in (
+        ("no filter, newest page", AuditFilters(), None),
+        (f"no filter, keyset page below id {middle}", AuditFilters(), middle),
+        (f"actor id {busy_actor}, newest page", AuditFilters(actor=str(busy_actor)), None),
+        (f"one day ({day:%d/%m/%Y})", AuditFilters(date_from=day.date(), date_to=day.date()), None),
+        ("action nomination.transition, keyset mid", AuditFilters(action="nomination.transition"), middle),
+    ):
+        def page(filters=filters, before=before):
+            with sessions() as s:
+                browse_events(s, actor_of(s, info["auditor"]), filters, before_id=before)
+        add(f"audit page {label}", page)
+
+    def choices():
+        with sessions() as s:
+            action_choices(s)
+    add("audit page: the action select", choices)
+
     if args.verify_chain:
         from notifications.audit import verify
 

@@ -74,6 +74,7 @@ def test_editor_publishes_and_the_public_sees_it(page, shot, live_server, recogn
     expect(page.get_by_test_id("story-state")).to_contain_text("Đã xuất bản")
     shot("02_published")
 
+    page.get_by_test_id("user-menu").click()
     page.get_by_role("button", name="Đăng xuất").click()
     page.goto(f"{live_server}/showcase")
     expect(page.get_by_test_id("examples")).to_contain_text("7/QĐ-STP")
