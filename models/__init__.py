@@ -2,6 +2,7 @@
 from models.accounts import ROLES, ApiToken, Delegation, EmailOptOut, User, UserRole
 from models.audit import AuditEvent, AuditVerification
 from models.base import Base, fold, make_engine, make_session_factory, utcnow
+from models.calendar import CalendarDay
 from models.campaigns import CAMPAIGN_KINDS, SUBJECT_TYPES, Campaign
 from models.council import (
     ITEM_OUTCOMES,
@@ -50,7 +51,7 @@ from models.proposals import PROPOSAL_STATES, Proposal, ProposalItem
 from models.reminders import ReminderLog
 
 __all__ = [
-    "EmailOptOut", "AuditVerification",
+    "EmailOptOut", "AuditVerification", "CalendarDay",
     "STORY_CHANNELS", "STORY_STATES", "MonthlyIntroduction", "PropagandaTheme", "Story", "StoryImage",
     "ReminderLog",
     "PROPOSAL_STATES", "Proposal", "ProposalItem",

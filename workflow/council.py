@@ -284,7 +284,8 @@ def publish(session: Session, actor: Actor, session_id: int, *, now: dt.datetime
     if days == 0:
         until = now
     else:
-        last_day = workdays.add_working_days(now.astimezone(TZ).date(), days)
+        start = now.astimezone(TZ).date()
+        last_day = workdays.load_calendar(session, (start.year, start.year + 1)).add_working_days(start, days)
         until = dt.datetime.combine(last_day, dt.time(23, 59, 59), tzinfo=TZ).astimezone(dt.UTC)
     # The period runs to the end of its last working day, so with a period the meeting comes on a later day (a session
     # dated on the last day could not be opened on its own date: open_session waits for comments_until).

@@ -69,3 +69,56 @@ def test_counting_never_lands_on_a_day_off():
             assert not workdays.is_working_day(between)
             between += dt.timedelta(days=1)
         day = nxt
+
+
+# ------------------------------------------------------------------------------------------------ recorded days
+def test_without_overrides_a_calendar_is_the_defaults():
+    cal = workdays.Calendar()
+    day = D(2026, 1, 1)
+    while day <= D(2027, 12, 31):
+        assert cal.is_working_day(day) is workdays.is_working_day(day), day
+        day += dt.timedelta(days=1)
+    assert cal.add_working_days(D(2026, 2, 10), 10) == workdays.add_working_days(D(2026, 2, 10), 10) == D(2026, 3, 3)
+
+
+def test_a_recorded_working_saturday_counts():
+    saturday = D(2026, 3, 7)
+    cal = workdays.Calendar({saturday: True})
+    assert cal.is_working_day(saturday) and not workdays.is_working_day(saturday)
+    assert cal.add_working_days(D(2026, 3, 6), 1) == saturday
+    assert cal.add_working_days(D(2026, 3, 6), 2) == D(2026, 3, 9)
+    assert workdays.add_working_days(D(2026, 3, 6), 1) == D(2026, 3, 9)  # the module functions ignore it
+
+
+def test_a_recorded_bridge_day_does_not_count():
+    bridge = D(2026, 3, 9)  # a Monday
+    cal = workdays.Calendar({bridge: False})
+    assert not cal.is_working_day(bridge) and workdays.is_working_day(bridge)
+    assert cal.add_working_days(D(2026, 3, 6), 1) == D(2026, 3, 10)
+    assert cal.add_working_days(D(2026, 3, 9), 5) == D(2026, 3, 16)  # counting from it is unchanged
+
+
+def test_a_recorded_working_day_wins_over_a_default_day_off():
+    # 21/02/2026 (Saturday) is inside the built-in Tết break; recorded as worked, it counts.
+    cal = workdays.Calendar({D(2026, 2, 21): True})
+    assert not workdays.is_working_day(D(2026, 2, 21)) and cal.is_working_day(D(2026, 2, 21))
+    assert cal.add_working_days(D(2026, 2, 13), 1) == D(2026, 2, 21)
+
+
+def test_a_calendar_cannot_be_changed_after_it_is_built():
+    overrides = {D(2026, 3, 9): False}
+    cal = workdays.Calendar(overrides)
+    overrides[D(2026, 3, 10)] = False
+    assert cal.is_working_day(D(2026, 3, 10))
+    with pytest.raises(TypeError):
+        cal.overrides[D(2026, 3, 11)] = False
+
+
+def test_built_in_defaults_are_named_and_cover_tet():
+    defaults = dict(workdays.default_days_off(2026))
+    assert defaults[D(2026, 1, 1)] == "Tết Dương lịch"
+    assert defaults[D(2026, 2, 16)] == "Tết Nguyên đán"
+    assert defaults[D(2026, 4, 27)].startswith("Nghỉ bù")  # Giỗ Tổ on Sunday 26/4
+    assert set(defaults) == workdays.holidays(2026)
+    assert workdays.has_builtin_tet(2030) and not workdays.has_builtin_tet(2031)
+    assert not any(workdays.in_tet_window(d) for d in workdays.holidays(2031))  # no Tết break outside the tables

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from web.admin import imports, views  # noqa: E402,F401  (routes attach to `bp`; imports: /admin/import)
+from web.admin import calendar, imports, views  # noqa: E402,F401  (routes attach to `bp`; imports: /admin/import)
