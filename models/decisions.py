@@ -31,6 +31,10 @@ class Decision(Base):
     signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     signer_title: Mapped[str] = mapped_column(String(100), default="GIÁM ĐỐC")
+    # A ngành decision is signed by the Minister (or a Deputy Minister) outside the system; `signer_id` is then the
+    # reviewer who recorded it. The name printed under the signature, and whether a deputy signed "KT. BỘ TRƯỞNG".
+    signed_by_name: Mapped[str | None] = mapped_column(String(200))
+    signed_as_deputy: Mapped[bool] = mapped_column(default=False)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("council_sessions.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

@@ -171,7 +171,8 @@ def on_vote_cast(session, *, council_session, item, actor, context, **_):
 def on_decision_issued(session, *, decision, nominations, actor, context, **_):
     append(session, action="decision.issue", actor=actor, object_type="decision", object_id=decision.id,
            data={"level": decision.level, "number": decision.number, "date": decision.date.isoformat(),
-                 "session_id": decision.session_id,
+                 "session_id": decision.session_id, "signer_title": decision.signer_title,
+                 "signed_by_name": decision.signed_by_name, "signed_as_deputy": decision.signed_as_deputy,
                  "nomination_ids": [n.id for n in nominations], "on_behalf_of": _behalf(actor)}, context=context)
 
 

@@ -9,7 +9,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from models import Decision, DecisionItem, Nomination, Unit
 from workflow import numbering, service, signals
@@ -52,13 +52,59 @@ def _duplicate_number(session: Session, issuer: Unit, seq: int, year: int) -> Va
                              f"{next_number(session, issuer, year)}."], {"number": "Trùng số"})
 
 
+SIGNER_NAME_MAX = 200
+
+
+def _signer(level: str, signer_name, signer_deputy) -> tuple[str | None, bool]:
+    """The Minister's (or Deputy Minister's) name as printed under a ngành decision's signature. At the department
+    level the signing user is the director or the delegated deputy: a name typed in would contradict them."""
+    if signer_name is not None and not isinstance(signer_name, str):
+        raise ValidationFailed("Tên người ký không hợp lệ.", ["signer_name phải là chuỗi ký tự."],
+                               {"signer_name": "Không hợp lệ"})
+    if not isinstance(signer_deputy, bool):
+        raise ValidationFailed("Giá trị “Thứ trưởng ký thay” không hợp lệ.", ["signer_deputy phải là true hoặc false."],
+                               {"signer_deputy": "Không hợp lệ"})
+    name = " ".join((signer_name or "").split()) or None
+    if level != "nganh":
+        if name or signer_deputy:
+            raise ValidationFailed(
+                "Quyết định cấp cơ sở do người dùng ký: không ghi tên người ký khác.",
+                ["Giám đốc Sở (hoặc Phó Giám đốc được ủy quyền) ký quyết định cấp cơ sở bằng tài khoản của mình; "
+                 "chỉ quyết định cấp ngành ghi tên Bộ trưởng hoặc Thứ trưởng ký."],
+                {"signer_name" if name else "signer_deputy": "Chỉ dùng cho quyết định cấp ngành"})
+        return None, False
+    if name and len(name) > SIGNER_NAME_MAX:
+        raise ValidationFailed("Tên người ký quá dài.", [f"Tên người ký tối đa {SIGNER_NAME_MAX} ký tự."],
+                               {"signer_name": f"Tối đa {SIGNER_NAME_MAX} ký tự"})
+    return name, signer_deputy
+
+
+def _contradicts(existing: Decision, name: str | None, deputy: bool) -> list[str]:
+    """Why recording items into an existing Minister's decision with this signer would contradict it. Leaving the
+    signer empty keeps the recorded one; a decision recorded without a signer takes the first one given."""
+    reasons = []
+    if name and existing.signed_by_name and name.casefold() != existing.signed_by_name.casefold():
+        reasons.append(f"Quyết định số {existing.number} đã ghi người ký là “{existing.signed_by_name}”, "
+                       f"không phải “{name}”.")
+    known = bool(existing.signed_by_name) or existing.signed_as_deputy
+    if known and (name or deputy) and deputy != existing.signed_as_deputy:
+        recorded = "Thứ trưởng ký thay (KT. BỘ TRƯỞNG)" if existing.signed_as_deputy else "Bộ trưởng ký"
+        reasons.append(f"Quyết định số {existing.number} đã ghi {recorded}.")
+    return reasons
+
+
 def issue(session: Session, actor: Actor, *, level: str, number, date, nomination_ids,
-          session_id: int | None = None, context: Context = CLI) -> Decision:
+          session_id: int | None = None, signer_name: str | None = None, signer_deputy: bool = False,
+          context: Context = CLI) -> Decision:
+    """`signer_name` / `signer_deputy` (level `nganh` only): who signed the Minister's decision outside the system —
+    the Minister ("BỘ TRƯỞNG"), or a Deputy Minister "KT. BỘ TRƯỞNG" over "THỨ TRƯỞNG". The recording user stays
+    `signer_id`; the documents never print the recorder's name for a ngành decision."""
     if level not in LEVEL_ACTION:
         raise ValidationFailed("Cấp quyết định không hợp lệ.", ["level: co_so hoặc nganh."], {"level": "Không hợp lệ"})
     if not actor.has(LEVEL_ROLE[level]):
         who = "Giám đốc Sở" if level == "co_so" else "Vụ Thi đua – Khen thưởng, Bộ Tư pháp"
         raise Forbidden("Không có quyền ký quyết định này.", [f"Chỉ {who} được ban hành quyết định."])
+    signed_by_name, signed_as_deputy = _signer(level, signer_name, signer_deputy)
     day = date if isinstance(date, dt.date) else None
     if day is None:
         try:
@@ -78,6 +124,8 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
     extends = existing is not None and level == "nganh" and existing.level == "nganh" and existing.date == day
     if existing is not None and not extends:
         raise _duplicate_number(session, issuer, seq, day.year)
+    if extends:
+        _refuse_contradiction(existing, signed_by_name, signed_as_deputy)
     action = LEVEL_ACTION[level]
     reasons = []
     nominations = []
@@ -97,7 +145,9 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
     decision = existing if extends else Decision(
         level=level, issuer_id=issuer.id, year=day.year, seq=seq, number=f"{seq}/QĐ-{symbol(issuer)}", date=day,
         signer_id=actor.id, on_behalf_of_id=actor.on_behalf_of.id if actor.on_behalf_of else None,
-        signer_title=actor.delegation_title or ("GIÁM ĐỐC" if level == "co_so" else "BỘ TRƯỞNG"),
+        signer_title=(actor.delegation_title or "GIÁM ĐỐC") if level == "co_so"
+        else ("THỨ TRƯỞNG" if signed_as_deputy else "BỘ TRƯỞNG"),
+        signed_by_name=signed_by_name, signed_as_deputy=signed_as_deputy,
         summary=("Về việc công nhận điển hình tiên tiến cấp cơ sở" if level == "co_so"
                  else "Về việc công nhận điển hình tiên tiến ngành Tư pháp"),
         session_id=session_id if session_id is not None else _judging_session(session, nominations, level),
@@ -116,6 +166,10 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
             if existing is None or not (level == "nganh" and existing.level == "nganh" and existing.date == day):
                 raise _duplicate_number(session, issuer, seq, day.year) from None
             decision = existing
+            extends = True
+            _refuse_contradiction(decision, signed_by_name, signed_as_deputy)
+    if extends:
+        _complete_signer(decision, signed_by_name, signed_as_deputy)
     already = {i.nomination_id for i in decision.items}
     for n in nominations:
         if n.id not in already:
@@ -128,6 +182,23 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
     session.flush()
     signals.decision_issued.send(session, decision=decision, nominations=nominations, actor=actor, context=context)
     return decision
+
+
+def _refuse_contradiction(existing: Decision, name: str | None, deputy: bool) -> None:
+    reasons = _contradicts(existing, name, deputy)
+    if reasons:
+        raise ValidationFailed("Người ký không khớp với quyết định đã ghi nhận cùng số và ngày.",
+                               reasons + ["Để trống tên người ký để dùng người ký đã ghi nhận, hoặc kiểm tra lại số "
+                                          "quyết định."], {"signer_name": "Khác người ký đã ghi nhận"})
+
+
+def _complete_signer(decision: Decision, name: str | None, deputy: bool) -> None:
+    """A decision first recorded without its signer gets them when a later record (same number and date) names them."""
+    if name and not decision.signed_by_name:
+        decision.signed_by_name = name
+    if deputy and not decision.signed_as_deputy:
+        decision.signed_as_deputy = True
+        decision.signer_title = "THỨ TRƯỞNG"
 
 
 def _judging_session(session: Session, nominations: list[Nomination], level: str) -> int | None:
@@ -175,7 +246,8 @@ def list_decisions(session: Session, actor: Actor, *, page, per_page):
     stmt = select(Decision)
     if not actor.has("admin", "auditor", "ministry_reviewer"):
         stmt = stmt.where(Decision.issuer_id == (actor.department_id or -1))
-    return paginate(session, stmt, page, per_page, Decision.date.desc(), Decision.id.desc())
+    return paginate(session, stmt, page, per_page, Decision.date.desc(), Decision.id.desc(),
+                    options=(selectinload(Decision.signer),))  # the list prints who signed or recorded each
 
 
 def nominations_of(session: Session, d: Decision) -> list[Nomination]:

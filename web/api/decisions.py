@@ -46,7 +46,8 @@ def list_decisions(args):
                   **PROBLEM)
 def create_decision(args):
     """Ban hành quyết định công nhận (`co_so`: Giám đốc Sở; `nganh`: Bộ Tư pháp): `level`, `number` (12 hoặc
-    "12/QĐ-STP"), `date`, `nomination_ids` — công nhận tất cả hồ sơ hoặc không hồ sơ nào"""
+    "12/QĐ-STP"), `date`, `nomination_ids` — công nhận tất cả hồ sơ hoặc không hồ sơ nào; cấp ngành: `signer_name`
+    (Bộ trưởng hoặc Thứ trưởng ký) và `signer_deputy` (Thứ trưởng ký thay, "KT. BỘ TRƯỞNG"), không bắt buộc"""
     session, who = db(), actor()
     d = run(lambda: decisions.issue(session, who, context=ctx(), **args), action="decision.issue",
             object_type="decision")

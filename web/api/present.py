@@ -240,6 +240,7 @@ def decision(session: Session, d: Decision) -> dict:
         "id": d.id, "level": d.level, "number": d.number, "date": d.date, "summary": d.summary,
         "issuer": {"id": d.issuer.id, "code": d.issuer.code, "name": d.issuer.name, "kind": d.issuer.kind},
         "signer": user_ref(d.signer), "on_behalf_of": user_ref(d.on_behalf_of), "signer_title": d.signer_title,
+        "signed_by_name": d.signed_by_name, "signed_as_deputy": bool(d.signed_as_deputy),
         "nominations": [{"id": n.id, "title": n.title, "subject_name": _subject_name(n),
                          "subject_type": n.subject_type, "state": n.state, "state_label": STATE_LABELS[n.state]}
                         for n in decision_core.nominations_of(session, d)],

@@ -620,6 +620,11 @@ class DecisionCreateSchema(Schema):
     number = DecisionNumber(required=True)
     date = fields.Date(required=True)
     nomination_ids = fields.List(JsonId(), required=True, validate=validate.Length(min=1, max=MAX_LIST))
+    signer_name = fields.String(allow_none=True, metadata={
+        "maxLength": 200, "description": "level `nganh` only: the name printed under the signature (the Minister, or "
+                                         "the Deputy Minister with `signer_deputy`); blank if not given"})
+    signer_deputy = fields.Boolean(truthy={True}, falsy={False}, metadata={
+        "description": "level `nganh` only: a Deputy Minister signed \"KT. BỘ TRƯỞNG\" over \"THỨ TRƯỞNG\""})
 
 
 class DecisionNominationSchema(Schema):
@@ -641,6 +646,9 @@ class DecisionSchema(Schema):
     signer = fields.Nested(UserRefSchema)
     on_behalf_of = fields.Nested(UserRefSchema, allow_none=True)
     signer_title = fields.String()
+    signed_by_name = fields.String(allow_none=True, metadata={
+        "description": "the name printed under the signature; null: the signing user's (co_so) or blank (nganh)"})
+    signed_as_deputy = fields.Boolean(metadata={"description": "a Deputy Minister signed \"KT. BỘ TRƯỞNG\""})
     nominations = fields.List(fields.Nested(DecisionNominationSchema))
     created_at = fields.DateTime()
 

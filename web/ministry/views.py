@@ -48,10 +48,12 @@ def _proposal_page(proposal_id: int, *, errors: dict | None = None, form=None, s
         raise NotFound("Không tìm thấy tờ trình.")
     rows = pages.item_rows(session, p)
     today = dt.datetime.now(TZ).date()
-    values = {"number": "", "date": today.isoformat(), "nomination_ids": []}
+    values = {"number": "", "date": today.isoformat(), "nomination_ids": [], "signer_name": "",
+              "signer_deputy": False}
     if errors and "recognize" in errors and form is not None:
         values = {"number": form.get("number", ""), "date": form.get("date", ""),
-                  "nomination_ids": form.getlist("nomination_ids")}
+                  "nomination_ids": form.getlist("nomination_ids"), "signer_name": form.get("signer_name", ""),
+                  "signer_deputy": form.get("signer_deputy") == "yes"}
     ministry = decisions.issuer_for(session, actor, "nganh")
     return render_template(
         "ministry/proposal.html", p=p, rows=rows, awaiting=[r for r in rows if r.awaiting],
@@ -109,7 +111,8 @@ def recognize(proposal_id: int):
         _own_items(proposal_id, ids)
         return decisions.issue(db(), current_actor(), level="nganh", number=form.get("number", ""),
                                date=to_iso_date(form.get("date", "")), nomination_ids=ids,
-                               context=request_context())
+                               signer_name=form.get("signer_name", ""),
+                               signer_deputy=form.get("signer_deputy") == "yes", context=request_context())
 
     return _act(proposal_id, "recognize", "decision.issue", call,
                 lambda d: f"Đã ghi nhận Quyết định số {d.number} ngày {d.date:%d/%m/%Y}: {len(ids)} hồ sơ được "

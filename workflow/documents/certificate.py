@@ -4,9 +4,11 @@ the data of the printable HTML view.
 Which decision it certifies: a nomination evaluated at cơ sở level (evaluated_co_so, proposed_nganh) holds the
 department's cơ sở certificate, from the latest cơ sở decision that lists it; a nomination recognised by the Ministry
 (recognized) holds the ngành Tư pháp certificate, from the latest ngành decision. The signer's block is the
-decision's ("GIÁM ĐỐC", or "KT. GIÁM ĐỐC" over "PHÓ GIÁM ĐỐC" when a deputy signed under delegation), the place and
-date are the decision's. The certificate number is derived, so it is stable and unique per issuing body:
-"{decision seq}.{position of the nomination in the decision, 2 digits}/{year}/GCN-{symbol}", e.g. 12.02/2026/GCN-STP.
+decision's ("GIÁM ĐỐC", or "KT. GIÁM ĐỐC" over "PHÓ GIÁM ĐỐC" when a deputy signed under delegation; "BỘ TRƯỞNG", or
+"KT. BỘ TRƯỞNG" over "THỨ TRƯỞNG", with the name recorded for a Minister's decision — never the reviewer who recorded
+it), the place and date are the decision's. The certificate number is derived, so it is stable and unique per issuing
+body: "{decision seq}.{position of the nomination in the decision, 2 digits}/{year}/GCN-{symbol}", e.g.
+12.02/2026/GCN-STP.
 
 Pure: a session and a nomination in, a `Certificate` or the bytes of a .docx out; permission is the caller's.
 """
@@ -36,7 +38,7 @@ from workflow.documents.common import (
     vn_date,
     vn_short_date,
 )
-from workflow.documents.decision import _campaigns, _period, _position_and_unit
+from workflow.documents.decision import _campaigns, _period, _position_and_unit, _signer_name
 from workflow.errors import ValidationFailed
 
 # The state a nomination is in → the level of the decision its certificate cites.
@@ -110,7 +112,7 @@ def certificate(session: Session, n: Nomination) -> Certificate:
         decision_ref=f"Theo Quyết định số {decision.number} ngày {vn_short_date(decision.date)} của {issuer.head_of}",
         place_date=f"{issuer.place}, {vn_date(decision.date)}" if issuer.place else vn_date(decision.date).capitalize(),
         capacity=capacity, signer_title=title,
-        signer_name=decision.signer.full_name if decision.signer is not None else "",
+        signer_name=_signer_name(decision),
     )
 
 

@@ -370,8 +370,11 @@ def _closing(doc, left, right) -> None:
 
 
 def _signature_capacity(decision: Decision | Proposal, issuer: Issuer) -> tuple[str | None, str]:
-    """"KT. GIÁM ĐỐC" over "PHÓ GIÁM ĐỐC" when a deputy signed under delegation, else the head's title alone (a
-    decision or a proposal: both record the signer's title and on whose behalf they signed)."""
+    """"KT. GIÁM ĐỐC" over "PHÓ GIÁM ĐỐC" when a deputy signed under delegation, "KT. BỘ TRƯỞNG" over "THỨ TRƯỞNG"
+    when a Deputy Minister signed a ngành decision (`signed_as_deputy`), else the head's title alone (a decision or a
+    proposal: both record the signer's title and on whose behalf they signed)."""
+    if getattr(decision, "signed_as_deputy", False):
+        return f"KT. {issuer.head}", (decision.signer_title or "THỨ TRƯỞNG").upper()
     if decision.on_behalf_of_id:
         return f"KT. {issuer.head}", (decision.signer_title or f"PHÓ {issuer.head}").upper()
     return None, (decision.signer_title or issuer.head).upper()

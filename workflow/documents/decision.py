@@ -195,6 +195,17 @@ def _annex(doc, session: Session, decision: Decision, issuer: Issuer, nomination
     _para(doc, f"Tổng số: {_subjects_phrase(collectives, len(nominations) - collectives)}.", italic=True, before=6)
 
 
+def _signer_name(decision: Decision) -> str:
+    """The name printed under a decision's signature: the name recorded for it; else the signing user's for a
+    department's decision; blank for a Minister's decision recorded without a name — the reviewer who recorded it
+    did not sign it (the Minister or a Deputy Minister signs on paper)."""
+    if decision.signed_by_name:
+        return decision.signed_by_name
+    if decision.level == "nganh" or decision.signer is None:
+        return ""
+    return decision.signer.full_name
+
+
 def decision_docx(session: Session, decision: Decision) -> bytes:
     """The Quyết định công nhận điển hình tiên tiến (cấp cơ sở by the department, ngành Tư pháp by the Ministry) with
     its annex listing the recognised collectives and individuals."""
@@ -216,7 +227,7 @@ def decision_docx(session: Session, decision: Decision) -> bytes:
         doc,
         lambda cell: _recipients(cell, ["- Như Điều 3;", f"- {store}"]),
         lambda cell: _signer_block(cell, capacity=capacity, title=title,
-                                   name=decision.signer.full_name if decision.signer else ""),
+                                   name=_signer_name(decision)),
     )
     _annex(doc, session, decision, issuer, nominations, period)
     return _to_bytes(doc)
