@@ -366,7 +366,9 @@ def run_benchmarks(engine, info, args) -> list[tuple[str, float, float, str]]:
                 s.commit() if ids is not None else s.rollback()
         return run
 
-    def raw_transition(ids):
+    def raw_transition(ids, with_audit=False):
+        """The statements a transition boils down to; `with_audit` adds the hash-chained audit row (tail SELECT,
+        hash, INSERT) that every transition must also write — the honest floor for the "about twice" target."""
         def run():
             nid, unit = ids.pop() if ids is not None else registered[0]
             with engine.connect() as conn:
@@ -382,6 +384,15 @@ def run_benchmarks(engine, info, args) -> list[tuple[str, float, float, str]]:
                                                             to_state="nurtured", actor_id=info["heads"][unit],
                                                             comment=plan, data={"nurture_plan": plan},
                                                             created_at=now))
+                    if with_audit:
+                        prev = conn.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+                        event = AuditEvent(created_at=now, actor_id=info["heads"][unit], action="nomination.transition",
+                                           outcome="ok", object_type="nomination", object_id=nid,
+                                           data={"from": "registered", "to": "nurtured", "via": "cli"}, prev_hash=prev)
+                        digest = hashlib.sha256((prev + canonical(event)).encode()).hexdigest()
+                        conn.execute(insert(AuditEvent).values(
+                            created_at=now, actor_id=event.actor_id, action=event.action, outcome="ok",
+                            object_type="nomination", object_id=nid, data=event.data, prev_hash=prev, hash=digest))
                     tx.commit() if ids is not None else tx.rollback()
         return run
 
@@ -394,6 +405,9 @@ def run_benchmarks(engine, info, args) -> list[tuple[str, float, float, str]]:
         add("transition: raw SELECT+UPDATE+INSERT, rolled back", raw_transition(None))
         add("transition: service.transition + COMMIT", service_transition(pool[:n]), note="distinct rows")
         add("transition: raw SELECT+UPDATE+INSERT + COMMIT", raw_transition(pool[n:2 * n]), note="distinct rows")
+        if len(pool) >= 3 * n:
+            add("transition: raw statements + audit row + COMMIT", raw_transition(pool[2 * n:3 * n], with_audit=True),
+                note="distinct rows; the floor")
     else:
         print("  (too few registered nominations for the transition benchmark: raise --nominations)")
 
