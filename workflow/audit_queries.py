@@ -136,8 +136,10 @@ def require_audit_reader(actor: Actor) -> None:
 
 
 def audit_query(*, object_type=None, object_id=None, actor=None, action=None, since: dt.datetime | None = None,
-                until: dt.datetime | None = None, before_id: int | None = None, columns=None):
+                until: dt.datetime | None = None, before_id: int | None = None, outcome=None, columns=None):
     stmt = select(*columns) if columns is not None else select(AuditEvent)
+    if outcome:
+        stmt = stmt.where(AuditEvent.outcome == outcome)
     if object_type:
         stmt = stmt.where(AuditEvent.object_type == object_type)
     if object_id is not None:
@@ -181,6 +183,7 @@ class AuditFilters:
     action: str | None = None
     object_type: str | None = None
     object_id: int | None = None
+    outcome: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     values: dict = field(default_factory=dict)
@@ -189,7 +192,7 @@ class AuditFilters:
         """`audit_query` keyword arguments: calendar days in Hà Nội become UTC bounds [from 00:00, to+1 00:00)."""
         since, until = day_bounds(self.date_from, self.date_to)
         return {"actor": self.actor, "action": self.action, "object_type": self.object_type,
-                "object_id": self.object_id, "since": since, "until": until}
+                "object_id": self.object_id, "outcome": self.outcome, "since": since, "until": until}
 
     def url_args(self) -> dict:
         """The non-empty filters as query parameters (for links that keep them: paging, exports, detail)."""
@@ -200,7 +203,7 @@ class AuditFilters:
         return bool(self.url_args())
 
 
-FILTER_FIELDS = ("actor", "action", "object_type", "object_id", "from", "to")
+FILTER_FIELDS = ("actor", "action", "outcome", "object_type", "object_id", "from", "to")
 
 
 def day_bounds(date_from: dt.date | None, date_to: dt.date | None) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -235,6 +238,10 @@ def parse_filters(args) -> AuditFilters:
     f.actor = values["actor"][:80] or None
     f.action = values["action"][:60] or None
     f.object_type = values["object_type"][:40] or None
+    if values["outcome"] and values["outcome"] not in OUTCOME_LABELS:
+        errors["outcome"] = "Kết quả phải là: " + ", ".join(OUTCOME_LABELS.values()) + "."
+    else:
+        f.outcome = values["outcome"] or None
     if values["object_id"]:
         if values["object_id"].isdigit() and len(values["object_id"]) <= 9:
             f.object_id = int(values["object_id"])

@@ -48,6 +48,23 @@ def auditor(client, login):
 
 
 # ------------------------------------------------------------------------------------------------ filters
+def test_the_outcome_filter_lists_the_refused_actions(client, login, db, api):
+    _append(db, 2, action="test.ok")
+    _append(db, 1, action="test.denied", outcome="refused")
+    _append(db, 1, action="test.broken", outcome="failed")
+    login("thanhtra")
+    html = client.get("/audit?outcome=refused").get_data(as_text=True)
+    assert _ids(html) == [e.id for e in _events(db, outcome="refused")]
+    assert all(e.outcome == "refused" for e in _events(db, outcome="refused")) and _ids(html)
+    bad = client.get("/audit?outcome=maybe")
+    assert bad.status_code == 422 and "Kết quả phải là" in bad.get_data(as_text=True)
+    body = api.as_("thanhtra").get("/audit?outcome=failed").get_json()
+    assert [e["action"] for e in body["items"]] == ["test.broken"]
+    assert api.as_("thanhtra").get("/audit?outcome=maybe").status_code == 422
+    csv_text = client.get("/audit/export.csv?outcome=failed").get_data(as_text=True)
+    assert "test.broken" in csv_text and "test.ok" not in csv_text
+
+
 def test_failed_logins_appear_and_the_actor_filter_returns_only_that_actors_events(client, login, db):
     assert login("tp_pbgdpl", "sai-mat-khau").status_code == 401
     assert login("tp_pbgdpl").status_code == 302

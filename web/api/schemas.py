@@ -374,6 +374,8 @@ class AuditArgsSchema(PageArgsSchema):
     object_id = fields.Integer(validate=validate.Range(min=0, max=MAX_ID))
     actor = Text(80, metadata={"description": "username or user id"})
     action = Text(60, metadata={"description": "exact action, or a prefix ending with '.' (e.g. 'nomination.')"})
+    outcome = fields.String(validate=validate.OneOf(("ok", "refused", "failed")),
+                            metadata={"description": "ok | refused | failed"})
     since = ISODateTime()
     until = ISODateTime(end_of_day=True)
     before_id = Id(metadata={"description": "keyset paging: only events with a smaller id"})
