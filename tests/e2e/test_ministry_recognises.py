@@ -5,59 +5,31 @@ opens the proposal, ticks the item, types the decision's number and date, confir
 pháp". Screenshots go to artifacts/."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
 from conftest import DEMO_PASSWORD, Demo  # tests/conftest.py, importable as `conftest` under pytest
+from e2e_examples import recognise_co_so
 
 from models import make_session_factory
-from workflow import council, decisions, proposals, rules, service
+from workflow import clock, proposals
 
 SHOT_PREFIX = "ministry_recognises"
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-MEMBERS = ["giamdoc", "vanphong", "hoidong1", "hoidong2", "hoidong3", "hoidong4", "hoidong5"]
 
 pytestmark = pytest.mark.browser
-
 
 
 @pytest.fixture
 def proposed(live_server, tmp_path):
     """A proposed_nganh item in a submitted Tờ trình of STP, prepared through the services."""
-    today = dt.date.today()
     with make_session_factory(live_server.engine)() as db:
         demo = Demo(db)
-        head = demo.actor("tp_hctp")
-        n = service.create_nomination(db, head, campaign_id=demo.campaign().id, subject_type="collective",
-                                      unit_id=demo.unit("HCTP").id, title="Phòng Hành chính tư pháp",
-                                      achievements="Giải quyết 100% hồ sơ hộ tịch đúng hạn.")
-        n = service.transition(db, head, n.id, "start_nurturing", n.version, nurture_plan="Kế hoạch bồi dưỡng")
-        answers = {c.code: {"met": True, "evidence": "Có minh chứng"}
-                   for c in rules.criteria_for("collective", "annual")}
-        n = service.update_nomination(db, head, n.id, n.version, criteria=answers)
-        service.add_attachment(db, head, n.id, kind="achievement_report", filename="bao-cao.pdf", data=PDF,
-                               storage_root=tmp_path)
-        n = service.transition(db, head, n.id, "submit", n.version)
-        council.council_for_department(db, demo.unit("STP").id).publicity_working_days = 0
+        n = recognise_co_so(db, demo, tmp_path, decision_number=1)
         sec, director = demo.actor("vanphong"), demo.actor("giamdoc")
-        s = council.schedule(db, sec, title="Phiên họp bình xét", date=today + dt.timedelta(days=7),
-                             campaign_id=demo.campaign().id)
-        council.set_agenda(db, sec, s.id, [n.id])
-        council.publish(db, sec, s.id)
-        council.record_attendance(db, sec, s.id, [demo.user(u).id for u in MEMBERS])
-        council.open_session(db, director, s.id)
-        for u in MEMBERS:
-            council.cast_vote(db, demo.actor(u), s.id, nomination_id=n.id, choice="agree")
-        council.close_session(db, director, s.id)
-        decisions.issue(db, director, level="co_so", number=1, date=today, nomination_ids=[n.id])
         p = proposals.create(db, sec, nomination_ids=[n.id])
-        proposals.submit(db, director, p.id, number=46, date=today)
+        proposals.submit(db, director, p.id, number=46, date=clock.today())
         db.commit()
         return p.id, n.id
-
-
-
 
 
 def test_ministry_reviewer_recognises_a_proposed_item(page, shot, live_server, proposed):
@@ -82,7 +54,7 @@ def test_ministry_reviewer_recognises_a_proposed_item(page, shot, live_server, p
     expect(item).to_contain_text("Đã đề nghị cấp ngành")
     item.get_by_role("checkbox").check()
     page.get_by_label("Số quyết định").fill("100/QĐ-BTP")
-    page.get_by_label("Ngày quyết định").fill(dt.date.today().strftime("%d/%m/%Y"))
+    page.get_by_label("Ngày quyết định").fill(clock.today().strftime("%d/%m/%Y"))
     page.get_by_label("Tôi xác nhận ghi nhận quyết định công nhận").check()
     shot("03_filled")
 
