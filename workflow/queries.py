@@ -37,14 +37,18 @@ def page_params(page, per_page, default: int = 20) -> tuple[int, int]:
     return page, per_page
 
 
-def int_filter(value, name: str):
-    """A numeric query filter: None when absent, a 422 with the filter's name when not a number."""
+def int_filter(value, name: str) -> int | None:
+    """A numeric id filter: None when absent, a 422 naming the filter when not a number or outside the ids a
+    column can hold (a 20-digit id must not reach PostgreSQL's integer comparison)."""
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        number = int(str(value).strip())
     except (TypeError, ValueError):
-        raise ValidationFailed("Bộ lọc không hợp lệ.", [f"{name} phải là số."]) from None
+        raise ValidationFailed("Bộ lọc không hợp lệ.", [f"{name} phải là số."], {name: "Phải là số"}) from None
+    if not 0 < number < 2**31:
+        raise ValidationFailed("Bộ lọc không hợp lệ.", [f"{name} ngoài phạm vi."], {name: "Ngoài phạm vi"})
+    return number
 
 
 def nominations_query(actor: Actor, *, state=None, campaign=None, unit=None, subject_type=None, q=None):

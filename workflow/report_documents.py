@@ -22,6 +22,7 @@ from workflow import clock, introductions, reports, themes
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
 from workflow.permissions import Actor
+from workflow.queries import int_filter
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 STAGES = {"midterm": "Sơ kết", "final": "Tổng kết"}
@@ -157,7 +158,7 @@ def period(session: Session, actor: Actor, *, campaign, stage, today: dt.date | 
     if stage not in STAGES:
         raise ValidationFailed("Loại báo cáo không hợp lệ.", ["stage: midterm (sơ kết) hoặc final (tổng kết)."],
                                {"stage": "midterm hoặc final"})
-    campaign_id = reports.parse_int(campaign, "campaign")
+    campaign_id = int_filter(campaign, "campaign")
     if campaign_id is None:
         raise ValidationFailed("Chưa chọn phong trào.", ["campaign là bắt buộc."], {"campaign": "Bắt buộc"})
     c = session.get(Campaign, campaign_id)

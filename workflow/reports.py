@@ -26,6 +26,7 @@ from models import STATES, SUBJECT_TYPES, Campaign, Nomination, StateChange, Uni
 from workflow.errors import NotFound, ValidationFailed
 from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
 from workflow.permissions import GLOBAL_READERS, Actor, visibility_clause
+from workflow.queries import int_filter
 
 FUNNEL = ("registered", "nurtured", "submitted", "evaluated_co_so", "proposed_nganh", "recognized")
 FUNNEL_LABELS = {
@@ -75,20 +76,8 @@ class Summary:
 
 
 # ------------------------------------------------------------------------------------------------ parameters
-def parse_int(value, name: str) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ValidationFailed("Bộ lọc không hợp lệ.", [f"{name} phải là số."], {name: "Phải là số"}) from None
-    if not 0 < number < 2**31:
-        raise ValidationFailed("Bộ lọc không hợp lệ.", [f"{name} ngoài phạm vi."], {name: "Ngoài phạm vi"})
-    return number
-
-
 def parse_year(value, name: str = "year") -> int | None:
-    year = parse_int(value, name)
+    year = int_filter(value, name)
     if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
         raise ValidationFailed("Năm không hợp lệ.", [f"{name} phải trong khoảng {MIN_YEAR}–{MAX_YEAR}."],
                                {name: "Năm không hợp lệ"})
@@ -165,8 +154,8 @@ def summary(session: Session, actor: Actor, *, campaign=None, year=None, departm
             until: dt.datetime | None = None) -> Summary:
     """The statistics of what `actor` may see, filtered by campaign id, year (of the campaign's end), department
     and unit; `until` reads the states and the funnel as they were at that moment."""
-    campaign_id, unit_id = parse_int(campaign, "campaign"), parse_int(unit, "unit")
-    department_id, year = parse_int(department, "department"), parse_year(year)
+    campaign_id, unit_id = int_filter(campaign, "campaign"), int_filter(unit, "unit")
+    department_id, year = int_filter(department, "department"), parse_year(year)
     c = load_campaign(session, campaign_id)
     base = base_query(actor, campaign_id=campaign_id, year=year, department_id=department_id, unit_id=unit_id,
                       until=until).subquery()
