@@ -129,10 +129,11 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
     action = LEVEL_ACTION[level]
     reasons = []
     nominations = []
+    # Every item locked (by id) before any is checked or changed: see service.lock_nominations.
+    locked = service.lock_nominations(session, nomination_ids, actor=actor)
     for nid in dict.fromkeys(nomination_ids):
-        try:
-            n = service.load(session, actor, nid)
-        except NotFound:
+        n = locked.get(nid)
+        if n is None:
             reasons.append(f"Hồ sơ số {nid}: không tìm thấy.")
             continue
         perm, failures = service.refusals_for(session, actor, n, action, check_data=False) \

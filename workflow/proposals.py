@@ -92,8 +92,7 @@ def _ids(value) -> list[int]:
 
 def _nominations(session: Session, actor: Actor, ids: list[int]) -> tuple[list[Nomination], list[str]]:
     found, reasons = [], []
-    rows = {n.id: n for n in session.scalars(
-        select(Nomination).where(Nomination.id.in_(ids)).order_by(Nomination.id).with_for_update())}
+    rows = service.lock_nominations(session, ids)
     for i in ids:
         n = rows.get(i)
         if n is None or n.department_id != actor.department_id:
@@ -196,6 +195,8 @@ def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, co
         raise _duplicate_number(session, department, seq, day.year)
     if not p.items:
         raise ValidationFailed("Tờ trình chưa có hồ sơ đề nghị.", ["Hãy chọn hồ sơ trước khi trình."])
+    # The proposal first (above), then every item by id, before any is checked or changed (service.lock_nominations).
+    service.lock_nominations(session, [item.nomination_id for item in p.items])
     reasons = []
     for item in p.items:
         reasons += item_refusals(session, item.nomination, p)

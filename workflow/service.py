@@ -49,6 +49,26 @@ def load(session: Session, actor: Actor, nomination_id: int, *, for_update: bool
     return n
 
 
+def lock_nominations(session: Session, nomination_ids, *, actor: Actor | None = None) -> dict[int, Nomination]:
+    """Locks the nominations with these ids in one order — by id — and returns them by id, freshly loaded.
+
+    Every operation that changes several nominations calls this once, before it changes (or writes rows referring
+    to) any of them, and keeps the locks to its commit: `transition` locks its own row again, which is then a no-op.
+    Two such operations, or one of them and a single transition (which holds one row only), then never wait for each
+    other in a cycle: without it, an operation holding the rows (and the audit tail) of its first items waited for a
+    row a single transition held while that transition waited for the audit tail — PostgreSQL's DeadlockDetected.
+    On PostgreSQL this is one `SELECT ... ORDER BY id FOR UPDATE` (rows are locked as the sorted rows come out); on
+    SQLite the transaction's BEGIN IMMEDIATE already holds the database's write lock. Ids that do not exist — or,
+    given `actor`, that the actor may not see — are absent from the result (the caller reports them, as `load`'s
+    404 would). Lock parents first (a proposal, a council session), then the nominations, then write."""
+    ids = sorted({i for i in nomination_ids if isinstance(i, int) and not isinstance(i, bool)})
+    if not ids:
+        return {}
+    rows = session.scalars(select(Nomination).where(Nomination.id.in_(ids)).order_by(Nomination.id)
+                           .with_for_update().execution_options(populate_existing=True))
+    return {n.id: n for n in rows if actor is None or can_view(actor, n)}
+
+
 def _check_version(n: Nomination, expected_version) -> None:
     try:
         expected = int(expected_version)
