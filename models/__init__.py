@@ -18,6 +18,7 @@ from models.council import (
     PublicComment,
 )
 from models.decisions import DECISION_LEVELS, Decision, DecisionItem
+from models.files import StoredFile, StoredFileChunk
 from models.nominations import (
     ATTACHMENT_KINDS,
     DEAD_STATES,
@@ -54,6 +55,7 @@ __all__ = [
     "EmailOptOut", "AuditVerification", "CalendarDay",
     "STORY_CHANNELS", "STORY_STATES", "MonthlyIntroduction", "PropagandaTheme", "Story", "StoryImage",
     "ReminderLog",
+    "StoredFile", "StoredFileChunk",
     "PROPOSAL_STATES", "Proposal", "ProposalItem",
     "ITEM_OUTCOMES", "MEMBER_FUNCTIONS", "SESSION_STATES", "AgendaItem", "Attendance", "Ballot", "BallotReceipt",
     "Council", "CouncilMember", "CouncilSession", "PublicComment", "DECISION_LEVELS", "Decision", "DecisionItem",

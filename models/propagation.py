@@ -54,7 +54,7 @@ class Story(Base):
 
 
 class StoryImage(Base):
-    """An image of a story, checked by content (PNG/JPEG only) and stored outside the static folder by SHA-256."""
+    """An image of a story, checked by content (PNG/JPEG only); its bytes are the stored file `sha256` (files.py)."""
 
     __tablename__ = "story_images"
 

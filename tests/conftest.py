@@ -151,7 +151,7 @@ def app(engine, db, tmp_path):
 
     app = create_app({
         "TESTING": True, "ENGINE": engine, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False, "UPLOAD_ROOT": str(tmp_path / "uploads"),
+        "RATELIMIT_ENABLED": False,
     })
     yield app
 
@@ -236,8 +236,7 @@ def live_server(tmp_path):
     with make_session_factory(eng)() as s:
         demo_data.seed(s, DEMO_PASSWORD)
         s.commit()
-    app = create_app({"ENGINE": eng, "SECRET_KEY": "live", "RATELIMIT_ENABLED": False,
-                      "UPLOAD_ROOT": str(tmp_path / "uploads")})
+    app = create_app({"ENGINE": eng, "SECRET_KEY": "live", "RATELIMIT_ENABLED": False})
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

@@ -15,8 +15,10 @@ from web.extensions import babel, csrf, limiter, login_manager
 from workflow import ballots
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(test_config: dict | None = None, *, instance_path: str | None = None) -> Flask:
+    """`instance_path` (absolute): this host's own folder (development database, secret key file); default
+    `instance/` beside the package. Nothing a request serves is kept there: files live in the database."""
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(config.from_env(app.instance_path))
     if test_config:

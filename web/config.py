@@ -11,7 +11,6 @@ def from_env(instance_path: str) -> dict:
         # Seals ballot choices; keep it stable between a council's votes and its close (defaults to SECRET_KEY).
         "BALLOT_KEY": os.environ.get("BALLOT_KEY") or secret,
         "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{os.path.join(instance_path, 'dienhinh.db')}",
-        "UPLOAD_ROOT": os.environ.get("UPLOAD_ROOT") or os.path.join(instance_path, "uploads"),
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "SMTP_HOST": os.environ.get("SMTP_HOST"),
         "SMTP_PORT": int(os.environ.get("SMTP_PORT") or 25),

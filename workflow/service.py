@@ -271,7 +271,7 @@ def add_checkin(session: Session, actor: Actor, nomination_id: int, *, date, not
 
 
 def add_attachment(session: Session, actor: Actor, nomination_id: int, *, kind: str, filename: str, data: bytes,
-                   storage_root, context: Context = CLI) -> Attachment:
+                   context: Context = CLI) -> Attachment:
     n = load(session, actor, nomination_id)
     refusals = edit_refusals(actor, n)
     if refusals:
@@ -279,7 +279,7 @@ def add_attachment(session: Session, actor: Actor, nomination_id: int, *, kind: 
     if kind not in ATTACHMENT_KINDS:
         raise ValidationFailed("Loại tài liệu không hợp lệ.",
                                [f"kind phải là một trong: {', '.join(ATTACHMENT_KINDS)}."], {"kind": "Không hợp lệ"})
-    stored = uploads.store(storage_root, data)
+    stored = uploads.store(session, data)
     safe_name = (filename or "tai-lieu").replace("/", "_").replace("\\", "_")[:255]
     item = Attachment(nomination_id=n.id, kind=kind, filename=safe_name, content_type=stored.content_type,
                       size=stored.size, sha256=stored.sha256, uploaded_by_id=actor.id)

@@ -281,8 +281,8 @@ def unpublish(session: Session, actor: Actor, story_id: int, *, version=None, co
 
 
 def add_image(session: Session, actor: Actor, story_id: int, *, data: bytes, filename: str = "", caption="",
-              storage_root, context: Context = CLI) -> StoryImage:
-    """A PNG or JPEG (checked by content, at most 5 MB), stored outside the static folder under its SHA-256."""
+              context: Context = CLI) -> StoryImage:
+    """A PNG or JPEG (checked by content, at most 5 MB), stored in the database under its SHA-256."""
     story = _load_for_write(session, actor, story_id)
     _require_draft(story, "thêm ảnh")
     if len(data or b"") > MAX_IMAGE_BYTES:
@@ -300,7 +300,7 @@ def add_image(session: Session, actor: Actor, story_id: int, *, data: bytes, fil
     caption = plain_text(caption, "caption", "Chú thích ảnh", MAX_CAPTION)
     name = plain_text((filename or "").replace("\\", "/").rsplit("/", 1)[-1], "filename", "Tên tệp", 255) or \
         f"anh{uploads.ALLOWED[mime]}"
-    stored = uploads.store(storage_root, data)
+    stored = uploads.store(session, data)
     image = StoryImage(story_id=story.id, filename=name, content_type=stored.content_type, size=stored.size,
                        sha256=stored.sha256, caption=caption, uploaded_by_id=actor.id)
     session.add(image)

@@ -21,8 +21,7 @@ def recognise_co_so(db, demo, tmp_path, *, decision_number: int):
     n = service.transition(db, head, n.id, "start_nurturing", n.version, nurture_plan="Kế hoạch bồi dưỡng")
     answers = {c.code: {"met": True, "evidence": "Có minh chứng"} for c in rules.criteria_for("collective", "annual")}
     n = service.update_nomination(db, head, n.id, n.version, criteria=answers)
-    service.add_attachment(db, head, n.id, kind="achievement_report", filename="bao-cao.pdf", data=PDF,
-                           storage_root=tmp_path)
+    service.add_attachment(db, head, n.id, kind="achievement_report", filename="bao-cao.pdf", data=PDF)
     n = service.transition(db, head, n.id, "submit", n.version)
     council.council_for_department(db, demo.unit("STP").id).publicity_working_days = 0
     sec, director = demo.actor("vanphong"), demo.actor("giamdoc")

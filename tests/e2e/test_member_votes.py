@@ -35,8 +35,7 @@ def _submitted(db, demo, storage, head: str, unit: str, title: str) -> int:
     n = service.transition(db, actor, n.id, "start_nurturing", n.version, nurture_plan="Kế hoạch bồi dưỡng")
     answers = {c.code: {"met": True, "evidence": "Có minh chứng"} for c in rules.criteria_for("collective", "annual")}
     n = service.update_nomination(db, actor, n.id, n.version, criteria=answers)
-    service.add_attachment(db, actor, n.id, kind="achievement_report", filename="bao-cao.pdf", data=PDF,
-                           storage_root=storage)
+    service.add_attachment(db, actor, n.id, kind="achievement_report", filename="bao-cao.pdf", data=PDF)
     return service.transition(db, actor, n.id, "submit", n.version).id
 
 

@@ -127,7 +127,7 @@ def test_token_endpoint_is_rate_limited(engine, db, tmp_path):
     from web import create_app
 
     app = create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "t", "RATELIMIT_ENABLED": True,
-                      "RATELIMIT_LOGIN": "3 per minute", "UPLOAD_ROOT": str(tmp_path)})
+                      "RATELIMIT_LOGIN": "3 per minute"})
     client = app.test_client()
     codes = [client.post("/api/v1/auth/token", json={"username": "admin", "password": "x"}).status_code
              for _ in range(4)]
@@ -140,8 +140,7 @@ def test_rate_limit_counts_per_username(engine, db, tmp_path):
     from web import create_app
 
     app = create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "t", "RATELIMIT_ENABLED": True,
-                      "RATELIMIT_LOGIN": "2 per minute", "RATELIMIT_LOGIN_IP": "5 per minute",
-                      "UPLOAD_ROOT": str(tmp_path)})
+                      "RATELIMIT_LOGIN": "2 per minute", "RATELIMIT_LOGIN_IP": "5 per minute"})
     client = app.test_client()
 
     def attempt(username):

@@ -22,8 +22,7 @@ def ids(db, demo, tmp_path):
     n = service.transition(db, head, n.id, "start_nurturing", n.version, nurture_plan="Kế hoạch")
     answers = {c.code: {"met": True, "evidence": "Có"} for c in rules.criteria_for("collective", "annual")}
     n = service.update_nomination(db, head, n.id, n.version, criteria=answers)
-    service.add_attachment(db, head, n.id, kind="achievement_report", filename="bc.pdf", data=PDF,
-                           storage_root=tmp_path)
+    service.add_attachment(db, head, n.id, kind="achievement_report", filename="bc.pdf", data=PDF)
     n = service.transition(db, head, n.id, "submit", n.version)
     c = council.council_for_department(db, demo.unit("STP").id)
     c.publicity_working_days = 0

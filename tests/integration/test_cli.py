@@ -29,7 +29,7 @@ def cli(tmp_path_factory):
     work = tmp_path_factory.mktemp("cli")
     url = f"sqlite:///{work / 'cli.db'}"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FLASK_APP")}
-    env.update(DATABASE_URL=url, SECRET_KEY="cli-test", UPLOAD_ROOT=str(work / "uploads"))
+    env.update(DATABASE_URL=url, SECRET_KEY="cli-test")
     exe = _exe()
 
     def run(*args: str) -> subprocess.CompletedProcess:

@@ -66,8 +66,7 @@ def submit_via_service(db, demo, tmp_path, head: str, *, unit: str | None = None
                                       unit_id=demo.unit(unit).id, title=title)
     answers = {c.code: {"met": True, "evidence": "Có"} for c in rules.criteria_for(n.subject_type, "annual")}
     n = service.update_nomination(db, actor, n.id, n.version, achievements="Thành tích nổi bật", criteria=answers)
-    service.add_attachment(db, actor, n.id, kind="achievement_report", filename="bc.pdf", data=PDF,
-                           storage_root=tmp_path)
+    service.add_attachment(db, actor, n.id, kind="achievement_report", filename="bc.pdf", data=PDF)
     n = service.transition(db, actor, n.id, "start_nurturing", n.version, nurture_plan="Kế hoạch")
     return service.transition(db, actor, n.id, "submit", n.version)
 

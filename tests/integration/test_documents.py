@@ -36,8 +36,7 @@ def submitted(db, demo, tmp_path, head: str, *, title: str, unit: str | None = N
     n = service.transition(db, actor, n.id, "start_nurturing", n.version, nurture_plan="Kế hoạch")
     answers = {c.code: {"met": True, "evidence": "Có"} for c in rules.criteria_for(kind, "annual")}
     n = service.update_nomination(db, actor, n.id, n.version, criteria=answers)
-    service.add_attachment(db, actor, n.id, kind="achievement_report", filename="bc.pdf", data=PDF,
-                           storage_root=tmp_path)
+    service.add_attachment(db, actor, n.id, kind="achievement_report", filename="bc.pdf", data=PDF)
     return service.transition(db, actor, n.id, "submit", n.version)
 
 

@@ -78,7 +78,7 @@ def csrf_client(engine, db, tmp_path):
     from web import create_app
 
     app = create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "csrf", "WTF_CSRF_ENABLED": True,
-                      "RATELIMIT_ENABLED": False, "UPLOAD_ROOT": str(tmp_path / "uploads")})
+                      "RATELIMIT_ENABLED": False})
     return app.test_client()
 
 

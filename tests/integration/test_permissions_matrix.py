@@ -66,8 +66,7 @@ def _prepare(db, demo, state, tmp_path):
     n = _create(db, demo, "tp_pbgdpl")
     n = service.update_nomination(db, tp, n.id, n.version, achievements="Thành tích", criteria={
         c.code: {"met": True, "evidence": "x"} for c in rules.criteria_for("collective", "annual")})
-    service.add_attachment(db, tp, n.id, kind="achievement_report", filename="bc.pdf", data=PDF,
-                           storage_root=tmp_path)
+    service.add_attachment(db, tp, n.id, kind="achievement_report", filename="bc.pdf", data=PDF)
     if state in ("nurtured", "submitted"):
         n = service.transition(db, tp, n.id, "start_nurturing", n.version, nurture_plan="Kế hoạch")
     if state == "submitted":

@@ -50,8 +50,7 @@ def _fresh_nomination(db, demo, tmp_path):
                                   unit_id=demo.unit("PBGDPL").id, title="Phòng PBGDPL", achievements="Thành tích")
     for c in rules.criteria_for("collective", "annual"):
         db.add(CriterionAnswer(nomination_id=n.id, code=c.code, met=True, evidence="x"))
-    service.add_attachment(db, tp, n.id, kind="achievement_report", filename="bc.pdf", data=PDF,
-                           storage_root=tmp_path)
+    service.add_attachment(db, tp, n.id, kind="achievement_report", filename="bc.pdf", data=PDF)
     db.flush()
     db.expire(n, ["criteria"])
     assert n.version == 1 and rules.dossier_gaps(n) == []

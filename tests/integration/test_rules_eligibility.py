@@ -44,8 +44,7 @@ def _complete(db, demo, n, tmp_path):
     vp = demo.actor("vanphong")
     n = service.update_nomination(db, vp, n.id, n.version, achievements="Thành tích", criteria={
         c.code: {"met": True, "evidence": "x"} for c in rules.criteria_for(n.subject_type, n.campaign.kind)})
-    service.add_attachment(db, vp, n.id, kind="achievement_report", filename="bc.pdf", data=PDF,
-                           storage_root=tmp_path)
+    service.add_attachment(db, vp, n.id, kind="achievement_report", filename="bc.pdf", data=PDF)
     return service.transition(db, vp, n.id, "start_nurturing", n.version, nurture_plan="Kế hoạch")
 
 
@@ -219,8 +218,7 @@ def test_dossier_gaps_name_what_is_missing(db, demo, tmp_path):
     answers[criteria[0].code] = {"met": False, "evidence": "Chưa đạt"}
     answers[criteria[1].code] = {"met": None}
     n = service.update_nomination(db, vp, n.id, n.version, achievements="Thành tích", criteria=answers)
-    service.add_attachment(db, vp, n.id, kind="achievement_report", filename="bc.pdf", data=PDF,
-                           storage_root=tmp_path)
+    service.add_attachment(db, vp, n.id, kind="achievement_report", filename="bc.pdf", data=PDF)
     assert rules.dossier_gaps(n) == [f"Tiêu chí được khai là chưa đạt: {criteria[0].label}.",
                                      f"Chưa trả lời tiêu chí: {criteria[1].label}."]
     n = service.transition(db, vp, n.id, "start_nurturing", n.version, nurture_plan="Kế hoạch")

@@ -78,15 +78,13 @@ def test_dossier_is_frozen_once_submitted(db, demo, nomination, tmp_path):
     tp = demo.actor("tp_pbgdpl")
     n = service.update_nomination(db, tp, nomination.id, 1, achievements="Thành tích", criteria={
         c.code: {"met": True, "evidence": "x"} for c in rules.criteria_for("collective", "annual")})
-    service.add_attachment(db, tp, n.id, kind="achievement_report", filename="bc.pdf", data=PDF,
-                           storage_root=tmp_path)
+    service.add_attachment(db, tp, n.id, kind="achievement_report", filename="bc.pdf", data=PDF)
     n = service.transition(db, tp, n.id, "start_nurturing", n.version, nurture_plan="Kế hoạch")
     n = service.transition(db, tp, n.id, "submit", n.version)
     for call in (
         lambda: service.update_nomination(db, tp, n.id, n.version, achievements="Sửa sau khi trình"),
         lambda: service.add_checkin(db, tp, n.id, date="2026-01-10", note="Theo dõi"),
-        lambda: service.add_attachment(db, tp, n.id, kind="evidence", filename="x.pdf", data=PDF,
-                                       storage_root=tmp_path),
+        lambda: service.add_attachment(db, tp, n.id, kind="evidence", filename="x.pdf", data=PDF),
     ):
         with pytest.raises(Forbidden):
             call()
@@ -116,11 +114,9 @@ def test_checkin_refuses_bad_dates_and_empty_notes(db, demo, nomination, date, n
 def test_attachment_type_comes_from_content_not_name(db, demo, nomination, tmp_path):
     tp = demo.actor("tp_pbgdpl")
     with pytest.raises(ValidationFailed):
-        service.add_attachment(db, tp, nomination.id, kind="achievement_report", filename="bao-cao.pdf", data=EXE,
-                               storage_root=tmp_path)
+        service.add_attachment(db, tp, nomination.id, kind="achievement_report", filename="bao-cao.pdf", data=EXE)
     assert db.scalar(select(func.count()).select_from(Attachment)) == 0
-    item = service.add_attachment(db, tp, nomination.id, kind="evidence", filename="../../etc/virus.exe", data=PDF,
-                                  storage_root=tmp_path)
+    item = service.add_attachment(db, tp, nomination.id, kind="evidence", filename="../../etc/virus.exe", data=PDF)
     assert item.content_type == "application/pdf" and item.size == len(PDF)
     assert "/" not in item.filename and "\\" not in item.filename
     (event,) = _events(db, nomination, "nomination.add_attachment")
@@ -129,16 +125,14 @@ def test_attachment_type_comes_from_content_not_name(db, demo, nomination, tmp_p
 
 def test_attachment_kind_must_be_known(db, demo, nomination, tmp_path):
     with pytest.raises(ValidationFailed):
-        service.add_attachment(db, demo.actor("tp_pbgdpl"), nomination.id, kind="virus", filename="a.pdf", data=PDF,
-                               storage_root=tmp_path)
+        service.add_attachment(db, demo.actor("tp_pbgdpl"), nomination.id, kind="virus", filename="a.pdf", data=PDF)
 
 
 def test_only_an_achievement_report_completes_the_dossier(db, demo, nomination, tmp_path):
     tp = demo.actor("tp_pbgdpl")
-    service.add_attachment(db, tp, nomination.id, kind="evidence", filename="a.pdf", data=PDF, storage_root=tmp_path)
+    service.add_attachment(db, tp, nomination.id, kind="evidence", filename="a.pdf", data=PDF)
     assert "Chưa đính kèm báo cáo thành tích." in rules.dossier_gaps(nomination)
-    service.add_attachment(db, tp, nomination.id, kind="achievement_report", filename="b.pdf", data=PDF,
-                           storage_root=tmp_path)
+    service.add_attachment(db, tp, nomination.id, kind="achievement_report", filename="b.pdf", data=PDF)
     assert "Chưa đính kèm báo cáo thành tích." not in rules.dossier_gaps(nomination)
 
 

@@ -27,8 +27,7 @@ def _complete_dossier(db, demo, n, tmp_path, actor="tp_pbgdpl"):
     a = demo.actor(actor)
     n = service.update_nomination(db, a, n.id, n.version, achievements="Hoàn thành xuất sắc nhiệm vụ năm.",
                                   criteria=_criteria(n))
-    service.add_attachment(db, a, n.id, kind="achievement_report", filename="bao-cao.pdf", data=PDF,
-                           storage_root=tmp_path)
+    service.add_attachment(db, a, n.id, kind="achievement_report", filename="bao-cao.pdf", data=PDF)
     return n
 
 

@@ -19,8 +19,7 @@ def _ready(db, demo, tmp_path):
                                   unit_id=demo.unit("PBGDPL").id, title="Phòng PBGDPL")
     n = service.update_nomination(db, tp, n.id, n.version, achievements="Thành tích", criteria={
         c.code: {"met": True, "evidence": "x"} for c in rules.criteria_for("collective", "annual")})
-    service.add_attachment(db, tp, n.id, kind="achievement_report", filename="bc.pdf", data=PDF,
-                           storage_root=tmp_path)
+    service.add_attachment(db, tp, n.id, kind="achievement_report", filename="bc.pdf", data=PDF)
     return service.transition(db, tp, n.id, "start_nurturing", n.version, nurture_plan="Kế hoạch")
 
 

@@ -1,8 +1,6 @@
 """Nominations (hồ sơ điển hình): list, register, read, edit, transitions, attachments, check-ins."""
 from __future__ import annotations
 
-from flask import current_app, send_file
-
 from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.schemas import (
@@ -21,6 +19,7 @@ from web.api.schemas import (
     TransitionSchema,
 )
 from web.db import db
+from web.files import send_stored
 from workflow import machine, queries, service, uploads
 from workflow.errors import NotFound
 
@@ -114,8 +113,7 @@ def add_attachment(form, files, nomination_id):
     upload = files["file"]
     data = upload.read(uploads.MAX_BYTES + 1)
     item = run(lambda: service.add_attachment(session, who, nomination_id, kind=form["kind"],
-                                              filename=upload.filename or "", data=data,
-                                              storage_root=current_app.config["UPLOAD_ROOT"], context=ctx()),
+                                              filename=upload.filename or "", data=data, context=ctx()),
                action="nomination.add_attachment", object_type="nomination", object_id=nomination_id)
     return present.attachment(item)
 
@@ -127,11 +125,10 @@ def download_attachment(nomination_id, attachment_id):
     session = db()
     n = service.load(session, actor(), nomination_id)
     item = next((a for a in n.attachments if a.id == attachment_id), None)
-    path = uploads.path_of(current_app.config["UPLOAD_ROOT"], item.sha256) if item is not None else None
-    if path is None or not path.is_file():
+    stored = uploads.stat(session, item.sha256) if item is not None else None
+    if stored is None:
         raise NotFound("Không tìm thấy tài liệu đính kèm.")
-    return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.filename,
-                     max_age=0, etag=item.sha256)
+    return send_stored(stored, mimetype=item.content_type, as_attachment=True, download_name=item.filename)
 
 
 @blp.route(f"/nominations/{NID}/checkins", methods=["POST"])

@@ -3,7 +3,6 @@ sanitised on every save), publishes it on a channel and may take it down. Publis
 showcase (/showcase) and its Atom feed (/showcase/feed.atom). Schemas and presenters of this area live here."""
 from __future__ import annotations
 
-from flask import current_app
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
@@ -206,7 +205,6 @@ def add_image(form, files, story_id):
     upload = files["image"]
     data = upload.read(stories.MAX_IMAGE_BYTES + 1)
     image = run(lambda: stories.add_image(session, who, story_id, data=data, filename=upload.filename or "",
-                                          caption=form.get("caption", ""),
-                                          storage_root=current_app.config["UPLOAD_ROOT"], context=ctx()),
+                                          caption=form.get("caption", ""), context=ctx()),
                 action="story.add_image", object_type="story", object_id=story_id)
     return present_image(image)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
 from models import ATTACHMENT_KINDS, Attachment, User
 from web.current import current_actor
 from web.db import db, perform, request_context
+from web.files import send_stored
 from web.filters import to_iso_date
 from web.nominations import bp, forms
 from workflow import choices, clock, exports, machine, rules, service, uploads
@@ -200,9 +201,7 @@ def add_attachment(nomination_id: int):
     filename = upload.filename if upload is not None else ""
     try:
         _perform(lambda: service.add_attachment(db(), actor, nomination_id, kind=request.form.get("kind", ""),
-                                                filename=filename, data=data,
-                                                storage_root=current_app.config["UPLOAD_ROOT"],
-                                                context=request_context()),
+                                                filename=filename, data=data, context=request_context()),
                  "nomination.add_attachment", nomination_id)
     except ValidationFailed as err:
         return _detail_page(nomination_id, errors={"upload": err}, form=request.form, status=422)
@@ -218,13 +217,10 @@ def download(nomination_id: int, attachment_id: int):
     item = db().get(Attachment, attachment_id)
     if item is None or item.nomination_id != n.id:
         abort(404)
-    path = uploads.path_of(current_app.config["UPLOAD_ROOT"], item.sha256)
-    if not path.is_file():
+    stored = uploads.stat(db(), item.sha256)
+    if stored is None:
         abort(404)
-    response = send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.filename,
-                         max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_stored(stored, mimetype=item.content_type, as_attachment=True, download_name=item.filename)
 
 
 @bp.app_template_global()

@@ -2,11 +2,12 @@
 re-renders the page with the reasons beside the form that was sent."""
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from web.current import current_actor
 from web.db import db, perform, request_context
+from web.files import send_stored
 from web.stories import bp
 from workflow import stories, uploads
 from workflow.errors import Forbidden, NotFound, ValidationFailed
@@ -174,8 +175,7 @@ def add_image(story_id: int):
     filename = upload.filename if upload is not None else ""
     return _act(story_id, "image", "add_image",
                 lambda: stories.add_image(db(), current_actor(), story_id, data=data, filename=filename or "",
-                                          caption=request.form.get("caption", ""),
-                                          storage_root=current_app.config["UPLOAD_ROOT"], context=request_context()),
+                                          caption=request.form.get("caption", ""), context=request_context()),
                 "Đã thêm ảnh.")
 
 
@@ -191,11 +191,10 @@ def remove_image(story_id: int, image_id: int):
 def image(story_id: int, image_id: int):
     """The image of a published story (anyone, no login), or of a draft (its department's editor, admin, auditor)."""
     story, item = stories.image_of(db(), current_actor(), story_id, image_id)
-    path = uploads.path_of(current_app.config["UPLOAD_ROOT"], item.sha256)
-    if not path.is_file():
+    stored = uploads.stat(db(), item.sha256)
+    if stored is None:
         raise NotFound("Không tìm thấy ảnh.")
-    response = send_file(path, mimetype=item.content_type, max_age=0, etag=item.sha256)
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    response = send_stored(stored, mimetype=item.content_type)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "public, max-age=300" if stories.is_public(story) else "private, no-store"
     return response
