@@ -1,6 +1,7 @@
 """The `dienhinh` console script: the same commands as `flask --app web`."""
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -30,7 +31,9 @@ def init_db():
     """Create or migrate the schema to the latest revision (idempotent)."""
     from web.migrate import upgrade
 
-    upgrade(current_app.extensions["dienhinh.engine"])
+    # Attachments used to be files under instance/uploads (or UPLOAD_ROOT): revision 0011 moves them in from there.
+    upgrade(current_app.extensions["dienhinh.engine"],
+            upload_root=os.path.join(current_app.instance_path, "uploads"))
     click.echo("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
 
 

@@ -44,10 +44,14 @@ def _unversioned_full_schema(engine) -> bool:
     return "alembic_version" not in names and set(Base.metadata.tables) <= names
 
 
-def upgrade(engine, revision: str = "head") -> None:
+def upgrade(engine, revision: str = "head", *, upload_root: str | None = None) -> None:
     """Migrates to `revision` (idempotent: at head it does nothing). A database that already holds the whole
-    schema without a version (created by `create_all` in an early development build) is stamped, not re-created."""
+    schema without a version (created by `create_all` in an early development build) is stamped, not re-created.
+    `upload_root`: where files were kept before they moved into the database (revision 0011 reads them from there;
+    the UPLOAD_ROOT environment variable, when set, takes precedence)."""
     cfg = alembic_config(engine)
+    if upload_root:
+        cfg.attributes["upload_root"] = upload_root
     if revision == "head" and _unversioned_full_schema(engine):
         command.stamp(cfg, "head")
         return
