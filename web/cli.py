@@ -1,6 +1,7 @@
 """The `dienhinh` console script: the same commands as `flask --app web`."""
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -30,7 +31,11 @@ def init_db():
     """Create or migrate the schema to the latest revision (idempotent)."""
     from web.migrate import upgrade
 
-    upgrade(current_app.extensions["dienhinh.engine"])
+    # 0009 opens the first design's ballots with the key that sealed them (BALLOT_KEY, else SECRET_KEY, as the previous
+    # version derived it) and re-seals those of open sessions with the new BALLOT_KEY.
+    keys = {"legacy_ballot_secret": os.environ.get("BALLOT_KEY") or current_app.config["SECRET_KEY"],
+            "ballot_key": current_app.config.get("BALLOT_KEY")}
+    upgrade(current_app.extensions["dienhinh.engine"], attributes=keys)
     click.echo("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
 
 

@@ -103,7 +103,6 @@ def _item(db, s, n) -> AgendaItem:
 
 
 # ------------------------------------------------------------------------------------------------ while open
-@pytest.mark.xfail(strict=True, reason="issue 10: the attack succeeds on the first ballot design")
 def test_every_sealed_value_has_one_length_whatever_the_choice(db, demo):
     """Issue: agree sealed to 44 characters, abstain to 48 ending in '=', disagree to 48 without."""
     n = nominate(db, demo, unit="HCTP")
@@ -131,7 +130,6 @@ def postgres_db(db):
     return db
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: the attack succeeds on the first ballot design")
 def test_transaction_ids_single_out_no_ballot_while_open(postgres_db, demo):
     """Issue: ballots.xmin = audit_events.xmin tied each ballot to its voter. Now each vote rewrites every slot of
     its item, so a vote's transaction id points at all of the item's stored ballots or at none."""
@@ -174,7 +172,6 @@ def _attributes(sequence: list, choices: list) -> bool:
     return sequence == choices or sequence[::-1] == choices
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: the attack succeeds on the first ballot design")
 def test_row_order_and_ids_after_close_do_not_follow_the_voters(db, demo, council_of_24):
     s, n, voters, choices = council_of_24
     _close(db, demo, s)
@@ -194,7 +191,6 @@ def test_row_order_and_ids_after_close_do_not_follow_the_voters(db, demo, counci
     assert found, "no stored ballot after close: nothing to recount"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: the attack succeeds on the first ballot design")
 def test_after_close_the_receipts_transactions_point_at_no_ballot(postgres_db, demo, council_of_24):
     db = postgres_db
     s, n, voters, choices = council_of_24
@@ -211,7 +207,6 @@ def test_after_close_the_receipts_transactions_point_at_no_ballot(postgres_db, d
         assert txs <= {close_tx}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: the attack succeeds on the first ballot design")
 def test_with_the_key_nothing_left_opens_into_a_members_choice(db, demo, council_of_24):
     """Someone who also holds BALLOT_KEY, after close: no sealed value is left anywhere in the database."""
     s, n, voters, choices = council_of_24
@@ -241,7 +236,6 @@ def _pg_bin(name: str) -> str | None:
     return candidates[0] if candidates else shutil.which(name)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: the attack succeeds on the first ballot design")
 def test_row_order_after_dump_and_restore_does_not_follow_the_voters(postgres_db, demo, council_of_24, tmp_path):
     """Issue: the physical order of ballots survived pg_dump/pg_restore. Dump the ballot tables, restore them into a
     throwaway database, and read them back in physical order."""
@@ -269,14 +263,18 @@ def test_row_order_after_dump_and_restore_does_not_follow_the_voters(postgres_db
             for table in _storage_tables():
                 cols = ", ".join(f"{c.name} {c.type.compile(copy.dialect)}" for c in table.columns)
                 conn.execute(text(f"CREATE TABLE {table.name} ({cols})"))
-        subprocess.run([pg_restore, *conn_args, "--data-only", "-d", name, str(dump)],
-                       check=True, env=env, capture_output=True)
+        restored = subprocess.run([pg_restore, *conn_args, "--data-only", *tables, "-d", name, str(dump)],
+                                  env=env, capture_output=True, text=True)
+        assert restored.returncode == 0, restored.stderr
+        restored_ballots = 0
         with copy.connect() as conn:
             for table in _storage_tables():
                 rows = [dict(r._mapping) for r in conn.execute(text(f"SELECT * FROM {table.name} ORDER BY ctid"))]
                 seq = [_decode(item.id, r, table) for r in rows if r.get("item_id") == item.id]
+                restored_ballots += len(seq)
                 if seq:
                     assert not _attributes(seq, choices), f"{table.name} restored in voting order"
+        assert restored_ballots == ORDER_MEMBERS
     finally:
         copy.dispose()
         with admin.connect() as conn:
