@@ -196,6 +196,25 @@ def reminders_send(today):
     click.echo(f"Đã tạo {count} nhắc việc")
 
 
+@main.group()
+def ballots():
+    """The secret ballot's housekeeping."""
+
+
+@ballots.command("purge")
+@click.option("--wait-ms", default=5000, show_default=True, help="Thời gian chờ khóa tối đa (mili giây).")
+@with_appcontext
+def ballots_purge(wait_ms):
+    """Remove old versions of sealed ballot slots from the database files (run after a close; also from the timer)."""
+    from workflow import council
+
+    if not council.purge_ballot_remnants(current_app.extensions["dienhinh.engine"], wait_ms=wait_ms):
+        click.echo("Chưa dọn được phiếu niêm phong cũ: bảng phiếu hoặc nhật ký ghi đang bận; hãy chạy lại sau.",
+                   err=True)
+        sys.exit(1)
+    click.echo("Đã dọn các phiên bản cũ của phiếu niêm phong khỏi tệp dữ liệu.")
+
+
 @main.group("import")
 def import_group():
     """Import units or people from an .xlsx file (all rows or none)."""

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
@@ -616,6 +617,46 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
           results={str(i.nomination_id): {"agree": i.agree, "disagree": i.disagree, "abstain": i.abstain,
                                           "entitled": i.entitled, "outcome": i.outcome} for i in s.items})
     return s
+
+
+def purge_ballot_remnants(engine, *, wait_ms: int = 1000) -> bool:
+    """Best effort, after a close has committed and outside any transaction: removes the old versions of sealed slots
+    from the database's files, so a closed session's ballot history cannot be read back even with BALLOT_KEY.
+    PostgreSQL keeps every version of a slot (one per vote) as a dead tuple until a vacuum, and a plain VACUUM may
+    leave their bytes in the page: `VACUUM FULL ballot_slots` rewrites the (small) table into a new file. SQLite
+    zeroes deleted content (secure_delete) but keeps old pages in its write-ahead log until a checkpoint: the log is
+    checkpointed and truncated. Waits at most `wait_ms` for locks; False when the table or the log was busy (run
+    `dienhinh ballots purge` later). The WAL archives and backups of PostgreSQL are beyond its reach (README)."""
+    table = BallotSlot.__tablename__
+    try:
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql(f"SET lock_timeout = {int(wait_ms)}")
+                try:
+                    conn.exec_driver_sql(f"VACUUM FULL {table}")
+                finally:
+                    conn.exec_driver_sql("RESET lock_timeout")
+            return True
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.driver_connection.cursor()  # autocommit (models.base): no BEGIN around the pragmas
+            cursor.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+            try:
+                busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                cursor.execute("PRAGMA busy_timeout=15000")
+            return busy == 0
+        finally:
+            raw.close()
+    except (DBAPIError, sqlite3.Error):
+        return False
+
+
+def purge_after_close(engine) -> None:
+    """Called by the page and the API right after a close committed. PostgreSQL only: on SQLite the request still
+    holds the write lock, so the log waits for `dienhinh ballots purge` (its deleted content is zeroed already)."""
+    if engine.dialect.name == "postgresql":
+        purge_ballot_remnants(engine)
 
 
 def _apply_threshold_and_quota(session: Session, s: CouncilSession, items: list[AgendaItem]) -> None:
