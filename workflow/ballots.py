@@ -3,9 +3,10 @@
 While a session is open each agenda item has a pool of ballot slots (`models.BallotSlot`), one per member at the
 opening; each slot holds a sealed "empty" marker or a sealed choice. The plaintext is padded to a fixed width before
 sealing, so every sealed value — empty, agree, disagree, abstain — has the same length (`SEALED_LENGTH`), and a fresh
-nonce makes two seals of the same content differ. The associated data binds a slot to its agenda item, so a sealed
-value cannot be moved to another item. (workflow/council.py rewrites every slot of an item at each vote and opens
-them into anonymous ballots at the close: see the README, "Secret ballot: threat model".)
+nonce makes two seals of the same content differ. The associated data binds a sealed value to its agenda item and its
+slot, so it cannot be moved to another item, nor copied over another slot (someone without the key could otherwise
+turn a "disagree" into a copy of an "agree" unseen). workflow/council.py rewrites every slot of an item at each vote
+and opens them into anonymous ballots at the close: see the README, "Secret ballot: threat model".
 
 BALLOT_KEY is its own secret, never SECRET_KEY: `configure(None)` leaves the ballot unconfigured, and a session
 cannot be opened then (council.open_session refuses).
@@ -55,22 +56,22 @@ def _key() -> bytes:
     return _STATE["key"]
 
 
-def _aad(item_id: int) -> bytes:
-    return f"ballot-slot:{int(item_id)}".encode()
+def _aad(item_id: int, slot_key: str) -> bytes:
+    return f"ballot-slot:{int(item_id)}:{slot_key}".encode()
 
 
-def seal_slot(item_id: int, content: str) -> str:
+def seal_slot(item_id: int, slot_key: str, content: str) -> str:
     """`content` is a choice or EMPTY; the result is SEALED_LENGTH characters whatever it is."""
     if content not in CONTENTS:  # an unknown choice sealed now would only surface at the close
         raise ValueError(f"unknown ballot content: {content!r}")
     nonce = os.urandom(NONCE)
-    data = AESGCM(_key()).encrypt(nonce, content.encode().ljust(WIDTH, b"\0"), _aad(item_id))
+    data = AESGCM(_key()).encrypt(nonce, content.encode().ljust(WIDTH, b"\0"), _aad(item_id, slot_key))
     return base64.urlsafe_b64encode(nonce + data).decode()
 
 
-def open_slot(item_id: int, sealed: str) -> str:
-    """The content of a slot sealed for `item_id`; ValueError if it was sealed for another item, with another key,
-    tampered with, or holds something else."""
+def open_slot(item_id: int, slot_key: str, sealed: str) -> str:
+    """The content of slot `slot_key` of `item_id`; ValueError if it was sealed for another item or slot, with another
+    key, tampered with, or holds something else."""
     try:
         raw = base64.urlsafe_b64decode(sealed.encode())
     except (ValueError, TypeError) as exc:
@@ -78,7 +79,7 @@ def open_slot(item_id: int, sealed: str) -> str:
     if len(raw) != NONCE + WIDTH + TAG:
         raise ValueError("ballot slot has the wrong length")
     try:
-        plain = AESGCM(_key()).decrypt(raw[:NONCE], raw[NONCE:], _aad(item_id))
+        plain = AESGCM(_key()).decrypt(raw[:NONCE], raw[NONCE:], _aad(item_id, slot_key))
     except InvalidTag as exc:
         raise ValueError("ballot slot cannot be opened with the configured key") from exc
     content = plain.rstrip(b"\0").decode(errors="replace")

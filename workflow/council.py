@@ -387,8 +387,9 @@ def open_session(session: Session, actor: Actor, session_id: int, *, now: dt.dat
 
 def _add_slots(session: Session, wanted: list[tuple[int, int]]) -> None:
     """Empty ballot slots, `count` for each item: random keys, inserted in a random order across items, no time."""
-    rows = [{"key": secrets.token_hex(16), "item_id": item_id, "sealed": ballots.seal_slot(item_id, ballots.EMPTY)}
-            for item_id, count in wanted for _ in range(count)]
+    keys = [(item_id, secrets.token_hex(16)) for item_id, count in wanted for _ in range(count)]
+    rows = [{"key": key, "item_id": item_id, "sealed": ballots.seal_slot(item_id, key, ballots.EMPTY)}
+            for item_id, key in keys]
     RANDOM.shuffle(rows)
     if rows:
         session.execute(insert(BallotSlot), rows)
@@ -454,7 +455,7 @@ def _open_slots(session: Session, item_id: int) -> dict[str, str]:
     """The contents of the item's slots by key; a Conflict naming BALLOT_KEY when they cannot be opened."""
     rows = session.execute(select(BallotSlot.key, BallotSlot.sealed).where(BallotSlot.item_id == item_id)).all()
     try:
-        return {key: ballots.open_slot(item_id, sealed) for key, sealed in rows}
+        return {key: ballots.open_slot(item_id, key, sealed) for key, sealed in rows}
     except (ValueError, ballots.KeyMissing) as exc:
         raise Conflict("Không mở được phiếu biểu quyết: khóa niêm phong phiếu (BALLOT_KEY) chưa cấu hình, đã thay đổi "
                        "sau khi khai mạc phiên họp, hoặc phiếu đã bị sửa trong cơ sở dữ liệu.", [str(exc)]) from exc
@@ -472,7 +473,7 @@ def _fill_a_slot(session: Session, item_id: int, choice: str) -> None:
         contents = _open_slots(session, item_id)
         empty = [key for key, content in contents.items() if content == ballots.EMPTY]
     contents[RANDOM.choice(empty)] = choice
-    rows = [{"k": key, "sealed": ballots.seal_slot(item_id, content)} for key, content in contents.items()]
+    rows = [{"k": key, "sealed": ballots.seal_slot(item_id, key, content)} for key, content in contents.items()]
     RANDOM.shuffle(rows)
     slots = BallotSlot.__table__  # a Core executemany: one UPDATE per row, in the shuffled order of `rows`
     session.execute(update(slots).where(slots.c.key == bindparam("k")).values(sealed=bindparam("sealed")), rows)

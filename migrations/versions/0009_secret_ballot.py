@@ -61,9 +61,9 @@ def _legacy_unseal(key: bytes, item_id: int, sealed: str) -> str:
     return choice
 
 
-def _seal_slot(key: bytes, item_id: int, content: str) -> str:
+def _seal_slot(key: bytes, item_id: int, slot_key: str, content: str) -> str:
     nonce = os.urandom(12)
-    data = AESGCM(key).encrypt(nonce, content.encode().ljust(WIDTH, b"\0"), f"ballot-slot:{item_id}".encode())
+    data = AESGCM(key).encrypt(nonce, content.encode().ljust(WIDTH, b"\0"), f"ballot-slot:{item_id}:{slot_key}".encode())
     return base64.urlsafe_b64encode(nonce + data).decode()
 
 
@@ -135,8 +135,9 @@ def _move_ballots(conn) -> None:
                 "SELECT count(*) FROM council_members WHERE council_id = :c AND active = :t"),
                 {"c": council_id, "t": True}).scalar()
             contents = choices + ["empty"] * max(members - len(choices), 0)
-            slots += [{"key": secrets.token_hex(16), "item_id": item_id, "sealed": _seal_slot(key, item_id, c)}
-                      for c in contents]
+            for content in contents:
+                slot_key = secrets.token_hex(16)
+                slots.append({"key": slot_key, "item_id": item_id, "sealed": _seal_slot(key, item_id, slot_key, content)})
         rng.shuffle(slots)
         conn.execute(sa.text("INSERT INTO ballot_slots (key, item_id, sealed) VALUES (:key, :item_id, :sealed)"),
                      slots)

@@ -56,8 +56,8 @@ def counts(session_factory, session_id):
         item = s.scalar(select(AgendaItem.id).where(AgendaItem.session_id == session_id))
         receipts = s.scalar(select(func.count()).select_from(BallotReceipt).where(BallotReceipt.item_id == item))
         # sealed in slots while the session is open, anonymous ballots once it is closed
-        ballots = sum(sealed.open_slot(item, v) != sealed.EMPTY
-                      for v in s.scalars(select(BallotSlot.sealed).where(BallotSlot.item_id == item))) + s.scalar(
+        ballots = sum(sealed.open_slot(item, k, v) != sealed.EMPTY for k, v in s.execute(
+            select(BallotSlot.key, BallotSlot.sealed).where(BallotSlot.item_id == item))) + s.scalar(
             select(func.count()).select_from(AnonymousBallot).where(AnonymousBallot.item_id == item))
         assert audit.verify(s).ok
         return receipts, ballots

@@ -30,7 +30,7 @@ def test_receipt_and_ballot_carry_no_link(db, demo):
     assert all(c not in b.sealed for b in rows for c in ballots.CONTENTS)
     assert len({b.sealed for b in rows}) == 7  # the two "agree" ballots and the empty slots differ too
     assert {len(b.sealed) for b in rows} == {ballots.SEALED_LENGTH}
-    assert sorted(ballots.open_slot(b.item_id, b.sealed) for b in rows) == [
+    assert sorted(ballots.open_slot(b.item_id, b.key, b.sealed) for b in rows) == [
         "abstain", "agree", "agree", "disagree", "empty", "empty", "empty"]
     # What the council's own read model shows: who voted, never what.
     assert council.voted_items(db, s, uid(demo, "hoidong2")) == {n.id}
@@ -157,7 +157,7 @@ def test_choices_and_items_are_checked(db, demo):
             council.cast_vote(db, demo.actor("hoidong2"), s.id, nomination_id=n.id, choice=choice)
     with pytest.raises(ValidationFailed):
         council.cast_vote(db, demo.actor("hoidong2"), s.id, nomination_id=other.id, choice="agree")
-    assert {ballots.open_slot(b.item_id, b.sealed) for b in db.scalars(select(BallotSlot))} == {"empty"}
+    assert {ballots.open_slot(b.item_id, b.key, b.sealed) for b in db.scalars(select(BallotSlot))} == {"empty"}
 
 
 def test_a_changed_ballot_key_stops_the_close_with_its_cause(db, demo):
@@ -227,8 +227,9 @@ def test_slots_that_do_not_match_the_receipts_stop_the_close(db, demo):
     s = open_session(db, demo, [n])
     vote(db, demo, s, n, 3)
     item = item_of(s, n)
-    filled = next(k for k, v in _slots(db, item.id).items() if ballots.open_slot(item.id, v) != "empty")
-    db.execute(update(BallotSlot).where(BallotSlot.key == filled).values(sealed=ballots.seal_slot(item.id, "empty")))
+    filled = next(k for k, v in _slots(db, item.id).items() if ballots.open_slot(item.id, k, v) != "empty")
+    db.execute(update(BallotSlot).where(BallotSlot.key == filled)
+               .values(sealed=ballots.seal_slot(item.id, filled, "empty")))
     with pytest.raises(Conflict, match="không khớp"):
         close(db, demo, s)
 
@@ -241,7 +242,7 @@ def test_a_slot_moved_to_another_item_does_not_open(db, demo):
     moved = next(iter(_slots(db, item.id)))
     db.execute(update(BallotSlot).where(BallotSlot.key == moved).values(item_id=other_item.id))
     with pytest.raises(ValueError):
-        ballots.open_slot(other_item.id, db.scalar(select(BallotSlot.sealed).where(BallotSlot.key == moved)))
+        ballots.open_slot(other_item.id, moved, db.scalar(select(BallotSlot.sealed).where(BallotSlot.key == moved)))
     with pytest.raises(Conflict):  # the moved slot does not open, or the first item lacks its ballot
         close(db, demo, s)
 
@@ -258,3 +259,18 @@ def test_the_close_leaves_anonymous_ballots_that_recount_the_tally(db, demo):
         assert (item.agree, item.disagree, item.abstain) == expected
         assert council.recount(db, item) == dict(zip(ballots.CHOICES, expected, strict=True))
     assert db.scalar(select(func.count()).select_from(BallotReceipt)) == 12  # receipts stay: they are public
+
+
+def test_a_sealed_agree_copied_over_a_disagree_stops_the_close(db, demo):
+    """Without the key one cannot read a slot, but could copy one over another: the slot's key in the sealed value's
+    associated data makes the copy unreadable, so the close refuses instead of counting two "agree"."""
+    n = nominate(db, demo, unit="HCTP")
+    s = open_session(db, demo, [n])
+    vote(db, demo, s, n, 1, 1)
+    item = item_of(s, n)
+    slots = _slots(db, item.id)
+    by_content = {ballots.open_slot(item.id, k, v): k for k, v in slots.items()}
+    db.execute(update(BallotSlot).where(BallotSlot.key == by_content["disagree"])
+               .values(sealed=slots[by_content["agree"]]))
+    with pytest.raises(Conflict, match="BALLOT_KEY"):
+        close(db, demo, s)

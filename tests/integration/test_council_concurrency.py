@@ -17,8 +17,8 @@ from workflow.permissions import actor_for
 
 def filled_slots(session, item_id: int) -> int:
     """Slots of an open item that hold a choice (the tests hold the ballot key)."""
-    return sum(ballots.open_slot(item_id, v) != ballots.EMPTY
-               for v in session.scalars(select(BallotSlot.sealed).where(BallotSlot.item_id == item_id)))
+    rows = session.execute(select(BallotSlot.key, BallotSlot.sealed).where(BallotSlot.item_id == item_id))
+    return sum(ballots.open_slot(item_id, k, v) != ballots.EMPTY for k, v in rows)
 
 
 def _race(session_factory, session_id, nomination_id, usernames):

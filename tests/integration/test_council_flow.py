@@ -95,7 +95,7 @@ def test_nothing_links_a_member_to_a_choice(db, demo, two_items):
     assert len(slots) == 7  # one per member, whoever voted
     assert not {"choice", "created_at"} & set(BallotSlot.__table__.columns.keys())
     assert all("disagree" not in b.sealed and len(b.key) == 32 for b in slots)
-    assert sorted(ballots.open_slot(b.item_id, b.sealed) for b in slots) == ["disagree"] + ["empty"] * 6
+    assert sorted(ballots.open_slot(b.item_id, b.key, b.sealed) for b in slots) == ["disagree"] + ["empty"] * 6
     assert set(AnonymousBallot.__table__.columns.keys()) == {"id", "item_id", "choice"}
     assert {c.name for c in BallotReceipt.__table__.columns} == {"id", "item_id", "member_user_id"}
     assert receipt.member_user_id == demo.user("hoidong2").id

@@ -100,12 +100,12 @@ def test_ballots_move_into_anonymous_ballots_and_slots(empty_engine, restore_bal
     assert "ballots" not in inspect(empty_engine).get_table_names()
     with empty_engine.connect() as conn:
         anonymous = conn.execute(text("SELECT item_id, choice FROM anonymous_ballots")).all()
-        slots = conn.execute(text("SELECT item_id, sealed FROM ballot_slots")).all()
+        slots = conn.execute(text("SELECT item_id, key, sealed FROM ballot_slots")).all()
     assert sorted(c for i, c in anonymous) == sorted(cast["closed"]) and {i for i, c in anonymous} == {items["closed"]}
     ballots.configure(NEW_KEY)
-    assert {i for i, s in slots} == {items["open"]} and len(slots) == 5  # one per member, 3 still empty
-    assert {len(s) for i, s in slots} == {ballots.SEALED_LENGTH}
-    assert sorted(ballots.open_slot(i, s) for i, s in slots) == ["abstain", "agree", "empty", "empty", "empty"]
+    assert {i for i, k, s in slots} == {items["open"]} and len(slots) == 5  # one per member, 3 still empty
+    assert {len(s) for i, k, s in slots} == {ballots.SEALED_LENGTH}
+    assert sorted(ballots.open_slot(i, k, s) for i, k, s in slots) == ["abstain", "agree", "empty", "empty", "empty"]
 
 
 def test_without_the_legacy_key_the_upgrade_stops_and_changes_nothing(empty_engine, monkeypatch):  # noqa: F811
