@@ -355,3 +355,22 @@ def test_the_purge_command(app):
     result = CliRunner().invoke(main, ["ballots", "purge", "--wait-ms", "2000"], obj=ScriptInfo(create_app=lambda: app))
     assert result.exit_code == 0, result.output
     assert "Đã dọn" in result.output
+
+
+def test_the_api_refuses_to_open_a_session_without_a_ballot_key(app, api, demo, db):
+    """The application started without BALLOT_KEY (production without the variable): 409, in Vietnamese, naming it."""
+    from test_api_council import council_refs, schedule, submitted
+
+    ref = council_refs(demo, db)
+    b = submitted(api, ref, "tp_hctp", ref.hctp, "Phòng Hành chính tư pháp")
+    s = schedule(api, ref, [b])
+    saved = dict(ballots._STATE)
+    ballots.configure(None)
+    try:
+        r = api.as_("giamdoc").post(f"/council-sessions/{s['id']}/open")
+    finally:
+        ballots._STATE.update(saved)
+    assert r.status_code == 409, r.get_data(as_text=True)
+    problem = r.get_json()
+    assert "BALLOT_KEY" in problem["detail"] and "khai mạc" in problem["detail"]
+    assert api.as_("giamdoc").get(f"/council-sessions/{s['id']}").get_json()["state"] == "scheduled"
