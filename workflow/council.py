@@ -446,9 +446,16 @@ def cast_vote(session: Session, actor: Actor, session_id: int, *, nomination_id:
             session.flush()
     except IntegrityError:
         raise Conflict("Thành viên đã biểu quyết hồ sơ này.", ["Mỗi thành viên chỉ biểu quyết một lần."]) from None
-    _fill_a_slot(session, item.id, choice)
+    _fill_a_slot(session, item.id, choice, members=session.scalar(
+        select(func.count()).select_from(CouncilMember)
+        .where(CouncilMember.council_id == s.council_id, CouncilMember.active.is_(True))))
     session.flush()
     signals.vote_cast.send(session, council_session=s, item=item, actor=actor, context=context)
+
+
+def _unreadable(exc: Exception) -> Conflict:
+    return Conflict("Không mở được phiếu biểu quyết: khóa niêm phong phiếu (BALLOT_KEY) chưa cấu hình, đã thay đổi "
+                    "sau khi khai mạc phiên họp, hoặc phiếu đã bị sửa trong cơ sở dữ liệu.", [str(exc)])
 
 
 def _open_slots(session: Session, item_id: int) -> dict[str, str]:
@@ -457,19 +464,20 @@ def _open_slots(session: Session, item_id: int) -> dict[str, str]:
     try:
         return {key: ballots.open_slot(item_id, key, sealed) for key, sealed in rows}
     except (ValueError, ballots.KeyMissing) as exc:
-        raise Conflict("Không mở được phiếu biểu quyết: khóa niêm phong phiếu (BALLOT_KEY) chưa cấu hình, đã thay đổi "
-                       "sau khi khai mạc phiên họp, hoặc phiếu đã bị sửa trong cơ sở dữ liệu.", [str(exc)]) from exc
+        raise _unreadable(exc) from exc
 
 
-def _fill_a_slot(session: Session, item_id: int, choice: str) -> None:
+def _fill_a_slot(session: Session, item_id: int, choice: str, *, members: int) -> None:
     """Writes `choice` into a random empty slot of the item and re-seals EVERY slot of the item with fresh nonces,
     in a random order: after the vote all the item's slots carry this transaction's id and a new place on disk,
-    and nothing tells which one changed. (A member added to the council after the opening may find no empty slot:
-    one more is added, then rewritten with the others.)"""
+    and nothing tells which one changed. An item without an empty slot (a member added to the council after the
+    opening, or a session opened before slots existed) is first topped up to one slot per active member, or one more."""
+    if not ballots.is_configured():
+        raise _unreadable(ballots.KeyMissing("ballot key not configured (BALLOT_KEY)"))
     contents = _open_slots(session, item_id)
     empty = [key for key, content in contents.items() if content == ballots.EMPTY]
     if not empty:
-        _add_slots(session, [(item_id, 1)])
+        _add_slots(session, [(item_id, max(1, members - len(contents)))])
         contents = _open_slots(session, item_id)
         empty = [key for key, content in contents.items() if content == ballots.EMPTY]
     contents[RANDOM.choice(empty)] = choice

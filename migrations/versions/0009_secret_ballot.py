@@ -100,45 +100,47 @@ def upgrade() -> None:
 
 def _move_ballots(conn) -> None:
     rows = conn.execute(sa.text(
-        "SELECT b.item_id, b.sealed_choice, s.state, s.council_id FROM ballots b "
+        "SELECT b.item_id, b.sealed_choice, s.state FROM ballots b "
         "JOIN agenda_items i ON i.id = b.item_id JOIN council_sessions s ON s.id = i.session_id")).all()
-    if not rows:
-        return
-    legacy = _attribute("legacy_ballot_secret") or os.environ.get("BALLOT_KEY", "").strip() \
-        or os.environ.get("SECRET_KEY", "").strip()
-    if not legacy:
-        raise RuntimeError(
-            f"0009_secret_ballot: {len(rows)} sealed ballots must be opened to be moved, but no key is set: run "
-            "`dienhinh init-db` with the SECRET_KEY (or BALLOT_KEY) the application used until now")
-    legacy_key = _hkdf(legacy, b"ballot-v1")
-    anonymous, open_items = [], {}
-    for item_id, sealed, state, council_id in rows:
-        choice = _legacy_unseal(legacy_key, item_id, sealed)
-        if state == "open":
-            open_items.setdefault((item_id, council_id), []).append(choice)
-        else:
-            anonymous.append({"item_id": item_id, "choice": choice})
+    open_items = conn.execute(sa.text(
+        "SELECT i.id, (SELECT count(*) FROM council_members m WHERE m.council_id = s.council_id AND m.active = :t) "
+        "FROM agenda_items i JOIN council_sessions s ON s.id = i.session_id WHERE s.state = 'open'"), {"t": True}).all()
+    opened: dict[int, list[str]] = {}
+    if rows:
+        legacy = _attribute("legacy_ballot_secret") or os.environ.get("BALLOT_KEY", "").strip() \
+            or os.environ.get("SECRET_KEY", "").strip()
+        if not legacy:
+            raise RuntimeError(
+                f"0009_secret_ballot: {len(rows)} sealed ballots must be opened to be moved, but no key is set: run "
+                "`dienhinh init-db` with the SECRET_KEY (or BALLOT_KEY) the application used until now")
+        legacy_key = _hkdf(legacy, b"ballot-v1")
+        for item_id, sealed, _state in rows:
+            opened.setdefault(item_id, []).append(_legacy_unseal(legacy_key, item_id, sealed))
     rng = secrets.SystemRandom()
+    open_ids = {item_id for item_id, _ in open_items}
+    anonymous = [{"item_id": item_id, "choice": c} for item_id, choices in opened.items() if item_id not in open_ids
+                 for c in choices]
     if anonymous:
         rng.shuffle(anonymous)
         conn.execute(sa.text("INSERT INTO anonymous_ballots (item_id, choice) VALUES (:item_id, :choice)"), anonymous)
-    if open_items:
-        new = _attribute("ballot_key") or os.environ.get("BALLOT_KEY", "").strip()
-        if not new:
+    if not open_items:
+        return
+    new = _attribute("ballot_key") or os.environ.get("BALLOT_KEY", "").strip()
+    if not new:
+        if any(item_id in opened for item_id in open_ids):
             raise RuntimeError(
                 "0009_secret_ballot: open council sessions hold ballots, which move into slots sealed with the new "
                 "BALLOT_KEY, but none is set: set BALLOT_KEY (or BALLOT_KEY_FILE) and migrate again")
-        key = _hkdf(new, b"ballot-slot-v2")
-        slots = []
-        for (item_id, council_id), choices in open_items.items():
-            members = conn.execute(sa.text(
-                "SELECT count(*) FROM council_members WHERE council_id = :c AND active = :t"),
-                {"c": council_id, "t": True}).scalar()
-            contents = choices + ["empty"] * max(members - len(choices), 0)
-            for content in contents:
-                slot_key = secrets.token_hex(16)
-                slots.append({"key": slot_key, "item_id": item_id, "sealed": _seal_slot(key, item_id, slot_key, content)})
-        rng.shuffle(slots)
+        return  # open sessions without a vote yet: their slots are made at the first vote
+    key = _hkdf(new, b"ballot-slot-v2")
+    slots = []
+    for item_id, members in open_items:
+        choices = opened.get(item_id, [])
+        for content in choices + ["empty"] * max(members - len(choices), 0):
+            slot_key = secrets.token_hex(16)
+            slots.append({"key": slot_key, "item_id": item_id, "sealed": _seal_slot(key, item_id, slot_key, content)})
+    rng.shuffle(slots)
+    if slots:
         conn.execute(sa.text("INSERT INTO ballot_slots (key, item_id, sealed) VALUES (:key, :item_id, :sealed)"),
                      slots)
 

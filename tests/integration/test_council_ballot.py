@@ -221,6 +221,31 @@ def test_a_member_added_after_the_opening_still_votes(db, demo):
     assert (item_of(s, n).agree, item_of(s, n).disagree) == (7, 1)
 
 
+def test_an_item_without_slots_gets_one_per_member_at_its_first_vote(db, demo):
+    """A session opened before slots existed (left so by migration 0009 when no BALLOT_KEY was set)."""
+    n = nominate(db, demo, unit="HCTP")
+    s = open_session(db, demo, [n])
+    item = item_of(s, n)
+    db.execute(BallotSlot.__table__.delete())
+    council.cast_vote(db, demo.actor("hoidong2"), s.id, nomination_id=n.id, choice="abstain")
+    slots = _slots(db, item.id)
+    assert sorted(ballots.open_slot(item.id, k, v) for k, v in slots.items()) == ["abstain"] + ["empty"] * 6
+    close(db, demo, s)
+    assert item_of(s, n).abstain == 1
+
+
+def test_no_vote_without_the_ballot_key(db, demo):
+    n = nominate(db, demo, unit="HCTP")
+    s = open_session(db, demo, [n])
+    saved = dict(ballots._STATE)
+    try:
+        ballots.configure(None)
+        with pytest.raises(Conflict, match="BALLOT_KEY"):
+            council.cast_vote(db, demo.actor("hoidong2"), s.id, nomination_id=n.id, choice="agree")
+    finally:
+        ballots._STATE.update(saved)
+
+
 def test_slots_that_do_not_match_the_receipts_stop_the_close(db, demo):
     """Someone with the key who empties a filled slot (or fills an empty one) is caught by the receipts' count."""
     n = nominate(db, demo, unit="HCTP")

@@ -76,6 +76,11 @@ def _legacy_database(engine):
             s = _insert(conn, meta, "council_sessions", council_id=council, department_id=dept, campaign_id=campaign,
                         state=state)
             items[state] = _insert(conn, meta, "agenda_items", session_id=s, nomination_id=n, position=1)
+            if state == "open":  # an item nobody has voted on yet
+                n2 = _insert(conn, meta, "nominations", campaign_id=campaign, department_id=dept, unit_id=dept,
+                             subject_type="collective", subject_person_id=None, subject_key="u:open2",
+                             state="submitted", version=1)
+                items["open_unvoted"] = _insert(conn, meta, "agenda_items", session_id=s, nomination_id=n2, position=2)
         cast = {"closed": ["agree", "disagree", "abstain"], "open": ["agree", "abstain"]}
         for state, choices in cast.items():
             for i, choice in enumerate(choices):
@@ -103,9 +108,10 @@ def test_ballots_move_into_anonymous_ballots_and_slots(empty_engine, restore_bal
         slots = conn.execute(text("SELECT item_id, key, sealed FROM ballot_slots")).all()
     assert sorted(c for i, c in anonymous) == sorted(cast["closed"]) and {i for i, c in anonymous} == {items["closed"]}
     ballots.configure(NEW_KEY)
-    assert {i for i, k, s in slots} == {items["open"]} and len(slots) == 5  # one per member, 3 still empty
-    assert {len(s) for i, k, s in slots} == {ballots.SEALED_LENGTH}
-    assert sorted(ballots.open_slot(i, k, s) for i, k, s in slots) == ["abstain", "agree", "empty", "empty", "empty"]
+    assert {len(s) for i, k, s in slots} == {ballots.SEALED_LENGTH} and len(slots) == 10  # one per member and item
+    voted = sorted(ballots.open_slot(i, k, s) for i, k, s in slots if i == items["open"])
+    unvoted = sorted(ballots.open_slot(i, k, s) for i, k, s in slots if i == items["open_unvoted"])
+    assert (voted, unvoted) == (["abstain", "agree", "empty", "empty", "empty"], ["empty"] * 5)
 
 
 def test_without_the_legacy_key_the_upgrade_stops_and_changes_nothing(empty_engine, monkeypatch):  # noqa: F811
