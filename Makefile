@@ -15,7 +15,7 @@ help:
 	@echo "make run      serve on http://$(HOST):$(PORT) (creates .venv, the database and the demo data if needed)"
 	@echo "make test     the whole test suite (TEST_DATABASE_URL enables PostgreSQL; Chromium enables browser tests)"
 	@echo "make lint     ruff"
-	@echo "make serve    gunicorn, $(WORKERS) workers (production; set DATABASE_URL and SECRET_KEY)"
+	@echo "make serve    gunicorn, $(WORKERS) workers (production; set DATABASE_URL, SECRET_KEY and BALLOT_KEY or BALLOT_KEY_FILE)"
 	@echo "make worker   the notification delivery worker"
 	@echo "make bench    list/detail/transition/audit benchmarks (bench/run.py; BENCH_ARGS=...)"
 	@echo "make migration m=\"what changed\"   autogenerate a new Alembic revision (review it!)"

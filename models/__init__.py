@@ -5,13 +5,15 @@ from models.base import Base, fold, make_engine, make_session_factory, utcnow
 from models.calendar import CalendarDay
 from models.campaigns import CAMPAIGN_KINDS, SUBJECT_TYPES, Campaign
 from models.council import (
+    BALLOT_CHOICES,
     ITEM_OUTCOMES,
     MEMBER_FUNCTIONS,
     SESSION_STATES,
     AgendaItem,
+    AnonymousBallot,
     Attendance,
-    Ballot,
     BallotReceipt,
+    BallotSlot,
     Council,
     CouncilMember,
     CouncilSession,
@@ -57,7 +59,8 @@ __all__ = [
     "ReminderLog",
     "StoredFile", "StoredFileChunk",
     "PROPOSAL_STATES", "Proposal", "ProposalItem",
-    "ITEM_OUTCOMES", "MEMBER_FUNCTIONS", "SESSION_STATES", "AgendaItem", "Attendance", "Ballot", "BallotReceipt",
+    "BALLOT_CHOICES", "ITEM_OUTCOMES", "MEMBER_FUNCTIONS", "SESSION_STATES", "AgendaItem", "AnonymousBallot",
+    "Attendance", "BallotReceipt", "BallotSlot",
     "Council", "CouncilMember", "CouncilSession", "PublicComment", "DECISION_LEVELS", "Decision", "DecisionItem",
     "ATTACHMENT_KINDS", "AWARD_LEVELS", "CAMPAIGN_KINDS", "DEAD_STATES", "DISCIPLINE_FORMS", "EMPLOYMENT_TYPES",
     "ROLES", "STATES", "SUBJECT_TYPES", "UNIT_KINDS", "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Base",

@@ -66,6 +66,9 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=15000")
+    # Deleted and overwritten content is zeroed in the file, not left in free space (secret ballot: the sealed slots
+    # of a closed session must not survive their deletion; see the README's threat model).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
     # Let SQLAlchemy's "begin" event emit BEGIN IMMEDIATE (below) instead of pysqlite's deferred BEGIN.
     dbapi_connection.isolation_level = None

@@ -2,8 +2,9 @@
 attendance, publicity comments and the secret ballot.
 
 Secret ballot: `BallotReceipt` records THAT a member voted on an item (one row per member and item: a second vote
-is refused by the database); `Ballot` records WHAT was voted, with no member, no timestamp, a random key, and the
-choice encrypted with a server-held key. Nothing in the database links the two.
+is refused by the database; receipts are public). While the session is open, `BallotSlot` holds WHAT was voted,
+sealed with BALLOT_KEY in slots that every vote rewrites; at the close the slots become `AnonymousBallot` rows
+(item and choice only, shuffled) and are deleted. Nothing in the database links a receipt to a choice.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from models.base import Base, utcnow
 MEMBER_FUNCTIONS = ("chu_tich", "pho_chu_tich", "thuong_truc", "uy_vien")
 SESSION_STATES = ("scheduled", "open", "closed")
 ITEM_OUTCOMES = ("passed", "failed", "quota_exceeded", "tie", "no_quorum")
+BALLOT_CHOICES = ("agree", "disagree", "abstain")
 
 
 class Council(Base):
@@ -155,11 +157,25 @@ class BallotReceipt(Base):
     member_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
 
-class Ballot(Base):
-    """WHAT was voted on an item: no member, no time, a random key (not an insertion order), the choice encrypted."""
+class BallotSlot(Base):
+    """A sealed ballot while its session is open: one slot per member at the opening, per agenda item, each holding a
+    sealed "empty" or a sealed choice of one fixed length (workflow/ballots.py). No member, no time, a random key;
+    every vote rewrites every slot of its item, so nothing tells which slot a vote filled. Deleted at the close."""
 
-    __tablename__ = "ballots"
+    __tablename__ = "ballot_slots"
 
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True)
-    sealed_choice: Mapped[str] = mapped_column(Text)
+    sealed: Mapped[str] = mapped_column(String(80))
+
+
+class AnonymousBallot(Base):
+    """An opened ballot of a closed session: the item and the choice, nothing else. Written at the close in a
+    shuffled order, in the transaction that deletes the slots; counting them recounts the tally."""
+
+    __tablename__ = "anonymous_ballots"
+    __table_args__ = (CheckConstraint(f"choice IN {BALLOT_CHOICES}", name="choice"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True)
+    choice: Mapped[str] = mapped_column(String(10))

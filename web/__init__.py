@@ -32,7 +32,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
 
     notifications.install()
     outbox.configure(email_enabled=bool(app.config.get("SMTP_HOST")))
-    ballots.configure(app.config.get("BALLOT_KEY") or app.config["SECRET_KEY"])
+    ballots.configure(app.config.get("BALLOT_KEY"))  # never SECRET_KEY: without it no session can be opened
 
     csrf.init_app(app)
     limiter.init_app(app)

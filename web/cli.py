@@ -31,8 +31,12 @@ def init_db():
     """Create or migrate the schema to the latest revision (idempotent)."""
     from web.migrate import upgrade
 
-    # Attachments used to be files under instance/uploads (or UPLOAD_ROOT): revision 0011 moves them in from there.
-    upgrade(current_app.extensions["dienhinh.engine"],
+    # 0009 opens the first design's ballots with the key that sealed them (BALLOT_KEY, else SECRET_KEY, as the previous
+    # version derived it) and re-seals those of open sessions with the new BALLOT_KEY. Attachments used to be files
+    # under instance/uploads (or UPLOAD_ROOT): revision 0011 moves them in from there.
+    keys = {"legacy_ballot_secret": os.environ.get("BALLOT_KEY") or current_app.config["SECRET_KEY"],
+            "ballot_key": current_app.config.get("BALLOT_KEY")}
+    upgrade(current_app.extensions["dienhinh.engine"], attributes=keys,
             upload_root=os.path.join(current_app.instance_path, "uploads"))
     click.echo("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
 
@@ -192,6 +196,25 @@ def reminders_send(today):
         session.rollback()
         raise
     click.echo(f"Đã tạo {count} nhắc việc")
+
+
+@main.group()
+def ballots():
+    """The secret ballot's housekeeping."""
+
+
+@ballots.command("purge")
+@click.option("--wait-ms", default=5000, show_default=True, help="Thời gian chờ khóa tối đa (mili giây).")
+@with_appcontext
+def ballots_purge(wait_ms):
+    """Remove old versions of sealed ballot slots from the database files (run after a close; also from the timer)."""
+    from workflow import council
+
+    if not council.purge_ballot_remnants(current_app.extensions["dienhinh.engine"], wait_ms=wait_ms):
+        click.echo("Chưa dọn được phiếu niêm phong cũ: bảng phiếu hoặc nhật ký ghi đang bận; hãy chạy lại sau.",
+                   err=True)
+        sys.exit(1)
+    click.echo("Đã dọn các phiên bản cũ của phiếu niêm phong khỏi tệp dữ liệu.")
 
 
 @main.group("import")

@@ -6,11 +6,12 @@ import os
 
 def from_env(instance_path: str) -> dict:
     secret = os.environ.get("SECRET_KEY") or _dev_secret(instance_path)
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{os.path.join(instance_path, 'dienhinh.db')}"
     return {
         "SECRET_KEY": secret,
-        # Seals ballot choices; keep it stable between a council's votes and its close (defaults to SECRET_KEY).
-        "BALLOT_KEY": os.environ.get("BALLOT_KEY") or secret,
-        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{os.path.join(instance_path, 'dienhinh.db')}",
+        # Seals ballot slots: its own secret, never SECRET_KEY (see ballot_key). None: sessions cannot be opened.
+        "BALLOT_KEY": ballot_key(instance_path, database_url),
+        "DATABASE_URL": database_url,
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "SMTP_HOST": os.environ.get("SMTP_HOST"),
         "SMTP_PORT": int(os.environ.get("SMTP_PORT") or 25),
@@ -42,4 +43,52 @@ def _dev_secret(instance_path: str) -> str:
     key = os.urandom(32).hex()
     with open(path, "w") as fh:
         fh.write(key)
+    return key
+
+
+BALLOT_KEY_FILE_NAME = "ballot.key"
+
+
+def ballot_key(instance_path: str, database_url: str) -> str | None:
+    """BALLOT_KEY, its own secret (never derived from nor defaulting to SECRET_KEY):
+    1. the environment's BALLOT_KEY;
+    2. else the file named by BALLOT_KEY_FILE (a missing or empty file is an error, never a fallback);
+    3. else, in development (a SQLite database, e.g. `make run`), `instance/ballot.key`, generated once with mode 0600;
+    4. else (PostgreSQL: production) None — the application runs, but no council session can be opened."""
+    value = os.environ.get("BALLOT_KEY", "").strip()
+    if value:
+        return value
+    path = os.environ.get("BALLOT_KEY_FILE", "").strip()
+    if path:
+        try:
+            with open(path) as fh:
+                value = fh.read().strip()
+        except OSError as exc:
+            raise RuntimeError(f"BALLOT_KEY_FILE={path} cannot be read: {exc.strerror}") from exc
+        if not value:
+            raise RuntimeError(f"BALLOT_KEY_FILE={path} is empty")
+        return value
+    if database_url.startswith("sqlite"):
+        return _dev_key_file(os.path.join(instance_path, BALLOT_KEY_FILE_NAME))
+    return None
+
+
+def _dev_key_file(path: str) -> str:
+    """A random key in its own file, created with mode 0600 (never readable by another account, whatever the umask);
+    an existing file is read as it is."""
+    try:
+        with open(path) as fh:
+            value = fh.read().strip()
+        if value:
+            return value
+    except FileNotFoundError:
+        pass
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    key = os.urandom(32).hex()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # O_CREAT's mode does not apply to a file that already existed (empty)
+        os.write(fd, key.encode())
+    finally:
+        os.close(fd)
     return key

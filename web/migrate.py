@@ -20,9 +20,10 @@ import migrations
 MIGRATIONS = Path(next(iter(migrations.__path__))).resolve()
 
 
-def alembic_config(engine) -> Config:
+def alembic_config(engine, attributes: dict | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes.update(attributes or {})
     cfg.attributes["engine"] = engine
     return cfg
 
@@ -44,14 +45,13 @@ def _unversioned_full_schema(engine) -> bool:
     return "alembic_version" not in names and set(Base.metadata.tables) <= names
 
 
-def upgrade(engine, revision: str = "head", *, upload_root: str | None = None) -> None:
+def upgrade(engine, revision: str = "head", *, attributes: dict | None = None, upload_root: str | None = None) -> None:
     """Migrates to `revision` (idempotent: at head it does nothing). A database that already holds the whole
     schema without a version (created by `create_all` in an early development build) is stamped, not re-created.
+    `attributes` reach the migration scripts (`context.config.attributes`): the keys 0009 needs to move ballots.
     `upload_root`: where files were kept before they moved into the database (revision 0011 reads them from there;
     the UPLOAD_ROOT environment variable, when set, takes precedence)."""
-    cfg = alembic_config(engine)
-    if upload_root:
-        cfg.attributes["upload_root"] = upload_root
+    cfg = alembic_config(engine, dict(attributes or {}, **({"upload_root": upload_root} if upload_root else {})))
     if revision == "head" and _unversioned_full_schema(engine):
         command.stamp(cfg, "head")
         return

@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
     AgendaItem,
+    AnonymousBallot,
     Attendance,
-    Ballot,
     BallotReceipt,
+    BallotSlot,
     Campaign,
     Council,
     CouncilMember,
@@ -34,6 +36,7 @@ from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.permissions import Actor
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+RANDOM = secrets.SystemRandom()
 FOUR = Decimal("0.0001")
 RECOGNISED_STATES = ("evaluated_co_so", "proposed_nganh", "recognized")
 OUTCOME_LABELS = {
@@ -370,10 +373,26 @@ def open_session(session: Session, actor: Actor, session_id: int, *, now: dt.dat
                        [f"Được khai mạc sau {_local(s.comments_until):%H:%M ngày %d/%m/%Y}."])
     if not s.items:
         raise ValidationFailed("Chưa có hồ sơ trong chương trình phiên họp.", ["Hãy lập chương trình trước."])
+    if not ballots.is_configured():
+        raise Conflict("Chưa cấu hình khóa niêm phong phiếu bầu (BALLOT_KEY); không thể khai mạc phiên họp.",
+                       ["Quản trị hệ thống cần đặt biến môi trường BALLOT_KEY hoặc BALLOT_KEY_FILE cho máy chủ, "
+                        "riêng biệt với SECRET_KEY, rồi khởi động lại ứng dụng."])
     s.state, s.opened_at = "open", now
+    slots = len(active_members(session, s.council))
+    _add_slots(session, [(item.id, slots) for item in s.items])
     session.flush()
     _emit(session, s, "opened", actor, context)
     return s
+
+
+def _add_slots(session: Session, wanted: list[tuple[int, int]]) -> None:
+    """Empty ballot slots, `count` for each item: random keys, inserted in a random order across items, no time."""
+    keys = [(item_id, secrets.token_hex(16)) for item_id, count in wanted for _ in range(count)]
+    rows = [{"key": key, "item_id": item_id, "sealed": ballots.seal_slot(item_id, key, ballots.EMPTY)}
+            for item_id, key in keys]
+    RANDOM.shuffle(rows)
+    if rows:
+        session.execute(insert(BallotSlot), rows)
 
 
 # ------------------------------------------------------------------------------------------------ voting
@@ -418,15 +437,54 @@ def cast_vote(session: Session, actor: Actor, session_id: int, *, nomination_id:
     reason = recusal_reason(actor.user, item.nomination)
     if reason:
         raise Forbidden("Thành viên không tham gia biểu quyết hồ sơ này.", [reason])
+    # The item's row lock serialises the votes on one item (each rewrites all its slots); votes on other items and
+    # the session's shared lock are untouched.
+    session.execute(select(AgendaItem.id).where(AgendaItem.id == item.id).with_for_update())
     try:
         with session.begin_nested():
             session.add(BallotReceipt(item_id=item.id, member_user_id=actor.id))
             session.flush()
     except IntegrityError:
         raise Conflict("Thành viên đã biểu quyết hồ sơ này.", ["Mỗi thành viên chỉ biểu quyết một lần."]) from None
-    session.add(Ballot(key=secrets.token_hex(16), item_id=item.id, sealed_choice=ballots.seal(item.id, choice)))
+    _fill_a_slot(session, item.id, choice, members=session.scalar(
+        select(func.count()).select_from(CouncilMember)
+        .where(CouncilMember.council_id == s.council_id, CouncilMember.active.is_(True))))
     session.flush()
     signals.vote_cast.send(session, council_session=s, item=item, actor=actor, context=context)
+
+
+def _unreadable(exc: Exception) -> Conflict:
+    return Conflict("Không mở được phiếu biểu quyết: khóa niêm phong phiếu (BALLOT_KEY) chưa cấu hình, đã thay đổi "
+                    "sau khi khai mạc phiên họp, hoặc phiếu đã bị sửa trong cơ sở dữ liệu.", [str(exc)])
+
+
+def _open_slots(session: Session, item_id: int) -> dict[str, str]:
+    """The contents of the item's slots by key; a Conflict naming BALLOT_KEY when they cannot be opened."""
+    rows = session.execute(select(BallotSlot.key, BallotSlot.sealed).where(BallotSlot.item_id == item_id)).all()
+    try:
+        return {key: ballots.open_slot(item_id, key, sealed) for key, sealed in rows}
+    except (ValueError, ballots.KeyMissing) as exc:
+        raise _unreadable(exc) from exc
+
+
+def _fill_a_slot(session: Session, item_id: int, choice: str, *, members: int) -> None:
+    """Writes `choice` into a random empty slot of the item and re-seals EVERY slot of the item with fresh nonces,
+    in a random order: after the vote all the item's slots carry this transaction's id and a new place on disk,
+    and nothing tells which one changed. An item without an empty slot (a member added to the council after the
+    opening, or a session opened before slots existed) is first topped up to one slot per active member, or one more."""
+    if not ballots.is_configured():
+        raise _unreadable(ballots.KeyMissing("ballot key not configured (BALLOT_KEY)"))
+    contents = _open_slots(session, item_id)
+    empty = [key for key, content in contents.items() if content == ballots.EMPTY]
+    if not empty:
+        _add_slots(session, [(item_id, max(1, members - len(contents)))])
+        contents = _open_slots(session, item_id)
+        empty = [key for key, content in contents.items() if content == ballots.EMPTY]
+    contents[RANDOM.choice(empty)] = choice
+    rows = [{"k": key, "sealed": ballots.seal_slot(item_id, key, content)} for key, content in contents.items()]
+    RANDOM.shuffle(rows)
+    slots = BallotSlot.__table__  # a Core executemany: one UPDATE per row, in the shuffled order of `rows`
+    session.execute(update(slots).where(slots.c.key == bindparam("k")).values(sealed=bindparam("sealed")), rows)
 
 
 @dataclass(frozen=True)
@@ -470,15 +528,32 @@ def voted_items(session: Session, s: CouncilSession, user_id: int) -> set[int]:
 
 
 # ------------------------------------------------------------------------------------------------ closing
-def _tally(session: Session, item: AgendaItem) -> dict[str, int]:
+def _tally(session: Session, item: AgendaItem) -> list[str]:
+    """The choices sealed in the item's slots (in no meaningful order), checked against its receipts."""
+    choices = [c for c in _open_slots(session, item.id).values() if c != ballots.EMPTY]
+    receipts = session.scalar(select(func.count()).select_from(BallotReceipt).where(BallotReceipt.item_id == item.id))
+    if len(choices) != receipts:
+        raise Conflict("Số phiếu niêm phong không khớp với số thành viên đã biểu quyết; không thể kết thúc phiên họp.",
+                       [f"Hồ sơ số {item.nomination_id}: {len(choices)} phiếu, {receipts} lượt biểu quyết."])
+    return choices
+
+
+def recount(session: Session, item: AgendaItem) -> dict[str, int]:
+    """The tally of a closed session's item, counted again from its anonymous ballots."""
     counts = dict.fromkeys(ballots.CHOICES, 0)
-    for sealed in session.scalars(select(Ballot.sealed_choice).where(Ballot.item_id == item.id)):
-        try:
-            counts[ballots.unseal(item.id, sealed)] += 1
-        except ValueError as exc:
-            raise Conflict("Không mở được phiếu biểu quyết: khóa phiếu (BALLOT_KEY) đã thay đổi sau khi bỏ phiếu.",
-                           [str(exc)]) from exc
+    counts.update(session.execute(select(AnonymousBallot.choice, func.count()).where(AnonymousBallot.item_id == item.id)
+                                  .group_by(AnonymousBallot.choice)).all())
     return counts
+
+
+def _seal_into_anonymous_ballots(session: Session, opened: list[tuple[int, str]], item_ids: list[int]) -> None:
+    """The opened ballots become anonymous ballots, inserted in a shuffled order (so ids and the physical order
+    follow the shuffle, not the votes) in the transaction that deletes the sealed slots."""
+    RANDOM.shuffle(opened)
+    if opened:
+        session.execute(insert(AnonymousBallot), [{"item_id": i, "choice": c} for i, c in opened])
+    session.execute(delete(BallotSlot).where(BallotSlot.item_id.in_(item_ids))
+                    .execution_options(synchronize_session=False))
 
 
 def _remaining_quota(session: Session, s: CouncilSession, subject_type: str) -> int | None:
@@ -508,6 +583,12 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
     _require(actor, s, "director")
     if s.state != "open":
         raise Conflict("Chỉ kết thúc được phiên họp đang diễn ra.", [f"Trạng thái: {STATE_LABELS[s.state]}."])
+    # Everything the close changes is locked first, in one order: the session (above), then its nominations by id
+    # (a transition of one of them elsewhere takes only its own row: no lock cycle), then the items by id.
+    session.scalars(select(Nomination.id).where(Nomination.id.in_([i.nomination_id for i in s.items]))
+                    .order_by(Nomination.id).with_for_update()).all()
+    session.scalars(select(AgendaItem.id).where(AgendaItem.session_id == s.id).order_by(AgendaItem.id)
+                    .with_for_update()).all()
     council = s.council
     members = active_members(session, council)
     present_ids = {a.user_id for a in s.attendance if a.present} & {m.user_id for m in members}
@@ -515,8 +596,11 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
     s.quorum_required, s.pass_threshold_applied = council.quorum, council.pass_threshold
     s.quorum_met = share(len(present_ids), len(members)) >= council.quorum
     live = []
+    opened: list[tuple[int, str]] = []
     for item in s.items:
-        counts = _tally(session, item)
+        choices = _tally(session, item)
+        opened.extend((item.id, c) for c in choices)
+        counts = {c: choices.count(c) for c in ballots.CHOICES}
         recused = sum(1 for m in members if recusal_reason(m.user, item.nomination))
         item.agree, item.disagree, item.abstain = counts["agree"], counts["disagree"], counts["abstain"]
         item.recused, item.entitled = recused, len(members) - recused
@@ -527,6 +611,7 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
             item.outcome = "no_quorum"
         else:
             live.append(item)
+    _seal_into_anonymous_ballots(session, opened, [i.id for i in s.items])
     if s.quorum_met:
         _apply_threshold_and_quota(session, s, live)
     s.state, s.closed_at = "closed", now or utcnow()
@@ -541,6 +626,46 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
           results={str(i.nomination_id): {"agree": i.agree, "disagree": i.disagree, "abstain": i.abstain,
                                           "entitled": i.entitled, "outcome": i.outcome} for i in s.items})
     return s
+
+
+def purge_ballot_remnants(engine, *, wait_ms: int = 1000) -> bool:
+    """Best effort, after a close has committed and outside any transaction: removes the old versions of sealed slots
+    from the database's files, so a closed session's ballot history cannot be read back even with BALLOT_KEY.
+    PostgreSQL keeps every version of a slot (one per vote) as a dead tuple until a vacuum, and a plain VACUUM may
+    leave their bytes in the page: `VACUUM FULL ballot_slots` rewrites the (small) table into a new file. SQLite
+    zeroes deleted content (secure_delete) but keeps old pages in its write-ahead log until a checkpoint: the log is
+    checkpointed and truncated. Waits at most `wait_ms` for locks; False when the table or the log was busy (run
+    `dienhinh ballots purge` later). The WAL archives and backups of PostgreSQL are beyond its reach (README)."""
+    table = BallotSlot.__tablename__
+    try:
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql(f"SET lock_timeout = {int(wait_ms)}")
+                try:
+                    conn.exec_driver_sql(f"VACUUM FULL {table}")
+                finally:
+                    conn.exec_driver_sql("RESET lock_timeout")
+            return True
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.driver_connection.cursor()  # autocommit (models.base): no BEGIN around the pragmas
+            cursor.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+            try:
+                busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                cursor.execute("PRAGMA busy_timeout=15000")
+            return busy == 0
+        finally:
+            raw.close()
+    except (DBAPIError, sqlite3.Error):
+        return False
+
+
+def purge_after_close(engine) -> None:
+    """Called by the page and the API right after a close committed. PostgreSQL only: on SQLite the request still
+    holds the write lock, so the log waits for `dienhinh ballots purge` (its deleted content is zeroed already)."""
+    if engine.dialect.name == "postgresql":
+        purge_ballot_remnants(engine)
 
 
 def _apply_threshold_and_quota(session: Session, s: CouncilSession, items: list[AgendaItem]) -> None:

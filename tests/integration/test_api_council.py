@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from models import AuditEvent, Ballot, BallotReceipt, User
+from models import AnonymousBallot, AuditEvent, BallotReceipt, BallotSlot, User
 
 PROBLEM = "application/problem+json"
 ENVELOPE = {"items", "total", "page", "per_page"}
@@ -231,7 +231,8 @@ def test_quota_threshold_recusal_and_secret_ballot(api, ref, db):
     # nothing stored or audited links a member to a choice
     db.rollback()
     assert db.scalar(select(BallotReceipt.id).where(BallotReceipt.member_user_id == ref.users["hoidong5"]))
-    assert not {"member_user_id", "user_id", "created_at", "choice"} & set(Ballot.__table__.columns.keys())
+    assert not {"member_user_id", "user_id", "created_at", "choice"} & set(BallotSlot.__table__.columns.keys())
+    assert not {"member_user_id", "user_id", "created_at"} & set(AnonymousBallot.__table__.columns.keys())
     events = db.scalars(select(AuditEvent).where(AuditEvent.object_type == "council_session",
                                                  AuditEvent.object_id == sid)).all()
     votes = [e for e in events if e.action.startswith("council_session.vote")]

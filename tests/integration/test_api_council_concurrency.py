@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from test_api_council import MEMBERS, council_refs, ok, open_with_everyone, submitted
 
-from models import AgendaItem, Ballot, BallotReceipt
+from models import AgendaItem, AnonymousBallot, BallotReceipt, BallotSlot
 from notifications import audit
+from workflow import ballots as sealed
 
 
 @pytest.fixture
@@ -54,7 +55,10 @@ def counts(session_factory, session_id):
     with session_factory() as s:
         item = s.scalar(select(AgendaItem.id).where(AgendaItem.session_id == session_id))
         receipts = s.scalar(select(func.count()).select_from(BallotReceipt).where(BallotReceipt.item_id == item))
-        ballots = s.scalar(select(func.count()).select_from(Ballot).where(Ballot.item_id == item))
+        # sealed in slots while the session is open, anonymous ballots once it is closed
+        ballots = sum(sealed.open_slot(item, k, v) != sealed.EMPTY for k, v in s.execute(
+            select(BallotSlot.key, BallotSlot.sealed).where(BallotSlot.item_id == item))) + s.scalar(
+            select(func.count()).select_from(AnonymousBallot).where(AnonymousBallot.item_id == item))
         assert audit.verify(s).ok
         return receipts, ballots
 

@@ -25,7 +25,7 @@ from test_council_helpers import (  # noqa: F401 (db: the fixtures)
     vote,
 )
 
-from models import AuditEvent, Ballot, BallotReceipt, Campaign, StateChange
+from models import AnonymousBallot, AuditEvent, BallotReceipt, BallotSlot, Campaign, StateChange
 from workflow import council, decisions
 from workflow.accounts import create_user
 from workflow.errors import Conflict, Forbidden, ValidationFailed
@@ -402,7 +402,9 @@ def test_close_respects_counts_threshold_and_quota(db, demo, scenario):
                                                                  ("agree", "disagree", "abstain"))
         assert item.agree + item.disagree + item.abstain == len(cast) == db.scalar(
             select(func.count()).select_from(BallotReceipt).where(BallotReceipt.item_id == item.id)) == db.scalar(
-            select(func.count()).select_from(Ballot).where(Ballot.item_id == item.id))
+            select(func.count()).select_from(AnonymousBallot).where(AnonymousBallot.item_id == item.id))
+        assert council.recount(db, item) == {"agree": item.agree, "disagree": item.disagree, "abstain": item.abstain}
+        assert db.scalar(select(func.count()).select_from(BallotSlot).where(BallotSlot.item_id == item.id)) == 0
         assert item.entitled == 7 - len(SUBJECTS[i][1]) and item.recused == len(SUBJECTS[i][1])
         assert item.share == Decimal(item.agree / item.entitled).quantize(Decimal("0.0001"))
         by_type[n.subject_type].append((item, n))

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from models import AuditEvent, Ballot, BallotReceipt
-from workflow import council, decisions, rules, service
+from models import AnonymousBallot, AuditEvent, BallotReceipt, BallotSlot
+from workflow import ballots, council, decisions, rules, service
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -90,9 +90,12 @@ def test_nothing_links_a_member_to_a_choice(db, demo, two_items):
     council.cast_vote(db, demo.actor("hoidong2"), s.id, nomination_id=a.id, choice="disagree")
     db.commit()
     receipt = db.scalar(select(BallotReceipt))
-    ballot = db.scalar(select(Ballot))
-    assert not {"choice", "created_at"} & set(Ballot.__table__.columns.keys())
-    assert "disagree" not in ballot.sealed_choice and len(ballot.key) == 32
+    slots = db.scalars(select(BallotSlot)).all()
+    assert len(slots) == 7  # one per member, whoever voted
+    assert not {"choice", "created_at"} & set(BallotSlot.__table__.columns.keys())
+    assert all("disagree" not in b.sealed and len(b.key) == 32 for b in slots)
+    assert sorted(ballots.open_slot(b.item_id, b.key, b.sealed) for b in slots) == ["disagree"] + ["empty"] * 6
+    assert set(AnonymousBallot.__table__.columns.keys()) == {"id", "item_id", "choice"}
     assert {c.name for c in BallotReceipt.__table__.columns} == {"id", "item_id", "member_user_id"}
     assert receipt.member_user_id == demo.user("hoidong2").id
     events = db.scalars(select(AuditEvent).where(AuditEvent.action == "council_session.vote_cast")).all()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from flask import Response
+from flask import Response, current_app
 
 from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
@@ -171,7 +171,10 @@ def vote(args, session_id):
 def close_session(session_id):
     """Kết thúc phiên họp (Giám đốc Sở): kiểm phiếu, áp dụng tỷ lệ có mặt, tỷ lệ đạt và chỉ tiêu; trả về kết quả"""
     session, who = db(), actor()
-    return _step(session_id, "close", lambda: council.close_session(session, who, session_id, context=ctx()))
+    run(lambda: council.close_session(session, who, session_id, context=ctx()), action="council_session.close",
+        object_type="council_session", object_id=session_id)
+    council.purge_after_close(current_app.extensions["dienhinh.engine"])  # old sealed versions out of the files
+    return _detail(session_id)
 
 
 @blp.route(f"/council-sessions/{SID}/tie-break", methods=["POST"])

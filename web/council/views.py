@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from flask import flash, g, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -261,9 +261,11 @@ def open_session(session_id: int):
 @bp.route("/sessions/<int:session_id>/close", methods=["POST"])
 @login_required
 def close_session(session_id: int):
-    return _act(session_id, "close", "close",
-                lambda: council.close_session(db(), current_actor(), session_id, context=request_context()),
-                "Đã kết thúc phiên họp và kiểm phiếu.", confirm=True, anchor="#ket-qua")
+    response = _act(session_id, "close", "close",
+                    lambda: council.close_session(db(), current_actor(), session_id, context=request_context()),
+                    "Đã kết thúc phiên họp và kiểm phiếu.", confirm=True, anchor="#ket-qua")
+    council.purge_after_close(current_app.extensions["dienhinh.engine"])  # old sealed versions out of the files
+    return response
 
 
 @bp.route("/sessions/<int:session_id>/tie", methods=["POST"])
