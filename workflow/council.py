@@ -244,8 +244,7 @@ def set_agenda(session: Session, actor: Actor, session_id: int, nomination_ids, 
         raise ValidationFailed("Danh sách hồ sơ không hợp lệ.", ["nomination_ids phải là danh sách số."])
     ids = list(dict.fromkeys(nomination_ids))
     # Row locks on the nominations: two sessions cannot both take the same item onto their agendas at once.
-    found = {n.id: n for n in session.scalars(
-        select(Nomination).where(Nomination.id.in_(ids)).order_by(Nomination.id).with_for_update())} if ids else {}
+    found = service.lock_nominations(session, ids)
     reasons = []
     busy = dict(session.execute(
         select(AgendaItem.nomination_id, CouncilSession.title).join(CouncilSession)
@@ -585,8 +584,7 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
         raise Conflict("Chỉ kết thúc được phiên họp đang diễn ra.", [f"Trạng thái: {STATE_LABELS[s.state]}."])
     # Everything the close changes is locked first, in one order: the session (above), then its nominations by id
     # (a transition of one of them elsewhere takes only its own row: no lock cycle), then the items by id.
-    session.scalars(select(Nomination.id).where(Nomination.id.in_([i.nomination_id for i in s.items]))
-                    .order_by(Nomination.id).with_for_update()).all()
+    service.lock_nominations(session, [i.nomination_id for i in s.items])
     session.scalars(select(AgendaItem.id).where(AgendaItem.session_id == s.id).order_by(AgendaItem.id)
                     .with_for_update()).all()
     council = s.council
@@ -715,6 +713,8 @@ def resolve_tie(session: Session, actor: Actor, session_id: int, nomination_ids,
     s = load_session(session, actor, session_id, for_update=True)
     _require(actor, s, "director")
     tied = [i for i in s.items if i.outcome == "tie"]
+    # The tied items' nominations locked (by id) before their states are read or any of them changes.
+    service.lock_nominations(session, [i.nomination_id for i in tied])
     if s.state != "closed" or not tied:
         raise Conflict("Phiên họp không có hồ sơ bằng phiếu chờ quyết định.", ["Không có hồ sơ bằng phiếu."])
     if not isinstance(nomination_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
