@@ -176,6 +176,19 @@ def test_a_built_in_weekday_off_can_be_corrected_to_a_working_day(db, demo):
     assert workdays.load_calendar(db, [2026]).is_working_day(day)
 
 
+def test_a_base_make_up_saturday_can_be_recorded_as_a_day_off(client, login, db, demo):
+    """22/08/2026 is a make-up Saturday in the base (for the bridge day 31/8): the page lists it, and should the
+    announcement change, the administrator records it as a day off; an ordinary Saturday is still refused."""
+    login("admin")
+    page = client.get("/admin/calendar?year=2026").get_data(as_text=True)
+    assert "22/08/2026" in page and "Làm bù" in page
+    assert workdays.is_working_day(D(2026, 8, 22))
+    add(db, demo, "2026-08-22", False, "Không làm bù")
+    assert not workdays.load_calendar(db, [2026]).is_working_day(D(2026, 8, 22))
+    with pytest.raises(ValidationFailed):
+        calendar_admin.save_day(db, demo.actor("admin"), {"day": "2026-08-29", "is_working": False, "name": "x"})
+
+
 # ------------------------------------------------------------------------------------------------ the deadline
 def test_load_calendar_reads_only_the_years_asked_for(db, demo):
     add(db, demo, "2026-06-03", False, "Nghỉ")
