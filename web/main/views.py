@@ -1,13 +1,14 @@
 """The home page and the notification inbox. Counting and marking live in workflow.dashboard."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from notifications import outbox
 from notifications.categories import CATEGORIES
 from web.current import current_actor
 from web.db import db, perform, request_context
+from web.extensions import limiter
 from web.main import bp
 from workflow import accounts, dashboard, inbox_queries, passwords, preferences
 from workflow.errors import ValidationFailed
@@ -77,6 +78,8 @@ def notification_preferences():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"],
+               key_func=lambda: f"password-change|{current_user.get_id()}")  # guessing the current password
 def change_password():
     """The signed-in user's own password: the rule and the checks live in workflow.accounts.change_password."""
     actor = current_actor()
