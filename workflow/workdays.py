@@ -48,7 +48,7 @@ TET_BREAKS = {
 TET_WINDOW = ((1, 15), (2, 28))
 
 NAME_TET = "Nghỉ Tết Nguyên Đán"
-NAME_WORKED = "Làm bù (ngày làm việc theo thông báo của Chính phủ)"
+NAME_WORKED = "Làm bù"
 
 
 def has_builtin_tet(year: int) -> bool:
@@ -82,8 +82,14 @@ def default_days_off(year: int) -> list[tuple[dt.date, str]]:
 
 
 def default_working_days(year: int) -> list[tuple[dt.date, str]]:
-    """The weekend days of `year` the base counts as worked (make-up days for a bridge day), by date."""
-    return [(day, NAME_WORKED) for day in sorted(_base(year)[1])]
+    """The weekend days of `year` the base counts as worked (make-up days for a bridge day), by date, named after
+    the day off they pay for when the base names it ("Ngày nghỉ (thay cho ngày 22/08/2026)")."""
+    days_off = _base(year)[0]
+    named = []
+    for day in sorted(_base(year)[1]):
+        paid = [off for off, name in days_off if f"{day:%d/%m/%Y}" in name]
+        named.append((day, f"{NAME_WORKED} cho ngày nghỉ {paid[0]:%d/%m/%Y}" if paid else NAME_WORKED))
+    return named
 
 
 @lru_cache(maxsize=256)

@@ -168,7 +168,7 @@ def test_announced_make_up_saturdays_are_worked():
     for off, worked in ((D(2024, 4, 29), D(2024, 5, 4)), (D(2025, 5, 2), D(2025, 4, 26)),
                         (D(2026, 8, 31), D(2026, 8, 22))):
         assert not workdays.is_working_day(off) and workdays.is_working_day(worked), worked
-        assert (worked, workdays.NAME_WORKED) in workdays.default_working_days(worked.year)
+        assert (worked, f"Làm bù cho ngày nghỉ {off:%d/%m/%Y}") in workdays.default_working_days(worked.year)
     assert workdays.add_working_days(D(2026, 8, 21), 1) == D(2026, 8, 22)
     # A recorded day off cancels a base make-up day.
     assert not workdays.Calendar({D(2026, 8, 22): False}).is_working_day(D(2026, 8, 22))
