@@ -20,7 +20,18 @@ def _fail(err: DomainError):
     sys.exit(2)
 
 
-@click.group(cls=FlaskGroup, create_app=create_app)
+def _create_app():
+    """create_app, with a malformed setting reported in one line (exit 2) instead of a traceback."""
+    from web.config import ConfigError
+
+    try:
+        return create_app()
+    except ConfigError as err:
+        click.echo(f"Lỗi cấu hình: {err}", err=True)
+        sys.exit(2)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
 def main():
     """Điển hình tiên tiến — quản lý điển hình tiên tiến ngành Tư pháp."""
 

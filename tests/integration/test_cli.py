@@ -144,3 +144,11 @@ def test_audit_verify(cli, seeded):
     r = cli("audit", "verify")
     assert r.returncode == 0, r.stderr
     assert "toàn vẹn" in r.stdout
+
+
+def test_a_malformed_base_url_is_one_line_naming_it(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FLASK_APP")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", SECRET_KEY="cli-test", BASE_URL="dienhinh.stp.gov.vn")
+    r = subprocess.run([_exe(), "init-db"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "BASE_URL" in r.stderr
