@@ -14,6 +14,8 @@ import datetime as dt
 import smtplib
 from collections.abc import Callable, Mapping
 from email.message import EmailMessage
+from email.utils import format_datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -25,6 +27,7 @@ LEASE = dt.timedelta(minutes=10)
 BACKOFF_MINUTES = (1, 5, 30, 120)  # after the 1st, 2nd, 3rd, 4th failed attempt
 MAX_ATTEMPTS = 5  # the 5th failure marks the message "failed"
 SMTP_TIMEOUT = 30
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def claim(session: Session, *, limit: int, now: dt.datetime) -> list[OutboxMessage]:
@@ -56,11 +59,18 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def build_email(msg: OutboxMessage, mail_from: str) -> EmailMessage:
+    """The message as sent. Its Date is when it was queued (RFC 5322's origination date: the moment it was complete),
+    in Asia/Ho_Chi_Minh; like the Message-ID, it is the same on every attempt, so a resent duplicate is identical."""
+    created = msg.created_at or utcnow()
+    if created.tzinfo is None:  # SQLite hands back naive UTC
+        created = created.replace(tzinfo=dt.UTC)
     email = EmailMessage()
     email["From"] = mail_from
     email["To"] = msg.to_address
     email["Subject"] = msg.subject
+    email["Date"] = format_datetime(created.astimezone(LOCAL_TZ))
     email["Message-ID"] = msg.message_id
+    email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to a notification
     email.set_content(msg.body, charset="utf-8")
     return email
 

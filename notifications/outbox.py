@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import uuid
+from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -9,14 +11,39 @@ from sqlalchemy.orm import Session
 from models import EmailOptOut, Notification, OutboxMessage, User
 from notifications.categories import category_of
 
-# Set by the app (or the CLI) from SMTP_HOST: without it notifications are in-app only (CONTRACT.md).
-SETTINGS = {"email_enabled": False, "mail_domain": "dienhinh.local"}
+# Set by the app (or the CLI) from SMTP_HOST, MAIL_FROM and BASE_URL: without SMTP_HOST notifications are in-app
+# only (CONTRACT.md). Message-IDs take the domain of MAIL_FROM; links in the body are made absolute with BASE_URL.
+SETTINGS = {"email_enabled": False, "mail_domain": "localhost", "base_url": "http://127.0.0.1:5000"}
 
 
-def configure(*, email_enabled: bool, mail_domain: str | None = None) -> None:
+def address_domain(mail_from: str | None) -> str | None:
+    """The domain of an address such as "dienhinh@stp.gov.vn" or "Sở Tư pháp <dienhinh@stp.gov.vn>" (lower case),
+    None when there is none."""
+    _, address = parseaddr(mail_from or "")
+    local, at, domain = address.rpartition("@")
+    domain = domain.strip().lower()
+    if not (at and local and domain) or any(c in domain for c in "<>@ \t"):
+        return None
+    return domain
+
+
+def configure(*, email_enabled: bool, mail_from: str | None = None, base_url: str | None = None,
+              mail_domain: str | None = None) -> None:
     SETTINGS["email_enabled"] = email_enabled
-    if mail_domain:
-        SETTINGS["mail_domain"] = mail_domain
+    domain = mail_domain or address_domain(mail_from)
+    if domain:
+        SETTINGS["mail_domain"] = domain
+    if base_url:
+        SETTINGS["base_url"] = base_url.rstrip("/")
+
+
+def absolute_link(link: str | None) -> str:
+    """An in-app link ("/nominations/12") as an absolute URL under BASE_URL; an absolute URL is kept."""
+    if not link:
+        return ""
+    if urlsplit(link).scheme in ("http", "https"):
+        return link
+    return f"{SETTINGS['base_url']}/{link.lstrip('/')}"
 
 
 def email_enabled() -> bool:
@@ -43,7 +70,7 @@ def queue_email(session: Session, user: User, notification: Notification, *,
         return None
     msg = OutboxMessage(
         notification_id=notification.id, to_address=user.email, subject=f"[Điển hình] {notification.title}",
-        body=f"{notification.body}\n\n{notification.link or ''}".strip(),
+        body=f"{notification.body}\n\n{absolute_link(notification.link)}".strip(),
         message_id=f"<{uuid.uuid4().hex}@{SETTINGS['mail_domain']}>",
     )
     session.add(msg)

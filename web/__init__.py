@@ -23,6 +23,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     app.config.update(config.from_env(app.instance_path))
     if test_config:
         app.config.update(test_config)
+    config.check_mail_settings(app.config)  # ConfigError naming BASE_URL or MAIL_FROM
 
     engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
     app.extensions["dienhinh.engine"] = engine
@@ -31,7 +32,8 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     app.teardown_appcontext(close_db)
 
     notifications.install()
-    outbox.configure(email_enabled=bool(app.config.get("SMTP_HOST")))
+    outbox.configure(email_enabled=bool(app.config.get("SMTP_HOST")), mail_from=app.config["MAIL_FROM"],
+                     base_url=app.config["BASE_URL"])
     ballots.configure(app.config.get("BALLOT_KEY"))  # never SECRET_KEY: without it no session can be opened
 
     csrf.init_app(app)

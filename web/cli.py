@@ -20,7 +20,18 @@ def _fail(err: DomainError):
     sys.exit(2)
 
 
-@click.group(cls=FlaskGroup, create_app=create_app)
+def _create_app():
+    """create_app, with a malformed setting reported in one line (exit 2) instead of a traceback."""
+    from web.config import ConfigError
+
+    try:
+        return create_app()
+    except ConfigError as err:
+        click.echo(f"Lỗi cấu hình: {err}", err=True)
+        sys.exit(2)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
 def main():
     """Điển hình tiên tiến — quản lý điển hình tiên tiến ngành Tư pháp."""
 
@@ -42,11 +53,15 @@ def init_db():
 
 
 @main.command("seed-demo")
-@click.option("--password", default="demo1234", show_default=True, help="Mật khẩu cho mọi tài khoản mẫu.")
+@click.option("--password", default="demo1234", show_default=True,
+              help="Mật khẩu chung của mọi tài khoản mẫu (dữ liệu trình diễn: không áp dụng quy tắc mật khẩu).")
 @with_appcontext
 def seed_demo(password):
-    """Load the demo department into an empty database and print the accounts."""
-    from workflow import demo
+    """Load the demo department into an empty database and print the accounts.
+
+    Demonstration data: its shared password is exempt from the password rule (`make run` uses demo1234), and a
+    warning is printed when it would not pass it."""
+    from workflow import demo, passwords
 
     session = db()
     try:
@@ -56,6 +71,9 @@ def seed_demo(password):
         session.rollback()
         _fail(err)
     click.echo(f"Đã tạo dữ liệu mẫu. Mật khẩu chung: {password}")
+    if passwords.problems(password):
+        click.echo("Lưu ý: mật khẩu mẫu không đạt quy tắc mật khẩu của hệ thống; chỉ dùng để trình diễn, "
+                   "không dùng cho dữ liệu thật.", err=True)
     for username, roles, unit in accounts:
         click.echo(f"  {username:<12} {', '.join(roles):<32} {unit or 'toàn hệ thống'}")
 

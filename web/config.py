@@ -2,6 +2,13 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
+
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"  # `make run`'s address; production sets BASE_URL
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message is one line naming the variable."""
 
 
 def from_env(instance_path: str) -> dict:
@@ -19,6 +26,8 @@ def from_env(instance_path: str) -> dict:
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD"),
         "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
         "MAIL_FROM": os.environ.get("MAIL_FROM") or "dienhinh@localhost",
+        # The address users reach the application at: absolute links in e-mails (see check_mail_settings).
+        "BASE_URL": os.environ.get("BASE_URL") or None,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         # Per address and username (guessing one password), and per address in total (an office behind one NAT).
         "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "10 per minute"),
@@ -92,3 +101,34 @@ def _dev_key_file(path: str) -> str:
     finally:
         os.close(fd)
     return key
+
+
+def check_base_url(value: str | None, *, production: bool = False) -> str:
+    """BASE_URL as an absolute http(s) URL without a trailing slash (a path prefix is kept: https://host/dienhinh).
+    Unset: the development address, except in production where e-mails would carry wrong links."""
+    if not value:
+        if production:
+            raise ConfigError("BASE_URL is required in production (e.g. https://dienhinh.stp.example.gov.vn): "
+                              "e-mails link to it")
+        return DEFAULT_BASE_URL
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+            or parts.username or parts.password or any(c.isspace() for c in value.strip()):
+        raise ConfigError(f"BASE_URL must be an absolute http(s) URL such as https://dienhinh.example.gov.vn, "
+                          f"not {value!r}")
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ConfigError(f"BASE_URL has an invalid port: {value!r}") from None
+    return value.strip().rstrip("/")
+
+
+def check_mail_settings(config: dict) -> None:
+    """Validates and normalises BASE_URL and MAIL_FROM (its domain names the Message-IDs) in place."""
+    from notifications.outbox import address_domain
+
+    config["BASE_URL"] = check_base_url(config.get("BASE_URL"),
+                                        production=os.environ.get("DIENHINH_ENV") == "production")
+    if address_domain(config.get("MAIL_FROM")) is None:
+        raise ConfigError(f"MAIL_FROM must be an e-mail address with a domain, such as dienhinh@stp.example.gov.vn, "
+                          f"not {config.get('MAIL_FROM')!r}")

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import ROLES, ApiToken, Unit, User, UserRole
-from workflow import signals
+from workflow import passwords, signals
 from workflow.context import CLI, Context
-from workflow.errors import AuthenticationFailed, ValidationFailed
+from workflow.errors import AuthenticationFailed, NotFound, ValidationFailed
 
 # werkzeug's default (scrypt). Tests lower the cost through this setting, never production.
 HASH_SETTINGS = {"method": "scrypt"}
@@ -58,15 +58,21 @@ def user_for_token(session: Session, token: str) -> User | None:
 
 
 def create_user(session: Session, username: str, *, roles: list[str], password: str, unit_code: str | None = None,
-                full_name: str = "", email: str | None = None, person_id: int | None = None) -> User:
+                full_name: str = "", email: str | None = None, person_id: int | None = None,
+                demo_password: bool = False) -> User:
+    """Creates a user; the password must pass `workflow.passwords` (the one rule), except for the demo data
+    (`demo_password=True`, used by `workflow.demo` only: its shared password is documented as a demonstration one)."""
     username = (username or "").strip()
     if not username or len(username) > 80:
         raise ValidationFailed("Tên đăng nhập không hợp lệ.", ["Tên đăng nhập từ 1 đến 80 ký tự."])
     bad = [r for r in roles if r not in ROLES]
     if bad or not roles:
         raise ValidationFailed("Vai trò không hợp lệ.", [f"Vai trò hợp lệ: {', '.join(ROLES)}."])
-    if len(password or "") < 8:
-        raise ValidationFailed("Mật khẩu quá ngắn.", ["Mật khẩu tối thiểu 8 ký tự."])
+    if demo_password:
+        if not (password or "").strip():
+            raise ValidationFailed("Mật khẩu không được để trống.", ["Hãy chọn mật khẩu cho các tài khoản mẫu."])
+    else:
+        passwords.check(password, username=username)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ValidationFailed("Tên đăng nhập đã tồn tại.", [f"'{username}' đã được dùng."])
     unit = None
@@ -85,4 +91,32 @@ def create_user(session: Session, username: str, *, roles: list[str], password: 
     user.roles = [UserRole(role=r) for r in dict.fromkeys(roles)]
     session.add(user)
     session.flush()
+    return user
+
+
+def change_password(session: Session, user_id: int, data: dict, *, context: Context = CLI) -> User:
+    """The signed-in user changes their own password: the current one (`current_password`), the new one
+    (`new_password`, checked by `workflow.passwords`) typed twice (`confirm_password`). Audited; the caller commits."""
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.active:
+        raise NotFound("Không tìm thấy tài khoản.")
+    current = data.get("current_password") if isinstance(data.get("current_password"), str) else ""
+    new = data.get("new_password") if isinstance(data.get("new_password"), str) else ""
+    confirm = data.get("confirm_password") if isinstance(data.get("confirm_password"), str) else ""
+    errors: dict[str, str] = {}
+    if not check_password_hash(user.password_hash, current):
+        errors["current_password"] = "Mật khẩu hiện tại không đúng."
+    found = passwords.problems(new, username=user.username)
+    if found:
+        errors["new_password"] = " ".join(found)
+    elif new == current and "current_password" not in errors:
+        errors["new_password"] = "Mật khẩu mới phải khác mật khẩu hiện tại."
+    if new != confirm:
+        errors["confirm_password"] = "Nhập lại mật khẩu mới chưa khớp."
+    if errors:
+        raise ValidationFailed("Chưa đổi được mật khẩu.", list(dict.fromkeys(errors.values())), errors)
+    user.password_hash = hash_password(new)
+    session.flush()
+    signals.admin_changed.send(session, actor=user, action="account.password_change", object_type="user",
+                               object_id=user.id, data={"username": user.username}, context=context)
     return user

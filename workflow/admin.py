@@ -28,7 +28,7 @@ from models import (
     UserRole,
     fold,
 )
-from workflow import accounts, clock, signals
+from workflow import accounts, clock, passwords, signals
 from workflow.context import CLI, Context
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.labels import AWARD_TITLES
@@ -405,13 +405,12 @@ def _user_values(session: Session, data: dict, errors: dict) -> tuple[dict, list
     return values, roles
 
 
-def _password(data: dict, errors: dict, key: str = "password") -> str | None:
-    password = data.get(key) or ""
-    if len(password) < 8:
-        errors[key] = "Mật khẩu tối thiểu 8 ký tự."
-        return None
-    if len(password) > 200:
-        errors[key] = "Mật khẩu quá dài."
+def _password(data: dict, errors: dict, key: str = "password", *, username: str | None = None) -> str | None:
+    """The password rule of `workflow.passwords`; every broken rule is named under `key`."""
+    password = data.get(key) if isinstance(data.get(key), str) else ""
+    found = passwords.problems(password, username=username)
+    if found:
+        errors[key] = " ".join(found)
         return None
     return password
 
@@ -423,7 +422,7 @@ def create_user(session: Session, actor: Actor, data: dict, *, context: Context 
     if username and session.scalar(select(User.id).where(User.username == username)) is not None:
         errors["username"] = "Tên đăng nhập đã được dùng."
     values, roles = _user_values(session, data, errors)
-    password = _password(data, errors)
+    password = _password(data, errors, username=username)
     if errors:
         raise _invalid(errors)
     unit = session.get(Unit, values["unit_id"]) if values["unit_id"] is not None else None
@@ -463,7 +462,7 @@ def update_user(session: Session, actor: Actor, user_id: int, data: dict, *, con
 def reset_password(session: Session, actor: Actor, user_id: int, data: dict, *, context: Context = CLI) -> User:
     user = get_user(session, actor, user_id)
     errors: dict[str, str] = {}
-    password = _password(data, errors, "new_password")
+    password = _password(data, errors, "new_password", username=user.username)
     if errors:
         raise _invalid(errors)
     user.password_hash = accounts.hash_password(password)

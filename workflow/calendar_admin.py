@@ -1,8 +1,9 @@
 """The administrator's calendar of days off and make-up working days (models.CalendarDay).
 
 The government announces each year's Tết break, bridge days and make-up Saturdays; the administrator records them
-here and `workflow.workdays` lays them over its built-in defaults. Admin only; every change is audited through
-`signals.admin_changed` (object_type "calendar_day", object_id the day as the number yyyymmdd); the caller commits.
+here and `workflow.workdays` lays them over its base (the `holidays` package's calendar of Viet Nam). Admin only;
+every change is audited through `signals.admin_changed` (object_type "calendar_day", object_id the day as the number
+yyyymmdd); the caller commits.
 """
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ class DefaultDay:
     day: dt.date
     name: str
     overridden: bool  # a recorded day replaces it
+    is_working: bool = False  # a weekend day the base counts as worked (làm bù)
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,9 @@ def year_calendar(session: Session, actor: Actor, year, *, today: dt.date | None
                                                           CalendarDay.day <= dt.date(year, 12, 31))
                                 .order_by(CalendarDay.day)))
     recorded = {d.day for d in days}
-    defaults = [DefaultDay(day, name, day in recorded) for day, name in workdays.default_days_off(year)]
+    defaults = sorted([DefaultDay(day, name, day in recorded) for day, name in workdays.default_days_off(year)]
+                      + [DefaultDay(day, name, day in recorded, True)
+                         for day, name in workdays.default_working_days(year)], key=lambda d: d.day)
     missing = workdays.missing_years(session, {year, today.year, today.year + 1})
     return YearCalendar(year, days, defaults, missing)
 
@@ -125,7 +129,7 @@ def _validated(data: dict) -> tuple[dt.date, bool, str]:
         if is_working and not weekend and day not in workdays.holidays(day.year):
             errors["day"] = (f"Ngày làm việc ghi thêm phải là thứ Bảy, Chủ nhật (làm bù) hoặc một ngày nghỉ có sẵn "
                              f"cần sửa ({day:%d/%m/%Y} là {weekday_label(day).lower()}, vốn là ngày làm việc).")
-        elif not is_working and weekend:
+        elif not is_working and weekend and day not in workdays.weekend_workdays(day.year):
             errors["day"] = (f"Ngày nghỉ phải là ngày từ thứ Hai đến thứ Sáu ({day:%d/%m/%Y} là "
                              f"{weekday_label(day).lower()}, đã là ngày nghỉ hằng tuần).")
     if errors:

@@ -135,7 +135,7 @@ def seed(session: Session, password: str, today: dt.date | None = None) -> list[
         person = people.get(person_ref) if person_ref else None
         create_user(session, username, roles=roles, password=password, unit_code=unit_code,
                     full_name=person.full_name if person else "Quản trị hệ thống",
-                    person_id=person.id if person else None)
+                    person_id=person.id if person else None, demo_password=True)
         accounts.append((username, roles, unit_code))
     session.flush()
     # The council of STP: 7 members, the director chairs it, the Văn phòng is its standing member.

@@ -1,18 +1,21 @@
 """Working days in Viet Nam: weekends and public holidays (Bộ luật Lao động 2019, Điều 112) excluded.
 
 Two layers:
-- built-in defaults: the statutory fixed holidays (1/1, 30/4, 1/5, 2/9 and the day next to it, a holiday falling on
-  a weekend carried over to the next working day) and tables of the lunar holidays (Tết Nguyên đán, Giỗ Tổ Hùng
-  Vương) for the years below. The Tết breaks of 2024–2026 follow the government's announcements; later years have
-  only the statutory five days around the first lunar day, and a year outside the tables has no Tết break at all.
+- the base: the `holidays` package's calendar of Viet Nam (`holidays.VN`, in Vietnamese), maintained upstream,
+  from 1901 to 2100: the fixed holidays (1/1, 30/4, 1/5, 2/9 and the day next to it, 24/11 from 2026), the lunar
+  ones (Tết Nguyên đán, Giỗ Tổ Hùng Vương) computed for every year, a holiday falling on a weekend carried to the
+  next working day (Điều 111 khoản 3: 30/4/2028 is a Sunday and 1/5 a holiday, so the day off is Tuesday 2/5), and
+  the bridge days and make-up Saturdays the government announced (`weekend_workdays`: worked). On top of it the
+  Tết breaks of 2024–2026 as the government announced them (`TET_BREAKS`, weekends included), where the package
+  lists only the weekdays.
 - the calendar recorded by the administrator (models.CalendarDay, /admin/calendar): the days off and make-up working
-  days the government announces each year. A recorded working day wins over a default day off and over a weekend;
-  a recorded day off adds one.
+  days the government announces each year. A recorded working day wins over a base day off and over a weekend;
+  a recorded day off adds one (or cancels a base make-up day).
 
 `load_calendar(session, years)` reads the recorded days once into a `Calendar`, whose methods are pure and fast.
-The module-level `is_working_day` / `add_working_days` are the defaults alone (no recorded days).
-`missing_years` names the years for which nobody knows the Tết break: the publicity period before a council
-meeting (ND 98/2023, Art. 46) would then be counted wrong.
+The module-level `is_working_day` / `add_working_days` are the base alone (no recorded days).
+`missing_years` names the years for which nobody knows the Tết break (after 2100, where the base ends): the
+publicity period before a council meeting (ND 98/2023, Art. 46) would then be counted wrong.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
 
+import holidays as holidays_lib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,78 +33,78 @@ from models import CalendarDay
 
 D = dt.date
 
-# Official Tết breaks as announced (inclusive); later years: the statutory five days around the first lunar day.
+# The years the base covers: those of the `holidays` package's Viet Nam calendar (its lunar tables end in 2100).
+FIRST_YEAR = holidays_lib.VN.start_year
+LAST_YEAR = holidays_lib.VN.end_year
+
+# The Tết breaks as the government announced them (inclusive, weekends included); `holidays` has the weekdays.
 TET_BREAKS = {
     2024: (D(2024, 2, 8), D(2024, 2, 14)),
     2025: (D(2025, 1, 25), D(2025, 2, 2)),
     2026: (D(2026, 2, 14), D(2026, 2, 22)),
 }
-TET_FIRST_DAY = {2027: D(2027, 2, 6), 2028: D(2028, 1, 26), 2029: D(2029, 2, 13), 2030: D(2030, 2, 3)}
-HUNG_KINGS = {  # 10/3 âm lịch
-    2024: D(2024, 4, 18), 2025: D(2025, 4, 7), 2026: D(2026, 4, 26), 2027: D(2027, 4, 16),
-    2028: D(2028, 4, 4), 2029: D(2029, 4, 23), 2030: D(2030, 4, 12),
-}
 # The first lunar day falls between 21/01 and 20/02, so any Tết break lies within these (month, day) bounds: a
 # recorded day off inside them is taken as that year's Tết data (no other holiday falls there).
 TET_WINDOW = ((1, 15), (2, 28))
 
-NAME_NEW_YEAR = "Tết Dương lịch"
-NAME_REUNIFICATION = "Ngày Chiến thắng (30/4)"
-NAME_LABOUR = "Ngày Quốc tế Lao động (1/5)"
-NAME_NATIONAL = "Quốc khánh (2/9)"
-NAME_HUNG_KINGS = "Giỗ Tổ Hùng Vương (10/3 âm lịch)"
-NAME_TET = "Tết Nguyên đán"
+NAME_TET = "Nghỉ Tết Nguyên Đán"
+NAME_WORKED = "Làm bù"
 
 
 def has_builtin_tet(year: int) -> bool:
-    return year in TET_BREAKS or year in TET_FIRST_DAY
+    return FIRST_YEAR <= year <= LAST_YEAR
 
 
 def in_tet_window(day: dt.date) -> bool:
     return TET_WINDOW[0] <= (day.month, day.day) <= TET_WINDOW[1]
 
 
-@lru_cache(maxsize=32)
-def _default_days_off(year: int) -> tuple[tuple[dt.date, str], ...]:
-    days: dict[dt.date, str] = {}
-    national_second = D(year, 9, 1 if year == 2025 else 3)
-    fixed = [(D(year, 1, 1), NAME_NEW_YEAR), (D(year, 4, 30), NAME_REUNIFICATION), (D(year, 5, 1), NAME_LABOUR),
-             (D(year, 9, 2), NAME_NATIONAL), (national_second, NAME_NATIONAL)]
-    if year in HUNG_KINGS:
-        fixed.append((HUNG_KINGS[year], NAME_HUNG_KINGS))
-    for day, name in fixed:
-        days.setdefault(day, name)
-        if day.weekday() >= 5:  # a holiday on a weekend is taken on the next working day (Điều 111.3)
-            extra = day + dt.timedelta(days=1)
-            while extra.weekday() >= 5 or extra in days:
-                extra += dt.timedelta(days=1)
-            days[extra] = f"Nghỉ bù {name}"
+@lru_cache(maxsize=256)
+def _base(year: int) -> tuple[tuple[tuple[dt.date, str], ...], frozenset[dt.date]]:
+    """(days off of `year` by date with their Vietnamese names, weekend days worked instead) of the base layer."""
+    if not has_builtin_tet(year):
+        return (), frozenset()
+    calendar = holidays_lib.country_holidays("VN", years=year, language="vi")
+    days = {day: name for day, name in calendar.items() if day.year == year}
     if year in TET_BREAKS:
         start, end = TET_BREAKS[year]
-    elif year in TET_FIRST_DAY:
-        start, end = TET_FIRST_DAY[year] - dt.timedelta(days=1), TET_FIRST_DAY[year] + dt.timedelta(days=3)
-    else:
-        start = end = None
-    if start is not None:
         day = start
         while day <= end:
             days.setdefault(day, NAME_TET)
             day += dt.timedelta(days=1)
-    return tuple(sorted(days.items()))
+    worked = frozenset(day for day in calendar.weekend_workdays if day.year == year)
+    return tuple(sorted(days.items())), worked
 
 
 def default_days_off(year: int) -> list[tuple[dt.date, str]]:
-    """The built-in days off of `year` (weekend days included when a break spans them), by date, with a name."""
-    return list(_default_days_off(year))
+    """The base days off of `year` (weekend days included when a break spans them), by date, with a name."""
+    return list(_base(year)[0])
 
 
-@lru_cache(maxsize=32)
+def default_working_days(year: int) -> list[tuple[dt.date, str]]:
+    """The weekend days of `year` the base counts as worked (make-up days for a bridge day), by date, named after
+    the day off they pay for when the base names it ("Ngày nghỉ (thay cho ngày 22/08/2026)")."""
+    days_off = _base(year)[0]
+    named = []
+    for day in sorted(_base(year)[1]):
+        paid = [off for off, name in days_off if f"{day:%d/%m/%Y}" in name]
+        named.append((day, f"{NAME_WORKED} cho ngày nghỉ {paid[0]:%d/%m/%Y}" if paid else NAME_WORKED))
+    return named
+
+
+@lru_cache(maxsize=256)
 def holidays(year: int) -> frozenset[dt.date]:
-    return frozenset(day for day, _ in _default_days_off(year))
+    return frozenset(day for day, _ in _base(year)[0])
+
+
+def weekend_workdays(year: int) -> frozenset[dt.date]:
+    return _base(year)[1]
 
 
 def _default_is_working(day: dt.date) -> bool:
-    return day.weekday() < 5 and day not in holidays(day.year)
+    if day.weekday() >= 5:
+        return day in weekend_workdays(day.year)
+    return day not in holidays(day.year)
 
 
 def _add(is_working, start: dt.date, count: int) -> dt.date:
@@ -115,7 +119,7 @@ def _add(is_working, start: dt.date, count: int) -> dt.date:
 
 @dataclass(frozen=True)
 class Calendar:
-    """The defaults with recorded days on top: `overrides` maps a day to whether it is worked."""
+    """The base with recorded days on top: `overrides` maps a day to whether it is worked."""
 
     overrides: Mapping[dt.date, bool] = field(default_factory=dict)
 

@@ -172,8 +172,21 @@ def test_a_built_in_weekday_off_can_be_corrected_to_a_working_day(db, demo):
     day = workdays.holidays(2026) and sorted(d for d in workdays.holidays(2026) if d.weekday() < 5)[0]
     calendar_admin.save_day(db, demo.actor("admin"), {"day": day.isoformat(), "is_working": True,
                                                       "name": "Sửa lịch: đi làm"})
-    assert not workdays.is_working_day(day)  # the defaults alone still say day off
+    assert not workdays.is_working_day(day)  # the base alone still says day off
     assert workdays.load_calendar(db, [2026]).is_working_day(day)
+
+
+def test_a_base_make_up_saturday_can_be_recorded_as_a_day_off(client, login, db, demo):
+    """22/08/2026 is a make-up Saturday in the base (for the bridge day 31/8): the page lists it, and should the
+    announcement change, the administrator records it as a day off; an ordinary Saturday is still refused."""
+    login("admin")
+    page = client.get("/admin/calendar?year=2026").get_data(as_text=True)
+    assert "22/08/2026" in page and "Làm bù" in page
+    assert workdays.is_working_day(D(2026, 8, 22))
+    add(db, demo, "2026-08-22", False, "Không làm bù")
+    assert not workdays.load_calendar(db, [2026]).is_working_day(D(2026, 8, 22))
+    with pytest.raises(ValidationFailed):
+        calendar_admin.save_day(db, demo.actor("admin"), {"day": "2026-08-29", "is_working": False, "name": "x"})
 
 
 # ------------------------------------------------------------------------------------------------ the deadline
@@ -230,6 +243,25 @@ def test_publishing_from_the_page_uses_the_recorded_days(client, login, db, demo
 
 
 # ------------------------------------------------------------------------------------------------ missing years
+def test_the_base_knows_tet_up_to_2100(db):
+    assert workdays.missing_years(db, range(clock.today().year, 2101)) == []
+    assert workdays.missing_years(db, [2100, 2101]) == [2101]
+
+
+@pytest.fixture
+def base_ends_in_2030(monkeypatch):
+    """The warnings below are what an administrator sees once the base runs out (after 2100): to test them on
+    ordinary years, pretend it ends in 2030 (its caches are emptied before and after)."""
+    workdays._base.cache_clear()
+    workdays.holidays.cache_clear()
+    monkeypatch.setattr(workdays, "LAST_YEAR", 2030)
+    yield
+    monkeypatch.undo()
+    workdays._base.cache_clear()
+    workdays.holidays.cache_clear()
+
+
+@pytest.mark.usefixtures("base_ends_in_2030")
 def test_missing_years_are_those_without_any_tet_data(db, demo):
     assert workdays.missing_years(db, [2024, 2029, 2030, 2031, 2032]) == [2031, 2032]
     add(db, demo, "2031-05-02", False, "Nghỉ bù 30/4")  # not Tết
@@ -239,6 +271,7 @@ def test_missing_years_are_those_without_any_tet_data(db, demo):
     assert workdays.missing_years(db, [2030, 2031, 2032]) == [2032]
 
 
+@pytest.mark.usefixtures("base_ends_in_2030")
 def test_the_admin_page_warns_about_a_year_without_tet(client, login, db, demo, monkeypatch):
     login("admin")
     assert "Chưa có lịch nghỉ Tết" not in client.get("/admin/calendar?year=2026").get_data(as_text=True)
@@ -251,6 +284,7 @@ def test_the_admin_page_warns_about_a_year_without_tet(client, login, db, demo, 
     assert "Chưa có lịch nghỉ Tết" not in page and "Tết Nguyên đán" in page
 
 
+@pytest.mark.usefixtures("base_ends_in_2030")
 def test_the_council_page_warns_about_this_or_next_year_without_tet(client, login, db, demo, monkeypatch):
     s = schedule(db, demo, [nominate(db, demo, unit="HCTP")], publicity_days=10, date=D(2026, 6, 20),
                  publish=False)

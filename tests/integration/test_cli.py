@@ -90,6 +90,25 @@ def test_users_create_and_a_bad_role(cli, seeded, read):
     assert read(lambda s: _user(s, "y")) is None
 
 
+@pytest.mark.parametrize(("password", "message"), [
+    ("password", "danh sách mật khẩu phổ biến"), ("        ", "khoảng trắng"), ("W-weakling-2026", "tên đăng nhập"),
+])
+def test_users_create_refuses_a_weak_password(cli, seeded, read, password, message):
+    r = cli("users", "create", "weakling", "--role", "admin", "--password", password)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert read(lambda s: _user(s, "weakling")) is None
+
+
+def test_seed_demo_is_exempt_from_the_password_rule(tmp_path):
+    """`make run` seeds the demo with DEMO_PASSWORD=demo1234: demonstration data, exempt (with a warning)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FLASK_APP")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'demo.db'}", SECRET_KEY="cli-test")
+    for args in (["init-db"], ["seed-demo", "--password", "demo1234"]):
+        r = subprocess.run([_exe(), *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+    assert "demo1234" in r.stdout and "không đạt quy tắc mật khẩu" in r.stderr
+
+
 def test_users_token_authenticates(cli, seeded, read):
     r = cli("users", "token", "admin")
     assert r.returncode == 0, r.stderr
@@ -125,3 +144,11 @@ def test_audit_verify(cli, seeded):
     r = cli("audit", "verify")
     assert r.returncode == 0, r.stderr
     assert "toàn vẹn" in r.stdout
+
+
+def test_a_malformed_base_url_is_one_line_naming_it(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FLASK_APP")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", SECRET_KEY="cli-test", BASE_URL="dienhinh.stp.gov.vn")
+    r = subprocess.run([_exe(), "init-db"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "BASE_URL" in r.stderr

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import email.utils
+import re
 import socket
 import threading
 import uuid
@@ -236,3 +238,48 @@ def test_cli_deliver_once(app, db, session_factory, smtp):
     assert result.exit_code == 0, result.output
     assert "Đã gửi 2, lỗi 0" in result.output
     assert sorted(smtp.ids()) == sorted(ids)
+
+
+# ------------------------------------------------------------------------------------------------ what is received
+@pytest.fixture
+def mail_app(engine, db, smtp, tmp_path):
+    """The application configured as a department runs it: its SMTP server, a sender with a display name and the
+    address users reach it at (with a path prefix and a trailing slash). Restores the outbox settings after."""
+    from web import create_app
+
+    before = dict(outbox.SETTINGS)
+    app = create_app({
+        "TESTING": True, "ENGINE": engine, "SECRET_KEY": "test", "RATELIMIT_ENABLED": False,
+        "SMTP_HOST": smtp.settings["SMTP_HOST"], "SMTP_PORT": smtp.settings["SMTP_PORT"],
+        "MAIL_FROM": "Sở Tư pháp An Giang <thongbao@STP.AnGiang.test>", "BASE_URL": "https://dienhinh.stp.test/ung-dung/",
+    }, instance_path=str(tmp_path / "instance"))
+    yield app
+    outbox.SETTINGS.clear()
+    outbox.SETTINGS.update(before)
+
+
+def test_received_messages_have_a_date_the_senders_domain_and_absolute_links(mail_app, db, demo, tmp_path,
+                                                                              session_factory, smtp):
+    sent_after = utcnow().replace(microsecond=0)
+    _submitted(db, demo, tmp_path)
+    result = mail_app.test_cli_runner().invoke(cli_main, ["notifications", "deliver", "--once"])
+    assert "Đã gửi 1, lỗi 0" in result.output, result.output
+    (got,) = smtp.messages
+    (row,) = _rows(session_factory)
+
+    date = email.utils.parsedate_to_datetime(got["Date"])
+    assert date.utcoffset() == dt.timedelta(hours=7)  # Asia/Ho_Chi_Minh
+    assert sent_after <= date <= utcnow()
+    assert got["Message-ID"] == row.message_id and got["Message-ID"].endswith("@stp.angiang.test>")
+    assert got["From"].addresses[0].addr_spec == "thongbao@STP.AnGiang.test"
+
+    body = got.get_content()
+    nomination_id = db.scalar(select(OutboxMessage.notification_id))  # the link is the nomination's page
+    assert nomination_id is not None
+    links = re.findall(r"\S*/\S*", body)
+    assert links and all(link.startswith("https://dienhinh.stp.test/ung-dung/") for link in links), body
+    assert re.search(r"^https://dienhinh\.stp\.test/ung-dung/nominations/\d+$", body, re.M), body
+
+    # A retry (after a crash between the send and its record) sends the same message: same Date, same Message-ID.
+    again = delivery.build_email(row, "thongbao@stp.angiang.test")
+    assert (again["Date"], again["Message-ID"]) == (got["Date"], got["Message-ID"])

@@ -9,7 +9,7 @@ from web.admin import bp
 from web.current import current_actor
 from web.db import db, perform, request_context
 from web.filters import to_iso_date
-from workflow import calendar_admin
+from workflow import calendar_admin, workdays
 from workflow.errors import ValidationFailed
 
 
@@ -23,7 +23,7 @@ def _page(year, status: int = 200, error: ValidationFailed | None = None, values
     return render_template("admin/calendar.html", cal=cal, error=error,
                            field_errors=error.field_errors if error else {}, values=values or {},
                            delete_error=delete_error, weekday=calendar_admin.weekday_label,
-                           kinds=calendar_admin.KIND_LABELS), status
+                           kinds=calendar_admin.KIND_LABELS, last_base_year=workdays.LAST_YEAR), status
 
 
 @bp.route("/calendar")

@@ -10,7 +10,7 @@ from web.admin import bp
 from web.current import current_actor
 from web.db import db, perform, request_context
 from web.filters import to_iso_date
-from workflow import admin, campaigns
+from workflow import admin, campaigns, passwords
 from workflow.errors import ValidationFailed
 from workflow.labels import AWARD_TITLES
 
@@ -177,7 +177,8 @@ def users():
 
 def _user_page(user, values, status=200, error=None, password_error=None):
     return _render("admin/user_form.html", status, error, user=user, values=values,
-                   all_units=admin.all_units(db(), current_actor()), password_error=password_error)
+                   all_units=admin.all_units(db(), current_actor()), password_error=password_error,
+                   password_rule=passwords.RULE)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -1,15 +1,17 @@
 """The home page and the notification inbox. Counting and marking live in workflow.dashboard."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from notifications import outbox
 from notifications.categories import CATEGORIES
 from web.current import current_actor
 from web.db import db, perform, request_context
+from web.extensions import limiter
 from web.main import bp
-from workflow import dashboard, inbox_queries, preferences
+from workflow import accounts, dashboard, inbox_queries, passwords, preferences
+from workflow.errors import ValidationFailed
 
 
 @bp.app_context_processor
@@ -72,3 +74,25 @@ def notification_preferences():
     return render_template("main/preferences.html", values=preferences.email_preferences(db(), actor),
                            categories=CATEGORIES, email_configured=outbox.email_enabled(),
                            address=current_user.email)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"],
+               key_func=lambda: f"password-change|{current_user.get_id()}")  # guessing the current password
+def change_password():
+    """The signed-in user's own password: the rule and the checks live in workflow.accounts.change_password."""
+    actor = current_actor()
+    error = None
+    if request.method == "POST":
+        data = {k: request.form.get(k) or "" for k in ("current_password", "new_password", "confirm_password")}
+        try:
+            perform(lambda: accounts.change_password(db(), actor.id, data, context=request_context()),
+                    action="account.password_change", actor=actor, object_type="user", object_id=actor.id)
+        except ValidationFailed as err:
+            error = err
+        else:
+            flash("Đã đổi mật khẩu.", "success")
+            return redirect(url_for("main.home"))
+    return render_template("main/password.html", error=error, field_errors=error.field_errors if error else {},
+                           password_rule=passwords.RULE), 422 if error else 200
