@@ -28,12 +28,17 @@ def main():
 @main.command("init-db")
 @with_appcontext
 def init_db():
-    """Create or migrate the schema to the latest revision (idempotent)."""
-    from web.migrate import upgrade
+    """Create or migrate the schema to the latest revision (idempotent; concurrent runs take turns)."""
+    from web.migrate import SchemaMismatch, upgrade
 
-    # Attachments used to be files under instance/uploads (or UPLOAD_ROOT): revision 0011 moves them in from there.
-    upgrade(current_app.extensions["dienhinh.engine"],
-            upload_root=os.path.join(current_app.instance_path, "uploads"))
+    try:
+        # Attachments used to be files under instance/uploads (or UPLOAD_ROOT): revision 0011 moves them in from
+        # there.
+        upgrade(current_app.extensions["dienhinh.engine"],
+                upload_root=os.path.join(current_app.instance_path, "uploads"))
+    except SchemaMismatch as err:
+        click.echo(f"Lỗi: {err}", err=True)
+        sys.exit(1)
     click.echo("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
 
 
