@@ -29,16 +29,20 @@ def main():
 @with_appcontext
 def init_db():
     """Create or migrate the schema to the latest revision (idempotent; concurrent runs take turns)."""
-    from web.migrate import SchemaMismatch, upgrade
+    from web.migrate import SchemaMismatch, current_revision, upgrade
 
+    engine = current_app.extensions["dienhinh.engine"]
+    before = current_revision(engine)
     try:
         # Attachments used to be files under instance/uploads (or UPLOAD_ROOT): revision 0011 moves them in from
         # there.
-        upgrade(current_app.extensions["dienhinh.engine"],
-                upload_root=os.path.join(current_app.instance_path, "uploads"))
+        upgrade(engine, upload_root=os.path.join(current_app.instance_path, "uploads"))
     except SchemaMismatch as err:
         click.echo(f"Lỗi: {err}", err=True)
         sys.exit(1)
+    after = current_revision(engine)
+    if after != before:
+        click.echo(f"Đã chuyển lược đồ từ phiên bản {before or '(trống)'} lên {after}.")
     click.echo("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
 
 

@@ -93,7 +93,17 @@ def schema_differences(connection) -> list[str]:
     ctx = MigrationContext.configure(connection, opts={
         "compare_type": True, "target_metadata": Base.metadata, "include_object": include_object,
     })
-    return [text for diff in compare_metadata(ctx, Base.metadata) for text in _describe(diff)]
+    diffs = compare_metadata(ctx, Base.metadata)
+    missing = {d[1].name for d in diffs if isinstance(d, tuple) and d[0] == "add_table"}
+    # A missing table's indexes and constraints are missing with it: name the table once.
+    return [text for diff in diffs if not _of_missing_table(diff, missing) for text in _describe(diff)]
+
+
+def _of_missing_table(diff, missing: set[str]) -> bool:
+    if not isinstance(diff, tuple) or diff[0] == "add_table":
+        return False
+    table = getattr(getattr(diff[1], "table", None), "name", None)
+    return table in missing
 
 
 def _adopt_unversioned(connection) -> bool:

@@ -389,6 +389,15 @@ def test_metrics_on_loopback(client):
     assert _metric(body, "dienhinh_database_up") == 1
 
 
+def test_request_labels_stay_bounded(client):
+    client.open("/healthz", method="BREW")
+    client.get("/khong-co/" + "x" * 50)
+    body = client.get("/metrics").get_data(as_text=True)
+    assert "BREW" not in body and "khong-co" not in body
+    assert _metric(body, "dienhinh_http_requests_total", endpoint="none", method="other", status="405") >= 1
+    assert _metric(body, "dienhinh_http_requests_total", endpoint="none", method="GET", status="404") >= 1
+
+
 @pytest.mark.parametrize("who, status", [(None, 401), ("canbo1", 403), ("tp_pbgdpl", 403), ("admin", 200),
                                          ("thanhtra", 200)])
 def test_metrics_elsewhere_need_an_admin_or_auditor_token(api, who, status):

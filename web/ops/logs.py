@@ -78,7 +78,8 @@ def configure(log_format: str, level: str = "INFO") -> logging.Handler:
     handler.setFormatter(json_formatter() if log_format == "json" else TextFormatter())
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("transitions", "alembic.runtime.plugins"):  # a line per callback, per autogenerate plugin
+    # A line per state callback; Alembic's chatter (init-db says itself what it did, on stdout).
+    for noisy in ("transitions", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     return handler
 

@@ -29,6 +29,7 @@ TRANSITIONS = Counter("dienhinh_transitions", "Committed transitions of nominati
                       ["action", "to_state"])
 
 _PENDING = "dienhinh.metrics.transitions"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def multiprocess_dir() -> str | None:
@@ -94,8 +95,10 @@ def _start() -> None:
 
 def _observe(response):
     started = g.get("metrics_started")
-    endpoint = request.endpoint or "none"  # bounded: a Flask endpoint name, never the raw path
-    REQUESTS.labels(endpoint=endpoint, method=request.method, status=str(response.status_code)).inc()
+    # Bounded labels only: a Flask endpoint name (never the raw path), a standard method (a client may send any token).
+    endpoint = request.endpoint or "none"
+    method = request.method if request.method in METHODS else "other"
+    REQUESTS.labels(endpoint=endpoint, method=method, status=str(response.status_code)).inc()
     if started is not None:
         LATENCY.labels(endpoint=endpoint).observe(time.perf_counter() - started)
     return response
