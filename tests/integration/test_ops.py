@@ -234,6 +234,18 @@ def test_readyz_503_when_the_schema_is_not_at_head(tmp_path):
     eng.dispose()
 
 
+def test_readyz_does_not_queue_behind_a_writer_on_sqlite(migrated, client):
+    """Every transaction of the app's engine takes SQLite's write lock (BEGIN IMMEDIATE) unless it only reads: a
+    probe that took it would wait behind any long write and report the database down."""
+    if migrated.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock")
+    with migrated.connect() as writer:
+        writer.execute(text("UPDATE units SET name = name WHERE id = -1"))  # holds BEGIN IMMEDIATE
+        r = client.get("/readyz")
+        writer.rollback()
+    assert r.status_code == 200, r.get_json()
+
+
 class FakeRedis:
     def __init__(self, answer=True, delay=0.0):
         self.answer, self.delay = answer, delay

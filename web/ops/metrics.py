@@ -21,6 +21,14 @@ from sqlalchemy.orm import Session
 
 from workflow import signals
 
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir")
+
+
+if multiprocess_dir():  # the library writes a file per process there from the first sample on
+    os.makedirs(multiprocess_dir(), exist_ok=True)
+
 REQUESTS = Counter("dienhinh_http_requests", "HTTP requests answered, by endpoint, method and status.",
                    ["endpoint", "method", "status"])
 LATENCY = Histogram("dienhinh_http_request_duration_seconds", "Time to answer an HTTP request, by endpoint.",
@@ -30,10 +38,6 @@ TRANSITIONS = Counter("dienhinh_transitions", "Committed transitions of nominati
 
 _PENDING = "dienhinh.metrics.transitions"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-
-
-def multiprocess_dir() -> str | None:
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir")
 
 
 # ------------------------------------------------------------------------------------------------ transitions

@@ -6,6 +6,7 @@ import ipaddress
 from flask import current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
+from models.base import read_only_engine
 from web.db import db
 from web.extensions import limiter
 from web.ops import bp, metrics, readiness
@@ -34,7 +35,9 @@ def healthz():
 def readyz():
     """200 when this process can serve: the database answers within READINESS_TIMEOUT with its schema at head, and
     Redis answers when the rate limits are kept there; else 503 naming what failed."""
-    checks = {"database": lambda engine=current_app.extensions["dienhinh.engine"]: readiness.database(engine)}
+    # A reader's engine: on SQLite its transactions begin DEFERRED, so a probe never queues behind (or blocks) a writer.
+    engine = read_only_engine(current_app.extensions["dienhinh.engine"])
+    checks = {"database": lambda: readiness.database(engine)}
     if str(current_app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis://", "rediss://", "redis+")):
         checks["redis"] = lambda storage=limiter.storage: readiness.redis(storage)
     outcomes = readiness.run(checks, current_app.config.get("READINESS_TIMEOUT", 0.8))
