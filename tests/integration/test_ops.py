@@ -70,9 +70,23 @@ def migrated(request, tmp_path_factory):
             admin.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """These tests configure the process's logging (LOG_CONFIGURE): undo it for the tests that follow."""
+    names = ("", "transitions", "alembic")
+    levels = {name: logging.getLogger(name).level for name in names}
+    yield
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, logs._HANDLER_MARK, False)]:
+        root.removeHandler(handler)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
 def _app(engine, **config):
     return create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "ops", "WTF_CSRF_ENABLED": False,
-                       "RATELIMIT_ENABLED": False, "LOG_FORMAT": "json", **config})
+                       "RATELIMIT_ENABLED": False, "LOG_FORMAT": "json", "LOG_CONFIGURE": True,
+                       **config})
 
 
 @pytest.fixture

@@ -113,7 +113,8 @@ def _finish(response):
 
 
 def init_app(app: Flask) -> None:
-    if app.config.get("LOG_CONFIGURE", True):
+    # Tests leave the process's logging alone unless they ask (LOG_CONFIGURE=True); the access hooks run always.
+    if app.config.get("LOG_CONFIGURE", not app.testing):
         configure(app.config.get("LOG_FORMAT", "text"), app.config.get("LOG_LEVEL", "INFO"))
     # First of all before_request hooks (CSRF's included), so a request refused by one still has its id and time.
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
