@@ -62,7 +62,7 @@ format: venv
 
 serve: venv
 	$(BIN)/dienhinh init-db
-	$(BIN)/gunicorn -w $(WORKERS) -b $(HOST):$(PORT) 'web:create_app()'
+	$(BIN)/gunicorn -c python:web.ops.gunicorn_conf -w $(WORKERS) -b $(HOST):$(PORT) 'web:create_app()'
 
 # `dienhinh notifications deliver` is the e-mail outbox worker (delivered with the notifications work).
 worker: venv

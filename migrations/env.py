@@ -1,19 +1,26 @@
 """Alembic environment.
 
-Driven from code by `web.migrate` (`dienhinh init-db`), which passes the application's engine in
-`config.attributes["engine"]`; run by the `alembic` command line instead, it opens DATABASE_URL.
+Driven from code by `web.migrate` (`dienhinh init-db`), which passes a connection in
+`config.attributes["connection"]` (or an engine in `config.attributes["engine"]`); run by the stock `alembic`
+command from the repository root (alembic.ini there), it opens DATABASE_URL.
+On PostgreSQL every run holds the migration advisory lock; on SQLite foreign keys are off during the run (table
+rebuilds) and checked before it commits (migrations.support).
 Both use `models.make_engine`, so SQLite gets the same pragmas and `BEGIN IMMEDIATE` transactions as the app.
 """
 from __future__ import annotations
 
 import os
+from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy.types import TypeDecorator
 
 import models
+from migrations.support import check_foreign_keys, migration_lock, sqlite_foreign_keys_off
 
 config = context.config
+if config.config_file_name and "engine" not in config.attributes and "connection" not in config.attributes:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)  # the stock `alembic` command's logging
 target_metadata = models.Base.metadata
 
 
@@ -39,8 +46,13 @@ def _configure(connection) -> None:
     )
 
 
+def _url() -> str | None:
+    """DATABASE_URL, as the application reads it (then `sqlalchemy.url` of an alembic.ini, if one sets it)."""
+    return os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
+
+
 def run_migrations_offline() -> None:
-    url = config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL")
+    url = _url()
     if not url:
         raise SystemExit("DATABASE_URL is not set")
     context.configure(
@@ -55,28 +67,34 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     connection = config.attributes.get("connection")
-    if connection is not None:  # a caller that already holds a connection (tests)
-        _configure(connection)
-        with context.begin_transaction():
-            context.run_migrations()
+    if connection is not None:  # a caller that already holds a connection (web.migrate, tests)
+        _run(connection)
         return
     owned = engine is None
     if owned:
-        url = config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL")
+        url = _url()
         if not url:
             raise SystemExit("DATABASE_URL is not set (or pass an engine in config.attributes['engine'])")
         engine = models.make_engine(url)
     try:
         with engine.connect() as connection:
-            _configure(connection)
-            # One transaction for the whole upgrade: on SQLite the engine's "begin" event emits BEGIN IMMEDIATE
-            # (pysqlite's own transaction handling is off), and SQLite's DDL is transactional too, so a failed
-            # upgrade leaves the database as it was.
-            with context.begin_transaction():
-                context.run_migrations()
+            _run(connection)
     finally:
         if owned:
             engine.dispose()
+
+
+def _run(connection) -> None:
+    # The advisory lock (PostgreSQL) and the foreign keys pragma (SQLite) are taken before Alembic is configured:
+    # Alembic leaves alone a transaction that was open when it was configured.
+    with migration_lock(connection), sqlite_foreign_keys_off(connection):
+        _configure(connection)
+        # One transaction for the whole upgrade: on SQLite the engine's "begin" event emits BEGIN IMMEDIATE
+        # (pysqlite's own transaction handling is off), and SQLite's DDL is transactional too, so a failed
+        # upgrade leaves the database as it was.
+        with context.begin_transaction():
+            context.run_migrations()
+            check_foreign_keys(connection)
 
 
 if context.is_offline_mode():

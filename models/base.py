@@ -8,7 +8,7 @@ import datetime as dt
 import unicodedata
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -88,6 +88,9 @@ def read_only_engine(engine: Engine) -> Engine:
     return engine.execution_options(sqlite_begin="DEFERRED")
 
 
+CONNECT_TIMEOUT = 5  # seconds; a `connect_timeout` in the URL's query wins
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 15, "check_same_thread": False})
@@ -98,6 +101,9 @@ def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     kwargs.setdefault("pool_pre_ping", True)
+    if url.startswith("postgresql") and "connect_timeout" not in make_url(url).query:
+        # libpq waits for an unreachable host indefinitely by default: a page (and /readyz) should fail instead.
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT, **(kwargs.get("connect_args") or {})}
     return create_engine(url, **kwargs)
 
 

@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
         main,
         ministry,
         nominations,
+        ops,
         proposals,
         reports,
         showcase,
@@ -65,4 +66,5 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
                    reports):
         app.register_blueprint(module.bp)
     api.init_app(app)  # registers the JSON API blueprint(s) and exempts them from CSRF (bearer tokens only)
+    ops.init_app(app)  # /healthz, /readyz, /metrics; request id, JSON or text logs, the access log
     return app

@@ -39,16 +39,24 @@ def main():
 @main.command("init-db")
 @with_appcontext
 def init_db():
-    """Create or migrate the schema to the latest revision (idempotent)."""
-    from web.migrate import upgrade
+    """Create or migrate the schema to the latest revision (idempotent; concurrent runs take turns)."""
+    from web.migrate import SchemaMismatch, current_revision, upgrade
 
+    engine = current_app.extensions["dienhinh.engine"]
+    before = current_revision(engine)
     # 0009 opens the first design's ballots with the key that sealed them (BALLOT_KEY, else SECRET_KEY, as the previous
     # version derived it) and re-seals those of open sessions with the new BALLOT_KEY. Attachments used to be files
     # under instance/uploads (or UPLOAD_ROOT): revision 0011 moves them in from there.
     keys = {"legacy_ballot_secret": os.environ.get("BALLOT_KEY") or current_app.config["SECRET_KEY"],
             "ballot_key": current_app.config.get("BALLOT_KEY")}
-    upgrade(current_app.extensions["dienhinh.engine"], attributes=keys,
-            upload_root=os.path.join(current_app.instance_path, "uploads"))
+    try:
+        upgrade(engine, attributes=keys, upload_root=os.path.join(current_app.instance_path, "uploads"))
+    except SchemaMismatch as err:
+        click.echo(f"Lỗi: {err}", err=True)
+        sys.exit(1)
+    after = current_revision(engine)
+    if after != before:
+        click.echo(f"Đã chuyển lược đồ từ phiên bản {before or '(trống)'} lên {after}.")
     click.echo("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
 
 

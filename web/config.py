@@ -39,7 +39,31 @@ def from_env(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Operations (web/ops): log lines as JSON (production's default) or text; /readyz's deadline in seconds.
+        "LOG_FORMAT": _choice("LOG_FORMAT", ("json", "text"),
+                              "json" if os.environ.get("DIENHINH_ENV") == "production" else "text"),
+        "LOG_LEVEL": _choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True),
+        "READINESS_TIMEOUT": _seconds("READINESS_TIMEOUT", 0.8),
     }
+
+
+def _choice(name: str, allowed: tuple[str, ...], default: str, *, upper: bool = False) -> str:
+    value = (os.environ.get(name) or default).strip()
+    value = value.upper() if upper else value.lower()
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r}: must be one of {', '.join(allowed)}")
+    return value
+
+
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 60:
+        raise ValueError(f"{name}={raw!r}: must be a number of seconds between 0 and 60")
+    return value
 
 
 def _dev_secret(instance_path: str) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -112,3 +114,190 @@ def test_failed_upgrade_leaves_the_database_untouched(empty_engine, tmp_path):
     with pytest.raises(Exception, match="no_such_table"):
         command.upgrade(cfg, "head")
     assert inspect(empty_engine).get_table_names() == []
+
+
+# ------------------------------------------------------------------------------------ adopting, locking, downgrading
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _url(engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def _bin(name: str) -> str:
+    exe = shutil.which(name, path=os.path.join(sys.prefix, "bin")) or shutil.which(name)
+    if exe is None:
+        pytest.fail(f"the {name} console script is not installed (pip install -e '.[test]')")
+    return exe
+
+
+def _env(engine, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FLASK_APP", "UPLOAD_ROOT")}
+    env.update(DATABASE_URL=_url(engine), SECRET_KEY="migrations-test", **extra)
+    return env
+
+
+def test_an_unversioned_database_missing_a_column_is_refused_not_stamped(empty_engine):
+    """init-db used to adopt any database holding every table as current; one missing a column then answered 503
+    on every page that read it."""
+    Base.metadata.create_all(empty_engine)
+    with empty_engine.begin() as conn:
+        conn.execute(text("ALTER TABLE campaigns DROP COLUMN final_review_date"))
+    with pytest.raises(migrate.SchemaMismatch, match=r"thiếu cột campaigns\.final_review_date"):
+        migrate.upgrade(empty_engine)
+    assert "alembic_version" not in inspect(empty_engine).get_table_names()
+
+
+def test_an_unversioned_database_missing_a_table_is_refused(empty_engine):
+    """Some of our tables and no version: neither created afresh (create_table would fail half-way) nor stamped."""
+    Base.metadata.create_all(empty_engine, tables=[Base.metadata.tables["units"]])
+    with pytest.raises(migrate.SchemaMismatch, match=r"thiếu bảng campaigns") as err:
+        migrate.upgrade(empty_engine)
+    assert not any("chỉ mục" in d for d in err.value.differences)  # named once, by its table
+    assert "alembic_version" not in inspect(empty_engine).get_table_names()
+
+
+def test_an_unrelated_table_does_not_stop_a_fresh_install(empty_engine):
+    with empty_engine.begin() as conn:
+        conn.execute(text("CREATE TABLE other_application (id INTEGER PRIMARY KEY)"))
+    migrate.upgrade(empty_engine)
+    assert migrate.current_revision(empty_engine) == migrate.head_revision()
+
+
+def test_init_db_refuses_an_altered_unversioned_database_in_one_line(empty_engine, tmp_path):
+    Base.metadata.create_all(empty_engine)
+    with empty_engine.begin() as conn:
+        conn.execute(text("ALTER TABLE campaigns DROP COLUMN final_review_date"))
+    r = subprocess.run([_bin("dienhinh"), "init-db"], env=_env(empty_engine), cwd=tmp_path, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "campaigns.final_review_date" in lines[0], r.stderr
+    assert "alembic_version" not in inspect(empty_engine).get_table_names()
+
+
+def test_concurrent_init_db_both_succeed(empty_engine, tmp_path):
+    """Two hosts deploying at once on a fresh database: the second waits for the first's migration lock, then finds
+    the schema at head (without the lock one of them failed creating a table the other had just created)."""
+    procs = [subprocess.Popen([_bin("dienhinh"), "init-db"], env=_env(empty_engine), cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.wait(timeout=180), *p.communicate()) for p in procs]
+    for code, _out, err in results:
+        assert code == 0, err
+    assert migrate.current_revision(empty_engine) == migrate.head_revision()
+    assert _diffs(empty_engine) == []
+
+
+def test_the_migration_lock_is_held_during_an_upgrade(empty_engine):
+    """While one connection holds the lock, another migrator cannot take it (PostgreSQL advisory lock)."""
+    if empty_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises migrators with BEGIN IMMEDIATE")
+    from migrations.support import MIGRATION_LOCK_KEY, migration_lock
+
+    with empty_engine.connect() as holder, migration_lock(holder), empty_engine.connect() as other:
+        assert other.execute(text(f"SELECT pg_try_advisory_lock({MIGRATION_LOCK_KEY})")).scalar() is False
+        other.rollback()
+    with empty_engine.connect() as other:  # released afterwards
+        assert other.execute(text(f"SELECT pg_try_advisory_lock({MIGRATION_LOCK_KEY})")).scalar() is True
+        other.execute(text(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+        other.commit()
+
+
+def _seed_references(engine) -> dict:
+    """The demo data plus a nomination (references its campaign) and a decision with an item (ON DELETE CASCADE):
+    what SQLite's table rebuilds of 0005 (campaigns) and 0007 (decisions) must keep."""
+    import notifications
+    from models import make_session_factory
+    from workflow import demo
+
+    notifications.install()
+    with make_session_factory(engine)() as s:
+        demo.seed(s, "Migrations-Test-2026")
+        s.commit()
+    with engine.begin() as c:
+        camp = c.execute(text("SELECT id, department_id FROM campaigns ORDER BY id LIMIT 1")).one()
+        unit = c.execute(text("SELECT id FROM units WHERE code = 'HCTP'")).scalar()
+        signer = c.execute(text("SELECT id FROM users WHERE username = 'giamdoc'")).scalar()
+        c.execute(text(
+            "INSERT INTO nominations (campaign_id, department_id, unit_id, subject_type, subject_key, title, "
+            "achievements, initiatives, state, version, search_text, created_at, updated_at) VALUES (:c, :d, :u, "
+            "'collective', 'migration-test', 't', '', '', 'evaluated_co_so', 1, '', :t, :t)"),
+            dict(c=camp.id, d=camp.department_id, u=unit, t="2026-01-01 00:00:00"))
+        nomination = c.execute(text("SELECT max(id) FROM nominations")).scalar()
+        c.execute(text(
+            "INSERT INTO decisions (level, issuer_id, doc_type, year, seq, number, date, summary, signer_id, "
+            "signer_title, created_at, signed_as_deputy) VALUES ('co_so', :d, 'QD', 2026, 1, '1/QĐ-STP', :day, '', "
+            ":s, 'GIÁM ĐỐC', :t, :f)"),
+            dict(d=camp.department_id, s=signer, day="2026-01-02", t="2026-01-02 00:00:00", f=False))
+        decision = c.execute(text("SELECT max(id) FROM decisions")).scalar()
+        c.execute(text("INSERT INTO decision_items (decision_id, nomination_id) VALUES (:a, :b)"),
+                  dict(a=decision, b=nomination))
+    return _counts(engine)
+
+
+def _counts(engine) -> dict:
+    with engine.connect() as c:
+        return {t: c.execute(text(f'SELECT count(*) FROM "{t}"')).scalar()
+                for t in inspect(c).get_table_names() if t != "alembic_version"}
+
+
+def test_downgrade_to_base_and_upgrade_again_with_data(empty_engine, tmp_path):
+    """SQLite rebuilds a table to drop a column (batch_alter_table): with foreign keys on, the rebuild of
+    `campaigns` (0005's downgrade) failed on the nominations referencing it, and the rebuild of `decisions`
+    (0007's) silently emptied decision_items (ON DELETE CASCADE). Every step down keeps every remaining row, and
+    the history goes down to base and up to head again."""
+    migrate.upgrade(empty_engine, upload_root=str(tmp_path / "uploads"))
+    before = _counts(empty_engine) | _seed_references(empty_engine)
+    cfg = migrate.alembic_config(empty_engine)
+    cfg.attributes["upload_root"] = str(tmp_path / "uploads")
+    for revision in ("0006_calendar", "0004_reminders"):
+        command.downgrade(cfg, revision)
+        after = _counts(empty_engine)
+        assert {t: n for t, n in after.items() if n != before[t]} == {}, revision
+    command.downgrade(cfg, "base")
+    assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
+    migrate.upgrade(empty_engine, upload_root=str(tmp_path / "uploads"))
+    assert migrate.current_revision(empty_engine) == migrate.head_revision()
+    assert _diffs(empty_engine) == []
+    if empty_engine.dialect.name == "sqlite":
+        with empty_engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on for the application
+
+
+def test_a_migration_leaving_a_dangling_reference_is_rolled_back_on_sqlite(tmp_path):
+    """Foreign keys are off while SQLite migrates: `PRAGMA foreign_key_check` before the commit stands in."""
+    eng = make_engine(f"sqlite:///{tmp_path / 'fk.db'}")
+    try:
+        migrate.upgrade(eng)
+        scripts = tmp_path / "scripts"
+        shutil.copytree(migrate.MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+        head = migrate.head_revision()
+        (scripts / "versions" / "9999_dangling.py").write_text(
+            "from alembic import op\n\n"
+            f"revision = '9999_dangling'\ndown_revision = {head!r}\nbranch_labels = None\ndepends_on = None\n\n\n"
+            "def upgrade():\n"
+            "    op.execute(\"INSERT INTO user_roles (user_id, role) VALUES (424242, 'admin')\")\n\n\n"
+            "def downgrade():\n    pass\n"
+        )
+        cfg = migrate.alembic_config(eng)
+        cfg.set_main_option("script_location", str(scripts))
+        with pytest.raises(RuntimeError, match="user_roles"):
+            command.upgrade(cfg, "head")
+        assert migrate.current_revision(eng) == head
+        with eng.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM user_roles")).scalar() == 0
+    finally:
+        eng.dispose()
+
+
+def test_the_stock_alembic_command_works_from_the_repository_root(empty_engine):
+    alembic = _bin("alembic")
+    up = subprocess.run([alembic, "upgrade", "head"], env=_env(empty_engine), cwd=REPO, capture_output=True,
+                        text=True, timeout=180)
+    assert up.returncode == 0, up.stderr
+    current = subprocess.run([alembic, "current"], env=_env(empty_engine), cwd=REPO, capture_output=True,
+                             text=True, timeout=120)
+    assert current.returncode == 0, current.stderr
+    assert f"{migrate.head_revision()} (head)" in current.stdout
+    assert _diffs(empty_engine) == []

@@ -1,0 +1,16 @@
+"""Operations: liveness (/healthz), readiness (/readyz), Prometheus metrics (/metrics), the request id and the
+access log. None of it needs a login or counts against a rate limit; /metrics answers loopback or an
+admin/auditor token only."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("ops", __name__)
+
+
+def init_app(app: Flask) -> None:
+    from web.ops import logs, metrics, views  # noqa: F401 (views: the routes of bp)
+
+    logs.init_app(app)
+    metrics.init_app(app)
+    app.register_blueprint(bp)

@@ -1,0 +1,34 @@
+"""gunicorn settings for Prometheus multiprocess mode: `gunicorn -c python:web.ops.gunicorn_conf ...`.
+
+With PROMETHEUS_MULTIPROC_DIR set (an empty directory of the service user, e.g. /run/dienhinh/metrics), every
+worker writes its metrics there and /metrics adds them up. The directory is emptied when gunicorn starts (stale
+files of a previous run would be counted again), and a worker's live gauges are dropped when it exits.
+Other settings (workers, bind) still come from the command line.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+
+def _dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
+def on_starting(server) -> None:
+    path = _dir()
+    if path:
+        os.makedirs(path, exist_ok=True)
+        for name in os.listdir(path):
+            full = os.path.join(path, name)
+            if os.path.isdir(full):
+                shutil.rmtree(full)
+            else:
+                os.remove(full)
+
+
+def child_exit(server, worker) -> None:
+    if _dir():
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
