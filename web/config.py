@@ -11,6 +11,13 @@ def from_env(instance_path: str) -> dict:
         # Seals ballot choices; keep it stable between a council's votes and its close (defaults to SECRET_KEY).
         "BALLOT_KEY": os.environ.get("BALLOT_KEY") or secret,
         "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{os.path.join(instance_path, 'dienhinh.db')}",
+        # Ed25519 key (PEM file) that signs the audit checkpoints; generated (mode 0600) under instance/ only when
+        # unset, i.e. in development. Checkpoints are appended to one file per chain in AUDIT_CHECKPOINT_DIR.
+        "AUDIT_SIGNING_KEY": (os.environ.get("AUDIT_SIGNING_KEY")
+                              or os.path.join(instance_path, "audit_signing_key.pem")),
+        "AUDIT_SIGNING_KEY_GENERATE": not os.environ.get("AUDIT_SIGNING_KEY"),
+        "AUDIT_CHECKPOINT_DIR": os.environ.get("AUDIT_CHECKPOINT_DIR") or os.path.join(instance_path,
+                                                                                        "audit-checkpoints"),
         "UPLOAD_ROOT": os.environ.get("UPLOAD_ROOT") or os.path.join(instance_path, "uploads"),
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "SMTP_HOST": os.environ.get("SMTP_HOST"),
