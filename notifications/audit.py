@@ -31,23 +31,26 @@ SYSTEM = "system"
 def chain_for(session: Session, *, actor=None, department_id: int | None = None, unit_id: int | None = None) -> str:
     """The one place that decides which chain an event belongs to.
 
-    The object's department when the receiver knows it (`department_id`, or the issuing `unit_id` of a decision: the
-    Ministry's own unit gives "ministry"), else the actor's department (a Ministry user: "ministry"), else "system"
-    (failed logins, the CLI, accounts without a unit)."""
-    if department_id is not None:
-        return f"dept:{department_id}"
-    if unit_id is not None:
-        unit = session.get(Unit, unit_id)
+    The object's department when the receiver knows it (`department_id`, or the issuing `unit_id` of a decision),
+    else the actor's department, else "system" (failed logins, the CLI, accounts without a unit). A unit of the
+    Ministry (a ngành decision, a Ministry reviewer) gives "ministry"."""
+    for unit in (department_id, unit_id):
         if unit is not None:
-            return MINISTRY if unit.kind == "ministry" else f"dept:{unit.department_id or unit.id}"
+            return _unit_chain(session, unit)
     user = getattr(actor, "user", actor)
-    if user is not None and getattr(user, "department_id", None) is not None:
-        return f"dept:{user.department_id}"
-    if user is not None and getattr(user, "unit_id", None) is not None:
-        unit = session.get(Unit, user.unit_id)
-        if unit is not None and unit.kind == "ministry":
-            return MINISTRY
+    for unit in (getattr(user, "department_id", None), getattr(user, "unit_id", None)):
+        if unit is not None:
+            return _unit_chain(session, unit)
     return SYSTEM
+
+
+def _unit_chain(session: Session, unit_id: int) -> str:
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        return f"dept:{unit_id}"
+    if unit.kind == "ministry":
+        return MINISTRY
+    return f"dept:{unit.department_id or unit.id}"
 
 
 # ------------------------------------------------------------------------------------------------ canonical forms
