@@ -52,6 +52,7 @@ class AuditChainHead(Base):
 
     chain: Mapped[str] = mapped_column(String(40), primary_key=True)
     seq: Mapped[int] = mapped_column(default=0)
+    prev_hash: Mapped[str] = mapped_column(String(64))  # the hash before `hash` (lets one UPDATE hand back both)
     hash: Mapped[str] = mapped_column(String(64))
 
 

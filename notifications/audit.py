@@ -11,11 +11,12 @@ in the chain "legacy", checked with the canonical JSON they were written with (`
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import Text, cast, insert, select, type_coerce, update
+from sqlalchemy import Text, cast, insert, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
 from models import AuditChainHead, AuditEvent, Unit, utcnow
@@ -28,26 +29,25 @@ MINISTRY = "ministry"
 SYSTEM = "system"
 
 
-def chain_for(session: Session, *, actor=None, department_id: int | None = None, unit_id: int | None = None) -> str:
+def chain_for(session: Session, *, actor=None, department_id: int | None = None, unit: Unit | None = None) -> str:
     """The one place that decides which chain an event belongs to.
 
-    The object's department when the receiver knows it (`department_id`, or the issuing `unit_id` of a decision),
-    else the actor's department, else "system" (failed logins, the CLI, accounts without a unit). A unit of the
-    Ministry (a ngành decision, a Ministry reviewer) gives "ministry"."""
-    for unit in (department_id, unit_id):
-        if unit is not None:
-            return _unit_chain(session, unit)
+    The object's department when the receiver knows it (`department_id` of a nomination, council session or
+    proposal: always a department; or the issuing `unit` of a decision), else the actor's department, else "system"
+    (failed logins, the CLI, accounts without a unit). A unit of the Ministry (a ngành decision, a Ministry
+    reviewer) gives "ministry". Reads only what the request has usually loaded already (the user's units)."""
+    if department_id is not None:
+        return f"dept:{department_id}"
+    if unit is not None:
+        return _unit_chain(unit)
     user = getattr(actor, "user", actor)
-    for unit in (getattr(user, "department_id", None), getattr(user, "unit_id", None)):
-        if unit is not None:
-            return _unit_chain(session, unit)
+    for own in (getattr(user, "department", None), getattr(user, "unit", None)):
+        if own is not None:
+            return _unit_chain(own)
     return SYSTEM
 
 
-def _unit_chain(session: Session, unit_id: int) -> str:
-    unit = session.get(Unit, unit_id)
-    if unit is None:
-        return f"dept:{unit_id}"
+def _unit_chain(unit: Unit) -> str:
     if unit.kind == "ministry":
         return MINISTRY
     return f"dept:{unit.department_id or unit.id}"
@@ -109,25 +109,38 @@ def _jsonable(data) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ append
-def _lock_head(session: Session, chain: str) -> tuple[int, str]:
-    """The chain's head, locked until the end of the transaction (PostgreSQL; SQLite already holds the database's
-    write lock). The first append to a new chain inserts its head; a concurrent first append waits on that insert
-    (ON CONFLICT DO NOTHING) and then locks the row the winner created."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    query = select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.chain == chain)
-    if postgres:
-        query = query.with_for_update()
-    row = session.execute(query).first()
-    if row is None:
-        if postgres:
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
+def _ensure_head(session: Session, chain: str) -> None:
+    """The first append to a new chain inserts its head; a concurrent first append waits on that insert (ON CONFLICT
+    DO NOTHING) and then updates the row the winner made."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-            session.execute(pg_insert(AuditChainHead).values(chain=chain, seq=0, hash=GENESIS)
-                            .on_conflict_do_nothing(index_elements=["chain"]))
-        else:
-            session.execute(insert(AuditChainHead).values(chain=chain, seq=0, hash=GENESIS))
-        row = session.execute(query).first()
-    return row.seq, row.hash
+        session.execute(pg_insert(_HEADS).values(chain=chain, seq=0, prev_hash=GENESIS, hash=GENESIS)
+                        .on_conflict_do_nothing(index_elements=["chain"]))
+    else:
+        session.execute(insert(_HEADS).values(chain=chain, seq=0, prev_hash=GENESIS, hash=GENESIS))
+
+
+# PostgreSQL: one statement (one round trip) takes the chain's next position, hashes the event and inserts it. The
+# UPDATE locks the chain's head row until the end of the transaction, so appenders of one chain queue there and
+# nowhere else. Every SET expression reads the row's previous values (prev_hash = the old hash); the canonical form
+# is the one of `canonical_fields`, with the position spliced in between the chain (`pre`) and the rest (`post`).
+# `append` recomputes the hash in Python and refuses to go on if the two ever differ.
+_APPEND_PG = text("""
+WITH head AS (
+    UPDATE audit_chain_heads
+    SET seq = seq + 1, prev_hash = hash,
+        hash = encode(sha256(convert_to(
+            hash || :pre || length((seq + 1)::text) || ':' || (seq + 1)::text || :post, 'UTF8')), 'hex')
+    WHERE chain = :chain
+    RETURNING seq, prev_hash, hash
+)
+INSERT INTO audit_events (created_at, actor_id, actor_username, action, outcome, object_type, object_id, data, ip,
+                          user_agent, chain, seq, prev_hash, hash)
+SELECT :created_at, :actor_id, :actor_username, :action, :outcome, :object_type, :object_id, CAST(:data AS json),
+       :ip, :user_agent, :chain, head.seq, head.prev_hash, head.hash FROM head
+RETURNING id, seq, prev_hash, hash
+""")
 
 
 def append(
@@ -135,24 +148,53 @@ def append(
     object_id: int | None = None, data: dict | None = None, outcome: str = "ok", context: Context = CLI,
     chain: str | None = None,
 ) -> AuditEvent:
-    """Appends one event to `chain` (default: `chain_for` the actor). Writes the head at once and adds the event to
-    the session (flushed with the caller's next query or commit)."""
+    """Appends one event to `chain` (default: `chain_for` the actor) in the caller's transaction and returns it as
+    written (not attached to the session). PostgreSQL: one statement; SQLite (one writer at a time, BEGIN
+    IMMEDIATE): take the position, insert, set the head."""
     user = getattr(actor, "user", actor)
     chain = chain or chain_for(session, actor=actor)
-    prev_seq, prev = _lock_head(session, chain)
-    data = _jsonable(dict(data or {}, via=context.via))
     event = AuditEvent(
         created_at=utcnow(), actor_id=getattr(user, "id", None),
         actor_username=actor_username or getattr(user, "username", None), action=action, outcome=outcome,
-        object_type=object_type, object_id=object_id, data=data,
-        ip=context.ip, user_agent=(context.user_agent or None) and context.user_agent[:500],
-        chain=chain, seq=prev_seq + 1, prev_hash=prev,
+        object_type=object_type, object_id=object_id, data=_jsonable(dict(data or {}, via=context.via)),
+        ip=context.ip, user_agent=(context.user_agent or None) and context.user_agent[:500], chain=chain,
     )
-    event.hash = compute_hash(prev, event)
-    session.execute(update(AuditChainHead).where(AuditChainHead.chain == chain)
-                    .values(seq=event.seq, hash=event.hash))
-    session.add(event)
+    if session.get_bind().dialect.name == "postgresql":
+        data_text = json_text(event.data)
+        rest = canonical_fields(chain, 0, event.created_at, event.actor_id, event.actor_username, action, outcome,
+                                object_type, object_id, event.ip, event.user_agent, data_text)
+        pre = _field(chain)
+        post = rest[len(pre) + len(_field(0)):]
+        params = {c: getattr(event, c) for c in _INSERTED[:-3]}
+        params.update(created_at=event.created_at.astimezone(dt.UTC).replace(tzinfo=None), data=data_text, pre=pre,
+                      post=post)
+        row = session.execute(_APPEND_PG, params).first()
+        if row is None:
+            _ensure_head(session, chain)
+            row = session.execute(_APPEND_PG, params).first()
+        event.id, event.seq, event.prev_hash, event.hash = row
+        if hash_of(event.prev_hash, pre + _field(event.seq) + post) != event.hash:
+            raise RuntimeError(f"audit: the database hashed event #{event.seq} of {chain} differently")
+        return event
+    take = (update(_HEADS).where(_HEADS.c.chain == chain).values(seq=_HEADS.c.seq + 1)
+            .returning(_HEADS.c.seq, _HEADS.c.hash))
+    row = session.execute(take).first()
+    if row is None:
+        _ensure_head(session, chain)
+        row = session.execute(take).first()
+    event.seq, event.prev_hash = row
+    event.hash = compute_hash(event.prev_hash, event)
+    event.id = session.execute(insert(_EVENTS).values({c: getattr(event, c) for c in _INSERTED})
+                               .returning(_EVENTS.c.id)).scalar_one()
+    session.execute(update(_HEADS).where(_HEADS.c.chain == chain).values(prev_hash=event.prev_hash, hash=event.hash))
     return event
+
+
+# Core tables (not the ORM entities): the statements skip the ORM's bulk-persistence path.
+_HEADS = AuditChainHead.__table__
+_EVENTS = AuditEvent.__table__
+_INSERTED = ("created_at", "actor_id", "actor_username", "action", "outcome", "object_type", "object_id", "data", "ip",
+             "user_agent", "chain", "seq", "prev_hash", "hash")
 
 
 # ------------------------------------------------------------------------------------------------ walking a chain
@@ -343,7 +385,7 @@ def on_vote_cast(session, *, council_session, item, actor, context, **_):
 
 
 def on_decision_issued(session, *, decision, nominations, actor, context, **_):
-    append(session, chain=chain_for(session, unit_id=decision.issuer_id),
+    append(session, chain=chain_for(session, unit=decision.issuer),
            action="decision.issue", actor=actor, object_type="decision", object_id=decision.id,
            data={"level": decision.level, "number": decision.number, "date": decision.date.isoformat(),
                  "session_id": decision.session_id, "signer_title": decision.signer_title,

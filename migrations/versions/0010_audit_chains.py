@@ -35,6 +35,7 @@ def upgrade() -> None:
     op.create_table('audit_chain_heads',
     sa.Column('chain', sa.String(length=40), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('chain', name=op.f('pk_audit_chain_heads'))
     )
@@ -61,8 +62,8 @@ def upgrade() -> None:
         "WHERE audit_events.id = numbered.id"
     )
     op.execute(
-        "INSERT INTO audit_chain_heads (chain, seq, hash) "
-        "SELECT chain, seq, hash FROM audit_events WHERE chain = 'legacy' ORDER BY seq DESC LIMIT 1"
+        "INSERT INTO audit_chain_heads (chain, seq, prev_hash, hash) "
+        "SELECT chain, seq, prev_hash, hash FROM audit_events WHERE chain = 'legacy' ORDER BY seq DESC LIMIT 1"
     )
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.alter_column('chain', existing_type=sa.String(length=40), nullable=False)

@@ -104,8 +104,10 @@ def test_events_go_to_their_departments_chain(trail, db, demo):
     assert audit.chain_for(db, actor=demo.actor("botp")) == "ministry"
     assert audit.chain_for(db, actor=demo.actor("admin")) == "system"
     assert audit.chain_for(db, actor=demo.actor("thanhtra")) == trail  # the actor's department
-    assert audit.chain_for(db, unit_id=demo.unit("BTP").id) == "ministry"  # a ngành decision: the issuer
+    assert audit.chain_for(db, unit=demo.unit("BTP")) == "ministry"  # a ngành decision: the issuer
+    assert audit.chain_for(db, unit=demo.unit("STP2"), actor=demo.actor("botp")) == stp2
     assert audit.chain_for(db, actor=demo.actor("botp"), department_id=demo.unit("STP2").id) == stp2  # object first
+    assert audit.chain_for(db, actor=demo.actor("canbo1")) == trail  # a staff member of a division: its department
     for chain in chains:
         heads = db.execute(select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.chain == chain)).one()
         last = _rows(db, chain)[-1]
