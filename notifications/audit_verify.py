@@ -143,9 +143,13 @@ def check(session: Session, *, checked_by: str | None, full: bool = False, batch
         message = "Nhật ký KHÔNG toàn vẹn. " + " ".join(parts)
     else:
         message = (f"Nhật ký toàn vẹn: {len(records)} chuỗi, {_vn(total)} sự kiện "
-                   f"(kiểm tra lần này {_vn(checked_now)}), {_vn(checkpoints_checked)} điểm kiểm tra đã ký khớp.")
+                   f"(kiểm tra lần này {_vn(checked_now)}), ")
         if public_key is None:
-            message += " Không có khóa kiểm tra chữ ký: các điểm kiểm tra chưa được đối chiếu."
+            message += "các điểm kiểm tra chưa được đối chiếu (không có khóa kiểm tra chữ ký)."
+        elif checkpoints_checked:
+            message += f"{_vn(checkpoints_checked)} điểm kiểm tra đã ký khớp."
+        else:
+            message += "chưa có điểm kiểm tra đã ký để đối chiếu."
         if not complete:
             message += " Còn sự kiện mới hơn chưa kiểm tra; bấm Kiểm tra lại để tiếp tục."
     first_bad = bad[0] if bad else None
