@@ -44,7 +44,10 @@ def load_signing_key(path: str, generate: bool = False) -> Ed25519PrivateKey:
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
-        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            return load_signing_key(path)
         with os.fdopen(fd, "wb") as fh:
             fh.write(pem)
         return key
@@ -168,34 +171,41 @@ def signature_ok(public: Ed25519PublicKey, cp: Checkpoint) -> bool:
 
 def check_checkpoints(session: Session, public: Ed25519PublicKey, checkpoints: Iterable[Checkpoint]) -> tuple[
         int, list[Problem]]:
-    """Holds the database against each checkpoint; returns (checkpoints checked, problems). The walk of each chain
-    (notifications.audit.walk_chain) proves the events before a covered one."""
+    """Holds the database against each checkpoint; returns (checkpoints checked, problems). Identical copies (the
+    file's and the database's) are checked once; the stored hashes are read per chain in batches. The walk of each
+    chain (notifications.audit.walk_chain) proves the events before a covered one."""
     problems: list[Problem] = []
-    seen: set[tuple] = set()
-    heads = {c: s for c, s in session.execute(select(AuditChainHead.chain, AuditChainHead.seq))}
-    count = 0
+    unique: dict[tuple, Checkpoint] = {}
     for cp in checkpoints:
-        key = (cp.chain, cp.seq, cp.hash, cp.time, cp.signature)
-        if key in seen:
-            continue
-        seen.add(key)
-        count += 1
-        if not signature_ok(public, cp):
+        unique.setdefault((cp.chain, cp.seq, cp.hash, cp.time, cp.signature), cp)
+    signed: dict[str, list[Checkpoint]] = {}
+    for cp in unique.values():
+        if signature_ok(public, cp):
+            signed.setdefault(cp.chain, []).append(cp)
+        else:
             problems.append(Problem(cp.chain, cp.seq, f"chữ ký của điểm kiểm tra không hợp lệ ({cp.source})"))
-            continue
-        stored_hash = session.scalar(select(AuditEvent.hash).where(AuditEvent.chain == cp.chain,
-                                                                   AuditEvent.seq == cp.seq))
-        if stored_hash is None:
-            last = session.scalar(select(AuditEvent.seq).where(AuditEvent.chain == cp.chain)
-                                  .order_by(AuditEvent.seq.desc()).limit(1))
-            problems.append(Problem(cp.chain, cp.seq, (
-                f"mất sự kiện: điểm kiểm tra ký lúc {cp.time} phủ đến #{cp.seq} nhưng cơ sở dữ liệu chỉ còn "
-                f"{'đến #' + str(last) if last else 'không sự kiện nào'} ({cp.source})")))
-        elif stored_hash != cp.hash:
-            problems.append(Problem(cp.chain, cp.seq, (
-                f"sự kiện #{cp.seq} khác với bản đã ký lúc {cp.time}: chuỗi đã bị sửa hoặc dựng lại sau điểm "
-                f"kiểm tra ({cp.source})")))
-        elif heads.get(cp.chain, 0) < cp.seq:
-            problems.append(Problem(cp.chain, cp.seq, (
-                f"đầu chuỗi (#{heads.get(cp.chain, 0)}) lùi về trước điểm kiểm tra #{cp.seq} ({cp.source})")))
-    return count, problems
+    heads = {c: s for c, s in session.execute(select(AuditChainHead.chain, AuditChainHead.seq))}
+    for chain, cps_ in signed.items():
+        seqs = sorted({cp.seq for cp in cps_})
+        stored: dict[int, str] = {}
+        for i in range(0, len(seqs), 1000):
+            stored.update((seq, h) for seq, h in session.execute(select(AuditEvent.seq, AuditEvent.hash).where(
+                AuditEvent.chain == chain, AuditEvent.seq.in_(seqs[i:i + 1000]))))
+        last = None
+        for cp in sorted(cps_, key=lambda c: (c.seq, c.time)):
+            stored_hash = stored.get(cp.seq)
+            if stored_hash is None:
+                if last is None:
+                    last = session.scalar(select(AuditEvent.seq).where(AuditEvent.chain == chain)
+                                          .order_by(AuditEvent.seq.desc()).limit(1)) or 0
+                problems.append(Problem(chain, cp.seq, (
+                    f"mất sự kiện: điểm kiểm tra ký lúc {cp.time} phủ đến #{cp.seq} nhưng cơ sở dữ liệu chỉ còn "
+                    f"{'đến #' + str(last) if last else 'không sự kiện nào'} ({cp.source})")))
+            elif stored_hash != cp.hash:
+                problems.append(Problem(chain, cp.seq, (
+                    f"sự kiện #{cp.seq} khác với bản đã ký lúc {cp.time}: chuỗi đã bị sửa hoặc dựng lại sau điểm "
+                    f"kiểm tra ({cp.source})")))
+            elif heads.get(chain, 0) < cp.seq:
+                problems.append(Problem(chain, cp.seq, (
+                    f"đầu chuỗi (#{heads.get(chain, 0)}) lùi về trước điểm kiểm tra #{cp.seq} ({cp.source})")))
+    return len(unique), problems

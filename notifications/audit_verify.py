@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from models import AuditChainHead, AuditCheckpoint, AuditEvent, AuditVerification, Unit
 from notifications import audit_checkpoints as cps
-from notifications.audit import LEGACY, MINISTRY, SYSTEM, ChainWalk, chains, walk_chain
+from notifications.audit import GENESIS, LEGACY, MINISTRY, SYSTEM, ChainWalk, chains, walk_chain, walk_chains_pg
 from workflow import signals
 from workflow.context import CLI, Context
 
@@ -81,32 +81,71 @@ class ChainResult:
         return self.walk.ok and not self.problems
 
 
-def _check_chain(session: Session, chain: str, *, full: bool, batch: int, max_events: int | None) -> ChainResult:
+def _start(session: Session, chain: str, full: bool):
+    """Where a check of `chain` starts: (after_seq, prev_hash, the incremental anchor or None), or a failed result
+    when the anchor event an earlier check found intact is gone or changed."""
+    anchor = None if full else _anchor(session, chain)
+    if anchor is None:
+        return 0, GENESIS, None, None
+    row = session.execute(select(AuditEvent.id, AuditEvent.prev_hash, AuditEvent.hash)
+                          .where(AuditEvent.chain == chain, AuditEvent.seq == anchor.last_seq)).first()
+    if row is None or row.hash != anchor.last_hash:
+        w = ChainWalk(chain, False, 0, None, 0, "", anchor.last_event_id, anchor.last_seq, ANCHOR_GONE)
+        return None, None, anchor, ChainResult(chain, w, True)
+    # Re-walk the anchor event itself (its content must still give its hash), then what follows.
+    return anchor.last_seq - 1, row.prev_hash, anchor, None
+
+
+def _result(chain: str, w: ChainWalk, anchor) -> ChainResult:
+    if anchor is None:
+        return ChainResult(chain, w, False)
+    w.checked = max(w.checked - 1, 0)  # the anchor event, re-checked, was counted by the earlier check
+    return ChainResult(chain, w, True, base=anchor.events_checked or 0)
+
+
+def _head_check(session: Session, result: ChainResult) -> None:
+    """A complete walk must end at the chain's head: fewer events means a truncated tail."""
+    w, chain = result.walk, result.chain
+    if not (w.ok and w.complete):
+        return
     head = session.execute(select(AuditChainHead.seq, AuditChainHead.hash)
                            .where(AuditChainHead.chain == chain)).first()
-    anchor = None if full else _anchor(session, chain)
-    if anchor is not None:
-        row = session.execute(select(AuditEvent.id, AuditEvent.prev_hash, AuditEvent.hash)
-                              .where(AuditEvent.chain == chain, AuditEvent.seq == anchor.last_seq)).first()
-        if row is None or row.hash != anchor.last_hash:
-            w = ChainWalk(chain, False, 0, None, 0, "", anchor.last_event_id, anchor.last_seq, ANCHOR_GONE)
-            return ChainResult(chain, w, True)
-        # Re-walk the anchor event itself (its content must still give its hash), then what follows.
-        w = walk_chain(session, chain, after_seq=anchor.last_seq - 1, prev_hash=row.prev_hash, batch=batch,
-                       max_events=None if max_events is None else max_events + 1)
-        w.checked = max(w.checked - 1, 0)
-        result = ChainResult(chain, w, True, base=(anchor.events_checked or 0))
-    else:
-        result = ChainResult(chain, walk_chain(session, chain, batch=batch, max_events=max_events), False)
-    w = result.walk
-    if w.ok and w.complete:
-        head_seq, head_hash = (head.seq, head.hash) if head is not None else (0, None)
-        if w.last_seq < head_seq:
-            result.problems.append(cps.Problem(chain, w.last_seq + 1, TRUNCATED.format(head=head_seq,
-                                                                                        last=w.last_seq)))
-        elif w.last_seq > 0 and (w.last_seq > head_seq or w.last_hash != head_hash):
-            result.problems.append(cps.Problem(chain, w.last_seq, HEAD_MISMATCH.format(head=head_seq)))
-    return result
+    head_seq, head_hash = (head.seq, head.hash) if head is not None else (0, None)
+    if w.last_seq < head_seq:
+        result.problems.append(cps.Problem(chain, w.last_seq + 1, TRUNCATED.format(head=head_seq, last=w.last_seq)))
+    elif w.last_seq > 0 and (w.last_seq > head_seq or w.last_hash != head_hash):
+        result.problems.append(cps.Problem(chain, w.last_seq, HEAD_MISMATCH.format(head=head_seq)))
+
+
+def _walk_all(session: Session, *, full: bool, batch: int, max_events: int | None) -> dict[str, ChainResult]:
+    """Every chain: on PostgreSQL the department chains in one pass over the table (walk_chains_pg), the legacy
+    chain on its own; on SQLite chain by chain."""
+    results: dict[str, ChainResult] = {}
+    one_pass = session.get_bind().dialect.name == "postgresql"
+    starts, anchors, from_ids = {}, {}, []
+    budget = max_events
+    for chain in chains(session):
+        after, prev, anchor, failed = _start(session, chain, full)
+        if failed is not None:
+            results[chain] = failed
+        elif one_pass and chain != LEGACY:
+            starts[chain], anchors[chain] = (after, prev), anchor
+            from_ids.append(0 if anchor is None else (anchor.last_event_id or 1) - 1)
+        else:
+            w = walk_chain(session, chain, after_seq=after, prev_hash=prev, batch=batch,
+                           max_events=None if budget is None else budget + (anchor is not None))
+            results[chain] = _result(chain, w, anchor)
+            if budget is not None:
+                budget = max(budget - results[chain].walk.checked, 0)
+    if starts:
+        rechecked = sum(a is not None for a in anchors.values())  # anchor events walked again
+        walks = walk_chains_pg(session, starts, from_id=min(from_ids), batch=batch,
+                               max_events=None if budget is None else budget + rechecked)
+        for chain, w in walks.items():
+            results[chain] = _result(chain, w, anchors[chain])
+    for r in results.values():
+        _head_check(session, r)
+    return dict(sorted(results.items()))
 
 
 def check(session: Session, *, checked_by: str | None, full: bool = False, batch: int = 10000,
@@ -115,13 +154,7 @@ def check(session: Session, *, checked_by: str | None, full: bool = False, batch
     """Checks every chain (incrementally unless `full`) and, with `public_key`, every checkpoint of
     `checkpoint_paths` (directories or files) and of the database; records the results and audits the check itself
     (action "audit.verify"). Returns the summary. Flushes; the caller commits."""
-    results: dict[str, ChainResult] = {}
-    budget = max_events
-    for chain in chains(session):
-        r = _check_chain(session, chain, full=full, batch=batch, max_events=budget)
-        results[chain] = r
-        if budget is not None:
-            budget = max(budget - r.walk.checked, 0)
+    results = _walk_all(session, full=full, batch=batch, max_events=max_events)
 
     checkpoints_checked, stray = 0, []
     if public_key is not None:
@@ -139,7 +172,7 @@ def check(session: Session, *, checked_by: str | None, full: bool = False, batch
     total = sum(rec.events_checked for rec in records)
     checked_now = sum(r.walk.checked for r in results.values())
     if bad or stray:
-        parts = [rec.message for rec in bad] + [f"{p.message}" for p in stray]
+        parts = [rec.message for rec in bad] + [f"chuỗi {p.chain}: {p.message}." for p in stray]
         message = "Nhật ký KHÔNG toàn vẹn. " + " ".join(parts)
     else:
         message = (f"Nhật ký toàn vẹn: {len(records)} chuỗi, {_vn(total)} sự kiện "

@@ -18,7 +18,14 @@ def checkpoint_dir() -> str:
     return current_app.config["AUDIT_CHECKPOINT_DIR"]
 
 
-def check_options(files=()) -> dict:
-    """What `notifications.audit_verify.check` needs to hold the database against the signed checkpoints."""
+def check_options(files=(), strict: bool = True) -> dict:
+    """What `notifications.audit_verify.check` needs to hold the database against the signed checkpoints. Without
+    `strict` (the page's and the API's button) a missing key checks the chains alone and says so in the result."""
+    try:
+        public = signing_key().public_key()
+    except cps.KeyMissing:
+        if strict:
+            raise
+        return {"public_key": None, "checkpoint_paths": []}
     directory = [checkpoint_dir()] if os.path.isdir(checkpoint_dir()) else []  # none yet: no checkpoint written
-    return {"public_key": signing_key().public_key(), "checkpoint_paths": [*directory, *files]}
+    return {"public_key": public, "checkpoint_paths": [*directory, *files]}

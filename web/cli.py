@@ -121,10 +121,15 @@ def audit():
 def audit_verify(full, files):
     """Check every audit chain against itself and every signed checkpoint, and record the result (shown on the
     audit page). Exit 1 naming the chain and the position of the first problem."""
+    from notifications.audit_checkpoints import KeyMissing
     from notifications.audit_verify import check
     from web.audit_trail import check_options
 
-    options = check_options(files)
+    try:
+        options = check_options(files)
+    except KeyMissing as err:
+        click.echo(f"Lỗi: {err}", err=True)
+        sys.exit(2)
     session = db()
     try:
         record = check(session, checked_by="cli", full=full, **options)
@@ -144,10 +149,14 @@ def audit_verify(full, files):
 def audit_checkpoint():
     """Sign the head of every audit chain (AUDIT_SIGNING_KEY) and append it to AUDIT_CHECKPOINT_DIR and to the
     database. Run it from the same timer as `reminders send`."""
-    from notifications.audit_checkpoints import file_for, write_checkpoints
+    from notifications.audit_checkpoints import KeyMissing, file_for, write_checkpoints
     from web.audit_trail import checkpoint_dir, signing_key
 
-    key = signing_key()
+    try:
+        key = signing_key()
+    except KeyMissing as err:
+        click.echo(f"Lỗi: {err}", err=True)
+        sys.exit(2)
     session = db()
     try:
         written = write_checkpoints(session, key, checkpoint_dir())

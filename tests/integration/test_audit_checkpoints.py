@@ -303,3 +303,18 @@ def test_checkpoints_and_public_key_for_auditors_and_the_ministry(trail, app, db
         assert api.as_("tp_pbgdpl").get(path).status_code == 403
     paths = app.test_client().get("/api/openapi.json").get_json()["paths"]
     assert "/api/v1/audit/checkpoints" in paths and "/api/v1/audit/public-key" in paths
+
+
+def test_a_missing_production_key_is_an_error_not_a_new_key(trail, app, db, tmp_path, client, login):
+    app.config.update(AUDIT_SIGNING_KEY=str(tmp_path / "absent.pem"), AUDIT_SIGNING_KEY_GENERATE=False)
+    db.commit()
+    for command in ("checkpoint", "verify"):
+        r = _cli(app, "audit", command)
+        assert r.exit_code == 2 and "AUDIT_SIGNING_KEY" in r.output, r.output
+    assert not (tmp_path / "absent.pem").exists()
+    login("thanhtra")  # the page's button still checks the chains, and says what it could not check
+    assert client.post("/audit/verification").status_code == 302
+    from notifications import audit_verify
+
+    latest = audit_verify.latest(db)
+    assert latest.ok and "chưa được đối chiếu" in latest.message
