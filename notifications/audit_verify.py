@@ -42,6 +42,11 @@ def latest_per_chain(session: Session) -> list[AuditVerification]:
                                 .order_by(AuditVerification.chain)))
 
 
+def latest_for_chain(session: Session, chain: str) -> AuditVerification | None:
+    return session.scalar(select(AuditVerification).where(AuditVerification.chain == chain)
+                          .order_by(AuditVerification.id.desc()).limit(1))
+
+
 def newest_checkpoint(session: Session) -> AuditCheckpoint | None:
     return session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1))
 

@@ -262,6 +262,14 @@ def test_the_audit_page_names_the_broken_chain_and_the_checkpoint_age(trail, app
     assert f'data-chain="{trail}" data-state="broken"' in html
     assert 'data-chain="system" data-state="ok"' in html
     assert "Điểm kiểm tra đã ký gần nhất: <strong>vừa xong</strong>" in html
+    # The detail of an event names its chain and position, and whether its chain's last check covered it.
+    fifth = _rows(db, trail)[4]
+    system_newest = _rows(db, "system")[-1]
+    db.commit()
+    page = client.get(f"/audit/{fifth.id}").get_data(as_text=True)
+    assert f"<code>{trail}</code>, sự kiện thứ 5" in page and "không khớp chuỗi" not in page
+    assert "không khớp chuỗi" not in client.get(f"/audit/{system_newest.id}").get_data(as_text=True)
+    assert "chưa được kiểm tra" not in page
 
 
 # ------------------------------------------------------------------------------------------------ the trigger
@@ -318,3 +326,20 @@ def test_a_missing_production_key_is_an_error_not_a_new_key(trail, app, db, tmp_
 
     latest = audit_verify.latest(db)
     assert latest.ok and "chưa được đối chiếu" in latest.message
+
+
+def test_the_event_detail_says_whether_its_chains_check_covered_it(trail, app, db, demo, client, login, as_dba):
+    login("thanhtra")
+    assert client.post("/audit/verification").status_code == 302
+    _edit(db, demo, 1, "Sau lần kiểm tra")
+    db.commit()
+    newer = _rows(db, trail)[-1]
+    db.commit()
+    assert "chưa được kiểm tra" in client.get(f"/audit/{newer.id}").get_data(as_text=True)
+    as_dba(db)
+    third = _rows(db, trail)[2]
+    db.execute(update(AuditEvent).where(AuditEvent.id == third.id).values(ip="6.6.6.6"))
+    db.commit()
+    assert _verify(app, db).exit_code == 1  # the full check (the button goes on from the last intact position)
+    page = client.get(f"/audit/{third.id}").get_data(as_text=True)
+    assert "Đây là sự kiện đầu tiên không khớp chuỗi" in page and f"<code>{trail}</code>, sự kiện thứ 3" in page

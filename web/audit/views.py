@@ -69,7 +69,9 @@ def detail(event_id: int):
     g.back_url = url_for("audit.index")
     return render_template("audit/detail.html", e=event, diff=aq.event_diff(event),
                            name=aq.actor_names(session, [event]).get(event.actor_id), aq=aq,
-                           verification=audit_verify.latest(session))
+                           verification=audit_verify.latest(session),
+                           chain_check=audit_verify.latest_for_chain(session, event.chain),
+                           chain_label=audit_verify.chain_label(session, event.chain))
 
 
 @bp.route("/verification", methods=["POST"])
