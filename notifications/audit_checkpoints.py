@@ -57,6 +57,18 @@ def load_signing_key(path: str, generate: bool = False) -> Ed25519PrivateKey:
     return key
 
 
+def load_public_key(path: str) -> Ed25519PublicKey:
+    """A verification key from a file: PEM (SubjectPublicKeyInfo, as `GET /api/v1/audit/public-key` gives in `pem`)
+    or the base64 of the 32 raw bytes (`raw_base64`)."""
+    data = Path(path).read_bytes()
+    if data.lstrip().startswith(b"-----BEGIN"):
+        key = serialization.load_pem_public_key(data)
+        if not isinstance(key, Ed25519PublicKey):
+            raise KeyMissing(f"{path} không phải khóa công khai Ed25519")
+        return key
+    return Ed25519PublicKey.from_public_bytes(base64.b64decode(data.strip(), validate=True))
+
+
 def public_raw(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
     pub = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
     return pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)

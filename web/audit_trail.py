@@ -18,11 +18,12 @@ def checkpoint_dir() -> str:
     return current_app.config["AUDIT_CHECKPOINT_DIR"]
 
 
-def check_options(files=(), strict: bool = True) -> dict:
-    """What `notifications.audit_verify.check` needs to hold the database against the signed checkpoints. Without
-    `strict` (the page's and the API's button) a missing key checks the chains alone and says so in the result."""
+def check_options(files=(), strict: bool = True, public_key_file: str | None = None) -> dict:
+    """What `notifications.audit_verify.check` needs to hold the database against the signed checkpoints: the public
+    key of AUDIT_SIGNING_KEY, or `public_key_file` (an inspector's copy). Without `strict` (the page's and the API's
+    button) a missing key checks the chains alone and says so in the result."""
     try:
-        public = signing_key().public_key()
+        public = cps.load_public_key(public_key_file) if public_key_file else signing_key().public_key()
     except cps.KeyMissing:
         if strict:
             raise

@@ -117,8 +117,11 @@ def audit():
 @click.option("--checkpoints", "files", multiple=True, type=click.Path(exists=True),
               help="Tệp (hoặc thư mục) điểm kiểm tra đã ký lưu ở nơi khác, đối chiếu thêm với AUDIT_CHECKPOINT_DIR; "
                    "dùng được nhiều lần.")
+@click.option("--public-key", "public_key_file", type=click.Path(exists=True, dir_okay=False),
+              help="Khóa công khai để kiểm chữ ký (PEM, hoặc base64 của 32 byte) thay cho khóa của AUDIT_SIGNING_KEY: "
+                   "cho Thanh tra, Bộ kiểm tra bằng bản khóa đã lưu.")
 @with_appcontext
-def audit_verify(full, files):
+def audit_verify(full, files, public_key_file):
     """Check every audit chain against itself and every signed checkpoint, and record the result (shown on the
     audit page). Exit 1 naming the chain and the position of the first problem."""
     from notifications.audit_checkpoints import KeyMissing
@@ -126,7 +129,7 @@ def audit_verify(full, files):
     from web.audit_trail import check_options
 
     try:
-        options = check_options(files)
+        options = check_options(files, public_key_file=public_key_file)
     except KeyMissing as err:
         click.echo(f"Lỗi: {err}", err=True)
         sys.exit(2)

@@ -343,3 +343,18 @@ def test_the_event_detail_says_whether_its_chains_check_covered_it(trail, app, d
     assert _verify(app, db).exit_code == 1  # the full check (the button goes on from the last intact position)
     page = client.get(f"/audit/{third.id}").get_data(as_text=True)
     assert "Đây là sự kiện đầu tiên không khớp chuỗi" in page and f"<code>{trail}</code>, sự kiện thứ 3" in page
+
+
+def test_an_inspector_verifies_with_the_public_key_alone(trail, app, db, api, tmp_path, as_dba):
+    _checkpoint(app, db)
+    key = api.as_("botp").get("/audit/public-key").get_json()
+    (tmp_path / "bo.pem").write_text(key["pem"])
+    (tmp_path / "bo.b64").write_text(key["raw_base64"] + "\n")
+    for path in ("bo.pem", "bo.b64"):
+        r = _verify(app, db, "--public-key", str(tmp_path / path))
+        assert r.exit_code == 0, r.output
+    other = cps.load_signing_key(str(tmp_path / "other.pem"), generate=True)
+    (tmp_path / "other.pub").write_text(cps.public_pem(other))
+    wrong = _verify(app, db, "--public-key", str(tmp_path / "other.pub"))
+    _assert_fails_naming(wrong, trail, 6)
+    assert "chữ ký" in wrong.output
