@@ -1,9 +1,10 @@
 """The hash-chained audit trail: one chain per department, one for the Ministry and one system-wide.
 
 Every event stores SHA-256(previous hash in its chain + canonical form of the event), and its position `seq` in
-its chain. Rows are appended inside the caller's transaction. The chain's head row (`audit_chain_heads`) is locked
-for the append (SELECT … FOR UPDATE on PostgreSQL; SQLite serialises every writer with BEGIN IMMEDIATE), so an
-append waits only for open transactions that appended to the same chain, i.e. in the same department.
+its chain. Rows are appended inside the caller's transaction. The append's UPDATE of its chain's head row
+(`audit_chain_heads`) locks that row until commit (PostgreSQL; SQLite serialises every writer with BEGIN
+IMMEDIATE), so an append waits only for open transactions that appended to the same chain, i.e. in the same
+department — never for another department's.
 
 The canonical form (version 2) is cheap to rebuild from raw rows: a fixed order of length-prefixed fields, among
 them the chain, the position and the exact JSON text stored in `data`. Events written before chains existed stay
