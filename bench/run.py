@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import math
 import os
@@ -37,9 +36,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, insert, inspect, select, text, update  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 import notifications  # noqa: E402
 from models import (  # noqa: E402
+    AuditChainHead,
     AuditEvent,
     Base,
     Campaign,
@@ -53,7 +54,9 @@ from models import (  # noqa: E402
     make_engine,
     make_session_factory,
 )
-from notifications.audit import GENESIS, canonical  # noqa: E402
+from models.base import json_text  # noqa: E402
+from notifications import audit as audit_trail  # noqa: E402
+from notifications.audit import GENESIS  # noqa: E402
 from web import migrate  # noqa: E402
 from workflow import queries, rules, service  # noqa: E402
 from workflow.permissions import actor_for  # noqa: E402
@@ -84,17 +87,6 @@ STATE_WEIGHTS = {"registered": 25, "nurtured": 25, "submitted": 12, "evaluated_c
                  "recognized": 6, "not_recognized": 6, "withdrawn": 9, "revoked": 2}
 AUDIT_ACTIONS = ["nomination.create", "nomination.update", "nomination.transition", "nomination.attachment",
                  "auth.login", "nomination.refused"]
-
-
-class _Event:
-    """Just the attributes notifications.audit.canonical reads, so the generated chain verifies."""
-
-    __slots__ = ("created_at", "actor_id", "actor_username", "action", "outcome", "object_type", "object_id", "data",
-                 "ip", "user_agent")
-
-    def __init__(self, **kw):
-        for k, v in kw.items():
-            setattr(self, k, v)
 
 
 # ------------------------------------------------------------------------------------------------------ data
@@ -178,6 +170,7 @@ def generate(engine, args) -> dict:
         _insert(conn, User.__table__, users)
         _insert(conn, UserRole.__table__, roles)
         user_names = {u["id"]: u["username"] for u in users}
+        user_chains = {u["id"]: f"dept:{u['department_id']}" if u["department_id"] else "system" for u in users}
 
         # Campaigns: enough annual campaigns per department that every nomination has its own live subject.
         per_dept = math.ceil(args.nominations / D)
@@ -239,35 +232,43 @@ def generate(engine, args) -> dict:
         _insert(conn, Nomination.__table__, noms)
         _insert(conn, StateChange.__table__, changes)
 
-        # Audit events: a valid hash chain, time-ordered, over the generated users and nominations.
+        # Audit events: valid hash chains (one per department, the actor's), time-ordered.
         start = now - dt.timedelta(days=730)
         step = (730 * 86400) / max(1, args.audit_events)
-        prev, rows = GENESIS, []
+        chain_heads, rows = {}, []
         user_ids = list(user_names)
+        data = {"via": "web"}
+        data_text = json_text(data)
         for i in range(1, args.audit_events + 1):
             actor = rnd.choice(user_ids)
             action = rnd.choice(AUDIT_ACTIONS)
             is_nom = action.startswith("nomination.")
-            ev = _Event(created_at=start + dt.timedelta(seconds=int(i * step)), actor_id=actor,
-                        actor_username=user_names[actor], action=action, outcome="ok",
-                        object_type="nomination" if is_nom else None,
-                        object_id=rnd.randint(1, max(1, nid)) if is_nom else None, data={"via": "web"},
-                        ip="10.0.0.1", user_agent=None)
-            h = hashlib.sha256((prev + canonical(ev)).encode()).hexdigest()
-            rows.append(dict(id=i, created_at=ev.created_at, actor_id=actor, actor_username=ev.actor_username,
-                             action=action, outcome="ok", object_type=ev.object_type, object_id=ev.object_id,
-                             data=ev.data, ip=ev.ip, user_agent=None, prev_hash=prev, hash=h))
-            prev = h
+            chain = user_chains[actor]
+            seq, prev, _ = chain_heads.get(chain, (0, GENESIS, GENESIS))
+            seq += 1
+            created = start + dt.timedelta(seconds=int(i * step))
+            object_id = rnd.randint(1, max(1, nid)) if is_nom else None
+            object_type = "nomination" if is_nom else None
+            form = audit_trail.canonical_fields(chain, seq, created, actor, user_names[actor], action, "ok",
+                                                object_type, object_id, "10.0.0.1", None, data_text)
+            h = audit_trail.hash_of(prev, form)
+            rows.append(dict(id=i, created_at=created, actor_id=actor, actor_username=user_names[actor],
+                             action=action, outcome="ok", object_type=object_type, object_id=object_id,
+                             data=data, ip="10.0.0.1", user_agent=None, chain=chain, seq=seq, prev_hash=prev, hash=h))
+            chain_heads[chain] = (seq, h, prev)
             if len(rows) >= BATCH:
                 _insert(conn, AuditEvent.__table__, rows)
                 rows = []
         _insert(conn, AuditEvent.__table__, rows)
+        _insert(conn, AuditChainHead.__table__, [dict(chain=c, seq=seq, hash=h, prev_hash=p)
+                                                 for c, (seq, h, p) in chain_heads.items()])
 
         if engine.dialect.name == "postgresql":  # ids were given explicitly: move the sequences past them
             for table in ("units", "people", "users", "campaigns", "nominations", "state_changes", "audit_events"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
 
+    info.update(unit_departments={u: d for d, us in dept_units.items() for u in us})
     info.update(dept_units=dept_units, secretariats=secretariats, heads=heads, auditor=1, campaigns_per_dept=C,
                 nominations=nid, audit_events=args.audit_events, user_names=user_names)
     return info
@@ -367,8 +368,8 @@ def run_benchmarks(engine, info, args) -> list[tuple[str, float, float, str]]:
         return run
 
     def raw_transition(ids, with_audit=False):
-        """The statements a transition boils down to; `with_audit` adds the hash-chained audit row (tail SELECT,
-        hash, INSERT) that every transition must also write — the honest floor for the "about twice" target."""
+        """The statements a transition boils down to; `with_audit` adds the hash-chained audit row (its chain's head
+        taken, the event hashed and inserted) that every transition must also write — the honest floor."""
         def run():
             nid, unit = ids.pop() if ids is not None else registered[0]
             with engine.connect() as conn:
@@ -385,14 +386,10 @@ def run_benchmarks(engine, info, args) -> list[tuple[str, float, float, str]]:
                                                             comment=plan, data={"nurture_plan": plan},
                                                             created_at=now))
                     if with_audit:
-                        prev = conn.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
-                        event = AuditEvent(created_at=now, actor_id=info["heads"][unit], action="nomination.transition",
-                                           outcome="ok", object_type="nomination", object_id=nid,
-                                           data={"from": "registered", "to": "nurtured", "via": "cli"}, prev_hash=prev)
-                        digest = hashlib.sha256((prev + canonical(event)).encode()).hexdigest()
-                        conn.execute(insert(AuditEvent).values(
-                            created_at=now, actor_id=event.actor_id, action=event.action, outcome="ok",
-                            object_type="nomination", object_id=nid, data=event.data, prev_hash=prev, hash=digest))
+                        with Session(bind=conn) as s:
+                            audit_trail.append(s, action="nomination.start_nurturing", actor_username=None,
+                                         chain=f"dept:{info['unit_departments'][unit]}", object_type="nomination",
+                                         object_id=nid, data={"from": "registered", "to": "nurtured"})
                     tx.commit() if ids is not None else tx.rollback()
         return run
 

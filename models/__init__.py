@@ -1,6 +1,6 @@
 """Tables, relationships, constraints and indexes. Knows nothing of Flask or of the workflow."""
 from models.accounts import ROLES, ApiToken, Delegation, EmailOptOut, User, UserRole
-from models.audit import AuditEvent, AuditVerification
+from models.audit import AuditChainHead, AuditCheckpoint, AuditEvent, AuditVerification
 from models.base import Base, fold, make_engine, make_session_factory, utcnow
 from models.calendar import CalendarDay
 from models.campaigns import CAMPAIGN_KINDS, SUBJECT_TYPES, Campaign
@@ -54,7 +54,7 @@ from models.proposals import PROPOSAL_STATES, Proposal, ProposalItem
 from models.reminders import ReminderLog
 
 __all__ = [
-    "EmailOptOut", "AuditVerification", "CalendarDay",
+    "EmailOptOut", "AuditVerification", "AuditChainHead", "AuditCheckpoint", "CalendarDay",
     "STORY_CHANNELS", "STORY_STATES", "MonthlyIntroduction", "PropagandaTheme", "Story", "StoryImage",
     "ReminderLog",
     "StoredFile", "StoredFileChunk",

@@ -1,9 +1,11 @@
-"""The hash-chained audit trail. Rows are only ever inserted; `notifications.audit` writes them."""
+"""The hash-chained audit trail: one chain per department (and one for the Ministry, one system-wide, and the
+closed "legacy" chain of events written before chains existed). Rows are only ever inserted; `notifications.audit`
+writes them. On PostgreSQL a trigger refuses UPDATE and DELETE on the events and on the signed checkpoints."""
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import DDL, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, utcnow
@@ -19,6 +21,9 @@ class AuditEvent(Base):
         Index("ix_audit_events_action", "action", "id"),
         Index("ix_audit_events_created_at", "created_at"),
         Index("ix_audit_events_outcome", "outcome", "id"),  # "the refused actions" without scanning the trail
+        # One position per chain: two writers can never both append after the same event (no fork), and the
+        # verification walks a chain in this order.
+        UniqueConstraint("chain", "seq"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,9 +37,39 @@ class AuditEvent(Base):
     data: Mapped[dict] = mapped_column(default=dict)
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(Text)
-    # Unique: two writers that read the same tail cannot both append after it (no fork of the chain).
-    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # "dept:<unit id>", "ministry", "system", or "legacy" (the single chain of events written before chains).
+    chain: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int]  # 1, 2, 3 … within the chain
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """The newest event of each chain. An append locks its chain's row (SELECT … FOR UPDATE), so appends in one
+    department wait only for that department's open transactions; a checkpoint signs these heads."""
+
+    __tablename__ = "audit_chain_heads"
+
+    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(default=0)
+    prev_hash: Mapped[str] = mapped_column(String(64))  # the hash before `hash` (lets one UPDATE hand back both)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """A signed head of one chain (`dienhinh audit checkpoint`). The same lines are appended to files outside the
+    database; verification trusts the signature (Ed25519, key outside the database), not this table."""
+
+    __tablename__ = "audit_checkpoints"
+    __table_args__ = (Index("ix_audit_checkpoints_chain", "chain", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    key_id: Mapped[str] = mapped_column(String(16))  # first 16 hex digits of SHA-256 of the raw public key
+    signature: Mapped[str] = mapped_column(String(100))  # base64 of the 64-byte Ed25519 signature
 
 
 class AuditVerification(Base):
@@ -56,3 +91,32 @@ class AuditVerification(Base):
     last_hash: Mapped[str | None] = mapped_column(String(64))
     first_bad_id: Mapped[int | None]
     message: Mapped[str] = mapped_column(Text, default="")
+    # NULL: the summary of one check (every chain and every checkpoint); otherwise the result for that chain.
+    chain: Mapped[str | None] = mapped_column(String(40))
+    last_seq: Mapped[int | None]  # in `chain`: the last position known intact
+    first_bad_seq: Mapped[int | None]
+
+
+# PostgreSQL refuses UPDATE and DELETE of audit events and checkpoints, whoever asks (the application's role should
+# not even hold those privileges: README "Least-privilege database role"). The same statements are in migration
+# 0010; tests build the schema from the metadata, hence these listeners. TRUNCATE is a separate privilege.
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+        MESSAGE = 'audit trail is append-only: ' || TG_OP || ' on ' || TG_TABLE_NAME || ' refused';
+END
+$$
+"""
+
+
+def _append_only(table: str) -> None:
+    target = Base.metadata.tables[table]
+    event.listen(target, "after_create", DDL(APPEND_ONLY_FUNCTION).execute_if(dialect="postgresql"))
+    event.listen(target, "after_create", DDL(
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION audit_append_only()").execute_if(dialect="postgresql"))
+
+
+_append_only("audit_events")
+_append_only("audit_checkpoints")

@@ -5,6 +5,7 @@ Kept free of Flask so the CLI, the notification worker and the tests can open a 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import unicodedata
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
@@ -91,7 +92,14 @@ def read_only_engine(engine: Engine) -> Engine:
 CONNECT_TIMEOUT = 5  # seconds; a `connect_timeout` in the URL's query wins
 
 
+def json_text(value) -> str:
+    """How every JSON column is written, on both backends (SQLAlchemy's and psycopg's default, made explicit): the
+    audit trail hashes the exact text stored in `audit_events.data` (PostgreSQL `json` keeps it verbatim)."""
+    return json.dumps(value)
+
+
 def make_engine(url: str, **kwargs) -> Engine:
+    kwargs.setdefault("json_serializer", json_text)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 15, "check_same_thread": False})
         engine = create_engine(url, **kwargs)

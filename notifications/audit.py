@@ -1,25 +1,88 @@
-"""The hash-chained audit trail: every event stores SHA-256(previous hash + canonical JSON of the event).
+"""The hash-chained audit trail: one chain per department, one for the Ministry and one system-wide.
 
-Rows are appended inside the caller's transaction. On PostgreSQL a transaction-scoped advisory lock serialises
-appenders so two transactions never read the same tail; the unique `prev_hash` makes a fork impossible anyway.
+Every event stores SHA-256(previous hash in its chain + canonical form of the event), and its position `seq` in
+its chain. Rows are appended inside the caller's transaction. The append's UPDATE of its chain's head row
+(`audit_chain_heads`) locks that row until commit (PostgreSQL; SQLite serialises every writer with BEGIN
+IMMEDIATE), so an append waits only for open transactions that appended to the same chain, i.e. in the same
+department — never for another department's.
+
+The canonical form (version 2) is cheap to rebuild from raw rows: a fixed order of length-prefixed fields, among
+them the chain, the position and the exact JSON text stored in `data`. Events written before chains existed stay
+in the chain "legacy", checked with the canonical JSON they were written with (`legacy_canonical`).
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import Text, cast, insert, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
-from models import AuditEvent, utcnow
+from models import AuditChainHead, AuditEvent, Unit, utcnow
+from models.base import json_text
 from workflow.context import CLI, Context
 
 GENESIS = "0" * 64
-_LOCK_KEY = 727_001
+LEGACY = "legacy"
+MINISTRY = "ministry"
+SYSTEM = "system"
 
 
-def canonical(event: AuditEvent) -> str:
+def chain_for(session: Session, *, actor=None, department_id: int | None = None, unit: Unit | None = None) -> str:
+    """The one place that decides which chain an event belongs to.
+
+    The object's department when the receiver knows it (`department_id` of a nomination, council session or
+    proposal: always a department; or the issuing `unit` of a decision), else the actor's department, else "system"
+    (failed logins, the CLI, accounts without a unit). A unit of the Ministry (a ngành decision, a Ministry
+    reviewer) gives "ministry". Reads only what the request has usually loaded already (the user's units)."""
+    if department_id is not None:
+        return f"dept:{department_id}"
+    if unit is not None:
+        return _unit_chain(unit)
+    user = getattr(actor, "user", actor)
+    for own in (getattr(user, "department", None), getattr(user, "unit", None)):
+        if own is not None:
+            return _unit_chain(own)
+    return SYSTEM
+
+
+def _unit_chain(unit: Unit) -> str:
+    if unit.kind == "ministry":
+        return MINISTRY
+    return f"dept:{unit.department_id or unit.id}"
+
+
+# ------------------------------------------------------------------------------------------------ canonical forms
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def _field(value) -> str:
+    if value is None:
+        return "~"
+    text = value if isinstance(value, str) else str(value)
+    return f"{len(text)}:{text}"
+
+
+def canonical_fields(chain, seq, created_at, actor_id, actor_username, action, outcome, object_type, object_id, ip,
+                     user_agent, data_text) -> str:
+    """Version 2: fixed order, each field as `<length>:<text>` (None as `~`), so no two events share a form;
+    `created_at` as integer microseconds since 1970-01-01 UTC, `data_text` the exact JSON text stored."""
+    return "".join((
+        _field(chain), _field(seq), _field((created_at - _EPOCH) // _MICROSECOND), _field(actor_id),
+        _field(actor_username), _field(action), _field(outcome), _field(object_type), _field(object_id), _field(ip),
+        _field(user_agent), _field(data_text),
+    ))
+
+
+def hash_of(prev_hash: str, form: str) -> str:
+    return hashlib.sha256((prev_hash + form).encode()).hexdigest()
+
+
+def legacy_canonical(event) -> str:
+    """The canonical JSON of the events written before chains (chain "legacy"); `event.data` parsed."""
     return json.dumps(
         {
             "created_at": event.created_at.isoformat(),
@@ -38,33 +101,293 @@ def canonical(event: AuditEvent) -> str:
 
 
 def compute_hash(prev_hash: str, event: AuditEvent) -> str:
-    return hashlib.sha256((prev_hash + canonical(event)).encode()).hexdigest()
+    """The hash an ORM event (or any object with its attributes) should carry, whatever its chain."""
+    if event.chain == LEGACY:
+        return hash_of(prev_hash, legacy_canonical(event))
+    return hash_of(prev_hash, canonical_fields(
+        event.chain, event.seq, event.created_at, event.actor_id, event.actor_username, event.action, event.outcome,
+        event.object_type, event.object_id, event.ip, event.user_agent, json_text(event.data)))
 
 
 def _jsonable(data) -> dict:
-    return json.loads(json.dumps(data or {}, default=str, ensure_ascii=False))
+    """Plain JSON values with keys sorted, so the stored text is the same however the caller built the dict."""
+    return json.loads(json.dumps(data or {}, default=str, ensure_ascii=False, sort_keys=True))
+
+
+# ------------------------------------------------------------------------------------------------ append
+def _ensure_head(session: Session, chain: str) -> None:
+    """The first append to a new chain inserts its head; a concurrent first append waits on that insert (ON CONFLICT
+    DO NOTHING) and then updates the row the winner made."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        session.execute(pg_insert(_HEADS).values(chain=chain, seq=0, prev_hash=GENESIS, hash=GENESIS)
+                        .on_conflict_do_nothing(index_elements=["chain"]))
+    else:
+        session.execute(insert(_HEADS).values(chain=chain, seq=0, prev_hash=GENESIS, hash=GENESIS))
+
+
+# PostgreSQL: one statement (one round trip) takes the chain's next position, hashes the event and inserts it. The
+# UPDATE locks the chain's head row until the end of the transaction, so appenders of one chain queue there and
+# nowhere else. Every SET expression reads the row's previous values (prev_hash = the old hash); the canonical form
+# is the one of `canonical_fields`, with the position spliced in between the chain (`pre`) and the rest (`post`).
+# `append` recomputes the hash in Python and refuses to go on if the two ever differ.
+_APPEND_PG = text("""
+WITH head AS (
+    UPDATE audit_chain_heads
+    SET seq = seq + 1, prev_hash = hash,
+        hash = encode(sha256(convert_to(
+            hash || :pre || length((seq + 1)::text) || ':' || (seq + 1)::text || :post, 'UTF8')), 'hex')
+    WHERE chain = :chain
+    RETURNING seq, prev_hash, hash
+)
+INSERT INTO audit_events (created_at, actor_id, actor_username, action, outcome, object_type, object_id, data, ip,
+                          user_agent, chain, seq, prev_hash, hash)
+SELECT :created_at, :actor_id, :actor_username, :action, :outcome, :object_type, :object_id, CAST(:data AS json),
+       :ip, :user_agent, :chain, head.seq, head.prev_hash, head.hash FROM head
+RETURNING id, seq, prev_hash, hash
+""")
 
 
 def append(
     session: Session, *, action: str, actor=None, actor_username: str | None = None, object_type: str | None = None,
     object_id: int | None = None, data: dict | None = None, outcome: str = "ok", context: Context = CLI,
+    chain: str | None = None,
 ) -> AuditEvent:
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    """Appends one event to `chain` (default: `chain_for` the actor) in the caller's transaction and returns it as
+    written (not attached to the session). PostgreSQL: one statement; SQLite (one writer at a time, BEGIN
+    IMMEDIATE): take the position, insert, set the head."""
     user = getattr(actor, "user", actor)
-    now = utcnow()
+    chain = chain or chain_for(session, actor=actor)
     event = AuditEvent(
-        created_at=now, actor_id=getattr(user, "id", None),
+        created_at=utcnow(), actor_id=getattr(user, "id", None),
         actor_username=actor_username or getattr(user, "username", None), action=action, outcome=outcome,
         object_type=object_type, object_id=object_id, data=_jsonable(dict(data or {}, via=context.via)),
-        ip=context.ip, user_agent=(context.user_agent or None) and context.user_agent[:500], prev_hash=prev,
+        ip=context.ip, user_agent=(context.user_agent or None) and context.user_agent[:500], chain=chain,
     )
-    event.hash = compute_hash(prev, event)
-    # No flush of its own: the next append's tail SELECT autoflushes this row first, and the caller's commit
-    # writes the last one — one flush per action instead of two.
-    session.add(event)
+    if session.get_bind().dialect.name == "postgresql":
+        data_text = json_text(event.data)
+        rest = canonical_fields(chain, 0, event.created_at, event.actor_id, event.actor_username, action, outcome,
+                                object_type, object_id, event.ip, event.user_agent, data_text)
+        pre = _field(chain)
+        post = rest[len(pre) + len(_field(0)):]
+        params = {c: getattr(event, c) for c in _INSERTED[:-3]}
+        params.update(created_at=event.created_at.astimezone(dt.UTC).replace(tzinfo=None), data=data_text, pre=pre,
+                      post=post)
+        row = session.execute(_APPEND_PG, params).first()
+        if row is None:
+            _ensure_head(session, chain)
+            row = session.execute(_APPEND_PG, params).first()
+        event.id, event.seq, event.prev_hash, event.hash = row
+        if hash_of(event.prev_hash, pre + _field(event.seq) + post) != event.hash:
+            raise RuntimeError(f"audit: the database hashed event #{event.seq} of {chain} differently")
+        return event
+    take = (update(_HEADS).where(_HEADS.c.chain == chain).values(seq=_HEADS.c.seq + 1)
+            .returning(_HEADS.c.seq, _HEADS.c.hash))
+    row = session.execute(take).first()
+    if row is None:
+        _ensure_head(session, chain)
+        row = session.execute(take).first()
+    event.seq, event.prev_hash = row
+    event.hash = compute_hash(event.prev_hash, event)
+    event.id = session.execute(insert(_EVENTS).values({c: getattr(event, c) for c in _INSERTED})
+                               .returning(_EVENTS.c.id)).scalar_one()
+    session.execute(update(_HEADS).where(_HEADS.c.chain == chain).values(prev_hash=event.prev_hash, hash=event.hash))
     return event
+
+
+# Core tables (not the ORM entities): the statements skip the ORM's bulk-persistence path.
+_HEADS = AuditChainHead.__table__
+_EVENTS = AuditEvent.__table__
+_INSERTED = ("created_at", "actor_id", "actor_username", "action", "outcome", "object_type", "object_id", "data", "ip",
+             "user_agent", "chain", "seq", "prev_hash", "hash")
+
+
+# ------------------------------------------------------------------------------------------------ walking a chain
+BROKEN_LINK = "liên kết với sự kiện trước bị đứt (prev_hash không khớp)"
+EDITED = "nội dung sự kiện đã bị sửa (hash không khớp)"
+GAP = "thiếu sự kiện (số thứ tự trong chuỗi không liên tục)"
+
+
+def data_text_column(session: Session):
+    """`audit_events.data` as the exact text stored (PostgreSQL `json` keeps it verbatim; SQLite stores text)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(AuditEvent.data, Text)
+    return type_coerce(AuditEvent.data, Text)
+
+
+@dataclass
+class ChainWalk:
+    chain: str
+    ok: bool
+    checked: int  # events checked in this walk
+    last_id: int | None  # the last event found intact
+    last_seq: int
+    last_hash: str
+    bad_id: int | None = None
+    bad_seq: int | None = None
+    problem: str = ""
+    complete: bool = True  # False when `max_events` stopped the walk before the end of the chain
+
+
+def walk_chain(session: Session, chain: str, *, after_seq: int = 0, prev_hash: str = GENESIS,
+               after_id: int | None = None, batch: int = 10000, max_events: int | None = None) -> ChainWalk:
+    """Checks `chain` after position `after_seq` (whose hash is `prev_hash`): contiguous positions, each event
+    linked to the one before and hashing to its stored hash. Reads plain rows in batches (a million events never
+    sit in memory, and the caller's session keeps its own objects)."""
+    if chain != LEGACY and session.get_bind().dialect.name == "postgresql":
+        return _walk_pg(session, chain, after_seq=after_seq, prev_hash=prev_hash, after_id=after_id, batch=batch,
+                        max_events=max_events)
+    legacy = chain == LEGACY
+    cols = [AuditEvent.id, AuditEvent.seq, AuditEvent.created_at, AuditEvent.actor_id, AuditEvent.actor_username,
+            AuditEvent.action, AuditEvent.outcome, AuditEvent.object_type, AuditEvent.object_id, AuditEvent.ip,
+            AuditEvent.user_agent, AuditEvent.data if legacy else data_text_column(session),
+            AuditEvent.prev_hash, AuditEvent.hash]
+    checked, last_id, last_seq, prev = 0, after_id, after_seq, prev_hash
+    sha = hashlib.sha256
+    while True:
+        size = batch if max_events is None else min(batch, max_events - checked)
+        if size <= 0:
+            more = session.scalar(select(AuditEvent.id).where(AuditEvent.chain == chain, AuditEvent.seq > last_seq)
+                                  .limit(1)) is not None
+            return ChainWalk(chain, True, checked, last_id, last_seq, prev, complete=not more)
+        rows = session.execute(
+            select(*cols).where(AuditEvent.chain == chain, AuditEvent.seq > last_seq).order_by(AuditEvent.seq)
+            .limit(size)
+        ).all()
+        if not rows:
+            return ChainWalk(chain, True, checked, last_id, last_seq, prev)
+        for r in rows:
+            (id_, seq, created_at, actor_id, actor_username, action, outcome, object_type, object_id, ip, user_agent,
+             data, prev_hash_, hash_) = r
+            problem = None
+            if seq != last_seq + 1:
+                problem = GAP
+            elif prev_hash_ != prev:
+                problem = BROKEN_LINK
+            else:
+                if legacy:
+                    form = legacy_canonical(_LegacyRow(r))
+                else:
+                    form = canonical_fields(chain, seq, created_at, actor_id, actor_username, action, outcome,
+                                            object_type, object_id, ip, user_agent, data)
+                if sha((prev + form).encode()).hexdigest() != hash_:
+                    problem = EDITED
+            if problem:
+                return ChainWalk(chain, False, checked, last_id, last_seq, prev, id_, seq, problem)
+            prev, last_id, last_seq = hash_, id_, seq
+            checked += 1
+
+
+def _sql_field(expr: str) -> str:
+    """`_field` in SQL: `<length>:<text>`, or `~` for NULL (length(NULL) makes the whole concatenation NULL)."""
+    return f"COALESCE(length({expr})::text || ':' || {expr}, '~')"
+
+
+# `canonical_fields` built by PostgreSQL, so the verifier hashes one text per event instead of rebuilding it from
+# twelve columns in Python (the hash is still computed here, not trusted from the database). `created_at` (naive
+# UTC) as microseconds since the epoch (exact: extract() returns numeric since PostgreSQL 14); `data` as stored.
+_MICROS = "((extract(epoch from created_at) * 1000000)::bigint)::text"
+_WALK_PG = text(
+    "SELECT id, seq, prev_hash, hash, "
+    + " || ".join(_sql_field(e) for e in (
+        "chain", "seq::text", _MICROS, "actor_id::text", "actor_username", "action", "outcome", "object_type",
+        "object_id::text", "ip", "user_agent", "data::text"))
+    + " FROM audit_events WHERE chain = :chain AND seq > :after ORDER BY seq LIMIT :size"
+)
+
+
+def _walk_pg(session: Session, chain: str, *, after_seq: int, prev_hash: str, after_id: int | None, batch: int,
+             max_events: int | None) -> ChainWalk:
+    checked, last_id, last_seq, prev = 0, after_id, after_seq, prev_hash
+    sha = hashlib.sha256
+    while True:
+        size = batch if max_events is None else min(batch, max_events - checked)
+        if size <= 0:
+            more = session.scalar(select(AuditEvent.id).where(AuditEvent.chain == chain, AuditEvent.seq > last_seq)
+                                  .limit(1)) is not None
+            return ChainWalk(chain, True, checked, last_id, last_seq, prev, complete=not more)
+        rows = session.execute(_WALK_PG, {"chain": chain, "after": last_seq, "size": size}).all()
+        if not rows:
+            return ChainWalk(chain, True, checked, last_id, last_seq, prev)
+        for id_, seq, prev_hash_, hash_, form in rows:
+            if seq != last_seq + 1:
+                return ChainWalk(chain, False, checked, last_id, last_seq, prev, id_, seq, GAP)
+            if prev_hash_ != prev:
+                return ChainWalk(chain, False, checked, last_id, last_seq, prev, id_, seq, BROKEN_LINK)
+            if sha((prev + form).encode()).hexdigest() != hash_:
+                return ChainWalk(chain, False, checked, last_id, last_seq, prev, id_, seq, EDITED)
+            prev, last_id, last_seq = hash_, id_, seq
+            checked += 1
+
+
+_WALK_ALL_PG = text(
+    "SELECT id, chain, seq, prev_hash, hash, "
+    + " || ".join(_sql_field(e) for e in (
+        "chain", "seq::text", _MICROS, "actor_id::text", "actor_username", "action", "outcome", "object_type",
+        "object_id::text", "ip", "user_agent", "data::text"))
+    + " FROM audit_events WHERE id > :after AND chain <> 'legacy' ORDER BY id LIMIT :size"
+)
+
+
+def walk_chains_pg(session: Session, starts: dict[str, tuple[int, str]], *, from_id: int = 0, batch: int = 10000,
+                   max_events: int | None = None) -> dict[str, ChainWalk]:
+    """PostgreSQL: checks the chains of `starts` (chain → (after_seq, prev_hash)) in ONE pass over the events in id
+    order, which reads the table once instead of once per chain (the chains' events are interleaved on disk). Within
+    a chain ids grow with positions (an append takes its position under the head's lock, then its id), so an event
+    met out of order is a problem like a missing one. A chain's first problem ends its walk; the others go on."""
+    state = {c: [0, None, after, prev, None] for c, (after, prev) in starts.items()}  # checked, last id, seq, hash, bad
+    after_seq = {c: after for c, (after, _) in starts.items()}
+    sha = hashlib.sha256
+    cursor, total, stopped = from_id, 0, False
+    while not stopped:
+        size = batch if max_events is None else min(batch, max_events - total)
+        if size <= 0:
+            stopped = True
+            break
+        rows = session.execute(_WALK_ALL_PG, {"after": cursor, "size": size}).all()
+        if not rows:
+            break
+        for id_, chain, seq, prev_hash_, hash_, form in rows:
+            st = state.get(chain)
+            if st is None or st[4] is not None or seq <= after_seq[chain]:
+                continue
+            if seq != st[2] + 1:
+                st[4] = (id_, seq, GAP)
+            elif prev_hash_ != st[3]:
+                st[4] = (id_, seq, BROKEN_LINK)
+            elif sha((st[3] + form).encode()).hexdigest() != hash_:
+                st[4] = (id_, seq, EDITED)
+            else:
+                st[0] += 1
+                st[1], st[2], st[3] = id_, seq, hash_
+                total += 1
+        cursor = rows[-1][0]
+    walks = {}
+    for chain, (checked, last_id, last_seq, last_hash, bad) in state.items():
+        if bad is not None:
+            walks[chain] = ChainWalk(chain, False, checked, last_id, last_seq, last_hash, *bad)
+            continue
+        more = stopped and session.scalar(select(AuditEvent.id).where(
+            AuditEvent.chain == chain, AuditEvent.seq > last_seq).limit(1)) is not None
+        walks[chain] = ChainWalk(chain, True, checked, last_id, last_seq, last_hash, complete=not more)
+    return walks
+
+
+class _LegacyRow:
+    __slots__ = ("created_at", "actor_id", "actor_username", "action", "outcome", "object_type", "object_id", "data",
+                 "ip", "user_agent")
+
+    def __init__(self, r):
+        (_, _, self.created_at, self.actor_id, self.actor_username, self.action, self.outcome, self.object_type,
+         self.object_id, self.ip, self.user_agent, self.data) = r[:12]
+
+
+def chains(session: Session) -> list[str]:
+    """Every chain with a head or with events, sorted."""
+    names = set(session.scalars(select(AuditChainHead.chain)))
+    names.update(session.scalars(select(AuditEvent.chain).distinct()))
+    return sorted(names)
 
 
 @dataclass
@@ -73,46 +396,39 @@ class VerifyResult:
     checked: int
     bad_id: int | None = None
     problem: str = ""
+    chain: str | None = None
+    bad_seq: int | None = None
 
 
-def verify(session: Session, batch: int = 5000) -> VerifyResult:
-    """Walks the chain in id order, streaming, so a million events never sit in memory at once."""
-    prev = GENESIS
+def verify(session: Session, batch: int = 10000) -> VerifyResult:
+    """Walks every chain from its first event; the first problem found, naming the chain and the event."""
     checked = 0
-    last_id = 0
-    while True:
-        rows = session.scalars(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
-        ).all()
-        if not rows:
-            return VerifyResult(True, checked)
-        for ev in rows:
-            if ev.prev_hash != prev:
-                return VerifyResult(False, checked, ev.id, "liên kết với sự kiện trước bị đứt (prev_hash không khớp)")
-            if compute_hash(prev, ev) != ev.hash:
-                return VerifyResult(False, checked, ev.id, "nội dung sự kiện đã bị sửa (hash không khớp)")
-            prev = ev.hash
-            checked += 1
-            last_id = ev.id
-        for ev in rows:  # only the rows it loaded: the caller's own objects stay in their session
-            session.expunge(ev)
+    for chain in chains(session):
+        w = walk_chain(session, chain, batch=batch)
+        checked += w.checked
+        if not w.ok:
+            return VerifyResult(False, checked, w.bad_id, w.problem, chain, w.bad_seq)
+    return VerifyResult(True, checked)
 
 
 # ------------------------------------------------------------------------------------------------ receivers
 def on_created(session, *, nomination, actor, context, **_):
-    append(session, action="nomination.create", actor=actor, object_type="nomination", object_id=nomination.id,
+    append(session, chain=_nomination_chain(session, nomination),
+           action="nomination.create", actor=actor, object_type="nomination", object_id=nomination.id,
            data={"state": nomination.state, "title": nomination.title, "unit_id": nomination.unit_id,
                  "subject_type": nomination.subject_type, "campaign_id": nomination.campaign_id,
                  "on_behalf_of": _behalf(actor)}, context=context)
 
 
 def on_updated(session, *, nomination, actor, changes, context, **_):
-    append(session, action="nomination.update", actor=actor, object_type="nomination", object_id=nomination.id,
+    append(session, chain=_nomination_chain(session, nomination),
+           action="nomination.update", actor=actor, object_type="nomination", object_id=nomination.id,
            data={"changes": changes, "version": nomination.version}, context=context)
 
 
 def on_transitioned(session, *, nomination, change, actor, context, **_):
-    append(session, action=f"nomination.{change.action}", actor=actor, object_type="nomination",
+    append(session, chain=_nomination_chain(session, nomination),
+           action=f"nomination.{change.action}", actor=actor, object_type="nomination",
            object_id=nomination.id,
            data={"before": {"state": change.from_state}, "after": {"state": change.to_state},
                  "version": change.version, "comment": change.comment, "data": change.data,
@@ -123,7 +439,8 @@ def on_item_added(session, *, nomination, item, kind, actor, context, **_):
     data = {"item_id": item.id}
     if kind == "attachment":
         data.update(filename=item.filename, sha256=item.sha256, size=item.size, kind=item.kind)
-    append(session, action=f"nomination.add_{kind}", actor=actor, object_type="nomination", object_id=nomination.id,
+    append(session, chain=_nomination_chain(session, nomination),
+           action=f"nomination.add_{kind}", actor=actor, object_type="nomination", object_id=nomination.id,
            data=data, context=context)
 
 
@@ -152,24 +469,28 @@ def _behalf(actor):
 
 
 def on_council_event(session, *, council_session, action, actor, data, context, **_):
-    append(session, action=f"council_session.{action}", actor=actor, object_type="council_session",
+    append(session, chain=chain_for(session, department_id=council_session.department_id),
+           action=f"council_session.{action}", actor=actor, object_type="council_session",
            object_id=council_session.id, data=data, context=context)
 
 
 def on_comment_added(session, *, council_session, comment, actor, context, **_):
-    append(session, action="council_session.comment", actor=actor, object_type="council_session",
+    append(session, chain=chain_for(session, department_id=council_session.department_id),
+           action="council_session.comment", actor=actor, object_type="council_session",
            object_id=council_session.id, data={"nomination_id": comment.nomination_id, "comment_id": comment.id},
            context=context)
 
 
 def on_vote_cast(session, *, council_session, item, actor, context, **_):
     """That a vote was cast on an item, by whom: never what was chosen."""
-    append(session, action="council_session.vote_cast", actor=actor, object_type="council_session",
+    append(session, chain=chain_for(session, department_id=council_session.department_id),
+           action="council_session.vote_cast", actor=actor, object_type="council_session",
            object_id=council_session.id, data={"nomination_id": item.nomination_id}, context=context)
 
 
 def on_decision_issued(session, *, decision, nominations, actor, context, **_):
-    append(session, action="decision.issue", actor=actor, object_type="decision", object_id=decision.id,
+    append(session, chain=chain_for(session, unit=decision.issuer),
+           action="decision.issue", actor=actor, object_type="decision", object_id=decision.id,
            data={"level": decision.level, "number": decision.number, "date": decision.date.isoformat(),
                  "session_id": decision.session_id, "signer_title": decision.signer_title,
                  "signed_by_name": decision.signed_by_name, "signed_as_deputy": decision.signed_as_deputy,
@@ -177,5 +498,10 @@ def on_decision_issued(session, *, decision, nominations, actor, context, **_):
 
 
 def on_proposal_event(session, *, proposal, action, actor, data, context, **_):
-    append(session, action=f"proposal.{action}", actor=actor, object_type="proposal", object_id=proposal.id,
+    append(session, chain=chain_for(session, department_id=proposal.department_id),
+           action=f"proposal.{action}", actor=actor, object_type="proposal", object_id=proposal.id,
            data=dict(data, on_behalf_of=_behalf(actor)), context=context)
+
+
+def _nomination_chain(session, nomination) -> str:
+    return chain_for(session, department_id=nomination.department_id)

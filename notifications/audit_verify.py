@@ -1,80 +1,70 @@
-"""Checks of the audit chain with a stored result (models.AuditVerification), for the audit page and the CLI.
+"""Checks of the audit chains with a stored result (models.AuditVerification), for the audit page and the CLI.
 
-A full check walks the chain from the genesis. An incremental check starts from the last event that an intact check
-reached (`last_event_id`, `last_hash` of the latest ok AuditVerification): it first re-checks that anchor event
-(still there, same hash, its own hash still matching its content), then walks only what was appended since. What
-lies before the anchor is covered by the earlier checks; `dienhinh audit verify` runs a full check by default.
+One check walks every chain and holds the database against every signed checkpoint it can find (the checkpoint
+directory, files given on the command line, and the copies in `audit_checkpoints`, whose signatures are what counts).
+It records one AuditVerification per chain (`chain` set) and a summary (`chain` NULL) whose `ok` is the verdict.
 
-The walk reads plain rows (not ORM objects) in id order, batch by batch, so a million events never sit in memory
-and the caller's session keeps its own objects.
+A full check walks each chain from its first event. An incremental check starts each chain from the last position an
+intact check of that chain reached (`last_seq`, `last_hash`): it re-checks that anchor event (still there, same
+hash, its own hash still matching its content), then walks only what was appended since. Each complete walk ends at
+the chain's head (`audit_chain_heads`), so a truncated tail is caught even before a checkpoint covers it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import AuditEvent, AuditVerification
-from notifications.audit import GENESIS, compute_hash
+from models import AuditChainHead, AuditCheckpoint, AuditEvent, AuditVerification, Unit
+from notifications import audit_checkpoints as cps
+from notifications.audit import GENESIS, LEGACY, MINISTRY, SYSTEM, ChainWalk, chains, walk_chain, walk_chains_pg
 from workflow import signals
 from workflow.context import CLI, Context
 
-_COLUMNS = (AuditEvent.id, AuditEvent.created_at, AuditEvent.actor_id, AuditEvent.actor_username,
-            AuditEvent.action, AuditEvent.outcome, AuditEvent.object_type, AuditEvent.object_id, AuditEvent.data,
-            AuditEvent.ip, AuditEvent.user_agent, AuditEvent.prev_hash, AuditEvent.hash)
-
-BROKEN_LINK = "liên kết với sự kiện trước bị đứt (prev_hash không khớp)"
-EDITED = "nội dung sự kiện đã bị sửa (hash không khớp)"
-
-
-@dataclass
-class Walk:
-    ok: bool
-    checked: int  # events checked in this walk
-    last_id: int | None  # the last event found intact
-    last_hash: str | None
-    bad_id: int | None = None
-    problem: str = ""
-    complete: bool = True  # False when `max_events` stopped the walk before the end of the chain
-
-
-def walk(session: Session, *, after_id: int = 0, prev_hash: str = GENESIS, batch: int = 5000,
-         max_events: int | None = None) -> Walk:
-    """Walks the chain after event `after_id`, whose hash is `prev_hash` (0 / GENESIS: from the first event)."""
-    checked = 0
-    last_id, last_hash = (after_id or None), (prev_hash if after_id else None)
-    prev = prev_hash
-    cursor = after_id
-    while True:
-        size = batch if max_events is None else min(batch, max_events - checked)
-        if size <= 0:
-            more = session.scalar(select(AuditEvent.id).where(AuditEvent.id > cursor).limit(1)) is not None
-            return Walk(True, checked, last_id, last_hash, complete=not more)
-        rows = session.execute(
-            select(*_COLUMNS).where(AuditEvent.id > cursor).order_by(AuditEvent.id).limit(size)
-        ).all()
-        if not rows:
-            return Walk(True, checked, last_id, last_hash)
-        for ev in rows:
-            if ev.prev_hash != prev:
-                return Walk(False, checked, last_id, last_hash, ev.id, BROKEN_LINK)
-            if compute_hash(prev, ev) != ev.hash:
-                return Walk(False, checked, last_id, last_hash, ev.id, EDITED)
-            prev = ev.hash
-            checked += 1
-            last_id, last_hash = ev.id, ev.hash
-        cursor = rows[-1].id
+TRUNCATED = "mất sự kiện cuối chuỗi (đầu chuỗi ghi nhận #{head}, cơ sở dữ liệu chỉ còn đến #{last})"
+HEAD_MISMATCH = "đầu chuỗi ghi nhận #{head} với hash khác sự kiện cuối cùng"
+ANCHOR_GONE = "sự kiện đã được xác nhận toàn vẹn ở lần kiểm tra trước không còn hoặc đã bị sửa"
 
 
 def latest(session: Session) -> AuditVerification | None:
-    return session.scalar(select(AuditVerification).order_by(AuditVerification.id.desc()).limit(1))
+    """The summary of the latest check."""
+    return session.scalar(select(AuditVerification).where(AuditVerification.chain.is_(None))
+                          .order_by(AuditVerification.id.desc()).limit(1))
 
 
-def _anchor(session: Session) -> AuditVerification | None:
+def latest_per_chain(session: Session) -> list[AuditVerification]:
+    """The latest result of each chain, sorted by chain."""
+    newest = (select(func.max(AuditVerification.id)).where(AuditVerification.chain.is_not(None))
+              .group_by(AuditVerification.chain))
+    return list(session.scalars(select(AuditVerification).where(AuditVerification.id.in_(newest))
+                                .order_by(AuditVerification.chain)))
+
+
+def latest_for_chain(session: Session, chain: str) -> AuditVerification | None:
+    return session.scalar(select(AuditVerification).where(AuditVerification.chain == chain)
+                          .order_by(AuditVerification.id.desc()).limit(1))
+
+
+def newest_checkpoint(session: Session) -> AuditCheckpoint | None:
+    return session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1))
+
+
+def chain_label(session: Session, chain: str) -> str:
+    """Vietnamese name of a chain for pages and messages, e.g. "dept:3" → "Sở Tư pháp tỉnh An Giang"."""
+    if chain.startswith("dept:") and chain[5:].isdigit():
+        unit = session.get(Unit, int(chain[5:]))
+        return unit.name if unit is not None else f"Đơn vị #{chain[5:]}"
+    return {MINISTRY: "Bộ Tư pháp", SYSTEM: "Toàn hệ thống", LEGACY: "Chuỗi cũ (trước khi tách theo Sở)"}.get(
+        chain, chain)
+
+
+def _anchor(session: Session, chain: str) -> AuditVerification | None:
     return session.scalar(
         select(AuditVerification)
-        .where(AuditVerification.ok.is_(True), AuditVerification.last_event_id.is_not(None))
+        .where(AuditVerification.chain == chain, AuditVerification.ok.is_(True),
+               AuditVerification.last_seq.is_not(None), AuditVerification.last_seq > 0)
         .order_by(AuditVerification.id.desc()).limit(1)
     )
 
@@ -83,44 +73,166 @@ def _vn(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
-def check(session: Session, *, checked_by: str | None, full: bool = False, batch: int = 5000,
-          max_events: int | None = None, actor=None, context: Context = CLI) -> AuditVerification:
-    """Checks the chain (incrementally unless `full`), records an AuditVerification and audits the check itself
-    (action "audit.verify"). Flushes; the caller commits."""
-    anchor = None if full else _anchor(session)
-    base = 0
-    if anchor is not None:
-        row = session.execute(select(*_COLUMNS).where(AuditEvent.id == anchor.last_event_id)).first()
-        if row is None or row.hash != anchor.last_hash or compute_hash(row.prev_hash, row) != row.hash:
-            result = Walk(False, 0, None, None, anchor.last_event_id,
-                          "sự kiện đã được xác nhận toàn vẹn ở lần kiểm tra trước không còn hoặc đã bị sửa")
-        else:
-            base = anchor.events_checked or 0
-            result = walk(session, after_id=anchor.last_event_id, prev_hash=anchor.last_hash, batch=batch,
-                          max_events=max_events)
-    else:
-        result = walk(session, batch=batch, max_events=max_events)
+@dataclass
+class ChainResult:
+    chain: str
+    walk: ChainWalk
+    incremental: bool
+    base: int = 0  # events known intact before this walk (incremental)
+    problems: list[cps.Problem] = field(default_factory=list)
 
-    total = base + result.checked
-    scope = "toàn bộ chuỗi" if anchor is None else f"từ sau sự kiện #{anchor.last_event_id}"
-    if not result.ok:
-        message = (f"Chuỗi nhật ký bị phá vỡ tại sự kiện #{result.bad_id}: {result.problem} "
-                   f"(kiểm tra {scope}, {_vn(result.checked)} sự kiện trước đó toàn vẹn).")
-    elif not result.complete:
-        message = (f"Đã kiểm tra {scope} đến sự kiện #{result.last_id} ({_vn(result.checked)} sự kiện): toàn vẹn. "
-                   "Còn sự kiện mới hơn chưa kiểm tra; bấm Kiểm tra lại để tiếp tục.")
+    @property
+    def ok(self) -> bool:
+        return self.walk.ok and not self.problems
+
+
+def _start(session: Session, chain: str, full: bool):
+    """Where a check of `chain` starts: (after_seq, prev_hash, the incremental anchor or None), or a failed result
+    when the anchor event an earlier check found intact is gone or changed."""
+    anchor = None if full else _anchor(session, chain)
+    if anchor is None:
+        return 0, GENESIS, None, None
+    row = session.execute(select(AuditEvent.id, AuditEvent.prev_hash, AuditEvent.hash)
+                          .where(AuditEvent.chain == chain, AuditEvent.seq == anchor.last_seq)).first()
+    if row is None or row.hash != anchor.last_hash:
+        w = ChainWalk(chain, False, 0, None, 0, "", anchor.last_event_id, anchor.last_seq, ANCHOR_GONE)
+        return None, None, anchor, ChainResult(chain, w, True)
+    # Re-walk the anchor event itself (its content must still give its hash), then what follows.
+    return anchor.last_seq - 1, row.prev_hash, anchor, None
+
+
+def _result(chain: str, w: ChainWalk, anchor) -> ChainResult:
+    if anchor is None:
+        return ChainResult(chain, w, False)
+    w.checked = max(w.checked - 1, 0)  # the anchor event, re-checked, was counted by the earlier check
+    return ChainResult(chain, w, True, base=anchor.events_checked or 0)
+
+
+def _head_check(session: Session, result: ChainResult) -> None:
+    """A complete walk must end at the chain's head: fewer events means a truncated tail."""
+    w, chain = result.walk, result.chain
+    if not (w.ok and w.complete):
+        return
+    head = session.execute(select(AuditChainHead.seq, AuditChainHead.hash)
+                           .where(AuditChainHead.chain == chain)).first()
+    head_seq, head_hash = (head.seq, head.hash) if head is not None else (0, None)
+    if w.last_seq < head_seq:
+        result.problems.append(cps.Problem(chain, w.last_seq + 1, TRUNCATED.format(head=head_seq, last=w.last_seq)))
+    elif w.last_seq > 0 and (w.last_seq > head_seq or w.last_hash != head_hash):
+        result.problems.append(cps.Problem(chain, w.last_seq, HEAD_MISMATCH.format(head=head_seq)))
+
+
+def _walk_all(session: Session, *, full: bool, batch: int, max_events: int | None) -> dict[str, ChainResult]:
+    """Every chain: on PostgreSQL the department chains in one pass over the table (walk_chains_pg), the legacy
+    chain on its own; on SQLite chain by chain."""
+    results: dict[str, ChainResult] = {}
+    one_pass = session.get_bind().dialect.name == "postgresql"
+    starts, anchors, from_ids = {}, {}, []
+    budget = max_events
+    for chain in chains(session):
+        after, prev, anchor, failed = _start(session, chain, full)
+        if failed is not None:
+            results[chain] = failed
+        elif one_pass and chain != LEGACY:
+            starts[chain], anchors[chain] = (after, prev), anchor
+            from_ids.append(0 if anchor is None else (anchor.last_event_id or 1) - 1)
+        else:
+            w = walk_chain(session, chain, after_seq=after, prev_hash=prev, batch=batch,
+                           max_events=None if budget is None else budget + (anchor is not None))
+            results[chain] = _result(chain, w, anchor)
+            if budget is not None:
+                budget = max(budget - results[chain].walk.checked, 0)
+    if starts:
+        rechecked = sum(a is not None for a in anchors.values())  # anchor events walked again
+        walks = walk_chains_pg(session, starts, from_id=min(from_ids), batch=batch,
+                               max_events=None if budget is None else budget + rechecked)
+        for chain, w in walks.items():
+            results[chain] = _result(chain, w, anchors[chain])
+    for r in results.values():
+        _head_check(session, r)
+    return dict(sorted(results.items()))
+
+
+def check(session: Session, *, checked_by: str | None, full: bool = False, batch: int = 10000,
+          max_events: int | None = None, actor=None, context: Context = CLI, public_key=None,
+          checkpoint_paths: Iterable = ()) -> AuditVerification:
+    """Checks every chain (incrementally unless `full`) and, with `public_key`, every checkpoint of
+    `checkpoint_paths` (directories or files) and of the database; records the results and audits the check itself
+    (action "audit.verify"). Returns the summary. Flushes; the caller commits."""
+    results = _walk_all(session, full=full, batch=batch, max_events=max_events)
+
+    checkpoints_checked, stray = 0, []
+    if public_key is not None:
+        found, stray = cps.read_files(checkpoint_paths)
+        checkpoints_checked, problems = cps.check_checkpoints(session, public_key, [*found, *cps.stored(session)])
+        for p in problems:
+            if p.chain not in results:
+                stray.append(p)
+            else:
+                results[p.chain].problems.append(p)
+
+    records = [_chain_record(session, r, checked_by) for r in results.values()]
+    complete = all(r.walk.complete for r in results.values())
+    bad = [rec for rec in records if not rec.ok]
+    total = sum(rec.events_checked for rec in records)
+    checked_now = sum(r.walk.checked for r in results.values())
+    if bad or stray:
+        parts = [rec.message for rec in bad] + [f"chuỗi {p.chain}: {p.message}." for p in stray]
+        message = "Nhật ký KHÔNG toàn vẹn. " + " ".join(parts)
     else:
-        message = f"Chuỗi nhật ký toàn vẹn: {_vn(total)} sự kiện (kiểm tra {scope}: {_vn(result.checked)} sự kiện)."
-    record = AuditVerification(
-        checked_by=checked_by, full=anchor is None, ok=result.ok, events_checked=total,
-        last_event_id=result.last_id, last_hash=result.last_hash, first_bad_id=result.bad_id, message=message,
+        message = (f"Nhật ký toàn vẹn: {len(records)} chuỗi, {_vn(total)} sự kiện "
+                   f"(kiểm tra lần này {_vn(checked_now)}), ")
+        if public_key is None:
+            message += "các điểm kiểm tra chưa được đối chiếu (không có khóa kiểm tra chữ ký)."
+        elif checkpoints_checked:
+            message += f"{_vn(checkpoints_checked)} điểm kiểm tra đã ký khớp."
+        else:
+            message += "chưa có điểm kiểm tra đã ký để đối chiếu."
+        if not complete:
+            message += " Còn sự kiện mới hơn chưa kiểm tra; bấm Kiểm tra lại để tiếp tục."
+    first_bad = bad[0] if bad else None
+    summary = AuditVerification(
+        checked_by=checked_by, full=full or all(not r.incremental for r in results.values()),
+        ok=not bad and not stray, events_checked=total, last_event_id=None, last_hash=None,
+        first_bad_id=first_bad.first_bad_id if first_bad else None,
+        first_bad_seq=first_bad.first_bad_seq if first_bad else None, message=message, chain=None,
     )
-    session.add(record)
+    session.add(summary)
     session.flush()
     signals.admin_changed.send(
-        session, actor=actor, action="audit.verify", object_type="audit_verification", object_id=record.id,
-        data={"ok": record.ok, "full": record.full, "events_checked": total, "checked_now": result.checked,
-              "last_event_id": record.last_event_id, "first_bad_id": record.first_bad_id, "complete": result.complete},
+        session, actor=actor, action="audit.verify", object_type="audit_verification", object_id=summary.id,
+        data={"ok": summary.ok, "full": summary.full, "events_checked": total, "checked_now": checked_now,
+              "chains": len(records), "checkpoints": checkpoints_checked, "complete": complete,
+              "bad_chains": [rec.chain for rec in bad]},
         context=context,
     )
-    return record
+    return summary
+
+
+def _chain_record(session: Session, r: ChainResult, checked_by: str | None) -> AuditVerification:
+    w = r.walk
+    total = r.base + w.checked
+    name = f"chuỗi {r.chain} ({chain_label(session, r.chain)})"
+    scope = "phần ghi thêm từ lần kiểm tra trước" if r.incremental else "toàn bộ chuỗi"
+    if not w.ok:
+        message = (f"{name} bị phá vỡ tại #{w.bad_seq} (sự kiện id {w.bad_id}): {w.problem} "
+                   f"(kiểm tra {scope}, {_vn(w.checked)} sự kiện trước đó toàn vẹn).")
+        bad_seq, bad_id = w.bad_seq, w.bad_id
+    elif r.problems:
+        first = r.problems[0]
+        message = f"{name} không khớp tại #{first.seq}: " + "; ".join(p.message for p in r.problems) + "."
+        bad_seq, bad_id = first.seq, None
+    elif not w.complete:
+        message = f"{name}: đã kiểm tra đến #{w.last_seq} ({_vn(w.checked)} sự kiện): toàn vẹn, còn sự kiện mới hơn."
+        bad_seq = bad_id = None
+    else:
+        message = f"{name} toàn vẹn: {_vn(total)} sự kiện, đến #{w.last_seq} (kiểm tra {scope})."
+        bad_seq = bad_id = None
+    ok = r.ok
+    rec = AuditVerification(
+        checked_by=checked_by, full=not r.incremental, ok=ok, events_checked=total,
+        last_event_id=w.last_id if ok else None, last_hash=w.last_hash if ok else None, last_seq=w.last_seq if ok
+        else None, first_bad_id=bad_id, first_bad_seq=bad_seq, message=message, chain=r.chain,
+    )
+    session.add(rec)
+    return rec

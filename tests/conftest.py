@@ -152,6 +152,8 @@ def app(engine, db, tmp_path):
     app = create_app({
         "TESTING": True, "ENGINE": engine, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "AUDIT_SIGNING_KEY": str(tmp_path / "audit_signing_key.pem"), "AUDIT_SIGNING_KEY_GENERATE": True,
+        "AUDIT_CHECKPOINT_DIR": str(tmp_path / "audit-checkpoints"),
     })
     yield app
 
@@ -304,3 +306,14 @@ def shot(page, request):
         page.screenshot(path=str(ARTIFACTS / f"{prefix}_{name}.png"), full_page=True)
 
     return take
+
+
+@pytest.fixture
+def as_dba():
+    """What the database's administrator can do to the audit trail (adversary tests): `as_dba(session)` lets that
+    transaction UPDATE and DELETE audit rows. On PostgreSQL the append-only triggers are skipped until the end of
+    the transaction (`session_replication_role = replica`, a superuser's setting); SQLite has no trigger."""
+    def allow(session) -> None:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SET LOCAL session_replication_role = replica"))
+    return allow

@@ -145,16 +145,30 @@ def audit():
 
 @audit.command("verify")
 @click.option("--full/--incremental", default=True, show_default=True,
-              help="--full: kiểm tra toàn bộ chuỗi từ sự kiện đầu tiên; --incremental: chỉ kiểm tra các sự kiện "
-                   "ghi sau lần kiểm tra toàn vẹn gần nhất.")
+              help="--full: kiểm tra toàn bộ mỗi chuỗi từ sự kiện đầu tiên; --incremental: chỉ kiểm tra các sự kiện "
+                   "ghi sau lần kiểm tra toàn vẹn gần nhất của chuỗi.")
+@click.option("--checkpoints", "files", multiple=True, type=click.Path(exists=True),
+              help="Tệp (hoặc thư mục) điểm kiểm tra đã ký lưu ở nơi khác, đối chiếu thêm với AUDIT_CHECKPOINT_DIR; "
+                   "dùng được nhiều lần.")
+@click.option("--public-key", "public_key_file", type=click.Path(exists=True, dir_okay=False),
+              help="Khóa công khai để kiểm chữ ký (PEM, hoặc base64 của 32 byte) thay cho khóa của AUDIT_SIGNING_KEY: "
+                   "cho Thanh tra, Bộ kiểm tra bằng bản khóa đã lưu.")
 @with_appcontext
-def audit_verify(full):
-    """Check the audit chain and record the result (shown on the audit page). Exit 1 naming the first bad event."""
+def audit_verify(full, files, public_key_file):
+    """Check every audit chain against itself and every signed checkpoint, and record the result (shown on the
+    audit page). Exit 1 naming the chain and the position of the first problem."""
+    from notifications.audit_checkpoints import KeyMissing
     from notifications.audit_verify import check
+    from web.audit_trail import check_options
 
+    try:
+        options = check_options(files, public_key_file=public_key_file)
+    except KeyMissing as err:
+        click.echo(f"Lỗi: {err}", err=True)
+        sys.exit(2)
     session = db()
     try:
-        record = check(session, checked_by="cli", full=full)
+        record = check(session, checked_by="cli", full=full, **options)
         session.commit()
     except Exception:
         session.rollback()
@@ -164,6 +178,31 @@ def audit_verify(full):
         return
     click.echo(record.message, err=True)
     sys.exit(1)
+
+
+@audit.command("checkpoint")
+@with_appcontext
+def audit_checkpoint():
+    """Sign the head of every audit chain (AUDIT_SIGNING_KEY) and append it to AUDIT_CHECKPOINT_DIR and to the
+    database. Run it from the same timer as `reminders send`."""
+    from notifications.audit_checkpoints import KeyMissing, file_for, write_checkpoints
+    from web.audit_trail import checkpoint_dir, signing_key
+
+    try:
+        key = signing_key()
+    except KeyMissing as err:
+        click.echo(f"Lỗi: {err}", err=True)
+        sys.exit(2)
+    session = db()
+    try:
+        written = write_checkpoints(session, key, checkpoint_dir())
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    for cp in written:
+        click.echo(f"{cp.chain}\t#{cp.seq}\t{cp.hash}\t{file_for(checkpoint_dir(), cp.chain)}")
+    click.echo(f"Đã ký {len(written)} điểm kiểm tra.")
 
 
 @main.group("notifications")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
-from models import AuditEvent, User
+from models import AuditCheckpoint, AuditEvent, User
 from workflow import labels
 from workflow.clock import TZ
 from workflow.errors import Forbidden, NotFound, ValidationFailed
@@ -28,6 +28,8 @@ from workflow.permissions import Actor
 from workflow.queries import Page, page_params, paginate
 
 AUDIT_READERS = ("auditor", "admin")
+# The signed checkpoints and the verification key: also the Ministry's reviewers, who archive them elsewhere.
+CHECKPOINT_READERS = (*AUDIT_READERS, "ministry_reviewer")
 COUNT_CAP = 10_000  # above this the page says "hơn 10.000 sự kiện" instead of counting on
 EXPORT_CAP = 100_000  # rows in one export; a larger set must be narrowed by the filters
 EXPORT_BATCH = 1_000
@@ -123,6 +125,23 @@ def time_date(value: dt.datetime | None) -> str:
     return value.astimezone(TZ).strftime("%H:%M %d/%m/%Y") if value is not None else ""
 
 
+CHECKPOINT_MAX_AGE = dt.timedelta(hours=36)  # a daily timer that missed a run shows in red
+
+
+def age_text(value: dt.datetime, now: dt.datetime | None = None) -> str:
+    """"5 phút trước", "3 giờ trước", "2 ngày trước"."""
+    seconds = max(int(((now or dt.datetime.now(dt.UTC)) - value).total_seconds()), 0)
+    if seconds < 3600:
+        return f"{seconds // 60} phút trước" if seconds >= 60 else "vừa xong"
+    if seconds < 86400:
+        return f"{seconds // 3600} giờ trước"
+    return f"{seconds // 86400} ngày trước"
+
+
+def checkpoint_stale(value: dt.datetime, now: dt.datetime | None = None) -> bool:
+    return (now or dt.datetime.now(dt.UTC)) - value > CHECKPOINT_MAX_AGE
+
+
 def action_label(action: str | None) -> str:
     if not action:
         return ""
@@ -133,6 +152,22 @@ def require_audit_reader(actor: Actor) -> None:
     if not actor.has(*AUDIT_READERS):
         raise Forbidden("Không có quyền xem nhật ký hệ thống.",
                         ["Chỉ Thanh tra (kiểm toán) hoặc quản trị hệ thống được xem nhật ký."])
+
+
+def require_checkpoint_reader(actor: Actor) -> None:
+    if not actor.has(*CHECKPOINT_READERS):
+        raise Forbidden("Không có quyền xem các điểm kiểm tra nhật ký.",
+                        ["Chỉ Thanh tra, quản trị hệ thống hoặc chuyên viên của Bộ được xem các điểm kiểm tra."])
+
+
+def list_checkpoints(session: Session, viewer: Actor, *, chain: str | None = None, after_id: int = 0,
+                     limit: int = 1000) -> list[AuditCheckpoint]:
+    """Signed checkpoints in the order they were written (`after_id` to fetch only the new ones)."""
+    require_checkpoint_reader(viewer)
+    stmt = select(AuditCheckpoint).where(AuditCheckpoint.id > after_id)
+    if chain:
+        stmt = stmt.where(AuditCheckpoint.chain == chain)
+    return list(session.scalars(stmt.order_by(AuditCheckpoint.id).limit(limit)))
 
 
 def audit_query(*, object_type=None, object_id=None, actor=None, action=None, since: dt.datetime | None = None,

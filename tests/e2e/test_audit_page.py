@@ -48,6 +48,11 @@ def test_inspector_filters_by_actor_opens_a_detail_and_sees_the_chain_status(pag
     expect(status).to_contain_text("chưa kiểm tra")
     status.get_by_role("button", name="Kiểm tra lại").click()
     expect(page.get_by_test_id("chain-status")).to_contain_text("Chuỗi nhật ký toàn vẹn — kiểm tra lúc")
+    expect(page.get_by_test_id("checkpoint-age")).to_contain_text("Chưa có điểm kiểm tra đã ký nào")
+    page.get_by_text("Kết quả theo từng chuỗi").click()  # one row per chain: the department's, the system's
+    chains = page.get_by_test_id("chain-results").locator("tbody tr")
+    expect(chains.filter(has_text="Sở Tư pháp tỉnh An Giang")).to_contain_text("Toàn vẹn")
+    expect(chains.filter(has_text="Toàn hệ thống")).to_contain_text("Toàn vẹn")
     shot("01_checked")
 
     page.get_by_label("Người thực hiện").fill("tp_pbgdpl")

@@ -91,10 +91,11 @@ def test_verification_and_exports_are_for_auditors_and_admins_only(api, username
     assert r.status_code == 403 and r.content_type == PROBLEM
     refused = api.as_("thanhtra").get(f"/audit?actor={username}&action=audit.verify").get_json()["items"]
     assert [e["outcome"] for e in refused] == ["refused"]
-    assert api.as_("thanhtra").get("/audit/verification").get_json() == {"checked": False, "latest": None}
+    assert api.as_("thanhtra").get("/audit/verification").get_json() == {
+        "checked": False, "latest": None, "chains": [], "newest_checkpoint_at": None}
 
 
-def test_verification_status_and_incremental_check(api, db):
+def test_verification_status_and_incremental_check(api, db, as_dba):
     from sqlalchemy import text
 
     auditor = api.as_("thanhtra")
@@ -104,15 +105,21 @@ def test_verification_status_and_incremental_check(api, db):
     first = r.get_json()
     assert (first["ok"], first["full"], first["checked_by"], first["first_bad_id"]) == (True, True, "thanhtra", None)
     status = auditor.get("/audit/verification").get_json()
-    assert status["checked"] is True and status["latest"]["id"] == first["id"]
+    assert status["checked"] is True and status["latest"]["id"] == first["id"] and status["latest"]["chain"] is None
+    assert status["chains"] and all(c["ok"] and c["chain"] for c in status["chains"])
 
     api.as_("admin").get("/audit")  # the admin's token login is one more event after the check
     newest = auditor.get("/audit?per_page=1").get_json()["items"][0]["id"]
-    db.execute(text("UPDATE audit_events SET ip = '6.6.6.6' WHERE id = :id"), {"id": newest})
+    as_dba(db)
+    chain, seq = db.execute(text("UPDATE audit_events SET ip = '6.6.6.6' WHERE id = :id RETURNING chain, seq"),
+                            {"id": newest}).one()
     db.commit()
     second = auditor.post("/audit/verification").get_json()
-    assert (second["ok"], second["full"], second["first_bad_id"]) == (False, False, newest)
-    assert f"#{newest}" in second["message"]
+    assert (second["ok"], second["full"], second["first_bad_id"], second["first_bad_seq"]) == (
+        False, False, newest, seq)
+    assert f"id {newest}" in second["message"] and f"chuỗi {chain}" in second["message"]
+    chains = {c["chain"]: c for c in auditor.get("/audit/verification").get_json()["chains"]}
+    assert chains[chain]["ok"] is False and chains[chain]["first_bad_seq"] == seq
 
 
 def test_csv_export_with_the_list_filters(api):

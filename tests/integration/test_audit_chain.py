@@ -1,5 +1,6 @@
 """The audit trail is tamper-evident: `notifications.audit.verify` and `dienhinh audit verify` find an edited or a
-removed event and name it."""
+removed event and name it. On PostgreSQL the append-only trigger is switched off first (`as_dba`), as the
+database's administrator could."""
 from __future__ import annotations
 
 import pytest
@@ -42,6 +43,8 @@ def test_chain_verifies_after_actions(trail, session_factory, db):
     events = db.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
     assert events[0].prev_hash == audit.GENESIS
     assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert [e.seq for e in events] == [1, 2, 3, 4]
+    assert {e.chain for e in events} == {f"dept:{db.scalar(select(Nomination.department_id))}"}
 
 
 def test_empty_trail_verifies(db, session_factory):
@@ -49,8 +52,9 @@ def test_empty_trail_verifies(db, session_factory):
 
 
 @pytest.mark.parametrize("position", [0, 1, -1])
-def test_editing_an_event_is_detected_and_named(trail, db, session_factory, position):
+def test_editing_an_event_is_detected_and_named(trail, db, session_factory, position, as_dba):
     target = trail[position]
+    as_dba(db)
     db.execute(update(AuditEvent).where(AuditEvent.id == target).values(data={"state": "recognized"}))
     db.commit()
     result = _verify(session_factory, db)
@@ -58,14 +62,16 @@ def test_editing_an_event_is_detected_and_named(trail, db, session_factory, posi
     assert "hash" in result.problem
 
 
-def test_editing_a_plain_column_by_sql_is_detected(trail, db, session_factory):
+def test_editing_a_plain_column_by_sql_is_detected(trail, db, session_factory, as_dba):
+    as_dba(db)
     db.execute(text("UPDATE audit_events SET actor_username = 'admin' WHERE id = :id"), {"id": trail[2]})
     db.commit()
     assert _verify(session_factory, db).bad_id == trail[2]
 
 
-def test_rehashing_an_edited_event_breaks_the_next_link(trail, db, session_factory):
+def test_rehashing_an_edited_event_breaks_the_next_link(trail, db, session_factory, as_dba):
     """A forger who recomputes the edited row's own hash still breaks the link from the next row."""
+    as_dba(db)
     ev = db.get(AuditEvent, trail[1])
     ev.actor_username = "admin"
     new_hash = audit.compute_hash(ev.prev_hash, ev)
@@ -75,18 +81,20 @@ def test_rehashing_an_edited_event_breaks_the_next_link(trail, db, session_facto
     assert (result.ok, result.bad_id) == (False, trail[2])
 
 
-def test_deleting_a_middle_event_is_detected(trail, db, session_factory):
+def test_deleting_a_middle_event_is_detected(trail, db, session_factory, as_dba):
+    as_dba(db)
     db.execute(delete(AuditEvent).where(AuditEvent.id == trail[1]))
     db.commit()
     result = _verify(session_factory, db)
     assert (result.ok, result.bad_id) == (False, trail[2])
-    assert "prev_hash" in result.problem
+    assert result.problem == audit.GAP and result.chain == f"dept:{db.scalar(select(Nomination.department_id))}"
 
 
-def test_verify_streams_in_batches(trail, session_factory, db):
+def test_verify_streams_in_batches(trail, session_factory, db, as_dba):
     db.commit()
     with session_factory() as s:
         assert audit.verify(s, batch=1).checked == len(trail)
+    as_dba(db)
     db.execute(text("UPDATE audit_events SET action = 'x' WHERE id = :id"), {"id": trail[3]})
     db.commit()
     with session_factory() as s:
@@ -128,14 +136,39 @@ def _cli(app, *args):
     return CliRunner().invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))
 
 
-def test_cli_audit_verify(app, trail, db):
+def test_cli_audit_verify(app, trail, db, as_dba):
     db.commit()
     ok = _cli(app, "audit", "verify")
     assert ok.exit_code == 0, ok.output
     assert str(len(trail)) in ok.output
+    as_dba(db)
     db.execute(text("UPDATE audit_events SET action = 'nomination.recognize_nganh' WHERE id = :id"),
                {"id": trail[2]})
     db.commit()
     broken = _cli(app, "audit", "verify")
     assert broken.exit_code != 0
-    assert f"#{trail[2]}" in broken.output
+    assert f"#{trail[2]}" in broken.output  # the event id, and its chain and position
+    assert "dept:" in broken.output and "#3" in broken.output
+
+
+def test_canonical_form_of_edge_values(db, session_factory, monkeypatch):
+    """NULLs, separators and Vietnamese text in every field, a time with no microseconds: the event verifies, and on
+    PostgreSQL the form the database builds for the verifier is exactly the one the application hashed."""
+    import datetime as dt
+
+    monkeypatch.setattr(audit, "utcnow", lambda: dt.datetime(2026, 3, 1, 7, 0, 0, tzinfo=dt.UTC))
+    audit.append(db, action="test.edge", actor_username="Người ~ dùng:7", data={"ý kiến": ["~", "3:abc", None, 1.5]},
+                 context=Context(ip=None, user_agent="UA: ~ \"x\" ư", via="api"))
+    monkeypatch.undo()
+    audit.append(db, action="test.edge", object_type="nomination", object_id=0, data={},
+                 context=Context(ip="::1", user_agent="", via="web"))
+    db.commit()
+    with session_factory() as s:
+        assert audit.verify(s).ok
+        if s.get_bind().dialect.name == "postgresql":
+            events = s.scalars(select(AuditEvent).where(AuditEvent.chain == "system").order_by(AuditEvent.seq)).all()
+            forms = [r[4] for r in s.execute(audit._WALK_PG, {"chain": "system", "after": 0, "size": 10})]
+            assert forms == [audit.canonical_fields(
+                e.chain, e.seq, e.created_at, e.actor_id, e.actor_username, e.action, e.outcome, e.object_type,
+                e.object_id, e.ip, e.user_agent, s.scalar(select(audit.data_text_column(s))
+                                                         .where(AuditEvent.id == e.id))) for e in events]

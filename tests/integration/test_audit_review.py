@@ -262,7 +262,7 @@ def test_verification_is_stored_shown_and_audited(auditor, db):
 
     r = auditor.post("/audit/verification")
     assert r.status_code == 302
-    record = db.scalar(select(AuditVerification))
+    record = audit_verify.latest(db)
     total = db.scalar(select(text("count(*) FROM audit_events")))
     db.commit()
     assert (record.ok, record.full, record.checked_by, record.first_bad_id) == (True, True, "thanhtra", None)
@@ -272,14 +272,20 @@ def test_verification_is_stored_shown_and_audited(auditor, db):
     assert re.search(r"kiểm tra lúc \d\d:\d\d \d\d/\d\d/\d{4}, \d+ sự kiện", html)
     own = _events(db, action="audit.verify")[0]
     assert (own.actor_username, own.object_id, own.data["ok"]) == ("thanhtra", record.id, True)
+    # One result per chain, and the age of the newest signed checkpoint (none yet).
+    chains = audit_verify.latest_per_chain(db)
+    db.commit()
+    assert chains and all(c.ok and c.chain for c in chains)
+    assert all(f'data-chain="{c.chain}" data-state="ok"' in html for c in chains)
+    assert "Chưa có điểm kiểm tra đã ký nào" in html
 
 
-def test_incremental_check_after_a_tamper_names_the_bad_event(auditor, db, session_factory):
+def test_incremental_check_after_a_tamper_names_the_bad_event(auditor, db, session_factory, as_dba):
     assert auditor.post("/audit/verification").status_code == 302
-    first = db.scalar(select(AuditVerification))
     db.commit()
     _append(db, 3)
     ids = [e.id for e in _events(db, action="test.ping")][::-1]
+    as_dba(db)
     db.execute(text("UPDATE audit_events SET actor_username = 'admin' WHERE id = :id"), {"id": ids[1]})
     db.commit()
 
@@ -287,7 +293,10 @@ def test_incremental_check_after_a_tamper_names_the_bad_event(auditor, db, sessi
     latest = db.scalar(select(AuditVerification).order_by(AuditVerification.id.desc()))
     db.commit()
     assert (latest.ok, latest.full, latest.first_bad_id) == (False, False, ids[1])
-    assert f"sau sự kiện #{first.last_event_id}" in latest.message  # it started from the last intact check
+    # The test's events went to the system chain ("chuỗi system"), which the first check had not seen: walked whole.
+    assert latest.chain is None and f"chuỗi system (Toàn hệ thống) bị phá vỡ tại #2 (sự kiện id {ids[1]})" in (
+        latest.message)
+    assert 'data-chain="system" data-state="broken"' in auditor.get("/audit").get_data(as_text=True)
     html = auditor.get("/audit").get_data(as_text=True)
     assert 'data-state="broken"' in html and f'href="/audit/{ids[1]}">#{ids[1]}</a>' in html
     # Still broken on the next click: it starts again from the last *intact* check.
@@ -296,7 +305,7 @@ def test_incremental_check_after_a_tamper_names_the_bad_event(auditor, db, sessi
         assert audit_verify.latest(s).first_bad_id == ids[1]
 
 
-def test_incremental_check_reads_only_what_was_appended(db):
+def test_incremental_check_reads_only_what_was_appended(db, as_dba):
     _append(db, 2)
     first = audit_verify.check(db, checked_by="test")
     db.commit()
@@ -307,6 +316,7 @@ def test_incremental_check_reads_only_what_was_appended(db):
     assert second.events_checked == first.events_checked + 1 + 5  # first's own audit.verify event, then five
     # A tamper before the anchor is for the full check (the CLI's default) to find.
     target = _events(db, action="test.ping")[-1].id
+    as_dba(db)
     db.execute(text("UPDATE audit_events SET action = 'x' WHERE id = :id"), {"id": target})
     db.commit()
     assert audit_verify.check(db, checked_by="test").ok
@@ -314,10 +324,12 @@ def test_incremental_check_reads_only_what_was_appended(db):
     assert (full.ok, full.first_bad_id) == (False, target)
 
 
-def test_incremental_check_notices_an_edited_anchor(db):
+def test_incremental_check_notices_an_edited_anchor(db, as_dba):
     _append(db, 2)
-    record = audit_verify.check(db, checked_by="test")
+    audit_verify.check(db, checked_by="test")
+    record = next(v for v in audit_verify.latest_per_chain(db) if v.chain == "system")
     db.commit()
+    as_dba(db)
     db.execute(text("UPDATE audit_events SET ip = '1.1.1.1' WHERE id = :id"), {"id": record.last_event_id})
     db.commit()
     again = audit_verify.check(db, checked_by="test")
@@ -333,7 +345,7 @@ def test_check_limited_to_max_events_goes_on_next_time(db):
     assert rest.ok and rest.events_checked > 3 and "toàn vẹn" in rest.message
 
 
-def test_cli_verify_records_its_result(app, db):
+def test_cli_verify_records_its_result(app, db, as_dba):
     from web.cli import main
 
     def cli(*args):
@@ -345,15 +357,17 @@ def test_cli_verify_records_its_result(app, db):
     assert "toàn vẹn" in ok.output
     incremental = cli("--incremental")
     assert incremental.exit_code == 0
-    rows = list(db.scalars(select(AuditVerification).order_by(AuditVerification.id)))
+    rows = list(db.scalars(select(AuditVerification).where(AuditVerification.chain.is_(None))
+                           .order_by(AuditVerification.id)))
     db.commit()
     assert [(r.checked_by, r.full, r.ok) for r in rows] == [("cli", True, True), ("cli", False, True)]
     bad = _events(db)[-1].id
+    as_dba(db)
     db.execute(text("UPDATE audit_events SET action = 'x' WHERE id = :id"), {"id": bad})
     db.commit()
     broken = cli("--full")
     assert broken.exit_code == 1 and f"#{bad}" in broken.output
-    assert db.scalar(select(AuditVerification).order_by(AuditVerification.id.desc())).first_bad_id == bad
+    assert audit_verify.latest(db).first_bad_id == bad
 
 
 # ------------------------------------------------------------------------------------------------ who may see it

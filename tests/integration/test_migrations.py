@@ -302,3 +302,51 @@ def test_the_stock_alembic_command_works_from_the_repository_root(empty_engine):
     assert current.returncode == 0, current.stderr
     assert f"{migrate.head_revision()} (head)" in current.stdout
     assert _diffs(empty_engine) == []
+
+
+def test_audit_events_before_chains_become_the_legacy_chain(empty_engine):
+    """Events written with the single chain keep their hashes: 0010 numbers them as the chain "legacy", checked
+    with their old canonical JSON; new events go to the new chains; on PostgreSQL the trigger then refuses edits."""
+    import datetime as dt
+    import json
+    from types import SimpleNamespace
+
+    from sqlalchemy.orm import Session
+
+    from notifications import audit
+
+    migrate.upgrade(empty_engine, "0009_secret_ballot")
+    prev = audit.GENESIS
+    with empty_engine.begin() as conn:
+        for i in range(3):
+            ev = SimpleNamespace(created_at=dt.datetime(2026, 1, 1, 8, i, tzinfo=dt.UTC), actor_id=None,
+                                 actor_username=f"user{i}", action="auth.login_failed", outcome="refused",
+                                 object_type=None, object_id=None, data={"via": "web", "n": i}, ip="10.0.0.1",
+                                 user_agent=None)
+            digest = audit.hash_of(prev, audit.legacy_canonical(ev))
+            conn.execute(text(
+                "INSERT INTO audit_events (created_at, actor_username, action, outcome, data, ip, prev_hash, hash) "
+                "VALUES (:t, :u, :a, :o, :d, :ip, :p, :h)"),
+                {"t": ev.created_at.replace(tzinfo=None), "u": ev.actor_username, "a": ev.action, "o": ev.outcome,
+                 "d": json.dumps(ev.data), "ip": ev.ip, "p": prev, "h": digest})
+            prev = digest
+    migrate.upgrade(empty_engine)
+    with Session(empty_engine) as s:
+        rows = s.execute(text("SELECT chain, seq FROM audit_events ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [("legacy", 1), ("legacy", 2), ("legacy", 3)]
+        assert tuple(s.execute(text("SELECT seq, hash FROM audit_chain_heads WHERE chain = 'legacy'")).one()) == (
+            3, prev)
+        assert audit.verify(s).ok
+        audit.append(s, action="test.after")
+        s.commit()
+        assert s.execute(text("SELECT chain, seq FROM audit_events ORDER BY id DESC LIMIT 1")).one() == ("system", 1)
+        assert audit.verify(s).ok
+        if empty_engine.dialect.name == "postgresql":
+            with pytest.raises(Exception, match="append-only"):
+                s.execute(text("UPDATE audit_events SET actor_username = 'x' WHERE seq = 2"))
+            s.rollback()
+            s.execute(text("SET LOCAL session_replication_role = replica"))  # the DBA
+        s.execute(text("UPDATE audit_events SET actor_username = 'x' WHERE chain = 'legacy' AND seq = 2"))
+        s.commit()
+        result = audit.verify(s)
+        assert (result.ok, result.chain, result.bad_seq) == (False, "legacy", 2)

@@ -2,13 +2,16 @@
 check), and the exports of a filtered set as .csv and .xlsx."""
 from __future__ import annotations
 
+import base64
+
 from flask import Response, current_app, send_file
 from marshmallow import Schema, fields, validate
 
-from notifications import audit_verify
+from notifications import audit_checkpoints, audit_verify
 from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.schemas import MAX_ID, AuditArgsSchema, AuditEventPageSchema, ISODateTime, ProblemSchema, Text
+from web.audit_trail import check_options, signing_key
 from web.db import db
 from workflow import audit_queries
 
@@ -31,6 +34,11 @@ class AuditExportArgsSchema(Schema):
 
 class AuditVerificationSchema(Schema):
     id = fields.Integer()
+    chain = fields.String(allow_none=True, metadata={
+        "description": "null: the summary of one check; else the chain (\"dept:<unit id>\", \"ministry\", "
+                       "\"system\", \"legacy\")"})
+    last_seq = fields.Integer(allow_none=True, metadata={"description": "position in the chain known intact"})
+    first_bad_seq = fields.Integer(allow_none=True)
     checked_at = fields.DateTime()
     checked_by = fields.String(allow_none=True)
     full = fields.Boolean(metadata={"description": "true: from the first event; false: from the last intact check"})
@@ -43,7 +51,39 @@ class AuditVerificationSchema(Schema):
 
 class AuditStatusSchema(Schema):
     checked = fields.Boolean(metadata={"description": "false: the chain was never checked"})
-    latest = fields.Nested(AuditVerificationSchema, allow_none=True)
+    latest = fields.Nested(AuditVerificationSchema, allow_none=True,
+                           metadata={"description": "the summary of the latest check (every chain and checkpoint)"})
+    chains = fields.List(fields.Nested(AuditVerificationSchema), metadata={"description": "latest result per chain"})
+    newest_checkpoint_at = fields.DateTime(allow_none=True)
+
+
+class CheckpointArgsSchema(Schema):
+    chain = Text(40)
+    after_id = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID),
+                              metadata={"description": "only checkpoints with a larger id (to archive the new ones)"})
+
+
+class CheckpointSchema(Schema):
+    id = fields.Integer()
+    chain = fields.String()
+    seq = fields.Integer(metadata={"description": "position of the chain's head when signed"})
+    hash = fields.String(metadata={"description": "hash of the event at that position (hex SHA-256)"})
+    time = fields.String(metadata={"description": "signing time, ISO 8601 UTC (\"…Z\"), as signed"})
+    key_id = fields.String(metadata={"description": "first 16 hex digits of SHA-256 of the raw public key"})
+    signature = fields.String(metadata={
+        "description": "base64 Ed25519 signature of the UTF-8 JSON {\"chain\",\"hash\",\"seq\",\"time\"} with "
+                       "sorted keys and no spaces"})
+
+
+class CheckpointListSchema(Schema):
+    items = fields.List(fields.Nested(CheckpointSchema))
+
+
+class PublicKeySchema(Schema):
+    algorithm = fields.String(metadata={"description": "Ed25519"})
+    key_id = fields.String()
+    pem = fields.String(metadata={"description": "SubjectPublicKeyInfo, PEM"})
+    raw_base64 = fields.String(metadata={"description": "the 32-byte raw public key, base64"})
 
 
 def verification(v) -> dict | None:
@@ -51,7 +91,7 @@ def verification(v) -> dict | None:
         return None
     return {"id": v.id, "checked_at": v.checked_at, "checked_by": v.checked_by, "full": v.full, "ok": v.ok,
             "events_checked": v.events_checked, "last_event_id": v.last_event_id, "first_bad_id": v.first_bad_id,
-            "message": v.message}
+            "message": v.message, "chain": v.chain, "last_seq": v.last_seq, "first_bad_seq": v.first_bad_seq}
 
 
 @blp.route("/audit")
@@ -73,8 +113,12 @@ def list_audit(args):
 def verification_status():
     """Kết quả kiểm tra chuỗi nhật ký gần nhất (không kiểm tra lại)"""
     audit_queries.require_audit_reader(actor())
-    latest = audit_verify.latest(db())
-    return {"checked": latest is not None, "latest": verification(latest)}
+    session = db()
+    latest = audit_verify.latest(session)
+    newest = audit_verify.newest_checkpoint(session)
+    return {"checked": latest is not None, "latest": verification(latest),
+            "chains": [verification(v) for v in audit_verify.latest_per_chain(session)],
+            "newest_checkpoint_at": newest.signed_at if newest is not None else None}
 
 
 @blp.route("/audit/verification", methods=["POST"])
@@ -89,9 +133,41 @@ def verify_chain():
 
     def call():
         audit_queries.require_audit_reader(who)
-        return audit_verify.check(db(), checked_by=who.username, actor=who, context=ctx(), max_events=API_CHECK_LIMIT)
+        return audit_verify.check(db(), checked_by=who.username, actor=who, context=ctx(), max_events=API_CHECK_LIMIT,
+                                  **check_options(strict=False))
 
     return verification(run(call, action="audit.verify", object_type="audit_verification"))
+
+
+CHECKPOINT_FORBIDDEN = dict(FORBIDDEN, description="Chỉ Thanh tra, quản trị hoặc chuyên viên của Bộ")
+
+
+@blp.route("/audit/checkpoints")
+@blp.arguments(CheckpointArgsSchema, location="query")
+@blp.response(200, CheckpointListSchema)
+@blp.alt_response(403, **CHECKPOINT_FORBIDDEN)
+def list_checkpoints(args):
+    """Các điểm kiểm tra đã ký (đầu mỗi chuỗi nhật ký), cũ trước; tối đa 1.000 mỗi lần, `after_id` để lấy tiếp
+
+    Mỗi điểm kiểm tra là chữ ký Ed25519 trên JSON `{"chain","hash","seq","time"}` (khóa sắp xếp, không khoảng
+    trắng); kiểm chữ ký bằng khóa công khai ở `GET /audit/public-key`. Lưu trữ chúng ở nơi khác để phát hiện nhật
+    ký bị cắt bớt hoặc dựng lại.
+    """
+    items = audit_queries.list_checkpoints(db(), actor(), chain=args.get("chain"), after_id=args["after_id"])
+    return {"items": [{"id": c.id, "chain": c.chain, "seq": c.seq, "hash": c.hash,
+                       "time": audit_checkpoints.iso(c.signed_at), "key_id": c.key_id, "signature": c.signature}
+                      for c in items]}
+
+
+@blp.route("/audit/public-key")
+@blp.response(200, PublicKeySchema)
+@blp.alt_response(403, **CHECKPOINT_FORBIDDEN)
+def public_key():
+    """Khóa công khai Ed25519 để kiểm chữ ký các điểm kiểm tra (PEM và base64 của 32 byte)"""
+    audit_queries.require_checkpoint_reader(actor())
+    key = signing_key().public_key()
+    return {"algorithm": "Ed25519", "key_id": audit_checkpoints.key_id(key), "pem": audit_checkpoints.public_pem(key),
+            "raw_base64": base64.b64encode(audit_checkpoints.public_raw(key)).decode()}
 
 
 def _export_query(args) -> dict:

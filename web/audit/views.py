@@ -7,6 +7,7 @@ from flask_login import login_required
 
 from notifications import audit_verify
 from web.audit import bp
+from web.audit_trail import check_options
 from web.current import current_actor
 from web.db import db, perform, request_context
 from workflow import audit_queries as aq
@@ -38,8 +39,14 @@ def _list_page(filters: aq.AuditFilters | None, error: ValidationFailed | None =
         field_errors=error.field_errors if error else {}, names=names,
         args=filters.url_args() if filters is not None else {},
         action_groups=aq.action_choices(session), usernames=aq.known_usernames(session),
-        verification=audit_verify.latest(session), aq=aq,
+        verification=audit_verify.latest(session), chains=_chains(session),
+        checkpoint=audit_verify.newest_checkpoint(session), aq=aq,
     ), status
+
+
+def _chains(session):
+    """The latest result of each chain, with its Vietnamese name."""
+    return [(v, audit_verify.chain_label(session, v.chain)) for v in audit_verify.latest_per_chain(session)]
 
 
 @bp.route("")
@@ -62,7 +69,9 @@ def detail(event_id: int):
     g.back_url = url_for("audit.index")
     return render_template("audit/detail.html", e=event, diff=aq.event_diff(event),
                            name=aq.actor_names(session, [event]).get(event.actor_id), aq=aq,
-                           verification=audit_verify.latest(session))
+                           verification=audit_verify.latest(session),
+                           chain_check=audit_verify.latest_for_chain(session, event.chain),
+                           chain_label=audit_verify.chain_label(session, event.chain))
 
 
 @bp.route("/verification", methods=["POST"])
@@ -74,7 +83,7 @@ def verify():
     def call():
         aq.require_audit_reader(actor)
         return audit_verify.check(db(), checked_by=actor.username, actor=actor, context=request_context(),
-                                  max_events=WEB_CHECK_LIMIT)
+                                  max_events=WEB_CHECK_LIMIT, **check_options(strict=False))
 
     record = perform(call, action="audit.verify", actor=actor, object_type="audit_verification")
     flash(record.message, "success" if record.ok else "danger")
