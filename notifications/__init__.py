@@ -9,6 +9,7 @@ from notifications import audit, inbox
 from workflow import signals
 
 _CONNECTIONS = [
+    (signals.nominations_locked, audit.on_nominations_locked),
     (signals.nomination_created, audit.on_created),
     (signals.nomination_updated, audit.on_updated),
     (signals.nomination_transitioned, audit.on_transitioned),

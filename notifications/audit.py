@@ -503,5 +503,22 @@ def on_proposal_event(session, *, proposal, action, actor, data, context, **_):
            data=dict(data, on_behalf_of=_behalf(actor)), context=context)
 
 
+def on_nominations_locked(session, *, nominations, **_):
+    """An operation over nominations of several departments (a ngành decision) appends to several chains; two such
+    operations appending in different orders would each hold one chain's head and wait for the other's. Their heads
+    are locked here, sorted by chain, before any of them is written: every transaction takes head locks in one order
+    ("dept:…" before "ministry" before "system", which appends reach later in any transaction). One chain only needs
+    no early lock. SQLite's BEGIN IMMEDIATE already serialises writers."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    chains = sorted({_nomination_chain(session, n) for n in nominations})
+    if len(chains) < 2:
+        return
+    for chain in chains:
+        _ensure_head(session, chain)
+    session.execute(select(_HEADS.c.chain).where(_HEADS.c.chain.in_(chains)).order_by(_HEADS.c.chain)
+                    .with_for_update()).all()
+
+
 def _nomination_chain(session, nomination) -> str:
     return chain_for(session, department_id=nomination.department_id)

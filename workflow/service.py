@@ -65,7 +65,8 @@ def lock_nominations(session: Session, nomination_ids, *, actor: Actor | None = 
     if not ids:
         return {}
     rows = session.scalars(select(Nomination).where(Nomination.id.in_(ids)).order_by(Nomination.id)
-                           .with_for_update().execution_options(populate_existing=True))
+                           .with_for_update().execution_options(populate_existing=True)).all()
+    signals.nominations_locked.send(session, nominations=rows)
     return {n.id: n for n in rows if actor is None or can_view(actor, n)}
 
 

@@ -20,6 +20,11 @@ action_refused = _signals.signal(
     doc="kwargs: actor (may be None), action, object_type, object_id, error, context. Sent by the caller AFTER it "
     "rolled back the refused action, in a fresh transaction, so the refusal is recorded even though the action is not.",
 )
+nominations_locked = _signals.signal(
+    "nominations-locked",
+    doc="kwargs: nominations (in id order). Sent by service.lock_nominations once the rows are locked and before any "
+    "is changed, so receivers that serialise on rows of their own (the audit chains' heads) lock them now.",
+)
 login_succeeded = _signals.signal("login-succeeded", doc="kwargs: user, context")
 login_failed = _signals.signal("login-failed", doc="kwargs: username, context")
 admin_changed = _signals.signal(
