@@ -34,6 +34,7 @@ HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
+    # Not no-referrer: over HTTPS Flask-WTF refuses a POST whose Referer is not this site (WTF_CSRF_SSL_STRICT).
     "Referrer-Policy": "same-origin",
 }
 

@@ -89,6 +89,22 @@ def test_over_https_the_session_cookie_is_secure_and_hsts_is_sent(engine, db):
     assert "Strict-Transport-Security" in client.get("/", headers=via_proxy(CLIENT_A, "https")).headers
 
 
+def test_a_browser_signs_in_over_https_through_the_proxy_with_csrf_on(engine, db):
+    """Over HTTPS Flask-WTF also checks that a POST's Referer is this site: the same-origin Referrer-Policy keeps it."""
+    import re
+
+    client = make_app(engine, TRUSTED_PROXIES=1, WTF_CSRF_ENABLED=True).test_client()
+    # nginx to gunicorn is plain HTTP; X-Forwarded-Proto tells the application the browser used HTTPS.
+    page = client.get("/login", headers=via_proxy(CLIENT_A, "https"), base_url="http://dienhinh.example")
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    body = {"username": "giamdoc", "password": DEMO_PASSWORD, "csrf_token": token}
+    headers = {**via_proxy(CLIENT_A, "https"), "Referer": "https://dienhinh.example/login"}
+    r = client.post("/login", data=body, headers=headers, base_url="http://dienhinh.example")
+    assert r.status_code == 302 and "; Secure" in session_cookie(r)
+    assert [e.ip for e in login_events(db, "auth.login")] == [CLIENT_A]
+
+
 def test_over_plain_http_no_secure_cookie_and_no_hsts(engine, db):
     client = make_app(engine, TRUSTED_PROXIES=1).test_client()
     r = client.post("/login", data={"username": "giamdoc", "password": DEMO_PASSWORD}, headers=via_proxy(CLIENT_A))
