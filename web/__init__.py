@@ -9,7 +9,7 @@ import notifications
 from models import make_engine, make_session_factory
 from models.base import read_only_engine
 from notifications import outbox
-from web import config, filters
+from web import config, filters, security
 from web.db import close_db
 from web.extensions import babel, csrf, limiter, login_manager
 from workflow import ballots
@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
                      base_url=app.config["BASE_URL"])
     ballots.configure(app.config.get("BALLOT_KEY"))  # never SECRET_KEY: without it no session can be opened
 
+    security.init_app(app)  # ProxyFix (TRUSTED_PROXIES), Secure cookies over HTTPS, CSP and the other headers
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=lambda: "vi")

@@ -14,6 +14,7 @@ class ConfigError(RuntimeError):
 def from_env(instance_path: str) -> dict:
     secret = os.environ.get("SECRET_KEY") or _dev_secret(instance_path)
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{os.path.join(instance_path, 'dienhinh.db')}"
+    storage_uri = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
     return {
         "SECRET_KEY": secret,
         # Seals ballot slots: its own secret, never SECRET_KEY (see ballot_key). None: sessions cannot be opened.
@@ -35,7 +36,11 @@ def from_env(instance_path: str) -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM") or "dienhinh@localhost",
         # The address users reach the application at: absolute links in e-mails (see check_mail_settings).
         "BASE_URL": os.environ.get("BASE_URL") or None,
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": storage_uri,
+        # Redis unreachable: the limits are kept per process (a warning is logged) until it answers again, never a 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": _storage_options(storage_uri),
         # Per address and username (guessing one password), and per address in total (an office behind one NAT).
         "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "10 per minute"),
         "RATELIMIT_LOGIN_IP": os.environ.get("RATELIMIT_LOGIN_IP", "200 per minute"),
@@ -45,6 +50,13 @@ def from_env(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Secure anyway when the request came over HTTPS (web/security.py); 1 forces it on every response.
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE"),
+        "REMEMBER_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE"),  # flask-login's; "remember me" is not offered
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Proxy hops in front of the application whose X-Forwarded-For/-Proto are believed (web/security.py).
+        "TRUSTED_PROXIES": trusted_proxies(os.environ.get("TRUSTED_PROXIES")),
         "WTF_CSRF_TIME_LIMIT": None,
         # Operations (web/ops): log lines as JSON (production's default) or text; /readyz's deadline in seconds.
         "LOG_FORMAT": _choice("LOG_FORMAT", ("json", "text"),
@@ -52,6 +64,37 @@ def from_env(instance_path: str) -> dict:
         "LOG_LEVEL": _choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True),
         "READINESS_TIMEOUT": _seconds("READINESS_TIMEOUT", 0.8),
     }
+
+
+MAX_TRUSTED_PROXIES = 5
+
+
+def trusted_proxies(raw: str | None) -> int:
+    """TRUSTED_PROXIES: how many proxies in front append to X-Forwarded-For (nginx alone: 1). 0 (the default) trusts
+    no forwarding header. A bad value is a ConfigError naming the variable."""
+    value = (raw or "0").strip()
+    if not value.isdigit() or int(value) > MAX_TRUSTED_PROXIES:
+        raise ConfigError(f"TRUSTED_PROXIES must be the number of proxies in front of the application, "
+                          f"0 to {MAX_TRUSTED_PROXIES} (nginx alone: 1), not {raw!r}")
+    return int(value)
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
+REDIS_TIMEOUT = 0.5  # seconds: a Redis that does not answer costs a login a few of these, then it is skipped
+
+
+def _storage_options(uri: str) -> dict:
+    """redis-py options for the rate limits' storage: short timeouts and a single immediate retry (redis-py's default
+    retries with back-off would hold a login for seconds while Redis is down)."""
+    if not uri.startswith(("redis://", "rediss://", "redis+")):
+        return {}
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT, "retry": Retry(NoBackoff(), 1)}
 
 
 def _choice(name: str, allowed: tuple[str, ...], default: str, *, upper: bool = False) -> str:

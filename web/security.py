@@ -1,0 +1,63 @@
+"""What the browser and the proxy in front are told and trusted, in one place:
+
+- **Proxies** (`TRUSTED_PROXIES`, a number of hops, default 0): Werkzeug's ProxyFix takes the client's address from
+  the last N entries of `X-Forwarded-For` and the scheme from `X-Forwarded-Proto`, so `request.remote_addr` (what the
+  audit trail records, what the login limits count, what the access log shows) is the client's, and
+  `request.is_secure` says whether the client used HTTPS. With 0 both headers are ignored: a client cannot choose the
+  address it is recorded under. `X-Forwarded-Host` is never trusted (the proxy passes `Host` itself).
+- **Cookies**: the session cookie is `Secure` when the request came over HTTPS, or always with
+  `SESSION_COOKIE_SECURE=1` (for a proxy that cannot send `X-Forwarded-Proto`).
+- **Headers on every response**: a strict Content-Security-Policy (no inline script or style, nothing from another
+  origin, no framing), `X-Frame-Options: DENY`, `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin`, and
+  HSTS over HTTPS. A response that sets its own policy (a story image: `default-src 'none'; sandbox`) keeps it.
+"""
+from __future__ import annotations
+
+from flask import Flask, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",  # Bootstrap draws its form and navbar icons as data: SVG
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+HSTS = "max-age=31536000"  # a year; only ever sent over HTTPS
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    # Not no-referrer: over HTTPS Flask-WTF refuses a POST whose Referer is not this site (WTF_CSRF_SSL_STRICT).
+    "Referrer-Policy": "same-origin",
+}
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, `Secure` whenever the client reached us over HTTPS (after ProxyFix) or when
+    SESSION_COOKIE_SECURE forces it."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or (has_request_context() and request.is_secure)
+
+
+def security_headers(response):
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
+    app.session_interface = SessionInterface()
+    app.after_request(security_headers)
