@@ -29,7 +29,7 @@ def _check_multidict(data, errors: dict) -> ImmutableMultiDict | None:
         long = inputs.is_long(key)
         reason = inputs.problem(value, long=long)
         if reason:
-            errors.setdefault(key, reason)
+            errors.setdefault(inputs.visible(key), reason)
             items.append((key, value))
             continue
         normal = inputs.normalise(value, long=long)
@@ -68,7 +68,7 @@ def check_request():
             for key, upload in request.files.items(multi=True):
                 reason = inputs.problem(upload.filename or "", long=False)
                 if reason:
-                    errors.setdefault(key, f"Tên tệp: {reason}")
+                    errors.setdefault(inputs.visible(key), f"Tên tệp: {reason}")
         _json_body(errors)
     if not errors:
         return None

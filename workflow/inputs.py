@@ -81,7 +81,7 @@ def check_tree(value, path: str = "", errors: dict | None = None):
     if isinstance(value, str):
         reason = problem(value, long=is_long(path))
         if reason:
-            errors[path or "_schema"] = reason
+            errors[visible(path) or "_schema"] = reason
             return value
         return normalise(value, long=is_long(path))
     if isinstance(value, dict):

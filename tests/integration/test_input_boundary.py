@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import AuditEvent, Campaign, Nomination
+from workflow import inputs
 
 BAD = {"nul": "Phòng\x00PBGDPL", "vt": "Phòng\x0bPBGDPL", "esc": "Phòng\x1b[31mPBGDPL", "c1": "Phòng\x85PBGDPL",
        "lone-cr": "Phòng\rPBGDPL"}
@@ -68,6 +69,18 @@ def test_every_api_text_field_refuses_control_characters_naming_it(api):
             else:
                 assert field in problem["errors"], (path, problem)
                 assert "U+00" in problem["errors"][field][0]
+
+
+def test_every_api_text_field_accepts_legal_text(api):
+    """The same fields with legal text — Vietnamese, and tab/CRLF in long texts — pass the boundary: whatever the
+    view answers (these bodies are incomplete, the ids may not exist), it is never the text rule."""
+    admin = api.as_("admin")
+    for method, path, body, field in TEXT_FIELDS:
+        long = field is not None and inputs.is_long(field)
+        value = "Thành tích:\r\n1.\tTuyên truyền “Tủ sách pháp luật” – 100%" if long else "Phòng Tư pháp – Đồng Tháp"
+        r = getattr(admin, method.lower())(path, json=_fill(body, value))
+        assert r.status_code != 500, (path, field)
+        assert "U+00" not in r.get_data(as_text=True), (path, field, r.get_json())
 
 
 def test_a_control_character_in_a_title_is_refused_before_it_is_stored(api, db, demo):
