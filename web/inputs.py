@@ -46,9 +46,9 @@ def _json_body(errors: dict) -> None:
         return
     try:
         body = json.loads(raw)
-    except ValueError:
-        return  # the view's parser answers 400 for a body that is not JSON
-    normal = inputs.check_tree(body, "", errors)
+        normal = inputs.check_tree(body, "", errors)
+    except (ValueError, RecursionError):
+        return  # the view's parser answers 400 for a body that is not JSON (or nested beyond any schema)
     if normal != body:
         # webargs reads the cached raw body, Flask's get_json its own cache: both see the normalised text.
         request._cached_data = json.dumps(normal, ensure_ascii=False).encode()
