@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
         auth,
         council,
         decisions,
+        inputs,
         main,
         ministry,
         nominations,
@@ -68,4 +69,5 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
         app.register_blueprint(module.bp)
     api.init_app(app)  # registers the JSON API blueprint(s) and exempts them from CSRF (bearer tokens only)
     ops.init_app(app)  # /healthz, /readyz, /metrics; request id, JSON or text logs, the access log
+    inputs.init_app(app)  # the text rule on every query parameter, form field and JSON string (after the request id)
     return app

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import ROLES, ApiToken, Unit, User, UserRole
-from workflow import passwords, signals
+from workflow import inputs, passwords, signals
 from workflow.context import CLI, Context
 from workflow.errors import AuthenticationFailed, NotFound, ValidationFailed
 
@@ -24,7 +24,11 @@ def hash_password(password: str) -> str:
 
 
 def authenticate(session: Session, username: str, password: str, *, context: Context = CLI) -> User:
-    """Returns the user or raises AuthenticationFailed; both outcomes are signalled for the audit trail."""
+    """Returns the user or raises AuthenticationFailed; both outcomes are signalled for the audit trail. A username
+    the text rule refuses (a NUL, a control character) matches nobody: it fails, audited as written (`\\uXXXX`)."""
+    if inputs.problem((username or "").strip(), long=False):
+        signals.login_failed.send(session, username=inputs.visible(username)[:80], context=context)
+        raise AuthenticationFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
     user = session.scalar(select(User).where(User.username == (username or "").strip()))
     # Compare against a dummy hash for unknown users so timing does not reveal which usernames exist.
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import EMPLOYMENT_TYPES, UNIT_KINDS, Person, Unit, fold
-from workflow import signals, uploads
+from workflow import inputs, signals, uploads
 from workflow.admin import require_admin
 from workflow.context import CLI, Context
 from workflow.errors import ValidationFailed
@@ -150,9 +150,13 @@ def _sheet_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
 
 def _read(kind: str, data: bytes) -> tuple[dict[str, tuple[int, str]], list[tuple[int, dict[str, str]]]]:
     """The header map (key → (index, header as written)) and the data rows as {key: text}."""
-    if uploads.sniff(data) != XLSX:
+    try:
+        mime, why = uploads.sniff(data), []
+    except ValidationFailed as err:  # the upload rules' own reason (a zip bomb, a broken package) is kept
+        mime, why = None, [err.detail, *err.reasons]
+    if mime != XLSX:
         raise ValidationFailed("Tệp nhập phải là bảng tính Excel (.xlsx).",
-                               ["Chỉ chấp nhận tệp .xlsx — kiểm tra theo nội dung tệp, không theo tên tệp."])
+                               ["Chỉ chấp nhận tệp .xlsx — kiểm tra theo nội dung tệp, không theo tên tệp.", *why])
     rows = _sheet_rows(data)
     first = next(rows, None)
     if first is None:
@@ -188,11 +192,25 @@ class _Checker:
         self.columns = {c.key: c for c in COLUMNS[kind]}
         self.found = found
         self.errors: list[RowError] = []
+        self.refused: set[tuple[int, str]] = set()
+
+    def apply_text_rule(self, records) -> None:
+        """The text rule (workflow.inputs) on every cell read: a refused cell is reported once, by row and column,
+        and emptied so that no later check quotes it."""
+        for row, values in records:
+            for key, value in values.items():
+                reason = inputs.problem(value, long=inputs.is_long(key))
+                if reason:
+                    self.add(row, key, reason)
+                    self.refused.add((row, key))
+                    values[key] = ""
 
     def name(self, key: str) -> str:
         return self.found[key][1] if key in self.found else self.columns[key].header
 
     def add(self, row: int, key: str, message: str) -> None:
+        if (row, key) in self.refused:
+            return
         self.errors.append(RowError(row, self.name(key), message))
 
     def text(self, row: int, values: dict, key: str) -> str:
@@ -365,6 +383,7 @@ def import_xlsx(session: Session, actor: Actor | None, kind: str, data: bytes, *
                                {"kind": "Lựa chọn không hợp lệ."})
     found, records = _read(kind, data)
     checker = _Checker(kind, found)
+    checker.apply_text_rule(records)
     planned = (_check_units if kind == "units" else _check_people)(session, checker, records)
     if checker.errors:
         errors = sorted(checker.errors, key=lambda e: e.row)

@@ -1,14 +1,26 @@
-"""Checks an uploaded file by its content (never by its name or the browser's claim) and stores it in the database
-under its SHA-256 (models.files), so every application host serves it; reads it back a chunk at a time."""
+"""Checks an uploaded file for what it claims to be, by its content (never by its name or the browser's claim), and
+stores it in the database under its SHA-256 (models.files), so every application host serves it; reads it back a
+chunk at a time.
+
+The upload rules (`inspect`): a .docx/.xlsx is an OOXML package of that kind (its main part present with the right
+content type in [Content_Types].xml) whose declared uncompressed size and compression ratio are bounded (zip bombs
+are refused from the central directory, and what is read is capped while it streams); a PDF starts with `%PDF-` and
+parses (pypdf) with at least one page; a PNG/JPEG decodes (Pillow) and is re-encoded without its metadata before it
+is stored; any file with HTML/SVG/script markers in its first KB (a polyglot a browser could run) is refused."""
 from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from xml.etree import ElementTree  # expat refuses entity expansion bombs; the parts read are size-capped
 
 import filetype
+import pypdf
+from PIL import Image, ImageOps
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -18,13 +30,34 @@ from workflow.errors import ValidationFailed
 
 MAX_BYTES = 10 * 1024 * 1024
 CHUNK_SIZE = 1024 * 1024  # bytes per stored_file_chunks row
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ALLOWED = {
     "application/pdf": ".pdf",
     "image/png": ".png",
     "image/jpeg": ".jpg",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    DOCX: ".docx",
+    XLSX: ".xlsx",
 }
+# An OOXML package: its main part and that part's content type in [Content_Types].xml.
+OOXML_MAIN = {
+    DOCX: ("word/document.xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"),
+    XLSX: ("xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"),
+}
+# Zip bombs: refused from the central directory's sizes, before anything is decompressed; what is read (the
+# content types and the main part) is also capped while it streams, whatever the directory claims.
+MAX_UNCOMPRESSED = 100 * 1024 * 1024  # total of the package's parts
+MAX_RATIO = 100  # uncompressed / compressed, for the package and for any part over RATIO_FLOOR
+RATIO_FLOOR = 1024 * 1024
+MAX_PARTS = 5000
+MAX_PIXELS = 40_000_000  # an image larger than this is refused before it is decoded
+SNIFF_WINDOW = 1024
+# What a browser would run as a page if it were ever served as one: refused within the first KB of any file.
+ACTIVE_MARKERS = (b"<html", b"<script", b"<svg", b"<!doctype", b"<body", b"<iframe", b"<object", b"<embed",
+                  b"<meta", b"<?xml-stylesheet", b"javascript:")
+
+_TYPES_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_TYPE_LIST = "Chỉ chấp nhận tệp PDF, Word (.docx), Excel (.xlsx), PNG, JPEG — kiểm tra theo nội dung tệp."
 
 
 @dataclass(frozen=True)
@@ -34,36 +67,149 @@ class Stored:
     content_type: str
 
 
-def _office_type(data: bytes) -> str | None:
+def _refuse(detail: str, reason: str) -> ValidationFailed:
+    return ValidationFailed(detail, [reason], {"file": reason})
+
+
+def _read_capped(z: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
+    """A part's bytes, read a block at a time and abandoned as soon as they pass `cap`."""
+    out = bytearray()
+    with z.open(info) as part:
+        while block := part.read(64 * 1024):
+            out += block
+            if len(out) > cap:
+                raise _refuse("Tệp Office bị từ chối: nội dung giải nén quá lớn (nghi là “zip bomb”).",
+                              f"Phần {info.filename} giải nén vượt quá giới hạn cho phép.")
+    return bytes(out)
+
+
+def _office_type(data: bytes) -> str:
+    """The kind of a .docx/.xlsx package, or ValidationFailed saying why it is not a valid one."""
+    not_office = _refuse("Tệp không phải là tài liệu Word (.docx) hay bảng tính Excel (.xlsx) hợp lệ.", _TYPE_LIST)
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            names = set(z.namelist())
-    except (zipfile.BadZipFile, ValueError):
-        return None
-    if "[Content_Types].xml" not in names:
-        return None
-    if any(n.startswith("word/") for n in names):
-        return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    if any(n.startswith("xl/") for n in names):
-        return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return None
+        z = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise not_office from None
+    with z:
+        infos = z.infolist()
+        total = sum(i.file_size for i in infos)
+        if len(infos) > MAX_PARTS or total > MAX_UNCOMPRESSED:
+            raise _refuse("Tệp Office bị từ chối: dung lượng sau khi giải nén quá lớn (nghi là “zip bomb”).",
+                          f"Tổng dung lượng giải nén tối đa {MAX_UNCOMPRESSED // (1024 * 1024)} MB, "
+                          f"tối đa {MAX_PARTS} phần; tệp này khai {total:,} byte, {len(infos)} phần.")
+        for info in infos:
+            if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise _refuse("Tệp Office bị từ chối: tỉ lệ nén bất thường (nghi là “zip bomb”).",
+                              f"Phần {info.filename} nén với tỉ lệ vượt quá {MAX_RATIO}:1.")
+        if total > RATIO_FLOOR and total > MAX_RATIO * len(data):
+            raise _refuse("Tệp Office bị từ chối: tỉ lệ nén bất thường (nghi là “zip bomb”).",
+                          f"Tỉ lệ nén của cả tệp vượt quá {MAX_RATIO}:1.")
+        by_name = {i.filename: i for i in infos}
+        if "[Content_Types].xml" not in by_name:
+            raise not_office
+        try:
+            types = ElementTree.fromstring(_read_capped(z, by_name["[Content_Types].xml"], 1024 * 1024))
+        except (ElementTree.ParseError, zipfile.BadZipFile, OSError, EOFError, zlib.error):
+            raise _refuse("Tệp Office hỏng: không đọc được [Content_Types].xml.", _TYPE_LIST) from None
+        overrides = {(o.get("PartName") or "").lstrip("/"): o.get("ContentType")
+                     for o in types.iter(f"{_TYPES_NS}Override")}
+        for mime, (part, part_type) in OOXML_MAIN.items():
+            if overrides.get(part) != part_type:
+                continue
+            if part not in by_name:
+                raise _refuse("Tệp Office hỏng: thiếu phần nội dung chính.", f"Không có phần {part} trong gói.")
+            try:
+                ElementTree.fromstring(_read_capped(z, by_name[part], MAX_UNCOMPRESSED))
+            except (ElementTree.ParseError, zipfile.BadZipFile, OSError, EOFError, zlib.error):
+                raise _refuse("Tệp Office hỏng: phần nội dung chính không đọc được.",
+                              f"Phần {part} không phải XML hợp lệ.") from None
+            return mime
+    raise _refuse("Tệp không phải là tài liệu Word (.docx) hay bảng tính Excel (.xlsx) hợp lệ.",
+                  "Gói không có phần nội dung chính word/document.xml hoặc xl/workbook.xml đúng kiểu "
+                  "trong [Content_Types].xml (tệp có macro hay mẫu .dotx/.xltx không được nhận).")
 
 
-def sniff(data: bytes) -> str:
+def _check_pdf(data: bytes) -> None:
+    if not data.startswith(b"%PDF-"):
+        raise _refuse("Tệp PDF không hợp lệ.", "Tệp PDF phải bắt đầu bằng “%PDF-”.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise _refuse("Tệp PDF có mật khẩu.", "Không nhận tệp PDF được bảo vệ bằng mật khẩu.")
+            pages = len(reader.pages)
+    except ValidationFailed:
+        raise
+    except Exception:  # noqa: BLE001 - pypdf raises many kinds of errors on a broken file
+        raise _refuse("Tệp PDF hỏng, không đọc được.", "Không đọc được cấu trúc tệp PDF.") from None
+    if pages < 1:
+        raise _refuse("Tệp PDF không có trang nào.", "Tệp PDF phải có ít nhất một trang.")
+
+
+def _reencode_image(data: bytes, mime: str) -> bytes:
+    """The image decoded and written again in its own format (PNG or JPEG) without its metadata (EXIF, text
+    chunks, comments: whatever else the file carried is gone), turned upright by its EXIF orientation."""
+    broken = _refuse("Ảnh hỏng, không đọc được.", "Tệp ảnh không giải mã được.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                if probe.format != {"image/png": "PNG", "image/jpeg": "JPEG"}[mime]:
+                    raise broken
+                width, height = probe.size
+                if width * height > MAX_PIXELS:
+                    raise _refuse("Ảnh quá lớn.", f"Ảnh tối đa {MAX_PIXELS // 1_000_000} triệu điểm ảnh.")
+                probe.verify()
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                image = ImageOps.exif_transpose(image)
+                clean = image.copy()
+                clean.info = {k: v for k, v in image.info.items() if k == "transparency"}  # no text, EXIF, comment
+                out = io.BytesIO()
+                if mime == "image/png":
+                    clean.save(out, format="PNG")
+                else:
+                    if clean.mode not in ("RGB", "L", "CMYK"):
+                        clean = clean.convert("RGB")
+                    clean.save(out, format="JPEG", quality=90)
+    except ValidationFailed:
+        raise
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds of errors on a broken image
+        raise broken from None
+    return out.getvalue()
+
+
+def _active_content(data: bytes) -> bool:
+    head = data[:SNIFF_WINDOW].lower()
+    return any(marker in head for marker in ACTIVE_MARKERS)
+
+
+def inspect(data: bytes) -> tuple[str, bytes]:
+    """The type of `data`, checked for what it claims to be, and the bytes to store: an image re-encoded, any other
+    file as it came. ValidationFailed (422, in Vietnamese, naming why) otherwise."""
     if not data:
         raise ValidationFailed("Tệp tải lên rỗng.", ["Tệp không có nội dung."])
     if len(data) > MAX_BYTES:
         raise ValidationFailed("Tệp vượt quá dung lượng cho phép (10 MB).", ["Dung lượng tối đa 10 MB."])
+    if _active_content(data):
+        raise _refuse("Tệp bị từ chối: có nội dung trang web (HTML/script) có thể chạy trong trình duyệt.",
+                      "Tệp chứa mã HTML, SVG hoặc script ở phần đầu (tệp “đa định dạng”).")
     kind = filetype.guess(data)
     mime = kind.mime if kind else None
     if mime == "application/zip" or (mime and "openxmlformats" in mime) or data[:2] == b"PK":
-        mime = _office_type(data)
+        return _office_type(data), data
     if mime not in ALLOWED:
-        raise ValidationFailed(
-            "Loại tệp không được chấp nhận.",
-            ["Chỉ chấp nhận tệp PDF, Word (.docx), Excel (.xlsx), PNG, JPEG — kiểm tra theo nội dung tệp."],
-        )
-    return mime
+        raise ValidationFailed("Loại tệp không được chấp nhận.", [_TYPE_LIST])
+    if mime == "application/pdf":
+        _check_pdf(data)
+        return mime, data
+    return mime, _reencode_image(data, mime)
+
+
+def sniff(data: bytes) -> str:
+    """The checked type of `data` (see `inspect`)."""
+    return inspect(data)[0]
 
 
 def store(session: Session, data: bytes) -> Stored:
@@ -71,7 +217,7 @@ def store(session: Session, data: bytes) -> Stored:
     committed here: a refused action leaves no file behind). The chunks are inserted one statement each, so the
     bytes are not copied into ORM objects all at once. Two transactions storing the same new content at the same
     moment: the second waits on the primary key (PostgreSQL) or the write lock (SQLite), then finds it stored."""
-    mime = sniff(data)
+    mime, data = inspect(data)
     digest = hashlib.sha256(data).hexdigest()
     if session.get(StoredFile, digest) is None:
         try:

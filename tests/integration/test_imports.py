@@ -154,8 +154,9 @@ def test_only_admins_and_only_xlsx(db, demo):
         imports.import_xlsx(db, None, "units", GOOD_UNITS, context=WEB)
     with pytest.raises(ValidationFailed, match="Excel"):
         imports.import_xlsx(db, demo.actor("admin"), "units", b"%PDF-1.4\n%%EOF\n", context=WEB)
-    with pytest.raises(ValidationFailed, match="Loại tệp không được chấp nhận"):
+    with pytest.raises(ValidationFailed, match="Excel") as exc:
         imports.import_xlsx(db, demo.actor("admin"), "units", b"code;name\nA;B\n", context=WEB)
+    assert "Loại tệp không được chấp nhận." in exc.value.reasons
 
 
 def test_row_cap(db, demo, monkeypatch):
@@ -229,3 +230,17 @@ def test_admin_page_refuses_non_admins_and_non_xlsx(client, login):
     r = client.post("/admin/import", data={"kind": "units", "file": (io.BytesIO(b"%PDF-1.4"), "a.xlsx")},
                     content_type="multipart/form-data")
     assert r.status_code == 422 and "phải là bảng tính Excel" in r.get_data(as_text=True)
+
+
+def test_a_control_character_in_a_cell_is_refused_naming_row_and_column(db, demo):
+    """The text rule per cell (workflow.inputs): DEL and C1 controls pass XML and openpyxl, not the rule."""
+    before = count(db, Unit)
+    data = xlsx(UNIT_HEAD, ["STP3", "Sở Tư pháp\x7f tỉnh Đồng Tháp", "Sở", "BTP", "Đồng Tháp"],
+                ["STP3-VP", "Văn phòng Sở", "division", "STP3", "Cao\x9fLãnh"])
+    with pytest.raises(imports.ImportFailed) as exc:
+        imports.import_xlsx(db, demo.actor("admin"), "units", data, context=WEB)
+    shown = [str(e) for e in exc.value.errors]
+    assert len(shown) == 2, shown
+    assert shown[0].startswith("Dòng 2, cột “Tên đơn vị”") and "U+007F" in shown[0]
+    assert shown[1].startswith("Dòng 3, cột “Địa danh”") and "U+009F" in shown[1]
+    assert count(db, Unit) == before

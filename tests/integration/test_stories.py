@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import struct
-import zlib
 
 import pytest
 from sqlalchemy import select
@@ -24,15 +22,18 @@ EVIL = ('<p onclick="steal()">Gương sáng <strong>pháp luật</strong></p><sc
 
 
 def png(width: int = 1, height: int = 1) -> bytes:
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    """A genuine PNG (uploads decode and re-encode images: this one comes back byte for byte)."""
+    from PIL import Image
 
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00")) + \
-        chunk(b"IEND", b"")
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 90, 160)).save(buf, format="PNG")
+    return buf.getvalue()
 
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\nxref\n0 4\n0000000000 65535 f \n"
+       b"0000000009 00000 n \n0000000052 00000 n \n0000000101 00000 n \ntrailer<</Size 4/Root 1 0 R>>\n"
+       b"startxref\n164\n%%EOF\n")  # a genuine one-page PDF: uploads must parse
 
 
 def recognised(db, demo, *units: str, number: str = "12/QĐ-STP"):

@@ -40,6 +40,7 @@ from workflow.documents.common import (
 )
 from workflow.documents.decision import _campaigns, _period, _position_and_unit, _signer_name
 from workflow.errors import ValidationFailed
+from workflow.inputs import xml_safe
 
 # The state a nomination is in → the level of the decision its certificate cites.
 CERTIFICATE_LEVEL = {"evaluated_co_so": "co_so", "proposed_nganh": "co_so", "recognized": "nganh"}
@@ -179,5 +180,5 @@ def certificate_docx(session: Session, n: Nomination) -> bytes:
     for _ in range(3):
         _para(right, "", size=14, align=center, after=0)
     _para(right, c.signer_name, size=14, bold=True, align=center)
-    doc.core_properties.title = f"Giấy chứng nhận điển hình tiên tiến — {c.name}"
+    doc.core_properties.title = xml_safe(f"Giấy chứng nhận điển hình tiên tiến — {c.name}")
     return _to_bytes(doc)

@@ -20,6 +20,7 @@ from docx.table import _Cell
 from models import Decision, Proposal, Unit
 from workflow.council import TZ
 from workflow.decisions import symbol
+from workflow.inputs import xml_safe
 
 FONT = "Times New Roman"
 BODY_SIZE = 14
@@ -201,7 +202,7 @@ def _para(container, text: str = "", *, size: float | None = None, bold: bool = 
         p = paragraphs[0]
     else:
         p = container.add_paragraph()
-    run = p.add_run(text)
+    run = p.add_run(xml_safe(text))
     run.bold, run.italic = bold, italic
     if size is not None:
         run.font.size = Pt(size)
@@ -218,8 +219,8 @@ def _body(doc, text: str, *, lead: str | None = None, italic: bool = False):
     """A justified body paragraph with a first-line indent (ND 30), optionally opened by a bold lead ("Điều 1.")."""
     p = _para(doc, "", align=WD_ALIGN_PARAGRAPH.JUSTIFY, after=6, indent_cm=1.0)
     if lead:
-        p.runs[0].text, p.runs[0].bold = lead + " ", True
-    run = p.add_run(text)
+        p.runs[0].text, p.runs[0].bold = xml_safe(lead) + " ", True
+    run = p.add_run(xml_safe(text))
     run.italic = italic
     return p
 
@@ -387,7 +388,9 @@ _FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 def _safe_cell(value):
     """A text that a spreadsheet would run as a formula ("=HYPERLINK(…)", "+1", "-1", "@SUM", a leading tab or
     carriage return) is neutralised by a leading single quote (CSV/formula injection). Numbers, dates and other text
-    pass unchanged."""
+    pass unchanged. What XML refuses (a control character stored before the text rule) is removed
+    (`workflow.inputs.xml_safe`), so one old row cannot break a spreadsheet."""
+    value = xml_safe(value)
     if isinstance(value, str) and value.startswith(_FORMULA_LEADS):
         return "'" + value
     return value

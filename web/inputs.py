@@ -1,0 +1,98 @@
+"""The request boundary of the text rule (`workflow.inputs`): before any view runs, every query parameter, form
+field, uploaded file name and JSON string (recursively, keys included) is checked. A refused text answers 422
+naming the field — problem+json under /api/, a Vietnamese page showing what was typed elsewhere — and no view
+sees it. Long texts arrive with their CRLF newlines normalised to LF.
+
+The login's body (page and `/api/v1/auth/token`) is left to `accounts.authenticate`, which applies the same rule to the
+username so that a refused login is still audited as a failed one."""
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+from flask import Flask, render_template, request
+from werkzeug.datastructures import ImmutableMultiDict
+
+from workflow import inputs
+
+# Logins check their body themselves (their query parameters are checked here like any other).
+LOGIN_ENDPOINTS = frozenset({"auth.login", "api_auth.token"})
+
+
+def _check_multidict(data, errors: dict) -> ImmutableMultiDict | None:
+    """The normalised copy of `data` (None when nothing changed); failures go into `errors`."""
+    items, changed = [], False
+    for key, value in data.items(multi=True):
+        reason = inputs.problem(key, long=False)
+        if reason:
+            errors[inputs.visible(key)] = f"Tên trường: {reason}"
+        long = inputs.is_long(key)
+        reason = inputs.problem(value, long=long)
+        if reason:
+            errors.setdefault(inputs.visible(key), reason)
+            items.append((key, value))
+            continue
+        normal = inputs.normalise(value, long=long)
+        changed |= normal != value
+        items.append((key, normal))
+    return ImmutableMultiDict(items) if changed else None
+
+
+def _json_body(errors: dict) -> None:
+    if not request.is_json:
+        return
+    raw = request.get_data(cache=True)
+    if not raw:
+        return
+    try:
+        body = json.loads(raw)
+        normal = inputs.check_tree(body, "", errors)
+    except (ValueError, RecursionError):
+        return  # the view's parser answers 400 for a body that is not JSON (or nested beyond any schema)
+    if normal != body:
+        # webargs reads the cached raw body, Flask's get_json its own cache: both see the normalised text.
+        request._cached_data = json.dumps(normal, ensure_ascii=False).encode()
+        request._cached_json = (normal, normal)
+
+
+def check_request():
+    if request.endpoint == "static":
+        return None
+    errors: dict[str, str] = {}
+    _check_multidict(request.args, errors)
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.endpoint not in LOGIN_ENDPOINTS:
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            form = _check_multidict(request.form, errors)
+            if form is not None:
+                request.form = form
+            for key, upload in request.files.items(multi=True):
+                reason = inputs.problem(upload.filename or "", long=False)
+                if reason:
+                    errors.setdefault(inputs.visible(key), f"Tên tệp: {reason}")
+        _json_body(errors)
+    if not errors:
+        return None
+    err = inputs.refused(errors)
+    if request.path.startswith("/api/"):
+        from web.api.problems import problem
+
+        return problem(422, err.detail, title="Dữ liệu không hợp lệ", reasons=err.reasons,
+                       errors={k: [v] for k, v in errors.items()})
+    typed = [(key, inputs.visible(value)) for key, value in request.form.items(multi=True)
+             if key != "csrf_token" and "password" not in key]
+    return render_template("input_refused.html", detail=err.detail, errors=errors, typed=typed,
+                           back_url=_same_site(request.referrer)), 422
+
+
+def _same_site(url: str | None) -> str | None:
+    """The referring page when it is on this site (a path), else None: never a link to another host."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(check_request)
