@@ -367,3 +367,63 @@ def test_the_token_endpoints_are_documented(client):
     issued = doc["paths"]["/api/v1/auth/token"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
     name = issued["$ref"].rsplit("/", 1)[-1]
     assert {"token", "expires_at"} <= set(doc["components"]["schemas"][name]["properties"])
+
+
+# ------------------------------------------------------------------------------------------- bad input, every role
+@pytest.mark.parametrize("name", ["x" * 101, ["liste"], {"a": 1}, 7, "tên\x00có NUL", "tên\x1bđiều khiển"])
+def test_a_bad_token_name_is_422_never_500(client, db, name):
+    r = client.post("/api/v1/auth/token", json={"username": "canbo1", "password": DEMO_PASSWORD, "name": name})
+    assert r.status_code == 422 and r.content_type == PROBLEM, r.get_data(as_text=True)
+    db.rollback()
+    assert db.scalar(select(ApiToken.id)) is None
+
+
+def test_a_token_may_carry_a_name(client, db):
+    body = _token_named(client, "Cổng thông tin tỉnh")
+    auth = {"Authorization": f"Bearer {body['token']}"}
+    assert client.get("/api/v1/me/tokens", headers=auth).get_json()["items"][0]["name"] == "Cổng thông tin tỉnh"
+
+
+def _token_named(client, name):
+    r = client.post("/api/v1/auth/token", json={"username": "canbo1", "password": DEMO_PASSWORD, "name": name})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()
+
+
+@pytest.mark.parametrize("query", ["page=abc", "page=0", "per_page=0", "per_page=100000", "page=%00"])
+def test_bad_list_parameters_are_422(client, query):
+    token = _token(client, "canbo1")["token"]
+    r = client.get(f"/api/v1/me/tokens?{query}", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 422 and r.content_type == PROBLEM
+
+
+@pytest.mark.parametrize("username", ["admin", "vanphong", "giamdoc", "tp_pbgdpl", "botp", "thanhtra", "canbo1"])
+def test_every_account_reaches_its_tokens_and_the_logout_page(app, username):
+    browser = _sign_in(app, username)
+    assert browser.get("/account/tokens").status_code == 200
+    assert browser.get("/account/tokens?page=abc").status_code == 422
+    assert browser.get("/logout").status_code == 200
+    assert browser.get("/account/tokens/999999/revoke").status_code == 404
+    assert 'href="/account/tokens"' in browser.get("/").get_data(as_text=True)
+
+
+def test_signing_in_again_ends_the_browsers_previous_session(app, db, demo):
+    browser = _sign_in(app, "canbo1")
+    copied = _copy_cookie(browser)
+    assert browser.post("/login", data={"username": "tp_pbgdpl", "password": DEMO_PASSWORD}).status_code == 302
+    assert not _signed_in(_with_cookie(app, copied))  # the first login's cookie is dead
+    assert _signed_in(browser)
+    db.expire_all()
+    assert db.scalar(select(UserSession.id).where(UserSession.user_id == demo.user("canbo1").id)) is None
+
+
+def test_a_remember_me_cookie_alone_signs_nobody_in(app, demo):
+    """flask-login would load a user from a valid `remember_token` cookie; the application never sets one, and one
+    made with the right key still needs a live server-side session."""
+    from flask_login.utils import encode_cookie
+
+    with app.test_request_context():
+        value = encode_cookie(str(demo.user("admin").id))
+    browser = app.test_client()
+    browser.set_cookie("remember_token", value)
+    assert not _signed_in(browser)

@@ -35,8 +35,10 @@ def load_user(user_id: str) -> User | None:
 
 
 def sign_in(user: User) -> None:
-    """Starts a server-side session for `user` in this browser and commits it (after any work of the request)."""
+    """Starts a server-side session for `user` in this browser (ending the one it had, if any: signing in again, or
+    as someone else, leaves no live session behind) and commits it after any work of the request."""
     session = db()
+    accounts.end_session(session, cookie_session.get(SESSION_SECRET_KEY))
     secret = accounts.start_session(session, user)
     session.commit()
     cookie_session[SESSION_SECRET_KEY] = secret
