@@ -1,5 +1,5 @@
 """Tables, relationships, constraints and indexes. Knows nothing of Flask or of the workflow."""
-from models.accounts import ROLES, ApiToken, Delegation, EmailOptOut, User, UserRole
+from models.accounts import ROLES, ApiToken, Delegation, EmailOptOut, User, UserRole, UserSession
 from models.audit import AuditChainHead, AuditCheckpoint, AuditEvent, AuditVerification
 from models.base import Base, fold, make_engine, make_session_factory, utcnow
 from models.calendar import CalendarDay
@@ -56,7 +56,7 @@ from models.reminders import ReminderLog
 __all__ = [
     "EmailOptOut", "AuditVerification", "AuditChainHead", "AuditCheckpoint", "CalendarDay",
     "STORY_CHANNELS", "STORY_STATES", "MonthlyIntroduction", "PropagandaTheme", "Story", "StoryImage",
-    "ReminderLog",
+    "ReminderLog", "UserSession",
     "StoredFile", "StoredFileChunk",
     "PROPOSAL_STATES", "Proposal", "ProposalItem",
     "BALLOT_CHOICES", "ITEM_OUTCOMES", "MEMBER_FUNCTIONS", "SESSION_STATES", "AgendaItem", "AnonymousBallot",

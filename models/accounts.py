@@ -76,18 +76,35 @@ class UserRole(Base):
 
 
 class ApiToken(Base):
-    """Only the SHA-256 of a token is kept: a database reader cannot reuse it."""
+    """Only the SHA-256 of a token is kept: a database reader cannot reuse it. Every token expires (`expires_at`);
+    a revoked one keeps its row (`revoked`, `revoked_at`) so its owner and the audit trail can still name it."""
 
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[dt.datetime | None]
+    expires_at: Mapped[dt.datetime]
+    last_used_at: Mapped[dt.datetime | None]
     revoked: Mapped[bool] = mapped_column(default=False)
+    revoked_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class UserSession(Base):
+    """A signed-in browser (the pages' login). The session cookie carries a random secret; only its SHA-256 is kept
+    here. Logging out deletes this row, so a copy of the cookie taken before is refused afterwards; a password change
+    or reset and a deactivation delete every row of the user."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Delegation(Base):

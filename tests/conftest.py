@@ -166,7 +166,7 @@ def client(app):
 @pytest.fixture
 def login(client):
     def do_login(username: str, password: str = DEMO_PASSWORD):
-        client.get("/logout")
+        client.post("/logout")
         return client.post("/login", data={"username": username, "password": password}, follow_redirects=False)
 
     return do_login

@@ -119,23 +119,55 @@ def users_create(username, roles, unit_code, password, email, full_name):
     click.echo(f"Đã tạo tài khoản {username} (id {user.id}).")
 
 
-@users.command("token")
-@click.argument("username")
-@with_appcontext
-def users_token(username):
+def _user_or_exit(session, username):
     from sqlalchemy import select
 
     from models import User
-    from workflow.accounts import issue_token
 
-    session = db()
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         click.echo(f"Lỗi: không có tài khoản '{username}'.", err=True)
         sys.exit(2)
-    token = issue_token(session, user)
-    session.commit()
+    return user
+
+
+@users.command("token")
+@click.argument("username")
+@click.option("--expires-days", default=90, show_default=True, type=click.IntRange(1, 3650),
+              help="Số ngày hiệu lực của mã (1 đến 3650).")
+@click.option("--name", default="Dòng lệnh (dienhinh users token)", show_default=True,
+              help="Tên gợi nhớ của mã, hiện ở trang Mã truy cập API của chủ tài khoản.")
+@with_appcontext
+def users_token(username, expires_days, name):
+    """Print a new API token for USERNAME (expires after --expires-days; audited). Only its hash is stored."""
+    from workflow.accounts import create_token
+    from workflow.context import CLI
+
+    session = db()
+    user = _user_or_exit(session, username)
+    try:
+        token, row = create_token(session, user, expires_days=expires_days, name=name, context=CLI)
+        session.commit()
+    except DomainError as err:
+        session.rollback()
+        _fail(err)
     click.echo(token)
+    click.echo(f"Hết hạn: {row.expires_at.isoformat(timespec='seconds')}", err=True)
+
+
+@users.command("revoke-tokens")
+@click.argument("username")
+@with_appcontext
+def users_revoke_tokens(username):
+    """Revoke every API token of USERNAME (audited); its scripts get 401 until they use a new token."""
+    from workflow.accounts import revoke_all_tokens
+    from workflow.context import CLI
+
+    session = db()
+    user = _user_or_exit(session, username)
+    count = revoke_all_tokens(session, user, context=CLI)
+    session.commit()
+    click.echo(f"Đã thu hồi {count} mã truy cập của {username}.")
 
 
 @main.group()

@@ -5,11 +5,11 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models import ROLES, ApiToken, Unit, User, UserRole
+from models import ROLES, ApiToken, Unit, User, UserRole, UserSession
 from workflow import inputs, passwords, signals
 from workflow.context import CLI, Context
 from workflow.errors import AuthenticationFailed, NotFound, ValidationFailed
@@ -43,22 +43,175 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, user: User) -> str:
-    token = secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=_digest(token)))
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# ------------------------------------------------------------------------------------------------ sessions (pages)
+# A signed-in browser is a `UserSession` row; its cookie holds a random secret, the row only the secret's SHA-256.
+# Logging out deletes the row (only that browser's session ends: what "Đăng xuất" means to a user); a password change
+# or reset and a deactivation delete every row of the user.
+
+def start_session(session: Session, user: User) -> str:
+    """A new server-side session for `user`; returns the secret the session cookie carries. The caller commits."""
+    secret = secrets.token_urlsafe(32)
+    session.add(UserSession(user_id=user.id, secret_hash=_digest(secret)))
     session.flush()
-    return token
+    return secret
+
+
+def user_for_session(session: Session, user_id: int, secret: str | None) -> User | None:
+    """The user of a live session: the cookie's user id and secret must name a row that still exists (not logged out,
+    not ended by a password change or a deactivation), and the account must be active."""
+    if not isinstance(secret, str) or not secret or len(secret) > 200:
+        return None
+    user = session.scalar(select(User).join(UserSession, UserSession.user_id == User.id)
+                          .where(UserSession.secret_hash == _digest(secret), User.id == user_id))
+    return user if user is not None and user.active else None
+
+
+def end_session(session: Session, secret: str | None) -> bool:
+    """Logout: deletes this browser's session row (a copy of its cookie is refused from now on)."""
+    if not isinstance(secret, str) or not secret:
+        return False
+    return bool(session.execute(delete(UserSession).where(UserSession.secret_hash == _digest(secret))).rowcount)
+
+
+def end_all_sessions(session: Session, user_id: int) -> int:
+    return session.execute(delete(UserSession).where(UserSession.user_id == user_id)).rowcount or 0
+
+
+def sign_out_everywhere(session: Session, user: User) -> dict:
+    """Ends every session and revokes every API token of `user` (password change or reset, deactivation). Returns the
+    counts, for the audit event of the action that caused it."""
+    return {"sessions_ended": end_all_sessions(session, user.id), "tokens_revoked": _revoke_tokens(session, user.id)}
+
+
+# ------------------------------------------------------------------------------------------------ API tokens
+DEFAULT_TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 3650
+TOKEN_NAME_MAX = 100
+LAST_USED_PRECISION = dt.timedelta(minutes=1)  # `last_used_at` is written at most once a minute per token
+
+
+def _token_name(name) -> str:
+    name = " ".join(name.split()) if isinstance(name, str) else ""
+    if len(name) > TOKEN_NAME_MAX:
+        raise ValidationFailed("Tên mã truy cập quá dài.", [f"Tối đa {TOKEN_NAME_MAX} ký tự."],
+                               {"name": f"Tối đa {TOKEN_NAME_MAX} ký tự."})
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ValidationFailed("Tên mã truy cập không hợp lệ.", ["Tên không được chứa ký tự điều khiển."],
+                               {"name": "Tên không được chứa ký tự điều khiển."})
+    return name
+
+
+def create_token(session: Session, user: User, *, expires_days: int = DEFAULT_TOKEN_DAYS, name: str = "",
+                 actor=None, context: Context = CLI) -> tuple[str, ApiToken]:
+    """A new API token for `user`, valid `expires_days` days (1 to 3650; default 90). Returns the secret (shown
+    once, never stored: only its SHA-256 is) and the row. Audited as `account.token_issue` (`actor`: who issued it;
+    None from the command line). The caller commits."""
+    if isinstance(expires_days, bool) or not isinstance(expires_days, int) or not 1 <= expires_days <= MAX_TOKEN_DAYS:
+        raise ValidationFailed("Thời hạn mã truy cập không hợp lệ.",
+                               [f"Số ngày hiệu lực từ 1 đến {MAX_TOKEN_DAYS}."],
+                               {"expires_days": f"Từ 1 đến {MAX_TOKEN_DAYS} ngày."})
+    if not user.active:
+        raise ValidationFailed("Tài khoản đã bị khóa.", ["Không cấp mã truy cập cho tài khoản bị khóa."])
+    name = _token_name(name)
+    secret = secrets.token_urlsafe(32)
+    now = _now()
+    row = ApiToken(user_id=user.id, token_hash=_digest(secret), name=name, created_at=now,
+                   expires_at=now + dt.timedelta(days=expires_days))
+    session.add(row)
+    session.flush()
+    signals.admin_changed.send(session, actor=actor, action="account.token_issue", object_type="user",
+                               object_id=user.id,
+                               data={"username": user.username, "token_id": row.id, "name": name,
+                                     "expires_at": row.expires_at.isoformat()}, context=context)
+    return secret, row
+
+
+def issue_token(session: Session, user: User, *, expires_days: int = DEFAULT_TOKEN_DAYS, name: str = "",
+                actor=None, context: Context = CLI) -> str:
+    """`create_token`, returning only the secret."""
+    return create_token(session, user, expires_days=expires_days, name=name, actor=actor, context=context)[0]
+
+
+def _live_tokens(now: dt.datetime):
+    return (ApiToken.revoked.is_(False)) & (ApiToken.expires_at > now)
+
+
+def token_for(session: Session, token: str) -> ApiToken | None:
+    """The live token row of a bearer secret: not revoked, not expired, its user active; else None."""
+    if not token or not isinstance(token, str):
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token), _live_tokens(_now())))
+    if row is None or not row.user.active:
+        return None
+    return row
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    if not token:
-        return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked.is_(False)))
-    if row is None or not row.user.active:
-        return None
-    if row.expires_at is not None and row.expires_at <= dt.datetime.now(dt.UTC):
-        return None
-    return row.user
+    row = token_for(session, token)
+    return row.user if row is not None else None
+
+
+def token_use_due(row: ApiToken, now: dt.datetime | None = None) -> bool:
+    now = now or _now()
+    return row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION
+
+
+def record_token_use(session: Session, token_id: int, now: dt.datetime | None = None) -> None:
+    """Sets `last_used_at` (to the minute: skipped when written less than a minute ago). The caller commits, in a
+    short transaction of its own (web.api.base): a read through the API must not hold a write lock."""
+    now = now or _now()
+    session.execute(update(ApiToken).where(ApiToken.id == token_id,
+                                           (ApiToken.last_used_at.is_(None))
+                                           | (ApiToken.last_used_at <= now - LAST_USED_PRECISION))
+                    .values(last_used_at=now))
+
+
+def list_tokens(session: Session, actor, *, page=1, per_page=None):
+    """The caller's own live tokens (neither revoked nor expired), newest first."""
+    from workflow.queries import page_params, paginate
+
+    page, per_page = page_params(page, per_page)
+    stmt = (select(ApiToken).where(ApiToken.user_id == actor.id, _live_tokens(_now()))
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))
+    return paginate(session, stmt, page, per_page)
+
+
+def get_own_token(session: Session, actor, token_id) -> ApiToken:
+    """One live token of the caller; another user's token, a revoked or expired one is 404 (reveals nothing)."""
+    row = session.get(ApiToken, token_id) if isinstance(token_id, int) and not isinstance(token_id, bool) else None
+    if row is None or row.user_id != actor.id or row.revoked or row.expires_at <= _now():
+        raise NotFound("Không tìm thấy mã truy cập.")
+    return row
+
+
+def revoke_token(session: Session, actor, token_id, *, context: Context = CLI) -> ApiToken:
+    """The owner revokes one of their tokens; it answers 401 from now on. Audited as `account.token_revoke`."""
+    row = get_own_token(session, actor, token_id)
+    row.revoked, row.revoked_at = True, _now()
+    session.flush()
+    signals.admin_changed.send(session, actor=actor, action="account.token_revoke", object_type="user",
+                               object_id=row.user_id,
+                               data={"username": actor.username, "token_id": row.id, "name": row.name},
+                               context=context)
+    return row
+
+
+def _revoke_tokens(session: Session, user_id: int) -> int:
+    return session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False))
+                           .values(revoked=True, revoked_at=_now())).rowcount or 0
+
+
+def revoke_all_tokens(session: Session, user: User, *, actor=None, context: Context = CLI) -> int:
+    """Revokes every token of `user` (`dienhinh users revoke-tokens`). Audited as `account.tokens_revoke_all`."""
+    count = _revoke_tokens(session, user.id)
+    signals.admin_changed.send(session, actor=actor, action="account.tokens_revoke_all", object_type="user",
+                               object_id=user.id, data={"username": user.username, "tokens_revoked": count},
+                               context=context)
+    return count
 
 
 def create_user(session: Session, username: str, *, roles: list[str], password: str, unit_code: str | None = None,
@@ -100,7 +253,9 @@ def create_user(session: Session, username: str, *, roles: list[str], password: 
 
 def change_password(session: Session, user_id: int, data: dict, *, context: Context = CLI) -> User:
     """The signed-in user changes their own password: the current one (`current_password`), the new one
-    (`new_password`, checked by `workflow.passwords`) typed twice (`confirm_password`). Audited; the caller commits."""
+    (`new_password`, checked by `workflow.passwords`) typed twice (`confirm_password`). Every session and API token
+    of the user ends (the page then starts a new session for the browser that made the change). Audited; the caller
+    commits."""
     user = session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None or not user.active:
         raise NotFound("Không tìm thấy tài khoản.")
@@ -121,6 +276,7 @@ def change_password(session: Session, user_id: int, data: dict, *, context: Cont
         raise ValidationFailed("Chưa đổi được mật khẩu.", list(dict.fromkeys(errors.values())), errors)
     user.password_hash = hash_password(new)
     session.flush()
+    ended = sign_out_everywhere(session, user)
     signals.admin_changed.send(session, actor=user, action="account.password_change", object_type="user",
-                               object_id=user.id, data={"username": user.username}, context=context)
+                               object_id=user.id, data={"username": user.username, **ended}, context=context)
     return user

@@ -455,7 +455,11 @@ def update_user(session: Session, actor: Actor, user_id: int, data: dict, *, con
         user.roles = keep + [UserRole(role=r) for r in roles if r not in {k.role for k in keep}]
     if changes:
         session.flush()
-        _audit(session, actor, "admin.user_update", "user", user.id, {"changes": changes}, context)
+        data = {"changes": changes}
+        if changes.get("active", {}).get("after") is False:
+            # A locked account's sessions and tokens end now: unlocking it later does not bring them back.
+            data.update(accounts.sign_out_everywhere(session, user))
+        _audit(session, actor, "admin.user_update", "user", user.id, data, context)
     return user
 
 
@@ -467,7 +471,9 @@ def reset_password(session: Session, actor: Actor, user_id: int, data: dict, *, 
         raise _invalid(errors)
     user.password_hash = accounts.hash_password(password)
     session.flush()
-    _audit(session, actor, "admin.user_password_reset", "user", user.id, {"username": user.username}, context)
+    ended = accounts.sign_out_everywhere(session, user)  # whoever knew the old password is signed out everywhere
+    _audit(session, actor, "admin.user_password_reset", "user", user.id, {"username": user.username, **ended},
+           context)
     return user
 
 

@@ -107,6 +107,9 @@ ACTION_LABELS = {
     "admin.user_update": "Sửa tài khoản",
     "admin.user_password_reset": "Đặt lại mật khẩu",
     "user.create": "Tạo tài khoản (dòng lệnh)",
+    "account.token_issue": "Cấp mã truy cập API",
+    "account.token_revoke": "Thu hồi mã truy cập API",
+    "account.tokens_revoke_all": "Thu hồi mọi mã truy cập API",
     "notification.read": "Đánh dấu đã đọc thông báo",
     "audit.verify": "Kiểm tra chuỗi nhật ký",
 }

@@ -140,13 +140,13 @@ def test_editor_pages_write_publish_and_take_down(client, login, db, demo, examp
     assert r.status_code == 422
     r = client.post(f"/stories/{sid}/publish", data={"version": version, "confirm": "yes"})
     assert r.status_code == 302
-    client.get("/logout")
+    client.post("/logout")
     showcase = client.get("/showcase").get_data(as_text=True)
     assert "Gương sáng HCTP" in showcase
     assert "Gương sáng HCTP" in client.get("/showcase/feed.atom").get_data(as_text=True)
     login("bientap")
     assert client.post(f"/stories/{sid}/unpublish", data={}).status_code == 302
-    client.get("/logout")
+    client.post("/logout")
     assert "Gương sáng HCTP" not in client.get("/showcase").get_data(as_text=True)
     assert client.get(f"/showcase/stories/{sid}").status_code == 404
     events = db.execute(select(AuditEvent.action, AuditEvent.outcome).where(AuditEvent.object_type == "story")
@@ -269,7 +269,7 @@ def test_images_by_content_and_size(client, login, api, db, demo, example, app):
     r.close()
     stories.publish(db, demo.actor("bientap"), sid)
     db.commit()
-    client.get("/logout")
+    client.post("/logout")
     r = client.get(image["url"])
     assert r.status_code == 200
     r.close()

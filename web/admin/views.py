@@ -225,7 +225,7 @@ def user_password(user_id: int):
     except ValidationFailed as err:
         user = admin.get_user(db(), actor, user_id)
         return _user_page(user, _user_values(user), 422, password_error=err)
-    flash("Đã đặt lại mật khẩu.", "success")
+    flash("Đã đặt lại mật khẩu; mọi phiên đăng nhập và mã truy cập API của tài khoản đã bị chấm dứt.", "success")
     return redirect(url_for("admin.user_edit", user_id=user_id))
 
 

@@ -22,13 +22,14 @@ from web.api import (
     proposals,
     reports,
     stories,
+    tokens,
 )
 from web.api.base import BLUEPRINTS
 from web.api.problems import ProblemApi, problem_fallback
 from web.extensions import csrf
 
 MODULES = (auth, directory, campaigns, nominations, audit, inbox, councils, council_sessions, decisions,
-           proposals, exports, stories, reports)
+           proposals, exports, stories, reports, tokens)
 
 API_SETTINGS = {
     "API_TITLE": "Điển hình tiên tiến API",

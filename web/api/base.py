@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_smorest import Blueprint
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
 from web.api.problems import register_handlers
 from web.current import current_actor
-from web.db import db, perform, request_context
+from web.db import READ_METHODS, db, perform, request_context
 from workflow import accounts
 from workflow.errors import AuthenticationFailed
 from workflow.permissions import Actor
@@ -21,6 +25,8 @@ T = TypeVar("T")
 URL_PREFIX = "/api/v1"
 MAX_TOKEN_LENGTH = 512
 BLUEPRINTS: list[Blueprint] = []
+SQLITE_BUSY_TIMEOUT_MS = 15000  # models.base's PRAGMA busy_timeout, restored after a token-use note
+log = logging.getLogger(__name__)
 
 
 class StrictJsonParser(FlaskParser):
@@ -53,10 +59,43 @@ def authenticate_bearer() -> None:
     if scheme.lower() != "bearer" or not token:
         raise AuthenticationFailed("Chưa đăng nhập: cần tiêu đề Authorization: Bearer <mã truy cập>.",
                                    ["Lấy mã truy cập tại POST /api/v1/auth/token."])
-    user = accounts.user_for_token(db(), token) if len(token) <= MAX_TOKEN_LENGTH else None
-    if user is None:
-        raise AuthenticationFailed("Mã truy cập không hợp lệ, đã bị thu hồi hoặc tài khoản đã bị khóa.")
-    g.api_user = user
+    row = accounts.token_for(db(), token) if len(token) <= MAX_TOKEN_LENGTH else None
+    if row is None:
+        raise AuthenticationFailed("Mã truy cập không hợp lệ, đã hết hạn, đã bị thu hồi hoặc tài khoản đã bị khóa.",
+                                   ["Lấy mã truy cập mới tại POST /api/v1/auth/token."])
+    g.api_user = row.user
+    g.api_token_id = row.id
+    if accounts.token_use_due(row):
+        note_token_use(row.id)
+
+
+def note_token_use(token_id: int) -> None:
+    """Writes the token's `last_used_at` (at most once a minute) without ever making a request wait for it. SQLite: a
+    write request already holds the write lock, so its own transaction carries the note; a read tries the lock on a
+    connection of its own without the busy timeout. PostgreSQL: a short transaction of its own that waits at most
+    200 ms for the row. When the database is busy the note is skipped (a later request writes it): "last used" is a
+    hint for the token's owner, never a reason to slow down or fail a request."""
+    engine = current_app.extensions["dienhinh.engine"]
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite and request.method not in READ_METHODS:
+        accounts.record_token_use(db(), token_id)
+        return
+    try:
+        with engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            if sqlite:
+                raw.execute("PRAGMA busy_timeout=0")
+            try:
+                with Session(bind=conn) as session:
+                    if not sqlite:
+                        session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+                    accounts.record_token_use(session, token_id)
+                    session.commit()
+            finally:
+                if sqlite:
+                    raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    except SQLAlchemyError as err:
+        log.debug("last_used_at of token %s not written: %s", token_id, err)
 
 
 def api_blueprint(name: str, import_name: str, description: str, *, public: bool = False) -> Blueprint:

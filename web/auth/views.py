@@ -1,27 +1,48 @@
-"""/login and /logout. Both outcomes of a login attempt are committed, so a failed attempt stays in the audit trail."""
+"""/login and /logout. Both outcomes of a login attempt are committed, so a failed attempt stays in the audit trail.
+
+Sessions are kept on the server (`workflow.accounts.start_session`): the signed session cookie carries the user id and
+a random secret, and a request is signed in only while the secret's row exists. Logout (POST, with its CSRF token)
+deletes the row, so a copy of the cookie is refused afterwards; `GET /logout` only shows the confirmation form."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import session as cookie_session
 from flask_login import current_user, login_user, logout_user
 
 from models import User
 from web.auth import bp
 from web.db import db, request_context
 from web.extensions import limiter, login_attempt_key, login_manager
+from workflow import accounts
 from workflow.accounts import authenticate
 from workflow.errors import AuthenticationFailed
+
+SESSION_SECRET_KEY = "sid"  # the key of the server-side session's secret in Flask's signed session cookie
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """An inactive (locked) account is not loaded: its open sessions end at the next request."""
+    """Only a live server-side session signs a request in: the cookie's secret must still have its row (not logged
+    out, not ended by a password change or reset or a deactivation) and the account must be active. A cookie without a
+    secret (one from before server-side sessions, or a remember-me cookie alone) is refused."""
     try:
-        user = db().get(User, int(user_id))
+        uid = int(user_id)
     except (TypeError, ValueError):
         return None
-    return user if user is not None and user.active else None
+    return accounts.user_for_session(db(), uid, cookie_session.get(SESSION_SECRET_KEY))
+
+
+def sign_in(user: User) -> None:
+    """Starts a server-side session for `user` in this browser (ending the one it had, if any: signing in again, or
+    as someone else, leaves no live session behind) and commits it after any work of the request."""
+    session = db()
+    accounts.end_session(session, cookie_session.get(SESSION_SECRET_KEY))
+    secret = accounts.start_session(session, user)
+    session.commit()
+    cookie_session[SESSION_SECRET_KEY] = secret
+    login_user(user)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -54,7 +75,7 @@ def login():
             error, status = err.detail, 401
         else:
             session.commit()
-            login_user(user)
+            sign_in(user)
             flash(f"Xin chào {user.full_name}.", "success")
             return redirect(next_url or url_for("main.home"))
     return render_template("auth/login.html", error=error, username=username, next_url=next_url), status
@@ -62,6 +83,15 @@ def login():
 
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
+    """POST (with the CSRF token of the header's form) ends this browser's session on the server. GET changes nothing:
+    a link or an image cannot sign anyone out; a signed-in user gets a page with the button."""
+    if request.method == "GET":
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login"))
+        return render_template("auth/logout.html")
+    session = db()
+    accounts.end_session(session, cookie_session.pop(SESSION_SECRET_KEY, None))
+    session.commit()
     logout_user()
     flash("Bạn đã đăng xuất.", "info")
     return redirect(url_for("auth.login"))

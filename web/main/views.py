@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from notifications import outbox
 from notifications.categories import CATEGORIES
+from web.auth.views import sign_in
 from web.current import current_actor
 from web.db import db, perform, request_context
 from web.extensions import limiter
@@ -92,7 +93,29 @@ def change_password():
         except ValidationFailed as err:
             error = err
         else:
-            flash("Đã đổi mật khẩu.", "success")
+            sign_in(current_user._get_current_object())  # every other session ended; this browser gets a new one
+            flash("Đã đổi mật khẩu. Các phiên đăng nhập khác và mọi mã truy cập API của bạn đã bị chấm dứt.", "success")
             return redirect(url_for("main.home"))
     return render_template("main/password.html", error=error, field_errors=error.field_errors if error else {},
                            password_rule=passwords.RULE), 422 if error else 200
+
+
+@bp.route("/account/tokens")
+@login_required
+def api_tokens():
+    """The signed-in user's live API tokens: name, issued, last used, expires (never the secret)."""
+    page = accounts.list_tokens(db(), current_actor(), page=request.args.get("page"))
+    return render_template("main/tokens.html", page=page, default_days=accounts.DEFAULT_TOKEN_DAYS)
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["GET", "POST"])
+@login_required
+def api_token_revoke(token_id: int):
+    """GET: the confirmation; POST: revokes the token (audited). Someone else's token is 404."""
+    actor = current_actor()
+    if request.method == "GET":
+        return render_template("main/token_revoke.html", token=accounts.get_own_token(db(), actor, token_id))
+    row = perform(lambda: accounts.revoke_token(db(), actor, token_id, context=request_context()),
+                  action="account.token_revoke", actor=actor, object_type="user", object_id=actor.id)
+    flash(f"Đã thu hồi mã truy cập “{row.name or row.id}”: chương trình nào còn dùng mã này sẽ bị từ chối.", "success")
+    return redirect(url_for("main.api_tokens"))
