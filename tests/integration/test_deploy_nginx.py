@@ -269,10 +269,10 @@ def test_the_address_nginx_saw_reaches_the_audit_trail_not_the_one_the_client_fo
     assert forged == 0
 
 
-def test_a_body_over_the_upload_limit_is_refused_by_nginx(stack):
+def test_a_body_over_the_upload_limit_is_refused_by_nginx(stack, tmp_path):
     from web import config
 
-    assert config.from_env(str(ROOT / "instance"))["MAX_CONTENT_LENGTH"] == UPLOAD_LIMIT
+    assert config.from_env(str(tmp_path))["MAX_CONTENT_LENGTH"] == UPLOAD_LIMIT
     conn = http.client.HTTPSConnection("127.0.0.1", stack.https_port, timeout=15, context=stack.context,
                                        source_address=(CLIENT, 0))
     try:  # nginx answers on the Content-Length alone, before any of the body is sent
