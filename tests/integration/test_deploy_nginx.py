@@ -212,7 +212,7 @@ http {{
     include {prefix / 'dienhinh.conf'};
 }}
 """)
-        args = [nginx, "-p", f"{prefix}/", "-c", str(prefix / "nginx.conf")]
+        args = [nginx, "-p", f"{prefix}/", "-c", str(prefix / "nginx.conf"), "-e", str(prefix / "error.log")]
         checked = subprocess.run([*args, "-t"], capture_output=True, text=True, timeout=30)
         assert checked.returncode == 0, f"nginx -t refused the shipped site:\n{checked.stderr}"
         nginx_log = prefix / "error.log"
@@ -356,6 +356,21 @@ def test_the_site_file_limits_bodies_a_little_above_the_application(tmp_path):
                    "X-Request-ID $request_id"):
         name, value = header.split()
         assert re.search(rf"proxy_set_header\s+{re.escape(name)}\s+{re.escape(value)};", site), header
+
+
+def test_the_readme_fills_in_every_placeholder_of_the_site():
+    readme = (ROOT / "README.md").read_text()
+    site = re.sub(r"(?m)^\s*#.*$", "", SITE.read_text())
+    assert set(re.findall(r"s\|@@([A-Z_]+)@@\|", readme)) == set(re.findall(r"@@([A-Z_]+)@@", site))
+
+
+def test_the_env_example_names_documented_settings():
+    names = re.findall(r"(?m)^#?([A-Z][A-Z0-9_]+)=", (DEPLOY / "env.example").read_text())
+    for required in ("DATABASE_URL", "SECRET_KEY", "BALLOT_KEY_FILE", "AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_DIR",
+                     "RATELIMIT_STORAGE_URI", "BASE_URL", "MAIL_FROM", "SMTP_HOST", "TRUSTED_PROXIES"):
+        assert required in names, required
+    readme = (ROOT / "README.md").read_text()
+    assert [n for n in names if f"`{n}`" not in readme] == []  # each one is in the Configuration table
 
 
 def test_the_systemd_units_parse(tmp_path):
