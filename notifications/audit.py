@@ -99,6 +99,13 @@ def mac_of(key: bytes, hash_: str) -> str:
     return hmac.digest(key, hash_.encode(), "sha256").hex()
 
 
+def hmac_states(key: bytes):
+    """HMAC-SHA256 (RFC 2104) with its two keyed SHA-256 states computed once: per message, copy both, update, done.
+    The same MAC as `mac_of`, about twice as fast as `hmac.digest` (which sets the key up on every call)."""
+    block = key.ljust(64, b"\0") if len(key) <= 64 else hashlib.sha256(key).digest().ljust(64, b"\0")
+    return (hashlib.sha256(bytes(c ^ 0x36 for c in block)), hashlib.sha256(bytes(c ^ 0x5C for c in block)))
+
+
 def _require_key() -> bytes:
     key = _STATE.get("key")
     if key is None:
@@ -296,7 +303,8 @@ def walk_chain(session: Session, chain: str, *, after_seq: int = 0, prev_hash: s
             AuditEvent.prev_hash, AuditEvent.hash, AuditEvent.mac]
     checked, last_id, last_seq, prev = 0, after_id, after_seq, prev_hash
     sha = hashlib.sha256
-    mac = hmac.digest
+    if mac_key is not None:
+        inner, outer = hmac_states(mac_key)
     while True:
         size = batch if max_events is None else min(batch, max_events - checked)
         if size <= 0:
@@ -325,8 +333,12 @@ def walk_chain(session: Session, chain: str, *, after_seq: int = 0, prev_hash: s
                                             object_type, object_id, ip, user_agent, data)
                 if sha((prev + form).encode()).hexdigest() != hash_:
                     problem = EDITED
-                elif mac_key is not None and mac(mac_key, hash_.encode(), "sha256").hex() != mac_:
-                    problem = FORGED
+                elif mac_key is not None:
+                    i, o = inner.copy(), outer.copy()
+                    i.update(hash_.encode())
+                    o.update(i.digest())
+                    if o.hexdigest() != mac_:
+                        problem = FORGED
             if problem:
                 return ChainWalk(chain, False, checked, last_id, last_seq, prev, id_, seq, problem)
             prev, last_id, last_seq = hash_, id_, seq
@@ -393,15 +405,16 @@ def walk_chains_pg(session: Session, starts: dict[str, tuple[int, str]], *, from
     # first problem or None, positions at or before which rows are skipped].
     state = {c.encode(): [0, None, after, prev.encode(), None, after] for c, (after, prev) in starts.items()}
     sha = hashlib.sha256
-    mac = hmac.digest
+    inner, outer = hmac_states(mac_key) if mac_key is not None else (None, None)
     only = next(iter(starts)) if len(starts) == 1 else None
     read = 0
     stopped = False
+    get = state.get
     for lines in copy_lines(session, after_id=from_id, limit=max_events, only=only):
         read += len(lines)
         for line in lines:
             id_, chain, seq, prev_hash_, hash_, mac_, form = line.split(b"\t")
-            st = state.get(chain)
+            st = get(chain)
             if st is None or st[4] is not None:
                 continue
             seq = int(seq)
@@ -409,18 +422,27 @@ def walk_chains_pg(session: Session, starts: dict[str, tuple[int, str]], *, from
                 continue
             if seq != st[2] + 1:
                 st[4] = (int(id_), seq, GAP)
-            elif prev_hash_ != st[3]:
+                continue
+            if prev_hash_ != st[3]:
                 st[4] = (int(id_), seq, BROKEN_LINK)
-            else:
-                if b"\\" in form:
-                    form = _unescape(form)
-                if sha(st[3] + form).hexdigest().encode() != hash_:
-                    st[4] = (int(id_), seq, EDITED)
-                elif mac_key is not None and mac(mac_key, hash_, "sha256").hex().encode() != mac_:
+                continue
+            if b"\\" in form:
+                form = _unescape(form)
+            if sha(prev_hash_ + form).hexdigest().encode() != hash_:
+                st[4] = (int(id_), seq, EDITED)
+                continue
+            if inner is not None:
+                i = inner.copy()
+                i.update(hash_)
+                o = outer.copy()
+                o.update(i.digest())
+                if o.hexdigest().encode() != mac_:
                     st[4] = (int(id_), seq, FORGED)
-                else:
-                    st[0] += 1
-                    st[1], st[2], st[3] = id_, seq, hash_
+                    continue
+            st[0] += 1
+            st[1] = id_
+            st[2] = seq
+            st[3] = hash_
     if max_events is not None and read >= max_events:
         stopped = True
     walks = {}

@@ -162,9 +162,15 @@ def test_canonical_form_of_edge_values(db, session_factory, monkeypatch):
     monkeypatch.undo()
     audit.append(db, action="test.edge", object_type="nomination", object_id=0, data={},
                  context=Context(ip="::1", user_agent="", via="web"))
+    # What COPY's text format escapes (the verifier's PostgreSQL stream): backslash, tab, newline, CR, \b \f \v.
+    audit.append(db, action="test.edge", actor_username="a\\b\tc", data={"s": "x\\y\n\tz\r\b\f\v \\N"},
+                 context=Context(ip=None, user_agent="tab\there\nnewline \\N \\", via="web"))
     db.commit()
     with session_factory() as s:
-        assert audit.verify(s).ok
+        assert audit.verify(s, mac_key=audit.mac_key()).ok
+        if s.get_bind().dialect.name == "postgresql":
+            walks = audit.walk_chains_pg(s, {"system": (0, audit.GENESIS)}, mac_key=audit.mac_key())
+            assert walks["system"].ok and walks["system"].checked == 3, walks
         if s.get_bind().dialect.name == "postgresql":
             events = s.scalars(select(AuditEvent).where(AuditEvent.chain == "system").order_by(AuditEvent.seq)).all()
             forms = [r[4] for r in s.execute(audit._WALK_PG, {"chain": "system", "after": 0, "size": 10})]
