@@ -212,7 +212,7 @@ def read_only(engine) -> float:
     PostgreSQL, in id order), its blocks received and dropped: no splitting, no hashing."""
     t = time.perf_counter()
     with make_session_factory(engine)() as s:
-        for _ in audit.copy_lines(s, after_id=0):
+        for _ in audit.copy_lines(audit.raw_connection(s), after_id=0):
             pass
     return time.perf_counter() - t
 
@@ -263,7 +263,7 @@ def run_verify(engine, args) -> dict:
         loops.append(tight_loop(blobs, key))
         with make_session_factory(engine)() as s:
             t = time.perf_counter()
-            record = audit_verify.check(s, checked_by="bench", full=True)
+            record = audit_verify.check(s, checked_by="bench", full=True, jobs=args.jobs)
             verifies.append(time.perf_counter() - t)
             assert record.ok and record.events_checked == len(blobs), record.message
             assert "MAC" not in record.message, record.message  # the MACs were checked
@@ -296,6 +296,7 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds per measurement (median reported)")
     p.add_argument("--events", type=int, default=1_000_000, help="events to verify")
     p.add_argument("--no-analyze", action="store_true")
+    p.add_argument("--jobs", type=int, default=1, help="verify: processes (`dienhinh audit verify --jobs`, default 1)")
     args = p.parse_args(argv)
     if not args.url:
         sys.exit("--url (or DATABASE_URL) is required")

@@ -364,7 +364,7 @@ _WALK_PG = text(f"SELECT id, seq, prev_hash, hash, {_FORM_SQL} FROM audit_events
 # blocks of tab-separated lines, far cheaper than fetching rows, and PostgreSQL produces the next blocks while Python
 # hashes (two processes, two cores). Every field but `form` is plain ASCII, never escaped; `mac` may be \N (NULL).
 _COPY_ALL_PG = ("COPY (SELECT id, chain, seq, prev_hash, hash, mac, {form} FROM audit_events "
-                "WHERE id > {after} AND chain <> 'legacy'{only} ORDER BY id{limit}) TO STDOUT")
+                "WHERE id > {after}{upto} AND chain <> 'legacy'{only} ORDER BY id{limit}) TO STDOUT")
 _UNESCAPE = {b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v", b"\\": b"\\"}
 _ESCAPED = re.compile(rb"\\(.)", re.S)
 
@@ -374,51 +374,55 @@ def _unescape(field: bytes) -> bytes:
     return _ESCAPED.sub(lambda m: _UNESCAPE.get(m.group(1), m.group(1)), field)
 
 
-def copy_lines(session: Session, *, after_id: int, limit: int | None = None, only: str | None = None):
-    """The COPY stream of `_COPY_ALL_PG` cut into lines (lists of at most ~a block's worth), each line one event's
-    fields as bytes. Runs on the session's own connection, inside its transaction."""
+def raw_connection(session: Session):
+    """The psycopg connection under the session (in its transaction)."""
+    return session.connection().connection.driver_connection
+
+
+def copy_lines(raw, *, after_id: int, upto: int | None = None, limit: int | None = None, only: str | None = None):
+    """The COPY stream of `_COPY_ALL_PG` on the psycopg connection `raw` (events with after_id < id <= upto), cut into
+    lists of lines (about a block's worth each), each line one event's fields as bytes."""
     from psycopg import sql
 
-    form = _FORM_SQL
-    stmt = sql.SQL(_COPY_ALL_PG.format(form=form, after="{after}", only=" AND chain = {only}" if only else "",
-                                       limit=" LIMIT {limit}" if limit is not None else "")).format(
-        after=sql.Literal(after_id), only=sql.Literal(only), limit=sql.Literal(limit))
-    raw = session.connection().connection.driver_connection
-    rest = b""
+    stmt = sql.SQL(_COPY_ALL_PG.format(
+        form=_FORM_SQL, after="{after}", upto=" AND id <= {upto}" if upto is not None else "",
+        only=" AND chain = {only}" if only else "", limit=" LIMIT {limit}" if limit is not None else "",
+    )).format(after=sql.Literal(after_id), upto=sql.Literal(upto), only=sql.Literal(only), limit=sql.Literal(limit))
+    buf = bytearray()
     with raw.cursor() as cur, cur.copy(stmt) as copy:
-        for block in copy:
-            lines = (rest + bytes(block)).split(b"\n")
-            rest = lines.pop()
-            yield lines
-    if rest:
-        yield [rest]
+        for block in copy:  # libpq hands over one CopyData message, i.e. one row, at a time: gather ~256 kB
+            buf += block
+            if len(buf) >= 262144:
+                end = buf.rindex(b"\n") + 1
+                yield bytes(buf[:end]).split(b"\n")[:-1]
+                del buf[:end]
+    if buf:
+        lines = bytes(buf).split(b"\n")
+        yield lines[:-1] if not lines[-1] else lines
 
 
-def walk_chains_pg(session: Session, starts: dict[str, tuple[int, str]], *, from_id: int = 0, batch: int = 10000,
-                   max_events: int | None = None, mac_key: bytes | None = None) -> dict[str, ChainWalk]:
-    """PostgreSQL: checks the chains of `starts` (chain → (after_seq, prev_hash)) in ONE pass over the events in id
-    order, which reads the table once instead of once per chain (the chains' events are interleaved on disk). Within
-    a chain ids grow with positions (an append takes its position under the head's lock, then its id), so an event
-    met out of order is a problem like a missing one. A chain's first problem ends its walk; the others go on.
-    `batch` is unused (the rows stream); `max_events` bounds the rows read."""
-    # Per chain (keyed by the chain's bytes as COPY gives them): [checked, last id, last seq, last hash (bytes),
-    # first problem or None, positions at or before which rows are skipped].
-    state = {c.encode(): [0, None, after, prev.encode(), None, after] for c, (after, prev) in starts.items()}
+def _scan(blocks, state: dict, mac_key: bytes | None, firsts: dict | None = None) -> int:
+    """The verifier's inner loop over COPY lines; returns the number of rows read. `state[chain bytes]` is [checked,
+    last id, last seq, last hash (bytes), first problem or None, positions at or before which rows are skipped]; a
+    chain without state is skipped, unless `firsts` is given (a segment of a parallel walk): then the chain starts at
+    its first row met, taken as it is and recorded in `firsts[chain] = (id, seq, prev_hash)` for the caller to link to
+    the segment before."""
     sha = hashlib.sha256
     inner, outer = hmac_states(mac_key) if mac_key is not None else (None, None)
-    only = next(iter(starts)) if len(starts) == 1 else None
-    read = 0
-    stopped = False
     get = state.get
-    for lines in copy_lines(session, after_id=from_id, limit=max_events, only=only):
+    read = 0
+    for lines in blocks:
         read += len(lines)
         for line in lines:
             id_, chain, seq, prev_hash_, hash_, mac_, form = line.split(b"\t")
             st = get(chain)
-            if st is None or st[4] is not None:
-                continue
             seq = int(seq)
-            if seq <= st[5]:
+            if st is None:
+                if firsts is None:
+                    continue
+                firsts[chain] = (int(id_), seq, prev_hash_)
+                st = state[chain] = [0, None, seq - 1, prev_hash_, None, 0]
+            elif st[4] is not None or seq <= st[5]:
                 continue
             if seq != st[2] + 1:
                 st[4] = (int(id_), seq, GAP)
@@ -443,10 +447,12 @@ def walk_chains_pg(session: Session, starts: dict[str, tuple[int, str]], *, from
             st[1] = id_
             st[2] = seq
             st[3] = hash_
-    if max_events is not None and read >= max_events:
-        stopped = True
+    return read
+
+
+def _walks(session: Session, state: dict, stopped: bool) -> dict[str, ChainWalk]:
     walks = {}
-    for chain_b, (checked, last_id, last_seq, last_hash, bad, _) in state.items():
+    for chain_b, (checked, last_id, last_seq, last_hash, bad, *_) in state.items():
         chain = chain_b.decode()
         last_id = int(last_id) if last_id is not None else None
         if bad is not None:
@@ -456,6 +462,83 @@ def walk_chains_pg(session: Session, starts: dict[str, tuple[int, str]], *, from
             AuditEvent.chain == chain, AuditEvent.seq > last_seq).limit(1)) is not None
         walks[chain] = ChainWalk(chain, True, checked, last_id, last_seq, last_hash.decode(), complete=not more)
     return walks
+
+
+def walk_chains_pg(session: Session, starts: dict[str, tuple[int, str]], *, from_id: int = 0, batch: int = 10000,
+                   max_events: int | None = None, mac_key: bytes | None = None, jobs: int = 1,
+                   min_parallel: int = 100_000) -> dict[str, ChainWalk]:
+    """PostgreSQL: checks the chains of `starts` (chain → (after_seq, prev_hash)) in ONE pass over the events in id
+    order, which reads the table once instead of once per chain (the chains' events are interleaved on disk). Within
+    a chain ids grow with positions (an append takes its position under the head's lock, then its id), so an event
+    met out of order is a problem like a missing one. A chain's first problem ends its walk; the others go on.
+    `batch` is unused (the rows stream); `max_events` bounds the rows read. With `jobs` > 1, a full walk of at least
+    `min_parallel` events is split by id into `jobs` segments checked in parallel processes (walk_chains_parallel)."""
+    full = from_id == 0 and all(after == 0 and prev == GENESIS for after, prev in starts.values())
+    if jobs > 1 and full and max_events is None and len(starts) > 0:
+        walks = walk_chains_parallel(session, starts, mac_key=mac_key, jobs=jobs, min_events=min_parallel)
+        if walks is not None:
+            return walks
+    state = {c.encode(): [0, None, after, prev.encode(), None, after] for c, (after, prev) in starts.items()}
+    only = next(iter(starts)) if len(starts) == 1 else None
+    read = _scan(copy_lines(raw_connection(session), after_id=from_id, limit=max_events, only=only), state, mac_key)
+    return _walks(session, state, stopped=max_events is not None and read >= max_events)
+
+
+def _segment(url: str, snapshot: str, after_id: int, upto: int | None, mac_key: bytes | None):
+    """One segment of a parallel walk, in its own process and connection, in the exported snapshot."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url) as raw:
+        raw.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        raw.read_only = True
+        raw.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+        state: dict = {}
+        firsts: dict = {}
+        _scan(copy_lines(raw, after_id=after_id, upto=upto), state, mac_key, firsts)
+        raw.rollback()
+    return {chain: (firsts[chain], st[:5]) for chain, st in state.items()}
+
+
+def walk_chains_parallel(session: Session, starts: dict[str, tuple[int, str]], *, mac_key: bytes | None, jobs: int,
+                         min_events: int = 0) -> dict[str, ChainWalk] | None:
+    """A full walk of the chains of `starts` split by id into `jobs` segments, each streamed and hashed by its own
+    process on its own connection; every segment reads the same snapshot (pg_export_snapshot of the caller's
+    transaction), so together they see exactly one consistent table. A segment starts each chain at its first event
+    there, as stored; joining the segments in order then checks that this event follows the previous segment's last
+    event of the chain (position and hash), so the links across segment boundaries are checked like any other. None
+    (the caller walks in one pass) when there are fewer than `min_events` events."""
+    import concurrent.futures
+    import multiprocessing
+
+    conn = session.connection()
+    snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+    lo, hi = conn.execute(text("SELECT min(id), max(id) FROM audit_events")).one()
+    if lo is None or hi - lo < max(min_events, jobs):
+        return None
+    bounds = [0] + [lo + (hi - lo) * k // jobs for k in range(1, jobs)] + [None]
+    url = session.get_bind().url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs,
+                                                mp_context=multiprocessing.get_context("fork")) as pool:
+        segments = list(pool.map(_segment, [url] * jobs, [snapshot] * jobs, bounds[:-1], bounds[1:],
+                                 [mac_key] * jobs))
+    state = {c.encode(): [0, None, after, prev.encode(), None] for c, (after, prev) in starts.items()}
+    for segment in segments:
+        for chain, ((first_id, first_seq, first_prev), (checked, last_id, last_seq, last_hash, bad)) in \
+                segment.items():
+            acc = state.get(chain)
+            if acc is None or acc[4] is not None:
+                continue
+            if first_seq != acc[2] + 1:
+                acc[4] = (first_id, first_seq, GAP)
+            elif first_prev != acc[3]:
+                acc[4] = (first_id, first_seq, BROKEN_LINK)
+            else:
+                acc[0] += checked
+                if last_id is not None:
+                    acc[1], acc[2], acc[3] = last_id, last_seq, last_hash
+                acc[4] = bad
+    return _walks(session, state, stopped=False)
 
 
 class _LegacyRow:

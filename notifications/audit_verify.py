@@ -124,7 +124,7 @@ def _head_check(session: Session, result: ChainResult) -> None:
 
 
 def _walk_all(session: Session, *, full: bool, batch: int, max_events: int | None,
-              mac_key: bytes | None) -> dict[str, ChainResult]:
+              mac_key: bytes | None, jobs: int = 1) -> dict[str, ChainResult]:
     """Every chain: on PostgreSQL the department chains in one pass over the table (walk_chains_pg), the legacy
     chain on its own; on SQLite chain by chain."""
     results: dict[str, ChainResult] = {}
@@ -147,7 +147,8 @@ def _walk_all(session: Session, *, full: bool, batch: int, max_events: int | Non
     if starts:
         rechecked = sum(a is not None for a in anchors.values())  # anchor events walked again
         walks = walk_chains_pg(session, starts, from_id=min(from_ids), batch=batch,
-                               max_events=None if budget is None else budget + rechecked, mac_key=mac_key)
+                               max_events=None if budget is None else budget + rechecked, mac_key=mac_key,
+                               jobs=jobs)
         for chain, w in walks.items():
             results[chain] = _result(chain, w, anchors[chain])
     for r in results.values():
@@ -157,13 +158,15 @@ def _walk_all(session: Session, *, full: bool, batch: int, max_events: int | Non
 
 def check(session: Session, *, checked_by: str | None, full: bool = False, batch: int = 10000,
           max_events: int | None = None, actor=None, context: Context = CLI, public_key=None,
-          checkpoint_paths: Iterable = (), check_macs: bool = True) -> AuditVerification:
+          checkpoint_paths: Iterable = (), check_macs: bool = True, jobs: int = 1) -> AuditVerification:
     """Checks every chain (incrementally unless `full`) and, with `public_key`, every checkpoint of
     `checkpoint_paths` (directories or files) and of the database; with `check_macs` and the audit key configured
     (notifications.audit.configure), the MAC of every event outside the legacy chain. Records the results and
-    audits the check itself (action "audit.verify"). Returns the summary. Flushes; the caller commits."""
+    audits the check itself (action "audit.verify"). `jobs` > 1: a full check of a large trail on PostgreSQL hashes
+    in that many processes (the command line; never a web request). Returns the summary. Flushes; the caller
+    commits."""
     mac_key = audit.mac_key() if check_macs else None
-    results = _walk_all(session, full=full, batch=batch, max_events=max_events, mac_key=mac_key)
+    results = _walk_all(session, full=full, batch=batch, max_events=max_events, mac_key=mac_key, jobs=jobs)
 
     checkpoints_checked, stray = 0, []
     if public_key is not None:
