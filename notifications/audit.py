@@ -550,10 +550,22 @@ class _LegacyRow:
          self.object_id, self.ip, self.user_agent, self.data) = r[:12]
 
 
+# The distinct chains of the events by a "loose index scan" of the (chain, seq) index: one probe per chain instead of
+# reading a million index entries (SELECT DISTINCT did, on both backends).
+_EVENT_CHAINS = text("""
+WITH RECURSIVE c(chain) AS (
+    SELECT min(chain) FROM audit_events
+    UNION ALL
+    SELECT (SELECT min(chain) FROM audit_events WHERE chain > c.chain) FROM c WHERE c.chain IS NOT NULL
+)
+SELECT chain FROM c WHERE chain IS NOT NULL
+""")
+
+
 def chains(session: Session) -> list[str]:
     """Every chain with a head or with events, sorted."""
     names = set(session.scalars(select(AuditChainHead.chain)))
-    names.update(session.scalars(select(AuditEvent.chain).distinct()))
+    names.update(session.scalars(_EVENT_CHAINS))
     return sorted(names)
 
 
