@@ -11,7 +11,9 @@ appends: C concurrent clients (threads, one connection each) spread over D depar
   median commits per second of each is reported.
 verify: N events spread over D department chains (generated through the canonical form, inserted in bulk), then
   (a) `notifications.audit_verify.check(full=True)` — what `dienhinh audit verify` runs — and (b) a tight loop that
-  only SHA-256-hashes the same bytes (prev hash + canonical form of every event), prepared in memory beforehand.
+  only SHA-256-hashes the same bytes (prev hash + canonical form of every event), prepared in memory beforehand, and
+  computes the HMAC-SHA256 of each hash (the MAC, which verify checks too: like for like). Also timed on PostgreSQL:
+  the verifier's COPY stream received and dropped (reading alone) and COPY of the raw table (the floor).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
 import notifications  # noqa: E402
@@ -158,6 +161,7 @@ def generate_chains(engine, args) -> list[bytes]:
     """N events round-robin over D department chains, hashed with the canonical form and inserted in bulk. Returns
     the exact bytes each hash covers (prev hash + canonical form), for the tight loop."""
     depts = departments(engine, args.departments)
+    key = audit.mac_key()
     heads = {d: (0, audit.GENESIS) for d in depts}
     prevs = dict.fromkeys(depts, audit.GENESIS)
     start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -178,7 +182,8 @@ def generate_chains(engine, args) -> list[bytes]:
             digest = hashlib.sha256(blob).hexdigest()
             blobs.append(blob)
             rows.append({"created_at": created, "actor_id": None, "actor_username": "tp_pbgdpl",
-                         "action": "nomination.update", "outcome": "ok", "object_type": "nomination",
+                         "mac": audit.mac_of(key, digest), "action": "nomination.update", "outcome": "ok",
+                         "object_type": "nomination",
                          "object_id": i, "data": data, "ip": "10.0.0.1", "user_agent": "Mozilla/5.0 (bench)",
                          "chain": chain, "seq": seq, "prev_hash": prev, "hash": digest})
             heads[dept] = (seq, digest)
@@ -203,13 +208,40 @@ def audit_bytes_match(engine, blobs) -> bool:
 
 
 def read_only(engine) -> float:
-    """What the verifier's query alone costs (PostgreSQL): the same one pass over the events in id order, batch by
-    batch, the rows fetched and dropped without hashing."""
+    """What reading alone costs (PostgreSQL): the verifier's COPY stream of the same rows (canonical forms built by
+    PostgreSQL, in id order), its blocks received and dropped: no splitting, no hashing."""
     t = time.perf_counter()
     with make_session_factory(engine)() as s:
-        after = 0
-        while rows := s.execute(audit._WALK_ALL_PG, {"after": after, "size": 10000}).all():
-            after = rows[-1][0]
+        for _ in audit.copy_lines(audit.raw_connection(s), after_id=0):
+            pass
+    return time.perf_counter() - t
+
+
+def read_raw(engine) -> float:
+    """The floor below that: COPY of the table's raw rows (no canonical form, no order), received and dropped."""
+    t = time.perf_counter()
+    raw = engine.raw_connection()
+    try:
+        with raw.driver_connection.cursor() as cur, cur.copy("COPY audit_events TO STDOUT") as copy:
+            for _ in copy:
+                pass
+    finally:
+        raw.close()
+    return time.perf_counter() - t
+
+
+def tight_loop(blobs: list[bytes], key: bytes) -> float:
+    """SHA-256 of each event's bytes, and the HMAC-SHA256 of that hash (what verify computes per event, like for
+    like, with the same precomputed HMAC states as the verifier)."""
+    sha = hashlib.sha256
+    inner, outer = audit.hmac_states(key)
+    t = time.perf_counter()
+    for b in blobs:
+        i = inner.copy()
+        i.update(sha(b).hexdigest().encode())
+        o = outer.copy()
+        o.update(i.digest())
+        o.hexdigest()
     return time.perf_counter() - t
 
 
@@ -222,29 +254,33 @@ def run_verify(engine, args) -> dict:
         with engine.begin() as conn:
             conn.execute(text("ANALYZE audit_events" if engine.dialect.name == "postgresql" else "ANALYZE"))
     size = sum(len(b) for b in blobs)
-    loops, verifies, reads = [], [], []
+    loops, verifies, reads, raws = [], [], [], []
+    key = audit.mac_key()
     for _ in range(args.rounds):
         if engine.dialect.name == "postgresql":
             reads.append(read_only(engine))
-        sha = hashlib.sha256
-        t = time.perf_counter()
-        for b in blobs:
-            sha(b).hexdigest()
-        loops.append(time.perf_counter() - t)
+            raws.append(read_raw(engine))
+        loops.append(tight_loop(blobs, key))
         with make_session_factory(engine)() as s:
             t = time.perf_counter()
-            record = audit_verify.check(s, checked_by="bench", full=True)
+            record = audit_verify.check(s, checked_by="bench", full=True, jobs=args.jobs)
             verifies.append(time.perf_counter() - t)
             assert record.ok and record.events_checked == len(blobs), record.message
+            assert "MAC" not in record.message, record.message  # the MACs were checked
             s.rollback()
     loop, verify = statistics.median(loops), statistics.median(verifies)
-    print(f"  tight loop: SHA-256 of the same {len(blobs)} byte strings ({size / 1e6:.0f} MB): {loop:.2f} s")
-    print(f"  audit verify (audit_verify.check, full): {verify:.2f} s  → {verify / loop:.2f}× the tight loop")
+    print(f"  tight loop: SHA-256 of the same {len(blobs)} byte strings ({size / 1e6:.0f} MB) + HMAC-SHA256 of each "
+          f"hash: {loop:.2f} s")
+    print(f"  audit verify (audit_verify.check, full, MACs checked): {verify:.2f} s  → {verify / loop:.2f}× the "
+          "tight loop")
     read = statistics.median(reads) if reads else None
+    raw = statistics.median(raws) if raws else None
     if read is not None:
-        print(f"  of which reading the rows (the same query, no hashing): {read:.2f} s")
+        print(f"  reading alone: the verifier's COPY stream (forms built by PostgreSQL) {read:.2f} s; "
+              f"COPY of the raw table {raw:.2f} s")
     return {"events": len(blobs), "bytes": size, "tight_loop_s": round(loop, 3), "verify_s": round(verify, 3),
-            "read_only_s": read and round(read, 3), "rounds_read": [round(x, 3) for x in reads],
+            "read_only_s": read and round(read, 3), "raw_copy_s": raw and round(raw, 3),
+            "rounds_read": [round(x, 3) for x in reads], "rounds_raw": [round(x, 3) for x in raws],
             "ratio": round(verify / loop, 2), "rounds_loop": [round(x, 3) for x in loops],
             "rounds_verify": [round(x, 3) for x in verifies]}
 
@@ -260,11 +296,13 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds per measurement (median reported)")
     p.add_argument("--events", type=int, default=1_000_000, help="events to verify")
     p.add_argument("--no-analyze", action="store_true")
+    p.add_argument("--jobs", type=int, default=1, help="verify: processes (`dienhinh audit verify --jobs`, default 1)")
     args = p.parse_args(argv)
     if not args.url:
         sys.exit("--url (or DATABASE_URL) is required")
     engine = make_engine(args.url, pool_size=max(args.clients) + 2)
     notifications.install()
+    audit.configure(Ed25519PrivateKey.generate())  # the MAC key (the application's comes from AUDIT_SIGNING_KEY)
     fresh_schema(engine, args.reset)
     print(f"database: {engine.url.render_as_string(hide_password=True)} ({engine.dialect.name}), "
           f"{os.cpu_count()} CPUs", flush=True)

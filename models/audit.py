@@ -42,6 +42,9 @@ class AuditEvent(Base):
     seq: Mapped[int]  # 1, 2, 3 … within the chain
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # HMAC-SHA256 of `hash` under a key derived from AUDIT_SIGNING_KEY (notifications.audit): the application wrote
+    # this event. NULL only in the legacy chain.
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditChainHead(Base):

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import AuditChainHead, AuditCheckpoint, AuditEvent, AuditVerification, Unit
+from notifications import audit
 from notifications import audit_checkpoints as cps
 from notifications.audit import GENESIS, LEGACY, MINISTRY, SYSTEM, ChainWalk, chains, walk_chain, walk_chains_pg
 from workflow import signals
@@ -122,7 +123,8 @@ def _head_check(session: Session, result: ChainResult) -> None:
         result.problems.append(cps.Problem(chain, w.last_seq, HEAD_MISMATCH.format(head=head_seq)))
 
 
-def _walk_all(session: Session, *, full: bool, batch: int, max_events: int | None) -> dict[str, ChainResult]:
+def _walk_all(session: Session, *, full: bool, batch: int, max_events: int | None,
+              mac_key: bytes | None, jobs: int = 1) -> dict[str, ChainResult]:
     """Every chain: on PostgreSQL the department chains in one pass over the table (walk_chains_pg), the legacy
     chain on its own; on SQLite chain by chain."""
     results: dict[str, ChainResult] = {}
@@ -138,14 +140,15 @@ def _walk_all(session: Session, *, full: bool, batch: int, max_events: int | Non
             from_ids.append(0 if anchor is None else (anchor.last_event_id or 1) - 1)
         else:
             w = walk_chain(session, chain, after_seq=after, prev_hash=prev, batch=batch,
-                           max_events=None if budget is None else budget + (anchor is not None))
+                           max_events=None if budget is None else budget + (anchor is not None), mac_key=mac_key)
             results[chain] = _result(chain, w, anchor)
             if budget is not None:
                 budget = max(budget - results[chain].walk.checked, 0)
     if starts:
         rechecked = sum(a is not None for a in anchors.values())  # anchor events walked again
         walks = walk_chains_pg(session, starts, from_id=min(from_ids), batch=batch,
-                               max_events=None if budget is None else budget + rechecked)
+                               max_events=None if budget is None else budget + rechecked, mac_key=mac_key,
+                               jobs=jobs)
         for chain, w in walks.items():
             results[chain] = _result(chain, w, anchors[chain])
     for r in results.values():
@@ -155,11 +158,15 @@ def _walk_all(session: Session, *, full: bool, batch: int, max_events: int | Non
 
 def check(session: Session, *, checked_by: str | None, full: bool = False, batch: int = 10000,
           max_events: int | None = None, actor=None, context: Context = CLI, public_key=None,
-          checkpoint_paths: Iterable = ()) -> AuditVerification:
+          checkpoint_paths: Iterable = (), check_macs: bool = True, jobs: int = 1) -> AuditVerification:
     """Checks every chain (incrementally unless `full`) and, with `public_key`, every checkpoint of
-    `checkpoint_paths` (directories or files) and of the database; records the results and audits the check itself
-    (action "audit.verify"). Returns the summary. Flushes; the caller commits."""
-    results = _walk_all(session, full=full, batch=batch, max_events=max_events)
+    `checkpoint_paths` (directories or files) and of the database; with `check_macs` and the audit key configured
+    (notifications.audit.configure), the MAC of every event outside the legacy chain. Records the results and
+    audits the check itself (action "audit.verify"). `jobs` > 1: a full check of a large trail on PostgreSQL hashes
+    in that many processes (the command line; never a web request). Returns the summary. Flushes; the caller
+    commits."""
+    mac_key = audit.mac_key() if check_macs else None
+    results = _walk_all(session, full=full, batch=batch, max_events=max_events, mac_key=mac_key, jobs=jobs)
 
     checkpoints_checked, stray = 0, []
     if public_key is not None:
@@ -188,6 +195,9 @@ def check(session: Session, *, checked_by: str | None, full: bool = False, batch
             message += f"{_vn(checkpoints_checked)} điểm kiểm tra đã ký khớp."
         else:
             message += "chưa có điểm kiểm tra đã ký để đối chiếu."
+        if mac_key is None:
+            message += (" Chưa kiểm tra được mã xác thực (MAC) của từng sự kiện (cần khóa ký của ứng dụng, "
+                        "AUDIT_SIGNING_KEY): sự kiện giả mạo ghi thêm sau điểm kiểm tra mới nhất chưa bị loại trừ.")
         if not complete:
             message += " Còn sự kiện mới hơn chưa kiểm tra; bấm Kiểm tra lại để tiếp tục."
     first_bad = bad[0] if bad else None
@@ -203,6 +213,7 @@ def check(session: Session, *, checked_by: str | None, full: bool = False, batch
         session, actor=actor, action="audit.verify", object_type="audit_verification", object_id=summary.id,
         data={"ok": summary.ok, "full": summary.full, "events_checked": total, "checked_now": checked_now,
               "chains": len(records), "checkpoints": checkpoints_checked, "complete": complete,
+              "macs_checked": mac_key is not None,
               "bad_chains": [rec.chain for rec in bad]},
         context=context,
     )
@@ -217,6 +228,8 @@ def _chain_record(session: Session, r: ChainResult, checked_by: str | None) -> A
     if not w.ok:
         message = (f"{name} bị phá vỡ tại #{w.bad_seq} (sự kiện id {w.bad_id}): {w.problem} "
                    f"(kiểm tra {scope}, {_vn(w.checked)} sự kiện trước đó toàn vẹn).")
+        if r.problems:  # what the signed checkpoints say too
+            message += " Đối chiếu điểm kiểm tra: " + "; ".join(f"#{p.seq}: {p.message}" for p in r.problems) + "."
         bad_seq, bad_id = w.bad_seq, w.bad_id
     elif r.problems:
         first = r.problems[0]

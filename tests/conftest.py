@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import threading
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 import notifications
 from models import Base, Campaign, Person, Unit, User, make_engine, make_session_factory
+from notifications import audit, audit_checkpoints
 from workflow import accounts, ballots
 from workflow import demo as demo_data
 from workflow.permissions import actor_for
@@ -29,6 +31,13 @@ DEMO_PASSWORD = "demo-pass-123"
 accounts.HASH_SETTINGS["method"] = "pbkdf2:sha256:1000"  # fast hashes in tests only
 notifications.install()
 ballots.configure("test-ballot-key")
+# One audit signing key for the whole run (its HKDF child MACs every event): appends without an app use it, and every
+# app the tests make loads the same key (the environment's AUDIT_SIGNING_KEY; the `app` fixture writes it to its own
+# path), so events written before an app existed verify with the app's key.
+AUDIT_KEY_FILE = os.path.join(tempfile.mkdtemp(prefix="dienhinh-audit-key-"), "audit_signing_key.pem")
+AUDIT_KEY = audit_checkpoints.load_signing_key(AUDIT_KEY_FILE, generate=True)
+os.environ["AUDIT_SIGNING_KEY"] = AUDIT_KEY_FILE
+audit.configure(AUDIT_KEY)
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -149,6 +158,9 @@ def demo(db):
 def app(engine, db, tmp_path):
     from web import create_app
 
+    key_file = tmp_path / "audit_signing_key.pem"
+    key_file.write_bytes(Path(AUDIT_KEY_FILE).read_bytes())
+    key_file.chmod(0o600)
     app = create_app({
         "TESTING": True, "ENGINE": engine, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,

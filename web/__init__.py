@@ -9,7 +9,7 @@ import notifications
 from models import make_engine, make_session_factory
 from models.base import read_only_engine
 from notifications import outbox
-from web import config, filters, security
+from web import audit_trail, config, filters, security
 from web.db import close_db
 from web.extensions import babel, csrf, limiter, login_manager
 from workflow import ballots
@@ -35,6 +35,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     outbox.configure(email_enabled=bool(app.config.get("SMTP_HOST")), mail_from=app.config["MAIL_FROM"],
                      base_url=app.config["BASE_URL"])
     ballots.configure(app.config.get("BALLOT_KEY"))  # never SECRET_KEY: without it no session can be opened
+    audit_trail.configure(app.config)  # the audit events' MAC key, from AUDIT_SIGNING_KEY: ConfigError without it
 
     security.init_app(app)  # ProxyFix (TRUSTED_PROXIES), Secure cookies over HTTPS, CSP and the other headers
     csrf.init_app(app)

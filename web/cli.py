@@ -185,8 +185,10 @@ def audit():
 @click.option("--public-key", "public_key_file", type=click.Path(exists=True, dir_okay=False),
               help="Khóa công khai để kiểm chữ ký (PEM, hoặc base64 của 32 byte) thay cho khóa của AUDIT_SIGNING_KEY: "
                    "cho Thanh tra, Bộ kiểm tra bằng bản khóa đã lưu.")
+@click.option("--jobs", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="Số tiến trình kiểm tra song song khi kiểm tra toàn bộ một nhật ký lớn trên PostgreSQL.")
 @with_appcontext
-def audit_verify(full, files, public_key_file):
+def audit_verify(full, files, public_key_file, jobs):
     """Check every audit chain against itself and every signed checkpoint, and record the result (shown on the
     audit page). Exit 1 naming the chain and the position of the first problem."""
     from notifications.audit_checkpoints import KeyMissing
@@ -200,7 +202,7 @@ def audit_verify(full, files, public_key_file):
         sys.exit(2)
     session = db()
     try:
-        record = check(session, checked_by="cli", full=full, **options)
+        record = check(session, checked_by="cli", full=full, jobs=jobs, **options)
         session.commit()
     except Exception:
         session.rollback()

@@ -20,11 +20,13 @@ def from_env(instance_path: str) -> dict:
         # Seals ballot slots: its own secret, never SECRET_KEY (see ballot_key). None: sessions cannot be opened.
         "BALLOT_KEY": ballot_key(instance_path, database_url),
         "DATABASE_URL": database_url,
-        # Ed25519 key (PEM file) that signs the audit checkpoints; generated (mode 0600) under instance/ only when
-        # unset, i.e. in development. Checkpoints are appended to one file per chain in AUDIT_CHECKPOINT_DIR.
+        # Ed25519 key (PEM file) that signs the audit checkpoints and from which every audit event's MAC key is
+        # derived; generated (mode 0600) under instance/ only in development (unset, and a SQLite database): hosts
+        # of one PostgreSQL database must share one key, never make their own. Checkpoints are appended to one file
+        # per chain in AUDIT_CHECKPOINT_DIR.
         "AUDIT_SIGNING_KEY": (os.environ.get("AUDIT_SIGNING_KEY")
                               or os.path.join(instance_path, "audit_signing_key.pem")),
-        "AUDIT_SIGNING_KEY_GENERATE": not os.environ.get("AUDIT_SIGNING_KEY"),
+        "AUDIT_SIGNING_KEY_GENERATE": not os.environ.get("AUDIT_SIGNING_KEY") and database_url.startswith("sqlite"),
         "AUDIT_CHECKPOINT_DIR": os.environ.get("AUDIT_CHECKPOINT_DIR") or os.path.join(instance_path,
                                                                                         "audit-checkpoints"),
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,

@@ -1,7 +1,8 @@
 """audit: one hash chain per department, signed checkpoints, append-only trigger
 
 Events written before this revision keep their hashes: they become the chain "legacy" (positions in id order),
-checked with the canonical JSON they were written with; new events go to the department's, the Ministry's or the
+checked with the canonical JSON they were written with, without a MAC; new events carry `mac`, an HMAC under a key
+derived from AUDIT_SIGNING_KEY, and go to the department's, the Ministry's or the
 system chain. The trigger (PostgreSQL) is created after the events are moved, since it refuses every UPDATE.
 
 Revision ID: 0010_audit_chains
@@ -54,6 +55,7 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('chain', sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column('seq', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('mac', sa.String(length=64), nullable=True))
         batch_op.drop_constraint('uq_audit_events_hash', type_='unique')
         batch_op.drop_constraint('uq_audit_events_prev_hash', type_='unique')
     op.execute(
@@ -94,6 +96,7 @@ def downgrade() -> None:
     # Events appended to the new chains cannot go back to one chain: only a trail that is still all "legacy" can.
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_constraint('uq_audit_events_chain_seq', type_='unique')
+        batch_op.drop_column('mac')
         batch_op.drop_column('seq')
         batch_op.drop_column('chain')
         batch_op.create_unique_constraint('uq_audit_events_prev_hash', ['prev_hash'])

@@ -162,9 +162,15 @@ def test_canonical_form_of_edge_values(db, session_factory, monkeypatch):
     monkeypatch.undo()
     audit.append(db, action="test.edge", object_type="nomination", object_id=0, data={},
                  context=Context(ip="::1", user_agent="", via="web"))
+    # What COPY's text format escapes (the verifier's PostgreSQL stream): backslash, tab, newline, CR, \b \f \v.
+    audit.append(db, action="test.edge", actor_username="a\\b\tc", data={"s": "x\\y\n\tz\r\b\f\v \\N"},
+                 context=Context(ip=None, user_agent="tab\there\nnewline \\N \\", via="web"))
     db.commit()
     with session_factory() as s:
-        assert audit.verify(s).ok
+        assert audit.verify(s, mac_key=audit.mac_key()).ok
+        if s.get_bind().dialect.name == "postgresql":
+            walks = audit.walk_chains_pg(s, {"system": (0, audit.GENESIS)}, mac_key=audit.mac_key())
+            assert walks["system"].ok and walks["system"].checked == 3, walks
         if s.get_bind().dialect.name == "postgresql":
             events = s.scalars(select(AuditEvent).where(AuditEvent.chain == "system").order_by(AuditEvent.seq)).all()
             forms = [r[4] for r in s.execute(audit._WALK_PG, {"chain": "system", "after": 0, "size": 10})]
@@ -172,3 +178,37 @@ def test_canonical_form_of_edge_values(db, session_factory, monkeypatch):
                 e.chain, e.seq, e.created_at, e.actor_id, e.actor_username, e.action, e.outcome, e.object_type,
                 e.object_id, e.ip, e.user_agent, s.scalar(select(audit.data_text_column(s))
                                                          .where(AuditEvent.id == e.id))) for e in events]
+
+
+def test_a_parallel_walk_checks_the_links_across_its_segments(db, session_factory, as_dba):
+    """`dienhinh audit verify --jobs 2` (PostgreSQL): the events split by id into two segments, each hashed by its own
+    process in one exported snapshot. It finds what one pass finds, also at the first event of a chain after the
+    boundary (whose link only the join of the segments checks)."""
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("parallel segments read one exported snapshot (PostgreSQL)")
+    for i in range(30):
+        audit.append(db, action="test.parallel", chain=f"dept:{999500 + i % 3}", data={"i": i})
+    db.commit()
+    starts = {c: (0, audit.GENESIS) for c in audit.chains(db) if c != audit.LEGACY}
+    one = audit.walk_chains_pg(db, starts, mac_key=audit.mac_key())
+    two = audit.walk_chains_pg(db, starts, mac_key=audit.mac_key(), jobs=2, min_parallel=0)
+    db.commit()
+    assert all(w.ok for w in two.values()) and {c: (w.checked, w.last_seq, w.last_hash) for c, w in two.items()} == {
+        c: (w.checked, w.last_seq, w.last_hash) for c, w in one.items()}
+    assert sum(w.checked for w in two.values()) >= 30
+    lo, hi = db.execute(text("SELECT min(id), max(id) FROM audit_events")).one()
+    boundary = lo + (hi - lo) // 2
+    first_after = db.execute(select(AuditEvent.chain, AuditEvent.seq).where(
+        AuditEvent.id > boundary, AuditEvent.chain == "dept:999501").order_by(AuditEvent.id).limit(1)).one()
+    db.commit()
+    as_dba(db)
+    db.execute(update(AuditEvent).where(AuditEvent.chain == first_after.chain, AuditEvent.seq == first_after.seq)
+               .values(prev_hash="f" * 64))
+    db.commit()
+    one = audit.walk_chains_pg(db, starts, mac_key=audit.mac_key())
+    two = audit.walk_chains_pg(db, starts, mac_key=audit.mac_key(), jobs=2, min_parallel=0)
+    db.commit()
+    bad = two[first_after.chain]
+    assert not bad.ok and (bad.bad_seq, bad.problem) == (first_after.seq, audit.BROKEN_LINK)
+    assert (one[first_after.chain].bad_seq, one[first_after.chain].problem) == (bad.bad_seq, bad.problem)
+    assert all(w.ok for c, w in two.items() if c != first_after.chain)

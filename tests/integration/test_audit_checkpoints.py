@@ -131,9 +131,9 @@ def test_untouched_database_verifies_against_its_checkpoints(trail, app, db, tmp
     assert _verify(app, db, "--incremental").exit_code == 0
 
 
-def test_the_key_file_is_private(trail, app, db, tmp_path):
-    _checkpoint(app, db)
-    mode = stat.S_IMODE(os.stat(tmp_path / "audit_signing_key.pem").st_mode)
+def test_the_key_file_is_private(tmp_path):
+    cps.load_signing_key(str(tmp_path / "dev" / "audit_signing_key.pem"), generate=True)  # development: generated
+    mode = stat.S_IMODE(os.stat(tmp_path / "dev" / "audit_signing_key.pem").st_mode)
     assert mode == 0o600
 
 
@@ -200,14 +200,58 @@ def test_a_rewritten_middle_with_every_later_hash_recomputed_is_caught(trail, ap
     _assert_fails_naming(result, trail, 6)
 
 
-def test_verify_without_checkpoints_cannot_see_a_consistent_rewrite(trail, app, db, as_dba):
-    """Why the checkpoints are needed (and that the attack above is real): no checkpoint, no detection."""
+@pytest.mark.parametrize("mac", ["none", "copied", "unkeyed"])
+def test_forged_rows_appended_after_the_newest_checkpoint_are_caught(trail, app, db, as_dba, mac):
+    """The DBA appends two well-chained events after the newest checkpoint (right prev_hash and hash, the head
+    moved): the checkpoint still matches, the links and hashes are right; only the MAC, whose key the DBA does
+    not have, gives the forgery away."""
+    _checkpoint(app, db)
+    as_dba(db)
+    last = _rows(db, trail)[-1]
+    prev = last.hash
+    for seq in (last.seq + 1, last.seq + 2):
+        ev = AuditEvent(created_at=last.created_at, actor_id=last.actor_id, actor_username="giamdoc",
+                        action="nomination.approve", outcome="ok", object_type=last.object_type,
+                        object_id=last.object_id, data={"via": "web", "comment": "Đồng ý"}, ip=last.ip,
+                        user_agent=last.user_agent, chain=trail, seq=seq, prev_hash=prev)
+        ev.hash = audit.compute_hash(prev, ev)
+        ev.mac = {"none": None, "copied": last.mac,
+                  "unkeyed": __import__("hashlib").sha256(ev.hash.encode()).hexdigest()}[mac]
+        db.add(ev)
+        prev = ev.hash
+    db.flush()
+    db.execute(update(AuditChainHead).where(AuditChainHead.chain == trail).values(seq=last.seq + 2, hash=prev))
+    db.commit()
+    assert audit.verify(db).ok  # every link and every hash is right
+    db.commit()
+    result = _verify(app, db)
+    _assert_fails_naming(result, trail, 7)
+    assert "MAC" in result.output
+    assert _verify(app, db, "--incremental").exit_code == 1
+
+
+def test_a_consistent_rewrite_fails_on_the_mac_even_without_a_checkpoint(trail, app, db, as_dba, tmp_path):
+    """A middle event rewritten and every later hash recomputed, no checkpoint yet: the rewritten event's MAC no
+    longer matches its hash. An inspector holding only the public key cannot check MACs, and is told so."""
     as_dba(db)
     middle = _rows(db, trail)[2]
     middle.data = dict(middle.data, version=99)
     _rechain(db, trail, middle.seq)
     db.commit()
-    assert _verify(app, db).exit_code == 0
+    result = _verify(app, db)
+    _assert_fails_naming(result, trail, 3)
+    assert "MAC" in result.output
+    (tmp_path / "bo.pem").write_text(cps.public_pem(cps.load_signing_key(app.config["AUDIT_SIGNING_KEY"])))
+    inspector = _verify(app, db, "--public-key", str(tmp_path / "bo.pem"))
+    assert inspector.exit_code == 0 and "Chưa kiểm tra được mã xác thực (MAC)" in inspector.output, inspector.output
+
+
+def test_an_untouched_trail_checks_every_mac(trail, app, db):
+    result = _verify(app, db)
+    assert result.exit_code == 0 and "MAC" not in result.output, result.output
+    rows = db.scalars(select(AuditEvent).where(AuditEvent.chain != audit.LEGACY)).all()
+    key = audit.mac_key()
+    assert rows and all(r.mac == audit.mac_of(key, r.hash) for r in rows)
 
 
 def test_a_bad_signature_is_caught(trail, app, db, tmp_path):
