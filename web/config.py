@@ -65,6 +65,7 @@ def from_env(instance_path: str) -> dict:
                               "json" if os.environ.get("DIENHINH_ENV") == "production" else "text"),
         "LOG_LEVEL": _choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True),
         "READINESS_TIMEOUT": _seconds("READINESS_TIMEOUT", 0.8),
+        "SENTRY_DSN": os.environ.get("SENTRY_DSN") or None,  # optional error reporting (web/ops/errors.py)
     }
 
 

@@ -1,6 +1,6 @@
-"""Operations: liveness (/healthz), readiness (/readyz), Prometheus metrics (/metrics), the request id and the
-access log. None of it needs a login or counts against a rate limit; /metrics answers loopback or an
-admin/auditor token only."""
+"""Operations: liveness (/healthz), readiness (/readyz), Prometheus metrics (/metrics), the request id, the access
+log and optional error reporting (SENTRY_DSN). None of it needs a login or counts against a rate limit; /metrics
+answers loopback or an admin/auditor token only."""
 from __future__ import annotations
 
 from flask import Blueprint, Flask
@@ -9,8 +9,9 @@ bp = Blueprint("ops", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from web.ops import logs, metrics, views  # noqa: F401 (views: the routes of bp)
+    from web.ops import errors, logs, metrics, views  # noqa: F401 (views: the routes of bp)
 
     logs.init_app(app)
+    errors.init_app(app)  # after the request id: events carry it
     metrics.init_app(app)
     app.register_blueprint(bp)
