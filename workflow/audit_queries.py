@@ -163,14 +163,16 @@ def require_checkpoint_reader(actor: Actor) -> None:
                         ["Chỉ Thanh tra, quản trị hệ thống hoặc chuyên viên của Bộ được xem các điểm kiểm tra."])
 
 
-def list_checkpoints(session: Session, viewer: Actor, *, chain: str | None = None, after_id: int = 0,
-                     limit: int = 1000) -> list[AuditCheckpoint]:
-    """Signed checkpoints in the order they were written (`after_id` to fetch only the new ones)."""
+def list_checkpoints(session: Session, viewer: Actor, *, chain: str | None = None, after_id: int = 0, page: int = 1,
+                     per_page: int = 100):
+    """Signed checkpoints in the order they were written, one page of the list envelope (`after_id` to fetch only
+    those written since an archive's newest)."""
     require_checkpoint_reader(viewer)
+    page, per_page = page_params(page, per_page)
     stmt = select(AuditCheckpoint).where(AuditCheckpoint.id > after_id)
     if chain:
         stmt = stmt.where(AuditCheckpoint.chain == chain)
-    return list(session.scalars(stmt.order_by(AuditCheckpoint.id).limit(limit)))
+    return paginate(session, stmt, page, per_page, AuditCheckpoint.id)
 
 
 def audit_query(*, object_type=None, object_id=None, actor=None, action=None, since: dt.datetime | None = None,

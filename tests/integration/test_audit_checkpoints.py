@@ -342,8 +342,12 @@ def test_checkpoints_and_public_key_for_auditors_and_the_ministry(trail, app, db
     key = api.as_("botp").get("/audit/public-key").get_json()
     public = load_pem_public_key(key["pem"].encode())
     assert base64.b64decode(key["raw_base64"]) == cps.public_raw(public) and key["algorithm"] == "Ed25519"
-    items = api.as_("botp").get("/audit/checkpoints").get_json()["items"]
+    listed = api.as_("botp").get("/audit/checkpoints").get_json()
+    items = listed["items"]
     assert {i["chain"] for i in items} == signed
+    assert (listed["total"], listed["page"], listed["per_page"]) == (len(items), 1, 100)  # the list envelope
+    one = api.as_("botp").get("/audit/checkpoints?per_page=1&page=2").get_json()
+    assert one["items"] == items[1:2] and one["total"] == len(items)
     for i in items:  # what an inspector does with them
         public.verify(base64.b64decode(i["signature"]), json.dumps(
             {"chain": i["chain"], "hash": i["hash"], "seq": i["seq"], "time": i["time"]}, sort_keys=True,

@@ -10,7 +10,17 @@ from marshmallow import Schema, fields, validate
 from notifications import audit_checkpoints, audit_verify
 from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
-from web.api.schemas import MAX_ID, AuditArgsSchema, AuditEventPageSchema, ISODateTime, ProblemSchema, Text
+from web.api.schemas import (
+    MAX_ID,
+    MAX_PER_PAGE,
+    AuditArgsSchema,
+    AuditEventPageSchema,
+    ISODateTime,
+    PageArgsSchema,
+    ProblemSchema,
+    Text,
+    page_of,
+)
 from web.audit_trail import check_options, signing_key
 from web.db import db
 from workflow import audit_queries
@@ -57,7 +67,8 @@ class AuditStatusSchema(Schema):
     newest_checkpoint_at = fields.DateTime(allow_none=True)
 
 
-class CheckpointArgsSchema(Schema):
+class CheckpointArgsSchema(PageArgsSchema):
+    per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_PER_PAGE))
     chain = Text(40)
     after_id = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID),
                               metadata={"description": "only checkpoints with a larger id (to archive the new ones)"})
@@ -75,8 +86,7 @@ class CheckpointSchema(Schema):
                        "sorted keys and no spaces"})
 
 
-class CheckpointListSchema(Schema):
-    items = fields.List(fields.Nested(CheckpointSchema))
+CheckpointPageSchema = page_of(CheckpointSchema, "CheckpointPage")
 
 
 class PublicKeySchema(Schema):
@@ -144,19 +154,23 @@ CHECKPOINT_FORBIDDEN = dict(FORBIDDEN, description="Chỉ Thanh tra, quản tr�
 
 @blp.route("/audit/checkpoints")
 @blp.arguments(CheckpointArgsSchema, location="query")
-@blp.response(200, CheckpointListSchema)
+@blp.response(200, CheckpointPageSchema)
 @blp.alt_response(403, **CHECKPOINT_FORBIDDEN)
 def list_checkpoints(args):
-    """Các điểm kiểm tra đã ký (đầu mỗi chuỗi nhật ký), cũ trước; tối đa 1.000 mỗi lần, `after_id` để lấy tiếp
+    """Các điểm kiểm tra đã ký (đầu mỗi chuỗi nhật ký), cũ trước, theo trang; `after_id` để chỉ lấy điểm mới
+
+    Danh sách theo trang như mọi danh sách khác (`page`, `per_page` ≤ 100, mặc định 100; `total`).
 
     Mỗi điểm kiểm tra là chữ ký Ed25519 trên JSON `{"chain","hash","seq","time"}` (khóa sắp xếp, không khoảng
     trắng); kiểm chữ ký bằng khóa công khai ở `GET /audit/public-key`. Lưu trữ chúng ở nơi khác để phát hiện nhật
     ký bị cắt bớt hoặc dựng lại.
     """
-    items = audit_queries.list_checkpoints(db(), actor(), chain=args.get("chain"), after_id=args["after_id"])
+    result = audit_queries.list_checkpoints(db(), actor(), chain=args.get("chain"), after_id=args["after_id"],
+                                            page=args["page"], per_page=args["per_page"])
     return {"items": [{"id": c.id, "chain": c.chain, "seq": c.seq, "hash": c.hash,
                        "time": audit_checkpoints.iso(c.signed_at), "key_id": c.key_id, "signature": c.signature}
-                      for c in items]}
+                      for c in result.items],
+            "total": result.total, "page": result.page, "per_page": result.per_page}
 
 
 @blp.route("/audit/public-key")
