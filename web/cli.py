@@ -22,13 +22,13 @@ def _fail(err: DomainError):
 
 def _create_app():
     """create_app, with a malformed setting reported in one line (exit 2) instead of a traceback."""
-    from web.config import ConfigError
+    from web.config import EXIT_CONFIG, ConfigError, error_line
 
     try:
         return create_app()
     except ConfigError as err:
-        click.echo(f"Lỗi cấu hình: {err}", err=True)
-        sys.exit(2)
+        click.echo(error_line(err), err=True)
+        sys.exit(EXIT_CONFIG)
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app)
