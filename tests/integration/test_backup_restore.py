@@ -197,3 +197,11 @@ def test_restore_refuses_what_is_not_a_backup(tmp_path, signing_key):
         tar.add(key_path, arcname="database.sqlite3")
     result = _cli(["restore", str(bogus)], f"sqlite:///{tmp_path / 'x.db'}", tmp_path / "cp", key_path, tmp_path)
     assert result.returncode == 1 and "manifest.json" in result.stderr
+
+
+def test_backup_refuses_a_sqlite_database_that_does_not_exist(tmp_path, signing_key):
+    _, key_path = signing_key
+    missing = tmp_path / "missing.db"
+    result = _cli(["backup", str(tmp_path / "b.tar")], f"sqlite:///{missing}", tmp_path / "cp", key_path, tmp_path)
+    assert result.returncode == 1 and str(missing) in result.stderr, result.stderr
+    assert not missing.exists() and not (tmp_path / "b.tar").exists()

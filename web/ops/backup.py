@@ -115,7 +115,10 @@ def _dump_postgres(engine: Engine, out: Path) -> dict:
 
 
 def _dump_sqlite(engine: Engine, out: Path) -> dict:
-    source = sqlite3.connect(_sqlite_path(engine), timeout=15)
+    path = _sqlite_path(engine)
+    if not os.path.isfile(path):  # sqlite3.connect would create it, and the backup would be of nothing
+        raise BackupError(f"Không có cơ sở dữ liệu {path}: kiểm tra DATABASE_URL.")
+    source = sqlite3.connect(path, timeout=15)
     dest = sqlite3.connect(out)
     try:
         source.backup(dest)  # all pages in one step: one consistent read snapshot, writers (WAL) carry on
