@@ -15,7 +15,8 @@ help:
 	@echo "make run      serve on http://$(HOST):$(PORT) (creates .venv, the database and the demo data if needed)"
 	@echo "make test     the whole test suite (TEST_DATABASE_URL enables PostgreSQL; Chromium enables browser tests)"
 	@echo "make lint     ruff"
-	@echo "make serve    gunicorn, $(WORKERS) workers (production; set DATABASE_URL, SECRET_KEY and BALLOT_KEY or BALLOT_KEY_FILE)"
+	@echo "make serve    gunicorn, $(WORKERS) workers, DIENHINH_ENV=production (set DATABASE_URL, SECRET_KEY, BALLOT_KEY or"
+	@echo "             BALLOT_KEY_FILE, AUDIT_SIGNING_KEY and BASE_URL: it refuses to start without them, naming the first)"
 	@echo "make worker   the notification delivery worker"
 	@echo "make bench    list/detail/transition/audit benchmarks (bench/run.py; BENCH_ARGS=...)"
 	@echo "make migration m=\"what changed\"   autogenerate a new Alembic revision (review it!)"
@@ -60,9 +61,11 @@ lint: venv
 format: venv
 	$(BIN)/ruff format .
 
+# Production mode: no key is ever generated; a missing or malformed setting stops the start with one line naming it.
+serve: export DIENHINH_ENV = production
 serve: venv
 	$(BIN)/dienhinh init-db
-	$(BIN)/gunicorn -c python:web.ops.gunicorn_conf -w $(WORKERS) -b $(HOST):$(PORT) 'web:create_app()'
+	$(BIN)/gunicorn -c python:web.ops.gunicorn_conf -w $(WORKERS) -b $(HOST):$(PORT) 'web.wsgi:app'
 
 # `dienhinh notifications deliver` is the e-mail outbox worker (delivered with the notifications work).
 worker: venv

@@ -48,7 +48,8 @@ def _configure(connection) -> None:
 
 def _url() -> str | None:
     """DATABASE_URL, as the application reads it (then `sqlalchemy.url` of an alembic.ini, if one sets it)."""
-    return os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
+    url = os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
+    return models.base.database_url(url) if url else url
 
 
 def run_migrations_offline() -> None:

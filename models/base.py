@@ -98,6 +98,15 @@ def json_text(value) -> str:
     return json.dumps(value)
 
 
+def database_url(url: str) -> str:
+    """DATABASE_URL as SQLAlchemy reads it: PostgreSQL is driven by psycopg 3, so `postgresql://` and the older
+    `postgres://` (Heroku, some hosting panels) both mean `postgresql+psycopg://`. Anything else is kept."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     kwargs.setdefault("json_serializer", json_text)
     if url.startswith("sqlite"):
@@ -106,8 +115,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    url = database_url(url)
     kwargs.setdefault("pool_pre_ping", True)
     if url.startswith("postgresql") and "connect_timeout" not in make_url(url).query:
         # libpq waits for an unreachable host indefinitely by default: a page (and /readyz) should fail instead.

@@ -17,13 +17,12 @@ from workflow import ballots
 
 def create_app(test_config: dict | None = None, *, instance_path: str | None = None) -> Flask:
     """`instance_path` (absolute): this host's own folder (development database, secret key file); default
-    `instance/` beside the package. Nothing a request serves is kept there: files live in the database."""
+    `instance/` beside the package. Nothing a request serves is kept there: files live in the database.
+    A missing or malformed setting raises `config.ConfigError` (one line naming it): the command line and `web.wsgi`
+    print that line and exit."""
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.update(config.from_env(app.instance_path))
-    if test_config:
-        app.config.update(test_config)
-    config.check_mail_settings(app.config)  # ConfigError naming BASE_URL or MAIL_FROM
+    app.config.update(config.load(app.instance_path, test_config))  # ConfigError: one line naming the variable
 
     engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
     app.extensions["dienhinh.engine"] = engine
@@ -72,3 +71,8 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     ops.init_app(app)  # /healthz, /readyz, /metrics; request id, JSON or text logs, the access log
     inputs.init_app(app)  # the text rule on every query parameter, form field and JSON string (after the request id)
     return app
+
+
+def default_instance_path() -> str:
+    """The instance folder `create_app()` uses when none is given (Flask's rule for the `web` package)."""
+    return Flask(__name__).instance_path

@@ -22,13 +22,13 @@ def _fail(err: DomainError):
 
 def _create_app():
     """create_app, with a malformed setting reported in one line (exit 2) instead of a traceback."""
-    from web.config import ConfigError
+    from web.config import EXIT_CONFIG, ConfigError, error_line
 
     try:
         return create_app()
     except ConfigError as err:
-        click.echo(f"Lỗi cấu hình: {err}", err=True)
-        sys.exit(2)
+        click.echo(error_line(err), err=True)
+        sys.exit(EXIT_CONFIG)
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app)
@@ -237,6 +237,53 @@ def audit_checkpoint():
     for cp in written:
         click.echo(f"{cp.chain}\t#{cp.seq}\t{cp.hash}\t{file_for(checkpoint_dir(), cp.chain)}")
     click.echo(f"Đã ký {len(written)} điểm kiểm tra.")
+
+
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def backup_command(file):
+    """Write a complete backup to FILE (a tar archive, mode 0600): the database (PostgreSQL: pg_dump --format=custom;
+    SQLite: the online backup API) with its attachments, the signed audit checkpoints of AUDIT_CHECKPOINT_DIR and a
+    manifest (schema revision, time, row counts, SHA-256 of each part). Never the keys: back them up separately."""
+    from web.audit_trail import checkpoint_dir
+    from web.ops.backup import BackupError, backup, describe
+
+    engine = current_app.extensions["dienhinh.engine"]
+    try:
+        manifest = backup(engine, checkpoint_dir(), file)
+    except BackupError as err:
+        click.echo(f"Lỗi: {err}", err=True)
+        sys.exit(1)
+    checkpoints = sum(1 for name in manifest["members"] if name.startswith("audit-checkpoints/"))
+    click.echo(f"Đã sao lưu {describe(engine)} (lược đồ {manifest['schema_revision'] or '(chưa có phiên bản)'}, "
+               f"{sum(manifest['tables'].values())} dòng trong {len(manifest['tables'])} bảng, "
+               f"{checkpoints} tệp điểm kiểm tra) vào {file}.")
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def restore_command(file):
+    """Restore a backup of `dienhinh backup` into the EMPTY database of DATABASE_URL (refused otherwise) and its
+    audit checkpoints into AUDIT_CHECKPOINT_DIR (an existing file must be identical). Then run `dienhinh audit
+    verify`."""
+    from web.audit_trail import checkpoint_dir
+    from web.migrate import head_revision
+    from web.ops.backup import BackupError, describe, restore
+
+    engine = current_app.extensions["dienhinh.engine"]
+    try:
+        manifest = restore(engine, checkpoint_dir(), file)
+    except BackupError as err:
+        click.echo(f"Lỗi: {err}", err=True)
+        sys.exit(1)
+    click.echo(f"Đã khôi phục bản sao lưu ngày {manifest['created_at']} vào {describe(engine)} "
+               f"({sum(manifest['tables'].values())} dòng) và điểm kiểm tra vào {checkpoint_dir()}.")
+    if manifest["schema_revision"] != head_revision():
+        click.echo("Lược đồ của bản sao lưu cũ hơn phiên bản này: hãy chạy `dienhinh init-db`.")
+    if engine.dialect.name == "postgresql":
+        click.echo("Hãy cấp lại quyền cho vai trò của ứng dụng (README, “Least-privilege database role”).")
 
 
 @main.group("notifications")

@@ -4,6 +4,9 @@ With PROMETHEUS_MULTIPROC_DIR set (an empty directory of the service user, e.g. 
 worker writes its metrics there and /metrics adds them up. The directory is emptied when gunicorn starts (stale
 files of a previous run would be counted again), and a worker's live gauges are dropped when it exits.
 Other settings (workers, bind) still come from the command line.
+
+Before anything else the master checks every setting (`web.config.load`, the path `create_app` takes): a missing or
+malformed one stops gunicorn with one line naming it, before any worker is started (each would print it again).
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ def _dir() -> str | None:
 
 
 def on_starting(server) -> None:
+    _check_settings()
     path = _dir()
     if path:
         os.makedirs(path, exist_ok=True)
@@ -25,6 +29,19 @@ def on_starting(server) -> None:
                 shutil.rmtree(full)
             else:
                 os.remove(full)
+
+
+def _check_settings() -> None:
+    import sys
+
+    from web import default_instance_path
+    from web.config import EXIT_APP_LOAD, ConfigError, error_line, load
+
+    try:
+        load(default_instance_path())
+    except ConfigError as err:
+        print(error_line(err), file=sys.stderr, flush=True)
+        sys.exit(EXIT_APP_LOAD)
 
 
 def child_exit(server, worker) -> None:
