@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from conftest import DEMO_PASSWORD, _postgres_url
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import make_url
 
@@ -55,7 +54,11 @@ def databases(request, tmp_path):
 
 @pytest.fixture
 def signing_key(tmp_path):
-    key = Ed25519PrivateKey.generate()
+    """The run's audit key (conftest configures it for every append in this process): the events the test writes
+    carry MACs under it, so the command-line verify must use the same key."""
+    from conftest import AUDIT_KEY
+
+    key = AUDIT_KEY
     path = tmp_path / "audit_signing_key.pem"
     path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption()))
