@@ -10,14 +10,17 @@ Set REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1 (as .ci/run does) to turn the skips i
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import tempfile
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 import notifications
@@ -49,6 +52,26 @@ def _postgres_url():
             pytest.fail("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
         pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
     return url
+
+
+@contextlib.contextmanager
+def throwaway_postgres(prefix: str):
+    """An engine on a new, empty PostgreSQL database beside TEST_DATABASE_URL, dropped afterwards (tests that
+    migrate or restore a database of their own never touch the shared one)."""
+    base_url = _postgres_url()
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(base_url.replace("postgresql://", "postgresql+psycopg://", 1)).set(database=name)
+    eng = make_engine(url.render_as_string(hide_password=False))
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _reset_schema(engine):

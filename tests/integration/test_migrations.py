@@ -10,26 +10,16 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from conftest import throwaway_postgres  # tests/conftest.py, importable as `conftest` under pytest
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
 
 from models import Base, make_engine
 from web import migrate
-
-
-def _postgres_url() -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
-        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
-    return url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -39,20 +29,8 @@ def empty_engine(request, tmp_path):
         yield eng
         eng.dispose()
         return
-    base_url = _postgres_url()
-    name = f"dienhinh_mig_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(base_url.replace("postgresql://", "postgresql+psycopg://", 1)).set(database=name)
-    eng = make_engine(url.render_as_string(hide_password=False))
-    try:
+    with throwaway_postgres("dienhinh_mig") as eng:
         yield eng
-    finally:
-        eng.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _diffs(engine) -> list:

@@ -5,6 +5,7 @@ TEST_DATABASE_URL), since readiness checks the schema's revision; `create_all` d
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -18,7 +19,7 @@ import time
 import uuid
 
 import pytest
-from conftest import DEMO_PASSWORD, ApiClient
+from conftest import DEMO_PASSWORD, ApiClient, _postgres_url, throwaway_postgres
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -29,45 +30,24 @@ from web.ops import logs
 REQUEST_ID = re.compile(r"[0-9a-f]{32}")
 
 
-def _postgres_url() -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
-        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
-    return url
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def migrated(request, tmp_path_factory):
     """An engine on a database at head holding the demo data (module-wide)."""
     import notifications
     from workflow import demo
 
-    admin = name = None
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path_factory.mktemp('ops') / 'ops.db'}")
-    else:
-        base_url = _postgres_url()
-        name = f"dienhinh_ops_{uuid.uuid4().hex[:12]}"
-        admin = make_engine(base_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(base_url.replace("postgresql://", "postgresql+psycopg://", 1)).set(database=name)
-        eng = make_engine(url.render_as_string(hide_password=False))
-    try:
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            eng = make_engine(f"sqlite:///{tmp_path_factory.mktemp('ops') / 'ops.db'}")
+            stack.callback(eng.dispose)
+        else:
+            eng = stack.enter_context(throwaway_postgres("dienhinh_ops"))
         migrate.upgrade(eng)
         notifications.install()
         with make_session_factory(eng)() as s:
             demo.seed(s, DEMO_PASSWORD)
             s.commit()
         yield eng
-    finally:
-        eng.dispose()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 @pytest.fixture(autouse=True)
