@@ -4,11 +4,10 @@ message), and what runs on them still works — Bootstrap's dropdowns and collap
 registration form's toggles."""
 from __future__ import annotations
 
-import io
-
 import pytest
 from conftest import DEMO_PASSWORD, Demo  # tests/conftest.py, importable as `conftest` under pytest
 from e2e_examples import recognise_co_so
+from samples import image
 from sqlalchemy import select
 
 from models import CouncilSession, Decision, make_session_factory
@@ -26,13 +25,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__violations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${where}`);
 });
 """
-def _png() -> bytes:
-    """A genuine PNG: uploads decode and re-encode images, a hand-made one may not pass."""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", (1, 1), (30, 90, 160)).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def _prepare(live_server, tmp_path) -> dict:
@@ -43,7 +35,7 @@ def _prepare(live_server, tmp_path) -> dict:
         editor = demo.actor("bientap")
         story = stories.create(db, editor, nomination_id=n.id, title="Tấm gương Phòng Hành chính tư pháp",
                                body="<p>Nội dung <strong>nổi bật</strong></p>", channel="portal")
-        stories.add_image(db, editor, story.id, data=_png(), filename="anh.png", caption="Ảnh tập thể")
+        stories.add_image(db, editor, story.id, data=image(), filename="anh.png", caption="Ảnh tập thể")
         stories.publish(db, editor, story.id)
         db.commit()
         return {"nomination": n.id, "story": story.id, "session": db.scalar(select(CouncilSession.id)),

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from conftest import DEMO_PASSWORD, Demo  # tests/conftest.py, importable as `conftest` under pytest
+from samples import PDF
 
 from models import make_session_factory
 from workflow import council, rules, service
@@ -20,14 +21,11 @@ SHOT_PREFIX = "member_votes"
 def browser_context_args() -> dict:
     """A council member's phone in the meeting room."""
     return {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\nxref\n0 4\n0000000000 65535 f \n"
-       b"0000000009 00000 n \n0000000052 00000 n \n0000000101 00000 n \ntrailer<</Size 4/Root 1 0 R>>\n"
-       b"startxref\n164\n%%EOF\n")  # a genuine one-page PDF: uploads must parse
+
+
 MEMBERS = ["giamdoc", "vanphong", "hoidong1", "hoidong2", "hoidong3", "hoidong4", "hoidong5"]
 
 pytestmark = pytest.mark.browser
-
 
 
 def _submitted(db, demo, storage, head: str, unit: str, title: str) -> int:
@@ -60,9 +58,6 @@ def open_session(live_server, tmp_path):
         council.open_session(db, demo.actor("giamdoc"), s.id)
         db.commit()
         return s.id, a, b
-
-
-
 
 
 def test_member_votes_on_a_phone(page, shot, live_server, open_session):

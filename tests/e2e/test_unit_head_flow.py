@@ -13,10 +13,6 @@ TITLE = "Phòng PBGDPL — điển hình trong phổ biến, giáo dục pháp l
 pytestmark = pytest.mark.browser
 
 
-
-
-
-
 def test_unit_head_registers_nurtures_and_sees_it_waiting(page, shot, live_server):
     from playwright.sync_api import expect
 

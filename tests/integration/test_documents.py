@@ -11,16 +11,13 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 from docx.shared import Pt
+from samples import PDF
 
 from models import Decision, DecisionItem, Delegation
 from workflow import council, decisions, documents, rules, service
 from workflow.accounts import create_user
 from workflow.permissions import actor_for
 
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\nxref\n0 4\n0000000000 65535 f \n"
-       b"0000000009 00000 n \n0000000052 00000 n \n0000000101 00000 n \ntrailer<</Size 4/Root 1 0 R>>\n"
-       b"startxref\n164\n%%EOF\n")  # a genuine one-page PDF: uploads must parse
 MEMBERS = ["giamdoc", "vanphong", "hoidong1", "hoidong2", "hoidong3", "hoidong4", "hoidong5"]
 ABSENT = "hoidong3"
 CODES = ("passed", "failed", "quota_exceeded", "no_quorum", "co_so", "nganh", "collective", "individual", "chu_tich",

@@ -18,6 +18,7 @@ def _end_test_transaction_before_requests(db, monkeypatch):
 
     monkeypatch.setattr(FlaskClient, "open", open_)
 
+
 ADMIN_PAGES = ["/admin", "/admin/units", "/admin/units/new", "/admin/people", "/admin/users", "/admin/users/new",
                "/admin/campaigns", "/admin/campaigns/new"]
 

@@ -3,6 +3,7 @@ an object outside the caller's scope is 404 to a reader, 403 to an actor who can
 from __future__ import annotations
 
 import pytest
+from samples import PDF
 from sqlalchemy import select
 
 from models import Nomination
@@ -16,11 +17,6 @@ def db(rolled_back_db):
     """Overrides conftest's `db`: the demo data seeded once per module, each test rolled back."""
     return rolled_back_db
 
-
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\nxref\n0 4\n0000000000 65535 f \n"
-       b"0000000009 00000 n \n0000000052 00000 n \n0000000101 00000 n \ntrailer<</Size 4/Root 1 0 R>>\n"
-       b"startxref\n164\n%%EOF\n")  # a genuine one-page PDF: uploads must parse
 
 # Who the demo accounts are with respect to a collective nomination of PBGDPL (department STP).
 ACTORS = {

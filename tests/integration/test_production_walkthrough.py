@@ -7,7 +7,6 @@ Runs on PostgreSQL only (production's database); skipped without TEST_DATABASE_U
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import re
 import secrets
@@ -25,6 +24,7 @@ import pytest
 from conftest import throwaway_postgres
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from samples import image
 from sqlalchemy import text
 from test_rate_limit_redis import redis_client
 
@@ -151,14 +151,6 @@ def _token(base, username, password=PASSWORD) -> str:
     return json.loads(body)["token"]
 
 
-def _png() -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 8), (200, 30, 30)).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def test_the_production_section_runs_two_hosts_a_worker_and_the_timer(site):
     tmp = site["tmp"]
     _run(site, "init-db")
@@ -202,7 +194,7 @@ def test_the_production_section_runs_two_hosts_a_worker_and_the_timer(site):
         "title": "Phòng Phổ biến, giáo dục pháp luật"})
     assert status == 201, body
     nid = json.loads(body)["id"]
-    png, boundary = _png(), "walk-boundary"
+    png, boundary = image("PNG", 8, 8, (200, 30, 30)), "walk-boundary"
     upload = (f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nother\r\n--{boundary}\r\n'
               f'Content-Disposition: form-data; name="file"; filename="anh.png"\r\nContent-Type: image/png\r\n\r\n'
               ).encode() + png + f"\r\n--{boundary}--\r\n".encode()

@@ -10,6 +10,7 @@ from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from samples import PDF
 from sqlalchemy import select
 
 from models import CriterionAnswer, Nomination, StateChange
@@ -18,10 +19,6 @@ from workflow import council_results, rules, service
 from workflow.errors import DomainError
 from workflow.machine import FINAL_STATES, TRIGGERS, triggers_from
 
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\nxref\n0 4\n0000000000 65535 f \n"
-       b"0000000009 00000 n \n0000000052 00000 n \n0000000101 00000 n \ntrailer<</Size 4/Root 1 0 R>>\n"
-       b"startxref\n164\n%%EOF\n")  # a genuine one-page PDF: uploads must parse
 ACTORS = ("tp_pbgdpl", "vanphong", "giamdoc", "botp", "tp_hctp", "canbo1", "thanhtra")
 FULL_DATA = {"reason": "Lý do", "nurture_plan": "Kế hoạch bồi dưỡng", "decision_number": "12/QĐ",
              "decision_date": "2026-11-20"}

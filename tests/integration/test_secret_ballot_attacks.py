@@ -297,7 +297,6 @@ def test_vote_events_and_receipts_hold_no_choice(db, demo):
     assert db.scalar(select(func.count()).select_from(BallotReceipt)) == 1
 
 
-
 # ------------------------------------------------------------------------------------------------ the files themselves
 def _file_bytes(db) -> bytes:
     """What a file-level copy of the ballot slots holds (a base backup, a copy of the data directory): PostgreSQL's

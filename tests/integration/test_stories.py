@@ -8,6 +8,7 @@ import datetime as dt
 import io
 
 import pytest
+from samples import PDF, image
 from sqlalchemy import select
 from test_council_helpers import close, entitled, nominate, open_session, vote
 
@@ -23,17 +24,7 @@ EVIL = ('<p onclick="steal()">Gương sáng <strong>pháp luật</strong></p><sc
 
 def png(width: int = 1, height: int = 1) -> bytes:
     """A genuine PNG (uploads decode and re-encode images: this one comes back byte for byte)."""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", (width, height), (30, 90, 160)).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\nxref\n0 4\n0000000000 65535 f \n"
-       b"0000000009 00000 n \n0000000052 00000 n \n0000000101 00000 n \ntrailer<</Size 4/Root 1 0 R>>\n"
-       b"startxref\n164\n%%EOF\n")  # a genuine one-page PDF: uploads must parse
+    return image("PNG", width, height)
 
 
 def recognised(db, demo, *units: str, number: str = "12/QĐ-STP"):

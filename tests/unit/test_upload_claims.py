@@ -10,16 +10,13 @@ import zlib
 
 import pytest
 from PIL import Image
+from samples import PDF, docx, xlsx
 
 from workflow import uploads
 from workflow.errors import ValidationFailed
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\nxref\n0 4\n0000000000 65535 f \n"
-       b"0000000009 00000 n \n0000000052 00000 n \n0000000101 00000 n \ntrailer<</Size 4/Root 1 0 R>>\n"
-       b"startxref\n164\n%%EOF\n")
 HTML = b"<html><body><script>fetch('/api/v1/me').then(r=>r.text()).then(alert)</script></body></html>"
 GIB = 1024 ** 3
 
@@ -27,26 +24,6 @@ GIB = 1024 ** 3
 def _image(fmt: str, **save) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (16, 12), (20, 120, 200)).save(buf, format=fmt, **save)
-    return buf.getvalue()
-
-
-def _docx() -> bytes:
-    import docx
-
-    d = docx.Document()
-    d.add_paragraph("Báo cáo thành tích của Phòng Phổ biến, giáo dục pháp luật")
-    buf = io.BytesIO()
-    d.save(buf)
-    return buf.getvalue()
-
-
-def _xlsx() -> bytes:
-    import openpyxl
-
-    wb = openpyxl.Workbook()
-    wb.active["A1"] = "Danh sách điển hình"
-    buf = io.BytesIO()
-    wb.save(buf)
     return buf.getvalue()
 
 
@@ -106,7 +83,8 @@ def _png_html_polyglot() -> bytes:
 # ------------------------------------------------------------------------------------------------ genuine files
 @pytest.fixture(scope="module")
 def genuine():
-    return {"docx": _docx(), "xlsx": _xlsx(), "png": _image("PNG"), "jpeg": _image("JPEG"), "pdf": PDF}
+    return {"docx": docx("Báo cáo thành tích của Phòng Phổ biến, giáo dục pháp luật"),
+            "xlsx": xlsx("Danh sách điển hình"), "png": _image("PNG"), "jpeg": _image("JPEG"), "pdf": PDF}
 
 
 @pytest.mark.parametrize(("kind", "mime"), [("docx", DOCX), ("xlsx", XLSX), ("pdf", "application/pdf"),

@@ -7,6 +7,7 @@ import zipfile
 import zlib
 
 import pytest
+from samples import PDF, docx, image, xlsx
 
 from workflow import uploads
 from workflow.errors import ValidationFailed
@@ -14,21 +15,8 @@ from workflow.errors import ValidationFailed
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\nxref\n0 4\n0000000000 65535 f \n"
-       b"0000000009 00000 n \n0000000052 00000 n \n0000000101 00000 n \ntrailer<</Size 4/Root 1 0 R>>\n"
-       b"startxref\n164\n%%EOF\n")
 
-
-def _jpeg() -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 8), (200, 30, 30)).save(buf, format="JPEG")
-    return buf.getvalue()
-
-
-JPEG = _jpeg()
+JPEG = image("JPEG", 8, 8, (200, 30, 30))
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00" + b"\x00" * 64
 TEXT = "Báo cáo thành tích của Phòng Phổ biến, giáo dục pháp luật.\n".encode()
 
@@ -42,26 +30,6 @@ def _png() -> bytes:
         b"IEND", b"")
 
 
-def _docx() -> bytes:
-    import docx
-
-    d = docx.Document()
-    d.add_paragraph("Báo cáo thành tích")
-    buf = io.BytesIO()
-    d.save(buf)
-    return buf.getvalue()
-
-
-def _xlsx() -> bytes:
-    import openpyxl
-
-    wb = openpyxl.Workbook()
-    wb.active["A1"] = "Danh sách"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
 def _zip(names: list[str]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -72,7 +40,7 @@ def _zip(names: list[str]) -> bytes:
 
 @pytest.fixture(scope="module")
 def office_files():
-    return {"docx": _docx(), "xlsx": _xlsx()}
+    return {"docx": docx("Báo cáo thành tích"), "xlsx": xlsx("Danh sách")}
 
 
 @pytest.mark.parametrize(("data", "mime"), [(PDF, "application/pdf"), (JPEG, "image/jpeg")])
