@@ -44,7 +44,7 @@ def environment() -> str:
 def load(instance_path: str, overrides: dict | None = None) -> dict:
     """Every setting, read from the environment, validated and normalised (then `overrides`, a test's config).
     Raises ConfigError (one line naming the variable) for anything missing or malformed."""
-    production = environment() == "production"
+    production = is_production()
     if production:
         require_production_secrets()
     settings = from_env(instance_path)

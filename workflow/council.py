@@ -445,9 +445,7 @@ def cast_vote(session: Session, actor: Actor, session_id: int, *, nomination_id:
             session.flush()
     except IntegrityError:
         raise Conflict("Thành viên đã biểu quyết hồ sơ này.", ["Mỗi thành viên chỉ biểu quyết một lần."]) from None
-    _fill_a_slot(session, item.id, choice, members=session.scalar(
-        select(func.count()).select_from(CouncilMember)
-        .where(CouncilMember.council_id == s.council_id, CouncilMember.active.is_(True))))
+    _fill_a_slot(session, item.id, choice, council_id=s.council_id)
     session.flush()
     signals.vote_cast.send(session, council_session=s, item=item, actor=actor, context=context)
 
@@ -466,7 +464,7 @@ def _open_slots(session: Session, item_id: int) -> dict[str, str]:
         raise _unreadable(exc) from exc
 
 
-def _fill_a_slot(session: Session, item_id: int, choice: str, *, members: int) -> None:
+def _fill_a_slot(session: Session, item_id: int, choice: str, *, council_id: int) -> None:
     """Writes `choice` into a random empty slot of the item and re-seals EVERY slot of the item with fresh nonces,
     in a random order: after the vote all the item's slots carry this transaction's id and a new place on disk,
     and nothing tells which one changed. An item without an empty slot (a member added to the council after the
@@ -476,6 +474,8 @@ def _fill_a_slot(session: Session, item_id: int, choice: str, *, members: int) -
     contents = _open_slots(session, item_id)
     empty = [key for key, content in contents.items() if content == ballots.EMPTY]
     if not empty:
+        members = session.scalar(select(func.count()).select_from(CouncilMember)
+                                 .where(CouncilMember.council_id == council_id, CouncilMember.active.is_(True)))
         _add_slots(session, [(item_id, max(1, members - len(contents)))])
         contents = _open_slots(session, item_id)
         empty = [key for key, content in contents.items() if content == ballots.EMPTY]

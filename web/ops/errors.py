@@ -4,9 +4,9 @@ host: no cookies, no request bodies (ballots, passwords, dossiers), no user name
 so the JSON log line of the same request can be found."""
 from __future__ import annotations
 
-import os
-
 from flask import Flask, g
+
+from web.config import environment
 
 
 def init_app(app: Flask) -> None:
@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
     from sentry_sdk.integrations.flask import FlaskIntegration
 
     sentry_sdk.init(
-        dsn=dsn, integrations=[FlaskIntegration()], environment=os.environ.get("DIENHINH_ENV") or "development",
+        dsn=dsn, integrations=[FlaskIntegration()], environment=environment(),
         max_request_body_size="never", traces_sample_rate=0.0, before_send=_scrub,
     )
 
