@@ -33,12 +33,14 @@ from models import (
 from workflow import ballots, service, signals, workdays
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workflow.labels import SESSION_STATE_LABELS
+from workflow.lifecycles import SESSION, SESSION_FINAL_STATES, SESSION_LIVE_STATES, SESSION_VOTING_STATES
+from workflow.machine import RECOGNISED_STATES
 from workflow.permissions import Actor
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RANDOM = secrets.SystemRandom()
 FOUR = Decimal("0.0001")
-RECOGNISED_STATES = ("evaluated_co_so", "proposed_nganh", "recognized")
 OUTCOME_LABELS = {
     "passed": "Đạt",
     "failed": "Không đạt tỷ lệ biểu quyết",
@@ -46,7 +48,7 @@ OUTCOME_LABELS = {
     "tie": "Bằng phiếu tại ngưỡng chỉ tiêu — chờ Chủ tịch Hội đồng quyết định",
     "no_quorum": "Phiên họp không đủ số thành viên tham dự",
 }
-STATE_LABELS = {"scheduled": "Đã lên lịch", "open": "Đang họp", "closed": "Đã kết thúc"}
+STATE_LABELS = SESSION_STATE_LABELS
 FUNCTION_LABELS = {"chu_tich": "Chủ tịch", "pho_chu_tich": "Phó Chủ tịch", "thuong_truc": "Ủy viên thường trực",
                    "uy_vien": "Ủy viên"}
 
@@ -116,8 +118,12 @@ def chair_of(session: Session, council: Council) -> CouncilMember | None:
 
 
 def _not_closed(s: CouncilSession) -> None:
-    if s.state == "closed":
+    if s.state in SESSION_FINAL_STATES:
         raise Conflict("Phiên họp đã kết thúc; không thể thay đổi.", ["Phiên họp đã kết thúc."])
+
+
+_NOT_SCHEDULED = "Phiên họp không ở trạng thái chờ khai mạc."
+_NOT_OPEN = "Chỉ kết thúc được phiên họp đang diễn ra."
 
 
 def _emit(session, s, action, actor, context, **data):
@@ -248,7 +254,8 @@ def set_agenda(session: Session, actor: Actor, session_id: int, nomination_ids, 
     reasons = []
     busy = dict(session.execute(
         select(AgendaItem.nomination_id, CouncilSession.title).join(CouncilSession)
-        .where(AgendaItem.nomination_id.in_(ids), CouncilSession.state != "closed", CouncilSession.id != s.id)
+        .where(AgendaItem.nomination_id.in_(ids), CouncilSession.state.in_(SESSION_LIVE_STATES),
+               CouncilSession.id != s.id)
     ).all()) if ids else {}
     for i in ids:
         n = found.get(i)
@@ -362,8 +369,8 @@ def open_session(session: Session, actor: Actor, session_id: int, *, now: dt.dat
                  context: Context = CLI) -> CouncilSession:
     s = load_session(session, actor, session_id, for_update=True)
     _require(actor, s, "director")
-    if s.state != "scheduled":
-        raise Conflict("Phiên họp không ở trạng thái chờ khai mạc.", [f"Trạng thái: {STATE_LABELS[s.state]}."])
+    if not SESSION.can_fire(s, "open"):
+        raise Conflict(_NOT_SCHEDULED, [f"Trạng thái: {STATE_LABELS[s.state]}."])
     now = now or utcnow()
     if s.published_at is None:
         raise Conflict("Danh sách chưa được công khai để lấy ý kiến.", ["Văn phòng Sở cần công khai danh sách trước."])
@@ -376,7 +383,8 @@ def open_session(session: Session, actor: Actor, session_id: int, *, now: dt.dat
         raise Conflict("Chưa cấu hình khóa niêm phong phiếu bầu (BALLOT_KEY); không thể khai mạc phiên họp.",
                        ["Quản trị hệ thống cần đặt biến môi trường BALLOT_KEY hoặc BALLOT_KEY_FILE cho máy chủ, "
                         "riêng biệt với SECRET_KEY, rồi khởi động lại ứng dụng."])
-    s.state, s.opened_at = "open", now
+    SESSION.fire(s, "open", _NOT_SCHEDULED)
+    s.opened_at = now
     slots = len(active_members(session, s.council))
     _add_slots(session, [(item.id, slots) for item in s.items])
     session.flush()
@@ -423,7 +431,7 @@ def cast_vote(session: Session, actor: Actor, session_id: int, *, nomination_id:
                                {"choice": "Không hợp lệ"})
     if _member(session, s, actor.id) is None:
         raise Forbidden("Chỉ thành viên Hội đồng được biểu quyết.", ["Tài khoản không phải thành viên Hội đồng."])
-    if s.state != "open":
+    if s.state not in SESSION_VOTING_STATES:
         raise Conflict("Phiên họp không trong thời gian biểu quyết.", [f"Trạng thái: {STATE_LABELS[s.state]}."])
     present = session.scalar(select(Attendance.present).where(Attendance.session_id == s.id,
                                                               Attendance.user_id == actor.id))
@@ -568,7 +576,7 @@ def _remaining_quota(session: Session, s: CouncilSession, subject_type: str) -> 
     waiting = session.scalar(
         select(func.count(func.distinct(Nomination.id))).select_from(AgendaItem).join(CouncilSession).join(Nomination)
         .where(CouncilSession.campaign_id == s.campaign_id, CouncilSession.id != s.id,
-               CouncilSession.state == "closed", AgendaItem.outcome == "passed",
+               CouncilSession.state.in_(SESSION_FINAL_STATES), AgendaItem.outcome == "passed",
                Nomination.state == "submitted", Nomination.subject_type == subject_type, Nomination.id.not_in(own)))
     return max(quota - used - waiting, 0)
 
@@ -580,8 +588,8 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
     is left to the chair), and fires `reject_co_so` for the items that fail."""
     s = load_session(session, actor, session_id, for_update=True)
     _require(actor, s, "director")
-    if s.state != "open":
-        raise Conflict("Chỉ kết thúc được phiên họp đang diễn ra.", [f"Trạng thái: {STATE_LABELS[s.state]}."])
+    if not SESSION.can_fire(s, "close"):
+        raise Conflict(_NOT_OPEN, [f"Trạng thái: {STATE_LABELS[s.state]}."])
     # Everything the close changes is locked first, in one order: the session (above), then its nominations by id
     # (a transition of one of them elsewhere takes only its own row: no lock cycle), then the items by id.
     service.lock_nominations(session, [i.nomination_id for i in s.items])
@@ -612,7 +620,8 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
     _seal_into_anonymous_ballots(session, opened, [i.id for i in s.items])
     if s.quorum_met:
         _apply_threshold_and_quota(session, s, live)
-    s.state, s.closed_at = "closed", now or utcnow()
+    SESSION.fire(s, "close", _NOT_OPEN)
+    s.closed_at = now or utcnow()
     session.flush()
     for item in s.items:
         if item.outcome in ("failed", "quota_exceeded"):
@@ -715,7 +724,7 @@ def resolve_tie(session: Session, actor: Actor, session_id: int, nomination_ids,
     tied = [i for i in s.items if i.outcome == "tie"]
     # The tied items' nominations locked (by id) before their states are read or any of them changes.
     service.lock_nominations(session, [i.nomination_id for i in tied])
-    if s.state != "closed" or not tied:
+    if s.state not in SESSION_FINAL_STATES or not tied:
         raise Conflict("Phiên họp không có hồ sơ bằng phiếu chờ quyết định.", ["Không có hồ sơ bằng phiếu."])
     if not isinstance(nomination_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
                                                        for i in nomination_ids):
@@ -754,7 +763,7 @@ def latest_outcome(session: Session, nomination_id: int) -> str | None:
     """'passed' or 'failed' from the latest closed, quorate session that judged the nomination; else None."""
     row = session.execute(
         select(AgendaItem.outcome).join(CouncilSession)
-        .where(AgendaItem.nomination_id == nomination_id, CouncilSession.state == "closed",
+        .where(AgendaItem.nomination_id == nomination_id, CouncilSession.state.in_(SESSION_FINAL_STATES),
                CouncilSession.quorum_met.is_(True), AgendaItem.outcome.is_not(None))
         .order_by(CouncilSession.closed_at.desc(), AgendaItem.id.desc()).limit(1)
     ).scalar()

@@ -18,10 +18,12 @@ from models import STORY_CHANNELS, Nomination, Story, StoryImage, utcnow
 from workflow import signals, uploads
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workflow.labels import STORY_STATE_LABELS
+from workflow.lifecycles import STORY, STORY_EDITABLE_STATES, STORY_PUBLIC_STATES
+from workflow.machine import RECOGNISED_STATES
 from workflow.permissions import GLOBAL_READERS, Actor
 
-RECOGNISED_STATES = ("evaluated_co_so", "proposed_nganh", "recognized")
-STATE_LABELS = {"draft": "Bản nháp", "published": "Đã xuất bản"}
+STATE_LABELS = STORY_STATE_LABELS
 STATE_COLOURS = {"draft": "secondary", "published": "success"}
 CHANNEL_LABELS = {"portal": "Cổng thông tin điện tử", "bulletin": "Bản tin Tư pháp", "social": "Mạng xã hội"}
 assert set(CHANNEL_LABELS) == set(STORY_CHANNELS)
@@ -119,7 +121,7 @@ def can_view(actor: Actor | None, story: Story) -> bool:
 
 
 def is_public(story: Story) -> bool:
-    return story.state == "published" and story.nomination is not None and is_recognised(story.nomination)
+    return story.state in STORY_PUBLIC_STATES and story.nomination is not None and is_recognised(story.nomination)
 
 
 def _forbidden() -> Forbidden:
@@ -195,7 +197,7 @@ def create(session: Session, actor: Actor, *, nomination_id, title, body="", cha
     story = Story(department_id=n.department_id, nomination_id=n.id,
                   title=plain_text(title, "title", "Tiêu đề", MAX_TITLE, required=True),
                   summary=plain_text(summary, "summary", "Tóm tắt", MAX_SUMMARY),
-                  body_html=sanitize_html(body), channel=_channel(channel or "portal"), state="draft",
+                  body_html=sanitize_html(body), channel=_channel(channel or "portal"), state=STORY.initial,
                   author_id=actor.id)
     session.add(story)
     _flush(session)
@@ -241,7 +243,7 @@ def update(session: Session, actor: Actor, story_id: int, *, version, context: C
 
 
 def _require_draft(story: Story, verb: str) -> None:
-    if story.state != "draft":
+    if story.state not in STORY_EDITABLE_STATES:
         raise Conflict(f"Bài viết đã xuất bản; không thể {verb}.", ["Gỡ bài trước khi chỉnh sửa."])
 
 
@@ -249,7 +251,7 @@ def publish(session: Session, actor: Actor, story_id: int, *, version=None, cont
     story = _load_for_write(session, actor, story_id)
     if version is not None:
         _check_version(story, version)
-    if story.state != "draft":
+    if not STORY.can_fire(story, "publish"):
         raise Conflict("Bài viết đã được xuất bản.", ["Bài viết đang ở trạng thái Đã xuất bản."])
     n = session.get(Nomination, story.nomination_id)
     reasons = []
@@ -261,7 +263,8 @@ def publish(session: Session, actor: Actor, story_id: int, *, version=None, cont
         reasons.append("Bài viết chưa có nội dung.")
     if reasons:
         raise ValidationFailed("Chưa xuất bản được bài viết.", reasons)
-    story.state, story.published_at, story.published_by_id = "published", utcnow(), actor.id
+    STORY.fire(story, "publish", "Bài viết đã được xuất bản.")
+    story.published_at, story.published_by_id = utcnow(), actor.id
     _flush(session)
     _emit(session, story, "publish", actor, context, channel=story.channel, version=story.version)
     return story
@@ -272,9 +275,10 @@ def unpublish(session: Session, actor: Actor, story_id: int, *, version=None, co
     story = _load_for_write(session, actor, story_id)
     if version is not None:
         _check_version(story, version)
-    if story.state != "published":
+    if not STORY.can_fire(story, "unpublish"):
         raise Conflict("Bài viết chưa được xuất bản.", ["Chỉ gỡ được bài đã xuất bản."])
-    story.state, story.published_at, story.published_by_id = "draft", None, None
+    STORY.fire(story, "unpublish", "Bài viết chưa được xuất bản.")
+    story.published_at, story.published_by_id = None, None
     _flush(session)
     _emit(session, story, "unpublish", actor, context, version=story.version)
     return story
@@ -342,7 +346,7 @@ def list_stories(session: Session, actor: Actor | None, *, page=1, per_page=20, 
     stmt = select(Story)
     if actor is None or not actor.has(*GLOBAL_READERS):
         public = Story.id.in_(select(Story.id).join(Nomination, Nomination.id == Story.nomination_id).where(
-            Story.state == "published", Nomination.state.in_(RECOGNISED_STATES)))
+            Story.state.in_(STORY_PUBLIC_STATES), Nomination.state.in_(RECOGNISED_STATES)))
         if is_editor(actor):
             stmt = stmt.where(or_(Story.department_id == actor.department_id, public))
         else:
