@@ -30,10 +30,10 @@ from models import (
     User,
     utcnow,
 )
-from workflow import ballots, service, signals, workdays
+from workflow import ballots, events, service, signals, workdays
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from workflow.labels import SESSION_STATE_LABELS
+from workflow.labels import ITEM_OUTCOME_LABELS, SESSION_STATE_LABELS
 from workflow.lifecycles import SESSION, SESSION_FINAL_STATES, SESSION_LIVE_STATES, SESSION_VOTING_STATES
 from workflow.machine import RECOGNISED_STATES
 from workflow.permissions import Actor
@@ -41,13 +41,7 @@ from workflow.permissions import Actor
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RANDOM = secrets.SystemRandom()
 FOUR = Decimal("0.0001")
-OUTCOME_LABELS = {
-    "passed": "Đạt",
-    "failed": "Không đạt tỷ lệ biểu quyết",
-    "quota_exceeded": "Vượt chỉ tiêu",
-    "tie": "Bằng phiếu tại ngưỡng chỉ tiêu — chờ Chủ tịch Hội đồng quyết định",
-    "no_quorum": "Phiên họp không đủ số thành viên tham dự",
-}
+OUTCOME_LABELS = ITEM_OUTCOME_LABELS
 STATE_LABELS = SESSION_STATE_LABELS
 FUNCTION_LABELS = {"chu_tich": "Chủ tịch", "pho_chu_tich": "Phó Chủ tịch", "thuong_truc": "Ủy viên thường trực",
                    "uy_vien": "Ủy viên"}
@@ -126,8 +120,8 @@ _NOT_SCHEDULED = "Phiên họp không ở trạng thái chờ khai mạc."
 _NOT_OPEN = "Chỉ kết thúc được phiên họp đang diễn ra."
 
 
-def _emit(session, s, action, actor, context, **data):
-    signals.council_event.send(session, council_session=s, action=action, actor=actor, data=data, context=context)
+def _emit(session, event_class, s, actor, context, **fields):
+    signals.emit(session, event_class(council_session=s, actor=actor, context=context, **fields))
 
 
 # ------------------------------------------------------------------------------------------------ council settings
@@ -168,8 +162,7 @@ def update_council(session: Session, actor: Actor, council_id: int, *, quorum=No
     if errors:
         raise ValidationFailed("Cấu hình Hội đồng không hợp lệ.", list(errors.values()), errors)
     session.flush()
-    signals.admin_changed.send(session, actor=actor, action="council.update", object_type="council",
-                               object_id=council.id, data={"changes": changes}, context=context)
+    signals.emit(session, events.CouncilUpdated(council_id=council.id, changes=changes, actor=actor, context=context))
     return council
 
 
@@ -197,9 +190,8 @@ def set_member(session: Session, actor: Actor, council_id: int, *, user_id: int,
         session.add(member)
     member.function, member.active = function, bool(active)
     session.flush()
-    signals.admin_changed.send(session, actor=actor, action="council.member_set", object_type="council",
-                               object_id=council.id, data={"user_id": user.id, "function": function,
-                                                           "active": bool(active)}, context=context)
+    signals.emit(session, events.CouncilMemberSet(council_id=council.id, user_id=user.id, function=function,
+                                                  active=bool(active), actor=actor, context=context))
     return member
 
 
@@ -226,7 +218,7 @@ def schedule(session: Session, actor: Actor, *, title: str, date, campaign_id: i
                        title=title[:300], date=day, location=(location or None), created_by_id=actor.id)
     session.add(s)
     session.flush()
-    _emit(session, s, "scheduled", actor, context, date=day.isoformat(), campaign_id=campaign.id)
+    _emit(session, events.SessionScheduled, s, actor, context, date=day.isoformat(), campaign_id=campaign.id)
     return s
 
 
@@ -274,7 +266,7 @@ def set_agenda(session: Session, actor: Actor, session_id: int, nomination_ids, 
     for pos, i in enumerate(ids, start=1):
         s.items.append(AgendaItem(nomination_id=i, position=pos))
     session.flush()
-    _emit(session, s, "agenda_set", actor, context, nomination_ids=ids)
+    _emit(session, events.AgendaSet, s, actor, context, nomination_ids=tuple(ids))
     return s
 
 
@@ -306,7 +298,7 @@ def publish(session: Session, actor: Actor, session_id: int, *, now: dt.datetime
         )
     s.published_at, s.comments_until = now, until
     session.flush()
-    _emit(session, s, "published", actor, context, comments_until=until.isoformat(), working_days=days)
+    _emit(session, events.ListPublished, s, actor, context, comments_until=until.isoformat(), working_days=days)
     return s
 
 
@@ -330,7 +322,7 @@ def add_comment(session: Session, actor: Actor, session_id: int, *, nomination_i
     comment = PublicComment(session_id=s.id, nomination_id=nomination_id, author_id=actor.id, text=text)
     session.add(comment)
     session.flush()
-    signals.comment_added.send(session, council_session=s, comment=comment, actor=actor, context=context)
+    signals.emit(session, events.CommentAdded(council_session=s, comment=comment, actor=actor, context=context))
     return comment
 
 
@@ -361,7 +353,8 @@ def record_attendance(session: Session, actor: Actor, session_id: int, present, 
         else:
             row.present = uid in present
     session.flush()
-    _emit(session, s, "attendance", actor, context, present=sorted(set(present)), members=len(members))
+    _emit(session, events.AttendanceRecorded, s, actor, context, present=tuple(sorted(set(present))),
+          members=len(members))
     return s
 
 
@@ -388,7 +381,7 @@ def open_session(session: Session, actor: Actor, session_id: int, *, now: dt.dat
     slots = len(active_members(session, s.council))
     _add_slots(session, [(item.id, slots) for item in s.items])
     session.flush()
-    _emit(session, s, "opened", actor, context)
+    _emit(session, events.SessionOpened, s, actor, context)
     return s
 
 
@@ -455,7 +448,7 @@ def cast_vote(session: Session, actor: Actor, session_id: int, *, nomination_id:
         raise Conflict("Thành viên đã biểu quyết hồ sơ này.", ["Mỗi thành viên chỉ biểu quyết một lần."]) from None
     _fill_a_slot(session, item.id, choice, council_id=s.council_id)
     session.flush()
-    signals.vote_cast.send(session, council_session=s, item=item, actor=actor, context=context)
+    signals.emit(session, events.VoteCast(council_session=s, item=item, actor=actor, context=context))
 
 
 def _unreadable(exc: Exception) -> Conflict:
@@ -628,7 +621,7 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
             n = item.nomination
             service.transition(session, actor, n.id, "reject_co_so", n.version, context=context,
                                comment=OUTCOME_LABELS[item.outcome], session_id=s.id)
-    _emit(session, s, "closed", actor, context, quorum_met=s.quorum_met, present=s.present_count,
+    _emit(session, events.SessionClosed, s, actor, context, quorum_met=s.quorum_met, present=s.present_count,
           members=s.members_total,
           results={str(i.nomination_id): {"agree": i.agree, "disagree": i.disagree, "abstain": i.abstain,
                                           "entitled": i.entitled, "outcome": i.outcome} for i in s.items})
@@ -755,7 +748,7 @@ def resolve_tie(session: Session, actor: Actor, session_id: int, nomination_ids,
             n = item.nomination
             service.transition(session, actor, n.id, "reject_co_so", n.version, context=context,
                                comment=OUTCOME_LABELS["quota_exceeded"], session_id=s.id)
-    _emit(session, s, "tie_resolved", actor, context, chosen=sorted(chosen), tied=sorted(tied_ids))
+    _emit(session, events.TieResolved, s, actor, context, chosen=tuple(sorted(chosen)), tied=tuple(sorted(tied_ids)))
     return s
 
 

@@ -107,3 +107,11 @@ PROPOSAL_STATE_LABELS = {"draft": "Dự thảo", "submitted": "Đã trình Bộ"
 PROPOSAL_ACTION_LABELS = {"submit": "Ký và trình Bộ"}
 STORY_STATE_LABELS = {"draft": "Bản nháp", "published": "Đã xuất bản"}
 STORY_ACTION_LABELS = {"publish": "Xuất bản", "unpublish": "Gỡ bài"}
+# The outcome of an agenda item when its session closes (or the chair breaks a tie).
+ITEM_OUTCOME_LABELS = {
+    "passed": "Đạt",
+    "failed": "Không đạt tỷ lệ biểu quyết",
+    "quota_exceeded": "Vượt chỉ tiêu",
+    "tie": "Bằng phiếu tại ngưỡng chỉ tiêu — chờ Chủ tịch Hội đồng quyết định",
+    "no_quorum": "Phiên họp không đủ số thành viên tham dự",
+}

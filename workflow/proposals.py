@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Campaign, Nomination, Proposal, ProposalItem, Unit, utcnow
-from workflow import numbering, rules, service, signals
+from workflow import events, numbering, rules, service, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.labels import PROPOSAL_STATE_LABELS
@@ -127,7 +127,8 @@ def create(session: Session, actor: Actor, *, nomination_ids, title: str | None 
     for pos, n in enumerate(nominations, start=1):
         proposal.items.append(ProposalItem(nomination_id=n.id, position=pos))
     session.flush()
-    _emit(session, proposal, "create", actor, context, nomination_ids=ids)
+    signals.emit(session, events.ProposalCreated(proposal=proposal, nomination_ids=tuple(ids), actor=actor,
+                                                 context=context))
     return proposal
 
 
@@ -149,7 +150,7 @@ def set_items(session: Session, actor: Actor, proposal_id: int, nomination_ids, 
     for pos, n in enumerate(nominations, start=1):
         p.items.append(ProposalItem(nomination_id=n.id, position=pos))
     session.flush()
-    _emit(session, p, "set_items", actor, context, nomination_ids=ids)
+    signals.emit(session, events.ProposalItemsSet(proposal=p, nomination_ids=tuple(ids), actor=actor, context=context))
     return p
 
 
@@ -228,8 +229,9 @@ def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, co
         except DomainError as err:
             raise ValidationFailed(f"Không trình được: hồ sơ số {n.id} không chuyển được.",
                                    [err.detail, *err.reasons]) from err
-    _emit(session, p, "submit", actor, context, number=p.number, date=day.isoformat(),
-          nomination_ids=[i.nomination_id for i in p.items])
+    signals.emit(session, events.ProposalSubmitted(proposal=p, number=p.number, date=day.isoformat(),
+                                                   nomination_ids=tuple(i.nomination_id for i in p.items),
+                                                   actor=actor, context=context))
     return p
 
 
@@ -245,6 +247,3 @@ def close_item(session: Session, n: Nomination) -> None:
                                                            ProposalItem.live.is_(True))):
         item.live = False
 
-
-def _emit(session, p, action, actor, context, **data):
-    signals.proposal_event.send(session, proposal=p, action=action, actor=actor, data=data, context=context)

@@ -3,7 +3,8 @@ on a channel (Cổng TTĐT, Bản tin Tư pháp, mạng xã hội) and may take 
 
 Only the editor of the nomination's department writes; the body is sanitised with nh3 on every save (what the table
 holds is what the public page prints); a story is only about a recognised example (cơ sở or ngành, never withdrawn,
-revoked or not recognised). Every write emits `signals.admin_changed` (object_type "story"), so it is audited.
+revoked or not recognised). Every write emits its own event (StoryCreated, StoryPublished, ...: workflow.events),
+so it is audited.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import STORY_CHANNELS, Nomination, Story, StoryImage, utcnow
-from workflow import signals, uploads
+from workflow import events, signals, uploads
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.labels import STORY_STATE_LABELS
@@ -182,10 +183,8 @@ def _flush(session: Session) -> None:
         raise Conflict("Bài viết vừa được người khác thay đổi. Vui lòng tải lại trang.") from None
 
 
-def _emit(session: Session, story: Story, action: str, actor: Actor, context: Context, **data) -> None:
-    signals.admin_changed.send(session, actor=actor, action=f"story.{action}", object_type="story",
-                               object_id=story.id, data={"nomination_id": story.nomination_id, **data},
-                               context=context)
+def _emit(session: Session, event_class, story: Story, actor: Actor, context: Context, **fields) -> None:
+    signals.emit(session, event_class(story=story, actor=actor, context=context, **fields))
 
 
 # ------------------------------------------------------------------------------------------------ writes
@@ -201,7 +200,7 @@ def create(session: Session, actor: Actor, *, nomination_id, title, body="", cha
                   author_id=actor.id)
     session.add(story)
     _flush(session)
-    _emit(session, story, "create", actor, context, title=story.title, channel=story.channel)
+    _emit(session, events.StoryCreated, story, actor, context, title=story.title, channel=story.channel)
     return story
 
 
@@ -238,7 +237,7 @@ def update(session: Session, actor: Actor, story_id: int, *, version, context: C
     if changed:
         story.updated_at = utcnow()
         _flush(session)
-        _emit(session, story, "update", actor, context, fields=changed, version=story.version)
+        _emit(session, events.StoryUpdated, story, actor, context, fields=tuple(changed), version=story.version)
     return story
 
 
@@ -266,7 +265,7 @@ def publish(session: Session, actor: Actor, story_id: int, *, version=None, cont
     STORY.fire(story, "publish", "Bài viết đã được xuất bản.")
     story.published_at, story.published_by_id = utcnow(), actor.id
     _flush(session)
-    _emit(session, story, "publish", actor, context, channel=story.channel, version=story.version)
+    _emit(session, events.StoryPublished, story, actor, context, channel=story.channel, version=story.version)
     return story
 
 
@@ -280,7 +279,7 @@ def unpublish(session: Session, actor: Actor, story_id: int, *, version=None, co
     STORY.fire(story, "unpublish", "Bài viết chưa được xuất bản.")
     story.published_at, story.published_by_id = None, None
     _flush(session)
-    _emit(session, story, "unpublish", actor, context, version=story.version)
+    _emit(session, events.StoryUnpublished, story, actor, context, version=story.version)
     return story
 
 
@@ -310,7 +309,8 @@ def add_image(session: Session, actor: Actor, story_id: int, *, data: bytes, fil
     session.add(image)
     story.updated_at = utcnow()  # the story's version moves: an open edit form is now stale
     _flush(session)
-    _emit(session, story, "add_image", actor, context, image_id=image.id, sha256=image.sha256, size=image.size)
+    _emit(session, events.StoryImageAdded, story, actor, context, image_id=image.id, sha256=image.sha256,
+          size=image.size)
     return image
 
 
@@ -323,7 +323,7 @@ def remove_image(session: Session, actor: Actor, story_id: int, image_id: int, *
     session.delete(image)
     story.updated_at = utcnow()
     _flush(session)
-    _emit(session, story, "remove_image", actor, context, image_id=image_id)
+    _emit(session, events.StoryImageRemoved, story, actor, context, image_id=image_id)
 
 
 def image_of(session: Session, actor: Actor | None, story_id: int, image_id: int) -> tuple[Story, StoryImage]:
