@@ -22,13 +22,16 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Text, cast, insert, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
 from models import AuditChainHead, AuditEvent, Unit, utcnow
 from models.base import json_text
+from workflow import events as ev
 from workflow.context import CLI, Context
 
 GENESIS = "0" * 64
@@ -592,55 +595,26 @@ def verify(session: Session, batch: int = 10000, mac_key: bytes | None = None) -
 
 
 # ------------------------------------------------------------------------------------------------ receivers
-def on_created(session, *, nomination, actor, context, **_):
-    append(session, chain=_nomination_chain(session, nomination),
-           action="nomination.create", actor=actor, object_type="nomination", object_id=nomination.id,
-           data={"state": nomination.state, "title": nomination.title, "unit_id": nomination.unit_id,
-                 "subject_type": nomination.subject_type, "campaign_id": nomination.campaign_id,
-                 "on_behalf_of": _behalf(actor)}, context=context)
+@dataclass(frozen=True)
+class Audited:
+    """How one kind of event is written to the trail. Callables take the event; `chain` takes (session, event) and
+    None means the actor's chain (`chain_for`)."""
+
+    action: Callable[[Any], str]
+    object_type: Callable[[Any], str | None]
+    object_id: Callable[[Any], int | None]
+    data: Callable[[Any], dict | None]
+    chain: Callable[[Session, Any], str] | None = None
+    outcome: str = "ok"
+    actor_username: Callable[[Any], str | None] | None = None
 
 
-def on_updated(session, *, nomination, actor, changes, context, **_):
-    append(session, chain=_nomination_chain(session, nomination),
-           action="nomination.update", actor=actor, object_type="nomination", object_id=nomination.id,
-           data={"changes": changes, "version": nomination.version}, context=context)
+def _fields(*names: str) -> Callable[[Any], dict]:
+    return lambda e: {name: getattr(e, name) for name in names}
 
 
-def on_transitioned(session, *, nomination, change, actor, context, **_):
-    append(session, chain=_nomination_chain(session, nomination),
-           action=f"nomination.{change.action}", actor=actor, object_type="nomination",
-           object_id=nomination.id,
-           data={"before": {"state": change.from_state}, "after": {"state": change.to_state},
-                 "version": change.version, "comment": change.comment, "data": change.data,
-                 "on_behalf_of": _behalf(actor)}, context=context)
-
-
-def on_item_added(session, *, nomination, item, kind, actor, context, **_):
-    data = {"item_id": item.id}
-    if kind == "attachment":
-        data.update(filename=item.filename, sha256=item.sha256, size=item.size, kind=item.kind)
-    append(session, chain=_nomination_chain(session, nomination),
-           action=f"nomination.add_{kind}", actor=actor, object_type="nomination", object_id=nomination.id,
-           data=data, context=context)
-
-
-def on_refused(session, *, actor, action, object_type, object_id, error, context, **_):
-    append(session, action=action, actor=actor, object_type=object_type, object_id=object_id, outcome="refused",
-           data={"status": getattr(error, "status", None), "detail": getattr(error, "detail", str(error)),
-                 "reasons": getattr(error, "reasons", [])}, context=context)
-
-
-def on_login(session, *, user, context, **_):
-    append(session, action="auth.login", actor=user, object_type="user", object_id=user.id, context=context)
-
-
-def on_login_failed(session, *, username, context, **_):
-    append(session, action="auth.login_failed", actor_username=username, outcome="refused", context=context)
-
-
-def on_admin_changed(session, *, actor, action, object_type, object_id, data, context, **_):
-    append(session, action=action, actor=actor, object_type=object_type, object_id=object_id, data=data,
-           context=context)
+def _const(value):
+    return lambda e: value
 
 
 def _behalf(actor):
@@ -648,42 +622,162 @@ def _behalf(actor):
     return behalf.username if behalf is not None else None
 
 
-def on_council_event(session, *, council_session, action, actor, data, context, **_):
-    append(session, chain=chain_for(session, department_id=council_session.department_id),
-           action=f"council_session.{action}", actor=actor, object_type="council_session",
-           object_id=council_session.id, data=data, context=context)
+def _nomination_chain(session, nomination) -> str:
+    return chain_for(session, department_id=nomination.department_id)
 
 
-def on_comment_added(session, *, council_session, comment, actor, context, **_):
-    append(session, chain=chain_for(session, department_id=council_session.department_id),
-           action="council_session.comment", actor=actor, object_type="council_session",
-           object_id=council_session.id, data={"nomination_id": comment.nomination_id, "comment_id": comment.id},
-           context=context)
+def _of_nomination(session, e) -> str:
+    return _nomination_chain(session, e.nomination)
 
 
-def on_vote_cast(session, *, council_session, item, actor, context, **_):
-    """That a vote was cast on an item, by whom: never what was chosen."""
-    append(session, chain=chain_for(session, department_id=council_session.department_id),
-           action="council_session.vote_cast", actor=actor, object_type="council_session",
-           object_id=council_session.id, data={"nomination_id": item.nomination_id}, context=context)
+def _of_session(session, e) -> str:
+    return chain_for(session, department_id=e.council_session.department_id)
 
 
-def on_decision_issued(session, *, decision, nominations, actor, context, **_):
-    append(session, chain=chain_for(session, unit=decision.issuer),
-           action="decision.issue", actor=actor, object_type="decision", object_id=decision.id,
-           data={"level": decision.level, "number": decision.number, "date": decision.date.isoformat(),
-                 "session_id": decision.session_id, "signer_title": decision.signer_title,
-                 "signed_by_name": decision.signed_by_name, "signed_as_deputy": decision.signed_as_deputy,
-                 "nomination_ids": [n.id for n in nominations], "on_behalf_of": _behalf(actor)}, context=context)
+def _of_proposal(session, e) -> str:
+    return chain_for(session, department_id=e.proposal.department_id)
 
 
-def on_proposal_event(session, *, proposal, action, actor, data, context, **_):
-    append(session, chain=chain_for(session, department_id=proposal.department_id),
-           action=f"proposal.{action}", actor=actor, object_type="proposal", object_id=proposal.id,
-           data=dict(data, on_behalf_of=_behalf(actor)), context=context)
+def _nomination(action: str, data: Callable[[Any], dict]) -> Audited:
+    return Audited(_const(action), _const("nomination"), lambda e: e.nomination.id, data, _of_nomination)
 
 
-def on_nominations_locked(session, *, nominations, **_):
+def _admin(action: str, object_type: str, id_field: str, *names: str, data=None) -> Audited:
+    return Audited(_const(action), _const(object_type), lambda e: getattr(e, id_field), data or _fields(*names))
+
+
+def _council_session(action: str, data: Callable[[Any], dict]) -> Audited:
+    return Audited(_const(f"council_session.{action}"), _const("council_session"), lambda e: e.council_session.id,
+                   data, _of_session)
+
+
+def _proposal(action: str, *names: str) -> Audited:
+    return Audited(_const(f"proposal.{action}"), _const("proposal"), lambda e: e.proposal.id,
+                   lambda e: dict(_fields(*names)(e), on_behalf_of=_behalf(e.actor)), _of_proposal)
+
+
+def _story(action: str, *names: str) -> Audited:
+    return Audited(_const(f"story.{action}"), _const("story"), lambda e: e.story.id,
+                   lambda e: {"nomination_id": e.story.nomination_id, **_fields(*names)(e)})
+
+
+def _calendar(action: str, *names: str) -> Audited:
+    return Audited(_const(action), _const("calendar_day"), lambda e: e.day_number,
+                   lambda e: {"day": e.day.isoformat(), **_fields(*names)(e)})
+
+
+def _attachment_data(e) -> dict:
+    a = e.attachment
+    return {"item_id": a.id, "filename": a.filename, "sha256": a.sha256, "size": a.size, "kind": a.kind}
+
+
+def _refusal_data(e) -> dict:
+    err = e.error
+    return {"status": getattr(err, "status", None), "detail": getattr(err, "detail", str(err)),
+            "reasons": getattr(err, "reasons", [])}
+
+
+def _decision_data(e) -> dict:
+    d = e.decision
+    return {"level": d.level, "number": d.number, "date": d.date.isoformat(), "session_id": d.session_id,
+            "signer_title": d.signer_title, "signed_by_name": d.signed_by_name, "signed_as_deputy": d.signed_as_deputy,
+            "nomination_ids": [n.id for n in e.nominations], "on_behalf_of": _behalf(e.actor)}
+
+
+# Every audited event: its class -> what the trail records. The actions, object types and data are those the trail
+# has always written (the audit review, exports and verification depend on them).
+AUDITED: dict[type[ev.Event], Audited] = {
+    ev.NominationCreated: _nomination("nomination.create", lambda e: {
+        "state": e.nomination.state, "title": e.nomination.title, "unit_id": e.nomination.unit_id,
+        "subject_type": e.nomination.subject_type, "campaign_id": e.nomination.campaign_id,
+        "on_behalf_of": _behalf(e.actor)}),
+    ev.NominationUpdated: _nomination("nomination.update",
+                                      lambda e: {"changes": e.changes, "version": e.nomination.version}),
+    ev.NominationTransitioned: Audited(
+        lambda e: f"nomination.{e.change.action}", _const("nomination"), lambda e: e.nomination.id,
+        lambda e: {"before": {"state": e.change.from_state}, "after": {"state": e.change.to_state},
+                   "version": e.change.version, "comment": e.change.comment, "data": e.change.data,
+                   "on_behalf_of": _behalf(e.actor)}, _of_nomination),
+    ev.CheckinAdded: _nomination("nomination.add_checkin", lambda e: {"item_id": e.checkin.id}),
+    ev.AttachmentAdded: _nomination("nomination.add_attachment", _attachment_data),
+    ev.ActionRefused: Audited(lambda e: e.action, lambda e: e.object_type, lambda e: e.object_id, _refusal_data,
+                              outcome="refused"),
+    ev.LoginSucceeded: Audited(_const("auth.login"), _const("user"), lambda e: e.user.id, _const(None)),
+    ev.LoginFailed: Audited(_const("auth.login_failed"), _const(None), _const(None), _const(None), outcome="refused",
+                            actor_username=lambda e: e.username),
+    ev.AccountCreatedFromCli: _admin("user.create", "user", "user_id", "username", "roles", "unit"),
+    ev.TokenIssued: _admin("account.token_issue", "user", "user_id", "username", "token_id", "name", "expires_at"),
+    ev.TokenRevoked: _admin("account.token_revoke", "user", "user_id", "username", "token_id", "name"),
+    ev.TokensRevokedAll: _admin("account.tokens_revoke_all", "user", "user_id", "username", "tokens_revoked"),
+    ev.PasswordChanged: _admin("account.password_change", "user", "user_id",
+                               data=lambda e: {"username": e.username, **e.signed_out}),
+    ev.EmailPreferencesChanged: _admin("account.email_preferences", "user", "user_id", "changes"),
+    ev.UnitCreated: _admin("admin.unit_create", "unit", "unit_id", "code", "name", "kind", "parent_id"),
+    ev.UnitUpdated: _admin("admin.unit_update", "unit", "unit_id", "changes"),
+    ev.PersonCreated: _admin("admin.person_create", "person", "person_id", "full_name", "unit_id"),
+    ev.PersonUpdated: _admin("admin.person_update", "person", "person_id", "changes"),
+    ev.DisciplineRecorded: _admin("admin.discipline_add", "person", "person_id", "record_id", "form", "decided_on",
+                                  "decision_number"),
+    ev.AwardRecorded: Audited(_const("admin.award_add"), lambda e: e.subject_type, lambda e: e.subject_id,
+                              _fields("record_id", "title", "level", "year", "decision_number")),
+    ev.UserCreated: _admin("admin.user_create", "user", "user_id", "username", "roles", "unit_id", "active"),
+    ev.UserUpdated: _admin("admin.user_update", "user", "user_id",
+                           data=lambda e: {"changes": e.changes, **e.signed_out}),
+    ev.UserPasswordReset: _admin("admin.user_password_reset", "user", "user_id",
+                                 data=lambda e: {"username": e.username, **e.signed_out}),
+    ev.CampaignCreated: _admin("campaign.create", "campaign", "campaign_id", data=lambda e: dict(e.campaign)),
+    ev.CampaignUpdated: _admin("campaign.update", "campaign", "campaign_id", "changes", "campaign"),
+    ev.CalendarDayCreated: _calendar("admin.calendar_day_create", "is_working", "name"),
+    ev.CalendarDayUpdated: _calendar("admin.calendar_day_update", "changes"),
+    ev.CalendarDayDeleted: _calendar("admin.calendar_day_delete", "is_working", "name"),
+    ev.RecordsImported: Audited(lambda e: f"admin.import_{e.kind}", _const("import"), _const(None),
+                                _fields("kind", "rows", "created", "filename")),
+    ev.CouncilUpdated: _admin("council.update", "council", "council_id", "changes"),
+    ev.CouncilMemberSet: _admin("council.member_set", "council", "council_id", "user_id", "function", "active"),
+    ev.SessionScheduled: _council_session("scheduled", _fields("date", "campaign_id")),
+    ev.AgendaSet: _council_session("agenda_set", _fields("nomination_ids")),
+    ev.ListPublished: _council_session("published", _fields("comments_until", "working_days")),
+    ev.AttendanceRecorded: _council_session("attendance", _fields("present", "members")),
+    ev.SessionOpened: _council_session("opened", _const({})),
+    ev.SessionClosed: _council_session("closed", _fields("quorum_met", "present", "members", "results")),
+    ev.TieResolved: _council_session("tie_resolved", _fields("chosen", "tied")),
+    ev.CommentAdded: _council_session("comment", lambda e: {"nomination_id": e.comment.nomination_id,
+                                                            "comment_id": e.comment.id}),
+    # That a vote was cast on an item, by whom: never what was chosen.
+    ev.VoteCast: _council_session("vote_cast", lambda e: {"nomination_id": e.item.nomination_id}),
+    ev.DecisionIssued: Audited(_const("decision.issue"), _const("decision"), lambda e: e.decision.id, _decision_data,
+                               lambda session, e: chain_for(session, unit=e.decision.issuer)),
+    ev.ProposalCreated: _proposal("create", "nomination_ids"),
+    ev.ProposalItemsSet: _proposal("set_items", "nomination_ids"),
+    ev.ProposalSubmitted: _proposal("submit", "number", "date", "nomination_ids"),
+    ev.StoryCreated: _story("create", "title", "channel"),
+    ev.StoryUpdated: _story("update", "fields", "version"),
+    ev.StoryPublished: _story("publish", "channel", "version"),
+    ev.StoryUnpublished: _story("unpublish", "version"),
+    ev.StoryImageAdded: _story("add_image", "image_id", "sha256", "size"),
+    ev.StoryImageRemoved: _story("remove_image", "image_id"),
+    ev.IntroductionCreated: _admin("introduction.create", "monthly_introduction", "introduction_id",
+                                   data=lambda e: dict(e.introduction)),
+    ev.IntroductionDeleted: _admin("introduction.delete", "monthly_introduction", "introduction_id",
+                                   data=lambda e: dict(e.introduction)),
+    ev.ThemesUpdated: _admin("themes.update", "propaganda_calendar", "department_id", "year", "changes"),
+}
+# Events that are not written to the trail: what they say is already recorded by another event (a recognition is
+# the transition's event) or they change nothing (locks).
+NOT_AUDITED = (ev.NominationsLocked, ev.ExampleRecognised)
+
+
+def on_event(session, *, event, **_):
+    """The one receiver of every audited event: appends what AUDITED says, in the sender's transaction."""
+    spec = AUDITED[type(event)]
+    append(session, action=spec.action(event), actor=event.actor,
+           actor_username=spec.actor_username(event) if spec.actor_username else None,
+           object_type=spec.object_type(event), object_id=spec.object_id(event), data=spec.data(event),
+           outcome=spec.outcome, context=event.context,
+           chain=spec.chain(session, event) if spec.chain else None)
+
+
+def on_nominations_locked(session, *, event, **_):
     """An operation over nominations of several departments (a ngành decision) appends to several chains; two such
     operations appending in different orders would each hold one chain's head and wait for the other's. Their heads
     are locked here, sorted by chain, before any of them is written: every transaction takes head locks in one order
@@ -691,7 +785,7 @@ def on_nominations_locked(session, *, nominations, **_):
     no early lock. SQLite's BEGIN IMMEDIATE already serialises writers."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    chains = sorted({_nomination_chain(session, n) for n in nominations})
+    chains = sorted({_nomination_chain(session, n) for n in event.nominations})
     if len(chains) < 2:
         return
     for chain in chains:
@@ -699,6 +793,3 @@ def on_nominations_locked(session, *, nominations, **_):
     session.execute(select(_HEADS.c.chain).where(_HEADS.c.chain.in_(chains)).order_by(_HEADS.c.chain)
                     .with_for_update()).all()
 
-
-def _nomination_chain(session, nomination) -> str:
-    return chain_for(session, department_id=nomination.department_id)

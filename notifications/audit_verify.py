@@ -21,7 +21,6 @@ from models import AuditChainHead, AuditCheckpoint, AuditEvent, AuditVerificatio
 from notifications import audit
 from notifications import audit_checkpoints as cps
 from notifications.audit import GENESIS, LEGACY, MINISTRY, SYSTEM, ChainWalk, chains, walk_chain, walk_chains_pg
-from workflow import signals
 from workflow.context import CLI, Context
 
 TRUNCATED = "mất sự kiện cuối chuỗi (đầu chuỗi ghi nhận #{head}, cơ sở dữ liệu chỉ còn đến #{last})"
@@ -209,7 +208,8 @@ def check(session: Session, *, checked_by: str | None, full: bool = False, batch
     )
     session.add(summary)
     session.flush()
-    signals.admin_changed.send(
+    # The trail records its own check directly: this is the receiving side, not an event of the workflow.
+    audit.append(
         session, actor=actor, action="audit.verify", object_type="audit_verification", object_id=summary.id,
         data={"ok": summary.ok, "full": summary.full, "events_checked": total, "checked_now": checked_now,
               "chains": len(records), "checkpoints": checkpoints_checked, "complete": complete,

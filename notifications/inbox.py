@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from models import Notification, User, UserRole
 from notifications.outbox import email_enabled, opted_out, queue_email
-from workflow.labels import ACTION_LABELS, STATE_LABELS
+from workflow.labels import ACTION_LABELS, ITEM_OUTCOME_LABELS, STATE_LABELS
 
 
 def users_with_role(session: Session, role: str, *, department_id=None, unit_id=None) -> list[User]:
@@ -45,7 +45,8 @@ def _recipients(session: Session, nomination, action: str) -> list[User]:
     return []
 
 
-def on_transitioned(session, *, nomination, change, actor, context, **_):
+def on_transitioned(session, *, event, **_):
+    nomination, change, actor = event.nomination, event.change, event.actor
     users = _recipients(session, nomination, change.action)
     if not users:
         return
@@ -64,34 +65,46 @@ def _council_members(session: Session, council_session) -> list[User]:
     return [m.user for m in active_members(session, council_session.council) if m.user.active]
 
 
-def on_council_event(session, *, council_session, action, actor, data, context, **_):
-    s = council_session
-    link = f"/council/sessions/{s.id}"
-    if action == "scheduled":
-        notify(session, _council_members(session, s), kind="council.scheduled",
-               title=f"Lịch họp Hội đồng: {s.title}", body=f"Phiên họp dự kiến ngày {s.date:%d/%m/%Y}.", link=link,
-               object_type="council_session", object_id=s.id, exclude_id=actor.id)
-    elif action == "opened":
-        notify(session, _council_members(session, s), kind="council.opened",
-               title=f"Khai mạc phiên họp: {s.title}", body="Phiên họp đã khai mạc; mời thành viên biểu quyết.",
-               link=f"{link}/vote", object_type="council_session", object_id=s.id, exclude_id=actor.id)
-    elif action in ("closed", "tie_resolved"):
-        from workflow.council import OUTCOME_LABELS
-
-        concerned = set(data.get("tied", [])) if action == "tie_resolved" else None
-        for item in s.items:
-            if concerned is not None and item.nomination_id not in concerned:
-                continue  # the others were told their result when the session closed
-            n = item.nomination
-            heads = users_with_role(session, "unit_head", unit_id=n.unit_id)
-            outcome = OUTCOME_LABELS.get(item.outcome or "", "Không xét")
-            notify(session, heads, kind=f"council.{action}", title=f"Kết quả bình xét: {n.title}",
-                   body=f"Phiên họp “{s.title}”: {outcome}.", link=f"/nominations/{n.id}",
-                   object_type="nomination", object_id=n.id, exclude_id=actor.id)
+def on_session_scheduled(session, *, event, **_):
+    s = event.council_session
+    notify(session, _council_members(session, s), kind="council.scheduled",
+           title=f"Lịch họp Hội đồng: {s.title}", body=f"Phiên họp dự kiến ngày {s.date:%d/%m/%Y}.",
+           link=f"/council/sessions/{s.id}", object_type="council_session", object_id=s.id, exclude_id=event.actor.id)
 
 
-def on_decision_issued(session, *, decision, nominations, actor, context, **_):
-    for n in nominations:
+def on_session_opened(session, *, event, **_):
+    s = event.council_session
+    notify(session, _council_members(session, s), kind="council.opened",
+           title=f"Khai mạc phiên họp: {s.title}", body="Phiên họp đã khai mạc; mời thành viên biểu quyết.",
+           link=f"/council/sessions/{s.id}/vote", object_type="council_session", object_id=s.id,
+           exclude_id=event.actor.id)
+
+
+def on_session_closed(session, *, event, **_):
+    _tell_results(session, event, "closed", concerned=None)
+
+
+def on_tie_resolved(session, *, event, **_):
+    # Only the tied items: the others were told their result when the session closed.
+    _tell_results(session, event, "tie_resolved", concerned=set(event.tied))
+
+
+def _tell_results(session, event, kind: str, concerned: set[int] | None) -> None:
+    s = event.council_session
+    for item in s.items:
+        if concerned is not None and item.nomination_id not in concerned:
+            continue
+        n = item.nomination
+        heads = users_with_role(session, "unit_head", unit_id=n.unit_id)
+        outcome = ITEM_OUTCOME_LABELS.get(item.outcome or "", "Không xét")
+        notify(session, heads, kind=f"council.{kind}", title=f"Kết quả bình xét: {n.title}",
+               body=f"Phiên họp “{s.title}”: {outcome}.", link=f"/nominations/{n.id}",
+               object_type="nomination", object_id=n.id, exclude_id=event.actor.id)
+
+
+def on_decision_issued(session, *, event, **_):
+    decision, actor = event.decision, event.actor
+    for n in event.nominations:
         users = users_with_role(session, "unit_head", unit_id=n.unit_id)
         if decision.level == "nganh":  # the Ministry's outcome also goes to the department's secretariat
             users += users_with_role(session, "secretariat", department_id=n.department_id)
@@ -104,9 +117,8 @@ def on_decision_issued(session, *, decision, nominations, actor, context, **_):
                exclude_id=actor.id)
 
 
-def on_proposal_event(session, *, proposal, action, actor, data, context, **_):
-    if action != "submit":
-        return
+def on_proposal_submitted(session, *, event, **_):
+    proposal, actor = event.proposal, event.actor
     reviewers = users_with_role(session, "ministry_reviewer")
     notify(session, reviewers, kind="proposal.submitted",
            title=f"Tờ trình {proposal.number}: {proposal.department.name}",

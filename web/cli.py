@@ -100,18 +100,14 @@ def users():
 @click.option("--full-name", default="")
 @with_appcontext
 def users_create(username, roles, unit_code, password, email, full_name):
-    from workflow import signals
-    from workflow.accounts import create_user
-    from workflow.context import CLI
+    from workflow.accounts import create_user_from_cli
 
     if password is None:
         password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
     session = db()
     try:
-        user = create_user(session, username, roles=list(roles), password=password, unit_code=unit_code,
-                           email=email, full_name=full_name)
-        signals.admin_changed.send(session, actor=None, action="user.create", object_type="user", object_id=user.id,
-                                   data={"username": username, "roles": list(roles), "unit": unit_code}, context=CLI)
+        user = create_user_from_cli(session, username, roles=list(roles), password=password, unit_code=unit_code,
+                                    email=email, full_name=full_name)
         session.commit()
     except DomainError as err:
         session.rollback()

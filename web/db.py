@@ -8,7 +8,7 @@ from typing import TypeVar
 from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
-from workflow import signals
+from workflow import refusals
 from workflow.context import Context
 from workflow.errors import DomainError
 
@@ -49,7 +49,7 @@ def perform(fn: Callable[[], T], *, action: str, actor=None, object_type: str | 
     except DomainError as err:
         session.rollback()
         if err.status != 404:  # a 404 reveals nothing and is not an attempted action on a visible object
-            signals.action_refused.send(session, actor=actor, action=action, object_type=object_type,
-                                        object_id=object_id, error=err, context=request_context(via))
+            refusals.record(session, actor=actor, action=action, object_type=object_type, object_id=object_id,
+                            error=err, context=request_context(via))
             session.commit()
         raise

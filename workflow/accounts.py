@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import ROLES, ApiToken, Unit, User, UserRole, UserSession
-from workflow import inputs, passwords, signals
+from workflow import events, inputs, passwords, signals
 from workflow.context import CLI, Context
 from workflow.errors import AuthenticationFailed, NotFound, ValidationFailed
 
@@ -27,15 +27,15 @@ def authenticate(session: Session, username: str, password: str, *, context: Con
     """Returns the user or raises AuthenticationFailed; both outcomes are signalled for the audit trail. A username
     the text rule refuses (a NUL, a control character) matches nobody: it fails, audited as written (`\\uXXXX`)."""
     if inputs.problem((username or "").strip(), long=False):
-        signals.login_failed.send(session, username=inputs.visible(username)[:80], context=context)
+        signals.emit(session, events.LoginFailed(username=inputs.visible(username)[:80], context=context))
         raise AuthenticationFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
     user = session.scalar(select(User).where(User.username == (username or "").strip()))
     # Compare against a dummy hash for unknown users so timing does not reveal which usernames exist.
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
     if not (ok and user is not None and user.active):
-        signals.login_failed.send(session, username=(username or "")[:80], context=context)
+        signals.emit(session, events.LoginFailed(username=(username or "")[:80], context=context))
         raise AuthenticationFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
-    signals.login_succeeded.send(session, user=user, context=context)
+    signals.emit(session, events.LoginSucceeded(user=user, actor=user, context=context))
     return user
 
 
@@ -123,10 +123,8 @@ def create_token(session: Session, user: User, *, expires_days: int = DEFAULT_TO
                    expires_at=now + dt.timedelta(days=expires_days))
     session.add(row)
     session.flush()
-    signals.admin_changed.send(session, actor=actor, action="account.token_issue", object_type="user",
-                               object_id=user.id,
-                               data={"username": user.username, "token_id": row.id, "name": name,
-                                     "expires_at": row.expires_at.isoformat()}, context=context)
+    signals.emit(session, events.TokenIssued(user_id=user.id, username=user.username, token_id=row.id, name=name,
+                                             expires_at=row.expires_at.isoformat(), actor=actor, context=context))
     return secret, row
 
 
@@ -193,10 +191,8 @@ def revoke_token(session: Session, actor, token_id, *, context: Context = CLI) -
     row = get_own_token(session, actor, token_id)
     row.revoked, row.revoked_at = True, _now()
     session.flush()
-    signals.admin_changed.send(session, actor=actor, action="account.token_revoke", object_type="user",
-                               object_id=row.user_id,
-                               data={"username": actor.username, "token_id": row.id, "name": row.name},
-                               context=context)
+    signals.emit(session, events.TokenRevoked(user_id=row.user_id, username=actor.username, token_id=row.id,
+                                              name=row.name, actor=actor, context=context))
     return row
 
 
@@ -208,9 +204,8 @@ def _revoke_tokens(session: Session, user_id: int) -> int:
 def revoke_all_tokens(session: Session, user: User, *, actor=None, context: Context = CLI) -> int:
     """Revokes every token of `user` (`dienhinh users revoke-tokens`). Audited as `account.tokens_revoke_all`."""
     count = _revoke_tokens(session, user.id)
-    signals.admin_changed.send(session, actor=actor, action="account.tokens_revoke_all", object_type="user",
-                               object_id=user.id, data={"username": user.username, "tokens_revoked": count},
-                               context=context)
+    signals.emit(session, events.TokensRevokedAll(user_id=user.id, username=user.username, tokens_revoked=count,
+                                                  actor=actor, context=context))
     return count
 
 
@@ -251,6 +246,16 @@ def create_user(session: Session, username: str, *, roles: list[str], password: 
     return user
 
 
+def create_user_from_cli(session: Session, username: str, *, roles: list[str], password: str,
+                         unit_code: str | None = None, full_name: str = "", email: str | None = None) -> User:
+    """`dienhinh users create`: `create_user`, audited (as "user.create") in the same transaction."""
+    user = create_user(session, username, roles=roles, password=password, unit_code=unit_code, email=email,
+                       full_name=full_name)
+    signals.emit(session, events.AccountCreatedFromCli(user_id=user.id, username=username, roles=tuple(roles),
+                                                       unit=unit_code, context=CLI))
+    return user
+
+
 def change_password(session: Session, user_id: int, data: dict, *, context: Context = CLI) -> User:
     """The signed-in user changes their own password: the current one (`current_password`), the new one
     (`new_password`, checked by `workflow.passwords`) typed twice (`confirm_password`). Every session and API token
@@ -277,6 +282,6 @@ def change_password(session: Session, user_id: int, data: dict, *, context: Cont
     user.password_hash = hash_password(new)
     session.flush()
     ended = sign_out_everywhere(session, user)
-    signals.admin_changed.send(session, actor=user, action="account.password_change", object_type="user",
-                               object_id=user.id, data={"username": user.username, **ended}, context=context)
+    signals.emit(session, events.PasswordChanged(user_id=user.id, username=user.username, signed_out=ended, actor=user,
+                                                 context=context))
     return user

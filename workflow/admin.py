@@ -1,8 +1,8 @@
 """Administration of reference data: units, people (with discipline and award records), users and campaign edits.
 
 Like the workflow service, every function takes a session and an actor, checks that the actor is an admin, raises
-ValidationFailed with `field_errors` (keyed by form field) when the input is wrong, emits
-`signals.admin_changed` so the audit trail records who changed what, and never commits. Campaign creation lives in
+ValidationFailed with `field_errors` (keyed by form field) when the input is wrong, emits its own event
+(workflow.events) so the audit trail records who changed what, and never commits. Campaign creation lives in
 `workflow.campaigns` (shared with the API); only the edit of an existing campaign is here.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ from models import (
     UserRole,
     fold,
 )
-from workflow import accounts, clock, passwords, signals
+from workflow import accounts, clock, events, passwords, signals
 from workflow.context import CLI, Context
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.labels import AWARD_TITLES
@@ -122,12 +122,6 @@ def _changes(obj, values: dict) -> dict:
     return changes
 
 
-def _audit(session: Session, actor: Actor, action: str, object_type: str, object_id: int, data: dict,
-           context: Context) -> None:
-    signals.admin_changed.send(session, actor=actor, action=action, object_type=object_type, object_id=object_id,
-                               data=data, context=context)
-
-
 def _get(session: Session, model, obj_id, what: str):
     obj = session.get(model, obj_id) if isinstance(obj_id, int) else None
     if obj is None:
@@ -207,8 +201,8 @@ def create_unit(session: Session, actor: Actor, data: dict, *, context: Context 
     session.flush()
     unit.department_id = unit.id if unit.kind == "department" else values["department_id"]
     session.flush()
-    _audit(session, actor, "admin.unit_create", "unit", unit.id,
-           {"code": code, "name": unit.name, "kind": unit.kind, "parent_id": unit.parent_id}, context)
+    signals.emit(session, events.UnitCreated(unit_id=unit.id, code=code, name=unit.name, kind=unit.kind,
+                                             parent_id=unit.parent_id, actor=actor, context=context))
     return unit
 
 
@@ -228,7 +222,7 @@ def update_unit(session: Session, actor: Actor, unit_id: int, data: dict, *, con
     if changes:
         unit.search_text = fold(f"{unit.code} {unit.name}")
         session.flush()
-        _audit(session, actor, "admin.unit_update", "unit", unit.id, {"changes": changes}, context)
+        signals.emit(session, events.UnitUpdated(unit_id=unit.id, changes=changes, actor=actor, context=context))
     return unit
 
 
@@ -286,8 +280,8 @@ def create_person(session: Session, actor: Actor, data: dict, *, context: Contex
     person.set_name(name)
     session.add(person)
     session.flush()
-    _audit(session, actor, "admin.person_create", "person", person.id,
-           {"full_name": person.full_name, "unit_id": person.unit_id}, context)
+    signals.emit(session, events.PersonCreated(person_id=person.id, full_name=person.full_name, unit_id=person.unit_id,
+                                               actor=actor, context=context))
     return person
 
 
@@ -305,7 +299,7 @@ def update_person(session: Session, actor: Actor, person_id: int, data: dict, *,
         person.set_name(name)
     if changes:
         session.flush()
-        _audit(session, actor, "admin.person_update", "person", person.id, {"changes": changes}, context)
+        signals.emit(session, events.PersonUpdated(person_id=person.id, changes=changes, actor=actor, context=context))
     return person
 
 
@@ -324,9 +318,10 @@ def add_discipline(session: Session, actor: Actor, person_id: int, data: dict, *
         raise _invalid(errors)
     session.add(record)
     session.flush()
-    _audit(session, actor, "admin.discipline_add", "person", person.id,
-           {"record_id": record.id, "form": record.form, "decided_on": record.decided_on.isoformat(),
-            "decision_number": record.decision_number}, context)
+    signals.emit(session, events.DisciplineRecorded(person_id=person.id, record_id=record.id, form=record.form,
+                                                    decided_on=record.decided_on.isoformat(),
+                                                    decision_number=record.decision_number, actor=actor,
+                                                    context=context))
     return record
 
 
@@ -350,9 +345,10 @@ def add_award(session: Session, actor: Actor, data: dict, *, person_id: int | No
         raise _invalid(errors)
     session.add(record)
     session.flush()
-    _audit(session, actor, "admin.award_add", "person" if person_id is not None else "unit", subject.id,
-           {"record_id": record.id, "title": record.title, "level": record.level, "year": record.year,
-            "decision_number": record.decision_number}, context)
+    signals.emit(session, events.AwardRecorded(subject_type="person" if person_id is not None else "unit",
+                                               subject_id=subject.id, record_id=record.id, title=record.title,
+                                               level=record.level, year=record.year,
+                                               decision_number=record.decision_number, actor=actor, context=context))
     return record
 
 
@@ -432,9 +428,8 @@ def create_user(session: Session, actor: Actor, data: dict, *, context: Context 
     user.email = values["email"]
     user.active = _bool(data, "active") if "active" in data else True
     session.flush()
-    _audit(session, actor, "admin.user_create", "user", user.id,
-           {"username": user.username, "roles": sorted(roles), "unit_id": user.unit_id, "active": user.active},
-           context)
+    signals.emit(session, events.UserCreated(user_id=user.id, username=user.username, roles=tuple(sorted(roles)),
+                                             unit_id=user.unit_id, active=user.active, actor=actor, context=context))
     return user
 
 
@@ -455,11 +450,12 @@ def update_user(session: Session, actor: Actor, user_id: int, data: dict, *, con
         user.roles = keep + [UserRole(role=r) for r in roles if r not in {k.role for k in keep}]
     if changes:
         session.flush()
-        data = {"changes": changes}
+        signed_out = {}
         if changes.get("active", {}).get("after") is False:
             # A locked account's sessions and tokens end now: unlocking it later does not bring them back.
-            data.update(accounts.sign_out_everywhere(session, user))
-        _audit(session, actor, "admin.user_update", "user", user.id, data, context)
+            signed_out = accounts.sign_out_everywhere(session, user)
+        signals.emit(session, events.UserUpdated(user_id=user.id, changes=changes, signed_out=signed_out, actor=actor,
+                                                 context=context))
     return user
 
 
@@ -472,8 +468,8 @@ def reset_password(session: Session, actor: Actor, user_id: int, data: dict, *, 
     user.password_hash = accounts.hash_password(password)
     session.flush()
     ended = accounts.sign_out_everywhere(session, user)  # whoever knew the old password is signed out everywhere
-    _audit(session, actor, "admin.user_password_reset", "user", user.id, {"username": user.username, **ended},
-           context)
+    signals.emit(session, events.UserPasswordReset(user_id=user.id, username=user.username, signed_out=ended,
+                                                   actor=actor, context=context))
     return user
 
 
@@ -554,8 +550,8 @@ def update_campaign(session: Session, actor: Actor, campaign_id: int, data: dict
     changes = _changes(campaign, values)
     if changes:
         session.flush()
-        _audit(session, actor, "campaign.update", "campaign", campaign.id,
-               {"changes": changes, "campaign": campaign_data(campaign)}, context)
+        signals.emit(session, events.CampaignUpdated(campaign_id=campaign.id, changes=changes,
+                                                     campaign=campaign_data(campaign), actor=actor, context=context))
     return campaign
 
 

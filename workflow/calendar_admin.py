@@ -2,8 +2,8 @@
 
 The government announces each year's Tết break, bridge days and make-up Saturdays; the administrator records them
 here and `workflow.workdays` lays them over its base (the `holidays` package's calendar of Viet Nam). Admin only;
-every change is audited through `signals.admin_changed` (object_type "calendar_day", object_id the day as the number
-yyyymmdd); the caller commits.
+every change emits its event (workflow.events.CalendarDay*), audited with object_type "calendar_day" and object_id
+the day as the number yyyymmdd; the caller commits.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import CalendarDay, utcnow
-from workflow import clock, signals, workdays
+from workflow import clock, events, signals, workdays
 from workflow.admin import _date, _invalid, _text, require_admin
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, NotFound, ValidationFailed
@@ -33,7 +33,7 @@ def weekday_label(day: dt.date) -> str:
 
 def object_id(day: dt.date) -> int:
     """The audit trail's object_id of a calendar day: 2026-02-16 → 20260216."""
-    return day.year * 10000 + day.month * 100 + day.day
+    return events.day_number(day)
 
 
 def missing_warning(years: list[int]) -> str | None:
@@ -151,8 +151,8 @@ def save_day(session: Session, actor: Actor, data: dict, *, context: Context = C
         except IntegrityError:
             raise Conflict("Ngày này vừa được người khác ghi nhận.",
                            [f"Ngày {day:%d/%m/%Y} đã có trong lịch. Vui lòng tải lại trang."]) from None
-        _audit(session, actor, "admin.calendar_day_create", day,
-               {"day": day.isoformat(), "is_working": is_working, "name": name}, context)
+        signals.emit(session, events.CalendarDayCreated(day=day, is_working=is_working, name=name, actor=actor,
+                                                        context=context))
         return row
     changes = {}
     for key, value in (("is_working", is_working), ("name", name)):
@@ -163,8 +163,7 @@ def save_day(session: Session, actor: Actor, data: dict, *, context: Context = C
     if changes:
         row.updated_by_id, row.updated_at = actor.id, utcnow()
         session.flush()
-        _audit(session, actor, "admin.calendar_day_update", day, {"day": day.isoformat(), "changes": changes},
-               context)
+        signals.emit(session, events.CalendarDayUpdated(day=day, changes=changes, actor=actor, context=context))
     return row
 
 
@@ -175,12 +174,9 @@ def delete_day(session: Session, actor: Actor, day, *, context: Context = CLI) -
     row = session.get(CalendarDay, parsed, with_for_update=True) if parsed is not None else None
     if row is None:
         raise NotFound("Không tìm thấy ngày này trong lịch đã ghi nhận.")
-    data = {"day": row.day.isoformat(), "is_working": row.is_working, "name": row.name}
+    deleted = events.CalendarDayDeleted(day=parsed, is_working=row.is_working, name=row.name, actor=actor,
+                                        context=context)
     session.delete(row)
     session.flush()
-    _audit(session, actor, "admin.calendar_day_delete", parsed, data, context)
+    signals.emit(session, deleted)
 
-
-def _audit(session: Session, actor: Actor, action: str, day: dt.date, data: dict, context: Context) -> None:
-    signals.admin_changed.send(session, actor=actor, action=action, object_type="calendar_day",
-                               object_id=object_id(day), data=data, context=context)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import CAMPAIGN_KINDS, SUBJECT_TYPES, Campaign, Unit
-from workflow import signals
+from workflow import events, signals
 from workflow.context import CLI, Context
 from workflow.errors import Forbidden, ValidationFailed
 from workflow.permissions import Actor
@@ -188,8 +188,8 @@ def create_campaign(
     )
     session.add(campaign)
     session.flush()
-    signals.admin_changed.send(session, actor=actor, action="campaign.create", object_type="campaign",
-                               object_id=campaign.id, data=campaign_data(campaign), context=context)
+    signals.emit(session, events.CampaignCreated(campaign_id=campaign.id, campaign=campaign_data(campaign),
+                                                 actor=actor, context=context))
     return campaign
 
 

@@ -30,23 +30,19 @@ from models import (
     User,
     utcnow,
 )
-from workflow import ballots, service, signals, workdays
+from workflow import ballots, events, service, signals, workdays
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workflow.labels import ITEM_OUTCOME_LABELS, SESSION_STATE_LABELS
+from workflow.lifecycles import SESSION, SESSION_FINAL_STATES, SESSION_LIVE_STATES, SESSION_VOTING_STATES
+from workflow.machine import RECOGNISED_STATES
 from workflow.permissions import Actor
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RANDOM = secrets.SystemRandom()
 FOUR = Decimal("0.0001")
-RECOGNISED_STATES = ("evaluated_co_so", "proposed_nganh", "recognized")
-OUTCOME_LABELS = {
-    "passed": "Đạt",
-    "failed": "Không đạt tỷ lệ biểu quyết",
-    "quota_exceeded": "Vượt chỉ tiêu",
-    "tie": "Bằng phiếu tại ngưỡng chỉ tiêu — chờ Chủ tịch Hội đồng quyết định",
-    "no_quorum": "Phiên họp không đủ số thành viên tham dự",
-}
-STATE_LABELS = {"scheduled": "Đã lên lịch", "open": "Đang họp", "closed": "Đã kết thúc"}
+OUTCOME_LABELS = ITEM_OUTCOME_LABELS
+STATE_LABELS = SESSION_STATE_LABELS
 FUNCTION_LABELS = {"chu_tich": "Chủ tịch", "pho_chu_tich": "Phó Chủ tịch", "thuong_truc": "Ủy viên thường trực",
                    "uy_vien": "Ủy viên"}
 
@@ -116,12 +112,16 @@ def chair_of(session: Session, council: Council) -> CouncilMember | None:
 
 
 def _not_closed(s: CouncilSession) -> None:
-    if s.state == "closed":
+    if s.state in SESSION_FINAL_STATES:
         raise Conflict("Phiên họp đã kết thúc; không thể thay đổi.", ["Phiên họp đã kết thúc."])
 
 
-def _emit(session, s, action, actor, context, **data):
-    signals.council_event.send(session, council_session=s, action=action, actor=actor, data=data, context=context)
+_NOT_SCHEDULED = "Phiên họp không ở trạng thái chờ khai mạc."
+_NOT_OPEN = "Chỉ kết thúc được phiên họp đang diễn ra."
+
+
+def _emit(session, event_class, s, actor, context, **fields):
+    signals.emit(session, event_class(council_session=s, actor=actor, context=context, **fields))
 
 
 # ------------------------------------------------------------------------------------------------ council settings
@@ -162,8 +162,7 @@ def update_council(session: Session, actor: Actor, council_id: int, *, quorum=No
     if errors:
         raise ValidationFailed("Cấu hình Hội đồng không hợp lệ.", list(errors.values()), errors)
     session.flush()
-    signals.admin_changed.send(session, actor=actor, action="council.update", object_type="council",
-                               object_id=council.id, data={"changes": changes}, context=context)
+    signals.emit(session, events.CouncilUpdated(council_id=council.id, changes=changes, actor=actor, context=context))
     return council
 
 
@@ -191,9 +190,8 @@ def set_member(session: Session, actor: Actor, council_id: int, *, user_id: int,
         session.add(member)
     member.function, member.active = function, bool(active)
     session.flush()
-    signals.admin_changed.send(session, actor=actor, action="council.member_set", object_type="council",
-                               object_id=council.id, data={"user_id": user.id, "function": function,
-                                                           "active": bool(active)}, context=context)
+    signals.emit(session, events.CouncilMemberSet(council_id=council.id, user_id=user.id, function=function,
+                                                  active=bool(active), actor=actor, context=context))
     return member
 
 
@@ -220,7 +218,7 @@ def schedule(session: Session, actor: Actor, *, title: str, date, campaign_id: i
                        title=title[:300], date=day, location=(location or None), created_by_id=actor.id)
     session.add(s)
     session.flush()
-    _emit(session, s, "scheduled", actor, context, date=day.isoformat(), campaign_id=campaign.id)
+    _emit(session, events.SessionScheduled, s, actor, context, date=day.isoformat(), campaign_id=campaign.id)
     return s
 
 
@@ -248,7 +246,8 @@ def set_agenda(session: Session, actor: Actor, session_id: int, nomination_ids, 
     reasons = []
     busy = dict(session.execute(
         select(AgendaItem.nomination_id, CouncilSession.title).join(CouncilSession)
-        .where(AgendaItem.nomination_id.in_(ids), CouncilSession.state != "closed", CouncilSession.id != s.id)
+        .where(AgendaItem.nomination_id.in_(ids), CouncilSession.state.in_(SESSION_LIVE_STATES),
+               CouncilSession.id != s.id)
     ).all()) if ids else {}
     for i in ids:
         n = found.get(i)
@@ -267,7 +266,7 @@ def set_agenda(session: Session, actor: Actor, session_id: int, nomination_ids, 
     for pos, i in enumerate(ids, start=1):
         s.items.append(AgendaItem(nomination_id=i, position=pos))
     session.flush()
-    _emit(session, s, "agenda_set", actor, context, nomination_ids=ids)
+    _emit(session, events.AgendaSet, s, actor, context, nomination_ids=tuple(ids))
     return s
 
 
@@ -299,7 +298,7 @@ def publish(session: Session, actor: Actor, session_id: int, *, now: dt.datetime
         )
     s.published_at, s.comments_until = now, until
     session.flush()
-    _emit(session, s, "published", actor, context, comments_until=until.isoformat(), working_days=days)
+    _emit(session, events.ListPublished, s, actor, context, comments_until=until.isoformat(), working_days=days)
     return s
 
 
@@ -323,7 +322,7 @@ def add_comment(session: Session, actor: Actor, session_id: int, *, nomination_i
     comment = PublicComment(session_id=s.id, nomination_id=nomination_id, author_id=actor.id, text=text)
     session.add(comment)
     session.flush()
-    signals.comment_added.send(session, council_session=s, comment=comment, actor=actor, context=context)
+    signals.emit(session, events.CommentAdded(council_session=s, comment=comment, actor=actor, context=context))
     return comment
 
 
@@ -354,7 +353,8 @@ def record_attendance(session: Session, actor: Actor, session_id: int, present, 
         else:
             row.present = uid in present
     session.flush()
-    _emit(session, s, "attendance", actor, context, present=sorted(set(present)), members=len(members))
+    _emit(session, events.AttendanceRecorded, s, actor, context, present=tuple(sorted(set(present))),
+          members=len(members))
     return s
 
 
@@ -362,8 +362,8 @@ def open_session(session: Session, actor: Actor, session_id: int, *, now: dt.dat
                  context: Context = CLI) -> CouncilSession:
     s = load_session(session, actor, session_id, for_update=True)
     _require(actor, s, "director")
-    if s.state != "scheduled":
-        raise Conflict("Phiên họp không ở trạng thái chờ khai mạc.", [f"Trạng thái: {STATE_LABELS[s.state]}."])
+    if not SESSION.can_fire(s, "open"):
+        raise Conflict(_NOT_SCHEDULED, [f"Trạng thái: {STATE_LABELS[s.state]}."])
     now = now or utcnow()
     if s.published_at is None:
         raise Conflict("Danh sách chưa được công khai để lấy ý kiến.", ["Văn phòng Sở cần công khai danh sách trước."])
@@ -376,11 +376,12 @@ def open_session(session: Session, actor: Actor, session_id: int, *, now: dt.dat
         raise Conflict("Chưa cấu hình khóa niêm phong phiếu bầu (BALLOT_KEY); không thể khai mạc phiên họp.",
                        ["Quản trị hệ thống cần đặt biến môi trường BALLOT_KEY hoặc BALLOT_KEY_FILE cho máy chủ, "
                         "riêng biệt với SECRET_KEY, rồi khởi động lại ứng dụng."])
-    s.state, s.opened_at = "open", now
+    SESSION.fire(s, "open", _NOT_SCHEDULED)
+    s.opened_at = now
     slots = len(active_members(session, s.council))
     _add_slots(session, [(item.id, slots) for item in s.items])
     session.flush()
-    _emit(session, s, "opened", actor, context)
+    _emit(session, events.SessionOpened, s, actor, context)
     return s
 
 
@@ -423,7 +424,7 @@ def cast_vote(session: Session, actor: Actor, session_id: int, *, nomination_id:
                                {"choice": "Không hợp lệ"})
     if _member(session, s, actor.id) is None:
         raise Forbidden("Chỉ thành viên Hội đồng được biểu quyết.", ["Tài khoản không phải thành viên Hội đồng."])
-    if s.state != "open":
+    if s.state not in SESSION_VOTING_STATES:
         raise Conflict("Phiên họp không trong thời gian biểu quyết.", [f"Trạng thái: {STATE_LABELS[s.state]}."])
     present = session.scalar(select(Attendance.present).where(Attendance.session_id == s.id,
                                                               Attendance.user_id == actor.id))
@@ -447,7 +448,7 @@ def cast_vote(session: Session, actor: Actor, session_id: int, *, nomination_id:
         raise Conflict("Thành viên đã biểu quyết hồ sơ này.", ["Mỗi thành viên chỉ biểu quyết một lần."]) from None
     _fill_a_slot(session, item.id, choice, council_id=s.council_id)
     session.flush()
-    signals.vote_cast.send(session, council_session=s, item=item, actor=actor, context=context)
+    signals.emit(session, events.VoteCast(council_session=s, item=item, actor=actor, context=context))
 
 
 def _unreadable(exc: Exception) -> Conflict:
@@ -568,7 +569,7 @@ def _remaining_quota(session: Session, s: CouncilSession, subject_type: str) -> 
     waiting = session.scalar(
         select(func.count(func.distinct(Nomination.id))).select_from(AgendaItem).join(CouncilSession).join(Nomination)
         .where(CouncilSession.campaign_id == s.campaign_id, CouncilSession.id != s.id,
-               CouncilSession.state == "closed", AgendaItem.outcome == "passed",
+               CouncilSession.state.in_(SESSION_FINAL_STATES), AgendaItem.outcome == "passed",
                Nomination.state == "submitted", Nomination.subject_type == subject_type, Nomination.id.not_in(own)))
     return max(quota - used - waiting, 0)
 
@@ -580,8 +581,8 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
     is left to the chair), and fires `reject_co_so` for the items that fail."""
     s = load_session(session, actor, session_id, for_update=True)
     _require(actor, s, "director")
-    if s.state != "open":
-        raise Conflict("Chỉ kết thúc được phiên họp đang diễn ra.", [f"Trạng thái: {STATE_LABELS[s.state]}."])
+    if not SESSION.can_fire(s, "close"):
+        raise Conflict(_NOT_OPEN, [f"Trạng thái: {STATE_LABELS[s.state]}."])
     # Everything the close changes is locked first, in one order: the session (above), then its nominations by id
     # (a transition of one of them elsewhere takes only its own row: no lock cycle), then the items by id.
     service.lock_nominations(session, [i.nomination_id for i in s.items])
@@ -612,14 +613,15 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
     _seal_into_anonymous_ballots(session, opened, [i.id for i in s.items])
     if s.quorum_met:
         _apply_threshold_and_quota(session, s, live)
-    s.state, s.closed_at = "closed", now or utcnow()
+    SESSION.fire(s, "close", _NOT_OPEN)
+    s.closed_at = now or utcnow()
     session.flush()
     for item in s.items:
         if item.outcome in ("failed", "quota_exceeded"):
             n = item.nomination
             service.transition(session, actor, n.id, "reject_co_so", n.version, context=context,
                                comment=OUTCOME_LABELS[item.outcome], session_id=s.id)
-    _emit(session, s, "closed", actor, context, quorum_met=s.quorum_met, present=s.present_count,
+    _emit(session, events.SessionClosed, s, actor, context, quorum_met=s.quorum_met, present=s.present_count,
           members=s.members_total,
           results={str(i.nomination_id): {"agree": i.agree, "disagree": i.disagree, "abstain": i.abstain,
                                           "entitled": i.entitled, "outcome": i.outcome} for i in s.items})
@@ -715,7 +717,7 @@ def resolve_tie(session: Session, actor: Actor, session_id: int, nomination_ids,
     tied = [i for i in s.items if i.outcome == "tie"]
     # The tied items' nominations locked (by id) before their states are read or any of them changes.
     service.lock_nominations(session, [i.nomination_id for i in tied])
-    if s.state != "closed" or not tied:
+    if s.state not in SESSION_FINAL_STATES or not tied:
         raise Conflict("Phiên họp không có hồ sơ bằng phiếu chờ quyết định.", ["Không có hồ sơ bằng phiếu."])
     if not isinstance(nomination_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
                                                        for i in nomination_ids):
@@ -746,7 +748,7 @@ def resolve_tie(session: Session, actor: Actor, session_id: int, nomination_ids,
             n = item.nomination
             service.transition(session, actor, n.id, "reject_co_so", n.version, context=context,
                                comment=OUTCOME_LABELS["quota_exceeded"], session_id=s.id)
-    _emit(session, s, "tie_resolved", actor, context, chosen=sorted(chosen), tied=sorted(tied_ids))
+    _emit(session, events.TieResolved, s, actor, context, chosen=tuple(sorted(chosen)), tied=tuple(sorted(tied_ids)))
     return s
 
 
@@ -754,7 +756,7 @@ def latest_outcome(session: Session, nomination_id: int) -> str | None:
     """'passed' or 'failed' from the latest closed, quorate session that judged the nomination; else None."""
     row = session.execute(
         select(AgendaItem.outcome).join(CouncilSession)
-        .where(AgendaItem.nomination_id == nomination_id, CouncilSession.state == "closed",
+        .where(AgendaItem.nomination_id == nomination_id, CouncilSession.state.in_(SESSION_FINAL_STATES),
                CouncilSession.quorum_met.is_(True), AgendaItem.outcome.is_not(None))
         .order_by(CouncilSession.closed_at.desc(), AgendaItem.id.desc()).limit(1)
     ).scalar()

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from models import Decision, DecisionItem, Nomination, Unit
-from workflow import numbering, service, signals
+from workflow import events, numbering, service, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.permissions import Actor
@@ -181,7 +181,8 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
         except DomainError as err:
             raise Conflict(f"Hồ sơ số {n.id} vừa thay đổi; quyết định chưa được ban hành.", [err.detail]) from err
     session.flush()
-    signals.decision_issued.send(session, decision=decision, nominations=nominations, actor=actor, context=context)
+    signals.emit(session, events.DecisionIssued(decision=decision, nominations=tuple(nominations), actor=actor,
+                                                context=context))
     return decision
 
 

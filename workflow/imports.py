@@ -6,7 +6,7 @@ sheet is read (row 1 = the header, with the Vietnamese or the code names of the 
 columns ignored), then EVERY row is validated — required fields, lengths, enum values (code or Vietnamese label),
 e-mail format, unit codes (a unit's parent may be defined on an earlier row of the same file), duplicates inside the
 file and against the database — and only when no row has an error are the rows written, in the caller's
-transaction, with one audit event for the whole import (`signals.admin_changed`, action admin.import_units /
+transaction, with one audit event for the whole import (`RecordsImported`, action admin.import_units /
 admin.import_people, with the counts). Any error raises `ImportFailed` (422) listing (row as Excel numbers it,
 column, Vietnamese message); nothing is written.
 
@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import EMPLOYMENT_TYPES, UNIT_KINDS, Person, Unit, fold
-from workflow import inputs, signals, uploads
+from workflow import events, inputs, signals, uploads
 from workflow.admin import require_admin
 from workflow.context import CLI, Context
 from workflow.errors import ValidationFailed
@@ -391,9 +391,8 @@ def import_xlsx(session: Session, actor: Actor | None, kind: str, data: bytes, *
         raise ImportFailed(f"Có lỗi ở {rows} dòng: không có dòng nào được nhập. Sửa các lỗi dưới đây rồi nhập lại "
                            "toàn bộ tệp.", errors)
     created = (_write_units if kind == "units" else _write_people)(session, planned)
-    signals.admin_changed.send(session, actor=actor, action=f"admin.import_{kind}", object_type="import",
-                               object_id=None, data={"kind": kind, "rows": len(records), "created": created,
-                                                     "filename": filename[:200]}, context=context)
+    signals.emit(session, events.RecordsImported(kind=kind, rows=len(records), created=created,
+                                                 filename=filename[:200], actor=actor, context=context))
     return ImportResult(kind, created, len(records))
 
 

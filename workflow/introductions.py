@@ -6,7 +6,7 @@ that unit and be a live example (not withdrawn, refused or revoked). The day of 
 not in the future. A month is met when the unit introduced at least one example on or before the 10th; until the
 10th has passed a unit without one is "not yet due".
 
-Each write emits `signals.admin_changed` (the audit trail records it in the same transaction); nothing commits here.
+Each write emits its event (workflow.events; the audit trail records it in the same transaction); nothing commits here.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from models import DEAD_STATES, MonthlyIntroduction, Nomination, Unit
-from workflow import clock, signals
+from workflow import clock, events, signals
 from workflow.choices import NOMINEE_UNIT_KINDS, registrable_units
 from workflow.context import CLI, Context
 from workflow.errors import Forbidden, NotFound, ValidationFailed
@@ -176,8 +176,8 @@ def record(session: Session, actor: Actor, *, unit_id, nomination_id, introduced
             session.flush()
     except IntegrityError:
         raise duplicate from None
-    signals.admin_changed.send(session, actor=actor, action="introduction.create", object_type="monthly_introduction",
-                               object_id=intro.id, data=_data(intro), context=context)
+    signals.emit(session, events.IntroductionCreated(introduction_id=intro.id, introduction=_data(intro), actor=actor,
+                                                     context=context))
     return intro
 
 
@@ -197,8 +197,8 @@ def delete(session: Session, actor: Actor, intro_id: int, *, context: Context = 
     data = _data(intro)
     session.delete(intro)
     session.flush()
-    signals.admin_changed.send(session, actor=actor, action="introduction.delete", object_type="monthly_introduction",
-                               object_id=intro_id, data=data, context=context)
+    signals.emit(session, events.IntroductionDeleted(introduction_id=intro_id, introduction=data, actor=actor,
+                                                     context=context))
 
 
 # ------------------------------------------------------------------------------------------------ the table

@@ -101,3 +101,17 @@ ATTACHMENT_KIND_LABELS = {
     "nurture_plan": "Kế hoạch bồi dưỡng",
     "other": "Khác",
 }
+SESSION_STATE_LABELS = {"scheduled": "Đã lên lịch", "open": "Đang họp", "closed": "Đã kết thúc"}
+SESSION_ACTION_LABELS = {"open": "Khai mạc phiên họp", "close": "Kết thúc phiên họp"}
+PROPOSAL_STATE_LABELS = {"draft": "Dự thảo", "submitted": "Đã trình Bộ"}
+PROPOSAL_ACTION_LABELS = {"submit": "Ký và trình Bộ"}
+STORY_STATE_LABELS = {"draft": "Bản nháp", "published": "Đã xuất bản"}
+STORY_ACTION_LABELS = {"publish": "Xuất bản", "unpublish": "Gỡ bài"}
+# The outcome of an agenda item when its session closes (or the chair breaks a tie).
+ITEM_OUTCOME_LABELS = {
+    "passed": "Đạt",
+    "failed": "Không đạt tỷ lệ biểu quyết",
+    "quota_exceeded": "Vượt chỉ tiêu",
+    "tie": "Bằng phiếu tại ngưỡng chỉ tiêu — chờ Chủ tịch Hội đồng quyết định",
+    "no_quorum": "Phiên họp không đủ số thành viên tham dự",
+}

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from models import EmailOptOut
 from notifications.categories import CATEGORIES
-from workflow import signals
+from workflow import events, signals
 from workflow.context import CLI, Context
 from workflow.errors import ValidationFailed
 from workflow.permissions import Actor
@@ -43,6 +43,6 @@ def set_email_preferences(session: Session, actor: Actor, choices: dict, *, cont
     session.add_all(EmailOptOut(user_id=actor.id, category=code) for code, on in after.items() if not on)
     session.flush()
     changes = {code: [before[code], after[code]] for code in CATEGORIES if before[code] != after[code]}
-    signals.admin_changed.send(session, actor=actor, action="account.email_preferences", object_type="user",
-                               object_id=actor.id, data={"changes": changes}, context=context)
+    signals.emit(session, events.EmailPreferencesChanged(user_id=actor.id, changes=changes, actor=actor,
+                                                         context=context))
     return after

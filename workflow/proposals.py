@@ -11,12 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Campaign, Nomination, Proposal, ProposalItem, Unit, utcnow
-from workflow import numbering, rules, service, signals
+from workflow import events, numbering, rules, service, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from workflow.labels import PROPOSAL_STATE_LABELS
+from workflow.lifecycles import PROPOSAL, PROPOSAL_EDITABLE_STATES, PROPOSAL_FINAL_STATES
 from workflow.permissions import Actor
 
-STATE_LABELS = {"draft": "Dự thảo", "submitted": "Đã trình Bộ"}
+STATE_LABELS = PROPOSAL_STATE_LABELS
 
 
 symbol = numbering.body_symbol
@@ -27,7 +29,7 @@ def can_view(actor: Actor, p: Proposal) -> bool:
     if actor.has("admin", "auditor"):
         return True
     if actor.has("ministry_reviewer"):
-        return p.state == "submitted"
+        return p.state in PROPOSAL_FINAL_STATES
     return actor.department_id == p.department_id and actor.has("secretariat", "director", "council_member")
 
 
@@ -49,7 +51,7 @@ def list_proposals(session: Session, actor: Actor, *, page, per_page, state=None
     if not actor.has("admin", "auditor"):
         clauses = []
         if actor.has("ministry_reviewer"):
-            clauses.append(Proposal.state == "submitted")
+            clauses.append(Proposal.state.in_(PROPOSAL_FINAL_STATES))
         if actor.has("secretariat", "director", "council_member") and actor.department_id is not None:
             clauses.append(Proposal.department_id == actor.department_id)
         if not clauses:
@@ -125,7 +127,8 @@ def create(session: Session, actor: Actor, *, nomination_ids, title: str | None 
     for pos, n in enumerate(nominations, start=1):
         proposal.items.append(ProposalItem(nomination_id=n.id, position=pos))
     session.flush()
-    _emit(session, proposal, "create", actor, context, nomination_ids=ids)
+    signals.emit(session, events.ProposalCreated(proposal=proposal, nomination_ids=tuple(ids), actor=actor,
+                                                 context=context))
     return proposal
 
 
@@ -147,7 +150,7 @@ def set_items(session: Session, actor: Actor, proposal_id: int, nomination_ids, 
     for pos, n in enumerate(nominations, start=1):
         p.items.append(ProposalItem(nomination_id=n.id, position=pos))
     session.flush()
-    _emit(session, p, "set_items", actor, context, nomination_ids=ids)
+    signals.emit(session, events.ProposalItemsSet(proposal=p, nomination_ids=tuple(ids), actor=actor, context=context))
     return p
 
 
@@ -157,9 +160,12 @@ def _require_department(actor: Actor, p: Proposal, role: str) -> None:
         raise Forbidden("Không có quyền thực hiện thao tác này.", [f"Chỉ {who} của Sở được thực hiện."])
 
 
+_LOCKED = "Tờ trình đã trình Bộ; không thể thay đổi."
+
+
 def _draft(p: Proposal) -> None:
-    if p.state != "draft":
-        raise Conflict("Tờ trình đã trình Bộ; không thể thay đổi.", [f"Tờ trình số {p.number} đã khóa."])
+    if p.state not in PROPOSAL_EDITABLE_STATES:
+        raise Conflict(_LOCKED, [f"Tờ trình số {p.number} đã khóa."])
 
 
 def next_number(session: Session, department_id: int, year: int) -> int:
@@ -206,7 +212,8 @@ def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, co
         # Another draft of the department may take the same number at the same moment: on PostgreSQL the unique
         # (department, year, seq) index then waits for it and fails here; refuse it like any duplicate.
         with session.begin_nested():
-            p.state, p.year, p.seq, p.date = "submitted", day.year, seq, day
+            PROPOSAL.fire(p, "submit", _LOCKED)
+            p.year, p.seq, p.date = day.year, seq, day
             p.number = f"{seq}/TTr-{symbol(department)}"
             p.signer_id = actor.id
             p.on_behalf_of_id = actor.on_behalf_of.id if actor.on_behalf_of else None
@@ -222,15 +229,16 @@ def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, co
         except DomainError as err:
             raise ValidationFailed(f"Không trình được: hồ sơ số {n.id} không chuyển được.",
                                    [err.detail, *err.reasons]) from err
-    _emit(session, p, "submit", actor, context, number=p.number, date=day.isoformat(),
-          nomination_ids=[i.nomination_id for i in p.items])
+    signals.emit(session, events.ProposalSubmitted(proposal=p, number=p.number, date=day.isoformat(),
+                                                   nomination_ids=tuple(i.nomination_id for i in p.items),
+                                                   actor=actor, context=context))
     return p
 
 
 def listed_in_submitted_proposal(session: Session, n: Nomination) -> bool:
     return bool(session.scalar(select(exists().where(
         ProposalItem.nomination_id == n.id, ProposalItem.live.is_(True),
-        ProposalItem.proposal_id == Proposal.id, Proposal.state == "submitted"))))
+        ProposalItem.proposal_id == Proposal.id, Proposal.state.in_(PROPOSAL_FINAL_STATES)))))
 
 
 def close_item(session: Session, n: Nomination) -> None:
@@ -239,6 +247,3 @@ def close_item(session: Session, n: Nomination) -> None:
                                                            ProposalItem.live.is_(True))):
         item.live = False
 
-
-def _emit(session, p, action, actor, context, **data):
-    signals.proposal_event.send(session, proposal=p, action=action, actor=actor, data=data, context=context)

@@ -21,13 +21,14 @@ from models import Campaign, Nomination, Person, Unit
 from workflow import clock, introductions, reports, themes
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
+from workflow.machine import RECOGNISED_STATES
 from workflow.permissions import Actor
 from workflow.queries import int_filter
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 STAGES = {"midterm": "Sơ kết", "final": "Tổng kết"}
 REPORT_ROLES = ("secretariat", "director")
-EXAMPLE_STATES = ("evaluated_co_so", "proposed_nganh", "recognized")
+EXAMPLE_STATES = RECOGNISED_STATES
 MAX_EXAMPLES = 2000
 DOTS = "…" * 40
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -25,10 +25,11 @@ from sqlalchemy.orm import Session
 from models import STATES, SUBJECT_TYPES, Campaign, Nomination, StateChange, Unit
 from workflow.errors import NotFound, ValidationFailed
 from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
+from workflow.machine import MAIN_ROAD, RECOGNISED_BY_LEVEL
 from workflow.permissions import GLOBAL_READERS, Actor, visibility_clause
 from workflow.queries import int_filter
 
-FUNNEL = ("registered", "nurtured", "submitted", "evaluated_co_so", "proposed_nganh", "recognized")
+FUNNEL = MAIN_ROAD
 FUNNEL_LABELS = {
     "registered": "Đã đăng ký",
     "nurtured": "Được bồi dưỡng",
@@ -37,7 +38,7 @@ FUNNEL_LABELS = {
     "proposed_nganh": "Đề nghị cấp ngành",
     "recognized": "Công nhận cấp ngành",
 }
-LEVELS = {"co_so": ("evaluated_co_so", "proposed_nganh"), "nganh": ("recognized",)}
+LEVELS = RECOGNISED_BY_LEVEL
 LEVEL_LABELS = {"co_so": "Điển hình cấp cơ sở", "nganh": "Điển hình ngành Tư pháp"}
 MIN_YEAR, MAX_YEAR = 2000, 2100
 

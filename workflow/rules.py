@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from models import AwardRecord, DisciplineRecord, Nomination, Person, StateChange
 from workflow.labels import AWARD_TITLES
+from workflow.machine import RECOGNISED_STATES
 
 SEED_000 = "Kế hoạch 79/KH-STP ngày 27/4/2023, mục II.2"
 SEED_001 = "Kế hoạch 98/KH-STP ngày 13/7/2021, mục II.1"
@@ -224,7 +225,7 @@ def _recognized_co_so(session: Session, n: Nomination) -> bool:
 @rule("da_cong_nhan_co_so", "Đã được công nhận điển hình tiên tiến cấp cơ sở trong năm", SEED_000 + ".c",
       stage="propose", hard=True, applies=lambda n: True)
 def _nganh_recognized_co_so(session: Session, n: Nomination):
-    if n.state in ("evaluated_co_so", "proposed_nganh", "recognized") and _recognized_co_so(session, n):
+    if n.state in RECOGNISED_STATES and _recognized_co_so(session, n):
         return "pass", f"Đã được công nhận điển hình cấp cơ sở ({_year_text(_years(n))})."
     return "fail", "Chưa được công nhận điển hình tiên tiến cấp cơ sở."
 

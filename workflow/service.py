@@ -25,7 +25,7 @@ from models import (
     Unit,
     fold,
 )
-from workflow import clock, guards, machine, rules, signals, uploads
+from workflow import clock, events, guards, machine, rules, signals, uploads
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
@@ -66,7 +66,7 @@ def lock_nominations(session: Session, nomination_ids, *, actor: Actor | None = 
         return {}
     rows = session.scalars(select(Nomination).where(Nomination.id.in_(ids)).order_by(Nomination.id)
                            .with_for_update().execution_options(populate_existing=True)).all()
-    signals.nominations_locked.send(session, nominations=rows)
+    signals.emit(session, events.NominationsLocked(nominations=tuple(rows)))
     return {n.id: n for n in rows if actor is None or can_view(actor, n)}
 
 
@@ -184,7 +184,7 @@ def create_nomination(
     session.add(StateChange(nomination_id=n.id, version=n.version, action="create", from_state=None,
                             to_state="registered", actor_id=actor.id, data={}))
     _flush(session)
-    signals.nomination_created.send(session, nomination=n, actor=actor, context=context)
+    signals.emit(session, events.NominationCreated(nomination=n, actor=actor, context=context))
     return n
 
 
@@ -219,7 +219,7 @@ def update_nomination(
         n.search_text = _search_text(n, n.subject_name)
         n.updated_at = dt.datetime.now(dt.UTC)  # also bumps `version` through the mapper
     _flush(session)
-    signals.nomination_updated.send(session, nomination=n, actor=actor, changes=changes, context=context)
+    signals.emit(session, events.NominationUpdated(nomination=n, changes=changes, actor=actor, context=context))
     return n
 
 
@@ -267,7 +267,7 @@ def add_checkin(session: Session, actor: Actor, nomination_id: int, *, date, not
     item = Checkin(nomination_id=n.id, date=day, note=note, author_id=actor.id)
     session.add(item)
     _flush(session)
-    signals.nomination_item_added.send(session, nomination=n, item=item, kind="checkin", actor=actor, context=context)
+    signals.emit(session, events.CheckinAdded(nomination=n, checkin=item, actor=actor, context=context))
     return item
 
 
@@ -287,8 +287,7 @@ def add_attachment(session: Session, actor: Actor, nomination_id: int, *, kind: 
     session.add(item)
     n.attachments.append(item)
     _flush(session)
-    signals.nomination_item_added.send(session, nomination=n, item=item, kind="attachment", actor=actor,
-                                       context=context)
+    signals.emit(session, events.AttachmentAdded(nomination=n, attachment=item, actor=actor, context=context))
     return item
 
 
@@ -380,8 +379,15 @@ def transition(
     )
     session.add(change)
     _flush(session)  # the UPDATE carries "WHERE version = old": a concurrent winner makes this a 409
-    signals.nomination_transitioned.send(session, nomination=n, change=change, actor=actor, context=context)
+    signals.emit(session, events.NominationTransitioned(nomination=n, change=change, actor=actor, context=context))
+    if action in RECOGNITION_LEVEL:
+        signals.emit(session, events.ExampleRecognised(nomination=n, level=RECOGNITION_LEVEL[action],
+                                                       decision_number=data.get("decision_number"), actor=actor,
+                                                       context=context))
     return n
+
+
+RECOGNITION_LEVEL = {"recognize_co_so": "co_so", "recognize_nganh": "nganh"}
 
 
 def _apply_effects(session: Session, n: Nomination, action: str, data: dict) -> None:

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session, joinedload
 
 from models import AwardRecord, Decision, DecisionItem, Nomination, StateChange, Story, Unit
 from workflow.errors import ValidationFailed
+from workflow.machine import RECOGNISED_BY_LEVEL, RECOGNISED_STATES
 from workflow.queries import Page, int_filter, page_params, paginate
-from workflow.stories import RECOGNISED_STATES
 
 LEVELS = {"co_so": "Điển hình cấp cơ sở", "nganh": "Điển hình ngành Tư pháp"}
-LEVEL_STATES = {"co_so": ("evaluated_co_so", "proposed_nganh"), "nganh": ("recognized",)}
+LEVEL_STATES = RECOGNISED_BY_LEVEL
 AWARD_LEVEL = {"co_so": "co_so", "nganh": "bo"}  # AwardRecord.level written by each recognition
 RECOGNISE_ACTION = {"co_so": "recognize_co_so", "nganh": "recognize_nganh"}
 FEED_SIZE = 50

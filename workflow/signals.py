@@ -1,46 +1,94 @@
-"""Every event the workflow emits. Receivers live in `notifications` and run inside the caller's transaction.
+"""One signal per event the workflow emits, each carrying one payload: the event's frozen dataclass
+(workflow.events). Only `workflow` emits (`emit`); receivers live in `notifications` and subscribe to the signals
+they need (the table in notifications/__init__.py).
 
-All signals are sent with `sender=session` (the SQLAlchemy session of the unit of work) so receivers write
-their rows in the same transaction as the change.
+Every signal is sent with `sender=session` (the SQLAlchemy session of the unit of work) and `event=<payload>`, so
+receivers write their rows in the same transaction as the change.
 """
-from blinker import Namespace
+from __future__ import annotations
+
+import re
+
+from blinker import Namespace, Signal
+
+from workflow import events as ev
 
 _signals = Namespace()
+PAYLOADS: dict[Signal, type[ev.Event]] = {}
+_BY_EVENT: dict[type[ev.Event], Signal] = {}
 
-nomination_created = _signals.signal("nomination-created", doc="kwargs: nomination, actor, context")
-nomination_updated = _signals.signal("nomination-updated", doc="kwargs: nomination, actor, changes, context")
-nomination_transitioned = _signals.signal(
-    "nomination-transitioned", doc="kwargs: nomination, change (StateChange), actor, context"
-)
-nomination_item_added = _signals.signal(
-    "nomination-item-added", doc="kwargs: nomination, item (Checkin | Attachment), kind, actor, context"
-)
-action_refused = _signals.signal(
-    "action-refused",
-    doc="kwargs: actor (may be None), action, object_type, object_id, error, context. Sent by the caller AFTER it "
-    "rolled back the refused action, in a fresh transaction, so the refusal is recorded even though the action is not.",
-)
-nominations_locked = _signals.signal(
-    "nominations-locked",
-    doc="kwargs: nominations (in id order). Sent by service.lock_nominations once the rows are locked and before any "
-    "is changed, so receivers that serialise on rows of their own (the audit chains' heads) lock them now.",
-)
-login_succeeded = _signals.signal("login-succeeded", doc="kwargs: user, context")
-login_failed = _signals.signal("login-failed", doc="kwargs: username, context")
-admin_changed = _signals.signal(
-    "admin-changed", doc="kwargs: actor, action, object_type, object_id, data, context (units, people, users, ...)"
-)
 
-council_event = _signals.signal(
-    "council-event",
-    doc="kwargs: council_session, action (scheduled | agenda_set | published | attendance | opened | closed | "
-    "tie_resolved | settings_changed | members_changed), actor, data, context",
-)
-comment_added = _signals.signal("comment-added", doc="kwargs: council_session, comment, actor, context")
-vote_cast = _signals.signal(
-    "vote-cast",
-    doc="kwargs: council_session, item, actor, context. Never carries the choice: only that a vote was cast.",
-)
-decision_issued = _signals.signal("decision-issued", doc="kwargs: decision, nominations, actor, context")
-proposal_event = _signals.signal("proposal-event", doc="kwargs: proposal, action (create | set_items | submit), actor, "
-                                 "data, context")
+def _signal(payload: type[ev.Event]) -> Signal:
+    name = re.sub(r"(?<!^)(?=[A-Z])", "-", payload.__name__).lower()
+    signal = _signals.signal(name, doc=f"event: workflow.events.{payload.__name__}")
+    PAYLOADS[signal] = payload
+    _BY_EVENT[payload] = signal
+    return signal
+
+
+def emit(session, event: ev.Event) -> None:
+    """Sends `event` on its own signal, in the caller's transaction."""
+    _BY_EVENT[type(event)].send(session, event=event)
+
+
+# nominations
+nominations_locked = _signal(ev.NominationsLocked)
+nomination_created = _signal(ev.NominationCreated)
+nomination_updated = _signal(ev.NominationUpdated)
+nomination_transitioned = _signal(ev.NominationTransitioned)
+example_recognised = _signal(ev.ExampleRecognised)
+checkin_added = _signal(ev.CheckinAdded)
+attachment_added = _signal(ev.AttachmentAdded)
+action_refused = _signal(ev.ActionRefused)
+# accounts
+login_succeeded = _signal(ev.LoginSucceeded)
+login_failed = _signal(ev.LoginFailed)
+account_created_from_cli = _signal(ev.AccountCreatedFromCli)
+token_issued = _signal(ev.TokenIssued)
+token_revoked = _signal(ev.TokenRevoked)
+tokens_revoked_all = _signal(ev.TokensRevokedAll)
+password_changed = _signal(ev.PasswordChanged)
+email_preferences_changed = _signal(ev.EmailPreferencesChanged)
+# administration
+unit_created = _signal(ev.UnitCreated)
+unit_updated = _signal(ev.UnitUpdated)
+person_created = _signal(ev.PersonCreated)
+person_updated = _signal(ev.PersonUpdated)
+discipline_recorded = _signal(ev.DisciplineRecorded)
+award_recorded = _signal(ev.AwardRecorded)
+user_created = _signal(ev.UserCreated)
+user_updated = _signal(ev.UserUpdated)
+user_password_reset = _signal(ev.UserPasswordReset)
+campaign_created = _signal(ev.CampaignCreated)
+campaign_updated = _signal(ev.CampaignUpdated)
+calendar_day_created = _signal(ev.CalendarDayCreated)
+calendar_day_updated = _signal(ev.CalendarDayUpdated)
+calendar_day_deleted = _signal(ev.CalendarDayDeleted)
+records_imported = _signal(ev.RecordsImported)
+council_updated = _signal(ev.CouncilUpdated)
+council_member_set = _signal(ev.CouncilMemberSet)
+# council sessions and decisions
+session_scheduled = _signal(ev.SessionScheduled)
+agenda_set = _signal(ev.AgendaSet)
+list_published = _signal(ev.ListPublished)
+attendance_recorded = _signal(ev.AttendanceRecorded)
+session_opened = _signal(ev.SessionOpened)
+session_closed = _signal(ev.SessionClosed)
+tie_resolved = _signal(ev.TieResolved)
+comment_added = _signal(ev.CommentAdded)
+vote_cast = _signal(ev.VoteCast)
+decision_issued = _signal(ev.DecisionIssued)
+# proposals
+proposal_created = _signal(ev.ProposalCreated)
+proposal_items_set = _signal(ev.ProposalItemsSet)
+proposal_submitted = _signal(ev.ProposalSubmitted)
+# propagation
+story_created = _signal(ev.StoryCreated)
+story_updated = _signal(ev.StoryUpdated)
+story_published = _signal(ev.StoryPublished)
+story_unpublished = _signal(ev.StoryUnpublished)
+story_image_added = _signal(ev.StoryImageAdded)
+story_image_removed = _signal(ev.StoryImageRemoved)
+introduction_created = _signal(ev.IntroductionCreated)
+introduction_deleted = _signal(ev.IntroductionDeleted)
+themes_updated = _signal(ev.ThemesUpdated)

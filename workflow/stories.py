@@ -3,7 +3,8 @@ on a channel (Cổng TTĐT, Bản tin Tư pháp, mạng xã hội) and may take 
 
 Only the editor of the nomination's department writes; the body is sanitised with nh3 on every save (what the table
 holds is what the public page prints); a story is only about a recognised example (cơ sở or ngành, never withdrawn,
-revoked or not recognised). Every write emits `signals.admin_changed` (object_type "story"), so it is audited.
+revoked or not recognised). Every write emits its own event (StoryCreated, StoryPublished, ...: workflow.events),
+so it is audited.
 """
 from __future__ import annotations
 
@@ -15,13 +16,15 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import STORY_CHANNELS, Nomination, Story, StoryImage, utcnow
-from workflow import signals, uploads
+from workflow import events, signals, uploads
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workflow.labels import STORY_STATE_LABELS
+from workflow.lifecycles import STORY, STORY_EDITABLE_STATES, STORY_PUBLIC_STATES
+from workflow.machine import RECOGNISED_STATES
 from workflow.permissions import GLOBAL_READERS, Actor
 
-RECOGNISED_STATES = ("evaluated_co_so", "proposed_nganh", "recognized")
-STATE_LABELS = {"draft": "Bản nháp", "published": "Đã xuất bản"}
+STATE_LABELS = STORY_STATE_LABELS
 STATE_COLOURS = {"draft": "secondary", "published": "success"}
 CHANNEL_LABELS = {"portal": "Cổng thông tin điện tử", "bulletin": "Bản tin Tư pháp", "social": "Mạng xã hội"}
 assert set(CHANNEL_LABELS) == set(STORY_CHANNELS)
@@ -119,7 +122,7 @@ def can_view(actor: Actor | None, story: Story) -> bool:
 
 
 def is_public(story: Story) -> bool:
-    return story.state == "published" and story.nomination is not None and is_recognised(story.nomination)
+    return story.state in STORY_PUBLIC_STATES and story.nomination is not None and is_recognised(story.nomination)
 
 
 def _forbidden() -> Forbidden:
@@ -180,10 +183,8 @@ def _flush(session: Session) -> None:
         raise Conflict("Bài viết vừa được người khác thay đổi. Vui lòng tải lại trang.") from None
 
 
-def _emit(session: Session, story: Story, action: str, actor: Actor, context: Context, **data) -> None:
-    signals.admin_changed.send(session, actor=actor, action=f"story.{action}", object_type="story",
-                               object_id=story.id, data={"nomination_id": story.nomination_id, **data},
-                               context=context)
+def _emit(session: Session, event_class, story: Story, actor: Actor, context: Context, **fields) -> None:
+    signals.emit(session, event_class(story=story, actor=actor, context=context, **fields))
 
 
 # ------------------------------------------------------------------------------------------------ writes
@@ -195,11 +196,11 @@ def create(session: Session, actor: Actor, *, nomination_id, title, body="", cha
     story = Story(department_id=n.department_id, nomination_id=n.id,
                   title=plain_text(title, "title", "Tiêu đề", MAX_TITLE, required=True),
                   summary=plain_text(summary, "summary", "Tóm tắt", MAX_SUMMARY),
-                  body_html=sanitize_html(body), channel=_channel(channel or "portal"), state="draft",
+                  body_html=sanitize_html(body), channel=_channel(channel or "portal"), state=STORY.initial,
                   author_id=actor.id)
     session.add(story)
     _flush(session)
-    _emit(session, story, "create", actor, context, title=story.title, channel=story.channel)
+    _emit(session, events.StoryCreated, story, actor, context, title=story.title, channel=story.channel)
     return story
 
 
@@ -236,12 +237,12 @@ def update(session: Session, actor: Actor, story_id: int, *, version, context: C
     if changed:
         story.updated_at = utcnow()
         _flush(session)
-        _emit(session, story, "update", actor, context, fields=changed, version=story.version)
+        _emit(session, events.StoryUpdated, story, actor, context, fields=tuple(changed), version=story.version)
     return story
 
 
 def _require_draft(story: Story, verb: str) -> None:
-    if story.state != "draft":
+    if story.state not in STORY_EDITABLE_STATES:
         raise Conflict(f"Bài viết đã xuất bản; không thể {verb}.", ["Gỡ bài trước khi chỉnh sửa."])
 
 
@@ -249,7 +250,7 @@ def publish(session: Session, actor: Actor, story_id: int, *, version=None, cont
     story = _load_for_write(session, actor, story_id)
     if version is not None:
         _check_version(story, version)
-    if story.state != "draft":
+    if not STORY.can_fire(story, "publish"):
         raise Conflict("Bài viết đã được xuất bản.", ["Bài viết đang ở trạng thái Đã xuất bản."])
     n = session.get(Nomination, story.nomination_id)
     reasons = []
@@ -261,9 +262,10 @@ def publish(session: Session, actor: Actor, story_id: int, *, version=None, cont
         reasons.append("Bài viết chưa có nội dung.")
     if reasons:
         raise ValidationFailed("Chưa xuất bản được bài viết.", reasons)
-    story.state, story.published_at, story.published_by_id = "published", utcnow(), actor.id
+    STORY.fire(story, "publish", "Bài viết đã được xuất bản.")
+    story.published_at, story.published_by_id = utcnow(), actor.id
     _flush(session)
-    _emit(session, story, "publish", actor, context, channel=story.channel, version=story.version)
+    _emit(session, events.StoryPublished, story, actor, context, channel=story.channel, version=story.version)
     return story
 
 
@@ -272,11 +274,12 @@ def unpublish(session: Session, actor: Actor, story_id: int, *, version=None, co
     story = _load_for_write(session, actor, story_id)
     if version is not None:
         _check_version(story, version)
-    if story.state != "published":
+    if not STORY.can_fire(story, "unpublish"):
         raise Conflict("Bài viết chưa được xuất bản.", ["Chỉ gỡ được bài đã xuất bản."])
-    story.state, story.published_at, story.published_by_id = "draft", None, None
+    STORY.fire(story, "unpublish", "Bài viết chưa được xuất bản.")
+    story.published_at, story.published_by_id = None, None
     _flush(session)
-    _emit(session, story, "unpublish", actor, context, version=story.version)
+    _emit(session, events.StoryUnpublished, story, actor, context, version=story.version)
     return story
 
 
@@ -306,7 +309,8 @@ def add_image(session: Session, actor: Actor, story_id: int, *, data: bytes, fil
     session.add(image)
     story.updated_at = utcnow()  # the story's version moves: an open edit form is now stale
     _flush(session)
-    _emit(session, story, "add_image", actor, context, image_id=image.id, sha256=image.sha256, size=image.size)
+    _emit(session, events.StoryImageAdded, story, actor, context, image_id=image.id, sha256=image.sha256,
+          size=image.size)
     return image
 
 
@@ -319,7 +323,7 @@ def remove_image(session: Session, actor: Actor, story_id: int, image_id: int, *
     session.delete(image)
     story.updated_at = utcnow()
     _flush(session)
-    _emit(session, story, "remove_image", actor, context, image_id=image_id)
+    _emit(session, events.StoryImageRemoved, story, actor, context, image_id=image_id)
 
 
 def image_of(session: Session, actor: Actor | None, story_id: int, image_id: int) -> tuple[Story, StoryImage]:
@@ -342,7 +346,7 @@ def list_stories(session: Session, actor: Actor | None, *, page=1, per_page=20, 
     stmt = select(Story)
     if actor is None or not actor.has(*GLOBAL_READERS):
         public = Story.id.in_(select(Story.id).join(Nomination, Nomination.id == Story.nomination_id).where(
-            Story.state == "published", Nomination.state.in_(RECOGNISED_STATES)))
+            Story.state.in_(STORY_PUBLIC_STATES), Nomination.state.in_(RECOGNISED_STATES)))
         if is_editor(actor):
             stmt = stmt.where(or_(Story.department_id == actor.department_id, public))
         else:

@@ -3,7 +3,7 @@ one per department and year: a theme (chủ đề) and its content (nội dung) 
 
 Everybody of the department reads it (so do the global readers and the Ministry, naming the department); the
 secretariat of the department (and the admin) edits it. Saving replaces the year's calendar: a month left empty is
-cleared. Each save that changes something emits `signals.admin_changed` with the months before and after.
+cleared. Each save that changes something emits `ThemesUpdated` (workflow.events) with the months before and after.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import PropagandaTheme, Unit, utcnow
-from workflow import signals
+from workflow import events, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.permissions import GLOBAL_READERS, Actor
@@ -183,6 +183,6 @@ def save(session: Session, actor: Actor, *, year, months, department=None, conte
     except IntegrityError:  # another save of the same calendar inserted the same month first
         raise Conflict("Lịch tuyên truyền vừa được người khác cập nhật. Vui lòng tải lại rồi lưu lại.") from None
     if changes:
-        signals.admin_changed.send(session, actor=actor, action="themes.update", object_type="propaganda_calendar",
-                                   object_id=dep.id, data={"year": year, "changes": changes}, context=context)
+        signals.emit(session, events.ThemesUpdated(department_id=dep.id, year=year, changes=changes, actor=actor,
+                                                   context=context))
     return calendar(session, actor, year=year, department=dep.id)

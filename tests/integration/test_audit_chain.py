@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, text, update
 
 from models import AuditEvent, Nomination
 from notifications import audit
-from workflow import service, signals
+from workflow import refusals, service
 from workflow.context import Context
 from workflow.errors import Forbidden
 
@@ -118,9 +118,8 @@ def test_refusals_are_recorded_on_the_chain(db, demo, session_factory):
                                   subject_type="collective", unit_id=demo.unit("PBGDPL").id, title="x")
     except Forbidden as err:
         db.rollback()
-        signals.action_refused.send(db, actor=demo.actor("tp_hctp"), action="nomination.create",
-                                    object_type="nomination", object_id=None, error=err,
-                                    context=Context(ip="10.0.0.7", user_agent="pytest", via="api"))
+        refusals.record(db, actor=demo.actor("tp_hctp"), action="nomination.create", object_type="nomination",
+                        object_id=None, error=err, context=Context(ip="10.0.0.7", user_agent="pytest", via="api"))
         db.commit()
     event = db.scalar(select(AuditEvent).where(AuditEvent.outcome == "refused"))
     assert (event.actor_username, event.action, event.ip, event.data["status"], event.data["via"]) == (

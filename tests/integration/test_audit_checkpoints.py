@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from models import AuditChainHead, AuditCheckpoint, AuditEvent, Nomination
 from notifications import audit
 from notifications import audit_checkpoints as cps
-from workflow import service, signals
+from workflow import events, service, signals
 from workflow.context import Context
 
 
@@ -55,7 +55,7 @@ def trail(db, demo):
     _nominate(db, demo, "PBGDPL", "tp_pbgdpl", "Phòng PBGDPL")
     _edit(db, demo, 4)
     _nominate(db, demo, "STP2-VP", "tp_stp2", "Điển hình Khánh Hòa")
-    signals.login_failed.send(db, username="kẻ lạ", context=Context(ip="10.9.9.9", user_agent="x", via="web"))
+    signals.emit(db, events.LoginFailed(username="kẻ lạ", context=Context(ip="10.9.9.9", user_agent="x", via="web")))
     chain = f"dept:{demo.unit('STP').id}"
     db.commit()
     return chain

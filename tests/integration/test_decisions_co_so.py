@@ -24,7 +24,7 @@ from test_council_helpers import (  # noqa: F401 (db: the fixtures)
 
 from models import AuditEvent, AwardRecord, Campaign, Decision, Delegation, StateChange
 from notifications import audit
-from workflow import council, decisions
+from workflow import council, decisions, signals
 from workflow.accounts import create_user
 from workflow.errors import Forbidden, ValidationFailed
 from workflow.permissions import actor_for
@@ -229,3 +229,20 @@ def test_every_step_of_a_council_leaves_an_audit_event(db, demo):
     assert {r.object_id for r in rows if r.object_type == "council_session"} == {s.id}
     assert all(set(r.data) == {"nomination_id", "via"} for r in rows if r.action.endswith("vote_cast"))
     assert audit.verify(db).ok
+
+
+def test_a_recognition_emits_example_recognised_for_subscribers(db, demo):
+    """Propagation can subscribe to "example recognised" itself, instead of decoding every transition."""
+    col = nominate(db, demo, unit="HCTP")
+    judged(db, demo, [col])
+    heard = []
+
+    def receiver(sender, *, event):
+        heard.append((sender, event.nomination.id, event.level, event.decision_number, event.actor.username))
+
+    signals.example_recognised.connect(receiver)
+    try:
+        issue(db, demo, [col.id], number="31/QĐ-STP")
+    finally:
+        signals.example_recognised.disconnect(receiver)
+    assert heard == [(db, col.id, "co_so", "31/QĐ-STP", "giamdoc")]

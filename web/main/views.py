@@ -11,7 +11,7 @@ from web.current import current_actor
 from web.db import db, perform, request_context
 from web.extensions import limiter
 from web.main import bp
-from workflow import accounts, dashboard, inbox_queries, passwords, preferences
+from workflow import accounts, dashboard, diagrams, inbox_queries, lifecycles, passwords, preferences
 from workflow.errors import ValidationFailed
 
 
@@ -32,6 +32,15 @@ def home():
     actor = current_actor()
     cards = dashboard.pending_work(db(), actor)
     return render_template("main/home.html", cards=cards)
+
+
+@bp.route("/lifecycles")
+@login_required
+def lifecycle_map():
+    """Every lifecycle as its tables define it: anyone signed in may see how a dossier, a session, a proposal and a
+    story move and on which rule each step rests."""
+    shown = [(view, diagrams.svg(view)) for view in lifecycles.ALL]
+    return render_template("main/lifecycles.html", lifecycles=shown)
 
 
 @bp.route("/notifications")

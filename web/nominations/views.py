@@ -21,8 +21,7 @@ from workflow.permissions import edit_refusals
 from workflow.queries import list_nominations
 
 FILTERS = ("campaign", "state", "unit", "subject_type", "q")
-# The main road of the lifecycle, drawn on the detail page; side exits are drawn after it when reached.
-MAIN_ROAD = ("registered", "nurtured", "submitted", "evaluated_co_so", "proposed_nganh", "recognized")
+# The main road of the lifecycle (workflow.machine) is drawn on the detail page; side exits after it when reached.
 
 
 def _perform(fn, action: str, nomination_id: int | None = None):
@@ -80,12 +79,13 @@ def new():
 
 # ---------------------------------------------------------------------------------------------------- detail
 def _lifecycle(state: str) -> list[dict]:
-    steps = [{"code": s, "label": STATE_LABELS[s]} for s in MAIN_ROAD]
-    if state not in MAIN_ROAD:
+    steps = [{"code": s, "label": STATE_LABELS[s]} for s in machine.MAIN_ROAD]
+    if state not in machine.MAIN_ROAD:
         steps.append({"code": state, "label": STATE_LABELS[state]})
     current = next(i for i, s in enumerate(steps) if s["code"] == state)
+    on_road = state in machine.MAIN_ROAD
     for i, step in enumerate(steps):
-        step["status"] = "current" if i == current else ("done" if i < current and state in MAIN_ROAD else "todo")
+        step["status"] = "current" if i == current else ("done" if i < current and on_road else "todo")
     return steps
 
 

@@ -41,12 +41,12 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 # ------------------------------------------------------------------------------------------------ transitions
-def on_transitioned(session, nomination=None, change=None, **_kw) -> None:
+def on_transitioned(session, *, event, **_kw) -> None:
     """Receiver of workflow.signals.nomination_transitioned. The signal is sent inside the unit of work, which may
     still roll back: the step is kept in the session until it commits (counted) or its transaction ends otherwise
     (forgotten)."""
     session.info.setdefault(_PENDING, []).append(
-        (getattr(change, "action", None) or "?", getattr(change, "to_state", None) or nomination.state))
+        (event.change.action or "?", event.change.to_state or event.nomination.state))
 
 
 def _count_committed(session) -> None:

@@ -1,0 +1,424 @@
+"""What happens in the workflow, one frozen dataclass per kind of event: the payload of its signal (workflow.signals).
+
+A receiver subscribes to the events it needs and reads typed fields, instead of one catch-all signal with an action
+string and an untyped `data` dict. Fields that name what happened are the ones the audit trail records (its table
+in notifications.audit maps each class to the action, object and data it writes). Payloads hold ORM rows of the
+sender's transaction: receivers run synchronously inside it (the sender is the SQLAlchemy session).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflow.context import CLI, Context
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Every event: who acted (an Actor, a User, or None for the command line and the system) and from where."""
+
+    actor: Any = None
+    context: Context = CLI
+
+
+# ------------------------------------------------------------------------------------------------ nominations
+@dataclass(frozen=True, kw_only=True)
+class NominationsLocked(Event):
+    """Rows locked (in id order) before any is changed, so receivers serialising on rows of their own lock them."""
+
+    nominations: tuple = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class NominationCreated(Event):
+    nomination: Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class NominationUpdated(Event):
+    nomination: Any
+    changes: Mapping
+
+
+@dataclass(frozen=True, kw_only=True)
+class NominationTransitioned(Event):
+    nomination: Any
+    change: Any  # the StateChange row written
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExampleRecognised(Event):
+    """A nomination became an example (cơ sở) or a ngành example: what propagation and reports subscribe to."""
+
+    nomination: Any
+    level: str  # co_so | nganh
+    decision_number: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckinAdded(Event):
+    nomination: Any
+    checkin: Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttachmentAdded(Event):
+    nomination: Any
+    attachment: Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionRefused(Event):
+    """Sent AFTER the refused action was rolled back, in a fresh transaction, so the refusal is recorded."""
+
+    action: str
+    object_type: str | None
+    object_id: int | None
+    error: Exception
+
+
+# ------------------------------------------------------------------------------------------------ accounts
+@dataclass(frozen=True, kw_only=True)
+class LoginSucceeded(Event):
+    user: Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoginFailed(Event):
+    username: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountCreatedFromCli(Event):
+    """`dienhinh users create`: recorded as "user.create", apart from the admin pages' "admin.user_create"."""
+
+    user_id: int
+    username: str
+    roles: tuple[str, ...]
+    unit: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenIssued(Event):
+    user_id: int
+    username: str
+    token_id: int
+    name: str | None
+    expires_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenRevoked(Event):
+    user_id: int
+    username: str
+    token_id: int
+    name: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokensRevokedAll(Event):
+    user_id: int
+    username: str
+    tokens_revoked: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PasswordChanged(Event):
+    user_id: int
+    username: str
+    signed_out: Mapping = field(default_factory=dict)  # what sign_out_everywhere ended
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailPreferencesChanged(Event):
+    user_id: int
+    changes: Mapping
+
+
+# ------------------------------------------------------------------------------------------------ administration
+@dataclass(frozen=True, kw_only=True)
+class UnitCreated(Event):
+    unit_id: int
+    code: str
+    name: str
+    kind: str
+    parent_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnitUpdated(Event):
+    unit_id: int
+    changes: Mapping
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonCreated(Event):
+    person_id: int
+    full_name: str
+    unit_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonUpdated(Event):
+    person_id: int
+    changes: Mapping
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisciplineRecorded(Event):
+    person_id: int
+    record_id: int
+    form: str
+    decided_on: str
+    decision_number: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AwardRecorded(Event):
+    subject_type: str  # person | unit
+    subject_id: int
+    record_id: int
+    title: str
+    level: str
+    year: int
+    decision_number: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserCreated(Event):
+    user_id: int
+    username: str
+    roles: tuple[str, ...]
+    unit_id: int | None
+    active: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserUpdated(Event):
+    user_id: int
+    changes: Mapping
+    signed_out: Mapping = field(default_factory=dict)  # when the account was locked
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserPasswordReset(Event):
+    user_id: int
+    username: str
+    signed_out: Mapping = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CampaignCreated(Event):
+    campaign_id: int
+    campaign: Mapping  # the campaign as recorded (workflow.campaigns.campaign_data)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CampaignUpdated(Event):
+    campaign_id: int
+    changes: Mapping
+    campaign: Mapping
+
+
+def day_number(day: dt.date) -> int:
+    """A calendar day as the audit trail's object_id: 2026-02-16 → 20260216."""
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalendarDayEvent(Event):
+    day: dt.date
+
+    @property
+    def day_number(self) -> int:
+        return day_number(self.day)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalendarDayCreated(CalendarDayEvent):
+    is_working: bool
+    name: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalendarDayUpdated(CalendarDayEvent):
+    changes: Mapping
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalendarDayDeleted(CalendarDayEvent):
+    is_working: bool
+    name: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordsImported(Event):
+    kind: str  # units | people
+    rows: int
+    created: int
+    filename: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CouncilUpdated(Event):
+    council_id: int
+    changes: Mapping
+
+
+@dataclass(frozen=True, kw_only=True)
+class CouncilMemberSet(Event):
+    council_id: int
+    user_id: int
+    function: str
+    active: bool
+
+
+# ------------------------------------------------------------------------------------------------ council sessions
+@dataclass(frozen=True, kw_only=True)
+class SessionEvent(Event):
+    council_session: Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionScheduled(SessionEvent):
+    date: str
+    campaign_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgendaSet(SessionEvent):
+    nomination_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListPublished(SessionEvent):
+    comments_until: str
+    working_days: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttendanceRecorded(SessionEvent):
+    present: tuple[int, ...]
+    members: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionOpened(SessionEvent):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionClosed(SessionEvent):
+    quorum_met: bool
+    present: int
+    members: int
+    results: Mapping  # nomination id (text) -> tally and outcome
+
+
+@dataclass(frozen=True, kw_only=True)
+class TieResolved(SessionEvent):
+    chosen: tuple[int, ...]
+    tied: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommentAdded(SessionEvent):
+    comment: Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class VoteCast(SessionEvent):
+    """That a member voted on an item: never the choice."""
+
+    item: Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecisionIssued(Event):
+    decision: Any
+    nominations: tuple = ()
+
+
+# ------------------------------------------------------------------------------------------------ proposals
+@dataclass(frozen=True, kw_only=True)
+class ProposalEvent(Event):
+    proposal: Any
+    nomination_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProposalCreated(ProposalEvent):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProposalItemsSet(ProposalEvent):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProposalSubmitted(ProposalEvent):
+    number: str
+    date: str
+
+
+# ------------------------------------------------------------------------------------------------ propagation
+@dataclass(frozen=True, kw_only=True)
+class StoryEvent(Event):
+    story: Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoryCreated(StoryEvent):
+    title: str
+    channel: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoryUpdated(StoryEvent):
+    fields: tuple[str, ...]
+    version: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoryPublished(StoryEvent):
+    channel: str
+    version: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoryUnpublished(StoryEvent):
+    version: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoryImageAdded(StoryEvent):
+    image_id: int
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoryImageRemoved(StoryEvent):
+    image_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntroductionCreated(Event):
+    introduction_id: int
+    introduction: Mapping  # as recorded (workflow.introductions._data)
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntroductionDeleted(Event):
+    introduction_id: int
+    introduction: Mapping
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThemesUpdated(Event):
+    department_id: int
+    year: int
+    changes: Mapping
