@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import (
     AgendaItem,
@@ -39,6 +39,7 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RANDOM = secrets.SystemRandom()
 FOUR = Decimal("0.0001")
 RECOGNISED_STATES = ("evaluated_co_so", "proposed_nganh", "recognized")
+AWAITING_OUTCOMES = ("passed", "tie")  # a closed session's item that still waits for a decision
 OUTCOME_LABELS = {
     "passed": "Đạt",
     "failed": "Không đạt tỷ lệ biểu quyết",
@@ -245,21 +246,14 @@ def set_agenda(session: Session, actor: Actor, session_id: int, nomination_ids, 
     ids = list(dict.fromkeys(nomination_ids))
     # Row locks on the nominations: two sessions cannot both take the same item onto their agendas at once.
     found = service.lock_nominations(session, ids)
+    taken = _taken_elsewhere(session, s, ids)
     reasons = []
-    busy = dict(session.execute(
-        select(AgendaItem.nomination_id, CouncilSession.title).join(CouncilSession)
-        .where(AgendaItem.nomination_id.in_(ids), CouncilSession.state != "closed", CouncilSession.id != s.id)
-    ).all()) if ids else {}
     for i in ids:
         n = found.get(i)
         if n is None or n.department_id != s.department_id:
             reasons.append(f"Hồ sơ số {i}: không tồn tại hoặc không thuộc Sở.")
-        elif n.state != "submitted":
-            reasons.append(f"Hồ sơ số {i} “{n.title}”: chỉ đưa vào chương trình hồ sơ đang Chờ Hội đồng xét.")
-        elif n.campaign_id != s.campaign_id:
-            reasons.append(f"Hồ sơ số {i} “{n.title}”: thuộc phong trào khác với phiên họp.")
-        elif i in busy:
-            reasons.append(f"Hồ sơ số {i} “{n.title}”: đã có trong phiên họp “{busy[i]}” chưa kết thúc.")
+        else:
+            reasons += agenda_refusals(s, n, taken.get(i))
     if reasons:
         raise ValidationFailed("Không lập được chương trình phiên họp.", reasons)
     s.items.clear()
@@ -269,6 +263,61 @@ def set_agenda(session: Session, actor: Actor, session_id: int, nomination_ids, 
     session.flush()
     _emit(session, s, "agenda_set", actor, context, nomination_ids=ids)
     return s
+
+
+def _elsewhere_clause(s: CouncilSession):
+    """Agenda rows of other sessions that hold a nomination: a session not closed yet, or a closed one that passed
+    it (or tied on it) so that it waits for the director's decision or the chair's tie-break."""
+    return (CouncilSession.id != s.id,
+            or_(CouncilSession.state != "closed", AgendaItem.outcome.in_(AWAITING_OUTCOMES)))
+
+
+def _taken_elsewhere(session: Session, s: CouncilSession, ids: list[int]) -> dict[int, tuple[str, str, str | None]]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(AgendaItem.nomination_id, CouncilSession.title, CouncilSession.state, AgendaItem.outcome)
+        .join(CouncilSession).where(AgendaItem.nomination_id.in_(ids), *_elsewhere_clause(s))
+    ).all()
+    return {nid: (title, state, outcome) for nid, title, state, outcome in rows}
+
+
+def agenda_refusals(s: CouncilSession, n: Nomination, taken: tuple[str, str, str | None] | None) -> list[str]:
+    """Why `n` may not stand on the agenda of `s` (empty: it may); `taken` is its row on another session, if any
+    (see `_taken_elsewhere`). The one rule behind `agenda_candidates` and `set_agenda`."""
+    label = f"Hồ sơ số {n.id} “{n.title}”"
+    if n.department_id != s.department_id:
+        return [f"Hồ sơ số {n.id}: không tồn tại hoặc không thuộc Sở."]
+    if n.state != "submitted":
+        return [f"{label}: chỉ đưa vào chương trình hồ sơ đang Chờ Hội đồng xét."]
+    if n.campaign_id != s.campaign_id:
+        return [f"{label}: thuộc phong trào khác với phiên họp."]
+    if taken is not None:
+        title, state, outcome = taken
+        if state != "closed":
+            return [f"{label}: đã có trong phiên họp “{title}” chưa kết thúc."]
+        waits = "Quyết định công nhận" if outcome == "passed" else "quyết định của Chủ tịch Hội đồng"
+        return [f"{label}: Hội đồng đã xét tại phiên họp “{title}” ({OUTCOME_LABELS[outcome]}); "
+                f"hồ sơ chờ {waits}, không đưa vào phiên họp khác."]
+    return []
+
+
+def agenda_candidates(session: Session, s: CouncilSession) -> list[Nomination]:
+    """What the secretariat may put on this session's agenda — the dossiers `set_agenda` accepts: of its
+    department and campaign, waiting for the council (submitted), not held by another session (see
+    `_elsewhere_clause`) — plus those already on it, agenda order first."""
+    busy = select(AgendaItem.id).join(CouncilSession).where(
+        AgendaItem.nomination_id == Nomination.id, *_elsewhere_clause(s)).exists()
+    stmt = select(Nomination).where(
+        Nomination.department_id == s.department_id, Nomination.campaign_id == s.campaign_id,
+        Nomination.state == "submitted", ~busy,
+    ).options(joinedload(Nomination.unit), joinedload(Nomination.subject_person),
+              joinedload(Nomination.campaign)).order_by(Nomination.subject_type, Nomination.id)
+    rows = list(session.scalars(stmt).unique())
+    known = {n.id for n in rows}
+    rows += [i.nomination for i in s.items if i.nomination_id not in known]
+    order = {i.nomination_id: pos for pos, i in enumerate(s.items)}
+    return sorted(rows, key=lambda n: (n.id not in order, order.get(n.id, 0), n.subject_type, n.id))
 
 
 def publish(session: Session, actor: Actor, session_id: int, *, now: dt.datetime | None = None,

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from models import Decision, DecisionItem, Nomination, Unit
-from workflow import numbering, service, signals
+from workflow import guards, numbering, service, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.permissions import Actor
@@ -136,7 +136,9 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
         if n is None:
             reasons.append(f"Hồ sơ số {nid}: không tìm thấy.")
             continue
-        perm, failures = service.refusals_for(session, actor, n, action, check_data=False) \
+        # This decision is what lists the item (the transition below passes its id): that guard is skipped here.
+        perm, failures = service.refusals_for(session, actor, n, action, check_data=False,
+                                              skip=(guards.listed_in_decision,)) \
             if n.state in _sources(action) else ([], [f"trạng thái hiện tại không phù hợp ({n.state})."])
         for r in perm + failures:
             reasons.append(f"Hồ sơ số {nid} “{n.title}”: {r}")

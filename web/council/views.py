@@ -192,7 +192,7 @@ def _detail_page(session_id: int, *, errors: dict | None = None, form=None, stat
         can_comment=same_dept and pub.status == "open",
         comments=pages.comments_by_item(session, s) if sees else {},
         members=members, present={a.user_id for a in s.attendance if a.present}, recused=recused,
-        candidates=pages.agenda_candidates(session, s) if is_sec and s.state == "scheduled" and not s.published_at
+        candidates=council.agenda_candidates(session, s) if is_sec and s.state == "scheduled" and not s.published_at
         else [],
         progress=progress, item_progress={p.item.nomination_id: p for p in progress.items} if progress else {},
         open_refusals=_open_refusals(s, pub), awaiting=pages.passed_awaiting(s) if s.state == "closed" else [],
