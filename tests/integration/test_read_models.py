@@ -20,7 +20,7 @@ from test_council_helpers import (  # noqa: F401 (db: the fixtures)
     vote,
 )
 
-from workflow import council, service
+from workflow import council, proposals, service
 from workflow.errors import ValidationFailed
 
 CO_SO = {"decision_number": "120/QĐ-STP", "decision_date": "2026-11-20"}
@@ -63,3 +63,15 @@ def test_set_agenda_refuses_what_the_candidates_leave_out(db, demo):
         council.set_agenda(db, demo.actor("vanphong"), s.id, [other.id, n.id])
     assert any(f"Hồ sơ số {n.id}" in r for r in refused.value.reasons)
     assert [i.nomination_id for i in s.items] == [other.id]
+
+
+# ------------------------------------------------------------------------------ proposal candidates
+def test_proposal_candidates_carry_the_refusals_the_service_gives(db, demo):
+    """The page's candidates re-computed the ngành rules in their own words; they now carry item_refusals, the
+    reasons `create` refuses with."""
+    n = nominate(db, demo, unit="HCTP", state="evaluated_co_so")  # no recognize_co_so step: a hard rule fails
+    (row,) = [r for r in proposals.candidates(db, demo.unit("STP").id) if r.n.id == n.id]
+    assert row.refusals
+    with pytest.raises(ValidationFailed) as refused:
+        proposals.create(db, demo.actor("vanphong"), nomination_ids=[n.id])
+    assert refused.value.reasons == row.refusals

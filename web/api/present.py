@@ -250,17 +250,23 @@ def decision(session: Session, d: Decision) -> dict:
 
 # ------------------------------------------------------------------------------------------------ proposals
 def proposal(session: Session, p: Proposal) -> dict:
-    """A Tờ trình with its items, each with the ngành rules (stage `propose`) as they evaluate now."""
+    """A Tờ trình with its items (workflow.proposals.item_rows): each with the ngành rules (stage `propose`) as they
+    evaluate now, a draft's refusals, and a submitted one's Minister's outcome and the decision recorded for it."""
     d = p.department
     items = []
-    for item in p.items:
-        n = item.nomination
+    for row in proposal_core.item_rows(session, p):
+        n = row.n
         items.append({
             "nomination_id": n.id, "title": n.title, "subject_name": _subject_name(n), "unit": n.unit.name,
             "state": n.state, "state_label": STATE_LABELS[n.state],
             "eligibility": [{"rule": r.code, "label": r.label, "result": r.result, "reason": r.reason,
                              "hard": r.hard, "citation": r.citation}
-                            for r in rules.evaluate(session, n, "propose")],
+                            for r in row.results],
+            "refusals": list(row.refusals), "outcome": row.outcome,
+            "outcome_label": proposal_core.OUTCOME_LABELS.get(row.outcome) if row.outcome else None,
+            "reason": row.reason or "", "decided_at": row.decided_at,
+            "decision": {"id": row.decision_id, "number": row.decision_number, "date": row.decision_date}
+            if row.decision_id is not None else None,
         })
     return {
         "id": p.id, "department_id": p.department_id,

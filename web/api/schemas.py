@@ -719,6 +719,12 @@ class ProposalRuleSchema(Schema):
     citation = fields.String()
 
 
+class ItemDecisionSchema(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    date = fields.Date(allow_none=True)
+
+
 class ProposalItemSchema(Schema):
     nomination_id = fields.Integer()
     title = fields.String()
@@ -728,6 +734,15 @@ class ProposalItemSchema(Schema):
     state_label = fields.String()
     eligibility = fields.List(fields.Nested(ProposalRuleSchema),
                               metadata={"description": "the ngành rules (stage `propose`) evaluated now"})
+    refusals = fields.List(fields.String(), metadata={"description": "a draft's item: why it may not be submitted"})
+    outcome = fields.String(allow_none=True, metadata={
+        "enum": ["proposed", "recognized", "rejected", "revoked"],
+        "description": "a submitted proposal's item: the Minister's answer (null for a draft)"})
+    outcome_label = fields.String(allow_none=True)
+    reason = fields.String(metadata={"description": "the Ministry's reason when the item was not recognised"})
+    decided_at = fields.DateTime(allow_none=True)
+    decision = fields.Nested(ItemDecisionSchema, allow_none=True,
+                             metadata={"description": "the Minister's decision recorded for a recognised item"})
 
 
 class ProposalSchema(Schema):
