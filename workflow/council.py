@@ -265,11 +265,17 @@ def set_agenda(session: Session, actor: Actor, session_id: int, nomination_ids, 
     return s
 
 
-def _elsewhere_clause(s: CouncilSession):
-    """Agenda rows of other sessions that hold a nomination: a session not closed yet, or a closed one that passed
-    it (or tied on it) so that it waits for the director's decision or the chair's tie-break."""
-    return (CouncilSession.id != s.id,
-            or_(CouncilSession.state != "closed", AgendaItem.outcome.in_(AWAITING_OUTCOMES)))
+def held_by_a_session(*, other_than: int | None = None):
+    """EXISTS (correlated on Nomination.id): the nomination is on the agenda of a session not closed yet, or a
+    closed session passed it (or tied on it) so that it waits for the director's decision or the chair's tie-break.
+    Such a nomination is no agenda candidate (`agenda_candidates`, `set_agenda`, the secretariat's dashboard)."""
+    return select(AgendaItem.id).join(CouncilSession).where(
+        AgendaItem.nomination_id == Nomination.id, *_elsewhere(other_than)).exists()
+
+
+def _elsewhere(other_than: int | None) -> tuple:
+    return ((CouncilSession.id != other_than,) if other_than is not None else ()) + (
+        or_(CouncilSession.state != "closed", AgendaItem.outcome.in_(AWAITING_OUTCOMES)),)
 
 
 def _taken_elsewhere(session: Session, s: CouncilSession, ids: list[int]) -> dict[int, tuple[str, str, str | None]]:
@@ -277,7 +283,7 @@ def _taken_elsewhere(session: Session, s: CouncilSession, ids: list[int]) -> dic
         return {}
     rows = session.execute(
         select(AgendaItem.nomination_id, CouncilSession.title, CouncilSession.state, AgendaItem.outcome)
-        .join(CouncilSession).where(AgendaItem.nomination_id.in_(ids), *_elsewhere_clause(s))
+        .join(CouncilSession).where(AgendaItem.nomination_id.in_(ids), *_elsewhere(s.id))
     ).all()
     return {nid: (title, state, outcome) for nid, title, state, outcome in rows}
 
@@ -305,9 +311,8 @@ def agenda_refusals(s: CouncilSession, n: Nomination, taken: tuple[str, str, str
 def agenda_candidates(session: Session, s: CouncilSession) -> list[Nomination]:
     """What the secretariat may put on this session's agenda — the dossiers `set_agenda` accepts: of its
     department and campaign, waiting for the council (submitted), not held by another session (see
-    `_elsewhere_clause`) — plus those already on it, agenda order first."""
-    busy = select(AgendaItem.id).join(CouncilSession).where(
-        AgendaItem.nomination_id == Nomination.id, *_elsewhere_clause(s)).exists()
+    `held_by_a_session`) — plus those already on it, agenda order first."""
+    busy = held_by_a_session(other_than=s.id)
     stmt = select(Nomination).where(
         Nomination.department_id == s.department_id, Nomination.campaign_id == s.campaign_id,
         Nomination.state == "submitted", ~busy,
