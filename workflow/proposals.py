@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import Campaign, Decision, Nomination, Proposal, ProposalItem, Unit, utcnow
-from workflow import numbering, rules, service, signals
+from workflow import numbering, offers, rules, service, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.permissions import Actor
@@ -233,8 +233,7 @@ def create(session: Session, actor: Actor, *, nomination_ids, title: str | None 
 def set_items(session: Session, actor: Actor, proposal_id: int, nomination_ids, *,
               context: Context = CLI) -> Proposal:
     p = load(session, actor, proposal_id, for_update=True)
-    _require_department(actor, p, "secretariat")
-    _draft(p)
+    offers.enforce(check_set_items(actor, p))
     ids = _ids(nomination_ids)
     nominations, reasons = _nominations(session, actor, ids)
     if {n.campaign_id for n in nominations} - {p.campaign_id}:
@@ -252,15 +251,48 @@ def set_items(session: Session, actor: Actor, proposal_id: int, nomination_ids, 
     return p
 
 
-def _require_department(actor: Actor, p: Proposal, role: str) -> None:
+def _department_refusal(actor: Actor, p: Proposal, role: str) -> Forbidden | None:
     if not actor.has(role) or actor.department_id != p.department_id:
         who = "Văn phòng Sở" if role == "secretariat" else "Giám đốc Sở"
-        raise Forbidden("Không có quyền thực hiện thao tác này.", [f"Chỉ {who} của Sở được thực hiện."])
+        return Forbidden("Không có quyền thực hiện thao tác này.", [f"Chỉ {who} của Sở được thực hiện."])
+    return None
 
 
-def _draft(p: Proposal) -> None:
+def _draft_refusal(p: Proposal) -> Conflict | None:
     if p.state != "draft":
-        raise Conflict("Tờ trình đã trình Bộ; không thể thay đổi.", [f"Tờ trình số {p.number} đã khóa."])
+        return Conflict("Tờ trình đã trình Bộ; không thể thay đổi.", [f"Tờ trình số {p.number} đã khóa."])
+    return None
+
+
+# Each operation on a proposal starts with its check (see workflow.offers): the DomainError it raises, or None.
+def check_set_items(actor: Actor, p: Proposal) -> DomainError | None:
+    return _department_refusal(actor, p, "secretariat") or _draft_refusal(p)
+
+
+def check_submit(session: Session, actor: Actor, p: Proposal) -> DomainError | None:
+    """What signing needs beyond a valid number and date: a draft with items that may all be proposed (lock the
+    items first, as `submit` does, when it is about to change them)."""
+    if refusal := _department_refusal(actor, p, "director") or _draft_refusal(p):
+        return refusal
+    if not p.items:
+        return ValidationFailed("Tờ trình chưa có hồ sơ đề nghị.", ["Hãy chọn hồ sơ trước khi trình."])
+    reasons = [r for item in p.items for r in item_refusals(session, item.nomination, p)]
+    if reasons:
+        return ValidationFailed("Không trình được: có hồ sơ không đủ điều kiện.", reasons)
+    return None
+
+
+ACTION_LABELS = {"set_items": "Cập nhật danh sách đề nghị", "submit": "Ký và trình Bộ"}
+
+
+def available_actions(session: Session, actor: Actor, p: Proposal) -> list[offers.Offer]:
+    table = [
+        ("set_items", _department_refusal(actor, p, "secretariat"), lambda: check_set_items(actor, p), False),
+        ("submit", _department_refusal(actor, p, "director"), lambda: check_submit(session, actor, p), True),
+    ]
+    found = (offers.offer(code, ACTION_LABELS[code], who, check, irreversible=irreversible)
+             for code, who, check, irreversible in table)
+    return [o for o in found if o is not None]
 
 
 def next_number(session: Session, department_id: int, year: int) -> int:
@@ -282,8 +314,7 @@ def _duplicate_number(session: Session, department: Unit, seq: int, year: int) -
 def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, context: Context = CLI) -> Proposal:
     """The director signs and submits: every item becomes `proposed_nganh` in this transaction, or none does."""
     p = load(session, actor, proposal_id, for_update=True)
-    _require_department(actor, p, "director")
-    _draft(p)
+    offers.enforce(_department_refusal(actor, p, "director") or _draft_refusal(p))
     try:
         day = date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date))
     except (TypeError, ValueError):
@@ -294,15 +325,9 @@ def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, co
     if session.scalar(select(Proposal.id).where(Proposal.department_id == p.department_id,
                                                 Proposal.year == day.year, Proposal.seq == seq)) is not None:
         raise _duplicate_number(session, department, seq, day.year)
-    if not p.items:
-        raise ValidationFailed("Tờ trình chưa có hồ sơ đề nghị.", ["Hãy chọn hồ sơ trước khi trình."])
     # The proposal first (above), then every item by id, before any is checked or changed (service.lock_nominations).
     service.lock_nominations(session, [item.nomination_id for item in p.items])
-    reasons = []
-    for item in p.items:
-        reasons += item_refusals(session, item.nomination, p)
-    if reasons:
-        raise ValidationFailed("Không trình được: có hồ sơ không đủ điều kiện.", reasons)
+    offers.enforce(check_submit(session, actor, p))
     try:
         # Another draft of the department may take the same number at the same moment: on PostgreSQL the unique
         # (department, year, seq) index then waits for it and fails here; refuse it like any duplicate.
