@@ -49,7 +49,8 @@ def world(db, demo):
     proposed = [nominate(db, demo, unit=u, state="proposed_nganh") for u in ("PBGDPL", "TTR")]
     nganh = decisions.issue(db, demo.actor("botp"), level="nganh", number=88, date=dt.date(2026, 7, 1),
                             nomination_ids=[proposed[0].id])
-    blocked = nominate(db, demo, person="Phan Thị Kim Oanh", state="evaluated_co_so")  # no recognition step: a hard rule fails
+    # `blocked` has no recognition step (a hard ngành rule fails): its proposal's submit is refused.
+    blocked = nominate(db, demo, person="Phan Thị Kim Oanh", state="evaluated_co_so")
     eligible = co_so_example(db, demo, unit="TGPL", campaign=demo.campaign())
     spare_example = co_so_example(db, demo, unit="VP", campaign=demo.campaign())
     drafts = []
