@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import (
     AgendaItem,
@@ -30,9 +30,9 @@ from models import (
     User,
     utcnow,
 )
-from workflow import ballots, events, service, signals, workdays
+from workflow import ballots, events, offers, service, signals, workdays
 from workflow.context import CLI, Context
-from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.labels import ITEM_OUTCOME_LABELS, SESSION_STATE_LABELS
 from workflow.lifecycles import SESSION, SESSION_FINAL_STATES, SESSION_LIVE_STATES, SESSION_VOTING_STATES
 from workflow.machine import RECOGNISED_STATES
@@ -41,6 +41,7 @@ from workflow.permissions import Actor
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RANDOM = secrets.SystemRandom()
 FOUR = Decimal("0.0001")
+AWAITING_OUTCOMES = ("passed", "tie")  # a closed session's item that still waits for a decision
 OUTCOME_LABELS = ITEM_OUTCOME_LABELS
 STATE_LABELS = SESSION_STATE_LABELS
 FUNCTION_LABELS = {"chu_tich": "Chủ tịch", "pho_chu_tich": "Phó Chủ tịch", "thuong_truc": "Ủy viên thường trực",
@@ -74,13 +75,19 @@ def can_see_results(actor: Actor, s: CouncilSession) -> bool:
     return actor.department_id == s.department_id and actor.has("secretariat", "director", "council_member")
 
 
-def _require(actor: Actor, s: CouncilSession | None, *roles: str, department_id: int | None = None) -> None:
+def _role_refusal(actor: Actor, s: CouncilSession | None, *roles: str,
+                  department_id: int | None = None) -> Forbidden | None:
     dept = s.department_id if s is not None else department_id
     if not actor.has(*roles) or actor.department_id != dept:
         names = {"secretariat": "Văn phòng Sở (Thường trực Hội đồng)", "director": "Giám đốc Sở (Chủ tịch Hội đồng)",
                  "admin": "Quản trị hệ thống"}
         who = " hoặc ".join(names.get(r, r) for r in roles)
-        raise Forbidden("Không có quyền thực hiện thao tác này.", [f"Chỉ {who} của Sở được thực hiện."])
+        return Forbidden("Không có quyền thực hiện thao tác này.", [f"Chỉ {who} của Sở được thực hiện."])
+    return None
+
+
+def _require(actor: Actor, s: CouncilSession | None, *roles: str, department_id: int | None = None) -> None:
+    offers.enforce(_role_refusal(actor, s, *roles, department_id=department_id))
 
 
 def load_session(session: Session, actor: Actor, session_id: int, *,
@@ -111,13 +118,154 @@ def chair_of(session: Session, council: Council) -> CouncilMember | None:
     return next((m for m in active_members(session, council) if m.function == "chu_tich"), None)
 
 
-def _not_closed(s: CouncilSession) -> None:
+def _closed_refusal(s: CouncilSession) -> Conflict | None:
     if s.state in SESSION_FINAL_STATES:
-        raise Conflict("Phiên họp đã kết thúc; không thể thay đổi.", ["Phiên họp đã kết thúc."])
+        return Conflict("Phiên họp đã kết thúc; không thể thay đổi.", ["Phiên họp đã kết thúc."])
+    return None
 
 
+# ------------------------------------------------------------------------------------------------ checks
 _NOT_SCHEDULED = "Phiên họp không ở trạng thái chờ khai mạc."
 _NOT_OPEN = "Chỉ kết thúc được phiên họp đang diễn ra."
+# Each operation on a session starts with its check (see workflow.offers): the DomainError it raises, or None.
+def check_set_agenda(actor: Actor, s: CouncilSession) -> DomainError | None:
+    if refusal := _role_refusal(actor, s, "secretariat") or _closed_refusal(s):
+        return refusal
+    if s.published_at is not None:
+        return Conflict("Danh sách đã công khai; không thể thay đổi chương trình phiên họp.",
+                        ["Muốn thay đổi, hãy lên lịch một phiên họp mới và công khai lại danh sách."])
+    return None
+
+
+def _publicity_until(session: Session, s: CouncilSession, now: dt.datetime) -> dt.datetime:
+    days = s.council.publicity_working_days
+    if days == 0:
+        return now
+    start = now.astimezone(TZ).date()
+    last_day = workdays.load_calendar(session, (start.year, start.year + 1)).add_working_days(start, days)
+    return dt.datetime.combine(last_day, dt.time(23, 59, 59), tzinfo=TZ).astimezone(dt.UTC)
+
+
+def check_publish(session: Session, actor: Actor, s: CouncilSession, now: dt.datetime) -> DomainError | None:
+    if refusal := _role_refusal(actor, s, "secretariat") or _closed_refusal(s):
+        return refusal
+    if s.published_at is not None:
+        return Conflict("Danh sách đã được công khai.", [f"Công khai đến {_local(s.comments_until):%d/%m/%Y %H:%M}."])
+    if not s.items:
+        return ValidationFailed("Chưa có hồ sơ trong chương trình phiên họp.", ["Hãy lập chương trình trước."])
+    days, until = s.council.publicity_working_days, _publicity_until(session, s, now)
+    # The period runs to the end of its last working day, so with a period the meeting comes on a later day (a session
+    # dated on the last day could not be opened on its own date: open_session waits for comments_until).
+    if s.date < until.astimezone(TZ).date() or (days > 0 and s.date == until.astimezone(TZ).date()):
+        return ValidationFailed(
+            "Ngày họp sớm hơn thời hạn công khai.",
+            [f"Danh sách phải công khai {days} ngày làm việc, đến hết ngày {until.astimezone(TZ):%d/%m/%Y}; "
+             f"hãy dời ngày họp (hiện là {s.date:%d/%m/%Y})."],
+        )
+    return None
+
+
+def check_record_attendance(actor: Actor, s: CouncilSession) -> DomainError | None:
+    return _role_refusal(actor, s, "secretariat") or _closed_refusal(s)
+
+
+def check_open(actor: Actor, s: CouncilSession, now: dt.datetime) -> DomainError | None:
+    if refusal := _role_refusal(actor, s, "director"):
+        return refusal
+    if not SESSION.can_fire(s, "open"):
+        return Conflict(_NOT_SCHEDULED, [f"Trạng thái: {STATE_LABELS[s.state]}."])
+    if s.published_at is None:
+        return Conflict("Danh sách chưa được công khai để lấy ý kiến.", ["Văn phòng Sở cần công khai danh sách trước."])
+    if now < s.comments_until:
+        return Conflict("Chưa hết thời hạn công khai danh sách.",
+                        [f"Được khai mạc sau {_local(s.comments_until):%H:%M ngày %d/%m/%Y}."])
+    if not s.items:
+        return ValidationFailed("Chưa có hồ sơ trong chương trình phiên họp.", ["Hãy lập chương trình trước."])
+    if not ballots.is_configured():
+        return Conflict("Chưa cấu hình khóa niêm phong phiếu bầu (BALLOT_KEY); không thể khai mạc phiên họp.",
+                        ["Quản trị hệ thống cần đặt biến môi trường BALLOT_KEY hoặc BALLOT_KEY_FILE cho máy chủ, "
+                         "riêng biệt với SECRET_KEY, rồi khởi động lại ứng dụng."])
+    return None
+
+
+def _member_refusal(session: Session, actor: Actor, s: CouncilSession) -> Forbidden | None:
+    if _member(session, s, actor.id) is None:
+        return Forbidden("Chỉ thành viên Hội đồng được biểu quyết.", ["Tài khoản không phải thành viên Hội đồng."])
+    return None
+
+
+def check_vote(session: Session, actor: Actor, s: CouncilSession) -> DomainError | None:
+    """What a member's vote needs beyond the item and the choice: the session open, the member marked present."""
+    if refusal := _member_refusal(session, actor, s):
+        return refusal
+    if s.state not in SESSION_VOTING_STATES:
+        return Conflict("Phiên họp không trong thời gian biểu quyết.", [f"Trạng thái: {STATE_LABELS[s.state]}."])
+    present = session.scalar(select(Attendance.present).where(Attendance.session_id == s.id,
+                                                              Attendance.user_id == actor.id))
+    if not present:
+        return Forbidden("Thành viên chưa được ghi nhận có mặt tại phiên họp.",
+                         ["Văn phòng Sở cần điểm danh trước khi biểu quyết."])
+    return None
+
+
+def check_close(actor: Actor, s: CouncilSession) -> DomainError | None:
+    if refusal := _role_refusal(actor, s, "director"):
+        return refusal
+    if not SESSION.can_fire(s, "close"):
+        return Conflict(_NOT_OPEN, [f"Trạng thái: {STATE_LABELS[s.state]}."])
+    return None
+
+
+def check_resolve_tie(actor: Actor, s: CouncilSession) -> DomainError | None:
+    if refusal := _role_refusal(actor, s, "director"):
+        return refusal
+    if s.state not in SESSION_FINAL_STATES or not any(i.outcome == "tie" for i in s.items):
+        return Conflict("Phiên họp không có hồ sơ bằng phiếu chờ quyết định.", ["Không có hồ sơ bằng phiếu."])
+    return None
+
+
+def _department_refusal(actor: Actor, s: CouncilSession) -> Forbidden | None:
+    if actor.department_id != s.department_id:
+        return Forbidden("Chỉ công chức, viên chức của Sở được góp ý.", ["Người góp ý phải thuộc Sở."])
+    return None
+
+
+def check_comment(actor: Actor, s: CouncilSession, now: dt.datetime) -> DomainError | None:
+    if refusal := _department_refusal(actor, s):
+        return refusal
+    if s.published_at is None or now > s.comments_until:
+        return Conflict("Không trong thời gian nhận góp ý.", ["Danh sách chưa công khai hoặc đã hết thời hạn góp ý."])
+    return None
+
+
+ACTION_LABELS = {
+    "set_agenda": "Lập chương trình", "publish": "Công khai danh sách", "record_attendance": "Điểm danh thành viên",
+    "open": "Khai mạc phiên họp", "vote": "Biểu quyết", "comment": "Góp ý", "close": "Kết thúc phiên họp",
+    "resolve_tie": "Quyết định hồ sơ bằng phiếu",
+}
+
+
+def available_actions(session: Session, actor: Actor, s: CouncilSession,
+                      now: dt.datetime | None = None) -> list[offers.Offer]:
+    """The session's actions this actor holds the role for, each allowed now or with the reasons the operation
+    would give (the same check functions)."""
+    now = now or utcnow()
+    secretariat, director = _role_refusal(actor, s, "secretariat"), _role_refusal(actor, s, "director")
+    table = [
+        ("set_agenda", secretariat, lambda: check_set_agenda(actor, s), False),
+        ("publish", secretariat, lambda: check_publish(session, actor, s, now), True),
+        ("record_attendance", secretariat, lambda: check_record_attendance(actor, s), False),
+        ("comment", _department_refusal(actor, s), lambda: check_comment(actor, s, now), False),
+        ("open", director, lambda: check_open(actor, s, now), True),
+        ("vote", _member_refusal(session, actor, s), lambda: check_vote(session, actor, s), False),
+        ("close", director, lambda: check_close(actor, s), True),
+        ("resolve_tie", director, lambda: check_resolve_tie(actor, s), True),
+    ]
+    found = (offers.offer(code, ACTION_LABELS[code], who, check, irreversible=irreversible)
+             for code, who, check, irreversible in table)
+    return [o for o in found if o is not None]
+
+
 
 
 def _emit(session, event_class, s, actor, context, **fields):
@@ -232,33 +380,21 @@ def _parse_date(value) -> dt.date | None:
 def set_agenda(session: Session, actor: Actor, session_id: int, nomination_ids, *,
                context: Context = CLI) -> CouncilSession:
     s = load_session(session, actor, session_id, for_update=True)
-    _require(actor, s, "secretariat")
-    _not_closed(s)
-    if s.published_at is not None:
-        raise Conflict("Danh sách đã công khai; không thể thay đổi chương trình phiên họp.",
-                       ["Muốn thay đổi, hãy lên lịch một phiên họp mới và công khai lại danh sách."])
+    offers.enforce(check_set_agenda(actor, s))
     if not isinstance(nomination_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
                                                        for i in nomination_ids):
         raise ValidationFailed("Danh sách hồ sơ không hợp lệ.", ["nomination_ids phải là danh sách số."])
     ids = list(dict.fromkeys(nomination_ids))
     # Row locks on the nominations: two sessions cannot both take the same item onto their agendas at once.
     found = service.lock_nominations(session, ids)
+    taken = _taken_elsewhere(session, s, ids)
     reasons = []
-    busy = dict(session.execute(
-        select(AgendaItem.nomination_id, CouncilSession.title).join(CouncilSession)
-        .where(AgendaItem.nomination_id.in_(ids), CouncilSession.state.in_(SESSION_LIVE_STATES),
-               CouncilSession.id != s.id)
-    ).all()) if ids else {}
     for i in ids:
         n = found.get(i)
         if n is None or n.department_id != s.department_id:
             reasons.append(f"Hồ sơ số {i}: không tồn tại hoặc không thuộc Sở.")
-        elif n.state != "submitted":
-            reasons.append(f"Hồ sơ số {i} “{n.title}”: chỉ đưa vào chương trình hồ sơ đang Chờ Hội đồng xét.")
-        elif n.campaign_id != s.campaign_id:
-            reasons.append(f"Hồ sơ số {i} “{n.title}”: thuộc phong trào khác với phiên họp.")
-        elif i in busy:
-            reasons.append(f"Hồ sơ số {i} “{n.title}”: đã có trong phiên họp “{busy[i]}” chưa kết thúc.")
+        else:
+            reasons += agenda_refusals(s, n, taken.get(i))
     if reasons:
         raise ValidationFailed("Không lập được chương trình phiên họp.", reasons)
     s.items.clear()
@@ -270,32 +406,73 @@ def set_agenda(session: Session, actor: Actor, session_id: int, nomination_ids, 
     return s
 
 
+def held_by_a_session(*, other_than: int | None = None):
+    """EXISTS (correlated on Nomination.id): the nomination is on the agenda of a session not closed yet, or a
+    closed session passed it (or tied on it) so that it waits for the director's decision or the chair's tie-break.
+    Such a nomination is no agenda candidate (`agenda_candidates`, `set_agenda`, the secretariat's dashboard)."""
+    return select(AgendaItem.id).join(CouncilSession).where(
+        AgendaItem.nomination_id == Nomination.id, *_elsewhere(other_than)).exists()
+
+
+def _elsewhere(other_than: int | None) -> tuple:
+    return ((CouncilSession.id != other_than,) if other_than is not None else ()) + (
+        or_(CouncilSession.state.in_(SESSION_LIVE_STATES), AgendaItem.outcome.in_(AWAITING_OUTCOMES)),)
+
+
+def _taken_elsewhere(session: Session, s: CouncilSession, ids: list[int]) -> dict[int, tuple[str, str, str | None]]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(AgendaItem.nomination_id, CouncilSession.title, CouncilSession.state, AgendaItem.outcome)
+        .join(CouncilSession).where(AgendaItem.nomination_id.in_(ids), *_elsewhere(s.id))
+    ).all()
+    return {nid: (title, state, outcome) for nid, title, state, outcome in rows}
+
+
+def agenda_refusals(s: CouncilSession, n: Nomination, taken: tuple[str, str, str | None] | None) -> list[str]:
+    """Why `n` may not stand on the agenda of `s` (empty: it may); `taken` is its row on another session, if any
+    (see `_taken_elsewhere`). The one rule behind `agenda_candidates` and `set_agenda`."""
+    label = f"Hồ sơ số {n.id} “{n.title}”"
+    if n.department_id != s.department_id:
+        return [f"Hồ sơ số {n.id}: không tồn tại hoặc không thuộc Sở."]
+    if n.state != "submitted":
+        return [f"{label}: chỉ đưa vào chương trình hồ sơ đang Chờ Hội đồng xét."]
+    if n.campaign_id != s.campaign_id:
+        return [f"{label}: thuộc phong trào khác với phiên họp."]
+    if taken is not None:
+        title, state, outcome = taken
+        if state in SESSION_LIVE_STATES:
+            return [f"{label}: đã có trong phiên họp “{title}” chưa kết thúc."]
+        waits = "Quyết định công nhận" if outcome == "passed" else "quyết định của Chủ tịch Hội đồng"
+        return [f"{label}: Hội đồng đã xét tại phiên họp “{title}” ({OUTCOME_LABELS[outcome]}); "
+                f"hồ sơ chờ {waits}, không đưa vào phiên họp khác."]
+    return []
+
+
+def agenda_candidates(session: Session, s: CouncilSession) -> list[Nomination]:
+    """What the secretariat may put on this session's agenda — the dossiers `set_agenda` accepts: of its
+    department and campaign, waiting for the council (submitted), not held by another session (see
+    `held_by_a_session`) — plus those already on it, agenda order first."""
+    busy = held_by_a_session(other_than=s.id)
+    stmt = select(Nomination).where(
+        Nomination.department_id == s.department_id, Nomination.campaign_id == s.campaign_id,
+        Nomination.state == "submitted", ~busy,
+    ).options(joinedload(Nomination.unit), joinedload(Nomination.subject_person),
+              joinedload(Nomination.campaign)).order_by(Nomination.subject_type, Nomination.id)
+    rows = list(session.scalars(stmt).unique())
+    known = {n.id for n in rows}
+    rows += [i.nomination for i in s.items if i.nomination_id not in known]
+    order = {i.nomination_id: pos for pos, i in enumerate(s.items)}
+    return sorted(rows, key=lambda n: (n.id not in order, order.get(n.id, 0), n.subject_type, n.id))
+
+
 def publish(session: Session, actor: Actor, session_id: int, *, now: dt.datetime | None = None,
             context: Context = CLI) -> CouncilSession:
     """Makes the list of nominees public for comments for the council's period of working days."""
     s = load_session(session, actor, session_id, for_update=True)
-    _require(actor, s, "secretariat")
-    _not_closed(s)
-    if s.published_at is not None:
-        raise Conflict("Danh sách đã được công khai.", [f"Công khai đến {_local(s.comments_until):%d/%m/%Y %H:%M}."])
-    if not s.items:
-        raise ValidationFailed("Chưa có hồ sơ trong chương trình phiên họp.", ["Hãy lập chương trình trước."])
     now = now or utcnow()
-    days = s.council.publicity_working_days
-    if days == 0:
-        until = now
-    else:
-        start = now.astimezone(TZ).date()
-        last_day = workdays.load_calendar(session, (start.year, start.year + 1)).add_working_days(start, days)
-        until = dt.datetime.combine(last_day, dt.time(23, 59, 59), tzinfo=TZ).astimezone(dt.UTC)
-    # The period runs to the end of its last working day, so with a period the meeting comes on a later day (a session
-    # dated on the last day could not be opened on its own date: open_session waits for comments_until).
-    if s.date < until.astimezone(TZ).date() or (days > 0 and s.date == until.astimezone(TZ).date()):
-        raise ValidationFailed(
-            "Ngày họp sớm hơn thời hạn công khai.",
-            [f"Danh sách phải công khai {days} ngày làm việc, đến hết ngày {until.astimezone(TZ):%d/%m/%Y}; "
-             f"hãy dời ngày họp (hiện là {s.date:%d/%m/%Y})."],
-        )
+    offers.enforce(check_publish(session, actor, s, now))
+    days, until = s.council.publicity_working_days, _publicity_until(session, s, now)
     s.published_at, s.comments_until = now, until
     session.flush()
     _emit(session, events.ListPublished, s, actor, context, comments_until=until.isoformat(), working_days=days)
@@ -309,11 +486,8 @@ def _local(value: dt.datetime | None) -> dt.datetime | None:
 def add_comment(session: Session, actor: Actor, session_id: int, *, nomination_id: int, text: str,
                 now: dt.datetime | None = None, context: Context = CLI) -> PublicComment:
     s = load_session(session, actor, session_id)
-    if actor.department_id != s.department_id:
-        raise Forbidden("Chỉ công chức, viên chức của Sở được góp ý.", ["Người góp ý phải thuộc Sở."])
     now = now or utcnow()
-    if s.published_at is None or now > s.comments_until:
-        raise Conflict("Không trong thời gian nhận góp ý.", ["Danh sách chưa công khai hoặc đã hết thời hạn góp ý."])
+    offers.enforce(check_comment(actor, s, now))
     if not any(i.nomination_id == nomination_id for i in s.items):
         raise ValidationFailed("Hồ sơ không có trong danh sách công khai.", ["nomination_id không có trong phiên họp."])
     text = text.strip() if isinstance(text, str) else ""
@@ -329,8 +503,7 @@ def add_comment(session: Session, actor: Actor, session_id: int, *, nomination_i
 def record_attendance(session: Session, actor: Actor, session_id: int, present, *,
                       context: Context = CLI) -> CouncilSession:
     s = load_session(session, actor, session_id, for_update=True)
-    _require(actor, s, "secretariat")
-    _not_closed(s)
+    offers.enforce(check_record_attendance(actor, s))
     if not isinstance(present, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in present):
         raise ValidationFailed("Danh sách có mặt không hợp lệ.", ["present phải là danh sách mã người dùng."])
     members = {m.user_id for m in active_members(session, s.council)}
@@ -361,21 +534,8 @@ def record_attendance(session: Session, actor: Actor, session_id: int, present, 
 def open_session(session: Session, actor: Actor, session_id: int, *, now: dt.datetime | None = None,
                  context: Context = CLI) -> CouncilSession:
     s = load_session(session, actor, session_id, for_update=True)
-    _require(actor, s, "director")
-    if not SESSION.can_fire(s, "open"):
-        raise Conflict(_NOT_SCHEDULED, [f"Trạng thái: {STATE_LABELS[s.state]}."])
     now = now or utcnow()
-    if s.published_at is None:
-        raise Conflict("Danh sách chưa được công khai để lấy ý kiến.", ["Văn phòng Sở cần công khai danh sách trước."])
-    if now < s.comments_until:
-        raise Conflict("Chưa hết thời hạn công khai danh sách.",
-                       [f"Được khai mạc sau {_local(s.comments_until):%H:%M ngày %d/%m/%Y}."])
-    if not s.items:
-        raise ValidationFailed("Chưa có hồ sơ trong chương trình phiên họp.", ["Hãy lập chương trình trước."])
-    if not ballots.is_configured():
-        raise Conflict("Chưa cấu hình khóa niêm phong phiếu bầu (BALLOT_KEY); không thể khai mạc phiên họp.",
-                       ["Quản trị hệ thống cần đặt biến môi trường BALLOT_KEY hoặc BALLOT_KEY_FILE cho máy chủ, "
-                        "riêng biệt với SECRET_KEY, rồi khởi động lại ứng dụng."])
+    offers.enforce(check_open(actor, s, now))
     SESSION.fire(s, "open", _NOT_SCHEDULED)
     s.opened_at = now
     slots = len(active_members(session, s.council))
@@ -422,15 +582,7 @@ def cast_vote(session: Session, actor: Actor, session_id: int, *, nomination_id:
     if choice not in ballots.CHOICES:
         raise ValidationFailed("Lựa chọn không hợp lệ.", ["choice: agree, disagree hoặc abstain."],
                                {"choice": "Không hợp lệ"})
-    if _member(session, s, actor.id) is None:
-        raise Forbidden("Chỉ thành viên Hội đồng được biểu quyết.", ["Tài khoản không phải thành viên Hội đồng."])
-    if s.state not in SESSION_VOTING_STATES:
-        raise Conflict("Phiên họp không trong thời gian biểu quyết.", [f"Trạng thái: {STATE_LABELS[s.state]}."])
-    present = session.scalar(select(Attendance.present).where(Attendance.session_id == s.id,
-                                                              Attendance.user_id == actor.id))
-    if not present:
-        raise Forbidden("Thành viên chưa được ghi nhận có mặt tại phiên họp.",
-                        ["Văn phòng Sở cần điểm danh trước khi biểu quyết."])
+    offers.enforce(check_vote(session, actor, s))
     item = next((i for i in s.items if i.nomination_id == nomination_id), None)
     if item is None:
         raise ValidationFailed("Hồ sơ không có trong chương trình phiên họp.", ["nomination_id không hợp lệ."])
@@ -580,9 +732,7 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
     applies the pass threshold and the campaign's quota per subject type (highest share first; a tie at the cut
     is left to the chair), and fires `reject_co_so` for the items that fail."""
     s = load_session(session, actor, session_id, for_update=True)
-    _require(actor, s, "director")
-    if not SESSION.can_fire(s, "close"):
-        raise Conflict(_NOT_OPEN, [f"Trạng thái: {STATE_LABELS[s.state]}."])
+    offers.enforce(check_close(actor, s))
     # Everything the close changes is locked first, in one order: the session (above), then its nominations by id
     # (a transition of one of them elsewhere takes only its own row: no lock cycle), then the items by id.
     service.lock_nominations(session, [i.nomination_id for i in s.items])
@@ -717,8 +867,7 @@ def resolve_tie(session: Session, actor: Actor, session_id: int, nomination_ids,
     tied = [i for i in s.items if i.outcome == "tie"]
     # The tied items' nominations locked (by id) before their states are read or any of them changes.
     service.lock_nominations(session, [i.nomination_id for i in tied])
-    if s.state not in SESSION_FINAL_STATES or not tied:
-        raise Conflict("Phiên họp không có hồ sơ bằng phiếu chờ quyết định.", ["Không có hồ sơ bằng phiếu."])
+    offers.enforce(check_resolve_tie(actor, s))
     if not isinstance(nomination_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
                                                        for i in nomination_ids):
         raise ValidationFailed("Danh sách hồ sơ không hợp lệ.", ["nomination_ids phải là danh sách số."])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from models import (
@@ -228,12 +228,8 @@ def _vote_card(session: Session, actor: Actor) -> Card | None:
 def _agenda_card(session: Session, actor: Actor, today: dt.date) -> Card | None:
     """Submitted dossiers on no agenda yet: not on a session still to close, nor passed (or tied) in a closed one
     and waiting for the decision. Those of a session without quorum come back here."""
-    taken = select(AgendaItem.id).join(CouncilSession).where(
-        AgendaItem.nomination_id == Nomination.id,
-        or_(CouncilSession.state != "closed", AgendaItem.outcome.in_(("passed", "tie"))),
-    ).exists()
     stmt = nominations_query(actor, state="submitted").where(
-        Nomination.department_id == actor.department_id, ~taken)
+        Nomination.department_id == actor.department_id, ~council.held_by_a_session())
     count = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     if not count:
         return None

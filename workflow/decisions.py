@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from models import Decision, DecisionItem, Nomination, Unit
-from workflow import events, numbering, service, signals
+from workflow import events, guards, numbering, offers, service, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.permissions import Actor
@@ -93,17 +93,33 @@ def _contradicts(existing: Decision, name: str | None, deputy: bool) -> list[str
     return reasons
 
 
+def check_issue(actor: Actor, level: str) -> DomainError | None:
+    """Who issues (or, for a Minister's decision, records) a decision of `level` (see workflow.offers)."""
+    if level not in LEVEL_ACTION:
+        return ValidationFailed("Cấp quyết định không hợp lệ.", ["level: co_so hoặc nganh."], {"level": "Không hợp lệ"})
+    if not actor.has(LEVEL_ROLE[level]):
+        who = "Giám đốc Sở" if level == "co_so" else "Vụ Thi đua – Khen thưởng, Bộ Tư pháp"
+        return Forbidden("Không có quyền ký quyết định này.", [f"Chỉ {who} được ban hành quyết định."])
+    return None
+
+
+def available_actions(session: Session, actor: Actor, d: Decision) -> list[offers.Offer]:
+    """A Minister's decision covers examples of many departments, recorded proposal by proposal: the Ministry may
+    add items to it (`issue` with its number and date). A department's decision is complete once issued."""
+    if d.level != "nganh":
+        return []
+    found = offers.offer("record_items", "Ghi nhận thêm hồ sơ vào Quyết định", check_issue(actor, d.level),
+                         lambda: check_issue(actor, d.level), irreversible=True)
+    return [found] if found is not None else []
+
+
 def issue(session: Session, actor: Actor, *, level: str, number, date, nomination_ids,
           session_id: int | None = None, signer_name: str | None = None, signer_deputy: bool = False,
           context: Context = CLI) -> Decision:
     """`signer_name` / `signer_deputy` (level `nganh` only): who signed the Minister's decision outside the system —
     the Minister ("BỘ TRƯỞNG"), or a Deputy Minister "KT. BỘ TRƯỞNG" over "THỨ TRƯỞNG". The recording user stays
     `signer_id`; the documents never print the recorder's name for a ngành decision."""
-    if level not in LEVEL_ACTION:
-        raise ValidationFailed("Cấp quyết định không hợp lệ.", ["level: co_so hoặc nganh."], {"level": "Không hợp lệ"})
-    if not actor.has(LEVEL_ROLE[level]):
-        who = "Giám đốc Sở" if level == "co_so" else "Vụ Thi đua – Khen thưởng, Bộ Tư pháp"
-        raise Forbidden("Không có quyền ký quyết định này.", [f"Chỉ {who} được ban hành quyết định."])
+    offers.enforce(check_issue(actor, level))
     signed_by_name, signed_as_deputy = _signer(level, signer_name, signer_deputy)
     day = date if isinstance(date, dt.date) else None
     if day is None:
@@ -136,7 +152,9 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
         if n is None:
             reasons.append(f"Hồ sơ số {nid}: không tìm thấy.")
             continue
-        perm, failures = service.refusals_for(session, actor, n, action, check_data=False) \
+        # This decision is what lists the item (the transition below passes its id): that guard is skipped here.
+        perm, failures = service.refusals_for(session, actor, n, action, check_data=False,
+                                              skip=(guards.listed_in_decision,)) \
             if n.state in _sources(action) else ([], [f"trạng thái hiện tại không phù hợp ({n.state})."])
         for r in perm + failures:
             reasons.append(f"Hồ sơ số {nid} “{n.title}”: {r}")

@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from models import Nomination
+from models import DecisionItem, Nomination
 from workflow import rules
 
 REQUIRED_LABELS = {
@@ -81,25 +82,18 @@ def _council_passed(session: Session, n: Nomination, data: dict) -> list[str]:
     return []
 
 
-def _listed_in_decision(session: Session, n: Nomination, data: dict) -> list[str]:
+@guard("recognize_co_so", "recognize_nganh")
+def listed_in_decision(session: Session, n: Nomination, data: dict) -> list[str]:
     """A recognition is only ever the act of a decision: `workflow.decisions.issue` numbers it, lists the item and
     passes its id. A bare transition (say POST /nominations/{id}/transitions) with a typed number is refused, so no
-    recognition exists without its Quyết định."""
-    from sqlalchemy import exists, select
-
-    from models import DecisionItem
-
+    recognition exists without its Quyết định. A registered guard, so `available_actions` offers the step as refused
+    for the same reason the transition gives; `decisions.issue` skips it while checking the items it is about to
+    list."""
     decision_id = data.get("decision_id")
     listed = isinstance(decision_id, int) and session.scalar(select(exists().where(
         DecisionItem.decision_id == decision_id, DecisionItem.nomination_id == n.id)))
     if not listed:
         return ["Việc công nhận được thực hiện bằng Quyết định (chức năng Quyết định), không thao tác trực tiếp."]
-    return []
-
-
-def check_recognition_by_decision(session: Session, n: Nomination, action: str, data: dict) -> list[str]:
-    if action in ("recognize_co_so", "recognize_nganh"):
-        return _listed_in_decision(session, n, data)
     return []
 
 
@@ -125,8 +119,9 @@ def _nganh_eligible(session: Session, n: Nomination, data: dict) -> list[str]:
     return reasons
 
 
-def check(session: Session, n: Nomination, action: str, data: dict) -> list[str]:
+def check(session: Session, n: Nomination, action: str, data: dict, *, skip: tuple[Guard, ...] = ()) -> list[str]:
     reasons: list[str] = []
     for fn in GUARDS.get(action, []):
-        reasons.extend(fn(session, n, data))
+        if fn not in skip:
+            reasons.extend(fn(session, n, data))
     return reasons

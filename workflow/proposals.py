@@ -5,13 +5,14 @@ A submitted proposal is locked; the Ministry then decides item by item (decision
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import Campaign, Nomination, Proposal, ProposalItem, Unit, utcnow
-from workflow import events, numbering, rules, service, signals
+from models import Campaign, Decision, Nomination, Proposal, ProposalItem, Unit, utcnow
+from workflow import events, numbering, offers, rules, service, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.labels import PROPOSAL_STATE_LABELS
@@ -19,6 +20,13 @@ from workflow.lifecycles import PROPOSAL, PROPOSAL_EDITABLE_STATES, PROPOSAL_FIN
 from workflow.permissions import Actor
 
 STATE_LABELS = PROPOSAL_STATE_LABELS
+# The Ministry's answer on one item of a submitted proposal (see `item_rows`).
+OUTCOME_LABELS = {
+    "proposed": "Đã đề nghị cấp ngành",
+    "recognized": "Điển hình ngành Tư pháp",
+    "rejected": "Không công nhận cấp ngành",
+    "revoked": "Đã thu hồi",
+}
 
 
 symbol = numbering.body_symbol
@@ -82,7 +90,100 @@ def item_refusals(session: Session, n: Nomination, proposal: Proposal | None = N
     if session.scalar(select(exists().where(ProposalItem.nomination_id == n.id, ProposalItem.live.is_(True),
                                             *others))):
         return [f"{label}: đã có trong một tờ trình khác."]
-    return [f"{label}: {r}" for r in rules.hard_failures(rules.evaluate(session, n, "propose"))]
+    reasons = [f"{label}: {r}" for r in rules.hard_failures(rules.evaluate(session, n, "propose"))]
+    if proposal is not None and proposal.campaign_id and n.campaign_id != proposal.campaign_id:
+        reasons.append(f"{label}: không cùng phong trào, đợt thi đua với tờ trình.")
+    return reasons
+
+
+# ------------------------------------------------------------------------------------------------ read models
+@dataclass
+class ItemRow:
+    """One nomination of a proposal (or a candidate for one) as the pages and the API show it."""
+
+    n: Nomination
+    results: list = field(default_factory=list)  # rules.RuleResult of stage "propose"
+    refusals: list[str] = field(default_factory=list)  # why it may not stand in the proposal (item_refusals)
+    outcome: str | None = None  # proposed | recognized | rejected | revoked (submitted proposals only)
+    reason: str = ""  # the Ministry's reason for a refusal
+    decision_number: str = ""
+    decision_date: dt.date | None = None
+    decided_at: dt.datetime | None = None
+    decision_id: int | None = None  # the Minister's decision recorded in the system
+
+    @property
+    def awaiting(self) -> bool:
+        return self.outcome == "proposed" and self.n.state == "proposed_nganh"
+
+
+def _ministry_outcome(row: ItemRow, p: Proposal) -> None:
+    """The Ministry's answer for this proposal: the steps after the `propose_nganh` that this proposal made (a later
+    proposal of the same example has its own answer)."""
+    history = row.n.history
+    start = next((c for c in reversed(history) if c.action == "propose_nganh"
+                  and str((c.data or {}).get("proposal_id")) == str(p.id)), None)
+    if start is None:
+        return
+    row.outcome = "proposed"
+    for c in history:
+        if c.version <= start.version:
+            continue
+        data = c.data or {}
+        if c.action == "recognize_nganh":
+            row.outcome, row.decided_at = "recognized", c.created_at
+            row.decision_number = data.get("decision_number", "")
+            try:
+                row.decision_date = dt.date.fromisoformat(data.get("decision_date", ""))
+            except ValueError:
+                row.decision_date = None
+        elif c.action == "reject_nganh":
+            row.outcome, row.decided_at = "rejected", c.created_at
+            row.reason = data.get("reason") or c.comment
+            return
+        elif c.action == "revoke" and row.outcome == "recognized":
+            row.outcome = "revoked"
+            return
+
+
+def item_rows(session: Session, p: Proposal, *, with_rules: bool = True) -> list[ItemRow]:
+    """The proposal's items: a draft's with why each may not be submitted, a submitted one's with the Minister's
+    per-item outcome (and the decision recorded for it). The proposal pages, the Ministry's pages and the API read
+    this one model; `awaiting` is what the Ministry may still decide."""
+    ids = [i.nomination_id for i in p.items]
+    found = {n.id: n for n in session.scalars(
+        select(Nomination).where(Nomination.id.in_(ids))
+        .options(joinedload(Nomination.unit), joinedload(Nomination.subject_person),
+                 selectinload(Nomination.history))).unique()} if ids else {}
+    rows = []
+    for item in p.items:
+        n = found[item.nomination_id]
+        row = ItemRow(n, rules.evaluate(session, n, "propose") if with_rules else [])
+        if p.state in PROPOSAL_EDITABLE_STATES:
+            row.refusals = item_refusals(session, n, p)
+        else:
+            _ministry_outcome(row, p)
+        rows.append(row)
+    numbers = {r.decision_number for r in rows if r.outcome in ("recognized", "revoked") and r.decision_number}
+    if numbers:
+        decided = {(d.number, d.date): d.id for d in session.scalars(
+            select(Decision).where(Decision.level == "nganh", Decision.number.in_(numbers)))}
+        for r in rows:
+            r.decision_id = decided.get((r.decision_number, r.decision_date))
+    return rows
+
+
+def candidates(session: Session, department_id: int, proposal: Proposal | None = None) -> list[ItemRow]:
+    """The department's cơ sở examples not in another live proposal, each with its ngành rules and the refusals
+    `create`, `set_items` and `submit` give (`item_refusals`)."""
+    others = [ProposalItem.proposal_id != proposal.id] if proposal is not None else []
+    taken = exists().where(ProposalItem.nomination_id == Nomination.id, ProposalItem.live.is_(True), *others)
+    stmt = (select(Nomination).where(Nomination.department_id == department_id,
+                                     Nomination.state == "evaluated_co_so", ~taken)
+            .options(joinedload(Nomination.unit), joinedload(Nomination.subject_person),
+                     joinedload(Nomination.campaign))
+            .order_by(Nomination.campaign_id.desc(), Nomination.id))
+    return [ItemRow(n, rules.evaluate(session, n, "propose"), item_refusals(session, n, proposal))
+            for n in session.scalars(stmt).unique()]
 
 
 def _ids(value) -> list[int]:
@@ -135,8 +236,7 @@ def create(session: Session, actor: Actor, *, nomination_ids, title: str | None 
 def set_items(session: Session, actor: Actor, proposal_id: int, nomination_ids, *,
               context: Context = CLI) -> Proposal:
     p = load(session, actor, proposal_id, for_update=True)
-    _require_department(actor, p, "secretariat")
-    _draft(p)
+    offers.enforce(check_set_items(actor, p))
     ids = _ids(nomination_ids)
     nominations, reasons = _nominations(session, actor, ids)
     if {n.campaign_id for n in nominations} - {p.campaign_id}:
@@ -154,18 +254,51 @@ def set_items(session: Session, actor: Actor, proposal_id: int, nomination_ids, 
     return p
 
 
-def _require_department(actor: Actor, p: Proposal, role: str) -> None:
+def _department_refusal(actor: Actor, p: Proposal, role: str) -> Forbidden | None:
     if not actor.has(role) or actor.department_id != p.department_id:
         who = "Văn phòng Sở" if role == "secretariat" else "Giám đốc Sở"
-        raise Forbidden("Không có quyền thực hiện thao tác này.", [f"Chỉ {who} của Sở được thực hiện."])
+        return Forbidden("Không có quyền thực hiện thao tác này.", [f"Chỉ {who} của Sở được thực hiện."])
+    return None
 
 
 _LOCKED = "Tờ trình đã trình Bộ; không thể thay đổi."
 
 
-def _draft(p: Proposal) -> None:
+def _draft_refusal(p: Proposal) -> Conflict | None:
     if p.state not in PROPOSAL_EDITABLE_STATES:
-        raise Conflict(_LOCKED, [f"Tờ trình số {p.number} đã khóa."])
+        return Conflict(_LOCKED, [f"Tờ trình số {p.number} đã khóa."])
+    return None
+
+
+# Each operation on a proposal starts with its check (see workflow.offers): the DomainError it raises, or None.
+def check_set_items(actor: Actor, p: Proposal) -> DomainError | None:
+    return _department_refusal(actor, p, "secretariat") or _draft_refusal(p)
+
+
+def check_submit(session: Session, actor: Actor, p: Proposal) -> DomainError | None:
+    """What signing needs beyond a valid number and date: a draft with items that may all be proposed (lock the
+    items first, as `submit` does, when it is about to change them)."""
+    if refusal := _department_refusal(actor, p, "director") or _draft_refusal(p):
+        return refusal
+    if not p.items:
+        return ValidationFailed("Tờ trình chưa có hồ sơ đề nghị.", ["Hãy chọn hồ sơ trước khi trình."])
+    reasons = [r for item in p.items for r in item_refusals(session, item.nomination, p)]
+    if reasons:
+        return ValidationFailed("Không trình được: có hồ sơ không đủ điều kiện.", reasons)
+    return None
+
+
+ACTION_LABELS = {"set_items": "Cập nhật danh sách đề nghị", "submit": "Ký và trình Bộ"}
+
+
+def available_actions(session: Session, actor: Actor, p: Proposal) -> list[offers.Offer]:
+    table = [
+        ("set_items", _department_refusal(actor, p, "secretariat"), lambda: check_set_items(actor, p), False),
+        ("submit", _department_refusal(actor, p, "director"), lambda: check_submit(session, actor, p), True),
+    ]
+    found = (offers.offer(code, ACTION_LABELS[code], who, check, irreversible=irreversible)
+             for code, who, check, irreversible in table)
+    return [o for o in found if o is not None]
 
 
 def next_number(session: Session, department_id: int, year: int) -> int:
@@ -187,8 +320,7 @@ def _duplicate_number(session: Session, department: Unit, seq: int, year: int) -
 def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, context: Context = CLI) -> Proposal:
     """The director signs and submits: every item becomes `proposed_nganh` in this transaction, or none does."""
     p = load(session, actor, proposal_id, for_update=True)
-    _require_department(actor, p, "director")
-    _draft(p)
+    offers.enforce(_department_refusal(actor, p, "director") or _draft_refusal(p))
     try:
         day = date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date))
     except (TypeError, ValueError):
@@ -199,15 +331,9 @@ def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, co
     if session.scalar(select(Proposal.id).where(Proposal.department_id == p.department_id,
                                                 Proposal.year == day.year, Proposal.seq == seq)) is not None:
         raise _duplicate_number(session, department, seq, day.year)
-    if not p.items:
-        raise ValidationFailed("Tờ trình chưa có hồ sơ đề nghị.", ["Hãy chọn hồ sơ trước khi trình."])
     # The proposal first (above), then every item by id, before any is checked or changed (service.lock_nominations).
     service.lock_nominations(session, [item.nomination_id for item in p.items])
-    reasons = []
-    for item in p.items:
-        reasons += item_refusals(session, item.nomination, p)
-    if reasons:
-        raise ValidationFailed("Không trình được: có hồ sơ không đủ điều kiện.", reasons)
+    offers.enforce(check_submit(session, actor, p))
     try:
         # Another draft of the department may take the same number at the same moment: on PostgreSQL the unique
         # (department, year, seq) index then waits for it and fails here; refuse it like any duplicate.

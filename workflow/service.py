@@ -304,15 +304,17 @@ class ActionOption:
 
 
 def refusals_for(session: Session, actor: Actor, n: Nomination, action: str, data: dict | None = None,
-                 *, check_data: bool = True) -> tuple[list[str], list[str]]:
-    """(permission refusals, guard failures) for `action` on `n` by `actor`."""
+                 *, check_data: bool = True, skip: tuple[guards.Guard, ...] = ()) -> tuple[list[str], list[str]]:
+    """(permission refusals, guard failures) for `action` on `n` by `actor`: the one answer `available_actions`
+    offers and `transition` enforces. `skip` leaves out guards an operation satisfies itself (see
+    guards.listed_in_decision)."""
     trig = machine.TRIGGERS[action]
     perm = action_refusals(actor, n, trig.roles_from(n.state))
     if perm:
         return perm, []
     data = data or {}
     failures = guards.missing_data(trig.requires, data, n) if check_data else []
-    failures += guards.check(session, n, action, data)
+    failures += guards.check(session, n, action, data, skip=skip)
     return [], failures
 
 
@@ -356,7 +358,6 @@ def transition(
     perm, failures = refusals_for(session, actor, n, action, data)
     if perm:
         raise Forbidden("Không có quyền thực hiện thao tác này.", perm)
-    failures += guards.check_recognition_by_decision(session, n, action, data)
     if failures:
         raise ValidationFailed(f"Chưa đủ điều kiện để {ACTION_LABELS[action].lower()}.", failures)
 

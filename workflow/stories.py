@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import STORY_CHANNELS, Nomination, Story, StoryImage, utcnow
-from workflow import events, signals, uploads
+from workflow import events, offers, signals, uploads
 from workflow.context import CLI, Context
-from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.labels import STORY_STATE_LABELS
 from workflow.lifecycles import STORY, STORY_EDITABLE_STATES, STORY_PUBLIC_STATES
 from workflow.machine import RECOGNISED_STATES
@@ -146,9 +146,68 @@ def load(session: Session, actor: Actor | None, story_id: int, *, for_update: bo
 
 def _load_for_write(session: Session, actor: Actor, story_id: int) -> Story:
     story = load(session, actor, story_id, for_update=True)
-    if not may_write(actor, story.department_id):
-        raise _forbidden()
+    offers.enforce(_writer_refusal(actor, story))
     return story
+
+
+# Each operation on a story starts with its check (see workflow.offers): the DomainError it raises, or None.
+def _writer_refusal(actor: Actor | None, story: Story) -> Forbidden | None:
+    return None if may_write(actor, story.department_id) else _forbidden()
+
+
+def _draft_refusal(story: Story, verb: str) -> Conflict | None:
+    if story.state not in STORY_EDITABLE_STATES:
+        return Conflict(f"Bài viết đã xuất bản; không thể {verb}.", ["Gỡ bài trước khi chỉnh sửa."])
+    return None
+
+
+def check_update(actor: Actor | None, story: Story) -> DomainError | None:
+    return _writer_refusal(actor, story) or _draft_refusal(story, "sửa")
+
+
+def check_add_image(actor: Actor | None, story: Story) -> DomainError | None:
+    return _writer_refusal(actor, story) or _draft_refusal(story, "thêm ảnh")
+
+
+def check_publish(session: Session, actor: Actor | None, story: Story) -> DomainError | None:
+    if refusal := _writer_refusal(actor, story):
+        return refusal
+    if not STORY.can_fire(story, "publish"):
+        return Conflict("Bài viết đã được xuất bản.", ["Bài viết đang ở trạng thái Đã xuất bản."])
+    n = session.get(Nomination, story.nomination_id)
+    reasons = []
+    if not is_recognised(n):
+        reasons.append(f"Hồ sơ số {n.id} không còn là điển hình được công nhận.")
+    if not story.title:
+        reasons.append("Bài viết chưa có tiêu đề.")
+    if not story.body_html:
+        reasons.append("Bài viết chưa có nội dung.")
+    if reasons:
+        return ValidationFailed("Chưa xuất bản được bài viết.", reasons)
+    return None
+
+
+def check_unpublish(actor: Actor | None, story: Story) -> DomainError | None:
+    if refusal := _writer_refusal(actor, story):
+        return refusal
+    if not STORY.can_fire(story, "unpublish"):
+        return Conflict("Bài viết chưa được xuất bản.", ["Chỉ gỡ được bài đã xuất bản."])
+    return None
+
+
+ACTION_LABELS = {"update": "Sửa bài viết", "add_image": "Thêm ảnh", "publish": "Xuất bản", "unpublish": "Gỡ bài"}
+
+
+def available_actions(session: Session, actor: Actor | None, story: Story) -> list[offers.Offer]:
+    who = _writer_refusal(actor, story)
+    table = [
+        ("update", lambda: check_update(actor, story)),
+        ("add_image", lambda: check_add_image(actor, story)),
+        ("publish", lambda: check_publish(session, actor, story)),
+        ("unpublish", lambda: check_unpublish(actor, story)),
+    ]
+    found = (offers.offer(code, ACTION_LABELS[code], who, check) for code, check in table)
+    return [o for o in found if o is not None]
 
 
 def _check_version(story: Story, version) -> None:
@@ -214,7 +273,7 @@ def update(session: Session, actor: Actor, story_id: int, *, version, context: C
         raise ValidationFailed("Trường không được hỗ trợ.", [f"Không sửa được: {', '.join(sorted(unknown))}."])
     story = _load_for_write(session, actor, story_id)
     _check_version(story, version)
-    _require_draft(story, "sửa")
+    offers.enforce(_draft_refusal(story, "sửa"))
     changed = []
     if "nomination_id" in fields and fields["nomination_id"] is not None:
         n = _nomination(session, actor, fields["nomination_id"])
@@ -241,27 +300,11 @@ def update(session: Session, actor: Actor, story_id: int, *, version, context: C
     return story
 
 
-def _require_draft(story: Story, verb: str) -> None:
-    if story.state not in STORY_EDITABLE_STATES:
-        raise Conflict(f"Bài viết đã xuất bản; không thể {verb}.", ["Gỡ bài trước khi chỉnh sửa."])
-
-
 def publish(session: Session, actor: Actor, story_id: int, *, version=None, context: Context = CLI) -> Story:
     story = _load_for_write(session, actor, story_id)
     if version is not None:
         _check_version(story, version)
-    if not STORY.can_fire(story, "publish"):
-        raise Conflict("Bài viết đã được xuất bản.", ["Bài viết đang ở trạng thái Đã xuất bản."])
-    n = session.get(Nomination, story.nomination_id)
-    reasons = []
-    if not is_recognised(n):
-        reasons.append(f"Hồ sơ số {n.id} không còn là điển hình được công nhận.")
-    if not story.title:
-        reasons.append("Bài viết chưa có tiêu đề.")
-    if not story.body_html:
-        reasons.append("Bài viết chưa có nội dung.")
-    if reasons:
-        raise ValidationFailed("Chưa xuất bản được bài viết.", reasons)
+    offers.enforce(check_publish(session, actor, story))
     STORY.fire(story, "publish", "Bài viết đã được xuất bản.")
     story.published_at, story.published_by_id = utcnow(), actor.id
     _flush(session)
@@ -274,8 +317,7 @@ def unpublish(session: Session, actor: Actor, story_id: int, *, version=None, co
     story = _load_for_write(session, actor, story_id)
     if version is not None:
         _check_version(story, version)
-    if not STORY.can_fire(story, "unpublish"):
-        raise Conflict("Bài viết chưa được xuất bản.", ["Chỉ gỡ được bài đã xuất bản."])
+    offers.enforce(check_unpublish(actor, story))
     STORY.fire(story, "unpublish", "Bài viết chưa được xuất bản.")
     story.published_at, story.published_by_id = None, None
     _flush(session)
@@ -287,7 +329,7 @@ def add_image(session: Session, actor: Actor, story_id: int, *, data: bytes, fil
               context: Context = CLI) -> StoryImage:
     """A PNG or JPEG (checked by content, at most 5 MB), stored in the database under its SHA-256."""
     story = _load_for_write(session, actor, story_id)
-    _require_draft(story, "thêm ảnh")
+    offers.enforce(check_add_image(actor, story))
     if len(data or b"") > MAX_IMAGE_BYTES:
         raise ValidationFailed("Ảnh vượt quá dung lượng cho phép (5 MB).", ["Dung lượng ảnh tối đa 5 MB."],
                                {"image": "Quá lớn"})
@@ -316,7 +358,7 @@ def add_image(session: Session, actor: Actor, story_id: int, *, data: bytes, fil
 
 def remove_image(session: Session, actor: Actor, story_id: int, image_id: int, *, context: Context = CLI) -> None:
     story = _load_for_write(session, actor, story_id)
-    _require_draft(story, "xóa ảnh")
+    offers.enforce(_draft_refusal(story, "xóa ảnh"))
     image = session.get(StoryImage, image_id)
     if image is None or image.story_id != story.id:
         raise NotFound("Không tìm thấy ảnh.")

@@ -207,6 +207,31 @@ def test_proposal_done_when(api, ex, db):
         assert (action, "refused") in outcomes and any(a == action and o != "refused" for a, o in outcomes), action
 
 
+def test_the_ministers_outcome_per_item_is_in_the_api(api, ex):
+    """The Minister's answer on each item (recognised by which decision, or refused and why) was only on the pages;
+    the API now reads the same model (workflow.proposals.item_rows). A draft's items carry their refusals."""
+    sec, ministry = api.as_("vanphong"), api.as_("botp")
+    p = ok(create(api, [ex.a, ex.b]), 201)
+    assert [(i["outcome"], i["refusals"]) for i in p["items"]] == [(None, []), (None, [])]
+    pid = p["id"]
+    ok(submit(api, pid, "46/TTr-STP"))
+    p = ok(sec.get(f"/proposals/{pid}"))
+    assert [(i["outcome"], i["outcome_label"], i["decision"]) for i in p["items"]] == [
+        ("proposed", "Đã đề nghị cấp ngành", None)] * 2
+    d = ok(ministry.post("/decisions", json={"level": "nganh", "number": "100/QĐ-BTP", "date": TODAY.isoformat(),
+                                             "nomination_ids": [ex.a]}), 201)
+    b = nomination(api, ex.b, "botp")
+    ok(ministry.post(f"/nominations/{ex.b}/transitions", json={
+        "action": "reject_nganh", "version": b["version"], "reason": "Chưa tiêu biểu toàn ngành."}))
+    for username in ("vanphong", "botp"):
+        items = {i["nomination_id"]: i for i in ok(api.as_(username).get(f"/proposals/{pid}"))["items"]}
+        a, b = items[ex.a], items[ex.b]
+        assert (a["outcome"], a["outcome_label"]) == ("recognized", "Điển hình ngành Tư pháp")
+        assert a["decision"] == {"id": d["id"], "number": "100/QĐ-BTP", "date": TODAY.isoformat()}
+        assert a["decided_at"] and a["reason"] == ""
+        assert (b["outcome"], b["reason"], b["decision"]) == ("rejected", "Chưa tiêu biểu toàn ngành.", None)
+
+
 def test_documents(api, ex):
     documents = pytest.importorskip("workflow.documents", reason="workflow/documents.py is written in parallel")
     missing = [f for f in ("proposal_docx", "proposal_xlsx", "decision_xlsx") if not hasattr(documents, f)]

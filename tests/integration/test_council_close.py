@@ -21,6 +21,7 @@ from test_council_helpers import (  # noqa: F401 (db: the fixtures)
     nominate,
     notified,
     open_session,
+    open_session_again,
     uid,
     vote,
 )
@@ -129,7 +130,7 @@ def test_below_quorum_nothing_is_applied_and_a_new_session_decides(db, demo):
     assert (good.state, bad.state) == ("submitted", "not_recognized")
     assert council.latest_outcome(db, good.id) == "passed"
     # A later session without quorum does not undo that result either.
-    third = open_session(db, demo, [good], present=MEMBERS[:3], now=LATER + dt.timedelta(hours=2))
+    third = open_session_again(db, demo, [good], present=MEMBERS[:3], now=LATER + dt.timedelta(hours=2))
     close(db, demo, third, now=LATER + dt.timedelta(hours=3))
     assert item_of(third, good).outcome == "no_quorum" and council.latest_outcome(db, good.id) == "passed"
     decisions.issue(db, demo.actor("giamdoc"), level="co_so", number=1, date=NOW.date(), nomination_ids=[good.id])
@@ -264,7 +265,7 @@ def test_an_item_judged_again_does_not_compete_with_its_own_earlier_pass(db, dem
     campaign.quota_collective = 1
     a, b = nominate(db, demo, unit="HCTP"), nominate(db, demo, unit="PTP-LX")
     for hour in (0, 2):  # passed twice (the second time its own earlier pass must not fill the quota), undecided
-        s = open_session(db, demo, [a], now=NOW + dt.timedelta(hours=hour))
+        s = (open_session if hour == 0 else open_session_again)(db, demo, [a], now=NOW + dt.timedelta(hours=hour))
         vote(db, demo, s, a, 7)
         close(db, demo, s, now=NOW + dt.timedelta(hours=hour + 1))
         assert (item_of(s, a).outcome, a.state) == ("passed", "submitted")

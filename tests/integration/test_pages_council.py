@@ -340,7 +340,8 @@ def test_publicity_period_comments_and_no_early_opening(client, login, demo, ite
 
     login("giamdoc")
     page = client.get(f"/council/sessions/{sid}").get_data(as_text=True)
-    assert "Đang trong thời gian công khai" in page and "disabled" in page
+    # the disabled button carries the reason open_session refuses with (council.check_open)
+    assert "Được khai mạc sau" in page and "disabled" in page
     assert not card(client.get("/").get_data(as_text=True), "council_open")
     r = client.post(f"/council/sessions/{sid}/open", data={"confirm": "yes"})
     assert r.status_code == 409

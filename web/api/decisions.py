@@ -27,7 +27,8 @@ PROBLEM = {"schema": ProblemSchema, "content_type": "application/problem+json"}
 def _detail(decision_id: int) -> dict:
     session = db()
     session.expire_all()
-    return present.decision(session, decisions.load(session, actor(), decision_id))
+    who = actor()
+    return present.decision(session, decisions.load(session, who, decision_id), who)
 
 
 @blp.route("/decisions")

@@ -23,8 +23,8 @@ from models import (
 )
 from workflow import council as council_core
 from workflow import decisions as decision_core
+from workflow import offers, rules, service
 from workflow import proposals as proposal_core
-from workflow import rules, service
 from workflow.campaigns import campaign_data
 from workflow.labels import ACTION_LABELS, ROLE_LABELS, RULE_RESULT_LABELS, STATE_LABELS
 from workflow.permissions import DEPARTMENT_ROLES, Actor
@@ -221,6 +221,12 @@ def council_session_detail(session: Session, actor: Actor, s: CouncilSession) ->
     data.update(agenda=agenda, attendance=attendance,
                 progress={"members": prog.members, "present": prog.present, "quorum_met": prog.quorum_met},
                 my_votes=sorted(council_core.voted_items(session, s, actor.id)))
+    actions = council_core.available_actions(session, actor, s)
+    data["available_actions"] = [offers.as_dict(o) for o in actions]
+    if any(o.code == "set_agenda" and o.allowed for o in actions):
+        data["agenda_candidates"] = [
+            {"nomination_id": n.id, "title": n.title, "subject_name": _subject_name(n),
+             "subject_type": n.subject_type, "unit": n.unit.name} for n in council_core.agenda_candidates(session, s)]
     if s.state == "closed" and council_core.can_see_results(actor, s):
         data.update(
             results=[{"nomination_id": i.nomination_id, "title": i.nomination.title, "agree": i.agree,
@@ -235,8 +241,9 @@ def council_session_detail(session: Session, actor: Actor, s: CouncilSession) ->
 
 
 # ------------------------------------------------------------------------------------------------ decisions
-def decision(session: Session, d: Decision) -> dict:
-    return {
+def decision(session: Session, d: Decision, actor: Actor | None = None) -> dict:
+    """`actor` given (the detail): with the caller's `available_actions`."""
+    data = {
         "id": d.id, "level": d.level, "number": d.number, "date": d.date, "summary": d.summary,
         "issuer": {"id": d.issuer.id, "code": d.issuer.code, "name": d.issuer.name, "kind": d.issuer.kind},
         "signer": user_ref(d.signer), "on_behalf_of": user_ref(d.on_behalf_of), "signer_title": d.signer_title,
@@ -246,23 +253,33 @@ def decision(session: Session, d: Decision) -> dict:
                         for n in decision_core.nominations_of(session, d)],
         "created_at": d.created_at,
     }
+    if actor is not None:
+        data["available_actions"] = [offers.as_dict(o) for o in decision_core.available_actions(session, actor, d)]
+    return data
 
 
 # ------------------------------------------------------------------------------------------------ proposals
-def proposal(session: Session, p: Proposal) -> dict:
-    """A Tờ trình with its items, each with the ngành rules (stage `propose`) as they evaluate now."""
+def proposal(session: Session, p: Proposal, actor: Actor | None = None) -> dict:
+    """A Tờ trình with its items (workflow.proposals.item_rows): each with the ngành rules (stage `propose`) as they
+    evaluate now, a draft's refusals, and a submitted one's Minister's outcome and the decision recorded for it;
+    `actor` given (the detail), the caller's `available_actions`."""
     d = p.department
     items = []
-    for item in p.items:
-        n = item.nomination
+    for row in proposal_core.item_rows(session, p):
+        n = row.n
         items.append({
             "nomination_id": n.id, "title": n.title, "subject_name": _subject_name(n), "unit": n.unit.name,
             "state": n.state, "state_label": STATE_LABELS[n.state],
             "eligibility": [{"rule": r.code, "label": r.label, "result": r.result, "reason": r.reason,
                              "hard": r.hard, "citation": r.citation}
-                            for r in rules.evaluate(session, n, "propose")],
+                            for r in row.results],
+            "refusals": list(row.refusals), "outcome": row.outcome,
+            "outcome_label": proposal_core.OUTCOME_LABELS.get(row.outcome) if row.outcome else None,
+            "reason": row.reason or "", "decided_at": row.decided_at,
+            "decision": {"id": row.decision_id, "number": row.decision_number, "date": row.decision_date}
+            if row.decision_id is not None else None,
         })
-    return {
+    data = {
         "id": p.id, "department_id": p.department_id,
         "department": {"id": d.id, "code": d.code, "name": d.name, "kind": d.kind},
         "campaign_id": p.campaign_id, "title": p.title, "state": p.state,
@@ -270,3 +287,6 @@ def proposal(session: Session, p: Proposal) -> dict:
         "signer": user_ref(p.signer), "on_behalf_of": user_ref(p.on_behalf_of), "signer_title": p.signer_title,
         "submitted_at": p.submitted_at, "items": items,
     }
+    if actor is not None:
+        data["available_actions"] = [offers.as_dict(o) for o in proposal_core.available_actions(session, actor, p)]
+    return data

@@ -38,7 +38,8 @@ def _detail(proposal_id: int) -> dict:
     """The proposal as the caller sees it now (fresh from the database, after any change just committed)."""
     session = db()
     session.expire_all()
-    return present.proposal(session, proposals.load(session, actor(), proposal_id))
+    who = actor()
+    return present.proposal(session, proposals.load(session, who, proposal_id), who)
 
 
 def xlsx_response(data: bytes, filename: str) -> Response:

@@ -341,6 +341,17 @@ class ActionSchema(Schema):
     to_state = fields.String()
 
 
+class OfferSchema(Schema):
+    """An action on a council session, a proposal, a decision or a story: allowed now, or the reasons the service
+    would refuse it with (workflow.offers)."""
+
+    action = fields.String()
+    label = fields.String()
+    allowed = fields.Boolean()
+    reasons = fields.List(fields.String())
+    irreversible = fields.Boolean()
+
+
 class HistorySchema(Schema):
     version = fields.Integer()
     action = fields.String()
@@ -562,6 +573,14 @@ class ItemResultSchema(Schema):
     rank = fields.Integer(allow_none=True)
 
 
+class AgendaCandidateSchema(Schema):
+    nomination_id = fields.Integer()
+    title = fields.String()
+    subject_name = fields.String()
+    subject_type = fields.String()
+    unit = fields.String()
+
+
 class CouncilSessionDetailSchema(CouncilSessionSummarySchema):
     agenda = fields.List(fields.Nested(AgendaItemSchema))
     attendance = fields.List(fields.Nested(AttendanceSchema))
@@ -575,6 +594,9 @@ class CouncilSessionDetailSchema(CouncilSessionSummarySchema):
     members_total = fields.Integer(allow_none=True)
     quorum_required = fields.Float(allow_none=True)
     pass_threshold_applied = fields.Float(allow_none=True)
+    available_actions = fields.List(fields.Nested(OfferSchema), metadata={"description": "for the caller"})
+    agenda_candidates = fields.List(fields.Nested(AgendaCandidateSchema), metadata={
+        "description": "while the agenda may be set (secretariat): what POST .../agenda accepts"})
 
 
 class AgendaSetSchema(Schema):
@@ -653,6 +675,7 @@ class DecisionSchema(Schema):
     signed_as_deputy = fields.Boolean(metadata={"description": "a Deputy Minister signed \"KT. BỘ TRƯỞNG\""})
     nominations = fields.List(fields.Nested(DecisionNominationSchema))
     created_at = fields.DateTime()
+    available_actions = fields.List(fields.Nested(OfferSchema), metadata={"description": "for the caller"})
 
 
 class NextNumberArgsSchema(Schema):
@@ -719,6 +742,12 @@ class ProposalRuleSchema(Schema):
     citation = fields.String()
 
 
+class ItemDecisionSchema(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    date = fields.Date(allow_none=True)
+
+
 class ProposalItemSchema(Schema):
     nomination_id = fields.Integer()
     title = fields.String()
@@ -728,6 +757,15 @@ class ProposalItemSchema(Schema):
     state_label = fields.String()
     eligibility = fields.List(fields.Nested(ProposalRuleSchema),
                               metadata={"description": "the ngành rules (stage `propose`) evaluated now"})
+    refusals = fields.List(fields.String(), metadata={"description": "a draft's item: why it may not be submitted"})
+    outcome = fields.String(allow_none=True, metadata={
+        "enum": ["proposed", "recognized", "rejected", "revoked"],
+        "description": "a submitted proposal's item: the Minister's answer (null for a draft)"})
+    outcome_label = fields.String(allow_none=True)
+    reason = fields.String(metadata={"description": "the Ministry's reason when the item was not recognised"})
+    decided_at = fields.DateTime(allow_none=True)
+    decision = fields.Nested(ItemDecisionSchema, allow_none=True,
+                             metadata={"description": "the Minister's decision recorded for a recognised item"})
 
 
 class ProposalSchema(Schema):
@@ -745,6 +783,7 @@ class ProposalSchema(Schema):
     signer_title = fields.String(allow_none=True)
     submitted_at = fields.DateTime(allow_none=True)
     items = fields.List(fields.Nested(ProposalItemSchema))
+    available_actions = fields.List(fields.Nested(OfferSchema), metadata={"description": "for the caller"})
 
 
 ProposalPageSchema = page_of(ProposalSchema, "ProposalPage")

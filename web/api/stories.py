@@ -8,9 +8,9 @@ from marshmallow import Schema, fields, validate
 
 from models import STORY_CHANNELS, STORY_STATES, Story, StoryImage
 from web.api.base import actor, api_blueprint, ctx, run
-from web.api.schemas import MAX_ID, JsonId, PageArgsSchema, ProblemSchema, Text, page_of
+from web.api.schemas import MAX_ID, JsonId, OfferSchema, PageArgsSchema, ProblemSchema, Text, page_of
 from web.db import db
-from workflow import stories
+from workflow import offers, stories
 
 blp = api_blueprint("api_stories", __name__,
                     "Bài viết tuyên truyền về điển hình tiên tiến đã được công nhận (Ban biên tập của Sở).")
@@ -86,6 +86,8 @@ class StorySchema(Schema):
     updated_at = fields.DateTime()
     public_url = fields.String(allow_none=True)
     images = fields.List(fields.Nested(StoryImageSchema))
+    available_actions = fields.List(fields.Nested(OfferSchema),
+                                    metadata={"description": "for the caller (the detail only)"})
 
 
 StoryPageSchema = page_of(StorySchema, "StoryPage")
@@ -113,7 +115,10 @@ def present_story(s: Story) -> dict:
 def _detail(story_id: int) -> dict:
     session = db()
     session.expire_all()
-    return present_story(stories.load(session, actor(), story_id))
+    who = actor()
+    story = stories.load(session, who, story_id)
+    return present_story(story) | {
+        "available_actions": [offers.as_dict(o) for o in stories.available_actions(session, who, story)]}
 
 
 # ------------------------------------------------------------------------------------------------ routes

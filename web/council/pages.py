@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import (
@@ -109,25 +109,6 @@ def comments_by_item(session: Session, s: CouncilSession) -> dict[int, list[Publ
                                                                                  PublicComment.id)):
         out.setdefault(c.nomination_id, []).append(c)
     return out
-
-
-def agenda_candidates(session: Session, s: CouncilSession) -> list[Nomination]:
-    """What the secretariat may put on this session's agenda: dossiers of its campaign waiting for the council
-    (submitted) and not on another session, plus those already on it."""
-    on_agenda = [i.nomination_id for i in s.items]
-    busy_elsewhere = select(AgendaItem.id).join(CouncilSession).where(
-        AgendaItem.nomination_id == Nomination.id, CouncilSession.id != s.id,
-        or_(CouncilSession.state != "closed", AgendaItem.outcome.in_(("passed", "tie"))),
-    ).exists()
-    stmt = select(Nomination).where(
-        Nomination.department_id == s.department_id, Nomination.campaign_id == s.campaign_id,
-        Nomination.state == "submitted", ~busy_elsewhere,
-    ).options(*NOMINATION_OPTIONS).order_by(Nomination.subject_type, Nomination.id)
-    rows = list(session.scalars(stmt).unique())
-    known = {n.id for n in rows}
-    rows += [i.nomination for i in s.items if i.nomination_id not in known]
-    order = {nid: pos for pos, nid in enumerate(on_agenda)}
-    return sorted(rows, key=lambda n: (n.id not in order, order.get(n.id, 0), n.subject_type, n.id))
 
 
 @dataclass

@@ -14,7 +14,7 @@ from models import Campaign, Council, User
 from web.council import bp, forms, pages
 from web.current import current_actor
 from web.db import db, perform, request_context
-from web.filters import TZ, to_iso_date
+from web.filters import to_iso_date
 from workflow import council
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 
@@ -160,16 +160,6 @@ def new_session():
     return redirect(url_for("council.detail", session_id=s.id))
 
 
-def _open_refusals(s, pub) -> list[str]:
-    if s.published_at is None:
-        return ["Văn phòng Sở chưa công khai danh sách để lấy ý kiến."]
-    if pub.status == "open":
-        return [f"Đang trong thời gian công khai; được khai mạc sau {pub.until.astimezone(TZ):%H:%M ngày %d/%m/%Y}."]
-    if not s.items:
-        return ["Chưa có hồ sơ trong chương trình phiên họp."]
-    return []
-
-
 def _detail_page(session_id: int, *, errors: dict | None = None, form=None, status: int = 200):
     actor = current_actor()
     session = db()
@@ -186,16 +176,19 @@ def _detail_page(session_id: int, *, errors: dict | None = None, form=None, stat
     is_sec = same_dept and actor.has("secretariat")
     is_dir = same_dept and actor.has("director")
     progress = council.progress(session, s) if sees and s.state != "closed" else None
+    actions = {o.code: o for o in council.available_actions(session, actor, s)}
     return render_template(
         "council/detail.html", s=s, pub=pub, sees=sees, is_sec=is_sec, is_dir=is_dir,
         is_member=pages.member_of(session, s, actor.id) is not None,
         can_comment=same_dept and pub.status == "open",
         comments=pages.comments_by_item(session, s) if sees else {},
         members=members, present={a.user_id for a in s.attendance if a.present}, recused=recused,
-        candidates=pages.agenda_candidates(session, s) if is_sec and s.state == "scheduled" and not s.published_at
+        candidates=council.agenda_candidates(session, s) if is_sec and s.state == "scheduled" and not s.published_at
         else [],
         progress=progress, item_progress={p.item.nomination_id: p for p in progress.items} if progress else {},
-        open_refusals=_open_refusals(s, pub), awaiting=pages.passed_awaiting(s) if s.state == "closed" else [],
+        actions=actions,
+        open_refusals=list(actions["open"].reasons) if "open" in actions else [],
+        awaiting=pages.passed_awaiting(s) if s.state == "closed" else [],
         decisions=pages.decisions_of_session(session, s) if s.state == "closed" else [],
         ties=[i for i in s.items if i.outcome == "tie"], colours=pages.SESSION_COLOURS,
         outcome_colours=pages.OUTCOME_COLOURS, state_labels=council.STATE_LABELS,

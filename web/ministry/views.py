@@ -46,7 +46,7 @@ def _proposal_page(proposal_id: int, *, errors: dict | None = None, form=None, s
     p = proposals.load(session, actor, proposal_id)
     if p.state != "submitted":
         raise NotFound("Không tìm thấy tờ trình.")
-    rows = pages.item_rows(session, p)
+    rows = proposals.item_rows(session, p)
     today = dt.datetime.now(TZ).date()
     values = {"number": "", "date": today.isoformat(), "nomination_ids": [], "signer_name": "",
               "signer_deputy": False}
@@ -60,7 +60,7 @@ def _proposal_page(proposal_id: int, *, errors: dict | None = None, form=None, s
         can_decide=actor.has("ministry_reviewer"), values=values, errors=errors or {}, form=form or {},
         symbol=decisions.symbol(ministry),
         suggested=decisions.next_number(session, ministry, today.year),
-        outcome_labels=pages.OUTCOME_LABELS, outcome_colours=pages.OUTCOME_COLOURS,
+        outcome_labels=proposals.OUTCOME_LABELS, outcome_colours=pages.OUTCOME_COLOURS,
     ), status
 
 
@@ -90,7 +90,7 @@ def _act(proposal_id: int, key: str, verb: str, call, success, object_type="prop
 def _own_items(proposal_id: int, ids: list) -> None:
     """The ticked items must be this proposal's, still waiting for the Minister's decision."""
     p = proposals.load(db(), current_actor(), proposal_id)
-    waiting = {r.n.id for r in pages.item_rows(db(), p, with_rules=False) if r.awaiting}
+    waiting = {r.n.id for r in proposals.item_rows(db(), p, with_rules=False) if r.awaiting}
     strangers = [i for i in ids if i not in waiting]
     if strangers:
         raise ValidationFailed("Có hồ sơ không thuộc tờ trình này hoặc đã có kết quả.",

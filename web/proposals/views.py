@@ -76,7 +76,7 @@ def _require_secretariat(actor) -> None:
 
 def _new_page(values: dict, error: ValidationFailed | None = None, status: int = 200):
     actor = current_actor()
-    return render_template("proposals/new.html", rows=pages.candidates(db(), actor.department_id), values=values,
+    return render_template("proposals/new.html", rows=proposals.candidates(db(), actor.department_id), values=values,
                            error=error, field_errors=error.field_errors if error else {}), status
 
 
@@ -111,7 +111,7 @@ def _detail_page(proposal_id: int, *, errors: dict | None = None, form=None, sta
     same = actor.department_id == p.department_id
     is_sec = same and actor.has("secretariat") and p.state == "draft"
     is_dir = same and actor.has("director") and p.state == "draft"
-    rows = pages.item_rows(session, p)
+    rows = proposals.item_rows(session, p)
     today = dt.datetime.now(TZ).date()
     sign = None
     if is_dir:
@@ -119,14 +119,15 @@ def _detail_page(proposal_id: int, *, errors: dict | None = None, form=None, sta
         if errors and "submit" in errors and form is not None:
             sign = {"number": form.get("number", ""), "date": form.get("date", "")}
     chosen = {str(r.n.id) for r in rows}
+    listed = {r.n.id for r in rows}
     if errors and "items" in errors and form is not None:
         chosen = set(form.getlist("nomination_ids"))
     return render_template(
         "proposals/detail.html", p=p, rows=rows, is_sec=is_sec, is_dir=is_dir, sign=sign, chosen=chosen,
-        candidates=[c for c in pages.candidates(session, p.department_id, p) if c.n.id not in {r.n.id for r in rows}]
+        candidates=[c for c in proposals.candidates(session, p.department_id, p) if c.n.id not in listed]
         if is_sec else [],
         symbol=proposals.symbol(p.department), state_labels=proposals.STATE_LABELS, colours=pages.STATE_COLOURS,
-        outcome_labels=pages.OUTCOME_LABELS, outcome_colours=pages.OUTCOME_COLOURS,
+        outcome_labels=proposals.OUTCOME_LABELS, outcome_colours=pages.OUTCOME_COLOURS,
         blocked=[r for r in rows if r.refusals], errors=errors or {},
         signer_title=actor.delegation_title or "GIÁM ĐỐC",
     ), status
