@@ -123,11 +123,8 @@ def test_unknown_id_is_404_problem(api):
     assert r.get_json()["detail"] == "Không tìm thấy hồ sơ."
 
 
-def test_token_endpoint_is_rate_limited(engine, db, tmp_path):
-    from web import create_app
-
-    app = create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "t", "RATELIMIT_ENABLED": True,
-                      "RATELIMIT_LOGIN": "3 per minute"})
+def test_token_endpoint_is_rate_limited(make_app):
+    app = make_app(SECRET_KEY="t", WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute")
     client = app.test_client()
     codes = [client.post("/api/v1/auth/token", json={"username": "admin", "password": "x"}).status_code
              for _ in range(4)]
@@ -136,11 +133,9 @@ def test_token_endpoint_is_rate_limited(engine, db, tmp_path):
     assert r.content_type == PROBLEM and r.get_json()["status"] == 429
 
 
-def test_rate_limit_counts_per_username(engine, db, tmp_path):
-    from web import create_app
-
-    app = create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "t", "RATELIMIT_ENABLED": True,
-                      "RATELIMIT_LOGIN": "2 per minute", "RATELIMIT_LOGIN_IP": "5 per minute"})
+def test_rate_limit_counts_per_username(make_app):
+    app = make_app(SECRET_KEY="t", WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute",
+                   RATELIMIT_LOGIN_IP="5 per minute")
     client = app.test_client()
 
     def attempt(username):

@@ -14,6 +14,9 @@ from models import AgendaItem, AnonymousBallot, BallotReceipt, BallotSlot
 from notifications import audit
 from workflow import ballots as sealed
 
+# Threads (or two requests) each with a connection of their own: the reseeded database, not one rolled-back connection.
+pytestmark = pytest.mark.fresh_db
+
 
 @pytest.fixture
 def ref(demo, db):

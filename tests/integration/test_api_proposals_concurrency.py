@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import func, select
 from test_api_council import ok
 from test_api_council_concurrency import race
@@ -12,6 +13,9 @@ from test_api_proposals import co_so_examples, create
 
 from models import Proposal, StateChange
 from notifications import audit
+
+# Threads (or two requests) each with a connection of their own: the reseeded database, not one rolled-back connection.
+pytestmark = pytest.mark.fresh_db
 
 
 def test_director_submits_twice_at_once(app, api, db, demo, tmp_path, session_factory):

@@ -15,6 +15,9 @@ from models import AuditEvent, Nomination, Unit
 from notifications import audit
 from workflow import service
 
+# Threads (or two requests) each with a connection of their own: the reseeded database, not one rolled-back connection.
+pytestmark = pytest.mark.fresh_db
+
 
 @pytest.fixture
 def pg(engine, db):

@@ -12,6 +12,9 @@ from sqlalchemy.exc import OperationalError
 from models import AuditEvent, User
 from notifications import audit
 
+# Threads (or two requests) each with a connection of their own: the reseeded database, not one rolled-back connection.
+pytestmark = pytest.mark.fresh_db
+
 
 @pytest.fixture
 def pg(engine, db):

@@ -24,10 +24,11 @@ def _grants(role: str, database: str) -> list[str]:
 
 
 @pytest.fixture
-def app_role(engine, db):
+def app_role(engine, fresh_db):
+    """A PostgreSQL role of the application's grants, connecting on its own (so the reseeded database)."""
     if engine.dialect.name != "postgresql":
         pytest.skip("roles and grants are PostgreSQL's")
-    db.commit()
+    fresh_db.commit()
     role = f"dienhinh_app_test_{os.getpid()}"
     with engine.begin() as conn:
         statements = _grants(role, conn.scalar(text("SELECT current_database()")))

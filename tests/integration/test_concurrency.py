@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from models import AuditEvent, StateChange, User
@@ -11,6 +12,9 @@ from notifications import audit
 from workflow import service
 from workflow.errors import Conflict
 from workflow.permissions import actor_for
+
+# Threads (or two requests) each with a connection of their own: the reseeded database, not one rolled-back connection.
+pytestmark = pytest.mark.fresh_db
 
 N = 8
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import func, select
 from test_council_helpers import MEMBERS, nominate, open_session
 
@@ -13,6 +14,9 @@ from notifications import audit
 from workflow import ballots, council
 from workflow.errors import Conflict, Forbidden
 from workflow.permissions import actor_for
+
+# Threads (or two requests) each with a connection of their own: the reseeded database, not one rolled-back connection.
+pytestmark = pytest.mark.fresh_db
 
 
 def filled_slots(session, item_id: int) -> int:

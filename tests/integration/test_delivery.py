@@ -129,6 +129,7 @@ def test_only_due_messages_are_sent_and_a_second_pass_sends_nothing(db, session_
     assert {r.status for r in _rows(session_factory)} == {"sent"}
 
 
+@pytest.mark.fresh_db
 def test_two_racing_workers_deliver_each_message_exactly_once(db, session_factory, smtp):
     ids = _queue(db, 40)
     results, errors = [], []
@@ -241,17 +242,15 @@ def test_cli_deliver_once(app, db, session_factory, smtp):
 
 # ------------------------------------------------------------------------------------------------ what is received
 @pytest.fixture
-def mail_app(engine, db, smtp, tmp_path):
+def mail_app(make_app, smtp, tmp_path):
     """The application configured as a department runs it: its SMTP server, a sender with a display name and the
     address users reach it at (with a path prefix and a trailing slash). Restores the outbox settings after."""
-    from web import create_app
-
     before = dict(outbox.SETTINGS)
-    app = create_app({
-        "TESTING": True, "ENGINE": engine, "SECRET_KEY": "test", "RATELIMIT_ENABLED": False,
-        "SMTP_HOST": smtp.settings["SMTP_HOST"], "SMTP_PORT": smtp.settings["SMTP_PORT"],
-        "MAIL_FROM": "Sở Tư pháp An Giang <thongbao@STP.AnGiang.test>", "BASE_URL": "https://dienhinh.stp.test/ung-dung/",
-    }, instance_path=str(tmp_path / "instance"))
+    app = make_app(
+        instance_path=str(tmp_path / "instance"), WTF_CSRF_ENABLED=True,
+        SMTP_HOST=smtp.settings["SMTP_HOST"], SMTP_PORT=smtp.settings["SMTP_PORT"],
+        MAIL_FROM="Sở Tư pháp An Giang <thongbao@STP.AnGiang.test>", BASE_URL="https://dienhinh.stp.test/ung-dung/",
+    )
     yield app
     outbox.SETTINGS.clear()
     outbox.SETTINGS.update(before)

@@ -47,11 +47,8 @@ def collector():
         sentry_sdk.init()  # a client without a DSN: nothing is sent by the tests that follow
 
 
-def _app(engine, **config):
-    from web import create_app
-
-    app = create_app({"TESTING": False, "PROPAGATE_EXCEPTIONS": False, "ENGINE": engine, "SECRET_KEY": "sentry",
-                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, **config})
+def _app(make_app, **config):
+    app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False, SECRET_KEY="sentry", **config)
 
     @app.route("/__boom", methods=["GET", "POST"])
     def boom():
@@ -60,9 +57,9 @@ def _app(engine, **config):
     return app
 
 
-def test_an_unhandled_exception_is_reported_without_personal_data(engine, db, collector):
+def test_an_unhandled_exception_is_reported_without_personal_data(make_app, collector):
     port = collector.server_address[1]
-    app = _app(engine, SENTRY_DSN=f"http://publickey@127.0.0.1:{port}/1")
+    app = _app(make_app, SENTRY_DSN=f"http://publickey@127.0.0.1:{port}/1")
     client = app.test_client()
     client.set_cookie("session", "cookie-bi-mat")
     r = client.post("/__boom", data={"password": "mat-khau-bi-mat", "ballot": "agree"},
@@ -79,8 +76,8 @@ def test_an_unhandled_exception_is_reported_without_personal_data(engine, db, co
         assert secret not in sent and secret.encode() not in raw
 
 
-def test_without_a_dsn_nothing_is_sent(engine, db, collector):
-    app = _app(engine)
+def test_without_a_dsn_nothing_is_sent(make_app, collector):
+    app = _app(make_app)
     r = app.test_client().get("/__boom")
     assert r.status_code == 500
     sentry_sdk.flush(timeout=1)

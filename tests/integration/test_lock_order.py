@@ -18,6 +18,9 @@ from workflow import decisions, proposals, service
 from workflow.errors import DomainError
 from workflow.permissions import actor_for
 
+# Threads (or two requests) each with a connection of their own: the reseeded database, not one rolled-back connection.
+pytestmark = pytest.mark.fresh_db
+
 ROUNDS = 4
 PER_ROUND = 3
 UNITS = ("TTR", "PBGDPL", "HCTP", "XDKT", "TGPL", "PTP-LX", "PTP-CD")

@@ -74,12 +74,8 @@ def test_inactive_user_cannot_log_in(client, db, demo):
 
 
 @pytest.fixture
-def csrf_client(engine, db, tmp_path):
-    from web import create_app
-
-    app = create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "csrf", "WTF_CSRF_ENABLED": True,
-                      "RATELIMIT_ENABLED": False})
-    return app.test_client()
+def csrf_client(make_app):
+    return make_app(SECRET_KEY="csrf", WTF_CSRF_ENABLED=True).test_client()
 
 
 def _token(page: str) -> str:

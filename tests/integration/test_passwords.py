@@ -166,12 +166,9 @@ def test_the_password_page_changes_the_password(client, login, db, demo):
     assert login("canbo1", GOOD).status_code == 302
 
 
-def test_guessing_the_current_password_is_rate_limited(engine, db, demo):
+def test_guessing_the_current_password_is_rate_limited(make_app, demo):
     """A stolen session must not be a way to guess the account's password: RATELIMIT_LOGIN applies per user."""
-    from web import create_app
-
-    app = create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False,
-                      "RATELIMIT_ENABLED": True, "RATELIMIT_LOGIN": "3 per minute"})
+    app = make_app(SECRET_KEY="t", RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute")
     client = app.test_client()
     assert client.post("/login", data={"username": "canbo1", "password": demo.password}).status_code == 302
     codes = [_change(client, f"doan-mat-khau-{i}", GOOD).status_code for i in range(4)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import func, select
 from test_proposals_core import DAY, co_so_example
 
@@ -14,6 +15,9 @@ from notifications import audit
 from workflow import decisions, proposals
 from workflow.errors import Conflict, ValidationFailed
 from workflow.permissions import actor_for
+
+# Threads (or two requests) each with a connection of their own: the reseeded database, not one rolled-back connection.
+pytestmark = pytest.mark.fresh_db
 
 
 def _race(session_factory, calls, username="giamdoc", errors=None):

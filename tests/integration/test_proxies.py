@@ -14,13 +14,6 @@ from web.config import ConfigError, trusted_proxies
 CLIENT_A, CLIENT_B = "203.0.113.7", "198.51.100.23"
 
 
-def make_app(engine, **config):
-    from web import create_app
-
-    return create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False,
-                       "RATELIMIT_ENABLED": False, **config})
-
-
 def via_proxy(client_addr: str, proto: str = "http") -> dict:
     """What nginx sends (`$proxy_add_x_forwarded_for`): whatever the client claimed, then the address it saw."""
     return {"X-Forwarded-For": f"10.9.9.9, {client_addr}", "X-Forwarded-Proto": proto}
@@ -31,8 +24,8 @@ def login_events(db, action: str) -> list[AuditEvent]:
     return db.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
 
 
-def test_the_forwarded_client_address_reaches_the_audit_trail(engine, db):
-    client = make_app(engine, TRUSTED_PROXIES=1).test_client()
+def test_the_forwarded_client_address_reaches_the_audit_trail(make_app, db):
+    client = make_app(TRUSTED_PROXIES=1).test_client()
     client.post("/login", data={"username": "giamdoc", "password": "sai-mat-khau"}, headers=via_proxy(CLIENT_A))
     r = client.post("/login", data={"username": "giamdoc", "password": DEMO_PASSWORD}, headers=via_proxy(CLIENT_B))
     assert r.status_code == 302
@@ -42,16 +35,16 @@ def test_the_forwarded_client_address_reaches_the_audit_trail(engine, db):
     assert [e.ip for e in login_events(db, "auth.login")] == [CLIENT_B]
 
 
-def test_without_trusted_proxies_a_forwarded_address_is_ignored(engine, db):
-    client = make_app(engine).test_client()  # TRUSTED_PROXIES defaults to 0
+def test_without_trusted_proxies_a_forwarded_address_is_ignored(make_app, db):
+    client = make_app().test_client()  # TRUSTED_PROXIES defaults to 0
     client.post("/login", data={"username": "giamdoc", "password": "sai"}, headers=via_proxy(CLIENT_A, "https"))
     assert [e.ip for e in login_events(db, "auth.login_failed")] == ["127.0.0.1"]
 
 
-def test_a_lock_out_from_one_address_leaves_the_account_open_to_another(engine, db):
+def test_a_lock_out_from_one_address_leaves_the_account_open_to_another(make_app, db):
     """The finding: 25 wrong passwords for giamdoc from one client made the director's right password answer 429 from
     another client, because every request came from the proxy's address."""
-    client = make_app(engine, TRUSTED_PROXIES=1, RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute",
+    client = make_app(TRUSTED_PROXIES=1, RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute",
                       RATELIMIT_LOGIN_IP="50 per minute").test_client()
 
     def attempt(addr, password="sai-mat-khau", path="/login"):
@@ -66,8 +59,8 @@ def test_a_lock_out_from_one_address_leaves_the_account_open_to_another(engine, 
     assert [attempt(CLIENT_A, path="/api/v1/auth/token") for _ in range(4)] == [401, 401, 401, 429]
 
 
-def test_without_trusted_proxies_rotating_the_forwarded_address_does_not_escape_the_limit(engine, db):
-    client = make_app(engine, RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute").test_client()
+def test_without_trusted_proxies_rotating_the_forwarded_address_does_not_escape_the_limit(make_app, db):
+    client = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute").test_client()
     codes = [client.post("/login", data={"username": "giamdoc", "password": "sai"},
                          headers=via_proxy(f"192.0.2.{i}")).status_code for i in range(4)]
     assert codes == [401, 401, 401, 429]
@@ -79,8 +72,8 @@ def session_cookie(response) -> str:
     return cookies[0]
 
 
-def test_over_https_the_session_cookie_is_secure_and_hsts_is_sent(engine, db):
-    client = make_app(engine, TRUSTED_PROXIES=1).test_client()
+def test_over_https_the_session_cookie_is_secure_and_hsts_is_sent(make_app, db):
+    client = make_app(TRUSTED_PROXIES=1).test_client()
     r = client.post("/login", data={"username": "giamdoc", "password": DEMO_PASSWORD},
                     headers=via_proxy(CLIENT_A, "https"))
     assert r.status_code == 302
@@ -89,11 +82,11 @@ def test_over_https_the_session_cookie_is_secure_and_hsts_is_sent(engine, db):
     assert "Strict-Transport-Security" in client.get("/", headers=via_proxy(CLIENT_A, "https")).headers
 
 
-def test_a_browser_signs_in_over_https_through_the_proxy_with_csrf_on(engine, db):
+def test_a_browser_signs_in_over_https_through_the_proxy_with_csrf_on(make_app, db):
     """Over HTTPS Flask-WTF also checks that a POST's Referer is this site: the same-origin Referrer-Policy keeps it."""
     import re
 
-    client = make_app(engine, TRUSTED_PROXIES=1, WTF_CSRF_ENABLED=True).test_client()
+    client = make_app(TRUSTED_PROXIES=1, WTF_CSRF_ENABLED=True).test_client()
     # nginx to gunicorn is plain HTTP; X-Forwarded-Proto tells the application the browser used HTTPS.
     page = client.get("/login", headers=via_proxy(CLIENT_A, "https"), base_url="http://dienhinh.example")
     assert page.headers["Referrer-Policy"] == "same-origin"
@@ -105,23 +98,23 @@ def test_a_browser_signs_in_over_https_through_the_proxy_with_csrf_on(engine, db
     assert [e.ip for e in login_events(db, "auth.login")] == [CLIENT_A]
 
 
-def test_over_plain_http_no_secure_cookie_and_no_hsts(engine, db):
-    client = make_app(engine, TRUSTED_PROXIES=1).test_client()
+def test_over_plain_http_no_secure_cookie_and_no_hsts(make_app, db):
+    client = make_app(TRUSTED_PROXIES=1).test_client()
     r = client.post("/login", data={"username": "giamdoc", "password": DEMO_PASSWORD}, headers=via_proxy(CLIENT_A))
     assert "Secure" not in session_cookie(r)
     assert "Strict-Transport-Security" not in r.headers
 
 
-def test_a_client_claiming_https_without_a_trusted_proxy_gets_no_hsts(engine, db):
-    client = make_app(engine).test_client()
+def test_a_client_claiming_https_without_a_trusted_proxy_gets_no_hsts(make_app, db):
+    client = make_app().test_client()
     r = client.post("/login", data={"username": "giamdoc", "password": DEMO_PASSWORD},
                     headers=via_proxy(CLIENT_A, "https"))
     assert "Secure" not in session_cookie(r)
     assert "Strict-Transport-Security" not in r.headers
 
 
-def test_session_cookie_secure_forces_the_flag(engine, db):
-    client = make_app(engine, SESSION_COOKIE_SECURE=True).test_client()
+def test_session_cookie_secure_forces_the_flag(make_app, db):
+    client = make_app(SESSION_COOKIE_SECURE=True).test_client()
     r = client.post("/login", data={"username": "giamdoc", "password": DEMO_PASSWORD})
     assert "; Secure" in session_cookie(r)
     assert "Strict-Transport-Security" not in r.headers  # HSTS means nothing over plain HTTP

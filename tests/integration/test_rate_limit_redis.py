@@ -121,15 +121,12 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def redis_app(engine, db, monkeypatch):
+def redis_app(make_app, monkeypatch):
     """An application whose rate limits are kept in the Redis at `url` (set through the environment, as in
     production); afterwards the process-wide limiter is told its storage is alive again."""
-    from web import create_app
-
     def make(url):
         monkeypatch.setenv("RATELIMIT_STORAGE_URI", url)
-        return create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False,
-                           "RATELIMIT_ENABLED": True, "RATELIMIT_LOGIN": "3 per minute"})
+        return make_app(SECRET_KEY="t", RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute")
 
     yield make
     limiter._storage_dead = False  # the singleton outlives this app: later tests start with their own storage

@@ -24,6 +24,10 @@ from test_council_helpers import LATER, MEMBERS, NOW, nominate, schedule, uid
 from models import AgendaItem, AuditEvent, BallotReceipt, Base, make_engine
 from workflow import accounts, ballots, council
 
+# The DBA's tools (pg_dump, pg_restore, VACUUM, the WAL checkpoint) read what is committed, from connections of
+# their own: the reseeded database, not one rolled-back connection.
+pytestmark = pytest.mark.fresh_db
+
 RECEIPTS = BallotReceipt.__table__.name
 
 

@@ -128,11 +128,8 @@ def test_the_header_logs_out_with_a_post_form(app):
 
 
 @pytest.fixture
-def csrf_app(engine, db):
-    from web import create_app
-
-    return create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "csrf", "WTF_CSRF_ENABLED": True,
-                       "RATELIMIT_ENABLED": False})
+def csrf_app(make_app):
+    return make_app(SECRET_KEY="csrf", WTF_CSRF_ENABLED=True)
 
 
 def _csrf(page: str) -> str:

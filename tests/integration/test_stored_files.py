@@ -101,9 +101,9 @@ def _multipart(fields: dict, file_field: str, filename: str, data: bytes) -> tup
 
 
 @pytest.fixture
-def hosts(engine, db, tmp_path):
+def hosts(engine, fresh_db, tmp_path):
     """Two application instances as on two servers: their own instance folders and engines (connection pools),
-    the same database."""
+    the same database (so the reseeded one: the tests' `db` is `fresh_db`)."""
     from web import create_app
 
     url = engine.url.render_as_string(hide_password=False)
@@ -209,6 +209,7 @@ def stories_actor(session, username):
     return actor_for(session, session.scalar(select(User).where(User.username == username)))
 
 
+@pytest.mark.fresh_db
 def test_the_same_new_content_uploaded_twice_at_once_is_stored_once(db, session_factory):
     """Two transactions store the same content at the same moment: on PostgreSQL the second waits on the primary key
     and then finds the first's row; both succeed, one stored file."""
