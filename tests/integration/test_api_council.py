@@ -7,14 +7,12 @@ import io
 from types import SimpleNamespace
 
 import pytest
+from factories import ENVELOPE, MEMBERS, PROBLEM, ok, refused  # noqa: F401 - also imported from here
 from samples import PDF
 from sqlalchemy import select
 
 from models import AnonymousBallot, AuditEvent, BallotReceipt, BallotSlot, User
 
-PROBLEM = "application/problem+json"
-ENVELOPE = {"items", "total", "page", "per_page"}
-MEMBERS = ["giamdoc", "vanphong", "hoidong1", "hoidong2", "hoidong3", "hoidong4", "hoidong5"]
 CHOICES = ("agree", "disagree", "abstain")
 
 
@@ -33,19 +31,6 @@ def council_refs(demo, db) -> SimpleNamespace:
     )
     db.rollback()
     return data
-
-
-def ok(r, status=200):
-    assert r.status_code == status, (r.status_code, r.get_data(as_text=True)[:500])
-    return r.get_json()
-
-
-def refused(r, status):
-    assert r.status_code == status, (r.status_code, r.get_data(as_text=True)[:500])
-    assert r.content_type == PROBLEM
-    body = r.get_json()
-    assert body["status"] == status and body["detail"] and isinstance(body["reasons"], list)
-    return body
 
 
 def submitted(api, ref, head: str, unit: int, title: str) -> int:

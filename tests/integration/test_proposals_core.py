@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from factories import DAY, co_so_example, draft, history, proposed, submit
+from factories import nganh_decision as nganh
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from test_council_helpers import (  # noqa: F401 (db: the fixtures)
@@ -43,28 +45,10 @@ from workflow.accounts import create_user
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.permissions import actor_for
 
-DAY = dt.date(2026, 11, 25)
 PASSWORD = "other-pass-1"
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-def co_so_example(db, demo, *, unit=None, person=None, campaign=None, n=None):
-    """A cơ sở example: `n` (or a new submitted nomination) moved to evaluated_co_so with the history row and the
-    award record that the director's decision writes (decision path covered in test_decisions_co_so.py)."""
-    n = n or nominate(db, demo, unit=unit, person=person, campaign=campaign)
-    from_state = n.state
-    n.state = "evaluated_co_so"
-    db.flush()  # bumps the version (mapper version_id_col)
-    db.add(StateChange(nomination_id=n.id, version=n.version, action="recognize_co_so", from_state=from_state,
-                       to_state="evaluated_co_so", actor_id=uid(demo, "giamdoc") if n.department_id ==
-                       demo.unit("STP").id else None, data={"decision_number": "9/QĐ-STP"}))
-    db.add(AwardRecord(person_id=n.subject_person_id, unit_id=None if n.subject_person_id else n.unit_id,
-                       title="dien_hinh_co_so", level="co_so", year=n.campaign.end_date.year,
-                       decision_number="9/QĐ-STP", nomination_id=n.id))
-    db.flush()
-    return n
-
-
 def stp2(db, demo):
     """The second department (Khánh Hòa): its campaign and a secretariat and a director account."""
     campaign = db.scalar(select(Campaign).where(Campaign.department_id == demo.unit("STP2").id))
@@ -72,25 +56,6 @@ def stp2(db, demo):
     director = create_user(db, "gd_stp2", roles=["director"], password=PASSWORD, unit_code="STP2")
     db.flush()
     return campaign, actor_for(db, sec), actor_for(db, director)
-
-
-def draft(db, demo, items, title=None):
-    return proposals.create(db, demo.actor("vanphong"), nomination_ids=[n.id for n in items], title=title)
-
-
-def submit(db, demo, p, number=46, date=DAY, actor="giamdoc"):
-    actor = demo.actor(actor) if isinstance(actor, str) else actor
-    return proposals.submit(db, actor, p.id, number=number, date=date)
-
-
-def proposed(db, demo, items, number=46, date=DAY):
-    p = draft(db, demo, items)
-    return submit(db, demo, p, number=number, date=date)
-
-
-def history(db, n, action):
-    return db.scalars(select(StateChange).where(StateChange.nomination_id == n.id, StateChange.action == action)
-                      ).all()
 
 
 def count(db, model, *where):
@@ -457,11 +422,6 @@ def test_a_department_sees_its_own_proposals_and_the_ministry_only_submitted_one
 
 
 # ------------------------------------------------------------------------------------------------ the Ministry
-def nganh(db, demo, ids, number="100/QĐ-BTP", date=DAY, actor="botp"):
-    actor = demo.actor(actor) if isinstance(actor, str) else actor
-    return decisions.issue(db, actor, level="nganh", number=number, date=date, nomination_ids=ids)
-
-
 def test_the_ministry_recognises_at_nganh_level(db, demo):
     a, lan = co_so_example(db, demo, unit="HCTP"), co_so_example(db, demo, person="Nguyễn Thị Lan")
     p = proposed(db, demo, [a, lan])

@@ -12,10 +12,11 @@ import io
 
 import pytest
 from docx import Document
+from factories import nomination
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from models import Campaign, Nomination, StateChange
+from models import Campaign, Nomination
 from workflow import clock, report_documents, reports
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 
@@ -25,25 +26,8 @@ T0 = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
 def make(db, demo, *, unit: str | None = None, person: str | None = None, path=("registered",),
          campaign: Campaign | None = None, title: str | None = None, start: dt.datetime = T0) -> Nomination:
     """A nomination now in path[-1], with one history row per step (one day apart from `start`)."""
-    campaign = campaign or demo.campaign()
-    if person is not None:
-        p = demo.person(person)
-        u, subject_type, key = p.unit, "individual", f"p:{p.id}"
-    else:
-        p, u = None, demo.unit(unit)
-        subject_type, key = "collective", f"u:{u.id}"
-    n = Nomination(campaign_id=campaign.id, department_id=u.department_id, unit_id=u.id, subject_type=subject_type,
-                   subject_person_id=p.id if p else None, subject_key=key, title=title or (person or u.name),
-                   achievements="Thành tích", state=path[-1])
-    db.add(n)
-    db.flush()
-    prev = None
-    for i, state in enumerate(path, start=1):
-        db.add(StateChange(nomination_id=n.id, version=i, action="create" if i == 1 else "step", from_state=prev,
-                           to_state=state, data={}, created_at=start + dt.timedelta(days=i - 1)))
-        prev = state
-    db.flush()
-    return n
+    return nomination(db, demo, unit=unit, person=person, path=path, campaign=campaign, title=title, start=start,
+                      achievements="Thành tích")
 
 
 FULL = ("registered", "nurtured", "submitted", "evaluated_co_so", "proposed_nganh", "recognized")

@@ -8,12 +8,14 @@ import datetime as dt
 import io
 
 import pytest
-from samples import PDF, image
+from factories import nomination as nominate
+from factories import png, recognised
+from factories import story as write
+from samples import PDF
 from sqlalchemy import select
-from test_council_helpers import close, entitled, nominate, open_session, vote
 
 from models import AuditEvent, Story, StoryImage
-from workflow import decisions, stories
+from workflow import stories
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 
 D1 = dt.date(2026, 11, 20)
@@ -22,33 +24,9 @@ EVIL = ('<p onclick="steal()">Gương sáng <strong>pháp luật</strong></p><sc
         '<a href="https://stp.gov.vn/bai" target="_blank">nguồn</a><iframe src="https://evil.test"></iframe>')
 
 
-def png(width: int = 1, height: int = 1) -> bytes:
-    """A genuine PNG (uploads decode and re-encode images: this one comes back byte for byte)."""
-    return image("PNG", width, height)
-
-
-def recognised(db, demo, *units: str, number: str = "12/QĐ-STP"):
-    """Nominations of `units` passed by the council and recognised cơ sở by the director's decision (committed)."""
-    demo.campaign().quota_collective = demo.campaign().quota_individual = None
-    ns = [nominate(db, demo, unit=u) for u in units]
-    s = open_session(db, demo, ns)
-    for n in ns:
-        vote(db, demo, s, n, len(entitled(demo, n)))
-    close(db, demo, s)
-    decisions.issue(db, demo.actor("giamdoc"), level="co_so", number=number, date=D1, nomination_ids=[n.id for n in ns])
-    db.commit()
-    return ns
-
-
 @pytest.fixture
 def example(db, demo):
     return recognised(db, demo, "HCTP")[0]
-
-
-def write(db, demo, n, *, body="<p>Nội dung</p>", title="Tấm gương Phòng Hành chính tư pháp", user="bientap"):
-    story = stories.create(db, demo.actor(user), nomination_id=n.id, title=title, body=body, channel="portal")
-    db.commit()
-    return story
 
 
 # ------------------------------------------------------------------------------------------------ service
