@@ -244,6 +244,7 @@ def test_issuing_a_token_through_the_api_is_audited(client, db, demo):
     assert body["token"] not in str(event.data)
 
 
+@pytest.mark.fresh_db  # a token's use is noted on a connection of its own (web.api.base.note_token_use)
 def test_the_owner_lists_tokens_without_their_secrets(client, db):
     first, second = _token(client, "canbo1"), _token(client, "canbo1")
     other = _token(client, "tp_pbgdpl")
