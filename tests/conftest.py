@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -465,6 +465,14 @@ def as_dba():
     transaction UPDATE and DELETE audit rows. On PostgreSQL the append-only triggers are skipped until the end of
     the transaction (`session_replication_role = replica`, a superuser's setting); SQLite has no trigger."""
     def allow(session) -> None:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SET LOCAL session_replication_role = replica"))
+        if session.get_bind().dialect.name != "postgresql":
+            return
+        session.execute(text("SET LOCAL session_replication_role = replica"))
+        conn = session.info.get("test_connection")
+        if conn is not None:
+            # A rolled-back test's "transaction" is a savepoint: SET LOCAL would outlive it, until the test's end.
+            def back_to_normal(_session, transaction):
+                if transaction.parent is None and not conn.closed and conn.in_transaction():
+                    conn.exec_driver_sql("SET LOCAL session_replication_role = DEFAULT")
+            event.listen(session, "after_transaction_end", back_to_normal, once=True)
     return allow

@@ -136,6 +136,7 @@ def _cli(app, *args):
     return CliRunner().invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))
 
 
+@pytest.mark.fresh_db  # the parallel walk's processes read an exported snapshot: not from a savepoint
 def test_cli_audit_verify(app, trail, db, as_dba):
     db.commit()
     ok = _cli(app, "audit", "verify")
@@ -180,6 +181,7 @@ def test_canonical_form_of_edge_values(db, session_factory, monkeypatch):
                                                          .where(AuditEvent.id == e.id))) for e in events]
 
 
+@pytest.mark.fresh_db  # the parallel walk's processes read an exported snapshot: not from a savepoint
 def test_a_parallel_walk_checks_the_links_across_its_segments(db, session_factory, as_dba):
     """`dienhinh audit verify --jobs 2` (PostgreSQL): the events split by id into two segments, each hashed by its own
     process in one exported snapshot. It finds what one pass finds, also at the first event of a chain after the

@@ -361,12 +361,14 @@ def test_cli_verify_records_its_result(app, db, as_dba):
                            .order_by(AuditVerification.id)))
     db.commit()
     assert [(r.checked_by, r.full, r.ok) for r in rows] == [("cli", True, True), ("cli", False, True)]
-    bad = _events(db)[-1].id
+    last = _events(db)[-1]
+    bad, bad_seq = last.id, last.seq
     as_dba(db)
     db.execute(text("UPDATE audit_events SET action = 'x' WHERE id = :id"), {"id": bad})
     db.commit()
     broken = cli("--full")
-    assert broken.exit_code == 1 and f"#{bad}" in broken.output
+    # Named by its place in its chain and by its id (ids are not positions: they no longer restart at 1 per test).
+    assert broken.exit_code == 1 and f"#{bad_seq} (sự kiện id {bad})" in broken.output
     assert audit_verify.latest(db).first_bad_id == bad
 
 
