@@ -19,13 +19,17 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from flask import Flask
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 import notifications
 from models import Base, Campaign, Person, Unit, User, make_engine, make_session_factory
-from notifications import audit, audit_checkpoints
+from models.base import read_only_engine
+from notifications import audit, audit_checkpoints, outbox
+from web import audit_trail, create_app
+from web.extensions import limiter
 from workflow import accounts, ballots
 from workflow import demo as demo_data
 from workflow.permissions import actor_for
@@ -105,44 +109,100 @@ def _empty(engine):
                 conn.execute(table.delete())
 
 
-@pytest.fixture
-def session_factory(engine):
-    return make_session_factory(engine)
+# Whether each engine's database holds exactly the demo data, committed. A reseeding test leaves what it committed, so
+# it marks its engine dirty; the next rolled-back test seeds again (once) before it begins.
+_SEEDED: dict[int, bool] = {}
 
 
-@pytest.fixture
-def db(engine, session_factory):
+def _seed(engine) -> None:
     _empty(engine)
-    session = session_factory()
-    demo_data.seed(session, DEMO_PASSWORD)
-    session.commit()
+    with make_session_factory(engine)() as session:
+        demo_data.seed(session, DEMO_PASSWORD)
+        session.commit()
+
+
+def _ensure_seeded(engine) -> None:
+    if not _SEEDED.get(id(engine)):
+        _seed(engine)
+        _SEEDED[id(engine)] = True
+
+
+def wants_fresh_db(request) -> bool:
+    """A test opts out of the rolled-back transaction with `@pytest.mark.fresh_db` (on it, its class or its module)
+    or by asking for the `fresh_db` fixture."""
+    return request.node.get_closest_marker("fresh_db") is not None or "fresh_db" in request.fixturenames
+
+
+def bound_session_factory(connection) -> sessionmaker:
+    """Sessions on the test's one connection, each in a savepoint of its outer transaction: a service's or a
+    request's `commit()` releases its savepoint and `rollback()` returns to it, while the outer transaction (and so
+    everything the test did) is rolled back when the test ends."""
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False,
+                        autoflush=True)
+
+
+@pytest.fixture
+def fresh_db(engine):
+    """The database emptied and seeded with the demo data, committed, for tests that need several connections
+    (threads, other processes, a served app, migrations, VACUUM, locks held by two transactions): a session of the
+    engine's own, as every test had before the rolled-back transaction became the default. Slow (a reseed per test):
+    ask for it only when a test cannot share one connection."""
+    _SEEDED[id(engine)] = False
+    _seed(engine)
+    session = make_session_factory(engine)()
     yield session
     session.rollback()
     session.close()
 
 
-@pytest.fixture(scope="module")
+@contextlib.contextmanager
+def rolled_back_session(engine):
+    """A session in one outer transaction on one connection, rolled back at the end, on the demo data seeded once per
+    backend. The app, `session_factory` and the services' own commits share the connection through savepoints."""
+    _ensure_seeded(engine)
+    conn = engine.connect()
+    outer = conn.begin()
+    session = bound_session_factory(conn)()
+    session.info["test_connection"] = conn
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def db(request, engine):
+    """The test's session on the demo data: a rolled-back transaction (`rolled_back_session`) unless the test is
+    marked `fresh_db`, which gets the reseeded database of the `fresh_db` fixture."""
+    if wants_fresh_db(request):
+        yield request.getfixturevalue("fresh_db")
+        return
+    with rolled_back_session(engine) as session:
+        yield session
+
+
+@pytest.fixture
+def session_factory(request, engine):
+    """Sessions as the services open them: on the test's connection (savepoints) unless the test is `fresh_db`."""
+    if wants_fresh_db(request):
+        return make_session_factory(engine)
+    return bound_session_factory(request.getfixturevalue("db").info["test_connection"])
+
+
+@pytest.fixture
 def seeded_once(engine):
-    """The demo data, loaded once per module and backend, for modules whose `db` is `rolled_back_db` (reseeding
-    for every test is slow on PostgreSQL)."""
-    _empty(engine)
-    with make_session_factory(engine)() as session:
-        demo_data.seed(session, DEMO_PASSWORD)
-        session.commit()
+    """Kept for modules written before the rolled-back transaction became the default: the seeded engine."""
+    _ensure_seeded(engine)
     return engine
 
 
 @pytest.fixture
-def rolled_back_db(seeded_once):
-    """Each test in one outer transaction rolled back at the end; the services' and the test's commits and
-    rollbacks work on a savepoint inside it. Not for tests that commit from several connections."""
-    conn = seeded_once.connect()
-    outer = conn.begin()
-    session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    yield session
-    session.close()
-    outer.rollback()
-    conn.close()
+def rolled_back_db(engine):
+    """Kept for modules written before the rolled-back transaction became the default (`db` is the same thing)."""
+    with rolled_back_session(engine) as session:
+        yield session
 
 
 class Demo:
@@ -177,20 +237,76 @@ def demo(db):
     return Demo(db)
 
 
-@pytest.fixture
-def app(engine, db, tmp_path):
-    from web import create_app
+def bind_app(app, session, engine=None):
+    """Points the app's sessions at the test's connection when `session` is a rolled-back test session (each request
+    then commits to a savepoint of the test's transaction); otherwise at `engine`'s own connections (`fresh_db`)."""
+    conn = session.info.get("test_connection")
+    if conn is not None:
+        app.extensions["dienhinh.sessions"] = bound_session_factory(conn)
+        app.extensions["dienhinh.read_sessions"] = bound_session_factory(conn)
+    elif engine is not None:
+        app.extensions["dienhinh.sessions"] = make_session_factory(engine)
+        app.extensions["dienhinh.read_sessions"] = make_session_factory(read_only_engine(engine))
+    return app
 
+
+def _test_settings(engine, tmp_path: Path, config: dict) -> dict:
+    """The settings of every app the tests make, with the run's audit key copied to the test's own folder."""
     key_file = tmp_path / "audit_signing_key.pem"
-    key_file.write_bytes(Path(AUDIT_KEY_FILE).read_bytes())
-    key_file.chmod(0o600)
-    app = create_app({
+    if not key_file.exists():
+        key_file.write_bytes(Path(AUDIT_KEY_FILE).read_bytes())
+        key_file.chmod(0o600)
+    return {
         "TESTING": True, "ENGINE": engine, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "AUDIT_SIGNING_KEY": str(tmp_path / "audit_signing_key.pem"), "AUDIT_SIGNING_KEY_GENERATE": True,
-        "AUDIT_CHECKPOINT_DIR": str(tmp_path / "audit-checkpoints"),
-    })
-    yield app
+        "RATELIMIT_ENABLED": False, "AUDIT_SIGNING_KEY": str(key_file), "AUDIT_SIGNING_KEY_GENERATE": True,
+        "AUDIT_CHECKPOINT_DIR": str(tmp_path / "audit-checkpoints"), **config,
+    }
+
+
+@pytest.fixture
+def make_app(engine, db, tmp_path):
+    """`make_app(**config)`: a new app as the tests run it (TESTING, no CSRF, no rate limits, the run's audit key)
+    with `config` on top, sharing the test's database session (see `bind_app`). `instance_path` is passed through.
+    For the tests that need settings of their own; the others share the `app` fixture's."""
+    def make(instance_path: str | None = None, **config):
+        return bind_app(create_app(_test_settings(engine, tmp_path, config), instance_path=instance_path), db, engine)
+
+    return make
+
+
+# One app per backend for the whole run: building one (blueprints, the OpenAPI document) costs far more than a test.
+_APPS: dict[int, Flask] = {}
+
+
+def _configure_process(app) -> None:
+    """What create_app sets for the whole process (module-level settings a test's own app may have changed since),
+    set again from the shared app's config, as building it anew for the test would."""
+    notifications.install()
+    outbox.configure(email_enabled=bool(app.config.get("SMTP_HOST")), mail_from=app.config["MAIL_FROM"],
+                     base_url=app.config["BASE_URL"])
+    ballots.configure(app.config.get("BALLOT_KEY"))
+    audit_trail.configure(app.config)
+    limiter.init_app(app)  # the shared limiter's on/off switch follows this app's RATELIMIT_ENABLED again
+
+
+@pytest.fixture
+def app(engine, db, tmp_path, tmp_path_factory):
+    """The app on the test's database session. One app per backend is reused: its config is restored after each test
+    and the process-wide settings of create_app are set again before it; the audit key file and the checkpoint folder
+    are the test's own."""
+    shared = _APPS.get(id(engine))
+    if shared is None:
+        shared = _APPS[id(engine)] = create_app(_test_settings(engine, tmp_path_factory.mktemp("app"), {}))
+    saved = dict(shared.config)
+    shared.config.update({k: v for k, v in _test_settings(engine, tmp_path, {}).items()
+                          if k in ("AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_DIR")})
+    _configure_process(shared)
+    bind_app(shared, db, engine)
+    try:
+        yield shared
+    finally:
+        shared.config.clear()
+        shared.config.update(saved)
 
 
 @pytest.fixture
@@ -349,6 +465,14 @@ def as_dba():
     transaction UPDATE and DELETE audit rows. On PostgreSQL the append-only triggers are skipped until the end of
     the transaction (`session_replication_role = replica`, a superuser's setting); SQLite has no trigger."""
     def allow(session) -> None:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SET LOCAL session_replication_role = replica"))
+        if session.get_bind().dialect.name != "postgresql":
+            return
+        session.execute(text("SET LOCAL session_replication_role = replica"))
+        conn = session.info.get("test_connection")
+        if conn is not None:
+            # A rolled-back test's "transaction" is a savepoint: SET LOCAL would outlive it, until the test's end.
+            def back_to_normal(_session, transaction):
+                if transaction.parent is None and not conn.closed and conn.in_transaction():
+                    conn.exec_driver_sql("SET LOCAL session_replication_role = DEFAULT")
+            event.listen(session, "after_transaction_end", back_to_normal, once=True)
     return allow

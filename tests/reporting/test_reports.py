@@ -1,0 +1,276 @@
+"""Statistics (issue 6): the summary by state, unit, subject type, level and year, the funnel registered → recognised
+read from the history, the viewer's scope (a unit head sees their unit, a department never another's, the Ministry
+only what reached cơ sở), the demo data answering, the dashboard page, and the yearly and period reports as .docx and
+.xlsx carrying the figures.
+
+Nominations are written straight into their final state with the history rows of the path they took (`make`): the
+reports read states and history, not how the workflow got there (the workflow has its own tests)."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from docx import Document
+from factories import nomination
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from models import Campaign, Nomination
+from workflow import clock, report_documents, reports
+from workflow.errors import Forbidden, NotFound, ValidationFailed
+
+T0 = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
+
+
+def make(db, demo, *, unit: str | None = None, person: str | None = None, path=("registered",),
+         campaign: Campaign | None = None, title: str | None = None, start: dt.datetime = T0) -> Nomination:
+    """A nomination now in path[-1], with one history row per step (one day apart from `start`)."""
+    return nomination(db, demo, unit=unit, person=person, path=path, campaign=campaign, title=title, start=start,
+                      achievements="Thành tích")
+
+
+FULL = ("registered", "nurtured", "submitted", "evaluated_co_so", "proposed_nganh", "recognized")
+
+
+def scenario(db, demo) -> dict[str, Nomination]:
+    """Six nominations of STP (annual campaign) and one of STP2."""
+    stp2_campaign = db.scalar(select(Campaign).where(Campaign.department_id == demo.unit("STP2").id))
+    items = {
+        "pb": make(db, demo, unit="PBGDPL", path=FULL),
+        "lan": make(db, demo, person="Nguyễn Thị Lan", path=FULL[:4]),
+        "duc": make(db, demo, person="Huỳnh Văn Đức", path=FULL[:2]),
+        "hctp": make(db, demo, unit="HCTP", path=(*FULL[:3], "not_recognized")),
+        "oanh": make(db, demo, person="Phan Thị Kim Oanh", path=("registered", "withdrawn")),
+        "cd": make(db, demo, unit="PTP-CD"),
+        "stp2": make(db, demo, unit="STP2-VP", campaign=stp2_campaign),
+    }
+    db.commit()
+    return items
+
+
+def funnel(s) -> dict[str, int]:
+    return dict(s.funnel)
+
+
+# ------------------------------------------------------------------------------------------------ the service
+def test_summary_counts_by_state_subject_level_unit_and_funnel(db, demo):
+    scenario(db, demo)
+    s = reports.summary(db, demo.actor("vanphong"))
+    assert s.total == 6
+    assert {k: v for k, v in s.by_state.items() if v} == {
+        "recognized": 1, "evaluated_co_so": 1, "nurtured": 1, "not_recognized": 1, "withdrawn": 1, "registered": 1}
+    assert s.by_subject_type == {"collective": 3, "individual": 3}
+    assert s.by_level == {"co_so": 1, "nganh": 1}
+    assert funnel(s) == {"registered": 6, "nurtured": 4, "submitted": 3, "evaluated_co_so": 2, "proposed_nganh": 1,
+                         "recognized": 1}
+    units = {u.code: (u.total, u.co_so, u.nganh) for u in s.by_unit}
+    assert units == {"PBGDPL": (3, 1, 1), "HCTP": (2, 0, 0), "PTP-CD": (1, 0, 0)}
+    assert s.by_year == [(clock.today().year, 6)]
+
+
+def test_funnel_counts_a_rejected_ngành_proposal_at_the_stage_it_reached(db, demo):
+    """proposed_nganh → evaluated_co_so (reject_nganh): the state is cơ sở again, the funnel remembers the proposal."""
+    make(db, demo, unit="PBGDPL", path=(*FULL[:5], "evaluated_co_so"))
+    db.commit()
+    s = reports.summary(db, demo.actor("vanphong"))
+    assert s.by_state["evaluated_co_so"] == 1 and s.by_state["proposed_nganh"] == 0
+    assert funnel(s)["proposed_nganh"] == 1 and funnel(s)["recognized"] == 0
+
+
+@pytest.mark.parametrize("username, total, units", [
+    ("tp_pbgdpl", 3, {"PBGDPL"}),
+    ("tp_hctp", 2, {"HCTP"}),
+    ("giamdoc", 6, {"PBGDPL", "HCTP", "PTP-CD"}),
+    ("tp_stp2", 1, {"STP2-VP"}),
+    ("admin", 7, {"PBGDPL", "HCTP", "PTP-CD", "STP2-VP"}),
+    ("thanhtra", 7, {"PBGDPL", "HCTP", "PTP-CD", "STP2-VP"}),
+    ("botp", 2, {"PBGDPL"}),  # only what reached cơ sở: the recognised collective and Lan
+])
+def test_summary_is_scoped_to_the_viewer(db, demo, username, total, units):
+    scenario(db, demo)
+    s = reports.summary(db, demo.actor(username))
+    assert s.total == total
+    assert {u.code for u in s.by_unit} == units
+    assert funnel(s)["registered"] == total
+
+
+def test_filters_campaign_year_and_department(db, demo):
+    scenario(db, demo)
+    period = demo.campaign("period")
+    make(db, demo, unit="PBGDPL", campaign=period, path=FULL[:4])
+    db.commit()
+    vp = demo.actor("vanphong")
+    assert reports.summary(db, vp, campaign=period.id).total == 1
+    assert reports.summary(db, vp, campaign=demo.campaign().id).total == 6
+    assert reports.summary(db, vp, year=2025).total == 1  # the period 2021–2025 counts in 2025
+    assert reports.summary(db, vp, year=clock.today().year).total == 6
+    assert reports.summary(db, demo.actor("admin"), department=demo.unit("STP2").id).total == 1
+    # another department's filter never widens a department role's scope
+    assert reports.summary(db, vp, department=demo.unit("STP2").id).total == 0
+    with pytest.raises(NotFound):
+        reports.summary(db, vp, campaign=987654)
+    with pytest.raises(ValidationFailed):
+        reports.summary(db, vp, year="abc")
+
+
+def test_as_of_a_moment_reads_the_history_up_to_it(db, demo):
+    make(db, demo, unit="PBGDPL", path=FULL)  # one step a day from T0
+    make(db, demo, unit="HCTP", start=T0 + dt.timedelta(days=30))  # registered a month later
+    db.commit()
+    s = reports.summary(db, demo.actor("vanphong"), until=T0 + dt.timedelta(days=2, hours=1))
+    assert s.total == 1 and s.by_state["submitted"] == 1
+    assert funnel(s) == {"registered": 1, "nurtured": 1, "submitted": 1, "evaluated_co_so": 0, "proposed_nganh": 0,
+                         "recognized": 0}
+
+
+def test_the_demo_data_answers(db, demo):
+    s = reports.summary(db, demo.actor("vanphong"))
+    assert s.total == 0 and all(v == 0 for v in s.by_state.values()) and s.by_unit == []
+    assert [st for st, _ in s.funnel] == list(reports.FUNNEL)
+
+
+# ------------------------------------------------------------------------------------------------ the API
+def test_api_summary_shape_and_scope(db, demo, api):
+    scenario(db, demo)
+    cid = demo.campaign().id
+    db.commit()  # no read transaction left open: SQLite writers (the token's audit row) wait for readers
+    r = api.as_("tp_pbgdpl").get(f"/reports/summary?campaign={cid}")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["total"] == 3 and body["campaign_id"] == cid
+    assert {u["code"] for u in body["by_unit"]} == {"PBGDPL"}
+    assert body["by_state"]["recognized"] == 1 and body["by_subject_type"] == {"collective": 1, "individual": 2}
+    assert [f["count"] for f in body["funnel"]] == [3, 3, 2, 2, 1, 1]
+    r = api.as_("vanphong").get("/reports/summary")
+    assert r.get_json()["total"] == 6
+    r = api.as_("vanphong").get("/reports/summary?campaign=987654")
+    assert r.status_code == 404 and "problem+json" in r.content_type
+    r = api.as_("vanphong").get("/reports/summary?year=abc")
+    assert r.status_code == 422 and "problem+json" in r.content_type
+
+
+@pytest.mark.parametrize("username", ["admin", "vanphong", "giamdoc", "tp_pbgdpl", "botp", "bientap", "thanhtra",
+                                      "canbo1", "hoidong1"])
+def test_api_summary_answers_on_the_demo_data_for_every_role(db, api, username):
+    r = api.as_(username).get("/reports/summary")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.get_json()["total"] == 0
+
+
+# ------------------------------------------------------------------------------------------------ documents
+def docx_text(data: bytes) -> str:
+    doc = Document(io.BytesIO(data))
+    parts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            parts.extend(c.text for c in row.cells)
+    return "\n".join(parts)
+
+
+def test_yearly_report_docx_and_xlsx_carry_the_figures(db, demo):
+    scenario(db, demo)
+    year = clock.today().year
+    data, d = report_documents.yearly_docx(db, demo.actor("vanphong"), year=year)
+    text = docx_text(data)
+    assert "BÁO CÁO" in text and f"nhân rộng điển hình tiên tiến năm {year}" in text
+    assert "SỞ TƯ PHÁP" in text and "Sở Nội vụ (để tổng hợp)" in text
+    assert "đăng ký 6 điển hình (3 tập thể, 3 cá nhân)" in text
+    assert "2 điển hình được công nhận cấp cơ sở" in text and "1 điển hình được công nhận điển hình" in text
+    assert "Phòng Phổ biến, giáo dục pháp luật" in text and "Nguyễn Thị Lan" in text
+    assert d.deadline == dt.date(year, 10, 30)
+    data, _ = report_documents.yearly_xlsx(db, demo.actor("vanphong"), year=year)
+    wb = load_workbook(io.BytesIO(data))
+    assert {"Tổng hợp", "Theo đơn vị", "Giới thiệu hằng tháng", "Danh sách điển hình"} <= set(wb.sheetnames)
+    overview = {(r[0], r[1]): r[2] for r in wb["Tổng hợp"].iter_rows(min_row=4, values_only=True)}
+    assert overview[("Giai đoạn", "Đã đăng ký")] == 6 and overview[("Tổng số hồ sơ", None)] == 6
+    units = {r[0]: r[1:] for r in wb["Theo đơn vị"].iter_rows(min_row=4, values_only=True)}
+    assert units["Phòng Phổ biến, giáo dục pháp luật"] == (3, 1, 1)
+    assert len(list(wb["Danh sách điển hình"].iter_rows(min_row=4))) == 2
+
+
+def test_a_unit_heads_yearly_report_is_their_units(db, demo):
+    scenario(db, demo)
+    data, d = report_documents.yearly_docx(db, demo.actor("tp_pbgdpl"), year=clock.today().year)
+    text = docx_text(data)
+    assert d.unit.code == "PBGDPL" and d.deadline.day == 20
+    assert "PHÒNG PHỔ BIẾN, GIÁO DỤC PHÁP LUẬT" in text and "Văn phòng Sở (để tổng hợp)" in text
+    assert "đăng ký 3 điển hình" in text and "Phòng Hành chính tư pháp" not in text
+
+
+def test_xlsx_neutralises_formula_like_text(db, demo):
+    unit = demo.unit("PTP-CD")
+    unit.name = "=HYPERLINK(\"http://x\",\"y\")"
+    make(db, demo, unit="PTP-CD", path=FULL[:4])
+    db.commit()
+    data, _ = report_documents.yearly_xlsx(db, demo.actor("vanphong"), year=clock.today().year)
+    wb = load_workbook(io.BytesIO(data))
+    names = [r[0] for r in wb["Theo đơn vị"].iter_rows(min_row=4, values_only=True)]
+    assert names == ["'=HYPERLINK(\"http://x\",\"y\")"]
+
+
+def test_period_report_uses_the_campaigns_dates(db, demo):
+    period = demo.campaign("period")
+    period.midterm_review_date, period.final_review_date = dt.date(2023, 6, 11), dt.date(2025, 12, 15)
+    early = dt.datetime(2022, 3, 1, 2, 0, tzinfo=dt.UTC)
+    make(db, demo, unit="PBGDPL", campaign=period, path=FULL[:4], start=early)  # cơ sở by 04/03/2022
+    make(db, demo, unit="HCTP", campaign=period, path=FULL[:4], start=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+    db.commit()
+    vp = demo.actor("vanphong")
+    data, d = report_documents.period_docx(db, vp, campaign=period.id, stage="midterm", today=dt.date(2026, 1, 5))
+    text = docx_text(data)
+    assert "Sơ kết công tác xây dựng, nhân rộng điển hình tiên tiến giai đoạn 2021 – 2025" in text
+    assert "đến ngày 11/06/2023" in text and d.summary.total == 1 and funnel(d.summary)["evaluated_co_so"] == 1
+    _, d = report_documents.period_docx(db, vp, campaign=period.id, stage="final", today=dt.date(2026, 1, 5))
+    assert d.summary.total == 2 and d.date == dt.date(2025, 12, 15)
+    data, _ = report_documents.period_xlsx(db, vp, campaign=period.id, stage="final", today=dt.date(2026, 1, 5))
+    assert load_workbook(io.BytesIO(data))["Tổng hợp"]["A1"].value.startswith("BÁO CÁO TỔNG KẾT")
+    with pytest.raises(ValidationFailed):
+        report_documents.period(db, vp, campaign=demo.campaign().id, stage="final")  # an annual campaign
+    with pytest.raises(ValidationFailed):
+        report_documents.period(db, vp, campaign=period.id, stage="later")
+    with pytest.raises(NotFound):  # another department's campaign
+        report_documents.period(db, demo.actor("tp_stp2"), campaign=period.id, stage="final")
+    with pytest.raises(Forbidden):
+        report_documents.yearly(db, demo.actor("canbo1"), year=2026)
+
+
+def test_report_downloads_over_http(db, demo, api, client, login):
+    scenario(db, demo)
+    period, annual = demo.campaign("period").id, demo.campaign().id
+    db.commit()
+    r = api.as_("vanphong").get(f"/reports/yearly.docx?year={clock.today().year}")
+    assert r.status_code == 200 and r.mimetype.endswith("wordprocessingml.document")
+    assert "đăng ký 6 điển hình" in docx_text(r.data)
+    r = api.as_("vanphong").get(f"/reports/period.xlsx?campaign={period}&stage=final")
+    assert r.status_code == 200 and load_workbook(io.BytesIO(r.data))
+    r = api.as_("vanphong").get(f"/reports/period.docx?campaign={annual}&stage=final")
+    assert r.status_code == 422 and "problem+json" in r.content_type
+    assert api.as_("canbo1").get("/reports/yearly.docx").status_code == 403
+    login("giamdoc")
+    r = client.get("/reports/yearly.xlsx")
+    assert r.status_code == 200 and r.headers["Content-Disposition"].startswith("attachment")
+
+
+# ------------------------------------------------------------------------------------------------ the dashboard
+def test_dashboard_draws_the_charts_with_their_tables(db, demo, client, login):
+    scenario(db, demo)
+    login("vanphong")
+    r = client.get("/reports")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert html.count("<svg") >= 5 and 'role="img"' in html
+    for chart in ("funnel", "state", "unit", "subject", "level"):
+        assert f'data-testid="table-{chart}"' in html
+    assert 'data-testid="total-count">6<' in html
+    assert 'data-testid="compliance"' in html and "Phòng Tư pháp thành phố Châu Đốc" in html
+
+
+def test_dashboard_scope_and_refusals(db, demo, client, login):
+    scenario(db, demo)
+    login("tp_pbgdpl")
+    html = client.get("/reports").get_data(as_text=True)
+    assert 'data-testid="total-count">3<' in html and "Phòng Hành chính tư pháp" not in html
+    assert client.get("/reports?year=abc").status_code == 422
+    login("canbo1")
+    assert client.get("/reports").status_code == 403
