@@ -30,7 +30,7 @@ from models import (
     User,
     utcnow,
 )
-from workflow import ballots, service, signals, workdays
+from workflow import ballots, inputs, service, signals, workdays
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.permissions import Actor
@@ -201,34 +201,24 @@ def set_member(session: Session, actor: Actor, council_id: int, *, user_id: int,
 def schedule(session: Session, actor: Actor, *, title: str, date, campaign_id: int, location: str | None = None,
              context: Context = CLI) -> CouncilSession:
     _require(actor, None, "secretariat", department_id=actor.department_id)
-    errors = {}
-    title = (title or "").strip() if isinstance(title, str) else ""
-    if not title:
-        errors["title"] = "Tiêu đề phiên họp là bắt buộc."
-    day = date if isinstance(date, dt.date) else _parse_date(date)
-    if day is None:
-        errors["date"] = "Ngày họp không hợp lệ (YYYY-MM-DD)."
-    campaign = session.get(Campaign, campaign_id) if isinstance(campaign_id, int) else None
-    if campaign is None or campaign.department_id != actor.department_id:
-        errors["campaign_id"] = "Phong trào không thuộc Sở."
+    form = inputs.Form("Chưa lên lịch được phiên họp.")
+    title = form.text("title", title, limit=300, required=True)
+    day = form.date("date", date, required=True)
+    location = form.text("location", location, limit=300)
+    campaign_id = form.integer("campaign_id", campaign_id, required=True, minimum=1)
+    campaign = session.get(Campaign, campaign_id) if campaign_id is not None else None
+    if campaign_id is not None and (campaign is None or campaign.department_id != actor.department_id):
+        form.add("campaign_id", "Phong trào không thuộc Sở.")
     council = council_for_department(session, actor.department_id)
     if council is None:
-        errors["council"] = "Sở chưa thành lập Hội đồng Thi đua – Khen thưởng trong hệ thống."
-    if errors:
-        raise ValidationFailed("Chưa lên lịch được phiên họp.", list(errors.values()), errors)
+        form.add("council", "Sở chưa thành lập Hội đồng Thi đua – Khen thưởng trong hệ thống.")
+    form.check()
     s = CouncilSession(council_id=council.id, department_id=council.department_id, campaign_id=campaign.id,
-                       title=title[:300], date=day, location=(location or None), created_by_id=actor.id)
+                       title=title, date=day, location=location, created_by_id=actor.id)
     session.add(s)
     session.flush()
     _emit(session, s, "scheduled", actor, context, date=day.isoformat(), campaign_id=campaign.id)
     return s
-
-
-def _parse_date(value) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(value))
-    except (TypeError, ValueError):
-        return None
 
 
 def set_agenda(session: Session, actor: Actor, session_id: int, nomination_ids, *,

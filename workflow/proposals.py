@@ -4,14 +4,12 @@ A submitted proposal is locked; the Ministry then decides item by item (decision
 """
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Campaign, Nomination, Proposal, ProposalItem, Unit, utcnow
-from workflow import numbering, rules, service, signals
+from workflow import inputs, numbering, rules, service, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.permissions import Actor
@@ -83,13 +81,6 @@ def item_refusals(session: Session, n: Nomination, proposal: Proposal | None = N
     return [f"{label}: {r}" for r in rules.hard_failures(rules.evaluate(session, n, "propose"))]
 
 
-def _ids(value) -> list[int]:
-    if not isinstance(value, list) or not value or not all(isinstance(i, int) and not isinstance(i, bool)
-                                                          for i in value):
-        raise ValidationFailed("Danh sách hồ sơ không hợp lệ.", ["nomination_ids phải là danh sách số, không rỗng."])
-    return list(dict.fromkeys(value))
-
-
 def _nominations(session: Session, actor: Actor, ids: list[int]) -> tuple[list[Nomination], list[str]]:
     found, reasons = [], []
     rows = service.lock_nominations(session, ids)
@@ -106,7 +97,7 @@ def create(session: Session, actor: Actor, *, nomination_ids, title: str | None 
            context: Context = CLI) -> Proposal:
     if not actor.has("secretariat") or actor.department_id is None:
         raise Forbidden("Chỉ Văn phòng Sở được lập tờ trình.", ["Chỉ Văn phòng Sở được lập tờ trình."])
-    ids = _ids(nomination_ids)
+    ids = inputs.one("nomination_ids", inputs.ids, nomination_ids, detail="Danh sách hồ sơ không hợp lệ.")
     nominations, reasons = _nominations(session, actor, ids)
     campaigns = {n.campaign_id for n in nominations}
     if len(campaigns) > 1:
@@ -134,7 +125,7 @@ def set_items(session: Session, actor: Actor, proposal_id: int, nomination_ids, 
     p = load(session, actor, proposal_id, for_update=True)
     _require_department(actor, p, "secretariat")
     _draft(p)
-    ids = _ids(nomination_ids)
+    ids = inputs.one("nomination_ids", inputs.ids, nomination_ids, detail="Danh sách hồ sơ không hợp lệ.")
     nominations, reasons = _nominations(session, actor, ids)
     if {n.campaign_id for n in nominations} - {p.campaign_id}:
         reasons.append("Các hồ sơ trong một tờ trình phải thuộc cùng một phong trào, đợt thi đua.")
@@ -183,11 +174,7 @@ def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, co
     p = load(session, actor, proposal_id, for_update=True)
     _require_department(actor, p, "director")
     _draft(p)
-    try:
-        day = date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date))
-    except (TypeError, ValueError):
-        raise ValidationFailed("Ngày tờ trình không hợp lệ.", ["date phải theo định dạng YYYY-MM-DD."],
-                               {"date": "Không hợp lệ"}) from None
+    day = inputs.one("date", inputs.date, date, detail="Ngày tờ trình không hợp lệ.", required=True)
     department = session.get(Unit, p.department_id)
     seq = _parse_number(number, department)
     if session.scalar(select(Proposal.id).where(Proposal.department_id == p.department_id,

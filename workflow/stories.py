@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import STORY_CHANNELS, Nomination, Story, StoryImage, utcnow
-from workflow import signals, uploads
+from workflow import inputs, signals, uploads
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.permissions import GLOBAL_READERS, Actor
@@ -81,15 +81,6 @@ def _channel(value) -> str:
     return value
 
 
-def _int(value, field: str, label: str) -> int:
-    if isinstance(value, bool):
-        value = None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"{label} không hợp lệ.", [f"{field} phải là số."], {field: "Không hợp lệ"}) from None
-
-
 # ------------------------------------------------------------------------------------------------ scope
 def is_recognised(n: Nomination) -> bool:
     return n.state in RECOGNISED_STATES
@@ -149,14 +140,16 @@ def _load_for_write(session: Session, actor: Actor, story_id: int) -> Story:
 
 
 def _check_version(story: Story, version) -> None:
-    expected = _int(version, "version", "Phiên bản bài viết")
+    expected = inputs.one("version", inputs.integer, version, detail="Phiên bản bài viết không hợp lệ.",
+                          required=True)
     if expected != story.version:
         raise Conflict("Bài viết đã được người khác thay đổi. Vui lòng tải lại trang.",
                        [f"Phiên bản gửi lên {expected}, phiên bản hiện tại {story.version}."])
 
 
 def _nomination(session: Session, actor: Actor, nomination_id) -> Nomination:
-    nid = _int(nomination_id, "nomination_id", "Hồ sơ điển hình")
+    nid = inputs.one("nomination_id", inputs.integer, nomination_id, detail="Hồ sơ điển hình không hợp lệ.",
+                     required=True)
     n = session.get(Nomination, nid)
     if n is None or not may_write(actor, n.department_id):
         # Another department's nomination is invisible to this editor: the same answer as an absent one.
@@ -356,7 +349,8 @@ def list_stories(session: Session, actor: Actor | None, *, page=1, per_page=20, 
             raise ValidationFailed("Bộ lọc không hợp lệ.", [f"channel: {', '.join(STORY_CHANNELS)}."])
         stmt = stmt.where(Story.channel == channel)
     if nomination not in (None, ""):
-        stmt = stmt.where(Story.nomination_id == _int(nomination, "nomination", "Bộ lọc hồ sơ"))
+        nomination_id = inputs.one("nomination", inputs.integer, nomination, detail="Bộ lọc hồ sơ không hợp lệ.")
+        stmt = stmt.where(Story.nomination_id == nomination_id)
     order = (Story.published_at.desc(), Story.id.desc()) if state == "published" else \
         (Story.updated_at.desc(), Story.id.desc())
     return paginate(session, stmt, page, per_page, *order,

@@ -9,13 +9,12 @@ import io
 from flask import flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 
-from web.council import forms
 from web.council.pages import ascii_filename
 from web.current import current_actor
 from web.db import db, perform, request_context
-from web.filters import TZ, to_iso_date
+from web.filters import TZ
 from web.proposals import bp, pages
-from workflow import proposals
+from workflow import inputs, proposals
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -89,7 +88,7 @@ def new():
         return _new_page({"nomination_ids": request.args.getlist("nomination_ids")})
     g.back_url = url_for("proposals.new")
     form = request.form
-    ids = forms.int_list(form, "nomination_ids")
+    ids = inputs.ids_as_typed(form.getlist("nomination_ids"))
     values = {"nomination_ids": form.getlist("nomination_ids"), "title": form.get("title", "")}
     try:
         if not ids:
@@ -157,7 +156,7 @@ def _act(proposal_id: int, key: str, verb: str, call, success, *, confirm: bool 
 @bp.route("/<int:proposal_id>/items", methods=["POST"])
 @login_required
 def set_items(proposal_id: int):
-    ids = forms.int_list(request.form, "nomination_ids")
+    ids = inputs.ids_as_typed(request.form.getlist("nomination_ids"))
 
     def call():
         if not ids:
@@ -174,7 +173,7 @@ def submit(proposal_id: int):
     form = request.form
     return _act(proposal_id, "submit", "submit",
                 lambda: proposals.submit(db(), current_actor(), proposal_id, number=form.get("number", ""),
-                                         date=to_iso_date(form.get("date", "")), context=request_context()),
+                                         date=form.get("date", ""), context=request_context()),
                 lambda p: f"Đã ký và trình Bộ Tờ trình số {p.number}: {len(p.items)} hồ sơ chuyển sang "
                           "“Đã đề nghị cấp ngành”.", confirm=True)
 
