@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from models import AuditCheckpoint, AuditEvent, User
-from workflow import inputs, labels
+from workflow import clock, inputs, labels
 from workflow.clock import TZ
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.permissions import Actor
@@ -133,7 +133,7 @@ CHECKPOINT_MAX_AGE = dt.timedelta(hours=36)  # a daily timer that missed a run s
 
 def age_text(value: dt.datetime, now: dt.datetime | None = None) -> str:
     """"5 phút trước", "3 giờ trước", "2 ngày trước"."""
-    seconds = max(int(((now or dt.datetime.now(dt.UTC)) - value).total_seconds()), 0)
+    seconds = max(int(((now or clock.now()) - value).total_seconds()), 0)
     if seconds < 3600:
         return f"{seconds // 60} phút trước" if seconds >= 60 else "vừa xong"
     if seconds < 86400:
@@ -142,7 +142,7 @@ def age_text(value: dt.datetime, now: dt.datetime | None = None) -> str:
 
 
 def checkpoint_stale(value: dt.datetime, now: dt.datetime | None = None) -> bool:
-    return (now or dt.datetime.now(dt.UTC)) - value > CHECKPOINT_MAX_AGE
+    return (now or clock.now()) - value > CHECKPOINT_MAX_AGE
 
 
 def action_label(action: str | None) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import CalendarDay, utcnow
+from models import CalendarDay
 from workflow import clock, inputs, signals, workdays
 from workflow.admin import require_admin
 from workflow.context import CLI, Context
@@ -135,7 +135,7 @@ def save_day(session: Session, actor: Actor, data: dict, *, context: Context = C
     day, is_working, name = _validated(data)
     row = session.get(CalendarDay, day, with_for_update=True)
     if row is None:
-        row = CalendarDay(day=day, is_working=is_working, name=name, updated_by_id=actor.id, updated_at=utcnow())
+        row = CalendarDay(day=day, is_working=is_working, name=name, updated_by_id=actor.id, updated_at=clock.now())
         try:
             with session.begin_nested():
                 session.add(row)
@@ -153,7 +153,7 @@ def save_day(session: Session, actor: Actor, data: dict, *, context: Context = C
             changes[key] = {"before": before, "after": value}
             setattr(row, key, value)
     if changes:
-        row.updated_by_id, row.updated_at = actor.id, utcnow()
+        row.updated_by_id, row.updated_at = actor.id, clock.now()
         session.flush()
         _audit(session, actor, "admin.calendar_day_update", day, {"day": day.isoformat(), "changes": changes},
                context)

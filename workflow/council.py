@@ -28,9 +28,8 @@ from models import (
     Nomination,
     PublicComment,
     User,
-    utcnow,
 )
-from workflow import ballots, inputs, service, signals, workdays
+from workflow import ballots, clock, inputs, service, signals, workdays
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.permissions import Actor
@@ -271,7 +270,7 @@ def publish(session: Session, actor: Actor, session_id: int, *, now: dt.datetime
         raise Conflict("Danh sách đã được công khai.", [f"Công khai đến {_local(s.comments_until):%d/%m/%Y %H:%M}."])
     if not s.items:
         raise ValidationFailed("Chưa có hồ sơ trong chương trình phiên họp.", ["Hãy lập chương trình trước."])
-    now = now or utcnow()
+    now = now or clock.now()
     days = s.council.publicity_working_days
     if days == 0:
         until = now
@@ -302,7 +301,7 @@ def add_comment(session: Session, actor: Actor, session_id: int, *, nomination_i
     s = load_session(session, actor, session_id)
     if actor.department_id != s.department_id:
         raise Forbidden("Chỉ công chức, viên chức của Sở được góp ý.", ["Người góp ý phải thuộc Sở."])
-    now = now or utcnow()
+    now = now or clock.now()
     if s.published_at is None or now > s.comments_until:
         raise Conflict("Không trong thời gian nhận góp ý.", ["Danh sách chưa công khai hoặc đã hết thời hạn góp ý."])
     if not any(i.nomination_id == nomination_id for i in s.items):
@@ -354,7 +353,7 @@ def open_session(session: Session, actor: Actor, session_id: int, *, now: dt.dat
     _require(actor, s, "director")
     if s.state != "scheduled":
         raise Conflict("Phiên họp không ở trạng thái chờ khai mạc.", [f"Trạng thái: {STATE_LABELS[s.state]}."])
-    now = now or utcnow()
+    now = now or clock.now()
     if s.published_at is None:
         raise Conflict("Danh sách chưa được công khai để lấy ý kiến.", ["Văn phòng Sở cần công khai danh sách trước."])
     if now < s.comments_until:
@@ -602,7 +601,7 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
     _seal_into_anonymous_ballots(session, opened, [i.id for i in s.items])
     if s.quorum_met:
         _apply_threshold_and_quota(session, s, live)
-    s.state, s.closed_at = "closed", now or utcnow()
+    s.state, s.closed_at = "closed", now or clock.now()
     session.flush()
     for item in s.items:
         if item.outcome in ("failed", "quota_exceeded"):

@@ -141,9 +141,11 @@ BAD_DATE = f"Ngày không hợp lệ. Nhập theo dạng {DATE_FORMATS}."
 BAD_IDS = "Phải là danh sách mã số (số nguyên dương)."
 EMPTY_IDS = "Chọn ít nhất một mục."
 
-_INTEGER = re.compile(r"[+-]?\d{1,18}")  # 18 digits: beyond any column, and int() of 5,000 digits is refused anyway
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_VN_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+# ASCII digits only: `\d` would let "１２" (full-width) and other scripts' digits through to int(). At most 18 digits:
+# beyond any column, and int() of 5,000 digits is refused anyway.
+_INTEGER = re.compile(r"[+-]?\d{1,18}", re.ASCII)
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_VN_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
 
 
 class Invalid(ValueError):

@@ -8,8 +8,8 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import Campaign, Nomination, Proposal, ProposalItem, Unit, utcnow
-from workflow import inputs, numbering, rules, service, signals
+from models import Campaign, Nomination, Proposal, ProposalItem, Unit
+from workflow import clock, inputs, numbering, rules, service, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.permissions import Actor
@@ -198,7 +198,7 @@ def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, co
             p.signer_id = actor.id
             p.on_behalf_of_id = actor.on_behalf_of.id if actor.on_behalf_of else None
             p.signer_title = actor.delegation_title or "GIÁM ĐỐC"
-            p.submitted_at = utcnow()
+            p.submitted_at = clock.now()
             session.flush()
     except IntegrityError:
         raise _duplicate_number(session, department, seq, day.year) from None

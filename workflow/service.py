@@ -210,7 +210,7 @@ def update_nomination(
         if not changes:
             return n
         n.search_text = _search_text(n, n.subject_name)
-        n.updated_at = dt.datetime.now(dt.UTC)  # also bumps `version` through the mapper
+        n.updated_at = clock.now()  # also bumps `version` through the mapper
     _flush(session)
     signals.nomination_updated.send(session, nomination=n, actor=actor, changes=changes, context=context)
     return n

@@ -14,8 +14,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from models import STORY_CHANNELS, Nomination, Story, StoryImage, utcnow
-from workflow import inputs, signals, uploads
+from models import STORY_CHANNELS, Nomination, Story, StoryImage
+from workflow import clock, inputs, signals, uploads
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.permissions import GLOBAL_READERS, Actor
@@ -227,7 +227,7 @@ def update(session: Session, actor: Actor, story_id: int, *, version, context: C
             setattr(story, attr, value)
             changed.append("body" if attr == "body_html" else attr)
     if changed:
-        story.updated_at = utcnow()
+        story.updated_at = clock.now()
         _flush(session)
         _emit(session, story, "update", actor, context, fields=changed, version=story.version)
     return story
@@ -254,7 +254,7 @@ def publish(session: Session, actor: Actor, story_id: int, *, version=None, cont
         reasons.append("Bài viết chưa có nội dung.")
     if reasons:
         raise ValidationFailed("Chưa xuất bản được bài viết.", reasons)
-    story.state, story.published_at, story.published_by_id = "published", utcnow(), actor.id
+    story.state, story.published_at, story.published_by_id = "published", clock.now(), actor.id
     _flush(session)
     _emit(session, story, "publish", actor, context, channel=story.channel, version=story.version)
     return story
@@ -297,7 +297,7 @@ def add_image(session: Session, actor: Actor, story_id: int, *, data: bytes, fil
     image = StoryImage(story_id=story.id, filename=name, content_type=stored.content_type, size=stored.size,
                        sha256=stored.sha256, caption=caption, uploaded_by_id=actor.id)
     session.add(image)
-    story.updated_at = utcnow()  # the story's version moves: an open edit form is now stale
+    story.updated_at = clock.now()  # the story's version moves: an open edit form is now stale
     _flush(session)
     _emit(session, story, "add_image", actor, context, image_id=image.id, sha256=image.sha256, size=image.size)
     return image
@@ -310,7 +310,7 @@ def remove_image(session: Session, actor: Actor, story_id: int, image_id: int, *
     if image is None or image.story_id != story.id:
         raise NotFound("Không tìm thấy ảnh.")
     session.delete(image)
-    story.updated_at = utcnow()
+    story.updated_at = clock.now()
     _flush(session)
     _emit(session, story, "remove_image", actor, context, image_id=image_id)
 

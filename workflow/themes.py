@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import PropagandaTheme, Unit, utcnow
-from workflow import inputs, signals
+from models import PropagandaTheme, Unit
+from workflow import clock, inputs, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.permissions import GLOBAL_READERS, Actor
@@ -166,7 +166,7 @@ def save(session: Session, actor: Actor, *, year, months, department=None, conte
             session.add(PropagandaTheme(department_id=dep.id, year=year, month=m, theme=theme, note=note,
                                         updated_by_id=actor.id))
         elif (row.theme, row.note) != (theme, note):
-            row.theme, row.note, row.updated_by_id, row.updated_at = theme, note, actor.id, utcnow()
+            row.theme, row.note, row.updated_by_id, row.updated_at = theme, note, actor.id, clock.now()
         else:
             continue
         changes[str(m)] = {"before": before, "after": {"theme": theme, "note": note}}

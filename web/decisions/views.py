@@ -2,8 +2,6 @@
 (level co_so), the decision's page and its .docx. The POST goes through web.db.perform, so a refusal is audited."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import login_required
 
@@ -13,8 +11,7 @@ from web.council.views import _documents, _send_docx
 from web.current import current_actor
 from web.db import db, perform, request_context
 from web.decisions import bp
-from web.filters import TZ
-from workflow import council, decisions, inputs
+from workflow import clock, council, decisions, inputs
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 
 
@@ -47,7 +44,7 @@ def _new_page(session_id: int | None, values: dict | None = None, error: Validat
     if s.state != "closed":
         raise Conflict("Phiên họp chưa kết thúc.", ["Quyết định công nhận ban hành sau khi phiên họp kết thúc."])
     issuer = decisions.issuer_for(session, actor, "co_so")
-    today = dt.datetime.now(TZ).date()
+    today = clock.today()
     awaiting = pages.passed_awaiting(s)
     if values is None:
         values = {"number": str(decisions.next_number(session, issuer, today.year)), "date": today.isoformat(),

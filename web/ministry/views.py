@@ -4,17 +4,14 @@ one decision) or a refusal with its reason (reject_nganh: the item stays a cơ s
 web.db.perform; a 422 re-renders the page with the reasons beside the form that was sent."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from web.current import current_actor
 from web.db import db, perform, request_context
-from web.filters import TZ
 from web.ministry import bp
 from web.proposals import pages
-from workflow import decisions, inputs, proposals, service
+from workflow import clock, decisions, inputs, proposals, service
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 
 
@@ -46,7 +43,7 @@ def _proposal_page(proposal_id: int, *, errors: dict | None = None, form=None, s
     if p.state != "submitted":
         raise NotFound("Không tìm thấy tờ trình.")
     rows = pages.item_rows(session, p)
-    today = dt.datetime.now(TZ).date()
+    today = clock.today()
     values = {"number": "", "date": today.isoformat(), "nomination_ids": [], "signer_name": "",
               "signer_deputy": False}
     if errors and "recognize" in errors and form is not None:

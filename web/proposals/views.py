@@ -3,7 +3,6 @@ ngành rules), the detail (edit while draft, the director's signing), the .docx 
 web.db.perform, so a refusal is audited; a 422 re-renders the page with the reasons beside the form that was sent."""
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 from flask import flash, g, redirect, render_template, request, send_file, url_for
@@ -12,9 +11,8 @@ from flask_login import login_required
 from web.council.pages import ascii_filename
 from web.current import current_actor
 from web.db import db, perform, request_context
-from web.filters import TZ
 from web.proposals import bp, pages
-from workflow import inputs, proposals
+from workflow import clock, inputs, proposals
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -111,7 +109,7 @@ def _detail_page(proposal_id: int, *, errors: dict | None = None, form=None, sta
     is_sec = same and actor.has("secretariat") and p.state == "draft"
     is_dir = same and actor.has("director") and p.state == "draft"
     rows = pages.item_rows(session, p)
-    today = dt.datetime.now(TZ).date()
+    today = clock.today()
     sign = None
     if is_dir:
         sign = {"number": str(proposals.next_number(session, p.department_id, today.year)), "date": today.isoformat()}
