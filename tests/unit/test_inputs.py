@@ -88,14 +88,14 @@ def test_date_message_names_both_formats_and_required():
 
 
 # ------------------------------------------------------------------------------------------------ id lists
-def test_ids_drop_duplicates_in_order_and_read_form_boxes():
+def test_ids_drop_duplicates_in_order():
     assert inputs.ids([3, 1, 3, 2, 1]) == [3, 1, 2]
-    assert inputs.ids(["4", " 5 ", 4]) == [4, 5]
     assert inputs.ids((7,)) == [7]
+    assert inputs.ids(inputs.ids_as_typed(["4", " 5 ", "4"])) == [4, 5]  # a form's checked boxes
 
 
 @pytest.mark.parametrize("value", [[1, "x"], [1, 2.5], [True], [0], [-1], [2**31], "1,2", 5, {"1": 1}, [[1]],
-                                   [None], ["1e3"]])
+                                   [None], ["1e3"], ["5"]])
 def test_ids_refuse_what_is_not_a_list_of_positive_ids(value):
     assert refused(inputs.ids, value) == inputs.BAD_IDS
 
