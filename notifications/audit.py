@@ -29,8 +29,9 @@ from typing import Any
 from sqlalchemy import Text, cast, insert, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
-from models import AuditChainHead, AuditEvent, Unit, utcnow
+from models import AuditChainHead, AuditEvent, Unit
 from models.base import json_text
+from workflow import clock
 from workflow import events as ev
 from workflow.context import CLI, Context
 
@@ -218,7 +219,7 @@ def append(
     user = getattr(actor, "user", actor)
     chain = chain or chain_for(session, actor=actor)
     event = AuditEvent(
-        created_at=utcnow(), actor_id=getattr(user, "id", None),
+        created_at=clock.now(), actor_id=getattr(user, "id", None),
         actor_username=actor_username or getattr(user, "username", None), action=action, outcome=outcome,
         object_type=object_type, object_id=object_id, data=_jsonable(dict(data or {}, via=context.via)),
         ip=context.ip, user_agent=(context.user_agent or None) and context.user_agent[:500], chain=chain,

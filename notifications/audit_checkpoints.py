@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import AuditChainHead, AuditCheckpoint, AuditEvent, utcnow
+from models import AuditChainHead, AuditCheckpoint, AuditEvent
+from workflow import clock
 
 
 class KeyMissing(Exception):
@@ -103,7 +104,7 @@ def write_checkpoints(session: Session, key: Ed25519PrivateKey, directory: str |
     caller commits. The heads are committed state: a checkpoint never covers an event that could roll back."""
     Path(directory).mkdir(parents=True, exist_ok=True)
     kid = key_id(key)
-    now = utcnow().replace(microsecond=0)
+    now = clock.now().replace(microsecond=0)
     written = []
     for head in session.execute(select(AuditChainHead.chain, AuditChainHead.seq, AuditChainHead.hash)
                                 .where(AuditChainHead.seq > 0).order_by(AuditChainHead.chain)):

@@ -21,7 +21,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from models import OutboxMessage
-from models.base import utcnow
+from workflow import clock
 
 LEASE = dt.timedelta(minutes=10)
 BACKOFF_MINUTES = (1, 5, 30, 120)  # after the 1st, 2nd, 3rd, 4th failed attempt
@@ -61,7 +61,7 @@ def backoff(attempts: int) -> dt.timedelta:
 def build_email(msg: OutboxMessage, mail_from: str) -> EmailMessage:
     """The message as sent. Its Date is when it was queued (RFC 5322's origination date: the moment it was complete),
     in Asia/Ho_Chi_Minh; like the Message-ID, it is the same on every attempt, so a resent duplicate is identical."""
-    created = msg.created_at or utcnow()
+    created = msg.created_at or clock.now()
     if created.tzinfo is None:  # SQLite hands back naive UTC
         created = created.replace(tzinfo=dt.UTC)
     email = EmailMessage()
@@ -164,7 +164,7 @@ def _mark_failed(session_factory: Callable[[], Session], msg: OutboxMessage, lea
 def deliver_once(session_factory: Callable[[], Session], smtp_settings: Mapping, *, now: dt.datetime | None = None,
                  limit: int = 50) -> tuple[int, int]:
     """One pass: claim due messages, send each, record the outcome. Returns (sent, failed attempts)."""
-    now = now or utcnow()
+    now = now or clock.now()
     with session_factory() as session:
         messages = claim(session, limit=limit, now=now)
     sent = failed = 0

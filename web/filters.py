@@ -54,21 +54,6 @@ def date_field(value) -> str:
         return str(value)
 
 
-def to_iso_date(value):
-    """The inverse for posted forms: "dd/mm/yyyy" (or d/m/yyyy) becomes ISO "yyyy-mm-dd", the services' format.
-    Anything else is passed on unchanged, so the service names it invalid."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    parts = text.split("/")
-    if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[2]) == 4:
-        try:
-            return dt.date(int(parts[2]), int(parts[1]), int(parts[0])).isoformat()
-        except ValueError:
-            return text
-    return text
-
-
 def register(app) -> None:
     app.add_template_filter(vn_date, "vn_date")
     app.add_template_filter(vn_datetime, "vn_datetime")

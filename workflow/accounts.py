@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import ROLES, ApiToken, Unit, User, UserRole, UserSession
-from workflow import events, inputs, passwords, signals
+from workflow import clock, events, inputs, passwords, signals
 from workflow.context import CLI, Context
 from workflow.errors import AuthenticationFailed, NotFound, ValidationFailed
 
@@ -44,7 +44,7 @@ def _digest(token: str) -> str:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 # ------------------------------------------------------------------------------------------------ sessions (pages)

@@ -7,8 +7,6 @@ ValidationFailed with `field_errors` (keyed by form field) when the input is wro
 """
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -28,7 +26,7 @@ from models import (
     UserRole,
     fold,
 )
-from workflow import accounts, clock, events, passwords, signals
+from workflow import accounts, campaigns, clock, events, inputs, passwords, signals
 from workflow.context import CLI, Context
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.labels import AWARD_TITLES
@@ -43,67 +41,6 @@ def require_admin(actor: Actor | None) -> None:
     if actor is None or not actor.has("admin"):
         raise Forbidden("Chỉ quản trị hệ thống được thực hiện chức năng này.",
                         ["Tài khoản không có vai trò Quản trị hệ thống."])
-
-
-INVALID = "Thông tin chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu."
-
-
-def _invalid(errors: dict[str, str], detail: str = INVALID) -> ValidationFailed:
-    return ValidationFailed(detail, list(dict.fromkeys(errors.values())), errors)
-
-
-def _text(data: dict, key: str, errors: dict, *, limit: int, required: bool = False) -> str | None:
-    value = data.get(key)
-    value = value.strip() if isinstance(value, str) else ("" if value is None else str(value))
-    if required and not value:
-        errors[key] = "Bắt buộc nhập."
-    elif len(value) > limit:
-        errors[key] = f"Tối đa {limit} ký tự."
-    return value or None
-
-
-def _int(data: dict, key: str, errors: dict, *, required: bool = False) -> int | None:
-    value = data.get(key)
-    if value in (None, ""):
-        if required:
-            errors[key] = "Bắt buộc chọn."
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        errors[key] = "Phải là số."
-        return None
-
-
-def _date(data: dict, key: str, errors: dict, *, required: bool = False) -> dt.date | None:
-    value = data.get(key)
-    if value in (None, ""):
-        if required:
-            errors[key] = "Bắt buộc nhập."
-        return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        errors[key] = "Ngày không hợp lệ."
-        return None
-
-
-def _choice(data: dict, key: str, allowed, errors: dict, *, required: bool = True) -> str | None:
-    value = data.get(key) or None
-    if value is None:
-        if required:
-            errors[key] = "Bắt buộc chọn."
-        return None
-    if value not in allowed:
-        errors[key] = "Lựa chọn không hợp lệ."
-        return None
-    return value
-
-
-def _bool(data: dict, key: str) -> bool:
-    return data.get(key) in (True, "1", "on", "true", "yes", "y")
 
 
 def _page(session: Session, stmt, page, options=()) -> Page:
@@ -149,23 +86,23 @@ def get_unit(session: Session, actor: Actor, unit_id: int) -> Unit:
     return _get(session, Unit, unit_id, "đơn vị")
 
 
-def _unit_values(session: Session, data: dict, errors: dict, unit: Unit | None) -> dict:
+def _unit_values(session: Session, data: dict, form: inputs.Form, unit: Unit | None) -> dict:
     values = {
-        "name": _text(data, "name", errors, limit=255, required=True),
-        "kind": _choice(data, "kind", UNIT_KINDS, errors),
-        "place": _text(data, "place", errors, limit=100),
+        "name": form.text("name", data.get("name"), limit=255, required=True),
+        "kind": form.choice("kind", data.get("kind"), UNIT_KINDS),
+        "place": form.text("place", data.get("place"), limit=100),
     }
-    parent_id = _int(data, "parent_id", errors)
+    parent_id = form.integer("parent_id", data.get("parent_id"))
     parent = session.get(Unit, parent_id) if parent_id is not None else None
     if parent_id is not None and parent is None:
-        errors["parent_id"] = "Đơn vị cấp trên không tồn tại."
+        form.add("parent_id", "Đơn vị cấp trên không tồn tại.")
     kind = values["kind"]
-    if kind and kind != "ministry" and parent is None and "parent_id" not in errors:
-        errors["parent_id"] = "Bắt buộc chọn đơn vị cấp trên."
+    if kind and kind != "ministry" and parent is None and "parent_id" not in form:
+        form.add("parent_id", "Bắt buộc chọn đơn vị cấp trên.")
     if kind in ("division", "district_office") and parent is not None and parent.kind != "department":
-        errors["parent_id"] = "Phòng, đơn vị phải thuộc một Sở."
+        form.add("parent_id", "Phòng, đơn vị phải thuộc một Sở.")
     if unit is not None and parent is not None and _is_descendant(session, parent, unit):
-        errors["parent_id"] = "Không được chọn chính đơn vị hoặc đơn vị cấp dưới làm cấp trên."
+        form.add("parent_id", "Không được chọn chính đơn vị hoặc đơn vị cấp dưới làm cấp trên.")
     values["parent_id"] = parent.id if parent is not None else None
     if kind == "department":
         values["department_id"] = unit.id if unit is not None else None  # set after flush for a new unit
@@ -188,13 +125,12 @@ def _is_descendant(session: Session, candidate: Unit, unit: Unit) -> bool:
 
 def create_unit(session: Session, actor: Actor, data: dict, *, context: Context = CLI) -> Unit:
     require_admin(actor)
-    errors: dict[str, str] = {}
-    code = _text(data, "code", errors, limit=32, required=True)
+    form = inputs.Form()
+    code = form.text("code", data.get("code"), limit=32, required=True)
     if code and session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
-        errors["code"] = "Mã đơn vị đã tồn tại."
-    values = _unit_values(session, data, errors, None)
-    if errors:
-        raise _invalid(errors)
+        form.add("code", "Mã đơn vị đã tồn tại.")
+    values = _unit_values(session, data, form, None)
+    form.check()
     unit = Unit(code=code, **{k: v for k, v in values.items() if k != "department_id"})
     unit.search_text = fold(f"{code} {unit.name}")
     session.add(unit)
@@ -208,16 +144,15 @@ def create_unit(session: Session, actor: Actor, data: dict, *, context: Context 
 
 def update_unit(session: Session, actor: Actor, unit_id: int, data: dict, *, context: Context = CLI) -> Unit:
     unit = get_unit(session, actor, unit_id)
-    errors: dict[str, str] = {}
-    values = _unit_values(session, data, errors, unit)
-    values["active"] = _bool(data, "active")
-    values["closed_on"] = _date(data, "closed_on", errors)
+    form = inputs.Form()
+    values = _unit_values(session, data, form, unit)
+    values["active"] = inputs.flag(data.get("active"))
+    values["closed_on"] = form.date("closed_on", data.get("closed_on"))
     if values["active"] and values["closed_on"] is not None:
-        errors["closed_on"] = "Đơn vị đang hoạt động thì không có ngày giải thể, sáp nhập."
-    if not values["active"] and values["closed_on"] is None and "closed_on" not in errors:
-        errors["closed_on"] = "Nhập ngày đơn vị thôi hoạt động (giải thể, sáp nhập)."
-    if errors:
-        raise _invalid(errors)
+        form.add("closed_on", "Đơn vị đang hoạt động thì không có ngày giải thể, sáp nhập.")
+    if not values["active"] and values["closed_on"] is None and "closed_on" not in form:
+        form.add("closed_on", "Nhập ngày đơn vị thôi hoạt động (giải thể, sáp nhập).")
+    form.check()
     changes = _changes(unit, values)
     if changes:
         unit.search_text = fold(f"{unit.code} {unit.name}")
@@ -256,26 +191,25 @@ def person_records(session: Session, actor: Actor, person: Person) -> tuple[list
     return list(disciplines), list(awards)
 
 
-def _person_values(session: Session, data: dict, errors: dict) -> dict:
+def _person_values(session: Session, data: dict, form: inputs.Form) -> dict:
     values = {
-        "unit_id": _int(data, "unit_id", errors, required=True),
-        "position": _text(data, "position", errors, limit=200),
-        "employment_type": _choice(data, "employment_type", EMPLOYMENT_TYPES, errors),
-        "is_unit_head": _bool(data, "is_unit_head"),
-        "email": _text(data, "email", errors, limit=200),
+        "unit_id": form.integer("unit_id", data.get("unit_id"), required=True),
+        "position": form.text("position", data.get("position"), limit=200),
+        "employment_type": form.choice("employment_type", data.get("employment_type"), EMPLOYMENT_TYPES),
+        "is_unit_head": inputs.flag(data.get("is_unit_head")),
+        "email": form.text("email", data.get("email"), limit=200),
     }
     if values["unit_id"] is not None and session.get(Unit, values["unit_id"]) is None:
-        errors["unit_id"] = "Đơn vị không tồn tại."
+        form.add("unit_id", "Đơn vị không tồn tại.")
     return values
 
 
 def create_person(session: Session, actor: Actor, data: dict, *, context: Context = CLI) -> Person:
     require_admin(actor)
-    errors: dict[str, str] = {}
-    name = _text(data, "full_name", errors, limit=200, required=True)
-    values = _person_values(session, data, errors)
-    if errors:
-        raise _invalid(errors)
+    form = inputs.Form()
+    name = form.text("full_name", data.get("full_name"), limit=200, required=True)
+    values = _person_values(session, data, form)
+    form.check()
     person = Person(**values)
     person.set_name(name)
     session.add(person)
@@ -287,12 +221,11 @@ def create_person(session: Session, actor: Actor, data: dict, *, context: Contex
 
 def update_person(session: Session, actor: Actor, person_id: int, data: dict, *, context: Context = CLI) -> Person:
     person = get_person(session, actor, person_id)
-    errors: dict[str, str] = {}
-    name = _text(data, "full_name", errors, limit=200, required=True)
-    values = _person_values(session, data, errors)
-    values["active"] = _bool(data, "active")
-    if errors:
-        raise _invalid(errors)
+    form = inputs.Form()
+    name = form.text("full_name", data.get("full_name"), limit=200, required=True)
+    values = _person_values(session, data, form)
+    values["active"] = inputs.flag(data.get("active"))
+    form.check()
     changes = _changes(person, values)
     if name != person.full_name:
         changes["full_name"] = {"before": person.full_name, "after": name}
@@ -306,16 +239,16 @@ def update_person(session: Session, actor: Actor, person_id: int, data: dict, *,
 def add_discipline(session: Session, actor: Actor, person_id: int, data: dict, *,
                    context: Context = CLI) -> DisciplineRecord:
     person = get_person(session, actor, person_id)
-    errors: dict[str, str] = {}
+    form = inputs.Form()
     record = DisciplineRecord(
-        person_id=person.id, form=_choice(data, "form", DISCIPLINE_FORMS, errors),
-        decided_on=_date(data, "decided_on", errors, required=True),
-        decision_number=_text(data, "decision_number", errors, limit=50), note=_text(data, "note", errors, limit=2000),
+        person_id=person.id, form=form.choice("form", data.get("form"), DISCIPLINE_FORMS),
+        decided_on=form.date("decided_on", data.get("decided_on"), required=True),
+        decision_number=form.text("decision_number", data.get("decision_number"), limit=50),
+        note=form.text("note", data.get("note"), limit=2000),
     )
     if record.decided_on and record.decided_on > clock.today():
-        errors["decided_on"] = "Ngày quyết định không được ở tương lai."
-    if errors:
-        raise _invalid(errors)
+        form.add("decided_on", "Ngày quyết định không được ở tương lai.")
+    form.check()
     session.add(record)
     session.flush()
     signals.emit(session, events.DisciplineRecorded(person_id=person.id, record_id=record.id, form=record.form,
@@ -332,17 +265,16 @@ def add_award(session: Session, actor: Actor, data: dict, *, person_id: int | No
     if (person_id is None) == (unit_id is None):
         raise ValidationFailed("Khen thưởng phải gắn với một cá nhân hoặc một đơn vị.")
     subject = get_person(session, actor, person_id) if person_id is not None else get_unit(session, actor, unit_id)
-    errors: dict[str, str] = {}
-    year = _int(data, "year", errors, required=True)
+    form = inputs.Form()
+    year = form.integer("year", data.get("year"), required=True)
     if year is not None and not 1945 <= year <= clock.today().year + 1:
-        errors["year"] = "Năm không hợp lệ."
+        form.add("year", "Năm không hợp lệ.")
     record = AwardRecord(
-        person_id=person_id, unit_id=unit_id, title=_choice(data, "title", AWARD_TITLES, errors),
-        level=_choice(data, "level", AWARD_LEVELS, errors), year=year,
-        decision_number=_text(data, "decision_number", errors, limit=50),
+        person_id=person_id, unit_id=unit_id, title=form.choice("title", data.get("title"), AWARD_TITLES),
+        level=form.choice("level", data.get("level"), AWARD_LEVELS), year=year,
+        decision_number=form.text("decision_number", data.get("decision_number"), limit=50),
     )
-    if errors:
-        raise _invalid(errors)
+    form.check()
     session.add(record)
     session.flush()
     signals.emit(session, events.AwardRecorded(subject_type="person" if person_id is not None else "unit",
@@ -367,66 +299,65 @@ def get_user(session: Session, actor: Actor, user_id: int) -> User:
     return _get(session, User, user_id, "tài khoản")
 
 
-def _user_values(session: Session, data: dict, errors: dict) -> tuple[dict, list[str]]:
+def _user_values(session: Session, data: dict, form: inputs.Form) -> tuple[dict, list[str]]:
     roles = data.get("roles") or []
     if isinstance(roles, str):
         roles = [roles]
     roles = list(dict.fromkeys(r for r in roles if r))
     if not roles:
-        errors["roles"] = "Chọn ít nhất một vai trò."
+        form.add("roles", "Chọn ít nhất một vai trò.")
     elif not set(roles) <= set(ROLES):
-        errors["roles"] = "Vai trò không hợp lệ."
-    unit_id = _int(data, "unit_id", errors)
+        form.add("roles", "Vai trò không hợp lệ.")
+    unit_id = form.integer("unit_id", data.get("unit_id"))
     unit = session.get(Unit, unit_id) if unit_id is not None else None
     if unit_id is not None and unit is None:
-        errors["unit_id"] = "Đơn vị không tồn tại."
-    if unit is None and set(roles) & set(UNIT_ROLES) and "unit_id" not in errors:
-        errors["unit_id"] = "Vai trò đã chọn cần gắn với một đơn vị."
+        form.add("unit_id", "Đơn vị không tồn tại.")
+    if unit is None and set(roles) & set(UNIT_ROLES) and "unit_id" not in form:
+        form.add("unit_id", "Vai trò đã chọn cần gắn với một đơn vị.")
     if "unit_head" in roles and unit is not None and unit.kind not in ("division", "district_office"):
-        errors["unit_id"] = "Thủ trưởng đơn vị phải gắn với một phòng, đơn vị thuộc Sở."
-    person_id = _int(data, "person_id", errors)
+        form.add("unit_id", "Thủ trưởng đơn vị phải gắn với một phòng, đơn vị thuộc Sở.")
+    person_id = form.integer("person_id", data.get("person_id"))
     if person_id is not None and session.get(Person, person_id) is None:
-        errors["person_id"] = "Cá nhân không tồn tại."
-    email = _text(data, "email", errors, limit=200)
+        form.add("person_id", "Cá nhân không tồn tại.")
+    email = form.text("email", data.get("email"), limit=200)
     if email and "@" not in email:
-        errors["email"] = "Địa chỉ thư điện tử không hợp lệ."
+        form.add("email", "Địa chỉ thư điện tử không hợp lệ.")
     department_id = None
     if unit is not None:
         department_id = unit.id if unit.kind in ("department", "ministry") else unit.department_id
     values = {
-        "full_name": _text(data, "full_name", errors, limit=200, required=True),
+        "full_name": form.text("full_name", data.get("full_name"), limit=200, required=True),
         "email": email, "unit_id": unit.id if unit is not None else None, "department_id": department_id,
         "person_id": person_id,
     }
     return values, roles
 
 
-def _password(data: dict, errors: dict, key: str = "password", *, username: str | None = None) -> str | None:
+def _password(data: dict, form: inputs.Form, key: str = "password", *, username: str | None = None) -> str | None:
     """The password rule of `workflow.passwords`; every broken rule is named under `key`."""
     password = data.get(key) if isinstance(data.get(key), str) else ""
     found = passwords.problems(password, username=username)
     if found:
-        errors[key] = " ".join(found)
+        form.add(key, " ".join(found))
         return None
     return password
 
 
 def create_user(session: Session, actor: Actor, data: dict, *, context: Context = CLI) -> User:
     require_admin(actor)
-    errors: dict[str, str] = {}
-    username = _text(data, "username", errors, limit=80, required=True)
+    form = inputs.Form()
+    username = form.text("username", data.get("username"), limit=80, required=True)
     if username and session.scalar(select(User.id).where(User.username == username)) is not None:
-        errors["username"] = "Tên đăng nhập đã được dùng."
-    values, roles = _user_values(session, data, errors)
-    password = _password(data, errors, username=username)
-    if errors:
-        raise _invalid(errors)
+        form.add("username", "Tên đăng nhập đã được dùng.")
+    values, roles = _user_values(session, data, form)
+    password = _password(data, form, username=username)
+    form.check()
     unit = session.get(Unit, values["unit_id"]) if values["unit_id"] is not None else None
     user = accounts.create_user(session, username, roles=roles, password=password,
                                 unit_code=unit.code if unit is not None else None, full_name=values["full_name"],
                                 email=values["email"] or "", person_id=values["person_id"])
     user.email = values["email"]
-    user.active = _bool(data, "active") if "active" in data else True
+    user.active = inputs.flag(data.get("active")) if "active" in data else True
     session.flush()
     signals.emit(session, events.UserCreated(user_id=user.id, username=user.username, roles=tuple(sorted(roles)),
                                              unit_id=user.unit_id, active=user.active, actor=actor, context=context))
@@ -435,13 +366,12 @@ def create_user(session: Session, actor: Actor, data: dict, *, context: Context 
 
 def update_user(session: Session, actor: Actor, user_id: int, data: dict, *, context: Context = CLI) -> User:
     user = get_user(session, actor, user_id)
-    errors: dict[str, str] = {}
-    values, roles = _user_values(session, data, errors)
-    values["active"] = _bool(data, "active")
+    form = inputs.Form()
+    values, roles = _user_values(session, data, form)
+    values["active"] = inputs.flag(data.get("active"))
     if user.id == actor.id and (not values["active"] or "admin" not in roles):
-        errors["roles" if values["active"] else "active"] = "Không thể tự bỏ quyền quản trị hoặc khóa chính mình."
-    if errors:
-        raise _invalid(errors)
+        form.add("roles" if values["active"] else "active", "Không thể tự bỏ quyền quản trị hoặc khóa chính mình.")
+    form.check()
     changes = _changes(user, values)
     before_roles = sorted(user.role_codes)
     if sorted(roles) != before_roles:
@@ -461,10 +391,9 @@ def update_user(session: Session, actor: Actor, user_id: int, data: dict, *, con
 
 def reset_password(session: Session, actor: Actor, user_id: int, data: dict, *, context: Context = CLI) -> User:
     user = get_user(session, actor, user_id)
-    errors: dict[str, str] = {}
-    password = _password(data, errors, "new_password", username=user.username)
-    if errors:
-        raise _invalid(errors)
+    form = inputs.Form()
+    password = _password(data, form, "new_password", username=user.username)
+    form.check()
     user.password_hash = accounts.hash_password(password)
     session.flush()
     ended = accounts.sign_out_everywhere(session, user)  # whoever knew the old password is signed out everywhere
@@ -475,24 +404,21 @@ def reset_password(session: Session, actor: Actor, user_id: int, data: dict, *, 
 
 # ------------------------------------------------------------------------------------------------------ campaigns
 def campaign_form_data(data: dict) -> dict:
-    """Turns the flat campaign form into the keyword arguments of workflow.campaigns.create_campaign."""
+    """Turns the flat campaign form into the keyword arguments of workflow.campaigns.create_campaign (the values as
+    typed: `campaigns.campaign_values` reads them)."""
     types = data.get("subject_types") or []
     if isinstance(types, str):
         types = [types]
-    quotas: dict = {}
-    for t in SUBJECT_TYPES:
-        raw = (data.get(f"quota_{t}") or "").strip() if isinstance(data.get(f"quota_{t}"), str) else None
-        if raw:
-            quotas[t] = int(raw) if raw.isdigit() else raw  # a non-number is refused by the validation
-    department = data.get("department_id")
+    quotas = {t: data.get(f"quota_{t}") for t in SUBJECT_TYPES if not inputs.blank(data.get(f"quota_{t}"))}
     return {
         "name": data.get("name"), "kind": data.get("kind") or None, "legal_basis": data.get("legal_basis"),
         "award_forms": data.get("award_forms"), "start_date": data.get("start_date"), "end_date": data.get("end_date"),
         "registration_deadline": data.get("registration_deadline"),
-        "evaluation_deadline": data.get("evaluation_deadline") or None,
-        "midterm_review_date": data.get("midterm_review_date") or None,
-        "final_review_date": data.get("final_review_date") or None, "subject_types": list(types),
-        "quotas": quotas, "department_id": int(department) if str(department or "").isdigit() else None,
+        "evaluation_deadline": data.get("evaluation_deadline"),
+        "midterm_review_date": data.get("midterm_review_date"),
+        "final_review_date": data.get("final_review_date"), "subject_types": list(types),
+        "quotas": quotas, "department_id": inputs.one("department_id", inputs.integer, data.get("department_id"),
+                                                      minimum=1),
     }
 
 
@@ -504,54 +430,16 @@ def get_campaign(session: Session, actor: Actor, campaign_id: int) -> Campaign:
 def update_campaign(session: Session, actor: Actor, campaign_id: int, data: dict, *,
                     context: Context = CLI) -> Campaign:
     """Edits a campaign with the same checks as its creation. Its department is fixed once nominations exist."""
-    from workflow.campaigns import campaign_data, review_date_errors
-
     campaign = get_campaign(session, actor, campaign_id)
-    errors: dict[str, str] = {}
     kw = campaign_form_data(data)
-    values = {
-        "name": _text(kw, "name", errors, limit=300, required=True),
-        "kind": _choice(kw, "kind", ("annual", "period", "thematic", "peak"), errors),
-        "legal_basis": _text(kw, "legal_basis", errors, limit=5000),
-        "award_forms": _text(kw, "award_forms", errors, limit=5000),
-        "start_date": _date(kw, "start_date", errors, required=True),
-        "end_date": _date(kw, "end_date", errors, required=True),
-        "registration_deadline": _date(kw, "registration_deadline", errors, required=True),
-        "evaluation_deadline": _date(kw, "evaluation_deadline", errors),
-        "midterm_review_date": _date(kw, "midterm_review_date", errors),
-        "final_review_date": _date(kw, "final_review_date", errors),
-    }
-    start, end = values["start_date"], values["end_date"]
-    reg, ev = values["registration_deadline"], values["evaluation_deadline"]
-    if start and end and start > end:
-        errors["end_date"] = "Không được trước ngày bắt đầu."
-    if reg and start and reg < start:
-        errors["registration_deadline"] = "Không được trước ngày bắt đầu."
-    elif reg and end and reg > end:
-        errors["registration_deadline"] = "Không được sau ngày kết thúc."
-    if ev and reg and ev < reg:
-        errors["evaluation_deadline"] = "Không được trước hạn đăng ký."
-    errors.update(review_date_errors(start, end, values["midterm_review_date"], values["final_review_date"]))
-    types = kw["subject_types"]
-    if not types or not set(types) <= set(SUBJECT_TYPES):
-        errors["subject_types"] = "Chọn ít nhất một loại đối tượng."
-    values["allows_collective"] = "collective" in types
-    values["allows_individual"] = "individual" in types
-    for t in SUBJECT_TYPES:
-        quota = kw["quotas"].get(t)
-        if quota is not None and (not isinstance(quota, int) or quota > 10_000):
-            errors[f"quota_{t}"] = "Chỉ tiêu phải là số nguyên không âm."
-            quota = None
-        elif quota is not None and t not in types:
-            errors[f"quota_{t}"] = "Phong trào không áp dụng cho loại đối tượng này."
-        values[f"quota_{t}"] = quota
-    if errors:
-        raise _invalid(errors, "Thông tin phong trào thi đua không hợp lệ.")
+    kw.pop("department_id")
+    values = campaigns.campaign_values(**kw)
     changes = _changes(campaign, values)
     if changes:
         session.flush()
         signals.emit(session, events.CampaignUpdated(campaign_id=campaign.id, changes=changes,
-                                                     campaign=campaign_data(campaign), actor=actor, context=context))
+                                                     campaign=campaigns.campaign_data(campaign), actor=actor,
+                                                     context=context))
     return campaign
 
 

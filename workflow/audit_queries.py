@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from models import AuditCheckpoint, AuditEvent, User
-from workflow import labels
+from workflow import clock, inputs, labels
 from workflow.clock import TZ
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.permissions import Actor
@@ -133,7 +133,7 @@ CHECKPOINT_MAX_AGE = dt.timedelta(hours=36)  # a daily timer that missed a run s
 
 def age_text(value: dt.datetime, now: dt.datetime | None = None) -> str:
     """"5 phút trước", "3 giờ trước", "2 ngày trước"."""
-    seconds = max(int(((now or dt.datetime.now(dt.UTC)) - value).total_seconds()), 0)
+    seconds = max(int(((now or clock.now()) - value).total_seconds()), 0)
     if seconds < 3600:
         return f"{seconds // 60} phút trước" if seconds >= 60 else "vừa xong"
     if seconds < 86400:
@@ -142,7 +142,7 @@ def age_text(value: dt.datetime, now: dt.datetime | None = None) -> str:
 
 
 def checkpoint_stale(value: dt.datetime, now: dt.datetime | None = None) -> bool:
-    return (now or dt.datetime.now(dt.UTC)) - value > CHECKPOINT_MAX_AGE
+    return (now or clock.now()) - value > CHECKPOINT_MAX_AGE
 
 
 def action_label(action: str | None) -> str:
@@ -257,19 +257,6 @@ def day_bounds(date_from: dt.date | None, date_to: dt.date | None) -> tuple[dt.d
     return since, until
 
 
-def _parse_day(value: str) -> dt.date | None:
-    text_value = value.strip()
-    parts = text_value.split("/")
-    try:
-        if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[2]) == 4:
-            return dt.date(int(parts[2]), int(parts[1]), int(parts[0]))
-        if len(text_value) == 10:
-            return dt.date.fromisoformat(text_value)
-    except ValueError:
-        return None
-    return None
-
-
 def parse_filters(args) -> AuditFilters:
     """The page's query string → AuditFilters; a bad value is a ValidationFailed naming its field (422)."""
     values = {k: (args.get(k) or "").strip()[:100] for k in FILTER_FIELDS}
@@ -283,13 +270,16 @@ def parse_filters(args) -> AuditFilters:
     else:
         f.outcome = values["outcome"] or None
     if values["object_id"]:
-        if values["object_id"].isdigit() and len(values["object_id"]) <= 9:
-            f.object_id = int(values["object_id"])
-        else:
+        try:
+            f.object_id = inputs.integer(values["object_id"], minimum=1)
+        except inputs.Invalid:
             errors["object_id"] = "Mã đối tượng phải là số nguyên dương."
     for key, label in (("from", "Từ ngày"), ("to", "Đến ngày")):
         if values[key]:
-            day = _parse_day(values[key])
+            try:
+                day = inputs.date(values[key])
+            except inputs.Invalid:
+                day = None
             if day is None or not 2000 <= day.year <= 2999:
                 errors[key] = f"{label} phải theo định dạng ngày/tháng/năm, ví dụ 30/10/2025."
             elif key == "from":
@@ -306,11 +296,11 @@ def parse_filters(args) -> AuditFilters:
 def parse_cursor(value) -> int | None:
     if value in (None, ""):
         return None
-    value = str(value).strip()
-    if not value.isdigit() or len(value) > 10 or int(value) < 1:
+    try:
+        return inputs.integer(value, minimum=1)
+    except inputs.Invalid:
         raise ValidationFailed("Tham số phân trang không hợp lệ.", ["before_id phải là số nguyên dương."],
-                               {"before_id": "Không hợp lệ"})
-    return int(value)
+                               {"before_id": "Không hợp lệ"}) from None
 
 
 # ------------------------------------------------------------------------------------------------ keyset paging

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import CalendarDay, utcnow
-from workflow import clock, events, signals, workdays
-from workflow.admin import _date, _invalid, _text, require_admin
+from models import CalendarDay
+from workflow import clock, events, inputs, signals, workdays
+from workflow.admin import require_admin
 from workflow.context import CLI, Context
-from workflow.errors import Conflict, NotFound, ValidationFailed
+from workflow.errors import Conflict, NotFound
 from workflow.permissions import Actor
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
@@ -71,16 +71,9 @@ class YearCalendar:
 
 
 def parse_year(value, *, default: int | None = None) -> int:
-    if value in (None, "") and default is not None:
-        return default
-    try:
-        year = int(str(value).strip())
-    except (TypeError, ValueError):
-        year = None
-    if year is None or not YEAR_MIN <= year <= YEAR_MAX:
-        raise ValidationFailed("Năm không hợp lệ.", [f"Năm phải là số từ {YEAR_MIN} đến {YEAR_MAX}."],
-                               {"year": "Năm không hợp lệ."})
-    return year
+    year = inputs.one("year", inputs.integer, value, detail="Năm không hợp lệ.", required=default is None,
+                      minimum=YEAR_MIN, maximum=YEAR_MAX)
+    return default if year is None else year
 
 
 def year_calendar(session: Session, actor: Actor, year, *, today: dt.date | None = None) -> YearCalendar:
@@ -100,40 +93,39 @@ def year_calendar(session: Session, actor: Actor, year, *, today: dt.date | None
     return YearCalendar(year, days, defaults, missing)
 
 
-def _is_working(data: dict, errors: dict) -> bool | None:
+def _is_working(data: dict, form: inputs.Form) -> bool | None:
     value = data.get("is_working")
     if isinstance(value, bool):
         return value
     if value in (None, ""):
-        errors["is_working"] = "Bắt buộc chọn."
+        form.add("is_working", "Bắt buộc chọn.")
         return None
     text = str(value).strip().lower()
     if text in ("1", "true", "yes", "on"):
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    errors["is_working"] = "Lựa chọn không hợp lệ."
+    form.add("is_working", "Lựa chọn không hợp lệ.")
     return None
 
 
 def _validated(data: dict) -> tuple[dt.date, bool, str]:
-    errors: dict[str, str] = {}
-    day = _date(data, "day", errors, required=True)
+    form = inputs.Form()
+    day = form.date("day", data.get("day"), required=True)
     if day is not None and not YEAR_MIN <= day.year <= YEAR_MAX:
-        errors["day"] = f"Năm phải từ {YEAR_MIN} đến {YEAR_MAX}."
-    is_working = _is_working(data, errors)
-    name = _text(data, "name", errors, limit=NAME_LIMIT, required=True)
-    if "day" not in errors and day is not None and is_working is not None:
+        form.add("day", f"Năm phải từ {YEAR_MIN} đến {YEAR_MAX}.")
+    is_working = _is_working(data, form)
+    name = form.text("name", data.get("name"), limit=NAME_LIMIT, required=True)
+    if "day" not in form and day is not None and is_working is not None:
         weekend = day.weekday() >= 5
         # A working day on a weekday only corrects a built-in day off (a lunar date remembered wrong).
         if is_working and not weekend and day not in workdays.holidays(day.year):
-            errors["day"] = (f"Ngày làm việc ghi thêm phải là thứ Bảy, Chủ nhật (làm bù) hoặc một ngày nghỉ có sẵn "
-                             f"cần sửa ({day:%d/%m/%Y} là {weekday_label(day).lower()}, vốn là ngày làm việc).")
+            form.add("day", f"Ngày làm việc ghi thêm phải là thứ Bảy, Chủ nhật (làm bù) hoặc một ngày nghỉ có sẵn "
+                            f"cần sửa ({day:%d/%m/%Y} là {weekday_label(day).lower()}, vốn là ngày làm việc).")
         elif not is_working and weekend and day not in workdays.weekend_workdays(day.year):
-            errors["day"] = (f"Ngày nghỉ phải là ngày từ thứ Hai đến thứ Sáu ({day:%d/%m/%Y} là "
-                             f"{weekday_label(day).lower()}, đã là ngày nghỉ hằng tuần).")
-    if errors:
-        raise _invalid(errors)
+            form.add("day", f"Ngày nghỉ phải là ngày từ thứ Hai đến thứ Sáu ({day:%d/%m/%Y} là "
+                            f"{weekday_label(day).lower()}, đã là ngày nghỉ hằng tuần).")
+    form.check()
     return day, is_working, name
 
 
@@ -143,7 +135,7 @@ def save_day(session: Session, actor: Actor, data: dict, *, context: Context = C
     day, is_working, name = _validated(data)
     row = session.get(CalendarDay, day, with_for_update=True)
     if row is None:
-        row = CalendarDay(day=day, is_working=is_working, name=name, updated_by_id=actor.id, updated_at=utcnow())
+        row = CalendarDay(day=day, is_working=is_working, name=name, updated_by_id=actor.id, updated_at=clock.now())
         try:
             with session.begin_nested():
                 session.add(row)
@@ -161,7 +153,7 @@ def save_day(session: Session, actor: Actor, data: dict, *, context: Context = C
             changes[key] = {"before": before, "after": value}
             setattr(row, key, value)
     if changes:
-        row.updated_by_id, row.updated_at = actor.id, utcnow()
+        row.updated_by_id, row.updated_at = actor.id, clock.now()
         session.flush()
         signals.emit(session, events.CalendarDayUpdated(day=day, changes=changes, actor=actor, context=context))
     return row
@@ -169,8 +161,8 @@ def save_day(session: Session, actor: Actor, data: dict, *, context: Context = C
 
 def delete_day(session: Session, actor: Actor, day, *, context: Context = CLI) -> None:
     require_admin(actor)
-    errors: dict[str, str] = {}
-    parsed = _date({"day": day}, "day", errors, required=True)
+    form = inputs.Form()
+    parsed = form.date("day", day, required=True)
     row = session.get(CalendarDay, parsed, with_for_update=True) if parsed is not None else None
     if row is None:
         raise NotFound("Không tìm thấy ngày này trong lịch đã ghi nhận.")

@@ -5,13 +5,11 @@ take a session and an actor, raise a DomainError when refused, and never commit.
 """
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import CAMPAIGN_KINDS, SUBJECT_TYPES, Campaign, Unit
-from workflow import events, signals
+from workflow import events, inputs, signals
 from workflow.context import CLI, Context
 from workflow.errors import Forbidden, ValidationFailed
 from workflow.permissions import Actor
@@ -21,38 +19,6 @@ GLOBAL_CAMPAIGN_READERS = ("admin", "auditor", "ministry_reviewer")
 NAME_LIMIT = 300
 TEXT_LIMIT = 5000
 QUOTA_LIMIT = 10_000
-
-
-def _date(value, field: str, errors: dict, *, required: bool = True) -> dt.date | None:
-    if value is None or value == "":
-        if required:
-            errors[field] = "Bắt buộc"
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    errors[field] = "Ngày phải theo định dạng YYYY-MM-DD"
-    return None
-
-
-def _text(value, field: str, errors: dict, *, limit: int, required: bool = False) -> str | None:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors[field] = "Phải là chuỗi ký tự"
-        return None
-    value = value.strip()
-    if required and not value:
-        errors[field] = "Bắt buộc"
-    elif len(value) > limit:
-        errors[field] = f"Tối đa {limit} ký tự"
-    return value or None
 
 
 REVIEW_GRACE_DAYS = 366  # a period's tổng kết may fall after its last day (e.g. Quý I of the next year)
@@ -71,6 +37,72 @@ def review_date_errors(start, end, midterm, final) -> dict[str, str]:
     elif final and midterm and final < midterm:
         errors["final_review_date"] = "Ngày tổng kết phải sau ngày sơ kết."
     return errors
+
+
+def campaign_values(*, name, kind, legal_basis, award_forms, start_date, end_date, registration_deadline,
+                    evaluation_deadline, midterm_review_date, final_review_date, subject_types, quotas) -> dict:
+    """The columns of a campaign from what was typed, or one ValidationFailed naming every wrong field. The one
+    validation of a campaign: its creation (API and admin page) and its edit (admin page) answer the same messages.
+    Dates are dates, ISO or dd/mm/yyyy strings; `quotas` is {subject_type: int or digits} (absent = no limit)."""
+    form = inputs.Form("Thông tin phong trào thi đua không hợp lệ.")
+    values = {
+        "name": form.text("name", name, limit=NAME_LIMIT, required=True),
+        "kind": form.choice("kind", kind, CAMPAIGN_KINDS),
+        "legal_basis": form.text("legal_basis", legal_basis, limit=TEXT_LIMIT),
+        "award_forms": form.text("award_forms", award_forms, limit=TEXT_LIMIT),
+        "start_date": form.date("start_date", start_date, required=True),
+        "end_date": form.date("end_date", end_date, required=True),
+        "registration_deadline": form.date("registration_deadline", registration_deadline, required=True),
+        "evaluation_deadline": form.date("evaluation_deadline", evaluation_deadline),
+        "midterm_review_date": form.date("midterm_review_date", midterm_review_date),
+        "final_review_date": form.date("final_review_date", final_review_date),
+    }
+    start, end = values["start_date"], values["end_date"]
+    registration, evaluation = values["registration_deadline"], values["evaluation_deadline"]
+    if start and end and start > end:
+        form.add("end_date", "Không được trước ngày bắt đầu.", "Ngày kết thúc phải sau hoặc trùng ngày bắt đầu.")
+    if registration and start and registration < start:
+        form.add("registration_deadline", "Không được trước ngày bắt đầu.",
+                 "Hạn đăng ký phải từ ngày bắt đầu phong trào trở đi.")
+    if registration and end and registration > end:
+        form.add("registration_deadline", "Không được sau ngày kết thúc.",
+                 "Hạn đăng ký phải trước hoặc trùng ngày kết thúc phong trào.")
+    if evaluation and registration and evaluation < registration:
+        form.add("evaluation_deadline", "Không được trước hạn đăng ký.",
+                 "Hạn xét khen thưởng phải sau hoặc trùng hạn đăng ký.")
+    for field, message in review_date_errors(start, end, values["midterm_review_date"],
+                                             values["final_review_date"]).items():
+        form.add(field, message, message)
+
+    types: list[str] = []
+    if not isinstance(subject_types, list | tuple) or not all(isinstance(t, str) for t in subject_types) \
+            or not set(subject_types) <= set(SUBJECT_TYPES):
+        form.add("subject_types", f"Loại đối tượng phải là một hoặc nhiều trong: {', '.join(SUBJECT_TYPES)}.")
+    elif not subject_types:
+        form.add("subject_types", "Chọn ít nhất một loại đối tượng.")
+    else:
+        types = list(dict.fromkeys(subject_types))
+    clean_quotas: dict[str, int | None] = {}
+    if quotas is None:
+        quotas = {}
+    if not isinstance(quotas, dict):
+        form.add("quotas", "Chỉ tiêu phải là đối tượng {loại đối tượng: số lượng}.")
+        quotas = {}
+    for key, value in quotas.items():
+        if key not in SUBJECT_TYPES:
+            form.add("quotas", f"Loại đối tượng không hợp lệ: {inputs.visible(str(key))[:40]}.")
+            continue
+        try:
+            clean_quotas[key] = inputs.integer(value, minimum=0, maximum=QUOTA_LIMIT)
+        except inputs.Invalid:
+            form.add("quotas", f"Chỉ tiêu phải là số nguyên từ 0 đến {QUOTA_LIMIT}.")
+            continue
+        if clean_quotas[key] is not None and types and key not in types:
+            form.add("quotas", "Phong trào không áp dụng cho loại đối tượng này.")
+    form.check()
+    values.update(allows_collective="collective" in types, allows_individual="individual" in types,
+                  quota_collective=clean_quotas.get("collective"), quota_individual=clean_quotas.get("individual"))
+    return values
 
 
 def campaign_department(session: Session, actor: Actor, department_id) -> Unit:
@@ -120,72 +152,11 @@ def create_campaign(
     """Creates a campaign; dates are `date` objects or ISO strings, `quotas` is {subject_type: int} (absent = no
     limit). Raises Forbidden (not admin / not the department's secretariat) or ValidationFailed with field errors."""
     dep = campaign_department(session, actor, department_id)
-    errors: dict[str, str] = {}
-    reasons: list[str] = []
-    name = _text(name, "name", errors, limit=NAME_LIMIT, required=True)
-    legal_basis = _text(legal_basis, "legal_basis", errors, limit=TEXT_LIMIT)
-    award_forms = _text(award_forms, "award_forms", errors, limit=TEXT_LIMIT)
-    if kind not in CAMPAIGN_KINDS:
-        errors["kind"] = f"Một trong: {', '.join(CAMPAIGN_KINDS)}"
-    start = _date(start_date, "start_date", errors)
-    end = _date(end_date, "end_date", errors)
-    registration = _date(registration_deadline, "registration_deadline", errors)
-    evaluation = _date(evaluation_deadline, "evaluation_deadline", errors, required=False)
-    midterm = _date(midterm_review_date, "midterm_review_date", errors, required=False)
-    final = _date(final_review_date, "final_review_date", errors, required=False)
-
-    if start and end and start > end:
-        errors["end_date"] = "Không được trước ngày bắt đầu"
-        reasons.append("Ngày kết thúc phải sau hoặc trùng ngày bắt đầu.")
-    if registration and start and registration < start:
-        errors["registration_deadline"] = "Không được trước ngày bắt đầu"
-        reasons.append("Hạn đăng ký phải từ ngày bắt đầu phong trào trở đi.")
-    if registration and end and registration > end:
-        errors["registration_deadline"] = "Không được sau ngày kết thúc"
-        reasons.append("Hạn đăng ký phải trước hoặc trùng ngày kết thúc phong trào.")
-    if evaluation and registration and evaluation < registration:
-        errors["evaluation_deadline"] = "Không được trước hạn đăng ký"
-        reasons.append("Hạn xét khen thưởng phải sau hoặc trùng hạn đăng ký.")
-    for field, message in review_date_errors(start, end, midterm, final).items():
-        errors[field] = message
-        reasons.append(message)
-
-    types: list[str] = []
-    if not isinstance(subject_types, list | tuple) or not all(isinstance(t, str) for t in subject_types):
-        errors["subject_types"] = "Danh sách loại đối tượng"
-    else:
-        types = list(dict.fromkeys(subject_types))
-        if not types or not set(types) <= set(SUBJECT_TYPES):
-            errors["subject_types"] = f"Một hoặc nhiều trong: {', '.join(SUBJECT_TYPES)}"
-    clean_quotas: dict[str, int] = {}
-    if quotas is None:
-        quotas = {}
-    if not isinstance(quotas, dict):
-        errors["quotas"] = "Phải là đối tượng {loại đối tượng: số lượng}"
-    else:
-        for key, value in quotas.items():
-            if key not in SUBJECT_TYPES:
-                errors["quotas"] = f"Loại đối tượng không hợp lệ: {key}"
-            elif value is None:
-                continue
-            elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= QUOTA_LIMIT:
-                errors["quotas"] = "Số lượng phải là số nguyên không âm"
-            elif types and key not in types:
-                errors["quotas"] = f"Phong trào không áp dụng cho loại đối tượng {key}"
-            else:
-                clean_quotas[key] = value
-    if errors:
-        reasons = reasons or [f"{k}: {v}" for k, v in errors.items()]
-        raise ValidationFailed("Thông tin phong trào thi đua không hợp lệ.", reasons, errors)
-
-    campaign = Campaign(
-        department_id=dep.id, name=name, kind=kind, legal_basis=legal_basis, start_date=start, end_date=end,
-        registration_deadline=registration, evaluation_deadline=evaluation,
-        midterm_review_date=midterm, final_review_date=final,
-        allows_collective="collective" in types, allows_individual="individual" in types,
-        quota_collective=clean_quotas.get("collective"), quota_individual=clean_quotas.get("individual"),
-        award_forms=award_forms,
-    )
+    values = campaign_values(name=name, kind=kind, legal_basis=legal_basis, award_forms=award_forms,
+                             start_date=start_date, end_date=end_date, registration_deadline=registration_deadline,
+                             evaluation_deadline=evaluation_deadline, midterm_review_date=midterm_review_date,
+                             final_review_date=final_review_date, subject_types=subject_types, quotas=quotas)
+    campaign = Campaign(department_id=dep.id, **values)
     session.add(campaign)
     session.flush()
     signals.emit(session, events.CampaignCreated(campaign_id=campaign.id, campaign=campaign_data(campaign),

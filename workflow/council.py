@@ -28,9 +28,8 @@ from models import (
     Nomination,
     PublicComment,
     User,
-    utcnow,
 )
-from workflow import ballots, events, offers, service, signals, workdays
+from workflow import ballots, clock, events, inputs, offers, service, signals, workdays
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.labels import ITEM_OUTCOME_LABELS, SESSION_STATE_LABELS
@@ -347,34 +346,24 @@ def set_member(session: Session, actor: Actor, council_id: int, *, user_id: int,
 def schedule(session: Session, actor: Actor, *, title: str, date, campaign_id: int, location: str | None = None,
              context: Context = CLI) -> CouncilSession:
     _require(actor, None, "secretariat", department_id=actor.department_id)
-    errors = {}
-    title = (title or "").strip() if isinstance(title, str) else ""
-    if not title:
-        errors["title"] = "Tiêu đề phiên họp là bắt buộc."
-    day = date if isinstance(date, dt.date) else _parse_date(date)
-    if day is None:
-        errors["date"] = "Ngày họp không hợp lệ (YYYY-MM-DD)."
-    campaign = session.get(Campaign, campaign_id) if isinstance(campaign_id, int) else None
-    if campaign is None or campaign.department_id != actor.department_id:
-        errors["campaign_id"] = "Phong trào không thuộc Sở."
+    form = inputs.Form("Chưa lên lịch được phiên họp.")
+    title = form.text("title", title, limit=300, required=True)
+    day = form.date("date", date, required=True)
+    location = form.text("location", location, limit=300)
+    campaign_id = form.integer("campaign_id", campaign_id, required=True, minimum=1)
+    campaign = session.get(Campaign, campaign_id) if campaign_id is not None else None
+    if campaign_id is not None and (campaign is None or campaign.department_id != actor.department_id):
+        form.add("campaign_id", "Phong trào không thuộc Sở.")
     council = council_for_department(session, actor.department_id)
     if council is None:
-        errors["council"] = "Sở chưa thành lập Hội đồng Thi đua – Khen thưởng trong hệ thống."
-    if errors:
-        raise ValidationFailed("Chưa lên lịch được phiên họp.", list(errors.values()), errors)
+        form.add("council", "Sở chưa thành lập Hội đồng Thi đua – Khen thưởng trong hệ thống.")
+    form.check()
     s = CouncilSession(council_id=council.id, department_id=council.department_id, campaign_id=campaign.id,
-                       title=title[:300], date=day, location=(location or None), created_by_id=actor.id)
+                       title=title, date=day, location=location, created_by_id=actor.id)
     session.add(s)
     session.flush()
     _emit(session, events.SessionScheduled, s, actor, context, date=day.isoformat(), campaign_id=campaign.id)
     return s
-
-
-def _parse_date(value) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(value))
-    except (TypeError, ValueError):
-        return None
 
 
 def set_agenda(session: Session, actor: Actor, session_id: int, nomination_ids, *,
@@ -470,7 +459,7 @@ def publish(session: Session, actor: Actor, session_id: int, *, now: dt.datetime
             context: Context = CLI) -> CouncilSession:
     """Makes the list of nominees public for comments for the council's period of working days."""
     s = load_session(session, actor, session_id, for_update=True)
-    now = now or utcnow()
+    now = now or clock.now()
     offers.enforce(check_publish(session, actor, s, now))
     days, until = s.council.publicity_working_days, _publicity_until(session, s, now)
     s.published_at, s.comments_until = now, until
@@ -486,7 +475,7 @@ def _local(value: dt.datetime | None) -> dt.datetime | None:
 def add_comment(session: Session, actor: Actor, session_id: int, *, nomination_id: int, text: str,
                 now: dt.datetime | None = None, context: Context = CLI) -> PublicComment:
     s = load_session(session, actor, session_id)
-    now = now or utcnow()
+    now = now or clock.now()
     offers.enforce(check_comment(actor, s, now))
     if not any(i.nomination_id == nomination_id for i in s.items):
         raise ValidationFailed("Hồ sơ không có trong danh sách công khai.", ["nomination_id không có trong phiên họp."])
@@ -534,7 +523,7 @@ def record_attendance(session: Session, actor: Actor, session_id: int, present, 
 def open_session(session: Session, actor: Actor, session_id: int, *, now: dt.datetime | None = None,
                  context: Context = CLI) -> CouncilSession:
     s = load_session(session, actor, session_id, for_update=True)
-    now = now or utcnow()
+    now = now or clock.now()
     offers.enforce(check_open(actor, s, now))
     SESSION.fire(s, "open", _NOT_SCHEDULED)
     s.opened_at = now
@@ -764,7 +753,7 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
     if s.quorum_met:
         _apply_threshold_and_quota(session, s, live)
     SESSION.fire(s, "close", _NOT_OPEN)
-    s.closed_at = now or utcnow()
+    s.closed_at = now or clock.now()
     session.flush()
     for item in s.items:
         if item.outcome in ("failed", "quota_exceeded"):

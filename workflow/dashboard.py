@@ -22,7 +22,6 @@ from models import (
     ProposalItem,
     StateChange,
     Unit,
-    utcnow,
 )
 from workflow import clock, council
 from workflow.permissions import Actor
@@ -267,7 +266,7 @@ def council_cards(session: Session, actor: Actor, now: dt.datetime | None = None
     whose list is not public yet; the director's sessions to open and to close, passes to decide and ties."""
     if actor.department_id is None:
         return []
-    now = now or utcnow()
+    now = now or clock.now()
     today = now.astimezone(council.TZ).date()
     dept = actor.department_id
     cards: list[Card | None] = []

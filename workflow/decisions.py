@@ -5,14 +5,12 @@ Level `nganh`: the Ministry's reviewer records the Minister's decision on propos
 """
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from models import Decision, DecisionItem, Nomination, Unit
-from workflow import events, guards, numbering, offers, service, signals
+from workflow import events, guards, inputs, numbering, offers, service, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.permissions import Actor
@@ -121,16 +119,10 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
     `signer_id`; the documents never print the recorder's name for a ngành decision."""
     offers.enforce(check_issue(actor, level))
     signed_by_name, signed_as_deputy = _signer(level, signer_name, signer_deputy)
-    day = date if isinstance(date, dt.date) else None
-    if day is None:
-        try:
-            day = dt.date.fromisoformat(str(date))
-        except (TypeError, ValueError):
-            raise ValidationFailed("Ngày quyết định không hợp lệ.", ["date phải theo định dạng YYYY-MM-DD."],
-                                   {"date": "Không hợp lệ"}) from None
-    if not isinstance(nomination_ids, list) or not nomination_ids or \
-            not all(isinstance(i, int) and not isinstance(i, bool) for i in nomination_ids):
-        raise ValidationFailed("Danh sách hồ sơ không hợp lệ.", ["nomination_ids phải là danh sách số, không rỗng."])
+    form = inputs.Form("Thông tin quyết định không hợp lệ.")
+    day = form.date("date", date, required=True)
+    nomination_ids = form.ids("nomination_ids", nomination_ids)
+    form.check()
     issuer = issuer_for(session, actor, level)
     seq = _parse_number(number, issuer)
     existing = session.scalar(select(Decision).where(Decision.issuer_id == issuer.id, Decision.doc_type == "QĐ",

@@ -5,14 +5,13 @@ Each guard returns a list of Vietnamese reasons (empty: it holds). Guards that d
 """
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from models import DecisionItem, Nomination
-from workflow import rules
+from workflow import inputs, rules
 
 REQUIRED_LABELS = {
     "reason": "Lý do",
@@ -34,17 +33,6 @@ def guard(*actions: str):
     return register
 
 
-def parse_date(value) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
 def missing_data(requires: tuple[str, ...], data: dict, nomination: Nomination) -> list[str]:
     reasons = []
     for key in requires:
@@ -54,8 +42,11 @@ def missing_data(requires: tuple[str, ...], data: dict, nomination: Nomination) 
         if key == "decision_date":
             if value in (None, ""):
                 reasons.append(f"Thiếu {REQUIRED_LABELS[key].lower()}.")
-            elif parse_date(value) is None:
-                reasons.append("Ngày quyết định không hợp lệ (định dạng YYYY-MM-DD).")
+            else:
+                try:
+                    inputs.date(value)
+                except inputs.Invalid:
+                    reasons.append(f"Ngày quyết định không hợp lệ. Nhập theo dạng {inputs.DATE_FORMATS}.")
             continue
         if not (isinstance(value, str) and value.strip()):
             reasons.append(f"Thiếu {REQUIRED_LABELS.get(key, key).lower()}.")

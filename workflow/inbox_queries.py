@@ -4,7 +4,8 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import Notification, utcnow
+from models import Notification
+from workflow import clock
 from workflow.errors import NotFound
 from workflow.permissions import Actor
 from workflow.queries import Page, page_params, paginate
@@ -32,7 +33,7 @@ def mark_read(session: Session, actor: Actor, notification_id: int) -> Notificat
     if note is None or note.user_id != actor.id:
         raise NotFound("Không tìm thấy thông báo.")
     if note.read_at is None:
-        note.read_at = utcnow()
+        note.read_at = clock.now()
         session.flush()
     return note
 
@@ -40,5 +41,5 @@ def mark_read(session: Session, actor: Actor, notification_id: int) -> Notificat
 def mark_all_read(session: Session, actor: Actor) -> int:
     """Marks every unread notification of the actor read (one UPDATE); returns how many were unread."""
     stmt = (update(Notification).where(Notification.user_id == actor.id, Notification.read_at.is_(None))
-            .values(read_at=utcnow()))
+            .values(read_at=clock.now()))
     return session.execute(stmt).rowcount or 0

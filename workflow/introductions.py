@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from models import DEAD_STATES, MonthlyIntroduction, Nomination, Unit
-from workflow import clock, events, signals
+from workflow import clock, events, inputs, signals
 from workflow.choices import NOMINEE_UNIT_KINDS, registrable_units
 from workflow.context import CLI, Context
 from workflow.errors import Forbidden, NotFound, ValidationFailed
@@ -51,35 +51,6 @@ def parse_month(value, *, default: dt.date | None = None) -> dt.date:
     if not 2000 <= d.year <= 2100:
         raise ValidationFailed("Tháng không hợp lệ.", ["Năm phải trong khoảng 2000–2100."], {"month": "Ngoài phạm vi"})
     return d
-
-
-def _parse_day(value) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except (TypeError, ValueError):
-        raise ValidationFailed("Ngày giới thiệu không hợp lệ.", ["introduced_on phải theo định dạng YYYY-MM-DD."],
-                               {"introduced_on": "Ngày không hợp lệ"}) from None
-
-
-def _int(value, name: str) -> int:
-    if isinstance(value, bool):
-        value = None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed("Dữ liệu không hợp lệ.", [f"{name} phải là số."], {name: "Bắt buộc"}) from None
-    if not 0 < number < 2**31:
-        raise ValidationFailed("Dữ liệu không hợp lệ.", [f"{name} ngoài phạm vi."], {name: "Ngoài phạm vi"})
-    return number
-
-
-def _text(value, name: str, limit: int) -> str:
-    text = "" if value is None else str(value).strip()
-    if len(text) > limit:
-        raise ValidationFailed("Dữ liệu không hợp lệ.", [f"{name} tối đa {limit} ký tự."], {name: "Quá dài"})
-    return text
 
 
 def deadline(month: dt.date) -> dt.date:
@@ -132,9 +103,12 @@ def _data(intro: MonthlyIntroduction) -> dict:
 def record(session: Session, actor: Actor, *, unit_id, nomination_id, introduced_on, month=None, form: str = "",
            note: str = "", context: Context = CLI, today: dt.date | None = None) -> MonthlyIntroduction:
     today = today or clock.today()
-    unit_id, nomination_id = _int(unit_id, "unit_id"), _int(nomination_id, "nomination_id")
-    day = _parse_day(introduced_on)
-    form, note = _text(form, "form", MAX_FORM), _text(note, "note", MAX_NOTE)
+    fields = inputs.Form("Dữ liệu không hợp lệ.")
+    unit_id = fields.integer("unit_id", unit_id, required=True, minimum=1)
+    nomination_id = fields.integer("nomination_id", nomination_id, required=True, minimum=1)
+    day = fields.date("introduced_on", introduced_on, required=True)
+    form, note = fields.text("form", form, limit=MAX_FORM) or "", fields.text("note", note, limit=MAX_NOTE) or ""
+    fields.check()
     unit = session.get(Unit, unit_id)
     if unit is None or unit.kind not in REPORTING_KINDS:
         raise ValidationFailed("Đơn vị không hợp lệ.", [f"Không có phòng, đơn vị thuộc Sở mã số {unit_id}."],
@@ -275,7 +249,8 @@ def compliance(session: Session, actor: Actor, *, month=None, department=None, p
     first = parse_month(month, default=today)
     department_id = None
     if department not in (None, ""):
-        department_id = _int(department, "department")
+        department_id = inputs.one("department", inputs.integer, department, detail="Dữ liệu không hợp lệ.",
+                                   minimum=1)
     page, per_page = page_params(page, per_page, default=100)
     stmt = _units_query(actor, department_id, first)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0

@@ -11,8 +11,8 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import Campaign, Decision, Nomination, Proposal, ProposalItem, Unit, utcnow
-from workflow import events, numbering, offers, rules, service, signals
+from models import Campaign, Decision, Nomination, Proposal, ProposalItem, Unit
+from workflow import clock, events, inputs, numbering, offers, rules, service, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.labels import PROPOSAL_STATE_LABELS
@@ -186,13 +186,6 @@ def candidates(session: Session, department_id: int, proposal: Proposal | None =
             for n in session.scalars(stmt).unique()]
 
 
-def _ids(value) -> list[int]:
-    if not isinstance(value, list) or not value or not all(isinstance(i, int) and not isinstance(i, bool)
-                                                          for i in value):
-        raise ValidationFailed("Danh sách hồ sơ không hợp lệ.", ["nomination_ids phải là danh sách số, không rỗng."])
-    return list(dict.fromkeys(value))
-
-
 def _nominations(session: Session, actor: Actor, ids: list[int]) -> tuple[list[Nomination], list[str]]:
     found, reasons = [], []
     rows = service.lock_nominations(session, ids)
@@ -209,7 +202,7 @@ def create(session: Session, actor: Actor, *, nomination_ids, title: str | None 
            context: Context = CLI) -> Proposal:
     if not actor.has("secretariat") or actor.department_id is None:
         raise Forbidden("Chỉ Văn phòng Sở được lập tờ trình.", ["Chỉ Văn phòng Sở được lập tờ trình."])
-    ids = _ids(nomination_ids)
+    ids = inputs.one("nomination_ids", inputs.ids, nomination_ids, detail="Danh sách hồ sơ không hợp lệ.")
     nominations, reasons = _nominations(session, actor, ids)
     campaigns = {n.campaign_id for n in nominations}
     if len(campaigns) > 1:
@@ -237,7 +230,7 @@ def set_items(session: Session, actor: Actor, proposal_id: int, nomination_ids, 
               context: Context = CLI) -> Proposal:
     p = load(session, actor, proposal_id, for_update=True)
     offers.enforce(check_set_items(actor, p))
-    ids = _ids(nomination_ids)
+    ids = inputs.one("nomination_ids", inputs.ids, nomination_ids, detail="Danh sách hồ sơ không hợp lệ.")
     nominations, reasons = _nominations(session, actor, ids)
     if {n.campaign_id for n in nominations} - {p.campaign_id}:
         reasons.append("Các hồ sơ trong một tờ trình phải thuộc cùng một phong trào, đợt thi đua.")
@@ -321,11 +314,7 @@ def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, co
     """The director signs and submits: every item becomes `proposed_nganh` in this transaction, or none does."""
     p = load(session, actor, proposal_id, for_update=True)
     offers.enforce(_department_refusal(actor, p, "director") or _draft_refusal(p))
-    try:
-        day = date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date))
-    except (TypeError, ValueError):
-        raise ValidationFailed("Ngày tờ trình không hợp lệ.", ["date phải theo định dạng YYYY-MM-DD."],
-                               {"date": "Không hợp lệ"}) from None
+    day = inputs.one("date", inputs.date, date, detail="Ngày tờ trình không hợp lệ.", required=True)
     department = session.get(Unit, p.department_id)
     seq = _parse_number(number, department)
     if session.scalar(select(Proposal.id).where(Proposal.department_id == p.department_id,
@@ -344,7 +333,7 @@ def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, co
             p.signer_id = actor.id
             p.on_behalf_of_id = actor.on_behalf_of.id if actor.on_behalf_of else None
             p.signer_title = actor.delegation_title or "GIÁM ĐỐC"
-            p.submitted_at = utcnow()
+            p.submitted_at = clock.now()
             session.flush()
     except IntegrityError:
         raise _duplicate_number(session, department, seq, day.year) from None

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import Nomination, fold
+from workflow import inputs
 from workflow.errors import ValidationFailed
 from workflow.permissions import Actor, visibility_clause
 
@@ -27,9 +28,9 @@ class Page:
 
 def page_params(page, per_page, default: int = 20) -> tuple[int, int]:
     try:
-        page = int(page or 1)
-        per_page = int(per_page or default)
-    except (TypeError, ValueError):
+        page = inputs.integer(page) or 1
+        per_page = inputs.integer(per_page) or default
+    except inputs.Invalid:
         raise ValidationFailed("Tham số phân trang không hợp lệ.", ["page và per_page phải là số nguyên."]) from None
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise ValidationFailed("Tham số phân trang không hợp lệ.",
@@ -40,15 +41,7 @@ def page_params(page, per_page, default: int = 20) -> tuple[int, int]:
 def int_filter(value, name: str) -> int | None:
     """A numeric id filter: None when absent, a 422 naming the filter when not a number or outside the ids a
     column can hold (a 20-digit id must not reach PostgreSQL's integer comparison)."""
-    if value in (None, ""):
-        return None
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ValidationFailed("Bộ lọc không hợp lệ.", [f"{name} phải là số."], {name: "Phải là số"}) from None
-    if not 0 < number < 2**31:
-        raise ValidationFailed("Bộ lọc không hợp lệ.", [f"{name} ngoài phạm vi."], {name: "Ngoài phạm vi"})
-    return number
+    return inputs.one(name, inputs.integer, value, detail="Bộ lọc không hợp lệ.", minimum=1)
 
 
 def nominations_query(actor: Actor, *, state=None, campaign=None, unit=None, subject_type=None, q=None):

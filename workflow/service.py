@@ -25,7 +25,7 @@ from models import (
     Unit,
     fold,
 )
-from workflow import clock, events, guards, machine, rules, signals, uploads
+from workflow import clock, events, guards, inputs, machine, rules, signals, uploads
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
@@ -92,16 +92,9 @@ def _flush(session: Session) -> None:
 
 
 def _clean_text(value, field: str, *, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationFailed("Dữ liệu không hợp lệ.", [f"Trường {field} phải là chuỗi ký tự."], {field: "Sai kiểu"})
-    value = value.strip()
-    if required and not value:
-        raise ValidationFailed("Thiếu thông tin bắt buộc.", [f"Trường {field} là bắt buộc."], {field: "Bắt buộc"})
-    if len(value) > TEXT_LIMITS.get(field, 20000):
-        raise ValidationFailed("Nội dung quá dài.", [f"Trường {field} vượt quá độ dài cho phép."], {field: "Quá dài"})
-    return value
+    """A nomination text within its own limit (TEXT_LIMITS)."""
+    return inputs.one(field, inputs.text, value, detail="Dữ liệu không hợp lệ.", limit=TEXT_LIMITS.get(field, 20000),
+                      required=required, long=inputs.is_long(field)) or ""
 
 
 # ---------------------------------------------------------------------------------------------------- create
@@ -217,7 +210,7 @@ def update_nomination(
         if not changes:
             return n
         n.search_text = _search_text(n, n.subject_name)
-        n.updated_at = dt.datetime.now(dt.UTC)  # also bumps `version` through the mapper
+        n.updated_at = clock.now()  # also bumps `version` through the mapper
     _flush(session)
     signals.emit(session, events.NominationUpdated(nomination=n, changes=changes, actor=actor, context=context))
     return n
@@ -260,10 +253,10 @@ def add_checkin(session: Session, actor: Actor, nomination_id: int, *, date, not
     if refusals:
         raise Forbidden("Không thể ghi nhận theo dõi cho hồ sơ này.", refusals)
     note = _clean_text(note, "note", required=True)
-    day = guards.parse_date(date) if date not in (None, "") else clock.today()
-    if day is None or day > clock.today() + dt.timedelta(days=1):
-        raise ValidationFailed("Ngày theo dõi không hợp lệ.",
-                               ["Ngày phải theo định dạng YYYY-MM-DD, không ở tương lai."], {"date": "Không hợp lệ"})
+    day = inputs.one("date", inputs.date, date, detail="Ngày theo dõi không hợp lệ.") or clock.today()
+    if day > clock.today() + dt.timedelta(days=1):
+        raise ValidationFailed("Ngày theo dõi không hợp lệ.", ["Ngày theo dõi không được ở tương lai."],
+                               {"date": "Không được ở tương lai."})
     item = Checkin(nomination_id=n.id, date=day, note=note, author_id=actor.id)
     session.add(item)
     _flush(session)
@@ -370,6 +363,8 @@ def transition(
             n.nurture_plan = _clean_text(data["nurture_plan"], "nurture_plan")
         machine.fire(n, action)
         _apply_effects(session, n, action, data)
+    if "decision_date" in data and not guards.missing_data(("decision_date",), data, n):
+        data["decision_date"] = inputs.date(data["decision_date"]).isoformat()  # stored ISO, however it was typed
     recorded = {k: str(v) for k, v in data.items() if k in ("reason", "decision_number", "decision_date",
                                                               "nurture_plan", "session_id", "proposal_id",
                                                               "decision_id")}

@@ -13,6 +13,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import AwardRecord, Decision, DecisionItem, Nomination, StateChange, Story, Unit
+from workflow import inputs
 from workflow.errors import ValidationFailed
 from workflow.machine import RECOGNISED_BY_LEVEL, RECOGNISED_STATES
 from workflow.queries import Page, int_filter, page_params, paginate
@@ -111,9 +112,10 @@ def present(session: Session, nominations: list[Nomination]) -> list[Example]:
 
 
 def _date(value) -> dt.date | None:
+    """The decision date a history step recorded (before decisions were recorded as rows): None when unreadable."""
     try:
-        return dt.date.fromisoformat(str(value)) if value else None
-    except ValueError:
+        return inputs.date(value)
+    except inputs.Invalid:
         return None
 
 

@@ -15,8 +15,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from models import STORY_CHANNELS, Nomination, Story, StoryImage, utcnow
-from workflow import events, offers, signals, uploads
+from models import STORY_CHANNELS, Nomination, Story, StoryImage
+from workflow import clock, events, inputs, offers, signals, uploads
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.labels import STORY_STATE_LABELS
@@ -82,15 +82,6 @@ def _channel(value) -> str:
                                ["Chọn một trong: " + ", ".join(CHANNEL_LABELS.values()) + "."],
                                {"channel": "Không hợp lệ"})
     return value
-
-
-def _int(value, field: str, label: str) -> int:
-    if isinstance(value, bool):
-        value = None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"{label} không hợp lệ.", [f"{field} phải là số."], {field: "Không hợp lệ"}) from None
 
 
 # ------------------------------------------------------------------------------------------------ scope
@@ -211,14 +202,16 @@ def available_actions(session: Session, actor: Actor | None, story: Story) -> li
 
 
 def _check_version(story: Story, version) -> None:
-    expected = _int(version, "version", "Phiên bản bài viết")
+    expected = inputs.one("version", inputs.integer, version, detail="Phiên bản bài viết không hợp lệ.",
+                          required=True)
     if expected != story.version:
         raise Conflict("Bài viết đã được người khác thay đổi. Vui lòng tải lại trang.",
                        [f"Phiên bản gửi lên {expected}, phiên bản hiện tại {story.version}."])
 
 
 def _nomination(session: Session, actor: Actor, nomination_id) -> Nomination:
-    nid = _int(nomination_id, "nomination_id", "Hồ sơ điển hình")
+    nid = inputs.one("nomination_id", inputs.integer, nomination_id, detail="Hồ sơ điển hình không hợp lệ.",
+                     required=True)
     n = session.get(Nomination, nid)
     if n is None or not may_write(actor, n.department_id):
         # Another department's nomination is invisible to this editor: the same answer as an absent one.
@@ -294,7 +287,7 @@ def update(session: Session, actor: Actor, story_id: int, *, version, context: C
             setattr(story, attr, value)
             changed.append("body" if attr == "body_html" else attr)
     if changed:
-        story.updated_at = utcnow()
+        story.updated_at = clock.now()
         _flush(session)
         _emit(session, events.StoryUpdated, story, actor, context, fields=tuple(changed), version=story.version)
     return story
@@ -306,7 +299,7 @@ def publish(session: Session, actor: Actor, story_id: int, *, version=None, cont
         _check_version(story, version)
     offers.enforce(check_publish(session, actor, story))
     STORY.fire(story, "publish", "Bài viết đã được xuất bản.")
-    story.published_at, story.published_by_id = utcnow(), actor.id
+    story.published_at, story.published_by_id = clock.now(), actor.id
     _flush(session)
     _emit(session, events.StoryPublished, story, actor, context, channel=story.channel, version=story.version)
     return story
@@ -349,7 +342,7 @@ def add_image(session: Session, actor: Actor, story_id: int, *, data: bytes, fil
     image = StoryImage(story_id=story.id, filename=name, content_type=stored.content_type, size=stored.size,
                        sha256=stored.sha256, caption=caption, uploaded_by_id=actor.id)
     session.add(image)
-    story.updated_at = utcnow()  # the story's version moves: an open edit form is now stale
+    story.updated_at = clock.now()  # the story's version moves: an open edit form is now stale
     _flush(session)
     _emit(session, events.StoryImageAdded, story, actor, context, image_id=image.id, sha256=image.sha256,
           size=image.size)
@@ -363,7 +356,7 @@ def remove_image(session: Session, actor: Actor, story_id: int, image_id: int, *
     if image is None or image.story_id != story.id:
         raise NotFound("Không tìm thấy ảnh.")
     session.delete(image)
-    story.updated_at = utcnow()
+    story.updated_at = clock.now()
     _flush(session)
     _emit(session, events.StoryImageRemoved, story, actor, context, image_id=image_id)
 
@@ -402,7 +395,8 @@ def list_stories(session: Session, actor: Actor | None, *, page=1, per_page=20, 
             raise ValidationFailed("Bộ lọc không hợp lệ.", [f"channel: {', '.join(STORY_CHANNELS)}."])
         stmt = stmt.where(Story.channel == channel)
     if nomination not in (None, ""):
-        stmt = stmt.where(Story.nomination_id == _int(nomination, "nomination", "Bộ lọc hồ sơ"))
+        nomination_id = inputs.one("nomination", inputs.integer, nomination, detail="Bộ lọc hồ sơ không hợp lệ.")
+        stmt = stmt.where(Story.nomination_id == nomination_id)
     order = (Story.published_at.desc(), Story.id.desc()) if state == "published" else \
         (Story.updated_at.desc(), Story.id.desc())
     return paginate(session, stmt, page, per_page, *order,

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import PropagandaTheme, Unit, utcnow
-from workflow import events, signals
+from models import PropagandaTheme, Unit
+from workflow import clock, events, inputs, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.permissions import GLOBAL_READERS, Actor
@@ -44,16 +44,8 @@ class Calendar:
 
 
 def parse_year(value, default: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        year = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ValidationFailed("Năm không hợp lệ.", ["year phải là số, ví dụ 2026."], {"year": "Phải là số"}) from None
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        raise ValidationFailed("Năm không hợp lệ.", [f"Năm phải trong khoảng {MIN_YEAR}–{MAX_YEAR}."],
-                               {"year": "Ngoài phạm vi"})
-    return year
+    year = inputs.one("year", inputs.integer, value, detail="Năm không hợp lệ.", minimum=MIN_YEAR, maximum=MAX_YEAR)
+    return default if year is None else year
 
 
 def department_for(session: Session, actor: Actor, department=None) -> Unit:
@@ -174,7 +166,7 @@ def save(session: Session, actor: Actor, *, year, months, department=None, conte
             session.add(PropagandaTheme(department_id=dep.id, year=year, month=m, theme=theme, note=note,
                                         updated_by_id=actor.id))
         elif (row.theme, row.note) != (theme, note):
-            row.theme, row.note, row.updated_by_id, row.updated_at = theme, note, actor.id, utcnow()
+            row.theme, row.note, row.updated_by_id, row.updated_at = theme, note, actor.id, clock.now()
         else:
             continue
         changes[str(m)] = {"before": before, "after": {"theme": theme, "note": note}}

@@ -235,7 +235,7 @@ def test_publishing_from_the_page_uses_the_recorded_days(client, login, db, demo
     login("admin")
     assert client.post("/admin/calendar", data={"day": "03/06/2026", "is_working": "0",
                                                 "name": "Nghỉ đột xuất"}).status_code == 302
-    monkeypatch.setattr(council, "utcnow", lambda: NOW)
+    monkeypatch.setattr(clock, "now", lambda: NOW)
     login("vanphong")
     r = client.post(f"/council/sessions/{s.id}/publish", data={"confirm": "yes"})
     assert r.status_code == 302, r.get_data(as_text=True)

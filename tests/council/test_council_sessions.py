@@ -81,7 +81,7 @@ def test_scheduling_is_the_secretariats_and_checks_its_input(db, demo):
     with pytest.raises(Forbidden):
         council.schedule(db, demo.actor("giamdoc"), title="Phiên", date="2026-07-01", campaign_id=demo.campaign().id)
     other = db.scalar(select(Campaign).where(Campaign.department_id == demo.unit("STP2").id))
-    for kw in ({"title": " "}, {"date": "01/07/2026"}, {"campaign_id": other.id}, {"campaign_id": "1"}):
+    for kw in ({"title": " "}, {"date": "31/06/2026"}, {"campaign_id": other.id}, {"campaign_id": "1x"}):
         with pytest.raises(ValidationFailed):
             council.schedule(db, sec, **{"title": "Phiên", "date": "2026-07-01", "campaign_id": demo.campaign().id,
                                          **kw})

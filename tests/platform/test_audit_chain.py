@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, text, update
 
 from models import AuditEvent, Nomination
 from notifications import audit
-from workflow import refusals, service
+from workflow import clock, refusals, service, signals
 from workflow.context import Context
 from workflow.errors import Forbidden
 
@@ -156,7 +156,7 @@ def test_canonical_form_of_edge_values(db, session_factory, monkeypatch):
     PostgreSQL the form the database builds for the verifier is exactly the one the application hashed."""
     import datetime as dt
 
-    monkeypatch.setattr(audit, "utcnow", lambda: dt.datetime(2026, 3, 1, 7, 0, 0, tzinfo=dt.UTC))
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2026, 3, 1, 7, 0, 0, tzinfo=dt.UTC))
     audit.append(db, action="test.edge", actor_username="Người ~ dùng:7", data={"ý kiến": ["~", "3:abc", None, 1.5]},
                  context=Context(ip=None, user_agent="UA: ~ \"x\" ư", via="api"))
     monkeypatch.undo()

@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from models import AuditEvent, AuditVerification
 from notifications import audit, audit_verify
 from workflow import audit_queries as aq
-from workflow import service
+from workflow import clock, service
 from workflow.context import Context
 
 ROW_ID = re.compile(r'data-event-id="(\d+)"')
@@ -111,7 +111,7 @@ def test_date_range_is_vietnamese_calendar_days(auditor, db, monkeypatch):
                dt.datetime(2025, 3, 5, 16, 59, 0, tzinfo=dt.UTC),  # 05/03 23:59
                dt.datetime(2025, 3, 5, 17, 0, 0, tzinfo=dt.UTC)]  # 06/03 00:00
     for moment in moments:
-        monkeypatch.setattr(audit, "utcnow", lambda moment=moment: moment)
+        monkeypatch.setattr(clock, "now", lambda moment=moment: moment)
         audit.append(db, action="test.dated")
     db.commit()
     ids = [e.id for e in _events(db, action="test.dated")][::-1]

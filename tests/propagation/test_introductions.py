@@ -72,7 +72,7 @@ def test_what_may_be_introduced_and_when(db, demo):
     with pytest.raises(ValidationFailed):  # outside the month named
         record(db, demo, "tp_pbgdpl", live, dt.date(2026, 4, 2), month="2026-03")
     with pytest.raises(ValidationFailed):
-        record(db, demo, "tp_pbgdpl", live, "02/03/2026")
+        record(db, demo, "tp_pbgdpl", live, "31/02/2026")  # no such day (02/03/2026 is read like 2026-03-02)
     assert db.scalar(select(func.count()).select_from(MonthlyIntroduction)) == 0
 
 

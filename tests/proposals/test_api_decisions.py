@@ -115,7 +115,7 @@ GARBAGE = [
     {"level": "co_so", "number": "x" * 500, "date": "2025-01-01", "nomination_ids": [1]},
     {"level": "co_so", "number": ["12"], "date": "2025-01-01", "nomination_ids": [1]},
     {"level": "co_so", "number": {"n": 12}, "date": "2025-01-01", "nomination_ids": [1]},
-    {"level": "co_so", "number": 12, "date": "31/12/2025", "nomination_ids": [1]},
+    {"level": "co_so", "number": 12, "date": "31/13/2025", "nomination_ids": [1]},
     {"level": "co_so", "number": 12, "date": 20250101, "nomination_ids": [1]},
     {"level": "co_so", "number": 12, "date": "2025-01-01", "nomination_ids": []},
     {"level": "co_so", "number": 12, "date": "2025-01-01", "nomination_ids": "1"},

@@ -171,7 +171,7 @@ def test_only_the_director_signs_and_the_input_is_checked(db, demo):
         with pytest.raises(Forbidden):
             issue(db, demo, [n.id], actor=username)
     director = demo.actor("giamdoc")
-    for kw in ({"level": "tinh"}, {"date": "20/11/2026"}, {"date": None}, {"nomination_ids": []},
+    for kw in ({"level": "tinh"}, {"date": "31/11/2026"}, {"date": None}, {"nomination_ids": []},
                {"nomination_ids": [str(n.id)]}, {"nomination_ids": [True]}, {"nomination_ids": n.id}):
         args = {"level": "co_so", "number": 1, "date": D1, "nomination_ids": [n.id], **kw}
         with pytest.raises(ValidationFailed):

@@ -375,7 +375,7 @@ def test_invalid_numbers_are_refused(db, demo, number):
     assert "number" in err.value.field_errors
 
 
-@pytest.mark.parametrize("date", ["25/11/2026", None, "", "2026-13-01", "2026-11-25T10:00", 1.5])
+@pytest.mark.parametrize("date", ["31/11/2026", None, "", "2026-13-01", "2026-11-25T10:00", 1.5])
 def test_invalid_dates_are_refused(db, demo, date):
     p = draft(db, demo, [co_so_example(db, demo, unit="HCTP")])
     with pytest.raises(ValidationFailed) as err:

@@ -8,7 +8,6 @@ from flask import flash, redirect, render_template, request, url_for
 from web.admin import bp
 from web.current import current_actor
 from web.db import db, perform, request_context
-from web.filters import to_iso_date
 from workflow import calendar_admin, workdays
 from workflow.errors import ValidationFailed
 
@@ -35,7 +34,6 @@ def calendar():
 def calendar_save():
     actor = current_actor()
     data = request.form.to_dict()
-    data["day"] = to_iso_date(data.get("day"))
     try:
         row = perform(lambda: calendar_admin.save_day(db(), actor, data, context=request_context()),
                       action="admin.calendar_day_save", actor=actor, object_type="calendar_day")

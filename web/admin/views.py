@@ -9,7 +9,6 @@ from models import AWARD_LEVELS, CAMPAIGN_KINDS, DISCIPLINE_FORMS, EMPLOYMENT_TY
 from web.admin import bp
 from web.current import current_actor
 from web.db import db, perform, request_context
-from web.filters import to_iso_date
 from workflow import admin, campaigns, passwords
 from workflow.errors import ValidationFailed
 from workflow.labels import AWARD_TITLES
@@ -21,16 +20,9 @@ def only_admins():
     admin.require_admin(current_actor())  # Forbidden → the 403 page
 
 
-DATE_FIELDS = ("closed_on", "decided_on", "start_date", "end_date", "registration_deadline", "evaluation_deadline",
-               "midterm_review_date", "final_review_date")
-
-
 def _form() -> dict:
-    """The posted form as the workflow.admin functions take it: lists for multi-selects, ISO dates."""
+    """The posted form as the workflow.admin functions take it: lists for multi-selects (dates as typed)."""
     data = request.form.to_dict()
-    for key in DATE_FIELDS:
-        if key in data:
-            data[key] = to_iso_date(data[key])
     data["roles"] = request.form.getlist("roles")
     data["subject_types"] = request.form.getlist("subject_types")
     return data
@@ -245,9 +237,9 @@ def _campaign_page(campaign, values, status=200, error=None):
 def campaign_new():
     actor = current_actor()
     if request.method == "POST":
-        kwargs = admin.campaign_form_data(_form())
         try:
-            campaign = _save(lambda: campaigns.create_campaign(db(), actor, context=request_context(), **kwargs),
+            campaign = _save(lambda: campaigns.create_campaign(db(), actor, context=request_context(),
+                                                               **admin.campaign_form_data(_form())),
                              action="campaign.create", object_type="campaign")
         except ValidationFailed as err:
             return _campaign_page(None, _form(), 422, err)

@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from web.api.schemas import ProblemSchema
+from workflow import inputs
 from workflow.errors import DomainError
 
 PROBLEM_MIMETYPE = "application/problem+json"
@@ -57,7 +58,7 @@ MESSAGES = {
     "Not a valid number.": "Phải là số.",
     "Not a valid string.": "Phải là chuỗi ký tự.",
     "Not a valid boolean.": "Phải là true hoặc false.",
-    "Not a valid date.": "Ngày phải theo định dạng YYYY-MM-DD.",
+    "Not a valid date.": inputs.BAD_DATE,
     "Not a valid datetime.": "Thời điểm phải theo định dạng ISO 8601.",
     "Not a valid list.": "Phải là danh sách.",
     "Not a valid mapping type.": "Phải là đối tượng JSON.",

@@ -7,6 +7,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
 from models import ATTACHMENT_KINDS, CAMPAIGN_KINDS, PROPOSAL_STATES, STATES, SUBJECT_TYPES, UNIT_KINDS
+from workflow import inputs
 from workflow.machine import TRIGGERS
 from workflow.queries import MAX_PER_PAGE
 
@@ -25,6 +26,17 @@ def JsonId(**kwargs):  # noqa: N802
 
 def Text(max_length: int, **kwargs):  # noqa: N802
     return fields.String(validate=validate.Length(max=max_length), **kwargs)
+
+
+class Day(fields.Date):
+    """A calendar day read like every page reads it (`workflow.inputs.date`): ISO 8601 `2025-10-30` or `30/10/2025`,
+    with the same Vietnamese message when it is neither. Written back as ISO."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return inputs.date(value, required=True)
+        except inputs.Invalid as exc:
+            raise ValidationError(exc.message) from None
 
 
 class ISODateTime(fields.Field):
@@ -142,7 +154,7 @@ class UnitSchema(Schema):
     parent_id = fields.Integer(allow_none=True)
     department_id = fields.Integer(allow_none=True)
     active = fields.Boolean()
-    closed_on = fields.Date(allow_none=True)
+    closed_on = Day(allow_none=True)
 
 
 class PeopleArgsSchema(PageArgsSchema):
@@ -165,12 +177,12 @@ class PersonSchema(Schema):
 class CampaignCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
     kind = fields.String(required=True, validate=validate.OneOf(CAMPAIGN_KINDS))
-    start_date = fields.Date(required=True)
-    end_date = fields.Date(required=True)
-    registration_deadline = fields.Date(required=True)
-    evaluation_deadline = fields.Date(allow_none=True)
-    midterm_review_date = fields.Date(allow_none=True, metadata={"description": "ngày sơ kết (giữa kỳ)"})
-    final_review_date = fields.Date(allow_none=True, metadata={"description": "ngày tổng kết"})
+    start_date = Day(required=True)
+    end_date = Day(required=True)
+    registration_deadline = Day(required=True)
+    evaluation_deadline = Day(allow_none=True)
+    midterm_review_date = Day(allow_none=True, metadata={"description": "ngày sơ kết (giữa kỳ)"})
+    final_review_date = Day(allow_none=True, metadata={"description": "ngày tổng kết"})
     subject_types = fields.List(fields.String(validate=validate.OneOf(SUBJECT_TYPES)), required=True,
                                 validate=validate.Length(min=1, max=2))
     quotas = fields.Dict(keys=fields.String(validate=validate.OneOf(SUBJECT_TYPES)),
@@ -186,12 +198,12 @@ class CampaignSchema(Schema):
     id = fields.Integer()
     name = fields.String()
     kind = fields.String()
-    start_date = fields.Date()
-    end_date = fields.Date()
-    registration_deadline = fields.Date()
-    evaluation_deadline = fields.Date(allow_none=True)
-    midterm_review_date = fields.Date(allow_none=True)
-    final_review_date = fields.Date(allow_none=True)
+    start_date = Day()
+    end_date = Day()
+    registration_deadline = Day()
+    evaluation_deadline = Day(allow_none=True)
+    midterm_review_date = Day(allow_none=True)
+    final_review_date = Day(allow_none=True)
     subject_types = fields.List(fields.String())
     quotas = fields.Dict(keys=fields.String(), values=fields.Integer())
     legal_basis = fields.String(allow_none=True)
@@ -243,17 +255,17 @@ class TransitionSchema(Schema):
     reason = Text(5000, allow_none=True)
     nurture_plan = Text(20000, allow_none=True)
     decision_number = Text(50, allow_none=True)
-    decision_date = fields.Date(allow_none=True)
+    decision_date = Day(allow_none=True)
 
 
 class CheckinCreateSchema(Schema):
     note = fields.String(required=True, validate=validate.Length(min=1, max=20000))
-    date = fields.Date(allow_none=True, metadata={"description": "default: today"})
+    date = Day(allow_none=True, metadata={"description": "default: today"})
 
 
 class CheckinSchema(Schema):
     id = fields.Integer()
-    date = fields.Date()
+    date = Day()
     note = fields.String()
     author_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
@@ -496,7 +508,7 @@ class CouncilMemberSetSchema(Schema):
 
 class CouncilSessionCreateSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    date = fields.Date(required=True)
+    date = Day(required=True)
     campaign_id = JsonId(required=True)
     location = Text(300, allow_none=True)
 
@@ -507,7 +519,7 @@ class CouncilSessionSummarySchema(Schema):
     department_id = fields.Integer()
     campaign_id = fields.Integer()
     title = fields.String()
-    date = fields.Date()
+    date = Day()
     location = fields.String(allow_none=True)
     state = fields.String(metadata={"enum": ["scheduled", "open", "closed"]})
     state_label = fields.String()
@@ -642,7 +654,7 @@ class DecisionNumber(fields.Field):
 class DecisionCreateSchema(Schema):
     level = fields.String(required=True, validate=validate.OneOf(DECISION_LEVELS))
     number = DecisionNumber(required=True)
-    date = fields.Date(required=True)
+    date = Day(required=True)
     nomination_ids = fields.List(JsonId(), required=True, validate=validate.Length(min=1, max=MAX_LIST))
     signer_name = fields.String(allow_none=True, metadata={
         "maxLength": 200, "description": "level `nganh` only: the name printed under the signature (the Minister, or "
@@ -664,7 +676,7 @@ class DecisionSchema(Schema):
     id = fields.Integer()
     level = fields.String(metadata={"enum": list(DECISION_LEVELS)})
     number = fields.String()
-    date = fields.Date()
+    date = Day()
     summary = fields.String()
     issuer = fields.Nested(RefSchema)
     signer = fields.Nested(UserRefSchema)
@@ -725,7 +737,7 @@ class ProposalItemsSchema(Schema):
 
 class ProposalSubmitSchema(Schema):
     number = ProposalNumber(required=True)
-    date = fields.Date(required=True)
+    date = Day(required=True)
 
 
 class ProposalNextNumberArgsSchema(Schema):
@@ -777,7 +789,7 @@ class ProposalSchema(Schema):
     state = fields.String(metadata={"enum": list(PROPOSAL_STATES)})
     state_label = fields.String()
     number = fields.String(allow_none=True)
-    date = fields.Date(allow_none=True)
+    date = Day(allow_none=True)
     signer = fields.Nested(UserRefSchema, allow_none=True)
     on_behalf_of = fields.Nested(UserRefSchema, allow_none=True)
     signer_title = fields.String(allow_none=True)

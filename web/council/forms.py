@@ -6,26 +6,11 @@ from decimal import Decimal, InvalidOperation
 
 from werkzeug.datastructures import MultiDict
 
+from workflow import inputs
 from workflow.errors import ValidationFailed
 
 PERCENT_FIELDS = {"quorum": "Tỷ lệ thành viên có mặt tối thiểu", "pass_threshold": "Tỷ lệ đồng ý tối thiểu"}
 PERCENT_HINT = "Nhập phần trăm lớn hơn 0 và không quá 100, ví dụ 66,67."
-
-
-def as_int(value) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
-def int_list(form: MultiDict, name: str) -> list:
-    """Checked boxes as ids; anything that is not a number is passed on as is so the service refuses it."""
-    out = []
-    for value in form.getlist(name):
-        number = as_int(value)
-        out.append(number if number is not None else value)
-    return out
 
 
 def ratio(value) -> str:
@@ -38,7 +23,7 @@ def ratio(value) -> str:
 
 
 def settings(form: MultiDict) -> dict:
-    days = as_int(form.get("publicity_working_days"))
+    days = inputs.integer_or_none(form.get("publicity_working_days"))
     return {
         "name": form.get("name", ""),
         "quorum": ratio(form.get("quorum")),

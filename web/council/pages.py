@@ -22,9 +22,8 @@ from models import (
     Nomination,
     PublicComment,
     User,
-    utcnow,
 )
-from workflow import council, rules
+from workflow import clock, council, rules
 from workflow.permissions import Actor
 
 SESSION_COLOURS = {"scheduled": "secondary", "open": "primary", "closed": "dark"}
@@ -119,7 +118,7 @@ class Publicity:
 
 
 def publicity(s: CouncilSession, now: dt.datetime | None = None) -> Publicity:
-    now = now or utcnow()
+    now = now or clock.now()
     if s.published_at is None:
         return Publicity("not_published", None, "Chưa công khai danh sách")
     if now <= s.comments_until:

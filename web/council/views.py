@@ -14,8 +14,8 @@ from models import Campaign, Council, User
 from web.council import bp, forms, pages
 from web.current import current_actor
 from web.db import db, perform, request_context
-from web.filters import to_iso_date
-from workflow import council
+from web.filters import TZ
+from workflow import council, inputs
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -78,14 +78,14 @@ def _settings_page(council_id=None, *, errors: dict | None = None, form=None, st
 @bp.route("")
 @login_required
 def settings():
-    return _settings_page(forms.as_int(request.args.get("council")))
+    return _settings_page(inputs.integer_or_none(request.args.get("council")))
 
 
 @bp.route("/settings", methods=["POST"])
 @login_required
 def update_settings():
     actor = current_actor()
-    council_id = forms.as_int(request.form.get("council_id"))
+    council_id = inputs.integer_or_none(request.form.get("council_id"))
     if council_id is None:
         raise NotFound("Không tìm thấy Hội đồng.")
     g.back_url = url_for("council.settings", council=council_id)
@@ -104,11 +104,11 @@ def update_settings():
 @login_required
 def set_member():
     actor = current_actor()
-    council_id = forms.as_int(request.form.get("council_id"))
+    council_id = inputs.integer_or_none(request.form.get("council_id"))
     if council_id is None:
         raise NotFound("Không tìm thấy Hội đồng.")
     g.back_url = url_for("council.settings", council=council_id)
-    user_id = forms.as_int(request.form.get("user_id"))
+    user_id = inputs.integer_or_none(request.form.get("user_id"))
     key = f"member:{request.form.get('row', 'new')}"
     try:
         member = perform(lambda: council.set_member(
@@ -151,8 +151,8 @@ def new_session():
     form = request.form
     try:
         s = _perform(lambda: council.schedule(
-            db(), actor, title=form.get("title", ""), date=to_iso_date(form.get("date", "")),
-            campaign_id=forms.as_int(form.get("campaign_id")), location=form.get("location", "").strip() or None,
+            db(), actor, title=form.get("title", ""), date=form.get("date", ""),
+            campaign_id=form.get("campaign_id"), location=form.get("location"),
             context=request_context()), "schedule")
     except ValidationFailed as err:
         return _new_page(form.to_dict(), err, 422)
@@ -219,7 +219,7 @@ def _act(session_id: int, key: str, verb: str, call, success: str, *, confirm: b
 @bp.route("/sessions/<int:session_id>/agenda", methods=["POST"])
 @login_required
 def set_agenda(session_id: int):
-    ids = forms.int_list(request.form, "nomination_ids")
+    ids = inputs.ids_as_typed(request.form.getlist("nomination_ids"))
     return _act(session_id, "agenda", "set_agenda",
                 lambda: council.set_agenda(db(), current_actor(), session_id, ids, context=request_context()),
                 f"Đã lập chương trình phiên họp: {len(ids)} hồ sơ.", anchor="#chuong-trinh")
@@ -236,7 +236,7 @@ def publish(session_id: int):
 @bp.route("/sessions/<int:session_id>/attendance", methods=["POST"])
 @login_required
 def attendance(session_id: int):
-    present = forms.int_list(request.form, "present")
+    present = inputs.ids_as_typed(request.form.getlist("present"))
     return _act(session_id, "attendance", "record_attendance",
                 lambda: council.record_attendance(db(), current_actor(), session_id, present,
                                                   context=request_context()),
@@ -264,7 +264,7 @@ def close_session(session_id: int):
 @bp.route("/sessions/<int:session_id>/tie", methods=["POST"])
 @login_required
 def resolve_tie(session_id: int):
-    ids = forms.int_list(request.form, "nomination_ids")
+    ids = inputs.ids_as_typed(request.form.getlist("nomination_ids"))
     return _act(session_id, "tie", "resolve_tie",
                 lambda: council.resolve_tie(db(), current_actor(), session_id, ids, context=request_context()),
                 "Đã ghi nhận quyết định của Chủ tịch Hội đồng đối với các hồ sơ bằng phiếu.", confirm=True,
@@ -274,7 +274,7 @@ def resolve_tie(session_id: int):
 @bp.route("/sessions/<int:session_id>/comments", methods=["POST"])
 @login_required
 def add_comment(session_id: int):
-    nid = forms.as_int(request.form.get("nomination_id"))
+    nid = inputs.integer_or_none(request.form.get("nomination_id"))
     return _act(session_id, f"comment:{nid}", "comment",
                 lambda: council.add_comment(db(), current_actor(), session_id, nomination_id=nid,
                                             text=request.form.get("text", ""), context=request_context()),
@@ -335,7 +335,7 @@ def vote(session_id: int):
         return _vote_page(session_id)
     actor = current_actor()
     g.back_url = url_for("council.vote", session_id=session_id)
-    nid = forms.as_int(request.form.get("nomination_id"))
+    nid = inputs.integer_or_none(request.form.get("nomination_id"))
     choice = request.form.get("choice", "")
     try:
         _perform(lambda: council.cast_vote(db(), actor, session_id, nomination_id=nid, choice=choice,

@@ -2,19 +2,16 @@
 (level co_so), the decision's page and its .docx. The POST goes through web.db.perform, so a refusal is audited."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from models import CouncilSession
-from web.council import forms, pages
+from web.council import pages
 from web.council.views import _documents, _send_docx
 from web.current import current_actor
 from web.db import db, perform, request_context
 from web.decisions import bp
-from web.filters import TZ, to_iso_date
-from workflow import council, decisions
+from workflow import clock, council, decisions, inputs
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 
 
@@ -47,7 +44,7 @@ def _new_page(session_id: int | None, values: dict | None = None, error: Validat
     if s.state != "closed":
         raise Conflict("Phiên họp chưa kết thúc.", ["Quyết định công nhận ban hành sau khi phiên họp kết thúc."])
     issuer = decisions.issuer_for(session, actor, "co_so")
-    today = dt.datetime.now(TZ).date()
+    today = clock.today()
     awaiting = pages.passed_awaiting(s)
     if values is None:
         values = {"number": str(decisions.next_number(session, issuer, today.year)), "date": today.isoformat(),
@@ -63,14 +60,14 @@ def _new_page(session_id: int | None, values: dict | None = None, error: Validat
 def new():
     actor = current_actor()
     _require_director(actor)
-    session_id = forms.as_int(request.values.get("session"))
+    session_id = inputs.integer_or_none(request.values.get("session"))
     if request.method == "GET":
         return _new_page(session_id)
     g.back_url = url_for("decisions.new", session=session_id)
     form = request.form
     values = {"number": form.get("number", ""), "date": form.get("date", ""),
               "nomination_ids": form.getlist("nomination_ids")}
-    ids = forms.int_list(form, "nomination_ids")
+    ids = inputs.ids_as_typed(form.getlist("nomination_ids"))
 
     def issue():
         s = pages.load_session(db(), actor, session_id)
@@ -80,7 +77,7 @@ def new():
             raise ValidationFailed("Có hồ sơ không thuộc danh sách Hội đồng đã thông qua tại phiên họp này.",
                                    [f"Hồ sơ số {i} không có trong danh sách chờ quyết định." for i in strangers])
         d = decisions.issue(db(), actor, level="co_so", number=form.get("number", ""),
-                            date=to_iso_date(form.get("date", "")), nomination_ids=ids, session_id=s.id,
+                            date=form.get("date", ""), nomination_ids=ids, session_id=s.id,
                             context=request_context())
         return d
 

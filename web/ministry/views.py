@@ -4,18 +4,14 @@ one decision) or a refusal with its reason (reject_nganh: the item stays a cơ s
 web.db.perform; a 422 re-renders the page with the reasons beside the form that was sent."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from web.council import forms
 from web.current import current_actor
 from web.db import db, perform, request_context
-from web.filters import TZ, to_iso_date
 from web.ministry import bp
 from web.proposals import pages
-from workflow import decisions, proposals, service
+from workflow import clock, decisions, inputs, proposals, service
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 
 
@@ -30,7 +26,7 @@ def _require_reader(actor) -> None:
 def index():
     actor = current_actor()
     _require_reader(actor)
-    department = forms.as_int(request.args.get("department"))
+    department = inputs.integer_or_none(request.args.get("department"))
     page = proposals.list_proposals(db(), actor, page=request.args.get("page"), per_page=request.args.get("per_page"),
                                     state="submitted", department=department)
     ids = [p.id for p in page.items]
@@ -47,7 +43,7 @@ def _proposal_page(proposal_id: int, *, errors: dict | None = None, form=None, s
     if p.state != "submitted":
         raise NotFound("Không tìm thấy tờ trình.")
     rows = proposals.item_rows(session, p)
-    today = dt.datetime.now(TZ).date()
+    today = clock.today()
     values = {"number": "", "date": today.isoformat(), "nomination_ids": [], "signer_name": "",
               "signer_deputy": False}
     if errors and "recognize" in errors and form is not None:
@@ -102,7 +98,7 @@ def _own_items(proposal_id: int, ids: list) -> None:
 @login_required
 def recognize(proposal_id: int):
     form = request.form
-    ids = forms.int_list(form, "nomination_ids")
+    ids = inputs.ids_as_typed(form.getlist("nomination_ids"))
 
     def call():
         if not ids:
@@ -110,7 +106,7 @@ def recognize(proposal_id: int):
                                    {"nomination_ids": "Chọn ít nhất một hồ sơ"})
         _own_items(proposal_id, ids)
         return decisions.issue(db(), current_actor(), level="nganh", number=form.get("number", ""),
-                               date=to_iso_date(form.get("date", "")), nomination_ids=ids,
+                               date=form.get("date", ""), nomination_ids=ids,
                                signer_name=form.get("signer_name", ""),
                                signer_deputy=form.get("signer_deputy") == "yes", context=request_context())
 
@@ -123,7 +119,7 @@ def recognize(proposal_id: int):
 @login_required
 def reject(proposal_id: int):
     form = request.form
-    nid = forms.as_int(form.get("nomination_id"))
+    nid = inputs.integer_or_none(form.get("nomination_id"))
     key = f"reject:{nid}"
 
     def call():
@@ -133,7 +129,8 @@ def reject(proposal_id: int):
             raise ValidationFailed("Vui lòng nêu lý do không công nhận.", ["Thiếu lý do không công nhận."],
                                    {"reason": "Bắt buộc nhập lý do"})
         _own_items(proposal_id, [nid])
-        return service.transition(db(), current_actor(), nid, "reject_nganh", forms.as_int(form.get("version")),
+        return service.transition(db(), current_actor(), nid, "reject_nganh",
+                                  inputs.integer_or_none(form.get("version")),
                                   reason=form.get("reason", ""), context=request_context())
 
     return _act(proposal_id, key, "nomination.reject_nganh", call,

@@ -4,26 +4,18 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from web.filters import to_iso_date
-from workflow import rules
+from workflow import inputs, rules
 
 TRANSITION_FIELDS = ("reason", "nurture_plan", "decision_number", "decision_date")
-
-
-def as_int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def registration(form: MultiDict) -> dict:
     subject_type = form.get("subject_type") or ""
     return {
-        "campaign_id": as_int(form.get("campaign_id")),
+        "campaign_id": inputs.integer_or_none(form.get("campaign_id")),
         "subject_type": subject_type,
-        "unit_id": as_int(form.get("unit_id")) if subject_type == "collective" else None,
-        "person_id": as_int(form.get("person_id")) if subject_type == "individual" else None,
+        "unit_id": inputs.integer_or_none(form.get("unit_id")) if subject_type == "collective" else None,
+        "person_id": inputs.integer_or_none(form.get("person_id")) if subject_type == "individual" else None,
         "title": form.get("title", ""),
         "achievements": form.get("achievements", ""),
         "initiatives": form.get("initiatives", ""),
@@ -33,8 +25,6 @@ def registration(form: MultiDict) -> dict:
 def transition_data(form: MultiDict, requires: tuple[str, ...]) -> dict:
     """Only the fields the trigger asks for are passed on (an unrelated field must not reach the history)."""
     data = {k: form.get(k, "") for k in TRANSITION_FIELDS if k in requires}
-    if "decision_date" in data:
-        data["decision_date"] = to_iso_date(data["decision_date"])
     return data
 
 

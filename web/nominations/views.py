@@ -12,7 +12,6 @@ from models import ATTACHMENT_KINDS, Attachment, User
 from web.current import current_actor
 from web.db import db, perform, request_context
 from web.files import send_stored
-from web.filters import to_iso_date
 from web.nominations import bp, forms
 from workflow import choices, clock, exports, machine, rules, service, uploads
 from workflow.errors import DomainError, Forbidden, ValidationFailed
@@ -182,7 +181,7 @@ def add_checkin(nomination_id: int):
     actor = current_actor()
     g.back_url = url_for("nominations.detail", nomination_id=nomination_id)
     try:
-        _perform(lambda: service.add_checkin(db(), actor, nomination_id, date=to_iso_date(request.form.get("date", "")),
+        _perform(lambda: service.add_checkin(db(), actor, nomination_id, date=request.form.get("date", ""),
                                              note=request.form.get("note", ""), context=request_context()),
                  "nomination.add_checkin", nomination_id)
     except ValidationFailed as err:

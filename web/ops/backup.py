@@ -16,7 +16,6 @@ Never in the archive: SECRET_KEY, BALLOT_KEY, AUDIT_SIGNING_KEY — backed up se
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import json
@@ -30,6 +29,8 @@ from pathlib import Path
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
+
+from workflow import clock
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -65,7 +66,7 @@ def backup(engine: Engine, checkpoint_dir: str | Path, target: str | Path) -> di
             "application": "dienhinh",
             "backend": engine.dialect.name,
             "schema_revision": snapshot["revision"],
-            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "created_at": clock.now().isoformat(timespec="seconds").replace("+00:00", "Z"),
             "tables": snapshot["tables"],
             "members": {name: {"size": (work / name).stat().st_size, "sha256": _sha256(work / name)}
                         for name in members},
@@ -75,7 +76,7 @@ def backup(engine: Engine, checkpoint_dir: str | Path, target: str | Path) -> di
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
             data = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
             info = tarfile.TarInfo(MANIFEST)
-            info.size, info.mtime, info.mode = len(data), int(dt.datetime.now().timestamp()), 0o600
+            info.size, info.mtime, info.mode = len(data), int(clock.now().timestamp()), 0o600
             tar.addfile(info, io.BytesIO(data))
             for name in members:
                 tar.add(work / name, arcname=name, recursive=False)

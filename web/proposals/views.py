@@ -3,19 +3,16 @@ ngành rules), the detail (edit while draft, the director's signing), the .docx 
 web.db.perform, so a refusal is audited; a 422 re-renders the page with the reasons beside the form that was sent."""
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 from flask import flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 
-from web.council import forms
 from web.council.pages import ascii_filename
 from web.current import current_actor
 from web.db import db, perform, request_context
-from web.filters import TZ, to_iso_date
 from web.proposals import bp, pages
-from workflow import proposals
+from workflow import clock, inputs, proposals
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -89,7 +86,7 @@ def new():
         return _new_page({"nomination_ids": request.args.getlist("nomination_ids")})
     g.back_url = url_for("proposals.new")
     form = request.form
-    ids = forms.int_list(form, "nomination_ids")
+    ids = inputs.ids_as_typed(form.getlist("nomination_ids"))
     values = {"nomination_ids": form.getlist("nomination_ids"), "title": form.get("title", "")}
     try:
         if not ids:
@@ -112,7 +109,7 @@ def _detail_page(proposal_id: int, *, errors: dict | None = None, form=None, sta
     is_sec = same and actor.has("secretariat") and p.state == "draft"
     is_dir = same and actor.has("director") and p.state == "draft"
     rows = proposals.item_rows(session, p)
-    today = dt.datetime.now(TZ).date()
+    today = clock.today()
     sign = None
     if is_dir:
         sign = {"number": str(proposals.next_number(session, p.department_id, today.year)), "date": today.isoformat()}
@@ -158,7 +155,7 @@ def _act(proposal_id: int, key: str, verb: str, call, success, *, confirm: bool 
 @bp.route("/<int:proposal_id>/items", methods=["POST"])
 @login_required
 def set_items(proposal_id: int):
-    ids = forms.int_list(request.form, "nomination_ids")
+    ids = inputs.ids_as_typed(request.form.getlist("nomination_ids"))
 
     def call():
         if not ids:
@@ -175,7 +172,7 @@ def submit(proposal_id: int):
     form = request.form
     return _act(proposal_id, "submit", "submit",
                 lambda: proposals.submit(db(), current_actor(), proposal_id, number=form.get("number", ""),
-                                         date=to_iso_date(form.get("date", "")), context=request_context()),
+                                         date=form.get("date", ""), context=request_context()),
                 lambda p: f"Đã ký và trình Bộ Tờ trình số {p.number}: {len(p.items)} hồ sơ chuyển sang "
                           "“Đã đề nghị cấp ngành”.", confirm=True)
 

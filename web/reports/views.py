@@ -12,7 +12,6 @@ from flask_login import login_required
 from web.council.pages import ascii_filename
 from web.current import current_actor
 from web.db import db, perform, request_context
-from web.filters import to_iso_date
 from web.reports import bp
 from workflow import clock, introductions, report_documents, reports, themes
 from workflow.errors import Forbidden, ValidationFailed
@@ -145,7 +144,7 @@ def record_introduction():
     try:
         intro = perform(lambda: introductions.record(
             db(), actor, unit_id=form.get("unit_id"), nomination_id=form.get("nomination_id"),
-            introduced_on=to_iso_date(form.get("introduced_on", "")), month=month or None,
+            introduced_on=form.get("introduced_on", ""), month=month or None,
             form=form.get("form", ""), note=form.get("note", ""), context=request_context()),
             action="introduction.create", actor=actor, object_type="monthly_introduction")
     except ValidationFailed as err:

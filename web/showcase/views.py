@@ -8,7 +8,7 @@ from flask import Response, current_app, render_template, request, url_for
 
 from web.db import db
 from web.showcase import bp
-from workflow import showcase, stories
+from workflow import clock, showcase, stories
 from workflow.errors import ValidationFailed
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -56,7 +56,7 @@ def _authority() -> str:
 
 
 def _iso(moment: dt.datetime | None) -> str:
-    moment = moment or dt.datetime.now(dt.UTC)
+    moment = moment or clock.now()
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

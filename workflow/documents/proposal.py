@@ -1,7 +1,6 @@
 """Part of workflow.documents (see its docstring)."""
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -10,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Campaign, Decision, DecisionItem, Nomination, Proposal, Unit
+from workflow import clock
 from workflow.documents.common import (
     LAW_BASES,
     LIST_ACHIEVEMENT_CHARS,
@@ -69,7 +69,7 @@ def _proposal_parts(session: Session, proposal: Proposal):
     issuer = issuer_of(department)
     nominations = [item.nomination for item in proposal.items]
     campaign = proposal.campaign or session.get(Campaign, proposal.campaign_id)
-    year = proposal.date.year if proposal.date else (campaign.end_date.year if campaign else dt.date.today().year)
+    year = proposal.date.year if proposal.date else (campaign.end_date.year if campaign else clock.today().year)
     period = _period([campaign] if campaign is not None else [], year)
     number = proposal.number if proposal.state != "draft" and proposal.number else f"      /TTr-{issuer.symbol}"
     return department, issuer, nominations, campaign, period, number
