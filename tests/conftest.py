@@ -28,7 +28,7 @@ from models import Base, Campaign, Person, Unit, User, make_engine, make_session
 from notifications import audit, audit_checkpoints
 from workflow import accounts, ballots
 from workflow import demo as demo_data
-from workflow.permissions import actor_for
+from workflow.policy import actor_for
 
 DEMO_PASSWORD = "demo-pass-123"
 accounts.HASH_SETTINGS["method"] = "pbkdf2:sha256:1000"  # fast hashes in tests only

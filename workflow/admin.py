@@ -32,7 +32,7 @@ from workflow import accounts, clock, passwords, signals
 from workflow.context import CLI, Context
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.labels import AWARD_TITLES
-from workflow.permissions import Actor
+from workflow.policy import Actor
 from workflow.queries import Page, page_params, paginate
 
 PER_PAGE = 20

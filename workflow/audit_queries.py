@@ -24,7 +24,7 @@ from models import AuditCheckpoint, AuditEvent, User
 from workflow import labels
 from workflow.clock import TZ
 from workflow.errors import Forbidden, NotFound, ValidationFailed
-from workflow.permissions import Actor
+from workflow.policy import Actor
 from workflow.queries import Page, page_params, paginate
 
 AUDIT_READERS = ("auditor", "admin")

@@ -14,7 +14,7 @@ from models import CAMPAIGN_KINDS, SUBJECT_TYPES, Campaign, Unit
 from workflow import signals
 from workflow.context import CLI, Context
 from workflow.errors import Forbidden, ValidationFailed
-from workflow.permissions import Actor
+from workflow.policy import Actor
 from workflow.queries import Page, page_params, paginate
 
 GLOBAL_CAMPAIGN_READERS = ("admin", "auditor", "ministry_reviewer")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from models import Campaign, Person, Unit
 from workflow.dashboard import open_campaigns
-from workflow.permissions import GLOBAL_READERS, Actor
+from workflow.policy import GLOBAL_READERS, Actor
 
 NOMINEE_UNIT_KINDS = ("division", "district_office")
 

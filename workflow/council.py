@@ -30,10 +30,11 @@ from models import (
     User,
     utcnow,
 )
-from workflow import ballots, service, signals, workdays
+from workflow import ballots, policy, service, signals, workdays
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from workflow.permissions import Actor
+from workflow.policy import Actor
+from workflow.queries import page_params, paginate
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RANDOM = secrets.SystemRandom()
@@ -64,40 +65,32 @@ def _department_of(actor: Actor) -> int | None:
 
 
 def can_view_session(actor: Actor, s: CouncilSession) -> bool:
-    if actor.has("admin", "auditor"):
-        return True
-    return actor.department_id == s.department_id and (
-        actor.has("secretariat", "director", "council_member") or s.published_at is not None
-    )
+    return bool(policy.can(actor, "view", s))
 
 
 def can_see_results(actor: Actor, s: CouncilSession) -> bool:
     """Results: the council, the secretariat, the director and auditors (issue 3 §5)."""
-    if actor.has("admin", "auditor"):
-        return True
-    return actor.department_id == s.department_id and actor.has("secretariat", "director", "council_member")
+    return bool(policy.can(actor, "see_results", s))
 
 
-def _require(actor: Actor, s: CouncilSession | None, *roles: str, department_id: int | None = None) -> None:
-    dept = s.department_id if s is not None else department_id
-    if not actor.has(*roles) or actor.department_id != dept:
-        names = {"secretariat": "Văn phòng Sở (Thường trực Hội đồng)", "director": "Giám đốc Sở (Chủ tịch Hội đồng)",
-                 "admin": "Quản trị hệ thống"}
-        who = " hoặc ".join(names.get(r, r) for r in roles)
-        raise Forbidden("Không có quyền thực hiện thao tác này.", [f"Chỉ {who} của Sở được thực hiện."])
+def _require(actor: Actor, s: CouncilSession | None, verb: str, *, department_id: int | None = None) -> None:
+    """`verb`: "prepare" (the secretariat) or "chair" (the director), on the session's department."""
+    if s is None:
+        policy.require(actor, verb, "council_session", department_id=department_id)
+    else:
+        policy.require(actor, verb, s)
 
 
 def load_session(session: Session, actor: Actor, session_id: int, *,
                  for_update: bool | str = False) -> CouncilSession:
     """`for_update=True` locks the session row (SELECT ... FOR UPDATE); "share" takes a shared lock (FOR SHARE):
     votes do not wait for each other but do wait for a close, an attendance change or an opening in progress."""
-    stmt = select(CouncilSession).where(CouncilSession.id == session_id)
-    if for_update:
-        stmt = stmt.with_for_update(read=for_update == "share").execution_options(populate_existing=True)
-    s = session.scalars(stmt).first()
-    if s is None or not can_view_session(actor, s):
-        raise NotFound("Không tìm thấy phiên họp.")
-    return s
+    return policy.load(session, actor, "council_session", session_id, for_update=for_update)
+
+
+def councils_query(actor: Actor):
+    """The councils `actor` may read: the one place the settings page and the API take their scope from."""
+    return select(Council).where(policy.scope(actor, "council"))
 
 
 def council_for_department(session: Session, department_id: int) -> Council | None:
@@ -130,9 +123,7 @@ def update_council(session: Session, actor: Actor, council_id: int, *, quorum=No
     council = session.get(Council, council_id)
     if council is None:
         raise NotFound("Không tìm thấy Hội đồng.")
-    if not actor.has("admin"):
-        raise Forbidden("Chỉ quản trị hệ thống được thay đổi cấu hình Hội đồng.",
-                        ["Chỉ quản trị hệ thống được thay đổi cấu hình Hội đồng."])
+    policy.require(actor, "manage", council, detail="Chỉ quản trị hệ thống được thay đổi cấu hình Hội đồng.")
     errors = {}
     changes = {}
     for key, value in (("quorum", quorum), ("pass_threshold", pass_threshold)):
@@ -172,9 +163,7 @@ def set_member(session: Session, actor: Actor, council_id: int, *, user_id: int,
     council = session.get(Council, council_id)
     if council is None:
         raise NotFound("Không tìm thấy Hội đồng.")
-    if not actor.has("admin"):
-        raise Forbidden("Chỉ quản trị hệ thống được thay đổi thành viên Hội đồng.",
-                        ["Chỉ quản trị hệ thống được thay đổi thành viên Hội đồng."])
+    policy.require(actor, "manage", council, detail="Chỉ quản trị hệ thống được thay đổi thành viên Hội đồng.")
     if function not in FUNCTION_LABELS:
         raise ValidationFailed("Chức danh không hợp lệ.", [f"Chức danh: {', '.join(FUNCTION_LABELS)}."])
     user = session.get(User, user_id) if isinstance(user_id, int) else None
@@ -200,7 +189,7 @@ def set_member(session: Session, actor: Actor, council_id: int, *, user_id: int,
 # ------------------------------------------------------------------------------------------------ sessions
 def schedule(session: Session, actor: Actor, *, title: str, date, campaign_id: int, location: str | None = None,
              context: Context = CLI) -> CouncilSession:
-    _require(actor, None, "secretariat", department_id=actor.department_id)
+    _require(actor, None, "prepare", department_id=actor.department_id)
     errors = {}
     title = (title or "").strip() if isinstance(title, str) else ""
     if not title:
@@ -234,7 +223,7 @@ def _parse_date(value) -> dt.date | None:
 def set_agenda(session: Session, actor: Actor, session_id: int, nomination_ids, *,
                context: Context = CLI) -> CouncilSession:
     s = load_session(session, actor, session_id, for_update=True)
-    _require(actor, s, "secretariat")
+    _require(actor, s, "prepare")
     _not_closed(s)
     if s.published_at is not None:
         raise Conflict("Danh sách đã công khai; không thể thay đổi chương trình phiên họp.",
@@ -275,7 +264,7 @@ def publish(session: Session, actor: Actor, session_id: int, *, now: dt.datetime
             context: Context = CLI) -> CouncilSession:
     """Makes the list of nominees public for comments for the council's period of working days."""
     s = load_session(session, actor, session_id, for_update=True)
-    _require(actor, s, "secretariat")
+    _require(actor, s, "prepare")
     _not_closed(s)
     if s.published_at is not None:
         raise Conflict("Danh sách đã được công khai.", [f"Công khai đến {_local(s.comments_until):%d/%m/%Y %H:%M}."])
@@ -310,8 +299,8 @@ def _local(value: dt.datetime | None) -> dt.datetime | None:
 def add_comment(session: Session, actor: Actor, session_id: int, *, nomination_id: int, text: str,
                 now: dt.datetime | None = None, context: Context = CLI) -> PublicComment:
     s = load_session(session, actor, session_id)
-    if actor.department_id != s.department_id:
-        raise Forbidden("Chỉ công chức, viên chức của Sở được góp ý.", ["Người góp ý phải thuộc Sở."])
+    policy.require(actor, "comment", "council_session", department_id=s.department_id,
+                   detail="Chỉ công chức, viên chức của Sở được góp ý.")
     now = now or utcnow()
     if s.published_at is None or now > s.comments_until:
         raise Conflict("Không trong thời gian nhận góp ý.", ["Danh sách chưa công khai hoặc đã hết thời hạn góp ý."])
@@ -330,7 +319,7 @@ def add_comment(session: Session, actor: Actor, session_id: int, *, nomination_i
 def record_attendance(session: Session, actor: Actor, session_id: int, present, *,
                       context: Context = CLI) -> CouncilSession:
     s = load_session(session, actor, session_id, for_update=True)
-    _require(actor, s, "secretariat")
+    _require(actor, s, "prepare")
     _not_closed(s)
     if not isinstance(present, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in present):
         raise ValidationFailed("Danh sách có mặt không hợp lệ.", ["present phải là danh sách mã người dùng."])
@@ -361,7 +350,7 @@ def record_attendance(session: Session, actor: Actor, session_id: int, present, 
 def open_session(session: Session, actor: Actor, session_id: int, *, now: dt.datetime | None = None,
                  context: Context = CLI) -> CouncilSession:
     s = load_session(session, actor, session_id, for_update=True)
-    _require(actor, s, "director")
+    _require(actor, s, "chair")
     if s.state != "scheduled":
         raise Conflict("Phiên họp không ở trạng thái chờ khai mạc.", [f"Trạng thái: {STATE_LABELS[s.state]}."])
     now = now or utcnow()
@@ -421,6 +410,7 @@ def cast_vote(session: Session, actor: Actor, session_id: int, *, nomination_id:
     if choice not in ballots.CHOICES:
         raise ValidationFailed("Lựa chọn không hợp lệ.", ["choice: agree, disagree hoặc abstain."],
                                {"choice": "Không hợp lệ"})
+    policy.require(actor, "cast", "ballot", department_id=s.department_id)
     if _member(session, s, actor.id) is None:
         raise Forbidden("Chỉ thành viên Hội đồng được biểu quyết.", ["Tài khoản không phải thành viên Hội đồng."])
     if s.state != "open":
@@ -579,7 +569,7 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
     applies the pass threshold and the campaign's quota per subject type (highest share first; a tie at the cut
     is left to the chair), and fires `reject_co_so` for the items that fail."""
     s = load_session(session, actor, session_id, for_update=True)
-    _require(actor, s, "director")
+    _require(actor, s, "chair")
     if s.state != "open":
         raise Conflict("Chỉ kết thúc được phiên họp đang diễn ra.", [f"Trạng thái: {STATE_LABELS[s.state]}."])
     # Everything the close changes is locked first, in one order: the session (above), then its nominations by id
@@ -711,7 +701,7 @@ def resolve_tie(session: Session, actor: Actor, session_id: int, nomination_ids,
                 context: Context = CLI) -> CouncilSession:
     """The chair's decision on items tied at the quota's cut: the chosen pass, the others exceed the quota."""
     s = load_session(session, actor, session_id, for_update=True)
-    _require(actor, s, "director")
+    _require(actor, s, "chair")
     tied = [i for i in s.items if i.outcome == "tie"]
     # The tied items' nominations locked (by id) before their states are read or any of them changes.
     service.lock_nominations(session, [i.nomination_id for i in tied])
@@ -766,14 +756,6 @@ def latest_outcome(session: Session, nomination_id: int) -> str | None:
 
 
 def list_sessions(session: Session, actor: Actor, *, page: int, per_page: int):
-    from workflow.queries import Page, page_params, paginate
-
     page, per_page = page_params(page, per_page)
-    stmt = select(CouncilSession)
-    if not actor.has("admin", "auditor"):
-        if actor.department_id is None:
-            return Page([], 0, page, per_page)
-        stmt = stmt.where(CouncilSession.department_id == actor.department_id)
-        if not actor.has("secretariat", "director", "council_member"):
-            stmt = stmt.where(CouncilSession.published_at.is_not(None))
+    stmt = select(CouncilSession).where(policy.scope(actor, "council_session"))
     return paginate(session, stmt, page, per_page, CouncilSession.date.desc(), CouncilSession.id.desc())

@@ -25,7 +25,7 @@ from models import (
     utcnow,
 )
 from workflow import clock, council
-from workflow.permissions import Actor
+from workflow.policy import Actor
 from workflow.queries import nominations_query
 
 PREVIEW = 5  # nominations listed under each card

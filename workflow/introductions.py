@@ -22,7 +22,7 @@ from workflow import clock, signals
 from workflow.choices import NOMINEE_UNIT_KINDS, registrable_units
 from workflow.context import CLI, Context
 from workflow.errors import Forbidden, NotFound, ValidationFailed
-from workflow.permissions import DEPARTMENT_ROLES, GLOBAL_READERS, Actor
+from workflow.policy import DEPARTMENT_ROLES, GLOBAL_READERS, Actor
 from workflow.queries import Page, page_params
 
 DEADLINE_DAY = 10

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from transitions import Machine
 
 from models.nominations import STATES
+from workflow import policy
 
 FINAL_STATES = ("not_recognized", "withdrawn", "revoked")
 
@@ -19,41 +20,39 @@ class Trigger:
     code: str
     sources: tuple[str, ...]
     dest: str
-    # Which role may fire it from which source; the scope is checked by workflow.permissions.
-    roles_by_source: dict[str, tuple[str, ...]]
     requires: tuple[str, ...] = ()  # data the actor must give ("reason", "decision_number", ...)
     irreversible: bool = False
     extra: dict = field(default_factory=dict)
 
     def roles_from(self, source: str) -> tuple[str, ...]:
-        return self.roles_by_source.get(source, ())
+        """Who may fire it from `source`: the policy's grants for this trigger (workflow.policy holds every role)."""
+        if source not in self.sources:
+            return ()
+        return policy.roles_for("nomination", self.code, state=source)
+
+    @property
+    def roles_by_source(self) -> dict[str, tuple[str, ...]]:
+        return {s: self.roles_from(s) for s in self.sources}
 
 
-def _t(code, sources, dest, roles, requires=(), irreversible=False):
+def _t(code, sources, dest, requires=(), irreversible=False):
     sources = tuple(sources) if isinstance(sources, list | tuple) else (sources,)
-    roles_by_source = roles if isinstance(roles, dict) else {s: tuple(roles) for s in sources}
-    return Trigger(code, sources, dest, roles_by_source, tuple(requires), irreversible)
+    return Trigger(code, sources, dest, tuple(requires), irreversible)
 
 
 TRIGGERS: dict[str, Trigger] = {
     t.code: t
     for t in (
-        _t("start_nurturing", "registered", "nurtured", ("unit_head", "secretariat"), ("nurture_plan",)),
-        _t("submit", "nurtured", "submitted", ("unit_head",), irreversible=True),
-        _t("return_for_revision", "submitted", "nurtured", ("secretariat",), ("reason",)),
-        _t("reject_co_so", "submitted", "not_recognized", ("director",), irreversible=True),
-        _t("recognize_co_so", "submitted", "evaluated_co_so", ("director",), ("decision_number", "decision_date"),
-           irreversible=True),
-        _t("propose_nganh", "evaluated_co_so", "proposed_nganh", ("director",), irreversible=True),
-        _t("recognize_nganh", "proposed_nganh", "recognized", ("ministry_reviewer",),
-           ("decision_number", "decision_date"), irreversible=True),
-        _t("reject_nganh", "proposed_nganh", "evaluated_co_so", ("ministry_reviewer",), ("reason",),
-           irreversible=True),
-        _t("withdraw", ["registered", "nurtured", "submitted"], "withdrawn", ("unit_head", "secretariat"),
-           ("reason",), irreversible=True),
-        _t("revoke", ["evaluated_co_so", "recognized"], "revoked",
-           {"evaluated_co_so": ("director",), "recognized": ("ministry_reviewer",)},
-           ("reason", "decision_number"), irreversible=True),
+        _t("start_nurturing", "registered", "nurtured", ("nurture_plan",)),
+        _t("submit", "nurtured", "submitted", irreversible=True),
+        _t("return_for_revision", "submitted", "nurtured", ("reason",)),
+        _t("reject_co_so", "submitted", "not_recognized", irreversible=True),
+        _t("recognize_co_so", "submitted", "evaluated_co_so", ("decision_number", "decision_date"), irreversible=True),
+        _t("propose_nganh", "evaluated_co_so", "proposed_nganh", irreversible=True),
+        _t("recognize_nganh", "proposed_nganh", "recognized", ("decision_number", "decision_date"), irreversible=True),
+        _t("reject_nganh", "proposed_nganh", "evaluated_co_so", ("reason",), irreversible=True),
+        _t("withdraw", ["registered", "nurtured", "submitted"], "withdrawn", ("reason",), irreversible=True),
+        _t("revoke", ["evaluated_co_so", "recognized"], "revoked", ("reason", "decision_number"), irreversible=True),
     )
 }
 

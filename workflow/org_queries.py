@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models import Person, Unit, fold
-from workflow.permissions import Actor
+from workflow.policy import Actor
 from workflow.queries import Page, page_params, paginate
 
 GLOBAL_ORG_READERS = ("admin", "auditor", "ministry_reviewer")

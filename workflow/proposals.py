@@ -11,10 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Campaign, Nomination, Proposal, ProposalItem, Unit, utcnow
-from workflow import numbering, rules, service, signals
+from workflow import numbering, policy, rules, service, signals
 from workflow.context import CLI, Context
-from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from workflow.permissions import Actor
+from workflow.errors import Conflict, DomainError, ValidationFailed
+from workflow.policy import Actor
+from workflow.queries import page_params, paginate
 
 STATE_LABELS = {"draft": "Dự thảo", "submitted": "Đã trình Bộ"}
 
@@ -24,39 +25,16 @@ symbol = numbering.body_symbol
 
 # ------------------------------------------------------------------------------------------------ scope
 def can_view(actor: Actor, p: Proposal) -> bool:
-    if actor.has("admin", "auditor"):
-        return True
-    if actor.has("ministry_reviewer"):
-        return p.state == "submitted"
-    return actor.department_id == p.department_id and actor.has("secretariat", "director", "council_member")
+    return bool(policy.can(actor, "view", p))
 
 
 def load(session: Session, actor: Actor, proposal_id: int, *, for_update: bool = False) -> Proposal:
-    stmt = select(Proposal).where(Proposal.id == proposal_id)
-    if for_update:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    p = session.scalars(stmt).first()
-    if p is None or not can_view(actor, p):
-        raise NotFound("Không tìm thấy tờ trình.")
-    return p
+    return policy.load(session, actor, "proposal", proposal_id, for_update=for_update)
 
 
 def list_proposals(session: Session, actor: Actor, *, page, per_page, state=None, department=None):
-    from workflow.queries import Page, page_params, paginate
-
     page, per_page = page_params(page, per_page)
-    stmt = select(Proposal)
-    if not actor.has("admin", "auditor"):
-        clauses = []
-        if actor.has("ministry_reviewer"):
-            clauses.append(Proposal.state == "submitted")
-        if actor.has("secretariat", "director", "council_member") and actor.department_id is not None:
-            clauses.append(Proposal.department_id == actor.department_id)
-        if not clauses:
-            return Page([], 0, page, per_page)
-        from sqlalchemy import or_
-
-        stmt = stmt.where(or_(*clauses))
+    stmt = select(Proposal).where(policy.scope(actor, "proposal"))
     if state:
         stmt = stmt.where(Proposal.state == state)
     if department not in (None, ""):
@@ -104,8 +82,8 @@ def _nominations(session: Session, actor: Actor, ids: list[int]) -> tuple[list[N
 
 def create(session: Session, actor: Actor, *, nomination_ids, title: str | None = None,
            context: Context = CLI) -> Proposal:
-    if not actor.has("secretariat") or actor.department_id is None:
-        raise Forbidden("Chỉ Văn phòng Sở được lập tờ trình.", ["Chỉ Văn phòng Sở được lập tờ trình."])
+    policy.require(actor, "draft", "proposal", department_id=actor.department_id,
+                   detail="Chỉ Văn phòng Sở được lập tờ trình.")
     ids = _ids(nomination_ids)
     nominations, reasons = _nominations(session, actor, ids)
     campaigns = {n.campaign_id for n in nominations}
@@ -132,7 +110,7 @@ def create(session: Session, actor: Actor, *, nomination_ids, title: str | None 
 def set_items(session: Session, actor: Actor, proposal_id: int, nomination_ids, *,
               context: Context = CLI) -> Proposal:
     p = load(session, actor, proposal_id, for_update=True)
-    _require_department(actor, p, "secretariat")
+    policy.require(actor, "draft", p)
     _draft(p)
     ids = _ids(nomination_ids)
     nominations, reasons = _nominations(session, actor, ids)
@@ -149,12 +127,6 @@ def set_items(session: Session, actor: Actor, proposal_id: int, nomination_ids, 
     session.flush()
     _emit(session, p, "set_items", actor, context, nomination_ids=ids)
     return p
-
-
-def _require_department(actor: Actor, p: Proposal, role: str) -> None:
-    if not actor.has(role) or actor.department_id != p.department_id:
-        who = "Văn phòng Sở" if role == "secretariat" else "Giám đốc Sở"
-        raise Forbidden("Không có quyền thực hiện thao tác này.", [f"Chỉ {who} của Sở được thực hiện."])
 
 
 def _draft(p: Proposal) -> None:
@@ -181,7 +153,7 @@ def _duplicate_number(session: Session, department: Unit, seq: int, year: int) -
 def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, context: Context = CLI) -> Proposal:
     """The director signs and submits: every item becomes `proposed_nganh` in this transaction, or none does."""
     p = load(session, actor, proposal_id, for_update=True)
-    _require_department(actor, p, "director")
+    policy.require(actor, "sign", p)
     _draft(p)
     try:
         day = date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date))

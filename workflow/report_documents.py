@@ -21,7 +21,7 @@ from models import Campaign, Nomination, Person, Unit
 from workflow import clock, introductions, reports, themes
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
-from workflow.permissions import Actor
+from workflow.policy import Actor
 from workflow.queries import int_filter
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -18,7 +18,7 @@ from models import STORY_CHANNELS, Nomination, Story, StoryImage, utcnow
 from workflow import signals, uploads
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from workflow.permissions import GLOBAL_READERS, Actor
+from workflow.policy import GLOBAL_READERS, Actor
 
 RECOGNISED_STATES = ("evaluated_co_so", "proposed_nganh", "recognized")
 STATE_LABELS = {"draft": "Bản nháp", "published": "Đã xuất bản"}

@@ -18,7 +18,7 @@ from models import PropagandaTheme, Unit, utcnow
 from workflow import signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, ValidationFailed
-from workflow.permissions import GLOBAL_READERS, Actor
+from workflow.policy import GLOBAL_READERS, Actor
 
 MAX_THEME, MAX_NOTE = 1000, 5000
 MIN_YEAR, MAX_YEAR = 2000, 2100

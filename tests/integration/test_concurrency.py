@@ -10,7 +10,7 @@ from models import AuditEvent, StateChange, User
 from notifications import audit
 from workflow import service
 from workflow.errors import Conflict
-from workflow.permissions import actor_for
+from workflow.policy import actor_for
 
 N = 8
 

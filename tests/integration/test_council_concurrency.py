@@ -12,7 +12,7 @@ from models import AuditEvent, BallotReceipt, BallotSlot, User
 from notifications import audit
 from workflow import ballots, council
 from workflow.errors import Conflict, Forbidden
-from workflow.permissions import actor_for
+from workflow.policy import actor_for
 
 
 def filled_slots(session, item_id: int) -> int:

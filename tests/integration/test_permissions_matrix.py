@@ -7,9 +7,8 @@ from samples import PDF
 from sqlalchemy import select
 
 from models import Nomination
-from workflow import rules, service
+from workflow import policy, rules, service
 from workflow.errors import Forbidden, NotFound
-from workflow.permissions import can_view, visibility_clause
 
 
 @pytest.fixture
@@ -122,7 +121,7 @@ def test_matrix(db, demo, tmp_path, username, action):
 @pytest.mark.parametrize("username", sorted(ACTORS))
 def test_available_actions_offer_exactly_the_permitted_steps(db, demo, tmp_path, username):
     n = _prepare(db, demo, "nurtured", tmp_path)
-    if not can_view(demo.actor(username), n):
+    if not policy.can(demo.actor(username), "view", n):
         assert EXPECTED["submit"][username] == HIDDEN
         return
     offered = {o.code for o in service.available_actions(db, demo.actor(username), n)}
@@ -146,7 +145,7 @@ def test_nobody_registers_themselves(db, demo):
 def test_subject_may_not_act_on_their_own_nomination(db, demo, tmp_path, action):
     n = _individual(db, demo, "Võ Minh Tuấn")  # registered by the secretariat
     tp = demo.actor("tp_pbgdpl")
-    assert can_view(tp, n) and service.available_actions(db, tp, n) == []
+    assert policy.can(tp, "view", n) and service.available_actions(db, tp, n) == []
     with pytest.raises(Forbidden) as exc:
         _perform(db, demo, "tp_pbgdpl", action, n, tmp_path)
     assert any("đối tượng được đề nghị" in r for r in exc.value.reasons)
@@ -172,9 +171,7 @@ def test_listing_scope_is_the_same_as_loading_scope(db, demo):
     db.commit()
     for username in ACTORS:
         actor = demo.actor(username)
-        clause = visibility_clause(actor)
-        stmt = select(Nomination.id) if clause is None else select(Nomination.id).where(clause)
-        listed = set(db.scalars(stmt))
-        assert listed == {n.id for n in made if can_view(actor, n)}, username
+        listed = set(db.scalars(select(Nomination.id).where(policy.scope(actor, "nomination"))))
+        assert listed == {n.id for n in made if policy.can(actor, "view", n)}, username
     # the ministry's window opens only once a department recognised a nomination
-    assert set(db.scalars(select(Nomination.id).where(visibility_clause(demo.actor("botp"))))) == set()
+    assert set(db.scalars(select(Nomination.id).where(policy.scope(demo.actor("botp"), "nomination")))) == set()

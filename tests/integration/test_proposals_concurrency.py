@@ -13,7 +13,7 @@ from models import AuditEvent, Decision, Nomination, Proposal, StateChange, User
 from notifications import audit
 from workflow import decisions, proposals
 from workflow.errors import Conflict, ValidationFailed
-from workflow.permissions import actor_for
+from workflow.policy import actor_for
 
 
 def _race(session_factory, calls, username="giamdoc", errors=None):

@@ -41,7 +41,7 @@ from notifications import audit
 from workflow import decisions, proposals, service
 from workflow.accounts import create_user
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from workflow.permissions import actor_for
+from workflow.policy import actor_for
 
 DAY = dt.date(2026, 11, 25)
 PASSWORD = "other-pass-1"

@@ -19,7 +19,7 @@ from web.api.schemas import (
 from web.db import db
 from workflow import council as council_core
 from workflow.errors import NotFound
-from workflow.permissions import Actor
+from workflow.policy import Actor
 from workflow.queries import Page
 
 blp = api_blueprint("api_councils", __name__, "Hội đồng Thi đua – Khen thưởng: cấu hình và thành viên.")

@@ -27,7 +27,7 @@ from workflow import proposals as proposal_core
 from workflow import rules, service
 from workflow.campaigns import campaign_data
 from workflow.labels import ACTION_LABELS, ROLE_LABELS, RULE_RESULT_LABELS, STATE_LABELS
-from workflow.permissions import DEPARTMENT_ROLES, Actor
+from workflow.policy import DEPARTMENT_ROLES, Actor
 
 
 def user_ref(user: User | None) -> dict | None:

@@ -25,7 +25,7 @@ from models import (
     utcnow,
 )
 from workflow import council, rules
-from workflow.permissions import Actor
+from workflow.policy import Actor
 
 SESSION_COLOURS = {"scheduled": "secondary", "open": "primary", "closed": "dark"}
 OUTCOME_COLOURS = {"passed": "success", "failed": "danger", "quota_exceeded": "warning", "tie": "warning",

@@ -17,7 +17,7 @@ from web.nominations import bp, forms
 from workflow import choices, clock, exports, machine, rules, service, uploads
 from workflow.errors import DomainError, Forbidden, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
-from workflow.permissions import edit_refusals
+from workflow.policy import edit_refusals
 from workflow.queries import list_nominations
 
 FILTERS = ("campaign", "state", "unit", "subject_type", "q")

@@ -17,7 +17,7 @@ from web.reports import bp
 from workflow import clock, introductions, report_documents, reports, themes
 from workflow.errors import Forbidden, ValidationFailed
 from workflow.labels import STATE_COLOURS, STATE_LABELS, SUBJECT_TYPE_LABELS
-from workflow.permissions import GLOBAL_READERS
+from workflow.policy import GLOBAL_READERS
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -11,7 +11,7 @@ from web.files import send_stored
 from web.stories import bp
 from workflow import stories, uploads
 from workflow.errors import Forbidden, NotFound, ValidationFailed
-from workflow.permissions import GLOBAL_READERS
+from workflow.policy import GLOBAL_READERS
 
 LABELS = {"state_labels": stories.STATE_LABELS, "state_colours": stories.STATE_COLOURS,
           "channel_labels": stories.CHANNEL_LABELS}
