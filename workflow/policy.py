@@ -29,7 +29,6 @@ from models import (
     Campaign,
     Council,
     CouncilSession,
-    Decision,
     DecisionItem,
     Delegation,
     MonthlyIntroduction,
@@ -43,6 +42,7 @@ from models import (
     User,
     UserRole,
 )
+from models import Decision as Recognition  # `Decision` here is the policy's answer
 from models.accounts import ROLES
 from workflow import clock
 from workflow.errors import Forbidden, NotFound
@@ -163,8 +163,8 @@ def _decision_departments(d) -> set:
 
 
 def _decision_department_sql(dep: int):
-    return or_(Decision.issuer_id == dep, and_(Decision.level == "nganh", exists().where(
-        DecisionItem.decision_id == Decision.id, DecisionItem.nomination_id == Nomination.id,
+    return or_(Recognition.issuer_id == dep, and_(Recognition.level == "nganh", exists().where(
+        DecisionItem.decision_id == Recognition.id, DecisionItem.nomination_id == Nomination.id,
         Nomination.department_id == dep)))
 
 
@@ -204,7 +204,7 @@ KINDS: dict[str, Kind] = {
                              published=lambda s: s.published_at is not None,
                              published_sql=lambda: CouncilSession.published_at.is_not(None)),
     "ballot": _kind(None, "Không tìm thấy phiên họp."),
-    "decision": _kind(Decision, "Không tìm thấy quyết định.", departments=_decision_departments,
+    "decision": _kind(Recognition, "Không tìm thấy quyết định.", departments=_decision_departments,
                       department_sql=_decision_department_sql),
     "proposal": _kind(Proposal, "Không tìm thấy tờ trình."),
     "story": _kind(Story, "Không tìm thấy bài viết.", published=_story_public, published_sql=_story_public_sql),
@@ -292,6 +292,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("council_session", "see_results"): _rule(
         "Kết quả bình xét dành cho Hội đồng, Văn phòng Sở, Giám đốc Sở và Thanh tra.",
         _g(GLOBAL_READERS), _g((SECRETARIAT, DIRECTOR, MEMBER), DEPARTMENT)),
+    ("council_session", "sit"): _rule("Chỉ thành viên Hội đồng của Sở.", _g(MEMBER, DEPARTMENT)),
     ("council_session", "prepare"): _rule(_SEC_ONLY, _g(SECRETARIAT, DEPARTMENT)),
     ("council_session", "chair"): _rule(_DIR_ONLY, _g(DIRECTOR, DEPARTMENT)),
     # Whether the publicity period is running is the service's check (a 409/422, not a permission).
@@ -301,7 +302,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("ballot", "cast"): _rule("Chỉ thành viên Hội đồng của Sở được biểu quyết.", _g(ANYONE, DEPARTMENT)),
     # ---- decisions and proposals
     ("decision", "view"): _rule("Không có quyền xem quyết định này.", _g(ACROSS_DEPARTMENTS), _g(ANYONE, DEPARTMENT)),
-    ("decision", "issue_co_so"): _rule("Chỉ Giám đốc Sở được ban hành quyết định.", _g(DIRECTOR, DEPARTMENT)),
+    ("decision", "issue_co_so"): _rule(
+        "Chỉ Giám đốc Sở (hoặc Phó Giám đốc được ủy quyền ký) ban hành quyết định công nhận.",
+        _g(DIRECTOR, DEPARTMENT)),
     ("decision", "issue_nganh"): _rule("Chỉ Vụ Thi đua – Khen thưởng, Bộ Tư pháp được ban hành quyết định.",
                                        _g(MINISTRY)),
     ("proposal", "view"): _rule(
@@ -312,6 +315,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     # ---- propagation
     ("story", "view"): _rule("Không có quyền xem bài viết này.",
                              _g(GLOBAL_READERS), _g(EDITOR, DEPARTMENT), _g(ANYONE, PUBLIC)),
+    ("story", "view_drafts"): _rule(
+        "Mục này dành cho Ban biên tập của Sở. Bài đã xuất bản xem tại trang Điển hình tiêu biểu.",
+        _g(GLOBAL_READERS), _g(EDITOR, DEPARTMENT)),
     ("story", "write"): _rule(
         "Chỉ Ban biên tập của Sở được viết, sửa và xuất bản bài viết về điển hình tiên tiến của Sở.",
         _g(EDITOR, DEPARTMENT)),
@@ -334,12 +340,17 @@ POLICY: dict[tuple[str, str], Rule] = {
         "hệ thống.", _g(GLOBAL_READERS), _g((SECRETARIAT, DIRECTOR), DEPARTMENT), _g(UNIT_HEAD, UNIT)),
     ("report", "send_yearly"): _rule("Văn phòng Sở tổng hợp và báo cáo Sở Nội vụ.", _g(SECRETARIAT, DEPARTMENT)),
     # ---- audit and operations
-    ("audit", "view"): _rule("Nhật ký hệ thống dành cho Thanh tra và quản trị hệ thống.", _g(GLOBAL_READERS)),
+    ("audit", "view"): _rule("Chỉ Thanh tra (kiểm toán) hoặc quản trị hệ thống được xem nhật ký.",
+                                   _g(GLOBAL_READERS)),
     ("audit", "view_checkpoints"): _rule(
-        "Các điểm kiểm tra nhật ký dành cho Thanh tra, quản trị hệ thống và Bộ Tư pháp.", _g(ACROSS_DEPARTMENTS)),
+        "Chỉ Thanh tra, quản trị hệ thống hoặc chuyên viên của Bộ được xem các điểm kiểm tra.",
+        _g(ACROSS_DEPARTMENTS)),
     ("metrics", "view"): _rule("Chỉ số vận hành dành cho quản trị hệ thống và Thanh tra.", _g(GLOBAL_READERS)),
     # ---- organisation and accounts
     ("unit", "view"): _rule("Chỉ xem được các đơn vị thuộc Sở mình.", _g(ACROSS_DEPARTMENTS), _g(ANYONE, DEPARTMENT)),
+    # The units a nomination (or a monthly introduction) may be registered for: the grants of registering.
+    ("unit", "register_for"): _rule("Chỉ Thủ trưởng đơn vị (đơn vị mình) hoặc Văn phòng Sở (các đơn vị của Sở).",
+                                    _g(UNIT_HEAD, UNIT), _g(SECRETARIAT, DEPARTMENT)),
     ("unit", "manage"): _rule(_ADMIN_ONLY, _g(ADMIN)),
     ("person", "view"): _rule("Chỉ xem được cá nhân thuộc Sở mình.", _g(ACROSS_DEPARTMENTS), _g(ANYONE, DEPARTMENT)),
     ("person", "manage"): _rule(_ADMIN_ONLY, _g(ADMIN)),
@@ -453,6 +464,21 @@ def require(actor: Actor | None, verb: str, obj_or_type, *, detail: str = "Khôn
 
 def refusals(actor: Actor | None, verb: str, obj_or_type, **context) -> list[str]:
     return can(actor, verb, obj_or_type, **context).reasons
+
+
+SCOPE_WIDTH = (ALL, DEPARTMENT, PUBLISHED, UNIT, SUBJECT, OWN, PUBLIC)
+
+
+def widest_scope(actor: Actor | None, verb: str, object_type: str) -> str | None:
+    """The widest scope in which `actor` holds `(object_type, verb)` (ALL, DEPARTMENT, UNIT, ...), None if none:
+    what a page asks to offer a department filter (ALL) or a unit's own report (UNIT)."""
+    held = {g.scope for g in POLICY[(object_type, verb)].grants if _holds(actor, g)}
+    return next((s for s in SCOPE_WIDTH if s in held), None)
+
+
+def reads_in_every_state(actor: Actor | None, verb: str, object_type: str) -> bool:
+    """Whether `actor` holds a grant of `(object_type, verb)` not limited to some states."""
+    return any(_holds(actor, g) and not g.states for g in POLICY[(object_type, verb)].grants)
 
 
 def roles_for(object_type: str, verb: str, *, state: str | None = None) -> tuple[str, ...]:

@@ -30,10 +30,7 @@ PROBLEM = {"schema": ProblemSchema, "content_type": "application/problem+json"}
 
 def _visible(who: Actor):
     """Admins and auditors see every council; a department's users the council of their department."""
-    stmt = select(Council)
-    if not who.has("admin", "auditor"):
-        stmt = stmt.where(Council.department_id == (who.department_id or -1))
-    return stmt
+    return council_core.councils_query(who)
 
 
 def _load(council_id: int) -> Council:
