@@ -380,9 +380,6 @@ class Decision:
         return self.allowed
 
 
-ALLOWED = Decision(True, [])
-
-
 def rule(object_type: str, verb: str) -> Rule:
     return POLICY[(object_type, verb)]
 
@@ -451,7 +448,7 @@ def can(actor: Actor | None, verb: str, obj_or_type, **context) -> Decision:
         return Decision(False, [r.reason])
     if r.not_subject and obj is not None and actor is not None and is_subject(actor, obj):
         return Decision(False, ["Không được thực hiện thao tác trên hồ sơ mà mình là đối tượng được đề nghị."])
-    return ALLOWED
+    return Decision(True, [])  # a new list each time: callers append their own reasons to it
 
 
 def require(actor: Actor | None, verb: str, obj_or_type, *, detail: str = "Không có quyền thực hiện thao tác này.",
@@ -463,7 +460,7 @@ def require(actor: Actor | None, verb: str, obj_or_type, *, detail: str = "Khôn
 
 
 def refusals(actor: Actor | None, verb: str, obj_or_type, **context) -> list[str]:
-    return can(actor, verb, obj_or_type, **context).reasons
+    return list(can(actor, verb, obj_or_type, **context).reasons)
 
 
 SCOPE_WIDTH = (ALL, DEPARTMENT, PUBLISHED, UNIT, SUBJECT, OWN, PUBLIC)

@@ -188,3 +188,16 @@ def test_admin_pages_apply_the_same_unit_rule_as_the_cli(db, demo):
                                                     "password": "a-long-passphrase-2026"})
     assert exc.value.field_errors["unit_id"] == policy.assignment_errors(["unit_head"], demo.unit("STP"))["unit_id"]
     assert db.scalar(select(User.id).where(User.username == "dept_head")) is None
+
+
+def test_an_allowed_answer_is_not_shared_between_callers(db, demo):
+    """Services add their own reasons to the policy's list (e.g. `service.edit_refusals`): one caller's reasons
+    must never show up in another's answer (a shared empty list once refused every registration afterwards)."""
+    actor = demo.actor("tp_pbgdpl")
+    unit = demo.unit("PBGDPL")
+    first = policy.refusals(actor, "create", "nomination", department_id=unit.department_id, unit_id=unit.id)
+    first.append("một lý do của người gọi")
+    assert policy.refusals(actor, "create", "nomination", department_id=unit.department_id, unit_id=unit.id) == []
+    answer = policy.can(actor, "create", "nomination", department_id=unit.department_id, unit_id=unit.id)
+    answer.reasons.append("lý do khác")
+    assert policy.can(actor, "create", "nomination", department_id=unit.department_id, unit_id=unit.id).reasons == []
