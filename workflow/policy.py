@@ -168,6 +168,19 @@ def _decision_department_sql(dep: int):
         Nomination.department_id == dep)))
 
 
+def _decision_units(d) -> set:
+    return {i.nomination.unit_id for i in d.items}
+
+
+def _decision_subjects(d) -> set:
+    return {_individual_subject(i.nomination) for i in d.items} - {None}
+
+
+def _decision_item_sql(*where):
+    return exists().where(DecisionItem.decision_id == Recognition.id, DecisionItem.nomination_id == Nomination.id,
+                          *where)
+
+
 def _unit_departments(u) -> set:
     return {getattr(u, "department_id", None), getattr(u, "id", None)}
 
@@ -205,7 +218,10 @@ KINDS: dict[str, Kind] = {
                              published_sql=lambda: CouncilSession.published_at.is_not(None)),
     "ballot": _kind(None, "Không tìm thấy phiên họp."),
     "decision": _kind(Recognition, "Không tìm thấy quyết định.", departments=_decision_departments,
-                      department_sql=_decision_department_sql),
+                      department_sql=_decision_department_sql, unit=_decision_units,
+                      unit_sql=lambda u: _decision_item_sql(Nomination.unit_id == u), subject=_decision_subjects,
+                      subject_sql=lambda p: _decision_item_sql(Nomination.subject_type == "individual",
+                                                               Nomination.subject_person_id == p)),
     "proposal": _kind(Proposal, "Không tìm thấy tờ trình."),
     "story": _kind(Story, "Không tìm thấy bài viết.", published=_story_public, published_sql=_story_public_sql),
     "introduction": _kind(MonthlyIntroduction, "Không tìm thấy bản ghi giới thiệu điển hình."),
@@ -301,7 +317,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     # the policy bounds it to the session's department.
     ("ballot", "cast"): _rule("Chỉ thành viên Hội đồng của Sở được biểu quyết.", _g(ANYONE, DEPARTMENT)),
     # ---- decisions and proposals
-    ("decision", "view"): _rule("Không có quyền xem quyết định này.", _g(ACROSS_DEPARTMENTS), _g(ANYONE, DEPARTMENT)),
+    # The department's register of decisions; a unit head the decisions on their unit, anyone those on themselves
+    # (they are told of them: notifications link there).
+    ("decision", "view"): _rule("Không có quyền xem quyết định này.", _g(ACROSS_DEPARTMENTS),
+                                _g(DEPARTMENT_ROLES, DEPARTMENT), _g(UNIT_HEAD, UNIT), _g(ANYONE, SUBJECT)),
     ("decision", "issue_co_so"): _rule(
         "Chỉ Giám đốc Sở (hoặc Phó Giám đốc được ủy quyền ký) ban hành quyết định công nhận.",
         _g(DIRECTOR, DEPARTMENT)),
@@ -418,12 +437,17 @@ def _within(actor: Actor, grant: Grant, kind: Kind, obj) -> bool:
         return actor.department_id is not None and (
             obj is None or (actor.department_id in kind.departments(obj) and kind.published(obj)))
     if scope == UNIT:
-        return actor.unit_id is not None and (obj is None or actor.unit_id == kind.unit(obj))
+        return actor.unit_id is not None and (obj is None or _matches(actor.unit_id, kind.unit(obj)))
     if scope == SUBJECT:
-        return actor.person_id is not None and (obj is None or actor.person_id == kind.subject(obj))
+        return actor.person_id is not None and (obj is None or _matches(actor.person_id, kind.subject(obj)))
     if scope == OWN:
         return obj is None or actor.id in kind.owners(obj)
     raise ValueError(scope)
+
+
+def _matches(value, where) -> bool:
+    """`where` is one id, or a set of them for objects spanning several (a decision's items)."""
+    return value in where if isinstance(where, set) else value == where
 
 
 def _target(kind: Kind, obj, context: dict):
@@ -488,7 +512,7 @@ def roles_for(object_type: str, verb: str, *, state: str | None = None) -> tuple
 
 
 def is_subject(actor: Actor, n: Nomination) -> bool:
-    return actor.person_id is not None and _individual_subject(n) == actor.person_id
+    return actor.person_id is not None and _matches(actor.person_id, KINDS[_type_of(n)[0]].subject(n))
 
 
 # ------------------------------------------------------------------------------------------------ SQL

@@ -31,7 +31,8 @@ def council_nav() -> dict:
         return {}
     return {
         "council": bool(policy.can(actor, "view", "council")),
-        "decisions": bool(policy.can(actor, "view", "decision")),
+        # the register of decisions: for whoever reads a department's (or every) decision, not only their own
+        "decisions": policy.widest_scope(actor, "view", "decision") in (policy.ALL, policy.DEPARTMENT),
     }
 
 
