@@ -59,7 +59,7 @@ from notifications import audit as audit_trail  # noqa: E402
 from notifications.audit import GENESIS  # noqa: E402
 from web import migrate  # noqa: E402
 from workflow import queries, rules, service  # noqa: E402
-from workflow.permissions import actor_for  # noqa: E402
+from workflow.policy import actor_for  # noqa: E402
 
 BATCH = 10_000
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô",

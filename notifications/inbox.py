@@ -4,18 +4,15 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Notification, User, UserRole
+from models import Notification, User
 from notifications.outbox import email_enabled, opted_out, queue_email
+from workflow import policy
 from workflow.labels import ACTION_LABELS, ITEM_OUTCOME_LABELS, STATE_LABELS
 
 
-def users_with_role(session: Session, role: str, *, department_id=None, unit_id=None) -> list[User]:
-    stmt = select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True))
-    if department_id is not None:
-        stmt = stmt.where(User.department_id == department_id)
-    if unit_id is not None:
-        stmt = stmt.where(User.unit_id == unit_id)
-    return list(session.scalars(stmt.order_by(User.id)))
+def holders(session: Session, object_type: str, verb: str, **target) -> list[User]:
+    """Who is told is who must act next: the active users the policy grants `(object_type, verb)` at `target`."""
+    return list(session.scalars(policy.holders(object_type, verb, **target).order_by(User.id)))
 
 
 def notify(session: Session, users, *, kind: str, title: str, body: str = "", link: str | None = None,
@@ -34,14 +31,14 @@ def notify(session: Session, users, *, kind: str, title: str, body: str = "", li
 
 
 def _recipients(session: Session, nomination, action: str) -> list[User]:
-    if action == "submit":
-        return users_with_role(session, "secretariat", department_id=nomination.department_id)
+    dep, unit = nomination.department_id, nomination.unit_id
+    if action == "submit":  # whoever checks the dossier next
+        return holders(session, "nomination", "return_for_revision", department_id=dep)
     # reject_co_so, recognize_co_so and recognize_nganh are told by the council results and the decisions.
-    if action == "reject_nganh":  # the Ministry's outcome goes to the department and the unit
-        return (users_with_role(session, "secretariat", department_id=nomination.department_id)
-                + users_with_role(session, "unit_head", unit_id=nomination.unit_id))
-    if action in ("return_for_revision", "withdraw", "revoke"):
-        return users_with_role(session, "unit_head", unit_id=nomination.unit_id)
+    if action == "reject_nganh":  # the Ministry's outcome goes to whoever keeps the dossier: the department, the unit
+        return holders(session, "nomination", "edit", department_id=dep, unit_id=unit)
+    if action in ("return_for_revision", "withdraw", "revoke"):  # the unit that submits it
+        return holders(session, "nomination", "submit", unit_id=unit)
     return []
 
 
@@ -95,7 +92,7 @@ def _tell_results(session, event, kind: str, concerned: set[int] | None) -> None
         if concerned is not None and item.nomination_id not in concerned:
             continue
         n = item.nomination
-        heads = users_with_role(session, "unit_head", unit_id=n.unit_id)
+        heads = holders(session, "nomination", "submit", unit_id=n.unit_id)
         outcome = ITEM_OUTCOME_LABELS.get(item.outcome or "", "Không xét")
         notify(session, heads, kind=f"council.{kind}", title=f"Kết quả bình xét: {n.title}",
                body=f"Phiên họp “{s.title}”: {outcome}.", link=f"/nominations/{n.id}",
@@ -105,9 +102,9 @@ def _tell_results(session, event, kind: str, concerned: set[int] | None) -> None
 def on_decision_issued(session, *, event, **_):
     decision, actor = event.decision, event.actor
     for n in event.nominations:
-        users = users_with_role(session, "unit_head", unit_id=n.unit_id)
-        if decision.level == "nganh":  # the Ministry's outcome also goes to the department's secretariat
-            users += users_with_role(session, "secretariat", department_id=n.department_id)
+        users = holders(session, "nomination", "submit", unit_id=n.unit_id)
+        if decision.level == "nganh":  # the Ministry's outcome also goes to who drafts the department's proposals
+            users += holders(session, "proposal", "draft", department_id=n.department_id)
         if n.subject_person_id is not None:
             users += list(session.scalars(select(User).where(User.person_id == n.subject_person_id,
                                                              User.active.is_(True))))
@@ -119,7 +116,7 @@ def on_decision_issued(session, *, event, **_):
 
 def on_proposal_submitted(session, *, event, **_):
     proposal, actor = event.proposal, event.actor
-    reviewers = users_with_role(session, "ministry_reviewer")
+    reviewers = holders(session, "nomination", "recognize_nganh")
     notify(session, reviewers, kind="proposal.submitted",
            title=f"Tờ trình {proposal.number}: {proposal.department.name}",
            body=(f"{proposal.department.name} đề nghị công nhận {len(proposal.items)} "

@@ -17,8 +17,9 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import Campaign, ReminderLog, Unit, User, UserRole
-from notifications.inbox import notify, users_with_role
+from models import Campaign, ReminderLog, Unit, User
+from notifications.inbox import holders, notify
+from workflow import policy
 
 MONTHLY_DAY = 10  # "giới thiệu tối thiểu 01 gương điển hình tiên tiến tiêu biểu vào ngày 10 hàng tháng"
 UNIT_REPORT = (10, 20)  # units → Văn phòng Sở, 20/10
@@ -55,9 +56,8 @@ def _occurrence(key: str, today: dt.date, deadline: dt.date) -> str:
 
 def _unit_heads(session: Session, *, department_id: int | None = None) -> list[User]:
     """Active unit heads of active divisions and district offices (optionally of one department)."""
-    stmt = (select(User).join(UserRole).join(Unit, Unit.id == User.unit_id)
-            .where(UserRole.role == "unit_head", User.active.is_(True), Unit.active.is_(True),
-                   Unit.kind.in_(("division", "district_office"))))
+    stmt = (policy.holders("nomination", "submit").join(Unit, Unit.id == User.unit_id)
+            .where(Unit.active.is_(True), Unit.kind.in_(("division", "district_office"))))
     if department_id is not None:
         stmt = stmt.where(Unit.parent_id == department_id)
     return list(session.scalars(stmt.order_by(User.id)).unique())
@@ -101,7 +101,7 @@ def yearly_office_report(session: Session, today: dt.date) -> Iterator[Due]:
         return
     yield Due(
         kind="reminder.yearly_report_office", deadline=deadline,
-        occurrence=_occurrence(str(deadline), today, deadline), users=users_with_role(session, "secretariat"),
+        occurrence=_occurrence(str(deadline), today, deadline), users=holders(session, "report", "send_yearly"),
         title=f"Nhắc việc: báo cáo định kỳ năm {deadline.year} gửi Sở Nội vụ (hạn {_d(deadline)})",
         body=(f"Văn phòng Sở tổng hợp kết quả, báo cáo định kỳ năm {deadline.year} về Sở Nội vụ trước ngày "
               f"{_d(deadline)}. {_when(today, deadline)}"),
@@ -132,7 +132,7 @@ def campaign_evaluation(session: Session, today: dt.date) -> Iterator[Due]:
         yield Due(
             kind="reminder.campaign_evaluation", deadline=deadline,
             occurrence=_occurrence(f"campaign:{c.id}:{deadline}", today, deadline),
-            users=users_with_role(session, "secretariat", department_id=c.department_id),
+            users=holders(session, "campaign", "evaluate", department_id=c.department_id),
             title=f"Nhắc việc: hạn bình xét “{c.name}” ngày {_d(deadline)}",
             body=(f"Văn phòng Sở hoàn thành việc bình xét, đánh giá các hồ sơ trước ngày {_d(deadline)}. "
                   f"{_when(today, deadline)}"),
@@ -152,7 +152,7 @@ def campaign_reviews(session: Session, today: dt.date) -> Iterator[Due]:
         days = [today + dt.timedelta(days=lead) for lead in REVIEW_LEADS]
         for c in session.scalars(select(Campaign).where(column.in_(days)).order_by(Campaign.id)):
             deadline = getattr(c, field)
-            users = (users_with_role(session, "secretariat", department_id=c.department_id)
+            users = (holders(session, "campaign", "evaluate", department_id=c.department_id)
                      + _unit_heads(session, department_id=c.department_id))
             yield Due(
                 kind=f"reminder.campaign_{stage}_review", deadline=deadline,

@@ -32,7 +32,7 @@ from web import audit_trail, create_app
 from web.extensions import limiter
 from workflow import accounts, ballots
 from workflow import demo as demo_data
-from workflow.permissions import actor_for
+from workflow.policy import actor_for
 
 DEMO_PASSWORD = "demo-pass-123"
 accounts.HASH_SETTINGS["method"] = "pbkdf2:sha256:1000"  # fast hashes in tests only

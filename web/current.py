@@ -5,7 +5,7 @@ from flask import g
 from flask_login import current_user
 
 from web.db import db
-from workflow.permissions import Actor, actor_for
+from workflow.policy import Actor, actor_for
 
 
 def current_actor() -> Actor | None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import ROLES, ApiToken, Unit, User, UserRole, UserSession
-from workflow import clock, events, inputs, passwords, signals
+from workflow import clock, events, inputs, passwords, policy, signals
 from workflow.context import CLI, Context
 from workflow.errors import AuthenticationFailed, NotFound, ValidationFailed
 
@@ -232,8 +232,8 @@ def create_user(session: Session, username: str, *, roles: list[str], password: 
         unit = session.scalar(select(Unit).where(Unit.code == unit_code))
         if unit is None:
             raise ValidationFailed("Không tìm thấy đơn vị.", [f"Mã đơn vị '{unit_code}' không tồn tại."])
-    if unit is None and set(roles) & {"unit_head", "secretariat", "director", "council_member", "editor", "staff"}:
-        raise ValidationFailed("Vai trò này cần đơn vị.", ["Hãy chỉ định --unit cho vai trò gắn với đơn vị."])
+    if errors := policy.assignment_errors(roles, unit):  # the same rule as the admin pages (workflow.admin)
+        raise ValidationFailed("Vai trò không phù hợp với đơn vị.", list(errors.values()), errors)
     department_id = None
     if unit is not None:
         department_id = unit.id if unit.kind in ("department", "ministry") else unit.department_id

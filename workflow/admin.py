@@ -26,19 +26,18 @@ from models import (
     UserRole,
     fold,
 )
-from workflow import accounts, campaigns, clock, events, inputs, passwords, signals
+from workflow import accounts, campaigns, clock, events, inputs, passwords, policy, signals
 from workflow.context import CLI, Context
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.labels import AWARD_TITLES
-from workflow.permissions import Actor
+from workflow.policy import Actor
 from workflow.queries import Page, page_params, paginate
 
 PER_PAGE = 20
-UNIT_ROLES = ("unit_head", "secretariat", "director", "council_member", "editor", "staff")
 
 
 def require_admin(actor: Actor | None) -> None:
-    if actor is None or not actor.has("admin"):
+    if not policy.can(actor, "manage", "user"):
         raise Forbidden("Chỉ quản trị hệ thống được thực hiện chức năng này.",
                         ["Tài khoản không có vai trò Quản trị hệ thống."])
 
@@ -312,10 +311,9 @@ def _user_values(session: Session, data: dict, form: inputs.Form) -> tuple[dict,
     unit = session.get(Unit, unit_id) if unit_id is not None else None
     if unit_id is not None and unit is None:
         form.add("unit_id", "Đơn vị không tồn tại.")
-    if unit is None and set(roles) & set(UNIT_ROLES) and "unit_id" not in form:
-        form.add("unit_id", "Vai trò đã chọn cần gắn với một đơn vị.")
-    if "unit_head" in roles and unit is not None and unit.kind not in ("division", "district_office"):
-        form.add("unit_id", "Thủ trưởng đơn vị phải gắn với một phòng, đơn vị thuộc Sở.")
+    if "unit_id" not in form:
+        for name, message in policy.assignment_errors(roles, unit).items():
+            form.add(name, message)
     person_id = form.integer("person_id", data.get("person_id"))
     if person_id is not None and session.get(Person, person_id) is None:
         form.add("person_id", "Cá nhân không tồn tại.")
@@ -369,7 +367,7 @@ def update_user(session: Session, actor: Actor, user_id: int, data: dict, *, con
     form = inputs.Form()
     values, roles = _user_values(session, data, form)
     values["active"] = inputs.flag(data.get("active"))
-    if user.id == actor.id and (not values["active"] or "admin" not in roles):
+    if user.id == actor.id and (not values["active"] or not set(roles) & set(policy.roles_for("user", "manage"))):
         form.add("roles" if values["active"] else "active", "Không thể tự bỏ quyền quản trị hoặc khóa chính mình.")
     form.check()
     changes = _changes(user, values)

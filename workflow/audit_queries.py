@@ -21,15 +21,12 @@ from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from models import AuditCheckpoint, AuditEvent, User
-from workflow import clock, inputs, labels
+from workflow import clock, inputs, labels, policy
 from workflow.clock import TZ
-from workflow.errors import Forbidden, NotFound, ValidationFailed
-from workflow.permissions import Actor
+from workflow.errors import NotFound, ValidationFailed
+from workflow.policy import Actor
 from workflow.queries import Page, page_params, paginate
 
-AUDIT_READERS = ("auditor", "admin")
-# The signed checkpoints and the verification key: also the Ministry's reviewers, who archive them elsewhere.
-CHECKPOINT_READERS = (*AUDIT_READERS, "ministry_reviewer")
 COUNT_CAP = 10_000  # above this the page says "hơn 10.000 sự kiện" instead of counting on
 EXPORT_CAP = 100_000  # rows in one export; a larger set must be narrowed by the filters
 EXPORT_BATCH = 1_000
@@ -152,15 +149,12 @@ def action_label(action: str | None) -> str:
 
 
 def require_audit_reader(actor: Actor) -> None:
-    if not actor.has(*AUDIT_READERS):
-        raise Forbidden("Không có quyền xem nhật ký hệ thống.",
-                        ["Chỉ Thanh tra (kiểm toán) hoặc quản trị hệ thống được xem nhật ký."])
+    policy.require(actor, "view", "audit", detail="Không có quyền xem nhật ký hệ thống.")
 
 
 def require_checkpoint_reader(actor: Actor) -> None:
-    if not actor.has(*CHECKPOINT_READERS):
-        raise Forbidden("Không có quyền xem các điểm kiểm tra nhật ký.",
-                        ["Chỉ Thanh tra, quản trị hệ thống hoặc chuyên viên của Bộ được xem các điểm kiểm tra."])
+    # The signed checkpoints and the verification key: also the Ministry's reviewers, who archive them elsewhere.
+    policy.require(actor, "view_checkpoints", "audit", detail="Không có quyền xem các điểm kiểm tra nhật ký.")
 
 
 def list_checkpoints(session: Session, viewer: Actor, *, chain: str | None = None, after_id: int = 0, page: int = 1,

@@ -19,7 +19,7 @@ from workflow import clock, events, inputs, signals, workdays
 from workflow.admin import require_admin
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, NotFound
-from workflow.permissions import Actor
+from workflow.policy import Actor
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
 NAME_LIMIT = 200

@@ -9,13 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import CAMPAIGN_KINDS, SUBJECT_TYPES, Campaign, Unit
-from workflow import events, inputs, signals
+from workflow import events, inputs, policy, signals
 from workflow.context import CLI, Context
 from workflow.errors import Forbidden, ValidationFailed
-from workflow.permissions import Actor
+from workflow.policy import Actor
 from workflow.queries import Page, page_params, paginate
 
-GLOBAL_CAMPAIGN_READERS = ("admin", "auditor", "ministry_reviewer")
 NAME_LIMIT = 300
 TEXT_LIMIT = 5000
 QUOTA_LIMIT = 10_000
@@ -110,19 +109,19 @@ def campaign_department(session: Session, actor: Actor, department_id) -> Unit:
     campaigns of their own department only."""
     if department_id is not None and (isinstance(department_id, bool) or not isinstance(department_id, int)):
         raise ValidationFailed("Sở không hợp lệ.", ["department_id phải là số."], {"department_id": "Không hợp lệ"})
-    if actor.has("admin"):
+    widest = policy.widest_scope(actor, "create", "campaign")
+    if widest == policy.ALL:
         dep_id = department_id if department_id is not None else actor.department_id
         if dep_id is None:
             raise ValidationFailed("Chưa chọn Sở của phong trào.", ["department_id là bắt buộc."],
                                    {"department_id": "Bắt buộc"})
-    elif actor.has("secretariat") and actor.department_id is not None:
+    elif widest == policy.DEPARTMENT and actor.department_id is not None:
         if department_id is not None and department_id != actor.department_id:
             raise Forbidden("Không có quyền tạo phong trào cho Sở khác.",
                             ["Văn phòng Sở chỉ tạo phong trào thi đua của Sở mình."])
         dep_id = actor.department_id
     else:
-        raise Forbidden("Không có quyền tạo phong trào thi đua.",
-                        ["Chỉ quản trị hệ thống hoặc Văn phòng Sở được tạo phong trào thi đua."])
+        raise Forbidden("Không có quyền tạo phong trào thi đua.", [policy.rule("campaign", "create").reason])
     dep = session.get(Unit, dep_id)
     if dep is None or dep.kind != "department" or not dep.active:
         raise ValidationFailed("Sở không hợp lệ.", ["department_id phải là một Sở đang hoạt động."],
@@ -179,12 +178,7 @@ def campaign_data(c: Campaign) -> dict:
 
 
 def campaigns_query(actor: Actor):
-    stmt = select(Campaign)
-    if actor.has(*GLOBAL_CAMPAIGN_READERS):
-        return stmt
-    if actor.department_id is None:
-        return stmt.where(Campaign.id.is_(None))
-    return stmt.where(Campaign.department_id == actor.department_id)
+    return select(Campaign).where(policy.scope(actor, "campaign"))
 
 
 def list_campaigns(session: Session, actor: Actor, page=1, per_page=20) -> Page:

@@ -6,27 +6,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from models import Campaign, Person, Unit
+from workflow import policy
 from workflow.dashboard import open_campaigns
-from workflow.permissions import GLOBAL_READERS, Actor
+from workflow.policy import Actor
 
 NOMINEE_UNIT_KINDS = ("division", "district_office")
 
 
 def registrable_units(session: Session, actor: Actor) -> list[Unit]:
     """Units the actor may register a nomination for: their own (unit head) or all of the department (secretariat)."""
-    clauses = []
-    if actor.has("secretariat") and actor.department_id is not None:
-        clauses.append(Unit.department_id == actor.department_id)
-    if actor.has("unit_head") and actor.unit_id is not None:
-        clauses.append(Unit.id == actor.unit_id)
-    if not clauses:
-        return []
     return list(session.scalars(
-        select(Unit).where(or_(*clauses), Unit.active.is_(True), Unit.kind.in_(NOMINEE_UNIT_KINDS))
+        select(Unit).where(policy.scope(actor, "unit", "register_for"), Unit.active.is_(True),
+                           Unit.kind.in_(NOMINEE_UNIT_KINDS))
         .order_by(Unit.name)
     ))
 
@@ -49,20 +44,18 @@ def registration_campaigns(session: Session, actor: Actor, today: dt.date | None
 
 def filter_campaigns(session: Session, actor: Actor) -> list[Campaign]:
     """Campaigns worth filtering by: the actor's department's, or every one for readers across departments."""
-    stmt = select(Campaign).order_by(Campaign.start_date.desc(), Campaign.id.desc())
-    if not actor.has(*GLOBAL_READERS, "ministry_reviewer"):
-        if actor.department_id is None:
-            return []
-        stmt = stmt.where(Campaign.department_id == actor.department_id)
+    stmt = select(Campaign).where(policy.scope(actor, "campaign")).order_by(Campaign.start_date.desc(),
+                                                                            Campaign.id.desc())
     return list(session.scalars(stmt))
 
 
 def filter_units(session: Session, actor: Actor) -> list[Unit]:
     """Units worth filtering by: the actor's own unit (unit head), their department's, or all nominee units."""
     stmt = select(Unit).where(Unit.kind.in_(NOMINEE_UNIT_KINDS)).order_by(Unit.name)
-    if actor.has(*GLOBAL_READERS, "ministry_reviewer"):
+    widest = policy.widest_scope(actor, "view", "nomination")
+    if widest == policy.ALL:
         return list(session.scalars(stmt))
-    if actor.has("secretariat", "director", "council_member", "editor") and actor.department_id is not None:
+    if widest == policy.DEPARTMENT and actor.department_id is not None:
         return list(session.scalars(stmt.where(Unit.department_id == actor.department_id)))
     if actor.unit_id is not None:
         return list(session.scalars(stmt.where(Unit.id == actor.unit_id)))

@@ -29,13 +29,14 @@ from models import (
     PublicComment,
     User,
 )
-from workflow import ballots, clock, events, inputs, offers, service, signals, workdays
+from workflow import ballots, clock, events, inputs, offers, policy, service, signals, workdays
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.labels import ITEM_OUTCOME_LABELS, SESSION_STATE_LABELS
 from workflow.lifecycles import SESSION, SESSION_FINAL_STATES, SESSION_LIVE_STATES, SESSION_VOTING_STATES
 from workflow.machine import RECOGNISED_STATES
-from workflow.permissions import Actor
+from workflow.policy import Actor
+from workflow.queries import page_params, paginate
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RANDOM = secrets.SystemRandom()
@@ -60,46 +61,37 @@ def _department_of(actor: Actor) -> int | None:
 
 
 def can_view_session(actor: Actor, s: CouncilSession) -> bool:
-    if actor.has("admin", "auditor"):
-        return True
-    return actor.department_id == s.department_id and (
-        actor.has("secretariat", "director", "council_member") or s.published_at is not None
-    )
+    return bool(policy.can(actor, "view", s))
 
 
 def can_see_results(actor: Actor, s: CouncilSession) -> bool:
     """Results: the council, the secretariat, the director and auditors (issue 3 §5)."""
-    if actor.has("admin", "auditor"):
-        return True
-    return actor.department_id == s.department_id and actor.has("secretariat", "director", "council_member")
+    return bool(policy.can(actor, "see_results", s))
 
 
-def _role_refusal(actor: Actor, s: CouncilSession | None, *roles: str,
+def _role_refusal(actor: Actor, s: CouncilSession | None, verb: str, *,
                   department_id: int | None = None) -> Forbidden | None:
-    dept = s.department_id if s is not None else department_id
-    if not actor.has(*roles) or actor.department_id != dept:
-        names = {"secretariat": "Văn phòng Sở (Thường trực Hội đồng)", "director": "Giám đốc Sở (Chủ tịch Hội đồng)",
-                 "admin": "Quản trị hệ thống"}
-        who = " hoặc ".join(names.get(r, r) for r in roles)
-        return Forbidden("Không có quyền thực hiện thao tác này.", [f"Chỉ {who} của Sở được thực hiện."])
-    return None
+    """`verb`: "prepare" (the secretariat) or "chair" (the director), on the session's department (the policy's
+    council_session rows)."""
+    if s is None:
+        return policy.refusal(actor, verb, "council_session", department_id=department_id)
+    return policy.refusal(actor, verb, s)
 
 
-def _require(actor: Actor, s: CouncilSession | None, *roles: str, department_id: int | None = None) -> None:
-    offers.enforce(_role_refusal(actor, s, *roles, department_id=department_id))
+def _require(actor: Actor, s: CouncilSession | None, verb: str, *, department_id: int | None = None) -> None:
+    offers.enforce(_role_refusal(actor, s, verb, department_id=department_id))
 
 
 def load_session(session: Session, actor: Actor, session_id: int, *,
                  for_update: bool | str = False) -> CouncilSession:
     """`for_update=True` locks the session row (SELECT ... FOR UPDATE); "share" takes a shared lock (FOR SHARE):
     votes do not wait for each other but do wait for a close, an attendance change or an opening in progress."""
-    stmt = select(CouncilSession).where(CouncilSession.id == session_id)
-    if for_update:
-        stmt = stmt.with_for_update(read=for_update == "share").execution_options(populate_existing=True)
-    s = session.scalars(stmt).first()
-    if s is None or not can_view_session(actor, s):
-        raise NotFound("Không tìm thấy phiên họp.")
-    return s
+    return policy.load(session, actor, "council_session", session_id, for_update=for_update)
+
+
+def councils_query(actor: Actor):
+    """The councils `actor` may read: the one place the settings page and the API take their scope from."""
+    return select(Council).where(policy.scope(actor, "council"))
 
 
 def council_for_department(session: Session, department_id: int) -> Council | None:
@@ -128,7 +120,7 @@ _NOT_SCHEDULED = "Phiên họp không ở trạng thái chờ khai mạc."
 _NOT_OPEN = "Chỉ kết thúc được phiên họp đang diễn ra."
 # Each operation on a session starts with its check (see workflow.offers): the DomainError it raises, or None.
 def check_set_agenda(actor: Actor, s: CouncilSession) -> DomainError | None:
-    if refusal := _role_refusal(actor, s, "secretariat") or _closed_refusal(s):
+    if refusal := _role_refusal(actor, s, "prepare") or _closed_refusal(s):
         return refusal
     if s.published_at is not None:
         return Conflict("Danh sách đã công khai; không thể thay đổi chương trình phiên họp.",
@@ -146,7 +138,7 @@ def _publicity_until(session: Session, s: CouncilSession, now: dt.datetime) -> d
 
 
 def check_publish(session: Session, actor: Actor, s: CouncilSession, now: dt.datetime) -> DomainError | None:
-    if refusal := _role_refusal(actor, s, "secretariat") or _closed_refusal(s):
+    if refusal := _role_refusal(actor, s, "prepare") or _closed_refusal(s):
         return refusal
     if s.published_at is not None:
         return Conflict("Danh sách đã được công khai.", [f"Công khai đến {_local(s.comments_until):%d/%m/%Y %H:%M}."])
@@ -165,11 +157,11 @@ def check_publish(session: Session, actor: Actor, s: CouncilSession, now: dt.dat
 
 
 def check_record_attendance(actor: Actor, s: CouncilSession) -> DomainError | None:
-    return _role_refusal(actor, s, "secretariat") or _closed_refusal(s)
+    return _role_refusal(actor, s, "prepare") or _closed_refusal(s)
 
 
 def check_open(actor: Actor, s: CouncilSession, now: dt.datetime) -> DomainError | None:
-    if refusal := _role_refusal(actor, s, "director"):
+    if refusal := _role_refusal(actor, s, "chair"):
         return refusal
     if not SESSION.can_fire(s, "open"):
         return Conflict(_NOT_SCHEDULED, [f"Trạng thái: {STATE_LABELS[s.state]}."])
@@ -188,6 +180,8 @@ def check_open(actor: Actor, s: CouncilSession, now: dt.datetime) -> DomainError
 
 
 def _member_refusal(session: Session, actor: Actor, s: CouncilSession) -> Forbidden | None:
+    if refusal := policy.refusal(actor, "cast", "ballot", department_id=s.department_id):
+        return refusal
     if _member(session, s, actor.id) is None:
         return Forbidden("Chỉ thành viên Hội đồng được biểu quyết.", ["Tài khoản không phải thành viên Hội đồng."])
     return None
@@ -208,7 +202,7 @@ def check_vote(session: Session, actor: Actor, s: CouncilSession) -> DomainError
 
 
 def check_close(actor: Actor, s: CouncilSession) -> DomainError | None:
-    if refusal := _role_refusal(actor, s, "director"):
+    if refusal := _role_refusal(actor, s, "chair"):
         return refusal
     if not SESSION.can_fire(s, "close"):
         return Conflict(_NOT_OPEN, [f"Trạng thái: {STATE_LABELS[s.state]}."])
@@ -216,7 +210,7 @@ def check_close(actor: Actor, s: CouncilSession) -> DomainError | None:
 
 
 def check_resolve_tie(actor: Actor, s: CouncilSession) -> DomainError | None:
-    if refusal := _role_refusal(actor, s, "director"):
+    if refusal := _role_refusal(actor, s, "chair"):
         return refusal
     if s.state not in SESSION_FINAL_STATES or not any(i.outcome == "tie" for i in s.items):
         return Conflict("Phiên họp không có hồ sơ bằng phiếu chờ quyết định.", ["Không có hồ sơ bằng phiếu."])
@@ -224,9 +218,8 @@ def check_resolve_tie(actor: Actor, s: CouncilSession) -> DomainError | None:
 
 
 def _department_refusal(actor: Actor, s: CouncilSession) -> Forbidden | None:
-    if actor.department_id != s.department_id:
-        return Forbidden("Chỉ công chức, viên chức của Sở được góp ý.", ["Người góp ý phải thuộc Sở."])
-    return None
+    return policy.refusal(actor, "comment", "council_session", department_id=s.department_id,
+                          detail="Chỉ công chức, viên chức của Sở được góp ý.")
 
 
 def check_comment(actor: Actor, s: CouncilSession, now: dt.datetime) -> DomainError | None:
@@ -248,8 +241,8 @@ def available_actions(session: Session, actor: Actor, s: CouncilSession,
                       now: dt.datetime | None = None) -> list[offers.Offer]:
     """The session's actions this actor holds the role for, each allowed now or with the reasons the operation
     would give (the same check functions)."""
-    now = now or utcnow()
-    secretariat, director = _role_refusal(actor, s, "secretariat"), _role_refusal(actor, s, "director")
+    now = now or clock.now()
+    secretariat, director = _role_refusal(actor, s, "prepare"), _role_refusal(actor, s, "chair")
     table = [
         ("set_agenda", secretariat, lambda: check_set_agenda(actor, s), False),
         ("publish", secretariat, lambda: check_publish(session, actor, s, now), True),
@@ -277,9 +270,7 @@ def update_council(session: Session, actor: Actor, council_id: int, *, quorum=No
     council = session.get(Council, council_id)
     if council is None:
         raise NotFound("Không tìm thấy Hội đồng.")
-    if not actor.has("admin"):
-        raise Forbidden("Chỉ quản trị hệ thống được thay đổi cấu hình Hội đồng.",
-                        ["Chỉ quản trị hệ thống được thay đổi cấu hình Hội đồng."])
+    policy.require(actor, "manage", council, detail="Chỉ quản trị hệ thống được thay đổi cấu hình Hội đồng.")
     errors = {}
     changes = {}
     for key, value in (("quorum", quorum), ("pass_threshold", pass_threshold)):
@@ -318,9 +309,7 @@ def set_member(session: Session, actor: Actor, council_id: int, *, user_id: int,
     council = session.get(Council, council_id)
     if council is None:
         raise NotFound("Không tìm thấy Hội đồng.")
-    if not actor.has("admin"):
-        raise Forbidden("Chỉ quản trị hệ thống được thay đổi thành viên Hội đồng.",
-                        ["Chỉ quản trị hệ thống được thay đổi thành viên Hội đồng."])
+    policy.require(actor, "manage", council, detail="Chỉ quản trị hệ thống được thay đổi thành viên Hội đồng.")
     if function not in FUNCTION_LABELS:
         raise ValidationFailed("Chức danh không hợp lệ.", [f"Chức danh: {', '.join(FUNCTION_LABELS)}."])
     user = session.get(User, user_id) if isinstance(user_id, int) else None
@@ -345,7 +334,7 @@ def set_member(session: Session, actor: Actor, council_id: int, *, user_id: int,
 # ------------------------------------------------------------------------------------------------ sessions
 def schedule(session: Session, actor: Actor, *, title: str, date, campaign_id: int, location: str | None = None,
              context: Context = CLI) -> CouncilSession:
-    _require(actor, None, "secretariat", department_id=actor.department_id)
+    _require(actor, None, "prepare", department_id=actor.department_id)
     form = inputs.Form("Chưa lên lịch được phiên họp.")
     title = form.text("title", title, limit=300, required=True)
     day = form.date("date", date, required=True)
@@ -852,7 +841,7 @@ def resolve_tie(session: Session, actor: Actor, session_id: int, nomination_ids,
                 context: Context = CLI) -> CouncilSession:
     """The chair's decision on items tied at the quota's cut: the chosen pass, the others exceed the quota."""
     s = load_session(session, actor, session_id, for_update=True)
-    _require(actor, s, "director")
+    _require(actor, s, "chair")
     tied = [i for i in s.items if i.outcome == "tie"]
     # The tied items' nominations locked (by id) before their states are read or any of them changes.
     service.lock_nominations(session, [i.nomination_id for i in tied])
@@ -906,14 +895,6 @@ def latest_outcome(session: Session, nomination_id: int) -> str | None:
 
 
 def list_sessions(session: Session, actor: Actor, *, page: int, per_page: int):
-    from workflow.queries import Page, page_params, paginate
-
     page, per_page = page_params(page, per_page)
-    stmt = select(CouncilSession)
-    if not actor.has("admin", "auditor"):
-        if actor.department_id is None:
-            return Page([], 0, page, per_page)
-        stmt = stmt.where(CouncilSession.department_id == actor.department_id)
-        if not actor.has("secretariat", "director", "council_member"):
-            stmt = stmt.where(CouncilSession.published_at.is_not(None))
+    stmt = select(CouncilSession).where(policy.scope(actor, "council_session"))
     return paginate(session, stmt, page, per_page, CouncilSession.date.desc(), CouncilSession.id.desc())

@@ -23,8 +23,8 @@ from models import (
     StateChange,
     Unit,
 )
-from workflow import clock, council
-from workflow.permissions import Actor
+from workflow import clock, council, policy
+from workflow.policy import Actor
 from workflow.queries import nominations_query
 
 PREVIEW = 5  # nominations listed under each card
@@ -59,7 +59,7 @@ class LinkItem:
 @dataclass(frozen=True)
 class _Spec:
     key: str
-    roles: tuple[str, ...]
+    duty: tuple[str, str]  # the (object type, verb) of the policy whose holders do this work
     states: tuple[str, ...]
     title: str
     hint: str
@@ -67,27 +67,29 @@ class _Spec:
     returned: bool | None = None  # True: only nominations returned for revision; False: none of them
 
 
+SUBMITS, CHECKS = ("nomination", "submit"), ("nomination", "return_for_revision")
+DECIDES, PROPOSES, PUBLISHES = ("nomination", "recognize_co_so"), ("nomination", "propose_nganh"), ("story", "write")
 # The order is the order of the cards on the page.
 SPECS: tuple[_Spec, ...] = (
-    _Spec("returned", ("unit_head",), ("nurtured",), "Hồ sơ bị trả lại để bổ sung",
+    _Spec("returned", SUBMITS, ("nurtured",), "Hồ sơ bị trả lại để bổ sung",
           "Văn phòng Sở đã trả lại: bổ sung theo ý kiến rồi trình lại Hội đồng.", returned=True),
-    _Spec("to_nurture", ("unit_head",), ("registered",), "Hồ sơ cần lập kế hoạch bồi dưỡng",
+    _Spec("to_nurture", SUBMITS, ("registered",), "Hồ sơ cần lập kế hoạch bồi dưỡng",
           "Đã đăng ký, chưa bắt đầu bồi dưỡng: ghi kế hoạch bồi dưỡng để bắt đầu."),
-    _Spec("to_submit", ("unit_head",), ("nurtured",), "Hồ sơ đang bồi dưỡng, cần hoàn thiện để trình",
+    _Spec("to_submit", SUBMITS, ("nurtured",), "Hồ sơ đang bồi dưỡng, cần hoàn thiện để trình",
           "Theo dõi, hoàn thiện hồ sơ và trình Hội đồng xét trước hạn.", returned=False),
-    _Spec("to_check", ("secretariat",), ("submitted",), "Hồ sơ chờ kiểm tra",
+    _Spec("to_check", CHECKS, ("submitted",), "Hồ sơ chờ kiểm tra",
           "Kiểm tra hồ sơ đã trình; trả lại hồ sơ chưa đầy đủ, đưa hồ sơ đủ điều kiện vào phiên họp Hội đồng."),
-    _Spec("secretariat_registered", ("secretariat",), ("registered", "nurtured"), "Hồ sơ đang được các đơn vị chuẩn bị",
+    _Spec("secretariat_registered", CHECKS, ("registered", "nurtured"), "Hồ sơ đang được các đơn vị chuẩn bị",
           "Theo dõi tiến độ đăng ký và bồi dưỡng của các đơn vị."),
-    _Spec("council_items", ("council_member",), ("submitted",), "Hồ sơ chờ Hội đồng xét",
+    _Spec("council_items", ("council_session", "sit"), ("submitted",), "Hồ sơ chờ Hội đồng xét",
           "Nghiên cứu hồ sơ trước phiên họp Hội đồng Thi đua – Khen thưởng."),
-    _Spec("director_decide", ("director",), ("submitted",), "Hồ sơ chờ Hội đồng xét và quyết định công nhận",
+    _Spec("director_decide", DECIDES, ("submitted",), "Hồ sơ chờ Hội đồng xét và quyết định công nhận",
           "Sau phiên họp, ký quyết định công nhận điển hình cấp cơ sở."),
-    _Spec("director_propose", ("director",), ("evaluated_co_so",), "Điển hình cấp cơ sở có thể đề nghị Bộ",
+    _Spec("director_propose", PROPOSES, ("evaluated_co_so",), "Điển hình cấp cơ sở có thể đề nghị Bộ",
           "Xem xét đề nghị Bộ trưởng công nhận điển hình ngành Tư pháp."),
-    _Spec("editor_publish", ("editor",), ("evaluated_co_so", "recognized"), "Điển hình cần tuyên truyền, nhân rộng",
+    _Spec("editor_publish", PUBLISHES, ("evaluated_co_so", "recognized"), "Điển hình cần tuyên truyền, nhân rộng",
           "Viết bài giới thiệu điển hình đã được công nhận."),
-    _Spec("staff_own", ("staff",), (), "Hồ sơ của tôi", "Các hồ sơ mà bạn là đối tượng được đề nghị."),
+    _Spec("staff_own", ("nomination", "view"), (), "Hồ sơ của tôi", "Các hồ sơ mà bạn là đối tượng được đề nghị."),
 )
 
 
@@ -150,7 +152,7 @@ def pending_work(session: Session, actor: Actor, today: dt.date | None = None) -
     (reference cards for admin and auditor always show, since their work is not a queue)."""
     today = today or clock.today()
     cards: list[Card] = []
-    if actor.has("unit_head", "secretariat"):
+    if policy.can(actor, "create", "nomination"):
         campaigns = open_campaigns(session, actor, today)
         if campaigns:
             cards.append(Card("register", "Phong trào đang nhận đăng ký điển hình",
@@ -160,17 +162,18 @@ def pending_work(session: Session, actor: Actor, today: dt.date | None = None) -
     cards += council_cards(session, actor)
     cards += proposal_cards(session, actor)
     for spec in SPECS:
-        if not actor.has(*spec.roles):
+        if not policy.can(actor, spec.duty[1], spec.duty[0]):
             continue
-        if spec.key == "staff_own" and actor.has("unit_head", "secretariat", "director", "council_member"):
-            continue  # their own nominations already appear in the cards of their main role
+        if spec.key == "staff_own" and policy.widest_scope(actor, "view", "nomination") != policy.SUBJECT:
+            continue  # whoever reads more than their own nominations finds them in the cards of their main role
         card = _nomination_card(session, actor, spec, today)
         if card.count:
             cards.append(card)
-    if actor.has("admin"):
+    if policy.can(actor, "manage", "user"):
         cards.append(Card("admin", "Quản trị hệ thống", "Đơn vị, cá nhân, tài khoản và phong trào thi đua.",
                           link="admin.index"))
-    if actor.has("auditor", "admin"):
+    if policy.widest_scope(actor, "view", "nomination") == policy.ALL \
+            and policy.reads_in_every_state(actor, "view", "nomination"):
         cards.append(Card("all_nominations", "Tra cứu hồ sơ điển hình", "Xem toàn bộ hồ sơ và lịch sử xử lý.",
                           link="nominations.index"))
     return cards
@@ -270,15 +273,15 @@ def council_cards(session: Session, actor: Actor, now: dt.datetime | None = None
     today = now.astimezone(council.TZ).date()
     dept = actor.department_id
     cards: list[Card | None] = []
-    if actor.has("council_member"):
+    if policy.can(actor, "sit", "council_session"):
         cards.append(_vote_card(session, actor))
-    if actor.has("secretariat"):
+    if policy.can(actor, "prepare", "council_session"):
         cards.append(_agenda_card(session, actor, today))
         cards.append(_session_card(
             "council_publish", "Phiên họp chưa công khai danh sách",
             "Lập chương trình và công khai danh sách để lấy ý kiến trước ngày họp.",
             _sessions(session, dept, CouncilSession.state == "scheduled", CouncilSession.published_at.is_(None))))
-    if actor.has("director"):
+    if policy.can(actor, "chair", "council_session"):
         cards.append(_session_card(
             "council_open", "Phiên họp sẵn sàng khai mạc", "Đã hết thời hạn công khai lấy ý kiến.",
             _sessions(session, dept, CouncilSession.state == "scheduled", CouncilSession.published_at.is_not(None),
@@ -353,10 +356,10 @@ def proposal_cards(session: Session, actor: Actor) -> list[Card]:
     """The proposal's work: the secretariat's cơ sở examples to propose, the director's drafts to sign, the
     Ministry's proposed items awaiting the Minister's decision."""
     cards: list[Card | None] = []
-    if actor.department_id is not None and actor.has("secretariat"):
+    if policy.can(actor, "draft", "proposal"):
         cards.append(_proposal_candidates_card(session, actor))
-    if actor.department_id is not None and actor.has("director"):
+    if policy.can(actor, "sign", "proposal"):
         cards.append(_proposals_to_sign_card(session, actor))
-    if actor.has("ministry_reviewer"):
+    if policy.can(actor, "issue_nganh", "decision"):
         cards.append(_ministry_card(session))
     return [c for c in cards if c is not None]

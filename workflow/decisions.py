@@ -10,13 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from models import Decision, DecisionItem, Nomination, Unit
-from workflow import events, guards, inputs, numbering, offers, service, signals
+from workflow import events, guards, inputs, numbering, offers, policy, service, signals
 from workflow.context import CLI, Context
-from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from workflow.permissions import Actor
+from workflow.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from workflow.policy import Actor
+from workflow.queries import page_params, paginate
 
 LEVEL_ACTION = {"co_so": "recognize_co_so", "nganh": "recognize_nganh"}
-LEVEL_ROLE = {"co_so": "director", "nganh": "ministry_reviewer"}
 
 
 def issuer_for(session: Session, actor: Actor, level: str) -> Unit:
@@ -95,10 +95,8 @@ def check_issue(actor: Actor, level: str) -> DomainError | None:
     """Who issues (or, for a Minister's decision, records) a decision of `level` (see workflow.offers)."""
     if level not in LEVEL_ACTION:
         return ValidationFailed("Cấp quyết định không hợp lệ.", ["level: co_so hoặc nganh."], {"level": "Không hợp lệ"})
-    if not actor.has(LEVEL_ROLE[level]):
-        who = "Giám đốc Sở" if level == "co_so" else "Vụ Thi đua – Khen thưởng, Bộ Tư pháp"
-        return Forbidden("Không có quyền ký quyết định này.", [f"Chỉ {who} được ban hành quyết định."])
-    return None
+    return policy.refusal(actor, f"issue_{level}", "decision", department_id=actor.department_id,
+                          detail="Không có quyền ký quyết định này.")
 
 
 def available_actions(session: Session, actor: Actor, d: Decision) -> list[offers.Offer]:
@@ -235,29 +233,17 @@ def _sources(action: str) -> tuple[str, ...]:
 
 def can_view(actor: Actor, d: Decision) -> bool:
     """The issuer's department, and — for a Minister's decision — every department with an item in it."""
-    if actor.has("admin", "auditor", "ministry_reviewer"):
-        return True
-    if actor.department_id is None:
-        return False
-    if actor.department_id == d.issuer_id:
-        return True
-    return d.level == "nganh" and any(i.nomination.department_id == actor.department_id for i in d.items)
+    return bool(policy.can(actor, "view", d))
 
 
 def load(session: Session, actor: Actor, decision_id: int) -> Decision:
-    d = session.get(Decision, decision_id)
-    if d is None or not can_view(actor, d):
-        raise NotFound("Không tìm thấy quyết định.")
-    return d
+    return policy.load(session, actor, "decision", decision_id)
 
 
 def list_decisions(session: Session, actor: Actor, *, page, per_page):
-    from workflow.queries import page_params, paginate
-
+    """The same scope as `load`: a department lists the Minister's decisions that include one of its nominations."""
     page, per_page = page_params(page, per_page)
-    stmt = select(Decision)
-    if not actor.has("admin", "auditor", "ministry_reviewer"):
-        stmt = stmt.where(Decision.issuer_id == (actor.department_id or -1))
+    stmt = select(Decision).where(policy.scope(actor, "decision"))
     return paginate(session, stmt, page, per_page, Decision.date.desc(), Decision.id.desc(),
                     options=(selectinload(Decision.signer),))  # the list prints who signed or recorded each
 

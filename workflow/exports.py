@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from models import Campaign, Nomination, Unit
 from workflow.documents.common import FONT, _local_date, _safe_cell
 from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
-from workflow.permissions import Actor
+from workflow.policy import Actor
 from workflow.queries import nominations_query
 
 SHEET = "Hồ sơ điển hình"

@@ -30,7 +30,7 @@ from workflow.admin import require_admin
 from workflow.context import CLI, Context
 from workflow.errors import ValidationFailed
 from workflow.labels import EMPLOYMENT_TYPE_LABELS, UNIT_KIND_LABELS
-from workflow.permissions import Actor
+from workflow.policy import Actor
 
 MAX_ROWS = 5000
 KINDS = ("units", "people")

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from models import Notification
 from workflow import clock
 from workflow.errors import NotFound
-from workflow.permissions import Actor
+from workflow.policy import Actor
 from workflow.queries import Page, page_params, paginate
 
 

@@ -18,11 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from models import DEAD_STATES, MonthlyIntroduction, Nomination, Unit
-from workflow import clock, events, inputs, signals
+from workflow import clock, events, inputs, policy, signals
 from workflow.choices import NOMINEE_UNIT_KINDS, registrable_units
 from workflow.context import CLI, Context
 from workflow.errors import Forbidden, NotFound, ValidationFailed
-from workflow.permissions import DEPARTMENT_ROLES, GLOBAL_READERS, Actor
+from workflow.policy import Actor
 from workflow.queries import Page, page_params
 
 DEADLINE_DAY = 10
@@ -64,9 +64,7 @@ def month_end(month: dt.date) -> dt.date:
 
 # ------------------------------------------------------------------------------------------------ permissions
 def may_record_for(actor: Actor, unit: Unit) -> bool:
-    if actor.has("unit_head") and actor.unit_id == unit.id:
-        return True
-    return actor.has("secretariat") and actor.department_id is not None and actor.department_id == unit.department_id
+    return bool(policy.can(actor, "record", "introduction", department_id=unit.department_id, unit_id=unit.id))
 
 
 def recordable_units(session: Session, actor: Actor) -> list[Unit]:
@@ -87,11 +85,7 @@ def candidate_nominations(session: Session, actor: Actor, limit: int = 300) -> l
 
 
 def _visible(actor: Actor, intro: MonthlyIntroduction) -> bool:
-    if actor.has(*GLOBAL_READERS, "ministry_reviewer"):
-        return True
-    if actor.has(*DEPARTMENT_ROLES) and actor.department_id == intro.department_id:
-        return True
-    return actor.has("unit_head") and actor.unit_id == intro.unit_id
+    return bool(policy.can(actor, "view", intro))
 
 
 # ------------------------------------------------------------------------------------------------ writes
@@ -228,18 +222,19 @@ def _units_query(actor: Actor, department_id: int | None, month: dt.date):
     """Reporting units (divisions, district offices) active during the month, in the actor's scope."""
     stmt = select(Unit).where(Unit.kind.in_(REPORTING_KINDS),
                               or_(Unit.active.is_(True), Unit.closed_on >= month))
-    if actor.has(*GLOBAL_READERS, "ministry_reviewer"):
+    widest = policy.widest_scope(actor, "view", "introduction")
+    if widest == policy.ALL:
         if department_id is not None:
             stmt = stmt.where(Unit.department_id == department_id)
         return stmt
-    if actor.has(*DEPARTMENT_ROLES) and actor.department_id is not None:
+    if widest == policy.DEPARTMENT and actor.department_id is not None:
         if department_id not in (None, actor.department_id):
             raise Forbidden("Không có quyền xem đơn vị của Sở khác.", ["Chỉ xem được các đơn vị thuộc Sở mình."])
         return stmt.where(Unit.department_id == actor.department_id)
-    if actor.has("unit_head") and actor.unit_id is not None:
+    if widest == policy.UNIT and actor.unit_id is not None:
         return stmt.where(Unit.id == actor.unit_id)
     raise Forbidden("Không có quyền xem bảng theo dõi giới thiệu điển hình.",
-                    ["Dành cho Văn phòng Sở, lãnh đạo Sở, Thủ trưởng đơn vị, Thanh tra và Bộ Tư pháp."])
+                    [policy.rule("introduction", "view").reason])
 
 
 def compliance(session: Session, actor: Actor, *, month=None, department=None, page=1, per_page=100,

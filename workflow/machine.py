@@ -14,6 +14,8 @@ from models.nominations import DEAD_STATES, STATES
 # The state groups, named once (pages, queries and rules import them from here).
 FINAL_STATES = DEAD_STATES  # nothing leaves them; a final nomination no longer blocks a new one for its subject
 RECOGNISED_STATES = ("evaluated_co_so", "proposed_nganh", "recognized")  # an example, at cơ sở level or higher
+MINISTRY_VISIBLE_STATES = (*RECOGNISED_STATES, "revoked")  # what the Ministry reads of a department's nominations
+EDITABLE_STATES = ("registered", "nurtured")  # the dossier may still change
 RECOGNISED_BY_LEVEL = {"co_so": ("evaluated_co_so", "proposed_nganh"), "nganh": ("recognized",)}
 MAIN_ROAD = ("registered", "nurtured", "submitted", "evaluated_co_so", "proposed_nganh", "recognized")
 
@@ -30,48 +32,39 @@ class Trigger:
     code: str
     sources: tuple[str, ...]
     dest: str
-    # Which role may fire it from which source; the scope is checked by workflow.permissions.
-    roles_by_source: dict[str, tuple[str, ...]]
     requires: tuple[str, ...] = ()  # data the actor must give ("reason", "decision_number", ...)
     irreversible: bool = False
     cite: str = ""  # the rule's source, shown on the lifecycle page beside the trigger
     extra: dict = field(default_factory=dict)
 
-    def roles_from(self, source: str) -> tuple[str, ...]:
-        return self.roles_by_source.get(source, ())
 
-
-def _t(code, sources, dest, roles, requires=(), irreversible=False, *, cite):
+def _t(code, sources, dest, requires=(), irreversible=False, *, cite):
     sources = tuple(sources) if isinstance(sources, list | tuple) else (sources,)
-    roles_by_source = roles if isinstance(roles, dict) else {s: tuple(roles) for s in sources}
-    return Trigger(code, sources, dest, roles_by_source, tuple(requires), irreversible, cite=cite)
+    return Trigger(code, sources, dest, tuple(requires), irreversible, cite=cite)
 
 
 TRIGGERS: dict[str, Trigger] = {
     t.code: t
     for t in (
-        _t("start_nurturing", "registered", "nurtured", ("unit_head", "secretariat"), ("nurture_plan",),
+        _t("start_nurturing", "registered", "nurtured", ("nurture_plan",),
            cite=f"{KH79}, mục II.1.1 (bồi dưỡng điển hình theo kế hoạch cụ thể)"),
-        _t("submit", "nurtured", "submitted", ("unit_head",), irreversible=True,
+        _t("submit", "nurtured", "submitted", irreversible=True,
            cite=f"{KH79}, mục II.2.2.b; {KH23}, mục II.3 (đơn vị đề nghị bình xét)"),
-        _t("return_for_revision", "submitted", "nurtured", ("secretariat",), ("reason",),
+        _t("return_for_revision", "submitted", "nurtured", ("reason",),
            cite=f"{KH79}, mục II.1.1 (khắc phục những mặt còn tồn tại, hạn chế)"),
-        _t("reject_co_so", "submitted", "not_recognized", ("director",), irreversible=True,
+        _t("reject_co_so", "submitted", "not_recognized", irreversible=True,
            cite=f"{KH98}, mục II.3 (bình xét, số lượng) và mục IV.1 (Hội đồng Thi đua – Khen thưởng)"),
-        _t("recognize_co_so", "submitted", "evaluated_co_so", ("director",), ("decision_number", "decision_date"),
+        _t("recognize_co_so", "submitted", "evaluated_co_so", ("decision_number", "decision_date"),
            irreversible=True, cite=f"{KH79}, mục III.1 (Giám đốc Sở xét công nhận điển hình tiên tiến cấp cơ sở)"),
-        _t("propose_nganh", "evaluated_co_so", "proposed_nganh", ("director",), irreversible=True,
+        _t("propose_nganh", "evaluated_co_so", "proposed_nganh", irreversible=True,
            cite=f"{KH79}, mục II.2.2.c (Sở Tư pháp bình xét, đề nghị Bộ trưởng)"),
-        _t("recognize_nganh", "proposed_nganh", "recognized", ("ministry_reviewer",),
-           ("decision_number", "decision_date"), irreversible=True,
+        _t("recognize_nganh", "proposed_nganh", "recognized", ("decision_number", "decision_date"), irreversible=True,
            cite=f"{KH79}, mục II.2.2.c (Bộ trưởng Bộ Tư pháp xét, công nhận)"),
-        _t("reject_nganh", "proposed_nganh", "evaluated_co_so", ("ministry_reviewer",), ("reason",),
+        _t("reject_nganh", "proposed_nganh", "evaluated_co_so", ("reason",),
            irreversible=True, cite=f"{KH79}, mục II.2.2.c (Bộ trưởng Bộ Tư pháp xét, công nhận)"),
-        _t("withdraw", ["registered", "nurtured", "submitted"], "withdrawn", ("unit_head", "secretariat"),
-           ("reason",), irreversible=True, cite=f"{DOMAIN}, vòng đời hồ sơ: đơn vị rút hồ sơ trước khi bình xét"),
-        _t("revoke", ["evaluated_co_so", "recognized"], "revoked",
-           {"evaluated_co_so": ("director",), "recognized": ("ministry_reviewer",)},
-           ("reason", "decision_number"), irreversible=True,
+        _t("withdraw", ["registered", "nurtured", "submitted"], "withdrawn", ("reason",), irreversible=True,
+           cite=f"{DOMAIN}, vòng đời hồ sơ: đơn vị rút hồ sơ trước khi bình xét"),
+        _t("revoke", ["evaluated_co_so", "recognized"], "revoked", ("reason", "decision_number"), irreversible=True,
            cite=f"{LAW_06}, Chương VII (hủy bỏ công nhận khi thành tích, hồ sơ không đúng sự thật)"),
     )
 }

@@ -9,10 +9,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models import Person, Unit, fold
-from workflow.permissions import Actor
+from workflow import policy
+from workflow.policy import Actor
 from workflow.queries import Page, page_params, paginate
-
-GLOBAL_ORG_READERS = ("admin", "auditor", "ministry_reviewer")
 
 
 def _page(session: Session, stmt, order_by, page, per_page) -> Page:
@@ -21,20 +20,13 @@ def _page(session: Session, stmt, order_by, page, per_page) -> Page:
 
 
 def unit_scope_clause(actor: Actor):
-    """None when the actor sees every unit; otherwise the WHERE clause on Unit for their department."""
-    if actor.has(*GLOBAL_ORG_READERS):
-        return None
-    dep = actor.department_id
-    if dep is None:
-        return Unit.id.is_(None)
-    return or_(Unit.department_id == dep, Unit.id == dep)
+    """The WHERE clause on Unit: the policy's scope of units (also the scope of people, through their unit)."""
+    return policy.scope(actor, "unit")
 
 
 def list_units(session: Session, actor: Actor, *, page=1, per_page=20, kind=None, active=None, q=None,
                department=None) -> Page:
-    stmt = select(Unit)
-    if (clause := unit_scope_clause(actor)) is not None:
-        stmt = stmt.where(clause)
+    stmt = select(Unit).where(policy.scope(actor, "unit"))
     if kind:
         stmt = stmt.where(Unit.kind == kind)
     if active is not None:
@@ -49,9 +41,7 @@ def list_units(session: Session, actor: Actor, *, page=1, per_page=20, kind=None
 def list_people(session: Session, actor: Actor, *, page=1, per_page=20, unit=None, q=None, active=None) -> Page:
     """People sorted the Vietnamese way (given name first, then the rest: `Person.sort_key`); `q` is
     accent-insensitive ("nguyen thi lan" finds "Nguyễn Thị Lan")."""
-    stmt = select(Person)
-    if (clause := unit_scope_clause(actor)) is not None:
-        stmt = stmt.join(Unit, Unit.id == Person.unit_id).where(clause)
+    stmt = select(Person).where(policy.scope(actor, "person"))
     if unit is not None:
         stmt = stmt.where(Person.unit_id == unit)
     if active is not None:

@@ -11,7 +11,7 @@ from notifications.categories import CATEGORIES
 from workflow import events, signals
 from workflow.context import CLI, Context
 from workflow.errors import ValidationFailed
-from workflow.permissions import Actor
+from workflow.policy import Actor
 
 
 def email_preferences(session: Session, actor: Actor) -> dict[str, bool]:

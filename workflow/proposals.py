@@ -12,12 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import Campaign, Decision, Nomination, Proposal, ProposalItem, Unit
-from workflow import clock, events, inputs, numbering, offers, rules, service, signals
+from workflow import clock, events, inputs, numbering, offers, policy, rules, service, signals
 from workflow.context import CLI, Context
-from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from workflow.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from workflow.labels import PROPOSAL_STATE_LABELS
 from workflow.lifecycles import PROPOSAL, PROPOSAL_EDITABLE_STATES, PROPOSAL_FINAL_STATES
-from workflow.permissions import Actor
+from workflow.policy import Actor
+from workflow.queries import page_params, paginate
 
 STATE_LABELS = PROPOSAL_STATE_LABELS
 # The Ministry's answer on one item of a submitted proposal (see `item_rows`).
@@ -34,39 +35,16 @@ symbol = numbering.body_symbol
 
 # ------------------------------------------------------------------------------------------------ scope
 def can_view(actor: Actor, p: Proposal) -> bool:
-    if actor.has("admin", "auditor"):
-        return True
-    if actor.has("ministry_reviewer"):
-        return p.state in PROPOSAL_FINAL_STATES
-    return actor.department_id == p.department_id and actor.has("secretariat", "director", "council_member")
+    return bool(policy.can(actor, "view", p))
 
 
 def load(session: Session, actor: Actor, proposal_id: int, *, for_update: bool = False) -> Proposal:
-    stmt = select(Proposal).where(Proposal.id == proposal_id)
-    if for_update:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    p = session.scalars(stmt).first()
-    if p is None or not can_view(actor, p):
-        raise NotFound("Không tìm thấy tờ trình.")
-    return p
+    return policy.load(session, actor, "proposal", proposal_id, for_update=for_update)
 
 
 def list_proposals(session: Session, actor: Actor, *, page, per_page, state=None, department=None):
-    from workflow.queries import Page, page_params, paginate
-
     page, per_page = page_params(page, per_page)
-    stmt = select(Proposal)
-    if not actor.has("admin", "auditor"):
-        clauses = []
-        if actor.has("ministry_reviewer"):
-            clauses.append(Proposal.state.in_(PROPOSAL_FINAL_STATES))
-        if actor.has("secretariat", "director", "council_member") and actor.department_id is not None:
-            clauses.append(Proposal.department_id == actor.department_id)
-        if not clauses:
-            return Page([], 0, page, per_page)
-        from sqlalchemy import or_
-
-        stmt = stmt.where(or_(*clauses))
+    stmt = select(Proposal).where(policy.scope(actor, "proposal"))
     if state:
         stmt = stmt.where(Proposal.state == state)
     if department not in (None, ""):
@@ -200,8 +178,8 @@ def _nominations(session: Session, actor: Actor, ids: list[int]) -> tuple[list[N
 
 def create(session: Session, actor: Actor, *, nomination_ids, title: str | None = None,
            context: Context = CLI) -> Proposal:
-    if not actor.has("secretariat") or actor.department_id is None:
-        raise Forbidden("Chỉ Văn phòng Sở được lập tờ trình.", ["Chỉ Văn phòng Sở được lập tờ trình."])
+    policy.require(actor, "draft", "proposal", department_id=actor.department_id,
+                   detail="Chỉ Văn phòng Sở được lập tờ trình.")
     ids = inputs.one("nomination_ids", inputs.ids, nomination_ids, detail="Danh sách hồ sơ không hợp lệ.")
     nominations, reasons = _nominations(session, actor, ids)
     campaigns = {n.campaign_id for n in nominations}
@@ -247,11 +225,9 @@ def set_items(session: Session, actor: Actor, proposal_id: int, nomination_ids, 
     return p
 
 
-def _department_refusal(actor: Actor, p: Proposal, role: str) -> Forbidden | None:
-    if not actor.has(role) or actor.department_id != p.department_id:
-        who = "Văn phòng Sở" if role == "secretariat" else "Giám đốc Sở"
-        return Forbidden("Không có quyền thực hiện thao tác này.", [f"Chỉ {who} của Sở được thực hiện."])
-    return None
+def _department_refusal(actor: Actor, p: Proposal, verb: str) -> Forbidden | None:
+    """`verb`: "draft" (the secretariat) or "sign" (the director), on the proposal's department."""
+    return policy.refusal(actor, verb, p)
 
 
 _LOCKED = "Tờ trình đã trình Bộ; không thể thay đổi."
@@ -265,13 +241,13 @@ def _draft_refusal(p: Proposal) -> Conflict | None:
 
 # Each operation on a proposal starts with its check (see workflow.offers): the DomainError it raises, or None.
 def check_set_items(actor: Actor, p: Proposal) -> DomainError | None:
-    return _department_refusal(actor, p, "secretariat") or _draft_refusal(p)
+    return _department_refusal(actor, p, "draft") or _draft_refusal(p)
 
 
 def check_submit(session: Session, actor: Actor, p: Proposal) -> DomainError | None:
     """What signing needs beyond a valid number and date: a draft with items that may all be proposed (lock the
     items first, as `submit` does, when it is about to change them)."""
-    if refusal := _department_refusal(actor, p, "director") or _draft_refusal(p):
+    if refusal := _department_refusal(actor, p, "sign") or _draft_refusal(p):
         return refusal
     if not p.items:
         return ValidationFailed("Tờ trình chưa có hồ sơ đề nghị.", ["Hãy chọn hồ sơ trước khi trình."])
@@ -286,8 +262,8 @@ ACTION_LABELS = {"set_items": "Cập nhật danh sách đề nghị", "submit": 
 
 def available_actions(session: Session, actor: Actor, p: Proposal) -> list[offers.Offer]:
     table = [
-        ("set_items", _department_refusal(actor, p, "secretariat"), lambda: check_set_items(actor, p), False),
-        ("submit", _department_refusal(actor, p, "director"), lambda: check_submit(session, actor, p), True),
+        ("set_items", _department_refusal(actor, p, "draft"), lambda: check_set_items(actor, p), False),
+        ("submit", _department_refusal(actor, p, "sign"), lambda: check_submit(session, actor, p), True),
     ]
     found = (offers.offer(code, ACTION_LABELS[code], who, check, irreversible=irreversible)
              for code, who, check, irreversible in table)
@@ -313,7 +289,7 @@ def _duplicate_number(session: Session, department: Unit, seq: int, year: int) -
 def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, context: Context = CLI) -> Proposal:
     """The director signs and submits: every item becomes `proposed_nganh` in this transaction, or none does."""
     p = load(session, actor, proposal_id, for_update=True)
-    offers.enforce(_department_refusal(actor, p, "director") or _draft_refusal(p))
+    offers.enforce(_department_refusal(actor, p, "sign") or _draft_refusal(p))
     day = inputs.one("date", inputs.date, date, detail="Ngày tờ trình không hợp lệ.", required=True)
     department = session.get(Unit, p.department_id)
     seq = _parse_number(number, department)

@@ -1,4 +1,4 @@
-"""Read side: lists and look-ups, always through the caller's scope (permissions.visibility_clause)."""
+"""Read side: lists and look-ups, always through the caller's scope (policy.scope)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import Nomination, fold
-from workflow import inputs
+from workflow import inputs, policy
 from workflow.errors import ValidationFailed
-from workflow.permissions import Actor, visibility_clause
+from workflow.policy import Actor
 
 MAX_PER_PAGE = 100
 
@@ -46,7 +46,7 @@ def int_filter(value, name: str) -> int | None:
 
 def nominations_query(actor: Actor, *, state=None, campaign=None, unit=None, subject_type=None, q=None):
     stmt = select(Nomination)
-    clause = visibility_clause(actor)
+    clause = policy.scope(actor, "nomination")
     if clause is not None:
         stmt = stmt.where(clause)
     if state:

@@ -18,16 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from models import Campaign, Nomination, Person, Unit
-from workflow import clock, introductions, reports, themes
+from workflow import clock, introductions, policy, reports, themes
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
 from workflow.machine import RECOGNISED_STATES
-from workflow.permissions import Actor
+from workflow.policy import Actor
 from workflow.queries import int_filter
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 STAGES = {"midterm": "Sơ kết", "final": "Tổng kết"}
-REPORT_ROLES = ("secretariat", "director")
 EXAMPLE_STATES = RECOGNISED_STATES
 MAX_EXAMPLES = 2000
 DOTS = "…" * 40
@@ -72,23 +71,32 @@ def _head_name(session: Session, unit: Unit) -> str:
                                                          Person.active.is_(True)).order_by(Person.id)) or ""
 
 
+def _across(actor: Actor) -> bool:
+    return policy.widest_scope(actor, "draw_up", "report") == policy.ALL
+
+
+def is_unit_report(actor: Actor) -> bool:
+    """A unit head reports for their unit only; whoever also reports for a department reports for the department."""
+    return policy.widest_scope(actor, "draw_up", "report") == policy.UNIT
+
+
 def report_scope(session: Session, actor: Actor, department=None) -> tuple[Unit, Unit | None]:
     """(department, unit): the secretariat and the director report for their department, the admin and the auditor
     for the one they name (or the first), a unit head for their unit only."""
-    if actor.has(*REPORT_ROLES) and actor.department_id is not None:
+    widest = policy.widest_scope(actor, "draw_up", "report")
+    if widest == policy.DEPARTMENT and actor.department_id is not None:
         if department not in (None, "") and str(department) != str(actor.department_id):
             raise Forbidden("Không có quyền lập báo cáo của Sở khác.", ["Chỉ lập báo cáo của Sở mình."])
         return session.get(Unit, actor.department_id), None
-    if actor.has("admin", "auditor"):
+    if widest == policy.ALL:
         return themes.department_for(session, actor, department), None
-    if actor.has("unit_head") and actor.unit_id is not None:
+    if widest == policy.UNIT and actor.unit_id is not None:
         unit = session.get(Unit, actor.unit_id)
         if unit is None or unit.department_id is None:
             raise Forbidden("Đơn vị không thuộc Sở nào.", ["Đơn vị không thuộc Sở nào."])
         return session.get(Unit, unit.department_id), unit
-    raise Forbidden("Không có quyền lập báo cáo.",
-                    ["Báo cáo dành cho Văn phòng Sở, Giám đốc Sở, Thủ trưởng đơn vị (báo cáo của đơn vị), "
-                     "Thanh tra và quản trị hệ thống."])
+    raise Forbidden("Không có quyền lập báo cáo.", policy.refusals(actor, "draw_up", "report") or
+                    [policy.rule("report", "draw_up").reason])
 
 
 def _examples(session: Session, base, limit: int = MAX_EXAMPLES) -> list[Nomination]:
@@ -165,7 +173,7 @@ def period(session: Session, actor: Actor, *, campaign, stage, today: dt.date | 
     c = session.get(Campaign, campaign_id)
     if c is None:
         raise NotFound("Không tìm thấy phong trào, đợt thi đua.")
-    dep, unit = report_scope(session, actor, c.department_id if actor.has("admin", "auditor") else None)
+    dep, unit = report_scope(session, actor, c.department_id if _across(actor) else None)
     if c.department_id != dep.id:
         raise NotFound("Không tìm thấy phong trào, đợt thi đua.")
     if c.kind != "period":

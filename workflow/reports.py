@@ -1,7 +1,7 @@
 """Statistics of the nominations a viewer may see (the dashboard, GET /reports/summary, the yearly and period
 reports): counts by state, unit, subject type, level and year, and the funnel registered → … → recognised.
 
-Every figure comes from GROUP BY queries over the scoped nominations (permissions.visibility_clause), never from a
+Every figure comes from GROUP BY queries over the scoped nominations (policy.scope), never from a
 loop over rows, so the numbers answer in a few queries whatever the size of the table.
 
 Definitions (also printed on the dashboard):
@@ -23,10 +23,11 @@ from sqlalchemy import and_, case, func, select, union_all
 from sqlalchemy.orm import Session
 
 from models import STATES, SUBJECT_TYPES, Campaign, Nomination, StateChange, Unit
+from workflow import policy
 from workflow.errors import NotFound, ValidationFailed
 from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
 from workflow.machine import MAIN_ROAD, RECOGNISED_BY_LEVEL
-from workflow.permissions import GLOBAL_READERS, Actor, visibility_clause
+from workflow.policy import Actor
 from workflow.queries import int_filter
 
 FUNNEL = MAIN_ROAD
@@ -115,7 +116,7 @@ def base_query(actor: Actor, *, campaign_id: int | None = None, year: int | None
                 .join(last, last.c.nid == Nomination.id)
                 .join(StateChange, and_(StateChange.nomination_id == Nomination.id, StateChange.version == last.c.v)))
     stmt = stmt.join(Campaign, Campaign.id == Nomination.campaign_id)
-    clause = visibility_clause(actor)
+    clause = policy.scope(actor, "nomination")
     if clause is not None:
         stmt = stmt.where(clause)
     if campaign_id is not None:
@@ -154,7 +155,9 @@ def _funnel(session: Session, base, until: dt.datetime | None) -> list[tuple[str
 def summary(session: Session, actor: Actor, *, campaign=None, year=None, department=None, unit=None,
             until: dt.datetime | None = None) -> Summary:
     """The statistics of what `actor` may see, filtered by campaign id, year (of the campaign's end), department
-    and unit; `until` reads the states and the funnel as they were at that moment."""
+    and unit; `until` reads the states and the funnel as they were at that moment. Staff are refused: statistics
+    are for those who lead or report (DOMAIN.md), the page and the API alike."""
+    policy.require(actor, "view", "report", detail="Không có quyền xem báo cáo, thống kê.")
     campaign_id, unit_id = int_filter(campaign, "campaign"), int_filter(unit, "unit")
     department_id, year = int_filter(department, "department"), parse_year(year)
     c = load_campaign(session, campaign_id)
@@ -206,18 +209,12 @@ def summary_data(s: Summary) -> dict:
 def visible_campaigns(session: Session, actor: Actor) -> list[Campaign]:
     """The campaigns offered in the dashboard's filter: every department's for global readers and the Ministry,
     else the actor's department's."""
-    stmt = select(Campaign)
-    if not actor.has(*GLOBAL_READERS, "ministry_reviewer"):
-        if actor.department_id is None:
-            return []
-        stmt = stmt.where(Campaign.department_id == actor.department_id)
+    stmt = select(Campaign).where(policy.scope(actor, "campaign"))
     return list(session.scalars(stmt.order_by(Campaign.end_date.desc(), Campaign.id.desc()).limit(200)))
 
 
 def campaign_years(session: Session, actor: Actor) -> list[int]:
-    stmt = select(func.distinct(_year_col()))
-    if not actor.has(*GLOBAL_READERS, "ministry_reviewer"):
-        stmt = stmt.where(Campaign.department_id == (actor.department_id or -1))
+    stmt = select(func.distinct(_year_col())).where(policy.scope(actor, "campaign"))
     return sorted({int(y) for y in session.scalars(stmt) if y is not None}, reverse=True)
 
 

@@ -25,11 +25,12 @@ from models import (
     Unit,
     fold,
 )
-from workflow import clock, events, guards, inputs, machine, rules, signals, uploads
+from workflow import clock, events, guards, inputs, machine, policy, rules, signals, uploads
 from workflow.context import CLI, Context
-from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
-from workflow.permissions import Actor, action_refusals, can_register, can_view, edit_refusals
+from workflow.machine import EDITABLE_STATES
+from workflow.policy import Actor
 
 TEXT_LIMITS = {"title": 500, "achievements": 20000, "initiatives": 20000, "nurture_plan": 20000}
 
@@ -40,13 +41,15 @@ def _search_text(n: Nomination, subject_name: str) -> str:
 
 def load(session: Session, actor: Actor, nomination_id: int, *, for_update: bool = False) -> Nomination:
     """Loads a nomination the actor may see (404 otherwise, so its existence is not revealed)."""
-    stmt = select(Nomination).where(Nomination.id == nomination_id)
-    if for_update:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    n = session.scalars(stmt).first()
-    if n is None or not can_view(actor, n):
-        raise NotFound("Không tìm thấy hồ sơ.")
-    return n
+    return policy.load(session, actor, "nomination", nomination_id, for_update=for_update)
+
+
+def edit_refusals(actor: Actor, n: Nomination) -> list[str]:
+    """Why `actor` may not change the dossier (its fields, check-ins, attachments) now: role, scope, subject, state."""
+    reasons = policy.refusals(actor, "edit", n)
+    if not reasons and n.state not in EDITABLE_STATES:
+        reasons.append("Hồ sơ chỉ được chỉnh sửa khi ở trạng thái Đã đăng ký hoặc Đang bồi dưỡng.")
+    return reasons
 
 
 def lock_nominations(session: Session, nomination_ids, *, actor: Actor | None = None) -> dict[int, Nomination]:
@@ -67,7 +70,7 @@ def lock_nominations(session: Session, nomination_ids, *, actor: Actor | None = 
     rows = session.scalars(select(Nomination).where(Nomination.id.in_(ids)).order_by(Nomination.id)
                            .with_for_update().execution_options(populate_existing=True)).all()
     signals.emit(session, events.NominationsLocked(nominations=tuple(rows)))
-    return {n.id: n for n in rows if actor is None or can_view(actor, n)}
+    return {n.id: n for n in rows if actor is None or policy.can(actor, "view", n)}
 
 
 def _check_version(n: Nomination, expected_version) -> None:
@@ -137,7 +140,7 @@ def create_nomination(
             raise ValidationFailed("Chưa chọn tập thể được đề nghị.", ["unit_id không tồn tại."],
                                    {"unit_id": "Không tồn tại"})
         subject_key = f"u:{unit.id}"
-    refusals = can_register(actor, unit.department_id, unit.id)
+    refusals = policy.refusals(actor, "create", "nomination", department_id=unit.department_id, unit_id=unit.id)
     if refusals:
         raise Forbidden("Không có quyền đăng ký điển hình cho đơn vị này.", refusals)
     if actor.person_id is not None and person is not None and actor.person_id == person.id:
@@ -302,7 +305,7 @@ def refusals_for(session: Session, actor: Actor, n: Nomination, action: str, dat
     offers and `transition` enforces. `skip` leaves out guards an operation satisfies itself (see
     guards.listed_in_decision)."""
     trig = machine.TRIGGERS[action]
-    perm = action_refusals(actor, n, trig.roles_from(n.state))
+    perm = policy.refusals(actor, trig.code, n)
     if perm:
         return perm, []
     data = data or {}

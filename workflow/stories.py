@@ -11,18 +11,18 @@ from __future__ import annotations
 import re
 
 import nh3
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import STORY_CHANNELS, Nomination, Story, StoryImage
-from workflow import clock, events, inputs, offers, signals, uploads
+from workflow import clock, events, inputs, offers, policy, signals, uploads
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.labels import STORY_STATE_LABELS
 from workflow.lifecycles import STORY, STORY_EDITABLE_STATES, STORY_PUBLIC_STATES
 from workflow.machine import RECOGNISED_STATES
-from workflow.permissions import GLOBAL_READERS, Actor
+from workflow.policy import Actor
 
 STATE_LABELS = STORY_STATE_LABELS
 STATE_COLOURS = {"draft": "secondary", "published": "success"}
@@ -91,25 +91,20 @@ def is_recognised(n: Nomination) -> bool:
 
 def may_write(actor: Actor | None, department_id: int | None) -> bool:
     """The editor (Ban biên tập) of the department, nobody else."""
-    return actor is not None and actor.has("editor") and actor.department_id is not None \
-        and actor.department_id == department_id
+    return bool(policy.can(actor, "write", "story", department_id=department_id)) and department_id is not None
 
 
 def is_editor(actor: Actor | None) -> bool:
-    return actor is not None and actor.has("editor") and actor.department_id is not None
+    return bool(policy.can(actor, "write", "story"))
 
 
 def may_read_drafts(actor: Actor | None, story: Story) -> bool:
-    if actor is None:
-        return False
-    if actor.has(*GLOBAL_READERS):
-        return True
-    return actor.has("editor") and actor.department_id == story.department_id
+    return bool(policy.can(actor, "view_drafts", story))
 
 
 def can_view(actor: Actor | None, story: Story) -> bool:
     """Published stories are public; drafts only to the department's editor, admin and auditor."""
-    return is_public(story) or may_read_drafts(actor, story)
+    return bool(policy.can(actor, "view", story))
 
 
 def is_public(story: Story) -> bool:
@@ -122,17 +117,10 @@ def _forbidden() -> Forbidden:
 
 
 def load(session: Session, actor: Actor | None, story_id: int, *, for_update: bool = False) -> Story:
-    stmt = select(Story).where(Story.id == story_id)
-    if for_update:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    else:
-        stmt = stmt.options(joinedload(Story.nomination).joinedload(Nomination.unit),
-                            joinedload(Story.nomination).joinedload(Nomination.subject_person),
-                            selectinload(Story.images))
-    story = session.scalars(stmt).unique().first()
-    if story is None or not can_view(actor, story):
-        raise NotFound("Không tìm thấy bài viết.")
-    return story
+    options = () if for_update else (joinedload(Story.nomination).joinedload(Nomination.unit),
+                                     joinedload(Story.nomination).joinedload(Nomination.subject_person),
+                                     selectinload(Story.images))
+    return policy.load(session, actor, "story", story_id, for_update=for_update, options=options)
 
 
 def _load_for_write(session: Session, actor: Actor, story_id: int) -> Story:
@@ -379,13 +367,7 @@ def list_stories(session: Session, actor: Actor | None, *, page=1, per_page=20, 
 
     page, per_page = page_params(page, per_page)
     stmt = select(Story)
-    if actor is None or not actor.has(*GLOBAL_READERS):
-        public = Story.id.in_(select(Story.id).join(Nomination, Nomination.id == Story.nomination_id).where(
-            Story.state.in_(STORY_PUBLIC_STATES), Nomination.state.in_(RECOGNISED_STATES)))
-        if is_editor(actor):
-            stmt = stmt.where(or_(Story.department_id == actor.department_id, public))
-        else:
-            stmt = stmt.where(public)
+    stmt = stmt.where(policy.scope(actor, "story"))
     if state not in (None, ""):
         if state not in STATE_LABELS:
             raise ValidationFailed("Bộ lọc không hợp lệ.", ["state: draft hoặc published."])

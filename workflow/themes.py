@@ -15,10 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import PropagandaTheme, Unit
-from workflow import clock, events, inputs, signals
+from workflow import clock, events, inputs, policy, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, ValidationFailed
-from workflow.permissions import GLOBAL_READERS, Actor
+from workflow.policy import Actor
 
 MAX_THEME, MAX_NOTE = 1000, 5000
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -50,7 +50,7 @@ def parse_year(value, default: int) -> int:
 
 def department_for(session: Session, actor: Actor, department=None) -> Unit:
     """The department whose calendar `actor` reads: their own, or the one named (global readers, the Ministry)."""
-    global_reader = actor.has(*GLOBAL_READERS, "ministry_reviewer")
+    global_reader = policy.widest_scope(actor, "view", "theme") == policy.ALL
     if department not in (None, ""):
         try:
             dep_id = int(department)
@@ -82,7 +82,7 @@ def _is_department(session: Session, unit_id: int) -> bool:
 
 
 def can_edit(actor: Actor, department: Unit) -> bool:
-    return actor.has("admin") or (actor.has("secretariat") and actor.department_id == department.id)
+    return bool(policy.can(actor, "edit", "theme", department_id=department.id))
 
 
 def calendar(session: Session, actor: Actor, *, year, department=None, default_year: int | None = None) -> Calendar:
@@ -142,7 +142,8 @@ def save(session: Session, actor: Actor, *, year, months, department=None, conte
     if year in (None, ""):
         raise ValidationFailed("Năm không hợp lệ.", ["Thiếu năm."], {"year": "Bắt buộc"})
     year = parse_year(year, 0)
-    if department in (None, "") and actor.has("admin") and actor.department_id is None:
+    if department in (None, "") and actor.department_id is None \
+            and policy.widest_scope(actor, "edit", "theme") == policy.ALL:
         raise ValidationFailed("Chưa chọn Sở.", ["Quản trị hệ thống cần chọn Sở (department)."],
                                {"department": "Bắt buộc"})
     dep = department_for(session, actor, department)

@@ -10,7 +10,7 @@ from test_api_council import MEMBERS, PDF, PROBLEM
 
 from models import User
 from workflow import council, rules, service
-from workflow.permissions import actor_for
+from workflow.policy import actor_for
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from models import AuditEvent, BallotReceipt, BallotSlot, User
 from notifications import audit
 from workflow import ballots, council
 from workflow.errors import Conflict, Forbidden
-from workflow.permissions import actor_for
+from workflow.policy import actor_for
 
 # Threads (or two requests) each with a connection of their own: the reseeded database, not one rolled-back connection.
 pytestmark = pytest.mark.fresh_db

@@ -24,7 +24,7 @@ from models import AuditEvent, AwardRecord, Decision, Delegation, StateChange
 from workflow import council_results, decisions, rules, service
 from workflow.accounts import create_user
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from workflow.permissions import actor_for
+from workflow.policy import actor_for
 
 CO_SO = {"decision_number": "120/QĐ-STP", "decision_date": "2026-11-20"}
 NGANH = {"decision_number": "2100/QĐ-BTP", "decision_date": "2026-11-24"}

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, text, update
 
 from models import AuditEvent, Nomination
 from notifications import audit
-from workflow import clock, refusals, service, signals
+from workflow import clock, refusals, service
 from workflow.context import Context
 from workflow.errors import Forbidden
 

@@ -152,3 +152,12 @@ def test_a_malformed_base_url_is_one_line_naming_it(tmp_path):
     r = subprocess.run([_exe(), "init-db"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert r.stderr.strip().count("\n") == 0 and "BASE_URL" in r.stderr
+
+
+def test_users_create_follows_the_admin_pages_rule_for_a_unit_head(cli, seeded, read):
+    """One rule (workflow.policy.assignment_errors) for the CLI and the admin pages: a unit head heads a division or
+    a district office, never a whole department (the CLI used to accept it)."""
+    r = cli("users", "create", "z", "--role", "unit_head", "--unit", "STP", "--password", "longpassword")
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "Thủ trưởng đơn vị phải gắn với một phòng, đơn vị thuộc Sở." in r.stderr
+    assert read(lambda s: _user(s, "z")) is None

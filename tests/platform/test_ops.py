@@ -447,7 +447,7 @@ def test_transitions_are_counted_when_committed_only(migrated, api):
     from models import Campaign, Nomination, Unit
     from web.ops.metrics import TRANSITIONS
     from workflow import service
-    from workflow.permissions import actor_for
+    from workflow.policy import actor_for
 
     def count(action):
         return TRANSITIONS.labels(action=action, to_state="nurtured")._value.get()

@@ -204,7 +204,7 @@ def test_a_story_image_uploaded_on_one_host_is_served_by_the_other(hosts, db, de
 
 def stories_actor(session, username):
     from models import User
-    from workflow.permissions import actor_for
+    from workflow.policy import actor_for
 
     return actor_for(session, session.scalar(select(User).where(User.username == username)))
 

@@ -27,7 +27,7 @@ from notifications import audit
 from workflow import council, decisions, signals
 from workflow.accounts import create_user
 from workflow.errors import Forbidden, ValidationFailed
-from workflow.permissions import actor_for
+from workflow.policy import actor_for
 
 D1 = dt.date(2026, 11, 20)
 

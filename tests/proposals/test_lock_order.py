@@ -16,7 +16,7 @@ from test_council_helpers import close, entitled, nominate, open_session, vote
 from models import Nomination, Person, StateChange, Unit, User
 from workflow import decisions, proposals, service
 from workflow.errors import DomainError
-from workflow.permissions import actor_for
+from workflow.policy import actor_for
 
 # Threads (or two requests) each with a connection of their own: the reseeded database, not one rolled-back connection.
 pytestmark = pytest.mark.fresh_db

@@ -14,7 +14,7 @@ from models import AuditEvent, Decision, Nomination, Proposal, StateChange, User
 from notifications import audit
 from workflow import decisions, proposals
 from workflow.errors import Conflict, ValidationFailed
-from workflow.permissions import actor_for
+from workflow.policy import actor_for
 
 # Threads (or two requests) each with a connection of their own: the reseeded database, not one rolled-back connection.
 pytestmark = pytest.mark.fresh_db

@@ -43,7 +43,7 @@ from notifications import audit
 from workflow import decisions, proposals, service
 from workflow.accounts import create_user
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from workflow.permissions import actor_for
+from workflow.policy import actor_for
 
 PASSWORD = "other-pass-1"
 

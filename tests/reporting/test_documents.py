@@ -16,7 +16,7 @@ from samples import PDF
 from models import Decision, DecisionItem, Delegation
 from workflow import council, decisions, documents, rules, service
 from workflow.accounts import create_user
-from workflow.permissions import actor_for
+from workflow.policy import actor_for
 
 MEMBERS = ["giamdoc", "vanphong", "hoidong1", "hoidong2", "hoidong3", "hoidong4", "hoidong5"]
 ABSENT = "hoidong3"

@@ -16,7 +16,7 @@ from test_documents import lines, open_docx, run_of, submitted, table_with
 from models import Decision, DecisionItem, Delegation, Proposal
 from workflow import council, decisions, documents, proposals, service
 from workflow.accounts import create_user
-from workflow.permissions import actor_for
+from workflow.policy import actor_for
 
 MEMBERS = ["giamdoc", "vanphong", "hoidong1", "hoidong2", "hoidong3", "hoidong4", "hoidong5"]
 EVIL = '=HYPERLINK("https://example.com/x","Bấm vào đây")'

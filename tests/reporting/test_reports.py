@@ -151,11 +151,20 @@ def test_api_summary_shape_and_scope(db, demo, api):
 
 
 @pytest.mark.parametrize("username", ["admin", "vanphong", "giamdoc", "tp_pbgdpl", "botp", "bientap", "thanhtra",
-                                      "canbo1", "hoidong1"])
+                                      "hoidong1"])
 def test_api_summary_answers_on_the_demo_data_for_every_role(db, api, username):
     r = api.as_(username).get("/reports/summary")
     assert r.status_code == 200, r.get_data(as_text=True)
     assert r.get_json()["total"] == 0
+
+
+def test_staff_are_refused_the_statistics_by_the_page_and_the_api_alike(db, api, client, login):
+    """DOMAIN.md: staff see their own nominations and the showcase; the page refused them while the API answered."""
+    r = api.as_("canbo1").get("/reports/summary")
+    assert r.status_code == 403 and "problem+json" in r.content_type
+    assert "Báo cáo, thống kê dành cho" in " ".join(r.get_json()["reasons"])
+    login("canbo1")
+    assert client.get("/reports").status_code == 403
 
 
 # ------------------------------------------------------------------------------------------------ documents

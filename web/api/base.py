@@ -19,7 +19,7 @@ from web.current import current_actor
 from web.db import READ_METHODS, db, perform, request_context
 from workflow import accounts
 from workflow.errors import AuthenticationFailed
-from workflow.permissions import Actor
+from workflow.policy import Actor
 
 T = TypeVar("T")
 URL_PREFIX = "/api/v1"

@@ -19,7 +19,7 @@ from web.api.schemas import (
 from web.db import db
 from workflow import council as council_core
 from workflow.errors import NotFound
-from workflow.permissions import Actor
+from workflow.policy import Actor
 from workflow.queries import Page
 
 blp = api_blueprint("api_councils", __name__, "Hội đồng Thi đua – Khen thưởng: cấu hình và thành viên.")
@@ -30,10 +30,7 @@ PROBLEM = {"schema": ProblemSchema, "content_type": "application/problem+json"}
 
 def _visible(who: Actor):
     """Admins and auditors see every council; a department's users the council of their department."""
-    stmt = select(Council)
-    if not who.has("admin", "auditor"):
-        stmt = stmt.where(Council.department_id == (who.department_id or -1))
-    return stmt
+    return council_core.councils_query(who)
 
 
 def _load(council_id: int) -> Council:

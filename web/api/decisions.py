@@ -15,7 +15,7 @@ from web.api.schemas import (
     ProblemSchema,
 )
 from web.db import db
-from workflow import clock, decisions
+from workflow import clock, decisions, policy
 from workflow.errors import Forbidden
 
 blp = api_blueprint("api_decisions", __name__, "Quyết định công nhận điển hình tiên tiến.")
@@ -62,7 +62,7 @@ def next_number(args):
     """Số quyết định tiếp theo của cơ quan ban hành (`level`) trong năm (`year`, mặc định năm nay)"""
     session, who = db(), actor()
     level = args["level"]
-    if level == "nganh" and not who.has("ministry_reviewer", "admin", "auditor"):
+    if level == "nganh" and policy.widest_scope(who, "view", "proposal") != policy.ALL:
         raise Forbidden("Không có quyền xem số quyết định của Bộ.", ["Chỉ Bộ Tư pháp cấp số quyết định cấp ngành."])
     issuer = decisions.issuer_for(session, who, level)
     year = args.get("year") or clock.today().year

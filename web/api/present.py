@@ -23,11 +23,11 @@ from models import (
 )
 from workflow import council as council_core
 from workflow import decisions as decision_core
-from workflow import offers, rules, service
+from workflow import offers, policy, rules, service
 from workflow import proposals as proposal_core
 from workflow.campaigns import campaign_data
 from workflow.labels import ACTION_LABELS, ROLE_LABELS, RULE_RESULT_LABELS, STATE_LABELS
-from workflow.permissions import DEPARTMENT_ROLES, Actor
+from workflow.policy import Actor
 
 
 def user_ref(user: User | None) -> dict | None:
@@ -39,13 +39,15 @@ def user_ref(user: User | None) -> dict | None:
 def me(actor: Actor) -> dict:
     user = actor.user
     roles = sorted(actor.roles)
-    if actor.has("admin", "auditor"):
+    held = {(g.scope, bool(g.states)) for g in policy.rule("nomination", "view").grants
+            if g.roles is not None and actor.has(*g.roles)}
+    if (policy.ALL, False) in held:
         scope = {"kind": "all", "description": "Toàn bộ hệ thống (mọi Sở và Bộ)."}
-    elif actor.has("ministry_reviewer") and not actor.has(*DEPARTMENT_ROLES, "unit_head"):
+    elif (policy.ALL, True) in held and not held & {(policy.DEPARTMENT, False), (policy.UNIT, False)}:
         scope = {"kind": "all", "description": "Hồ sơ đã công nhận cấp cơ sở của mọi Sở (Bộ Tư pháp)."}
-    elif actor.has(*DEPARTMENT_ROLES):
+    elif (policy.DEPARTMENT, False) in held:
         scope = {"kind": "department", "description": "Các hồ sơ thuộc Sở của tài khoản."}
-    elif actor.has("unit_head"):
+    elif (policy.UNIT, False) in held:
         scope = {"kind": "unit", "description": "Các hồ sơ của đơn vị mình."}
     else:
         scope = {"kind": "self", "description": "Các hồ sơ mà mình là cá nhân được đề nghị."}

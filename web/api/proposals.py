@@ -22,7 +22,7 @@ from web.api.schemas import (
     ProposalSubmitSchema,
 )
 from web.db import db
-from workflow import clock, decisions, proposals
+from workflow import clock, decisions, policy, proposals
 from workflow.errors import Forbidden
 
 blp = api_blueprint("api_proposals", __name__,
@@ -84,7 +84,7 @@ def create_proposal(args):
 def next_number(args):
     """Số tờ trình tiếp theo của Sở trong năm (`year`, mặc định năm nay)"""
     session, who = db(), actor()
-    if who.department_id is None or not who.has("secretariat", "director", "council_member"):
+    if who.department_id is None or policy.widest_scope(who, "view", "proposal") != policy.DEPARTMENT:
         raise Forbidden("Không có quyền xem số tờ trình.", ["Chỉ Văn phòng Sở, Giám đốc Sở và Hội đồng của Sở."])
     department = decisions.issuer_for(session, who, "co_so")
     year = args.get("year") or clock.today().year

@@ -24,7 +24,7 @@ from models import (
     User,
 )
 from workflow import clock, council, rules
-from workflow.permissions import Actor
+from workflow.policy import Actor
 
 SESSION_COLOURS = {"scheduled": "secondary", "open": "primary", "closed": "dark"}
 OUTCOME_COLOURS = {"passed": "success", "failed": "danger", "quota_exceeded": "warning", "tie": "warning",

@@ -14,8 +14,7 @@ from models import Campaign, Council, User
 from web.council import bp, forms, pages
 from web.current import current_actor
 from web.db import db, perform, request_context
-from web.filters import TZ
-from workflow import council, inputs
+from workflow import council, inputs, policy
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -30,9 +29,9 @@ def council_nav() -> dict:
     if actor is None:
         return {}
     return {
-        "council": actor.has("admin", "auditor") or actor.department_id is not None,
-        "decisions": actor.has("director", "secretariat", "council_member", "auditor", "admin", "ministry_reviewer",
-                               "editor"),
+        "council": bool(policy.can(actor, "view", "council")),
+        # the register of decisions: for whoever reads a department's (or every) decision, not only their own
+        "decisions": policy.widest_scope(actor, "view", "decision") in (policy.ALL, policy.DEPARTMENT),
     }
 
 
@@ -49,10 +48,7 @@ def _require_confirmation() -> None:
 
 # ---------------------------------------------------------------------------------------------------- settings
 def _councils(actor) -> list[Council]:
-    stmt = select(Council).order_by(Council.id)
-    if not actor.has("admin", "auditor"):
-        stmt = stmt.where(Council.department_id == (actor.department_id or -1))
-    return list(db().scalars(stmt))
+    return list(db().scalars(council.councils_query(actor).order_by(Council.id)))
 
 
 def _settings_page(council_id=None, *, errors: dict | None = None, form=None, status: int = 200):
@@ -64,14 +60,15 @@ def _settings_page(council_id=None, *, errors: dict | None = None, form=None, st
         raise NotFound("Không tìm thấy Hội đồng.")
     members = pages.members(session, chosen, include_inactive=True) if chosen else []
     candidates = []
-    if chosen is not None and actor.has("admin"):
+    manages = chosen is not None and bool(policy.can(actor, "manage", chosen))
+    if manages:
         taken = {m.user_id for m in members}
         users = session.scalars(select(User).where(User.department_id == chosen.department_id, User.active.is_(True))
                                 .options(joinedload(User.person), joinedload(User.unit)))
         candidates = sorted((u for u in users if u.id not in taken),
                             key=lambda u: u.person.sort_key if u.person else u.full_name)
     return render_template("council/settings.html", councils=councils, c=chosen, members=members,
-                           candidates=candidates, is_admin=actor.has("admin"), errors=errors or {}, form=form or {},
+                           candidates=candidates, is_admin=manages, errors=errors or {}, form=form or {},
                            functions=council.FUNCTION_LABELS), status
 
 
@@ -128,7 +125,8 @@ def sessions():
     actor = current_actor()
     page = council.list_sessions(db(), actor, page=request.args.get("page"), per_page=request.args.get("per_page"))
     return render_template("council/sessions.html", page=page, rows=pages.session_rows(db(), page.items),
-                           can_schedule=actor.has("secretariat") and actor.department_id is not None,
+                           can_schedule=bool(policy.can(actor, "prepare", "council_session",
+                                                       department_id=actor.department_id)),
                            colours=pages.SESSION_COLOURS, state_labels=council.STATE_LABELS)
 
 
@@ -144,8 +142,8 @@ def _new_page(values: dict, error: ValidationFailed | None = None, status: int =
 @login_required
 def new_session():
     actor = current_actor()
-    if not actor.has("secretariat") or actor.department_id is None:
-        raise Forbidden("Không có quyền lên lịch phiên họp.", ["Chỉ Văn phòng Sở (Thường trực Hội đồng) lên lịch."])
+    policy.require(actor, "prepare", "council_session", department_id=actor.department_id,
+                   detail="Không có quyền lên lịch phiên họp.")
     if request.method == "GET":
         return _new_page({"campaign_id": request.args.get("campaign", "")})
     form = request.form
@@ -173,8 +171,8 @@ def _detail_page(session_id: int, *, errors: dict | None = None, form=None, stat
         for item in s.items:
             recused[item.nomination_id] = [(m.user.full_name, reason) for m in members
                                            if (reason := council.recusal_reason(m.user, item.nomination))]
-    is_sec = same_dept and actor.has("secretariat")
-    is_dir = same_dept and actor.has("director")
+    is_sec = bool(policy.can(actor, "prepare", s))
+    is_dir = bool(policy.can(actor, "chair", s))
     progress = council.progress(session, s) if sees and s.state != "closed" else None
     actions = {o.code: o for o in council.available_actions(session, actor, s)}
     return render_template(

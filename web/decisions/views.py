@@ -11,7 +11,7 @@ from web.council.views import _documents, _send_docx
 from web.current import current_actor
 from web.db import db, perform, request_context
 from web.decisions import bp
-from workflow import clock, council, decisions, inputs
+from workflow import clock, council, decisions, inputs, policy
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 
 
@@ -22,13 +22,13 @@ def index():
     page = decisions.list_decisions(db(), actor, page=request.args.get("page"), per_page=request.args.get("per_page"))
     counts = pages.decision_rows(db(), page.items)
     return render_template("decisions/list.html", page=page, counts=counts,
-                           awaiting=pages.sessions_awaiting_decision(db(), actor) if actor.has("director") else [])
+                           awaiting=pages.sessions_awaiting_decision(db(), actor)
+                           if policy.can(actor, "issue_co_so", "decision") else [])
 
 
 def _require_director(actor) -> None:
-    if not actor.has("director") or actor.department_id is None:
-        raise Forbidden("Không có quyền ký quyết định công nhận.",
-                        ["Chỉ Giám đốc Sở (hoặc Phó Giám đốc được ủy quyền ký) ban hành quyết định công nhận."])
+    policy.require(actor, "issue_co_so", "decision", department_id=actor.department_id,
+                   detail="Không có quyền ký quyết định công nhận.")
 
 
 def _new_page(session_id: int | None, values: dict | None = None, error: ValidationFailed | None = None,

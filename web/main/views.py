@@ -11,8 +11,15 @@ from web.current import current_actor
 from web.db import db, perform, request_context
 from web.extensions import limiter
 from web.main import bp
-from workflow import accounts, dashboard, diagrams, inbox_queries, lifecycles, passwords, preferences
+from workflow import accounts, dashboard, diagrams, inbox_queries, lifecycles, passwords, policy, preferences
 from workflow.errors import ValidationFailed
+
+
+@bp.app_template_global("may")
+def may(verb: str, object_type: str) -> bool:
+    """What templates ask instead of reading role names: may the signed-in user `verb` objects of this type at all."""
+    actor = current_actor()
+    return actor is not None and bool(policy.can(actor, verb, object_type))
 
 
 @bp.app_context_processor

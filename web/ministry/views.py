@@ -11,12 +11,13 @@ from web.current import current_actor
 from web.db import db, perform, request_context
 from web.ministry import bp
 from web.proposals import pages
-from workflow import clock, decisions, inputs, proposals, service
+from workflow import clock, decisions, inputs, policy, proposals, service
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 
 
 def _require_reader(actor) -> None:
-    if not actor.has("ministry_reviewer", "admin", "auditor"):
+    """The Ministry's area: whoever reads the proposals of every department."""
+    if policy.widest_scope(actor, "view", "proposal") != policy.ALL:
         raise Forbidden("Không có quyền truy cập khu vực của Bộ Tư pháp.",
                         ["Dành cho Vụ Thi đua – Khen thưởng, Bộ Tư pháp."])
 
@@ -53,7 +54,8 @@ def _proposal_page(proposal_id: int, *, errors: dict | None = None, form=None, s
     ministry = decisions.issuer_for(session, actor, "nganh")
     return render_template(
         "ministry/proposal.html", p=p, rows=rows, awaiting=[r for r in rows if r.awaiting],
-        can_decide=actor.has("ministry_reviewer"), values=values, errors=errors or {}, form=form or {},
+        can_decide=bool(policy.can(actor, "issue_nganh", "decision")), values=values, errors=errors or {},
+        form=form or {},
         symbol=decisions.symbol(ministry),
         suggested=decisions.next_number(session, ministry, today.year),
         outcome_labels=proposals.OUTCOME_LABELS, outcome_colours=pages.OUTCOME_COLOURS,

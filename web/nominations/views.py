@@ -13,10 +13,9 @@ from web.current import current_actor
 from web.db import db, perform, request_context
 from web.files import send_stored
 from web.nominations import bp, forms
-from workflow import choices, clock, exports, machine, rules, service, uploads
+from workflow import choices, clock, exports, machine, policy, rules, service, uploads
 from workflow.errors import DomainError, Forbidden, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
-from workflow.permissions import edit_refusals
 from workflow.queries import list_nominations
 
 FILTERS = ("campaign", "state", "unit", "subject_type", "q")
@@ -59,8 +58,7 @@ def _registration_page(values: dict, error: DomainError | None = None, status: i
 @login_required
 def new():
     actor = current_actor()
-    if not actor.has("unit_head", "secretariat"):
-        abort(403)
+    policy.require(actor, "create", "nomination", detail="Không có quyền đăng ký điển hình.")
     if request.method == "GET":
         units = choices.registrable_units(db(), actor)
         defaults = {"subject_type": "collective", "unit_id": str(units[0].id) if len(units) == 1 else "",
@@ -105,7 +103,7 @@ def _detail_page(nomination_id: int, *, errors: dict | None = None, form=None, s
     return render_template(
         "nominations/detail.html", n=n, lifecycle=_lifecycle(n.state), criteria=criteria,
         eligibility=rules.evaluate(session, n), gaps=rules.dossier_gaps(n), actors=actors,
-        actions=service.available_actions(session, actor, n), edit_refusals=edit_refusals(actor, n),
+        actions=service.available_actions(session, actor, n), edit_refusals=service.edit_refusals(actor, n),
         attachment_kinds=ATTACHMENT_KINDS, errors=errors or {}, form=form or {},
         irreversible_summary=irreversible_summary,
     ), status
@@ -155,7 +153,7 @@ def edit(nomination_id: int):
     g.back_url = url_for("nominations.detail", nomination_id=nomination_id)
     n = service.load(db(), actor, nomination_id)
     if request.method == "GET":
-        refusals = edit_refusals(actor, n)
+        refusals = service.edit_refusals(actor, n)
         if refusals:
             raise Forbidden("Không thể chỉnh sửa hồ sơ.", refusals)
         values = {"title": n.title, "achievements": n.achievements, "initiatives": n.initiatives,
@@ -226,7 +224,7 @@ def download(nomination_id: int, attachment_id: int):
 def may_register() -> bool:
     """Whether pages offer "Đăng ký điển hình" (the service checks the unit and the campaign again on submit)."""
     actor = current_actor()
-    return actor is not None and actor.has("unit_head", "secretariat")
+    return bool(policy.can(actor, "create", "nomination"))
 
 
 # ---------------------------------------------------------------------------------------------- export, certificate

@@ -10,10 +10,9 @@ from models.base import read_only_engine
 from web.db import db
 from web.extensions import limiter
 from web.ops import bp, metrics, readiness
-from workflow import accounts
+from workflow import accounts, policy
 
 MAX_TOKEN_LENGTH = 512
-METRICS_ROLES = {"admin", "auditor"}
 # A request that came through a proxy carries one of these: it is not a loopback client, whatever the socket says.
 FORWARDING_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
 
@@ -82,7 +81,7 @@ def prometheus_metrics():
             return _problem(503, "Không kiểm tra được mã truy cập: cơ sở dữ liệu không trả lời.")
         if user is None:
             return _problem(401, "Mã truy cập không hợp lệ, đã hết hạn hoặc đã bị thu hồi.", **challenge)
-        if not METRICS_ROLES & set(user.role_codes):
+        if not set(policy.roles_for("metrics", "view")) & set(user.role_codes):
             return _problem(403, "Chỉ quản trị viên hoặc thanh tra được xem số liệu vận hành.")
     body = metrics.render(current_app.extensions["dienhinh.read_sessions"])
     response = current_app.response_class(body, mimetype="text/plain")

@@ -12,8 +12,9 @@ from web.council.pages import ascii_filename
 from web.current import current_actor
 from web.db import db, perform, request_context
 from web.proposals import bp, pages
-from workflow import clock, inputs, proposals
-from workflow.errors import Forbidden, NotFound, ValidationFailed
+from workflow import clock, inputs, policy, proposals
+from workflow.errors import NotFound, ValidationFailed
+from workflow.lifecycles import PROPOSAL_EDITABLE_STATES
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -25,8 +26,13 @@ def proposals_nav() -> dict:
     actor = current_actor()
     if actor is None:
         return {}
-    return {"proposals": actor.has("secretariat", "director", "auditor", "admin"),
-            "ministry": actor.has("ministry_reviewer")}
+    return {"proposals": bool(policy.can(actor, "view", "proposal")) and not _ministry_only(actor),
+            "ministry": bool(policy.can(actor, "issue_nganh", "decision"))}
+
+
+def _ministry_only(actor) -> bool:
+    """Who reads submitted proposals only (the Ministry) works on its own pages (web/ministry)."""
+    return bool(policy.can(actor, "view", "proposal")) and not policy.reads_in_every_state(actor, "view", "proposal")
 
 
 def _perform(fn, verb: str, proposal_id: int | None = None):
@@ -41,9 +47,7 @@ def _require_confirmation() -> None:
 
 
 def _require_staff(actor) -> None:
-    if not actor.has("secretariat", "director", "council_member", "auditor", "admin"):
-        raise Forbidden("Không có quyền xem tờ trình.",
-                        ["Tờ trình dành cho Văn phòng Sở, Giám đốc Sở, Thanh tra và Bộ Tư pháp."])
+    policy.require(actor, "view", "proposal", detail="Không có quyền xem tờ trình.")
 
 
 # ---------------------------------------------------------------------------------------------------- list
@@ -51,7 +55,7 @@ def _require_staff(actor) -> None:
 @login_required
 def index():
     actor = current_actor()
-    if actor.has("ministry_reviewer") and not actor.has("admin", "auditor"):
+    if _ministry_only(actor):
         return redirect(url_for("ministry.index"))
     _require_staff(actor)
     state = request.args.get("state") or None
@@ -62,13 +66,13 @@ def index():
     ids = [p.id for p in page.items]
     return render_template("proposals/list.html", page=page, state=state, counts=pages.item_counts(db(), ids),
                            state_labels=proposals.STATE_LABELS, colours=pages.STATE_COLOURS,
-                           can_create=actor.has("secretariat") and actor.department_id is not None)
+                           can_create=bool(policy.can(actor, "draft", "proposal", department_id=actor.department_id)))
 
 
 # ---------------------------------------------------------------------------------------------------- draft
 def _require_secretariat(actor) -> None:
-    if not actor.has("secretariat") or actor.department_id is None:
-        raise Forbidden("Chỉ Văn phòng Sở được lập tờ trình.", ["Chỉ Văn phòng Sở được lập tờ trình."])
+    policy.require(actor, "draft", "proposal", department_id=actor.department_id,
+                   detail="Chỉ Văn phòng Sở được lập tờ trình.")
 
 
 def _new_page(values: dict, error: ValidationFailed | None = None, status: int = 200):
@@ -105,9 +109,8 @@ def _detail_page(proposal_id: int, *, errors: dict | None = None, form=None, sta
     actor = current_actor()
     session = db()
     p = proposals.load(session, actor, proposal_id)
-    same = actor.department_id == p.department_id
-    is_sec = same and actor.has("secretariat") and p.state == "draft"
-    is_dir = same and actor.has("director") and p.state == "draft"
+    is_sec = bool(policy.can(actor, "draft", p)) and p.state in PROPOSAL_EDITABLE_STATES
+    is_dir = bool(policy.can(actor, "sign", p)) and p.state in PROPOSAL_EDITABLE_STATES
     rows = proposals.item_rows(session, p)
     today = clock.today()
     sign = None
@@ -134,7 +137,7 @@ def _detail_page(proposal_id: int, *, errors: dict | None = None, form=None, sta
 @login_required
 def detail(proposal_id: int):
     actor = current_actor()
-    if actor.has("ministry_reviewer") and not actor.has("admin", "auditor"):
+    if _ministry_only(actor):
         proposals.load(db(), actor, proposal_id)  # 404 for a draft
         return redirect(url_for("ministry.proposal", proposal_id=proposal_id))
     return _detail_page(proposal_id)

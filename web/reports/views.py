@@ -13,15 +13,12 @@ from web.council.pages import ascii_filename
 from web.current import current_actor
 from web.db import db, perform, request_context
 from web.reports import bp
-from workflow import clock, introductions, report_documents, reports, themes
-from workflow.errors import Forbidden, ValidationFailed
+from workflow import clock, introductions, policy, report_documents, reports, themes
+from workflow.errors import ValidationFailed
 from workflow.labels import STATE_COLOURS, STATE_LABELS, SUBJECT_TYPE_LABELS
-from workflow.permissions import GLOBAL_READERS
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-READERS = ("secretariat", "director", "council_member", "editor", "unit_head", "ministry_reviewer", *GLOBAL_READERS)
-REPORTERS = ("secretariat", "director", "unit_head", "admin", "auditor")
 # The Bootstrap colours of the state badges, for the bars drawn in SVG (the same colour for a state everywhere).
 HEX = {"primary": "#0d6efd", "secondary": "#6c757d", "success": "#198754", "info": "#0dcaf0", "warning": "#ffc107",
        "danger": "#dc3545", "dark": "#212529", "light": "#f8f9fa"}
@@ -32,14 +29,11 @@ FUNNEL_COLOURS = ["#6c757d", "#0aa2c0", "#0d6efd", "#198754", "#cc9a06", "#146c4
 def reports_nav() -> bool:
     """Whether the header offers "Báo cáo, thống kê" to this user."""
     actor = current_actor()
-    return actor is not None and actor.has(*READERS)
+    return bool(policy.can(actor, "view", "report"))
 
 
 def _require_reader(actor) -> None:
-    if not actor.has(*READERS):
-        raise Forbidden("Không có quyền xem báo cáo, thống kê.",
-                        ["Báo cáo, thống kê dành cho lãnh đạo, Văn phòng Sở, Thủ trưởng đơn vị, Thanh tra và Bộ "
-                         "Tư pháp."])
+    policy.require(actor, "view", "report", detail="Không có quyền xem báo cáo, thống kê.")
 
 
 def _months_around(month: dt.date, today: dt.date) -> list[tuple[str, str]]:
@@ -61,7 +55,7 @@ def _shift(month: dt.date, step: int) -> str:
 
 
 def _department_choices(actor) -> list:
-    if not actor.has(*GLOBAL_READERS, "ministry_reviewer"):
+    if policy.widest_scope(actor, "view", "report") != policy.ALL:
         return []
     from sqlalchemy import select
 
@@ -78,7 +72,7 @@ def dashboard():
     _require_reader(actor)
     session = db()
     args = request.args
-    department = args.get("department") if actor.has(*GLOBAL_READERS, "ministry_reviewer") else None
+    department = args.get("department") if policy.widest_scope(actor, "view", "report") == policy.ALL else None
     s = reports.summary(session, actor, campaign=args.get("campaign"), year=args.get("year"), department=department)
     today = clock.today()
     table = introductions.compliance(session, actor, department=department, today=today)
@@ -86,8 +80,9 @@ def dashboard():
     return render_template(
         "reports/dashboard.html", s=s, table=table, campaigns=campaigns, years=reports.campaign_years(session, actor),
         departments=_department_choices(actor), department=department or "",
-        period_campaigns=[c for c in campaigns if c.kind == "period"], can_report=actor.has(*REPORTERS),
-        unit_report=actor.has("unit_head") and not actor.has("secretariat", "director", "admin", "auditor"),
+        period_campaigns=[c for c in campaigns if c.kind == "period"],
+        can_report=bool(policy.can(actor, "draw_up", "report")),
+        unit_report=report_documents.is_unit_report(actor),
         report_year=s.year or today.year, state_colours={k: HEX[v] for k, v in STATE_COLOURS.items()},
         funnel_colours=FUNNEL_COLOURS, state_labels=STATE_LABELS, subject_labels=SUBJECT_TYPE_LABELS,
         level_labels=reports.LEVEL_LABELS, funnel_labels=reports.FUNNEL_LABELS, today=today,
@@ -101,7 +96,7 @@ def _introductions_page(values: dict | None = None, error: ValidationFailed | No
     _require_reader(actor)
     session = db()
     today = clock.today()
-    department = request.args.get("department") if actor.has(*GLOBAL_READERS, "ministry_reviewer") else None
+    department = request.args.get("department") if policy.widest_scope(actor, "view", "report") == policy.ALL else None
     month_arg = (values or {}).get("month") or request.args.get("month")
     try:
         table = introductions.compliance(session, actor, month=month_arg, department=department,

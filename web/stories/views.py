@@ -9,9 +9,8 @@ from web.current import current_actor
 from web.db import db, perform, request_context
 from web.files import send_stored
 from web.stories import bp
-from workflow import stories, uploads
+from workflow import policy, stories, uploads
 from workflow.errors import Forbidden, NotFound, ValidationFailed
-from workflow.permissions import GLOBAL_READERS
 
 LABELS = {"state_labels": stories.STATE_LABELS, "state_colours": stories.STATE_COLOURS,
           "channel_labels": stories.CHANNEL_LABELS}
@@ -21,7 +20,7 @@ LABELS = {"state_labels": stories.STATE_LABELS, "state_colours": stories.STATE_C
 def stories_nav() -> bool:
     """Whether the header offers "Bài viết tuyên truyền" to this user."""
     actor = current_actor()
-    return actor is not None and (stories.is_editor(actor) or actor.has(*GLOBAL_READERS))
+    return bool(policy.can(actor, "view_drafts", "story"))
 
 
 def _perform(fn, verb: str, story_id: int | None = None):
@@ -29,15 +28,11 @@ def _perform(fn, verb: str, story_id: int | None = None):
 
 
 def _require_reader(actor) -> None:
-    if not (stories.is_editor(actor) or actor.has(*GLOBAL_READERS)):
-        raise Forbidden("Không có quyền xem bài viết tuyên truyền.",
-                        ["Mục này dành cho Ban biên tập của Sở. Bài đã xuất bản xem tại trang Điển hình tiêu biểu."])
+    policy.require(actor, "view_drafts", "story", detail="Không có quyền xem bài viết tuyên truyền.")
 
 
 def _require_editor(actor) -> None:
-    if not stories.is_editor(actor):
-        raise Forbidden("Không có quyền viết bài tuyên truyền.",
-                        ["Chỉ Ban biên tập của Sở được viết, sửa và xuất bản bài viết."])
+    policy.require(actor, "write", "story", detail="Không có quyền viết bài tuyên truyền.")
 
 
 # ---------------------------------------------------------------------------------------------------- list

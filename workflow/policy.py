@@ -1,0 +1,622 @@
+"""One policy: who may do what to which object, in which scope, and why not — for every object of the system.
+
+The table `POLICY` maps `(object type, verb)` to a `Rule`: the grants (roles and the scope each role acts in) and the
+Vietnamese reason shown when none applies. Everything else asks this module:
+
+- `can(actor, verb, obj_or_type, **target)` answers a `Decision` (truthy when allowed, with the reasons otherwise);
+  pages, menus, buttons and the API ask it and hold no role list of their own;
+- `require(...)` raises `Forbidden` with those reasons; services call it before they act;
+- `scope(actor, type)` is the SQL clause of what the actor may read of a type; `load()` and every list of that type
+  use it, so what a user can open and what they can list are the same by construction;
+- `holders(type, verb, **target)` is the query of the active users a grant reaches: who must be told.
+
+DOMAIN.md "Who uses it": `admin`, `auditor` and `ministry_reviewer` act across departments; every other role is
+scoped to one department, `unit_head` (and `staff`) to one unit. Role names appear here, in the role definitions
+(models/accounts.py, workflow/labels.py) and in the demo data only (a test greps the tree for them).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from models import (
+    Campaign,
+    Council,
+    CouncilSession,
+    DecisionItem,
+    Delegation,
+    MonthlyIntroduction,
+    Nomination,
+    Notification,
+    Person,
+    PropagandaTheme,
+    Proposal,
+    Story,
+    Unit,
+    User,
+    UserRole,
+)
+from models import Decision as Recognition  # `Decision` here is the policy's answer
+from models.accounts import ROLES
+from workflow import clock
+from workflow.errors import Forbidden, NotFound
+from workflow.machine import MINISTRY_VISIBLE_STATES, RECOGNISED_STATES
+
+# ------------------------------------------------------------------------------------------------ roles and scopes
+ADMIN, AUDITOR, MINISTRY = "admin", "auditor", "ministry_reviewer"
+SECRETARIAT, DIRECTOR, MEMBER, EDITOR = "secretariat", "director", "council_member", "editor"
+UNIT_HEAD, STAFF = "unit_head", "staff"
+DEPARTMENT_ROLES = (SECRETARIAT, DIRECTOR, MEMBER, EDITOR)
+GLOBAL_READERS = (ADMIN, AUDITOR)
+ACROSS_DEPARTMENTS = (ADMIN, AUDITOR, MINISTRY)
+# The role a delegation lends a deputy for its period (actor_for).
+DELEGATED_ROLE = DIRECTOR
+
+ALL, DEPARTMENT, UNIT, SUBJECT, OWN = "all", "department", "unit", "subject", "own"
+# PUBLISHED: published and of the actor's department; PUBLIC: published, for anyone (even without an account).
+PUBLISHED, PUBLIC = "published", "public"
+ANYONE = None  # a grant open to every signed-in account, whatever its roles
+
+# Which units a role's scope may be set to when an account is created (one rule for the CLI and the admin pages).
+UNIT_SCOPED_ROLES = (UNIT_HEAD, SECRETARIAT, DIRECTOR, MEMBER, EDITOR, STAFF)
+HEAD_UNIT_KINDS = ("division", "district_office")
+ROLE_SCOPES = {ADMIN: ALL, AUDITOR: ALL, MINISTRY: ALL, SECRETARIAT: DEPARTMENT, DIRECTOR: DEPARTMENT,
+               MEMBER: DEPARTMENT, EDITOR: DEPARTMENT, UNIT_HEAD: UNIT, STAFF: UNIT}
+assert set(ROLE_SCOPES) == set(ROLES)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A user as the workflow sees them: roles include those held through a signing delegation."""
+
+    user: User
+    roles: frozenset[str]
+    on_behalf_of: User | None = None  # the director, when a deputy acts under delegation
+    delegation_title: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    @property
+    def username(self) -> str:
+        return self.user.username
+
+    @property
+    def department_id(self) -> int | None:
+        return self.user.department_id
+
+    @property
+    def unit_id(self) -> int | None:
+        return self.user.unit_id
+
+    @property
+    def person_id(self) -> int | None:
+        return self.user.person_id
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+def actor_for(session: Session, user: User, today: dt.date | None = None) -> Actor:
+    roles = set(user.role_codes)
+    on_behalf_of = None
+    title = None
+    today = today or clock.today()
+    delegation = session.scalars(
+        select(Delegation).where(
+            Delegation.deputy_id == user.id, Delegation.starts_on <= today, Delegation.ends_on >= today
+        )
+    ).first()
+    if delegation is not None and DELEGATED_ROLE not in roles:
+        roles.add(DELEGATED_ROLE)
+        on_behalf_of = delegation.director
+        title = delegation.deputy_title
+    return Actor(user=user, roles=frozenset(roles), on_behalf_of=on_behalf_of, delegation_title=title)
+
+
+# ------------------------------------------------------------------------------------------------ where objects sit
+@dataclass(frozen=True)
+class Kind:
+    """Where an object of one type sits, in Python (for `can` on a loaded object) and in SQL (for `scope`)."""
+
+    model: Any
+    not_found: str
+    departments: Callable[[Any], set] = lambda o: {getattr(o, "department_id", None)}
+    department_sql: Callable[[int], Any] | None = None
+    unit: Callable[[Any], Any] = lambda o: getattr(o, "unit_id", None)
+    unit_sql: Callable[[int], Any] | None = None
+    subject: Callable[[Any], Any] = lambda o: None
+    subject_sql: Callable[[int], Any] | None = None
+    owners: Callable[[Any], set] = lambda o: {getattr(o, "user_id", None)}
+    owner_sql: Callable[[int], Any] | None = None
+    published: Callable[[Any], bool] = lambda o: False
+    published_sql: Callable[[], Any] | None = None
+
+
+def _col(model, name):
+    return (lambda value: getattr(model, name) == value) if model is not None and hasattr(model, name) else None
+
+
+def _kind(model, not_found, **kw) -> Kind:
+    kw.setdefault("department_sql", _col(model, "department_id"))
+    kw.setdefault("unit_sql", _col(model, "unit_id"))
+    kw.setdefault("owner_sql", _col(model, "user_id"))
+    return Kind(model, not_found, **kw)
+
+
+def _decision_departments(d) -> set:
+    """The issuer's department and, for a Minister's decision, every department with an item in it."""
+    deps = {getattr(d, "issuer_id", None)}
+    if getattr(d, "level", None) == "nganh":
+        deps |= {i.nomination.department_id for i in d.items}
+    return deps
+
+
+def _decision_department_sql(dep: int):
+    return or_(Recognition.issuer_id == dep, and_(Recognition.level == "nganh", exists().where(
+        DecisionItem.decision_id == Recognition.id, DecisionItem.nomination_id == Nomination.id,
+        Nomination.department_id == dep)))
+
+
+def _decision_units(d) -> set:
+    return {i.nomination.unit_id for i in d.items}
+
+
+def _decision_subjects(d) -> set:
+    return {_individual_subject(i.nomination) for i in d.items} - {None}
+
+
+def _decision_item_sql(*where):
+    return exists().where(DecisionItem.decision_id == Recognition.id, DecisionItem.nomination_id == Nomination.id,
+                          *where)
+
+
+def _unit_departments(u) -> set:
+    return {getattr(u, "department_id", None), getattr(u, "id", None)}
+
+
+def _person_departments(p) -> set:
+    unit = getattr(p, "unit", None)
+    return _unit_departments(unit) if unit is not None else {getattr(p, "department_id", None)}
+
+
+def _person_department_sql(dep: int):
+    return exists().where(Unit.id == Person.unit_id, or_(Unit.department_id == dep, Unit.id == dep))
+
+
+def _story_public(story) -> bool:
+    return story.state == "published" and story.nomination is not None \
+        and story.nomination.state in RECOGNISED_STATES
+
+
+def _story_public_sql():
+    return and_(Story.state == "published", exists().where(Nomination.id == Story.nomination_id,
+                                                           Nomination.state.in_(RECOGNISED_STATES)))
+
+
+def _individual_subject(n):
+    return n.subject_person_id if getattr(n, "subject_type", None) == "individual" else None
+
+
+KINDS: dict[str, Kind] = {
+    "nomination": _kind(Nomination, "Không tìm thấy hồ sơ.", subject=_individual_subject,
+                        subject_sql=lambda p: and_(Nomination.subject_type == "individual",
+                                                   Nomination.subject_person_id == p)),
+    "council": _kind(Council, "Không tìm thấy Hội đồng."),
+    "council_session": _kind(CouncilSession, "Không tìm thấy phiên họp.",
+                             published=lambda s: s.published_at is not None,
+                             published_sql=lambda: CouncilSession.published_at.is_not(None)),
+    "ballot": _kind(None, "Không tìm thấy phiên họp."),
+    "decision": _kind(Recognition, "Không tìm thấy quyết định.", departments=_decision_departments,
+                      department_sql=_decision_department_sql, unit=_decision_units,
+                      unit_sql=lambda u: _decision_item_sql(Nomination.unit_id == u), subject=_decision_subjects,
+                      subject_sql=lambda p: _decision_item_sql(Nomination.subject_type == "individual",
+                                                               Nomination.subject_person_id == p)),
+    "proposal": _kind(Proposal, "Không tìm thấy tờ trình."),
+    "story": _kind(Story, "Không tìm thấy bài viết.", published=_story_public, published_sql=_story_public_sql),
+    "introduction": _kind(MonthlyIntroduction, "Không tìm thấy bản ghi giới thiệu điển hình."),
+    "theme": _kind(PropagandaTheme, "Không tìm thấy chủ đề tuyên truyền."),
+    "report": _kind(None, "Không tìm thấy báo cáo."),
+    "audit": _kind(None, "Không tìm thấy nhật ký."),
+    "metrics": _kind(None, "Không tìm thấy."),
+    "unit": _kind(Unit, "Không tìm thấy đơn vị.", departments=_unit_departments,
+                  department_sql=lambda dep: or_(Unit.department_id == dep, Unit.id == dep),
+                  unit=lambda u: getattr(u, "id", None), unit_sql=lambda unit: Unit.id == unit),
+    "person": _kind(Person, "Không tìm thấy cá nhân.", departments=_person_departments,
+                    department_sql=_person_department_sql),
+    "user": _kind(User, "Không tìm thấy tài khoản.", owners=lambda u: {getattr(u, "id", None)},
+                  owner_sql=lambda uid: User.id == uid),
+    "campaign": _kind(Campaign, "Không tìm thấy phong trào thi đua."),
+    "calendar": _kind(None, "Không tìm thấy lịch làm việc."),
+    "delegation": _kind(Delegation, "Không tìm thấy ủy quyền.", owners=lambda d: {d.director_id, d.deputy_id},
+                        owner_sql=lambda uid: or_(Delegation.director_id == uid, Delegation.deputy_id == uid)),
+    "notification": _kind(Notification, "Không tìm thấy thông báo."),
+}
+
+
+# ------------------------------------------------------------------------------------------------ the table
+@dataclass(frozen=True)
+class Grant:
+    roles: frozenset[str] | None  # None: any signed-in account
+    scope: str = ALL
+    states: tuple[str, ...] = ()  # only on objects in these states
+
+
+@dataclass(frozen=True)
+class Rule:
+    grants: tuple[Grant, ...]
+    reason: str
+    not_subject: bool = False  # nobody acts on a nomination of which they are the subject (DOMAIN.md)
+
+
+def _g(roles, scope=ALL, states=()) -> Grant:
+    return Grant(None if roles is ANYONE else frozenset((roles,) if isinstance(roles, str) else roles), scope,
+                 tuple(states))
+
+
+def _rule(reason, *grants, not_subject=False) -> Rule:
+    return Rule(tuple(grants), reason, not_subject)
+
+
+_NOM_ACTION = "Tài khoản không có vai trò hoặc phạm vi được thực hiện thao tác này đối với hồ sơ."
+_ADMIN_ONLY = "Chỉ quản trị hệ thống được thực hiện chức năng này."
+_SEC_ONLY = "Chỉ Văn phòng Sở (Thường trực Hội đồng) của Sở được thực hiện."
+_DIR_ONLY = "Chỉ Giám đốc Sở (Chủ tịch Hội đồng) của Sở được thực hiện."
+
+
+def _nomination_trigger(*grants) -> Rule:
+    return _rule(_NOM_ACTION, *grants, not_subject=True)
+
+
+POLICY: dict[tuple[str, str], Rule] = {
+    # ---- nominations (the triggers carry the `who` column of DOMAIN.md's lifecycle table)
+    ("nomination", "view"): _rule(
+        "Không có quyền xem hồ sơ này.",
+        _g(GLOBAL_READERS), _g(DEPARTMENT_ROLES, DEPARTMENT), _g(UNIT_HEAD, UNIT),
+        _g(MINISTRY, ALL, MINISTRY_VISIBLE_STATES), _g(ANYONE, SUBJECT)),
+    ("nomination", "create"): _rule(
+        "Chỉ Thủ trưởng đơn vị (đối với đơn vị mình) hoặc Văn phòng Sở được đăng ký điển hình.",
+        _g(UNIT_HEAD, UNIT), _g(SECRETARIAT, DEPARTMENT)),
+    ("nomination", "edit"): _rule(_NOM_ACTION, _g(UNIT_HEAD, UNIT), _g(SECRETARIAT, DEPARTMENT), not_subject=True),
+    ("nomination", "start_nurturing"): _nomination_trigger(_g(UNIT_HEAD, UNIT), _g(SECRETARIAT, DEPARTMENT)),
+    ("nomination", "submit"): _nomination_trigger(_g(UNIT_HEAD, UNIT)),
+    ("nomination", "return_for_revision"): _nomination_trigger(_g(SECRETARIAT, DEPARTMENT)),
+    ("nomination", "reject_co_so"): _nomination_trigger(_g(DIRECTOR, DEPARTMENT)),
+    ("nomination", "recognize_co_so"): _nomination_trigger(_g(DIRECTOR, DEPARTMENT)),
+    ("nomination", "propose_nganh"): _nomination_trigger(_g(DIRECTOR, DEPARTMENT)),
+    ("nomination", "recognize_nganh"): _nomination_trigger(_g(MINISTRY)),
+    ("nomination", "reject_nganh"): _nomination_trigger(_g(MINISTRY)),
+    ("nomination", "withdraw"): _nomination_trigger(_g(UNIT_HEAD, UNIT), _g(SECRETARIAT, DEPARTMENT)),
+    ("nomination", "revoke"): _nomination_trigger(_g(DIRECTOR, DEPARTMENT, ("evaluated_co_so",)),
+                                                  _g(MINISTRY, ALL, ("recognized",))),
+    # ---- the council, its sessions and ballots
+    ("council", "view"): _rule("Không có quyền xem Hội đồng này.", _g(GLOBAL_READERS), _g(ANYONE, DEPARTMENT)),
+    ("council", "manage"): _rule("Chỉ quản trị hệ thống được thay đổi cấu hình và thành viên Hội đồng.", _g(ADMIN)),
+    ("council_session", "view"): _rule(
+        "Không có quyền xem phiên họp này.",
+        _g(GLOBAL_READERS), _g((SECRETARIAT, DIRECTOR, MEMBER), DEPARTMENT), _g(ANYONE, PUBLISHED)),
+    ("council_session", "see_results"): _rule(
+        "Kết quả bình xét dành cho Hội đồng, Văn phòng Sở, Giám đốc Sở và Thanh tra.",
+        _g(GLOBAL_READERS), _g((SECRETARIAT, DIRECTOR, MEMBER), DEPARTMENT)),
+    ("council_session", "sit"): _rule("Chỉ thành viên Hội đồng của Sở.", _g(MEMBER, DEPARTMENT)),
+    ("council_session", "prepare"): _rule(_SEC_ONLY, _g(SECRETARIAT, DEPARTMENT)),
+    ("council_session", "chair"): _rule(_DIR_ONLY, _g(DIRECTOR, DEPARTMENT)),
+    # Whether the publicity period is running is the service's check (a 409/422, not a permission).
+    ("council_session", "comment"): _rule("Người góp ý phải thuộc Sở.", _g(ANYONE, DEPARTMENT)),
+    # Who votes is a fact of the council (its active members, present at the session), checked by the service;
+    # the policy bounds it to the session's department.
+    ("ballot", "cast"): _rule("Chỉ thành viên Hội đồng của Sở được biểu quyết.", _g(ANYONE, DEPARTMENT)),
+    # ---- decisions and proposals
+    # The department's register of decisions; a unit head the decisions on their unit, anyone those on themselves
+    # (they are told of them: notifications link there).
+    ("decision", "view"): _rule("Không có quyền xem quyết định này.", _g(ACROSS_DEPARTMENTS),
+                                _g(DEPARTMENT_ROLES, DEPARTMENT), _g(UNIT_HEAD, UNIT), _g(ANYONE, SUBJECT)),
+    ("decision", "issue_co_so"): _rule(
+        "Chỉ Giám đốc Sở (hoặc Phó Giám đốc được ủy quyền ký) ban hành quyết định công nhận.",
+        _g(DIRECTOR, DEPARTMENT)),
+    ("decision", "issue_nganh"): _rule("Chỉ Vụ Thi đua – Khen thưởng, Bộ Tư pháp được ban hành quyết định.",
+                                       _g(MINISTRY)),
+    ("proposal", "view"): _rule(
+        "Tờ trình dành cho Văn phòng Sở, Giám đốc Sở, Hội đồng, Thanh tra và Bộ Tư pháp.",
+        _g(GLOBAL_READERS), _g((SECRETARIAT, DIRECTOR, MEMBER), DEPARTMENT), _g(MINISTRY, ALL, ("submitted",))),
+    ("proposal", "draft"): _rule("Chỉ Văn phòng Sở của Sở được lập tờ trình.", _g(SECRETARIAT, DEPARTMENT)),
+    ("proposal", "sign"): _rule("Chỉ Giám đốc Sở của Sở được ký tờ trình.", _g(DIRECTOR, DEPARTMENT)),
+    # ---- propagation
+    ("story", "view"): _rule("Không có quyền xem bài viết này.",
+                             _g(GLOBAL_READERS), _g(EDITOR, DEPARTMENT), _g(ANYONE, PUBLIC)),
+    ("story", "view_drafts"): _rule(
+        "Mục này dành cho Ban biên tập của Sở. Bài đã xuất bản xem tại trang Điển hình tiêu biểu.",
+        _g(GLOBAL_READERS), _g(EDITOR, DEPARTMENT)),
+    ("story", "write"): _rule(
+        "Chỉ Ban biên tập của Sở được viết, sửa và xuất bản bài viết về điển hình tiên tiến của Sở.",
+        _g(EDITOR, DEPARTMENT)),
+    ("introduction", "view"): _rule(
+        "Dành cho Văn phòng Sở, lãnh đạo Sở, Thủ trưởng đơn vị, Thanh tra và Bộ Tư pháp.",
+        _g(ACROSS_DEPARTMENTS), _g(DEPARTMENT_ROLES, DEPARTMENT), _g(UNIT_HEAD, UNIT)),
+    ("introduction", "record"): _rule(
+        "Chỉ Thủ trưởng đơn vị (đơn vị mình) hoặc Văn phòng Sở được ghi nhận giới thiệu điển hình.",
+        _g(UNIT_HEAD, UNIT), _g(SECRETARIAT, DEPARTMENT)),
+    ("theme", "view"): _rule("Chỉ xem được lịch tuyên truyền của Sở mình.",
+                             _g(ACROSS_DEPARTMENTS), _g(ANYONE, DEPARTMENT)),
+    ("theme", "edit"): _rule("Chỉ Văn phòng Sở (hoặc quản trị hệ thống) được sửa lịch tuyên truyền của Sở.",
+                             _g(ADMIN), _g(SECRETARIAT, DEPARTMENT)),
+    # ---- reports: statistics are for those who lead or report; staff see their own dossiers only (DOMAIN.md)
+    ("report", "view"): _rule(
+        "Báo cáo, thống kê dành cho lãnh đạo, Văn phòng Sở, Thủ trưởng đơn vị, Thanh tra và Bộ Tư pháp.",
+        _g(ACROSS_DEPARTMENTS), _g(DEPARTMENT_ROLES, DEPARTMENT), _g(UNIT_HEAD, UNIT)),
+    ("report", "draw_up"): _rule(
+        "Báo cáo dành cho Văn phòng Sở, Giám đốc Sở, Thủ trưởng đơn vị (báo cáo của đơn vị), Thanh tra và quản trị "
+        "hệ thống.", _g(GLOBAL_READERS), _g((SECRETARIAT, DIRECTOR), DEPARTMENT), _g(UNIT_HEAD, UNIT)),
+    ("report", "send_yearly"): _rule("Văn phòng Sở tổng hợp và báo cáo Sở Nội vụ.", _g(SECRETARIAT, DEPARTMENT)),
+    # ---- audit and operations
+    ("audit", "view"): _rule("Chỉ Thanh tra (kiểm toán) hoặc quản trị hệ thống được xem nhật ký.",
+                                   _g(GLOBAL_READERS)),
+    ("audit", "view_checkpoints"): _rule(
+        "Chỉ Thanh tra, quản trị hệ thống hoặc chuyên viên của Bộ được xem các điểm kiểm tra.",
+        _g(ACROSS_DEPARTMENTS)),
+    ("metrics", "view"): _rule("Chỉ số vận hành dành cho quản trị hệ thống và Thanh tra.", _g(GLOBAL_READERS)),
+    # ---- organisation and accounts
+    ("unit", "view"): _rule("Chỉ xem được các đơn vị thuộc Sở mình.", _g(ACROSS_DEPARTMENTS), _g(ANYONE, DEPARTMENT)),
+    # The units a nomination (or a monthly introduction) may be registered for: the grants of registering.
+    ("unit", "register_for"): _rule("Chỉ Thủ trưởng đơn vị (đơn vị mình) hoặc Văn phòng Sở (các đơn vị của Sở).",
+                                    _g(UNIT_HEAD, UNIT), _g(SECRETARIAT, DEPARTMENT)),
+    ("unit", "manage"): _rule(_ADMIN_ONLY, _g(ADMIN)),
+    ("person", "view"): _rule("Chỉ xem được cá nhân thuộc Sở mình.", _g(ACROSS_DEPARTMENTS), _g(ANYONE, DEPARTMENT)),
+    ("person", "manage"): _rule(_ADMIN_ONLY, _g(ADMIN)),
+    ("user", "view"): _rule(_ADMIN_ONLY, _g(ADMIN)),
+    ("user", "manage"): _rule(_ADMIN_ONLY, _g(ADMIN)),
+    ("campaign", "view"): _rule("Chỉ xem được phong trào thi đua của Sở mình.",
+                                _g(ACROSS_DEPARTMENTS), _g(ANYONE, DEPARTMENT)),
+    ("campaign", "create"): _rule("Chỉ quản trị hệ thống hoặc Văn phòng Sở (của Sở mình) được tạo phong trào thi đua.",
+                                  _g(ADMIN), _g(SECRETARIAT, DEPARTMENT)),
+    ("campaign", "manage"): _rule(_ADMIN_ONLY, _g(ADMIN)),
+    ("campaign", "evaluate"): _rule("Văn phòng Sở hoàn thành việc bình xét của phong trào.",
+                                    _g(SECRETARIAT, DEPARTMENT)),
+    ("calendar", "manage"): _rule(_ADMIN_ONLY, _g(ADMIN)),
+    ("delegation", "view"): _rule("Không có quyền xem ủy quyền này.", _g(GLOBAL_READERS), _g(ANYONE, OWN)),
+    ("delegation", "manage"): _rule("Chỉ Giám đốc Sở ủy quyền ký cho cấp phó.", _g(ADMIN), _g(DIRECTOR, OWN)),
+    ("notification", "view"): _rule("Không tìm thấy thông báo.", _g(ANYONE, OWN)),
+}
+
+
+# ------------------------------------------------------------------------------------------------ answering
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reasons: list[str]
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def rule(object_type: str, verb: str) -> Rule:
+    return POLICY[(object_type, verb)]
+
+
+def _type_of(obj_or_type) -> tuple[str, Any]:
+    if isinstance(obj_or_type, str):
+        return obj_or_type, None
+    for name, kind in KINDS.items():
+        if kind.model is not None and isinstance(obj_or_type, kind.model):
+            return name, obj_or_type
+    raise KeyError(type(obj_or_type).__name__)
+
+
+def _holds(actor: Actor | None, grant: Grant) -> bool:
+    if actor is None:
+        return grant.roles is None and grant.scope == PUBLIC
+    return grant.roles is None or actor.has(*grant.roles)
+
+
+def _within(actor: Actor, grant: Grant, kind: Kind, obj) -> bool:
+    """Whether `obj` (an object, a namespace of `department_id`/`unit_id`, or None: "anywhere") is in the grant's
+    scope for `actor`."""
+    state = getattr(obj, "state", None)
+    if grant.states and state is not None and state not in grant.states:
+        return False
+    scope = grant.scope
+    if scope == ALL:
+        return True
+    if scope == PUBLIC:
+        return obj is None or kind.published(obj)
+    if actor is None:
+        return False
+    if scope == DEPARTMENT:
+        return actor.department_id is not None and (obj is None or actor.department_id in kind.departments(obj))
+    if scope == PUBLISHED:
+        return actor.department_id is not None and (
+            obj is None or (actor.department_id in kind.departments(obj) and kind.published(obj)))
+    if scope == UNIT:
+        return actor.unit_id is not None and (obj is None or _matches(actor.unit_id, kind.unit(obj)))
+    if scope == SUBJECT:
+        return actor.person_id is not None and (obj is None or _matches(actor.person_id, kind.subject(obj)))
+    if scope == OWN:
+        return obj is None or actor.id in kind.owners(obj)
+    raise ValueError(scope)
+
+
+def _matches(value, where) -> bool:
+    """`where` is one id, or a set of them for objects spanning several (a decision's items)."""
+    return value in where if isinstance(where, set) else value == where
+
+
+def _target(kind: Kind, obj, context: dict):
+    if obj is not None:
+        return obj
+    if not context:
+        return None
+    ns = SimpleNamespace(**({"department_id": None, "unit_id": None, "state": None} | context))
+    if kind is KINDS["decision"]:
+        ns.issuer_id, ns.level = ns.department_id, None
+    return ns
+
+
+def can(actor: Actor | None, verb: str, obj_or_type, **context) -> Decision:
+    """May `actor` do `verb` to the object (or, given a type name, to an object at `context`'s department_id /
+    unit_id / state; with no context: anywhere at all — what a menu asks)."""
+    object_type, obj = _type_of(obj_or_type)
+    r = POLICY[(object_type, verb)]
+    kind = KINDS[object_type]
+    target = _target(kind, obj, context)
+    if not any(_holds(actor, g) and _within(actor, g, kind, target) for g in r.grants):
+        return Decision(False, [r.reason])
+    if r.not_subject and obj is not None and actor is not None and is_subject(actor, obj):
+        return Decision(False, ["Không được thực hiện thao tác trên hồ sơ mà mình là đối tượng được đề nghị."])
+    return Decision(True, [])  # a new list each time: callers append their own reasons to it
+
+
+def refusal(actor: Actor | None, verb: str, obj_or_type, *, detail: str = "Không có quyền thực hiện thao tác này.",
+            **context) -> Forbidden | None:
+    """The Forbidden `require` would raise, or None: what an operation's `check_<verb>` returns (workflow.offers), so
+    the action offered and the action performed are refused for the same reasons."""
+    decision = can(actor, verb, obj_or_type, **context)
+    return None if decision else Forbidden(detail, decision.reasons)
+
+
+def require(actor: Actor | None, verb: str, obj_or_type, *, detail: str = "Không có quyền thực hiện thao tác này.",
+            **context) -> None:
+    """Raises Forbidden (403, with the reasons) unless `actor` may do `verb`."""
+    if error := refusal(actor, verb, obj_or_type, detail=detail, **context):
+        raise error
+
+
+def refusals(actor: Actor | None, verb: str, obj_or_type, **context) -> list[str]:
+    return list(can(actor, verb, obj_or_type, **context).reasons)
+
+
+SCOPE_WIDTH = (ALL, DEPARTMENT, PUBLISHED, UNIT, SUBJECT, OWN, PUBLIC)
+
+
+def widest_scope(actor: Actor | None, verb: str, object_type: str) -> str | None:
+    """The widest scope in which `actor` holds `(object_type, verb)` (ALL, DEPARTMENT, UNIT, ...), None if none:
+    what a page asks to offer a department filter (ALL) or a unit's own report (UNIT)."""
+    held = {g.scope for g in POLICY[(object_type, verb)].grants if _holds(actor, g)}
+    return next((s for s in SCOPE_WIDTH if s in held), None)
+
+
+def reads_in_every_state(actor: Actor | None, verb: str, object_type: str) -> bool:
+    """Whether `actor` holds a grant of `(object_type, verb)` not limited to some states."""
+    return any(_holds(actor, g) and not g.states for g in POLICY[(object_type, verb)].grants)
+
+
+def roles_for(object_type: str, verb: str, *, state: str | None = None) -> tuple[str, ...]:
+    """The roles a rule names (for an object in `state`), in the order of its grants."""
+    named: list[str] = []
+    for g in POLICY[(object_type, verb)].grants:
+        if g.roles is not None and (state is None or not g.states or state in g.states):
+            named += sorted(g.roles - set(named))
+    return tuple(named)
+
+
+def is_subject(actor: Actor, n: Nomination) -> bool:
+    return actor.person_id is not None and _matches(actor.person_id, KINDS[_type_of(n)[0]].subject(n))
+
+
+# ------------------------------------------------------------------------------------------------ SQL
+def _grant_sql(actor: Actor, grant: Grant, kind: Kind):
+    scope = grant.scope
+    if scope == ALL:
+        clause = true()
+    elif scope in (DEPARTMENT, PUBLISHED):
+        if actor.department_id is None or kind.department_sql is None:
+            return false()
+        clause = kind.department_sql(actor.department_id)
+        if scope == PUBLISHED:
+            clause = and_(clause, kind.published_sql()) if kind.published_sql is not None else false()
+    elif scope == PUBLIC:
+        clause = kind.published_sql()
+    elif scope == UNIT:
+        if actor.unit_id is None or kind.unit_sql is None:
+            return false()
+        clause = kind.unit_sql(actor.unit_id)
+    elif scope == SUBJECT:
+        if actor.person_id is None or kind.subject_sql is None:
+            return false()
+        clause = kind.subject_sql(actor.person_id)
+    elif scope == OWN:
+        clause = kind.owner_sql(actor.id) if kind.owner_sql is not None else false()
+    else:
+        raise ValueError(scope)
+    if grant.states:
+        clause = and_(clause, kind.model.state.in_(grant.states))
+    return clause
+
+
+def scope(actor: Actor | None, object_type: str, verb: str = "view"):
+    """The WHERE clause on the type's model limiting it to what `actor` may `verb` (by default: read). The one clause
+    `load` and every list of the type use."""
+    kind = KINDS[object_type]
+    r = POLICY[(object_type, verb)]
+    clauses = []
+    for g in r.grants:
+        if _holds(actor, g):
+            clauses.append(_grant_sql(actor, g, kind))
+    if not clauses:
+        return false()
+    return or_(*clauses)
+
+
+def load(session: Session, actor: Actor | None, object_type: str, object_id, *, for_update: bool | str = False,
+         options=()):
+    """The object with this id if `actor` may read it, else NotFound (its existence is not revealed).
+    `for_update="share"` takes a shared lock."""
+    kind = KINDS[object_type]
+    if isinstance(object_id, bool) or not isinstance(object_id, int):
+        raise NotFound(kind.not_found)
+    stmt = select(kind.model).where(kind.model.id == object_id, scope(actor, object_type))
+    if for_update:
+        stmt = stmt.with_for_update(read=for_update == "share", of=kind.model) \
+            .execution_options(populate_existing=True)
+    if options:
+        stmt = stmt.options(*options)
+    obj = session.scalars(stmt).unique().first()
+    if obj is None:
+        raise NotFound(kind.not_found)
+    return obj
+
+
+def holders(object_type: str, verb: str, **target):
+    """The query of active users whom a grant of `(object_type, verb)` reaches at `target` (`department_id`,
+    `unit_id`): who must act next, so who is told. Delegated signing is not counted: the director is told."""
+    clauses = []
+    for g in POLICY[(object_type, verb)].grants:
+        if g.roles is None:
+            continue
+        where = [UserRole.role.in_(sorted(g.roles))]
+        dep, unit = target.get("department_id"), target.get("unit_id")
+        if g.scope in (DEPARTMENT, PUBLISHED) and dep is not None:
+            where.append(User.department_id == dep)
+        elif g.scope == UNIT and unit is not None:
+            where.append(User.unit_id == unit)
+        elif g.scope == UNIT and dep is not None:
+            where.append(User.department_id == dep)
+        clauses.append(and_(*where))
+    if not clauses:
+        return select(User).where(false())
+    return select(User).where(User.active.is_(True), exists().where(UserRole.user_id == User.id, or_(*clauses)))
+
+
+def assignment_errors(roles, unit: Unit | None) -> dict[str, str]:
+    """Why roles may not be given with this unit as their scope (one rule for the CLI and the admin pages)."""
+    errors = {}
+    if unit is None and set(roles) & set(UNIT_SCOPED_ROLES):
+        errors["unit_id"] = "Vai trò đã chọn cần gắn với một đơn vị."
+    elif UNIT_HEAD in roles and unit is not None and unit.kind not in HEAD_UNIT_KINDS:
+        errors["unit_id"] = "Thủ trưởng đơn vị phải gắn với một phòng, đơn vị thuộc Sở."
+    return errors
+
+
+def object_types() -> list[str]:
+    return list(dict.fromkeys(t for t, _ in POLICY))
+
+
+def verbs(object_type: str) -> list[str]:
+    return [v for t, v in POLICY if t == object_type]
