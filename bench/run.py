@@ -10,12 +10,13 @@ It builds the schema with the real migrations (`web.migrate.upgrade`), bulk-load
 N nominations with a consistent history and M audit events forming a valid hash chain, using Core
 `executemany` inserts in batches; then it times, with fresh sessions as a request would have:
 
-  (a) workflow.queries.list_nominations for a unit head, a secretariat and an auditor — page 1 and a deep page,
+  (a) workflow.nominations.queries.list_nominations for a unit head, a secretariat and an auditor — page 1 and a deep
+  page,
       with and without a `q` filter — and one nomination's detail (service.load + rules.evaluate +
       service.available_actions + its history, criteria, attachments, check-ins);
   (b) one service.transition (with the audit and notification receivers) against a raw UPDATE + INSERT of the
       same rows — rolled back, and committed;
-  (c) workflow.audit_queries.list_audit_events filtered by actor and by object.
+  (c) workflow.reporting.audit_queries.list_audit_events filtered by actor and by object.
 
 Medians (and p90) in milliseconds. The data is deterministic for a given --seed. Not part of `make test`.
 """
@@ -58,7 +59,11 @@ from models.base import json_text  # noqa: E402
 from notifications import audit as audit_trail  # noqa: E402
 from notifications.audit import GENESIS  # noqa: E402
 from web import migrate  # noqa: E402
-from workflow import queries, rules, service  # noqa: E402
+from workflow.nominations import (
+    queries,  # noqa: E402
+    rules,
+    service,
+)
 from workflow.policy import actor_for  # noqa: E402
 
 BATCH = 10_000
@@ -411,7 +416,7 @@ def run_benchmarks(engine, info, args) -> list[tuple[str, float, float, str]]:
     # (c) the audit trail, as an auditor filters it.
     # What list_audit_events runs (its `actor` parameter is the caller, so the `actor` filter is passed to the
     # query builder directly): the count and one page, newest first.
-    from workflow.audit_queries import audit_query, require_audit_reader
+    from workflow.reporting.audit_queries import audit_query, require_audit_reader
 
     with sessions() as s:
         busy_actor = s.scalar(select(AuditEvent.actor_id).group_by(AuditEvent.actor_id)
@@ -435,7 +440,7 @@ def run_benchmarks(engine, info, args) -> list[tuple[str, float, float, str]]:
         add(f"audit {label}", audit)
 
     # The review page (/audit): keyset pages with a total counted up to 10,000, and its action select.
-    from workflow.audit_queries import AuditFilters, action_choices, browse_events
+    from workflow.reporting.audit_queries import AuditFilters, action_choices, browse_events
 
     with sessions() as s:
         middle = s.scalar(select(func.max(AuditEvent.id))) // 2

@@ -159,8 +159,8 @@ class BallotReceipt(Base):
 
 class BallotSlot(Base):
     """A sealed ballot while its session is open: one slot per member at the opening, per agenda item, each holding a
-    sealed "empty" or a sealed choice of one fixed length (workflow/ballots.py). No member, no time, a random key;
-    every vote rewrites every slot of its item, so nothing tells which slot a vote filled. Deleted at the close."""
+    sealed "empty" or a sealed choice of one fixed length (workflow/council/ballots.py). No member, no time, a random
+    key; every vote rewrites every slot of its item, so nothing tells which slot a vote filled. Deleted at the close."""
 
     __tablename__ = "ballot_slots"
 

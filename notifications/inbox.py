@@ -57,7 +57,7 @@ def on_transitioned(session, *, event, **_):
 
 
 def _council_members(session: Session, council_session) -> list[User]:
-    from workflow.council import active_members
+    from workflow.council.operations import active_members
 
     return [m.user for m in active_members(session, council_session.council) if m.user.active]
 

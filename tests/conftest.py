@@ -30,8 +30,9 @@ from models.base import read_only_engine
 from notifications import audit, audit_checkpoints, outbox
 from web import audit_trail, create_app
 from web.extensions import limiter
-from workflow import accounts, ballots
-from workflow import demo as demo_data
+from workflow.administration import accounts
+from workflow.administration import demo as demo_data
+from workflow.council import ballots
 from workflow.policy import actor_for
 
 DEMO_PASSWORD = "demo-pass-123"

@@ -7,9 +7,9 @@ Two kinds, on purpose:
 - *written straight* (`nomination`, `co_so_example`): the rows the services would leave, without the path — for tests
   of what reads them (reports, councils, proposals), where driving the whole workflow would only cost time.
 
-Everything works on the demo data (workflow/demo.py) through the `db` and `demo` fixtures and never commits unless
-the builder says so (the test's transaction is rolled back at the end either way). Imported by its bare name
-(`from factories import submitted`): tests/ is on sys.path under pytest's default "prepend" import mode.
+Everything works on the demo data (workflow/administration/demo.py) through the `db` and `demo` fixtures and never
+commits unless the builder says so (the test's transaction is rolled back at the end either way). Imported by its bare
+name (`from factories import submitted`): tests/ is on sys.path under pytest's default "prepend" import mode.
 
 The demo council: giamdoc (chu_tich, unit STP), vanphong (thuong_truc, VP), hoidong1 (PBGDPL), hoidong2 (head of TTR),
 hoidong3 (head of XDKT), hoidong4 (head of TGPL), hoidong5 (head of VP). Nobody of the council belongs to HCTP, PTP-LX
@@ -25,7 +25,12 @@ from samples import PDF, image
 from sqlalchemy import select
 
 from models import AgendaItem, AuditEvent, AwardRecord, Campaign, Nomination, Notification, StateChange, User
-from workflow import accounts, council, decisions, proposals, rules, service, stories
+from workflow.administration import accounts
+from workflow.council import operations as council
+from workflow.nominations import rules, service
+from workflow.propagation import stories
+from workflow.proposals import decisions
+from workflow.proposals import operations as proposals
 
 MEMBERS = ["giamdoc", "vanphong", "hoidong1", "hoidong2", "hoidong3", "hoidong4", "hoidong5"]
 NOW = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)  # Monday 01/06/2026, 09:00 in Viet Nam

@@ -12,7 +12,7 @@ from notifications import outbox
 from web import audit_trail, config, filters, security
 from web.db import close_db
 from web.extensions import babel, csrf, limiter, login_manager
-from workflow import ballots
+from workflow.council import ballots
 
 
 def create_app(test_config: dict | None = None, *, instance_path: str | None = None) -> Flask:
@@ -46,23 +46,11 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     login_manager.login_message_category = "warning"
     filters.register(app)
 
-    from web import (
-        admin,
-        api,
-        audit,
-        auth,
-        council,
-        decisions,
-        inputs,
-        main,
-        ministry,
-        nominations,
-        ops,
-        proposals,
-        reports,
-        showcase,
-        stories,
-    )
+    from web import administration as admin
+    from web import api, auth, council, inputs, main, nominations, ops, proposals
+    from web.propagation import showcase, stories
+    from web.proposals import decisions, ministry
+    from web.reporting import audit, reports
 
     for module in (auth, main, nominations, admin, council, decisions, proposals, ministry, stories, showcase, audit,
                    reports):

@@ -69,7 +69,7 @@ def seed_demo(password):
 
     Demonstration data: its shared password is exempt from the password rule (`make run` uses demo1234), and a
     warning is printed when it would not pass it."""
-    from workflow import demo, passwords
+    from workflow.administration import demo, passwords
 
     session = db()
     try:
@@ -100,7 +100,7 @@ def users():
 @click.option("--full-name", default="")
 @with_appcontext
 def users_create(username, roles, unit_code, password, email, full_name):
-    from workflow.accounts import create_user_from_cli
+    from workflow.administration.accounts import create_user_from_cli
 
     if password is None:
         password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
@@ -136,7 +136,7 @@ def _user_or_exit(session, username):
 @with_appcontext
 def users_token(username, expires_days, name):
     """Print a new API token for USERNAME (expires after --expires-days; audited). Only its hash is stored."""
-    from workflow.accounts import create_token
+    from workflow.administration.accounts import create_token
     from workflow.context import CLI
 
     session = db()
@@ -156,7 +156,7 @@ def users_token(username, expires_days, name):
 @with_appcontext
 def users_revoke_tokens(username):
     """Revoke every API token of USERNAME (audited); its scripts get 401 until they use a new token."""
-    from workflow.accounts import revoke_all_tokens
+    from workflow.administration.accounts import revoke_all_tokens
     from workflow.context import CLI
 
     session = db()
@@ -350,7 +350,7 @@ def ballots():
 @with_appcontext
 def ballots_purge(wait_ms):
     """Remove old versions of sealed ballot slots from the database files (run after a close; also from the timer)."""
-    from workflow import council
+    from workflow.council import operations as council
 
     if not council.purge_ballot_remnants(current_app.extensions["dienhinh.engine"], wait_ms=wait_ms):
         click.echo("Chưa dọn được phiếu niêm phong cũ: bảng phiếu hoặc nhật ký ghi đang bận; hãy chạy lại sau.",
@@ -367,7 +367,7 @@ def import_group():
 def _import(kind: str, path: str) -> None:
     from pathlib import Path
 
-    from workflow.imports import KIND_LABELS, ImportFailed, import_xlsx
+    from workflow.administration.imports import KIND_LABELS, ImportFailed, import_xlsx
 
     data = Path(path).read_bytes()
     session = db()

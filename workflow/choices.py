@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from models import Campaign, Person, Unit
 from workflow import policy
-from workflow.dashboard import open_campaigns
 from workflow.policy import Actor
+from workflow.reporting.dashboard import open_campaigns
 
 NOMINEE_UNIT_KINDS = ("division", "district_office")
 

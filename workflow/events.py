@@ -212,7 +212,7 @@ class UserPasswordReset(Event):
 @dataclass(frozen=True, kw_only=True)
 class CampaignCreated(Event):
     campaign_id: int
-    campaign: Mapping  # the campaign as recorded (workflow.campaigns.campaign_data)
+    campaign: Mapping  # the campaign as recorded (workflow.administration.campaigns.campaign_data)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -408,7 +408,7 @@ class StoryImageRemoved(StoryEvent):
 @dataclass(frozen=True, kw_only=True)
 class IntroductionCreated(Event):
     introduction_id: int
-    introduction: Mapping  # as recorded (workflow.introductions._data)
+    introduction: Mapping  # as recorded (workflow.propagation.introductions._data)
 
 
 @dataclass(frozen=True, kw_only=True)

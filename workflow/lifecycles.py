@@ -1,9 +1,9 @@
 """The lifecycles of council sessions, proposals and stories as data, each fired by one shared `transitions` Machine,
 and the registry of every lifecycle (the nomination's included) that the lifecycle page and the README draw.
 
-As for nominations (workflow.machine, ARCHITECTURE.md "transitions pitfalls"), nothing is attached to ORM rows: a
-service checks its own rules first (so its refusal names them), then `fire`s the trigger, which only moves `state`.
-An object in a state the trigger does not leave from is a 409 conflict, never a silent assignment.
+As for nominations (workflow.nominations.machine, ARCHITECTURE.md "transitions pitfalls"), nothing is attached to ORM
+rows: a service checks its own rules first (so its refusal names them), then `fire`s the trigger, which only moves
+`state`. An object in a state the trigger does not leave from is a 409 conflict, never a silent assignment.
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from transitions import Machine, MachineError
 from models.council import SESSION_STATES
 from models.propagation import STORY_STATES
 from models.proposals import PROPOSAL_STATES
-from workflow import machine as nomination_machine
 from workflow.errors import Conflict
 from workflow.labels import (
     ACTION_LABELS,
@@ -26,7 +25,8 @@ from workflow.labels import (
     STORY_ACTION_LABELS,
     STORY_STATE_LABELS,
 )
-from workflow.machine import DOMAIN, KH79
+from workflow.nominations import machine as nomination_machine
+from workflow.nominations.machine import DOMAIN, KH79
 
 ND_98 = "Nghị định 98/2023/NĐ-CP, Điều 46"
 KH_DONG_THAP = "Kế hoạch tuyên truyền và nhân rộng điển hình tiên tiến của Sở Tư pháp Đồng Tháp giai đoạn 2026–2030"

@@ -46,7 +46,7 @@ from models import Decision as Recognition  # `Decision` here is the policy's an
 from models.accounts import ROLES
 from workflow import clock
 from workflow.errors import Forbidden, NotFound
-from workflow.machine import MINISTRY_VISIBLE_STATES, RECOGNISED_STATES
+from workflow.nominations.machine import MINISTRY_VISIBLE_STATES, RECOGNISED_STATES
 
 # ------------------------------------------------------------------------------------------------ roles and scopes
 ADMIN, AUDITOR, MINISTRY = "admin", "auditor", "ministry_reviewer"

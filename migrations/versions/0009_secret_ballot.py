@@ -9,7 +9,7 @@ those rows, then drops the table:
 - ballots of CLOSED sessions are opened and stored as anonymous ballots (item, choice), in a shuffled order;
 - ballots of OPEN sessions are opened and re-sealed into fixed-length slots (with empty slots for the members who
   have not voted yet), in a shuffled order, under the new BALLOT_KEY.
-Opening needs the legacy key, exactly as the first design's `workflow.ballots.configure` derived it: the environment's
+Opening needs the legacy key, exactly as the first design's `workflow.council.ballots.configure` derived it: the environment's
 BALLOT_KEY, else the application's SECRET_KEY (which `dienhinh init-db` passes, with the new BALLOT_KEY). Without it
 the upgrade stops, naming the variable, rather than lose a ballot. The crypto is copied here on purpose: a migration
 must not change when the application's code does.

@@ -1,6 +1,6 @@
-"""The administrator's calendar of days off and make-up working days (/admin/calendar, workflow.calendar_admin):
-admins only, validated, audited; recorded days move the council's publicity deadline; a year without Tết data is
-flagged on the admin page and on the council session page."""
+"""The administrator's calendar of days off and make-up working days (/admin/calendar,
+workflow.administration.calendar): admins only, validated, audited; recorded days move the council's publicity
+deadline; a year without Tết data is flagged on the admin page and on the council session page."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from test_council_helpers import NOW, nominate, schedule
 
 from models import AuditEvent, CalendarDay
-from workflow import calendar_admin, clock, council, workdays
+from workflow import clock, workdays
+from workflow.administration import calendar as calendar_admin
+from workflow.council import operations as council
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 
 VN = dt.timezone(dt.timedelta(hours=7))

@@ -1,7 +1,7 @@
-"""One campaign validation (workflow.campaigns.campaign_values): the API's creation, the admin page's creation and the
-admin page's edit answer the same Vietnamese message for the same wrong field. Before, the edit had its own copy of
-the date rules with other messages ("Không được trước ngày bắt đầu." there, without the full stop in the API), took
-only ISO dates, and a quota typed as "abc" was silently dropped on creation."""
+"""One campaign validation (workflow.administration.campaigns.campaign_values): the API's creation, the admin page's
+creation and the admin page's edit answer the same Vietnamese message for the same wrong field. Before, the edit had
+its own copy of the date rules with other messages ("Không được trước ngày bắt đầu." there, without the full stop in
+the API), took only ISO dates, and a quota typed as "abc" was silently dropped on creation."""
 from __future__ import annotations
 
 import html

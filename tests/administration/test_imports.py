@@ -1,5 +1,5 @@
-"""Imports of units and people from .xlsx (workflow.imports, `dienhinh import`, /admin/import): every row validated
-first, errors named by row and column, all rows or none written, one audit event per import."""
+"""Imports of units and people from .xlsx (workflow.administration.imports, `dienhinh import`, /admin/import): every
+row validated first, errors named by row and column, all rows or none written, one audit event per import."""
 from __future__ import annotations
 
 import io
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from models import AuditEvent, Person, Unit
 from web.cli import import_group
-from workflow import imports
+from workflow.administration import imports
 from workflow.context import Context
 from workflow.errors import Forbidden, ValidationFailed
 

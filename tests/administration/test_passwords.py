@@ -1,7 +1,7 @@
-"""The password rule (workflow.passwords): at least 10 characters, not whitespace only, not containing the username
-(case-insensitive), not in zxcvbn's list of common passwords — the same in every entry point: `users create`
-(workflow.accounts.create_user; the process itself in test_cli.py), the admin's create and reset pages and the
-user's own password change page. The demo data alone is exempt."""
+"""The password rule (workflow.administration.passwords): at least 10 characters, not whitespace only, not containing
+the username (case-insensitive), not in zxcvbn's list of common passwords — the same in every entry point: `users
+create` (workflow.administration.accounts.create_user; the process itself in test_cli.py), the admin's create and reset
+pages and the user's own password change page. The demo data alone is exempt."""
 from __future__ import annotations
 
 import pytest
@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from models import AuditEvent, User
-from workflow import accounts, passwords
+from workflow.administration import accounts, passwords
 from workflow.errors import ValidationFailed
 
 GOOD = "Song-Hau-chay-qua-7"

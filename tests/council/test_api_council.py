@@ -19,7 +19,7 @@ CHOICES = ("agree", "disagree", "abstain")
 # ------------------------------------------------------------------------------------------------ helpers
 def council_refs(demo, db) -> SimpleNamespace:
     """Ids of the demo data, looked up once; then the test session lets go of SQLite's write lock."""
-    from workflow import council
+    from workflow.council import operations as council
 
     data = SimpleNamespace(
         campaign=demo.campaign().id, stp2_campaign=demo.campaign(department="STP2").id,

@@ -12,7 +12,7 @@ from test_api_council import MEMBERS, council_refs, ok, open_with_everyone, subm
 
 from models import AgendaItem, AnonymousBallot, BallotReceipt, BallotSlot
 from notifications import audit
-from workflow import ballots as sealed
+from workflow.council import ballots as sealed
 
 # Threads (or two requests) each with a connection of their own: the reseeded database, not one rolled-back connection.
 pytestmark = pytest.mark.fresh_db

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from test_api_council import MEMBERS, PDF, PROBLEM
 
 from models import User
-from workflow import council, rules, service
+from workflow.council import operations as council
+from workflow.nominations import rules, service
 from workflow.policy import actor_for
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from models import make_engine
 from web import config
-from workflow import ballots
+from workflow.council import ballots
 
 SQLITE = "sqlite:////tmp/whatever.db"
 POSTGRES = "postgresql://dienhinh@db.internal:5432/dienhinh"

@@ -1,4 +1,5 @@
-"""Sealed ballot slots (workflow.ballots): what a database reader sees cannot be read, compared, measured or moved."""
+"""Sealed ballot slots (workflow.council.ballots): what a database reader sees cannot be read, compared, measured or
+moved."""
 from __future__ import annotations
 
 import base64
@@ -7,7 +8,7 @@ import os
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from workflow import ballots
+from workflow.council import ballots
 
 
 @pytest.fixture(autouse=True)

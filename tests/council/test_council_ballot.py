@@ -9,7 +9,8 @@ from sqlalchemy import func, select, update
 from test_council_helpers import MEMBERS, close, db, item_of, nominate, open_session, uid, vote  # noqa: F401
 
 from models import AnonymousBallot, AuditEvent, BallotReceipt, BallotSlot
-from workflow import ballots, council
+from workflow.council import ballots
+from workflow.council import operations as council
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 
 

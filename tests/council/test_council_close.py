@@ -27,9 +27,10 @@ from test_council_helpers import (  # noqa: F401 (db: the fixtures)
 )
 
 from models import AnonymousBallot, AuditEvent, BallotReceipt, BallotSlot, Campaign, StateChange
-from workflow import council, decisions
-from workflow.accounts import create_user
+from workflow.administration.accounts import create_user
+from workflow.council import operations as council
 from workflow.errors import Conflict, Forbidden, ValidationFailed
+from workflow.proposals import decisions
 
 
 def _reject(db, n):
@@ -236,7 +237,7 @@ def _earlier(db, demo, prior):
         vote(db, demo, s, a, 4 if prior == "no_quorum" else (3 if prior == "failed" else 7), voters=present)
         close(db, demo, s, now=NOW + dt.timedelta(minutes=30))
         if prior == "passed_then_withdrawn":
-            from workflow import service
+            from workflow.nominations import service
 
             service.transition(db, demo.actor("vanphong"), a.id, "withdraw", a.version, reason="Rút hồ sơ")
 

@@ -11,7 +11,8 @@ from test_council_helpers import MEMBERS, nominate, open_session
 
 from models import AuditEvent, BallotReceipt, BallotSlot, User
 from notifications import audit
-from workflow import ballots, council
+from workflow.council import ballots
+from workflow.council import operations as council
 from workflow.errors import Conflict, Forbidden
 from workflow.policy import actor_for
 

@@ -9,8 +9,11 @@ from samples import PDF
 from sqlalchemy import select
 
 from models import AnonymousBallot, AuditEvent, BallotReceipt, BallotSlot
-from workflow import ballots, council, decisions, rules, service
+from workflow.council import ballots
+from workflow.council import operations as council
 from workflow.errors import Conflict, Forbidden, ValidationFailed
+from workflow.nominations import rules, service
+from workflow.proposals import decisions
 
 MEMBERS = ["giamdoc", "vanphong", "hoidong1", "hoidong2", "hoidong3", "hoidong4", "hoidong5"]
 

@@ -3,8 +3,8 @@ test_service_council_steps.py and others import them from here): new tests impor
 
 No tests here; the module is named like its siblings because it belongs with them.
 
-The demo council (workflow/demo.py): giamdoc (chu_tich, unit STP), vanphong (thuong_truc, VP, person Lê Văn Phúc),
-hoidong1 (PBGDPL, Huỳnh Văn Đức), hoidong2 (head of TTR), hoidong3 (head of XDKT), hoidong4 (head of TGPL),
+The demo council (workflow/administration/demo.py): giamdoc (chu_tich, unit STP), vanphong (thuong_truc, VP, person Lê
+Văn Phúc), hoidong1 (PBGDPL, Huỳnh Văn Đức), hoidong2 (head of TTR), hoidong3 (head of XDKT), hoidong4 (head of TGPL),
 hoidong5 (head of VP, Trần Thị Thu Hà). Nobody of the council belongs to HCTP, PTP-LX or PTP-CD.
 """
 from __future__ import annotations

@@ -25,8 +25,8 @@ from test_council_helpers import (  # noqa: F401 (db: the fixtures)
 )
 
 from models import AuditEvent, Campaign, PublicComment
-from workflow import council
-from workflow.accounts import create_user
+from workflow.administration.accounts import create_user
+from workflow.council import operations as council
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 VN = dt.timezone(dt.timedelta(hours=7))

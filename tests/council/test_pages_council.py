@@ -12,7 +12,7 @@ from samples import PDF
 from sqlalchemy import select
 
 from models import AuditEvent, Council, CouncilMember, Nomination
-from workflow import rules, service
+from workflow.nominations import rules, service
 
 MEMBERS = ["giamdoc", "vanphong", "hoidong1", "hoidong2", "hoidong3", "hoidong4", "hoidong5"]
 CHOICE_WORDS = ("Đồng ý", "Không đồng ý", "Không ý kiến", 'value="agree"', 'value="disagree"', 'value="abstain"')

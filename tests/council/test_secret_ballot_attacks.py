@@ -22,7 +22,9 @@ from sqlalchemy.engine import make_url
 from test_council_helpers import LATER, MEMBERS, NOW, nominate, schedule, uid
 
 from models import AgendaItem, AuditEvent, BallotReceipt, Base, make_engine
-from workflow import accounts, ballots, council
+from workflow.administration import accounts
+from workflow.council import ballots
+from workflow.council import operations as council
 
 # The DBA's tools (pg_dump, pg_restore, VACUUM, the WAL checkpoint) read what is committed, from connections of
 # their own: the reseeded database, not one rolled-back connection.

@@ -1,6 +1,6 @@
 """The steps after submission with a real council session deciding (issue 3): who may take them, what they write
 (award records), revocation, and the director's delegation. Only the signed proposal to the Ministry (issue 4, still
-to come) is stubbed in, through workflow.council_results.listed_in_submitted_proposal."""
+to come) is stubbed in, through workflow.council.results.listed_in_submitted_proposal."""
 # ruff: noqa: F811 - `db` is the rolled-back fixture of test_council_helpers, imported here
 from __future__ import annotations
 
@@ -21,10 +21,12 @@ from test_council_helpers import (  # noqa: F401 (db: the fixtures)
 )
 
 from models import AuditEvent, AwardRecord, Decision, Delegation, StateChange
-from workflow import council_results, decisions, rules, service
-from workflow.accounts import create_user
+from workflow.administration.accounts import create_user
+from workflow.council import results as council_results
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workflow.nominations import rules, service
 from workflow.policy import actor_for
+from workflow.proposals import decisions
 
 CO_SO = {"decision_number": "120/QĐ-STP", "decision_date": "2026-11-20"}
 NGANH = {"decision_number": "2100/QĐ-BTP", "decision_date": "2026-11-24"}

@@ -6,7 +6,10 @@ import datetime as dt
 
 from samples import PDF
 
-from workflow import clock, council, decisions, rules, service
+from workflow import clock
+from workflow.council import operations as council
+from workflow.nominations import rules, service
+from workflow.proposals import decisions
 
 MEMBERS = ["giamdoc", "vanphong", "hoidong1", "hoidong2", "hoidong3", "hoidong4", "hoidong5"]
 

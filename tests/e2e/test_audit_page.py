@@ -7,8 +7,8 @@ import pytest
 from conftest import DEMO_PASSWORD, Demo  # tests/conftest.py, importable as `conftest` under pytest
 
 from models import make_session_factory
-from workflow import service
 from workflow.context import Context
+from workflow.nominations import service
 
 SHOT_PREFIX = "audit_page"
 

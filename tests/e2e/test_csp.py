@@ -11,7 +11,7 @@ from samples import image
 from sqlalchemy import select
 
 from models import CouncilSession, Decision, make_session_factory
-from workflow import stories
+from workflow.propagation import stories
 
 SHOT_PREFIX = "csp"
 

@@ -12,7 +12,8 @@ from conftest import DEMO_PASSWORD, Demo  # tests/conftest.py, importable as `co
 from samples import PDF
 
 from models import make_session_factory
-from workflow import council, rules, service
+from workflow.council import operations as council
+from workflow.nominations import rules, service
 
 SHOT_PREFIX = "member_votes"
 

@@ -12,7 +12,8 @@ from conftest import DEMO_PASSWORD, Demo  # tests/conftest.py, importable as `co
 from e2e_examples import recognise_co_so
 
 from models import make_session_factory
-from workflow import clock, proposals
+from workflow import clock
+from workflow.proposals import operations as proposals
 
 SHOT_PREFIX = "ministry_recognises"
 

@@ -7,7 +7,7 @@ from conftest import DEMO_PASSWORD  # tests/conftest.py, importable as `conftest
 from sqlalchemy import select
 
 from models import ApiToken, User, make_session_factory
-from workflow import accounts
+from workflow.administration import accounts
 
 SHOT_PREFIX = "sessions"
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from models import AuditEvent, StateChange, User
 from notifications import audit
-from workflow import service
 from workflow.errors import Conflict
+from workflow.nominations import service
 from workflow.policy import actor_for
 
 # Threads (or two requests) each with a connection of their own: the reseeded database, not one rolled-back connection.

@@ -1,12 +1,14 @@
-"""The lifecycle table of DOMAIN.md, checked against workflow.machine (the data and the one shared Machine)."""
+"""The lifecycle table of DOMAIN.md, checked against workflow.nominations.machine (the data and the one shared
+Machine)."""
 from __future__ import annotations
 
 import pytest
 from transitions import MachineError
 
 from models import STATES, Nomination
-from workflow import machine, policy
-from workflow.machine import FINAL_STATES, MACHINE, TRIGGERS
+from workflow import policy
+from workflow.nominations import machine
+from workflow.nominations.machine import FINAL_STATES, MACHINE, TRIGGERS
 
 # DOMAIN.md, "The lifecycle of a nomination": trigger -> ({source: roles}, dest, data the trigger needs).
 DOMAIN_TABLE = {

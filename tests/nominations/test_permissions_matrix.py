@@ -7,23 +7,17 @@ from samples import PDF
 from sqlalchemy import select
 
 from models import Council, Nomination
-from workflow import (
-    admin,
-    audit_queries,
-    calendar_admin,
-    campaigns,
-    council,
-    decisions,
-    policy,
-    proposals,
-    report_documents,
-    reports,
-    rules,
-    service,
-    stories,
-    themes,
-)
+from workflow import policy
+from workflow.administration import calendar as calendar_admin
+from workflow.administration import campaigns
+from workflow.administration import operations as admin
+from workflow.council import operations as council
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workflow.nominations import rules, service
+from workflow.propagation import stories, themes
+from workflow.proposals import decisions
+from workflow.proposals import operations as proposals
+from workflow.reporting import audit_queries, report_documents, reports
 
 
 @pytest.fixture

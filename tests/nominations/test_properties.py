@@ -1,4 +1,5 @@
-"""Random sequences of (actor, action) driven through workflow.service.transition on one nomination per example.
+"""Random sequences of (actor, action) driven through workflow.nominations.service.transition on one nomination per
+example.
 
 Invariants (ARCHITECTURE.md "Testing habits"): the history's last to_state is the nomination's state; history
 versions are 1..k without gaps and k is the nomination's version; nothing leaves a final state; a refused step
@@ -15,9 +16,11 @@ from sqlalchemy import select
 
 from models import CriterionAnswer, Nomination, StateChange
 from notifications import audit
-from workflow import council_results, policy, rules, service
+from workflow import policy
+from workflow.council import results as council_results
 from workflow.errors import DomainError
-from workflow.machine import FINAL_STATES, TRIGGERS, triggers_from
+from workflow.nominations import rules, service
+from workflow.nominations.machine import FINAL_STATES, TRIGGERS, triggers_from
 
 ACTORS = ("tp_pbgdpl", "vanphong", "giamdoc", "botp", "tp_hctp", "canbo1", "thanhtra")
 FULL_DATA = {"reason": "Lý do", "nurture_plan": "Kế hoạch bồi dưỡng", "decision_number": "12/QĐ",

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from models import Nomination
-from workflow import service
 from workflow.errors import Forbidden, ValidationFailed
+from workflow.nominations import service
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""Every eligibility rule of workflow.rules (DOMAIN.md "Eligibility rules"), each with a case that passes and one
-that fails, and the dossier checks that block `submit`. A rule removed from RULES fails its tests here."""
+"""Every eligibility rule of workflow.nominations.rules (DOMAIN.md "Eligibility rules"), each with a case that passes
+and one that fails, and the dossier checks that block `submit`. A rule removed from RULES fails its tests here."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,8 +9,8 @@ from samples import PDF
 from sqlalchemy import update
 
 from models import AwardRecord, DisciplineRecord, Nomination
-from workflow import rules, service
 from workflow.errors import ValidationFailed
+from workflow.nominations import rules, service
 
 PERIOD_DAY = dt.date(2025, 6, 1)  # the period campaign 2021–2025 was open for registration then
 THIS_YEAR = dt.date.today().year

@@ -1,4 +1,4 @@
-"""Editing a dossier: fields, criteria answers, nurture check-ins and attachments (workflow.service)."""
+"""Editing a dossier: fields, criteria answers, nurture check-ins and attachments (workflow.nominations.service)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,8 +8,8 @@ from samples import PDF
 from sqlalchemy import func, select
 
 from models import Attachment, AuditEvent, Checkin, StateChange
-from workflow import rules, service
 from workflow.errors import Conflict, Forbidden, ValidationFailed
+from workflow.nominations import rules, service
 
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 120
 

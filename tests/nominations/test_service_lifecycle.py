@@ -7,8 +7,8 @@ from samples import PDF
 from sqlalchemy import func, select
 
 from models import AuditEvent, StateChange
-from workflow import rules, service
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workflow.nominations import rules, service
 
 
 def _criteria(n) -> dict:
@@ -202,12 +202,12 @@ def test_director_decisions_fail_closed_without_a_council_result(db, demo, tmp_p
 
 
 def test_propose_nganh_fails_closed_even_for_the_director(db, demo, tmp_path, monkeypatch):
-    from workflow import council_results
+    from workflow.council import results as council_results
 
     n = _submitted(db, demo, tmp_path)
     monkeypatch.setattr(council_results, "outcome", lambda session, nom: "passed")
     gd = demo.actor("giamdoc")
-    from workflow import decisions
+    from workflow.proposals import decisions
 
     decisions.issue(db, gd, level="co_so", number="12/QĐ-STP", date="2026-11-20", nomination_ids=[n.id])
     with pytest.raises(ValidationFailed) as exc:

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from models import AuditEvent, Nomination, Notification, OutboxMessage, StateChange
 from notifications import audit, outbox
-from workflow import rules, service
 from workflow.errors import DomainError
+from workflow.nominations import rules, service
 
 
 def _ready(db, demo, tmp_path):

@@ -48,7 +48,7 @@ def test_missing_or_invalid_token_is_401_problem(client, headers):
 
 
 def test_token_issued_by_cli_function_works(api, client, demo, db):
-    from workflow.accounts import issue_token
+    from workflow.administration.accounts import issue_token
 
     token = issue_token(db, demo.user("thanhtra"))
     db.commit()

@@ -10,9 +10,10 @@ from sqlalchemy import delete, select, text, update
 
 from models import AuditEvent, Nomination
 from notifications import audit
-from workflow import clock, refusals, service
+from workflow import clock, refusals
 from workflow.context import Context
 from workflow.errors import Forbidden
+from workflow.nominations import service
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from test_council_helpers import nominate
 
 from models import AuditEvent, Nomination, Unit
 from notifications import audit
-from workflow import service
+from workflow.nominations import service
 
 # Threads (or two requests) each with a connection of their own: the reseeded database, not one rolled-back connection.
 pytestmark = pytest.mark.fresh_db

@@ -24,8 +24,9 @@ from sqlalchemy.exc import DBAPIError
 from models import AuditChainHead, AuditCheckpoint, AuditEvent, Nomination
 from notifications import audit
 from notifications import audit_checkpoints as cps
-from workflow import events, service, signals
+from workflow import events, signals
 from workflow.context import Context
+from workflow.nominations import service
 
 
 def _cli(app, *args):

@@ -15,9 +15,10 @@ from sqlalchemy import select, text
 
 from models import AuditEvent, AuditVerification
 from notifications import audit, audit_verify
-from workflow import audit_queries as aq
-from workflow import clock, service
+from workflow import clock
 from workflow.context import Context
+from workflow.nominations import service
+from workflow.reporting import audit_queries as aq
 
 ROW_ID = re.compile(r'data-event-id="(\d+)"')
 

@@ -23,9 +23,13 @@ from test_council_helpers import (  # noqa: F401 (db: the fixtures)
 )
 from test_proposals_core import co_so_example
 
-from workflow import clock, council, decisions, proposals, stories
-from workflow.demo import ACCOUNTS
+from workflow import clock
+from workflow.administration.demo import ACCOUNTS
+from workflow.council import operations as council
 from workflow.errors import DomainError, NotFound
+from workflow.propagation import stories
+from workflow.proposals import decisions
+from workflow.proposals import operations as proposals
 
 USERNAMES = [a[0] for a in ACCOUNTS]
 

@@ -22,8 +22,8 @@ from sqlalchemy.engine import make_url
 
 from models import ApiToken, AuditEvent, User, make_engine, make_session_factory
 from notifications.audit_checkpoints import write_checkpoints
-from workflow import demo as demo_data
-from workflow.accounts import create_token
+from workflow.administration import demo as demo_data
+from workflow.administration.accounts import create_token
 from workflow.context import CLI
 
 BIN = Path(sys.executable).parent

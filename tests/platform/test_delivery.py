@@ -20,7 +20,7 @@ from models import OutboxMessage
 from models.base import utcnow
 from notifications import delivery, outbox
 from web.cli import main as cli_main
-from workflow import rules, service
+from workflow.nominations import rules, service
 
 
 class Recorder:

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from models import AuditEvent, EmailOptOut, Notification, OutboxMessage
 from notifications import outbox
 from notifications.inbox import notify
-from workflow import preferences
+from workflow.administration import preferences
 from workflow.errors import ValidationFailed
 
 

@@ -12,7 +12,7 @@ from models import PROPOSAL_STATES, SESSION_STATES, STORY_STATES
 from workflow import diagrams, lifecycles
 from workflow.errors import Conflict
 from workflow.lifecycles import PROPOSAL, SESSION, STORY
-from workflow.machine import TRIGGERS
+from workflow.nominations.machine import TRIGGERS
 
 ROOT = Path(__file__).resolve().parents[2]
 # The spec's lifecycles (DOMAIN.md "The council", UX/README): trigger -> (sources, dest).
@@ -83,7 +83,7 @@ def test_state_groups_are_named_once():
     literal = re.compile(r'\(\s*"evaluated_co_so",\s*"proposed_nganh",\s*"recognized"\s*\)')
     where = [str(p.relative_to(ROOT)) for top in ("workflow", "web", "notifications")
              for p in (ROOT / top).rglob("*.py") if literal.search(p.read_text(encoding="utf-8"))]
-    assert where == ["workflow/machine.py"]
+    assert where == ["workflow/nominations/machine.py"]
 
 
 def test_readme_shows_every_lifecycle_as_the_tables_generate_it():

@@ -15,7 +15,7 @@ from sqlalchemy import Boolean, Date, DateTime, Integer, MetaData, Numeric, Stri
 from test_migrations import empty_engine  # noqa: F401 - the fixture: an empty SQLite file or PostgreSQL database
 
 from web import migrate
-from workflow import ballots
+from workflow.council import ballots
 
 BEFORE = "0008_audit_outcome"
 LEGACY_SECRET = "the-old-secret-key"  # SECRET_KEY of the previous version, which sealed the ballots
@@ -23,7 +23,7 @@ NEW_KEY = "the-new-ballot-key-0123456789"
 
 
 def _legacy_seal(item_id: int, choice: str) -> str:
-    """The first design's `workflow.ballots.seal`, exactly (and its variable lengths)."""
+    """The first design's `workflow.council.ballots.seal`, exactly (and its variable lengths)."""
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"dienhinh", info=b"ballot-v1").derive(LEGACY_SECRET.encode())
     nonce = os.urandom(12)
     return base64.urlsafe_b64encode(nonce + AESGCM(key).encrypt(nonce, choice.encode(), str(item_id).encode())).decode()

@@ -187,7 +187,7 @@ def _seed_references(engine) -> dict:
     what SQLite's table rebuilds of 0005 (campaigns) and 0007 (decisions) must keep."""
     import notifications
     from models import make_session_factory
-    from workflow import demo
+    from workflow.administration import demo
 
     notifications.install()
     with make_session_factory(engine)() as s:

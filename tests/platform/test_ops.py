@@ -34,7 +34,7 @@ REQUEST_ID = re.compile(r"[0-9a-f]{32}")
 def migrated(request, tmp_path_factory):
     """An engine on a database at head holding the demo data (module-wide)."""
     import notifications
-    from workflow import demo
+    from workflow.administration import demo
 
     with contextlib.ExitStack() as stack:
         if request.param == "sqlite":
@@ -446,7 +446,7 @@ def test_outbox_gauges_are_read_at_scrape_time(migrated, client):
 def test_transitions_are_counted_when_committed_only(migrated, api):
     from models import Campaign, Nomination, Unit
     from web.ops.metrics import TRANSITIONS
-    from workflow import service
+    from workflow.nominations import service
     from workflow.policy import actor_for
 
     def count(action):

@@ -24,12 +24,19 @@ from models import (
     Unit,
     User,
 )
-from workflow import admin, campaigns, council, decisions, org_queries, policy, proposals, queries, stories
+from workflow import policy
+from workflow.administration import campaigns, org_queries
+from workflow.administration import operations as admin
+from workflow.council import operations as council
 from workflow.errors import NotFound, ValidationFailed
+from workflow.nominations import queries
+from workflow.propagation import stories
+from workflow.proposals import decisions
+from workflow.proposals import operations as proposals
 
 ROOT = Path(__file__).resolve().parents[2]
 # The role definitions, the policy table and the demo data: the only homes of role names (issue 12).
-ROLE_HOMES = {"workflow/policy.py", "workflow/labels.py", "workflow/demo.py", "models/accounts.py"}
+ROLE_HOMES = {"workflow/policy.py", "workflow/labels.py", "workflow/administration/demo.py", "models/accounts.py"}
 # Strings spelled like a role that name something else: a blueprint, an audit action family, a home-page card.
 NOT_ROLES = ('Blueprint("admin"', '"admin": "Quản trị",', 'Card("admin", "Quản trị hệ thống"')
 ROLE_LITERAL = re.compile("[\"'](" + "|".join(ROLES) + ")[\"']")

@@ -23,7 +23,7 @@ from conftest import DEMO_PASSWORD
 
 from models import Base, make_engine, make_session_factory
 from web.extensions import limiter
-from workflow import demo as demo_data
+from workflow.administration import demo as demo_data
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,8 +20,10 @@ from test_council_helpers import (  # noqa: F401 (db: the fixtures)
     vote,
 )
 
-from workflow import council, proposals, service
+from workflow.council import operations as council
 from workflow.errors import ValidationFailed
+from workflow.nominations import service
+from workflow.proposals import operations as proposals
 
 CO_SO = {"decision_number": "120/QĐ-STP", "decision_date": "2026-11-20"}
 

@@ -13,7 +13,7 @@ from test_pages_every_role import ACCOUNTS, PAGES
 from test_stories import example, png, write  # noqa: F401 (example: a fixture)
 
 from web import security
-from workflow import stories
+from workflow.propagation import stories
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
 # Every page without a parameter (the URL map's GET rules) and the walk of test_pages_every_role, plus a 404, a static

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from models import ApiToken, AuditEvent, UserSession
 from web.cli import main as cli_main
-from workflow import accounts, admin
+from workflow.administration import accounts
+from workflow.administration import operations as admin
 
 PROBLEM = "application/problem+json"
 NEW_PASSWORD = "Hoa-sen-nở-2026"

@@ -14,8 +14,10 @@ from test_stories import png, write
 from test_stories import recognised as recognised_examples
 
 from models import Nomination, StoredFile, StoredFileChunk
-from workflow import service, stories, uploads
+from workflow import uploads
 from workflow.errors import ValidationFailed
+from workflow.nominations import service
+from workflow.propagation import stories
 
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00" + b"\x00" * 64
 # 2.5 MiB: three chunks, the last one half full; every byte position distinguishable.

@@ -18,8 +18,8 @@ from test_stories import png
 
 from models import Attachment, StoredFile, Story, StoryImage, make_session_factory
 from web import migrate
-from workflow import demo as demo_data
 from workflow import uploads
+from workflow.administration import demo as demo_data
 
 BEFORE = "0010_audit_chains"
 

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from test_reports import FULL, make
 
 from models import AuditEvent, MonthlyIntroduction, PropagandaTheme
-from workflow import clock, introductions, themes
+from workflow import clock
 from workflow.errors import Forbidden, NotFound, ValidationFailed
+from workflow.propagation import introductions, themes
 
 MARCH = dt.date(2026, 3, 1)
 TODAY = dt.date(2026, 4, 20)  # the deadline of March has passed

@@ -10,7 +10,7 @@ from test_council_helpers import nominate
 from test_stories import EVIL, recognised, write
 
 from models import AwardRecord, StateChange
-from workflow import stories
+from workflow.propagation import stories
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

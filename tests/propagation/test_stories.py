@@ -1,7 +1,7 @@
-"""Stories about recognised examples (workflow.stories, /stories pages, /api/v1/stories): only the department's
-editor writes, only about a recognised example; the body is sanitised on every save; publishing puts the story on
-the public showcase and in the Atom feed, taking it down removes it; a stale version is a 409; images are PNG/JPEG by
-content and at most 5 MB; every write is audited."""
+"""Stories about recognised examples (workflow.propagation.stories, /stories pages, /api/v1/stories): only the
+department's editor writes, only about a recognised example; the body is sanitised on every save; publishing puts the
+story on the public showcase and in the Atom feed, taking it down removes it; a stale version is a 409; images are
+PNG/JPEG by content and at most 5 MB; every write is audited."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,8 +15,8 @@ from samples import PDF
 from sqlalchemy import select
 
 from models import AuditEvent, Story, StoryImage
-from workflow import stories
 from workflow.errors import Conflict, Forbidden, ValidationFailed
+from workflow.propagation import stories
 
 D1 = dt.date(2026, 11, 20)
 EVIL = ('<p onclick="steal()">Gương sáng <strong>pháp luật</strong></p><script>alert("x")</script>'
@@ -133,7 +133,7 @@ def test_form_refuses_a_missing_title_with_422_and_writes_nothing(client, login,
 
 
 def test_another_departments_editor_cannot_edit(client, login, api, db, demo, example):
-    from workflow.accounts import create_user
+    from workflow.administration.accounts import create_user
 
     create_user(db, "bientap2", full_name="Biên tập Sở 2", password=demo.password, roles=["editor"],
                 unit_code="STP2-VP")

@@ -13,7 +13,9 @@ from test_api_council import ENVELOPE, PROBLEM, ok, refused
 from test_council_flow import MEMBERS, open_session, submitted
 
 from models import AuditEvent, Nomination
-from workflow import accounts, council, decisions
+from workflow.administration import accounts
+from workflow.council import operations as council
+from workflow.proposals import decisions
 
 TODAY = dt.date.today()
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -209,7 +211,7 @@ def test_proposal_done_when(api, ex, db):
 
 def test_the_ministers_outcome_per_item_is_in_the_api(api, ex):
     """The Minister's answer on each item (recognised by which decision, or refused and why) was only on the pages;
-    the API now reads the same model (workflow.proposals.item_rows). A draft's items carry their refusals."""
+    the API now reads the same model (workflow.proposals.operations.item_rows). A draft's items carry their refusals."""
     sec, ministry = api.as_("vanphong"), api.as_("botp")
     p = ok(create(api, [ex.a, ex.b]), 201)
     assert [(i["outcome"], i["refusals"]) for i in p["items"]] == [(None, []), (None, [])]

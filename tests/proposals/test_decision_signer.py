@@ -12,8 +12,9 @@ from test_documents import lines, open_docx
 from test_documents_proposal import recognised, submit  # noqa: F401  (fixtures)
 
 from models import Decision, Nomination
-from workflow import decisions, documents
+from workflow import documents
 from workflow.errors import ValidationFailed
+from workflow.proposals import decisions
 
 NAME = "Nguyễn Hải Ninh"
 DEPUTY = "Mai Lương Khôi"

@@ -1,6 +1,6 @@
-"""The director's decision recognising cơ sở examples (workflow.decisions.issue, level co_so): only items the council
-passed, all or none, numbered per issuer and year, signed by the director or a deputy under delegation; it writes
-the award records and tells the unit heads and the nominees who have accounts."""
+"""The director's decision recognising cơ sở examples (workflow.proposals.decisions.issue, level co_so): only items the
+council passed, all or none, numbered per issuer and year, signed by the director or a deputy under delegation; it
+writes the award records and tells the unit heads and the nominees who have accounts."""
 # ruff: noqa: F811 - `db` is the rolled-back fixture of test_council_helpers, imported here
 from __future__ import annotations
 
@@ -24,10 +24,12 @@ from test_council_helpers import (  # noqa: F401 (db: the fixtures)
 
 from models import AuditEvent, AwardRecord, Campaign, Decision, Delegation, StateChange
 from notifications import audit
-from workflow import council, decisions, signals
-from workflow.accounts import create_user
+from workflow import signals
+from workflow.administration.accounts import create_user
+from workflow.council import operations as council
 from workflow.errors import Forbidden, ValidationFailed
 from workflow.policy import actor_for
+from workflow.proposals import decisions
 
 D1 = dt.date(2026, 11, 20)
 

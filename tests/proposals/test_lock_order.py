@@ -14,9 +14,11 @@ from sqlalchemy import select, text
 from test_council_helpers import close, entitled, nominate, open_session, vote
 
 from models import Nomination, Person, StateChange, Unit, User
-from workflow import decisions, proposals, service
 from workflow.errors import DomainError
+from workflow.nominations import service
 from workflow.policy import actor_for
+from workflow.proposals import decisions
+from workflow.proposals import operations as proposals
 
 # Threads (or two requests) each with a connection of their own: the reseeded database, not one rolled-back connection.
 pytestmark = pytest.mark.fresh_db

@@ -15,7 +15,9 @@ from test_council_flow import MEMBERS, open_session, submitted
 
 from models import Nomination, Proposal
 from web.filters import TZ
-from workflow import council, decisions, service
+from workflow.council import operations as council
+from workflow.nominations import service
+from workflow.proposals import decisions
 
 TODAY = dt.date.today()
 

@@ -8,8 +8,11 @@ from sqlalchemy import select
 from test_council_flow import MEMBERS, open_session, submitted
 
 from models import AwardRecord, Notification
-from workflow import council, decisions, proposals, service
+from workflow.council import operations as council
 from workflow.errors import Conflict, Forbidden, ValidationFailed
+from workflow.nominations import service
+from workflow.proposals import decisions
+from workflow.proposals import operations as proposals
 
 
 def recognised_co_so(db, demo, tmp_path):

@@ -12,9 +12,10 @@ from test_proposals_core import DAY, co_so_example
 
 from models import AuditEvent, Decision, Nomination, Proposal, StateChange, User
 from notifications import audit
-from workflow import decisions, proposals
 from workflow.errors import Conflict, ValidationFailed
 from workflow.policy import actor_for
+from workflow.proposals import decisions
+from workflow.proposals import operations as proposals
 
 # Threads (or two requests) each with a connection of their own: the reseeded database, not one rolled-back connection.
 pytestmark = pytest.mark.fresh_db

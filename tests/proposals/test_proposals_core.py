@@ -40,10 +40,12 @@ from models import (
     StateChange,
 )
 from notifications import audit
-from workflow import decisions, proposals, service
-from workflow.accounts import create_user
+from workflow.administration.accounts import create_user
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workflow.nominations import service
 from workflow.policy import actor_for
+from workflow.proposals import decisions
+from workflow.proposals import operations as proposals
 
 PASSWORD = "other-pass-1"
 

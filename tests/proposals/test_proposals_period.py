@@ -16,8 +16,9 @@ from test_council_helpers import db  # noqa: F401 (the fixtures)
 from test_proposals_core import DAY, co_so_example, draft, history, nganh, proposed, submit
 
 from models import AwardRecord, Campaign
-from workflow import proposals, rules, service
 from workflow.errors import ValidationFailed
+from workflow.nominations import rules, service
+from workflow.proposals import operations as proposals
 
 IN_WINDOW = dt.date(2025, 6, 1)
 NGANH_RULE = "Có ít nhất 01 lần được công nhận điển hình tiên tiến ngành Tư pháp hằng năm"

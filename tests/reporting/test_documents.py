@@ -14,9 +14,12 @@ from docx.shared import Pt
 from samples import PDF
 
 from models import Decision, DecisionItem, Delegation
-from workflow import council, decisions, documents, rules, service
-from workflow.accounts import create_user
+from workflow import documents
+from workflow.administration.accounts import create_user
+from workflow.council import operations as council
+from workflow.nominations import rules, service
 from workflow.policy import actor_for
+from workflow.proposals import decisions
 
 MEMBERS = ["giamdoc", "vanphong", "hoidong1", "hoidong2", "hoidong3", "hoidong4", "hoidong5"]
 ABSENT = "hoidong3"

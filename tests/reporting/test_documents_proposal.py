@@ -14,9 +14,13 @@ from docx.shared import Pt
 from test_documents import lines, open_docx, run_of, submitted, table_with
 
 from models import Decision, DecisionItem, Delegation, Proposal
-from workflow import council, decisions, documents, proposals, service
-from workflow.accounts import create_user
+from workflow import documents
+from workflow.administration.accounts import create_user
+from workflow.council import operations as council
+from workflow.nominations import service
 from workflow.policy import actor_for
+from workflow.proposals import decisions
+from workflow.proposals import operations as proposals
 
 MEMBERS = ["giamdoc", "vanphong", "hoidong1", "hoidong2", "hoidong3", "hoidong4", "hoidong5"]
 EVIL = '=HYPERLINK("https://example.com/x","Bấm vào đây")'

@@ -8,8 +8,9 @@ import io
 import openpyxl
 import pytest
 
-from workflow import clock, exports, service
+from workflow import clock
 from workflow.labels import STATE_LABELS
+from workflow.nominations import exports, service
 
 EVIL = '=HYPERLINK("https://example.com/x","Bấm vào đây")'
 HEADERS = [h for h, _w in exports.COLUMNS]

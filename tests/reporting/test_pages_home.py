@@ -7,7 +7,7 @@ import pytest
 from flask.testing import FlaskClient
 from samples import PDF
 
-from workflow import rules
+from workflow.nominations import rules
 
 
 @pytest.fixture(autouse=True)

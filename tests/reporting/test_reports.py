@@ -17,8 +17,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from models import Campaign, Nomination
-from workflow import clock, report_documents, reports
+from workflow import clock
 from workflow.errors import Forbidden, NotFound, ValidationFailed
+from workflow.reporting import report_documents, reports
 
 T0 = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
 

@@ -23,7 +23,7 @@ from web.api.schemas import (
 )
 from web.audit_trail import check_options, signing_key
 from web.db import db
-from workflow import audit_queries
+from workflow.reporting import audit_queries
 
 blp = api_blueprint("api_audit", __name__, "Nhật ký hệ thống (chỉ Thanh tra và quản trị).")
 

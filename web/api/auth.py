@@ -8,7 +8,7 @@ from web.api.base import api_blueprint, ctx
 from web.api.schemas import ProblemSchema, TokenRequestSchema
 from web.db import db
 from web.extensions import limiter, login_attempt_key
-from workflow import accounts
+from workflow.administration import accounts
 from workflow.errors import AuthenticationFailed
 
 blp = api_blueprint("api_auth", __name__, "Xác thực: cấp mã truy cập (bearer token).", public=True)

@@ -17,7 +17,7 @@ from webargs.flaskparser import FlaskParser
 from web.api.problems import register_handlers
 from web.current import current_actor
 from web.db import READ_METHODS, db, perform, request_context
-from workflow import accounts
+from workflow.administration import accounts
 from workflow.errors import AuthenticationFailed
 from workflow.policy import Actor
 

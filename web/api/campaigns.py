@@ -5,7 +5,7 @@ from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.schemas import CampaignCreateSchema, CampaignPageSchema, CampaignSchema, PageArgsSchema
 from web.db import db
-from workflow import campaigns
+from workflow.administration import campaigns
 
 blp = api_blueprint("api_campaigns", __name__, "Phong trào, đợt thi đua.")
 

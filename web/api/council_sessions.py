@@ -29,7 +29,7 @@ from web.api.schemas import (
     VoteSchema,
 )
 from web.db import db
-from workflow import council
+from workflow.council import operations as council
 from workflow.errors import Forbidden
 
 blp = api_blueprint("api_council_sessions", __name__, "Phiên họp Hội đồng Thi đua – Khen thưởng và biểu quyết kín.")

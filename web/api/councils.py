@@ -17,10 +17,10 @@ from web.api.schemas import (
     ProblemSchema,
 )
 from web.db import db
-from workflow import council as council_core
+from workflow.council import operations as council_core
 from workflow.errors import NotFound
+from workflow.nominations.queries import Page
 from workflow.policy import Actor
-from workflow.queries import Page
 
 blp = api_blueprint("api_councils", __name__, "Hội đồng Thi đua – Khen thưởng: cấu hình và thành viên.")
 

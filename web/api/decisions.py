@@ -15,8 +15,9 @@ from web.api.schemas import (
     ProblemSchema,
 )
 from web.db import db
-from workflow import clock, decisions, policy
+from workflow import clock, policy
 from workflow.errors import Forbidden
+from workflow.proposals import decisions
 
 blp = api_blueprint("api_decisions", __name__, "Quyết định công nhận điển hình tiên tiến.")
 

@@ -8,7 +8,7 @@ from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.schemas import MeSchema, PeopleArgsSchema, PersonPageSchema, UnitArgsSchema, UnitPageSchema
 from web.db import db
-from workflow import org_queries, preferences
+from workflow.administration import org_queries, preferences
 
 blp = api_blueprint("api_directory", __name__, "Tài khoản đang dùng, đơn vị và cá nhân.")
 

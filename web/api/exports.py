@@ -7,7 +7,8 @@ from web.api.council_sessions import DOCX, docx_response
 from web.api.proposals import XLSX, xlsx_response
 from web.api.schemas import MAX_ID, NominationArgsSchema, ProblemSchema
 from web.db import db
-from workflow import clock, exports
+from workflow import clock
+from workflow.nominations import exports
 
 blp = api_blueprint("api_exports", __name__, "Xuất dữ liệu (Excel) và giấy chứng nhận điển hình tiên tiến.")
 

@@ -7,7 +7,7 @@ from web.api import present
 from web.api.base import actor, api_blueprint, run
 from web.api.schemas import MAX_ID, NotificationArgsSchema, NotificationPageSchema, NotificationSchema
 from web.db import db
-from workflow import inbox_queries
+from workflow.administration import inbox_queries
 
 blp = api_blueprint("api_notifications", __name__, "Thông báo trong ứng dụng của tài khoản.")
 

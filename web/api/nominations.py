@@ -20,8 +20,9 @@ from web.api.schemas import (
 )
 from web.db import db
 from web.files import send_stored
-from workflow import machine, queries, service, uploads
+from workflow import uploads
 from workflow.errors import NotFound
+from workflow.nominations import machine, queries, service
 
 blp = api_blueprint("api_nominations", __name__, "Hồ sơ điển hình tiên tiến và quy trình xét.")
 

@@ -1,5 +1,5 @@
 """ORM objects → the plain dicts the response schemas dump. Read-only; the list serialiser touches nothing beyond
-what `workflow.queries.list_nominations` eager-loads (unit, campaign, subject_person)."""
+what `workflow.nominations.queries.list_nominations` eager-loads (unit, campaign, subject_person)."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -21,13 +21,14 @@ from models import (
     Unit,
     User,
 )
-from workflow import council as council_core
-from workflow import decisions as decision_core
-from workflow import offers, policy, rules, service
-from workflow import proposals as proposal_core
-from workflow.campaigns import campaign_data
+from workflow import offers, policy
+from workflow.administration.campaigns import campaign_data
+from workflow.council import operations as council_core
 from workflow.labels import ACTION_LABELS, ROLE_LABELS, RULE_RESULT_LABELS, STATE_LABELS
+from workflow.nominations import rules, service
 from workflow.policy import Actor
+from workflow.proposals import decisions as decision_core
+from workflow.proposals import operations as proposal_core
 
 
 def user_ref(user: User | None) -> dict | None:
@@ -262,8 +263,8 @@ def decision(session: Session, d: Decision, actor: Actor | None = None) -> dict:
 
 # ------------------------------------------------------------------------------------------------ proposals
 def proposal(session: Session, p: Proposal, actor: Actor | None = None) -> dict:
-    """A Tờ trình with its items (workflow.proposals.item_rows): each with the ngành rules (stage `propose`) as they
-    evaluate now, a draft's refusals, and a submitted one's Minister's outcome and the decision recorded for it;
+    """A Tờ trình with its items (workflow.proposals.operations.item_rows): each with the ngành rules (stage `propose`)
+    as they evaluate now, a draft's refusals, and a submitted one's Minister's outcome and the decision recorded for it;
     `actor` given (the detail), the caller's `available_actions`."""
     d = p.department
     items = []

@@ -22,8 +22,10 @@ from web.api.schemas import (
     ProposalSubmitSchema,
 )
 from web.db import db
-from workflow import clock, decisions, policy, proposals
+from workflow import clock, policy
 from workflow.errors import Forbidden
+from workflow.proposals import decisions
+from workflow.proposals import operations as proposals
 
 blp = api_blueprint("api_proposals", __name__,
                     "Tờ trình đề nghị Bộ trưởng công nhận điển hình tiên tiến ngành Tư pháp.")

@@ -10,8 +10,9 @@ from web.api.base import actor, api_blueprint, ctx, run
 from web.api.council_sessions import DOCX, ascii_filename
 from web.api.schemas import MAX_ID, MAX_PAGE, JsonId, ProblemSchema
 from web.db import db
-from workflow import introductions, report_documents, reports, themes
-from workflow.queries import MAX_PER_PAGE
+from workflow.nominations.queries import MAX_PER_PAGE
+from workflow.propagation import introductions, themes
+from workflow.reporting import report_documents, reports
 
 blp = api_blueprint("api_reports", __name__, "Báo cáo, thống kê; giới thiệu điển hình hằng tháng; lịch tuyên truyền.")
 

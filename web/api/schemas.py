@@ -8,8 +8,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from models import ATTACHMENT_KINDS, CAMPAIGN_KINDS, PROPOSAL_STATES, STATES, SUBJECT_TYPES, UNIT_KINDS
 from workflow import inputs
-from workflow.machine import TRIGGERS
-from workflow.queries import MAX_PER_PAGE
+from workflow.nominations.machine import TRIGGERS
+from workflow.nominations.queries import MAX_PER_PAGE
 
 MAX_ID = 2**31 - 1
 MAX_PAGE = 1_000_000

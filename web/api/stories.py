@@ -10,7 +10,8 @@ from models import STORY_CHANNELS, STORY_STATES, Story, StoryImage
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.schemas import MAX_ID, JsonId, OfferSchema, PageArgsSchema, ProblemSchema, Text, page_of
 from web.db import db
-from workflow import offers, stories
+from workflow import offers
+from workflow.propagation import stories
 
 blp = api_blueprint("api_stories", __name__,
                     "Bài viết tuyên truyền về điển hình tiên tiến đã được công nhận (Ban biên tập của Sở).")

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.schemas import MAX_ID, PageArgsSchema, ProblemSchema, page_of
 from web.db import db
-from workflow import accounts
+from workflow.administration import accounts
 
 blp = api_blueprint("api_tokens", __name__, "Mã truy cập (bearer token) của tài khoản đang dùng.")
 PROBLEM = {"schema": ProblemSchema, "content_type": "application/problem+json"}

@@ -1,8 +1,9 @@
 """/login and /logout. Both outcomes of a login attempt are committed, so a failed attempt stays in the audit trail.
 
-Sessions are kept on the server (`workflow.accounts.start_session`): the signed session cookie carries the user id and
-a random secret, and a request is signed in only while the secret's row exists. Logout (POST, with its CSRF token)
-deletes the row, so a copy of the cookie is refused afterwards; `GET /logout` only shows the confirmation form."""
+Sessions are kept on the server (`workflow.administration.accounts.start_session`): the signed session cookie carries
+the user id and a random secret, and a request is signed in only while the secret's row exists. Logout (POST, with its
+CSRF token) deletes the row, so a copy of the cookie is refused afterwards; `GET /logout` only shows the confirmation
+form."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -15,8 +16,8 @@ from models import User
 from web.auth import bp
 from web.db import db, request_context
 from web.extensions import limiter, login_attempt_key, login_manager
-from workflow import accounts
-from workflow.accounts import authenticate
+from workflow.administration import accounts
+from workflow.administration.accounts import authenticate
 from workflow.errors import AuthenticationFailed
 
 SESSION_SECRET_KEY = "sid"  # the key of the server-side session's secret in Flask's signed session cookie

@@ -23,7 +23,9 @@ from models import (
     PublicComment,
     User,
 )
-from workflow import clock, council, rules
+from workflow import clock
+from workflow.council import operations as council
+from workflow.nominations import rules
 from workflow.policy import Actor
 
 SESSION_COLOURS = {"scheduled": "secondary", "open": "primary", "closed": "dark"}

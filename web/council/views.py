@@ -1,6 +1,7 @@
-"""Thin views over workflow.council: parse the request, call the service through web.db.perform (so a refusal is
-audited), render. A 422 re-renders the page with the reasons beside the form that was sent; 403/404/409 go to the
-error page with a link back. No view reads a ballot: pages show THAT a member voted and, after the close, counts."""
+"""Thin views over workflow.council.operations: parse the request, call the service through web.db.perform (so a
+refusal is audited), render. A 422 re-renders the page with the reasons beside the form that was sent; 403/404/409 go
+to the error page with a link back. No view reads a ballot: pages show THAT a member voted and, after the close,
+counts."""
 from __future__ import annotations
 
 import io
@@ -14,7 +15,8 @@ from models import Campaign, Council, User
 from web.council import bp, forms, pages
 from web.current import current_actor
 from web.db import db, perform, request_context
-from workflow import council, inputs, policy
+from workflow import inputs, policy
+from workflow.council import operations as council
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

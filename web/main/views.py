@@ -1,4 +1,4 @@
-"""The home page and the notification inbox. Counting and marking live in workflow.dashboard."""
+"""The home page and the notification inbox. Counting and marking live in workflow.reporting.dashboard."""
 from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
@@ -11,8 +11,10 @@ from web.current import current_actor
 from web.db import db, perform, request_context
 from web.extensions import limiter
 from web.main import bp
-from workflow import accounts, dashboard, diagrams, inbox_queries, lifecycles, passwords, policy, preferences
+from workflow import diagrams, lifecycles, policy
+from workflow.administration import accounts, inbox_queries, passwords, preferences
 from workflow.errors import ValidationFailed
+from workflow.reporting import dashboard
 
 
 @bp.app_template_global("may")
@@ -98,7 +100,8 @@ def notification_preferences():
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"],
                key_func=lambda: f"password-change|{current_user.get_id()}")  # guessing the current password
 def change_password():
-    """The signed-in user's own password: the rule and the checks live in workflow.accounts.change_password."""
+    """The signed-in user's own password: the rule and the checks live in
+    workflow.administration.accounts.change_password."""
     actor = current_actor()
     error = None
     if request.method == "POST":

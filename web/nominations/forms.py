@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from workflow import inputs, rules
+from workflow import inputs
+from workflow.nominations import rules
 
 TRANSITION_FIELDS = ("reason", "nurture_plan", "decision_number", "decision_date")
 

@@ -13,13 +13,15 @@ from web.current import current_actor
 from web.db import db, perform, request_context
 from web.files import send_stored
 from web.nominations import bp, forms
-from workflow import choices, clock, exports, machine, policy, rules, service, uploads
+from workflow import choices, clock, policy, uploads
 from workflow.errors import DomainError, Forbidden, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
-from workflow.queries import list_nominations
+from workflow.nominations import exports, machine, rules, service
+from workflow.nominations.queries import list_nominations
 
 FILTERS = ("campaign", "state", "unit", "subject_type", "q")
-# The main road of the lifecycle (workflow.machine) is drawn on the detail page; side exits after it when reached.
+# The main road of the lifecycle (workflow.nominations.machine) is drawn on the detail page; side exits after it when
+# reached.
 
 
 def _perform(fn, action: str, nomination_id: int | None = None):

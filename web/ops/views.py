@@ -10,7 +10,8 @@ from models.base import read_only_engine
 from web.db import db
 from web.extensions import limiter
 from web.ops import bp, metrics, readiness
-from workflow import accounts, policy
+from workflow import policy
+from workflow.administration import accounts
 
 MAX_TOKEN_LENGTH = 512
 # A request that came through a proxy carries one of these: it is not a loopback client, whatever the socket says.

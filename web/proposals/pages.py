@@ -1,5 +1,5 @@
-"""What the proposal pages show beside workflow.proposals' read models (item_rows, candidates): colours and the
-counts of the lists."""
+"""What the proposal pages show beside workflow.proposals.operations' read models (item_rows, candidates): colours and
+the counts of the lists."""
 from __future__ import annotations
 
 from sqlalchemy import func, select

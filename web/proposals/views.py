@@ -1,6 +1,7 @@
-"""Thin views over workflow.proposals: the list, the secretariat's draft (checklist of cơ sở examples with their
-ngành rules), the detail (edit while draft, the director's signing), the .docx and the .xlsx list. POSTs go through
-web.db.perform, so a refusal is audited; a 422 re-renders the page with the reasons beside the form that was sent."""
+"""Thin views over workflow.proposals.operations: the list, the secretariat's draft (checklist of cơ sở examples with
+their ngành rules), the detail (edit while draft, the director's signing), the .docx and the .xlsx list. POSTs go
+through web.db.perform, so a refusal is audited; a 422 re-renders the page with the reasons beside the form that was
+sent."""
 from __future__ import annotations
 
 import io
@@ -12,9 +13,10 @@ from web.council.pages import ascii_filename
 from web.current import current_actor
 from web.db import db, perform, request_context
 from web.proposals import bp, pages
-from workflow import clock, inputs, policy, proposals
+from workflow import clock, inputs, policy
 from workflow.errors import NotFound, ValidationFailed
 from workflow.lifecycles import PROPOSAL_EDITABLE_STATES
+from workflow.proposals import operations as proposals
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

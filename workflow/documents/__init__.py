@@ -47,8 +47,7 @@ from models import (
     Unit,
     User,
 )
-from workflow.council import FUNCTION_LABELS, OUTCOME_LABELS, TZ, active_members, recusal_reason, share
-from workflow.decisions import nominations_of, symbol
+from workflow.council.operations import FUNCTION_LABELS, OUTCOME_LABELS, TZ, active_members, recusal_reason, share
 from workflow.documents.certificate import (
     CERTIFICATE_LEVEL,
     Certificate,
@@ -154,3 +153,4 @@ from workflow.documents.spreadsheets import (
     proposal_xlsx,
 )
 from workflow.labels import SUBJECT_TYPE_LABELS
+from workflow.proposals.decisions import nominations_of, symbol

@@ -18,9 +18,9 @@ from docx.shared import Cm, Mm, Pt
 from docx.table import _Cell
 
 from models import Decision, Proposal, Unit
-from workflow.council import TZ
-from workflow.decisions import symbol
+from workflow.council.operations import TZ
 from workflow.inputs import xml_safe
+from workflow.proposals.decisions import symbol
 
 FONT = "Times New Roman"
 BODY_SIZE = 14

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import AgendaItem, Campaign, CouncilSession, Decision, Nomination, Unit
-from workflow.decisions import nominations_of
 from workflow.documents.common import (
     ACHIEVEMENT_CHARS,
     LAW_BASES,
@@ -38,6 +37,7 @@ from workflow.documents.common import (
     vn_date,
     vn_short_date,
 )
+from workflow.proposals.decisions import nominations_of
 
 
 # ------------------------------------------------------------------------------------------------ the decision

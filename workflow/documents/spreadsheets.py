@@ -6,11 +6,11 @@ import io
 from sqlalchemy.orm import Session
 
 from models import Decision, Nomination, Proposal
-from workflow.decisions import nominations_of
 from workflow.documents.common import FONT, LEVEL_WORDS, _safe_cell, issuer_of, vn_short_date
 from workflow.documents.decision import _by_department, _campaigns, _department_of, _period, _position_and_unit
 from workflow.documents.proposal import _co_so_decisions, _decision_ref, _proposal_parts, _subject_order
 from workflow.labels import SUBJECT_TYPE_LABELS
+from workflow.proposals.decisions import nominations_of
 
 
 # ------------------------------------------------------------------------------------------------ lists as .xlsx

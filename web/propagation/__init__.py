@@ -1,0 +1,1 @@
+"""Pages of the propagation area: stories and the public showcase."""

@@ -1,0 +1,1 @@
+"""Pages of the reporting area: statistics and reports, the audit review."""

@@ -1,0 +1,275 @@
+"""Eligibility rules of Kế hoạch 79/KH-STP §II.2 (seed 000) and 98/KH-STP §II.1 (seed 001), and the criteria
+checklist a dossier answers.
+
+Each rule is a named check with a Vietnamese explanation, a citation and a result: pass, fail, or judgement
+(left to the council). Hard rules block `submit` (stage "submit") or `propose_nganh` (stage "propose").
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from models import AwardRecord, DisciplineRecord, Nomination, Person, StateChange
+from workflow.labels import AWARD_TITLES
+from workflow.nominations.machine import RECOGNISED_STATES
+
+SEED_000 = "Kế hoạch 79/KH-STP ngày 27/4/2023, mục II.2"
+SEED_001 = "Kế hoạch 98/KH-STP ngày 13/7/2021, mục II.1"
+
+ELIGIBLE_EMPLOYMENT = ("cong_chuc", "vien_chuc", "nguoi_lao_dong", "tap_su")
+HIGH_AWARD_LEVELS = ("bo", "tinh", "nha_nuoc")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    code: str
+    label: str
+    subject_types: tuple[str, ...] = ("collective", "individual")
+    campaign_kinds: tuple[str, ...] = ("annual", "period", "thematic", "peak")
+
+
+CRITERIA: tuple[Criterion, ...] = (
+    Criterion("noi_bo_doan_ket", "Nội bộ đoàn kết, gương mẫu, chấp hành tốt đường lối, chủ trương của Đảng, "
+              "chính sách, pháp luật của Nhà nước"),
+    Criterion("hoan_thanh_xuat_sac", "Hoàn thành xuất sắc các nhiệm vụ được giao"),
+    Criterion("sang_kien_mo_hinh", "Có phong trào thi đua sôi nổi; mô hình mới, cách làm hay, sáng kiến, giải pháp "
+              "sáng tạo mang lại hiệu quả thiết thực"),
+    Criterion("tuong_than_tuong_ai", "Tinh thần đoàn kết, tương thân tương ái, giúp đỡ mọi người cùng tiến bộ; "
+              "tích cực tham gia hoạt động xã hội, nhân đạo, từ thiện"),
+    Criterion("du_dieu_kien_tldxs", "Đủ điều kiện xét tặng danh hiệu Tập thể Lao động xuất sắc trở lên (hoặc Bằng "
+              "khen, Cờ thi đua của UBND tỉnh; Giấy khen Giám đốc Sở đối với Phòng Tư pháp)", ("collective",)),
+    Criterion("du_dieu_kien_cstdcs", "Đủ điều kiện xét tặng danh hiệu Chiến sĩ thi đua cơ sở trở lên (hoặc Bằng khen "
+              "của Bộ trưởng Bộ Tư pháp theo chuyên đề)", ("individual",)),
+    Criterion("pham_chat_chinh_tri", "Phẩm chất chính trị vững vàng, đạo đức, lối sống lành mạnh, tinh thần trách "
+              "nhiệm cao, năng động, sáng tạo; đoàn kết, phối hợp tốt trong công tác", ("individual",)),
+    Criterion("be_day_thanh_tich", "Có bề dày thành tích được Bộ, Ngành, Tỉnh và cấp Nhà nước tặng thưởng trong "
+              "giai đoạn", campaign_kinds=("period",)),
+)
+
+
+def criteria_for(subject_type: str, campaign_kind: str) -> list[Criterion]:
+    return [c for c in CRITERIA if subject_type in c.subject_types and campaign_kind in c.campaign_kinds]
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    code: str
+    label: str
+    citation: str
+    result: str  # pass | fail | judgement
+    reason: str
+    hard: bool
+    stage: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    label: str
+    citation: str
+    stage: str  # submit | propose
+    hard: bool
+    applies: Callable[[Nomination], bool]
+    check: Callable[[Session, Nomination], tuple[str, str]]  # (result, reason)
+
+    def run(self, session: Session, n: Nomination) -> RuleResult:
+        result, reason = self.check(session, n)
+        return RuleResult(self.code, self.label, self.citation, result, reason, self.hard, self.stage)
+
+
+RULES: list[Rule] = []
+
+
+def rule(code, label, citation, *, stage, hard, applies):
+    def register(fn):
+        RULES.append(Rule(code, label, citation, stage, hard, applies, fn))
+        return fn
+
+    return register
+
+
+def _annual(n: Nomination) -> bool:
+    return n.campaign.kind != "period"
+
+
+def _period(n: Nomination) -> bool:
+    return n.campaign.kind == "period"
+
+
+def _years(n: Nomination) -> range:
+    return n.campaign.years
+
+
+def _disciplined_in_unit(session: Session, unit_id: int, years: range) -> list[DisciplineRecord]:
+    import datetime as dt
+
+    start, end = dt.date(years.start, 1, 1), dt.date(years.stop - 1, 12, 31)
+    return list(
+        session.scalars(
+            select(DisciplineRecord)
+            .join(Person, Person.id == DisciplineRecord.person_id)
+            .where(Person.unit_id == unit_id, DisciplineRecord.decided_on.between(start, end))
+            .order_by(DisciplineRecord.decided_on)
+        )
+    )
+
+
+def _award_subject(n: Nomination):
+    if n.subject_type == "individual":
+        return AwardRecord.person_id == n.subject_person_id
+    return AwardRecord.unit_id == n.unit_id
+
+
+def _high_awards(session: Session, n: Nomination) -> list[AwardRecord]:
+    subject = _award_subject(n)
+    years = _years(n)
+    return list(
+        session.scalars(
+            select(AwardRecord).where(
+                subject, AwardRecord.level.in_(HIGH_AWARD_LEVELS), AwardRecord.revoked.is_(False),
+                AwardRecord.year.between(years.start, years.stop - 1),
+            )
+        )
+    )
+
+
+def _year_text(years: range) -> str:
+    return f"năm {years.start}" if len(years) == 1 else f"giai đoạn {years.start}–{years.stop - 1}"
+
+
+@rule("thanh_vien_don_vi", "Là công chức, viên chức, người lao động của đơn vị", SEED_001, stage="submit", hard=True,
+      applies=lambda n: n.subject_type == "individual")
+def _member_of_unit(session: Session, n: Nomination):
+    p = n.subject_person
+    if p is None or not p.active:
+        return "fail", "Cá nhân không còn công tác tại đơn vị."
+    if p.unit_id != n.unit_id:
+        return "fail", "Cá nhân không thuộc đơn vị đề nghị."
+    if p.employment_type not in ELIGIBLE_EMPLOYMENT:
+        return "fail", "Người lao động hợp đồng dưới 01 năm không thuộc đối tượng xét (Kế hoạch 98/KH-STP, mục II.1)."
+    return "pass", "Là công chức, viên chức, người lao động của đơn vị."
+
+
+@rule("khong_ky_luat_nam", "Không có công chức, viên chức, người lao động của đơn vị bị kỷ luật từ khiển trách "
+      "trở lên trong năm", SEED_000 + ".b", stage="submit", hard=True,
+      applies=lambda n: n.subject_type == "collective" and _annual(n))
+def _collective_no_discipline_year(session: Session, n: Nomination):
+    records = _disciplined_in_unit(session, n.unit_id, _years(n))
+    if records:
+        names = ", ".join(sorted({r.person.full_name for r in records}))
+        return "fail", f"Đơn vị có người bị kỷ luật từ khiển trách trở lên trong {_year_text(_years(n))}: {names}."
+    return "pass", f"Không có người bị kỷ luật trong {_year_text(_years(n))}."
+
+
+@rule("khong_ky_luat_giai_doan", "Không có công chức, viên chức, người lao động của đơn vị bị kỷ luật từ khiển trách "
+      "trở lên trong giai đoạn", SEED_000 + " (cấp cơ sở giai đoạn 2021–2025)", stage="submit", hard=True,
+      applies=lambda n: n.subject_type == "collective" and _period(n))
+def _collective_no_discipline_period(session: Session, n: Nomination):
+    return _collective_no_discipline_year(session, n)
+
+
+@rule("du_dieu_kien_tldxs", "Đủ điều kiện xét tặng danh hiệu Tập thể Lao động xuất sắc trở lên", SEED_000 + ".b",
+      stage="submit", hard=False, applies=lambda n: n.subject_type == "collective" and _annual(n))
+def _collective_tldxs(session: Session, n: Nomination):
+    return "judgement", "Hội đồng xem xét mức độ đủ điều kiện danh hiệu Tập thể Lao động xuất sắc theo hồ sơ."
+
+
+@rule("du_dieu_kien_cstdcs", "Đủ điều kiện xét tặng danh hiệu Chiến sĩ thi đua cơ sở trở lên", SEED_000 + ".b",
+      stage="submit", hard=False, applies=lambda n: n.subject_type == "individual" and _annual(n))
+def _individual_cstdcs(session: Session, n: Nomination):
+    return "judgement", "Hội đồng xem xét mức độ đủ điều kiện danh hiệu Chiến sĩ thi đua cơ sở theo hồ sơ."
+
+
+@rule("nguoi_dung_dau", "Người đứng đầu đơn vị: đơn vị cũng phải đủ điều kiện Tập thể Lao động xuất sắc",
+      SEED_000 + ".b", stage="submit", hard=True, applies=lambda n: n.subject_type == "individual")
+def _head_of_unit(session: Session, n: Nomination):
+    p = n.subject_person
+    if p is None or not p.is_unit_head:
+        return "pass", "Cá nhân không phải người đứng đầu đơn vị."
+    records = _disciplined_in_unit(session, n.unit_id, _years(n))
+    if records:
+        return "fail", "Cá nhân là người đứng đầu đơn vị, nhưng đơn vị có người bị kỷ luật từ khiển trách trở lên " \
+                       f"trong {_year_text(_years(n))} nên không đủ điều kiện Tập thể Lao động xuất sắc."
+    return "judgement", ("Cá nhân là người đứng đầu đơn vị: Hội đồng xem xét đơn vị đủ điều kiện "
+                         "Tập thể Lao động xuất sắc.")
+
+
+@rule("be_day_thanh_tich", "Có bề dày thành tích được Bộ, Ngành, Tỉnh và cấp Nhà nước tặng thưởng trong giai đoạn",
+      SEED_000 + " (cấp cơ sở giai đoạn 2021–2025)", stage="submit", hard=True, applies=_period)
+def _period_award_record(session: Session, n: Nomination):
+    awards = _high_awards(session, n)
+    if not awards:
+        return "fail", f"Chưa có khen thưởng cấp Bộ, Tỉnh hoặc Nhà nước trong {_year_text(_years(n))}."
+    titles = "; ".join(f"{AWARD_TITLES.get(a.title, a.title)} ({a.year})" for a in awards[:5])
+    return "pass", f"Có {len(awards)} khen thưởng: {titles}."
+
+
+@rule("tieu_chuan_chung", "Đạt các điều kiện, tiêu chuẩn chung", SEED_000 + ".a", stage="submit", hard=False,
+      applies=lambda n: True)
+def _general_standards(session: Session, n: Nomination):
+    return "judgement", "Hội đồng bình xét các tiêu chuẩn chung trên cơ sở hồ sơ và báo cáo thành tích."
+
+
+def _recognized_co_so(session: Session, n: Nomination) -> bool:
+    return session.scalar(
+        select(exists().where(StateChange.nomination_id == n.id, StateChange.action == "recognize_co_so"))
+    )
+
+
+@rule("da_cong_nhan_co_so", "Đã được công nhận điển hình tiên tiến cấp cơ sở trong năm", SEED_000 + ".c",
+      stage="propose", hard=True, applies=lambda n: True)
+def _nganh_recognized_co_so(session: Session, n: Nomination):
+    if n.state in RECOGNISED_STATES and _recognized_co_so(session, n):
+        return "pass", f"Đã được công nhận điển hình cấp cơ sở ({_year_text(_years(n))})."
+    return "fail", "Chưa được công nhận điển hình tiên tiến cấp cơ sở."
+
+
+@rule("it_nhat_mot_lan_nganh", "Có ít nhất 01 lần được công nhận điển hình tiên tiến ngành Tư pháp hằng năm",
+      SEED_000 + " (ngành Tư pháp giai đoạn 2021–2025)", stage="propose", hard=True, applies=_period)
+def _period_annual_nganh(session: Session, n: Nomination):
+    years = _years(n)
+    subject = _award_subject(n)
+    found = session.scalars(
+        select(AwardRecord).where(subject, AwardRecord.title == "dien_hinh_nganh", AwardRecord.revoked.is_(False),
+                                  AwardRecord.year.between(years.start, years.stop - 1))
+    ).first()
+    if found is None:
+        return "fail", f"Chưa lần nào được công nhận điển hình ngành Tư pháp hằng năm trong {_year_text(years)}."
+    return "pass", f"Được công nhận điển hình ngành Tư pháp năm {found.year}."
+
+
+@rule("be_day_thanh_tich_nganh", "Có bề dày thành tích cao được Bộ, Ngành, Tỉnh và cấp Nhà nước tặng thưởng",
+      SEED_000 + " (ngành Tư pháp giai đoạn 2021–2025)", stage="propose", hard=True, applies=_period)
+def _period_high_awards(session: Session, n: Nomination):
+    return _period_award_record(session, n)
+
+
+def evaluate(session: Session, n: Nomination, stage: str | None = None) -> list[RuleResult]:
+    return [r.run(session, n) for r in RULES if (stage is None or r.stage == stage) and r.applies(n)]
+
+
+def hard_failures(results: list[RuleResult]) -> list[str]:
+    return [f"{r.label}: {r.reason}" for r in results if r.hard and r.result == "fail"]
+
+
+def dossier_gaps(n: Nomination) -> list[str]:
+    """What the dossier lacks before it may be submitted (Hồ sơ chưa đầy đủ)."""
+    gaps = []
+    if not (n.achievements or "").strip():
+        gaps.append("Chưa nhập nội dung thành tích.")
+    if not any(a.kind == "achievement_report" for a in n.attachments):
+        gaps.append("Chưa đính kèm báo cáo thành tích.")
+    answers = {a.code: a for a in n.criteria}
+    for c in criteria_for(n.subject_type, n.campaign.kind):
+        a = answers.get(c.code)
+        if a is None or a.met is None:
+            gaps.append(f"Chưa trả lời tiêu chí: {c.label}.")
+        elif not a.met:
+            gaps.append(f"Tiêu chí được khai là chưa đạt: {c.label}.")
+    return gaps

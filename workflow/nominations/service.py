@@ -1,0 +1,409 @@
+"""The only place that changes a nomination. Every function takes a session and an actor, performs the action
+completely or raises a DomainError, and never commits: the caller owns the unit of work, so the audit and outbox
+rows the signal receivers write roll back with the change.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from models import (
+    ATTACHMENT_KINDS,
+    Attachment,
+    AwardRecord,
+    Campaign,
+    Checkin,
+    CriterionAnswer,
+    Nomination,
+    Person,
+    StateChange,
+    Unit,
+    fold,
+)
+from workflow import clock, events, inputs, policy, signals, uploads
+from workflow.context import CLI, Context
+from workflow.errors import Conflict, Forbidden, ValidationFailed
+from workflow.labels import ACTION_LABELS, STATE_LABELS
+from workflow.nominations import guards, machine, rules
+from workflow.nominations.machine import EDITABLE_STATES
+from workflow.policy import Actor
+
+TEXT_LIMITS = {"title": 500, "achievements": 20000, "initiatives": 20000, "nurture_plan": 20000}
+
+
+def _search_text(n: Nomination, subject_name: str) -> str:
+    return fold(f"{n.title} {subject_name}")[:1000]
+
+
+def load(session: Session, actor: Actor, nomination_id: int, *, for_update: bool = False) -> Nomination:
+    """Loads a nomination the actor may see (404 otherwise, so its existence is not revealed)."""
+    return policy.load(session, actor, "nomination", nomination_id, for_update=for_update)
+
+
+def edit_refusals(actor: Actor, n: Nomination) -> list[str]:
+    """Why `actor` may not change the dossier (its fields, check-ins, attachments) now: role, scope, subject, state."""
+    reasons = policy.refusals(actor, "edit", n)
+    if not reasons and n.state not in EDITABLE_STATES:
+        reasons.append("Hồ sơ chỉ được chỉnh sửa khi ở trạng thái Đã đăng ký hoặc Đang bồi dưỡng.")
+    return reasons
+
+
+def lock_nominations(session: Session, nomination_ids, *, actor: Actor | None = None) -> dict[int, Nomination]:
+    """Locks the nominations with these ids in one order — by id — and returns them by id, freshly loaded.
+
+    Every operation that changes several nominations calls this once, before it changes (or writes rows referring
+    to) any of them, and keeps the locks to its commit: `transition` locks its own row again, which is then a no-op.
+    Two such operations, or one of them and a single transition (which holds one row only), then never wait for each
+    other in a cycle: without it, an operation holding the rows (and the audit tail) of its first items waited for a
+    row a single transition held while that transition waited for the audit tail — PostgreSQL's DeadlockDetected.
+    On PostgreSQL this is one `SELECT ... ORDER BY id FOR UPDATE` (rows are locked as the sorted rows come out); on
+    SQLite the transaction's BEGIN IMMEDIATE already holds the database's write lock. Ids that do not exist — or,
+    given `actor`, that the actor may not see — are absent from the result (the caller reports them, as `load`'s
+    404 would). Lock parents first (a proposal, a council session), then the nominations, then write."""
+    ids = sorted({i for i in nomination_ids if isinstance(i, int) and not isinstance(i, bool)})
+    if not ids:
+        return {}
+    rows = session.scalars(select(Nomination).where(Nomination.id.in_(ids)).order_by(Nomination.id)
+                           .with_for_update().execution_options(populate_existing=True)).all()
+    signals.emit(session, events.NominationsLocked(nominations=tuple(rows)))
+    return {n.id: n for n in rows if actor is None or policy.can(actor, "view", n)}
+
+
+def _check_version(n: Nomination, expected_version) -> None:
+    try:
+        expected = int(expected_version)
+    except (TypeError, ValueError):
+        raise ValidationFailed("Thiếu phiên bản hồ sơ (version).", ["Trường version là bắt buộc."]) from None
+    if n.version != expected:
+        raise Conflict(
+            "Hồ sơ đã được người khác thay đổi. Vui lòng tải lại trang để xem trạng thái mới nhất.",
+            [f"Phiên bản hiện tại là {n.version}, yêu cầu gửi phiên bản {expected}."],
+        )
+
+
+def _flush(session: Session) -> None:
+    """Flushes, turning a lost race (stale version, duplicate step, locked SQLite file) into a 409."""
+    try:
+        session.flush()
+    except (StaleDataError, IntegrityError, OperationalError) as exc:
+        session.rollback()
+        raise Conflict("Thao tác trùng với một thao tác khác vừa được thực hiện. Vui lòng tải lại trang.") from exc
+
+
+def _clean_text(value, field: str, *, required: bool = False) -> str:
+    """A nomination text within its own limit (TEXT_LIMITS)."""
+    return inputs.one(field, inputs.text, value, detail="Dữ liệu không hợp lệ.", limit=TEXT_LIMITS.get(field, 20000),
+                      required=required, long=inputs.is_long(field)) or ""
+
+
+# ---------------------------------------------------------------------------------------------------- create
+def create_nomination(
+    session: Session,
+    actor: Actor,
+    *,
+    campaign_id: int,
+    subject_type: str,
+    unit_id: int | None = None,
+    person_id: int | None = None,
+    title: str,
+    achievements: str = "",
+    initiatives: str = "",
+    today: dt.date | None = None,
+    context: Context = CLI,
+) -> Nomination:
+    today = today or clock.today()
+    title = _clean_text(title, "title", required=True)
+    achievements = _clean_text(achievements, "achievements")
+    initiatives = _clean_text(initiatives, "initiatives")
+    if subject_type not in ("collective", "individual"):
+        raise ValidationFailed("Loại đối tượng không hợp lệ.", ["subject_type phải là collective hoặc individual."],
+                               {"subject_type": "Không hợp lệ"})
+    campaign = session.get(Campaign, campaign_id) if isinstance(campaign_id, int) else None
+    if campaign is None:
+        raise ValidationFailed("Không tìm thấy phong trào thi đua.", ["campaign_id không tồn tại."],
+                               {"campaign_id": "Không tồn tại"})
+    person = None
+    if subject_type == "individual":
+        person = session.get(Person, person_id) if isinstance(person_id, int) else None
+        if person is None:
+            raise ValidationFailed("Chưa chọn cá nhân được đề nghị.", ["person_id không tồn tại."],
+                                   {"person_id": "Không tồn tại"})
+        unit = person.unit
+        subject_key = f"p:{person.id}"
+    else:
+        unit = session.get(Unit, unit_id) if isinstance(unit_id, int) else None
+        if unit is None:
+            raise ValidationFailed("Chưa chọn tập thể được đề nghị.", ["unit_id không tồn tại."],
+                                   {"unit_id": "Không tồn tại"})
+        subject_key = f"u:{unit.id}"
+    refusals = policy.refusals(actor, "create", "nomination", department_id=unit.department_id, unit_id=unit.id)
+    if refusals:
+        raise Forbidden("Không có quyền đăng ký điển hình cho đơn vị này.", refusals)
+    if actor.person_id is not None and person is not None and actor.person_id == person.id:
+        raise Forbidden("Không được tự đăng ký mình làm điển hình.",
+                        ["Không được thực hiện thao tác trên hồ sơ mà mình là đối tượng được đề nghị."])
+    reasons = []
+    if campaign.department_id != unit.department_id:
+        reasons.append("Phong trào thi đua không thuộc Sở của đơn vị.")
+    if not (campaign.start_date <= today <= campaign.registration_deadline):
+        reasons.append(f"Phong trào chỉ nhận đăng ký từ {campaign.start_date:%d/%m/%Y} "
+                       f"đến {campaign.registration_deadline:%d/%m/%Y}.")
+    if not campaign.allows(subject_type):
+        reasons.append("Phong trào không áp dụng cho loại đối tượng này.")
+    if unit.kind not in ("division", "district_office") or not unit.active:
+        reasons.append("Tập thể được đề nghị phải là phòng, đơn vị đang hoạt động thuộc Sở.")
+    if person is not None and not person.active:
+        reasons.append("Cá nhân không còn công tác.")
+    live = session.scalar(
+        select(Nomination.id).where(
+            Nomination.campaign_id == campaign.id, Nomination.subject_key == subject_key,
+            Nomination.state.not_in(("not_recognized", "withdrawn", "revoked")),
+        )
+    )
+    if live is not None:
+        reasons.append(f"Đối tượng này đã có hồ sơ đang xét trong phong trào (hồ sơ số {live}).")
+    if reasons:
+        raise ValidationFailed("Chưa đủ điều kiện đăng ký.", reasons)
+
+    n = Nomination(
+        campaign=campaign, campaign_id=campaign.id, department_id=unit.department_id, unit=unit, unit_id=unit.id,
+        subject_type=subject_type, subject_person=person, subject_key=subject_key, title=title,
+        achievements=achievements, initiatives=initiatives, state="registered", created_by_id=actor.id,
+    )
+    n.search_text = _search_text(n, person.full_name if person else unit.name)
+    session.add(n)
+    _flush(session)
+    session.add(StateChange(nomination_id=n.id, version=n.version, action="create", from_state=None,
+                            to_state="registered", actor_id=actor.id, data={}))
+    _flush(session)
+    signals.emit(session, events.NominationCreated(nomination=n, actor=actor, context=context))
+    return n
+
+
+# ---------------------------------------------------------------------------------------------------- update
+EDITABLE_FIELDS = ("title", "achievements", "initiatives", "nurture_plan")
+
+
+def update_nomination(
+    session: Session, actor: Actor, nomination_id: int, expected_version, *, context: Context = CLI, **fields
+) -> Nomination:
+    n = load(session, actor, nomination_id, for_update=True)
+    refusals = edit_refusals(actor, n)
+    if refusals:
+        raise Forbidden("Không thể chỉnh sửa hồ sơ.", refusals)
+    _check_version(n, expected_version)
+    unknown = set(fields) - set(EDITABLE_FIELDS) - {"criteria"}
+    if unknown:
+        raise ValidationFailed("Trường không được phép chỉnh sửa.", [f"Không hỗ trợ: {', '.join(sorted(unknown))}."])
+    # Everything is validated before anything is touched: a refused edit leaves no half-applied change behind.
+    values = {key: _clean_text(fields[key], key, required=(key == "title"))
+              for key in EDITABLE_FIELDS if fields.get(key) is not None}
+    answers = _validated_criteria(n, fields["criteria"]) if fields.get("criteria") is not None else {}
+    changes: dict = {}
+    with session.no_autoflush:  # one UPDATE, one version step (lazy loads below would otherwise flush twice)
+        for key, value in values.items():
+            if value != (getattr(n, key) or ""):
+                changes[key] = {"before": getattr(n, key), "after": value}
+                setattr(n, key, value)
+        changes.update(_apply_criteria(n, answers))
+        if not changes:
+            return n
+        n.search_text = _search_text(n, n.subject_name)
+        n.updated_at = clock.now()  # also bumps `version` through the mapper
+    _flush(session)
+    signals.emit(session, events.NominationUpdated(nomination=n, changes=changes, actor=actor, context=context))
+    return n
+
+
+def _validated_criteria(n: Nomination, criteria) -> dict[str, tuple[bool | None, str]]:
+    if not isinstance(criteria, dict):
+        raise ValidationFailed("Tiêu chí không hợp lệ.", ["criteria phải là đối tượng {mã: {met, evidence}}."])
+    known = {c.code for c in rules.criteria_for(n.subject_type, n.campaign.kind)}
+    answers = {}
+    for code, answer in criteria.items():
+        if code not in known:
+            raise ValidationFailed("Tiêu chí không hợp lệ.", [f"Tiêu chí '{code}' không áp dụng cho hồ sơ này."])
+        if not isinstance(answer, dict) or not isinstance(answer.get("met", None), bool | type(None)):
+            raise ValidationFailed("Tiêu chí không hợp lệ.", [f"Tiêu chí '{code}': met phải là true/false."])
+        answers[code] = (answer.get("met"), _clean_text(answer.get("evidence", ""), "evidence"))
+    return answers
+
+
+def _apply_criteria(n: Nomination, answers: dict[str, tuple[bool | None, str]]) -> dict:
+    rows = {a.code: a for a in n.criteria}
+    changes = {}
+    for code, (met, evidence) in answers.items():
+        row = rows.get(code)
+        if row is None:
+            n.criteria.append(CriterionAnswer(code=code, met=met, evidence=evidence))
+            changes[f"criteria.{code}"] = {"before": None, "after": {"met": met, "evidence": evidence}}
+        elif row.met != met or row.evidence != evidence:
+            changes[f"criteria.{code}"] = {"before": {"met": row.met, "evidence": row.evidence},
+                                           "after": {"met": met, "evidence": evidence}}
+            row.met, row.evidence = met, evidence
+    return changes
+
+
+# ---------------------------------------------------------------------------------------------------- items
+def add_checkin(session: Session, actor: Actor, nomination_id: int, *, date, note: str,
+                context: Context = CLI) -> Checkin:
+    n = load(session, actor, nomination_id)
+    refusals = edit_refusals(actor, n)
+    if refusals:
+        raise Forbidden("Không thể ghi nhận theo dõi cho hồ sơ này.", refusals)
+    note = _clean_text(note, "note", required=True)
+    day = inputs.one("date", inputs.date, date, detail="Ngày theo dõi không hợp lệ.") or clock.today()
+    if day > clock.today() + dt.timedelta(days=1):
+        raise ValidationFailed("Ngày theo dõi không hợp lệ.", ["Ngày theo dõi không được ở tương lai."],
+                               {"date": "Không được ở tương lai."})
+    item = Checkin(nomination_id=n.id, date=day, note=note, author_id=actor.id)
+    session.add(item)
+    _flush(session)
+    signals.emit(session, events.CheckinAdded(nomination=n, checkin=item, actor=actor, context=context))
+    return item
+
+
+def add_attachment(session: Session, actor: Actor, nomination_id: int, *, kind: str, filename: str, data: bytes,
+                   context: Context = CLI) -> Attachment:
+    n = load(session, actor, nomination_id)
+    refusals = edit_refusals(actor, n)
+    if refusals:
+        raise Forbidden("Không thể đính kèm tài liệu cho hồ sơ này.", refusals)
+    if kind not in ATTACHMENT_KINDS:
+        raise ValidationFailed("Loại tài liệu không hợp lệ.",
+                               [f"kind phải là một trong: {', '.join(ATTACHMENT_KINDS)}."], {"kind": "Không hợp lệ"})
+    stored = uploads.store(session, data)
+    safe_name = (filename or "tai-lieu").replace("/", "_").replace("\\", "_")[:255]
+    item = Attachment(nomination_id=n.id, kind=kind, filename=safe_name, content_type=stored.content_type,
+                      size=stored.size, sha256=stored.sha256, uploaded_by_id=actor.id)
+    session.add(item)
+    n.attachments.append(item)
+    _flush(session)
+    signals.emit(session, events.AttachmentAdded(nomination=n, attachment=item, actor=actor, context=context))
+    return item
+
+
+# ---------------------------------------------------------------------------------------------------- transitions
+@dataclass(frozen=True)
+class ActionOption:
+    code: str
+    label: str
+    requires: tuple[str, ...]
+    irreversible: bool
+    allowed: bool
+    reasons: tuple[str, ...]
+    dest: str
+
+
+def refusals_for(session: Session, actor: Actor, n: Nomination, action: str, data: dict | None = None,
+                 *, check_data: bool = True, skip: tuple[guards.Guard, ...] = ()) -> tuple[list[str], list[str]]:
+    """(permission refusals, guard failures) for `action` on `n` by `actor`: the one answer `available_actions`
+    offers and `transition` enforces. `skip` leaves out guards an operation satisfies itself (see
+    guards.listed_in_decision)."""
+    trig = machine.TRIGGERS[action]
+    perm = policy.refusals(actor, trig.code, n)
+    if perm:
+        return perm, []
+    data = data or {}
+    failures = guards.missing_data(trig.requires, data, n) if check_data else []
+    failures += guards.check(session, n, action, data, skip=skip)
+    return [], failures
+
+
+def available_actions(session: Session, actor: Actor, n: Nomination) -> list[ActionOption]:
+    """The triggers from the current state that this actor holds the role and scope for, each with whether its
+    guards hold now (ignoring data the actor will type in the form)."""
+    options = []
+    for trig in machine.triggers_from(n.state):
+        perm, failures = refusals_for(session, actor, n, trig.code, check_data=False)
+        if perm:
+            continue
+        options.append(ActionOption(trig.code, ACTION_LABELS[trig.code], trig.requires, trig.irreversible,
+                                    not failures, tuple(failures), trig.dest))
+    return options
+
+
+def transition(
+    session: Session,
+    actor: Actor,
+    nomination_id: int,
+    action: str,
+    expected_version,
+    *,
+    comment: str = "",
+    context: Context = CLI,
+    **data,
+) -> Nomination:
+    if action not in machine.TRIGGERS:
+        raise ValidationFailed("Thao tác không hợp lệ.", [f"'{action}' không phải là thao tác của quy trình."],
+                               {"action": "Không hợp lệ"})
+    n = load(session, actor, nomination_id, for_update=True)
+    _check_version(n, expected_version)
+    trig = machine.TRIGGERS[action]
+    if n.state not in trig.sources:
+        raise Conflict(
+            f"Không thể '{ACTION_LABELS[action]}' khi hồ sơ đang ở trạng thái '{STATE_LABELS[n.state]}'.",
+            [f"Trạng thái hiện tại: {STATE_LABELS[n.state]}."],
+        )
+    comment = _clean_text(comment, "comment")
+    data = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items() if v is not None}
+    perm, failures = refusals_for(session, actor, n, action, data)
+    if perm:
+        raise Forbidden("Không có quyền thực hiện thao tác này.", perm)
+    if failures:
+        raise ValidationFailed(f"Chưa đủ điều kiện để {ACTION_LABELS[action].lower()}.", failures)
+
+    from_state, version_after = n.state, n.version + 1
+    # No autoflush while the row changes: a lazy load (n.campaign in _apply_effects) would otherwise flush the new
+    # state early, bumping `version` before the history row reads it (history one ahead of the nomination), and a
+    # lost race would surface there as a raw StaleDataError instead of going through _flush's 409.
+    with session.no_autoflush:
+        if action == "start_nurturing" and data.get("nurture_plan"):
+            n.nurture_plan = _clean_text(data["nurture_plan"], "nurture_plan")
+        machine.fire(n, action)
+        _apply_effects(session, n, action, data)
+    if "decision_date" in data and not guards.missing_data(("decision_date",), data, n):
+        data["decision_date"] = inputs.date(data["decision_date"]).isoformat()  # stored ISO, however it was typed
+    recorded = {k: str(v) for k, v in data.items() if k in ("reason", "decision_number", "decision_date",
+                                                              "nurture_plan", "session_id", "proposal_id",
+                                                              "decision_id")}
+    change = StateChange(
+        nomination_id=n.id, version=version_after, action=action, from_state=from_state, to_state=n.state,
+        actor_id=actor.id, on_behalf_of_id=actor.on_behalf_of.id if actor.on_behalf_of else None,
+        comment=comment or data.get("reason", ""), data=recorded,
+    )
+    session.add(change)
+    _flush(session)  # the UPDATE carries "WHERE version = old": a concurrent winner makes this a 409
+    signals.emit(session, events.NominationTransitioned(nomination=n, change=change, actor=actor, context=context))
+    if action in RECOGNITION_LEVEL:
+        signals.emit(session, events.ExampleRecognised(nomination=n, level=RECOGNITION_LEVEL[action],
+                                                       decision_number=data.get("decision_number"), actor=actor,
+                                                       context=context))
+    return n
+
+
+RECOGNITION_LEVEL = {"recognize_co_so": "co_so", "recognize_nganh": "nganh"}
+
+
+def _apply_effects(session: Session, n: Nomination, action: str, data: dict) -> None:
+    """What a recognition or a revocation writes beside the state: the award record the later rules read."""
+    if action in ("recognize_co_so", "recognize_nganh"):
+        year = n.campaign.end_date.year
+        title, level = ("dien_hinh_co_so", "co_so") if action == "recognize_co_so" else ("dien_hinh_nganh", "bo")
+        session.add(AwardRecord(
+            person_id=n.subject_person_id if n.subject_type == "individual" else None,
+            unit_id=n.unit_id if n.subject_type == "collective" else None,
+            title=title, level=level, year=year, decision_number=data.get("decision_number"), nomination_id=n.id,
+        ))
+    if action in ("recognize_nganh", "reject_nganh"):
+        from workflow.proposals.operations import close_item
+
+        close_item(session, n)
+    if action == "revoke":
+        for award in session.scalars(select(AwardRecord).where(AwardRecord.nomination_id == n.id)):
+            award.revoked = True

@@ -1,0 +1,1 @@
+"""Spreading recognised examples: stories, monthly introductions, the theme calendar, the public showcase."""

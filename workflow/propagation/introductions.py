@@ -1,0 +1,294 @@
+"""Monthly introductions of examples (004 §V.1: "giới thiệu tối thiểu 01 gương điển hình tiên tiến tiêu biểu vào ngày
+10 hàng tháng"): recording one, deleting one, and the compliance table per unit for a month.
+
+Who: a unit head for their own unit; the secretariat for any unit of their department. The nomination must belong to
+that unit and be a live example (not withdrawn, refused or revoked). The day of introduction lies in the month and is
+not in the future. A month is met when the unit introduced at least one example on or before the 10th; until the
+10th has passed a unit without one is "not yet due".
+
+Each write emits its event (workflow.events; the audit trail records it in the same transaction); nothing commits here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from models import DEAD_STATES, MonthlyIntroduction, Nomination, Unit
+from workflow import clock, events, inputs, policy, signals
+from workflow.choices import NOMINEE_UNIT_KINDS, registrable_units
+from workflow.context import CLI, Context
+from workflow.errors import Forbidden, NotFound, ValidationFailed
+from workflow.nominations.queries import Page, page_params
+from workflow.policy import Actor
+
+DEADLINE_DAY = 10
+REPORTING_KINDS = NOMINEE_UNIT_KINDS
+STATUS_LABELS = {"met": "Đạt", "missed": "Không đạt", "not_due": "Chưa đến hạn"}
+STATUS_MARKS = {"met": "✓", "missed": "✗", "not_due": "…"}
+MAX_FORM, MAX_NOTE = 200, 2000
+
+
+# ------------------------------------------------------------------------------------------------ parsing
+def parse_month(value, *, default: dt.date | None = None) -> dt.date:
+    """"2026-03" (or "2026-03-01") → date(2026, 3, 1); empty → the month of `default` (today)."""
+    if value in (None, ""):
+        d = default or clock.today()
+        return d.replace(day=1)
+    text = str(value).strip()
+    try:
+        if len(text) == 7:
+            year, month = text.split("-")
+            d = dt.date(int(year), int(month), 1)
+        else:
+            d = dt.date.fromisoformat(text).replace(day=1)
+    except (TypeError, ValueError):
+        raise ValidationFailed("Tháng không hợp lệ.", ["month phải theo định dạng YYYY-MM, ví dụ 2026-03."],
+                               {"month": "Định dạng YYYY-MM"}) from None
+    if not 2000 <= d.year <= 2100:
+        raise ValidationFailed("Tháng không hợp lệ.", ["Năm phải trong khoảng 2000–2100."], {"month": "Ngoài phạm vi"})
+    return d
+
+
+def deadline(month: dt.date) -> dt.date:
+    return month.replace(day=DEADLINE_DAY)
+
+
+def month_end(month: dt.date) -> dt.date:
+    nxt = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return nxt - dt.timedelta(days=1)
+
+
+# ------------------------------------------------------------------------------------------------ permissions
+def may_record_for(actor: Actor, unit: Unit) -> bool:
+    return bool(policy.can(actor, "record", "introduction", department_id=unit.department_id, unit_id=unit.id))
+
+
+def recordable_units(session: Session, actor: Actor) -> list[Unit]:
+    """The units for which `actor` may record introductions (the form's choices): the same as those it may register
+    nominations for — their own unit for a unit head, the department's divisions and offices for the secretariat."""
+    return registrable_units(session, actor)
+
+
+def candidate_nominations(session: Session, actor: Actor, limit: int = 300) -> list[Nomination]:
+    """Live nominations of the units `actor` may record for, the most advanced first (the form's choices)."""
+    unit_ids = [u.id for u in recordable_units(session, actor)]
+    if not unit_ids:
+        return []
+    return list(session.scalars(
+        select(Nomination).where(Nomination.unit_id.in_(unit_ids), Nomination.state.not_in(DEAD_STATES))
+        .options(joinedload(Nomination.unit), joinedload(Nomination.subject_person))
+        .order_by(Nomination.unit_id, Nomination.id.desc()).limit(limit)).unique())
+
+
+def _visible(actor: Actor, intro: MonthlyIntroduction) -> bool:
+    return bool(policy.can(actor, "view", intro))
+
+
+# ------------------------------------------------------------------------------------------------ writes
+def _data(intro: MonthlyIntroduction) -> dict:
+    return {"unit_id": intro.unit_id, "nomination_id": intro.nomination_id, "month": intro.month.isoformat()[:7],
+            "introduced_on": intro.introduced_on.isoformat(), "form": intro.form, "note": intro.note}
+
+
+def record(session: Session, actor: Actor, *, unit_id, nomination_id, introduced_on, month=None, form: str = "",
+           note: str = "", context: Context = CLI, today: dt.date | None = None) -> MonthlyIntroduction:
+    today = today or clock.today()
+    fields = inputs.Form("Dữ liệu không hợp lệ.")
+    unit_id = fields.integer("unit_id", unit_id, required=True, minimum=1)
+    nomination_id = fields.integer("nomination_id", nomination_id, required=True, minimum=1)
+    day = fields.date("introduced_on", introduced_on, required=True)
+    form, note = fields.text("form", form, limit=MAX_FORM) or "", fields.text("note", note, limit=MAX_NOTE) or ""
+    fields.check()
+    unit = session.get(Unit, unit_id)
+    if unit is None or unit.kind not in REPORTING_KINDS:
+        raise ValidationFailed("Đơn vị không hợp lệ.", [f"Không có phòng, đơn vị thuộc Sở mã số {unit_id}."],
+                               {"unit_id": "Không hợp lệ"})
+    if not may_record_for(actor, unit):
+        raise Forbidden("Không có quyền ghi nhận giới thiệu điển hình cho đơn vị này.",
+                        ["Thủ trưởng đơn vị ghi nhận cho đơn vị mình; Văn phòng Sở ghi nhận cho các đơn vị thuộc Sở."])
+    reasons, errors = [], {}
+    n = session.get(Nomination, nomination_id)
+    if n is None or n.unit_id != unit.id:
+        reasons.append(f"Hồ sơ số {nomination_id} không phải là hồ sơ của {unit.name}.")
+        errors["nomination_id"] = "Không thuộc đơn vị"
+    elif n.state in DEAD_STATES:
+        reasons.append(f"Hồ sơ số {n.id} “{n.title}” đã rút, không được công nhận hoặc đã bị thu hồi: không giới thiệu "
+                       "làm điển hình.")
+        errors["nomination_id"] = "Không còn là điển hình"
+    target = parse_month(month) if month not in (None, "") else day.replace(day=1)
+    if day.replace(day=1) != target:
+        reasons.append(f"Ngày giới thiệu {day:%d/%m/%Y} không thuộc tháng {target:%m/%Y}.")
+        errors["introduced_on"] = "Không thuộc tháng"
+    elif day > today:
+        reasons.append(f"Ngày giới thiệu {day:%d/%m/%Y} chưa đến (hôm nay là {today:%d/%m/%Y}).")
+        errors["introduced_on"] = "Ngày trong tương lai"
+    if reasons:
+        raise ValidationFailed("Không ghi nhận được việc giới thiệu điển hình.", reasons, errors)
+    duplicate = ValidationFailed(
+        "Điển hình này đã được ghi nhận giới thiệu trong tháng.",
+        [f"{unit.name} đã ghi nhận giới thiệu hồ sơ số {n.id} “{n.title}” trong tháng {target:%m/%Y}."],
+        {"nomination_id": "Đã ghi nhận trong tháng"})
+    if session.scalar(select(MonthlyIntroduction.id).where(
+            MonthlyIntroduction.unit_id == unit.id, MonthlyIntroduction.month == target,
+            MonthlyIntroduction.nomination_id == n.id)) is not None:
+        raise duplicate
+    intro = MonthlyIntroduction(department_id=unit.department_id, unit_id=unit.id, nomination_id=n.id, month=target,
+                                introduced_on=day, form=form, note=note, created_by_id=actor.id)
+    try:
+        with session.begin_nested():  # a concurrent twin waits on the unique index and fails here
+            session.add(intro)
+            session.flush()
+    except IntegrityError:
+        raise duplicate from None
+    signals.emit(session, events.IntroductionCreated(introduction_id=intro.id, introduction=_data(intro), actor=actor,
+                                                     context=context))
+    return intro
+
+
+def load(session: Session, actor: Actor, intro_id: int) -> MonthlyIntroduction:
+    intro = session.get(MonthlyIntroduction, intro_id)
+    if intro is None or not _visible(actor, intro):
+        raise NotFound("Không tìm thấy việc giới thiệu điển hình.")
+    return intro
+
+
+def delete(session: Session, actor: Actor, intro_id: int, *, context: Context = CLI) -> None:
+    intro = load(session, actor, intro_id)
+    unit = session.get(Unit, intro.unit_id)
+    if not may_record_for(actor, unit):
+        raise Forbidden("Không có quyền xóa việc giới thiệu điển hình này.",
+                        ["Thủ trưởng đơn vị xóa của đơn vị mình; Văn phòng Sở xóa của các đơn vị thuộc Sở."])
+    data = _data(intro)
+    session.delete(intro)
+    session.flush()
+    signals.emit(session, events.IntroductionDeleted(introduction_id=intro_id, introduction=data, actor=actor,
+                                                     context=context))
+
+
+# ------------------------------------------------------------------------------------------------ the table
+@dataclass
+class Row:
+    unit: Unit
+    introductions: list[MonthlyIntroduction] = field(default_factory=list)
+    status: str = "not_due"
+
+    @property
+    def count(self) -> int:
+        return len(self.introductions)
+
+    @property
+    def met(self) -> bool | None:
+        return {"met": True, "missed": False}.get(self.status)
+
+    @property
+    def late(self) -> bool:
+        return self.status == "missed" and bool(self.introductions)
+
+    @property
+    def label(self) -> str:
+        if self.late:
+            return "Không đạt (giới thiệu sau ngày 10)"
+        return STATUS_LABELS[self.status]
+
+    @property
+    def mark(self) -> str:
+        return STATUS_MARKS[self.status]
+
+
+@dataclass
+class Compliance:
+    month: dt.date
+    deadline: dt.date
+    due: bool  # the 10th has passed
+    page: Page  # of Row
+    department_id: int | None
+
+    @property
+    def met_count(self) -> int:
+        return sum(1 for r in self.page.items if r.status == "met")
+
+
+def _status(intros: list[MonthlyIntroduction], month: dt.date, today: dt.date) -> str:
+    if any(i.introduced_on <= deadline(month) for i in intros):
+        return "met"
+    return "missed" if today > deadline(month) else "not_due"
+
+
+def _units_query(actor: Actor, department_id: int | None, month: dt.date):
+    """Reporting units (divisions, district offices) active during the month, in the actor's scope."""
+    stmt = select(Unit).where(Unit.kind.in_(REPORTING_KINDS),
+                              or_(Unit.active.is_(True), Unit.closed_on >= month))
+    widest = policy.widest_scope(actor, "view", "introduction")
+    if widest == policy.ALL:
+        if department_id is not None:
+            stmt = stmt.where(Unit.department_id == department_id)
+        return stmt
+    if widest == policy.DEPARTMENT and actor.department_id is not None:
+        if department_id not in (None, actor.department_id):
+            raise Forbidden("Không có quyền xem đơn vị của Sở khác.", ["Chỉ xem được các đơn vị thuộc Sở mình."])
+        return stmt.where(Unit.department_id == actor.department_id)
+    if widest == policy.UNIT and actor.unit_id is not None:
+        return stmt.where(Unit.id == actor.unit_id)
+    raise Forbidden("Không có quyền xem bảng theo dõi giới thiệu điển hình.",
+                    [policy.rule("introduction", "view").reason])
+
+
+def compliance(session: Session, actor: Actor, *, month=None, department=None, page=1, per_page=100,
+               today: dt.date | None = None) -> Compliance:
+    """The compliance table: one row per reporting unit in scope (paginated), with its introductions of the month."""
+    today = today or clock.today()
+    first = parse_month(month, default=today)
+    department_id = None
+    if department not in (None, ""):
+        department_id = inputs.one("department", inputs.integer, department, detail="Dữ liệu không hợp lệ.",
+                                   minimum=1)
+    page, per_page = page_params(page, per_page, default=100)
+    stmt = _units_query(actor, department_id, first)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    units = list(session.scalars(stmt.order_by(Unit.department_id, Unit.kind.desc(), Unit.name, Unit.id)
+                                 .limit(per_page).offset((page - 1) * per_page)))
+    by_unit: dict[int, list[MonthlyIntroduction]] = {u.id: [] for u in units}
+    if units:
+        for intro in session.scalars(
+                select(MonthlyIntroduction).where(MonthlyIntroduction.month == first,
+                                                  MonthlyIntroduction.unit_id.in_(list(by_unit)))
+                .options(joinedload(MonthlyIntroduction.nomination).joinedload(Nomination.subject_person),
+                         joinedload(MonthlyIntroduction.nomination).joinedload(Nomination.unit))
+                .order_by(MonthlyIntroduction.introduced_on, MonthlyIntroduction.id)).unique():
+            by_unit[intro.unit_id].append(intro)
+    rows = [Row(u, by_unit[u.id], _status(by_unit[u.id], first, today)) for u in units]
+    return Compliance(first, deadline(first), today > deadline(first), Page(rows, total, page, per_page),
+                      department_id)
+
+
+def year_overview(session: Session, department_id: int, year: int, *, unit_id: int | None = None,
+                  today: dt.date | None = None) -> list[dict]:
+    """Per month of `year`: reporting units, units that met the 10th, introductions recorded (for the yearly report).
+    Two GROUP BY queries."""
+    today = today or clock.today()
+    units = select(Unit.id).where(Unit.department_id == department_id, Unit.kind.in_(REPORTING_KINDS),
+                                  Unit.active.is_(True))
+    if unit_id is not None:
+        units = units.where(Unit.id == unit_id)
+    unit_count = session.scalar(select(func.count()).select_from(units.subquery())) or 0
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 1)
+    base = select(MonthlyIntroduction).where(MonthlyIntroduction.department_id == department_id,
+                                             MonthlyIntroduction.month >= start, MonthlyIntroduction.month <= end)
+    if unit_id is not None:
+        base = base.where(MonthlyIntroduction.unit_id == unit_id)
+    base = base.subquery()
+    counts = dict(session.execute(select(base.c.month, func.count()).group_by(base.c.month)).all())
+    on_time = (select(base.c.month, base.c.unit_id)
+               .where(func.extract("day", base.c.introduced_on) <= DEADLINE_DAY)
+               .group_by(base.c.month, base.c.unit_id).subquery())
+    met = dict(session.execute(select(on_time.c.month, func.count()).group_by(on_time.c.month)).all())
+    result = []
+    for m in range(1, 13):
+        first = dt.date(year, m, 1)
+        result.append({"month": m, "units": unit_count, "met": met.get(first, 0), "introductions": counts.get(first, 0),
+                       "due": today > deadline(first)})
+    return result

@@ -1,0 +1,398 @@
+"""Stories (bài viết tuyên truyền) about recognised examples: the department's editor writes a draft, publishes it
+on a channel (Cổng TTĐT, Bản tin Tư pháp, mạng xã hội) and may take it down again ("Gỡ bài").
+
+Only the editor of the nomination's department writes; the body is sanitised with nh3 on every save (what the table
+holds is what the public page prints); a story is only about a recognised example (cơ sở or ngành, never withdrawn,
+revoked or not recognised). Every write emits its own event (StoryCreated, StoryPublished, ...: workflow.events),
+so it is audited.
+"""
+from __future__ import annotations
+
+import re
+
+import nh3
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from models import STORY_CHANNELS, Nomination, Story, StoryImage
+from workflow import clock, events, inputs, offers, policy, signals, uploads
+from workflow.context import CLI, Context
+from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from workflow.labels import STORY_STATE_LABELS
+from workflow.lifecycles import STORY, STORY_EDITABLE_STATES, STORY_PUBLIC_STATES
+from workflow.nominations.machine import RECOGNISED_STATES
+from workflow.policy import Actor
+
+STATE_LABELS = STORY_STATE_LABELS
+STATE_COLOURS = {"draft": "secondary", "published": "success"}
+CHANNEL_LABELS = {"portal": "Cổng thông tin điện tử", "bulletin": "Bản tin Tư pháp", "social": "Mạng xã hội"}
+assert set(CHANNEL_LABELS) == set(STORY_CHANNELS)
+
+MAX_TITLE = 300
+MAX_SUMMARY = 2000
+MAX_BODY = 200_000
+MAX_CAPTION = 300
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+IMAGE_TYPES = ("image/png", "image/jpeg")
+
+ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "ul", "ol", "li", "h2", "h3", "h4", "blockquote", "a",
+                "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td"}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"colspan", "rowspan", "scope"}, "td": {"colspan", "rowspan"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+# ------------------------------------------------------------------------------------------------ text
+def sanitize_html(html) -> str:
+    """The allowlist of a story body: paragraphs, emphasis, lists, headings h2–h4, quotes, links (http, https,
+    mailto; rel="noopener noreferrer") and plain tables. Scripts and styles go with their content."""
+    if html is None:
+        return ""
+    if not isinstance(html, str):
+        raise ValidationFailed("Nội dung bài viết không hợp lệ.", ["body phải là chuỗi HTML."],
+                               {"body": "Không hợp lệ"})
+    if len(html) > MAX_BODY:
+        raise ValidationFailed("Nội dung bài viết quá dài.", [f"Tối đa {MAX_BODY:,} ký tự.".replace(",", ".")],
+                               {"body": "Quá dài"})
+    return nh3.clean(_CONTROL.sub("", html), tags=ALLOWED_TAGS, clean_content_tags={"script", "style"},
+                     attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel="noopener noreferrer",
+                     strip_comments=True).strip()
+
+
+def plain_text(value, field: str, label: str, max_length: int, *, required: bool = False) -> str:
+    """A title, summary or caption: plain text (escaped where printed), control characters removed."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{label} không hợp lệ.", [f"{field} phải là chuỗi."], {field: "Không hợp lệ"})
+    text = _CONTROL.sub("", value).strip()
+    if field != "summary":
+        text = " ".join(text.split())
+    if required and not text:
+        raise ValidationFailed(f"Chưa nhập {label.lower()}.", [f"{label} là bắt buộc."], {field: "Bắt buộc"})
+    if len(text) > max_length:
+        raise ValidationFailed(f"{label} quá dài.", [f"{label} tối đa {max_length} ký tự."], {field: "Quá dài"})
+    return text
+
+
+def _channel(value) -> str:
+    if value not in STORY_CHANNELS:
+        raise ValidationFailed("Kênh đăng không hợp lệ.",
+                               ["Chọn một trong: " + ", ".join(CHANNEL_LABELS.values()) + "."],
+                               {"channel": "Không hợp lệ"})
+    return value
+
+
+# ------------------------------------------------------------------------------------------------ scope
+def is_recognised(n: Nomination) -> bool:
+    return n.state in RECOGNISED_STATES
+
+
+def may_write(actor: Actor | None, department_id: int | None) -> bool:
+    """The editor (Ban biên tập) of the department, nobody else."""
+    return bool(policy.can(actor, "write", "story", department_id=department_id)) and department_id is not None
+
+
+def is_editor(actor: Actor | None) -> bool:
+    return bool(policy.can(actor, "write", "story"))
+
+
+def may_read_drafts(actor: Actor | None, story: Story) -> bool:
+    return bool(policy.can(actor, "view_drafts", story))
+
+
+def can_view(actor: Actor | None, story: Story) -> bool:
+    """Published stories are public; drafts only to the department's editor, admin and auditor."""
+    return bool(policy.can(actor, "view", story))
+
+
+def is_public(story: Story) -> bool:
+    return story.state in STORY_PUBLIC_STATES and story.nomination is not None and is_recognised(story.nomination)
+
+
+def _forbidden() -> Forbidden:
+    msg = "Chỉ Ban biên tập của Sở được viết, sửa và xuất bản bài viết về điển hình tiên tiến của Sở."
+    return Forbidden("Không có quyền viết bài tuyên truyền.", [msg])
+
+
+def load(session: Session, actor: Actor | None, story_id: int, *, for_update: bool = False) -> Story:
+    options = () if for_update else (joinedload(Story.nomination).joinedload(Nomination.unit),
+                                     joinedload(Story.nomination).joinedload(Nomination.subject_person),
+                                     selectinload(Story.images))
+    return policy.load(session, actor, "story", story_id, for_update=for_update, options=options)
+
+
+def _load_for_write(session: Session, actor: Actor, story_id: int) -> Story:
+    story = load(session, actor, story_id, for_update=True)
+    offers.enforce(_writer_refusal(actor, story))
+    return story
+
+
+# Each operation on a story starts with its check (see workflow.offers): the DomainError it raises, or None.
+def _writer_refusal(actor: Actor | None, story: Story) -> Forbidden | None:
+    return None if may_write(actor, story.department_id) else _forbidden()
+
+
+def _draft_refusal(story: Story, verb: str) -> Conflict | None:
+    if story.state not in STORY_EDITABLE_STATES:
+        return Conflict(f"Bài viết đã xuất bản; không thể {verb}.", ["Gỡ bài trước khi chỉnh sửa."])
+    return None
+
+
+def check_update(actor: Actor | None, story: Story) -> DomainError | None:
+    return _writer_refusal(actor, story) or _draft_refusal(story, "sửa")
+
+
+def check_add_image(actor: Actor | None, story: Story) -> DomainError | None:
+    return _writer_refusal(actor, story) or _draft_refusal(story, "thêm ảnh")
+
+
+def check_publish(session: Session, actor: Actor | None, story: Story) -> DomainError | None:
+    if refusal := _writer_refusal(actor, story):
+        return refusal
+    if not STORY.can_fire(story, "publish"):
+        return Conflict("Bài viết đã được xuất bản.", ["Bài viết đang ở trạng thái Đã xuất bản."])
+    n = session.get(Nomination, story.nomination_id)
+    reasons = []
+    if not is_recognised(n):
+        reasons.append(f"Hồ sơ số {n.id} không còn là điển hình được công nhận.")
+    if not story.title:
+        reasons.append("Bài viết chưa có tiêu đề.")
+    if not story.body_html:
+        reasons.append("Bài viết chưa có nội dung.")
+    if reasons:
+        return ValidationFailed("Chưa xuất bản được bài viết.", reasons)
+    return None
+
+
+def check_unpublish(actor: Actor | None, story: Story) -> DomainError | None:
+    if refusal := _writer_refusal(actor, story):
+        return refusal
+    if not STORY.can_fire(story, "unpublish"):
+        return Conflict("Bài viết chưa được xuất bản.", ["Chỉ gỡ được bài đã xuất bản."])
+    return None
+
+
+ACTION_LABELS = {"update": "Sửa bài viết", "add_image": "Thêm ảnh", "publish": "Xuất bản", "unpublish": "Gỡ bài"}
+
+
+def available_actions(session: Session, actor: Actor | None, story: Story) -> list[offers.Offer]:
+    who = _writer_refusal(actor, story)
+    table = [
+        ("update", lambda: check_update(actor, story)),
+        ("add_image", lambda: check_add_image(actor, story)),
+        ("publish", lambda: check_publish(session, actor, story)),
+        ("unpublish", lambda: check_unpublish(actor, story)),
+    ]
+    found = (offers.offer(code, ACTION_LABELS[code], who, check) for code, check in table)
+    return [o for o in found if o is not None]
+
+
+def _check_version(story: Story, version) -> None:
+    expected = inputs.one("version", inputs.integer, version, detail="Phiên bản bài viết không hợp lệ.",
+                          required=True)
+    if expected != story.version:
+        raise Conflict("Bài viết đã được người khác thay đổi. Vui lòng tải lại trang.",
+                       [f"Phiên bản gửi lên {expected}, phiên bản hiện tại {story.version}."])
+
+
+def _nomination(session: Session, actor: Actor, nomination_id) -> Nomination:
+    nid = inputs.one("nomination_id", inputs.integer, nomination_id, detail="Hồ sơ điển hình không hợp lệ.",
+                     required=True)
+    n = session.get(Nomination, nid)
+    if n is None or not may_write(actor, n.department_id):
+        # Another department's nomination is invisible to this editor: the same answer as an absent one.
+        if n is None or is_editor(actor):
+            raise ValidationFailed("Không tìm thấy hồ sơ điển hình của Sở.",
+                                   [f"Hồ sơ số {nid}: không tồn tại hoặc không thuộc Sở."],
+                                   {"nomination_id": "Không hợp lệ"})
+        raise _forbidden()
+    if not is_recognised(n):
+        raise ValidationFailed("Chỉ viết bài về điển hình đã được công nhận.",
+                               [f"Hồ sơ số {n.id} “{n.title}” chưa được công nhận là điển hình tiên tiến "
+                                "(hoặc đã bị thu hồi, không được công nhận, đã rút)."],
+                               {"nomination_id": "Chưa được công nhận"})
+    return n
+
+
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict("Bài viết vừa được người khác thay đổi. Vui lòng tải lại trang.") from None
+
+
+def _emit(session: Session, event_class, story: Story, actor: Actor, context: Context, **fields) -> None:
+    signals.emit(session, event_class(story=story, actor=actor, context=context, **fields))
+
+
+# ------------------------------------------------------------------------------------------------ writes
+def create(session: Session, actor: Actor, *, nomination_id, title, body="", channel="portal", summary="",
+           context: Context = CLI) -> Story:
+    if not is_editor(actor):
+        raise _forbidden()
+    n = _nomination(session, actor, nomination_id)
+    story = Story(department_id=n.department_id, nomination_id=n.id,
+                  title=plain_text(title, "title", "Tiêu đề", MAX_TITLE, required=True),
+                  summary=plain_text(summary, "summary", "Tóm tắt", MAX_SUMMARY),
+                  body_html=sanitize_html(body), channel=_channel(channel or "portal"), state=STORY.initial,
+                  author_id=actor.id)
+    session.add(story)
+    _flush(session)
+    _emit(session, events.StoryCreated, story, actor, context, title=story.title, channel=story.channel)
+    return story
+
+
+UPDATABLE = ("nomination_id", "title", "summary", "body", "channel")
+
+
+def update(session: Session, actor: Actor, story_id: int, *, version, context: Context = CLI, **fields) -> Story:
+    """Changes a draft (a published story is taken down first); `version` must be the one the editor read."""
+    unknown = set(fields) - set(UPDATABLE)
+    if unknown:
+        raise ValidationFailed("Trường không được hỗ trợ.", [f"Không sửa được: {', '.join(sorted(unknown))}."])
+    story = _load_for_write(session, actor, story_id)
+    _check_version(story, version)
+    offers.enforce(_draft_refusal(story, "sửa"))
+    changed = []
+    if "nomination_id" in fields and fields["nomination_id"] is not None:
+        n = _nomination(session, actor, fields["nomination_id"])
+        if n.id != story.nomination_id:
+            story.nomination_id, story.department_id = n.id, n.department_id
+            changed.append("nomination_id")
+    values = {}
+    if "title" in fields:
+        values["title"] = plain_text(fields["title"], "title", "Tiêu đề", MAX_TITLE, required=True)
+    if "summary" in fields:
+        values["summary"] = plain_text(fields["summary"], "summary", "Tóm tắt", MAX_SUMMARY)
+    if "body" in fields:
+        values["body_html"] = sanitize_html(fields["body"])
+    if "channel" in fields:
+        values["channel"] = _channel(fields["channel"])
+    for attr, value in values.items():
+        if getattr(story, attr) != value:
+            setattr(story, attr, value)
+            changed.append("body" if attr == "body_html" else attr)
+    if changed:
+        story.updated_at = clock.now()
+        _flush(session)
+        _emit(session, events.StoryUpdated, story, actor, context, fields=tuple(changed), version=story.version)
+    return story
+
+
+def publish(session: Session, actor: Actor, story_id: int, *, version=None, context: Context = CLI) -> Story:
+    story = _load_for_write(session, actor, story_id)
+    if version is not None:
+        _check_version(story, version)
+    offers.enforce(check_publish(session, actor, story))
+    STORY.fire(story, "publish", "Bài viết đã được xuất bản.")
+    story.published_at, story.published_by_id = clock.now(), actor.id
+    _flush(session)
+    _emit(session, events.StoryPublished, story, actor, context, channel=story.channel, version=story.version)
+    return story
+
+
+def unpublish(session: Session, actor: Actor, story_id: int, *, version=None, context: Context = CLI) -> Story:
+    """"Gỡ bài": back to draft, off the showcase and the feed."""
+    story = _load_for_write(session, actor, story_id)
+    if version is not None:
+        _check_version(story, version)
+    offers.enforce(check_unpublish(actor, story))
+    STORY.fire(story, "unpublish", "Bài viết chưa được xuất bản.")
+    story.published_at, story.published_by_id = None, None
+    _flush(session)
+    _emit(session, events.StoryUnpublished, story, actor, context, version=story.version)
+    return story
+
+
+def add_image(session: Session, actor: Actor, story_id: int, *, data: bytes, filename: str = "", caption="",
+              context: Context = CLI) -> StoryImage:
+    """A PNG or JPEG (checked by content, at most 5 MB), stored in the database under its SHA-256."""
+    story = _load_for_write(session, actor, story_id)
+    offers.enforce(check_add_image(actor, story))
+    if len(data or b"") > MAX_IMAGE_BYTES:
+        raise ValidationFailed("Ảnh vượt quá dung lượng cho phép (5 MB).", ["Dung lượng ảnh tối đa 5 MB."],
+                               {"image": "Quá lớn"})
+    if not data:
+        raise ValidationFailed("Chưa chọn ảnh.", ["Tệp ảnh rỗng."], {"image": "Bắt buộc"})
+    try:
+        mime = uploads.sniff(data)
+    except ValidationFailed:
+        mime = None
+    if mime not in IMAGE_TYPES:
+        raise ValidationFailed("Loại ảnh không được chấp nhận.", ["Chỉ chấp nhận ảnh PNG hoặc JPEG (kiểm tra theo "
+                                                                 "nội dung tệp)."], {"image": "Không hợp lệ"})
+    caption = plain_text(caption, "caption", "Chú thích ảnh", MAX_CAPTION)
+    name = plain_text((filename or "").replace("\\", "/").rsplit("/", 1)[-1], "filename", "Tên tệp", 255) or \
+        f"anh{uploads.ALLOWED[mime]}"
+    stored = uploads.store(session, data)
+    image = StoryImage(story_id=story.id, filename=name, content_type=stored.content_type, size=stored.size,
+                       sha256=stored.sha256, caption=caption, uploaded_by_id=actor.id)
+    session.add(image)
+    story.updated_at = clock.now()  # the story's version moves: an open edit form is now stale
+    _flush(session)
+    _emit(session, events.StoryImageAdded, story, actor, context, image_id=image.id, sha256=image.sha256,
+          size=image.size)
+    return image
+
+
+def remove_image(session: Session, actor: Actor, story_id: int, image_id: int, *, context: Context = CLI) -> None:
+    story = _load_for_write(session, actor, story_id)
+    offers.enforce(_draft_refusal(story, "xóa ảnh"))
+    image = session.get(StoryImage, image_id)
+    if image is None or image.story_id != story.id:
+        raise NotFound("Không tìm thấy ảnh.")
+    session.delete(image)
+    story.updated_at = clock.now()
+    _flush(session)
+    _emit(session, events.StoryImageRemoved, story, actor, context, image_id=image_id)
+
+
+def image_of(session: Session, actor: Actor | None, story_id: int, image_id: int) -> tuple[Story, StoryImage]:
+    """An image to serve: the story is published (public) or the viewer may read the draft; 404 otherwise."""
+    story = load(session, actor, story_id)
+    image = next((i for i in story.images if i.id == image_id), None)
+    if image is None:
+        raise NotFound("Không tìm thấy ảnh.")
+    return story, image
+
+
+# ------------------------------------------------------------------------------------------------ reads
+def list_stories(session: Session, actor: Actor | None, *, page=1, per_page=20, state=None, channel=None,
+                 nomination=None):
+    """Editors see their department's stories (every state); admin and auditor all; anyone else (and the public)
+    only published stories about examples still recognised."""
+    from workflow.nominations.queries import page_params, paginate
+
+    page, per_page = page_params(page, per_page)
+    stmt = select(Story)
+    stmt = stmt.where(policy.scope(actor, "story"))
+    if state not in (None, ""):
+        if state not in STATE_LABELS:
+            raise ValidationFailed("Bộ lọc không hợp lệ.", ["state: draft hoặc published."])
+        stmt = stmt.where(Story.state == state)
+    if channel not in (None, ""):
+        if channel not in STORY_CHANNELS:
+            raise ValidationFailed("Bộ lọc không hợp lệ.", [f"channel: {', '.join(STORY_CHANNELS)}."])
+        stmt = stmt.where(Story.channel == channel)
+    if nomination not in (None, ""):
+        nomination_id = inputs.one("nomination", inputs.integer, nomination, detail="Bộ lọc hồ sơ không hợp lệ.")
+        stmt = stmt.where(Story.nomination_id == nomination_id)
+    order = (Story.published_at.desc(), Story.id.desc()) if state == "published" else \
+        (Story.updated_at.desc(), Story.id.desc())
+    return paginate(session, stmt, page, per_page, *order,
+                    options=(joinedload(Story.nomination).joinedload(Nomination.unit),
+                             joinedload(Story.nomination).joinedload(Nomination.subject_person),
+                             selectinload(Story.images)))
+
+
+def recognised_choices(session: Session, actor: Actor) -> list[Nomination]:
+    """The department's recognised examples an editor may write about (the form's select)."""
+    if not is_editor(actor):
+        return []
+    return list(session.scalars(
+        select(Nomination).where(Nomination.department_id == actor.department_id,
+                                 Nomination.state.in_(RECOGNISED_STATES))
+        .options(joinedload(Nomination.unit), joinedload(Nomination.subject_person))
+        .order_by(Nomination.id.desc())).unique())

@@ -1,0 +1,1 @@
+"""Proposals to the Minister (Tờ trình) and the decisions (Quyết định) that recognise examples."""

@@ -1,0 +1,254 @@
+"""Decisions (Quyết định) that recognise nominations: numbered per issuing body, type and year, all items or none.
+
+Level `co_so`: the director (or a deputy under delegation, "KT. GIÁM ĐỐC") recognises items the council passed.
+Level `nganh`: the Ministry's reviewer records the Minister's decision on proposed items.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from models import Decision, DecisionItem, Nomination, Unit
+from workflow import events, inputs, numbering, offers, policy, signals
+from workflow.context import CLI, Context
+from workflow.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from workflow.nominations import guards, service
+from workflow.nominations.queries import page_params, paginate
+from workflow.policy import Actor
+
+LEVEL_ACTION = {"co_so": "recognize_co_so", "nganh": "recognize_nganh"}
+
+
+def issuer_for(session: Session, actor: Actor, level: str) -> Unit:
+    if level == "nganh":
+        ministry = session.scalar(select(Unit).where(Unit.kind == "ministry").order_by(Unit.id))
+        if ministry is None:
+            raise ValidationFailed("Chưa có đơn vị Bộ Tư pháp trong hệ thống.", ["Thiếu đơn vị cấp Bộ."])
+        return ministry
+    unit = session.get(Unit, actor.department_id) if actor.department_id else None
+    if unit is None:
+        raise Forbidden("Tài khoản không thuộc Sở nào.", ["Tài khoản không thuộc Sở nào."])
+    return unit
+
+
+symbol = numbering.body_symbol
+
+
+def next_number(session: Session, issuer: Unit, year: int, doc_type: str = "QĐ") -> int:
+    last = session.scalar(select(func.max(Decision.seq)).where(
+        Decision.issuer_id == issuer.id, Decision.doc_type == doc_type, Decision.year == year))
+    return (last or 0) + 1
+
+
+def _parse_number(number, issuer: Unit) -> int:
+    return numbering.parse(number, doc_type="QĐ", issuer=issuer)
+
+
+def _duplicate_number(session: Session, issuer: Unit, seq: int, year: int) -> ValidationFailed:
+    return ValidationFailed("Số quyết định đã được sử dụng.",
+                            [f"Số {seq}/QĐ-{symbol(issuer)} năm {year} đã có; số tiếp theo là "
+                             f"{next_number(session, issuer, year)}."], {"number": "Trùng số"})
+
+
+SIGNER_NAME_MAX = 200
+
+
+def _signer(level: str, signer_name, signer_deputy) -> tuple[str | None, bool]:
+    """The Minister's (or Deputy Minister's) name as printed under a ngành decision's signature. At the department
+    level the signing user is the director or the delegated deputy: a name typed in would contradict them."""
+    if signer_name is not None and not isinstance(signer_name, str):
+        raise ValidationFailed("Tên người ký không hợp lệ.", ["signer_name phải là chuỗi ký tự."],
+                               {"signer_name": "Không hợp lệ"})
+    if not isinstance(signer_deputy, bool):
+        raise ValidationFailed("Giá trị “Thứ trưởng ký thay” không hợp lệ.", ["signer_deputy phải là true hoặc false."],
+                               {"signer_deputy": "Không hợp lệ"})
+    name = " ".join((signer_name or "").split()) or None
+    if level != "nganh":
+        if name or signer_deputy:
+            raise ValidationFailed(
+                "Quyết định cấp cơ sở do người dùng ký: không ghi tên người ký khác.",
+                ["Giám đốc Sở (hoặc Phó Giám đốc được ủy quyền) ký quyết định cấp cơ sở bằng tài khoản của mình; "
+                 "chỉ quyết định cấp ngành ghi tên Bộ trưởng hoặc Thứ trưởng ký."],
+                {"signer_name" if name else "signer_deputy": "Chỉ dùng cho quyết định cấp ngành"})
+        return None, False
+    if name and len(name) > SIGNER_NAME_MAX:
+        raise ValidationFailed("Tên người ký quá dài.", [f"Tên người ký tối đa {SIGNER_NAME_MAX} ký tự."],
+                               {"signer_name": f"Tối đa {SIGNER_NAME_MAX} ký tự"})
+    return name, signer_deputy
+
+
+def _contradicts(existing: Decision, name: str | None, deputy: bool) -> list[str]:
+    """Why recording items into an existing Minister's decision with this signer would contradict it. Leaving the
+    signer empty keeps the recorded one; a decision recorded without a signer takes the first one given."""
+    reasons = []
+    if name and existing.signed_by_name and name.casefold() != existing.signed_by_name.casefold():
+        reasons.append(f"Quyết định số {existing.number} đã ghi người ký là “{existing.signed_by_name}”, "
+                       f"không phải “{name}”.")
+    known = bool(existing.signed_by_name) or existing.signed_as_deputy
+    if known and (name or deputy) and deputy != existing.signed_as_deputy:
+        recorded = "Thứ trưởng ký thay (KT. BỘ TRƯỞNG)" if existing.signed_as_deputy else "Bộ trưởng ký"
+        reasons.append(f"Quyết định số {existing.number} đã ghi {recorded}.")
+    return reasons
+
+
+def check_issue(actor: Actor, level: str) -> DomainError | None:
+    """Who issues (or, for a Minister's decision, records) a decision of `level` (see workflow.offers)."""
+    if level not in LEVEL_ACTION:
+        return ValidationFailed("Cấp quyết định không hợp lệ.", ["level: co_so hoặc nganh."], {"level": "Không hợp lệ"})
+    return policy.refusal(actor, f"issue_{level}", "decision", department_id=actor.department_id,
+                          detail="Không có quyền ký quyết định này.")
+
+
+def available_actions(session: Session, actor: Actor, d: Decision) -> list[offers.Offer]:
+    """A Minister's decision covers examples of many departments, recorded proposal by proposal: the Ministry may
+    add items to it (`issue` with its number and date). A department's decision is complete once issued."""
+    if d.level != "nganh":
+        return []
+    found = offers.offer("record_items", "Ghi nhận thêm hồ sơ vào Quyết định", check_issue(actor, d.level),
+                         lambda: check_issue(actor, d.level), irreversible=True)
+    return [found] if found is not None else []
+
+
+def issue(session: Session, actor: Actor, *, level: str, number, date, nomination_ids,
+          session_id: int | None = None, signer_name: str | None = None, signer_deputy: bool = False,
+          context: Context = CLI) -> Decision:
+    """`signer_name` / `signer_deputy` (level `nganh` only): who signed the Minister's decision outside the system —
+    the Minister ("BỘ TRƯỞNG"), or a Deputy Minister "KT. BỘ TRƯỞNG" over "THỨ TRƯỞNG". The recording user stays
+    `signer_id`; the documents never print the recorder's name for a ngành decision."""
+    offers.enforce(check_issue(actor, level))
+    signed_by_name, signed_as_deputy = _signer(level, signer_name, signer_deputy)
+    form = inputs.Form("Thông tin quyết định không hợp lệ.")
+    day = form.date("date", date, required=True)
+    nomination_ids = form.ids("nomination_ids", nomination_ids)
+    form.check()
+    issuer = issuer_for(session, actor, level)
+    seq = _parse_number(number, issuer)
+    existing = session.scalar(select(Decision).where(Decision.issuer_id == issuer.id, Decision.doc_type == "QĐ",
+                                                     Decision.year == day.year, Decision.seq == seq))
+    # One Minister's decision covers examples of many departments, recorded proposal by proposal: the same number
+    # and date add to it. Any other reuse of a number is a duplicate.
+    extends = existing is not None and level == "nganh" and existing.level == "nganh" and existing.date == day
+    if existing is not None and not extends:
+        raise _duplicate_number(session, issuer, seq, day.year)
+    if extends:
+        _refuse_contradiction(existing, signed_by_name, signed_as_deputy)
+    action = LEVEL_ACTION[level]
+    reasons = []
+    nominations = []
+    # Every item locked (by id) before any is checked or changed: see service.lock_nominations.
+    locked = service.lock_nominations(session, nomination_ids, actor=actor)
+    for nid in dict.fromkeys(nomination_ids):
+        n = locked.get(nid)
+        if n is None:
+            reasons.append(f"Hồ sơ số {nid}: không tìm thấy.")
+            continue
+        # This decision is what lists the item (the transition below passes its id): that guard is skipped here.
+        perm, failures = service.refusals_for(session, actor, n, action, check_data=False,
+                                              skip=(guards.listed_in_decision,)) \
+            if n.state in _sources(action) else ([], [f"trạng thái hiện tại không phù hợp ({n.state})."])
+        for r in perm + failures:
+            reasons.append(f"Hồ sơ số {nid} “{n.title}”: {r}")
+        nominations.append(n)
+    if reasons:
+        raise ValidationFailed("Không ban hành được quyết định: có hồ sơ không đủ điều kiện.", reasons)
+    decision = existing if extends else Decision(
+        level=level, issuer_id=issuer.id, year=day.year, seq=seq, number=f"{seq}/QĐ-{symbol(issuer)}", date=day,
+        signer_id=actor.id, on_behalf_of_id=actor.on_behalf_of.id if actor.on_behalf_of else None,
+        signer_title=(actor.delegation_title or "GIÁM ĐỐC") if level == "co_so"
+        else ("THỨ TRƯỞNG" if signed_as_deputy else "BỘ TRƯỞNG"),
+        signed_by_name=signed_by_name, signed_as_deputy=signed_as_deputy,
+        summary=("Về việc công nhận điển hình tiên tiến cấp cơ sở" if level == "co_so"
+                 else "Về việc công nhận điển hình tiên tiến ngành Tư pháp"),
+        session_id=session_id if session_id is not None else _judging_session(session, nominations, level),
+    )
+    if not extends:
+        try:
+            # A concurrent issue may take the same number first: on PostgreSQL the unique index waits for it and
+            # fails here. The same Minister's decision (same number and date) is then extended; else a duplicate.
+            with session.begin_nested():
+                session.add(decision)
+                session.flush()
+        except IntegrityError:
+            existing = session.scalar(select(Decision).where(
+                Decision.issuer_id == issuer.id, Decision.doc_type == "QĐ", Decision.year == day.year,
+                Decision.seq == seq))
+            if existing is None or not (level == "nganh" and existing.level == "nganh" and existing.date == day):
+                raise _duplicate_number(session, issuer, seq, day.year) from None
+            decision = existing
+            extends = True
+            _refuse_contradiction(decision, signed_by_name, signed_as_deputy)
+    if extends:
+        _complete_signer(decision, signed_by_name, signed_as_deputy)
+    already = {i.nomination_id for i in decision.items}
+    for n in nominations:
+        if n.id not in already:
+            decision.items.append(DecisionItem(nomination_id=n.id))
+        try:
+            service.transition(session, actor, n.id, action, n.version, context=context, decision_id=decision.id,
+                               decision_number=decision.number, decision_date=day.isoformat())
+        except DomainError as err:
+            raise Conflict(f"Hồ sơ số {n.id} vừa thay đổi; quyết định chưa được ban hành.", [err.detail]) from err
+    session.flush()
+    signals.emit(session, events.DecisionIssued(decision=decision, nominations=tuple(nominations), actor=actor,
+                                                context=context))
+    return decision
+
+
+def _refuse_contradiction(existing: Decision, name: str | None, deputy: bool) -> None:
+    reasons = _contradicts(existing, name, deputy)
+    if reasons:
+        raise ValidationFailed("Người ký không khớp với quyết định đã ghi nhận cùng số và ngày.",
+                               reasons + ["Để trống tên người ký để dùng người ký đã ghi nhận, hoặc kiểm tra lại số "
+                                          "quyết định."], {"signer_name": "Khác người ký đã ghi nhận"})
+
+
+def _complete_signer(decision: Decision, name: str | None, deputy: bool) -> None:
+    """A decision first recorded without its signer gets them when a later record (same number and date) names them."""
+    if name and not decision.signed_by_name:
+        decision.signed_by_name = name
+    if deputy and not decision.signed_as_deputy:
+        decision.signed_as_deputy = True
+        decision.signer_title = "THỨ TRƯỞNG"
+
+
+def _judging_session(session: Session, nominations: list[Nomination], level: str) -> int | None:
+    """The council session whose results the decision carries out (the latest that passed the first item)."""
+    if level != "co_so" or not nominations:
+        return None
+    from models import AgendaItem, CouncilSession
+
+    return session.scalar(
+        select(CouncilSession.id).join(AgendaItem)
+        .where(AgendaItem.nomination_id == nominations[0].id, AgendaItem.outcome == "passed",
+               CouncilSession.state == "closed")
+        .order_by(CouncilSession.closed_at.desc()).limit(1)
+    )
+
+
+def _sources(action: str) -> tuple[str, ...]:
+    from workflow.nominations.machine import TRIGGERS
+
+    return TRIGGERS[action].sources
+
+
+def can_view(actor: Actor, d: Decision) -> bool:
+    """The issuer's department, and — for a Minister's decision — every department with an item in it."""
+    return bool(policy.can(actor, "view", d))
+
+
+def load(session: Session, actor: Actor, decision_id: int) -> Decision:
+    return policy.load(session, actor, "decision", decision_id)
+
+
+def list_decisions(session: Session, actor: Actor, *, page, per_page):
+    """The same scope as `load`: a department lists the Minister's decisions that include one of its nominations."""
+    page, per_page = page_params(page, per_page)
+    stmt = select(Decision).where(policy.scope(actor, "decision"))
+    return paginate(session, stmt, page, per_page, Decision.date.desc(), Decision.id.desc(),
+                    options=(selectinload(Decision.signer),))  # the list prints who signed or recorded each
+
+
+def nominations_of(session: Session, d: Decision) -> list[Nomination]:
+    return list(session.scalars(select(Nomination).join(DecisionItem).where(DecisionItem.decision_id == d.id)
+                                .order_by(DecisionItem.id)))

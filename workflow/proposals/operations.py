@@ -1,0 +1,341 @@
+"""Proposals (Tờ trình) to the Minister: the secretariat drafts one from cơ sở examples that pass the ngành rules,
+the director signs and submits it (number, date) and every item moves to `proposed_nganh` at once, or none does.
+A submitted proposal is locked; the Ministry then decides item by item (decisions level `nganh`, `reject_nganh`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from models import Campaign, Decision, Nomination, Proposal, ProposalItem, Unit
+from workflow import clock, events, inputs, numbering, offers, policy, signals
+from workflow.context import CLI, Context
+from workflow.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from workflow.labels import PROPOSAL_STATE_LABELS
+from workflow.lifecycles import PROPOSAL, PROPOSAL_EDITABLE_STATES, PROPOSAL_FINAL_STATES
+from workflow.nominations import rules, service
+from workflow.nominations.queries import page_params, paginate
+from workflow.policy import Actor
+
+STATE_LABELS = PROPOSAL_STATE_LABELS
+# The Ministry's answer on one item of a submitted proposal (see `item_rows`).
+OUTCOME_LABELS = {
+    "proposed": "Đã đề nghị cấp ngành",
+    "recognized": "Điển hình ngành Tư pháp",
+    "rejected": "Không công nhận cấp ngành",
+    "revoked": "Đã thu hồi",
+}
+
+
+symbol = numbering.body_symbol
+
+
+# ------------------------------------------------------------------------------------------------ scope
+def can_view(actor: Actor, p: Proposal) -> bool:
+    return bool(policy.can(actor, "view", p))
+
+
+def load(session: Session, actor: Actor, proposal_id: int, *, for_update: bool = False) -> Proposal:
+    return policy.load(session, actor, "proposal", proposal_id, for_update=for_update)
+
+
+def list_proposals(session: Session, actor: Actor, *, page, per_page, state=None, department=None):
+    page, per_page = page_params(page, per_page)
+    stmt = select(Proposal).where(policy.scope(actor, "proposal"))
+    if state:
+        stmt = stmt.where(Proposal.state == state)
+    if department not in (None, ""):
+        try:
+            stmt = stmt.where(Proposal.department_id == int(department))
+        except (TypeError, ValueError):
+            raise ValidationFailed("Bộ lọc không hợp lệ.", ["department phải là số."]) from None
+    return paginate(session, stmt, page, per_page, Proposal.submitted_at.desc().nulls_first(), Proposal.id.desc())
+
+
+# ------------------------------------------------------------------------------------------------ items
+def item_refusals(session: Session, n: Nomination, proposal: Proposal | None = None) -> list[str]:
+    """Why `n` may not stand in a proposal: not a cơ sở example, another department, already proposed, or a hard
+    ngành rule fails (each rule named). The rule "listed in a signed proposal" is what submitting provides."""
+    label = f"Hồ sơ số {n.id} “{n.title}”"
+    if proposal is not None and n.department_id != proposal.department_id:
+        return [f"{label}: không thuộc Sở."]
+    if n.state != "evaluated_co_so":
+        return [f"{label}: chỉ đề nghị hồ sơ là Điển hình cấp cơ sở."]
+    others = [ProposalItem.proposal_id != proposal.id] if proposal is not None and proposal.id else []
+    if session.scalar(select(exists().where(ProposalItem.nomination_id == n.id, ProposalItem.live.is_(True),
+                                            *others))):
+        return [f"{label}: đã có trong một tờ trình khác."]
+    reasons = [f"{label}: {r}" for r in rules.hard_failures(rules.evaluate(session, n, "propose"))]
+    if proposal is not None and proposal.campaign_id and n.campaign_id != proposal.campaign_id:
+        reasons.append(f"{label}: không cùng phong trào, đợt thi đua với tờ trình.")
+    return reasons
+
+
+# ------------------------------------------------------------------------------------------------ read models
+@dataclass
+class ItemRow:
+    """One nomination of a proposal (or a candidate for one) as the pages and the API show it."""
+
+    n: Nomination
+    results: list = field(default_factory=list)  # rules.RuleResult of stage "propose"
+    refusals: list[str] = field(default_factory=list)  # why it may not stand in the proposal (item_refusals)
+    outcome: str | None = None  # proposed | recognized | rejected | revoked (submitted proposals only)
+    reason: str = ""  # the Ministry's reason for a refusal
+    decision_number: str = ""
+    decision_date: dt.date | None = None
+    decided_at: dt.datetime | None = None
+    decision_id: int | None = None  # the Minister's decision recorded in the system
+
+    @property
+    def awaiting(self) -> bool:
+        return self.outcome == "proposed" and self.n.state == "proposed_nganh"
+
+
+def _ministry_outcome(row: ItemRow, p: Proposal) -> None:
+    """The Ministry's answer for this proposal: the steps after the `propose_nganh` that this proposal made (a later
+    proposal of the same example has its own answer)."""
+    history = row.n.history
+    start = next((c for c in reversed(history) if c.action == "propose_nganh"
+                  and str((c.data or {}).get("proposal_id")) == str(p.id)), None)
+    if start is None:
+        return
+    row.outcome = "proposed"
+    for c in history:
+        if c.version <= start.version:
+            continue
+        data = c.data or {}
+        if c.action == "recognize_nganh":
+            row.outcome, row.decided_at = "recognized", c.created_at
+            row.decision_number = data.get("decision_number", "")
+            try:
+                row.decision_date = dt.date.fromisoformat(data.get("decision_date", ""))
+            except ValueError:
+                row.decision_date = None
+        elif c.action == "reject_nganh":
+            row.outcome, row.decided_at = "rejected", c.created_at
+            row.reason = data.get("reason") or c.comment
+            return
+        elif c.action == "revoke" and row.outcome == "recognized":
+            row.outcome = "revoked"
+            return
+
+
+def item_rows(session: Session, p: Proposal, *, with_rules: bool = True) -> list[ItemRow]:
+    """The proposal's items: a draft's with why each may not be submitted, a submitted one's with the Minister's
+    per-item outcome (and the decision recorded for it). The proposal pages, the Ministry's pages and the API read
+    this one model; `awaiting` is what the Ministry may still decide."""
+    ids = [i.nomination_id for i in p.items]
+    found = {n.id: n for n in session.scalars(
+        select(Nomination).where(Nomination.id.in_(ids))
+        .options(joinedload(Nomination.unit), joinedload(Nomination.subject_person),
+                 selectinload(Nomination.history))).unique()} if ids else {}
+    rows = []
+    for item in p.items:
+        n = found[item.nomination_id]
+        row = ItemRow(n, rules.evaluate(session, n, "propose") if with_rules else [])
+        if p.state in PROPOSAL_EDITABLE_STATES:
+            row.refusals = item_refusals(session, n, p)
+        else:
+            _ministry_outcome(row, p)
+        rows.append(row)
+    numbers = {r.decision_number for r in rows if r.outcome in ("recognized", "revoked") and r.decision_number}
+    if numbers:
+        decided = {(d.number, d.date): d.id for d in session.scalars(
+            select(Decision).where(Decision.level == "nganh", Decision.number.in_(numbers)))}
+        for r in rows:
+            r.decision_id = decided.get((r.decision_number, r.decision_date))
+    return rows
+
+
+def candidates(session: Session, department_id: int, proposal: Proposal | None = None) -> list[ItemRow]:
+    """The department's cơ sở examples not in another live proposal, each with its ngành rules and the refusals
+    `create`, `set_items` and `submit` give (`item_refusals`)."""
+    others = [ProposalItem.proposal_id != proposal.id] if proposal is not None else []
+    taken = exists().where(ProposalItem.nomination_id == Nomination.id, ProposalItem.live.is_(True), *others)
+    stmt = (select(Nomination).where(Nomination.department_id == department_id,
+                                     Nomination.state == "evaluated_co_so", ~taken)
+            .options(joinedload(Nomination.unit), joinedload(Nomination.subject_person),
+                     joinedload(Nomination.campaign))
+            .order_by(Nomination.campaign_id.desc(), Nomination.id))
+    return [ItemRow(n, rules.evaluate(session, n, "propose"), item_refusals(session, n, proposal))
+            for n in session.scalars(stmt).unique()]
+
+
+def _nominations(session: Session, actor: Actor, ids: list[int]) -> tuple[list[Nomination], list[str]]:
+    found, reasons = [], []
+    rows = service.lock_nominations(session, ids)
+    for i in ids:
+        n = rows.get(i)
+        if n is None or n.department_id != actor.department_id:
+            reasons.append(f"Hồ sơ số {i}: không tồn tại hoặc không thuộc Sở.")
+        else:
+            found.append(n)
+    return found, reasons
+
+
+def create(session: Session, actor: Actor, *, nomination_ids, title: str | None = None,
+           context: Context = CLI) -> Proposal:
+    policy.require(actor, "draft", "proposal", department_id=actor.department_id,
+                   detail="Chỉ Văn phòng Sở được lập tờ trình.")
+    ids = inputs.one("nomination_ids", inputs.ids, nomination_ids, detail="Danh sách hồ sơ không hợp lệ.")
+    nominations, reasons = _nominations(session, actor, ids)
+    campaigns = {n.campaign_id for n in nominations}
+    if len(campaigns) > 1:
+        reasons.append("Các hồ sơ trong một tờ trình phải thuộc cùng một phong trào, đợt thi đua.")
+    proposal = Proposal(department_id=actor.department_id, campaign_id=nominations[0].campaign_id if nominations
+                        else 0, title="", created_by_id=actor.id)
+    for n in nominations:
+        reasons += item_refusals(session, n, proposal)
+    if reasons:
+        raise ValidationFailed("Không lập được tờ trình: có hồ sơ không đủ điều kiện.", reasons)
+    campaign = session.get(Campaign, nominations[0].campaign_id)
+    default = f"Đề nghị Bộ trưởng Bộ Tư pháp công nhận điển hình tiên tiến ngành Tư pháp — {campaign.name}"
+    proposal.title = ((title or "").strip() or default)[:500]
+    session.add(proposal)
+    session.flush()
+    for pos, n in enumerate(nominations, start=1):
+        proposal.items.append(ProposalItem(nomination_id=n.id, position=pos))
+    session.flush()
+    signals.emit(session, events.ProposalCreated(proposal=proposal, nomination_ids=tuple(ids), actor=actor,
+                                                 context=context))
+    return proposal
+
+
+def set_items(session: Session, actor: Actor, proposal_id: int, nomination_ids, *,
+              context: Context = CLI) -> Proposal:
+    p = load(session, actor, proposal_id, for_update=True)
+    offers.enforce(check_set_items(actor, p))
+    ids = inputs.one("nomination_ids", inputs.ids, nomination_ids, detail="Danh sách hồ sơ không hợp lệ.")
+    nominations, reasons = _nominations(session, actor, ids)
+    if {n.campaign_id for n in nominations} - {p.campaign_id}:
+        reasons.append("Các hồ sơ trong một tờ trình phải thuộc cùng một phong trào, đợt thi đua.")
+    for n in nominations:
+        reasons += item_refusals(session, n, p)
+    if reasons:
+        raise ValidationFailed("Không cập nhật được danh sách đề nghị.", reasons)
+    p.items.clear()
+    session.flush()
+    for pos, n in enumerate(nominations, start=1):
+        p.items.append(ProposalItem(nomination_id=n.id, position=pos))
+    session.flush()
+    signals.emit(session, events.ProposalItemsSet(proposal=p, nomination_ids=tuple(ids), actor=actor, context=context))
+    return p
+
+
+def _department_refusal(actor: Actor, p: Proposal, verb: str) -> Forbidden | None:
+    """`verb`: "draft" (the secretariat) or "sign" (the director), on the proposal's department."""
+    return policy.refusal(actor, verb, p)
+
+
+_LOCKED = "Tờ trình đã trình Bộ; không thể thay đổi."
+
+
+def _draft_refusal(p: Proposal) -> Conflict | None:
+    if p.state not in PROPOSAL_EDITABLE_STATES:
+        return Conflict(_LOCKED, [f"Tờ trình số {p.number} đã khóa."])
+    return None
+
+
+# Each operation on a proposal starts with its check (see workflow.offers): the DomainError it raises, or None.
+def check_set_items(actor: Actor, p: Proposal) -> DomainError | None:
+    return _department_refusal(actor, p, "draft") or _draft_refusal(p)
+
+
+def check_submit(session: Session, actor: Actor, p: Proposal) -> DomainError | None:
+    """What signing needs beyond a valid number and date: a draft with items that may all be proposed (lock the
+    items first, as `submit` does, when it is about to change them)."""
+    if refusal := _department_refusal(actor, p, "sign") or _draft_refusal(p):
+        return refusal
+    if not p.items:
+        return ValidationFailed("Tờ trình chưa có hồ sơ đề nghị.", ["Hãy chọn hồ sơ trước khi trình."])
+    reasons = [r for item in p.items for r in item_refusals(session, item.nomination, p)]
+    if reasons:
+        return ValidationFailed("Không trình được: có hồ sơ không đủ điều kiện.", reasons)
+    return None
+
+
+ACTION_LABELS = {"set_items": "Cập nhật danh sách đề nghị", "submit": "Ký và trình Bộ"}
+
+
+def available_actions(session: Session, actor: Actor, p: Proposal) -> list[offers.Offer]:
+    table = [
+        ("set_items", _department_refusal(actor, p, "draft"), lambda: check_set_items(actor, p), False),
+        ("submit", _department_refusal(actor, p, "sign"), lambda: check_submit(session, actor, p), True),
+    ]
+    found = (offers.offer(code, ACTION_LABELS[code], who, check, irreversible=irreversible)
+             for code, who, check, irreversible in table)
+    return [o for o in found if o is not None]
+
+
+def next_number(session: Session, department_id: int, year: int) -> int:
+    last = session.scalar(select(func.max(Proposal.seq)).where(Proposal.department_id == department_id,
+                                                                Proposal.year == year))
+    return (last or 0) + 1
+
+
+def _parse_number(number, department: Unit) -> int:
+    return numbering.parse(number, doc_type="TTr", issuer=department)
+
+
+def _duplicate_number(session: Session, department: Unit, seq: int, year: int) -> ValidationFailed:
+    return ValidationFailed("Số tờ trình đã được sử dụng.",
+                            [f"Số {seq}/TTr-{symbol(department)} năm {year} đã có; số tiếp theo là "
+                             f"{next_number(session, department.id, year)}."], {"number": "Trùng số"})
+
+
+def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, context: Context = CLI) -> Proposal:
+    """The director signs and submits: every item becomes `proposed_nganh` in this transaction, or none does."""
+    p = load(session, actor, proposal_id, for_update=True)
+    offers.enforce(_department_refusal(actor, p, "sign") or _draft_refusal(p))
+    day = inputs.one("date", inputs.date, date, detail="Ngày tờ trình không hợp lệ.", required=True)
+    department = session.get(Unit, p.department_id)
+    seq = _parse_number(number, department)
+    if session.scalar(select(Proposal.id).where(Proposal.department_id == p.department_id,
+                                                Proposal.year == day.year, Proposal.seq == seq)) is not None:
+        raise _duplicate_number(session, department, seq, day.year)
+    # The proposal first (above), then every item by id, before any is checked or changed (service.lock_nominations).
+    service.lock_nominations(session, [item.nomination_id for item in p.items])
+    offers.enforce(check_submit(session, actor, p))
+    try:
+        # Another draft of the department may take the same number at the same moment: on PostgreSQL the unique
+        # (department, year, seq) index then waits for it and fails here; refuse it like any duplicate.
+        with session.begin_nested():
+            PROPOSAL.fire(p, "submit", _LOCKED)
+            p.year, p.seq, p.date = day.year, seq, day
+            p.number = f"{seq}/TTr-{symbol(department)}"
+            p.signer_id = actor.id
+            p.on_behalf_of_id = actor.on_behalf_of.id if actor.on_behalf_of else None
+            p.signer_title = actor.delegation_title or "GIÁM ĐỐC"
+            p.submitted_at = clock.now()
+            session.flush()
+    except IntegrityError:
+        raise _duplicate_number(session, department, seq, day.year) from None
+    for item in p.items:
+        n = item.nomination
+        try:
+            service.transition(session, actor, n.id, "propose_nganh", n.version, context=context, proposal_id=p.id)
+        except DomainError as err:
+            raise ValidationFailed(f"Không trình được: hồ sơ số {n.id} không chuyển được.",
+                                   [err.detail, *err.reasons]) from err
+    signals.emit(session, events.ProposalSubmitted(proposal=p, number=p.number, date=day.isoformat(),
+                                                   nomination_ids=tuple(i.nomination_id for i in p.items),
+                                                   actor=actor, context=context))
+    return p
+
+
+def listed_in_submitted_proposal(session: Session, n: Nomination) -> bool:
+    return bool(session.scalar(select(exists().where(
+        ProposalItem.nomination_id == n.id, ProposalItem.live.is_(True),
+        ProposalItem.proposal_id == Proposal.id, Proposal.state.in_(PROPOSAL_FINAL_STATES)))))
+
+
+def close_item(session: Session, n: Nomination) -> None:
+    """The Ministry decided on `n` (recognised or not): its proposal item no longer blocks a future proposal."""
+    for item in session.scalars(select(ProposalItem).where(ProposalItem.nomination_id == n.id,
+                                                           ProposalItem.live.is_(True))):
+        item.live = False
+

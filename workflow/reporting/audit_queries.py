@@ -1,0 +1,523 @@
+"""Read side of the audit trail for auditors and administrators: the API list (`GET /api/v1/audit`), the review page
+(`/audit`: keyset paging, filters by Vietnamese calendar days, an event's detail with its before/after) and the
+exports of a filtered set (.csv with a UTF-8 BOM, .xlsx written row by row).
+
+Paging over a million events: the page never runs OFFSET nor an unbounded COUNT(*). It reads `per_page + 1` rows
+below a cursor (`before_id`, newest first, through the primary key or the (column, id) indexes of the filters), and
+its total is a *bounded* count: at most COUNT_CAP + 1 ids are read, so the page says the exact number when the
+filtered set is small and "hơn 10.000" otherwise, at the same bounded cost whatever the table's size.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.orm import Session
+
+from models import AuditCheckpoint, AuditEvent, User
+from workflow import clock, inputs, labels, policy
+from workflow.clock import TZ
+from workflow.errors import NotFound, ValidationFailed
+from workflow.nominations.queries import Page, page_params, paginate
+from workflow.policy import Actor
+
+COUNT_CAP = 10_000  # above this the page says "hơn 10.000 sự kiện" instead of counting on
+EXPORT_CAP = 100_000  # rows in one export; a larger set must be narrowed by the filters
+EXPORT_BATCH = 1_000
+MAX_PAGE_SIZE = 100
+
+OUTCOME_LABELS = {"ok": "Thành công", "refused": "Bị từ chối", "failed": "Thất bại"}
+OUTCOME_COLOURS = {"ok": "success", "refused": "warning", "failed": "danger"}
+
+OBJECT_TYPE_LABELS = {
+    "nomination": "Hồ sơ điển hình",
+    "proposal": "Tờ trình",
+    "decision": "Quyết định",
+    "council_session": "Phiên họp Hội đồng",
+    "council": "Hội đồng",
+    "campaign": "Phong trào, đợt thi đua",
+    "unit": "Đơn vị",
+    "person": "Cán bộ",
+    "user": "Tài khoản",
+    "audit_verification": "Kiểm tra chuỗi nhật ký",
+}
+
+# Families of actions (the part before the dot), for the grouped select and "nomination." prefix filters.
+FAMILY_LABELS = {
+    "auth": "Đăng nhập",
+    "nomination": "Hồ sơ điển hình",
+    "council_session": "Phiên họp Hội đồng",
+    "council": "Hội đồng",
+    "decision": "Quyết định",
+    "proposal": "Tờ trình",
+    "campaign": "Phong trào, đợt thi đua",
+    "admin": "Quản trị",
+    "user": "Tài khoản",
+    "notification": "Thông báo",
+    "audit": "Nhật ký hệ thống",
+}
+
+# Actions the code emits (and the names under which a refused action is recorded), with their Vietnamese label.
+# An action not listed here is shown by its code; the select lists whatever the trail really holds.
+ACTION_LABELS = {
+    "auth.login": "Đăng nhập",
+    "auth.login_failed": "Đăng nhập thất bại",
+    **{f"nomination.{k}": v for k, v in labels.ACTION_LABELS.items()},
+    "nomination.transition": "Chuyển trạng thái hồ sơ",
+    "council_session.schedule": "Lên lịch phiên họp",
+    "council_session.scheduled": "Lên lịch phiên họp",
+    "council_session.agenda": "Lập danh sách xét tại phiên họp",
+    "council_session.agenda_set": "Lập danh sách xét tại phiên họp",
+    "council_session.publish": "Công khai danh sách",
+    "council_session.published": "Công khai danh sách",
+    "council_session.attendance": "Điểm danh thành viên",
+    "council_session.open": "Khai mạc phiên họp",
+    "council_session.opened": "Khai mạc phiên họp",
+    "council_session.close": "Kết thúc phiên họp",
+    "council_session.closed": "Kết thúc phiên họp",
+    "council_session.tie": "Quyết định trường hợp bằng phiếu",
+    "council_session.tie_resolved": "Quyết định trường hợp bằng phiếu",
+    "council_session.settings_changed": "Thay đổi cấu hình phiên họp",
+    "council_session.members_changed": "Thay đổi thành viên phiên họp",
+    "council_session.comment": "Góp ý hồ sơ",
+    "council_session.vote": "Bỏ phiếu",
+    "council_session.vote_cast": "Bỏ phiếu",
+    "council.update": "Cấu hình Hội đồng",
+    "council.member_set": "Thay đổi thành viên Hội đồng",
+    "decision.issue": "Ban hành quyết định",
+    "proposal.create": "Lập tờ trình",
+    "proposal.set_items": "Cập nhật danh sách tờ trình",
+    "proposal.submit": "Ký, trình Bộ Tư pháp",
+    "campaign.create": "Tạo phong trào, đợt thi đua",
+    "campaign.update": "Cập nhật phong trào, đợt thi đua",
+    "admin.unit_create": "Thêm đơn vị",
+    "admin.unit_update": "Sửa đơn vị",
+    "admin.person_create": "Thêm cán bộ",
+    "admin.person_update": "Sửa thông tin cán bộ",
+    "admin.user_create": "Tạo tài khoản",
+    "admin.user_update": "Sửa tài khoản",
+    "admin.user_password_reset": "Đặt lại mật khẩu",
+    "user.create": "Tạo tài khoản (dòng lệnh)",
+    "account.token_issue": "Cấp mã truy cập API",
+    "account.token_revoke": "Thu hồi mã truy cập API",
+    "account.tokens_revoke_all": "Thu hồi mọi mã truy cập API",
+    "notification.read": "Đánh dấu đã đọc thông báo",
+    "audit.verify": "Kiểm tra chuỗi nhật ký",
+}
+
+# Pages that show an audited object, by object type: (endpoint, its URL parameter).
+OBJECT_ENDPOINTS = {
+    "nomination": ("nominations.detail", "nomination_id"),
+    "proposal": ("proposals.detail", "proposal_id"),
+    "decision": ("decisions.detail", "decision_id"),
+    "council_session": ("council.detail", "session_id"),
+}
+
+
+def time_date(value: dt.datetime | None) -> str:
+    """"HH:mm dd/mm/yyyy" in Hà Nội time (the verification status line)."""
+    return value.astimezone(TZ).strftime("%H:%M %d/%m/%Y") if value is not None else ""
+
+
+CHECKPOINT_MAX_AGE = dt.timedelta(hours=36)  # a daily timer that missed a run shows in red
+
+
+def age_text(value: dt.datetime, now: dt.datetime | None = None) -> str:
+    """"5 phút trước", "3 giờ trước", "2 ngày trước"."""
+    seconds = max(int(((now or clock.now()) - value).total_seconds()), 0)
+    if seconds < 3600:
+        return f"{seconds // 60} phút trước" if seconds >= 60 else "vừa xong"
+    if seconds < 86400:
+        return f"{seconds // 3600} giờ trước"
+    return f"{seconds // 86400} ngày trước"
+
+
+def checkpoint_stale(value: dt.datetime, now: dt.datetime | None = None) -> bool:
+    return (now or clock.now()) - value > CHECKPOINT_MAX_AGE
+
+
+def action_label(action: str | None) -> str:
+    if not action:
+        return ""
+    return ACTION_LABELS.get(action, action)
+
+
+def require_audit_reader(actor: Actor) -> None:
+    policy.require(actor, "view", "audit", detail="Không có quyền xem nhật ký hệ thống.")
+
+
+def require_checkpoint_reader(actor: Actor) -> None:
+    # The signed checkpoints and the verification key: also the Ministry's reviewers, who archive them elsewhere.
+    policy.require(actor, "view_checkpoints", "audit", detail="Không có quyền xem các điểm kiểm tra nhật ký.")
+
+
+def list_checkpoints(session: Session, viewer: Actor, *, chain: str | None = None, after_id: int = 0, page: int = 1,
+                     per_page: int = 100):
+    """Signed checkpoints in the order they were written, one page of the list envelope (`after_id` to fetch only
+    those written since an archive's newest)."""
+    require_checkpoint_reader(viewer)
+    page, per_page = page_params(page, per_page)
+    stmt = select(AuditCheckpoint).where(AuditCheckpoint.id > after_id)
+    if chain:
+        stmt = stmt.where(AuditCheckpoint.chain == chain)
+    return paginate(session, stmt, page, per_page, AuditCheckpoint.id)
+
+
+def audit_query(*, object_type=None, object_id=None, actor=None, action=None, since: dt.datetime | None = None,
+                until: dt.datetime | None = None, before_id: int | None = None, outcome=None, columns=None):
+    stmt = select(*columns) if columns is not None else select(AuditEvent)
+    if outcome:
+        stmt = stmt.where(AuditEvent.outcome == outcome)
+    if object_type:
+        stmt = stmt.where(AuditEvent.object_type == object_type)
+    if object_id is not None:
+        stmt = stmt.where(AuditEvent.object_id == object_id)
+    if actor not in (None, ""):
+        actor = str(actor).strip()
+        if actor.isdigit() and len(actor) < 10:
+            stmt = stmt.where(or_(AuditEvent.actor_id == int(actor), AuditEvent.actor_username == actor))
+        else:
+            stmt = stmt.where(AuditEvent.actor_username == actor)
+    if action:
+        # "nomination.submit" matches exactly; "nomination." (trailing dot) matches the whole family.
+        if action.endswith("."):
+            stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))
+        else:
+            stmt = stmt.where(AuditEvent.action == action)
+    if since is not None:
+        stmt = stmt.where(AuditEvent.created_at >= since)
+    if until is not None:
+        stmt = stmt.where(AuditEvent.created_at < until)
+    if before_id is not None:
+        stmt = stmt.where(AuditEvent.id < before_id)
+    return stmt
+
+
+def list_audit_events(session: Session, viewer: Actor, /, *, page=1, per_page=50, **filters) -> Page:
+    """Newest first (id desc). `filters` are those of `audit_query` (its `actor` is the username or id to filter
+    on; `viewer` is who reads). `before_id` gives keyset paging for long exports: pass the last id seen."""
+    require_audit_reader(viewer)
+    page, per_page = page_params(page, per_page, default=50)
+    stmt = audit_query(**filters)
+    return paginate(session, stmt, page, per_page, AuditEvent.id.desc())
+
+
+# ------------------------------------------------------------------------------------------------ the page's filters
+@dataclass
+class AuditFilters:
+    """The review page's filters, as typed (`values`, shown back in the form) and as parsed."""
+
+    actor: str | None = None
+    action: str | None = None
+    object_type: str | None = None
+    object_id: int | None = None
+    outcome: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    values: dict = field(default_factory=dict)
+
+    def query_kwargs(self) -> dict:
+        """`audit_query` keyword arguments: calendar days in Hà Nội become UTC bounds [from 00:00, to+1 00:00)."""
+        since, until = day_bounds(self.date_from, self.date_to)
+        return {"actor": self.actor, "action": self.action, "object_type": self.object_type,
+                "object_id": self.object_id, "outcome": self.outcome, "since": since, "until": until}
+
+    def url_args(self) -> dict:
+        """The non-empty filters as query parameters (for links that keep them: paging, exports, detail)."""
+        return {k: v for k, v in self.values.items() if v not in (None, "")}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.url_args())
+
+
+FILTER_FIELDS = ("actor", "action", "outcome", "object_type", "object_id", "from", "to")
+
+
+def day_bounds(date_from: dt.date | None, date_to: dt.date | None) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """Vietnamese calendar days (Asia/Ho_Chi_Minh) as UTC instants: the start of `date_from` and the start of the day
+    after `date_to` (exclusive). 05/03/2025 in Hà Nội runs from 04/03/2025 17:00 UTC to 05/03/2025 17:00 UTC."""
+    since = until = None
+    if date_from is not None:
+        since = dt.datetime.combine(date_from, dt.time.min, tzinfo=TZ).astimezone(dt.UTC)
+    if date_to is not None:
+        until = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=TZ).astimezone(dt.UTC)
+    return since, until
+
+
+def parse_filters(args) -> AuditFilters:
+    """The page's query string → AuditFilters; a bad value is a ValidationFailed naming its field (422)."""
+    values = {k: (args.get(k) or "").strip()[:100] for k in FILTER_FIELDS}
+    f = AuditFilters(values=values)
+    errors: dict[str, str] = {}
+    f.actor = values["actor"][:80] or None
+    f.action = values["action"][:60] or None
+    f.object_type = values["object_type"][:40] or None
+    if values["outcome"] and values["outcome"] not in OUTCOME_LABELS:
+        errors["outcome"] = "Kết quả phải là: " + ", ".join(OUTCOME_LABELS.values()) + "."
+    else:
+        f.outcome = values["outcome"] or None
+    if values["object_id"]:
+        try:
+            f.object_id = inputs.integer(values["object_id"], minimum=1)
+        except inputs.Invalid:
+            errors["object_id"] = "Mã đối tượng phải là số nguyên dương."
+    for key, label in (("from", "Từ ngày"), ("to", "Đến ngày")):
+        if values[key]:
+            try:
+                day = inputs.date(values[key])
+            except inputs.Invalid:
+                day = None
+            if day is None or not 2000 <= day.year <= 2999:
+                errors[key] = f"{label} phải theo định dạng ngày/tháng/năm, ví dụ 30/10/2025."
+            elif key == "from":
+                f.date_from = day
+            else:
+                f.date_to = day
+    if f.date_from and f.date_to and f.date_from > f.date_to:
+        errors["to"] = "Đến ngày phải sau hoặc bằng Từ ngày."
+    if errors:
+        raise ValidationFailed("Bộ lọc không hợp lệ.", list(errors.values()), errors)
+    return f
+
+
+def parse_cursor(value) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return inputs.integer(value, minimum=1)
+    except inputs.Invalid:
+        raise ValidationFailed("Tham số phân trang không hợp lệ.", ["before_id phải là số nguyên dương."],
+                               {"before_id": "Không hợp lệ"}) from None
+
+
+# ------------------------------------------------------------------------------------------------ keyset paging
+@dataclass
+class KeysetPage:
+    items: list
+    per_page: int
+    before_id: int | None  # the cursor this page was read below (None: the newest page)
+    next_before_id: int | None  # the cursor of the next (older) page; None when this is the last one
+    total: int | None  # exact number of matching events when at most COUNT_CAP, else None
+    more_than: int | None = None  # COUNT_CAP when there are more than that
+
+    @property
+    def is_first(self) -> bool:
+        return self.before_id is None
+
+
+def bounded_count(session: Session, stmt, cap: int) -> int:
+    """How many rows `stmt` matches, reading at most `cap + 1` ids (so a result of cap + 1 means "more than cap")."""
+    ids = stmt.with_only_columns(AuditEvent.id).order_by(None).limit(cap + 1).subquery()
+    return session.scalar(select(func.count()).select_from(ids)) or 0
+
+
+def browse_events(session: Session, viewer: Actor, filters: AuditFilters, *, before_id: int | None = None,
+                  per_page: int = 50) -> KeysetPage:
+    """One page of the filtered trail, newest first, below `before_id`; with a bounded total."""
+    require_audit_reader(viewer)
+    per_page = max(1, min(int(per_page), MAX_PAGE_SIZE))
+    base = audit_query(**filters.query_kwargs())
+    stmt = base.where(AuditEvent.id < before_id) if before_id is not None else base
+    rows = list(session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(per_page + 1)))
+    next_before = rows[per_page - 1].id if len(rows) > per_page else None
+    count = bounded_count(session, base, COUNT_CAP)
+    if count > COUNT_CAP:
+        return KeysetPage(rows[:per_page], per_page, before_id, next_before, None, COUNT_CAP)
+    return KeysetPage(rows[:per_page], per_page, before_id, next_before, count)
+
+
+def actor_names(session: Session, events) -> dict[int, str]:
+    """Full names of the actors of these events, in one query."""
+    ids = {e.actor_id for e in events if e.actor_id is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all())
+
+
+def known_usernames(session: Session, limit: int = 500) -> list[str]:
+    """Usernames for the actor field's suggestions (accounts are few; the failed-login names are not listed)."""
+    return list(session.scalars(select(User.username).order_by(User.username).limit(limit)))
+
+
+def action_choices(session: Session) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The actions the trail holds, grouped by family: [(family label, [(value, label), ...]), ...]. Each group
+    starts with the whole family ("nomination." = every nomination action).
+
+    The distinct actions come from a loose index scan of ix_audit_events_action (a recursive query that seeks to
+    the next greater action each step): one index seek per distinct action, not a scan of a million rows."""
+    found = session.scalars(text(
+        "WITH RECURSIVE t(action) AS ("
+        " SELECT (SELECT action FROM audit_events ORDER BY action LIMIT 1)"
+        " UNION ALL"
+        " SELECT (SELECT e.action FROM audit_events e WHERE e.action > t.action ORDER BY e.action LIMIT 1)"
+        " FROM t WHERE t.action IS NOT NULL"
+        ") SELECT action FROM t WHERE action IS NOT NULL"
+    )).all()
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for action in found:
+        family = action.split(".", 1)[0] if "." in action else ""
+        groups.setdefault(family, []).append((action, action_label(action)))
+    order = list(FAMILY_LABELS)
+    result = []
+    for family in sorted(groups, key=lambda f: (order.index(f) if f in order else len(order), f)):
+        options = sorted(groups[family], key=lambda o: o[1])
+        if family:
+            label = FAMILY_LABELS.get(family, family)
+            options = [(f"{family}.", f"{label} — tất cả"), *options]
+        else:
+            label = "Khác"
+        result.append((label, options))
+    return result
+
+
+# ------------------------------------------------------------------------------------------------ detail
+def load_event(session: Session, viewer: Actor, event_id: int) -> AuditEvent:
+    require_audit_reader(viewer)
+    event = session.get(AuditEvent, event_id) if isinstance(event_id, int) else None
+    if event is None:
+        raise NotFound("Không tìm thấy sự kiện trong nhật ký.")
+    return event
+
+
+@dataclass
+class DiffRow:
+    field: str
+    before: object
+    after: object
+
+
+def event_diff(event: AuditEvent) -> list[DiffRow]:
+    """Before/after of an event whose data carries them: `changes` ({field: {before, after}} or {field: [before,
+    after]}) of updates, and `before`/`after` ({state: ...}) of transitions. Empty when the event has neither."""
+    data = event.data or {}
+    rows: list[DiffRow] = []
+    changes = data.get("changes")
+    if isinstance(changes, dict):
+        for key, change in changes.items():
+            if isinstance(change, dict) and ("before" in change or "after" in change):
+                rows.append(DiffRow(str(key), change.get("before"), change.get("after")))
+            elif isinstance(change, list | tuple) and len(change) == 2:
+                rows.append(DiffRow(str(key), change[0], change[1]))
+            else:
+                rows.append(DiffRow(str(key), None, change))
+    before, after = data.get("before"), data.get("after")
+    if isinstance(before, dict) or isinstance(after, dict):
+        before, after = before if isinstance(before, dict) else {}, after if isinstance(after, dict) else {}
+        for key in sorted(set(before) | set(after)):
+            rows.append(DiffRow(str(key), before.get(key), after.get(key)))
+    return rows
+
+
+def value_text(value) -> str:
+    """A before/after value as shown: states by their label, structures as indented JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return labels.STATE_LABELS.get(value, value) if value in labels.STATE_LABELS else value
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+
+
+def pretty_data(data) -> str:
+    return json.dumps(data or {}, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+
+
+# ------------------------------------------------------------------------------------------------ exports
+EXPORT_HEADER = ["ID", "Thời điểm (giờ Việt Nam)", "Thời điểm (UTC, ISO 8601)", "Người thực hiện", "ID người dùng",
+                 "Hành động", "Mã hành động", "Kết quả", "Loại đối tượng", "ID đối tượng", "Địa chỉ IP",
+                 "Trình duyệt (User-Agent)", "Dữ liệu (JSON)", "prev_hash", "hash"]
+_EXPORT_COLUMNS = (AuditEvent.id, AuditEvent.created_at, AuditEvent.actor_username, AuditEvent.actor_id,
+                   AuditEvent.action, AuditEvent.outcome, AuditEvent.object_type, AuditEvent.object_id,
+                   AuditEvent.ip, AuditEvent.user_agent, AuditEvent.data, AuditEvent.prev_hash, AuditEvent.hash)
+
+
+def check_export(session: Session, viewer: Actor, query_filters: dict, cap: int | None = None) -> int:
+    """The number of rows the export will hold; a set larger than `cap` is refused with what to do (422)."""
+    require_audit_reader(viewer)
+    cap = EXPORT_CAP if cap is None else cap
+    count = bounded_count(session, audit_query(**query_filters), cap)
+    if count > cap:
+        raise ValidationFailed(
+            f"Tập kết quả có hơn {cap:,} sự kiện, vượt giới hạn một lần xuất.".replace(",", "."),
+            [f"Mỗi lần xuất tối đa {cap:,} sự kiện. Hãy thu hẹp bộ lọc (khoảng ngày, người thực hiện, hành động) "
+             "rồi xuất từng phần.".replace(",", ".")])
+    return count
+
+
+def export_rows(session: Session, query_filters: dict, *, batch: int = EXPORT_BATCH,
+                limit: int = EXPORT_CAP) -> Iterator[list]:
+    """The filtered events, newest first, as export rows; read in batches by keyset (id < last id), as plain rows
+    (no ORM objects piling up in the session). Text cells are neutralised against formula injection."""
+    from workflow.documents import _safe_cell
+
+    last_id = None
+    sent = 0
+    while sent < limit:
+        stmt = audit_query(**query_filters, before_id=last_id, columns=_EXPORT_COLUMNS)
+        rows = session.execute(stmt.order_by(AuditEvent.id.desc()).limit(min(batch, limit - sent))).all()
+        if not rows:
+            return
+        for r in rows:
+            local = r.created_at.astimezone(TZ)
+            values = [r.id, local.strftime("%d/%m/%Y %H:%M:%S"), r.created_at.isoformat(), r.actor_username,
+                      r.actor_id, action_label(r.action), r.action, OUTCOME_LABELS.get(r.outcome, r.outcome),
+                      OBJECT_TYPE_LABELS.get(r.object_type, r.object_type), r.object_id, r.ip, r.user_agent,
+                      json.dumps(r.data or {}, ensure_ascii=False, sort_keys=True, default=str), r.prev_hash, r.hash]
+            yield [_safe_cell(v) for v in values]
+        sent += len(rows)
+        last_id = rows[-1].id
+
+
+def csv_chunks(rows: Iterator[list]) -> Iterator[str]:
+    """CSV text in chunks, starting with a UTF-8 BOM so Excel reads the Vietnamese correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(EXPORT_HEADER)
+    for i, row in enumerate(rows, 1):
+        writer.writerow(["" if v is None else v for v in row])
+        if i % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def stream_csv(session_factory, query_filters: dict) -> Iterator[str]:
+    """The CSV of a streamed response, read through its own session (the request's is closed once the view returns):
+    closed when the response is exhausted or closed by the server."""
+    session = session_factory()
+    try:
+        yield from csv_chunks(export_rows(session, query_filters))
+    finally:
+        session.rollback()
+        session.close()
+
+
+def xlsx_file(rows: Iterator[list]):
+    """An .xlsx (openpyxl write-only: rows go to disk as they come), returned as an in-memory file, rewound."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Nhật ký")
+    ws.freeze_panes = "A2"
+    ws.append(EXPORT_HEADER)
+    for row in rows:
+        ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
+    with tempfile.TemporaryFile() as tmp:  # write-only rows are streamed to disk; the zip is read back once
+        wb.save(tmp)
+        tmp.seek(0)
+        return io.BytesIO(tmp.read())
+
+
+def export_filename(ext: str) -> str:
+    from workflow import clock
+
+    return f"nhat-ky-he-thong-{clock.today().isoformat()}.{ext}"

@@ -1,0 +1,224 @@
+"""Statistics of the nominations a viewer may see (the dashboard, GET /reports/summary, the yearly and period
+reports): counts by state, unit, subject type, level and year, and the funnel registered → … → recognised.
+
+Every figure comes from GROUP BY queries over the scoped nominations (policy.scope), never from a
+loop over rows, so the numbers answer in a few queries whatever the size of the table.
+
+Definitions (also printed on the dashboard):
+- year: the year in which the campaign ends (năm xét công nhận); the annual campaign of 2026 counts in 2026, the
+  period 2021–2025 in 2025. The `year` filter keeps the nominations of campaigns ending that year.
+- level: "cơ sở" = a current cơ sở example (evaluated_co_so, proposed_nganh); "ngành" = recognised at ngành level.
+- funnel: a nomination "reached" a stage when its history (or its current state) went at least that far in the
+  order registered → nurtured → submitted → evaluated_co_so → proposed_nganh → recognized; a nomination later
+  withdrawn, refused or revoked still counts for the stages it reached.
+- as of a moment (`until`, the period reports): the state is the last step of the history at that moment, and the
+  funnel reads only the history up to it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, case, func, select, union_all
+from sqlalchemy.orm import Session
+
+from models import STATES, SUBJECT_TYPES, Campaign, Nomination, StateChange, Unit
+from workflow import policy
+from workflow.errors import NotFound, ValidationFailed
+from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
+from workflow.nominations.machine import MAIN_ROAD, RECOGNISED_BY_LEVEL
+from workflow.nominations.queries import int_filter
+from workflow.policy import Actor
+
+FUNNEL = MAIN_ROAD
+FUNNEL_LABELS = {
+    "registered": "Đã đăng ký",
+    "nurtured": "Được bồi dưỡng",
+    "submitted": "Trình Hội đồng xét",
+    "evaluated_co_so": "Công nhận cấp cơ sở",
+    "proposed_nganh": "Đề nghị cấp ngành",
+    "recognized": "Công nhận cấp ngành",
+}
+LEVELS = RECOGNISED_BY_LEVEL
+LEVEL_LABELS = {"co_so": "Điển hình cấp cơ sở", "nganh": "Điển hình ngành Tư pháp"}
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+@dataclass
+class UnitCount:
+    unit_id: int
+    code: str
+    name: str
+    department_id: int | None
+    total: int = 0
+    by_state: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def co_so(self) -> int:
+        return sum(self.by_state.get(s, 0) for s in LEVELS["co_so"])
+
+    @property
+    def nganh(self) -> int:
+        return sum(self.by_state.get(s, 0) for s in LEVELS["nganh"])
+
+
+@dataclass
+class Summary:
+    total: int
+    by_state: dict[str, int]
+    by_subject_type: dict[str, int]
+    by_level: dict[str, int]
+    by_year: list[tuple[int, int]]
+    by_unit: list[UnitCount]
+    funnel: list[tuple[str, int]]
+    campaign: Campaign | None = None
+    year: int | None = None
+    department_id: int | None = None
+    until: dt.datetime | None = None
+
+
+# ------------------------------------------------------------------------------------------------ parameters
+def parse_year(value, name: str = "year") -> int | None:
+    year = int_filter(value, name)
+    if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValidationFailed("Năm không hợp lệ.", [f"{name} phải trong khoảng {MIN_YEAR}–{MAX_YEAR}."],
+                               {name: "Năm không hợp lệ"})
+    return year
+
+
+def load_campaign(session: Session, campaign_id: int | None) -> Campaign | None:
+    if campaign_id is None:
+        return None
+    c = session.get(Campaign, campaign_id)
+    if c is None:
+        raise NotFound("Không tìm thấy phong trào, đợt thi đua.")
+    return c
+
+
+# ------------------------------------------------------------------------------------------------ the base set
+def _year_col():
+    return func.extract("year", Campaign.end_date)
+
+
+def base_query(actor: Actor, *, campaign_id: int | None = None, year: int | None = None,
+               department_id: int | None = None, unit_id: int | None = None, until: dt.datetime | None = None):
+    """One row per visible nomination: id, state (now, or as of `until`), unit_id, subject_type, year."""
+    if until is None:
+        state = Nomination.state
+        stmt = select(Nomination.id.label("id"), state.label("state"), Nomination.unit_id.label("unit_id"),
+                      Nomination.subject_type.label("subject_type"), _year_col().label("year"))
+    else:
+        last = (select(StateChange.nomination_id.label("nid"), func.max(StateChange.version).label("v"))
+                .where(StateChange.created_at <= until).group_by(StateChange.nomination_id).subquery())
+        stmt = (select(Nomination.id.label("id"), StateChange.to_state.label("state"),
+                       Nomination.unit_id.label("unit_id"), Nomination.subject_type.label("subject_type"),
+                       _year_col().label("year"))
+                .join(last, last.c.nid == Nomination.id)
+                .join(StateChange, and_(StateChange.nomination_id == Nomination.id, StateChange.version == last.c.v)))
+    stmt = stmt.join(Campaign, Campaign.id == Nomination.campaign_id)
+    clause = policy.scope(actor, "nomination")
+    if clause is not None:
+        stmt = stmt.where(clause)
+    if campaign_id is not None:
+        stmt = stmt.where(Nomination.campaign_id == campaign_id)
+    if year is not None:
+        stmt = stmt.where(Campaign.end_date >= dt.date(year, 1, 1), Campaign.end_date <= dt.date(year, 12, 31))
+    if department_id is not None:
+        stmt = stmt.where(Nomination.department_id == department_id)
+    if unit_id is not None:
+        stmt = stmt.where(Nomination.unit_id == unit_id)
+    return stmt
+
+
+def _rank(column):
+    return case({s: i for i, s in enumerate(FUNNEL, start=1)}, value=column, else_=1)
+
+
+def _funnel(session: Session, base, until: dt.datetime | None) -> list[tuple[str, int]]:
+    """How many visible nominations reached each stage: the highest stage of each nomination's history (and of its
+    state), counted per stage, then summed from the top down."""
+    history = select(StateChange.nomination_id.label("nid"), _rank(StateChange.to_state).label("r")) \
+        .where(StateChange.nomination_id.in_(select(base.c.id)))
+    if until is not None:
+        history = history.where(StateChange.created_at <= until)
+    current = select(base.c.id.label("nid"), _rank(base.c.state).label("r"))
+    ranks = union_all(history, current).subquery()
+    best = select(ranks.c.nid, func.max(ranks.c.r).label("top")).group_by(ranks.c.nid).subquery()
+    counts = dict(session.execute(select(best.c.top, func.count()).group_by(best.c.top)).all())
+    result, running = [], 0
+    for i in range(len(FUNNEL), 0, -1):
+        running += counts.get(i, 0)
+        result.append((FUNNEL[i - 1], running))
+    return list(reversed(result))
+
+
+def summary(session: Session, actor: Actor, *, campaign=None, year=None, department=None, unit=None,
+            until: dt.datetime | None = None) -> Summary:
+    """The statistics of what `actor` may see, filtered by campaign id, year (of the campaign's end), department
+    and unit; `until` reads the states and the funnel as they were at that moment. Staff are refused: statistics
+    are for those who lead or report (DOMAIN.md), the page and the API alike."""
+    policy.require(actor, "view", "report", detail="Không có quyền xem báo cáo, thống kê.")
+    campaign_id, unit_id = int_filter(campaign, "campaign"), int_filter(unit, "unit")
+    department_id, year = int_filter(department, "department"), parse_year(year)
+    c = load_campaign(session, campaign_id)
+    base = base_query(actor, campaign_id=campaign_id, year=year, department_id=department_id, unit_id=unit_id,
+                      until=until).subquery()
+    by_state = {s: 0 for s in STATES}
+    by_state.update(dict(session.execute(select(base.c.state, func.count()).group_by(base.c.state)).all()))
+    by_subject = {t: 0 for t in SUBJECT_TYPES}
+    by_subject.update(dict(session.execute(
+        select(base.c.subject_type, func.count()).group_by(base.c.subject_type)).all()))
+    by_year = sorted((int(y), n) for y, n in session.execute(
+        select(base.c.year, func.count()).group_by(base.c.year)).all() if y is not None)
+    units: dict[int, UnitCount] = {}
+    rows = session.execute(select(base.c.unit_id, base.c.state, func.count())
+                           .group_by(base.c.unit_id, base.c.state)).all()
+    ids = {u for u, _, _ in rows}
+    names = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(ids)))} if ids else {}
+    for unit_id_, state, n in rows:
+        u = names[unit_id_]
+        row = units.setdefault(unit_id_, UnitCount(u.id, u.code, u.name, u.department_id))
+        row.by_state[state] = row.by_state.get(state, 0) + n
+        row.total += n
+    by_unit = sorted(units.values(), key=lambda r: (r.department_id or 0, r.code))
+    by_level = {k: sum(by_state.get(s, 0) for s in states) for k, states in LEVELS.items()}
+    return Summary(total=sum(by_state.values()), by_state=by_state, by_subject_type=by_subject, by_level=by_level,
+                   by_year=by_year, by_unit=by_unit, funnel=_funnel(session, base, until), campaign=c, year=year,
+                   department_id=department_id, until=until)
+
+
+def summary_data(s: Summary) -> dict:
+    """The summary as the API answers it (ids, codes and Vietnamese labels)."""
+    return {
+        "campaign_id": s.campaign.id if s.campaign else None,
+        "year": s.year,
+        "department_id": s.department_id,
+        "total": s.total,
+        "by_state": dict(s.by_state),
+        "by_subject_type": dict(s.by_subject_type),
+        "by_level": dict(s.by_level),
+        "by_year": [{"year": y, "count": n} for y, n in s.by_year],
+        "by_unit": [{"unit_id": u.unit_id, "code": u.code, "name": u.name, "total": u.total,
+                     "by_state": {k: v for k, v in u.by_state.items() if v}} for u in s.by_unit],
+        "funnel": [{"state": st, "label": FUNNEL_LABELS[st], "count": n} for st, n in s.funnel],
+        "labels": {"state": STATE_LABELS, "subject_type": SUBJECT_TYPE_LABELS, "level": LEVEL_LABELS},
+    }
+
+
+# ------------------------------------------------------------------------------------------------ filter choices
+def visible_campaigns(session: Session, actor: Actor) -> list[Campaign]:
+    """The campaigns offered in the dashboard's filter: every department's for global readers and the Ministry,
+    else the actor's department's."""
+    stmt = select(Campaign).where(policy.scope(actor, "campaign"))
+    return list(session.scalars(stmt.order_by(Campaign.end_date.desc(), Campaign.id.desc()).limit(200)))
+
+
+def campaign_years(session: Session, actor: Actor) -> list[int]:
+    stmt = select(func.distinct(_year_col())).where(policy.scope(actor, "campaign"))
+    return sorted({int(y) for y in session.scalars(stmt) if y is not None}, reverse=True)
+
+
+def bar_scale(values) -> int:
+    """The largest value of a chart (at least 1, so an empty chart divides by one)."""
+    return max([1, *[v for v in values if isinstance(v, int)]])
+
