@@ -6,7 +6,8 @@ from sqlalchemy.orm import Session
 
 from models import Notification, User
 from notifications.outbox import email_enabled, opted_out, queue_email
-from workflow import policy
+from workflow import links, policy
+from workflow.council.queries import active_members
 from workflow.labels import ACTION_LABELS, ITEM_OUTCOME_LABELS, STATE_LABELS
 
 
@@ -52,13 +53,11 @@ def on_transitioned(session, *, event, **_):
     if change.comment:
         body += f"\nÝ kiến: {change.comment}"
     notify(session, users, kind=f"nomination.{change.action}", title=title, body=body,
-           link=f"/nominations/{nomination.id}", object_type="nomination", object_id=nomination.id,
+           link=links.path("nomination", nomination.id), object_type="nomination", object_id=nomination.id,
            exclude_id=actor.id)
 
 
 def _council_members(session: Session, council_session) -> list[User]:
-    from workflow.council.operations import active_members
-
     return [m.user for m in active_members(session, council_session.council) if m.user.active]
 
 
@@ -66,14 +65,15 @@ def on_session_scheduled(session, *, event, **_):
     s = event.council_session
     notify(session, _council_members(session, s), kind="council.scheduled",
            title=f"Lịch họp Hội đồng: {s.title}", body=f"Phiên họp dự kiến ngày {s.date:%d/%m/%Y}.",
-           link=f"/council/sessions/{s.id}", object_type="council_session", object_id=s.id, exclude_id=event.actor.id)
+           link=links.path("council_session", s.id), object_type="council_session", object_id=s.id,
+           exclude_id=event.actor.id)
 
 
 def on_session_opened(session, *, event, **_):
     s = event.council_session
     notify(session, _council_members(session, s), kind="council.opened",
            title=f"Khai mạc phiên họp: {s.title}", body="Phiên họp đã khai mạc; mời thành viên biểu quyết.",
-           link=f"/council/sessions/{s.id}/vote", object_type="council_session", object_id=s.id,
+           link=links.path("council_ballot", s.id), object_type="council_session", object_id=s.id,
            exclude_id=event.actor.id)
 
 
@@ -95,7 +95,7 @@ def _tell_results(session, event, kind: str, concerned: set[int] | None) -> None
         heads = holders(session, "nomination", "submit", unit_id=n.unit_id)
         outcome = ITEM_OUTCOME_LABELS.get(item.outcome or "", "Không xét")
         notify(session, heads, kind=f"council.{kind}", title=f"Kết quả bình xét: {n.title}",
-               body=f"Phiên họp “{s.title}”: {outcome}.", link=f"/nominations/{n.id}",
+               body=f"Phiên họp “{s.title}”: {outcome}.", link=links.path("nomination", n.id),
                object_type="nomination", object_id=n.id, exclude_id=event.actor.id)
 
 
@@ -110,7 +110,7 @@ def on_decision_issued(session, *, event, **_):
                                                              User.active.is_(True))))
         notify(session, users, kind="decision.issued", title=f"Quyết định {decision.number}: {n.title}",
                body=f"Quyết định số {decision.number} ngày {decision.date:%d/%m/%Y} công nhận “{n.title}”.",
-               link=f"/decisions/{decision.id}", object_type="decision", object_id=decision.id,
+               link=links.path("decision", decision.id), object_type="decision", object_id=decision.id,
                exclude_id=actor.id)
 
 
@@ -121,4 +121,4 @@ def on_proposal_submitted(session, *, event, **_):
            title=f"Tờ trình {proposal.number}: {proposal.department.name}",
            body=(f"{proposal.department.name} đề nghị công nhận {len(proposal.items)} "
                  "điển hình tiên tiến ngành Tư pháp."),
-           link=f"/proposals/{proposal.id}", object_type="proposal", object_id=proposal.id, exclude_id=actor.id)
+           link=links.path("proposal", proposal.id), object_type="proposal", object_id=proposal.id, exclude_id=actor.id)

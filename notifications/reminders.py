@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from models import Campaign, ReminderLog, Unit, User
 from notifications.inbox import holders, notify
-from workflow import policy
+from workflow import links, policy
 
 MONTHLY_DAY = 10  # "giới thiệu tối thiểu 01 gương điển hình tiên tiến tiêu biểu vào ngày 10 hàng tháng"
 UNIT_REPORT = (10, 20)  # units → Văn phòng Sở, 20/10
@@ -73,7 +73,7 @@ def monthly_example(session: Session, today: dt.date) -> Iterator[Due]:
         title=f"Nhắc việc: giới thiệu gương điển hình tiên tiến tháng {deadline:%m/%Y} (hạn {_d(deadline)})",
         body=(f"Mỗi đơn vị giới thiệu tối thiểu 01 gương điển hình tiên tiến tiêu biểu vào ngày 10 hàng tháng. "
               f"Hạn tháng này: {_d(deadline)}. {_when(today, deadline)}"),
-        link="/nominations",
+        link=links.path("nominations"),
     )
 
 
@@ -122,7 +122,7 @@ def campaign_registration(session: Session, today: dt.date) -> Iterator[Due]:
             users=_unit_heads(session, department_id=c.department_id),
             title=f"Nhắc việc: hạn đăng ký thi đua “{c.name}” ngày {_d(deadline)}",
             body=f"Đơn vị đăng ký, đề nghị điển hình tiên tiến trước ngày {_d(deadline)}. {_when(today, deadline)}",
-            link="/nominations", object_type="campaign", object_id=c.id,
+            link=links.path("nominations"), object_type="campaign", object_id=c.id,
         )
 
 
@@ -136,7 +136,7 @@ def campaign_evaluation(session: Session, today: dt.date) -> Iterator[Due]:
             title=f"Nhắc việc: hạn bình xét “{c.name}” ngày {_d(deadline)}",
             body=(f"Văn phòng Sở hoàn thành việc bình xét, đánh giá các hồ sơ trước ngày {_d(deadline)}. "
                   f"{_when(today, deadline)}"),
-            link=f"/admin/campaigns/{c.id}", object_type="campaign", object_id=c.id,
+            link=links.path("campaign", c.id), object_type="campaign", object_id=c.id,
         )
 
 
@@ -161,7 +161,7 @@ def campaign_reviews(session: Session, today: dt.date) -> Iterator[Due]:
                 body=(f"Ngày {_d(deadline)} {word} phong trào “{c.name}”. Các đơn vị gửi báo cáo {word} và đề xuất "
                       f"điển hình tiên tiến tiêu biểu để biểu dương về Văn phòng Sở trước ngày này. "
                       f"{_when(today, deadline)}"),
-                link="/nominations", object_type="campaign", object_id=c.id,
+                link=links.path("nominations"), object_type="campaign", object_id=c.id,
             )
 
 

@@ -9,9 +9,27 @@ import notifications
 from models import make_engine, make_session_factory
 from models.base import read_only_engine
 from notifications import outbox
-from web import audit_trail, config, filters, security
+from web import administration as admin
+from web import (
+    api,
+    audit_trail,
+    auth,
+    config,
+    council,
+    filters,
+    inputs,
+    links,
+    main,
+    nominations,
+    ops,
+    proposals,
+    security,
+)
 from web.db import close_db
 from web.extensions import babel, csrf, limiter, login_manager
+from web.propagation import showcase, stories
+from web.proposals import decisions, ministry
+from web.reporting import audit, reports
 from workflow.council import ballots
 
 
@@ -46,17 +64,12 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     login_manager.login_message_category = "warning"
     filters.register(app)
 
-    from web import administration as admin
-    from web import api, auth, council, inputs, main, nominations, ops, proposals
-    from web.propagation import showcase, stories
-    from web.proposals import decisions, ministry
-    from web.reporting import audit, reports
-
     for module in (auth, main, nominations, admin, council, decisions, proposals, ministry, stories, showcase, audit,
                    reports):
         app.register_blueprint(module.bp)
     api.init_app(app)  # registers the JSON API blueprint(s) and exempts them from CSRF (bearer tokens only)
     ops.init_app(app)  # /healthz, /readyz, /metrics; request id, JSON or text logs, the access log
+    links.install(app)  # the paths of workflow.links' targets (notifications, the home page's cards)
     inputs.init_app(app)  # the text rule on every query parameter, form field and JSON string (after the request id)
     return app
 

@@ -8,13 +8,12 @@ from flask import current_app
 
 from notifications import audit
 from notifications import audit_checkpoints as cps
+from web.config import ConfigError
 
 
 def configure(config) -> None:
     """Gives `notifications.audit` its MAC key, derived from AUDIT_SIGNING_KEY, on every host that appends (web
     app, CLI, worker: all made by create_app). Without the key nothing could be audited: the app does not start."""
-    from web.config import ConfigError
-
     try:
         key = cps.load_signing_key(config["AUDIT_SIGNING_KEY"],
                                    generate=config.get("AUDIT_SIGNING_KEY_GENERATE", False))

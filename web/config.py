@@ -11,6 +11,9 @@ import os
 import stat
 from urllib.parse import urlsplit
 
+from models.base import database_url
+from notifications.outbox import address_domain
+
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"  # `make run`'s address; production sets BASE_URL
 ENVIRONMENTS = ("development", "production")
 TRUE = ("1", "true", "yes", "on")
@@ -141,8 +144,6 @@ def check_database_url(raw: str) -> str:
     SQLite or PostgreSQL only, with its driver installed, and for SQLite a directory that exists."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-
-    from models.base import database_url
 
     shown = _without_password(raw)
     try:
@@ -354,8 +355,6 @@ def check_base_url(value: str | None, *, production: bool = False) -> str:
 
 def check_mail_settings(config: dict) -> None:
     """Validates and normalises BASE_URL and MAIL_FROM (its domain names the Message-IDs) in place."""
-    from notifications.outbox import address_domain
-
     config["BASE_URL"] = check_base_url(config.get("BASE_URL"), production=is_production())
     if address_domain(config.get("MAIL_FROM")) is None:
         raise ConfigError(f"MAIL_FROM must be an e-mail address with a domain, such as dienhinh@stp.example.gov.vn, "

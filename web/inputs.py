@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from flask import Flask, render_template, request
 from werkzeug.datastructures import ImmutableMultiDict
 
+from web.api.problems import problem
 from workflow import inputs
 
 # Logins check their body themselves (their query parameters are checked here like any other).
@@ -74,8 +75,6 @@ def check_request():
         return None
     err = inputs.refused(errors)
     if request.path.startswith("/api/"):
-        from web.api.problems import problem
-
         return problem(422, err.detail, title="Dữ liệu không hợp lệ", reasons=err.reasons,
                        errors={k: [v] for k, v in errors.items()})
     typed = [(key, inputs.visible(value)) for key, value in request.form.items(multi=True)

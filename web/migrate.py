@@ -15,6 +15,7 @@ from sqlalchemy import inspect
 
 import migrations
 from migrations.support import migration_lock
+from models import Base, make_engine
 
 # `__path__` rather than `__file__`: an editable install made before migrations/__init__.py existed sees a namespace
 # package.
@@ -86,8 +87,6 @@ def schema_differences(connection) -> list[str]:
     application's are ignored: they may share the schema."""
     from alembic.autogenerate import compare_metadata
 
-    from models import Base
-
     def include_object(obj, name, type_, reflected, compare_to):
         return not (type_ == "table" and reflected and name not in Base.metadata.tables)
 
@@ -111,8 +110,6 @@ def _adopt_unversioned(connection) -> bool:
     """A database made by `Base.metadata.create_all` before migrations existed (tables of ours, no
     alembic_version): True when it matches the models and may be stamped at head; SchemaMismatch when it does not;
     False for a database without any of our tables (a normal upgrade creates them)."""
-    from models import Base
-
     names = set(inspect(connection).get_table_names())
     if "alembic_version" in names or not names & set(Base.metadata.tables):
         return False
@@ -148,8 +145,6 @@ def new_revision(message: str) -> None:
     `make migration m="..."`). Review it by hand: partial indexes need both sqlite_where and postgresql_where,
     and SQLite table changes go through batch_alter_table."""
     import tempfile
-
-    from models import make_engine
 
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/autogenerate.db")

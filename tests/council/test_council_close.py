@@ -29,6 +29,7 @@ from test_council_helpers import (  # noqa: F401 (db: the fixtures)
 from models import AnonymousBallot, AuditEvent, BallotReceipt, BallotSlot, Campaign, StateChange
 from workflow.administration.accounts import create_user
 from workflow.council import operations as council
+from workflow.council import queries as council_queries
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.proposals import decisions
 
@@ -70,7 +71,8 @@ def test_failures_are_rejected_by_the_director_with_a_history_row(db, demo):
                                                                          "not_recognized", 2)
     assert row.data == {"session_id": str(s.id)} and row.comment == council.OUTCOME_LABELS["failed"]
     assert _reject(db, ok) is None
-    assert council.latest_outcome(db, ok.id) == "passed" and council.latest_outcome(db, bad.id) == "failed"
+    assert council_queries.latest_outcome(db, ok.id) == "passed"
+    assert council_queries.latest_outcome(db, bad.id) == "failed"
 
 
 def test_results_go_to_the_unit_heads_concerned(db, demo):
@@ -121,7 +123,7 @@ def test_below_quorum_nothing_is_applied_and_a_new_session_decides(db, demo):
     close(db, demo, first)
     assert [i.outcome for i in first.items] == ["no_quorum", "no_quorum"]
     assert (good.state, bad.state, good.version, bad.version) == ("submitted", "submitted", 1, 1)
-    assert council.latest_outcome(db, good.id) is None and council.latest_outcome(db, bad.id) is None
+    assert council_queries.latest_outcome(db, good.id) is None and council_queries.latest_outcome(db, bad.id) is None
     with pytest.raises(ValidationFailed):  # no council result yet
         decisions.issue(db, demo.actor("giamdoc"), level="co_so", number=1, date=NOW.date(), nomination_ids=[good.id])
     second = open_session(db, demo, [good, bad], now=LATER)
@@ -129,11 +131,11 @@ def test_below_quorum_nothing_is_applied_and_a_new_session_decides(db, demo):
     vote(db, demo, second, bad, 2, 5)
     close(db, demo, second, now=LATER + dt.timedelta(hours=1))
     assert (good.state, bad.state) == ("submitted", "not_recognized")
-    assert council.latest_outcome(db, good.id) == "passed"
+    assert council_queries.latest_outcome(db, good.id) == "passed"
     # A later session without quorum does not undo that result either.
     third = open_session_again(db, demo, [good], present=MEMBERS[:3], now=LATER + dt.timedelta(hours=2))
     close(db, demo, third, now=LATER + dt.timedelta(hours=3))
-    assert item_of(third, good).outcome == "no_quorum" and council.latest_outcome(db, good.id) == "passed"
+    assert item_of(third, good).outcome == "no_quorum" and council_queries.latest_outcome(db, good.id) == "passed"
     decisions.issue(db, demo.actor("giamdoc"), level="co_so", number=1, date=NOW.date(), nomination_ids=[good.id])
 
 

@@ -27,6 +27,7 @@ from test_council_helpers import (  # noqa: F401 (db: the fixtures)
 from models import AuditEvent, Campaign, PublicComment
 from workflow.administration.accounts import create_user
 from workflow.council import operations as council
+from workflow.council import queries as council_queries
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 VN = dt.timezone(dt.timedelta(hours=7))
@@ -35,9 +36,9 @@ VN = dt.timezone(dt.timedelta(hours=7))
 # ------------------------------------------------------------------------------------------------ council, members
 def test_demo_council_and_its_defaults(db, demo):
     c = council_of(db, demo)
-    members = council.active_members(db, c)
+    members = council_queries.active_members(db, c)
     assert [m.user.username for m in members] == MEMBERS
-    assert council.chair_of(db, c).user.username == "giamdoc"
+    assert council_queries.chair_of(db, c).user.username == "giamdoc"
     db.expire_all()
     assert (c.quorum, c.pass_threshold, c.publicity_working_days) == (Decimal("0.6667"), Decimal("0.7"), 10)
 
@@ -70,7 +71,7 @@ def test_membership_is_kept_by_admin_within_the_department(db, demo):
         council.set_member(db, admin, c.id, user_id=uid(demo, "canbo1"), function="thu_ky")
     council.set_member(db, admin, c.id, user_id=uid(demo, "canbo1"), function="uy_vien")
     council.set_member(db, admin, c.id, user_id=uid(demo, "hoidong5"), active=False)
-    names = [m.user.username for m in council.active_members(db, c)]
+    names = [m.user.username for m in council_queries.active_members(db, c)]
     assert "canbo1" in names and "hoidong5" not in names and len(names) == 7
     assert actions(db, "council.member_set") == ["council.member_set"] * 2
 

@@ -29,6 +29,7 @@ from web.api.schemas import (
     VoteSchema,
 )
 from web.db import db
+from workflow import documents
 from workflow.council import operations as council
 from workflow.errors import Forbidden
 
@@ -193,8 +194,6 @@ def tie_break(args, session_id):
 @blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
 def minutes(session_id):
     """Biên bản phiên họp (.docx): cho Hội đồng, Văn phòng Sở, Giám đốc Sở và Thanh tra (biên bản ghi kết quả)"""
-    from workflow import documents
-
     session, who = db(), actor()
     s = council.load_session(session, who, session_id)
     if not council.can_see_results(who, s):

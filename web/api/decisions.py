@@ -15,7 +15,7 @@ from web.api.schemas import (
     ProblemSchema,
 )
 from web.db import db
-from workflow import clock, policy
+from workflow import clock, documents, policy
 from workflow.errors import Forbidden
 from workflow.proposals import decisions
 
@@ -84,8 +84,6 @@ def get_decision(decision_id):
 @blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
 def document(decision_id):
     """Văn bản Quyết định (.docx)"""
-    from workflow import documents
-
     session = db()
     d = decisions.load(session, actor(), decision_id)
     data = documents.decision_docx(session, d)

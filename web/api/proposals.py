@@ -22,7 +22,7 @@ from web.api.schemas import (
     ProposalSubmitSchema,
 )
 from web.db import db
-from workflow import clock, policy
+from workflow import clock, documents, policy
 from workflow.errors import Forbidden
 from workflow.proposals import decisions
 from workflow.proposals import operations as proposals
@@ -135,8 +135,6 @@ def submit(args, proposal_id):
 @blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
 def document(proposal_id):
     """Văn bản Tờ trình kèm danh sách đề nghị (.docx)"""
-    from workflow import documents
-
     session = db()
     p = proposals.load(session, actor(), proposal_id)
     return docx_response(documents.proposal_docx(session, p), ascii_filename(_stem(p), "docx"))
@@ -147,8 +145,6 @@ def document(proposal_id):
 @blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
 def proposal_list(proposal_id):
     """Danh sách hồ sơ đề nghị của tờ trình (.xlsx)"""
-    from workflow import documents
-
     session = db()
     p = proposals.load(session, actor(), proposal_id)
     return xlsx_response(documents.proposal_xlsx(session, p), ascii_filename(f"danh-sach-{_stem(p)}", "xlsx"))
@@ -159,8 +155,6 @@ def proposal_list(proposal_id):
 @blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
 def decision_list(decision_id):
     """Danh sách điển hình được công nhận kèm Quyết định (.xlsx)"""
-    from workflow import documents
-
     session = db()
     d = decisions.load(session, actor(), decision_id)
     return xlsx_response(documents.decision_xlsx(session, d),

@@ -14,6 +14,7 @@ from web.db import db, perform, request_context
 from web.files import send_stored
 from web.nominations import bp, forms
 from workflow import choices, clock, policy, uploads
+from workflow.documents.certificate import certificate_level
 from workflow.errors import DomainError, Forbidden, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
 from workflow.nominations import exports, machine, rules, service
@@ -270,6 +271,4 @@ def certificate_docx(nomination_id: int):
 @bp.app_template_global()
 def has_certificate(n) -> bool:
     """Whether the detail page links the certificate (the state of a recognised example)."""
-    from workflow.documents.certificate import certificate_level
-
     return certificate_level(n) is not None

@@ -3,14 +3,13 @@ log and optional error reporting (SENTRY_DSN). None of it needs a login or count
 answers loopback or an admin/auditor token only."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-bp = Blueprint("ops", __name__)
+from web.ops import errors, logs, metrics
+from web.ops.views import bp
 
 
 def init_app(app: Flask) -> None:
-    from web.ops import errors, logs, metrics, views  # noqa: F401 (views: the routes of bp)
-
     logs.init_app(app)
     errors.init_app(app)  # after the request id: events carry it
     metrics.init_app(app)

@@ -30,6 +30,7 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
+from models import make_engine
 from workflow import clock
 
 FORMAT = 1
@@ -126,8 +127,6 @@ def _dump_sqlite(engine: Engine, out: Path) -> dict:
     finally:
         source.close()
     dest.close()
-    from models import make_engine
-
     copy = make_engine(f"sqlite:///{out}")
     try:
         with copy.connect() as conn:

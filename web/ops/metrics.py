@@ -19,6 +19,7 @@ from prometheus_client.registry import REGISTRY, Collector
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from models import OutboxMessage
 from workflow import signals
 
 
@@ -73,8 +74,6 @@ class OutboxCollector(Collector):
         self.session_factory = session_factory
 
     def collect(self):
-        from models import OutboxMessage
-
         up = GaugeMetricFamily("dienhinh_database_up", "1 when the database answered this scrape's queries.")
         try:
             with self.session_factory() as session:

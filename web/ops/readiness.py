@@ -12,6 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from web.migrate import head_revision as head
+
 TIMED_OUT = "không trả lời kịp (quá thời gian chờ)"
 
 
@@ -21,8 +23,6 @@ class NotReady(Exception):
 
 @cache
 def head_revision() -> str:
-    from web.migrate import head_revision as head
-
     return head()
 
 

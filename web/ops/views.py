@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import ipaddress
 
-from flask import current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from models.base import read_only_engine
 from web.db import db
 from web.extensions import limiter
-from web.ops import bp, metrics, readiness
+from web.ops import metrics, readiness
 from workflow import policy
 from workflow.administration import accounts
+
+bp = Blueprint("ops", __name__)
 
 MAX_TOKEN_LENGTH = 512
 # A request that came through a proxy carries one of these: it is not a loopback client, whatever the socket says.

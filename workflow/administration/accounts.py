@@ -14,6 +14,7 @@ from workflow import clock, events, inputs, policy, signals
 from workflow.administration import passwords
 from workflow.context import CLI, Context
 from workflow.errors import AuthenticationFailed, NotFound, ValidationFailed
+from workflow.nominations.queries import page_params, paginate
 
 # werkzeug's default (scrypt). Tests lower the cost through this setting, never production.
 HASH_SETTINGS = {"method": "scrypt"}
@@ -171,8 +172,6 @@ def record_token_use(session: Session, token_id: int, now: dt.datetime | None = 
 
 def list_tokens(session: Session, actor, *, page=1, per_page=None):
     """The caller's own live tokens (neither revoked nor expired), newest first."""
-    from workflow.nominations.queries import page_params, paginate
-
     page, per_page = page_params(page, per_page)
     stmt = (select(ApiToken).where(ApiToken.user_id == actor.id, _live_tokens(_now()))
             .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Campaign, Council, CouncilMember, DisciplineRecord, Person, Unit, User
+from models import Campaign, Council, CouncilMember, DisciplineRecord, Person, Unit, User, fold
 from workflow import clock
 from workflow.administration.accounts import create_user
 from workflow.errors import ValidationFailed
@@ -86,8 +86,6 @@ def seed(session: Session, password: str, today: dt.date | None = None) -> list[
     units: dict[str, Unit] = {}
     for code, name, kind, parent, place in UNITS:
         u = Unit(code=code, name=name, kind=kind, parent=units.get(parent), place=place)
-        from models import fold
-
         u.search_text = fold(f"{code} {name}")
         session.add(u)
         session.flush()

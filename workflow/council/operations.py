@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from models import (
     AgendaItem,
@@ -32,6 +32,7 @@ from models import (
 from workflow import clock, events, inputs, offers, policy, signals, workdays
 from workflow.context import CLI, Context
 from workflow.council import ballots
+from workflow.council.queries import active_members
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.labels import ITEM_OUTCOME_LABELS, SESSION_STATE_LABELS
 from workflow.lifecycles import SESSION, SESSION_FINAL_STATES, SESSION_LIVE_STATES, SESSION_VOTING_STATES
@@ -98,17 +99,6 @@ def councils_query(actor: Actor):
 
 def council_for_department(session: Session, department_id: int) -> Council | None:
     return session.scalar(select(Council).where(Council.department_id == department_id))
-
-
-def active_members(session: Session, council: Council) -> list[CouncilMember]:
-    return list(session.scalars(
-        select(CouncilMember).where(CouncilMember.council_id == council.id, CouncilMember.active.is_(True))
-        .options(selectinload(CouncilMember.user)).order_by(CouncilMember.id)
-    ))
-
-
-def chair_of(session: Session, council: Council) -> CouncilMember | None:
-    return next((m for m in active_members(session, council) if m.function == "chu_tich"), None)
 
 
 def _closed_refusal(s: CouncilSession) -> Conflict | None:
@@ -879,21 +869,6 @@ def resolve_tie(session: Session, actor: Actor, session_id: int, nomination_ids,
                                comment=OUTCOME_LABELS["quota_exceeded"], session_id=s.id)
     _emit(session, events.TieResolved, s, actor, context, chosen=tuple(sorted(chosen)), tied=tuple(sorted(tied_ids)))
     return s
-
-
-def latest_outcome(session: Session, nomination_id: int) -> str | None:
-    """'passed' or 'failed' from the latest closed, quorate session that judged the nomination; else None."""
-    row = session.execute(
-        select(AgendaItem.outcome).join(CouncilSession)
-        .where(AgendaItem.nomination_id == nomination_id, CouncilSession.state.in_(SESSION_FINAL_STATES),
-               CouncilSession.quorum_met.is_(True), AgendaItem.outcome.is_not(None))
-        .order_by(CouncilSession.closed_at.desc(), AgendaItem.id.desc()).limit(1)
-    ).scalar()
-    if row == "passed":
-        return "passed"
-    if row in ("failed", "quota_exceeded"):
-        return "failed"
-    return None
 
 
 def list_sessions(session: Session, actor: Actor, *, page: int, per_page: int):

@@ -1,19 +1,17 @@
-"""Lookups the guards need from the features that build on the foundation: the council's outcome (issue 3) and the
-signed proposal to the Ministry (issue 4)."""
+"""Lookups the nomination guards need from the areas that build on it: the council's outcome and the signed proposal
+to the Ministry. One seam, so a test can stand in for a council or a proposal it does not want to build."""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from models import Nomination
+from workflow.council.queries import latest_outcome
+from workflow.proposals import items
 
 
 def outcome(session: Session, n: Nomination) -> str | None:
-    from workflow.council.operations import latest_outcome
-
     return latest_outcome(session, n.id)
 
 
 def listed_in_submitted_proposal(session: Session, n: Nomination, data: dict) -> bool:
-    from workflow.proposals.operations import listed_in_submitted_proposal
-
-    return listed_in_submitted_proposal(session, n)
+    return items.listed_in_submitted_proposal(session, n)

@@ -47,7 +47,8 @@ from models import (
     Unit,
     User,
 )
-from workflow.council.operations import FUNCTION_LABELS, OUTCOME_LABELS, TZ, active_members, recusal_reason, share
+from workflow.council.operations import FUNCTION_LABELS, OUTCOME_LABELS, TZ, recusal_reason, share
+from workflow.council.queries import active_members
 from workflow.documents.certificate import (
     CERTIFICATE_LEVEL,
     Certificate,

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import AgendaItem, CouncilMember, CouncilSession, Nomination, PublicComment, Unit, User
-from workflow.council.operations import FUNCTION_LABELS, OUTCOME_LABELS, active_members, recusal_reason, share
+from workflow.council.operations import FUNCTION_LABELS, OUTCOME_LABELS, recusal_reason, share
+from workflow.council.queries import active_members
 from workflow.documents.common import (
     _body,
     _cell,

@@ -9,14 +9,12 @@ from models import Decision, Nomination, Proposal
 from workflow.documents.common import FONT, LEVEL_WORDS, _safe_cell, issuer_of, vn_short_date
 from workflow.documents.decision import _by_department, _campaigns, _department_of, _period, _position_and_unit
 from workflow.documents.proposal import _co_so_decisions, _decision_ref, _proposal_parts, _subject_order
-from workflow.labels import SUBJECT_TYPE_LABELS
+from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
 from workflow.proposals.decisions import nominations_of
 
 
 # ------------------------------------------------------------------------------------------------ lists as .xlsx
 def _list_rows(session: Session, nominations: list[Nomination], *, with_department: bool) -> list[list]:
-    from workflow.labels import STATE_LABELS
-
     recognised = _co_so_decisions(session, nominations)
     rows = []
     for pos, n in enumerate(nominations, start=1):

@@ -14,8 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from models import Campaign, Nomination, Unit
+from workflow.documents.certificate import certificate, certificate_docx
 from workflow.documents.common import FONT, _local_date, _safe_cell
 from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
+from workflow.nominations import service
 from workflow.nominations.queries import nominations_query
 from workflow.policy import Actor
 
@@ -115,9 +117,6 @@ def nominations_xlsx(session: Session, actor: Actor, *, today, **filters) -> byt
 def certificate_of(session: Session, actor: Actor, nomination_id: int):
     """(nomination, Certificate) for a user who may see the nomination: 404 if they may not (its existence is not
     revealed), 422 if it is not recognised (no certificate in its state)."""
-    from workflow.documents.certificate import certificate
-    from workflow.nominations import service
-
     n = service.load(session, actor, nomination_id)
     return n, certificate(session, n)
 
@@ -125,7 +124,5 @@ def certificate_of(session: Session, actor: Actor, nomination_id: int):
 def certificate_docx_of(session: Session, actor: Actor, nomination_id: int) -> tuple[bytes, str]:
     """The .docx of the certificate and an ASCII file stem ("giay-chung-nhan-12"), with the checks of
     `certificate_of`."""
-    from workflow.documents.certificate import certificate_docx
-
     n, _c = certificate_of(session, actor, nomination_id)
     return certificate_docx(session, n), f"giay-chung-nhan-{n.id}"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from models import DecisionItem, Nomination
 from workflow import inputs
+from workflow.council import results as council_results
 from workflow.nominations import rules
 
 REQUIRED_LABELS = {
@@ -61,8 +62,6 @@ def _dossier_complete_and_eligible(session: Session, n: Nomination, data: dict) 
 
 # Looked up by the council feature: returns "passed", "failed" or None (no result recorded yet).
 def council_outcome(session: Session, n: Nomination) -> str | None:
-    from workflow.council import results as council_results  # the council issue provides the real lookup
-
     return council_results.outcome(session, n)
 
 
@@ -98,8 +97,6 @@ def _council_failed(session: Session, n: Nomination, data: dict) -> list[str]:
 
 
 def proposal_listed(session: Session, n: Nomination, data: dict) -> bool:
-    from workflow.council import results as council_results
-
     return council_results.listed_in_submitted_proposal(session, n, data)
 
 

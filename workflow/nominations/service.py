@@ -32,6 +32,7 @@ from workflow.labels import ACTION_LABELS, STATE_LABELS
 from workflow.nominations import guards, machine, rules
 from workflow.nominations.machine import EDITABLE_STATES
 from workflow.policy import Actor
+from workflow.proposals import items as proposal_items
 
 TEXT_LIMITS = {"title": 500, "achievements": 20000, "initiatives": 20000, "nurture_plan": 20000}
 
@@ -401,9 +402,7 @@ def _apply_effects(session: Session, n: Nomination, action: str, data: dict) -> 
             title=title, level=level, year=year, decision_number=data.get("decision_number"), nomination_id=n.id,
         ))
     if action in ("recognize_nganh", "reject_nganh"):
-        from workflow.proposals.operations import close_item
-
-        close_item(session, n)
+        proposal_items.close_item(session, n)
     if action == "revoke":
         for award in session.scalars(select(AwardRecord).where(AwardRecord.nomination_id == n.id)):
             award.revoked = True

@@ -17,6 +17,7 @@ from workflow import inputs
 from workflow.errors import ValidationFailed
 from workflow.nominations.machine import RECOGNISED_BY_LEVEL, RECOGNISED_STATES
 from workflow.nominations.queries import Page, int_filter, page_params, paginate
+from workflow.propagation import stories
 
 LEVELS = {"co_so": "Điển hình cấp cơ sở", "nganh": "Điển hình ngành Tư pháp"}
 LEVEL_STATES = RECOGNISED_BY_LEVEL
@@ -130,8 +131,6 @@ def filter_choices(session: Session) -> dict:
 
 
 def published_stories(session: Session, *, page=1, per_page=10, nomination=None) -> Page:
-    from workflow.propagation import stories
-
     return stories.list_stories(session, None, page=page, per_page=per_page, state="published",
                                 nomination=nomination)
 

@@ -22,6 +22,7 @@ from workflow.errors import Conflict, DomainError, Forbidden, NotFound, Validati
 from workflow.labels import STORY_STATE_LABELS
 from workflow.lifecycles import STORY, STORY_EDITABLE_STATES, STORY_PUBLIC_STATES
 from workflow.nominations.machine import RECOGNISED_STATES
+from workflow.nominations.queries import page_params, paginate
 from workflow.policy import Actor
 
 STATE_LABELS = STORY_STATE_LABELS
@@ -363,8 +364,6 @@ def list_stories(session: Session, actor: Actor | None, *, page=1, per_page=20, 
                  nomination=None):
     """Editors see their department's stories (every state); admin and auditor all; anyone else (and the public)
     only published stories about examples still recognised."""
-    from workflow.nominations.queries import page_params, paginate
-
     page, per_page = page_params(page, per_page)
     stmt = select(Story)
     stmt = stmt.where(policy.scope(actor, "story"))

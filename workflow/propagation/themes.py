@@ -86,8 +86,6 @@ def can_edit(actor: Actor, department: Unit) -> bool:
 
 
 def calendar(session: Session, actor: Actor, *, year, department=None, default_year: int | None = None) -> Calendar:
-    from workflow import clock
-
     year = parse_year(year, default_year or clock.today().year)
     dep = department_for(session, actor, department)
     rows = {t.month: t for t in session.scalars(select(PropagandaTheme).where(

@@ -9,11 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from models import Decision, DecisionItem, Nomination, Unit
+from models import AgendaItem, CouncilSession, Decision, DecisionItem, Nomination, Unit
 from workflow import events, inputs, numbering, offers, policy, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from workflow.nominations import guards, service
+from workflow.nominations.machine import TRIGGERS
 from workflow.nominations.queries import page_params, paginate
 from workflow.policy import Actor
 
@@ -216,8 +217,6 @@ def _judging_session(session: Session, nominations: list[Nomination], level: str
     """The council session whose results the decision carries out (the latest that passed the first item)."""
     if level != "co_so" or not nominations:
         return None
-    from models import AgendaItem, CouncilSession
-
     return session.scalar(
         select(CouncilSession.id).join(AgendaItem)
         .where(AgendaItem.nomination_id == nominations[0].id, AgendaItem.outcome == "passed",
@@ -227,8 +226,6 @@ def _judging_session(session: Session, nominations: list[Nomination], level: str
 
 
 def _sources(action: str) -> tuple[str, ...]:
-    from workflow.nominations.machine import TRIGGERS
-
     return TRIGGERS[action].sources
 
 

@@ -16,7 +16,7 @@ from workflow import clock, events, inputs, numbering, offers, policy, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from workflow.labels import PROPOSAL_STATE_LABELS
-from workflow.lifecycles import PROPOSAL, PROPOSAL_EDITABLE_STATES, PROPOSAL_FINAL_STATES
+from workflow.lifecycles import PROPOSAL, PROPOSAL_EDITABLE_STATES
 from workflow.nominations import rules, service
 from workflow.nominations.queries import page_params, paginate
 from workflow.policy import Actor
@@ -325,17 +325,3 @@ def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, co
                                                    nomination_ids=tuple(i.nomination_id for i in p.items),
                                                    actor=actor, context=context))
     return p
-
-
-def listed_in_submitted_proposal(session: Session, n: Nomination) -> bool:
-    return bool(session.scalar(select(exists().where(
-        ProposalItem.nomination_id == n.id, ProposalItem.live.is_(True),
-        ProposalItem.proposal_id == Proposal.id, Proposal.state.in_(PROPOSAL_FINAL_STATES)))))
-
-
-def close_item(session: Session, n: Nomination) -> None:
-    """The Ministry decided on `n` (recognised or not): its proposal item no longer blocks a future proposal."""
-    for item in session.scalars(select(ProposalItem).where(ProposalItem.nomination_id == n.id,
-                                                           ProposalItem.live.is_(True))):
-        item.live = False
-

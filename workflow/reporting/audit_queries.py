@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from models import AuditCheckpoint, AuditEvent, User
 from workflow import clock, inputs, labels, policy
 from workflow.clock import TZ
+from workflow.documents import _safe_cell
 from workflow.errors import NotFound, ValidationFailed
 from workflow.nominations.queries import Page, page_params, paginate
 from workflow.policy import Actor
@@ -454,8 +455,6 @@ def export_rows(session: Session, query_filters: dict, *, batch: int = EXPORT_BA
                 limit: int = EXPORT_CAP) -> Iterator[list]:
     """The filtered events, newest first, as export rows; read in batches by keyset (id < last id), as plain rows
     (no ORM objects piling up in the session). Text cells are neutralised against formula injection."""
-    from workflow.documents import _safe_cell
-
     last_id = None
     sent = 0
     while sent < limit:
@@ -518,6 +517,4 @@ def xlsx_file(rows: Iterator[list]):
 
 
 def export_filename(ext: str) -> str:
-    from workflow import clock
-
     return f"nhat-ky-he-thong-{clock.today().isoformat()}.{ext}"

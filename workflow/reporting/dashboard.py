@@ -23,7 +23,7 @@ from models import (
     StateChange,
     Unit,
 )
-from workflow import clock, policy
+from workflow import clock, links, policy
 from workflow.council import operations as council
 from workflow.nominations.queries import nominations_query
 from workflow.policy import Actor
@@ -42,9 +42,8 @@ class Card:
     deadline: dt.date | None = None
     deadline_label: str = ""
     filters: dict = field(default_factory=dict)
-    link: str | None = None  # a page other than the nomination list (admin, audit)
+    link: str | None = None  # the path of a page other than the nomination list (workflow.links)
     items: list = field(default_factory=list)
-    link_args: dict = field(default_factory=dict)  # the URL arguments of `link`
 
 
 @dataclass(frozen=True)
@@ -52,8 +51,7 @@ class LinkItem:
     """A line under a card that is not a nomination (a council session): its page and a short note."""
 
     title: str
-    endpoint: str
-    args: dict
+    url: str  # its path (workflow.links)
     note: str = ""
 
 
@@ -159,7 +157,7 @@ def pending_work(session: Session, actor: Actor, today: dt.date | None = None) -
             cards.append(Card("register", "Phong trào đang nhận đăng ký điển hình",
                               "Đăng ký tập thể, cá nhân điển hình tiên tiến của đơn vị trước hạn.",
                               len(campaigns), campaigns[0].registration_deadline, "Hạn đăng ký",
-                              link="nominations.new", items=campaigns))
+                              link=links.path("nomination_new"), items=campaigns))
     cards += council_cards(session, actor)
     cards += proposal_cards(session, actor)
     for spec in SPECS:
@@ -172,11 +170,11 @@ def pending_work(session: Session, actor: Actor, today: dt.date | None = None) -
             cards.append(card)
     if policy.can(actor, "manage", "user"):
         cards.append(Card("admin", "Quản trị hệ thống", "Đơn vị, cá nhân, tài khoản và phong trào thi đua.",
-                          link="admin.index"))
+                          link=links.path("administration")))
     if policy.widest_scope(actor, "view", "nomination") == policy.ALL \
             and policy.reads_in_every_state(actor, "view", "nomination"):
         cards.append(Card("all_nominations", "Tra cứu hồ sơ điển hình", "Xem toàn bộ hồ sơ và lịch sử xử lý.",
-                          link="nominations.index"))
+                          link=links.path("nominations")))
     return cards
 
 
@@ -188,16 +186,15 @@ def _sessions(session: Session, department_id: int, *conditions) -> list[Council
     ))
 
 
-def _session_card(key: str, title: str, hint: str, sessions: list[CouncilSession], *, endpoint: str = "council.detail",
+def _session_card(key: str, title: str, hint: str, sessions: list[CouncilSession], *, target: str = "council_session",
                   note=None) -> Card | None:
     if not sessions:
         return None
-    items = [LinkItem(s.title, endpoint, {"session_id": s.id}, note(s) if note else f"ngày họp {s.date:%d/%m/%Y}")
+    items = [LinkItem(s.title, links.path(target, s.id), note(s) if note else f"ngày họp {s.date:%d/%m/%Y}")
              for s in sessions[:PREVIEW]]
     single = len(sessions) == 1
     return Card(key, title, hint, len(sessions), min(s.date for s in sessions), "Ngày họp",
-                link=endpoint if single else "council.sessions",
-                link_args={"session_id": sessions[0].id} if single else {}, items=items)
+                link=links.path(target, sessions[0].id) if single else links.path("council_sessions"), items=items)
 
 
 def _vote_card(session: Session, actor: Actor) -> Card | None:
@@ -222,9 +219,9 @@ def _vote_card(session: Session, actor: Actor) -> Card | None:
     single = len(pending) == 1
     return Card("council_vote", "Phiên họp đang chờ bạn biểu quyết",
                 "Hồ sơ bạn chưa biểu quyết trong phiên họp đang diễn ra (phiếu kín; mỗi hồ sơ một lần).",
-                sum(left for _, left in pending), link="council.vote" if single else "council.sessions",
-                link_args={"session_id": pending[0][0].id} if single else {},
-                items=[LinkItem(s.title, "council.vote", {"session_id": s.id}, f"còn {left} hồ sơ chưa biểu quyết")
+                sum(left for _, left in pending),
+                link=links.path("council_ballot", pending[0][0].id) if single else links.path("council_sessions"),
+                items=[LinkItem(s.title, links.path("council_ballot", s.id), f"còn {left} hồ sơ chưa biểu quyết")
                        for s, left in pending[:PREVIEW]])
 
 
@@ -244,7 +241,7 @@ def _agenda_card(session: Session, actor: Actor, today: dt.date) -> Card | None:
                                  .order_by(Nomination.id).limit(PREVIEW)).unique())
     return Card("council_agenda", "Hồ sơ chờ đưa vào phiên họp Hội đồng",
                 "Đã trình, chưa thuộc chương trình phiên họp nào: lên lịch phiên họp, lập chương trình và công khai.",
-                count, deadline, "Hạn xét khen thưởng", link="council.sessions", items=items)
+                count, deadline, "Hạn xét khen thưởng", link=links.path("council_sessions"), items=items)
 
 
 def _decide_card(session: Session, actor: Actor) -> Card | None:
@@ -261,8 +258,9 @@ def _decide_card(session: Session, actor: Actor) -> Card | None:
     session_ids = {sid for _, sid in rows}
     single = len(session_ids) == 1
     return Card("council_decide", "Hồ sơ Hội đồng đã thông qua, chờ quyết định công nhận",
-                "Ký quyết định công nhận điển hình tiên tiến cấp cơ sở.", len(rows), link="decisions.new",
-                link_args={"session": rows[0][1]} if single else {}, items=[n for n, _ in rows[:PREVIEW]])
+                "Ký quyết định công nhận điển hình tiên tiến cấp cơ sở.", len(rows),
+                link=links.path("decision_new", session=rows[0][1]) if single else links.path("decision_new"),
+                items=[n for n, _ in rows[:PREVIEW]])
 
 
 def council_cards(session: Session, actor: Actor, now: dt.datetime | None = None) -> list[Card]:
@@ -315,7 +313,7 @@ def _proposal_candidates_card(session: Session, actor: Actor) -> Card | None:
                                  .order_by(Nomination.id).limit(PREVIEW)).unique())
     return Card("proposal_candidates", "Điển hình cấp cơ sở chưa có trong tờ trình",
                 "Lập tờ trình đề nghị Bộ trưởng công nhận điển hình tiên tiến ngành Tư pháp.", count,
-                link="proposals.new", items=items)
+                link=links.path("proposal_new"), items=items)
 
 
 def _proposals_to_sign_card(session: Session, actor: Actor) -> Card | None:
@@ -327,9 +325,8 @@ def _proposals_to_sign_card(session: Session, actor: Actor) -> Card | None:
     single = len(drafts) == 1
     return Card("proposals_to_sign", "Tờ trình chờ ký, trình Bộ",
                 "Văn phòng Sở đã lập dự thảo: ký và trình Bộ trưởng Bộ Tư pháp.", len(drafts),
-                link="proposals.detail" if single else "proposals.index",
-                link_args={"proposal_id": drafts[0].id} if single else {"state": "draft"},
-                items=[LinkItem(p.title, "proposals.detail", {"proposal_id": p.id}, f"{len(p.items)} hồ sơ")
+                link=links.path("proposal", drafts[0].id) if single else links.path("proposals", state="draft"),
+                items=[LinkItem(p.title, links.path("proposal", p.id), f"{len(p.items)} hồ sơ")
                        for p in drafts[:PREVIEW]])
 
 
@@ -348,8 +345,8 @@ def _ministry_card(session: Session) -> Card | None:
         return None
     return Card("ministry_awaiting", "Hồ sơ các Sở đề nghị, chờ quyết định của Bộ trưởng",
                 "Ghi nhận quyết định của Bộ trưởng: công nhận hoặc không công nhận điển hình ngành Tư pháp.",
-                sum(n for _, _, n in rows), link="ministry.index",
-                items=[LinkItem(f"Tờ trình số {p.number} — {dept}", "ministry.proposal", {"proposal_id": p.id},
+                sum(n for _, _, n in rows), link=links.path("ministry_inbox"),
+                items=[LinkItem(f"Tờ trình số {p.number} — {dept}", links.path("ministry_proposal", p.id),
                                 f"{n} hồ sơ chờ quyết định") for p, dept, n in rows[:PREVIEW]])
 
 

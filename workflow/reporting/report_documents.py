@@ -18,8 +18,26 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from models import Campaign, Nomination, Person, Unit
+from models import Campaign, Nomination, Person, PropagandaTheme, Unit
 from workflow import clock, policy
+from workflow.documents import (
+    FONT,
+    Issuer,
+    _body,
+    _cell,
+    _closing,
+    _header,
+    _heading,
+    _new_document,
+    _recipients,
+    _row_flags,
+    _safe_cell,
+    _signer_block,
+    _table,
+    _title,
+    _to_bytes,
+    issuer_of,
+)
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
 from workflow.nominations.machine import RECOGNISED_STATES
@@ -148,8 +166,6 @@ def yearly(session: Session, actor: Actor, *, year, department=None, today: dt.d
 
 def _calendar_for(session: Session, dep: Unit, year: int):
     """The department's calendar of the year, read for the report whoever asks (a unit head included)."""
-    from models import PropagandaTheme
-
     rows = {t.month: t for t in session.scalars(select(PropagandaTheme).where(
         PropagandaTheme.department_id == dep.id, PropagandaTheme.year == year))}
     months = [themes.Month(m, rows[m].theme, rows[m].note) if m in rows else themes.Month(m) for m in range(1, 13)]
@@ -252,23 +268,6 @@ def narrative(d: ReportData) -> str:
 def report_docx(d: ReportData) -> bytes:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    from workflow.documents import (
-        Issuer,
-        _body,
-        _cell,
-        _closing,
-        _header,
-        _heading,
-        _new_document,
-        _recipients,
-        _row_flags,
-        _signer_block,
-        _table,
-        _title,
-        _to_bytes,
-        issuer_of,
-    )
-
     base = issuer_of(d.department)
     if d.unit is not None:
         issuer = Issuer(d.department.name.upper(), d.unit.name.upper(), d.unit.name, "THỦ TRƯỞNG ĐƠN VỊ",
@@ -337,8 +336,6 @@ def report_docx(d: ReportData) -> bytes:
 def report_xlsx(d: ReportData) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
-
-    from workflow.documents import FONT, _safe_cell
 
     wb = Workbook()
     thin = Side(style="thin", color="000000")

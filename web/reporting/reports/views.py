@@ -9,6 +9,7 @@ import io
 from flask import flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 
+from models import Unit
 from web.council.pages import ascii_filename
 from web.current import current_actor
 from web.db import db, perform, request_context
@@ -60,8 +61,6 @@ def _department_choices(actor) -> list:
     if policy.widest_scope(actor, "view", "report") != policy.ALL:
         return []
     from sqlalchemy import select
-
-    from models import Unit
 
     return list(db().scalars(select(Unit).where(Unit.kind == "department").order_by(Unit.name)))
 

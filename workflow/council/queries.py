@@ -1,0 +1,36 @@
+"""Read models of the council that other areas ask for: its active members (who is told of a session) and the
+outcome of the latest session that judged a nomination (what the recognition guards check). Nothing here changes a
+row, so the nomination guards and the notifications read it without importing the council's operations."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from models import AgendaItem, Council, CouncilMember, CouncilSession
+from workflow.lifecycles import SESSION_FINAL_STATES
+
+
+def active_members(session: Session, council: Council) -> list[CouncilMember]:
+    return list(session.scalars(
+        select(CouncilMember).where(CouncilMember.council_id == council.id, CouncilMember.active.is_(True))
+        .options(selectinload(CouncilMember.user)).order_by(CouncilMember.id)
+    ))
+
+
+def chair_of(session: Session, council: Council) -> CouncilMember | None:
+    return next((m for m in active_members(session, council) if m.function == "chu_tich"), None)
+
+
+def latest_outcome(session: Session, nomination_id: int) -> str | None:
+    """'passed' or 'failed' from the latest closed, quorate session that judged the nomination; else None."""
+    row = session.execute(
+        select(AgendaItem.outcome).join(CouncilSession)
+        .where(AgendaItem.nomination_id == nomination_id, CouncilSession.state.in_(SESSION_FINAL_STATES),
+               CouncilSession.quorum_met.is_(True), AgendaItem.outcome.is_not(None))
+        .order_by(CouncilSession.closed_at.desc(), AgendaItem.id.desc()).limit(1)
+    ).scalar()
+    if row == "passed":
+        return "passed"
+    if row in ("failed", "quota_exceeded"):
+        return "failed"
+    return None
