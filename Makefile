@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run      serve on http://$(HOST):$(PORT) (creates .venv, the database and the demo data if needed)"
 	@echo "make test     the whole test suite (TEST_DATABASE_URL enables PostgreSQL; Chromium enables browser tests)"
-	@echo "make lint     ruff"
+	@echo "make lint     ruff, and import-linter (the layers of docs/ARCHITECTURE.md)"
 	@echo "make serve    gunicorn, $(WORKERS) workers, DIENHINH_ENV=production (set DATABASE_URL, SECRET_KEY, BALLOT_KEY or"
 	@echo "             BALLOT_KEY_FILE, AUDIT_SIGNING_KEY and BASE_URL: it refuses to start without them, naming the first)"
 	@echo "make worker   the notification delivery worker"
@@ -57,6 +57,7 @@ test: venv
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 format: venv
 	$(BIN)/ruff format .

@@ -57,7 +57,7 @@ class EmailOptOut(Base):
     """An event category this user does not want by e-mail (in-app notifications always arrive).
 
     Opt-out rather than opt-in: by default everything that reaches the inbox is also mailed, as the department
-    expects; a row here silences one category (`notifications.categories.CATEGORIES`) for one user."""
+    expects; a row here silences one category (`workflow.notification_categories.CATEGORIES`) for one user."""
 
     __tablename__ = "email_opt_outs"
 

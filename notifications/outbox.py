@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import EmailOptOut, Notification, OutboxMessage, User
-from notifications.categories import category_of
+from workflow.notification_categories import category_of
 
 # Set by the app (or the CLI) from SMTP_HOST, MAIL_FROM and BASE_URL: without SMTP_HOST notifications are in-app
 # only (CONTRACT.md). Message-IDs take the domain of MAIL_FROM; links in the body are made absolute with BASE_URL.

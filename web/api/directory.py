@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from notifications.categories import CATEGORIES
 from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.schemas import MeSchema, PeopleArgsSchema, PersonPageSchema, UnitArgsSchema, UnitPageSchema
 from web.db import db
 from workflow.administration import org_queries, preferences
+from workflow.notification_categories import CATEGORIES
 
 blp = api_blueprint("api_directory", __name__, "Tài khoản đang dùng, đơn vị và cá nhân.")
 

@@ -5,7 +5,6 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from flask_login import current_user, login_required
 
 from notifications import outbox
-from notifications.categories import CATEGORIES
 from web.auth.views import sign_in
 from web.current import current_actor
 from web.db import db, perform, request_context
@@ -14,6 +13,7 @@ from web.main import bp
 from workflow import diagrams, lifecycles, policy
 from workflow.administration import accounts, inbox_queries, passwords, preferences
 from workflow.errors import ValidationFailed
+from workflow.notification_categories import CATEGORIES
 from workflow.reporting import dashboard
 
 

@@ -7,10 +7,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from models import EmailOptOut
-from notifications.categories import CATEGORIES
 from workflow import events, signals
 from workflow.context import CLI, Context
 from workflow.errors import ValidationFailed
+from workflow.notification_categories import CATEGORIES
 from workflow.policy import Actor
 
 
