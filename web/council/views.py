@@ -17,6 +17,7 @@ from web.current import current_actor
 from web.db import db, perform, request_context
 from workflow import inputs, policy
 from workflow.council import operations as council
+from workflow.proposals import decisions
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -164,7 +165,6 @@ def _detail_page(session_id: int, *, errors: dict | None = None, form=None, stat
     actor = current_actor()
     session = db()
     s = pages.load_session(session, actor, session_id)
-    same_dept = actor.department_id == s.department_id
     sees = council.can_see_results(actor, s)
     pub = pages.publicity(s)
     members = pages.members(session, s.council) if sees else []
@@ -173,21 +173,16 @@ def _detail_page(session_id: int, *, errors: dict | None = None, form=None, stat
         for item in s.items:
             recused[item.nomination_id] = [(m.user.full_name, reason) for m in members
                                            if (reason := council.recusal_reason(m.user, item.nomination))]
-    is_sec = bool(policy.can(actor, "prepare", s))
-    is_dir = bool(policy.can(actor, "chair", s))
     progress = council.progress(session, s) if sees and s.state != "closed" else None
     actions = {o.code: o for o in council.available_actions(session, actor, s)}
+    agenda = actions.get("set_agenda")
     return render_template(
-        "council/detail.html", s=s, pub=pub, sees=sees, is_sec=is_sec, is_dir=is_dir,
-        is_member=pages.member_of(session, s, actor.id) is not None,
-        can_comment=same_dept and pub.status == "open",
+        "council/detail.html", s=s, pub=pub, sees=sees,
         comments=pages.comments_by_item(session, s) if sees else {},
         members=members, present={a.user_id for a in s.attendance if a.present}, recused=recused,
-        candidates=council.agenda_candidates(session, s) if is_sec and s.state == "scheduled" and not s.published_at
-        else [],
+        candidates=council.agenda_candidates(session, s) if agenda and agenda.allowed else [],
         progress=progress, item_progress={p.item.nomination_id: p for p in progress.items} if progress else {},
-        actions=actions,
-        open_refusals=list(actions["open"].reasons) if "open" in actions else [],
+        actions=actions, issue_offer=decisions.issue_offer(actor, "co_so"),
         awaiting=pages.passed_awaiting(s) if s.state == "closed" else [],
         decisions=pages.decisions_of_session(session, s) if s.state == "closed" else [],
         ties=[i for i in s.items if i.outcome == "tie"], colours=pages.SESSION_COLOURS,

@@ -100,6 +100,16 @@ def check_issue(actor: Actor, level: str) -> DomainError | None:
                           detail="Không có quyền ký quyết định này.")
 
 
+ISSUE_LABELS = {"co_so": "Ban hành quyết định công nhận", "nganh": "Ghi nhận Quyết định của Bộ trưởng"}
+
+
+def issue_offer(actor: Actor, level: str) -> offers.Offer | None:
+    """Issuing is not an action on an existing decision, yet pages offer it (a council session's results, the
+    register): the same check `issue` runs decides whether they do."""
+    refusal = check_issue(actor, level)
+    return offers.offer("issue", ISSUE_LABELS.get(level, ""), refusal, lambda: refusal)
+
+
 def available_actions(session: Session, actor: Actor, d: Decision) -> list[offers.Offer]:
     """A Minister's decision covers examples of many departments, recorded proposal by proposal: the Ministry may
     add items to it (`issue` with its number and date). A department's decision is complete once issued."""

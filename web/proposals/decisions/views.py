@@ -25,7 +25,7 @@ def index():
     counts = pages.decision_rows(db(), page.items)
     return render_template("decisions/list.html", page=page, counts=counts,
                            awaiting=pages.sessions_awaiting_decision(db(), actor)
-                           if policy.can(actor, "issue_co_so", "decision") else [])
+                           if (o := decisions.issue_offer(actor, "co_so")) and o.allowed else [])
 
 
 def _require_director(actor) -> None:

@@ -1,0 +1,76 @@
+"""Pages offer what the service offers (issue 12): every action button of the council session, proposal, story and
+decision pages is drawn from the area's `available_actions`. A refused action is shown disabled with the very
+reasons the service (and so the API) gives; an allowed one is a form that posts successfully."""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+
+import pytest
+from factories import schedule, submitted
+from flask.testing import FlaskClient
+
+from workflow import clock
+from workflow.council import operations as council
+
+
+@pytest.fixture(autouse=True)
+def _end_test_transaction_before_requests(db, monkeypatch):
+    """SQLite takes its write lock when a transaction begins: end the test's own before every request."""
+    original = FlaskClient.open
+
+    def open_(self, *args, **kwargs):
+        db.rollback()
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FlaskClient, "open", open_)
+
+
+def refused_reasons(page: str, code: str) -> list[str] | None:
+    """The reasons the page shows under the disabled button of `code` (None: no such refused button)."""
+    match = re.search(rf'data-refused="{code}">(.*?)</div>', page, re.S)
+    if match is None:
+        return None
+    return [html.unescape(r) for r in re.findall(r"<li>(.*?)</li>", match.group(1), re.S)]
+
+
+def api_offer(api, user: str, path: str, code: str) -> dict:
+    r = api.as_(user).get(path)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return next(a for a in r.get_json()["available_actions"] if a["action"] == code)
+
+
+# ------------------------------------------------------------------------------------------------ council sessions
+def test_council_publish_refused_with_the_service_reasons_then_allowed_and_posted(db, demo, client, login, api):
+    s = schedule(db, demo, [], publish=False, date=clock.today() + dt.timedelta(days=30))
+    db.commit()
+    login("vanphong")
+    page = client.get(f"/council/sessions/{s.id}").get_data(as_text=True)
+    offer = api_offer(api, "vanphong", f"/council-sessions/{s.id}", "publish")
+    assert not offer["allowed"]
+    assert refused_reasons(page, "publish") == offer["reasons"] == ["Hãy lập chương trình trước."]
+    assert f'action="/council/sessions/{s.id}/publish"' not in page
+
+    n = submitted(db, demo, "tp_hctp", unit="HCTP")
+    db.commit()
+    login("vanphong")
+    assert client.post(f"/council/sessions/{s.id}/agenda", data={"nomination_ids": [str(n.id)]}).status_code == 302
+    page = client.get(f"/council/sessions/{s.id}").get_data(as_text=True)
+    assert refused_reasons(page, "publish") is None
+    assert f'action="/council/sessions/{s.id}/publish"' in page
+    assert client.post(f"/council/sessions/{s.id}/publish", data={"confirm": "yes"}).status_code == 302
+
+
+def test_council_open_refused_shows_what_the_service_answers(db, demo, client, login, api):
+    s = schedule(db, demo, [], publish=False, date=clock.today() + dt.timedelta(days=30))
+    db.commit()
+    login("giamdoc")
+    page = client.get(f"/council/sessions/{s.id}").get_data(as_text=True)
+    offer = api_offer(api, "giamdoc", f"/council-sessions/{s.id}", "open")
+    service = next(o for o in council.available_actions(db, demo.actor("giamdoc"), s) if o.code == "open")
+    assert not offer["allowed"]
+    assert refused_reasons(page, "open") == offer["reasons"] == list(service.reasons)
+    # the secretariat's actions are not the director's: no agenda form, no publish button for them
+    assert f'action="/council/sessions/{s.id}/agenda"' not in page
+    assert refused_reasons(page, "publish") is None
