@@ -8,7 +8,7 @@ import html
 import re
 
 import pytest
-from factories import schedule, submitted
+from factories import co_so_example, draft, schedule, submitted
 from flask.testing import FlaskClient
 
 from workflow import clock
@@ -74,3 +74,26 @@ def test_council_open_refused_shows_what_the_service_answers(db, demo, client, l
     # the secretariat's actions are not the director's: no agenda form, no publish button for them
     assert f'action="/council/sessions/{s.id}/agenda"' not in page
     assert refused_reasons(page, "publish") is None
+
+
+# ------------------------------------------------------------------------------------------------ proposals
+def test_proposal_submit_refused_with_the_service_reasons_then_signed(db, demo, client, login, api):
+    a = co_so_example(db, demo, unit="HCTP")
+    p = draft(db, demo, [a])
+    a.state = "submitted"  # no longer a cơ sở example: the draft may not be signed
+    db.commit()
+    login("giamdoc")
+    page = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    offer = api_offer(api, "giamdoc", f"/proposals/{p.id}", "submit")
+    assert not offer["allowed"] and offer["reasons"]
+    assert refused_reasons(page, "submit") == offer["reasons"]
+    assert f'action="/proposals/{p.id}/submit"' not in page
+
+    a.state = "evaluated_co_so"
+    db.commit()
+    page = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert refused_reasons(page, "submit") is None and f'action="/proposals/{p.id}/submit"' in page
+    number = re.search(r'id="f-number" name="number" value="(\d+)"', page).group(1)
+    date = re.search(r'name="date"[^>]*value="([^"]+)"', page).group(1)
+    r = client.post(f"/proposals/{p.id}/submit", data={"number": number, "date": date, "confirm": "yes"})
+    assert r.status_code == 302, r.get_data(as_text=True)

@@ -111,12 +111,13 @@ def _detail_page(proposal_id: int, *, errors: dict | None = None, form=None, sta
     actor = current_actor()
     session = db()
     p = proposals.load(session, actor, proposal_id)
-    is_sec = bool(policy.can(actor, "draft", p)) and p.state in PROPOSAL_EDITABLE_STATES
-    is_dir = bool(policy.can(actor, "sign", p)) and p.state in PROPOSAL_EDITABLE_STATES
+    actions = {o.code: o for o in proposals.available_actions(session, actor, p)}
+    edit, signing = actions.get("set_items"), actions.get("submit")
+    editable = p.state in PROPOSAL_EDITABLE_STATES
     rows = proposals.item_rows(session, p)
     today = clock.today()
     sign = None
-    if is_dir:
+    if signing and signing.allowed:
         sign = {"number": str(proposals.next_number(session, p.department_id, today.year)), "date": today.isoformat()}
         if errors and "submit" in errors and form is not None:
             sign = {"number": form.get("number", ""), "date": form.get("date", "")}
@@ -125,9 +126,10 @@ def _detail_page(proposal_id: int, *, errors: dict | None = None, form=None, sta
     if errors and "items" in errors and form is not None:
         chosen = set(form.getlist("nomination_ids"))
     return render_template(
-        "proposals/detail.html", p=p, rows=rows, is_sec=is_sec, is_dir=is_dir, sign=sign, chosen=chosen,
+        "proposals/detail.html", p=p, rows=rows, sign=sign, chosen=chosen,
+        edit=edit if edit and edit.allowed else None, signing=signing if signing and editable else None,
         candidates=[c for c in proposals.candidates(session, p.department_id, p) if c.n.id not in listed]
-        if is_sec else [],
+        if edit and edit.allowed else [],
         symbol=proposals.symbol(p.department), state_labels=proposals.STATE_LABELS, colours=pages.STATE_COLOURS,
         outcome_labels=proposals.OUTCOME_LABELS, outcome_colours=pages.OUTCOME_COLOURS,
         blocked=[r for r in rows if r.refusals], errors=errors or {},
