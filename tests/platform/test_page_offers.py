@@ -8,7 +8,7 @@ import html
 import re
 
 import pytest
-from factories import co_so_example, draft, schedule, submitted
+from factories import co_so_example, draft, recognised, schedule, story, submitted
 from flask.testing import FlaskClient
 
 from workflow import clock
@@ -97,3 +97,27 @@ def test_proposal_submit_refused_with_the_service_reasons_then_signed(db, demo, 
     date = re.search(r'name="date"[^>]*value="([^"]+)"', page).group(1)
     r = client.post(f"/proposals/{p.id}/submit", data={"number": number, "date": date, "confirm": "yes"})
     assert r.status_code == 302, r.get_data(as_text=True)
+
+
+# ------------------------------------------------------------------------------------------------ stories
+def test_story_publish_refused_with_the_service_reasons_then_published(db, demo, client, login, api):
+    n = recognised(db, demo, "HCTP")[0]
+    s = story(db, demo, n)
+    n.state = "revoked"  # the example lost its recognition: its story may not be published
+    db.commit()
+    login("bientap")
+    page = client.get(f"/stories/{s.id}").get_data(as_text=True)
+    offer = api_offer(api, "bientap", f"/stories/{s.id}", "publish")
+    assert not offer["allowed"]
+    assert refused_reasons(page, "publish") == offer["reasons"] == [
+        f"Hồ sơ số {n.id} không còn là điển hình được công nhận."]
+    assert f'action="/stories/{s.id}/publish"' not in page
+
+    n.state = "evaluated_co_so"
+    db.commit()
+    page = client.get(f"/stories/{s.id}").get_data(as_text=True)
+    assert refused_reasons(page, "publish") is None and f'action="/stories/{s.id}/publish"' in page
+    r = client.post(f"/stories/{s.id}/publish", data={"version": str(s.version), "confirm": "yes"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    page = client.get(f"/stories/{s.id}").get_data(as_text=True)
+    assert f'action="/stories/{s.id}/unpublish"' in page and f'action="/stories/{s.id}/images"' not in page
