@@ -8,11 +8,13 @@ import html
 import re
 
 import pytest
-from factories import co_so_example, draft, recognised, schedule, story, submitted
+from factories import closed_session, co_so_example, draft, recognised, schedule, story, submitted, unlimited
 from flask.testing import FlaskClient
 
 from workflow import clock
 from workflow.council import operations as council
+from workflow.errors import ValidationFailed
+from workflow.proposals import decisions
 
 
 @pytest.fixture(autouse=True)
@@ -121,3 +123,37 @@ def test_story_publish_refused_with_the_service_reasons_then_published(db, demo,
     assert r.status_code == 302, r.get_data(as_text=True)
     page = client.get(f"/stories/{s.id}").get_data(as_text=True)
     assert f'action="/stories/{s.id}/unpublish"' in page and f'action="/stories/{s.id}/images"' not in page
+
+
+# ------------------------------------------------------------------------------------------------ decisions
+def test_decision_of_a_session_refuses_an_item_it_did_not_pass_alike_in_page_api_and_service(db, demo, client,
+                                                                                             login, api):
+    unlimited(demo)
+    passed = submitted(db, demo, "tp_hctp", unit="HCTP")
+    stranger = submitted(db, demo, "tp_pbgdpl", unit="PBGDPL")  # waiting for the council, not on this agenda
+    s = closed_session(db, demo, [passed])
+    db.commit()
+    expected = [f"Hồ sơ số {stranger.id} không có trong danh sách chờ quyết định."]
+    day = clock.today()
+
+    with pytest.raises(ValidationFailed) as refused_by_service:
+        decisions.issue(db, demo.actor("giamdoc"), level="co_so", number="1", date=day.isoformat(),
+                        nomination_ids=[passed.id, stranger.id], session_id=s.id)
+    db.rollback()
+    assert refused_by_service.value.reasons == expected
+
+    r = api.as_("giamdoc").post("/decisions", json={"level": "co_so", "number": "1", "date": day.isoformat(),
+                                                    "nomination_ids": [passed.id, stranger.id], "session_id": s.id})
+    assert r.status_code == 422, r.get_data(as_text=True)
+    assert r.get_json()["reasons"] == expected
+
+    login("giamdoc")
+    r = client.post(f"/decisions/new?session={s.id}", data={
+        "number": "1", "date": day.strftime("%d/%m/%Y"), "nomination_ids": [str(passed.id), str(stranger.id)],
+        "confirm": "yes"})
+    assert r.status_code == 422
+    assert expected[0] in html.unescape(r.get_data(as_text=True))
+
+    r = client.post(f"/decisions/new?session={s.id}", data={
+        "number": "1", "date": day.strftime("%d/%m/%Y"), "nomination_ids": [str(passed.id)], "confirm": "yes"})
+    assert r.status_code == 302, r.get_data(as_text=True)

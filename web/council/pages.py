@@ -128,11 +128,6 @@ def publicity(s: CouncilSession, now: dt.datetime | None = None) -> Publicity:
     return Publicity("ended", s.comments_until, "Đã hết thời hạn công khai")
 
 
-def passed_awaiting(s: CouncilSession) -> list[AgendaItem]:
-    """Items the council passed whose nomination still waits for the director's decision."""
-    return [i for i in s.items if i.outcome == "passed" and i.nomination.state == "submitted"]
-
-
 def decisions_of_session(session: Session, s: CouncilSession) -> list[Decision]:
     return list(session.scalars(select(Decision).where(Decision.session_id == s.id).order_by(Decision.id)))
 

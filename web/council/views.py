@@ -17,8 +17,8 @@ from web.current import current_actor
 from web.db import db, perform, request_context
 from workflow import inputs, policy
 from workflow.council import operations as council
-from workflow.proposals import decisions
 from workflow.errors import Forbidden, NotFound, ValidationFailed
+from workflow.proposals import decisions
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -183,7 +183,7 @@ def _detail_page(session_id: int, *, errors: dict | None = None, form=None, stat
         candidates=council.agenda_candidates(session, s) if agenda and agenda.allowed else [],
         progress=progress, item_progress={p.item.nomination_id: p for p in progress.items} if progress else {},
         actions=actions, issue_offer=decisions.issue_offer(actor, "co_so"),
-        awaiting=pages.passed_awaiting(s) if s.state == "closed" else [],
+        awaiting=decisions.awaiting_decision(s) if s.state == "closed" else [],
         decisions=pages.decisions_of_session(session, s) if s.state == "closed" else [],
         ties=[i for i in s.items if i.outcome == "tie"], colours=pages.SESSION_COLOURS,
         outcome_colours=pages.OUTCOME_COLOURS, state_labels=council.STATE_LABELS,

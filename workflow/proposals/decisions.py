@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from models import Decision, DecisionItem, Nomination, Unit
+from models import AgendaItem, CouncilSession, Decision, DecisionItem, Nomination, Unit
 from workflow import events, inputs, numbering, offers, policy, signals
 from workflow.context import CLI, Context
-from workflow.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.nominations import guards, service
 from workflow.nominations.queries import page_params, paginate
 from workflow.policy import Actor
@@ -100,6 +100,35 @@ def check_issue(actor: Actor, level: str) -> DomainError | None:
                           detail="Không có quyền ký quyết định này.")
 
 
+def awaiting_decision(s: CouncilSession) -> list[AgendaItem]:
+    """Items the council passed whose nomination still waits for the director's decision: what the session's page
+    announces, the decision form proposes, and the only items a decision carrying out that session may list."""
+    return [i for i in s.items if i.outcome == "passed" and i.nomination.state == "submitted"]
+
+
+def check_session_items(session: Session, actor: Actor, level: str, session_id: int | None,
+                        nomination_ids: list[int]) -> DomainError | None:
+    """A decision that names the council session it carries out lists only what that session passed and still
+    awaits a decision (the page and the API refuse any other item with these same reasons)."""
+    if session_id is None:
+        return None
+    if level != "co_so":
+        return ValidationFailed("Chỉ quyết định cấp cơ sở thực hiện kết quả một phiên họp.",
+                                ["Quyết định cấp ngành không ghi phiên họp Hội đồng."], {"session_id": "Không dùng"})
+    s = session.get(CouncilSession, session_id)
+    if s is None or s.department_id != actor.department_id:
+        return NotFound("Không tìm thấy phiên họp.", ["Phiên họp không thuộc Sở."])
+    if s.state != "closed":
+        return Conflict("Phiên họp chưa kết thúc.", ["Quyết định công nhận ban hành sau khi phiên họp kết thúc."])
+    awaiting = {i.nomination_id for i in awaiting_decision(s)}
+    strangers = [i for i in dict.fromkeys(nomination_ids) if i not in awaiting]
+    if strangers:
+        return ValidationFailed("Có hồ sơ không thuộc danh sách Hội đồng đã thông qua tại phiên họp này.",
+                                [f"Hồ sơ số {i} không có trong danh sách chờ quyết định." for i in strangers],
+                                {"nomination_ids": "Chỉ chọn hồ sơ Hội đồng đã thông qua"})
+    return None
+
+
 ISSUE_LABELS = {"co_so": "Ban hành quyết định công nhận", "nganh": "Ghi nhận Quyết định của Bộ trưởng"}
 
 
@@ -131,7 +160,9 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
     form = inputs.Form("Thông tin quyết định không hợp lệ.")
     day = form.date("date", date, required=True)
     nomination_ids = form.ids("nomination_ids", nomination_ids)
+    session_id = form.integer("session_id", session_id, minimum=1)
     form.check()
+    offers.enforce(check_session_items(session, actor, level, session_id, nomination_ids))
     issuer = issuer_for(session, actor, level)
     seq = _parse_number(number, issuer)
     existing = session.scalar(select(Decision).where(Decision.issuer_id == issuer.id, Decision.doc_type == "QĐ",
@@ -226,7 +257,6 @@ def _judging_session(session: Session, nominations: list[Nomination], level: str
     """The council session whose results the decision carries out (the latest that passed the first item)."""
     if level != "co_so" or not nominations:
         return None
-    from models import AgendaItem, CouncilSession
 
     return session.scalar(
         select(CouncilSession.id).join(AgendaItem)

@@ -47,7 +47,7 @@ def _new_page(session_id: int | None, values: dict | None = None, error: Validat
         raise Conflict("Phiên họp chưa kết thúc.", ["Quyết định công nhận ban hành sau khi phiên họp kết thúc."])
     issuer = decisions.issuer_for(session, actor, "co_so")
     today = clock.today()
-    awaiting = pages.passed_awaiting(s)
+    awaiting = decisions.awaiting_decision(s)
     if values is None:
         values = {"number": str(decisions.next_number(session, issuer, today.year)), "date": today.isoformat(),
                   "nomination_ids": [str(i.nomination_id) for i in awaiting]}
@@ -72,16 +72,8 @@ def new():
     ids = inputs.ids_as_typed(form.getlist("nomination_ids"))
 
     def issue():
-        s = pages.load_session(db(), actor, session_id)
-        passed = {i.nomination_id for i in pages.passed_awaiting(s)}
-        strangers = [i for i in ids if i not in passed]
-        if strangers:
-            raise ValidationFailed("Có hồ sơ không thuộc danh sách Hội đồng đã thông qua tại phiên họp này.",
-                                   [f"Hồ sơ số {i} không có trong danh sách chờ quyết định." for i in strangers])
-        d = decisions.issue(db(), actor, level="co_so", number=form.get("number", ""),
-                            date=form.get("date", ""), nomination_ids=ids, session_id=s.id,
-                            context=request_context())
-        return d
+        return decisions.issue(db(), actor, level="co_so", number=form.get("number", ""), date=form.get("date", ""),
+                               nomination_ids=ids, session_id=session_id, context=request_context())
 
     try:
         if session_id is None:
