@@ -5,12 +5,29 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import inspect
 import re
+from pathlib import Path
 
 import pytest
-from factories import closed_session, co_so_example, draft, recognised, schedule, story, submitted, unlimited
+from factories import (
+    closed_session,
+    co_so_example,
+    draft,
+    nganh_decision,
+    proposed,
+    recognised,
+    schedule,
+    story,
+    submitted,
+    unlimited,
+)
 from flask.testing import FlaskClient
 
+from web.council import views as council_views
+from web.propagation.stories import views as story_views
+from web.proposals import views as proposal_views
+from web.proposals.decisions import views as decision_views
 from workflow import clock
 from workflow.council import operations as council
 from workflow.errors import ValidationFailed
@@ -157,3 +174,36 @@ def test_decision_of_a_session_refuses_an_item_it_did_not_pass_alike_in_page_api
     r = client.post(f"/decisions/new?session={s.id}", data={
         "number": "1", "date": day.strftime("%d/%m/%Y"), "nomination_ids": [str(passed.id)], "confirm": "yes"})
     assert r.status_code == 302, r.get_data(as_text=True)
+
+
+def test_minister_decision_page_offers_recording_items_to_whom_the_service_lets(db, demo, client, login, api):
+    a = co_so_example(db, demo, unit="HCTP")
+    proposed(db, demo, [a])
+    d = nganh_decision(db, demo, [a.id])
+    db.commit()
+    for user, offered in (("botp", True), ("vanphong", False)):
+        login(user)
+        page = client.get(f"/decisions/{d.id}").get_data(as_text=True)
+        actions = api.as_(user).get(f"/decisions/{d.id}").get_json()["available_actions"]
+        assert ('data-action="record_items"' in page) is offered
+        assert any(o["action"] == "record_items" and o["allowed"] for o in actions) is offered
+
+
+# ------------------------------------------------------------------------------------------------ nothing else decides
+ROLE_FLAGS = re.compile(r"\b(is_sec|is_dir|is_member|may_write|can_comment|open_refusals|policy)\b")
+
+
+def test_no_template_holds_a_role_flag_or_asks_the_policy():
+    templates = Path(__file__).resolve().parents[2] / "web" / "templates"
+    found = {str(p.relative_to(templates)): m.group(1) for p in sorted(templates.rglob("*.html"))
+             if (m := ROLE_FLAGS.search(p.read_text(encoding="utf-8")))}
+    assert found == {}
+
+
+@pytest.mark.parametrize("view", [council_views._detail_page, council_views.sessions, proposal_views._detail_page,
+                                  proposal_views.index, story_views._detail_page, decision_views.detail,
+                                  decision_views.index], ids=lambda f: f"{f.__module__}.{f.__name__}")
+def test_action_pages_take_their_buttons_from_the_offers(view):
+    source = inspect.getsource(view)
+    assert "policy." not in source
+    assert "available_actions" in source or "_offer(" in source

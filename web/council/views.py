@@ -128,8 +128,7 @@ def sessions():
     actor = current_actor()
     page = council.list_sessions(db(), actor, page=request.args.get("page"), per_page=request.args.get("per_page"))
     return render_template("council/sessions.html", page=page, rows=pages.session_rows(db(), page.items),
-                           can_schedule=bool(policy.can(actor, "prepare", "council_session",
-                                                       department_id=actor.department_id)),
+                           can_schedule=council.schedule_offer(actor) is not None,
                            colours=pages.SESSION_COLOURS, state_labels=council.STATE_LABELS)
 
 

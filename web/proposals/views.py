@@ -68,7 +68,7 @@ def index():
     ids = [p.id for p in page.items]
     return render_template("proposals/list.html", page=page, state=state, counts=pages.item_counts(db(), ids),
                            state_labels=proposals.STATE_LABELS, colours=pages.STATE_COLOURS,
-                           can_create=bool(policy.can(actor, "draft", "proposal", department_id=actor.department_id)))
+                           can_create=proposals.create_offer(actor) is not None)
 
 
 # ---------------------------------------------------------------------------------------------------- draft

@@ -98,6 +98,7 @@ def detail(decision_id: int):
     d = decisions.load(db(), actor, decision_id)
     s = db().get(CouncilSession, d.session_id) if d.session_id else None
     return render_template("decisions/detail.html", d=d, nominations=pages.decision_nominations(db(), d),
+                           actions={o.code: o for o in decisions.available_actions(db(), actor, d)},
                            council_session=s if s is not None and council.can_view_session(actor, s) else None)
 
 
