@@ -179,16 +179,3 @@ def decision_nominations(session: Session, d: Decision) -> list[Nomination]:
         select(Nomination).join(DecisionItem).where(DecisionItem.decision_id == d.id)
         .options(*NOMINATION_OPTIONS).order_by(DecisionItem.id)
     ).unique())
-
-
-def sessions_awaiting_decision(session: Session, actor: Actor) -> list[tuple[CouncilSession, int]]:
-    """Closed sessions of the actor's department with passed items still waiting for a decision."""
-    if actor.department_id is None:
-        return []
-    rows = session.execute(
-        select(CouncilSession, func.count(AgendaItem.id)).join(AgendaItem).join(Nomination)
-        .where(CouncilSession.department_id == actor.department_id, CouncilSession.state == "closed",
-               AgendaItem.outcome == "passed", Nomination.state == "submitted")
-        .group_by(CouncilSession.id).order_by(CouncilSession.date.desc())
-    ).all()
-    return [(s, count) for s, count in rows]

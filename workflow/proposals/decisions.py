@@ -100,10 +100,26 @@ def check_issue(actor: Actor, level: str) -> DomainError | None:
                           detail="Không có quyền ký quyết định này.")
 
 
+AWAITING_OUTCOME, AWAITING_STATE = "passed", "submitted"  # passed by the council, not yet recognised
+
+
 def awaiting_decision(s: CouncilSession) -> list[AgendaItem]:
     """Items the council passed whose nomination still waits for the director's decision: what the session's page
     announces, the decision form proposes, and the only items a decision carrying out that session may list."""
-    return [i for i in s.items if i.outcome == "passed" and i.nomination.state == "submitted"]
+    return [i for i in s.items if i.outcome == AWAITING_OUTCOME and i.nomination.state == AWAITING_STATE]
+
+
+def sessions_awaiting_decision(session: Session, actor: Actor) -> list[tuple[CouncilSession, int]]:
+    """Closed sessions of the actor's department with items awaiting a decision (as `awaiting_decision`, in SQL)."""
+    if actor.department_id is None:
+        return []
+    rows = session.execute(
+        select(CouncilSession, func.count(AgendaItem.id)).join(AgendaItem).join(Nomination)
+        .where(CouncilSession.department_id == actor.department_id, CouncilSession.state == "closed",
+               AgendaItem.outcome == AWAITING_OUTCOME, Nomination.state == AWAITING_STATE)
+        .group_by(CouncilSession.id).order_by(CouncilSession.date.desc())
+    ).all()
+    return [(s, count) for s, count in rows]
 
 
 def check_session_items(session: Session, actor: Actor, level: str, session_id: int | None,

@@ -24,7 +24,7 @@ def index():
     page = decisions.list_decisions(db(), actor, page=request.args.get("page"), per_page=request.args.get("per_page"))
     counts = pages.decision_rows(db(), page.items)
     return render_template("decisions/list.html", page=page, counts=counts,
-                           awaiting=pages.sessions_awaiting_decision(db(), actor)
+                           awaiting=decisions.sessions_awaiting_decision(db(), actor)
                            if (o := decisions.issue_offer(actor, "co_so")) and o.allowed else [])
 
 
@@ -38,8 +38,8 @@ def _new_page(session_id: int | None, values: dict | None = None, error: Validat
     actor = current_actor()
     session = db()
     if session_id is None:
-        return render_template("decisions/choose.html", awaiting=pages.sessions_awaiting_decision(session, actor)), \
-            status
+        return render_template("decisions/choose.html",
+                               awaiting=decisions.sessions_awaiting_decision(session, actor)), status
     s = pages.load_session(session, actor, session_id)
     if s.department_id != actor.department_id:
         raise Forbidden("Không có quyền ký quyết định cho phiên họp của Sở khác.", ["Phiên họp không thuộc Sở."])
