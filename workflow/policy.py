@@ -236,6 +236,7 @@ KINDS: dict[str, Kind] = {
                   owner_sql=lambda uid: User.id == uid),
     "campaign": _kind(Campaign, "Không tìm thấy phong trào thi đua."),
     "calendar": _kind(None, "Không tìm thấy lịch làm việc."),
+    "administration": _kind(None, "Không tìm thấy."),
     "delegation": _kind(Delegation, "Không tìm thấy ủy quyền.", owners=lambda d: {d.director_id, d.deputy_id},
                         owner_sql=lambda uid: or_(Delegation.director_id == uid, Delegation.deputy_id == uid)),
     "notification": _kind(Notification, "Không tìm thấy thông báo."),
@@ -381,6 +382,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("campaign", "evaluate"): _rule("Văn phòng Sở hoàn thành việc bình xét của phong trào.",
                                     _g(SECRETARIAT, DEPARTMENT)),
     ("calendar", "manage"): _rule(_ADMIN_ONLY, _g(ADMIN)),
+    # imports write units or people in bulk from an .xlsx: the row of what they write
+    ("unit", "import"): _rule("Chỉ quản trị hệ thống được nhập danh sách đơn vị từ tệp.", _g(ADMIN)),
+    ("person", "import"): _rule("Chỉ quản trị hệ thống được nhập danh sách cá nhân từ tệp.", _g(ADMIN)),
+    ("administration", "view"): _rule("Trang quản trị dành cho quản trị hệ thống.", _g(ADMIN)),
     ("delegation", "view"): _rule("Không có quyền xem ủy quyền này.", _g(GLOBAL_READERS), _g(ANYONE, OWN)),
     ("delegation", "manage"): _rule("Chỉ Giám đốc Sở ủy quyền ký cho cấp phó.", _g(ADMIN), _g(DIRECTOR, OWN)),
     ("notification", "view"): _rule("Không tìm thấy thông báo.", _g(ANYONE, OWN)),

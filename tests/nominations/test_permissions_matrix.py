@@ -9,7 +9,7 @@ from sqlalchemy import select
 from models import Council, Nomination
 from workflow import policy
 from workflow.administration import calendar as calendar_admin
-from workflow.administration import campaigns
+from workflow.administration import campaigns, imports
 from workflow.administration import operations as admin
 from workflow.council import operations as council
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -214,6 +214,9 @@ TYPE_PROBES = {
     ("person", "manage"): lambda db, demo, a: admin.create_person(db, a, {}),
     ("campaign", "manage"): lambda db, demo, a: admin.update_campaign(db, a, demo.campaign().id, {}),
     ("calendar", "manage"): lambda db, demo, a: calendar_admin.save_day(db, a, {}),
+    ("unit", "import"): lambda db, demo, a: imports.import_xlsx(db, a, "units", b""),
+    ("person", "import"): lambda db, demo, a: imports.import_xlsx(db, a, "people", b""),
+    ("administration", "view"): lambda db, demo, a: admin.require_admin(a),
     ("report", "view"): lambda db, demo, a: reports.summary(db, a),
     ("report", "draw_up"): lambda db, demo, a: report_documents.report_scope(db, a),
     ("campaign", "create"): lambda db, demo, a: campaigns.campaign_department(db, a, None),

@@ -6,9 +6,6 @@ shows how many have voted on each item and, to the caller, which items they vote
 the session is closed and only to the council, the secretariat, the director and auditors."""
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from flask import Response, current_app
 
 from web.api import present
@@ -29,6 +26,7 @@ from web.api.schemas import (
     VoteSchema,
 )
 from web.db import db
+from web.downloads import ascii_filename
 from workflow import documents
 from workflow.council import operations as council
 from workflow.errors import Forbidden
@@ -51,14 +49,6 @@ def _detail(session_id: int) -> dict:
 def _step(session_id: int, action: str, fn) -> dict:
     run(fn, action=f"council_session.{action}", object_type="council_session", object_id=session_id)
     return _detail(session_id)
-
-
-def ascii_filename(stem: str, ext: str) -> str:
-    """An ASCII-safe file name: Vietnamese letters without their marks (đ → d), anything else → '-'."""
-    text = unicodedata.normalize("NFKD", stem.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:80] or "tai-lieu"
-    return f"{text}.{ext}"
 
 
 def docx_response(data: bytes, filename: str) -> Response:

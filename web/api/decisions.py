@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
-from web.api.council_sessions import DOCX, ascii_filename, docx_response
+from web.api.council_sessions import DOCX, docx_response
 from web.api.schemas import (
     MAX_ID,
     DecisionCreateSchema,
@@ -15,6 +15,7 @@ from web.api.schemas import (
     ProblemSchema,
 )
 from web.db import db
+from web.downloads import ascii_filename
 from workflow import clock, documents, policy
 from workflow.errors import Forbidden
 from workflow.proposals import decisions

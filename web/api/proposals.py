@@ -8,7 +8,7 @@ from flask import Response
 
 from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
-from web.api.council_sessions import DOCX, ascii_filename, docx_response
+from web.api.council_sessions import DOCX, docx_response
 from web.api.schemas import (
     MAX_ID,
     NextNumberSchema,
@@ -22,6 +22,7 @@ from web.api.schemas import (
     ProposalSubmitSchema,
 )
 from web.db import db
+from web.downloads import ascii_filename
 from workflow import clock, documents, policy
 from workflow.errors import Forbidden
 from workflow.proposals import decisions

@@ -7,9 +7,10 @@ from flask import Response
 from marshmallow import Schema, fields, validate
 
 from web.api.base import actor, api_blueprint, ctx, run
-from web.api.council_sessions import DOCX, ascii_filename
+from web.api.council_sessions import DOCX
 from web.api.schemas import MAX_ID, MAX_PAGE, JsonId, ProblemSchema
 from web.db import db
+from web.downloads import ascii_filename
 from workflow.nominations.queries import MAX_PER_PAGE
 from workflow.propagation import introductions, themes
 from workflow.reporting import report_documents, reports

@@ -656,6 +656,9 @@ class DecisionCreateSchema(Schema):
     number = DecisionNumber(required=True)
     date = Day(required=True)
     nomination_ids = fields.List(JsonId(), required=True, validate=validate.Length(min=1, max=MAX_LIST))
+    session_id = JsonId(allow_none=True, metadata={
+        "description": "level `co_so` only, optional: the closed council session the decision carries out; "
+                       "`nomination_ids` must then be items it passed that await a decision"})
     signer_name = fields.String(allow_none=True, metadata={
         "maxLength": 200, "description": "level `nganh` only: the name printed under the signature (the Minister, or "
                                          "the Deputy Minister with `signer_deputy`); blank if not given"})

@@ -3,8 +3,6 @@ and never a member's choice — the database holds none that a page could read (
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -43,14 +41,6 @@ def percent(value) -> str:
     number = (Decimal(str(value)) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize()
     text = f"{number:f}"
     return text.replace(".", ",")
-
-
-def ascii_filename(text: str, ext: str = "docx") -> str:
-    """A download name every browser and Windows keeps: Vietnamese letters without marks (đ → d), no separators."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    text = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
-    text = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-") or "van-ban"
-    return f"{text[:80]}.{ext}"
 
 
 # ------------------------------------------------------------------------------------------------ sessions
@@ -128,11 +118,6 @@ def publicity(s: CouncilSession, now: dt.datetime | None = None) -> Publicity:
     return Publicity("ended", s.comments_until, "Đã hết thời hạn công khai")
 
 
-def passed_awaiting(s: CouncilSession) -> list[AgendaItem]:
-    """Items the council passed whose nomination still waits for the director's decision."""
-    return [i for i in s.items if i.outcome == "passed" and i.nomination.state == "submitted"]
-
-
 def decisions_of_session(session: Session, s: CouncilSession) -> list[Decision]:
     return list(session.scalars(select(Decision).where(Decision.session_id == s.id).order_by(Decision.id)))
 
@@ -184,16 +169,3 @@ def decision_nominations(session: Session, d: Decision) -> list[Nomination]:
         select(Nomination).join(DecisionItem).where(DecisionItem.decision_id == d.id)
         .options(*NOMINATION_OPTIONS).order_by(DecisionItem.id)
     ).unique())
-
-
-def sessions_awaiting_decision(session: Session, actor: Actor) -> list[tuple[CouncilSession, int]]:
-    """Closed sessions of the actor's department with passed items still waiting for a decision."""
-    if actor.department_id is None:
-        return []
-    rows = session.execute(
-        select(CouncilSession, func.count(AgendaItem.id)).join(AgendaItem).join(Nomination)
-        .where(CouncilSession.department_id == actor.department_id, CouncilSession.state == "closed",
-               AgendaItem.outcome == "passed", Nomination.state == "submitted")
-        .group_by(CouncilSession.id).order_by(CouncilSession.date.desc())
-    ).all()
-    return [(s, count) for s, count in rows]

@@ -4,20 +4,20 @@ to the error page with a link back. No view reads a ballot: pages show THAT a me
 counts."""
 from __future__ import annotations
 
-import io
-
-from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from models import Campaign, Council, User
+from web import downloads
 from web.council import bp, forms, pages
 from web.current import current_actor
 from web.db import db, perform, request_context
-from workflow import inputs, policy
+from workflow import documents, inputs, policy
 from workflow.council import operations as council
 from workflow.errors import Forbidden, NotFound, ValidationFailed
+from workflow.proposals import decisions
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -127,8 +127,7 @@ def sessions():
     actor = current_actor()
     page = council.list_sessions(db(), actor, page=request.args.get("page"), per_page=request.args.get("per_page"))
     return render_template("council/sessions.html", page=page, rows=pages.session_rows(db(), page.items),
-                           can_schedule=bool(policy.can(actor, "prepare", "council_session",
-                                                       department_id=actor.department_id)),
+                           can_schedule=council.schedule_offer(actor) is not None,
                            colours=pages.SESSION_COLOURS, state_labels=council.STATE_LABELS)
 
 
@@ -164,7 +163,6 @@ def _detail_page(session_id: int, *, errors: dict | None = None, form=None, stat
     actor = current_actor()
     session = db()
     s = pages.load_session(session, actor, session_id)
-    same_dept = actor.department_id == s.department_id
     sees = council.can_see_results(actor, s)
     pub = pages.publicity(s)
     members = pages.members(session, s.council) if sees else []
@@ -173,22 +171,17 @@ def _detail_page(session_id: int, *, errors: dict | None = None, form=None, stat
         for item in s.items:
             recused[item.nomination_id] = [(m.user.full_name, reason) for m in members
                                            if (reason := council.recusal_reason(m.user, item.nomination))]
-    is_sec = bool(policy.can(actor, "prepare", s))
-    is_dir = bool(policy.can(actor, "chair", s))
     progress = council.progress(session, s) if sees and s.state != "closed" else None
     actions = {o.code: o for o in council.available_actions(session, actor, s)}
+    agenda = actions.get("set_agenda")
     return render_template(
-        "council/detail.html", s=s, pub=pub, sees=sees, is_sec=is_sec, is_dir=is_dir,
-        is_member=pages.member_of(session, s, actor.id) is not None,
-        can_comment=same_dept and pub.status == "open",
+        "council/detail.html", s=s, pub=pub, sees=sees,
         comments=pages.comments_by_item(session, s) if sees else {},
         members=members, present={a.user_id for a in s.attendance if a.present}, recused=recused,
-        candidates=council.agenda_candidates(session, s) if is_sec and s.state == "scheduled" and not s.published_at
-        else [],
+        candidates=council.agenda_candidates(session, s) if agenda and agenda.allowed else [],
         progress=progress, item_progress={p.item.nomination_id: p for p in progress.items} if progress else {},
-        actions=actions,
-        open_refusals=list(actions["open"].reasons) if "open" in actions else [],
-        awaiting=pages.passed_awaiting(s) if s.state == "closed" else [],
+        actions=actions, issue_offer=decisions.issue_offer(actor, "co_so"),
+        awaiting=decisions.awaiting_decision(s) if s.state == "closed" else [],
         decisions=pages.decisions_of_session(session, s) if s.state == "closed" else [],
         ties=[i for i in s.items if i.outcome == "tie"], colours=pages.SESSION_COLOURS,
         outcome_colours=pages.OUTCOME_COLOURS, state_labels=council.STATE_LABELS,
@@ -291,23 +284,9 @@ def minutes(session_id: int):
                         ["Biên bản dành cho Hội đồng, Văn phòng Sở, Giám đốc Sở và Thanh tra."])
     if s.state != "closed":
         raise NotFound("Biên bản chỉ có sau khi phiên họp kết thúc.")
-    data = _documents().minutes_docx(db(), s)
-    return _send_docx(data, f"Bien ban phien hop {s.id} {s.date:%d-%m-%Y}")
+    return downloads.send_document(documents.minutes_docx(db(), s), f"Bien ban phien hop {s.id} {s.date:%d-%m-%Y}",
+                                   "docx")
 
-
-def _documents():
-    try:
-        from workflow import documents
-    except ImportError:
-        raise NotFound("Chức năng tạo văn bản .docx chưa sẵn sàng.") from None
-    return documents
-
-
-def _send_docx(data: bytes, name: str):
-    response = send_file(io.BytesIO(data), mimetype=DOCX, as_attachment=True,
-                         download_name=pages.ascii_filename(name), max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # ---------------------------------------------------------------------------------------------------- voting

@@ -4,17 +4,15 @@ through web.db.perform, so a refusal is audited; a 422 re-renders the page with 
 sent."""
 from __future__ import annotations
 
-import io
-
-from flask import flash, g, redirect, render_template, request, send_file, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from web.council.pages import ascii_filename
+from web import downloads
 from web.current import current_actor
 from web.db import db, perform, request_context
 from web.proposals import bp, pages
-from workflow import clock, inputs, policy
-from workflow.errors import NotFound, ValidationFailed
+from workflow import clock, documents, inputs, policy
+from workflow.errors import ValidationFailed
 from workflow.lifecycles import PROPOSAL_EDITABLE_STATES
 from workflow.proposals import operations as proposals
 
@@ -68,7 +66,7 @@ def index():
     ids = [p.id for p in page.items]
     return render_template("proposals/list.html", page=page, state=state, counts=pages.item_counts(db(), ids),
                            state_labels=proposals.STATE_LABELS, colours=pages.STATE_COLOURS,
-                           can_create=bool(policy.can(actor, "draft", "proposal", department_id=actor.department_id)))
+                           can_create=proposals.create_offer(actor) is not None)
 
 
 # ---------------------------------------------------------------------------------------------------- draft
@@ -111,12 +109,13 @@ def _detail_page(proposal_id: int, *, errors: dict | None = None, form=None, sta
     actor = current_actor()
     session = db()
     p = proposals.load(session, actor, proposal_id)
-    is_sec = bool(policy.can(actor, "draft", p)) and p.state in PROPOSAL_EDITABLE_STATES
-    is_dir = bool(policy.can(actor, "sign", p)) and p.state in PROPOSAL_EDITABLE_STATES
+    actions = {o.code: o for o in proposals.available_actions(session, actor, p)}
+    edit, signing = actions.get("set_items"), actions.get("submit")
+    editable = p.state in PROPOSAL_EDITABLE_STATES
     rows = proposals.item_rows(session, p)
     today = clock.today()
     sign = None
-    if is_dir:
+    if signing and signing.allowed:
         sign = {"number": str(proposals.next_number(session, p.department_id, today.year)), "date": today.isoformat()}
         if errors and "submit" in errors and form is not None:
             sign = {"number": form.get("number", ""), "date": form.get("date", "")}
@@ -125,9 +124,10 @@ def _detail_page(proposal_id: int, *, errors: dict | None = None, form=None, sta
     if errors and "items" in errors and form is not None:
         chosen = set(form.getlist("nomination_ids"))
     return render_template(
-        "proposals/detail.html", p=p, rows=rows, is_sec=is_sec, is_dir=is_dir, sign=sign, chosen=chosen,
+        "proposals/detail.html", p=p, rows=rows, sign=sign, chosen=chosen,
+        edit=edit if edit and edit.allowed else None, signing=signing if signing and editable else None,
         candidates=[c for c in proposals.candidates(session, p.department_id, p) if c.n.id not in listed]
-        if is_sec else [],
+        if edit and edit.allowed else [],
         symbol=proposals.symbol(p.department), state_labels=proposals.STATE_LABELS, colours=pages.STATE_COLOURS,
         outcome_labels=proposals.OUTCOME_LABELS, outcome_colours=pages.OUTCOME_COLOURS,
         blocked=[r for r in rows if r.refusals], errors=errors or {},
@@ -183,26 +183,7 @@ def submit(proposal_id: int):
 
 
 # ---------------------------------------------------------------------------------------------------- documents
-def documents_module():
-    try:
-        from workflow import documents
-    except ImportError:
-        raise NotFound("Chức năng tạo văn bản chưa sẵn sàng.") from None
-    return documents
 
-
-def generate(name: str, *args) -> bytes:
-    fn = getattr(documents_module(), name, None)
-    if fn is None:
-        raise NotFound("Chức năng tạo văn bản chưa sẵn sàng.")
-    return fn(*args)
-
-
-def send(data: bytes, name: str, ext: str):
-    response = send_file(io.BytesIO(data), mimetype=DOCX if ext == "docx" else XLSX, as_attachment=True,
-                         download_name=ascii_filename(name, ext), max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def _file_name(p, kind: str) -> str:
@@ -213,11 +194,11 @@ def _file_name(p, kind: str) -> str:
 @login_required
 def document(proposal_id: int):
     p = proposals.load(db(), current_actor(), proposal_id)
-    return send(generate("proposal_docx", db(), p), _file_name(p, "To trinh"), "docx")
+    return downloads.send_document(documents.proposal_docx(db(), p), _file_name(p, "To trinh"), "docx")
 
 
 @bp.route("/<int:proposal_id>/list.xlsx")
 @login_required
 def list_xlsx(proposal_id: int):
     p = proposals.load(db(), current_actor(), proposal_id)
-    return send(generate("proposal_xlsx", db(), p), _file_name(p, "Danh sach de nghi"), "xlsx")
+    return downloads.send_document(documents.proposal_xlsx(db(), p), _file_name(p, "Danh sach de nghi"), "xlsx")

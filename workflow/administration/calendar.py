@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from models import CalendarDay
 from workflow import clock, events, inputs, signals, workdays
-from workflow.administration.operations import require_admin
+from workflow.administration.operations import require
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, NotFound
 from workflow.policy import Actor
@@ -79,7 +79,7 @@ def parse_year(value, *, default: int | None = None) -> int:
 def year_calendar(session: Session, actor: Actor, year, *, today: dt.date | None = None) -> YearCalendar:
     """The days recorded for `year` (bounded by the year, so not paginated), the built-in defaults for reference
     and the years without Tết data among `year`, the current year and the next."""
-    require_admin(actor)
+    require(actor, "manage", "calendar")
     today = today or clock.today()
     year = parse_year(year, default=today.year)
     days = list(session.scalars(select(CalendarDay).where(CalendarDay.day >= dt.date(year, 1, 1),
@@ -131,7 +131,7 @@ def _validated(data: dict) -> tuple[dt.date, bool, str]:
 
 def save_day(session: Session, actor: Actor, data: dict, *, context: Context = CLI) -> CalendarDay:
     """Records a day off or a make-up working day, or updates the one recorded on that date."""
-    require_admin(actor)
+    require(actor, "manage", "calendar")
     day, is_working, name = _validated(data)
     row = session.get(CalendarDay, day, with_for_update=True)
     if row is None:
@@ -160,7 +160,7 @@ def save_day(session: Session, actor: Actor, data: dict, *, context: Context = C
 
 
 def delete_day(session: Session, actor: Actor, day, *, context: Context = CLI) -> None:
-    require_admin(actor)
+    require(actor, "manage", "calendar")
     form = inputs.Form()
     parsed = form.date("day", day, required=True)
     row = session.get(CalendarDay, parsed, with_for_update=True) if parsed is not None else None

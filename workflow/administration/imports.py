@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from models import EMPLOYMENT_TYPES, UNIT_KINDS, Person, Unit, fold
 from workflow import events, inputs, signals, uploads
-from workflow.administration.operations import require_admin
+from workflow.administration.operations import require
 from workflow.context import CLI, Context
 from workflow.errors import ValidationFailed
 from workflow.labels import EMPLOYMENT_TYPE_LABELS, UNIT_KIND_LABELS
@@ -377,7 +377,7 @@ def import_xlsx(session: Session, actor: Actor | None, kind: str, data: bytes, *
     the CLI (context via "cli", no actor: whoever runs it holds the server) is trusted like `users create`. Never
     commits."""
     if not (actor is None and context.via == "cli"):
-        require_admin(actor)
+        require(actor, "import", "unit" if kind == "units" else "person")
     if kind not in KINDS:
         raise ValidationFailed("Loại dữ liệu nhập không hợp lệ.", ["Chọn: units (đơn vị) hoặc people (cá nhân)."],
                                {"kind": "Lựa chọn không hợp lệ."})

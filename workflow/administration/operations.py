@@ -29,18 +29,24 @@ from models import (
 from workflow import clock, events, inputs, policy, signals
 from workflow.administration import accounts, campaigns, passwords
 from workflow.context import CLI, Context
-from workflow.errors import Forbidden, NotFound, ValidationFailed
+from workflow.errors import NotFound, ValidationFailed
 from workflow.labels import AWARD_TITLES
 from workflow.nominations.queries import Page, page_params, paginate
 from workflow.policy import Actor
 
 PER_PAGE = 20
+ADMIN_ONLY = "Chỉ quản trị hệ thống được thực hiện chức năng này."
+
+
+def require(actor: Actor | None, verb: str, object_type: str) -> None:
+    """Each administration operation asks the policy for its own (object type, verb), so granting one of them (the
+    calendar, say) to another role is a row of workflow/policy.py, not an edit here."""
+    policy.require(actor, verb, object_type, detail=ADMIN_ONLY)
 
 
 def require_admin(actor: Actor | None) -> None:
-    if not policy.can(actor, "manage", "user"):
-        raise Forbidden("Chỉ quản trị hệ thống được thực hiện chức năng này.",
-                        ["Tài khoản không có vai trò Quản trị hệ thống."])
+    """The administration pages as a whole (the blueprint's gate); each operation still checks its own row."""
+    policy.require(actor, "view", "administration", detail=ADMIN_ONLY)
 
 
 def _page(session: Session, stmt, page, options=()) -> Page:
@@ -68,7 +74,7 @@ def _get(session: Session, model, obj_id, what: str):
 
 # ------------------------------------------------------------------------------------------------------ units
 def list_units(session: Session, actor: Actor, *, page=1, q: str | None = None) -> Page:
-    require_admin(actor)
+    require(actor, "manage", "unit")
     stmt = select(Unit).order_by(Unit.department_id.nulls_first(), Unit.kind, Unit.code)
     if q:
         stmt = stmt.where(Unit.search_text.contains(fold(q), autoescape=True))
@@ -77,12 +83,12 @@ def list_units(session: Session, actor: Actor, *, page=1, q: str | None = None) 
 
 def all_units(session: Session, actor: Actor) -> list[Unit]:
     """Every unit, for parent and unit selects in admin forms."""
-    require_admin(actor)
+    require(actor, "manage", "unit")
     return list(session.scalars(select(Unit).order_by(Unit.code)))
 
 
 def get_unit(session: Session, actor: Actor, unit_id: int) -> Unit:
-    require_admin(actor)
+    require(actor, "manage", "unit")
     return _get(session, Unit, unit_id, "đơn vị")
 
 
@@ -124,7 +130,7 @@ def _is_descendant(session: Session, candidate: Unit, unit: Unit) -> bool:
 
 
 def create_unit(session: Session, actor: Actor, data: dict, *, context: Context = CLI) -> Unit:
-    require_admin(actor)
+    require(actor, "manage", "unit")
     form = inputs.Form()
     code = form.text("code", data.get("code"), limit=32, required=True)
     if code and session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
@@ -163,7 +169,7 @@ def update_unit(session: Session, actor: Actor, unit_id: int, data: dict, *, con
 
 # ------------------------------------------------------------------------------------------------------ people
 def list_people(session: Session, actor: Actor, *, page=1, q: str | None = None, unit_id=None) -> Page:
-    require_admin(actor)
+    require(actor, "manage", "person")
     stmt = select(Person).order_by(Person.sort_key, Person.id)
     if q:
         for word in fold(q).split()[:5]:
@@ -177,13 +183,13 @@ def list_people(session: Session, actor: Actor, *, page=1, q: str | None = None,
 
 
 def get_person(session: Session, actor: Actor, person_id: int) -> Person:
-    require_admin(actor)
+    require(actor, "manage", "person")
     return _get(session, Person, person_id, "cá nhân")
 
 
 def person_records(session: Session, actor: Actor, person: Person) -> tuple[list, list]:
     """(discipline records, award records) of a person, newest first."""
-    require_admin(actor)
+    require(actor, "manage", "person")
     disciplines = session.scalars(select(DisciplineRecord).where(DisciplineRecord.person_id == person.id)
                                   .order_by(DisciplineRecord.decided_on.desc())).all()
     awards = session.scalars(select(AwardRecord).where(AwardRecord.person_id == person.id)
@@ -205,7 +211,7 @@ def _person_values(session: Session, data: dict, form: inputs.Form) -> dict:
 
 
 def create_person(session: Session, actor: Actor, data: dict, *, context: Context = CLI) -> Person:
-    require_admin(actor)
+    require(actor, "manage", "person")
     form = inputs.Form()
     name = form.text("full_name", data.get("full_name"), limit=200, required=True)
     values = _person_values(session, data, form)
@@ -261,7 +267,7 @@ def add_discipline(session: Session, actor: Actor, person_id: int, data: dict, *
 def add_award(session: Session, actor: Actor, data: dict, *, person_id: int | None = None,
               unit_id: int | None = None, context: Context = CLI) -> AwardRecord:
     """An award or title held by a person or a unit (exactly one of them)."""
-    require_admin(actor)
+    require(actor, "manage", "person")
     if (person_id is None) == (unit_id is None):
         raise ValidationFailed("Khen thưởng phải gắn với một cá nhân hoặc một đơn vị.")
     subject = get_person(session, actor, person_id) if person_id is not None else get_unit(session, actor, unit_id)
@@ -286,7 +292,7 @@ def add_award(session: Session, actor: Actor, data: dict, *, person_id: int | No
 
 # ------------------------------------------------------------------------------------------------------ users
 def list_users(session: Session, actor: Actor, *, page=1, q: str | None = None) -> Page:
-    require_admin(actor)
+    require(actor, "view", "user")
     stmt = select(User).order_by(User.username)
     if q:
         like = f"%{q.strip()}%"
@@ -295,7 +301,7 @@ def list_users(session: Session, actor: Actor, *, page=1, q: str | None = None) 
 
 
 def get_user(session: Session, actor: Actor, user_id: int) -> User:
-    require_admin(actor)
+    require(actor, "view", "user")
     return _get(session, User, user_id, "tài khoản")
 
 
@@ -343,7 +349,7 @@ def _password(data: dict, form: inputs.Form, key: str = "password", *, username:
 
 
 def create_user(session: Session, actor: Actor, data: dict, *, context: Context = CLI) -> User:
-    require_admin(actor)
+    require(actor, "manage", "user")
     form = inputs.Form()
     username = form.text("username", data.get("username"), limit=80, required=True)
     if username and session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -364,6 +370,7 @@ def create_user(session: Session, actor: Actor, data: dict, *, context: Context 
 
 
 def update_user(session: Session, actor: Actor, user_id: int, data: dict, *, context: Context = CLI) -> User:
+    require(actor, "manage", "user")
     user = get_user(session, actor, user_id)
     form = inputs.Form()
     values, roles = _user_values(session, data, form)
@@ -389,6 +396,7 @@ def update_user(session: Session, actor: Actor, user_id: int, data: dict, *, con
 
 
 def reset_password(session: Session, actor: Actor, user_id: int, data: dict, *, context: Context = CLI) -> User:
+    require(actor, "manage", "user")
     user = get_user(session, actor, user_id)
     form = inputs.Form()
     password = _password(data, form, "new_password", username=user.username)
@@ -422,7 +430,7 @@ def campaign_form_data(data: dict) -> dict:
 
 
 def get_campaign(session: Session, actor: Actor, campaign_id: int) -> Campaign:
-    require_admin(actor)
+    require(actor, "manage", "campaign")
     return _get(session, Campaign, campaign_id, "phong trào thi đua")
 
 
@@ -443,6 +451,6 @@ def update_campaign(session: Session, actor: Actor, campaign_id: int, data: dict
 
 
 def departments(session: Session, actor: Actor) -> list[Unit]:
-    require_admin(actor)
+    require(actor, "manage", "campaign")
     return list(session.scalars(select(Unit).where(Unit.kind == "department", Unit.active.is_(True))
                                 .order_by(Unit.name)))

@@ -324,9 +324,19 @@ def set_member(session: Session, actor: Actor, council_id: int, *, user_id: int,
 
 
 # ------------------------------------------------------------------------------------------------ sessions
+def check_schedule(actor: Actor) -> DomainError | None:
+    return _role_refusal(actor, None, "prepare", department_id=actor.department_id)
+
+
+def schedule_offer(actor: Actor) -> offers.Offer | None:
+    """Scheduling acts on no session yet; the sessions list offers it on the same check `schedule` runs."""
+    refusal = check_schedule(actor)
+    return offers.offer("schedule", "Lên lịch phiên họp", refusal, lambda: refusal)
+
+
 def schedule(session: Session, actor: Actor, *, title: str, date, campaign_id: int, location: str | None = None,
              context: Context = CLI) -> CouncilSession:
-    _require(actor, None, "prepare", department_id=actor.department_id)
+    offers.enforce(check_schedule(actor))
     form = inputs.Form("Chưa lên lịch được phiên họp.")
     title = form.text("title", title, limit=300, required=True)
     day = form.date("date", date, required=True)

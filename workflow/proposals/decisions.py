@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from models import AgendaItem, CouncilSession, Decision, DecisionItem, Nomination, Unit
 from workflow import events, inputs, numbering, offers, policy, signals
 from workflow.context import CLI, Context
-from workflow.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.nominations import guards, service
 from workflow.nominations.machine import TRIGGERS
 from workflow.nominations.queries import page_params, paginate
@@ -101,6 +101,61 @@ def check_issue(actor: Actor, level: str) -> DomainError | None:
                           detail="Không có quyền ký quyết định này.")
 
 
+AWAITING_OUTCOME, AWAITING_STATE = "passed", "submitted"  # passed by the council, not yet recognised
+
+
+def awaiting_decision(s: CouncilSession) -> list[AgendaItem]:
+    """Items the council passed whose nomination still waits for the director's decision: what the session's page
+    announces, the decision form proposes, and the only items a decision carrying out that session may list."""
+    return [i for i in s.items if i.outcome == AWAITING_OUTCOME and i.nomination.state == AWAITING_STATE]
+
+
+def sessions_awaiting_decision(session: Session, actor: Actor) -> list[tuple[CouncilSession, int]]:
+    """Closed sessions of the actor's department with items awaiting a decision (as `awaiting_decision`, in SQL)."""
+    if actor.department_id is None:
+        return []
+    rows = session.execute(
+        select(CouncilSession, func.count(AgendaItem.id)).join(AgendaItem).join(Nomination)
+        .where(CouncilSession.department_id == actor.department_id, CouncilSession.state == "closed",
+               AgendaItem.outcome == AWAITING_OUTCOME, Nomination.state == AWAITING_STATE)
+        .group_by(CouncilSession.id).order_by(CouncilSession.date.desc())
+    ).all()
+    return [(s, count) for s, count in rows]
+
+
+def check_session_items(session: Session, actor: Actor, level: str, session_id: int | None,
+                        nomination_ids: list[int]) -> DomainError | None:
+    """A decision that names the council session it carries out lists only what that session passed and still
+    awaits a decision (the page and the API refuse any other item with these same reasons)."""
+    if session_id is None:
+        return None
+    if level != "co_so":
+        return ValidationFailed("Chỉ quyết định cấp cơ sở thực hiện kết quả một phiên họp.",
+                                ["Quyết định cấp ngành không ghi phiên họp Hội đồng."], {"session_id": "Không dùng"})
+    s = session.get(CouncilSession, session_id)
+    if s is None or s.department_id != actor.department_id:
+        return NotFound("Không tìm thấy phiên họp.", ["Phiên họp không thuộc Sở."])
+    if s.state != "closed":
+        return Conflict("Phiên họp chưa kết thúc.", ["Quyết định công nhận ban hành sau khi phiên họp kết thúc."])
+    awaiting = {i.nomination_id for i in awaiting_decision(s)}
+    strangers = [i for i in dict.fromkeys(nomination_ids) if i not in awaiting]
+    if strangers:
+        return ValidationFailed("Có hồ sơ không thuộc danh sách Hội đồng đã thông qua tại phiên họp này.",
+                                [f"Hồ sơ số {i} không có trong danh sách chờ quyết định." for i in strangers],
+                                {"nomination_ids": "Chỉ chọn hồ sơ Hội đồng đã thông qua"})
+    return None
+
+
+ISSUE_LABELS = {"co_so": "Ban hành quyết định công nhận", "nganh": "Ghi nhận Quyết định của Bộ trưởng"}
+
+
+def issue_offer(actor: Actor, level: str) -> offers.Offer | None:
+    """Issuing is not an action on an existing decision, yet pages offer it (a council session's results, the
+    register): the same check `issue` runs decides whether they do."""
+    refusal = check_issue(actor, level)
+    return offers.offer("issue", ISSUE_LABELS.get(level, ""), refusal, lambda: refusal)
+
+
 def available_actions(session: Session, actor: Actor, d: Decision) -> list[offers.Offer]:
     """A Minister's decision covers examples of many departments, recorded proposal by proposal: the Ministry may
     add items to it (`issue` with its number and date). A department's decision is complete once issued."""
@@ -122,7 +177,9 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
     form = inputs.Form("Thông tin quyết định không hợp lệ.")
     day = form.date("date", date, required=True)
     nomination_ids = form.ids("nomination_ids", nomination_ids)
+    session_id = form.integer("session_id", session_id, minimum=1)
     form.check()
+    offers.enforce(check_session_items(session, actor, level, session_id, nomination_ids))
     issuer = issuer_for(session, actor, level)
     seq = _parse_number(number, issuer)
     existing = session.scalar(select(Decision).where(Decision.issuer_id == issuer.id, Decision.doc_type == "QĐ",

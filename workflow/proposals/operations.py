@@ -177,10 +177,20 @@ def _nominations(session: Session, actor: Actor, ids: list[int]) -> tuple[list[N
     return found, reasons
 
 
+def check_create(actor: Actor) -> DomainError | None:
+    return policy.refusal(actor, "draft", "proposal", department_id=actor.department_id,
+                          detail="Chỉ Văn phòng Sở được lập tờ trình.")
+
+
+def create_offer(actor: Actor) -> offers.Offer | None:
+    """Drafting acts on no proposal yet; the proposals list offers it on the same check `create` runs."""
+    refusal = check_create(actor)
+    return offers.offer("create", "Lập tờ trình", refusal, lambda: refusal)
+
+
 def create(session: Session, actor: Actor, *, nomination_ids, title: str | None = None,
            context: Context = CLI) -> Proposal:
-    policy.require(actor, "draft", "proposal", department_id=actor.department_id,
-                   detail="Chỉ Văn phòng Sở được lập tờ trình.")
+    offers.enforce(check_create(actor))
     ids = inputs.one("nomination_ids", inputs.ids, nomination_ids, detail="Danh sách hồ sơ không hợp lệ.")
     nominations, reasons = _nominations(session, actor, ids)
     campaigns = {n.campaign_id for n in nominations}

@@ -118,7 +118,7 @@ def _detail_page(story_id: int, *, errors: dict | None = None, status: int = 200
     if not stories.may_read_drafts(actor, story):
         _require_reader(actor)
     return render_template("stories/detail.html", story=story, errors=errors or {},
-                           may_write=stories.may_write(actor, story.department_id),
+                           actions={o.code: o for o in stories.available_actions(db(), actor, story)},
                            public=stories.is_public(story), **LABELS), status
 
 

@@ -6,12 +6,12 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from models import CouncilSession
+from web import downloads
 from web.council import pages
-from web.council.views import _documents, _send_docx
 from web.current import current_actor
 from web.db import db, perform, request_context
 from web.proposals.decisions import bp
-from workflow import clock, inputs, policy
+from workflow import clock, documents, inputs, policy
 from workflow.council import operations as council
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.proposals import decisions
@@ -24,8 +24,8 @@ def index():
     page = decisions.list_decisions(db(), actor, page=request.args.get("page"), per_page=request.args.get("per_page"))
     counts = pages.decision_rows(db(), page.items)
     return render_template("decisions/list.html", page=page, counts=counts,
-                           awaiting=pages.sessions_awaiting_decision(db(), actor)
-                           if policy.can(actor, "issue_co_so", "decision") else [])
+                           awaiting=decisions.sessions_awaiting_decision(db(), actor)
+                           if (o := decisions.issue_offer(actor, "co_so")) and o.allowed else [])
 
 
 def _require_director(actor) -> None:
@@ -38,8 +38,8 @@ def _new_page(session_id: int | None, values: dict | None = None, error: Validat
     actor = current_actor()
     session = db()
     if session_id is None:
-        return render_template("decisions/choose.html", awaiting=pages.sessions_awaiting_decision(session, actor)), \
-            status
+        return render_template("decisions/choose.html",
+                               awaiting=decisions.sessions_awaiting_decision(session, actor)), status
     s = pages.load_session(session, actor, session_id)
     if s.department_id != actor.department_id:
         raise Forbidden("Không có quyền ký quyết định cho phiên họp của Sở khác.", ["Phiên họp không thuộc Sở."])
@@ -47,7 +47,7 @@ def _new_page(session_id: int | None, values: dict | None = None, error: Validat
         raise Conflict("Phiên họp chưa kết thúc.", ["Quyết định công nhận ban hành sau khi phiên họp kết thúc."])
     issuer = decisions.issuer_for(session, actor, "co_so")
     today = clock.today()
-    awaiting = pages.passed_awaiting(s)
+    awaiting = decisions.awaiting_decision(s)
     if values is None:
         values = {"number": str(decisions.next_number(session, issuer, today.year)), "date": today.isoformat(),
                   "nomination_ids": [str(i.nomination_id) for i in awaiting]}
@@ -72,16 +72,8 @@ def new():
     ids = inputs.ids_as_typed(form.getlist("nomination_ids"))
 
     def issue():
-        s = pages.load_session(db(), actor, session_id)
-        passed = {i.nomination_id for i in pages.passed_awaiting(s)}
-        strangers = [i for i in ids if i not in passed]
-        if strangers:
-            raise ValidationFailed("Có hồ sơ không thuộc danh sách Hội đồng đã thông qua tại phiên họp này.",
-                                   [f"Hồ sơ số {i} không có trong danh sách chờ quyết định." for i in strangers])
-        d = decisions.issue(db(), actor, level="co_so", number=form.get("number", ""),
-                            date=form.get("date", ""), nomination_ids=ids, session_id=s.id,
-                            context=request_context())
-        return d
+        return decisions.issue(db(), actor, level="co_so", number=form.get("number", ""), date=form.get("date", ""),
+                               nomination_ids=ids, session_id=session_id, context=request_context())
 
     try:
         if session_id is None:
@@ -106,6 +98,7 @@ def detail(decision_id: int):
     d = decisions.load(db(), actor, decision_id)
     s = db().get(CouncilSession, d.session_id) if d.session_id else None
     return render_template("decisions/detail.html", d=d, nominations=pages.decision_nominations(db(), d),
+                           actions={o.code: o for o in decisions.available_actions(db(), actor, d)},
                            council_session=s if s is not None and council.can_view_session(actor, s) else None)
 
 
@@ -113,14 +106,11 @@ def detail(decision_id: int):
 @login_required
 def document(decision_id: int):
     d = decisions.load(db(), current_actor(), decision_id)
-    data = _documents().decision_docx(db(), d)
-    return _send_docx(data, f"Quyet dinh {d.number}")
+    return downloads.send_document(documents.decision_docx(db(), d), f"Quyet dinh {d.number}", "docx")
 
 
 @bp.route("/<int:decision_id>/list.xlsx")
 @login_required
 def list_xlsx(decision_id: int):
-    from web.proposals.views import generate, send
-
     d = decisions.load(db(), current_actor(), decision_id)
-    return send(generate("decision_xlsx", db(), d), f"Danh sach kem Quyet dinh {d.number}", "xlsx")
+    return downloads.send_document(documents.decision_xlsx(db(), d), f"Danh sach kem Quyet dinh {d.number}", "xlsx")

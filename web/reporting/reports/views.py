@@ -4,13 +4,12 @@ web.db.perform (refusals are audited); a 422 re-renders the page with the reason
 from __future__ import annotations
 
 import datetime as dt
-import io
 
-from flask import flash, g, redirect, render_template, request, send_file, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from models import Unit
-from web.council.pages import ascii_filename
+from web import downloads
 from web.current import current_actor
 from web.db import db, perform, request_context
 from web.reporting.reports import bp
@@ -204,11 +203,7 @@ def save_themes():
 
 
 # ---------------------------------------------------------------------------------------------------- documents
-def _send(data: bytes, stem: str, ext: str):
-    response = send_file(io.BytesIO(data), mimetype=DOCX if ext == "docx" else XLSX, as_attachment=True,
-                         download_name=ascii_filename(stem, ext), max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+
 
 
 @bp.route("/yearly.<any(docx, xlsx):ext>")
@@ -216,7 +211,7 @@ def _send(data: bytes, stem: str, ext: str):
 def yearly(ext: str):
     fn = report_documents.yearly_docx if ext == "docx" else report_documents.yearly_xlsx
     data, d = fn(db(), current_actor(), year=request.args.get("year"), department=request.args.get("department"))
-    return _send(data, d.file_stem, ext)
+    return downloads.send_document(data, d.file_stem, ext)
 
 
 @bp.route("/period.<any(docx, xlsx):ext>")
@@ -225,4 +220,4 @@ def period(ext: str):
     fn = report_documents.period_docx if ext == "docx" else report_documents.period_xlsx
     data, d = fn(db(), current_actor(), campaign=request.args.get("campaign"),
                  stage=request.args.get("stage", "midterm"))
-    return _send(data, d.file_stem, ext)
+    return downloads.send_document(data, d.file_stem, ext)
