@@ -13,6 +13,7 @@ from models import AgendaItem, CouncilSession, Decision, DecisionItem, Nominatio
 from workflow import events, inputs, numbering, offers, policy, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from workflow.lifecycles import SESSION_FINAL_STATES
 from workflow.nominations import guards, service
 from workflow.nominations.machine import TRIGGERS
 from workflow.nominations.queries import page_params, paginate
@@ -110,14 +111,20 @@ def awaiting_decision(s: CouncilSession) -> list[AgendaItem]:
     return [i for i in s.items if i.outcome == AWAITING_OUTCOME and i.nomination.state == AWAITING_STATE]
 
 
+def awaiting_decision_where(department_id: int) -> tuple:
+    """`awaiting_decision` as SQL conditions on CouncilSession ⋈ AgendaItem ⋈ Nomination, for the department's closed
+    sessions: the decision register and the director's home-page card count with it."""
+    return (CouncilSession.department_id == department_id, CouncilSession.state.in_(SESSION_FINAL_STATES),
+            AgendaItem.outcome == AWAITING_OUTCOME, Nomination.state == AWAITING_STATE)
+
+
 def sessions_awaiting_decision(session: Session, actor: Actor) -> list[tuple[CouncilSession, int]]:
     """Closed sessions of the actor's department with items awaiting a decision (as `awaiting_decision`, in SQL)."""
     if actor.department_id is None:
         return []
     rows = session.execute(
         select(CouncilSession, func.count(AgendaItem.id)).join(AgendaItem).join(Nomination)
-        .where(CouncilSession.department_id == actor.department_id, CouncilSession.state == "closed",
-               AgendaItem.outcome == AWAITING_OUTCOME, Nomination.state == AWAITING_STATE)
+        .where(*awaiting_decision_where(actor.department_id))
         .group_by(CouncilSession.id).order_by(CouncilSession.date.desc())
     ).all()
     return [(s, count) for s, count in rows]

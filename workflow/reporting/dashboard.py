@@ -27,6 +27,7 @@ from workflow import clock, links, policy
 from workflow.council import operations as council
 from workflow.nominations.queries import nominations_query
 from workflow.policy import Actor
+from workflow.proposals import decisions
 
 PREVIEW = 5  # nominations listed under each card
 
@@ -248,8 +249,7 @@ def _decide_card(session: Session, actor: Actor) -> Card | None:
     rows = session.execute(
         select(Nomination, CouncilSession.id).join(AgendaItem, AgendaItem.nomination_id == Nomination.id)
         .join(CouncilSession, CouncilSession.id == AgendaItem.session_id)
-        .where(CouncilSession.department_id == actor.department_id, CouncilSession.state == "closed",
-               AgendaItem.outcome == "passed", Nomination.state == "submitted")
+        .where(*decisions.awaiting_decision_where(actor.department_id))
         .options(joinedload(Nomination.unit), joinedload(Nomination.subject_person))
         .order_by(CouncilSession.closed_at, Nomination.id)
     ).unique().all()
