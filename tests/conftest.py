@@ -29,6 +29,7 @@ from models import Base, Campaign, Person, Unit, User, make_engine, make_session
 from models.base import read_only_engine
 from notifications import audit, audit_checkpoints, outbox
 from web import audit_trail, create_app
+from web import links as web_links
 from web.extensions import limiter
 from workflow.administration import accounts
 from workflow.administration import demo as demo_data
@@ -173,10 +174,20 @@ def rolled_back_session(engine):
         conn.close()
 
 
+def _shared_app(engine, tmp_path_factory):
+    """The backend's one app (see `app`). Made on first use by any database test too: workflow.links asks the resolver
+    `create_app` installs for the paths it writes into notifications, whether or not the test itself uses the app."""
+    shared = _APPS.get(id(engine))
+    if shared is None:
+        shared = _APPS[id(engine)] = create_app(_test_settings(engine, tmp_path_factory.mktemp("app"), {}))
+    return shared
+
+
 @pytest.fixture
-def db(request, engine):
+def db(request, engine, tmp_path_factory):
     """The test's session on the demo data: a rolled-back transaction (`rolled_back_session`) unless the test is
     marked `fresh_db`, which gets the reseeded database of the `fresh_db` fixture."""
+    web_links.install(_shared_app(engine, tmp_path_factory))
     if wants_fresh_db(request):
         yield request.getfixturevalue("fresh_db")
         return
@@ -295,9 +306,7 @@ def app(engine, db, tmp_path, tmp_path_factory):
     """The app on the test's database session. One app per backend is reused: its config is restored after each test
     and the process-wide settings of create_app are set again before it; the audit key file and the checkpoint folder
     are the test's own."""
-    shared = _APPS.get(id(engine))
-    if shared is None:
-        shared = _APPS[id(engine)] = create_app(_test_settings(engine, tmp_path_factory.mktemp("app"), {}))
+    shared = _shared_app(engine, tmp_path_factory)
     saved = dict(shared.config)
     shared.config.update({k: v for k, v in _test_settings(engine, tmp_path, {}).items()
                           if k in ("AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_DIR")})
