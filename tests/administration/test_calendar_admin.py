@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from test_council_helpers import NOW, nominate, schedule
 
@@ -19,18 +18,6 @@ from workflow.errors import Forbidden, NotFound, ValidationFailed
 VN = dt.timezone(dt.timedelta(hours=7))
 D = dt.date
 WARNING_2031 = "Chưa có lịch nghỉ Tết năm 2031: thời hạn công khai có thể tính sai."
-
-
-@pytest.fixture(autouse=True)
-def _end_test_transaction_before_requests(db, monkeypatch):
-    """SQLite takes its write lock when a transaction begins: end the test's own transaction before every request."""
-    original = FlaskClient.open
-
-    def open_(self, *args, **kwargs):
-        db.rollback()
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(FlaskClient, "open", open_)
 
 
 def recorded(db) -> dict[D, tuple[bool, str]]:

@@ -1,23 +1,8 @@
 """Administration pages: admins only; creating and editing reference data records it in the audit trail."""
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from models import AuditEvent, Unit, User
-
-
-@pytest.fixture(autouse=True)
-def _end_test_transaction_before_requests(db, monkeypatch):
-    """SQLite takes its write lock when a transaction begins (BEGIN IMMEDIATE): the test's own session, left open
-    by a look-up, would block the app's request for the busy timeout. End it before every request."""
-    original = FlaskClient.open
-
-    def open_(self, *args, **kwargs):
-        db.rollback()
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(FlaskClient, "open", open_)
-
 
 ADMIN_PAGES = ["/admin", "/admin/units", "/admin/units/new", "/admin/people", "/admin/users", "/admin/users/new",
                "/admin/campaigns", "/admin/campaigns/new"]

@@ -5,7 +5,6 @@ pages and the user's own password change page. The demo data alone is exempt."""
 from __future__ import annotations
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from models import AuditEvent, User
@@ -26,18 +25,6 @@ WEAK = [
 
 def _own_name(username: str) -> str:
     return f"{username.upper()}-mat-khau-2026"  # contains the username, in another case
-
-
-@pytest.fixture(autouse=True)
-def _end_test_transaction_before_requests(db, monkeypatch):
-    """SQLite's BEGIN IMMEDIATE: end the test's own transaction before every request (as test_pages_admin)."""
-    original = FlaskClient.open
-
-    def open_(self, *args, **kwargs):
-        db.rollback()
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(FlaskClient, "open", open_)
 
 
 # ------------------------------------------------------------------------------------------------------ the rule

@@ -7,7 +7,6 @@ import datetime as dt
 import re
 
 import pytest
-from flask.testing import FlaskClient
 from samples import PDF
 from sqlalchemy import select
 
@@ -16,19 +15,6 @@ from workflow.nominations import rules, service
 
 MEMBERS = ["giamdoc", "vanphong", "hoidong1", "hoidong2", "hoidong3", "hoidong4", "hoidong5"]
 CHOICE_WORDS = ("Đồng ý", "Không đồng ý", "Không ý kiến", 'value="agree"', 'value="disagree"', 'value="abstain"')
-
-
-@pytest.fixture(autouse=True)
-def _end_test_transaction_before_requests(db, monkeypatch):
-    """SQLite takes its write lock when a transaction begins (BEGIN IMMEDIATE): the test's own session, left open
-    by a look-up, would block the app's request for the busy timeout. End it before every request."""
-    original = FlaskClient.open
-
-    def open_(self, *args, **kwargs):
-        db.rollback()
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(FlaskClient, "open", open_)
 
 
 def submitted(db, demo, tmp_path, head: str, unit: str, title: str) -> int:

@@ -3,24 +3,10 @@ import io
 import re
 
 import pytest
-from flask.testing import FlaskClient
 from samples import PDF
 from sqlalchemy import select
 
 from models import AuditEvent, Nomination
-
-
-@pytest.fixture(autouse=True)
-def _end_test_transaction_before_requests(db, monkeypatch):
-    """SQLite takes its write lock when a transaction begins (BEGIN IMMEDIATE): the test's own session, left open
-    by a look-up, would block the app's request for the busy timeout. End it before every request."""
-    original = FlaskClient.open
-
-    def open_(self, *args, **kwargs):
-        db.rollback()
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(FlaskClient, "open", open_)
 
 
 def register(client, demo, *, unit="PBGDPL", title="Phòng PBGDPL — điển hình phổ biến pháp luật", **extra):

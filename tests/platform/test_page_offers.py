@@ -22,7 +22,6 @@ from factories import (
     submitted,
     unlimited,
 )
-from flask.testing import FlaskClient
 
 from web.council import views as council_views
 from web.propagation.stories import views as story_views
@@ -32,18 +31,6 @@ from workflow import clock
 from workflow.council import operations as council
 from workflow.errors import ValidationFailed
 from workflow.proposals import decisions
-
-
-@pytest.fixture(autouse=True)
-def _end_test_transaction_before_requests(db, monkeypatch):
-    """SQLite takes its write lock when a transaction begins: end the test's own before every request."""
-    original = FlaskClient.open
-
-    def open_(self, *args, **kwargs):
-        db.rollback()
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(FlaskClient, "open", open_)
 
 
 def refused_reasons(page: str, code: str) -> list[str] | None:

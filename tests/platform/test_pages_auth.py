@@ -2,23 +2,9 @@
 import re
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from models import AuditEvent
-
-
-@pytest.fixture(autouse=True)
-def _end_test_transaction_before_requests(db, monkeypatch):
-    """SQLite takes its write lock when a transaction begins (BEGIN IMMEDIATE): the test's own session, left open
-    by a look-up, would block the app's request for the busy timeout. End it before every request."""
-    original = FlaskClient.open
-
-    def open_(self, *args, **kwargs):
-        db.rollback()
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(FlaskClient, "open", open_)
 
 
 def test_login_success_shows_name_roles_and_unit(client, login):

@@ -1,22 +1,6 @@
 """Page error handlers answer pages in Vietnamese HTML and leave /api/ paths to JSON."""
 import io
 
-import pytest
-from flask.testing import FlaskClient
-
-
-@pytest.fixture(autouse=True)
-def _end_test_transaction_before_requests(db, monkeypatch):
-    """SQLite takes its write lock when a transaction begins (BEGIN IMMEDIATE): the test's own session, left open
-    by a look-up, would block the app's request for the busy timeout. End it before every request."""
-    original = FlaskClient.open
-
-    def open_(self, *args, **kwargs):
-        db.rollback()
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(FlaskClient, "open", open_)
-
 
 def test_unknown_page_is_a_vietnamese_404(client, login):
     login("canbo1")

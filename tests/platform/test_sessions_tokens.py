@@ -23,19 +23,6 @@ NEW_PASSWORD = "Hoa-sen-nở-2026"
 DEMO_PASSWORD = "demo-pass-123"  # tests/conftest.py
 
 
-@pytest.fixture(autouse=True)
-def _end_test_transaction_before_requests(db, monkeypatch):
-    """SQLite takes its write lock when a transaction begins (BEGIN IMMEDIATE): end the test's own transaction
-    before every request, so the app never waits for it."""
-    original = FlaskClient.open
-
-    def open_(self, *args, **kwargs):
-        db.rollback()
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(FlaskClient, "open", open_)
-
-
 def _sign_in(app, username: str, password: str = DEMO_PASSWORD) -> FlaskClient:
     """A new browser signed in as `username`."""
     browser = app.test_client()

@@ -9,7 +9,6 @@ import datetime as dt
 import re
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import select
 from test_council_flow import MEMBERS, open_session, submitted
 
@@ -20,19 +19,6 @@ from workflow.nominations import service
 from workflow.proposals import decisions
 
 TODAY = dt.date.today()
-
-
-@pytest.fixture(autouse=True)
-def _end_test_transaction_before_requests(db, monkeypatch):
-    """The test's own session, left open by a look-up, would block the app's request (SQLite BEGIN IMMEDIATE):
-    end it before every request."""
-    original = FlaskClient.open
-
-    def open_(self, *args, **kwargs):
-        db.rollback()
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(FlaskClient, "open", open_)
 
 
 @pytest.fixture
