@@ -351,6 +351,33 @@ def test_after_the_purge_no_old_sealed_value_is_left_in_the_files(db, demo):
     assert [v for v in seen if v.encode() in after] == [], _snapshot_holders(db)
 
 
+def test_a_close_through_the_api_purges_with_a_seconds_wait(db, demo, api, monkeypatch):
+    """The page and the API purge right after a close, waiting up to a second for the table's lock. The rest of the
+    suite shortens that wait (its rolled-back transaction always holds the lock, so each close would wait the full
+    second for nothing): here, on committed data nobody else holds, the product's wait is back and the purge takes
+    its lock."""
+    if db.bind.dialect.name != "postgresql":
+        pytest.skip("the purge after a close runs on PostgreSQL only (SQLite's request still holds the write lock)")
+    monkeypatch.setattr(council, "PURGE_AFTER_CLOSE_WAIT_MS", 1000)
+    calls = []
+    real_purge = council.purge_ballot_remnants
+
+    def spy(engine, *, wait_ms):
+        calls.append((wait_ms, real_purge(engine, wait_ms=wait_ms)))
+        return calls[-1][1]
+
+    monkeypatch.setattr(council, "purge_ballot_remnants", spy)
+    n = nominate(db, demo, unit="HCTP")
+    s = _open(db, demo, [n], MEMBERS)
+    for username in MEMBERS:
+        _vote(db, demo, s, n, username, "agree")
+    db.close()
+    r = api.as_("giamdoc").post(f"/council-sessions/{s.id}/close")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.get_json()["state"] == "closed"
+    assert calls == [(1000, True)]
+
+
 def _snapshot_holders(db) -> str:
     """Who kept the dead versions alive: another backend of this database whose snapshot predates the purge."""
     if db.bind.dialect.name != "postgresql":
