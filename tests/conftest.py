@@ -439,20 +439,27 @@ def browser_context_args() -> dict:
     return {"viewport": {"width": 1366, "height": 768}}
 
 
-@pytest.fixture
-def page(live_server, browser_context_args):
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the whole run: starting it costs more than most browser tests. Each test still gets a context
+    of its own (cookies, storage, viewport), so no state crosses from one test to the next."""
     need_browser()
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", **browser_context_args)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, browser_context_args):
+    context = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", **browser_context_args)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
 
 
 @pytest.fixture
