@@ -11,6 +11,7 @@ Set REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1 (as .ci/run does) to turn the skips i
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import socket
 import tempfile
@@ -19,7 +20,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
+from flask.cli import ScriptInfo
 from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
@@ -29,6 +32,7 @@ from models import Base, Campaign, Person, Unit, User, make_engine, make_session
 from models.base import read_only_engine
 from notifications import audit, audit_checkpoints, outbox
 from web import audit_trail, create_app
+from web import cli as web_cli
 from web.extensions import limiter
 from workflow.administration import accounts
 from workflow.administration import demo as demo_data
@@ -369,6 +373,47 @@ class ApiClient:
 @pytest.fixture
 def api(client):
     return ApiClient(client)
+
+
+@dataclasses.dataclass
+class ScriptResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def script(monkeypatch):
+    """`script(args, env, cwd)`: `dienhinh ARGS` in-process, through the script's own group and app factory with
+    `env` on top of the environment (a None value removes a variable). A process start costs more than most commands:
+    a test keeps a real process only where the process is what it checks. An exception that would be a traceback in a
+    real process is raised, never returned as a refusal. The engines of the apps it builds are disposed, and the
+    process-wide settings those apps set (the ballot key, the outbox's) are put back afterwards."""
+    saved_ballots, saved_outbox = dict(ballots._STATE), dict(outbox.SETTINGS)
+
+    def run(args, env: dict, cwd) -> ScriptResult:
+        monkeypatch.chdir(cwd)
+        apps = []
+
+        def factory():
+            apps.append(web_cli._create_app())
+            return apps[-1]
+
+        try:
+            result = CliRunner().invoke(web_cli.main, [str(a) for a in args], env={"FLASK_APP": None, **env},
+                                        obj=ScriptInfo(create_app=factory))
+        finally:
+            for built in apps:
+                built.extensions["dienhinh.engine"].dispose()
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return ScriptResult(result.exit_code, result.stdout, result.stderr)
+
+    yield run
+    ballots._STATE.clear()
+    ballots._STATE.update(saved_ballots)
+    outbox.SETTINGS.clear()
+    outbox.SETTINGS.update(saved_outbox)
 
 
 class LiveServer:

@@ -12,26 +12,19 @@ import tarfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from conftest import DEMO_PASSWORD, _postgres_url
 from cryptography.hazmat.primitives import serialization
-from flask.cli import ScriptInfo
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from models import ApiToken, AuditEvent, User, make_engine, make_session_factory
-from notifications import outbox
 from notifications.audit_checkpoints import write_checkpoints
-from web import cli as web_cli
-from web.cli import main
 from workflow.administration import demo as demo_data
 from workflow.administration.accounts import create_token
 from workflow.context import CLI
-from workflow.council import ballots
 
 BIN = Path(sys.executable).parent
 CLEARED = ("DIENHINH_ENV", "DATABASE_URL", "AUDIT_CHECKPOINT_DIR", "AUDIT_SIGNING_KEY", "BALLOT_KEY_FILE",
@@ -85,44 +78,13 @@ def _process(args, database_url, checkpoint_dir, key_path, cwd):
     return subprocess.run([str(BIN / "dienhinh"), *args], env=env, capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
-def cli(monkeypatch):
-    """`cli(args, database_url, checkpoint_dir, key_path, cwd)`: the script's `main` group in-process, its settings
-    from the environment as the script reads them (a process start costs more than these commands). The app each
-    call builds sets process-wide settings (the ballot key, the outbox's): they are put back afterwards."""
-    saved_ballots, saved_outbox = dict(ballots._STATE), dict(outbox.SETTINGS)
-
+def cli(script):
+    """`cli(args, database_url, checkpoint_dir, key_path, cwd)`: the script in-process (conftest's `script`)."""
     def run(args, database_url, checkpoint_dir, key_path, cwd):
-        monkeypatch.chdir(cwd)
-        env = {name: None for name in CLEARED}
-        env.update(_env(database_url, checkpoint_dir, key_path))
-        apps = []
+        return script(args, {**{name: None for name in CLEARED}, **_env(database_url, checkpoint_dir, key_path)}, cwd)
 
-        def create_app():
-            apps.append(web_cli._create_app())  # the script's own factory, settings from the environment
-            return apps[-1]
-
-        try:
-            result = CliRunner().invoke(main, list(args), env=env, obj=ScriptInfo(create_app=create_app))
-        finally:
-            for app in apps:
-                app.extensions["dienhinh.engine"].dispose()
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception  # a traceback in a real process: never a refusal
-        return Ran(result.exit_code, result.stdout, result.stderr)
-
-    yield run
-    ballots._STATE.clear()
-    ballots._STATE.update(saved_ballots)
-    outbox.SETTINGS.clear()
-    outbox.SETTINGS.update(saved_outbox)
+    return run
 
 
 def _counts(engine) -> dict:
