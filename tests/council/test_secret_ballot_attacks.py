@@ -6,7 +6,8 @@ choice to a member. The attacks are written against "whatever stores ballots" (e
 "ballot", except the public receipts), not against one schema, so they failed on the first design (one sealed row
 per vote, written with the receipt) and pass on the slot/anonymous-ballot design.
 
-These tests commit (real transactions, as in production: one transaction per vote), so they use conftest's `db`.
+These tests commit (one transaction per vote, as in production); those that read transaction ids, physical order or
+the files see real commits (`COMMITTED`, conftest's reseeded `db`), the others savepoints of the test's transaction.
 """
 from __future__ import annotations
 
@@ -27,8 +28,9 @@ from workflow.council import ballots
 from workflow.council import operations as council
 
 # The DBA's tools (pg_dump, pg_restore, VACUUM, the WAL checkpoint) read what is committed, from connections of
-# their own: the reseeded database, not one rolled-back connection.
-pytestmark = pytest.mark.fresh_db
+# their own, and transaction ids and physical row order are those of real commits: the tests that look at them run on
+# the reseeded database, not one rolled-back connection. The others read the tables through the test's own session.
+COMMITTED = pytest.mark.fresh_db
 
 RECEIPTS = BallotReceipt.__table__.name
 
@@ -138,6 +140,7 @@ def postgres_db(db):
     return db
 
 
+@COMMITTED
 def test_transaction_ids_single_out_no_ballot_while_open(postgres_db, demo):
     """Issue: ballots.xmin = audit_events.xmin tied each ballot to its voter. Now each vote rewrites every slot of
     its item, so a vote's transaction id points at all of the item's stored ballots or at none."""
@@ -180,6 +183,7 @@ def _attributes(sequence: list, choices: list) -> bool:
     return sequence == choices or sequence[::-1] == choices
 
 
+@COMMITTED
 def test_row_order_and_ids_after_close_do_not_follow_the_voters(db, demo, council_of_24):
     s, n, voters, choices = council_of_24
     _close(db, demo, s)
@@ -199,6 +203,7 @@ def test_row_order_and_ids_after_close_do_not_follow_the_voters(db, demo, counci
     assert found, "no stored ballot after close: nothing to recount"
 
 
+@COMMITTED
 def test_after_close_the_receipts_transactions_point_at_no_ballot(postgres_db, demo, council_of_24):
     db = postgres_db
     s, n, voters, choices = council_of_24
@@ -248,6 +253,7 @@ def _pg_bin(name: str) -> str | None:
     return candidates[0] if candidates else shutil.which(name)
 
 
+@COMMITTED
 def test_row_order_after_dump_and_restore_does_not_follow_the_voters(postgres_db, demo, council_of_24, tmp_path):
     """Issue: the physical order of ballots survived pg_dump/pg_restore. Dump the ballot tables, restore them into a
     throwaway database, and read them back in physical order."""
@@ -324,6 +330,7 @@ def _file_bytes(db) -> bytes:
     return data
 
 
+@COMMITTED
 def test_after_the_purge_no_old_sealed_value_is_left_in_the_files(db, demo):
     """With the key, the dead versions of the slots would replay the session vote by vote (each version names its
     transaction, hence its voter). After close, `purge_ballot_remnants` (run by the page and the API after a close on
@@ -351,6 +358,34 @@ def test_after_the_purge_no_old_sealed_value_is_left_in_the_files(db, demo):
     assert [v for v in seen if v.encode() in after] == [], _snapshot_holders(db)
 
 
+@COMMITTED
+def test_a_close_through_the_api_purges_with_a_seconds_wait(db, demo, api, monkeypatch):
+    """The page and the API purge right after a close, waiting up to a second for the table's lock. The rest of the
+    suite shortens that wait (its rolled-back transaction always holds the lock, so each close would wait the full
+    second for nothing): here, on committed data nobody else holds, the product's wait is back and the purge takes
+    its lock."""
+    if db.bind.dialect.name != "postgresql":
+        pytest.skip("the purge after a close runs on PostgreSQL only (SQLite's request still holds the write lock)")
+    monkeypatch.setattr(council, "PURGE_AFTER_CLOSE_WAIT_MS", 1000)
+    calls = []
+    real_purge = council.purge_ballot_remnants
+
+    def spy(engine, *, wait_ms):
+        calls.append((wait_ms, real_purge(engine, wait_ms=wait_ms)))
+        return calls[-1][1]
+
+    monkeypatch.setattr(council, "purge_ballot_remnants", spy)
+    n = nominate(db, demo, unit="HCTP")
+    s = _open(db, demo, [n], MEMBERS)
+    for username in MEMBERS:
+        _vote(db, demo, s, n, username, "agree")
+    db.close()
+    r = api.as_("giamdoc").post(f"/council-sessions/{s.id}/close")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.get_json()["state"] == "closed"
+    assert calls == [(1000, True)]
+
+
 def _snapshot_holders(db) -> str:
     """Who kept the dead versions alive: another backend of this database whose snapshot predates the purge."""
     if db.bind.dialect.name != "postgresql":
@@ -362,6 +397,7 @@ def _snapshot_holders(db) -> str:
     return f"backends holding a snapshot: {[tuple(r) for r in rows]}"
 
 
+@COMMITTED
 def test_the_purge_command(app):
     from click.testing import CliRunner
     from flask.cli import ScriptInfo

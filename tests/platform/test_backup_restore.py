@@ -66,11 +66,25 @@ def signing_key(tmp_path):
     return key, path
 
 
-def _cli(args, database_url, checkpoint_dir, key_path, cwd):
+def _env(database_url, checkpoint_dir, key_path) -> dict:
+    return {"DATABASE_URL": database_url, "AUDIT_CHECKPOINT_DIR": str(checkpoint_dir),
+            "AUDIT_SIGNING_KEY": str(key_path), "SECRET_KEY": "backup-test", "BALLOT_KEY": "backup-test-ballot"}
+
+
+def _process(args, database_url, checkpoint_dir, key_path, cwd):
+    """`dienhinh ARGS` as a real process: the backup taken while the test's writer thread commits."""
     env = {k: v for k, v in os.environ.items() if k not in CLEARED}
-    env.update({"DATABASE_URL": database_url, "AUDIT_CHECKPOINT_DIR": str(checkpoint_dir),
-                "AUDIT_SIGNING_KEY": str(key_path), "SECRET_KEY": "backup-test", "BALLOT_KEY": "backup-test-ballot"})
+    env.update(_env(database_url, checkpoint_dir, key_path))
     return subprocess.run([str(BIN / "dienhinh"), *args], env=env, capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+@pytest.fixture
+def cli(script):
+    """`cli(args, database_url, checkpoint_dir, key_path, cwd)`: the script in-process (conftest's `script`)."""
+    def run(args, database_url, checkpoint_dir, key_path, cwd):
+        return script(args, {**{name: None for name in CLEARED}, **_env(database_url, checkpoint_dir, key_path)}, cwd)
+
+    return run
 
 
 def _counts(engine) -> dict:
@@ -108,11 +122,11 @@ class Writer(threading.Thread):
             self.error = exc
 
 
-def test_backup_under_write_load_restores_and_verifies(databases, signing_key, tmp_path):
+def test_backup_under_write_load_restores_and_verifies(databases, signing_key, tmp_path, cli):
     source_url, target_url, target2_url = databases
     key, key_path = signing_key
     source_cps, target_cps = tmp_path / "cp-source", tmp_path / "cp-target"
-    result = _cli(["init-db"], source_url, source_cps, key_path, tmp_path)
+    result = cli(["init-db"], source_url, source_cps, key_path, tmp_path)
     assert result.returncode == 0, result.stderr
 
     source = make_engine(source_url)
@@ -134,7 +148,7 @@ def test_backup_under_write_load_restores_and_verifies(databases, signing_key, t
         before = _counts(source)  # committed before the backup starts
         commits_before = writer.commits
         archive = tmp_path / "dienhinh.backup.tar"
-        result = _cli(["backup", str(archive)], source_url, source_cps, key_path, tmp_path)
+        result = _process(["backup", str(archive)], source_url, source_cps, key_path, tmp_path)
         commits_during = writer.commits - commits_before
     finally:
         writer.stop.set()
@@ -154,7 +168,7 @@ def test_backup_under_write_load_restores_and_verifies(databases, signing_key, t
     for table in ("audit_events", "api_tokens", "users", "audit_checkpoints"):
         assert manifest["tables"][table] >= before[table] > 0, table
 
-    result = _cli(["restore", str(archive)], target_url, target_cps, key_path, tmp_path)
+    result = cli(["restore", str(archive)], target_url, target_cps, key_path, tmp_path)
     assert result.returncode == 0, result.stderr
     target = make_engine(target_url)
     try:
@@ -165,11 +179,11 @@ def test_backup_under_write_load_restores_and_verifies(databases, signing_key, t
         assert tokens >= before["api_tokens"] and events >= before["audit_events"]
         assert sorted(p.name for p in target_cps.iterdir()) == sorted(n.split("/", 1)[1] for n in checkpoint_members)
 
-        result = _cli(["audit", "verify"], target_url, target_cps, key_path, tmp_path)
+        result = cli(["audit", "verify"], target_url, target_cps, key_path, tmp_path)
         assert result.returncode == 0, result.stdout + result.stderr
 
         # A second restore into the now non-empty database is refused, naming it.
-        result = _cli(["restore", str(archive)], target_url, target_cps, key_path, tmp_path)
+        result = cli(["restore", str(archive)], target_url, target_cps, key_path, tmp_path)
         assert result.returncode == 1
         assert "không trống" in result.stderr and make_url(target_url).database in result.stderr
     finally:
@@ -180,7 +194,7 @@ def test_backup_under_write_load_restores_and_verifies(databases, signing_key, t
     conflicting.mkdir()
     first = checkpoint_members[0].split("/", 1)[1]
     (conflicting / first).write_text('{"chain": "forged"}\n')
-    result = _cli(["restore", str(archive)], target2_url, conflicting, key_path, tmp_path)
+    result = cli(["restore", str(archive)], target2_url, conflicting, key_path, tmp_path)
     assert result.returncode == 1 and first in result.stderr, result.stderr
     target2 = make_engine(target2_url)
     try:
@@ -188,23 +202,23 @@ def test_backup_under_write_load_restores_and_verifies(databases, signing_key, t
     finally:
         target2.dispose()
     (conflicting / first).write_bytes((target_cps / first).read_bytes())
-    result = _cli(["restore", str(archive)], target2_url, conflicting, key_path, tmp_path)
+    result = cli(["restore", str(archive)], target2_url, conflicting, key_path, tmp_path)
     assert result.returncode == 0, result.stderr
     source.dispose()
 
 
-def test_restore_refuses_what_is_not_a_backup(tmp_path, signing_key):
+def test_restore_refuses_what_is_not_a_backup(tmp_path, signing_key, cli):
     _, key_path = signing_key
     bogus = tmp_path / "bogus.tar"
     with tarfile.open(bogus, "w") as tar:
         tar.add(key_path, arcname="database.sqlite3")
-    result = _cli(["restore", str(bogus)], f"sqlite:///{tmp_path / 'x.db'}", tmp_path / "cp", key_path, tmp_path)
+    result = cli(["restore", str(bogus)], f"sqlite:///{tmp_path / 'x.db'}", tmp_path / "cp", key_path, tmp_path)
     assert result.returncode == 1 and "manifest.json" in result.stderr
 
 
-def test_backup_refuses_a_sqlite_database_that_does_not_exist(tmp_path, signing_key):
+def test_backup_refuses_a_sqlite_database_that_does_not_exist(tmp_path, signing_key, cli):
     _, key_path = signing_key
     missing = tmp_path / "missing.db"
-    result = _cli(["backup", str(tmp_path / "b.tar")], f"sqlite:///{missing}", tmp_path / "cp", key_path, tmp_path)
+    result = cli(["backup", str(tmp_path / "b.tar")], f"sqlite:///{missing}", tmp_path / "cp", key_path, tmp_path)
     assert result.returncode == 1 and str(missing) in result.stderr, result.stderr
     assert not missing.exists() and not (tmp_path / "b.tar").exists()

@@ -142,12 +142,12 @@ def test_an_unrelated_table_does_not_stop_a_fresh_install(empty_engine):
     assert migrate.current_revision(empty_engine) == migrate.head_revision()
 
 
-def test_init_db_refuses_an_altered_unversioned_database_in_one_line(empty_engine, tmp_path):
+def test_init_db_refuses_an_altered_unversioned_database_in_one_line(empty_engine, tmp_path, script):
     Base.metadata.create_all(empty_engine)
     with empty_engine.begin() as conn:
         conn.execute(text("ALTER TABLE campaigns DROP COLUMN final_review_date"))
-    r = subprocess.run([_bin("dienhinh"), "init-db"], env=_env(empty_engine), cwd=tmp_path, capture_output=True,
-                       text=True, timeout=120)
+    r = script(["init-db"], {"DATABASE_URL": _url(empty_engine), "SECRET_KEY": "migrations-test", "UPLOAD_ROOT": None},
+               tmp_path)
     assert r.returncode == 1, (r.stdout, r.stderr)
     assert "Traceback" not in r.stderr
     lines = r.stderr.strip().splitlines()

@@ -502,8 +502,8 @@ def test_multiprocess_mode_adds_up_every_worker(tmp_path, migrated):
         "    print(c.get('/metrics').get_data(as_text=True))\n"
     )
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "DATABASE_URL": db_url, "SECRET_KEY": "x"}
-    for _ in range(2):
-        subprocess.run([sys.executable, "-c", script, "work"], env=env, check=True, timeout=120, cwd=tmp_path)
+    workers = [subprocess.Popen([sys.executable, "-c", script, "work"], env=env, cwd=tmp_path) for _ in range(2)]
+    assert [w.wait(timeout=120) for w in workers] == [0, 0]  # side by side, as gunicorn's workers run
     out = subprocess.run([sys.executable, "-c", script, "scrape"], env=env, check=True, timeout=120, cwd=tmp_path,
                          capture_output=True, text=True).stdout
     assert _metric(out, "dienhinh_http_requests_total", endpoint="ops.healthz", method="GET", status="200") == 6

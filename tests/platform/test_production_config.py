@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from notifications import audit_checkpoints
 from web import config
+from web.cli import main as cli_main
 
 VARIABLES = ("DIENHINH_ENV", "SECRET_KEY", "BALLOT_KEY", "BALLOT_KEY_FILE", "AUDIT_SIGNING_KEY", "AUDIT_CHECKPOINT_DIR",
              "DATABASE_URL", "BASE_URL", "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "RATELIMIT_LOGIN",
@@ -156,18 +158,34 @@ def test_existing_development_key_files_are_tightened(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------ subprocesses
-@pytest.mark.parametrize("variable,removed", MISSING[:3], ids=[m[0] for m in MISSING[:3]])
-def test_cli_and_wsgi_refuse_a_missing_secret_in_one_line(production, tmp_path, variable, removed):
-    env = _env({k: v for k, v in production.items() if k not in removed})
+# One real process per entry point (the console script, web.wsgi, gunicorn): that the process prints one line and no
+# traceback. Which variables are refused is the same code (config.load, through the script's app factory), run
+# in-process below for each.
+def test_cli_and_wsgi_refuse_a_missing_secret_in_one_line(production, tmp_path):
+    env = _env({k: v for k, v in production.items() if k != "SECRET_KEY"})
     cli = subprocess.run([str(BIN / "dienhinh"), "routes"], env=env, capture_output=True, text=True, timeout=60,
                          cwd=tmp_path)
     assert cli.returncode == config.EXIT_CONFIG
-    _one_line(cli, variable)
+    _one_line(cli, "SECRET_KEY")
     wsgi = subprocess.run([sys.executable, "-c", "import web.wsgi"], env=env, capture_output=True, text=True,
                           timeout=60, cwd=tmp_path)
     assert wsgi.returncode == config.EXIT_APP_LOAD
     assert wsgi.stderr.count("\n") == 1
-    _one_line(wsgi, variable)
+    _one_line(wsgi, "SECRET_KEY")
+
+
+def _script(env: dict, tmp_path, monkeypatch):
+    """`dienhinh routes` in-process: the script's own group and app factory, the settings from `env`."""
+    monkeypatch.chdir(tmp_path)
+    return CliRunner().invoke(cli_main, ["routes"], env=env)
+
+
+@pytest.mark.parametrize("variable,removed", MISSING[:3], ids=[m[0] for m in MISSING[:3]])
+def test_the_script_refuses_a_missing_secret_in_one_line(production, tmp_path, monkeypatch, variable, removed):
+    result = _script({k: v for k, v in production.items() if k not in removed}, tmp_path, monkeypatch)
+    assert result.exit_code == config.EXIT_CONFIG, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    _one_line(result, variable)
 
 
 @pytest.mark.parametrize("app", ["web.wsgi:app", "web:create_app()"])
@@ -190,9 +208,8 @@ def test_gunicorn_without_the_config_file_stops_instead_of_respawning(production
 
 @pytest.mark.parametrize("variable,value", [("SMTP_PORT", "abc"), ("DATABASE_URL", "postgres://u@h:x/d"),
                                             ("LOG_LEVEL", "LOUD")])
-def test_cli_reports_a_bad_setting_in_one_line(production, tmp_path, variable, value):
-    env = _env({**production, variable: value})
-    result = subprocess.run([str(BIN / "dienhinh"), "routes"], env=env, capture_output=True, text=True, timeout=60,
-                            cwd=tmp_path)
-    assert result.returncode == config.EXIT_CONFIG
+def test_the_script_reports_a_bad_setting_in_one_line(production, tmp_path, monkeypatch, variable, value):
+    result = _script({**production, variable: value}, tmp_path, monkeypatch)
+    assert result.exit_code == config.EXIT_CONFIG, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
     _one_line(result, variable)
