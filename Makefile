@@ -8,6 +8,7 @@ WORKERS ?= 4
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= auto
 
 .PHONY: help venv run test lint format serve worker bench migration clean
 
@@ -53,7 +54,7 @@ run: venv
 	$(BIN)/dienhinh run --host $(HOST) --port $(PORT)
 
 test: venv
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -41,6 +41,27 @@ from workflow.council import ballots
 from workflow.council import operations as council_operations
 from workflow.policy import actor_for
 
+
+def _worker_database() -> None:
+    """`make test` runs one pytest-xdist worker per core: each worker gets a PostgreSQL database of its own beside
+    TEST_DATABASE_URL (created if missing; its schema is reset like the shared one's), so the workers' resets and
+    seeds never meet. Every test, subprocesses included, reads the rewritten TEST_DATABASE_URL."""
+    worker, url = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("TEST_DATABASE_URL")
+    if not worker or not url:
+        return
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = make_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    os.environ["TEST_DATABASE_URL"] = base.set(database=name).render_as_string(hide_password=False)
+
+
+_worker_database()
 DEMO_PASSWORD = "demo-pass-123"
 accounts.HASH_SETTINGS["method"] = "pbkdf2:sha256:1000"  # fast hashes in tests only
 notifications.install()
@@ -106,6 +127,9 @@ def engine(request, tmp_path_factory):
     else:
         eng = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}")
     _reset_schema(eng)
+    # Services write notification links through workflow.links, with or without an app in the test: the backend's
+    # app installs the resolver (create_app does) before any test of the backend runs.
+    web_links.install(_shared_app(eng, tmp_path_factory))
     yield eng
     eng.dispose()
 
@@ -184,8 +208,7 @@ def rolled_back_session(engine):
 
 
 def _shared_app(engine, tmp_path_factory):
-    """The backend's one app (see `app`). Made on first use by any database test too: workflow.links asks the resolver
-    `create_app` installs for the paths it writes into notifications, whether or not the test itself uses the app."""
+    """The backend's one app (see `app`), made with the backend's engine (which installs workflow.links' resolver)."""
     shared = _APPS.get(id(engine))
     if shared is None:
         shared = _APPS[id(engine)] = create_app(_test_settings(engine, tmp_path_factory.mktemp("app"), {}))
@@ -193,10 +216,9 @@ def _shared_app(engine, tmp_path_factory):
 
 
 @pytest.fixture
-def db(request, engine, tmp_path_factory):
+def db(request, engine):
     """The test's session on the demo data: a rolled-back transaction (`rolled_back_session`) unless the test is
     marked `fresh_db`, which gets the reseeded database of the `fresh_db` fixture."""
-    web_links.install(_shared_app(engine, tmp_path_factory))
     if wants_fresh_db(request):
         yield request.getfixturevalue("fresh_db")
         return
