@@ -18,6 +18,8 @@ or PTP-CD.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
 from types import SimpleNamespace
 
 from conftest import DEMO_PASSWORD  # tests/conftest.py, importable as `conftest` under pytest
@@ -27,7 +29,9 @@ from sqlalchemy import select
 from models import AgendaItem, AuditEvent, AwardRecord, Campaign, Nomination, Notification, StateChange, User
 from workflow.administration import accounts
 from workflow.council import operations as council
+from workflow.errors import DomainError
 from workflow.nominations import rules, service
+from workflow.policy import actor_for
 from workflow.propagation import stories
 from workflow.proposals import decisions
 from workflow.proposals import operations as proposals
@@ -367,3 +371,63 @@ def refs(db, demo) -> SimpleNamespace:
         users={u.username: u.id for u in db.scalars(select(User))},
         names={u.username: u.full_name for u in db.scalars(select(User))},
     )
+
+
+# ------------------------------------------------------------------------------------------------ races
+def _on_threads(n: int, target, timeout: float) -> None:
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    assert not any(t.is_alive() for t in threads)
+
+
+def run_together(calls: list[Callable], *, timeout: float = 120) -> list:
+    """Each call on a thread of its own, all released at the same moment (a barrier); their results in order, or
+    ("exception", repr) for a call that raised (the assertions report it)."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def worker(i):
+        try:
+            barrier.wait(timeout=20)
+            results[i] = calls[i]()
+        except Exception as exc:  # noqa: BLE001 - reported by the assertions
+            results[i] = ("exception", repr(exc))
+
+    _on_threads(len(calls), worker, timeout)
+    return results
+
+
+def race(session_factory, calls: list[tuple[str, Callable]], *, refused=(DomainError,), errors: list | None = None,
+         timeout: float = 60) -> list[str]:
+    """Each (username, call(session, actor)) on a thread and a session of its own, all released at the same moment
+    with no transaction held (on SQLite: no lock), committed when it returns. Each result is "ok", the class name of a
+    `refused` error (kept in `errors` when given), or the repr of anything else (the assertions report it)."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def worker(i):
+        username, call = calls[i]
+        session = session_factory()
+        try:
+            actor = actor_for(session, session.scalar(select(User).where(User.username == username)))
+            session.rollback()
+            barrier.wait(timeout=10)
+            call(session, actor)
+            session.commit()
+            results[i] = "ok"
+        except refused as exc:
+            session.rollback()
+            results[i] = type(exc).__name__
+            if errors is not None:
+                errors.append(exc)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertions
+            session.rollback()
+            results[i] = repr(exc)
+        finally:
+            session.close()
+
+    _on_threads(len(calls), worker, timeout)
+    return results

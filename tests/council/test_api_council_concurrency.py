@@ -4,9 +4,8 @@ counted exactly once; a member racing themselves gets one 201 and one 409; a vot
 counted or refused, never accepted and lost."""
 from __future__ import annotations
 
-import threading
-
 import pytest
+from factories import run_together
 from sqlalchemy import func, select
 from test_api_council import MEMBERS, council_refs, ok, open_with_everyone, submitted
 
@@ -24,26 +23,16 @@ def ref(demo, db):
 
 
 def race(app, tokens: dict, calls: list[tuple[str, str, dict | None]]) -> list:
-    """Fires every (username, path, body) POST at once (a barrier), each from its own thread and test client."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
+    """Fires every (username, path, body) POST at once, each from its own thread and test client."""
+    def post(username, path, body):
+        def call():
+            r = app.test_client().post("/api/v1" + path, json=body,
+                                       headers={"Authorization": f"Bearer {tokens[username]}"})
+            return r.status_code, r.get_json()
+        return call
 
-    def worker(i, username, path, body):
-        client = app.test_client()
-        try:
-            barrier.wait(timeout=20)
-            r = client.post("/api/v1" + path, json=body, headers={"Authorization": f"Bearer {tokens[username]}"})
-            results[i] = (r.status_code, r.get_json())
-        except Exception as exc:  # noqa: BLE001 - reported by the assertions
-            results[i] = (None, repr(exc))
-
-    threads = [threading.Thread(target=worker, args=(i, *call)) for i, call in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
-    return results
+    return [(None, r[1]) if isinstance(r, tuple) and r[:1] == ("exception",) else r
+            for r in run_together([post(*c) for c in calls])]
 
 
 def prepared(api, ref):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from factories import race
 from sqlalchemy import func, select
 from test_council_helpers import MEMBERS, nominate, open_session
 
@@ -27,34 +28,10 @@ def filled_slots(session, item_id: int) -> int:
 
 
 def _race(session_factory, session_id, nomination_id, usernames):
-    barrier = threading.Barrier(len(usernames))
-    results: list = [None] * len(usernames)
+    def vote(session, actor):
+        council.cast_vote(session, actor, session_id, nomination_id=nomination_id, choice="agree")
 
-    def worker(i, username):
-        session = session_factory()
-        try:
-            actor = actor_for(session, session.scalar(select(User).where(User.username == username)))
-            session.rollback()  # start the race with no transaction (on SQLite: no lock) held
-            barrier.wait(timeout=10)
-            council.cast_vote(session, actor, session_id, nomination_id=nomination_id, choice="agree")
-            session.commit()
-            results[i] = "ok"
-        except (Conflict, Forbidden) as exc:
-            session.rollback()
-            results[i] = type(exc).__name__
-        except Exception as exc:  # noqa: BLE001 - reported in the assertion
-            session.rollback()
-            results[i] = repr(exc)
-        finally:
-            session.close()
-
-    threads = [threading.Thread(target=worker, args=(i, u)) for i, u in enumerate(usernames)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads)
-    return results
+    return race(session_factory, [(u, vote) for u in usernames], refused=(Conflict, Forbidden))
 
 
 def _prepared(db, demo, unit):

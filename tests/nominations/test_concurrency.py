@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from factories import race
 from sqlalchemy import func, select
 
 from models import AuditEvent, StateChange, User
@@ -20,33 +21,11 @@ N = 8
 
 
 def _race(session_factory, nomination_id, usernames, action, version, **data):
-    barrier = threading.Barrier(len(usernames))
-    results: list = [None] * len(usernames)
+    def fire(session, actor):
+        service.transition(session, actor, nomination_id, action, version, **data)
 
-    def worker(i, username):
-        session = session_factory()
-        try:
-            barrier.wait(timeout=10)
-            actor = actor_for(session, session.scalar(select(User).where(User.username == username)))
-            service.transition(session, actor, nomination_id, action, version, **data)
-            session.commit()
-            results[i] = "ok"
-        except Conflict:
-            session.rollback()
-            results[i] = "conflict"
-        except Exception as exc:  # noqa: BLE001 - reported in the assertion below
-            session.rollback()
-            results[i] = repr(exc)
-        finally:
-            session.close()
-
-    threads = [threading.Thread(target=worker, args=(i, u)) for i, u in enumerate(usernames)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads)
-    return results
+    return ["conflict" if r == "Conflict" else r
+            for r in race(session_factory, [(u, fire) for u in usernames], refused=(Conflict,))]
 
 
 def test_same_transition_fired_by_eight_threads(db, demo, session_factory):

@@ -10,6 +10,7 @@ import datetime as dt
 import threading
 
 import pytest
+from factories import run_together
 from sqlalchemy import select, text
 from test_council_helpers import close, entitled, nominate, open_session, vote
 
@@ -63,24 +64,8 @@ def _versions(session_factory, ids) -> dict[int, int]:
 
 
 def _run_all(calls) -> list:
-    """Starts every call at the same moment (a barrier), each on its own thread; returns their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(i, call):
-        try:
-            barrier.wait(timeout=20)
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - reported by the assertions
-            results[i] = ("exception", repr(exc))
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
-    return results
+    """Starts every call at the same moment, each on its own thread; returns their results in order."""
+    return run_together(calls)
 
 
 def _check_round(session_factory, ids, issued: bool, singles_won: list[int]) -> None:

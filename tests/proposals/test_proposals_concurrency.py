@@ -4,16 +4,14 @@ Conflict or a ValidationFailed (never a raw database error), and every item has 
 These tests commit from several connections, so they use conftest's `db` (a freshly seeded database)."""
 from __future__ import annotations
 
-import threading
-
 import pytest
+from factories import race
 from sqlalchemy import func, select
 from test_proposals_core import DAY, co_so_example
 
-from models import AuditEvent, Decision, Nomination, Proposal, StateChange, User
+from models import AuditEvent, Decision, Nomination, Proposal, StateChange
 from notifications import audit
 from workflow.errors import Conflict, ValidationFailed
-from workflow.policy import actor_for
 from workflow.proposals import decisions
 from workflow.proposals import operations as proposals
 
@@ -22,38 +20,9 @@ pytestmark = pytest.mark.fresh_db
 
 
 def _race(session_factory, calls, username="giamdoc", errors=None):
-    """Runs each call (a function of session and actor) in its own thread, all released at once; returns "ok" or the
-    name of the domain error for each (and records the errors in `errors` when given)."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(i, call):
-        session = session_factory()
-        try:
-            actor = actor_for(session, session.scalar(select(User).where(User.username == username)))
-            session.rollback()  # start the race with no transaction (on SQLite: no lock) held
-            barrier.wait(timeout=10)
-            call(session, actor)
-            session.commit()
-            results[i] = "ok"
-        except (Conflict, ValidationFailed) as exc:
-            session.rollback()
-            results[i] = type(exc).__name__
-            if errors is not None:
-                errors.append(exc)
-        except Exception as exc:  # noqa: BLE001 - reported in the assertion
-            session.rollback()
-            results[i] = repr(exc)
-        finally:
-            session.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads)
-    return results
+    """Each call (a function of session and actor) as `username`, all released at once: "ok" or the domain error's
+    name for each (the errors kept in `errors` when given)."""
+    return race(session_factory, [(username, c) for c in calls], refused=(Conflict, ValidationFailed), errors=errors)
 
 
 def submitting(proposal_id, number):
