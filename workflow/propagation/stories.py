@@ -103,11 +103,6 @@ def may_read_drafts(actor: Actor | None, story: Story) -> bool:
     return bool(policy.can(actor, "view_drafts", story))
 
 
-def can_view(actor: Actor | None, story: Story) -> bool:
-    """Published stories are public; drafts only to the department's editor, admin and auditor."""
-    return bool(policy.can(actor, "view", story))
-
-
 def is_public(story: Story) -> bool:
     return story.state in STORY_PUBLIC_STATES and story.nomination is not None and is_recognised(story.nomination)
 

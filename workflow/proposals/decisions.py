@@ -293,11 +293,6 @@ def _sources(action: str) -> tuple[str, ...]:
     return TRIGGERS[action].sources
 
 
-def can_view(actor: Actor, d: Decision) -> bool:
-    """The issuer's department, and — for a Minister's decision — every department with an item in it."""
-    return bool(policy.can(actor, "view", d))
-
-
 def load(session: Session, actor: Actor, decision_id: int) -> Decision:
     return policy.load(session, actor, "decision", decision_id)
 

@@ -35,10 +35,6 @@ symbol = numbering.body_symbol
 
 
 # ------------------------------------------------------------------------------------------------ scope
-def can_view(actor: Actor, p: Proposal) -> bool:
-    return bool(policy.can(actor, "view", p))
-
-
 def load(session: Session, actor: Actor, proposal_id: int, *, for_update: bool = False) -> Proposal:
     return policy.load(session, actor, "proposal", proposal_id, for_update=for_update)
 
