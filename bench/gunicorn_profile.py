@@ -109,8 +109,10 @@ def _function_table(root) -> tuple[float, list, list]:
     inclusive: Counter = Counter()
 
     def walk(frame, ancestors: frozenset):
+        if frame.is_synthetic:  # pyinstrument's "[self]"/"[await]" leaves: already in their parent's own time
+            return
         key = f"{frame.function} ({_short(frame.file_path)}:{frame.line_no})"
-        own[key] += frame.total_self_time
+        own[key] += frame.time - sum(c.time for c in frame.children if not c.is_synthetic)
         if any(p in (frame.file_path or "") for p in OURS) and key not in ancestors:
             inclusive[key] += frame.time
         for child in frame.children:

@@ -225,7 +225,11 @@ def run_wrk(url: str, duration: float, connections: int, threads: int, headers: 
     argv.append(url)
     if script_args:
         argv += ["--", *script_args]
-    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    return parse_wrk(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
+
+
+def parse_wrk(out: str) -> dict:
+    """req/s, p50 and p99 in ms (`--latency`), requests, and the failed ones (non-2xx/3xx and socket errors)."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = {p: _ms(v) for p, v in re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M)}
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
