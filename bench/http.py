@@ -328,7 +328,7 @@ def prepare(args, size: str) -> dict:
           flush=True)
     t0 = time.monotonic()
     prep = run_in_root(args.root, "_prepare", size, args.url, "--regenerate" if args.regenerate else "--cached",
-                       str(args.pool))
+                       str(args.pool), re.sub(r"\W+", "_", args.root.name.lower()))
     print(f"[{size}] ready in {time.monotonic() - t0:.0f} s: {prep['summary']}", flush=True)
     return prep
 
@@ -542,16 +542,26 @@ def _drop(admin, url: str) -> None:
 
 
 def _copy(admin, source: str, target: str) -> None:
+    """The working copy of a template. PostgreSQL refuses to copy a database someone is connected to: another
+    engineer's run copying or checking the same shared template at that moment, so it is retried for a while."""
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
 
     s, t = make_url(source), make_url(target)
     _drop(admin, target)
     if s.get_backend_name() == "sqlite":
         shutil.copyfile(s.database, t.database)
         return
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{t.database}" TEMPLATE "{s.database}"'))
+    for attempt in range(120):
+        try:
+            with admin.connect() as c:
+                c.execute(text(f'CREATE DATABASE "{t.database}" TEMPLATE "{s.database}"'))
+            return
+        except DBAPIError as exc:
+            if "being accessed by other users" not in str(exc) or attempt == 119:
+                raise
+            time.sleep(1)
 
 
 def _create(admin, url: str) -> None:
@@ -611,14 +621,17 @@ def _revision_known(revision: str | None) -> bool:
         return False
 
 
-def step_prepare(size: str, url: str, mode: str, pool: int) -> dict:
+def step_prepare(size: str, url: str, mode: str, pool: int, checkout: str) -> dict:
+    """The template of `size` (shared by every checkout measured against this --url; rebuilt only when its marker
+    or revision does not fit), copied to a working database of this checkout's own (NAME_SIZE_CHECKOUT), so two
+    engineers measuring their worktrees at once never drop each other's database."""
     from sqlalchemy import text
 
     from models import make_engine
     from web import create_app, migrate
 
     admin = None if url.startswith("sqlite") else _admin(url)
-    template, work = _db_url(url, f"tpl_{size}"), _db_url(url, size)
+    template, work = _db_url(url, f"tpl_{size}"), _db_url(url, f"{size}_{checkout}")
     wanted = _marker(size, pool)
     marker, revision = _read_marker(template) if _exists(admin, template) else (None, None)
     if mode == "--regenerate" or marker != wanted or not _revision_known(revision):
@@ -863,7 +876,8 @@ def parse(argv):
     p.add_argument("--root", type=Path, default=HERE.parent,
                    help="the checkout to serve, with its own .venv (default: this one)")
     p.add_argument("--url", default=DEFAULT_URL,
-                   help="PostgreSQL server and base database name (NAME_tpl_SIZE, NAME_SIZE are created), or "
+                   help="PostgreSQL server and base database name (templates NAME_tpl_SIZE, shared; working copies "
+                        "NAME_SIZE_CHECKOUT, one per served checkout), or "
                         f"sqlite:///PATH.db (default {DEFAULT_URL})")
     p.add_argument("--sizes", default="demo,100k", help="demo,100k")
     p.add_argument("--only", default=",".join(KINDS), help=f"request kinds: {','.join(KINDS)}")
@@ -899,7 +913,8 @@ def parse(argv):
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_prepare":
-        print(json.dumps(step_prepare(argv[1], argv[2], argv[3], int(argv[4]))))
+        checkout = argv[5] if len(argv) > 5 else re.sub(r"\W+", "_", Path.cwd().name.lower())
+        print(json.dumps(step_prepare(argv[1], argv[2], argv[3], int(argv[4]), checkout)))
         return 0
     if argv and argv[0] == "_reset_pool":
         print(json.dumps(step_reset_pool(argv[1], argv[2])))
