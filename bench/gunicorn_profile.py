@@ -30,6 +30,7 @@ class _Stats:
         self.current: list[str] | None = None
         self.sample: list[str] = []
         self.t0 = 0.0
+        self.round_trips = Counter()  # beyond the statements: pool checkouts (pre-ping), BEGIN, COMMIT, ROLLBACK
 
 
 STATS = _Stats()
@@ -49,6 +50,9 @@ def _count_sql(engine) -> None:
 
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
+    for name in ("begin", "commit", "rollback"):
+        event.listen(engine, name, lambda conn, name=name: STATS.round_trips.update([name]))
+    event.listen(engine.pool, "checkout", lambda *a: STATS.round_trips.update(["checkout"]))
 
 
 class _Counting:
@@ -148,6 +152,7 @@ def worker_exit(server, worker) -> None:
         "wall_ms_per_request": 1000 * STATS.wall_seconds / max(1, STATS.requests),
         "cpu_ms_per_request": 1000 * cpu / max(1, STATS.requests),
         "max_rss_kb": usage.ru_maxrss,
+        "per_request": {k: v / max(1, STATS.requests) for k, v in sorted(STATS.round_trips.items())},
         "sample_statements": STATS.sample,
     }
     if PROFILER is not None:

@@ -151,13 +151,15 @@ def start_app(root: Path, url: str, tmp: Path, workers: int, *, profile_out: str
     return Server("app", argv, env, str(root), tmp / "app.log", "/healthz")
 
 
-def start_hello(root: Path, tmp: Path, workers: int, *, profile_out: str | None = None) -> Server:
+def start_hello(root: Path, tmp: Path, workers: int, *, profile_out: str | None = None,
+                pyinstrument: bool = True) -> Server:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BENCH_")}
     argv = [str(root / ".venv/bin/gunicorn"), "-w", str(workers), "--chdir", str(HERE / "hello"), "hello_app:app"]
     if profile_out:
         # The same profiling hooks, without the project's settings check (hello world has no settings).
         argv[1:1] = ["-c", str(HERE / "gunicorn_profile.py")]
-        env.update(app_env(root, "sqlite://", tmp), BENCH_PROFILE_OUT=profile_out)
+        env.update(app_env(root, "sqlite://", tmp), BENCH_PROFILE_OUT=profile_out,
+                   BENCH_PYINSTRUMENT="1" if pyinstrument else "0")
     return Server("hello", argv, env, str(HERE / "hello"), tmp / "hello.log", "/")
 
 
@@ -413,9 +415,7 @@ def profile_size(args, size: str, tmp: Path, use_wrk: bool) -> list[dict]:
         for pyinstr in (False, True):  # first without the sampler (clean CPU and SQL figures), then with it
             out = str(tmp / f"profile-{size}-{kind}-{'py' if pyinstr else 'plain'}")
             if kind == "hello":
-                server = start_hello(args.root, tmp, 1, profile_out=out) if pyinstr else None
-                if server is None:
-                    server = start_hello(args.root, tmp, 1, profile_out=out)
+                server = start_hello(args.root, tmp, 1, profile_out=out, pyinstrument=pyinstr)
             else:
                 server = start_app(args.root, prep["url"], tmp, 1, profile_out=out, pyinstrument=pyinstr)
             try:
@@ -429,20 +429,25 @@ def profile_size(args, size: str, tmp: Path, use_wrk: bool) -> list[dict]:
                 server.stop()
             data = json.loads(Path(out + ".json").read_text())
             data.update(size=size, kind=kind, pyinstrument=pyinstr, html=out + ".html" if pyinstr else None)
+            print(f"[{size}] profiled {kind:<11} {'pyinstrument' if pyinstr else 'plain':<12} {data['requests']:6} "
+                  f"requests, {data['cpu_ms_per_request']:.2f} ms CPU, {data['statements_per_request']:.1f} "
+                  f"statements per request", flush=True)
             reports.append(data)
-            if kind == "hello":
-                break
     return reports
 
 
 def print_profiles(reports: list[dict]) -> str:
     lines = []
-    plain = {(r["size"], r["kind"]): r for r in reports if not r["pyinstrument"] or r["kind"] == "hello"}
-    lines.append("| request | size | CPU ms/request | wall ms/request | SQL statements/request | SQL ms/request |")
-    lines.append("|---|---|---|---|---|---|")
+    plain = {(r["size"], r["kind"]): r for r in reports if not r["pyinstrument"]}
+    lines.append("| request | size | CPU ms/request | wall ms/request | SQL statements/request | SQL ms/request | "
+                 "checkouts, BEGIN, COMMIT, ROLLBACK per request |")
+    lines.append("|---|---|---|---|---|---|---|")
     for (size, kind), r in plain.items():
+        extra = r.get("per_request", {})
         lines.append(f"| {LABELS[kind]} | {size} | {r['cpu_ms_per_request']:.2f} | {r['wall_ms_per_request']:.2f} | "
-                     f"{r['statements_per_request']:.1f} {r['statements_histogram']} | {r['sql_ms_per_request']:.2f} |")
+                     f"{r['statements_per_request']:.1f} {r['statements_histogram']} | {r['sql_ms_per_request']:.2f} | "
+                     + ", ".join(f"{extra.get(k, 0):.1f}" for k in ("checkout", "begin", "commit", "rollback"))
+                     + " |")
     for r in reports:
         if not r["pyinstrument"] or "top_ours_inclusive" not in r:
             continue
@@ -648,6 +653,9 @@ def step_prepare(size: str, url: str, mode: str, pool: int, checkout: str) -> di
         with engine.begin() as c:
             c.execute(text("CREATE TABLE bench_http_marker (key VARCHAR(20) PRIMARY KEY, value TEXT)"))
             c.execute(text("INSERT INTO bench_http_marker VALUES ('params', :v)"), {"v": json.dumps(wanted)})
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            # Once here: the copies inherit the visibility map (index-only scans) and the statistics.
+            c.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"))
         engine.dispose()
         print(f"  generated in {time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
     _copy(admin, template, work)
@@ -655,7 +663,7 @@ def step_prepare(size: str, url: str, mode: str, pool: int, checkout: str) -> di
     create_app({"ENGINE": engine, "TESTING": True, "SECRET_KEY": "bench"})
     migrate.upgrade(engine)  # the served checkout's migrations (new indexes...) on the cached data
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"))
+        c.execute(text("ANALYZE"))  # what the served checkout's migrations added (new indexes, columns)
     info = _accounts(engine)
     engine.dispose()
     if admin is not None:
