@@ -10,7 +10,7 @@ PY := $(BIN)/python
 PYTEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 
-.PHONY: help venv run test lint format serve worker bench migration clean
+.PHONY: help venv run test lint format serve worker bench bench-http migration clean
 
 help:
 	@echo "make run      serve on http://$(HOST):$(PORT) (creates .venv, the database and the demo data if needed)"
@@ -20,6 +20,7 @@ help:
 	@echo "             BALLOT_KEY_FILE, AUDIT_SIGNING_KEY and BASE_URL: it refuses to start without them, naming the first)"
 	@echo "make worker   the notification delivery worker"
 	@echo "make bench    list/detail/transition/audit benchmarks (bench/run.py; BENCH_ARGS=...)"
+	@echo "make bench-http  gunicorn + wrk against a hello world, demo and 100k data (bench/http.py; BENCH_HTTP_ARGS=...)"
 	@echo "make migration m=\"what changed\"   autogenerate a new Alembic revision (review it!)"
 	@echo "make clean    remove .venv and caches (keeps instance/)"
 
@@ -76,6 +77,16 @@ worker: venv
 BENCH_ARGS ?=
 bench: venv
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# The HTTP benchmark (bench/README.md): PostgreSQL at BENCH_HTTP_URL, wrk when installed (apt-get install wrk).
+BENCH_HTTP_URL ?= postgresql://postgres@127.0.0.1:5432/dienhinh_bench_http
+BENCH_HTTP_ARGS ?= --sizes demo,100k --rounds 3 --duration 5
+bench-http: venv $(VENV)/.bench-installed
+	$(PY) bench/http.py --url '$(BENCH_HTTP_URL)' $(BENCH_HTTP_ARGS)
+
+$(VENV)/.bench-installed: pyproject.toml
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	@touch $@
 
 migration: venv
 	@test -n "$(m)" || { echo 'usage: make migration m="what changed"' >&2; exit 1; }
