@@ -105,7 +105,7 @@ class Actor:
         return bool(self.roles.intersection(roles))
 
 
-def _delegated_now(user_id, today: dt.date):
+def _delegated_now(user_id, today):
     """The one rule of a delegation in force: `user_id` is its deputy and `today` lies within its period."""
     return and_(Delegation.deputy_id == user_id, Delegation.starts_on <= today, Delegation.ends_on >= today)
 
@@ -118,7 +118,7 @@ def actor_for(session: Session, user: User, today: dt.date | None = None) -> Act
     return _actor(user, set(user.role_codes), delegation)
 
 
-def actor_select(*columns, today: dt.date) -> Select:
+def actor_select(*columns, today) -> Select:
     """`SELECT users.*, <columns>, <id of the delegation in force>` with the user's roles and unit joined eagerly: the
     statement a request's caller is loaded with (add the FROM and WHERE that find the user: a token's hash, a session's
     secret). One statement instead of four (user, roles, delegation, then the unit the page header shows); read its

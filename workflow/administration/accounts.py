@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from typing import NamedTuple
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -78,10 +79,18 @@ def actor_for_session(session: Session, user_id: int, secret: str | None) -> pol
     signed-in browser pays to know who is asking."""
     if not isinstance(secret, str) or not secret or len(secret) > 200:
         return None
-    stmt = (policy.actor_select(today=clock.today()).join(UserSession, UserSession.user_id == User.id)
-            .where(UserSession.secret_hash == _digest(secret), User.id == user_id, User.active.is_(True)))
-    rows = session.execute(stmt).unique().all()
+    rows = session.execute(_session_caller(), {"secret_hash": _digest(secret), "user_id": user_id,
+                                               "today": clock.today()}).unique().all()
     return policy.actor_from_row(session, rows[0].User, rows[0].delegation_id) if rows else None
+
+
+@functools.cache
+def _session_caller():
+    """Built once (run on every page request; only its parameters change): building a statement costs more CPU than
+    SQLite takes to run it."""
+    return (policy.actor_select(today=bindparam("today")).join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.secret_hash == bindparam("secret_hash"), User.id == bindparam("user_id"),
+                   User.active.is_(True)))
 
 
 def end_session(session: Session, secret: str | None) -> bool:
@@ -181,14 +190,21 @@ def caller_for_token(session: Session, token: str) -> TokenCaller | None:
     locked."""
     if not token or not isinstance(token, str):
         return None
-    stmt = (policy.actor_select(ApiToken.id.label("token_id"), ApiToken.last_used_at, today=clock.today())
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == _digest(token), _live_tokens(_now()), User.active.is_(True)))
-    rows = session.execute(stmt).unique().all()
+    rows = session.execute(_token_caller(), {"token_hash": _digest(token), "now": _now(),
+                                             "today": clock.today()}).unique().all()
     if not rows:
         return None
     row = rows[0]
     return TokenCaller(policy.actor_from_row(session, row.User, row.delegation_id), row.token_id, row.last_used_at)
+
+
+@functools.cache
+def _token_caller():
+    """Built once, like `_session_caller` (run on every API request)."""
+    return (policy.actor_select(ApiToken.id.label("token_id"), ApiToken.last_used_at, today=bindparam("today"))
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == bindparam("token_hash"), _live_tokens(bindparam("now")),
+                   User.active.is_(True)))
 
 
 def token_use_due(row: ApiToken, now: dt.datetime | None = None) -> bool:
