@@ -26,7 +26,8 @@ from web import (
     security,
 )
 from web.db import close_db
-from web.extensions import babel, csrf, limiter, login_manager
+from web.extensions import babel, csrf, init_limiter, login_manager
+from web.json_provider import JSONProvider
 from web.propagation import showcase, stories
 from web.proposals import decisions, ministry
 from web.reporting import audit, reports
@@ -39,6 +40,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     A missing or malformed setting raises `config.ConfigError` (one line naming it): the command line and `web.wsgi`
     print that line and exit."""
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.json = JSONProvider(app)  # responses' JSON by orjson: the same document, a tenth of the CPU
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(config.load(app.instance_path, test_config))  # ConfigError: one line naming the variable
 
@@ -56,7 +58,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
 
     security.init_app(app)  # ProxyFix (TRUSTED_PROXIES), Secure cookies over HTTPS, CSP and the other headers
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_limiter(app)  # the views' own limits (logins), without a check before every request
     babel.init_app(app, locale_selector=lambda: "vi")
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -1,4 +1,7 @@
-"""The caller as the workflow sees it (an Actor), for pages (flask-login) and the API (bearer token)."""
+"""The caller as the workflow sees it (an Actor), for pages (flask-login) and the API (bearer token), built once per
+request. The bearer authentication (`web.api.base`) and the session's user loader (`web.auth.views`) load the user,
+its roles and its delegation in force in one statement and leave the Actor in `g`; only a user signed in during the
+request itself (the login page) is looked up again."""
 from __future__ import annotations
 
 from flask import g
@@ -14,5 +17,9 @@ def current_actor() -> Actor | None:
     user = g.get("api_user")
     if user is None and current_user.is_authenticated:
         user = current_user._get_current_object()
-    g.actor = actor_for(db(), user) if user is not None else None
+    if user is None:
+        g.actor = None
+    else:
+        loaded = g.pop("login_actor", None)
+        g.actor = loaded if loaded is not None and loaded.user is user else actor_for(db(), user)
     return g.actor

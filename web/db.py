@@ -28,9 +28,10 @@ def db() -> Session:
 
 
 def close_db(exc=None) -> None:
+    """Ends the request's session: `close()` rolls back what was not committed and returns the connection to the pool
+    (a rollback() first would also expire every object the request loaded, only for them to be discarded)."""
     session = g.pop("db", None)
     if session is not None:
-        session.rollback()
         session.close()
 
 

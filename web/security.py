@@ -43,15 +43,32 @@ class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, `Secure` whenever the client reached us over HTTPS (after ProxyFix) or when
     SESSION_COOKIE_SECURE forces it."""
 
+    _serializer_keys = None
+    _serializer = None
+
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or (has_request_context() and request.is_secure)
 
+    def get_signing_serializer(self, app: Flask):
+        """Flask's serializer, built once per key set instead of twice per request (open and save)."""
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        if keys != self._serializer_keys:
+            self._serializer, self._serializer_keys = super().get_signing_serializer(app), keys
+        return self._serializer
+
+
+_NAMES = frozenset(name.lower() for name in (*HEADERS, "Strict-Transport-Security"))
+
 
 def security_headers(response):
+    """Adds the headers a response does not set itself (one pass over its headers, not one per header)."""
+    headers = response.headers
+    present = {name.lower() for name, _ in headers} & _NAMES
     for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
+        if name.lower() not in present:
+            headers.add(name, value)
+    if request.is_secure and "strict-transport-security" not in present:
+        headers.add("Strict-Transport-Security", HSTS)
     return response
 
 

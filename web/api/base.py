@@ -52,21 +52,23 @@ class ApiBlueprint(Blueprint):
 
 
 def authenticate_bearer() -> None:
-    """before_request of the protected blueprints: `Authorization: Bearer <token>` → g.api_user, else 401."""
+    """before_request of the protected blueprints: `Authorization: Bearer <token>` → g.api_user and g.actor (one
+    statement: `accounts.caller_for_token`), else 401."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise AuthenticationFailed("Chưa đăng nhập: cần tiêu đề Authorization: Bearer <mã truy cập>.",
                                    ["Lấy mã truy cập tại POST /api/v1/auth/token."])
-    row = accounts.token_for(db(), token) if len(token) <= MAX_TOKEN_LENGTH else None
-    if row is None:
+    caller = accounts.caller_for_token(db(), token) if len(token) <= MAX_TOKEN_LENGTH else None
+    if caller is None:
         raise AuthenticationFailed("Mã truy cập không hợp lệ, đã hết hạn, đã bị thu hồi hoặc tài khoản đã bị khóa.",
                                    ["Lấy mã truy cập mới tại POST /api/v1/auth/token."])
-    g.api_user = row.user
-    g.api_token_id = row.id
-    if accounts.token_use_due(row):
-        note_token_use(row.id)
+    g.api_user = caller.actor.user
+    g.api_token_id = caller.token_id
+    g.actor = caller.actor  # loaded with the token in one statement: web.current never reloads it
+    if accounts.token_use_due(caller):
+        note_token_use(caller.token_id)
 
 
 def note_token_use(token_id: int) -> None:

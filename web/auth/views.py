@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask import session as cookie_session
 from flask_login import current_user, login_user, logout_user
 
@@ -32,7 +32,11 @@ def load_user(user_id: str) -> User | None:
         uid = int(user_id)
     except (TypeError, ValueError):
         return None
-    return accounts.user_for_session(db(), uid, cookie_session.get(SESSION_SECRET_KEY))
+    actor = accounts.actor_for_session(db(), uid, cookie_session.get(SESSION_SECRET_KEY))
+    if actor is None:
+        return None
+    g.login_actor = actor  # the user's roles and delegation came with it: web.current builds nothing again
+    return actor.user
 
 
 def sign_in(user: User) -> None:

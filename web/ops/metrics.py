@@ -101,10 +101,22 @@ def _observe(response):
     # Bounded labels only: a Flask endpoint name (never the raw path), a standard method (a client may send any token).
     endpoint = request.endpoint or "none"
     method = request.method if request.method in METHODS else "other"
-    REQUESTS.labels(endpoint=endpoint, method=method, status=str(response.status_code)).inc()
+    key = (endpoint, method, response.status_code)
+    counter = _counters.get(key)
+    if counter is None:  # prometheus-client's labels() takes a lock and builds the key on every call
+        counter = _counters[key] = REQUESTS.labels(endpoint=endpoint, method=method, status=str(response.status_code))
+    counter.inc()
     if started is not None:
-        LATENCY.labels(endpoint=endpoint).observe(time.perf_counter() - started)
+        histogram = _histograms.get(endpoint)
+        if histogram is None:
+            histogram = _histograms[endpoint] = LATENCY.labels(endpoint=endpoint)
+        histogram.observe(time.perf_counter() - started)
     return response
+
+
+# The labelled children, per process: their keys are bounded like the labels (endpoints, methods, statuses).
+_counters: dict = {}
+_histograms: dict = {}
 
 
 def render(session_factory) -> bytes:

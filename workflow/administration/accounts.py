@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
+from typing import NamedTuple
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -70,6 +72,25 @@ def user_for_session(session: Session, user_id: int, secret: str | None) -> User
     user = session.scalar(select(User).join(UserSession, UserSession.user_id == User.id)
                           .where(UserSession.secret_hash == _digest(secret), User.id == user_id))
     return user if user is not None and user.active else None
+
+
+def actor_for_session(session: Session, user_id: int, secret: str | None) -> policy.Actor | None:
+    """`user_for_session` and the user's Actor in one statement (`policy.actor_select`): what every page request of a
+    signed-in browser pays to know who is asking."""
+    if not isinstance(secret, str) or not secret or len(secret) > 200:
+        return None
+    rows = session.execute(_session_caller(), {"secret_hash": _digest(secret), "user_id": user_id,
+                                               "today": clock.today()}).unique().all()
+    return policy.actor_from_row(session, rows[0].User, rows[0].delegation_id) if rows else None
+
+
+@functools.cache
+def _session_caller():
+    """Built once (run on every page request; only its parameters change): building a statement costs more CPU than
+    SQLite takes to run it."""
+    return (policy.actor_select(today=bindparam("today")).join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.secret_hash == bindparam("secret_hash"), User.id == bindparam("user_id"),
+                   User.active.is_(True)))
 
 
 def end_session(session: Session, secret: str | None) -> bool:
@@ -153,6 +174,37 @@ def token_for(session: Session, token: str) -> ApiToken | None:
 def user_for_token(session: Session, token: str) -> User | None:
     row = token_for(session, token)
     return row.user if row is not None else None
+
+
+class TokenCaller(NamedTuple):
+    """Who a bearer token speaks for, and what the token-use note needs."""
+
+    actor: policy.Actor
+    token_id: int
+    last_used_at: dt.datetime | None
+
+
+def caller_for_token(session: Session, token: str) -> TokenCaller | None:
+    """`token_for` and the user's Actor in one statement (`policy.actor_select`), found by the token's SHA-256 (a
+    unique index): what every API request pays to know who is asking. The same refusals: revoked, expired, user
+    locked."""
+    if not token or not isinstance(token, str):
+        return None
+    rows = session.execute(_token_caller(), {"token_hash": _digest(token), "now": _now(),
+                                             "today": clock.today()}).unique().all()
+    if not rows:
+        return None
+    row = rows[0]
+    return TokenCaller(policy.actor_from_row(session, row.User, row.delegation_id), row.token_id, row.last_used_at)
+
+
+@functools.cache
+def _token_caller():
+    """Built once, like `_session_caller` (run on every API request)."""
+    return (policy.actor_select(ApiToken.id.label("token_id"), ApiToken.last_used_at, today=bindparam("today"))
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == bindparam("token_hash"), _live_tokens(bindparam("now")),
+                   User.active.is_(True)))
 
 
 def token_use_due(row: ApiToken, now: dt.datetime | None = None) -> bool:

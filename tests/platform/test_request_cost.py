@@ -1,0 +1,164 @@
+"""What every request pays before its view runs (issue 13, part D), on SQLite and PostgreSQL.
+
+Found when profiling: a token-authenticated API request ran four statements to learn who was asking (the token, its
+user, the user's roles, the delegation in force) and a page five (the session's user, roles, delegation, then the unit
+the header shows). Now one statement loads the caller (`policy.actor_select`), whichever way it signs in; these tests
+fail if a look-up is split again or a lazy load creeps back into the header.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from factories import uid
+from sqlalchemy import event, select, update
+
+from models import ApiToken, Delegation, User
+from web.extensions import limiter
+from workflow import clock, policy
+from workflow.administration import accounts
+
+TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
+
+
+class Statements:
+    """The statements the engine runs while the block runs, transaction control left out (the tests' requests run in
+    savepoints of the test's transaction, production's in transactions of their own)."""
+
+    def __init__(self, engine):
+        self.engine, self.seen = engine, []
+
+    def _count(self, _conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
+            self.seen.append(" ".join(statement.split()))
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self.seen
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+def _used_just_now(db, demo, username):
+    """The token-use note (last_used_at, at most once a minute) written, as after a first request: on PostgreSQL the
+    note's own connection cannot see a token issued inside the test's transaction."""
+    db.execute(update(ApiToken).where(ApiToken.user_id == uid(demo, username)).values(last_used_at=clock.now()))
+    db.flush()
+
+
+def test_an_api_request_by_token_runs_one_statement_to_know_its_caller(engine, db, demo, api):
+    caller = api.as_("vanphong")
+    assert caller.get("/me").status_code == 200
+    _used_just_now(db, demo, "vanphong")
+    with Statements(engine) as seen:
+        r = caller.get("/me")
+    assert r.status_code == 200 and r.get_json()["username"] == "vanphong"
+    assert len(seen) == 1, seen  # /me itself reads nothing more than the caller
+    assert "api_tokens" in seen[0] and "user_roles" in seen[0] and "delegations" in seen[0]
+
+
+def test_an_api_list_by_token_runs_the_caller_then_its_page(engine, db, demo, api):
+    caller = api.as_("vanphong")
+    assert caller.get("/me/tokens").status_code == 200
+    _used_just_now(db, demo, "vanphong")
+    with Statements(engine) as seen:
+        r = caller.get("/me/tokens")
+    assert r.status_code == 200
+    assert len(seen) == 3, seen  # the caller, the page's total, its rows
+
+
+def test_a_page_by_session_cookie_runs_one_statement_to_know_its_caller(engine, client, login):
+    assert login("vanphong").status_code == 302
+    assert client.get("/lifecycles").status_code == 200
+    with Statements(engine) as seen:
+        r = client.get("/lifecycles")
+    assert r.status_code == 200
+    # The caller (user, roles, unit, delegation: the header shows the roles and the unit), then the header's unread
+    # count: no lazy load of the roles or the unit while the header is rendered.
+    assert len(seen) == 2, seen
+    assert "user_sessions" in seen[0] and "user_roles" in seen[0] and "units" in seen[0]
+    assert "notifications" in seen[1]
+
+
+def test_a_refused_token_costs_one_statement(engine, api):
+    with Statements(engine) as seen:
+        r = api.get("/me", headers={"Authorization": "Bearer not-a-token"})
+    assert r.status_code == 401
+    assert len(seen) <= 1, seen  # the refusal itself writes nothing
+
+
+@pytest.mark.parametrize("username", ["admin", "vanphong", "giamdoc", "hoidong1", "tp_pbgdpl", "botp", "thanhtra",
+                                      "bientap", "canbo1"])
+def test_the_one_statement_actor_is_actor_for(db, demo, username):
+    """Token and session give the Actor `policy.actor_for` gives: the same user, roles, delegation."""
+    user = db.scalar(select(User).where(User.username == username))
+    expected = policy.actor_for(db, user)
+    secret = accounts.start_session(db, user)
+    token = accounts.issue_token(db, user, name="t")
+    db.flush()
+    by_session = accounts.actor_for_session(db, user.id, secret)
+    by_token = accounts.caller_for_token(db, token).actor
+    for actor in (by_session, by_token):
+        assert (actor.user, actor.roles, actor.on_behalf_of, actor.delegation_title) == (
+            expected.user, expected.roles, expected.on_behalf_of, expected.delegation_title)
+
+
+def test_a_deputy_acts_for_the_director_only_while_the_delegation_is_in_force(db, demo, api):
+    deputy = demo.user("hoidong1")
+    today = clock.today()
+    db.add(Delegation(department_id=demo.unit("STP").id, director_id=uid(demo, "giamdoc"), deputy_id=deputy.id,
+                      starts_on=today - dt.timedelta(days=5), ends_on=today - dt.timedelta(days=1)))
+    db.flush()
+    caller = api.as_("hoidong1")
+    me = caller.get("/me").get_json()
+    assert policy.DIRECTOR not in me["roles"] and me["on_behalf_of"] is None  # ended yesterday
+    db.add(Delegation(department_id=demo.unit("STP").id, director_id=uid(demo, "giamdoc"), deputy_id=deputy.id,
+                      starts_on=today, ends_on=today + dt.timedelta(days=3), deputy_title="PHÓ GIÁM ĐỐC"))
+    db.flush()
+    me = caller.get("/me").get_json()
+    assert policy.DIRECTOR in me["roles"] and me["on_behalf_of"]["id"] == uid(demo, "giamdoc")
+    secret = accounts.start_session(db, deputy)
+    actor = accounts.actor_for_session(db, deputy.id, secret)
+    assert actor.has(policy.DIRECTOR) and actor.on_behalf_of.username == "giamdoc"
+    assert actor.delegation_title == "PHÓ GIÁM ĐỐC"
+
+
+def test_the_caller_is_refused_as_before(db, demo):
+    """Revoked or expired token, locked account, ended session: no Actor."""
+    user = demo.user("vanphong")
+    secret = accounts.start_session(db, user)
+    secret_other = accounts.start_session(db, demo.user("giamdoc"))
+    token, row = accounts.create_token(db, user, name="t")
+    db.flush()
+    assert accounts.caller_for_token(db, token).token_id == row.id
+    assert accounts.actor_for_session(db, user.id, secret_other) is None  # another user's session secret
+    assert accounts.actor_for_session(db, user.id, None) is None
+    row.expires_at = clock.now() - dt.timedelta(seconds=1)
+    db.flush()
+    assert accounts.caller_for_token(db, token) is None
+    row.expires_at = clock.now() + dt.timedelta(days=1)
+    row.revoked = True
+    db.flush()
+    assert accounts.caller_for_token(db, token) is None
+    row.revoked = False
+    user.active = False
+    db.flush()
+    assert accounts.caller_for_token(db, token) is None
+    assert accounts.actor_for_session(db, user.id, secret) is None
+    user.active = True
+    accounts.end_session(db, secret)
+    db.flush()
+    assert accounts.actor_for_session(db, user.id, secret) is None
+
+
+def test_no_rate_limit_check_runs_before_a_request_that_has_none_and_the_login_limit_still_holds(make_app):
+    """The limits are on the views (logins); flask-limiter's check before every request is not installed
+    (web.extensions.init_limiter), and the login's own limit still answers 429."""
+    app = make_app(SECRET_KEY="t", RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute")
+    assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
+    client = app.test_client()
+    statuses = [client.post("/login", data={"username": "vanphong", "password": "wrong"},
+                            environ_base={"REMOTE_ADDR": "10.9.8.7"}).status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]
+    assert client.get("/healthz").status_code == 200
