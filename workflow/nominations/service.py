@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import (
@@ -42,8 +42,15 @@ def _search_text(n: Nomination, subject_name: str) -> str:
 
 
 def load(session: Session, actor: Actor, nomination_id: int, *, for_update: bool = False) -> Nomination:
-    """Loads a nomination the actor may see (404 otherwise, so its existence is not revealed)."""
-    return policy.load(session, actor, "nomination", nomination_id, for_update=for_update)
+    """Loads a nomination the actor may see (404 otherwise, so its existence is not revealed). A change (`for_update`)
+    reads its campaign, unit and subject in the same statement (the lock is on the nomination's row only): the rules,
+    the receivers and the detail a change answers with ask for them, each a round trip of its own otherwise."""
+    return policy.load(session, actor, "nomination", nomination_id, for_update=for_update,
+                       options=_WITH_PARENTS if for_update else ())
+
+
+_WITH_PARENTS = (joinedload(Nomination.campaign, innerjoin=True), joinedload(Nomination.unit, innerjoin=True),
+                 joinedload(Nomination.subject_person))
 
 
 def edit_refusals(actor: Actor, n: Nomination) -> list[str]:
