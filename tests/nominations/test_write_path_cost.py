@@ -10,7 +10,7 @@ import datetime as dt
 from sqlalchemy import event, select
 from test_api_nominations import act, complete_dossier, nurture, ref, register  # noqa: F401  (ref: a fixture)
 
-from models import DisciplineRecord, Person, User
+from models import DisciplineRecord, Nomination, Person, StateChange, User
 from notifications import inbox
 from workflow.nominations import rules, service
 
@@ -39,18 +39,52 @@ def reading(seen: list[str], table: str) -> list[str]:
 
 # ------------------------------------------------------------------------------------------------ the service
 def test_a_transition_runs_a_fixed_handful_of_statements(db, engine, demo):
-    """Lock and read the row (1), UPDATE it with its version check and INSERT the history row (2), append the audit
-    row (PostgreSQL 2: take the chain's position, insert and move the head; SQLite 3). Nothing else: no guard or
-    receiver reads for start_nurturing, nothing read twice."""
+    """Lock and read the row with its campaign, unit and subject (1); UPDATE it with its version check and INSERT the
+    history row (PostgreSQL: one statement; SQLite 2); append the audit row (PostgreSQL 2: take the chain's position,
+    then insert and move the head; SQLite 3). Nothing else: no guard or receiver reads for start_nurturing, nothing
+    read twice, and nothing left for a later flush to write."""
     actor = demo.actor("tp_pbgdpl")
     n = service.create_nomination(db, actor, campaign_id=demo.campaign().id, subject_type="collective",
                                   unit_id=demo.unit("PBGDPL").id, title="Phòng Phổ biến, giáo dục pháp luật")
     db.flush()
     with statements(engine) as seen:
-        service.transition(db, actor, n.id, "start_nurturing", n.version, nurture_plan="Kế hoạch bồi dưỡng.")
-    audit = 2 if engine.dialect.name == "postgresql" else 3
-    assert len(seen) == 1 + 2 + audit, seen
+        moved = service.transition(db, actor, n.id, "start_nurturing", n.version, nurture_plan="Kế hoạch bồi dưỡng.")
+    postgres = engine.dialect.name == "postgresql"
+    assert len(seen) == 1 + (1 if postgres else 2) + (2 if postgres else 3), seen
     assert len(reading(seen, "nominations")) == 1 and not reading(seen, "users")
+    assert not (db.new or db.dirty or db.deleted)
+    with statements(engine) as later:
+        db.flush()
+    assert later == []
+    stored = db.execute(select(Nomination.state, Nomination.version, Nomination.nurture_plan, Nomination.updated_at)
+                        .where(Nomination.id == n.id)).one()
+    assert tuple(stored) == (moved.state, moved.version, moved.nurture_plan, moved.updated_at) \
+        == ("nurtured", 2, "Kế hoạch bồi dưỡng.", moved.updated_at)
+    step = db.scalars(select(StateChange).where(StateChange.nomination_id == n.id).order_by(StateChange.version)).all()
+    assert [(s.version, s.action, s.from_state, s.to_state) for s in step] == [
+        (1, "create", None, "registered"), (2, "start_nurturing", "registered", "nurtured")]
+    assert step[-1] is moved.history[-1] and step[-1].created_at == moved.updated_at
+
+
+def test_a_step_with_other_effects_is_flushed_with_them(db, demo, monkeypatch):
+    """A step whose effects change more than the nomination's state (an award record, a proposal item, here the
+    title) is written by the ORM's flush with those effects: one version step, nothing left pending."""
+    actor = demo.actor("tp_pbgdpl")
+    n = service.create_nomination(db, actor, campaign_id=demo.campaign().id, subject_type="collective",
+                                  unit_id=demo.unit("PBGDPL").id, title="Phòng Phổ biến, giáo dục pháp luật")
+    db.flush()
+    effects = service._apply_effects
+
+    def with_a_title(session, nomination, action, data):
+        effects(session, nomination, action, data)
+        nomination.title = "Tên mới"
+
+    monkeypatch.setattr(service, "_apply_effects", with_a_title)
+    moved = service.transition(db, actor, n.id, "start_nurturing", n.version, nurture_plan="Kế hoạch.")
+    assert not (db.new or db.dirty or db.deleted)
+    stored = db.execute(select(Nomination.title, Nomination.state, Nomination.version).where(Nomination.id == n.id))
+    assert tuple(stored.one()) == ("Tên mới", "nurtured", 2) and moved.version == 2
+    assert [h.version for h in moved.history] == [1, 2]
 
 
 def test_guards_and_the_detail_evaluate_the_rules_once(db, engine, demo):
@@ -128,7 +162,7 @@ def test_a_transition_request_does_not_read_again_what_it_wrote(api, ref, engine
     assert len(reading(seen, "discipline_records")) <= 2, seen
     # Authentication (token, user, roles, delegation) + the change (lock, UPDATE, history, audit) + the detail's own
     # reads (unit, campaign, criteria, rules, attachments, history and its users, check-ins) + submit's recipients.
-    assert len(seen) <= 23, "\n".join(seen)
+    assert len(seen) <= 21, "\n".join(seen)
 
 
 def test_recipients_are_told_with_one_insert(db, engine, demo):
