@@ -15,7 +15,10 @@ N nominations with a consistent history and M audit events forming a valid hash 
       with and without a `q` filter — and one nomination's detail (service.load + rules.evaluate +
       service.available_actions + its history, criteria, attachments, check-ins);
   (b) one service.transition (with the audit and notification receivers) against a raw UPDATE + INSERT of the
-      same rows — rolled back, and committed;
+      same rows — rolled back, and committed; then `compare_transitions`: the service, the service with the actor's
+      load, the raw floor of the same work (row lock, version check, UPDATE, history, hash-chained audit row,
+      COMMIT) and SpiffWorkflow's persisted step (the `bench` extra; skipped when absent), interleaved in rounds,
+      each reported as a ratio to the floor of its own round (`--only transition` runs just these);
   (c) workflow.reporting.audit_queries.list_audit_events filtered by actor and by object.
 
 Medians (and p90) in milliseconds. The data is deterministic for a given --seed. Not part of `make test`.
