@@ -52,7 +52,7 @@ def test_a_transition_runs_a_fixed_handful_of_statements(db, engine, demo):
     postgres = engine.dialect.name == "postgresql"
     assert len(seen) == 1 + (1 if postgres else 2) + (2 if postgres else 3), seen
     assert len(reading(seen, "nominations")) == 1 and not reading(seen, "users")
-    assert not (db.new or db.dirty or db.deleted)
+    assert not (db.new or db.dirty or db.deleted) and not db.identity_map.check_modified()
     with statements(engine) as later:
         db.flush()
     assert later == []

@@ -449,9 +449,11 @@ def _record_step(session: Session, n: Nomination, change: StateChange) -> None:
     if change.id is None:
         session.rollback()
         raise Conflict("Thao tác trùng với một thao tác khác vừa được thực hiện. Vui lòng tải lại trang.")
-    for key, value in (("state", n.state), ("nurture_plan", n.nurture_plan), ("version", change.version),
-                       ("updated_at", now)):
+    for key, value in (("version", change.version), ("updated_at", now)):
         set_committed_value(n, key, value)
+    # What the flush does for each row it wrote: every attribute committed, the row no longer "modified" (else the
+    # next statement's autoflush would run the whole unit of work to find nothing to write).
+    state._commit_all(state.dict, session.identity_map)
     make_transient_to_detached(change)
     session.add(change)  # persistent, as the flush would have left it (n.history finds it in the identity map)
 
