@@ -15,7 +15,10 @@ N nominations with a consistent history and M audit events forming a valid hash 
       with and without a `q` filter — and one nomination's detail (service.load + rules.evaluate +
       service.available_actions + its history, criteria, attachments, check-ins);
   (b) one service.transition (with the audit and notification receivers) against a raw UPDATE + INSERT of the
-      same rows — rolled back, and committed;
+      same rows — rolled back, and committed; then `compare_transitions`: the service, the service with the actor's
+      load, the raw floor of the same work (row lock, version check, UPDATE, history, hash-chained audit row,
+      COMMIT) and SpiffWorkflow's persisted step (the `bench` extra; skipped when absent), interleaved in rounds,
+      each reported as a ratio to the floor of its own round (`--only transition` runs just these);
   (c) workflow.reporting.audit_queries.list_audit_events filtered by actor and by object.
 
 Medians (and p90) in milliseconds. The data is deterministic for a given --seed. Not part of `make test`.
@@ -315,7 +318,7 @@ def run_benchmarks(engine, info, args) -> list[tuple[str, float, float, str]]:
 
     print(f"\n  {'measurement':<58} {'median':>9} {'p90':>9}  (ms)")
     # (a) lists
-    for role, user_id in who.items():
+    for role, user_id in who.items() if args.only == "all" else ():
         with sessions() as s:
             actor = actor_of(s, user_id)
             total = queries.list_nominations(s, actor, per_page=20).total
@@ -352,7 +355,8 @@ def run_benchmarks(engine, info, args) -> list[tuple[str, float, float, str]]:
             rules.evaluate(s, n)
             service.available_actions(s, actor, n)
             n.history, n.criteria, n.attachments, n.checkins  # noqa: B018 (loads what the page shows)
-    add("detail: load + rules.evaluate + available_actions", detail, note=f"nomination {detail_id}")
+    if args.only == "all":
+        add("detail: load + rules.evaluate + available_actions", detail, note=f"nomination {detail_id}")
 
     # (b) one transition vs the raw statements it boils down to: start_nurturing of registered nominations, each
     # fired by the head of its unit.
@@ -415,6 +419,12 @@ def run_benchmarks(engine, info, args) -> list[tuple[str, float, float, str]]:
     else:
         print("  (too few registered nominations for the transition benchmark: raise --nominations)")
 
+    if args.compare_rounds and len(registered) > 3 * n:
+        used = set(pool[:3 * n]) if len(registered) >= 2 * n + 1 else set()  # the rows stepped above
+        compare_transitions(engine, sessions, info, [r for r in registered[1:] if r not in used], args, results)
+    if args.only == "transition":
+        return results
+
     # (c) the audit trail, as an auditor filters it.
     # What list_audit_events runs (its `actor` parameter is the caller, so the `actor` filter is passed to the
     # query builder directly): the count and one page, newest first.
@@ -476,6 +486,142 @@ def run_benchmarks(engine, info, args) -> list[tuple[str, float, float, str]]:
     return results
 
 
+# ------------------------------------------------------------------------------------------------------ transitions
+SPIFF_STATES = ("registered", "nurtured", "submitted", "evaluated_co_so", "proposed_nganh", "recognized")
+
+
+def _spiff():
+    """SpiffWorkflow (optional: the `bench` extra), its persisted step as a reference: a chain of Simple tasks named
+    after the main road of the lifecycle, the workflow stored as its JSON serialisation in a table of its own. None
+    when the package is not installed."""
+    try:
+        from SpiffWorkflow.serializer.json import JSONSerializer
+        from SpiffWorkflow.specs.Simple import Simple
+        from SpiffWorkflow.specs.WorkflowSpec import WorkflowSpec
+        from SpiffWorkflow.workflow import Workflow
+    except ImportError:
+        return None
+    spec = WorkflowSpec("nomination", addstart=True)
+    prev = spec.start
+    for name in SPIFF_STATES:
+        task = Simple(spec, name)
+        prev.connect(task)
+        prev = task
+    return spec, Workflow, JSONSerializer()
+
+
+def compare_transitions(engine, sessions, info, registered, args, results) -> None:
+    """One persisted transition three (or four) ways, interleaved in rounds (the order rotates each round), each step
+    on a nomination of its own, median per round; the ratio is the floor's median time over the other's, so 1.0 is
+    "as fast as the raw statements" and the target is >= 0.7:
+
+      service   `service.transition` + COMMIT: lock, version, policy, guards, machine, history, audit, inbox — the
+                actor loaded before the clock starts (a request has it from authentication, engineer D's part) and
+                the version known (the client sends it);
+      +actor    the same with the actor loaded inside the timed part (user, roles, delegation);
+      floor     raw statements of the same work: SELECT version FOR UPDATE, UPDATE ... WHERE version, INSERT the history
+                row, the hash-chained audit row (notifications.audit.append, the real one), COMMIT;
+      spiff     SpiffWorkflow's persisted step (if installed): SELECT the serialised workflow FOR UPDATE, deserialise,
+                run the next task, serialise, UPDATE ... WHERE version, COMMIT — no history, no audit chain, no policy:
+                a reference, not a target."""
+    from sqlalchemy import Column, Integer, MetaData, Table, Text
+
+    plan = "Kế hoạch bồi dưỡng (benchmark)"
+    per_round, rounds = args.compare_steps, args.compare_rounds
+    spiff = _spiff()
+    variants = ["service", "+actor", "floor"] + (["spiff"] if spiff else [])
+    need = per_round * rounds * len(variants) + len(variants)  # + one warm-up step each
+    if len(registered) < need:
+        print(f"  (transition comparison needs {need} registered nominations, has {len(registered)}: skipped)")
+        return
+    pool = list(registered)
+    random.Random(args.seed + 2).shuffle(pool)
+    lanes = {v: pool[i::len(variants)] for i, v in enumerate(variants)}
+
+    def service_step(nid, unit, with_actor):
+        with sessions() as s:
+            if not with_actor:
+                actor = actor_for(s, s.get(User, info["heads"][unit]))
+            version = s.scalar(select(Nomination.version).where(Nomination.id == nid))
+            s.commit()
+            t0, c0 = time.perf_counter(), time.process_time()
+            if with_actor:
+                actor = actor_for(s, s.get(User, info["heads"][unit]))
+            service.transition(s, actor, nid, "start_nurturing", version, nurture_plan=plan)
+            s.commit()
+            return time.perf_counter() - t0, time.process_time() - c0
+
+    def floor_step(nid, unit):
+        t0, c0 = time.perf_counter(), time.process_time()
+        with engine.connect() as conn, conn.begin():
+            version = conn.scalar(select(Nomination.version).where(Nomination.id == nid).with_for_update())
+            now = dt.datetime.now(dt.UTC)
+            res = conn.execute(update(Nomination).where(Nomination.id == nid, Nomination.version == version)
+                               .values(state="nurtured", version=version + 1, nurture_plan=plan, updated_at=now))
+            assert res.rowcount == 1
+            conn.execute(insert(StateChange).values(nomination_id=nid, version=version + 1, action="start_nurturing",
+                                                    from_state="registered", to_state="nurtured",
+                                                    actor_id=info["heads"][unit], comment=plan,
+                                                    data={"nurture_plan": plan}, created_at=now))
+            with Session(bind=conn) as s:
+                audit_trail.append(s, action="nomination.start_nurturing", actor_username=None,
+                                   chain=f"dept:{info['unit_departments'][unit]}", object_type="nomination",
+                                   object_id=nid, data={"before": {"state": "registered"},
+                                                        "after": {"state": "nurtured"}})
+        return time.perf_counter() - t0, time.process_time() - c0
+
+    spiff_table = None
+    if spiff:
+        spec, workflow_class, serializer = spiff
+        spiff_table = Table("bench_spiff_workflows", MetaData(), Column("id", Integer, primary_key=True),
+                            Column("version", Integer, nullable=False), Column("state", Text, nullable=False))
+        spiff_table.drop(engine, checkfirst=True)
+        spiff_table.create(engine)
+        wf = workflow_class(spec)
+        wf.run_next()  # Start
+        wf.run_next()  # registered
+        state = serializer.serialize_workflow(wf)
+        with engine.begin() as conn:
+            conn.execute(insert(spiff_table), [dict(id=nid, version=1, state=state) for nid, _ in lanes["spiff"]])
+
+    def spiff_step(nid, unit):
+        t0, c0 = time.perf_counter(), time.process_time()
+        with engine.connect() as conn, conn.begin():
+            version, state = conn.execute(select(spiff_table.c.version, spiff_table.c.state)
+                                          .where(spiff_table.c.id == nid).with_for_update()).one()
+            wf = serializer.deserialize_workflow(state)
+            wf.run_next()
+            res = conn.execute(update(spiff_table).where(spiff_table.c.id == nid, spiff_table.c.version == version)
+                               .values(version=version + 1, state=serializer.serialize_workflow(wf)))
+            assert res.rowcount == 1
+        return time.perf_counter() - t0, time.process_time() - c0
+
+    steps = {"service": lambda nid, unit: service_step(nid, unit, False),
+             "+actor": lambda nid, unit: service_step(nid, unit, True), "floor": floor_step, "spiff": spiff_step}
+    for v in variants:  # warm-up
+        steps[v](*lanes[v].pop())
+    medians: dict[str, list[float]] = {v: [] for v in variants}
+    cpu: dict[str, list[float]] = {v: [] for v in variants}
+    for r in range(rounds):
+        order = variants[r % len(variants):] + variants[:r % len(variants)]
+        for v in order:
+            samples = [steps[v](*lanes[v].pop()) for _ in range(per_round)]
+            medians[v].append(statistics.median(w for w, _ in samples) * 1000)
+            cpu[v].append(statistics.median(c for _, c in samples) * 1000)
+    if spiff_table is not None:
+        spiff_table.drop(engine)
+    print(f"\n  transition, interleaved: {rounds} rounds x {per_round} steps, median per round (ms, wall and this "
+          "process's CPU); ratio = floor / variant (>= 0.7 wanted for service)")
+    for v in variants:
+        ratios = sorted(f / m for f, m in zip(medians["floor"], medians[v], strict=True))
+        cpu_ratio = statistics.median(f / m for f, m in zip(cpu["floor"], cpu[v], strict=True) if m)
+        med = statistics.median(medians[v])
+        note = (f"ratio to floor {statistics.median(ratios):.2f} (rounds {ratios[0]:.2f}-{ratios[-1]:.2f}); "
+                f"CPU {statistics.median(cpu[v]):.2f} ms, ratio {cpu_ratio:.2f}")
+        results.append((f"transition compare: {v}", med, max(medians[v]), note))
+        print(f"  {'transition compare: ' + v:<58} {med:9.2f} {max(medians[v]):9.2f}  {note}", flush=True)
+
+
 # ------------------------------------------------------------------------------------------------------ main
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
@@ -491,6 +637,11 @@ def main(argv=None) -> int:
     p.add_argument("--reset", action="store_true", help="drop every table of a non-empty --url database first")
     p.add_argument("--keep", action="store_true", help="keep the temporary SQLite file")
     p.add_argument("--no-analyze", action="store_true", help="skip ANALYZE after loading")
+    p.add_argument("--compare-rounds", type=int, default=5,
+                   help="rounds of the interleaved transition comparison (0: skip it)")
+    p.add_argument("--compare-steps", type=int, default=15, help="transitions per variant and round")
+    p.add_argument("--only", choices=("all", "transition"), default="all",
+                   help="transition: only the transition measurements")
     p.add_argument("--verify-chain", action="store_true", help="also time `audit verify` over the whole chain")
     args = p.parse_args(argv)
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, cast, insert, select, text, type_coerce, update
+from sqlalchemy import Text, bindparam, cast, insert, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
 from models import AuditChainHead, AuditEvent, Unit
@@ -194,7 +194,7 @@ def _ensure_head(session: Session, chain: str) -> None:
 # before it; its UPDATE locks the chain's head row until the end of the transaction, so appenders of one chain queue
 # there and nowhere else. Python then computes the hash and the MAC (the key never goes to the database), and the
 # second statement inserts the event and sets the head in one go.
-_TAKE_PG = text("UPDATE audit_chain_heads SET seq = seq + 1 WHERE chain = :chain RETURNING seq, hash")
+_TAKE_PG = text("UPDATE audit_chain_heads SET seq = seq + 1 WHERE chain = :head RETURNING seq, hash")
 _PUT_PG = text("""
 WITH ev AS (
     INSERT INTO audit_events (created_at, actor_id, actor_username, action, outcome, object_type, object_id, data, ip,
@@ -225,26 +225,25 @@ def append(
         ip=context.ip, user_agent=(context.user_agent or None) and context.user_agent[:500], chain=chain,
     )
     postgres = session.get_bind().dialect.name == "postgresql"
-    take = _TAKE_PG if postgres else (update(_HEADS).where(_HEADS.c.chain == chain).values(seq=_HEADS.c.seq + 1)
-                                      .returning(_HEADS.c.seq, _HEADS.c.hash))
-    row = session.execute(take, {"chain": chain}).first()
+    take = _TAKE_PG if postgres else _TAKE
+    row = session.execute(take, {"head": chain}).first()
     if row is None:
         _ensure_head(session, chain)
-        row = session.execute(take, {"chain": chain}).first()
+        row = session.execute(take, {"head": chain}).first()
     event.seq, event.prev_hash = row
     data_text = json_text(event.data)
     event.hash = hash_of(event.prev_hash, canonical_fields(
         chain, event.seq, event.created_at, event.actor_id, event.actor_username, action, outcome, object_type,
         object_id, event.ip, event.user_agent, data_text))
     event.mac = mac_of(key, event.hash)
+    params = {c: getattr(event, c) for c in _INSERTED}
     if postgres:
-        params = {c: getattr(event, c) for c in _INSERTED}
         params.update(created_at=event.created_at.astimezone(dt.UTC).replace(tzinfo=None), data=data_text)
         event.id = session.execute(_PUT_PG, params).scalar_one()
         return event
-    event.id = session.execute(insert(_EVENTS).values({c: getattr(event, c) for c in _INSERTED})
-                               .returning(_EVENTS.c.id)).scalar_one()
-    session.execute(update(_HEADS).where(_HEADS.c.chain == chain).values(prev_hash=event.prev_hash, hash=event.hash))
+    params["data"] = data_text
+    event.id = session.execute(_PUT, params).scalar_one()
+    session.execute(_SET_HEAD, {"head": chain, "new_prev_hash": event.prev_hash, "new_hash": event.hash})
     return event
 
 
@@ -253,6 +252,13 @@ _HEADS = AuditChainHead.__table__
 _EVENTS = AuditEvent.__table__
 _INSERTED = ("created_at", "actor_id", "actor_username", "action", "outcome", "object_type", "object_id", "data", "ip",
              "user_agent", "chain", "seq", "prev_hash", "hash", "mac")
+# SQLite's three statements, built once (building and caching a statement per append cost more than running it):
+# the chain's next position, the event (its `data` the exact text hashed above, as _PUT_PG stores it), the new head.
+_TAKE = (update(_HEADS).where(_HEADS.c.chain == bindparam("head")).values(seq=_HEADS.c.seq + 1)
+         .returning(_HEADS.c.seq, _HEADS.c.hash))
+_PUT = insert(_EVENTS).values(data=bindparam("data", type_=Text)).returning(_EVENTS.c.id)
+_SET_HEAD = (update(_HEADS).where(_HEADS.c.chain == bindparam("head"))
+             .values(prev_hash=bindparam("new_prev_hash"), hash=bindparam("new_hash")))
 
 
 # ------------------------------------------------------------------------------------------------ walking a chain

@@ -18,16 +18,18 @@ def holders(session: Session, object_type: str, verb: str, **target) -> list[Use
 
 def notify(session: Session, users, *, kind: str, title: str, body: str = "", link: str | None = None,
            object_type: str | None = None, object_id: int | None = None, exclude_id: int | None = None) -> list:
-    created = []
+    """One notification per recipient (once each, never the actor), inserted together: one flush for all of them
+    (one multi-row INSERT), then the e-mails that point at them."""
     recipients = list({u.id: u for u in users if u.id != exclude_id}.values())
+    if not recipients:
+        return []
     muted = opted_out(session, [u.id for u in recipients], kind) if email_enabled() else set()
-    for user in recipients:
-        note = Notification(user_id=user.id, kind=kind, title=title[:300], body=body, link=link,
-                            object_type=object_type, object_id=object_id)
-        session.add(note)
-        session.flush()
+    created = [Notification(user_id=user.id, kind=kind, title=title[:300], body=body, link=link,
+                            object_type=object_type, object_id=object_id) for user in recipients]
+    session.add_all(created)
+    session.flush()
+    for user, note in zip(recipients, created, strict=True):
         queue_email(session, user, note, muted=muted)
-        created.append(note)
     return created
 
 

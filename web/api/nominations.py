@@ -1,6 +1,9 @@
 """Nominations (hồ sơ điển hình): list, register, read, edit, transitions, attachments, check-ins."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from models import Nomination
 from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.schemas import (
@@ -32,11 +35,18 @@ TRANSITION_DATA = ("reason", "nurture_plan", "decision_number", "decision_date")
 
 
 def _detail(nomination_id: int) -> dict:
-    """The nomination as the caller sees it now (fresh from the database, after any change just committed)."""
-    session = db()
-    session.expire_all()
-    who = actor()
+    """The nomination as the caller sees it now (GET)."""
+    session, who = db(), actor()
     return present.nomination_detail(session, who, service.load(session, who, nomination_id))
+
+
+def _changed(session, who, change: Callable[[], Nomination]) -> Callable[[], dict]:
+    """The unit of work of a change that answers with the detail: the change, then the detail built in the same
+    transaction, before its commit. The rows the change locked and wrote are in the session, current, so nothing is
+    read again (the nomination, its history row, the caller): the detail adds only what it shows beside them. The
+    answer is exactly what the commit makes visible, even when another change follows at once, and SQLite takes its
+    write lock once per request, not a second time for the reads after the commit."""
+    return lambda: present.nomination_detail(session, who, change())
 
 
 @blp.route("/nominations")
@@ -57,9 +67,8 @@ def list_nominations(args):
 def create_nomination(args):
     """Đăng ký điển hình (Thủ trưởng đơn vị cho đơn vị mình, hoặc Văn phòng Sở)"""
     session, who = db(), actor()
-    n = run(lambda: service.create_nomination(session, who, context=ctx(), **args), action="nomination.create",
-            object_type="nomination")
-    return _detail(n.id)
+    return run(_changed(session, who, lambda: service.create_nomination(session, who, context=ctx(), **args)),
+               action="nomination.create", object_type="nomination")
 
 
 @blp.route(f"/nominations/{NID}")
@@ -78,9 +87,9 @@ def update_nomination(args, nomination_id):
     """Cập nhật hồ sơ (kèm `version`); `criteria` dạng {mã: {"met": true, "evidence": "..."}}"""
     session, who = db(), actor()
     version = args.pop("version")
-    run(lambda: service.update_nomination(session, who, nomination_id, version, context=ctx(), **args),
-        action="nomination.update", object_type="nomination", object_id=nomination_id)
-    return _detail(nomination_id)
+    return run(_changed(session, who, lambda: service.update_nomination(session, who, nomination_id, version,
+                                                                       context=ctx(), **args)),
+               action="nomination.update", object_type="nomination", object_id=nomination_id)
 
 
 @blp.route(f"/nominations/{NID}/transitions", methods=["POST"])
@@ -97,10 +106,9 @@ def transition(args, nomination_id):
     action = args["action"]
     data = {k: args[k] for k in TRANSITION_DATA if args.get(k) is not None}
     audit_action = f"nomination.{action}" if action in machine.TRIGGERS else "nomination.transition"
-    run(lambda: service.transition(session, who, nomination_id, action, args["version"], comment=args["comment"],
-                                   context=ctx(), **data),
-        action=audit_action, object_type="nomination", object_id=nomination_id)
-    return _detail(nomination_id)
+    return run(_changed(session, who, lambda: service.transition(session, who, nomination_id, action, args["version"],
+                                                                comment=args["comment"], context=ctx(), **data)),
+               action=audit_action, object_type="nomination", object_id=nomination_id)
 
 
 @blp.route(f"/nominations/{NID}/attachments", methods=["POST"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import exists, select
+from sqlalchemy import event, exists, select
 from sqlalchemy.orm import Session
 
 from models import AwardRecord, DisciplineRecord, Nomination, Person, StateChange
@@ -251,7 +251,31 @@ def _period_high_awards(session: Session, n: Nomination):
 
 
 def evaluate(session: Session, n: Nomination, stage: str | None = None) -> list[RuleResult]:
+    """The rules of `stage` (all with None) for `n`. Within one transaction, the same question about the same version
+    of the nomination is answered once: the submit guard and the detail's eligibility (both asked by one request
+    after a change) would otherwise read the same records twice. The answer is kept only while nothing changes in
+    the session: any flush, and the end of the transaction, forget it; a session holding unflushed changes does not
+    use it (the reads would have flushed them and might answer differently)."""
+    if session.new or session.dirty or session.deleted:
+        return _evaluate(session, n, stage)
+    memo = session.info.setdefault(_MEMO, {})
+    key = (n.id, n.version, n.state, stage)
+    if key not in memo:
+        memo[key] = _evaluate(session, n, stage)
+    return list(memo[key])
+
+
+def _evaluate(session: Session, n: Nomination, stage: str | None) -> list[RuleResult]:
     return [r.run(session, n) for r in RULES if (stage is None or r.stage == stage) and r.applies(n)]
+
+
+_MEMO = "dienhinh.rules.evaluate"
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, *_) -> None:
+    session.info.pop(_MEMO, None)
 
 
 def hard_failures(results: list[RuleResult]) -> list[str]:

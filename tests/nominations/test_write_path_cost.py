@@ -1,0 +1,180 @@
+"""The write path's cost, held: a transition runs a fixed handful of statements, and the API's changes answer with
+the detail built in their own transaction — exactly what a read right after shows — without reading again what they
+just wrote. These fail when a statement per transition creeps back (an extra SELECT in a guard, a receiver querying
+per event, the endpoint reloading the whole detail)."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+from sqlalchemy import event, select
+from test_api_nominations import act, complete_dossier, nurture, ref, register  # noqa: F401  (ref: a fixture)
+
+from models import DisciplineRecord, Nomination, Person, StateChange, User
+from notifications import inbox
+from workflow.nominations import rules, service
+
+DML = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
+
+
+@contextlib.contextmanager
+def statements(engine):
+    """The SQL statements run on `engine` inside the block (savepoints, BEGIN and COMMIT left out)."""
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith(DML):
+            seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def reading(seen: list[str], table: str) -> list[str]:
+    return [s for s in seen if s.startswith("SELECT") and f" FROM {table} " in f"{s} "]
+
+
+# ------------------------------------------------------------------------------------------------ the service
+def test_a_transition_runs_a_fixed_handful_of_statements(db, engine, demo):
+    """Lock and read the row with its campaign, unit and subject (1); UPDATE it with its version check and INSERT the
+    history row (PostgreSQL: one statement; SQLite 2); append the audit row (PostgreSQL 2: take the chain's position,
+    then insert and move the head; SQLite 3). Nothing else: no guard or receiver reads for start_nurturing, nothing
+    read twice, and nothing left for a later flush to write."""
+    actor = demo.actor("tp_pbgdpl")
+    n = service.create_nomination(db, actor, campaign_id=demo.campaign().id, subject_type="collective",
+                                  unit_id=demo.unit("PBGDPL").id, title="Phòng Phổ biến, giáo dục pháp luật")
+    db.flush()
+    with statements(engine) as seen:
+        moved = service.transition(db, actor, n.id, "start_nurturing", n.version, nurture_plan="Kế hoạch bồi dưỡng.")
+    postgres = engine.dialect.name == "postgresql"
+    assert len(seen) == 1 + (1 if postgres else 2) + (2 if postgres else 3), seen
+    assert len(reading(seen, "nominations")) == 1 and not reading(seen, "users")
+    assert not (db.new or db.dirty or db.deleted) and not db.identity_map.check_modified()
+    with statements(engine) as later:
+        db.flush()
+    assert later == []
+    stored = db.execute(select(Nomination.state, Nomination.version, Nomination.nurture_plan, Nomination.updated_at)
+                        .where(Nomination.id == n.id)).one()
+    assert tuple(stored) == (moved.state, moved.version, moved.nurture_plan, moved.updated_at) \
+        == ("nurtured", 2, "Kế hoạch bồi dưỡng.", moved.updated_at)
+    step = db.scalars(select(StateChange).where(StateChange.nomination_id == n.id).order_by(StateChange.version)).all()
+    assert [(s.version, s.action, s.from_state, s.to_state) for s in step] == [
+        (1, "create", None, "registered"), (2, "start_nurturing", "registered", "nurtured")]
+    assert step[-1] is moved.history[-1] and step[-1].created_at == moved.updated_at
+
+
+def test_a_step_with_other_effects_is_flushed_with_them(db, demo, monkeypatch):
+    """A step whose effects change more than the nomination's state (an award record, a proposal item, here the
+    title) is written by the ORM's flush with those effects: one version step, nothing left pending."""
+    actor = demo.actor("tp_pbgdpl")
+    n = service.create_nomination(db, actor, campaign_id=demo.campaign().id, subject_type="collective",
+                                  unit_id=demo.unit("PBGDPL").id, title="Phòng Phổ biến, giáo dục pháp luật")
+    db.flush()
+    effects = service._apply_effects
+
+    def with_a_title(session, nomination, action, data):
+        effects(session, nomination, action, data)
+        nomination.title = "Tên mới"
+
+    monkeypatch.setattr(service, "_apply_effects", with_a_title)
+    moved = service.transition(db, actor, n.id, "start_nurturing", n.version, nurture_plan="Kế hoạch.")
+    assert not (db.new or db.dirty or db.deleted)
+    stored = db.execute(select(Nomination.title, Nomination.state, Nomination.version).where(Nomination.id == n.id))
+    assert tuple(stored.one()) == ("Tên mới", "nurtured", 2) and moved.version == 2
+    assert [h.version for h in moved.history] == [1, 2]
+
+
+def test_guards_and_the_detail_evaluate_the_rules_once(db, engine, demo):
+    """The submit guard and the eligibility the detail shows ask the same rules of the same unchanged nomination in
+    one transaction: the discipline records are read once."""
+    actor = demo.actor("tp_pbgdpl")
+    n = service.create_nomination(db, actor, campaign_id=demo.campaign().id, subject_type="collective",
+                                  unit_id=demo.unit("PBGDPL").id, title="Phòng Phổ biến, giáo dục pháp luật")
+    db.flush()
+    with statements(engine) as seen:
+        first = rules.evaluate(db, n, "submit")
+        second = rules.evaluate(db, n, "submit")
+    assert first == second
+    assert len(reading(seen, "discipline_records")) == 1, seen
+
+
+def test_the_rules_are_evaluated_again_after_a_change(db, demo):
+    """What the rules read may change in the same transaction (a discipline recorded, the nomination moved): a flush
+    forgets what they found, so the next evaluation reads again."""
+    actor = demo.actor("tp_pbgdpl")
+    n = service.create_nomination(db, actor, campaign_id=demo.campaign().id, subject_type="collective",
+                                  unit_id=demo.unit("PBGDPL").id, title="Phòng Phổ biến, giáo dục pháp luật")
+    db.flush()
+    rule = "khong_ky_luat_nam"
+    assert {r.code: r.result for r in rules.evaluate(db, n, "submit")}[rule] == "pass"
+    person = db.scalar(select(Person).where(Person.unit_id == n.unit_id).limit(1))
+    year = n.campaign.years.start
+    db.add(DisciplineRecord(person_id=person.id, form="canh_cao", decided_on=dt.date(year, 6, 1),
+                            decision_number="1/QĐ"))
+    assert {r.code: r.result for r in rules.evaluate(db, n, "submit")}[rule] == "fail"
+
+
+# ------------------------------------------------------------------------------------------------ the API
+def _same_as_a_read(api, username, response):
+    assert response.status_code in (200, 201), response.get_json()
+    body = response.get_json()
+    again = api.as_(username).get(f"/nominations/{body['id']}")
+    assert again.status_code == 200
+    assert body == again.get_json()
+    return body
+
+
+def test_changes_answer_exactly_what_a_read_then_shows(api, ref):  # noqa: F811
+    """Register, edit, nurture, submit (guards, recipients), return with a reason (another actor, a comment) and
+    withdraw: each answer equals the GET that follows it, history, eligibility and available actions included."""
+    n = register(api, ref)
+    assert api.as_("tp_pbgdpl").get(f"/nominations/{n['id']}").get_json() == n
+    r = api.as_("tp_pbgdpl").patch(f"/nominations/{n['id']}", json={"version": n["version"], "title": "Tên mới"})
+    n = _same_as_a_read(api, "tp_pbgdpl", r)
+    n = _same_as_a_read(api, "tp_pbgdpl", act(api, "tp_pbgdpl", n, "start_nurturing", nurture_plan="Kế hoạch."))
+    n = complete_dossier(api, "tp_pbgdpl", n)
+    assert api.as_("tp_pbgdpl").get(f"/nominations/{n['id']}").get_json() == n
+    n = _same_as_a_read(api, "tp_pbgdpl", act(api, "tp_pbgdpl", n, "submit", comment="Trình Hội đồng."))
+    n = _same_as_a_read(api, "vanphong", act(api, "vanphong", n, "return_for_revision", reason="Bổ sung minh chứng."))
+    n = _same_as_a_read(api, "tp_pbgdpl", act(api, "tp_pbgdpl", n, "withdraw", reason="Đơn vị rút hồ sơ."))
+    assert [h["action"] for h in n["history"]] == ["create", "start_nurturing", "submit", "return_for_revision",
+                                                   "withdraw"]
+    person = register(api, ref, subject_type="individual", person_id=ref.lan, unit_id=None, title="Chị Lan")
+    assert api.as_("tp_pbgdpl").get(f"/nominations/{person['id']}").get_json() == person
+
+
+def test_a_transition_request_does_not_read_again_what_it_wrote(api, ref, engine):  # noqa: F811
+    """POST /nominations/{id}/transitions: the nomination is read once (locked), the caller is not reloaded after the
+    change, and the whole request stays within a fixed budget of statements."""
+    n = nurture(api, ref)
+    n = complete_dossier(api, "tp_pbgdpl", n)
+    client = api.as_("tp_pbgdpl")
+    with statements(engine) as seen:
+        r = client.post(f"/nominations/{n['id']}/transitions", json={"action": "submit", "version": n["version"]})
+    assert r.status_code == 200, r.get_json()
+    assert len(reading(seen, "nominations")) == 1, seen
+    assert not reading(seen, "units") and not reading(seen, "campaigns"), seen  # read with the locked row
+    assert len(reading(seen, "state_changes")) <= 2, seen  # the history shown (and the rules' look-up, if any)
+    # The guard's rules before the change, the eligibility shown after it: the nomination changed in between.
+    assert len(reading(seen, "discipline_records")) <= 2, seen
+    # Authentication (token, user, roles, delegation) + the change (lock, UPDATE, history, audit) + the detail's own
+    # reads (unit, campaign, criteria, rules, attachments, history and its users, check-ins) + submit's recipients.
+    assert len(seen) <= 21, "\n".join(seen)
+
+
+def test_recipients_are_told_with_one_insert(db, engine, demo):
+    """The inbox writes the notifications of all an event's recipients in one flush, ids in the recipients' order: on
+    PostgreSQL one multi-row INSERT (one round trip); SQLite (in process, no round trip) has no sentinel for the
+    ORM's batched INSERT … RETURNING and inserts them one by one in that flush."""
+    users = list(db.scalars(select(User).order_by(User.id).limit(4)))
+    db.flush()
+    with statements(engine) as seen:
+        notes = inbox.notify(db, users, kind="nomination.submit", title="Trình hồ sơ", body="…", link="/nominations/1",
+                             object_type="nomination", object_id=1, exclude_id=users[0].id)
+    assert [n.user_id for n in notes] == [u.id for u in users[1:]]
+    assert [n.id for n in notes] == sorted(n.id for n in notes)
+    inserts = [s for s in seen if s.startswith("INSERT INTO notifications")]
+    assert len(inserts) == (1 if engine.dialect.name == "postgresql" else len(notes)), seen
