@@ -46,8 +46,9 @@ def list_nominations(args):
     """Danh sách hồ sơ trong phạm vi của tài khoản
 
     Lọc theo `state` (một hoặc nhiều, cách nhau bởi dấu phẩy), `campaign`, `unit`, `subject_type`, `q` (không dấu).
+    Đọc xa: `before` = `next_before` của trang trước (con trỏ theo id, không phải đếm lại từ đầu).
     """
-    return present.page(queries.list_nominations(db(), actor(), **args), present.nomination_summary)
+    return present.nomination_page(queries.list_nominations(db(), actor(), **args))
 
 
 @blp.route("/nominations", methods=["POST"])

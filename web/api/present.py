@@ -1,5 +1,5 @@
-"""ORM objects → the plain dicts the response schemas dump. Read-only; the list serialiser touches nothing beyond
-what `workflow.nominations.queries.list_nominations` eager-loads (unit, campaign, subject_person)."""
+"""ORM objects → the plain dicts the response schemas dump. Read-only; the nomination list serialiser reads the plain
+rows of `workflow.nominations.queries.list_nominations` (unit, campaign, subject_person included: nothing to load)."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -99,6 +99,13 @@ def nomination_summary(n: Nomination) -> dict:
         "campaign": {"id": c.id, "name": c.name, "kind": c.kind},
         "created_at": n.created_at, "updated_at": n.updated_at,
     }
+
+
+def nomination_page(p) -> dict:
+    """The list envelope with the keyset cursor of the next page (`before=`)."""
+    data = page(p, nomination_summary)
+    data["next_before"] = p.next_before
+    return data
 
 
 def attachment(a: Attachment) -> dict:
