@@ -68,7 +68,9 @@ def create_nomination(args):
 @blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
 def get_nomination(nomination_id):
     """Hồ sơ: trạng thái, phiên bản, tiêu chí, điều kiện, thao tác được phép, lịch sử"""
-    return _detail(nomination_id)
+    # A read starts on a fresh session: nothing to expire (`_detail` does, after a change), all of it loaded at once.
+    session, who = db(), actor()
+    return present.nomination_detail(session, who, queries.load_detail(session, who, nomination_id))
 
 
 @blp.route(f"/nominations/{NID}", methods=["PATCH"])

@@ -25,7 +25,7 @@ from workflow import offers, policy
 from workflow.administration.campaigns import campaign_data
 from workflow.council import operations as council_core
 from workflow.labels import ACTION_LABELS, ROLE_LABELS, RULE_RESULT_LABELS, STATE_LABELS
-from workflow.nominations import rules, service
+from workflow.nominations import queries, rules, service
 from workflow.policy import Actor
 from workflow.proposals import decisions as decision_core
 from workflow.proposals import operations as proposal_core
@@ -142,9 +142,7 @@ def nomination_detail(session: Session, actor: Actor, n: Nomination) -> dict:
          "requires": list(o.requires), "irreversible": o.irreversible, "to_state": o.dest}
         for o in service.available_actions(session, actor, n)
     ]
-    user_ids = {h.actor_id for h in n.history} | {h.on_behalf_of_id for h in n.history}
-    user_ids.discard(None)
-    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    users = queries.history_users(session, n)
     history = [
         {"version": h.version, "action": h.action, "action_label": ACTION_LABELS.get(h.action, h.action),
          "from_state": h.from_state, "to_state": h.to_state, "actor": user_ref(users.get(h.actor_id)),

@@ -5,9 +5,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import Campaign, Nomination, Person, Unit, fold
+from models import Campaign, Nomination, Person, Unit, User, fold
 from workflow import inputs, policy
 from workflow.errors import ValidationFailed
 from workflow.policy import Actor
@@ -223,7 +223,34 @@ def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, bef
 
 
 def detail_options():
+    """What a nomination's detail (page and API) reads, loaded with it: unit, campaign and subject joined to its row,
+    criteria, check-ins, attachments and history in one statement each — none of them loaded lazily later."""
     return (
+        joinedload(Nomination.unit), joinedload(Nomination.campaign), joinedload(Nomination.subject_person),
         selectinload(Nomination.criteria), selectinload(Nomination.checkins), selectinload(Nomination.attachments),
         selectinload(Nomination.history),
     )
+
+
+def load_detail(session: Session, actor: Actor, nomination_id: int) -> Nomination:
+    """The nomination with everything its detail shows (detail_options), if `actor` may see it; NotFound otherwise
+    (the same scope clause as the list: policy.load)."""
+    return policy.load(session, actor, "nomination", nomination_id, options=detail_options())
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    id: int
+    username: str
+    full_name: str
+
+
+def history_users(session: Session, n: Nomination) -> dict[int, UserRef]:
+    """The people named in a nomination's history (who acted, on whose behalf), by id: the three columns shown, in one
+    statement (not whole accounts with their roles)."""
+    ids = {h.actor_id for h in n.history} | {h.on_behalf_of_id for h in n.history}
+    ids.discard(None)
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.username, User.full_name).where(User.id.in_(sorted(ids))))
+    return {r.id: UserRef(r.id, r.username, r.full_name) for r in rows}
