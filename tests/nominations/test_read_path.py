@@ -96,7 +96,7 @@ def test_list_rows_are_plain_values_not_orm_objects(db, demo, many):
 @pytest.mark.parametrize("per_page", [1, 3, 4])
 def test_every_page_from_either_end_and_by_cursor_reads_the_same_rows(db, demo, many, per_page):
     """Pages past the middle are read from the oldest end: walking every page gives each row once, newest first, as
-    does following `next_before`."""
+    does following `next_before_id`."""
     actor = demo.actor("vanphong")
     expected = sorted(many, reverse=True)
     walked, page_no = [], 1
@@ -112,10 +112,10 @@ def test_every_page_from_either_end_and_by_cursor_reads_the_same_rows(db, demo, 
 
     followed, cursor = [], None
     while True:
-        page = queries.list_nominations(db, actor, per_page=per_page, before=cursor)
+        page = queries.list_nominations(db, actor, per_page=per_page, before_id=cursor)
         assert page.total == len(many)
         followed += [n.id for n in page.items]
-        cursor = page.next_before
+        cursor = page.next_before_id
         if cursor is None:
             break
     assert followed == expected
@@ -125,13 +125,13 @@ def test_the_api_cursor_is_additive(api, many):
     client = api.as_("vanphong")
     first = client.get("/nominations?per_page=4").get_json()
     assert (first["page"], first["per_page"], first["total"]) == (1, 4, len(many))
-    assert first["next_before"] == first["items"][-1]["id"]
-    second = client.get(f"/nominations?per_page=4&before={first['next_before']}").get_json()
+    assert first["next_before_id"] == first["items"][-1]["id"]
+    second = client.get(f"/nominations?per_page=4&before_id={first['next_before_id']}").get_json()
     assert [i["id"] for i in second["items"]] == sorted(many, reverse=True)[4:8]
     assert second["total"] == len(many)
-    last = client.get(f"/nominations?per_page=100&before={first['next_before']}").get_json()
-    assert last["next_before"] is None
-    assert client.get("/nominations?before=abc").status_code == 422
+    last = client.get(f"/nominations?per_page=100&before_id={first['next_before_id']}").get_json()
+    assert last["next_before_id"] is None
+    assert client.get("/nominations?before_id=abc").status_code == 422
 
 
 def _detail_statements(engine, db, demo, nid: int) -> list[str]:
@@ -205,3 +205,26 @@ def test_the_search_uses_the_trigram_index_on_postgres(db, demo, many):
     db.execute(text("SET LOCAL enable_seqscan = off"))  # a test table is tiny: ask whether the index can serve
     plan = "\n".join(db.execute(text(f"EXPLAIN {compiled}")).scalars())
     assert "ix_nominations_search_text_trgm" in plan, plan
+
+
+# ------------------------------------------------------------------------------------------------ the documents
+def test_the_list_and_detail_documents_are_what_their_schemas_dump(db, demo, many):
+    """The list and the detail skip marshmallow's dump (present.json_ready): the document must be the one the
+    response schema would have written — same keys, same values, dates as ISO text."""
+    from factories import nomination_in
+
+    from web.api.schemas import NominationDetailSchema, NominationPageSchema
+
+    actor = demo.actor("vanphong")
+    for kw in ({"per_page": 100}, {"per_page": 3, "page": 4}, {"per_page": 3, "before_id": many[5]}):
+        page = present.nomination_page(queries.list_nominations(db, actor, **kw))
+        assert present.json_ready(page) == NominationPageSchema().dump(page)
+    rich = nomination_in(db, demo, "evaluated_co_so", person="Nguyễn Thị Lan")
+    db.add(Checkin(nomination_id=rich.id, date=rich.created_at.date(), note="Theo dõi"))
+    db.add(Attachment(nomination_id=rich.id, kind="evidence", filename="a.pdf", content_type="application/pdf",
+                      size=1, sha256="0" * 64))
+    db.commit()
+    for nid in (many[0], many[-1], rich.id):
+        data = present.nomination_detail(db, actor, queries.load_detail(db, actor, nid))
+        assert present.json_ready(data) == NominationDetailSchema().dump(data)
+    assert data["history"] and data["checkins"] and data["attachments"] and data["eligibility"]

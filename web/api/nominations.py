@@ -1,6 +1,8 @@
 """Nominations (hồ sơ điển hình): list, register, read, edit, transitions, attachments, check-ins."""
 from __future__ import annotations
 
+from flask import jsonify
+
 from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.schemas import (
@@ -46,9 +48,9 @@ def list_nominations(args):
     """Danh sách hồ sơ trong phạm vi của tài khoản
 
     Lọc theo `state` (một hoặc nhiều, cách nhau bởi dấu phẩy), `campaign`, `unit`, `subject_type`, `q` (không dấu).
-    Đọc xa: `before` = `next_before` của trang trước (con trỏ theo id, không phải đếm lại từ đầu).
+    Đọc xa: `before_id` = `next_before_id` của trang trước (con trỏ theo id, không phải đếm lại từ đầu).
     """
-    return present.nomination_page(queries.list_nominations(db(), actor(), **args))
+    return jsonify(present.json_ready(present.nomination_page(queries.list_nominations(db(), actor(), **args))))
 
 
 @blp.route("/nominations", methods=["POST"])
@@ -70,7 +72,8 @@ def get_nomination(nomination_id):
     """Hồ sơ: trạng thái, phiên bản, tiêu chí, điều kiện, thao tác được phép, lịch sử"""
     # A read starts on a fresh session: nothing to expire (`_detail` does, after a change), all of it loaded at once.
     session, who = db(), actor()
-    return present.nomination_detail(session, who, queries.load_detail(session, who, nomination_id))
+    return jsonify(present.json_ready(present.nomination_detail(session, who,
+                                                                queries.load_detail(session, who, nomination_id))))
 
 
 @blp.route(f"/nominations/{NID}", methods=["PATCH"])

@@ -130,9 +130,9 @@ class NominationRow:
 
 @dataclass
 class NominationPage(Page):
-    """A Page of NominationRow; `next_before`: the cursor of the next page (`before=`), None on the last one."""
+    """A Page of NominationRow; `next_before_id`: the cursor of the next page (`before_id=`), None on the last one."""
 
-    next_before: int | None = None
+    next_before_id: int | None = None
 
 
 _ROW_COLUMNS = (
@@ -191,16 +191,16 @@ def _count(session: Session, where: list) -> int:
     return session.execute(select(func.count()).select_from(Nomination).where(*where)).scalar() or 0
 
 
-def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, before=None, **filters) -> NominationPage:
+def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, before_id=None, **filters) -> NominationPage:
     """A page of the nominations `actor` may see, newest first, in two statements whatever the page size: the total,
     then the page's rows (none when the page lies past the total).
 
     Deep pages stay cheap: past the middle, the page is read from the other end of the index (OFFSET counted from the
-    oldest row), so the last page costs what the first does. `before` (an id) is the keyset cursor for reading far:
-    the rows below that id (`next_before` of the previous page), `page` then counting from there; `total` stays the
+    oldest row), so the last page costs what the first does. `before_id` is the keyset cursor for reading far:
+    the rows below that id (`next_before_id` of the previous page), `page` then counting from there; `total` stays the
     filters' total."""
     page, per_page = page_params(page, per_page)
-    cursor = int_filter(before, "before")
+    cursor = int_filter(before_id, "before_id")
     where = _conditions(actor, **filters)
     offset = (page - 1) * per_page
     total = _count(session, where)
@@ -218,8 +218,8 @@ def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, bef
     else:
         rows = _rows(session, where, limit=per_page, offset=offset, small=small)
         more = offset + len(rows) < total
-    next_before = rows[-1].id if rows and more else None
-    return NominationPage(rows, total, page, per_page, next_before)
+    next_before_id = rows[-1].id if rows and more else None
+    return NominationPage(rows, total, page, per_page, next_before_id)
 
 
 def detail_options():
