@@ -191,7 +191,8 @@ def _count(session: Session, where: list) -> int:
     return session.execute(select(func.count()).select_from(Nomination).where(*where)).scalar() or 0
 
 
-def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, before_id=None, **filters) -> NominationPage:
+def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, before_id=None,
+                     **filters) -> NominationPage:
     """A page of the nominations `actor` may see, newest first, in two statements whatever the page size: the total,
     then the page's rows (none when the page lies past the total).
 
