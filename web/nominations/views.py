@@ -41,7 +41,7 @@ def index():
         "nominations/list.html", page=page, filters=filters,
         filters_query={k: v for k, v in filters.items() if v},
         campaigns=choices.filter_campaigns(session, actor), units=choices.filter_units(session, actor),
-        can_register=bool(choices.registrable_units(session, actor)),
+        can_register=choices.may_register_somewhere(session, actor),
     )
 
 

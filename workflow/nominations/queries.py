@@ -156,7 +156,7 @@ def _row(r) -> NominationRow:
 
 # Up to this many matching rows, the page's ids are picked from the whole matching set (a bitmap scan of the
 # filters' indexes, then a top-n sort): see _rows.
-SMALL_SET = 5000
+SMALL_SET = 10_000
 
 
 def _rows(session: Session, where: list, *, limit: int, offset: int, ascending: bool = False,
