@@ -25,8 +25,9 @@ def trigram_search_possible(ddl, target, bind, **kw) -> bool:
     in the folded text: a btree cannot serve `LIKE '%word%'`, the trigrams can): the extension is created if missing,
     and where it cannot be (not installed, no privilege) the index is left out — `q=` then scans, with the same
     results. Elsewhere (SQLite) a plain index of the column, which keeps the schema the migrations build."""
-    if bind.dialect.name != "postgresql":
-        return True
+    dialect = bind.dialect if bind is not None else kw.get("dialect")
+    if dialect is None or dialect.name != "postgresql" or not hasattr(bind, "exec_driver_sql"):
+        return True  # not PostgreSQL, or DDL rendered as text (no connection to ask): the index as declared
     if bind.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'").scalar() is not None:
         return True
     try:
