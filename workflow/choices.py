@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import Campaign, Person, Unit
@@ -26,6 +26,12 @@ def registrable_units(session: Session, actor: Actor) -> list[Unit]:
     ))
 
 
+def may_register_somewhere(session: Session, actor: Actor) -> bool:
+    """Whether registrable_units has any unit for the actor (one EXISTS, not the units): the list page's offer."""
+    return bool(session.scalar(select(exists().where(
+        policy.scope(actor, "unit", "register_for"), Unit.active.is_(True), Unit.kind.in_(NOMINEE_UNIT_KINDS)))))
+
+
 def registrable_people(session: Session, actor: Actor) -> list[Person]:
     """Active people of those units, in Vietnamese order (given name first); the actor themself is left out."""
     unit_ids = [u.id for u in registrable_units(session, actor)]
@@ -42,21 +48,24 @@ def registration_campaigns(session: Session, actor: Actor, today: dt.date | None
     return open_campaigns(session, actor, today)
 
 
-def filter_campaigns(session: Session, actor: Actor) -> list[Campaign]:
-    """Campaigns worth filtering by: the actor's department's, or every one for readers across departments."""
-    stmt = select(Campaign).where(policy.scope(actor, "campaign")).order_by(Campaign.start_date.desc(),
-                                                                            Campaign.id.desc())
-    return list(session.scalars(stmt))
+def filter_campaigns(session: Session, actor: Actor) -> list:
+    """Campaigns worth filtering by: the actor's department's, or every one for readers across departments. Rows of
+    (id, name): a filter shows nothing else, and a reader across departments has hundreds of them on every list page
+    (whole ORM objects cost more to load than the list itself)."""
+    stmt = select(Campaign.id, Campaign.name).where(policy.scope(actor, "campaign")).order_by(
+        Campaign.start_date.desc(), Campaign.id.desc())
+    return list(session.execute(stmt))
 
 
-def filter_units(session: Session, actor: Actor) -> list[Unit]:
-    """Units worth filtering by: the actor's own unit (unit head), their department's, or all nominee units."""
-    stmt = select(Unit).where(Unit.kind.in_(NOMINEE_UNIT_KINDS)).order_by(Unit.name)
+def filter_units(session: Session, actor: Actor) -> list:
+    """Units worth filtering by: the actor's own unit (unit head), their department's, or all nominee units. Rows of
+    (id, name), as filter_campaigns."""
+    stmt = select(Unit.id, Unit.name).where(Unit.kind.in_(NOMINEE_UNIT_KINDS)).order_by(Unit.name)
     widest = policy.widest_scope(actor, "view", "nomination")
     if widest == policy.ALL:
-        return list(session.scalars(stmt))
+        return list(session.execute(stmt))
     if widest == policy.DEPARTMENT and actor.department_id is not None:
-        return list(session.scalars(stmt.where(Unit.department_id == actor.department_id)))
+        return list(session.execute(stmt.where(Unit.department_id == actor.department_id)))
     if actor.unit_id is not None:
-        return list(session.scalars(stmt.where(Unit.id == actor.unit_id)))
+        return list(session.execute(stmt.where(Unit.id == actor.unit_id)))
     return []

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask import jsonify
+
 from models import Nomination
 from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
@@ -34,12 +36,6 @@ PROBLEM = {"schema": ProblemSchema, "content_type": "application/problem+json"}
 TRANSITION_DATA = ("reason", "nurture_plan", "decision_number", "decision_date")
 
 
-def _detail(nomination_id: int) -> dict:
-    """The nomination as the caller sees it now (GET)."""
-    session, who = db(), actor()
-    return present.nomination_detail(session, who, service.load(session, who, nomination_id))
-
-
 def _changed(session, who, change: Callable[[], Nomination]) -> Callable[[], dict]:
     """The unit of work of a change that answers with the detail: the change, then the detail built in the same
     transaction, before its commit. The rows the change locked and wrote are in the session, current, so nothing is
@@ -49,6 +45,11 @@ def _changed(session, who, change: Callable[[], Nomination]) -> Callable[[], dic
     return lambda: present.nomination_detail(session, who, change())
 
 
+def _document(detail: dict, status: int = 200):
+    """The detail as JSON without walking its schema (present.json_ready; the schema documents it)."""
+    return jsonify(present.json_ready(detail)), status
+
+
 @blp.route("/nominations")
 @blp.arguments(NominationArgsSchema, location="query")
 @blp.response(200, NominationPageSchema)
@@ -56,8 +57,9 @@ def list_nominations(args):
     """Danh sách hồ sơ trong phạm vi của tài khoản
 
     Lọc theo `state` (một hoặc nhiều, cách nhau bởi dấu phẩy), `campaign`, `unit`, `subject_type`, `q` (không dấu).
+    Đọc xa: `before_id` = `next_before_id` của trang trước (con trỏ theo id, không phải đếm lại từ đầu).
     """
-    return present.page(queries.list_nominations(db(), actor(), **args), present.nomination_summary)
+    return jsonify(present.json_ready(present.nomination_page(queries.list_nominations(db(), actor(), **args))))
 
 
 @blp.route("/nominations", methods=["POST"])
@@ -67,8 +69,8 @@ def list_nominations(args):
 def create_nomination(args):
     """Đăng ký điển hình (Thủ trưởng đơn vị cho đơn vị mình, hoặc Văn phòng Sở)"""
     session, who = db(), actor()
-    return run(_changed(session, who, lambda: service.create_nomination(session, who, context=ctx(), **args)),
-               action="nomination.create", object_type="nomination")
+    return _document(run(_changed(session, who, lambda: service.create_nomination(session, who, context=ctx(), **args)),
+                         action="nomination.create", object_type="nomination"), 201)
 
 
 @blp.route(f"/nominations/{NID}")
@@ -76,7 +78,9 @@ def create_nomination(args):
 @blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
 def get_nomination(nomination_id):
     """Hồ sơ: trạng thái, phiên bản, tiêu chí, điều kiện, thao tác được phép, lịch sử"""
-    return _detail(nomination_id)
+    # A read starts on a fresh session: nothing to expire, all of it loaded at once.
+    session, who = db(), actor()
+    return _document(present.nomination_detail(session, who, queries.load_detail(session, who, nomination_id)))
 
 
 @blp.route(f"/nominations/{NID}", methods=["PATCH"])
@@ -87,9 +91,9 @@ def update_nomination(args, nomination_id):
     """Cập nhật hồ sơ (kèm `version`); `criteria` dạng {mã: {"met": true, "evidence": "..."}}"""
     session, who = db(), actor()
     version = args.pop("version")
-    return run(_changed(session, who, lambda: service.update_nomination(session, who, nomination_id, version,
-                                                                       context=ctx(), **args)),
-               action="nomination.update", object_type="nomination", object_id=nomination_id)
+    return _document(run(_changed(session, who, lambda: service.update_nomination(session, who, nomination_id, version,
+                                                                                 context=ctx(), **args)),
+                         action="nomination.update", object_type="nomination", object_id=nomination_id))
 
 
 @blp.route(f"/nominations/{NID}/transitions", methods=["POST"])
@@ -106,9 +110,10 @@ def transition(args, nomination_id):
     action = args["action"]
     data = {k: args[k] for k in TRANSITION_DATA if args.get(k) is not None}
     audit_action = f"nomination.{action}" if action in machine.TRIGGERS else "nomination.transition"
-    return run(_changed(session, who, lambda: service.transition(session, who, nomination_id, action, args["version"],
-                                                                comment=args["comment"], context=ctx(), **data)),
-               action=audit_action, object_type="nomination", object_id=nomination_id)
+    return _document(run(_changed(session, who, lambda: service.transition(session, who, nomination_id, action,
+                                                                          args["version"], comment=args["comment"],
+                                                                          context=ctx(), **data)),
+                         action=audit_action, object_type="nomination", object_id=nomination_id))
 
 
 @blp.route(f"/nominations/{NID}/attachments", methods=["POST"])

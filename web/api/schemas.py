@@ -219,6 +219,8 @@ class NominationArgsSchema(PageArgsSchema):
     unit = Id()
     subject_type = fields.String(validate=validate.OneOf(SUBJECT_TYPES))
     q = Text(200, metadata={"description": "accent-insensitive search in title and subject name"})
+    before_id = Id(metadata={"description": "keyset cursor for reading far: only nominations with a smaller id (the "
+                                        "`next_before_id` of the previous page); `total` stays the filters' total"})
 
 
 class NominationCreateSchema(Schema):
@@ -443,7 +445,9 @@ class NotificationSchema(Schema):
 UnitPageSchema = page_of(UnitSchema, "UnitPage")
 PersonPageSchema = page_of(PersonSchema, "PersonPage")
 CampaignPageSchema = page_of(CampaignSchema, "CampaignPage")
-NominationPageSchema = page_of(NominationSummarySchema, "NominationPage")
+class NominationPageSchema(page_of(NominationSummarySchema, "NominationPageBase")):
+    next_before_id = fields.Integer(allow_none=True, metadata={
+        "description": "the `before_id` cursor of the next page (null on the last page)"})
 AuditEventPageSchema = page_of(AuditEventSchema, "AuditEventPage")
 NotificationPageSchema = page_of(NotificationSchema, "NotificationPage")
 

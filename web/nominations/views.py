@@ -6,9 +6,8 @@ import io
 
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
-from sqlalchemy import select
 
-from models import ATTACHMENT_KINDS, Attachment, User
+from models import ATTACHMENT_KINDS, Attachment
 from web.current import current_actor
 from web.db import db, perform, request_context
 from web.files import send_stored
@@ -18,7 +17,7 @@ from workflow.documents.certificate import certificate_level
 from workflow.errors import DomainError, Forbidden, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
 from workflow.nominations import exports, machine, rules, service
-from workflow.nominations.queries import list_nominations
+from workflow.nominations.queries import history_users, list_nominations, load_detail
 
 FILTERS = ("campaign", "state", "unit", "subject_type", "q")
 # The main road of the lifecycle (workflow.nominations.machine) is drawn on the detail page; side exits after it when
@@ -42,7 +41,7 @@ def index():
         "nominations/list.html", page=page, filters=filters,
         filters_query={k: v for k, v in filters.items() if v},
         campaigns=choices.filter_campaigns(session, actor), units=choices.filter_units(session, actor),
-        can_register=bool(choices.registrable_units(session, actor)),
+        can_register=choices.may_register_somewhere(session, actor),
     )
 
 
@@ -94,11 +93,10 @@ def _detail_page(nomination_id: int, *, errors: dict | None = None, form=None, s
     to show beside that form, and `form` is the posted data to put back."""
     actor = current_actor()
     session = db()
-    n = service.load(session, actor, nomination_id)
+    n = load_detail(session, actor, nomination_id)
     answers = {a.code: a for a in n.criteria}
     criteria = [(c, answers.get(c.code)) for c in rules.criteria_for(n.subject_type, n.campaign.kind)]
-    actor_ids = {h.actor_id for h in n.history} - {None}
-    actors = {u.id: u for u in session.scalars(select(User).where(User.id.in_(actor_ids)))}
+    actors = history_users(session, n)
     irreversible_summary = {
         t.code: f"Hồ sơ sẽ chuyển sang trạng thái “{STATE_LABELS[t.dest]}”. Thao tác này không thể hoàn tác."
         for t in machine.TRIGGERS.values() if t.irreversible

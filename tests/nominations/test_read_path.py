@@ -1,0 +1,230 @@
+"""The nomination read path stays lean as the data grows: the list (API and page) runs the same statements whatever the
+page size, reads no row lazily, pages the same rows from either end of the index and by cursor, and the detail loads
+what it shows up front; migration 0013's indexes exist (on PostgreSQL the trigram index serves `q=`)."""
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from factories import nomination
+from sqlalchemy import event, inspect, select, text
+
+from models import Attachment, Checkin, Nomination, Person, StateChange, Unit
+from web import migrate
+from web.api import present
+from workflow.nominations import queries
+
+NOMINATION_TABLES = ("nominations", "criterion_answers", "checkins", "attachments", "state_changes")
+
+
+@contextlib.contextmanager
+def statements(engine):
+    """The SQL statements run on `engine` inside the block (savepoint bookkeeping left out)."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _touching_nominations(seen: list[str]) -> list[str]:
+    return [s for s in seen if any(f" {t}" in s for t in NOMINATION_TABLES)]
+
+
+@pytest.fixture
+def many(db, demo):
+    """A nomination for every nominee unit of STP and for each of its people: a list longer than one page, with
+    collective and individual rows (the joined person is optional)."""
+    stp = demo.unit("STP")
+    made = []
+    for code in db.scalars(select(Unit.code).where(Unit.department_id == stp.id,
+                                                   Unit.kind.in_(("division", "district_office")))
+                           .order_by(Unit.id)):
+        made.append(nomination(db, demo, unit=code, state="registered"))
+    for name in db.scalars(select(Person.full_name).join(Unit, Unit.id == Person.unit_id)
+                           .where(Unit.department_id == stp.id, Unit.kind.in_(("division", "district_office")))
+                           .order_by(Person.id).limit(6)):
+        made.append(nomination(db, demo, person=name, state="nurtured", path=("registered", "nurtured")))
+    db.commit()
+    assert len(made) >= 10
+    return sorted(n.id for n in made)
+
+
+def test_the_api_list_runs_the_same_statements_whatever_the_page_size(api, engine, many):
+    client = api.as_("vanphong")
+    client.get("/nominations")  # the token's first use is recorded once
+    counts = {}
+    for per_page in (1, 5, 100):
+        with statements(engine) as seen:
+            r = client.get(f"/nominations?per_page={per_page}")
+        assert r.status_code == 200 and len(r.get_json()["items"]) == min(per_page, len(many))
+        counts[per_page] = (len(seen), len(_touching_nominations(seen)))
+    assert len(set(counts.values())) == 1, counts
+    assert counts[100][1] == 2, "one statement for the total, one for the page's rows"
+
+
+def test_the_list_page_runs_the_same_statements_whatever_the_page_size(client, login, engine, many):
+    login("vanphong")
+    counts = {}
+    for per_page in (1, 5, 100):
+        with statements(engine) as seen:
+            r = client.get(f"/nominations?per_page={per_page}")
+        assert r.status_code == 200
+        counts[per_page] = (len(seen), len(_touching_nominations(seen)))
+    assert len(set(counts.values())) == 1, counts
+    assert counts[100][1] == 2
+
+
+def test_list_rows_are_plain_values_not_orm_objects(db, demo, many):
+    """Nothing on a row can be loaded lazily: the page and the serialiser read only what the one SELECT brought."""
+    page = queries.list_nominations(db, demo.actor("vanphong"), per_page=100)
+    assert page.items and all(isinstance(n, queries.NominationRow) for n in page.items)
+    individual = next(n for n in page.items if n.subject_type == "individual")
+    assert individual.subject_name == individual.subject_person.full_name
+    collective = next(n for n in page.items if n.subject_type == "collective")
+    assert collective.subject_person is None and collective.subject_name == collective.unit.name
+    orm = db.get(Nomination, individual.id)
+    assert present.nomination_summary(individual) == present.nomination_summary(orm)
+
+
+@pytest.mark.parametrize("per_page", [1, 3, 4])
+def test_every_page_from_either_end_and_by_cursor_reads_the_same_rows(db, demo, many, per_page):
+    """Pages past the middle are read from the oldest end: walking every page gives each row once, newest first, as
+    does following `next_before_id`."""
+    actor = demo.actor("vanphong")
+    expected = sorted(many, reverse=True)
+    walked, page_no = [], 1
+    while True:
+        page = queries.list_nominations(db, actor, page=page_no, per_page=per_page)
+        assert page.total == len(many)
+        if not page.items:
+            break
+        walked += [n.id for n in page.items]
+        page_no += 1
+    assert walked == expected
+    assert page_no - 1 == -(-len(many) // per_page)
+
+    followed, cursor = [], None
+    while True:
+        page = queries.list_nominations(db, actor, per_page=per_page, before_id=cursor)
+        assert page.total == len(many)
+        followed += [n.id for n in page.items]
+        cursor = page.next_before_id
+        if cursor is None:
+            break
+    assert followed == expected
+
+
+def test_the_api_cursor_is_additive(api, many):
+    client = api.as_("vanphong")
+    first = client.get("/nominations?per_page=4").get_json()
+    assert (first["page"], first["per_page"], first["total"]) == (1, 4, len(many))
+    assert first["next_before_id"] == first["items"][-1]["id"]
+    second = client.get(f"/nominations?per_page=4&before_id={first['next_before_id']}").get_json()
+    assert [i["id"] for i in second["items"]] == sorted(many, reverse=True)[4:8]
+    assert second["total"] == len(many)
+    last = client.get(f"/nominations?per_page=100&before_id={first['next_before_id']}").get_json()
+    assert last["next_before_id"] is None
+    assert client.get("/nominations?before_id=abc").status_code == 422
+
+
+def _detail_statements(engine, db, demo, nid: int) -> list[str]:
+    actor = demo.actor("vanphong")
+    db.expunge_all()
+    with statements(engine) as seen:
+        n = queries.load_detail(db, actor, nid)
+        present.nomination_detail(db, actor, n)
+    return seen
+
+
+def test_the_detail_loads_what_it_shows_up_front(db, demo, engine):
+    """The same statements for a nomination with one history row and one with many rows of every kind: nothing is
+    loaded per item."""
+    bare = nomination(db, demo, unit="HCTP", state="registered")
+    full = nomination(db, demo, person="Nguyễn Thị Lan", state="nurtured", path=("registered", "nurtured"))
+    for i in range(3):
+        db.add(Checkin(nomination_id=full.id, date=full.created_at.date(), note=f"Lần {i}"))
+        db.add(Attachment(nomination_id=full.id, kind="evidence", filename=f"{i}.pdf", content_type="application/pdf",
+                          size=1, sha256="0" * 64))
+    db.add(StateChange(nomination_id=full.id, version=3, action="step", from_state="nurtured", to_state="nurtured",
+                       actor_id=demo.user("tp_pbgdpl").id, data={}))
+    db.commit()
+    few = _detail_statements(engine, db, demo, bare.id)
+    lots = _detail_statements(engine, db, demo, full.id)
+    assert len(_touching_nominations(lots)) == len(_touching_nominations(few))
+    # the row (unit, campaign, person joined), criteria, check-ins, attachments, history; the history's users
+    assert len(_touching_nominations(lots)) <= 6, lots
+
+
+def test_the_api_detail_does_not_reload_the_caller(api, engine, db, demo):
+    n = nomination(db, demo, unit="HCTP", state="registered")
+    db.commit()
+    client = api.as_("vanphong")
+    client.get(f"/nominations/{n.id}")
+    with statements(engine) as seen:
+        r = client.get(f"/nominations/{n.id}")
+    assert r.status_code == 200 and r.get_json()["id"] == n.id
+    assert len(seen) <= 12, seen
+
+
+# ------------------------------------------------------------------------------------------------ the indexes
+ORDERED = {"ix_nominations_department_id_id": ["department_id", "id"], "ix_nominations_unit_id_id": ["unit_id", "id"],
+           "ix_nominations_campaign_id_id": ["campaign_id", "id"], "ix_nominations_state_id": ["state", "id"]}
+
+
+def test_migration_0013_builds_the_list_indexes(engine):
+    """On the schema the tests use (the models') and through the migrations: every list filter has an index ending
+    in id; on PostgreSQL `search_text` has a GIN index of trigrams."""
+    indexes = {i["name"]: i for i in inspect(engine).get_indexes("nominations")}
+    for name, columns in ORDERED.items():
+        assert indexes[name]["column_names"] == columns
+    assert queries_search_index_is_trigram(engine)
+    assert "0013_nomination_read_indexes" == migrate.head_revision()
+
+
+def queries_search_index_is_trigram(engine) -> bool:
+    with engine.connect() as conn:
+        if engine.dialect.name != "postgresql":
+            return "ix_nominations_search_text_trgm" in {i["name"] for i in inspect(conn).get_indexes("nominations")}
+        definition = conn.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"),
+                                 {"n": "ix_nominations_search_text_trgm"})
+    return definition is not None and "gin" in definition.lower() and "gin_trgm_ops" in definition
+
+
+def test_the_search_uses_the_trigram_index_on_postgres(db, demo, many):
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("the trigram index is PostgreSQL's")
+    stmt = select(Nomination.id).where(*queries._conditions(demo.actor("thanhtra"), q="phong tu phap"))
+    compiled = stmt.compile(db.get_bind(), compile_kwargs={"literal_binds": True})
+    db.execute(text("SET LOCAL enable_seqscan = off"))  # a test table is tiny: ask whether the index can serve
+    plan = "\n".join(db.execute(text(f"EXPLAIN {compiled}")).scalars())
+    assert "ix_nominations_search_text_trgm" in plan, plan
+
+
+# ------------------------------------------------------------------------------------------------ the documents
+def test_the_list_and_detail_documents_are_what_their_schemas_dump(db, demo, many):
+    """The list and the detail skip marshmallow's dump (present.json_ready): the document must be the one the
+    response schema would have written — same keys, same values, dates as ISO text."""
+    from factories import nomination_in
+
+    from web.api.schemas import NominationDetailSchema, NominationPageSchema
+
+    actor = demo.actor("vanphong")
+    for kw in ({"per_page": 100}, {"per_page": 3, "page": 4}, {"per_page": 3, "before_id": many[5]}):
+        page = present.nomination_page(queries.list_nominations(db, actor, **kw))
+        assert present.json_ready(page) == NominationPageSchema().dump(page)
+    rich = nomination_in(db, demo, "evaluated_co_so", person="Nguyễn Thị Lan")
+    db.add(Checkin(nomination_id=rich.id, date=rich.created_at.date(), note="Theo dõi"))
+    db.add(Attachment(nomination_id=rich.id, kind="evidence", filename="a.pdf", content_type="application/pdf",
+                      size=1, sha256="0" * 64))
+    db.commit()
+    for nid in (many[0], many[-1], rich.id):
+        data = present.nomination_detail(db, actor, queries.load_detail(db, actor, nid))
+        assert present.json_ready(data) == NominationDetailSchema().dump(data)
+    assert data["history"] and data["checkins"] and data["attachments"] and data["eligibility"]
