@@ -1,6 +1,8 @@
 """Who is told what: in-app notifications to whoever must act next, written in the change's transaction."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,19 +18,45 @@ def holders(session: Session, object_type: str, verb: str, **target) -> list[Use
     return list(session.scalars(policy.holders(object_type, verb, **target).order_by(User.id)))
 
 
+@dataclass(frozen=True)
+class Message:
+    """One notification to send to several users (what `notify` takes)."""
+
+    users: list
+    kind: str
+    title: str
+    body: str = ""
+    link: str | None = None
+    object_type: str | None = None
+    object_id: int | None = None
+    exclude_id: int | None = None
+
+
 def notify(session: Session, users, *, kind: str, title: str, body: str = "", link: str | None = None,
            object_type: str | None = None, object_id: int | None = None, exclude_id: int | None = None) -> list:
-    created = []
-    recipients = list({u.id: u for u in users if u.id != exclude_id}.values())
-    muted = opted_out(session, [u.id for u in recipients], kind) if email_enabled() else set()
-    for user in recipients:
-        note = Notification(user_id=user.id, kind=kind, title=title[:300], body=body, link=link,
-                            object_type=object_type, object_id=object_id)
-        session.add(note)
-        session.flush()
-        queue_email(session, user, note, muted=muted)
-        created.append(note)
-    return created
+    return notify_many(session, [Message(list(users), kind, title, body, link, object_type, object_id, exclude_id)])
+
+
+def notify_many(session: Session, messages: list[Message]) -> list:
+    """Every message's notifications, then their e-mails: one flush for all of them (the notifications' ids, which
+    the outbox rows refer to) and one opt-out query per kind, however many messages (a council's close sends one
+    per agenda item)."""
+    rows = []
+    for m in messages:
+        for user in {u.id: u for u in m.users if u.id != m.exclude_id}.values():
+            rows.append((user, Notification(user_id=user.id, kind=m.kind, title=m.title[:300], body=m.body,
+                                            link=m.link, object_type=m.object_type, object_id=m.object_id)))
+    if not rows:
+        return []
+    session.add_all([note for _, note in rows])
+    session.flush()
+    if email_enabled():
+        muted: dict[str, set[int]] = {}
+        for kind in dict.fromkeys(note.kind for _, note in rows):
+            muted[kind] = opted_out(session, {u.id for u, note in rows if note.kind == kind}, kind)
+        for user, note in rows:
+            queue_email(session, user, note, muted=muted[note.kind])
+    return [note for _, note in rows]
 
 
 def _recipients(session: Session, nomination, action: str) -> list[User]:
@@ -77,6 +105,12 @@ def on_session_opened(session, *, event, **_):
            exclude_id=event.actor.id)
 
 
+def on_many_transitioned(session, *, event, **_):
+    """A batch of steps (events.NominationsTransitioned): each told as its single transition would be."""
+    for step in event.steps:
+        on_transitioned(session, event=step)
+
+
 def on_session_closed(session, *, event, **_):
     _tell_results(session, event, "closed", concerned=None)
 
@@ -87,16 +121,22 @@ def on_tie_resolved(session, *, event, **_):
 
 
 def _tell_results(session, event, kind: str, concerned: set[int] | None) -> None:
+    """One message per item to the heads of its unit: the heads looked up once per unit (a session's hundreds of
+    items come from a handful of units), every notification written in one flush."""
     s = event.council_session
+    heads: dict[int, list[User]] = {}
+    messages = []
     for item in s.items:
         if concerned is not None and item.nomination_id not in concerned:
             continue
         n = item.nomination
-        heads = holders(session, "nomination", "submit", unit_id=n.unit_id)
+        if n.unit_id not in heads:
+            heads[n.unit_id] = holders(session, "nomination", "submit", unit_id=n.unit_id)
         outcome = ITEM_OUTCOME_LABELS.get(item.outcome or "", "Không xét")
-        notify(session, heads, kind=f"council.{kind}", title=f"Kết quả bình xét: {n.title}",
-               body=f"Phiên họp “{s.title}”: {outcome}.", link=links.path("nomination", n.id),
-               object_type="nomination", object_id=n.id, exclude_id=event.actor.id)
+        messages.append(Message(heads[n.unit_id], f"council.{kind}", f"Kết quả bình xét: {n.title}",
+                                f"Phiên họp “{s.title}”: {outcome}.", links.path("nomination", n.id),
+                                "nomination", n.id, event.actor.id))
+    notify_many(session, messages)
 
 
 def on_decision_issued(session, *, event, **_):
