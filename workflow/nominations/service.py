@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -344,21 +345,84 @@ def transition(
         raise ValidationFailed("Thao tác không hợp lệ.", [f"'{action}' không phải là thao tác của quy trình."],
                                {"action": "Không hợp lệ"})
     n = load(session, actor, nomination_id, for_update=True)
-    _check_version(n, expected_version)
     trig = machine.TRIGGERS[action]
-    if n.state not in trig.sources:
-        raise Conflict(
-            f"Không thể '{ACTION_LABELS[action]}' khi hồ sơ đang ở trạng thái '{STATE_LABELS[n.state]}'.",
-            [f"Trạng thái hiện tại: {STATE_LABELS[n.state]}."],
-        )
+    _check_step(n, expected_version, trig)
     comment = _clean_text(comment, "comment")
     data = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items() if v is not None}
     perm, failures = refusals_for(session, actor, n, action, data)
+    _enforce(action, perm, failures)
+    change = _step(session, actor, n, action, comment, data)
+    _flush(session)  # the UPDATE carries "WHERE version = old": a concurrent winner makes this a 409
+    signals.emit(session, events.NominationTransitioned(nomination=n, change=change, actor=actor, context=context))
+    _recognised(session, actor, [n], action, data, context)
+    return n
+
+
+class Step(NamedTuple):
+    """One nomination of `transition_many`: its id, the version the caller read, the comment of its history row."""
+
+    nomination_id: int
+    expected_version: int
+    comment: str = ""
+
+
+def transition_many(session: Session, actor: Actor, steps: list[Step], action: str, *, context: Context = CLI,
+                    **data) -> list[Nomination]:
+    """`transition` of several nominations by one action with the same data, each with its own comment, all or
+    none: per nomination, in the order given, the same checks as `transition` (visible, version, state, permission,
+    guards: the first refusal is raised as `transition` would raise it), the same shared machine and one history row
+    each. What is done once for all: the load and lock (one statement, by id, as `lock_nominations`), the guards
+    (`guards.check_many`: one query for the council's outcomes), the flush, and the event — one
+    NominationsTransitioned carrying every step as `transition` would have sent it, so the audit trail appends all
+    the rows in one multi-row insert. A council's close rejects its failed items through here."""
+    if action not in machine.TRIGGERS:
+        raise ValidationFailed("Thao tác không hợp lệ.", [f"'{action}' không phải là thao tác của quy trình."],
+                               {"action": "Không hợp lệ"})
+    steps = list(steps)
+    if not steps:
+        return []
+    trig = machine.TRIGGERS[action]
+    found = policy.load_many(session, actor, "nomination", [step.nomination_id for step in steps], for_update=True)
+    data = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items() if v is not None}
+    failures = guards.check_many(session, list(found.values()), action, data)
+    ns, comments = [], []
+    for step in steps:
+        n = found.get(step.nomination_id) if not isinstance(step.nomination_id, bool) else None
+        if n is None:
+            raise policy.not_found("nomination")
+        _check_step(n, step.expected_version, trig)
+        comments.append(_clean_text(step.comment, "comment"))
+        perm = policy.refusals(actor, trig.code, n)
+        _enforce(action, perm, [] if perm else guards.missing_data(trig.requires, data, n) + failures[n.id])
+        ns.append(n)
+    changes = [_step(session, actor, n, action, comment, dict(data)) for n, comment in zip(ns, comments, strict=True)]
+    _flush(session)  # one UPDATE per row, each with "WHERE version = old": a concurrent winner makes this a 409
+    signals.emit(session, events.NominationsTransitioned(
+        steps=tuple(events.NominationTransitioned(nomination=n, change=c, actor=actor, context=context)
+                    for n, c in zip(ns, changes, strict=True)), actor=actor, context=context))
+    _recognised(session, actor, ns, action, data, context)
+    return ns
+
+
+def _check_step(n: Nomination, expected_version, trig) -> None:
+    _check_version(n, expected_version)
+    if n.state not in trig.sources:
+        raise Conflict(
+            f"Không thể '{ACTION_LABELS[trig.code]}' khi hồ sơ đang ở trạng thái '{STATE_LABELS[n.state]}'.",
+            [f"Trạng thái hiện tại: {STATE_LABELS[n.state]}."],
+        )
+
+
+def _enforce(action: str, perm: list[str], failures: list[str]) -> None:
     if perm:
         raise Forbidden("Không có quyền thực hiện thao tác này.", perm)
     if failures:
         raise ValidationFailed(f"Chưa đủ điều kiện để {ACTION_LABELS[action].lower()}.", failures)
 
+
+def _step(session: Session, actor: Actor, n: Nomination, action: str, comment: str, data: dict) -> StateChange:
+    """Fires the shared machine on `n` (checked already), applies the step's effects and adds its history row; the
+    caller flushes. `data` may be normalised in place (the decision date stored ISO)."""
     from_state, version_after = n.state, n.version + 1
     # No autoflush while the row changes: a lazy load (n.campaign in _apply_effects) would otherwise flush the new
     # state early, bumping `version` before the history row reads it (history one ahead of the nomination), and a
@@ -379,13 +443,16 @@ def transition(
         comment=comment or data.get("reason", ""), data=recorded,
     )
     session.add(change)
-    _flush(session)  # the UPDATE carries "WHERE version = old": a concurrent winner makes this a 409
-    signals.emit(session, events.NominationTransitioned(nomination=n, change=change, actor=actor, context=context))
+    return change
+
+
+def _recognised(session: Session, actor: Actor, ns: list[Nomination], action: str, data: dict,
+                context: Context) -> None:
     if action in RECOGNITION_LEVEL:
-        signals.emit(session, events.ExampleRecognised(nomination=n, level=RECOGNITION_LEVEL[action],
-                                                       decision_number=data.get("decision_number"), actor=actor,
-                                                       context=context))
-    return n
+        for n in ns:
+            signals.emit(session, events.ExampleRecognised(nomination=n, level=RECOGNITION_LEVEL[action],
+                                                           decision_number=data.get("decision_number"), actor=actor,
+                                                           context=context))
 
 
 RECOGNITION_LEVEL = {"recognize_co_so": "co_so", "recognize_nganh": "nganh"}
