@@ -287,7 +287,7 @@ def run(engine, args) -> int:
             order.reverse()
         for kind, target in order:
             counter.count, counter.active = 0, True
-            counter.keep = kind == "service" and r == 0
+            counter.keep = kind == "service" and r == 0 and args.profile != "vote"
             profiling = profiler and kind == "service" and args.profile == "close" and r == 0
             if profiling:
                 profiler.enable()
@@ -303,7 +303,7 @@ def run(engine, args) -> int:
         # votes on the open vote session, service and raw alternating
         for _ in range(args.votes):
             user_id, nomination_id, item_id = pairs.pop()
-            counter.count, counter.active = 0, True
+            counter.count, counter.active, counter.keep = 0, True, args.profile == "vote"
             if profiler and args.profile == "vote":
                 profiler.enable()
             t0 = time.perf_counter()
@@ -314,7 +314,7 @@ def run(engine, args) -> int:
             vote_ms.append((time.perf_counter() - t0) * 1000)
             if profiler and args.profile == "vote":
                 profiler.disable()
-            counter.active = False
+            counter.active = counter.keep = False
             vote_stmts.append(counter.count)
             user_id, nomination_id, item_id = pairs.pop()
             t0 = time.perf_counter()
@@ -325,7 +325,8 @@ def run(engine, args) -> int:
               f"{statistics.median(raw_vote_ms[-args.votes:]):.2f} ms", flush=True)
     summary(close_ms, raw_ms, stmts, vote_ms, raw_vote_ms, vote_stmts)
     if args.profile:
-        print("\n  statements of the first service close, most frequent first:")
+        print(f"\n  statements of the {'votes' if args.profile == 'vote' else 'first service close'}, most frequent "
+              "first:")
         for text_, n in counter.texts.most_common(12):
             print(f"  {n:6d}  {text_}")
     if profiler:

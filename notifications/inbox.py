@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from models import Notification, User
@@ -37,10 +37,13 @@ def notify(session: Session, users, *, kind: str, title: str, body: str = "", li
     return notify_many(session, [Message(list(users), kind, title, body, link, object_type, object_id, exclude_id)])
 
 
+_NOTE_COLUMNS = ("user_id", "kind", "title", "body", "link", "object_type", "object_id")
+
+
 def notify_many(session: Session, messages: list[Message]) -> list:
-    """Every message's notifications, then their e-mails: one flush for all of them (the notifications' ids, which
-    the outbox rows refer to) and one opt-out query per kind, however many messages (a council's close sends one
-    per agenda item)."""
+    """Every message's notifications, then their e-mails: one INSERT (or, with e-mail, one flush giving the ids the
+    outbox rows refer to) and one opt-out query per kind, however many messages (a council's close sends one per
+    agenda item)."""
     rows = []
     for m in messages:
         for user in {u.id: u for u in m.users if u.id != m.exclude_id}.values():
@@ -48,14 +51,19 @@ def notify_many(session: Session, messages: list[Message]) -> list:
                                             link=m.link, object_type=m.object_type, object_id=m.object_id)))
     if not rows:
         return []
+    if not email_enabled():
+        # No e-mail, so no outbox row needs the notifications' ids: one multi-row INSERT (the ORM reads ids back one
+        # row per statement on SQLite); the notifications returned are the rows written, outside the session.
+        table = Notification.__table__
+        session.execute(insert(table), [{c: getattr(note, c) for c in _NOTE_COLUMNS} for _, note in rows])
+        return [note for _, note in rows]
     session.add_all([note for _, note in rows])
     session.flush()
-    if email_enabled():
-        muted: dict[str, set[int]] = {}
-        for kind in dict.fromkeys(note.kind for _, note in rows):
-            muted[kind] = opted_out(session, {u.id for u, note in rows if note.kind == kind}, kind)
-        for user, note in rows:
-            queue_email(session, user, note, muted=muted[note.kind])
+    muted: dict[str, set[int]] = {}
+    for kind in dict.fromkeys(note.kind for _, note in rows):
+        muted[kind] = opted_out(session, {u.id for u, note in rows if note.kind == kind}, kind)
+    for user, note in rows:
+        queue_email(session, user, note, muted=muted[note.kind])
     return [note for _, note in rows]
 
 

@@ -8,9 +8,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import (
@@ -395,13 +396,71 @@ def transition_many(session: Session, actor: Actor, steps: list[Step], action: s
         perm = policy.refusals(actor, trig.code, n)
         _enforce(action, perm, [] if perm else guards.missing_data(trig.requires, data, n) + failures[n.id])
         ns.append(n)
-    changes = [_step(session, actor, n, action, comment, dict(data)) for n, comment in zip(ns, comments, strict=True)]
-    _flush(session)  # one UPDATE per row, each with "WHERE version = old": a concurrent winner makes this a 409
+    versions = [n.version for n in ns]
+    changes = [_step(session, actor, n, action, comment, dict(data), add=False)
+               for n, comment in zip(ns, comments, strict=True)]
+    if _write_states(session, ns, versions):
+        _write_history(session, changes)
+    else:
+        session.add_all(changes)
+        _flush(session)  # the states (one versioned UPDATE each), the history rows, anything else a step changed
     signals.emit(session, events.NominationsTransitioned(
         steps=tuple(events.NominationTransitioned(nomination=n, change=c, actor=actor, context=context)
                     for n, c in zip(ns, changes, strict=True)), actor=actor, context=context))
     _recognised(session, actor, ns, action, data, context)
     return ns
+
+
+_NOMINATIONS = Nomination.__table__
+_WRITE_STATES = (update(_NOMINATIONS)
+                 .where(_NOMINATIONS.c.id == bindparam("n_id"), _NOMINATIONS.c.version == bindparam("n_old"))
+                 .values(state=bindparam("n_state"), version=bindparam("n_new")))  # updated_at: its onupdate
+
+
+def _write_states(session: Session, ns: list[Nomination], versions: list[int]) -> bool:
+    """The new states of nominations whose step changed nothing but the state, in one executemany UPDATE — the ORM
+    writes a versioned row one statement at a time — each row still guarded by "WHERE version = old" (a row count
+    short of the rows is the 409 of a lost race, as in `_flush`); the values are then set on the objects as the
+    database holds them (`updated_at`, from the column's own onupdate, read back when asked for), so the flush does
+    not write them again and the next version check starts from there."""
+    if any(_changed_columns(n) != {"state"} for n in ns) or session.new or session.deleted:
+        return False  # a step that changed or added more (a nurture plan, an award) is written by the ORM's flush
+    rows = [{"n_id": n.id, "n_old": v, "n_new": v + 1, "n_state": n.state}
+            for n, v in zip(ns, versions, strict=True)]
+    with session.no_autoflush:
+        written = session.execute(_WRITE_STATES, rows).rowcount
+    if written != len(rows):
+        session.rollback()
+        raise Conflict("Thao tác trùng với một thao tác khác vừa được thực hiện. Vui lòng tải lại trang.")
+    for n, row in zip(ns, rows, strict=True):
+        set_committed_value(n, "state", row["n_state"])
+        set_committed_value(n, "version", row["n_new"])
+        session.expire(n, ["updated_at"])  # set by the column's onupdate, read back if asked for
+    return True
+
+
+_HISTORY_COLUMNS = ("nomination_id", "version", "action", "from_state", "to_state", "actor_id", "on_behalf_of_id",
+                    "comment", "data")
+
+
+def _write_history(session: Session, changes: list[StateChange]) -> None:
+    """The history rows in one multi-row INSERT (no ids read back: the ORM reads them one row per statement on
+    SQLite). The StateChange objects stay outside the session: the events carry them as the rows written."""
+    try:
+        with session.no_autoflush:
+            session.execute(insert(StateChange.__table__),
+                            [{c: getattr(change, c) for c in _HISTORY_COLUMNS} for change in changes])
+    except (IntegrityError, OperationalError) as exc:
+        session.rollback()
+        raise Conflict("Thao tác trùng với một thao tác khác vừa được thực hiện. Vui lòng tải lại trang.") from exc
+
+
+_COLUMN_KEYS = tuple(a.key for a in inspect(Nomination).column_attrs)
+
+
+def _changed_columns(n: Nomination) -> set[str]:
+    state = inspect(n)
+    return {key for key in _COLUMN_KEYS if state.attrs[key].history.has_changes()}
 
 
 def _check_step(n: Nomination, expected_version, trig) -> None:
@@ -420,9 +479,11 @@ def _enforce(action: str, perm: list[str], failures: list[str]) -> None:
         raise ValidationFailed(f"Chưa đủ điều kiện để {ACTION_LABELS[action].lower()}.", failures)
 
 
-def _step(session: Session, actor: Actor, n: Nomination, action: str, comment: str, data: dict) -> StateChange:
-    """Fires the shared machine on `n` (checked already), applies the step's effects and adds its history row; the
-    caller flushes. `data` may be normalised in place (the decision date stored ISO)."""
+def _step(session: Session, actor: Actor, n: Nomination, action: str, comment: str, data: dict, *,
+          add: bool = True) -> StateChange:
+    """Fires the shared machine on `n` (checked already), applies the step's effects and makes its history row
+    (added to the session unless `add` is False); the caller flushes. `data` may be normalised in place (the
+    decision date stored ISO)."""
     from_state, version_after = n.state, n.version + 1
     # No autoflush while the row changes: a lazy load (n.campaign in _apply_effects) would otherwise flush the new
     # state early, bumping `version` before the history row reads it (history one ahead of the nomination), and a
@@ -442,7 +503,8 @@ def _step(session: Session, actor: Actor, n: Nomination, action: str, comment: s
         actor_id=actor.id, on_behalf_of_id=actor.on_behalf_of.id if actor.on_behalf_of else None,
         comment=comment or data.get("reason", ""), data=recorded,
     )
-    session.add(change)
+    if add:
+        session.add(change)
     return change
 
 
