@@ -250,7 +250,8 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--url", default=os.environ.get("DATABASE_URL"))
     p.add_argument("--reset", action="store_true")
-    p.add_argument("--profile", choices=("close", "vote"), help="cProfile the first close, or the service's votes")
+    p.add_argument("--profile", choices=("close", "vote"),
+                   help="cProfile the first close, or the service's votes (BENCH_SORT=tottime to sort by own time)")
     args = p.parse_args(argv)
     tmp = None
     url = args.url
@@ -338,7 +339,7 @@ def run(engine, args) -> int:
         for text_, n in counter.texts.most_common(12):
             print(f"  {n:6d}  {text_}")
     if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(45)
     return 0
 
 
