@@ -268,21 +268,22 @@ def append_many(session: Session, entries: list[Entry]) -> list[AuditEvent]:
     and MACs, one `clock.now()` each — in a few statements whatever their number: per chain (in the order the
     entries first name them) one UPDATE of its head takes all its positions at once (and locks the head, as
     `append` does), then one multi-row INSERT writes the events and one UPDATE sets the head. Returns the events
-    as written, without their ids (not attached to the session). A batch of operations such as a council's close
-    (hundreds of rejections) appends through here; a single action goes through `append`."""
+    as written, in the order of `entries`, without their ids (not attached to the session). A batch of operations
+    such as a council's close (hundreds of rejections) appends through here; a single action goes through `append`."""
     if not entries:
         return []
     key = _require_key()
     by_chain: dict[str, list[AuditEvent]] = {}
+    written = []
     for e in entries:
         user = getattr(e.actor, "user", e.actor)
         ctx = e.context
-        by_chain.setdefault(e.chain, []).append(AuditEvent(
+        written.append(AuditEvent(
             created_at=clock.now(), actor_id=getattr(user, "id", None),
             actor_username=e.actor_username or getattr(user, "username", None), action=e.action, outcome=e.outcome,
             object_type=e.object_type, object_id=e.object_id, data=_jsonable(dict(e.data or {}, via=ctx.via)),
             ip=ctx.ip, user_agent=(ctx.user_agent or None) and ctx.user_agent[:500], chain=e.chain))
-    written = []
+        by_chain.setdefault(e.chain, []).append(written[-1])
     for chain, events in by_chain.items():
         take = (update(_HEADS).where(_HEADS.c.chain == chain).values(seq=_HEADS.c.seq + len(events))
                 .returning(_HEADS.c.seq, _HEADS.c.hash))
@@ -302,7 +303,6 @@ def append_many(session: Session, entries: list[Entry]) -> list[AuditEvent]:
         session.execute(insert(_EVENTS), [{c: getattr(event, c) for c in _INSERTED} for event in events])
         session.execute(update(_HEADS).where(_HEADS.c.chain == chain)
                         .values(prev_hash=events[-1].prev_hash, hash=events[-1].hash))
-        written += events
     return written
 
 
