@@ -868,11 +868,13 @@ def _write_results(session: Session, items: list[AgendaItem]) -> None:
 
 
 def _load_people(session: Session, users: list[User]) -> None:
-    """The members' people in one query: `recusal_reason` reads `user.person` for every member and item, and a
-    many-to-one already in the session is not loaded again."""
+    """The members' people in one query, set on the users: the recusal rule reads `user.person` of every member
+    (one lazy load each otherwise)."""
     ids = {u.person_id for u in users if u.person_id is not None}
-    if ids:
-        session.scalars(select(Person).where(Person.id.in_(ids))).all()
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
+    for u in users:
+        if u.person_id in people:
+            set_committed_value(u, "person", people[u.person_id])
 
 
 def purge_ballot_remnants(engine, *, wait_ms: int = 1000) -> bool:
