@@ -643,7 +643,15 @@ def main(argv=None) -> int:
     p.add_argument("--only", choices=("all", "transition"), default="all",
                    help="transition: only the transition measurements")
     p.add_argument("--verify-chain", action="store_true", help="also time `audit verify` over the whole chain")
+    p.add_argument("--council", action="store_true",
+                   help="instead: a council close of 500 items x 25 members and a vote (bench/council.py), with "
+                        "--repeat rounds")
     args = p.parse_args(argv)
+    if args.council:
+        from bench import council as council_bench
+
+        return council_bench.main([*(["--url", args.url] if args.url else []), *(["--reset"] if args.reset else []),
+                                   "--rounds", str(min(args.repeat, 5))])
 
     tmp = None
     url = args.url

@@ -247,6 +247,64 @@ def append(
     return event
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One event for `append_many`: the arguments `append` takes, the chain already chosen."""
+
+    action: str
+    chain: str
+    actor: Any = None
+    actor_username: str | None = None
+    object_type: str | None = None
+    object_id: int | None = None
+    data: dict | None = None
+    outcome: str = "ok"
+    context: Context = CLI
+
+
+def append_many(session: Session, entries: list[Entry]) -> list[AuditEvent]:
+    """Appends `entries` in this order, as consecutive calls of `append` would — the same fields, positions, hashes
+    and MACs, one `clock.now()` each — in a few statements whatever their number: per chain (in the order the
+    entries first name them) one UPDATE of its head takes all its positions at once (and locks the head, as
+    `append` does), then one multi-row INSERT writes the events and one UPDATE sets the head. Returns the events
+    as written, in the order of `entries`, without their ids (not attached to the session). A batch of operations
+    such as a council's close (hundreds of rejections) appends through here; a single action goes through `append`."""
+    if not entries:
+        return []
+    key = _require_key()
+    by_chain: dict[str, list[AuditEvent]] = {}
+    written = []
+    for e in entries:
+        user = getattr(e.actor, "user", e.actor)
+        ctx = e.context
+        written.append(AuditEvent(
+            created_at=clock.now(), actor_id=getattr(user, "id", None),
+            actor_username=e.actor_username or getattr(user, "username", None), action=e.action, outcome=e.outcome,
+            object_type=e.object_type, object_id=e.object_id, data=_jsonable(dict(e.data or {}, via=ctx.via)),
+            ip=ctx.ip, user_agent=(ctx.user_agent or None) and ctx.user_agent[:500], chain=e.chain))
+        by_chain.setdefault(e.chain, []).append(written[-1])
+    for chain, events in by_chain.items():
+        take = (update(_HEADS).where(_HEADS.c.chain == chain).values(seq=_HEADS.c.seq + len(events))
+                .returning(_HEADS.c.seq, _HEADS.c.hash))
+        row = session.execute(take).first()
+        if row is None:
+            _ensure_head(session, chain)
+            row = session.execute(take).first()
+        last_seq, prev = row
+        for seq, event in enumerate(events, start=last_seq - len(events) + 1):
+            event.seq, event.prev_hash = seq, prev
+            event.hash = hash_of(prev, canonical_fields(
+                chain, seq, event.created_at, event.actor_id, event.actor_username, event.action, event.outcome,
+                event.object_type, event.object_id, event.ip, event.user_agent, json_text(event.data)))
+            event.mac = mac_of(key, event.hash)
+            prev = event.hash
+        # The JSON column writes `data` with the engine's serializer, models.base.json_text: the text hashed above.
+        session.execute(insert(_EVENTS), [{c: getattr(event, c) for c in _INSERTED} for event in events])
+        session.execute(update(_HEADS).where(_HEADS.c.chain == chain)
+                        .values(prev_hash=events[-1].prev_hash, hash=events[-1].hash))
+    return written
+
+
 # Core tables (not the ORM entities): the statements skip the ORM's bulk-persistence path.
 _HEADS = AuditChainHead.__table__
 _EVENTS = AuditEvent.__table__
@@ -691,9 +749,17 @@ def _decision_data(e) -> dict:
             "nomination_ids": [n.id for n in e.nominations], "on_behalf_of": _behalf(e.actor)}
 
 
+@dataclass(frozen=True)
+class Each:
+    """A batch event (e.g. NominationsTransitioned): its `field` holds single events, each written as the row its own
+    class gives, all in one `append_many`."""
+
+    field: str
+
+
 # Every audited event: its class -> what the trail records. The actions, object types and data are those the trail
 # has always written (the audit review, exports and verification depend on them).
-AUDITED: dict[type[ev.Event], Audited] = {
+AUDITED: dict[type[ev.Event], Audited | Each] = {
     ev.NominationCreated: _nomination("nomination.create", lambda e: {
         "state": e.nomination.state, "title": e.nomination.title, "unit_id": e.nomination.unit_id,
         "subject_type": e.nomination.subject_type, "campaign_id": e.nomination.campaign_id,
@@ -705,6 +771,7 @@ AUDITED: dict[type[ev.Event], Audited] = {
         lambda e: {"before": {"state": e.change.from_state}, "after": {"state": e.change.to_state},
                    "version": e.change.version, "comment": e.change.comment, "data": e.change.data,
                    "on_behalf_of": _behalf(e.actor)}, _of_nomination),
+    ev.NominationsTransitioned: Each("steps"),
     ev.CheckinAdded: _nomination("nomination.add_checkin", lambda e: {"item_id": e.checkin.id}),
     ev.AttachmentAdded: _nomination("nomination.add_attachment", _attachment_data),
     ev.ActionRefused: Audited(lambda e: e.action, lambda e: e.object_type, lambda e: e.object_id, _refusal_data,
@@ -777,11 +844,24 @@ NOT_AUDITED = (ev.NominationsLocked, ev.ExampleRecognised)
 def on_event(session, *, event, **_):
     """The one receiver of every audited event: appends what AUDITED says, in the sender's transaction."""
     spec = AUDITED[type(event)]
+    if isinstance(spec, Each):
+        append_many(session, [_entry(session, step) for step in getattr(event, spec.field)])
+        return
     append(session, action=spec.action(event), actor=event.actor,
            actor_username=spec.actor_username(event) if spec.actor_username else None,
            object_type=spec.object_type(event), object_id=spec.object_id(event), data=spec.data(event),
            outcome=spec.outcome, context=event.context,
            chain=spec.chain(session, event) if spec.chain else None)
+
+
+def _entry(session, event) -> Entry:
+    """The row a single event is written as (what `on_event` appends for it), for `append_many`."""
+    spec = AUDITED[type(event)]
+    return Entry(action=spec.action(event), actor=event.actor,
+                 actor_username=spec.actor_username(event) if spec.actor_username else None,
+                 object_type=spec.object_type(event), object_id=spec.object_id(event), data=spec.data(event),
+                 outcome=spec.outcome, context=event.context,
+                 chain=spec.chain(session, event) if spec.chain else chain_for(session, actor=event.actor))
 
 
 def on_nominations_locked(session, *, event, **_):

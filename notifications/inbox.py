@@ -1,7 +1,9 @@
 """Who is told what: in-app notifications to whoever must act next, written in the change's transaction."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from models import Notification, User
@@ -16,21 +18,53 @@ def holders(session: Session, object_type: str, verb: str, **target) -> list[Use
     return list(session.scalars(policy.holders(object_type, verb, **target).order_by(User.id)))
 
 
+@dataclass(frozen=True)
+class Message:
+    """One notification to send to several users (what `notify` takes)."""
+
+    users: list
+    kind: str
+    title: str
+    body: str = ""
+    link: str | None = None
+    object_type: str | None = None
+    object_id: int | None = None
+    exclude_id: int | None = None
+
+
 def notify(session: Session, users, *, kind: str, title: str, body: str = "", link: str | None = None,
            object_type: str | None = None, object_id: int | None = None, exclude_id: int | None = None) -> list:
-    """One notification per recipient (once each, never the actor), inserted together: one flush for all of them
-    (one multi-row INSERT), then the e-mails that point at them."""
-    recipients = list({u.id: u for u in users if u.id != exclude_id}.values())
-    if not recipients:
+    return notify_many(session, [Message(list(users), kind, title, body, link, object_type, object_id, exclude_id)])
+
+
+_NOTE_COLUMNS = ("user_id", "kind", "title", "body", "link", "object_type", "object_id")
+
+
+def notify_many(session: Session, messages: list[Message]) -> list:
+    """Every message's notifications, then their e-mails: one INSERT (or, with e-mail, one flush giving the ids the
+    outbox rows refer to) and one opt-out query per kind, however many messages (a council's close sends one per
+    agenda item)."""
+    rows = []
+    for m in messages:
+        for user in {u.id: u for u in m.users if u.id != m.exclude_id}.values():
+            rows.append((user, Notification(user_id=user.id, kind=m.kind, title=m.title[:300], body=m.body,
+                                            link=m.link, object_type=m.object_type, object_id=m.object_id)))
+    if not rows:
         return []
-    muted = opted_out(session, [u.id for u in recipients], kind) if email_enabled() else set()
-    created = [Notification(user_id=user.id, kind=kind, title=title[:300], body=body, link=link,
-                            object_type=object_type, object_id=object_id) for user in recipients]
-    session.add_all(created)
+    if not email_enabled():
+        # No e-mail, so no outbox row needs the notifications' ids: one multi-row INSERT (the ORM reads ids back one
+        # row per statement on SQLite); the notifications returned are the rows written, outside the session.
+        table = Notification.__table__
+        session.execute(insert(table), [{c: getattr(note, c) for c in _NOTE_COLUMNS} for _, note in rows])
+        return [note for _, note in rows]
+    session.add_all([note for _, note in rows])
     session.flush()
-    for user, note in zip(recipients, created, strict=True):
-        queue_email(session, user, note, muted=muted)
-    return created
+    muted: dict[str, set[int]] = {}
+    for kind in dict.fromkeys(note.kind for _, note in rows):
+        muted[kind] = opted_out(session, {u.id for u, note in rows if note.kind == kind}, kind)
+    for user, note in rows:
+        queue_email(session, user, note, muted=muted[note.kind])
+    return [note for _, note in rows]
 
 
 def _recipients(session: Session, nomination, action: str) -> list[User]:
@@ -79,6 +113,12 @@ def on_session_opened(session, *, event, **_):
            exclude_id=event.actor.id)
 
 
+def on_many_transitioned(session, *, event, **_):
+    """A batch of steps (events.NominationsTransitioned): each told as its single transition would be."""
+    for step in event.steps:
+        on_transitioned(session, event=step)
+
+
 def on_session_closed(session, *, event, **_):
     _tell_results(session, event, "closed", concerned=None)
 
@@ -89,16 +129,22 @@ def on_tie_resolved(session, *, event, **_):
 
 
 def _tell_results(session, event, kind: str, concerned: set[int] | None) -> None:
+    """One message per item to the heads of its unit: the heads looked up once per unit (a session's hundreds of
+    items come from a handful of units), every notification written in one flush."""
     s = event.council_session
+    heads: dict[int, list[User]] = {}
+    messages = []
     for item in s.items:
         if concerned is not None and item.nomination_id not in concerned:
             continue
         n = item.nomination
-        heads = holders(session, "nomination", "submit", unit_id=n.unit_id)
+        if n.unit_id not in heads:
+            heads[n.unit_id] = holders(session, "nomination", "submit", unit_id=n.unit_id)
         outcome = ITEM_OUTCOME_LABELS.get(item.outcome or "", "Không xét")
-        notify(session, heads, kind=f"council.{kind}", title=f"Kết quả bình xét: {n.title}",
-               body=f"Phiên họp “{s.title}”: {outcome}.", link=links.path("nomination", n.id),
-               object_type="nomination", object_id=n.id, exclude_id=event.actor.id)
+        messages.append(Message(heads[n.unit_id], f"council.{kind}", f"Kết quả bình xét: {n.title}",
+                                f"Phiên họp “{s.title}”: {outcome}.", links.path("nomination", n.id),
+                                "nomination", n.id, event.actor.id))
+    notify_many(session, messages)
 
 
 def on_decision_issued(session, *, event, **_):

@@ -49,6 +49,15 @@ class NominationTransitioned(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class NominationsTransitioned(Event):
+    """One step taken on several nominations by one operation (the council's close rejecting its failed items):
+    each step exactly as a single transition would have sent it, sent once so that receivers write their rows in
+    bulk (the audit trail one multi-row insert) — same rows, same order, fewer statements."""
+
+    steps: tuple[NominationTransitioned, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class ExampleRecognised(Event):
     """A nomination became an example (cơ sở) or a ngành example: what propagation and reports subscribe to."""
 

@@ -50,6 +50,12 @@ def on_transitioned(session, *, event, **_kw) -> None:
         (event.change.action or "?", event.change.to_state or event.nomination.state))
 
 
+def on_many_transitioned(session, *, event, **_kw) -> None:
+    """Receiver of workflow.signals.nominations_transitioned: each step counted as its single transition would be."""
+    for step in event.steps:
+        on_transitioned(session, event=step)
+
+
 def _count_committed(session) -> None:
     for action, to_state in session.info.pop(_PENDING, ()):
         TRANSITIONS.labels(action=action, to_state=to_state).inc()
@@ -133,5 +139,6 @@ def render(session_factory) -> bytes:
 
 def init_app(app: Flask) -> None:
     signals.nomination_transitioned.connect(on_transitioned, weak=False)  # idempotent
+    signals.nominations_transitioned.connect(on_many_transitioned, weak=False)
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.after_request(_observe)

@@ -27,7 +27,7 @@ CONTENTS = (EMPTY, *CHOICES)
 WIDTH = 16  # plaintext bytes after padding: longer than any content
 NONCE, TAG = 12, 16
 SEALED_LENGTH = len(base64.urlsafe_b64encode(bytes(NONCE + WIDTH + TAG)))  # 60 characters
-_STATE: dict[str, bytes] = {}
+_STATE: dict[str, object] = {}
 
 
 class KeyMissing(RuntimeError):
@@ -44,6 +44,9 @@ def configure(secret: str | None) -> None:
     _STATE.clear()
     if secret is not None and secret.strip():
         _STATE["key"] = derive(secret.strip())
+        # Built once: a close opens every slot of its session (500 items x 25 members is 12,500 slots) and a vote
+        # re-seals all of its item's; the cipher object holds no per-message state, so one serves every call.
+        _STATE["aead"] = AESGCM(_STATE["key"])
 
 
 def is_configured() -> bool:
@@ -56,6 +59,12 @@ def _key() -> bytes:
     return _STATE["key"]
 
 
+def _aead() -> AESGCM:
+    if "aead" not in _STATE:
+        raise KeyMissing("ballot key not configured (BALLOT_KEY)")
+    return _STATE["aead"]
+
+
 def _aad(item_id: int, slot_key: str) -> bytes:
     return f"ballot-slot:{int(item_id)}:{slot_key}".encode()
 
@@ -65,7 +74,7 @@ def seal_slot(item_id: int, slot_key: str, content: str) -> str:
     if content not in CONTENTS:  # an unknown choice sealed now would only surface at the close
         raise ValueError(f"unknown ballot content: {content!r}")
     nonce = os.urandom(NONCE)
-    data = AESGCM(_key()).encrypt(nonce, content.encode().ljust(WIDTH, b"\0"), _aad(item_id, slot_key))
+    data = _aead().encrypt(nonce, content.encode().ljust(WIDTH, b"\0"), _aad(item_id, slot_key))
     return base64.urlsafe_b64encode(nonce + data).decode()
 
 
@@ -79,7 +88,7 @@ def open_slot(item_id: int, slot_key: str, sealed: str) -> str:
     if len(raw) != NONCE + WIDTH + TAG:
         raise ValueError("ballot slot has the wrong length")
     try:
-        plain = AESGCM(_key()).decrypt(raw[:NONCE], raw[NONCE:], _aad(item_id, slot_key))
+        plain = _aead().decrypt(raw[:NONCE], raw[NONCE:], _aad(item_id, slot_key))
     except InvalidTag as exc:
         raise ValueError("ballot slot cannot be opened with the configured key") from exc
     content = plain.rstrip(b"\0").decode(errors="replace")

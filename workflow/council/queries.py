@@ -21,16 +21,33 @@ def chair_of(session: Session, council: Council) -> CouncilMember | None:
     return next((m for m in active_members(session, council) if m.function == "chu_tich"), None)
 
 
-def latest_outcome(session: Session, nomination_id: int) -> str | None:
-    """'passed' or 'failed' from the latest closed, quorate session that judged the nomination; else None."""
-    row = session.execute(
-        select(AgendaItem.outcome).join(CouncilSession)
-        .where(AgendaItem.nomination_id == nomination_id, CouncilSession.state.in_(SESSION_FINAL_STATES),
-               CouncilSession.quorum_met.is_(True), AgendaItem.outcome.is_not(None))
-        .order_by(CouncilSession.closed_at.desc(), AgendaItem.id.desc()).limit(1)
-    ).scalar()
-    if row == "passed":
+def _judged(*where):
+    """The items of closed, quorate sessions that gave an outcome, latest first (per nomination)."""
+    return (select(AgendaItem.nomination_id, AgendaItem.outcome).join(CouncilSession)
+            .where(*where, CouncilSession.state.in_(SESSION_FINAL_STATES), CouncilSession.quorum_met.is_(True),
+                   AgendaItem.outcome.is_not(None))
+            .order_by(CouncilSession.closed_at.desc(), AgendaItem.id.desc()))
+
+
+def _verdict(outcome: str | None) -> str | None:
+    if outcome == "passed":
         return "passed"
-    if row in ("failed", "quota_exceeded"):
+    if outcome in ("failed", "quota_exceeded"):
         return "failed"
     return None
+
+
+def latest_outcome(session: Session, nomination_id: int) -> str | None:
+    """'passed' or 'failed' from the latest closed, quorate session that judged the nomination; else None."""
+    row = session.execute(_judged(AgendaItem.nomination_id == nomination_id).limit(1)).first()
+    return _verdict(row.outcome if row else None)
+
+
+def latest_outcomes(session: Session, nomination_ids) -> dict[int, str | None]:
+    """`latest_outcome` of each nomination, in one query (a close rejecting hundreds of items checks them all)."""
+    ids = sorted(set(nomination_ids))
+    found: dict[int, str | None] = {}
+    if ids:
+        for nomination_id, outcome in session.execute(_judged(AgendaItem.nomination_id.in_(ids))):
+            found.setdefault(nomination_id, _verdict(outcome))
+    return {i: found.get(i) for i in ids}

@@ -5,12 +5,17 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from models import Nomination
-from workflow.council.queries import latest_outcome
+from workflow.council.queries import latest_outcome, latest_outcomes
 from workflow.proposals import items
 
 
 def outcome(session: Session, n: Nomination) -> str | None:
     return latest_outcome(session, n.id)
+
+
+def outcomes(session: Session, ns: list[Nomination]) -> dict[int, str | None]:
+    """`outcome` of each of `ns`, in one query."""
+    return latest_outcomes(session, [n.id for n in ns])
 
 
 def listed_in_submitted_proposal(session: Session, n: Nomination, data: dict) -> bool:

@@ -88,12 +88,26 @@ def listed_in_decision(session: Session, n: Nomination, data: dict) -> list[str]
     return []
 
 
-@guard("reject_co_so")
-def _council_failed(session: Session, n: Nomination, data: dict) -> list[str]:
-    outcome = council_outcome(session, n)
+def _unless_failed(outcome: str | None) -> list[str]:
     if outcome != "failed":
         return ["Chỉ áp dụng khi Hội đồng biểu quyết không thông qua hoặc đã hết chỉ tiêu."]
     return []
+
+
+@guard("reject_co_so")
+def _council_failed(session: Session, n: Nomination, data: dict) -> list[str]:
+    return _unless_failed(council_outcome(session, n))
+
+
+def _council_failed_many(session: Session, ns: list[Nomination], data: dict) -> dict[int, list[str]]:
+    outcomes = council_results.outcomes(session, ns)
+    return {n.id: _unless_failed(outcomes[n.id]) for n in ns}
+
+
+# Guards that also have a form over many nominations at once (one query for all): `check_many` uses it.
+MANY: dict[Guard, Callable[[Session, list[Nomination], dict], dict[int, list[str]]]] = {
+    _council_failed: _council_failed_many,
+}
 
 
 def proposal_listed(session: Session, n: Nomination, data: dict) -> bool:
@@ -113,4 +127,20 @@ def check(session: Session, n: Nomination, action: str, data: dict, *, skip: tup
     for fn in GUARDS.get(action, []):
         if fn not in skip:
             reasons.extend(fn(session, n, data))
+    return reasons
+
+
+def check_many(session: Session, ns: list[Nomination], action: str, data: dict, *,
+               skip: tuple[Guard, ...] = ()) -> dict[int, list[str]]:
+    """`check` for each of `ns` (same reasons, same order): a guard with a form in MANY asks once for all."""
+    reasons: dict[int, list[str]] = {n.id: [] for n in ns}
+    for fn in GUARDS.get(action, []):
+        if fn in skip:
+            continue
+        if fn in MANY:
+            for nomination_id, found in MANY[fn](session, ns, data).items():
+                reasons[nomination_id].extend(found)
+        else:
+            for n in ns:
+                reasons[n.id].extend(fn(session, n, data))
     return reasons

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
@@ -352,21 +353,144 @@ def transition(
         raise ValidationFailed("Thao tác không hợp lệ.", [f"'{action}' không phải là thao tác của quy trình."],
                                {"action": "Không hợp lệ"})
     n = load(session, actor, nomination_id, for_update=True)
-    _check_version(n, expected_version)
     trig = machine.TRIGGERS[action]
-    if n.state not in trig.sources:
-        raise Conflict(
-            f"Không thể '{ACTION_LABELS[action]}' khi hồ sơ đang ở trạng thái '{STATE_LABELS[n.state]}'.",
-            [f"Trạng thái hiện tại: {STATE_LABELS[n.state]}."],
-        )
+    _check_step(n, expected_version, trig)
     comment = _clean_text(comment, "comment")
     data = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items() if v is not None}
     perm, failures = refusals_for(session, actor, n, action, data)
+    _enforce(action, perm, failures)
+    change = _step(session, actor, n, action, comment, data, add=False)
+    _record_step(session, n, change)  # "WHERE version = old": a concurrent winner makes this a 409
+    signals.emit(session, events.NominationTransitioned(nomination=n, change=change, actor=actor, context=context))
+    _recognised(session, actor, [n], action, data, context)
+    return n
+
+
+class Step(NamedTuple):
+    """One nomination of `transition_many`: its id, the version the caller read, the comment of its history row."""
+
+    nomination_id: int
+    expected_version: int
+    comment: str = ""
+
+
+def transition_many(session: Session, actor: Actor, steps: list[Step], action: str, *, context: Context = CLI,
+                    **data) -> list[Nomination]:
+    """`transition` of several nominations by one action with the same data, each with its own comment, all or
+    none: per nomination, in the order given, the same checks as `transition` (visible, version, state, permission,
+    guards: the first refusal is raised as `transition` would raise it), the same shared machine and one history row
+    each. What is done once for all: the load and lock (one statement, by id, as `lock_nominations`), the guards
+    (`guards.check_many`: one query for the council's outcomes), the flush, and the event — one
+    NominationsTransitioned carrying every step as `transition` would have sent it, so the audit trail appends all
+    the rows in one multi-row insert. A council's close rejects its failed items through here."""
+    if action not in machine.TRIGGERS:
+        raise ValidationFailed("Thao tác không hợp lệ.", [f"'{action}' không phải là thao tác của quy trình."],
+                               {"action": "Không hợp lệ"})
+    steps = list(steps)
+    if not steps:
+        return []
+    trig = machine.TRIGGERS[action]
+    found = policy.load_many(session, actor, "nomination", [step.nomination_id for step in steps], for_update=True)
+    data = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items() if v is not None}
+    failures = guards.check_many(session, list(found.values()), action, data)
+    ns, comments = [], []
+    for step in steps:
+        n = found.get(step.nomination_id) if not isinstance(step.nomination_id, bool) else None
+        if n is None:
+            raise policy.not_found("nomination")
+        _check_step(n, step.expected_version, trig)
+        comments.append(_clean_text(step.comment, "comment"))
+        perm = policy.refusals(actor, trig.code, n)
+        _enforce(action, perm, [] if perm else guards.missing_data(trig.requires, data, n) + failures[n.id])
+        ns.append(n)
+    versions = [n.version for n in ns]
+    changes = [_step(session, actor, n, action, comment, dict(data), add=False)
+               for n, comment in zip(ns, comments, strict=True)]
+    if _write_states(session, ns, versions):
+        _write_history(session, changes)
+    else:
+        session.add_all(changes)
+        _flush(session)  # the states (one versioned UPDATE each), the history rows, anything else a step changed
+    signals.emit(session, events.NominationsTransitioned(
+        steps=tuple(events.NominationTransitioned(nomination=n, change=c, actor=actor, context=context)
+                    for n, c in zip(ns, changes, strict=True)), actor=actor, context=context))
+    _recognised(session, actor, ns, action, data, context)
+    return ns
+
+
+_NOMINATIONS = Nomination.__table__
+_WRITE_STATES = (update(_NOMINATIONS)
+                 .where(_NOMINATIONS.c.id == bindparam("n_id"), _NOMINATIONS.c.version == bindparam("n_old"))
+                 .values(state=bindparam("n_state"), version=bindparam("n_new")))  # updated_at: its onupdate
+
+
+def _write_states(session: Session, ns: list[Nomination], versions: list[int]) -> bool:
+    """The new states of nominations whose step changed nothing but the state, in one executemany UPDATE — the ORM
+    writes a versioned row one statement at a time — each row still guarded by "WHERE version = old" (a row count
+    short of the rows is the 409 of a lost race, as in `_flush`); the values are then set on the objects as the
+    database holds them (`updated_at`, from the column's own onupdate, read back when asked for), so the flush does
+    not write them again and the next version check starts from there."""
+    if any(_changed_columns(n) != {"state"} for n in ns) or session.new or session.deleted:
+        return False  # a step that changed or added more (a nurture plan, an award) is written by the ORM's flush
+    rows = [{"n_id": n.id, "n_old": v, "n_new": v + 1, "n_state": n.state}
+            for n, v in zip(ns, versions, strict=True)]
+    with session.no_autoflush:
+        written = session.execute(_WRITE_STATES, rows).rowcount
+    if written != len(rows):
+        session.rollback()
+        raise Conflict("Thao tác trùng với một thao tác khác vừa được thực hiện. Vui lòng tải lại trang.")
+    for n, row in zip(ns, rows, strict=True):
+        set_committed_value(n, "state", row["n_state"])
+        set_committed_value(n, "version", row["n_new"])
+        session.expire(n, ["updated_at"])  # set by the column's onupdate, read back if asked for
+    return True
+
+
+_HISTORY_COLUMNS = ("nomination_id", "version", "action", "from_state", "to_state", "actor_id", "on_behalf_of_id",
+                    "comment", "data")
+
+
+def _write_history(session: Session, changes: list[StateChange]) -> None:
+    """The history rows in one multi-row INSERT (no ids read back: the ORM reads them one row per statement on
+    SQLite). The StateChange objects stay outside the session: the events carry them as the rows written."""
+    try:
+        with session.no_autoflush:
+            session.execute(insert(StateChange.__table__),
+                            [{c: getattr(change, c) for c in _HISTORY_COLUMNS} for change in changes])
+    except (IntegrityError, OperationalError) as exc:
+        session.rollback()
+        raise Conflict("Thao tác trùng với một thao tác khác vừa được thực hiện. Vui lòng tải lại trang.") from exc
+
+
+_COLUMN_KEYS = tuple(a.key for a in inspect(Nomination).column_attrs)
+
+
+def _changed_columns(n: Nomination) -> set[str]:
+    state = inspect(n)
+    return {key for key in _COLUMN_KEYS if state.attrs[key].history.has_changes()}
+
+
+def _check_step(n: Nomination, expected_version, trig) -> None:
+    _check_version(n, expected_version)
+    if n.state not in trig.sources:
+        raise Conflict(
+            f"Không thể '{ACTION_LABELS[trig.code]}' khi hồ sơ đang ở trạng thái '{STATE_LABELS[n.state]}'.",
+            [f"Trạng thái hiện tại: {STATE_LABELS[n.state]}."],
+        )
+
+
+def _enforce(action: str, perm: list[str], failures: list[str]) -> None:
     if perm:
         raise Forbidden("Không có quyền thực hiện thao tác này.", perm)
     if failures:
         raise ValidationFailed(f"Chưa đủ điều kiện để {ACTION_LABELS[action].lower()}.", failures)
 
+
+def _step(session: Session, actor: Actor, n: Nomination, action: str, comment: str, data: dict, *,
+          add: bool = True) -> StateChange:
+    """Fires the shared machine on `n` (checked already), applies the step's effects and makes its history row
+    (added to the session unless `add` is False); the caller flushes. `data` may be normalised in place (the
+    decision date stored ISO)."""
     from_state, version_after = n.state, n.version + 1
     # No autoflush while the row changes: a lazy load (n.campaign in _apply_effects) would otherwise flush the new
     # state early, bumping `version` before the history row reads it (history one ahead of the nomination), and a
@@ -386,13 +510,18 @@ def transition(
         actor_id=actor.id, on_behalf_of_id=actor.on_behalf_of.id if actor.on_behalf_of else None,
         comment=comment or data.get("reason", ""), data=recorded,
     )
-    _record_step(session, n, change)
-    signals.emit(session, events.NominationTransitioned(nomination=n, change=change, actor=actor, context=context))
+    if add:
+        session.add(change)
+    return change
+
+
+def _recognised(session: Session, actor: Actor, ns: list[Nomination], action: str, data: dict,
+                context: Context) -> None:
     if action in RECOGNITION_LEVEL:
-        signals.emit(session, events.ExampleRecognised(nomination=n, level=RECOGNITION_LEVEL[action],
-                                                       decision_number=data.get("decision_number"), actor=actor,
-                                                       context=context))
-    return n
+        for n in ns:
+            signals.emit(session, events.ExampleRecognised(nomination=n, level=RECOGNITION_LEVEL[action],
+                                                           decision_number=data.get("decision_number"), actor=actor,
+                                                           context=context))
 
 
 RECOGNITION_LEVEL = {"recognize_co_so": "co_so", "recognize_nganh": "nganh"}
