@@ -25,7 +25,6 @@ import datetime as dt
 import json
 import math
 import os
-import random
 import statistics
 import sys
 import time
@@ -75,7 +74,6 @@ def _insert(conn, table, rows):
 # ------------------------------------------------------------------------------------------------------ data
 def extras(engine, seed: int) -> None:
     """The objects generate() leaves out, in the proportions a national deployment reaches (see the docstring)."""
-    rnd = random.Random(seed + 7)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     year = now.year
     with engine.begin() as conn:
@@ -215,8 +213,9 @@ def extras(engine, seed: int) -> None:
                 y, mo = year - 3 + (m // 12), m % 12 + 1
                 month = dt.date(y, mo, 1)
                 mid += 1
-                row = dict(id=mid, department_id=unit_dept[u], unit_id=u, month=month, nomination_id=noms[m % len(noms)],
-                           introduced_on=month + dt.timedelta(days=5), created_by_id=admin, created_at=now)
+                row = dict(id=mid, department_id=unit_dept[u], unit_id=u, month=month,
+                           nomination_id=noms[m % len(noms)], introduced_on=month + dt.timedelta(days=5),
+                           created_by_id=admin, created_at=now)
                 for col in MonthlyIntroduction.__table__.columns:
                     if col.name not in row and not col.nullable and col.default is None and not col.primary_key:
                         row[col.name] = "bench" if "VARCHAR" in str(col.type) or "TEXT" in str(col.type) else 0
@@ -265,7 +264,8 @@ def who(session) -> dict[str, str]:
         return session.scalar(stmt.order_by(User.id).limit(1))
 
     return {"admin": "admin", "auditor": by_role("auditor"), "ministry": by_role("ministry_reviewer"),
-            "secretariat": by_role("secretariat", department_id=dept), "director": by_role("director", department_id=dept),
+            "secretariat": by_role("secretariat", department_id=dept),
+            "director": by_role("director", department_id=dept),
             "editor": by_role("editor", department_id=dept), "unit_head": by_role("unit_head", unit_id=unit),
             "member": f"hoidong{dept}_0"}
 
@@ -322,10 +322,13 @@ def cases(session) -> list[tuple[str, str, str, str]]:
     out += [("admin", "page", "/admin/people p1", "/admin/people"),
             ("admin", "page", "/admin/people deep", "/admin/people?page={deep}"),
             ("admin", "page", "/admin/people q=hung", "/admin/people?q=hung"),
-            ("admin", "page", "/admin/units", "/admin/units"), ("admin", "page", "/admin/units deep", "/admin/units?page={deep}"),
-            ("admin", "page", "/admin/users", "/admin/users"), ("admin", "page", "/admin/users deep", "/admin/users?page={deep}"),
+            ("admin", "page", "/admin/units", "/admin/units"),
+            ("admin", "page", "/admin/units deep", "/admin/units?page={deep}"),
+            ("admin", "page", "/admin/users", "/admin/users"),
+            ("admin", "page", "/admin/users deep", "/admin/users?page={deep}"),
             ("admin", "page", "/admin/campaigns", "/admin/campaigns"),
-            ("admin", "api", "people p1", "/api/v1/people"), ("admin", "api", "people deep", "/api/v1/people?page={deep}"),
+            ("admin", "api", "people p1", "/api/v1/people"),
+            ("admin", "api", "people deep", "/api/v1/people?page={deep}"),
             ("admin", "api", "people q=nguyen", "/api/v1/people?q=nguyen"),
             ("secretariat", "api", "people (dept) deep", "/api/v1/people?page={deep}"),
             ("admin", "api", "units p1", "/api/v1/units"), ("admin", "api", "units deep", "/api/v1/units?page={deep}"),
@@ -418,6 +421,9 @@ def main(argv=None) -> int:
         extras(engine, args.seed)
         print(f"generated in {time.perf_counter() - t0:.0f} s", flush=True)
     else:
+        if "nominations" not in existing:
+            print(f"{url}: nothing to reuse; run without --reuse first", file=sys.stderr)
+            return 2
         migrate.upgrade(engine)  # new indexes of this branch on old data
         with sessions_of(engine)() as s:
             has_extras = s.scalar(select(func.count()).select_from(Council)) > 0
@@ -501,7 +507,7 @@ def main(argv=None) -> int:
     hello_med = statistics.median(samples["hello world (Flask, test client)"])
     print(f"\n{'case':<56} {'role':<12} {'median':>8} {'p95':>8} {'x hello':>8} {'SQL':>4} status")
     results = []
-    for role, kind, label, url in [(None, "", "hello world (Flask, test client)", "/"),
+    for role, _, label, url in [(None, "", "hello world (Flask, test client)", "/"),
                                    (None, "", "GET /healthz", "/healthz"), *resolved]:
         med, hi = statistics.median(samples[label]), p95(samples[label])
         flag = "  OVER" if hi > BUDGET_MS else ""

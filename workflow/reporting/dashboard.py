@@ -96,8 +96,12 @@ SPECS: tuple[_Spec, ...] = (
 def _returned_clause():
     """The nomination's latest step was a return for revision (check-ins and edits add no step)."""
     latest = aliased(StateChange)
+    # Correlated to the outer query's nomination explicitly: left to auto-correlation (which only looks one level
+    # up) the subquery took `nominations` into its own FROM and compared with the highest version of any
+    # nomination, scanning every state change for every card.
     last_version = (
-        select(func.max(latest.version)).where(latest.nomination_id == Nomination.id).scalar_subquery()
+        select(func.max(latest.version)).where(latest.nomination_id == Nomination.id).correlate(Nomination)
+        .scalar_subquery()
     )
     return select(StateChange.id).where(
         StateChange.nomination_id == Nomination.id, StateChange.version == last_version,
