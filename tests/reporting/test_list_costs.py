@@ -1,7 +1,7 @@
 """What the lists cost, as promises that can fail: the statements a list runs do not grow with its page size or the
 page asked for (no per-row lazy load), the audit trail's API counts a bounded number of events and says when its
 total is an estimate, and the home page's cards count what they say."""
-from factories import nomination_in, unit_head
+from factories import co_so_example, draft, nganh_decision, nomination_in, proposed, recognised, unit_head
 from sqlalchemy import event, select
 
 from models import AuditEvent
@@ -114,3 +114,36 @@ def test_returned_card_counts_each_nomination_by_its_own_latest_step(db, demo):
     assert "returned" in cards
     assert returned.id in {n.id for n in cards["returned"].items}
     assert returned.id not in {n.id for n in cards.get("to_submit", dashboard.Card("", "", "")).items}
+
+
+# ------------------------------------------------------------------------------------------------ proposals, decisions
+def test_proposals_api_list_runs_the_same_statements_for_more_proposals_and_items(api, db, demo, engine):
+    """The list embeds every proposal's items with their ngành rules and the Ministry's answer: read for the whole
+    page at once, not per proposal nor per item."""
+    proposed(db, demo, [co_so_example(db, demo, unit="HCTP")], number=41)
+    db.commit()
+    ministry = api.as_("botp")
+    ministry.get("/proposals")
+    one = statements_of(engine, ministry, "/proposals")
+    proposed(db, demo, [co_so_example(db, demo, unit="XDKT"), co_so_example(db, demo, unit="TGPL")], number=42)
+    draft(db, demo, [co_so_example(db, demo, unit="PTP-LX"), co_so_example(db, demo, unit="PTP-CD")])
+    db.commit()
+    body = api.as_("vanphong").get("/proposals").get_json()
+    assert body["total"] == 3 and sum(len(p["items"]) for p in body["items"]) == 5
+    three = statements_of(engine, ministry, "/proposals")
+    assert ministry.get("/proposals").get_json()["total"] == 2  # the Ministry sees the submitted ones
+    assert three == one, (one, three)
+
+
+def test_decisions_api_list_runs_the_same_statements_for_more_decisions(api, db, demo, engine):
+    recognised(db, demo, "HCTP", number="12/QĐ-STP")
+    director = api.as_("giamdoc")
+    director.get("/decisions")
+    one = statements_of(engine, director, "/decisions")
+    recognised(db, demo, "XDKT", "TGPL", number="13/QĐ-STP")
+    n = nomination_in(db, demo, "proposed_nganh", unit="PTP-LX")
+    nganh_decision(db, demo, [n.id])
+    db.commit()
+    body = director.get("/decisions").get_json()
+    assert body["total"] >= 3 and {len(d["nominations"]) for d in body["items"]} >= {1, 2}
+    assert statements_of(engine, director, "/decisions") == one
