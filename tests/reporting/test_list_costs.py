@@ -147,3 +147,17 @@ def test_decisions_api_list_runs_the_same_statements_for_more_decisions(api, db,
     body = director.get("/decisions").get_json()
     assert body["total"] >= 3 and {len(d["nominations"]) for d in body["items"]} >= {1, 2}
     assert statements_of(engine, director, "/decisions") == one
+
+
+def test_home_page_runs_the_same_statements_whatever_its_cards_hold(client, login, db, demo, engine):
+    nomination_in(db, demo, "submitted", unit="HCTP")
+    nomination_in(db, demo, "registered", unit="XDKT")
+    db.commit()
+    login("vanphong")
+    client.get("/")
+    few = statements_of(engine, client, "/")
+    for unit in ("TGPL", "PTP-LX", "PTP-CD"):
+        nomination_in(db, demo, "registered", unit=unit)
+    nomination_in(db, demo, "nurtured", unit="PBGDPL")
+    db.commit()
+    assert statements_of(engine, client, "/") == few
