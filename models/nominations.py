@@ -38,6 +38,9 @@ class Nomination(Base):
         Index("ix_nominations_dept_state", "department_id", "state", "id"),
         Index("ix_nominations_unit_state", "unit_id", "state", "id"),
         Index("ix_nominations_campaign_state", "campaign_id", "state"),
+        # For the other lists (migration 0014): the recognised ids (stories, showcase) and the showcase order.
+        Index("ix_nominations_state_id", "state", "id"),
+        Index("ix_nominations_updated", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
