@@ -1,7 +1,16 @@
 """What the lists cost, as promises that can fail: the statements a list runs do not grow with its page size or the
 page asked for (no per-row lazy load), the audit trail's API counts a bounded number of events and says when its
 total is an estimate, and the home page's cards count what they say."""
-from factories import co_so_example, draft, nganh_decision, nomination_in, proposed, recognised, unit_head
+from factories import (
+    co_so_example,
+    draft,
+    nganh_decision,
+    nomination_in,
+    proposed,
+    recognised,
+    story,
+    unit_head,
+)
 from sqlalchemy import event, select
 
 from models import AuditEvent
@@ -161,3 +170,15 @@ def test_home_page_runs_the_same_statements_whatever_its_cards_hold(client, logi
     nomination_in(db, demo, "nurtured", unit="PBGDPL")
     db.commit()
     assert statements_of(engine, client, "/") == few
+
+
+# ------------------------------------------------------------------------------------------------ stories
+def test_stories_list_runs_the_same_statements_whatever_the_page(api, db, demo, engine):
+    for i, n in enumerate(recognised(db, demo, "HCTP", "XDKT", "TGPL")):
+        story(db, demo, n, title=f"Bài {i}", published=i % 2 == 0)
+    editor = api.as_("bientap")
+    assert editor.get("/stories?per_page=2&page=2").get_json()["total"] == 3
+    counts = {statements_of(engine, editor, f"/stories?per_page={k}&page={p}") for k, p in ((1, 1), (3, 1), (1, 3))}
+    assert len(counts) == 1, counts
+    titles = [s["title"] for p in (1, 2, 3) for s in editor.get(f"/stories?per_page=1&page={p}").get_json()["items"]]
+    assert sorted(titles) == ["Bài 0", "Bài 1", "Bài 2"]
