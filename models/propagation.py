@@ -28,6 +28,7 @@ class Story(Base):
         CheckConstraint(f"state IN {STORY_STATES}", name="state"),
         Index("ix_stories_state_published", "state", "published_at", "id"),
         Index("ix_stories_department_state", "department_id", "state", "id"),
+        Index("ix_stories_updated", "updated_at", "id"),  # the editors' list, newest first
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -89,6 +89,12 @@ class CheckpointSchema(Schema):
 CheckpointPageSchema = page_of(CheckpointSchema, "CheckpointPage")
 
 
+class AuditEventListSchema(AuditEventPageSchema):
+    total_exact = fields.Boolean(metadata={
+        "description": "false: more than 10,000 events match and `total` is an estimate (at least the events up to "
+                       "this page); page on until a page is shorter than `per_page`, or by `before_id`"})
+
+
 class PublicKeySchema(Schema):
     algorithm = fields.String(metadata={"description": "Ed25519"})
     key_id = fields.String()
@@ -106,15 +112,17 @@ def verification(v) -> dict | None:
 
 @blp.route("/audit")
 @blp.arguments(AuditArgsSchema, location="query")
-@blp.response(200, AuditEventPageSchema)
+@blp.response(200, AuditEventListSchema)
 @blp.alt_response(403, **FORBIDDEN)
 def list_audit(args):
     """Nhật ký: mới nhất trước (id giảm dần)
 
     Lọc theo `object_type`, `object_id`, `actor` (tên đăng nhập hoặc id), `action` (chính xác, hoặc tiền tố kết thúc
     bằng dấu chấm), `since`, `until` (ngày hoặc thời điểm ISO 8601); `before_id` để phân trang theo khóa.
+    Trên 10.000 sự kiện khớp bộ lọc, `total` là số ước tính (`total_exact: false`).
     """
-    return present.page(audit_queries.list_audit_events(db(), actor(), **args), present.audit_event)
+    result = audit_queries.list_audit_events(db(), actor(), **args)
+    return {**present.page(result, present.audit_event), "total_exact": result.total_exact}
 
 
 @blp.route("/audit/verification")

@@ -39,7 +39,9 @@ def _detail(decision_id: int) -> dict:
 def list_decisions(args):
     """Quyết định (của Sở mình; Bộ, quản trị và Thanh tra thấy tất cả), mới nhất trước"""
     session = db()
-    return present.page(decisions.list_decisions(session, actor(), **args), lambda d: present.decision(session, d))
+    page = decisions.list_decisions(session, actor(), **args)
+    nominations = decisions.nominations_by_decision(session, page.items)
+    return present.page(page, lambda d: present.decision(session, d, nominations=nominations[d.id]))
 
 
 @blp.route("/decisions", methods=["POST"])

@@ -265,8 +265,11 @@ def council_session_detail(session: Session, actor: Actor, s: CouncilSession) ->
 
 
 # ------------------------------------------------------------------------------------------------ decisions
-def decision(session: Session, d: Decision, actor: Actor | None = None) -> dict:
-    """`actor` given (the detail): with the caller's `available_actions`."""
+def decision(session: Session, d: Decision, actor: Actor | None = None, nominations: list | None = None) -> dict:
+    """`actor` given (the detail): with the caller's `available_actions`. `nominations`: the decision's, already read
+    for a page of decisions (`nominations_by_decision`)."""
+    if nominations is None:
+        nominations = decision_core.nominations_of(session, d)
     data = {
         "id": d.id, "level": d.level, "number": d.number, "date": d.date, "summary": d.summary,
         "issuer": {"id": d.issuer.id, "code": d.issuer.code, "name": d.issuer.name, "kind": d.issuer.kind},
@@ -274,7 +277,7 @@ def decision(session: Session, d: Decision, actor: Actor | None = None) -> dict:
         "signed_by_name": d.signed_by_name, "signed_as_deputy": bool(d.signed_as_deputy),
         "nominations": [{"id": n.id, "title": n.title, "subject_name": _subject_name(n),
                          "subject_type": n.subject_type, "state": n.state, "state_label": STATE_LABELS[n.state]}
-                        for n in decision_core.nominations_of(session, d)],
+                        for n in nominations],
         "created_at": d.created_at,
     }
     if actor is not None:
@@ -283,13 +286,14 @@ def decision(session: Session, d: Decision, actor: Actor | None = None) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ proposals
-def proposal(session: Session, p: Proposal, actor: Actor | None = None) -> dict:
+def proposal(session: Session, p: Proposal, actor: Actor | None = None, rows: list | None = None) -> dict:
     """A Tờ trình with its items (workflow.proposals.operations.item_rows): each with the ngành rules (stage `propose`)
     as they evaluate now, a draft's refusals, and a submitted one's Minister's outcome and the decision recorded for it;
-    `actor` given (the detail), the caller's `available_actions`."""
+    `actor` given (the detail), the caller's `available_actions`. `rows`: the items already read for a page of
+    proposals (`items_of`)."""
     d = p.department
     items = []
-    for row in proposal_core.item_rows(session, p):
+    for row in rows if rows is not None else proposal_core.item_rows(session, p):
         n = row.n
         items.append({
             "nomination_id": n.id, "title": n.title, "subject_name": _subject_name(n), "unit": n.unit.name,

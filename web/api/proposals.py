@@ -63,7 +63,9 @@ def list_proposals(args):
     """Tờ trình: của Sở mình (Văn phòng, Giám đốc, Hội đồng); Bộ thấy tờ trình đã trình của mọi Sở; quản trị và
     Thanh tra thấy tất cả. Lọc theo `state` (`draft`/`submitted`), `department`"""
     session = db()
-    return present.page(proposals.list_proposals(session, actor(), **args), lambda p: present.proposal(session, p))
+    page = proposals.list_proposals(session, actor(), **args)
+    rows = proposals.items_of(session, page.items)
+    return present.page(page, lambda p: present.proposal(session, p, rows=rows[p.id]))
 
 
 @blp.route("/proposals", methods=["POST"])

@@ -7,6 +7,7 @@ Each rule is a named check with a Vietnamese explanation, a citation and a resul
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import event, exists, select
@@ -216,7 +217,29 @@ def _general_standards(session: Session, n: Nomination):
     return "judgement", "Hội đồng bình xét các tiêu chuẩn chung trên cơ sở hồ sơ và báo cáo thành tích."
 
 
+_CO_SO_KNOWN = "rules.recognised_co_so"
+
+
+@contextmanager
+def recognised_co_so_known(session: Session, answers: dict[int, bool]):
+    """Within the block, whether each of these nominations has a recognize_co_so step is `answers[id]` (read by the
+    caller with the nominations' history, for a page of proposals' items) instead of one query per nomination.
+    For reads only: a step taken inside the block would not be seen."""
+    outer = session.info.get(_CO_SO_KNOWN)
+    session.info[_CO_SO_KNOWN] = {**(outer or {}), **answers}
+    try:
+        yield
+    finally:
+        if outer is None:
+            session.info.pop(_CO_SO_KNOWN, None)
+        else:
+            session.info[_CO_SO_KNOWN] = outer
+
+
 def _recognized_co_so(session: Session, n: Nomination) -> bool:
+    known = session.info.get(_CO_SO_KNOWN)
+    if known is not None and n.id in known:
+        return known[n.id]
     return session.scalar(
         select(exists().where(StateChange.nomination_id == n.id, StateChange.action == "recognize_co_so"))
     )

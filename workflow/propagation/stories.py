@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import nh3
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -22,7 +22,7 @@ from workflow.errors import Conflict, DomainError, Forbidden, NotFound, Validati
 from workflow.labels import STORY_STATE_LABELS
 from workflow.lifecycles import STORY, STORY_EDITABLE_STATES, STORY_PUBLIC_STATES
 from workflow.nominations.machine import RECOGNISED_STATES
-from workflow.nominations.queries import page_params, paginate
+from workflow.nominations.queries import Page, page_params
 from workflow.policy import Actor
 
 STATE_LABELS = STORY_STATE_LABELS
@@ -375,10 +375,18 @@ def list_stories(session: Session, actor: Actor | None, *, page=1, per_page=20, 
         stmt = stmt.where(Story.nomination_id == nomination_id)
     order = (Story.published_at.desc(), Story.id.desc()) if state == "published" else \
         (Story.updated_at.desc(), Story.id.desc())
-    return paginate(session, stmt, page, per_page, *order,
-                    options=(joinedload(Story.nomination).joinedload(Nomination.unit),
-                             joinedload(Story.nomination).joinedload(Nomination.subject_person),
-                             selectinload(Story.images)))
+    # The page's ids are chosen on the story's own columns (its (updated_at, id) or (state, published_at, id)
+    # index) before the nomination, unit and person are joined: joined first, a deep page joined every story it
+    # skipped (13,000 of them for an editor's last page at a national scale).
+    page, per_page = page_params(page, per_page)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    chosen = stmt.with_only_columns(Story.id).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    rows = session.scalars(
+        select(Story).where(Story.id.in_(chosen)).order_by(*order)
+        .options(joinedload(Story.nomination).joinedload(Nomination.unit),
+                 joinedload(Story.nomination).joinedload(Nomination.subject_person), selectinload(Story.images))
+    ).unique().all()
+    return Page(list(rows), total, page, per_page)
 
 
 def recognised_choices(session: Session, actor: Actor) -> list[Nomination]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import AgendaItem, CouncilSession, Decision, DecisionItem, Nomination, Unit
 from workflow import events, inputs, numbering, offers, policy, signals
@@ -301,10 +301,27 @@ def list_decisions(session: Session, actor: Actor, *, page, per_page):
     """The same scope as `load`: a department lists the Minister's decisions that include one of its nominations."""
     page, per_page = page_params(page, per_page)
     stmt = select(Decision).where(policy.scope(actor, "decision"))
+    # The list prints who signed or recorded each, and for whom, and the issuing body.
     return paginate(session, stmt, page, per_page, Decision.date.desc(), Decision.id.desc(),
-                    options=(selectinload(Decision.signer),))  # the list prints who signed or recorded each
+                    options=(selectinload(Decision.signer), selectinload(Decision.on_behalf_of),
+                             selectinload(Decision.issuer)))
 
 
 def nominations_of(session: Session, d: Decision) -> list[Nomination]:
     return list(session.scalars(select(Nomination).join(DecisionItem).where(DecisionItem.decision_id == d.id)
                                 .order_by(DecisionItem.id)))
+
+
+def nominations_by_decision(session: Session, decisions: list[Decision]) -> dict[int, list[Nomination]]:
+    """`nominations_of` for a page of decisions in one statement (with the unit and the person each is about)."""
+    result: dict[int, list[Nomination]] = {d.id: [] for d in decisions}
+    if not result:
+        return result
+    rows = session.execute(
+        select(DecisionItem.decision_id, Nomination).join(Nomination, Nomination.id == DecisionItem.nomination_id)
+        .where(DecisionItem.decision_id.in_(list(result)))
+        .options(joinedload(Nomination.unit), joinedload(Nomination.subject_person))
+        .order_by(DecisionItem.decision_id, DecisionItem.id))
+    for decision_id, n in rows:
+        result[decision_id].append(n)
+    return result

@@ -11,7 +11,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import Campaign, Decision, Nomination, Proposal, ProposalItem, Unit
+from models import Campaign, Decision, Nomination, Proposal, ProposalItem, StateChange, Unit
 from workflow import clock, events, inputs, numbering, offers, policy, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, ValidationFailed
@@ -49,7 +49,10 @@ def list_proposals(session: Session, actor: Actor, *, page, per_page, state=None
             stmt = stmt.where(Proposal.department_id == int(department))
         except (TypeError, ValueError):
             raise ValidationFailed("Bộ lọc không hợp lệ.", ["department phải là số."]) from None
-    return paginate(session, stmt, page, per_page, Proposal.submitted_at.desc().nulls_first(), Proposal.id.desc())
+    # The list shows each one's department and signer (the items: `items_of`, for the whole page at once).
+    return paginate(session, stmt, page, per_page, Proposal.submitted_at.desc().nulls_first(), Proposal.id.desc(),
+                    options=(selectinload(Proposal.department), selectinload(Proposal.signer),
+                             selectinload(Proposal.on_behalf_of)))
 
 
 # ------------------------------------------------------------------------------------------------ items
@@ -91,10 +94,11 @@ class ItemRow:
         return self.outcome == "proposed" and self.n.state == "proposed_nganh"
 
 
-def _ministry_outcome(row: ItemRow, p: Proposal) -> None:
+def _ministry_outcome(row: ItemRow, p: Proposal, history=None) -> None:
     """The Ministry's answer for this proposal: the steps after the `propose_nganh` that this proposal made (a later
-    proposal of the same example has its own answer)."""
-    history = row.n.history
+    proposal of the same example has its own answer). `history`: the nomination's steps in order (at least those of
+    _PROPOSAL_STEPS), its whole history by default."""
+    history = row.n.history if history is None else history
     start = next((c for c in reversed(history) if c.action == "propose_nganh"
                   and str((c.data or {}).get("proposal_id")) == str(p.id)), None)
     if start is None:
@@ -124,27 +128,74 @@ def item_rows(session: Session, p: Proposal, *, with_rules: bool = True) -> list
     """The proposal's items: a draft's with why each may not be submitted, a submitted one's with the Minister's
     per-item outcome (and the decision recorded for it). The proposal pages, the Ministry's pages and the API read
     this one model; `awaiting` is what the Ministry may still decide."""
-    ids = [i.nomination_id for i in p.items]
+    return items_of(session, [p], with_rules=with_rules)[p.id]
+
+
+def items_of(session: Session, proposals: list[Proposal], *, with_rules: bool = True) -> dict[int, list[ItemRow]]:
+    """`item_rows` of several proposals (a page of the list) in a fixed number of statements: their items, their
+    nominations (with unit, subject, campaign and history) and the Minister's decisions each one query for the
+    whole page, not per proposal."""
+    proposals = list(proposals)
+    if not proposals:
+        return {}
+    items = {p.id: [] for p in proposals}
+    for item in session.scalars(select(ProposalItem).where(ProposalItem.proposal_id.in_(list(items)))
+                                .order_by(ProposalItem.proposal_id, ProposalItem.position, ProposalItem.id)):
+        items[item.proposal_id].append(item)
+    ids = {i.nomination_id for rows in items.values() for i in rows}
     found = {n.id: n for n in session.scalars(
         select(Nomination).where(Nomination.id.in_(ids))
         .options(joinedload(Nomination.unit), joinedload(Nomination.subject_person),
-                 selectinload(Nomination.history))).unique()} if ids else {}
-    rows = []
-    for item in p.items:
-        n = found[item.nomination_id]
-        row = ItemRow(n, rules.evaluate(session, n, "propose") if with_rules else [])
-        if p.state in PROPOSAL_EDITABLE_STATES:
-            row.refusals = item_refusals(session, n, p)
-        else:
-            _ministry_outcome(row, p)
-        rows.append(row)
-    numbers = {r.decision_number for r in rows if r.outcome in ("recognized", "revoked") and r.decision_number}
+                 joinedload(Nomination.campaign))).unique()} if ids else {}
+    steps = _steps_of(session, ids)
+    recognised = {i: any(c.action == "recognize_co_so" for c in steps.get(i, ())) for i in found}
+    result: dict[int, list[ItemRow]] = {}
+    with rules.recognised_co_so_known(session, recognised):
+        for p in proposals:
+            rows = []
+            for item in _in_item_order(p, items[p.id]):
+                n = found[item.nomination_id]
+                row = ItemRow(n, rules.evaluate(session, n, "propose") if with_rules else [])
+                if p.state in PROPOSAL_EDITABLE_STATES:
+                    row.refusals = item_refusals(session, n, p)
+                else:
+                    _ministry_outcome(row, p, steps.get(n.id, []))
+                rows.append(row)
+            result[p.id] = rows
+    numbers = {r.decision_number for rows in result.values() for r in rows
+               if r.outcome in ("recognized", "revoked") and r.decision_number}
     if numbers:
         decided = {(d.number, d.date): d.id for d in session.scalars(
             select(Decision).where(Decision.level == "nganh", Decision.number.in_(numbers)))}
-        for r in rows:
-            r.decision_id = decided.get((r.decision_number, r.decision_date))
-    return rows
+        for rows in result.values():
+            for r in rows:
+                r.decision_id = decided.get((r.decision_number, r.decision_date))
+    return result
+
+
+# The steps the proposals' read model looks at: the cơ sở recognition (a ngành rule) and the Ministry's answer.
+_PROPOSAL_STEPS = ("recognize_co_so", "propose_nganh", "recognize_nganh", "reject_nganh", "revoke")
+
+
+def _steps_of(session: Session, ids) -> dict[int, list]:
+    """Those steps of these nominations, in order, as plain rows (version, action, data, comment, created_at): one
+    statement for a page of proposals, not the whole history of every item."""
+    steps: dict[int, list] = {}
+    if not ids:
+        return steps
+    for row in session.execute(
+            select(StateChange.nomination_id, StateChange.version, StateChange.action, StateChange.data,
+                   StateChange.comment, StateChange.created_at)
+            .where(StateChange.nomination_id.in_(list(ids)), StateChange.action.in_(_PROPOSAL_STEPS))
+            .order_by(StateChange.nomination_id, StateChange.version)):
+        steps.setdefault(row.nomination_id, []).append(row)
+    return steps
+
+
+def _in_item_order(p: Proposal, loaded: list[ProposalItem]) -> list[ProposalItem]:
+    """The items in the order of the proposal's own collection (when already loaded, it may hold unflushed
+    changes), else as read."""
+    return p.items if "items" in p.__dict__ else loaded
 
 
 def candidates(session: Session, department_id: int, proposal: Proposal | None = None) -> list[ItemRow]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from models import (
@@ -96,8 +96,12 @@ SPECS: tuple[_Spec, ...] = (
 def _returned_clause():
     """The nomination's latest step was a return for revision (check-ins and edits add no step)."""
     latest = aliased(StateChange)
+    # Correlated to the outer query's nomination explicitly: left to auto-correlation (which only looks one level
+    # up) the subquery took `nominations` into its own FROM and compared with the highest version of any
+    # nomination, scanning every state change for every card.
     last_version = (
-        select(func.max(latest.version)).where(latest.nomination_id == Nomination.id).scalar_subquery()
+        select(func.max(latest.version)).where(latest.nomination_id == Nomination.id).correlate(Nomination)
+        .scalar_subquery()
     )
     return select(StateChange.id).where(
         StateChange.nomination_id == Nomination.id, StateChange.version == last_version,
@@ -114,21 +118,26 @@ def _nomination_card(session: Session, actor: Actor, spec: _Spec, today: dt.date
     stmt = nominations_query(actor, state=state)
     if spec.returned is not None:
         stmt = stmt.where(_returned_clause() if spec.returned else ~_returned_clause())
-    base = stmt.order_by(None).subquery()
-    count = session.scalar(select(func.count()).select_from(base)) or 0
     deadline_col = _deadline_column(spec.deadline)
-    deadline = None
+    # One statement for the count and the nearest deadline still ahead; one for the preview, whose five rows are
+    # chosen on (deadline, id) alone before their unit, campaign and person are joined (joined first, every
+    # nomination of the card was joined and sorted in full).
+    base = stmt.order_by(None).subquery()
+    count, deadline = session.execute(
+        select(func.count(), func.min(case((deadline_col >= today, deadline_col))))
+        .select_from(base).join(Campaign, Campaign.id == base.c.campaign_id)
+    ).one()
     items: list[Nomination] = []
     if count:
-        deadline = session.scalar(
-            select(func.min(deadline_col)).select_from(Campaign)
-            .where(Campaign.id.in_(select(base.c.campaign_id)), deadline_col >= today)
-        )
+        order = (deadline_col.asc().nulls_last(), Nomination.id.desc())
+        chosen = stmt.join(Campaign, Campaign.id == Nomination.campaign_id).with_only_columns(Nomination.id) \
+            .order_by(*order).limit(PREVIEW)
         items = list(session.scalars(
-            stmt.join(Campaign, Campaign.id == Nomination.campaign_id)
+            select(Nomination).join(Campaign, Campaign.id == Nomination.campaign_id)
+            .where(Nomination.id.in_(chosen))
             .options(joinedload(Nomination.unit), joinedload(Nomination.campaign),
                      joinedload(Nomination.subject_person))
-            .order_by(deadline_col.asc().nulls_last(), Nomination.id.desc()).limit(PREVIEW)
+            .order_by(*order)
         ).unique())
     return Card(spec.key, spec.title, spec.hint, count, deadline,
                 "Hạn xét khen thưởng" if spec.deadline == "evaluation" else "Hạn đăng ký",

@@ -163,19 +163,25 @@ def summary(session: Session, actor: Actor, *, campaign=None, year=None, departm
     c = load_campaign(session, campaign_id)
     base = base_query(actor, campaign_id=campaign_id, year=year, department_id=department_id, unit_id=unit_id,
                       until=until).subquery()
+    # One pass over the visible nominations, grouped by everything the summary breaks them down by; the
+    # breakdowns are sums of these groups (a few thousand at most: units x states x subject types x years).
+    groups = session.execute(select(base.c.unit_id, base.c.state, base.c.subject_type, base.c.year, func.count())
+                             .group_by(base.c.unit_id, base.c.state, base.c.subject_type, base.c.year)).all()
     by_state = {s: 0 for s in STATES}
-    by_state.update(dict(session.execute(select(base.c.state, func.count()).group_by(base.c.state)).all()))
     by_subject = {t: 0 for t in SUBJECT_TYPES}
-    by_subject.update(dict(session.execute(
-        select(base.c.subject_type, func.count()).group_by(base.c.subject_type)).all()))
-    by_year = sorted((int(y), n) for y, n in session.execute(
-        select(base.c.year, func.count()).group_by(base.c.year)).all() if y is not None)
+    years: dict[int, int] = {}
+    per_unit: dict[tuple[int, str], int] = {}
+    for unit_id_, state, subject_type, y, n in groups:
+        by_state[state] = by_state.get(state, 0) + n
+        by_subject[subject_type] = by_subject.get(subject_type, 0) + n
+        if y is not None:
+            years[int(y)] = years.get(int(y), 0) + n
+        per_unit[(unit_id_, state)] = per_unit.get((unit_id_, state), 0) + n
+    by_year = sorted(years.items())
     units: dict[int, UnitCount] = {}
-    rows = session.execute(select(base.c.unit_id, base.c.state, func.count())
-                           .group_by(base.c.unit_id, base.c.state)).all()
-    ids = {u for u, _, _ in rows}
+    ids = {u for u, _ in per_unit}
     names = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(ids)))} if ids else {}
-    for unit_id_, state, n in rows:
+    for (unit_id_, state), n in per_unit.items():
         u = names[unit_id_]
         row = units.setdefault(unit_id_, UnitCount(u.id, u.code, u.name, u.department_id))
         row.by_state[state] = row.by_state.get(state, 0) + n
