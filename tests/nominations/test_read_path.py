@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
+from alembic.script import ScriptDirectory
 from factories import nomination
 from sqlalchemy import event, inspect, select, text
 
@@ -185,7 +186,8 @@ def test_migration_0013_builds_the_list_indexes(engine):
     for name, columns in ORDERED.items():
         assert indexes[name]["column_names"] == columns
     assert queries_search_index_is_trigram(engine)
-    assert "0013_nomination_read_indexes" == migrate.head_revision()
+    chain = {r.revision for r in ScriptDirectory(str(migrate.MIGRATIONS)).walk_revisions()}
+    assert "0013_nomination_read_indexes" in chain  # what builds them, on the way to the head
 
 
 def queries_search_index_is_trigram(engine) -> bool:
