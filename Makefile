@@ -20,7 +20,7 @@ help:
 	@echo "             BALLOT_KEY_FILE, AUDIT_SIGNING_KEY and BASE_URL: it refuses to start without them, naming the first)"
 	@echo "make worker   the notification delivery worker"
 	@echo "make bench    list/detail/transition/audit benchmarks (bench/run.py; BENCH_ARGS=...)"
-	@echo "make bench-http  gunicorn + wrk against a hello world, demo and 100k data (bench/http.py; BENCH_HTTP_ARGS=...)"
+	@echo "make bench-http  gunicorn + wrk against a hello world, demo and 100k data (bench/http_bench.py; BENCH_HTTP_ARGS=...)"
 	@echo "make migration m=\"what changed\"   autogenerate a new Alembic revision (review it!)"
 	@echo "make clean    remove .venv and caches (keeps instance/)"
 
@@ -82,7 +82,7 @@ bench: venv
 BENCH_HTTP_URL ?= postgresql://postgres@127.0.0.1:5432/dienhinh_bench_http
 BENCH_HTTP_ARGS ?= --sizes demo,100k --rounds 3 --duration 5
 bench-http: venv $(VENV)/.bench-installed
-	$(PY) bench/http.py --url '$(BENCH_HTTP_URL)' $(BENCH_HTTP_ARGS)
+	$(PY) bench/http_bench.py --url '$(BENCH_HTTP_URL)' $(BENCH_HTTP_ARGS)
 
 $(VENV)/.bench-installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,bench]'

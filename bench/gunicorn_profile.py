@@ -1,5 +1,5 @@
-"""gunicorn settings for `bench/http.py --profile` only: production's hooks (web.ops.gunicorn_conf) plus, in the one
-worker, a sampling profiler (pyinstrument) and a SQL statement counter around every request.
+"""gunicorn settings for `bench/http_bench.py --profile` only: production's hooks (web.ops.gunicorn_conf) plus, in
+the one worker, a sampling profiler (pyinstrument) and a SQL statement counter around every request.
 
 It is loaded with `-c /path/to/bench/gunicorn_profile.py` by the benchmark, never by `make serve` or the systemd unit:
 the production path carries no hook and pays nothing. What a worker measured is written when it exits (SIGTERM) to

@@ -1,4 +1,4 @@
--- wrk script of bench/http.py: POST /api/v1/nominations/{id}/transitions (start_nurturing), each request on a
+-- wrk script of bench/http_bench.py: POST /api/v1/nominations/{id}/transitions (start_nurturing), each request on a
 -- distinct registered nomination of the pool file ("id version token" per line), each wrk thread on its own slice.
 -- When a thread runs out of its slice it starts again from the first row: those requests answer 409 (stale
 -- version) and wrk reports them as "Non-2xx": the pool was too small for the run.

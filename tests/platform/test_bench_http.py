@@ -1,4 +1,4 @@
-"""bench/http.py stays runnable: its command line answers, its hello-world anchor serves what it claims, and wrk's
+"""bench/http_bench.py stays runnable: its command line answers, its hello-world anchor serves what it claims, and wrk's
 report is read right (a misread unit would turn every figure of bench/README.md into nonsense). Fast: no server, no
 database, no load."""
 from __future__ import annotations
@@ -20,7 +20,7 @@ def _load(name: str, path: Path):
 
 
 def test_help_lists_the_options_other_engineers_use():
-    out = subprocess.run([sys.executable, str(BENCH / "http.py"), "--help"], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, str(BENCH / "http_bench.py"), "--help"], capture_output=True, text=True,
                          timeout=30, check=True).stdout
     for option in ("--root", "--only", "--sizes", "--rounds", "--duration", "--connections", "--profile",
                    "--memory", "--regenerate", "--url"):
@@ -53,7 +53,7 @@ Transfer/sec:    224.00KB
 
 
 def test_wrk_report_is_read_with_its_units():
-    http_bench = _load("bench_http", BENCH / "http.py")
+    http_bench = _load("bench_http", BENCH / "http_bench.py")
     result = http_bench.parse_wrk(WRK_REPORT)
     assert result["rps"] == 35.13
     assert result["p50"] == 109.0

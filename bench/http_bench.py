@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """HTTP benchmark: the project under gunicorn against Flask's hello world served the same way, side by side.
 
-    python bench/http.py                                   # demo size and 100k/1M, PostgreSQL, 3 interleaved rounds
-    python bench/http.py --sizes demo --duration 3         # quick (the demo database is built in ~20 s)
-    python bench/http.py --root /work/wt-X --only api_list,transition   # another checkout, with its own .venv
-    python bench/http.py --profile --sizes demo            # where a request's time goes (pyinstrument, SQL counts)
-    python bench/http.py --memory                          # a worker's RSS after 1,000 and 10,000 requests at 100k
+    python bench/http_bench.py                                # demo size and 100k/1M, PostgreSQL, 3 interleaved rounds
+    python bench/http_bench.py --sizes demo --duration 3      # quick (the demo database is built in ~20 s)
+    python bench/http_bench.py --root /work/wt-X --only api_list,transition  # another checkout, with its own .venv
+    python bench/http_bench.py --profile --sizes demo         # where a request's time goes (pyinstrument, SQL counts)
+    python bench/http_bench.py --memory                       # a worker's RSS after 1,000 and 10,000 requests at 100k
 
 For each size it prepares a PostgreSQL database (kept as a template and reused while its marker matches: the 100k
 nominations / 1M audit events of bench/run.py's `generate()` take minutes; `--regenerate` rebuilds it), copies it to
@@ -23,7 +23,7 @@ logged in through /login), transition `POST /api/v1/nominations/{id}/transitions
 on a distinct registered nomination of a pool reset before each round). See bench/README.md.
 
 Orchestration uses the standard library only; the database work runs in the served checkout's .venv
-(`bench/http.py _prepare ...`), so the schema and the code are the ones being measured.
+(`bench/http_bench.py _prepare ...`), so the schema and the code are the ones being measured.
 """
 from __future__ import annotations
 
@@ -31,9 +31,6 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# This file is named http.py: its own folder first on sys.path would shadow the standard library's `http`.
-if sys.path and Path(sys.path[0] or ".").resolve() == HERE:
-    del sys.path[0]
 
 import argparse  # noqa: E402
 import http.client  # noqa: E402
