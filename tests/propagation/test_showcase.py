@@ -2,7 +2,10 @@
 only; published stories listed and readable; the Atom feed is valid Atom 1.0 with the sanitised HTML."""
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -111,3 +114,27 @@ def test_empty_showcase_and_feed(client, db):
     root = ET.fromstring(client.get("/showcase/feed.atom").data)
     assert root.tag == f"{ATOM}feed" and root.find(f"{ATOM}title").text
     assert db.scalar(select(AwardRecord.id)) is None
+
+
+def test_the_stories_pager_is_a_window_not_every_page(app):
+    """1,600 pages of published stories once rendered 1,600 links, a url_for each (most of the public showcase's time
+    at a national size). The pager shows the current page with two on each side, previous and next, and keeps the
+    other filters; page 1 drops its parameter, and the examples' own `page` is left alone."""
+    from types import SimpleNamespace
+
+    template = app.jinja_env.from_string(
+        "{% from '_macros.html' import pagination %}{{ pagination(posts, 'bài viết', param='spage') }}")
+    posts = SimpleNamespace(total=16_000, page=800, pages=1_600, per_page=10)
+    with app.test_request_context("/showcase?year=2024&page=3&spage=800"):
+        html = template.render(posts=posts)
+    links = [unescape(u) for u in re.findall(r'href="([^"]+)"', html)]
+    assert len(links) == 7, links
+    assert [parse_qs(urlsplit(u).query)["spage"] for u in links] == [[str(p)] for p in (799, 798, 799, 800, 801,
+                                                                                           802, 801)]
+    assert all(parse_qs(urlsplit(u).query)["year"] == ["2024"] and parse_qs(urlsplit(u).query)["page"] == ["3"]
+               for u in links)
+    assert "Tổng số: 16.000 bài viết — trang 800/1600" in html
+    with app.test_request_context("/showcase?spage=2"):
+        first = re.findall(r'href="([^"]+)"', template.render(posts=SimpleNamespace(total=30, page=2, pages=3,
+                                                                                     per_page=10)))
+    assert "spage" not in unescape(first[1])  # the link to page 1: the list's first page, without the parameter
