@@ -612,20 +612,6 @@ def load(session: Session, actor: Actor | None, object_type: str, object_id, *, 
     return obj
 
 
-def load_many(session: Session, actor: Actor | None, object_type: str, object_ids, *,
-              for_update: bool = False) -> dict:
-    """`load` of several objects in one statement (locked in id order with `for_update`), by id: those `actor` may
-    not read, or that do not exist, are absent (the caller raises `not_found(object_type)` as `load` would)."""
-    kind = KINDS[object_type]
-    ids = sorted({i for i in object_ids if isinstance(i, int) and not isinstance(i, bool)})
-    if not ids:
-        return {}
-    stmt = select(kind.model).where(kind.model.id.in_(ids), scope(actor, object_type)).order_by(kind.model.id)
-    if for_update:
-        stmt = stmt.with_for_update(of=kind.model).execution_options(populate_existing=True)
-    return {obj.id: obj for obj in session.scalars(stmt).unique()}
-
-
 def not_found(object_type: str) -> NotFound:
     return NotFound(KINDS[object_type].not_found)
 

@@ -379,7 +379,7 @@ def transition_many(session: Session, actor: Actor, steps: list[Step], action: s
     """`transition` of several nominations by one action with the same data, each with its own comment, all or
     none: per nomination, in the order given, the same checks as `transition` (visible, version, state, permission,
     guards: the first refusal is raised as `transition` would raise it), the same shared machine and one history row
-    each. What is done once for all: the load and lock (one statement, by id, as `lock_nominations`), the guards
+    each. What is done once for all: the load and lock (`lock_nominations`: one statement, by id), the guards
     (`guards.check_many`: one query for the council's outcomes), the flush, and the event — one
     NominationsTransitioned carrying every step as `transition` would have sent it, so the audit trail appends all
     the rows in one multi-row insert. A council's close rejects its failed items through here."""
@@ -390,7 +390,7 @@ def transition_many(session: Session, actor: Actor, steps: list[Step], action: s
     if not steps:
         return []
     trig = machine.TRIGGERS[action]
-    found = policy.load_many(session, actor, "nomination", [step.nomination_id for step in steps], for_update=True)
+    found = lock_nominations(session, [step.nomination_id for step in steps], actor=actor)
     data = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items() if v is not None}
     failures = guards.check_many(session, list(found.values()), action, data)
     ns, comments = [], []
