@@ -17,19 +17,19 @@ from workflow.reporting.dashboard import open_campaigns
 NOMINEE_UNIT_KINDS = ("division", "district_office")
 
 
+def _registrable(actor: Actor) -> tuple:
+    """The units the actor may register a nomination for: their own (unit head) or all of the department
+    (secretariat), active, of a kind that nominates."""
+    return (policy.scope(actor, "unit", "register_for"), Unit.active.is_(True), Unit.kind.in_(NOMINEE_UNIT_KINDS))
+
+
 def registrable_units(session: Session, actor: Actor) -> list[Unit]:
-    """Units the actor may register a nomination for: their own (unit head) or all of the department (secretariat)."""
-    return list(session.scalars(
-        select(Unit).where(policy.scope(actor, "unit", "register_for"), Unit.active.is_(True),
-                           Unit.kind.in_(NOMINEE_UNIT_KINDS))
-        .order_by(Unit.name)
-    ))
+    return list(session.scalars(select(Unit).where(*_registrable(actor)).order_by(Unit.name)))
 
 
 def may_register_somewhere(session: Session, actor: Actor) -> bool:
     """Whether registrable_units has any unit for the actor (one EXISTS, not the units): the list page's offer."""
-    return bool(session.scalar(select(exists().where(
-        policy.scope(actor, "unit", "register_for"), Unit.active.is_(True), Unit.kind.in_(NOMINEE_UNIT_KINDS)))))
+    return bool(session.scalar(select(exists().where(*_registrable(actor)))))
 
 
 def registrable_people(session: Session, actor: Actor) -> list[Person]:
