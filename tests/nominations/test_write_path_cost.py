@@ -8,7 +8,7 @@ import contextlib
 import datetime as dt
 
 from sqlalchemy import event, func, select
-from test_api_nominations import act, complete_dossier, nurture, ref, register  # noqa: F401  (ref: a fixture)
+from test_api_nominations import act, complete_dossier, nurture, ref, register, upload  # noqa: F401  (ref: a fixture)
 
 from models import DisciplineRecord, Nomination, Notification, Person, StateChange, User
 from notifications import inbox
@@ -163,6 +163,34 @@ def test_a_transition_request_does_not_read_again_what_it_wrote(api, ref, engine
     # Authentication (token, user, roles, delegation) + the change (lock, UPDATE, history, audit) + the detail's own
     # reads (unit, campaign, criteria, rules, attachments, history and its users, check-ins) + submit's recipients.
     assert len(seen) <= 21, "\n".join(seen)
+
+
+def test_a_transition_answers_with_its_detail_read_in_one_statement(api, ref, engine):  # noqa: F811
+    """POST /nominations/{id}/transitions (start_nurturing, the commonest step): the caller (1), the locked row with
+    its parents (1), the step (PostgreSQL 1, SQLite 2), the audit row (2, SQLite 3) and the detail's history with the
+    names of who acted, criteria, check-ins and attachments in ONE statement (they were four lazy loads and a fifth
+    for the names): 6 statements on PostgreSQL, 8 on SQLite, besides the eligibility rules' own look-up (the
+    discipline records of the unit's people, when it has any). The answer is still what a read then shows, check-ins
+    and attachments included."""
+    n = register(api, ref)
+    client = api.as_("tp_pbgdpl")
+    assert client.post(f"/nominations/{n['id']}/checkins", json={"note": "Kiểm tra quý I."}).status_code == 201
+    assert upload(api, "tp_pbgdpl", n).status_code == 201
+    n = client.get(f"/nominations/{n['id']}").get_json()
+    with statements(engine) as seen:
+        r = act(api, "tp_pbgdpl", n, "start_nurturing", nurture_plan="Kế hoạch bồi dưỡng.")
+    assert r.status_code == 200, r.get_json()
+    postgres = engine.dialect.name == "postgresql"
+    parts = [s for s in seen if " FROM criterion_answers " in f"{s} "]
+    assert len(parts) == 1 and " FROM checkins " in parts[0] and " FROM attachments " in parts[0], seen
+    assert len(reading(seen, "state_changes")) == 1 and len(reading(seen, "users")) <= 1, seen  # the caller's own
+    rules = len(reading(seen, "discipline_records"))
+    counted = [s for s in seen if not s.startswith("UPDATE api_tokens")]  # the token's use, noted once a minute
+    assert rules <= 1 and len(counted) <= (6 if postgres else 8) + rules, "\n".join(seen)
+    body = _same_as_a_read(api, "tp_pbgdpl", r)
+    assert [h["action"] for h in body["history"]] == ["create", "start_nurturing"]
+    assert body["history"][-1]["actor"]["username"] == "tp_pbgdpl"
+    assert len(body["checkins"]) == 1 and len(body["attachments"]) == 1 and body["criteria"]
 
 
 def test_recipients_are_told_with_one_insert(db, engine, demo):

@@ -4,10 +4,23 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import (
+    Integer,
+    bindparam,
+    cast,
+    event,
+    func,
+    inspect,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from models import Campaign, Nomination, Person, Unit, User, fold
+from models import Attachment, Campaign, Checkin, CriterionAnswer, Nomination, Person, StateChange, Unit, User, fold
 from workflow import inputs, policy
 from workflow.errors import ValidationFailed
 from workflow.policy import Actor
@@ -248,10 +261,116 @@ class UserRef:
 
 def history_users(session: Session, n: Nomination) -> dict[int, UserRef]:
     """The people named in a nomination's history (who acted, on whose behalf), by id: the three columns shown, in one
-    statement (not whole accounts with their roles)."""
+    statement (not whole accounts with their roles) — none when `load_parts` already read them with the history."""
     ids = {h.actor_id for h in n.history} | {h.on_behalf_of_id for h in n.history}
     ids.discard(None)
     if not ids:
         return {}
-    rows = session.execute(select(User.id, User.username, User.full_name).where(User.id.in_(sorted(ids))))
-    return {r.id: UserRef(r.id, r.username, r.full_name) for r in rows}
+    known = session.info.get(_USER_REFS, {})
+    missing = ids - known.keys()
+    if missing:
+        rows = session.execute(select(User.id, User.username, User.full_name).where(User.id.in_(sorted(missing))))
+        known = known | {r.id: UserRef(r.id, r.username, r.full_name) for r in rows}
+    return {i: known[i] for i in ids if i in known}
+
+
+_USER_REFS = "dienhinh.nominations.user_refs"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_user_refs(session: Session, *_) -> None:
+    session.info.pop(_USER_REFS, None)
+
+
+# ------------------------------------------------------------------------------------------------ a detail's parts
+_SC, _CA, _CI, _AT, _U = (StateChange.__table__, CriterionAnswer.__table__, Checkin.__table__, Attachment.__table__,
+                          User.__table__)
+_ACTOR, _BEHALF = _U.alias("actor_user"), _U.alias("behalf_user")
+# One column set for the four parts; each position keeps one type on both databases (the first SELECT's types are the
+# ones SQLAlchemy reads the rows with: times, dates, JSON and booleans as their columns give them).
+_TYPES = {
+    "part": Integer(), "k": Integer(), "id": Integer(), "i1": Integer(), "i2": Integer(), "i3": Integer(),
+    "s1": _AT.c.kind.type, "s2": _AT.c.filename.type, "s3": _AT.c.content_type.type, "s4": _SC.c.comment.type,
+    "s5": _U.c.username.type, "s6": _U.c.full_name.type, "s7": _U.c.username.type, "s8": _U.c.full_name.type,
+    "b": _CA.c.met.type, "d": _CI.c.date.type, "ts": _SC.c.created_at.type, "j": _SC.c.data.type,
+}
+_HISTORY, _CRITERIA, _CHECKINS, _ATTACHMENTS = range(4)
+
+
+def _part(part: int, source, nomination_id, **columns):
+    """One part of the detail as a SELECT of the shared column set (the columns it lacks are NULLs cast to the
+    position's type: PostgreSQL types a UNION's columns pairwise, and two bare NULLs make text)."""
+    columns["part"] = literal_column(str(part))
+    return (select(*(type_coerce(columns[name], t).label(name) if name in columns else cast(null(), t).label(name)
+                     for name, t in _TYPES.items()))
+            .select_from(source).where(nomination_id == bindparam("nid", type_=Integer())))
+
+
+_PARTS = union_all(
+    _part(_HISTORY, _SC.outerjoin(_ACTOR, _ACTOR.c.id == _SC.c.actor_id)
+          .outerjoin(_BEHALF, _BEHALF.c.id == _SC.c.on_behalf_of_id), _SC.c.nomination_id,
+          k=_SC.c.version, id=_SC.c.id, i1=_SC.c.version, i2=_SC.c.actor_id, i3=_SC.c.on_behalf_of_id,
+          s1=_SC.c.action, s2=_SC.c.from_state, s3=_SC.c.to_state, s4=_SC.c.comment, s5=_ACTOR.c.username,
+          s6=_ACTOR.c.full_name, s7=_BEHALF.c.username, s8=_BEHALF.c.full_name, ts=_SC.c.created_at, j=_SC.c.data),
+    _part(_CRITERIA, _CA, _CA.c.nomination_id, s1=_CA.c.code, s4=_CA.c.evidence, b=_CA.c.met),
+    _part(_CHECKINS, _CI, _CI.c.nomination_id, id=_CI.c.id, i1=_CI.c.author_id, s4=_CI.c.note, d=_CI.c.date,
+          ts=_CI.c.created_at),
+    _part(_ATTACHMENTS, _AT, _AT.c.nomination_id, k=_AT.c.id, id=_AT.c.id, i1=_AT.c.size, i2=_AT.c.uploaded_by_id,
+          s1=_AT.c.kind, s2=_AT.c.filename, s3=_AT.c.content_type, s4=_AT.c.sha256, ts=_AT.c.created_at),
+).order_by(literal_column("part"), literal_column("k"), literal_column("s1"), literal_column("d"),
+           literal_column("id"))  # each part in its relationship's order: version, code, date, id
+
+
+def _history(n: Nomination, r) -> StateChange:
+    return StateChange(id=r.id, nomination_id=n.id, version=r.i1, action=r.s1, from_state=r.s2, to_state=r.s3,
+                       actor_id=r.i2, on_behalf_of_id=r.i3, comment=r.s4, data=r.j, created_at=r.ts)
+
+
+def _criterion(n: Nomination, r) -> CriterionAnswer:
+    return CriterionAnswer(nomination_id=n.id, code=r.s1, met=r.b, evidence=r.s4)
+
+
+def _checkin(n: Nomination, r) -> Checkin:
+    return Checkin(id=r.id, nomination_id=n.id, date=r.d, note=r.s4, author_id=r.i1, created_at=r.ts)
+
+
+def _attachment(n: Nomination, r) -> Attachment:
+    return Attachment(id=r.id, nomination_id=n.id, kind=r.s1, filename=r.s2, content_type=r.s3, size=r.i1,
+                      sha256=r.s4, uploaded_by_id=r.i2, created_at=r.ts)
+
+
+_COLLECTIONS = {_HISTORY: ("history", _history), _CRITERIA: ("criteria", _criterion),
+                _CHECKINS: ("checkins", _checkin), _ATTACHMENTS: ("attachments", _attachment)}
+
+
+def load_parts(session: Session, n: Nomination) -> None:
+    """Everything a nomination's detail shows beside its row — history (with the names of who acted), criteria,
+    check-ins, attachments — in one statement, set on `n` as if each collection had been loaded (the objects are
+    persistent, exactly what a load gives; rows already in the session are kept as they are). A change answers with
+    the detail (`web/api/nominations.py`): its locked row is in the session, current, and these parts were four lazy
+    loads and a statement for the names otherwise. Collections already loaded (a guard read them) are left as they
+    are; the names are kept for `history_users`."""
+    unloaded = inspect(n).unloaded
+    rows = session.execute(_PARTS, {"nid": n.id}).all()
+    parts: dict[int, list] = {part: [] for part in _COLLECTIONS}
+    refs = session.info.setdefault(_USER_REFS, {})
+    identity = session.identity_map
+    for r in rows:
+        if r.part == _HISTORY:
+            for uid, username, full_name in ((r.i2, r.s5, r.s6), (r.i3, r.s7, r.s8)):
+                if uid is not None and username is not None:
+                    refs[uid] = UserRef(uid, username, full_name)
+        key, build = _COLLECTIONS[r.part]
+        if key not in unloaded:
+            continue
+        obj = build(n, r)
+        present = identity.get(inspect(obj).mapper.identity_key_from_instance(obj))
+        if present is None:
+            make_transient_to_detached(obj)
+            session.add(obj)
+        else:
+            obj = present
+        parts[r.part].append(obj)
+    for part, (key, _) in _COLLECTIONS.items():
+        if key in unloaded:
+            set_committed_value(n, key, parts[part])
