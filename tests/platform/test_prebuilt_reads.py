@@ -4,11 +4,15 @@ fail if the prebuilt scope lets anyone see a row `policy.scope` hides (or hides 
 reusing its statements and builds them again for every request."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from factories import nomination
+from flask import jsonify
 from sqlalchemy import select
 
 from models import Nomination
+from web.json_provider import document, json_ready
 from workflow import policy
 from workflow.nominations import queries
 
@@ -50,3 +54,14 @@ def test_the_list_reuses_its_statements_and_binds_the_filters(db, demo, nominati
 
 def test_like_patterns_escape_what_like_reads_as_wildcards():
     assert queries._like_pattern("50%_a/b") == "%50/%/_a//b%"
+
+
+def test_the_api_documents_are_the_bytes_jsonify_wrote(app):
+    """`json_provider.document` (one orjson pass, dates by orjson) writes what `jsonify(json_ready(doc))` wrote."""
+    when = dt.datetime(2026, 11, 29, 17, 5, 3, 120, tzinfo=dt.UTC)
+    doc = {"b": [when, when.replace(microsecond=0), dt.date(2026, 1, 2)], "a": {"đ": "Hồ sơ \u2028 <x>", "n": None},
+           "items": [{"created_at": when, "id": 2**40, "ok": True, "x": 1.5}]}
+    with app.test_request_context("/api/v1/nominations"):
+        assert document(doc).get_data() == jsonify(json_ready(doc)).get_data()
+        big = {"id": 2**70, "at": when}  # beyond orjson's integers: written the old way
+        assert document(big).get_data() == jsonify(json_ready(big)).get_data()
