@@ -30,7 +30,7 @@ class _Stats:
         self.current: list[str] | None = None
         self.sample: list[str] = []
         self.t0 = 0.0
-        self.round_trips = Counter()  # beyond the statements: pool checkouts (pre-ping), BEGIN, COMMIT, ROLLBACK
+        self.round_trips = Counter()  # beyond the statements: checkouts, BEGIN/COMMIT/ROLLBACK sent
 
 
 STATS = _Stats()
@@ -50,8 +50,18 @@ def _count_sql(engine) -> None:
 
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
+    def sent(conn, name):
+        """Whether the server sees this BEGIN/COMMIT/ROLLBACK: SQLAlchemy signals them on an autocommit reader too
+        (models.base.read_only_engine), where nothing is sent unless a transaction was begun for a write."""
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            return True
+        if name == "begin":
+            return False
+        info = getattr(conn.connection.driver_connection, "info", None)
+        return info is not None and info.transaction_status.name != "IDLE"
+
     for name in ("begin", "commit", "rollback"):
-        event.listen(engine, name, lambda conn, name=name: STATS.round_trips.update([name]))
+        event.listen(engine, name, lambda conn, name=name: sent(conn, name) and STATS.round_trips.update([name]))
     event.listen(engine.pool, "checkout", lambda *a: STATS.round_trips.update(["checkout"]))
 
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import select
 import unicodedata
+import weakref
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from psycopg.pq import ConnStatus, TransactionStatus
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, exc
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -84,9 +87,68 @@ def _sqlite_begin(conn):
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+_IDLE = TransactionStatus.IDLE
+_READERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def read_only_engine(engine: Engine) -> Engine:
-    """The same engine and pool, for sessions that only read: on SQLite their transactions begin DEFERRED."""
-    return engine.execution_options(sqlite_begin="DEFERRED")
+    """The same engine and pool, for sessions that (mostly) only read, built once per engine.
+
+    SQLite: their transactions begin DEFERRED, so a reader never holds the write lock.
+    PostgreSQL: their connections run in autocommit, so a GET that only reads sends its SELECTs and nothing else (no
+    BEGIN before them, no ROLLBACK after: two of a light read's five round trips). Each SELECT still sees one
+    consistent snapshot, as it did under READ COMMITTED. The first statement that needs a transaction (a write, a row
+    lock, a server-side cursor, SET, an exported snapshot) begins one first (`_begin_before_writing`), and
+    `begin_transaction` begins one where a unit of work starts (web.db.perform): what a GET writes (a refusal, an
+    audited export, a read receipt) is one transaction, committed or rolled back as a whole, exactly as before."""
+    reader = _READERS.get(engine)
+    if reader is None:
+        if engine.dialect.name == "postgresql":
+            reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+            event.listen(reader, "before_cursor_execute", _begin_before_writing)
+        else:
+            reader = engine.execution_options(sqlite_begin="DEFERRED")
+        _READERS[engine] = reader
+    return reader
+
+
+# What a SELECT may contain that needs the transaction around it to last beyond the statement.
+_NEEDS_TRANSACTION = (" FOR UPDATE", " FOR SHARE", " FOR NO KEY UPDATE", " FOR KEY SHARE", "PG_EXPORT_SNAPSHOT",
+                      "PG_ADVISORY_XACT", "NEXTVAL(", "SET_CONFIG(")
+_TRANSACTION_CONTROL = ("BEGIN", "START", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+def needs_transaction(statement: str, server_side_cursor: bool = False) -> bool:
+    """Whether a statement run on an autocommit connection would behave differently outside a transaction: anything
+    but a plain SELECT (writes, SET, LOCK, DDL), a SELECT that locks rows or holds a snapshot, a server-side cursor."""
+    head = statement.lstrip()[:9].upper()
+    if head.startswith(_TRANSACTION_CONTROL):
+        return False
+    if server_side_cursor or not head.startswith("SELECT"):
+        return True
+    upper = statement.upper()
+    return any(marker in upper for marker in _NEEDS_TRANSACTION)
+
+
+def _begin_before_writing(conn, cursor, statement, _parameters, _context, _executemany):
+    """On an autocommit reader's connection, BEGIN before the first statement that needs a transaction; the session's
+    commit or rollback (or the pool's reset when the connection returns) ends it."""
+    raw = conn.connection.driver_connection
+    if raw.info.transaction_status == _IDLE and needs_transaction(statement, getattr(cursor, "name", None) is not None):
+        raw.execute("BEGIN")
+
+
+def begin_transaction(session: Session) -> None:
+    """Makes what the session runs from now until its commit or rollback one transaction, also on an autocommit
+    reader (a GET's session on PostgreSQL): `web.db.perform` calls it before the unit of work. Elsewhere a no-op
+    (the session's transaction already is one)."""
+    bind = session.get_bind()
+    if bind.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        return
+    conn = session.connection()
+    raw = conn.connection.driver_connection
+    if raw.info.transaction_status == _IDLE:
+        conn.exec_driver_sql("BEGIN")
 
 
 CONNECT_TIMEOUT = 5  # seconds; a `connect_timeout` in the URL's query wins
@@ -116,7 +178,9 @@ def make_engine(url: str, **kwargs) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     url = database_url(url)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping (a `SELECT 1` round trip before every request's first statement): a pooled connection the server
+    # closed is found without asking it, at checkout (`_drop_closed_connection`).
+    kwargs.setdefault("pool_pre_ping", False)
     if url.startswith("postgresql") and "connect_timeout" not in make_url(url).query:
         # libpq waits for an unreachable host indefinitely by default: a page (and /readyz) should fail instead.
         kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT, **(kwargs.get("connect_args") or {})}
@@ -126,7 +190,26 @@ def make_engine(url: str, **kwargs) -> Engine:
         # their plan cost up to 80 ms more than running it (bench/lists.py).
         args = kwargs.setdefault("connect_args", {})
         args["options"] = f"{args.get('options', '')} -c jit=off".strip()
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "checkout", _drop_closed_connection)
+    return engine
+
+
+def _drop_closed_connection(dbapi_connection, _record, _proxy):
+    """Replaces the pool's pre-ping, without its round trip. A server that ends a connection (restart, failover,
+    `pg_terminate_backend`, idle timeouts) sends a FATAL message and closes the socket, while an idle pooled
+    connection (no transaction, no LISTEN) has nothing to read: a socket with input waiting, or one that cannot be
+    polled, is discarded (DisconnectionError) and the pool checks out another, up to three times, before the request
+    runs a statement on it. A rare notice from a live server costs one reconnection, never an error."""
+    if dbapi_connection.closed or dbapi_connection.pgconn.status != ConnStatus.OK:
+        raise exc.DisconnectionError("connection closed")
+    try:
+        readable, _, _ = select.select([dbapi_connection.pgconn.socket], [], [], 0)
+    except Exception as err:  # noqa: BLE001 - a socket that cannot be polled is as good as closed
+        raise exc.DisconnectionError(f"connection unusable: {err}") from err
+    if readable:
+        raise exc.DisconnectionError("the server sent something to an idle connection: closed, or closing")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

@@ -8,6 +8,7 @@ from typing import TypeVar
 from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
+from models.base import begin_transaction
 from workflow import refusals
 from workflow.context import Context
 from workflow.errors import DomainError
@@ -19,8 +20,10 @@ READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def db() -> Session:
-    """The request's session. Reads (GET) get one whose SQLite transaction begins DEFERRED, so a page being
-    rendered never holds the write lock that actions take with BEGIN IMMEDIATE."""
+    """The request's session. Reads (GET) get a reader's (`models.base.read_only_engine`): on SQLite its transaction
+    begins DEFERRED, so a page being rendered never holds the write lock that actions take with BEGIN IMMEDIATE; on
+    PostgreSQL it reads in autocommit (no BEGIN/ROLLBACK round trips), and what a GET writes goes through `perform`,
+    which makes it one transaction."""
     if "db" not in g:
         key = "dienhinh.read_sessions" if request and request.method in READ_METHODS else "dienhinh.sessions"
         g.db = current_app.extensions[key]()
@@ -41,8 +44,11 @@ def request_context(via: str = "web") -> Context:
 
 def perform(fn: Callable[[], T], *, action: str, actor=None, object_type: str | None = None,
             object_id: int | None = None, via: str = "web") -> T:
-    """Runs `fn` and commits; on a DomainError rolls back, writes the refusal to the audit trail, re-raises."""
+    """Runs `fn` and commits; on a DomainError rolls back, writes the refusal to the audit trail, re-raises. Each of
+    the two is one transaction, on a GET's autocommit reader too (`begin_transaction`): the GETs that write (the
+    audited exports, the read receipts of notifications, the refusals of a reading action) all come through here."""
     session = db()
+    begin_transaction(session)
     try:
         result = fn()
         session.commit()
@@ -50,6 +56,7 @@ def perform(fn: Callable[[], T], *, action: str, actor=None, object_type: str | 
     except DomainError as err:
         session.rollback()
         if err.status != 404:  # a 404 reveals nothing and is not an attempted action on a visible object
+            begin_transaction(session)
             refusals.record(session, actor=actor, action=action, object_type=object_type, object_id=object_id,
                             error=err, context=request_context(via))
             session.commit()

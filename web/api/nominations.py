@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import jsonify
-
 from models import Nomination
 from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
@@ -25,6 +23,7 @@ from web.api.schemas import (
 )
 from web.db import db
 from web.files import send_stored
+from web.json_provider import document
 from workflow import uploads
 from workflow.errors import NotFound
 from workflow.nominations import machine, queries, service
@@ -53,8 +52,8 @@ def _changed(session, who, change: Callable[[], Nomination]) -> Callable[[], dic
 
 
 def _document(detail: dict, status: int = 200):
-    """The detail as JSON without walking its schema (present.json_ready; the schema documents it)."""
-    return jsonify(present.json_ready(detail)), status
+    """The detail as JSON without walking its schema (the schema documents it), in one orjson pass."""
+    return document(detail, status)
 
 
 @blp.route("/nominations")
@@ -66,7 +65,7 @@ def list_nominations(args):
     Lọc theo `state` (một hoặc nhiều, cách nhau bởi dấu phẩy), `campaign`, `unit`, `subject_type`, `q` (không dấu).
     Đọc xa: `before_id` = `next_before_id` của trang trước (con trỏ theo id, không phải đếm lại từ đầu).
     """
-    return jsonify(present.json_ready(present.nomination_page(queries.list_nominations(db(), actor(), **args))))
+    return document(present.nomination_page(queries.list_nominations(db(), actor(), **args)))
 
 
 @blp.route("/nominations", methods=["POST"])

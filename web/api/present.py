@@ -2,8 +2,6 @@
 rows of `workflow.nominations.queries.list_nominations` (unit, campaign, subject_person included: nothing to load)."""
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,6 +21,7 @@ from models import (
     Unit,
     User,
 )
+from web.json_provider import json_ready  # noqa: F401 - the list's and detail's document, as tests read it
 from workflow import offers, policy
 from workflow.administration.campaigns import campaign_data
 from workflow.council import operations as council_core
@@ -31,20 +30,6 @@ from workflow.nominations import queries, rules, service
 from workflow.policy import Actor
 from workflow.proposals import decisions as decision_core
 from workflow.proposals import operations as proposal_core
-
-
-def json_ready(value):
-    """What a response schema's dump makes of these dicts — dates and date-times as ISO 8601 text, the rest as is —
-    without walking the schema. The nomination list and detail return this directly (their schemas stay for the
-    OpenAPI document): marshmallow's dump was half the CPU of the list view. tests/nominations/test_read_path.py
-    checks that both give the same document."""
-    if isinstance(value, dict):
-        return {k: json_ready(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [json_ready(v) for v in value]
-    if isinstance(value, dt.date):  # datetime included
-        return value.isoformat()
-    return value
 
 
 def user_ref(user: User | None) -> dict | None:

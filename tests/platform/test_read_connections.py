@@ -1,0 +1,191 @@
+"""How a request reaches PostgreSQL (issue 13, second increment): a GET that only reads sends its statements and
+nothing else (no BEGIN/ROLLBACK around them, no pre-ping before them); what a GET writes is still one transaction;
+a pooled connection the server closed is replaced without failing the next request. SQLite keeps its DEFERRED reads.
+
+The API list once cost six round trips for three statements: a pre-ping, BEGIN, the caller, the total, the rows and
+ROLLBACK. These tests fail if a GET's session opens a transaction again, if a write on a reader's session stops being
+atomic, or if the pool's dead connections reach a request.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+from factories import nomination, uid
+from sqlalchemy import event, func, insert, select, text, update
+
+from models import ApiToken, CalendarDay, make_engine, make_session_factory
+from models.base import needs_transaction, read_only_engine
+from web.db import db as request_db
+from web.db import perform
+from workflow import clock
+from workflow.administration import accounts
+from workflow.errors import Forbidden
+
+pytestmark = pytest.mark.fresh_db
+
+DAYS = (dt.date(2031, 1, 6), dt.date(2031, 1, 7))
+
+
+def _postgres_only(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("autocommit reads and the pool's dead connections are PostgreSQL's")
+
+
+def _token(db, demo, username="vanphong") -> str:
+    """A token whose use was just noted (the once-a-minute note would otherwise add its own connection)."""
+    token = accounts.issue_token(db, demo.user(username), name="t")
+    db.execute(update(ApiToken).where(ApiToken.user_id == uid(demo, username)).values(last_used_at=clock.now()))
+    db.commit()
+    return token
+
+
+def _days_stored(engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(CalendarDay).where(CalendarDay.day.in_(DAYS)))
+
+
+class Transactions:
+    """Each statement the engine runs, with the state of the server's transaction right after it."""
+
+    def __init__(self, engine):
+        self.engine, self.seen = engine, []
+
+    def _after(self, conn, _cursor, statement, *_args):
+        raw = conn.connection.driver_connection
+        self.seen.append((" ".join(statement.split())[:60], raw.info.transaction_status.name))
+
+    def __enter__(self):
+        event.listen(self.engine, "after_cursor_execute", self._after)
+        return self.seen
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "after_cursor_execute", self._after)
+
+
+def test_an_api_read_runs_its_statements_outside_any_transaction(engine, db, demo, make_app):
+    _postgres_only(engine)
+    app = make_app()
+    token = _token(db, demo)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    nid = nomination(db, demo, unit="HCTP").id
+    db.commit()
+    assert client.get("/api/v1/nominations", headers=headers).status_code == 200
+    for path, statements in (("/api/v1/nominations", 3), (f"/api/v1/nominations/{nid}", None)):
+        with Transactions(engine) as seen:
+            r = client.get(path, headers=headers)
+        assert r.status_code == 200
+        assert seen and all(status == "IDLE" for _, status in seen), seen  # no BEGIN was sent, so no ROLLBACK either
+        if statements is not None:
+            assert len(seen) == statements, seen  # the caller, the total, the rows: no pre-ping, no BEGIN
+    assert engine.pool._pre_ping is False
+
+
+def test_what_a_get_writes_through_perform_is_one_transaction(engine, db, demo, make_app):
+    """perform() on a GET's autocommit session: the unit of work commits as a whole or leaves nothing, and the refusal
+    it records after rolling back is written alone."""
+    _postgres_only(engine)
+    app = make_app()
+    actor = demo.actor("admin")
+
+    def two_days_then_fail(error):
+        def work():
+            session = request_db()
+            session.execute(insert(CalendarDay).values(day=DAYS[0], is_working=False, name="a"))
+            assert _days_stored(engine) == 0  # not visible to another connection before the commit
+            session.execute(insert(CalendarDay).values(day=DAYS[1], is_working=False, name="b"))
+            if error is not None:
+                raise error
+        return work
+
+    for error in (RuntimeError("crash"), Forbidden("Không có quyền.")):
+        with app.test_request_context("/api/v1/nominations", method="GET"):
+            assert request_db().get_bind().get_execution_options()["isolation_level"] == "AUTOCOMMIT"
+            with pytest.raises(type(error)):
+                perform(two_days_then_fail(error), action="calendar.save_day", actor=actor, object_type="calendar_day")
+        assert _days_stored(engine) == 0, error
+    with engine.connect() as conn:
+        refused = conn.scalar(text("SELECT count(*) FROM audit_events WHERE action = 'calendar.save_day'"))
+    assert refused == 1  # the Forbidden one, audited in a transaction of its own
+
+    with app.test_request_context("/api/v1/nominations", method="GET"):
+        perform(two_days_then_fail(None), action="calendar.save_day", actor=actor)
+    assert _days_stored(engine) == 2
+
+
+def test_a_write_on_a_readers_session_outside_perform_begins_a_transaction(engine, db, demo, make_app):
+    """A statement that needs a transaction begins one on the autocommit reader (never autocommitted alone)."""
+    _postgres_only(engine)
+    session = make_session_factory(read_only_engine(engine))()
+    try:
+        assert session.scalar(select(func.count()).select_from(CalendarDay)) is not None
+        session.execute(insert(CalendarDay).values(day=DAYS[0], is_working=False, name="a"))
+        session.execute(insert(CalendarDay).values(day=DAYS[1], is_working=False, name="b"))
+        session.rollback()
+    finally:
+        session.close()
+    assert _days_stored(engine) == 0
+
+
+@pytest.mark.parametrize(("statement", "expected"), [
+    ("SELECT id FROM nominations WHERE id = %(id)s", False),
+    ("  select 1", False),
+    ("SELECT id FROM nominations WHERE id = 1 FOR UPDATE OF nominations", True),
+    ("SELECT id FROM audit_chain_heads FOR NO KEY UPDATE", True),
+    ("SELECT pg_export_snapshot()", True),
+    ("INSERT INTO calendar_days VALUES (1)", True),
+    ("UPDATE api_tokens SET last_used_at = now()", True),
+    ("WITH x AS (DELETE FROM t RETURNING id) SELECT * FROM x", True),
+    ("SET LOCAL lock_timeout = '200ms'", True),
+    ("BEGIN", False),
+    ("COMMIT", False),
+])
+def test_which_statements_need_a_transaction(statement, expected):
+    assert needs_transaction(statement) is expected
+
+
+def test_a_server_side_cursor_needs_a_transaction():
+    assert needs_transaction("SELECT id FROM nominations", server_side_cursor=True)
+
+
+def test_sqlite_reads_stay_deferred(engine):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's reader")
+    assert read_only_engine(engine).get_execution_options()["sqlite_begin"] == "DEFERRED"
+    assert read_only_engine(engine) is read_only_engine(engine)  # built once per engine (readyz asks per request)
+
+
+def test_the_next_requests_succeed_after_the_server_ends_the_pools_connections(engine, db, demo, make_app):
+    """No pre-ping: the connections `pg_terminate_backend` ended are found closed at checkout and replaced."""
+    _postgres_only(engine)
+    name = "dienhinh_dead_pool_test"
+    own = make_engine(engine.url.render_as_string(hide_password=False),
+                      connect_args={"application_name": name}, pool_size=3)
+    app = make_app()
+    app.extensions["dienhinh.engine"] = own
+    app.extensions["dienhinh.sessions"] = make_session_factory(own)
+    app.extensions["dienhinh.read_sessions"] = make_session_factory(read_only_engine(own))
+    token = _token(db, demo)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        for _ in range(2):
+            assert client.get("/api/v1/me", headers=headers).status_code == 200
+        with engine.connect() as admin:
+            ended = admin.scalar(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                      "WHERE application_name = :n"), {"n": name})
+            assert ended >= 1
+            deadline = time.monotonic() + 10
+            while admin.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :n"),
+                               {"n": name}) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert own.pool.checkedin() >= 1  # the pool still holds the ended connections
+        for _ in range(3):
+            r = client.get("/api/v1/me", headers=headers)
+            assert r.status_code == 200, r.get_data(as_text=True)
+        r = client.get("/api/v1/nominations", headers=headers)
+        assert r.status_code == 200
+    finally:
+        own.dispose()
