@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 import factories
+import pytest
 from factories import uid
 from sqlalchemy import event, select, update
 
