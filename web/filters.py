@@ -42,24 +42,25 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
-URL_CACHE_SIZE = 512
-_urls: dict[tuple, str] = {}
+URL_CACHE_SIZE = 512  # paths kept per application (endpoints × static files: ~150 in all today)
 
 
 def cached_url_for(endpoint: str, **values) -> str:
     """`url_for` for templates, remembered for the URLs that depend only on the endpoint (and a static file's name):
     the header, the menus and the forms of every page ask for the same ~25 of them. A path is the script root plus
-    the rule's path, so it is remembered per script root; anything else (`_external`, `_anchor`…, a rule's variables,
-    an endpoint relative to the current blueprint, an application with URL-default functions) goes to `url_for`."""
+    the rule's path, so it is remembered per application and script root; anything else (`_external`, `_anchor`…,
+    a rule's variables, an endpoint relative to the current blueprint, an application with URL-default functions)
+    goes to `url_for`."""
     if (values and endpoint != "static") or endpoint.startswith(".") or current_app.url_default_functions or any(
             key.startswith("_") for key in values):
         return url_for(endpoint, **values)
+    urls = current_app.extensions["dienhinh.urls"]
     key = (request.script_root, endpoint, *values.items())
-    url = _urls.get(key)
+    url = urls.get(key)
     if url is None:
-        if len(_urls) >= URL_CACHE_SIZE:
-            _urls.clear()
-        url = _urls[key] = url_for(endpoint, **values)
+        if len(urls) >= URL_CACHE_SIZE:
+            urls.clear()
+        url = urls[key] = url_for(endpoint, **values)
     return url
 
 
@@ -96,5 +97,6 @@ def register(app) -> None:
     app.add_template_filter(vn_datetime, "vn_datetime")
     app.add_template_filter(vn_number, "vn_number")
     app.add_template_filter(date_field, "date_field")
+    app.extensions["dienhinh.urls"] = {}
     app.jinja_env.globals.update(labels=labels, url_with=url_with, url_for=cached_url_for,
                                  state_badge_html=state_badge)
