@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import factories
 import pytest
 from factories import uid
 from sqlalchemy import event, select, update
 
 from models import ApiToken, Delegation, User
 from web.extensions import limiter
-from workflow import clock, policy
+from workflow import choices, clock, policy
 from workflow.administration import accounts
 
 TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
@@ -74,11 +75,11 @@ def test_a_page_by_session_cookie_runs_one_statement_to_know_its_caller(engine, 
     with Statements(engine) as seen:
         r = client.get("/lifecycles")
     assert r.status_code == 200
-    # The caller (user, roles, unit, delegation: the header shows the roles and the unit), then the header's unread
-    # count: no lazy load of the roles or the unit while the header is rendered.
-    assert len(seen) == 2, seen
+    # The caller (user, roles, unit, delegation: the header shows the roles and the unit) with the header's unread
+    # count: no lazy load of the roles or the unit while the header is rendered, no statement of the count's own.
+    assert len(seen) == 1, seen
     assert "user_sessions" in seen[0] and "user_roles" in seen[0] and "units" in seen[0]
-    assert "notifications" in seen[1]
+    assert "notifications" in seen[0]
 
 
 def test_a_refused_token_costs_one_statement(engine, api):
@@ -162,3 +163,32 @@ def test_no_rate_limit_check_runs_before_a_request_that_has_none_and_the_login_l
                             environ_base={"REMOTE_ADDR": "10.9.8.7"}).status_code for _ in range(3)]
     assert statuses == [401, 401, 429]
     assert client.get("/healthz").status_code == 200
+
+
+def test_the_nominations_page_runs_four_statements(engine, db, demo, client, login):
+    """The list page (issue 13, second increment): the caller with the header's unread count, the list's total, its
+    rows, then the filters' campaigns, units and the "may register" offer together. It ran seven: the unread count
+    and each of the three choices had a statement of its own."""
+    for i, unit in enumerate(("VP", "TTR", "PBGDPL", "HCTP", "XDKT")):
+        factories.nomination(db, demo, unit=unit, state="registered", title=f"Hồ sơ số {i}")
+    assert login("vanphong").status_code == 302
+    assert client.get("/nominations").status_code == 200
+    with Statements(engine) as seen:
+        r = client.get("/nominations?state=registered,nurtured&per_page=2&page=2")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Hồ sơ số 2<" in page and 'data-testid="unread-count"' in page
+    assert len(seen) == 4, seen
+    assert "user_sessions" in seen[0] and "notifications" in seen[0]
+    assert "campaigns" in seen[3] and "units" in seen[3] and "UNION ALL" in seen[3].upper()
+
+
+@pytest.mark.parametrize("username", ["admin", "vanphong", "giamdoc", "hoidong1", "tp_pbgdpl", "botp", "thanhtra",
+                                      "bientap", "canbo1"])
+def test_the_list_pages_choices_in_one_statement_are_the_three_lists(db, demo, username):
+    """`choices.list_filters` offers what filter_campaigns, filter_units and may_register_somewhere offer, in their
+    order, for every kind of reader (a part of the union in the wrong order or the wrong scope fails here)."""
+    actor = policy.actor_for(db, db.scalar(select(User).where(User.username == username)))
+    offered = choices.list_filters(db, actor)
+    assert [tuple(c) for c in offered.campaigns] == [tuple(c) for c in choices.filter_campaigns(db, actor)]
+    assert [tuple(u) for u in offered.units] == [tuple(u) for u in choices.filter_units(db, actor)]
+    assert offered.can_register == choices.may_register_somewhere(db, actor)

@@ -32,11 +32,12 @@ def load_user(user_id: str) -> User | None:
         uid = int(user_id)
     except (TypeError, ValueError):
         return None
-    actor = accounts.actor_for_session(db(), uid, cookie_session.get(SESSION_SECRET_KEY))
-    if actor is None:
+    caller = accounts.caller_for_session(db(), uid, cookie_session.get(SESSION_SECRET_KEY))
+    if caller is None:
         return None
-    g.login_actor = actor  # the user's roles and delegation came with it: web.current builds nothing again
-    return actor.user
+    g.login_actor = caller.actor  # the user's roles and delegation came with it: web.current builds nothing again
+    g.session_unread_count = caller.unread_notifications  # the header's count, for pages that change nothing
+    return caller.actor.user
 
 
 def sign_in(user: User) -> None:

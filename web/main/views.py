@@ -16,6 +16,8 @@ from workflow.errors import ValidationFailed
 from workflow.notification_categories import CATEGORIES
 from workflow.reporting import dashboard
 
+SAFE_METHODS = ("GET", "HEAD")
+
 
 @bp.app_template_global("may")
 def may(verb: str, object_type: str) -> bool:
@@ -26,10 +28,18 @@ def may(verb: str, object_type: str) -> bool:
 
 @bp.app_context_processor
 def header_data() -> dict:
-    """The header's unread count, computed once per rendered page and only for a signed-in user."""
+    """The header's unread count, computed once per rendered page and only for a signed-in user. A GET (or HEAD)
+    page shows the count read with the caller (`accounts.caller_for_session`: no statement of its own); any other
+    request may have changed the inbox since (marked notifications read, told the user something), so it counts
+    again when its page is rendered."""
     def unread() -> int:
         if "unread_count" not in g:
-            g.unread_count = inbox_queries.unread_count(db(), current_user.id) if current_user.is_authenticated else 0
+            if not current_user.is_authenticated:
+                g.unread_count = 0
+            elif request.method in SAFE_METHODS and "session_unread_count" in g:
+                g.unread_count = g.session_unread_count
+            else:
+                g.unread_count = inbox_queries.unread_count(db(), current_user.id)
         return g.unread_count
 
     return {"unread_notifications": unread}

@@ -36,12 +36,11 @@ def index():
     filters = {k: request.args.get(k, "").strip() for k in FILTERS}
     page = list_nominations(db(), actor, page=request.args.get("page"), per_page=request.args.get("per_page"),
                             **{k: v or None for k, v in filters.items()})
-    session = db()
+    offered = choices.list_filters(db(), actor)
     return render_template(
         "nominations/list.html", page=page, filters=filters,
         filters_query={k: v for k, v in filters.items() if v},
-        campaigns=choices.filter_campaigns(session, actor), units=choices.filter_units(session, actor),
-        can_register=choices.may_register_somewhere(session, actor),
+        campaigns=offered.campaigns, units=offered.units, can_register=offered.can_register,
     )
 
 

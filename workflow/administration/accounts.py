@@ -7,11 +7,11 @@ import hashlib
 import secrets
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models import ROLES, ApiToken, Unit, User, UserRole, UserSession
+from models import ROLES, ApiToken, Notification, Unit, User, UserRole, UserSession
 from workflow import clock, events, inputs, policy, signals
 from workflow.administration import passwords
 from workflow.context import CLI, Context
@@ -74,21 +74,41 @@ def user_for_session(session: Session, user_id: int, secret: str | None) -> User
     return user if user is not None and user.active else None
 
 
-def actor_for_session(session: Session, user_id: int, secret: str | None) -> policy.Actor | None:
-    """`user_for_session` and the user's Actor in one statement (`policy.actor_select`): what every page request of a
-    signed-in browser pays to know who is asking."""
+class SessionCaller(NamedTuple):
+    """Who a signed-in browser is, and the header's unread count read in the same statement (every page shows it)."""
+
+    actor: policy.Actor
+    unread_notifications: int
+
+
+def caller_for_session(session: Session, user_id: int, secret: str | None) -> SessionCaller | None:
+    """`user_for_session`, the user's Actor and their unread notifications in one statement (`policy.actor_select`):
+    what every page request of a signed-in browser pays to know who is asking and what its header shows. The count is
+    the one at the start of the request: a page that changes it in the same request asks again."""
     if not isinstance(secret, str) or not secret or len(secret) > 200:
         return None
     rows = session.execute(_session_caller(), {"secret_hash": _digest(secret), "user_id": user_id,
                                                "today": clock.today()}).unique().all()
-    return policy.actor_from_row(session, rows[0].User, rows[0].delegation_id) if rows else None
+    if not rows:
+        return None
+    return SessionCaller(policy.actor_from_row(session, rows[0].User, rows[0].delegation_id), rows[0].unread or 0)
+
+
+def actor_for_session(session: Session, user_id: int, secret: str | None) -> policy.Actor | None:
+    """The Actor of a live session (`caller_for_session` without the count)."""
+    caller = caller_for_session(session, user_id, secret)
+    return caller.actor if caller is not None else None
 
 
 @functools.cache
 def _session_caller():
     """Built once (run on every page request; only its parameters change): building a statement costs more CPU than
-    SQLite takes to run it."""
-    return (policy.actor_select(today=bindparam("today")).join(UserSession, UserSession.user_id == User.id)
+    SQLite takes to run it. The unread count is a correlated subquery on the inbox's `(user_id, read_at, id)` index
+    (an index-only count), evaluated per role row: a handful at most."""
+    unread = (select(func.count(Notification.id)).where(Notification.user_id == User.id,
+                                                         Notification.read_at.is_(None))
+              .correlate(User).scalar_subquery().label("unread"))
+    return (policy.actor_select(unread, today=bindparam("today")).join(UserSession, UserSession.user_id == User.id)
             .where(UserSession.secret_hash == bindparam("secret_hash"), User.id == bindparam("user_id"),
                    User.active.is_(True)))
 
