@@ -171,26 +171,29 @@ def summary(session: Session, actor: Actor, *, campaign=None, year=None, departm
     c = load_campaign(session, campaign_id)
     base = base_query(actor, campaign_id=campaign_id, year=year, department_id=department_id, unit_id=unit_id,
                       until=until).subquery()
-    # One pass over the visible nominations, grouped by everything the summary breaks them down by; the
-    # breakdowns are sums of these groups (a few thousand at most: units x states x subject types x years).
-    # Now (no `until`) the groups carry the furthest stage too, and the funnel is summed from them: the same pass.
-    keys = [base.c.unit_id, base.c.state, base.c.subject_type, base.c.year]
+    # Two passes over the visible nominations, each grouped by what its breakdowns need: (unit, state) gives the
+    # states and the units' table (units x states: a few thousand groups at most), (subject type, year, furthest
+    # stage) the rest and, now (no `until`), the funnel (a few dozen groups). One GROUP BY of every key at once
+    # made ~10k groups of the Ministry's 23k nominations at 100k, most of the time spent summing them in Python.
+    # Plain rows (the connection's, not the ORM's result): nothing here is an entity.
+    conn = session.connection()
+    per_unit = {(u, st): n for u, st, n in conn.execute(
+        select(base.c.unit_id, base.c.state, func.count()).group_by(base.c.unit_id, base.c.state))}
+    keys = [base.c.subject_type, base.c.year]
     if until is None:
         keys.append(base.c.stage)
-    groups = session.execute(select(*keys, func.count()).group_by(*keys)).all()
     stages: dict[int, int] = {}
     by_state = {s: 0 for s in STATES}
     by_subject = {t: 0 for t in SUBJECT_TYPES}
     years: dict[int, int] = {}
-    per_unit: dict[tuple[int, str], int] = {}
-    for unit_id_, state, subject_type, y, *stage, n in groups:
+    for subject_type, y, *stage, n in conn.execute(select(*keys, func.count()).group_by(*keys)):
         if stage:
             stages[stage[0]] = stages.get(stage[0], 0) + n
-        by_state[state] = by_state.get(state, 0) + n
         by_subject[subject_type] = by_subject.get(subject_type, 0) + n
         if y is not None:
             years[int(y)] = years.get(int(y), 0) + n
-        per_unit[(unit_id_, state)] = per_unit.get((unit_id_, state), 0) + n
+    for (_, state), n in per_unit.items():
+        by_state[state] = by_state.get(state, 0) + n
     by_year = sorted(years.items())
     units: dict[int, UnitCount] = {}
     ids = {u for u, _ in per_unit}
