@@ -66,6 +66,7 @@ from workflow.nominations import (
     rules,
     service,
 )
+from workflow.nominations.machine import stage_rank  # noqa: E402
 from workflow.policy import actor_for  # noqa: E402
 
 BATCH = 10_000
@@ -232,6 +233,7 @@ def generate(engine, args) -> dict:
                                         to_state=to_state, actor_id=heads[unit], on_behalf_of_id=None, comment="",
                                         data={}, created_at=created))
                     from_state = to_state
+                noms[-1]["furthest_stage"] = max(stage_rank(c["to_state"]) for c in changes[-len(path):])
                 if len(noms) >= BATCH:
                     _insert(conn, Nomination.__table__, noms)
                     _insert(conn, StateChange.__table__, changes)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -84,6 +84,10 @@ class Nomination(Base):
     nurture_plan: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(30), default="registered")
     version: Mapped[int] = mapped_column(default=1)
+    # The furthest stage of the main road its history reached (1 = registered … 6 = recognized, as ranked by
+    # workflow.nominations.machine.stage_rank), raised by each step in the step's own UPDATE and never lowered by a
+    # return, a withdrawal or a rejection: the reports' funnel counts it instead of reading every state change.
+    furthest_stage: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
     search_text: Mapped[str] = mapped_column(String(1000), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -31,6 +31,7 @@ from workflow.administration import accounts
 from workflow.council import operations as council
 from workflow.errors import DomainError
 from workflow.nominations import rules, service
+from workflow.nominations.machine import stage_rank
 from workflow.policy import actor_for
 from workflow.propagation import stories
 from workflow.proposals import decisions
@@ -99,7 +100,7 @@ def nomination(db, demo, *, unit: str | None = None, person: str | None = None, 
         subject_type, key = "collective", f"u:{u.id}"
     n = Nomination(campaign_id=campaign.id, department_id=u.department_id, unit_id=u.id, subject_type=subject_type,
                    subject_person_id=p.id if p else None, subject_key=key, title=title or (person or u.name),
-                   achievements=achievements, state=path[-1])
+                   achievements=achievements, state=path[-1], furthest_stage=max(map(stage_rank, path)))
     db.add(n)
     db.flush()
     prev = None
@@ -280,6 +281,7 @@ def co_so_example(db, demo, *, unit=None, person=None, campaign=None, n=None):
     n = n or nomination(db, demo, unit=unit, person=person, campaign=campaign)
     from_state = n.state
     n.state = "evaluated_co_so"
+    n.furthest_stage = max(n.furthest_stage, stage_rank("evaluated_co_so"))  # as the service's step raises it
     db.flush()  # bumps the version (mapper version_id_col)
     db.add(StateChange(nomination_id=n.id, version=n.version, action="recognize_co_so", from_state=from_state,
                        to_state="evaluated_co_so", actor_id=uid(demo, "giamdoc") if n.department_id ==

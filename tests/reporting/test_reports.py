@@ -12,13 +12,14 @@ import io
 
 import pytest
 from docx import Document
-from factories import nomination
+from factories import nomination, nomination_in
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from models import Campaign, Nomination
 from workflow import clock
 from workflow.errors import Forbidden, NotFound, ValidationFailed
+from workflow.nominations import service
 from workflow.reporting import report_documents, reports
 
 T0 = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
@@ -77,6 +78,30 @@ def test_funnel_counts_a_rejected_ngành_proposal_at_the_stage_it_reached(db, de
     s = reports.summary(db, demo.actor("vanphong"))
     assert s.by_state["evaluated_co_so"] == 1 and s.by_state["proposed_nganh"] == 0
     assert funnel(s)["proposed_nganh"] == 1 and funnel(s)["recognized"] == 0
+
+
+def test_the_stored_furthest_stage_gives_the_funnel_the_history_gives(db, demo):
+    """Each step raises the nomination's stored furthest stage in its own UPDATE, and the summary's funnel counts
+    that instead of reading every state change: on nominations moved by the services themselves — returned for
+    revision (back to nurtured, having reached submitted), withdrawn, rejected by the council's close (the batch
+    path, `transition_many`), recognised at both levels, revoked — both give the same figures, for every scope."""
+    made = [nomination_in(db, demo, state, unit=unit) for state, unit in (
+        ("registered", "PTP-CD"), ("withdrawn", "TGPL"), ("not_recognized", "PTP-LX"), ("recognized", "PBGDPL"),
+        ("revoked", "XDKT"))]
+    returned = nomination_in(db, demo, "submitted", unit="HCTP")
+    returned = service.transition(db, demo.actor("vanphong"), returned.id, "return_for_revision", returned.version,
+                                  reason="Bổ sung minh chứng")
+    db.commit()
+    assert returned.state == "nurtured" and made[2].state == "not_recognized"
+    stored = dict(db.execute(select(Nomination.id, Nomination.furthest_stage)).all())
+    assert [stored[n.id] for n in (*made, returned)] == [1, 1, 3, 6, 4, 3]
+    s = reports.summary(db, demo.actor("vanphong"))
+    assert funnel(s) == {"registered": 6, "nurtured": 4, "submitted": 4, "evaluated_co_so": 2, "proposed_nganh": 1,
+                         "recognized": 1}
+    for username in ("vanphong", "admin", "botp", "tp_hctp"):
+        actor = demo.actor(username)
+        from_history = reports.funnel_from_history(db, reports.base_query(actor).subquery(), None)
+        assert reports.summary(db, actor).funnel == from_history, username
 
 
 @pytest.mark.parametrize("username, total, units", [

@@ -18,6 +18,15 @@ MINISTRY_VISIBLE_STATES = (*RECOGNISED_STATES, "revoked")  # what the Ministry r
 EDITABLE_STATES = ("registered", "nurtured")  # the dossier may still change
 RECOGNISED_BY_LEVEL = {"co_so": ("evaluated_co_so", "proposed_nganh"), "nganh": ("recognized",)}
 MAIN_ROAD = ("registered", "nurtured", "submitted", "evaluated_co_so", "proposed_nganh", "recognized")
+# How far along the main road a state is (1 = registered … 6 = recognized; any state off the road counts as 1). A
+# nomination's furthest stage is the highest of these over its history: `Nomination.furthest_stage`, written by each
+# step, so that the reports' funnel counts it without reading the history.
+STAGE_RANK = {s: i for i, s in enumerate(MAIN_ROAD, start=1)}
+
+
+def stage_rank(state: str | None) -> int:
+    return STAGE_RANK.get(state, 1)
+
 
 # Where each trigger comes from: the seed plans (/work/shared/seeds, cited like workflow.nominations.rules) or the law.
 KH79 = "Kế hoạch 79/KH-STP ngày 27/4/2023"

@@ -32,7 +32,7 @@ from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
 from workflow.nominations import guards, machine, rules
-from workflow.nominations.machine import EDITABLE_STATES
+from workflow.nominations.machine import EDITABLE_STATES, stage_rank
 from workflow.policy import Actor
 from workflow.proposals import items as proposal_items
 
@@ -421,7 +421,8 @@ def transition_many(session: Session, actor: Actor, steps: list[Step], action: s
 _NOMINATIONS = Nomination.__table__
 _WRITE_STATES = (update(_NOMINATIONS)
                  .where(_NOMINATIONS.c.id == bindparam("n_id"), _NOMINATIONS.c.version == bindparam("n_old"))
-                 .values(state=bindparam("n_state"), version=bindparam("n_new")))  # updated_at: its onupdate
+                 .values(state=bindparam("n_state"), version=bindparam("n_new"),
+                         furthest_stage=bindparam("n_stage")))  # updated_at: its onupdate
 
 
 def _write_states(session: Session, ns: list[Nomination], versions: list[int]) -> bool:
@@ -430,9 +431,9 @@ def _write_states(session: Session, ns: list[Nomination], versions: list[int]) -
     short of the rows is the 409 of a lost race, as in `_flush`); the values are then set on the objects as the
     database holds them (`updated_at`, from the column's own onupdate, read back when asked for), so the flush does
     not write them again and the next version check starts from there."""
-    if any(_changed_columns(n) != {"state"} for n in ns) or session.new or session.deleted:
+    if any(_changed_columns(n) - {"furthest_stage"} != {"state"} for n in ns) or session.new or session.deleted:
         return False  # a step that changed or added more (a nurture plan, an award) is written by the ORM's flush
-    rows = [{"n_id": n.id, "n_old": v, "n_new": v + 1, "n_state": n.state}
+    rows = [{"n_id": n.id, "n_old": v, "n_new": v + 1, "n_state": n.state, "n_stage": n.furthest_stage}
             for n, v in zip(ns, versions, strict=True)]
     with session.no_autoflush:
         written = session.execute(_WRITE_STATES, rows).rowcount
@@ -442,6 +443,7 @@ def _write_states(session: Session, ns: list[Nomination], versions: list[int]) -
     for n, row in zip(ns, rows, strict=True):
         set_committed_value(n, "state", row["n_state"])
         set_committed_value(n, "version", row["n_new"])
+        set_committed_value(n, "furthest_stage", row["n_stage"])
         session.expire(n, ["updated_at"])  # set by the column's onupdate, read back if asked for
     return True
 
@@ -499,6 +501,8 @@ def _step(session: Session, actor: Actor, n: Nomination, action: str, comment: s
         if action == "start_nurturing" and data.get("nurture_plan"):
             n.nurture_plan = _clean_text(data["nurture_plan"], "nurture_plan")
         machine.fire(n, action)
+        if stage_rank(n.state) > n.furthest_stage:  # the reports' funnel: how far it ever got
+            n.furthest_stage = stage_rank(n.state)
         _apply_effects(session, n, action, data)
     if "decision_date" in data and not guards.missing_data(("decision_date",), data, n):
         data["decision_date"] = inputs.date(data["decision_date"]).isoformat()  # stored ISO, however it was typed
@@ -527,7 +531,7 @@ def _recognised(session: Session, actor: Actor, ns: list[Nomination], action: st
 RECOGNITION_LEVEL = {"recognize_co_so": "co_so", "recognize_nganh": "nganh"}
 
 # What a plain step changes on the nomination; anything else pending in the session goes through the ORM's flush.
-_STEP_ATTRIBUTES = frozenset({"state", "nurture_plan"})
+_STEP_ATTRIBUTES = frozenset({"state", "nurture_plan", "furthest_stage"})
 _N, _SC = Nomination.__table__, StateChange.__table__
 _HISTORY = ("nomination_id", "version", "action", "from_state", "to_state", "actor_id", "on_behalf_of_id", "comment",
             "data", "created_at")
@@ -535,7 +539,7 @@ _HISTORY = ("nomination_id", "version", "action", "from_state", "to_state", "act
 # history row. On PostgreSQL one statement (the INSERT reads the UPDATE's RETURNING: no row moved, no row recorded).
 _MOVE = (update(_N).where(_N.c.id == bindparam("nid"), _N.c.version == bindparam("old_version"))
          .values(state=bindparam("new_state"), nurture_plan=bindparam("new_plan"), version=bindparam("new_version"),
-                 updated_at=bindparam("now", type_=_N.c.updated_at.type)))
+                 furthest_stage=bindparam("new_stage"), updated_at=bindparam("now", type_=_N.c.updated_at.type)))
 _RECORD = insert(_SC).returning(_SC.c.id)
 _MOVED = _MOVE.returning(_N.c.id).cte("moved")
 _STEP_PG = insert(_SC).from_select(list(_HISTORY), select(
@@ -565,7 +569,7 @@ def _record_step(session: Session, n: Nomination, change: StateChange) -> None:
     change.created_at = now
     history = {c: getattr(change, c) for c in _HISTORY}
     move = {"nid": n.id, "old_version": old, "new_state": n.state, "new_plan": n.nurture_plan,
-            "new_version": change.version, "now": now}
+            "new_version": change.version, "new_stage": n.furthest_stage, "now": now}
     try:
         with session.no_autoflush:  # the ORM must not write the nomination first (it is dirty: its new state)
             if session.get_bind().dialect.name == "postgresql":

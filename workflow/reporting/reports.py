@@ -26,7 +26,7 @@ from models import STATES, SUBJECT_TYPES, Campaign, Nomination, StateChange, Uni
 from workflow import policy
 from workflow.errors import NotFound, ValidationFailed
 from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
-from workflow.nominations.machine import MAIN_ROAD, RECOGNISED_BY_LEVEL
+from workflow.nominations.machine import MAIN_ROAD, RECOGNISED_BY_LEVEL, STAGE_RANK
 from workflow.nominations.queries import int_filter
 from workflow.policy import Actor
 
@@ -102,11 +102,13 @@ def _year_col():
 
 def base_query(actor: Actor, *, campaign_id: int | None = None, year: int | None = None,
                department_id: int | None = None, unit_id: int | None = None, until: dt.datetime | None = None):
-    """One row per visible nomination: id, state (now, or as of `until`), unit_id, subject_type, year."""
+    """One row per visible nomination: id, state (now, or as of `until`), unit_id, subject_type, year; and, now (no
+    `until`), the furthest stage it reached (`stage`, stored by each step)."""
     if until is None:
         state = Nomination.state
         stmt = select(Nomination.id.label("id"), state.label("state"), Nomination.unit_id.label("unit_id"),
-                      Nomination.subject_type.label("subject_type"), _year_col().label("year"))
+                      Nomination.subject_type.label("subject_type"), _year_col().label("year"),
+                      Nomination.furthest_stage.label("stage"))
     else:
         last = (select(StateChange.nomination_id.label("nid"), func.max(StateChange.version).label("v"))
                 .where(StateChange.created_at <= until).group_by(StateChange.nomination_id).subquery())
@@ -131,12 +133,14 @@ def base_query(actor: Actor, *, campaign_id: int | None = None, year: int | None
 
 
 def _rank(column):
-    return case({s: i for i, s in enumerate(FUNNEL, start=1)}, value=column, else_=1)
+    return case(STAGE_RANK, value=column, else_=1)  # machine.stage_rank in SQL
 
 
-def _funnel(session: Session, base, until: dt.datetime | None) -> list[tuple[str, int]]:
+def funnel_from_history(session: Session, base, until: dt.datetime | None) -> list[tuple[str, int]]:
     """How many visible nominations reached each stage: the highest stage of each nomination's history (and of its
-    state), counted per stage, then summed from the top down."""
+    state), counted per stage, then summed from the top down. The period reports (`until`) need it: the stored
+    furthest stage is today's; the summary of now counts that stored stage instead (the same figures, checked by the
+    tests, without reading every state change)."""
     history = select(StateChange.nomination_id.label("nid"), _rank(StateChange.to_state).label("r")) \
         .where(StateChange.nomination_id.in_(select(base.c.id)))
     if until is not None:
@@ -144,7 +148,11 @@ def _funnel(session: Session, base, until: dt.datetime | None) -> list[tuple[str
     current = select(base.c.id.label("nid"), _rank(base.c.state).label("r"))
     ranks = union_all(history, current).subquery()
     best = select(ranks.c.nid, func.max(ranks.c.r).label("top")).group_by(ranks.c.nid).subquery()
-    counts = dict(session.execute(select(best.c.top, func.count()).group_by(best.c.top)).all())
+    return _cumulative(dict(session.execute(select(best.c.top, func.count()).group_by(best.c.top)).all()))
+
+
+def _cumulative(counts: dict[int, int]) -> list[tuple[str, int]]:
+    """Nominations per furthest stage (rank → count) as the funnel: each stage counts those that got at least there."""
     result, running = [], 0
     for i in range(len(FUNNEL), 0, -1):
         running += counts.get(i, 0)
@@ -163,20 +171,29 @@ def summary(session: Session, actor: Actor, *, campaign=None, year=None, departm
     c = load_campaign(session, campaign_id)
     base = base_query(actor, campaign_id=campaign_id, year=year, department_id=department_id, unit_id=unit_id,
                       until=until).subquery()
-    # One pass over the visible nominations, grouped by everything the summary breaks them down by; the
-    # breakdowns are sums of these groups (a few thousand at most: units x states x subject types x years).
-    groups = session.execute(select(base.c.unit_id, base.c.state, base.c.subject_type, base.c.year, func.count())
-                             .group_by(base.c.unit_id, base.c.state, base.c.subject_type, base.c.year)).all()
+    # Two passes over the visible nominations, each grouped by what its breakdowns need: (unit, state) gives the
+    # states and the units' table (units x states: a few thousand groups at most), (subject type, year, furthest
+    # stage) the rest and, now (no `until`), the funnel (a few dozen groups). One GROUP BY of every key at once
+    # made ~10k groups of the Ministry's 23k nominations at 100k, most of the time spent summing them in Python.
+    # Plain rows (the connection's, not the ORM's result): nothing here is an entity.
+    conn = session.connection()
+    per_unit = {(u, st): n for u, st, n in conn.execute(
+        select(base.c.unit_id, base.c.state, func.count()).group_by(base.c.unit_id, base.c.state))}
+    keys = [base.c.subject_type, base.c.year]
+    if until is None:
+        keys.append(base.c.stage)
+    stages: dict[int, int] = {}
     by_state = {s: 0 for s in STATES}
     by_subject = {t: 0 for t in SUBJECT_TYPES}
     years: dict[int, int] = {}
-    per_unit: dict[tuple[int, str], int] = {}
-    for unit_id_, state, subject_type, y, n in groups:
-        by_state[state] = by_state.get(state, 0) + n
+    for subject_type, y, *stage, n in conn.execute(select(*keys, func.count()).group_by(*keys)):
+        if stage:
+            stages[stage[0]] = stages.get(stage[0], 0) + n
         by_subject[subject_type] = by_subject.get(subject_type, 0) + n
         if y is not None:
             years[int(y)] = years.get(int(y), 0) + n
-        per_unit[(unit_id_, state)] = per_unit.get((unit_id_, state), 0) + n
+    for (_, state), n in per_unit.items():
+        by_state[state] = by_state.get(state, 0) + n
     by_year = sorted(years.items())
     units: dict[int, UnitCount] = {}
     ids = {u for u, _ in per_unit}
@@ -188,8 +205,9 @@ def summary(session: Session, actor: Actor, *, campaign=None, year=None, departm
         row.total += n
     by_unit = sorted(units.values(), key=lambda r: (r.department_id or 0, r.code))
     by_level = {k: sum(by_state.get(s, 0) for s in states) for k, states in LEVELS.items()}
+    funnel = _cumulative(stages) if until is None else funnel_from_history(session, base, until)
     return Summary(total=sum(by_state.values()), by_state=by_state, by_subject_type=by_subject, by_level=by_level,
-                   by_year=by_year, by_unit=by_unit, funnel=_funnel(session, base, until), campaign=c, year=year,
+                   by_year=by_year, by_unit=by_unit, funnel=funnel, campaign=c, year=year,
                    department_id=department_id, until=until)
 
 
