@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from webargs import core
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict
 
 from web.api.problems import register_handlers
 from web.current import current_actor
@@ -46,9 +47,18 @@ class StrictJsonParser(FlaskParser):
             return self._handle_invalid_json_error(exc, req)
         return data
 
+    # "multipart": one multipart/form-data body, its files and its fields read by one schema, so the document
+    # describes the whole body (an upload's `file` beside its `kind`) and a generated client sends both.
+    __location_map__ = dict(FlaskParser.__location_map__, multipart="load_multipart")
+
+    def load_multipart(self, req, schema):
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
+
 
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = StrictJsonParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = dict(Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+                                                 multipart="multipart/form-data")
 
 
 def authenticate_bearer() -> None:

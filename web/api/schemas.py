@@ -12,6 +12,8 @@ from workflow.nominations.machine import TRIGGERS
 from workflow.nominations.queries import MAX_PER_PAGE
 
 MAX_ID = 2**31 - 1
+# A downloaded file's bytes: the response's media type says what they are (generated clients read them as a file).
+BINARY = {"type": "string", "format": "binary"}
 MAX_PAGE = 1_000_000
 
 
@@ -273,11 +275,10 @@ class CheckinSchema(Schema):
     created_at = fields.DateTime()
 
 
-class AttachmentFileSchema(Schema):
+class AttachmentUploadSchema(Schema):
+    """The multipart body of an upload: the file and its kind, both required (location "multipart")."""
+
     file = Upload(required=True)
-
-
-class AttachmentFormSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(ATTACHMENT_KINDS))
 
 
@@ -469,7 +470,7 @@ class Share(fields.Float):
     """A share in (0, 1] with 4 decimals (0.6667 = two thirds); a JSON number, not a string."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("metadata", {}).update(exclusiveMinimum=True)
+        kwargs.setdefault("metadata", {}).update(exclusiveMinimum=0)  # OpenAPI 3.1: the bound itself
         super().__init__(validate=validate.Range(min=0, max=1, min_inclusive=False), **kwargs)
 
     def _validated(self, value):
