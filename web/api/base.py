@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from webargs import core
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, abort
 from werkzeug.datastructures import CombinedMultiDict
 
 from web.api.problems import register_handlers
@@ -26,6 +26,8 @@ T = TypeVar("T")
 URL_PREFIX = "/api/v1"
 MAX_TOKEN_LENGTH = 512
 BLUEPRINTS: list[Blueprint] = []
+BODY_METHODS = ("PUT", "PATCH")  # a replacement or a change: never without a body (POSTs name their required fields)
+NO_BODY = "Thiếu nội dung: cần một đối tượng JSON (Content-Type: application/json)."
 SQLITE_BUSY_TIMEOUT_MS = 15000  # models.base's PRAGMA busy_timeout, restored after a token-use note
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,14 @@ class StrictJsonParser(FlaskParser):
             json.dumps(data, ensure_ascii=False).encode("utf-8")
         except (UnicodeEncodeError, RecursionError) as exc:
             return self._handle_invalid_json_error(exc, req)
+        return data
+
+    def load_json(self, req, schema):
+        """A PUT or PATCH without a JSON body is refused (400) rather than read as `{}`: "change nothing" answered 200
+        to a client that forgot its body, and the document says the body is required."""
+        data = super().load_json(req, schema)
+        if data is core.missing and req.method in BODY_METHODS:
+            abort(400, messages={"json": [NO_BODY]})
         return data
 
     # "multipart": one multipart/form-data body, its files and its fields read by one schema, so the document

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.council_sessions import DOCX
-from web.api.schemas import BINARY, MAX_ID, MAX_PAGE, JsonId, ProblemSchema
+from web.api.schemas import BINARY, MAX_ID, MAX_PAGE, NOMINATION_STATES, JsonId, ProblemSchema
 from web.db import db
 from web.downloads import ascii_filename
 from workflow.nominations.queries import MAX_PER_PAGE
@@ -97,7 +97,7 @@ class NominationRefSchema(Schema):
     id = fields.Integer()
     title = fields.String()
     subject_name = fields.String()
-    state = fields.String()
+    state = fields.String(metadata={"enum": NOMINATION_STATES})
 
 
 class IntroductionSchema(Schema):

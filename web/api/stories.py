@@ -76,7 +76,7 @@ class StorySchema(Schema):
     body = fields.String(metadata={"description": "sanitised HTML"})
     channel = fields.String()
     channel_label = fields.String()
-    state = fields.String()
+    state = fields.String(metadata={"enum": list(STORY_STATES)})
     state_label = fields.String()
     version = fields.Integer()
     author_id = fields.Integer(allow_none=True)
@@ -173,7 +173,7 @@ def update_story(args, story_id):
 
 
 @blp.route(f"/stories/{SID}/publish", methods=["POST"])
-@blp.arguments(StoryActionSchema)
+@blp.arguments(StoryActionSchema, required=False)  # the version is optional: so is the body
 @blp.response(200, StorySchema)
 @blp.alt_response(403, description="Chỉ Ban biên tập của Sở", **PROBLEM)
 @blp.alt_response(409, description="Đã xuất bản, hoặc `version` cũ", **PROBLEM)
@@ -187,7 +187,7 @@ def publish_story(args, story_id):
 
 
 @blp.route(f"/stories/{SID}/unpublish", methods=["POST"])
-@blp.arguments(StoryActionSchema)
+@blp.arguments(StoryActionSchema, required=False)  # the version is optional: so is the body
 @blp.response(200, StorySchema)
 @blp.alt_response(403, description="Chỉ Ban biên tập của Sở", **PROBLEM)
 @blp.alt_response(409, description="Bài chưa xuất bản, hoặc `version` cũ", **PROBLEM)
