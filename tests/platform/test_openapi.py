@@ -1,5 +1,5 @@
-"""The OpenAPI document as an integrator uses it (issue 15): it validates as OpenAPI 3.1, names every operation, describes
-every body and download completely and as strictly as the server, and a client generated from it by
+"""The OpenAPI document as an integrator uses it (issue 15): it validates as OpenAPI 3.1, names every operation,
+describes every body and download completely and as strictly as the server, and a client generated from it by
 openapi-python-client drives a nomination from registration to submission against a live server."""
 from __future__ import annotations
 
@@ -95,13 +95,14 @@ def test_a_client_following_the_document_uploads_an_attachment(api, demo, db):
                                   content_type="multipart/form-data")
     assert r.status_code == 201 and r.get_json()["kind"] == "evidence"
     r = api.as_("tp_pbgdpl").post(f"/nominations/{n['id']}/attachments",
-                                  data={"file": (io.BytesIO(PDF), "minh-chung.pdf")}, content_type="multipart/form-data")
+                                  data={"file": (io.BytesIO(PDF), "minh-chung.pdf")},
+                                  content_type="multipart/form-data")
     assert r.status_code == 422 and r.mimetype == PROBLEM and "kind" in r.get_json()["errors"]
 
 
 def test_every_download_declares_its_media_type_and_binary_bytes(doc):
     downloads = {}
-    for path, method, op in operations(doc):
+    for path, _method, op in operations(doc):
         for status, response in op["responses"].items():
             content = response.get("content", {})
             if status.startswith("2") and content and "application/json" not in content:
@@ -139,15 +140,15 @@ def test_a_patch_without_a_body_is_refused_as_problem_json(api, demo):
 
 
 # --------------------------------------------------------------------------------------------- the generated client
-GENERATOR_CONFIG = """\
+GENERATOR_CONFIG = f"""\
 post_hooks: []
 content_type_overrides:
   application/pdf: application/octet-stream
   image/png: application/octet-stream
   image/jpeg: application/octet-stream
-  {docx}: application/octet-stream
-  {xlsx}: application/octet-stream
-""".format(docx=DOCX, xlsx=XLSX)
+  {DOCX}: application/octet-stream
+  {XLSX}: application/octet-stream
+"""
 
 DRIVER = textwrap.dedent('''
     import json, sys
