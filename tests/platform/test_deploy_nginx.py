@@ -408,3 +408,16 @@ def test_the_systemd_units_parse(tmp_path):
                     "PrivateTmp=true", "User=dienhinh", "RuntimeDirectory=dienhinh",
                     "Environment=PROMETHEUS_MULTIPROC_DIR=/run/dienhinh/"):
         assert setting in web, setting
+
+
+@pytest.mark.parametrize("length", [5_000, 9_000])  # past gunicorn's 4094-byte request line; past nginx's 8 KiB too
+def test_a_request_line_too_long_is_refused_as_problem_json(stack, length):
+    """gunicorn (or nginx) answered its own HTML 414: an API client reading problem+json got a page (issue 15)."""
+    import json
+
+    r = stack.request("GET", "/api/v1/nominations?q=" + "a" * length)
+    assert r.status == 414
+    assert r.header("Content-Type").startswith("application/problem+json")
+    problem = json.loads(r.body)
+    assert problem["status"] == 414 and problem["title"] and problem["detail"] and problem["reasons"] == []
+    assert stack.request("GET", "/api/v1/nominations").status == 401  # other statuses pass through untouched

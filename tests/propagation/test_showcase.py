@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
+import feedparser
 import pytest
 from sqlalchemy import select
 from test_council_helpers import nominate
@@ -138,3 +139,37 @@ def test_the_stories_pager_is_a_window_not_every_page(app):
         first = re.findall(r'href="([^"]+)"', template.render(posts=SimpleNamespace(total=30, page=2, pages=3,
                                                                                      per_page=10)))
     assert "spage" not in unescape(first[1])  # the link to page 1: the list's first page, without the parameter
+
+
+TAG_URI = re.compile(r"tag:(?P<authority>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*),"
+                     r"(?P<date>\d{4}(?:-\d{2}(?:-\d{2})?)?):(?P<specific>[A-Za-z0-9._~:/?@!$&'()*+,;=%-]*)")
+
+
+def test_feed_ids_are_the_deployments_own_and_name_the_department(make_app, db, demo, examples):
+    """Feed and entry ids are tag: URIs (RFC 4151) under the deployment's own domain, the host of BASE_URL, not one
+    authority hard-coded for every department; an entry's id names the department that published it and never
+    changes (FEED_TAG_AUTHORITY pins the authority for a deployment that moves)."""
+    post = write(db, demo, examples["hctp"], title="Gương sáng HCTP")
+    stories.publish(db, demo.actor("bientap"), post.id)
+    db.commit()
+    department = post.department
+    assert department.code == "STP"  # HCTP's department, whose editor published the story
+
+    def feed(**config):
+        parsed = feedparser.parse(make_app(**config).test_client().get("/showcase/feed.atom").data)
+        assert not parsed.bozo, parsed.bozo_exception
+        return parsed
+
+    hanoi = feed(BASE_URL="https://ThiDua.SoTuPhap-HaNoi.example.vn:8443/dienhinh")
+    assert hanoi.feed.id == "tag:thidua.sotuphap-hanoi.example.vn,2025:showcase"
+    assert [e.id for e in hanoi.entries] == [
+        f"tag:thidua.sotuphap-hanoi.example.vn,2025:{department.code.lower()}:story/{post.id}"]
+    assert [e.title for e in hanoi.entries] == ["Gương sáng HCTP"]
+    assert all(TAG_URI.fullmatch(i) for i in (hanoi.feed.id, *(e.id for e in hanoi.entries)))
+
+    other = feed(BASE_URL="https://dienhinh.stp-camau.example.vn")
+    assert other.entries[0].id == f"tag:dienhinh.stp-camau.example.vn,2025:{department.code.lower()}:story/{post.id}"
+    assert feed(BASE_URL="https://dienhinh.stp-camau.example.vn").entries[0].id == other.entries[0].id  # stable
+
+    pinned = feed(BASE_URL="https://moi.example.vn", FEED_TAG_AUTHORITY="dienhinh.sotuphap.gov.vn")
+    assert pinned.entries[0].id == f"tag:dienhinh.sotuphap.gov.vn,2025:{department.code.lower()}:story/{post.id}"

@@ -11,6 +11,7 @@ from notifications import audit_checkpoints, audit_verify
 from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.schemas import (
+    BINARY,
     MAX_ID,
     MAX_PER_PAGE,
     AuditArgsSchema,
@@ -199,7 +200,7 @@ def _export_query(args) -> dict:
 
 @blp.route("/audit/export.csv")
 @blp.arguments(AuditExportArgsSchema, location="query")
-@blp.alt_response(200, content_type="text/csv", description="CSV (UTF-8 có BOM), mới nhất trước")
+@blp.alt_response(200, schema=BINARY, content_type="text/csv", description="CSV (UTF-8 có BOM), mới nhất trước")
 @blp.alt_response(403, **FORBIDDEN)
 @blp.alt_response(422, schema=ProblemSchema, content_type="application/problem+json",
                   description="Bộ lọc không hợp lệ, hoặc hơn 100.000 sự kiện: cần thu hẹp bộ lọc")
@@ -214,7 +215,7 @@ def export_csv(args):
 
 @blp.route("/audit/export.xlsx")
 @blp.arguments(AuditExportArgsSchema, location="query")
-@blp.alt_response(200, content_type=XLSX, description="Bảng tính .xlsx, mới nhất trước")
+@blp.alt_response(200, schema=BINARY, content_type=XLSX, description="Bảng tính .xlsx, mới nhất trước")
 @blp.alt_response(403, **FORBIDDEN)
 @blp.alt_response(422, schema=ProblemSchema, content_type="application/problem+json",
                   description="Bộ lọc không hợp lệ, hoặc hơn 100.000 sự kiện: cần thu hẹp bộ lọc")

@@ -12,7 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from webargs import core
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, abort
+from werkzeug.datastructures import CombinedMultiDict
 
 from web.api.problems import register_handlers
 from web.current import current_actor
@@ -25,6 +26,8 @@ T = TypeVar("T")
 URL_PREFIX = "/api/v1"
 MAX_TOKEN_LENGTH = 512
 BLUEPRINTS: list[Blueprint] = []
+BODY_METHODS = ("PUT", "PATCH")  # a replacement or a change: never without a body (POSTs name their required fields)
+NO_BODY = "Thiếu nội dung: cần một đối tượng JSON (Content-Type: application/json)."
 SQLITE_BUSY_TIMEOUT_MS = 15000  # models.base's PRAGMA busy_timeout, restored after a token-use note
 log = logging.getLogger(__name__)
 
@@ -46,9 +49,26 @@ class StrictJsonParser(FlaskParser):
             return self._handle_invalid_json_error(exc, req)
         return data
 
+    def load_json(self, req, schema):
+        """A PUT or PATCH without a JSON body is refused (400) rather than read as `{}`: "change nothing" answered 200
+        to a client that forgot its body, and the document says the body is required."""
+        data = super().load_json(req, schema)
+        if data is core.missing and req.method in BODY_METHODS:
+            abort(400, messages={"json": [NO_BODY]})
+        return data
+
+    # "multipart": one multipart/form-data body, its files and its fields read by one schema, so the document
+    # describes the whole body (an upload's `file` beside its `kind`) and a generated client sends both.
+    __location_map__ = dict(FlaskParser.__location_map__, multipart="load_multipart")
+
+    def load_multipart(self, req, schema):
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
+
 
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = StrictJsonParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = dict(Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+                                                 multipart="multipart/form-data")
 
 
 def authenticate_bearer() -> None:

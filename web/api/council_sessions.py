@@ -11,6 +11,7 @@ from flask import Response, current_app
 from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.schemas import (
+    BINARY,
     MAX_ID,
     AgendaSetSchema,
     AttendanceSetSchema,
@@ -179,7 +180,7 @@ def tie_break(args, session_id):
 
 
 @blp.route(f"/council-sessions/{SID}/minutes")
-@blp.response(200, description="Biên bản họp (.docx)", content_type=DOCX)
+@blp.response(200, BINARY, description="Biên bản họp (.docx)", content_type=DOCX)
 @blp.alt_response(403, description="Không thuộc Hội đồng, Văn phòng Sở, Giám đốc Sở, Thanh tra", **PROBLEM)
 @blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
 def minutes(session_id):

@@ -5,6 +5,7 @@ from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.council_sessions import DOCX, docx_response
 from web.api.schemas import (
+    BINARY,
     MAX_ID,
     DecisionCreateSchema,
     DecisionPageSchema,
@@ -83,7 +84,7 @@ def get_decision(decision_id):
 
 
 @blp.route(f"/decisions/{DID}/document")
-@blp.response(200, description="Quyết định (.docx)", content_type=DOCX)
+@blp.response(200, BINARY, description="Quyết định (.docx)", content_type=DOCX)
 @blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
 def document(decision_id):
     """Văn bản Quyết định (.docx)"""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from web.api.base import actor, api_blueprint
 from web.api.council_sessions import DOCX, docx_response
 from web.api.proposals import XLSX, xlsx_response
-from web.api.schemas import MAX_ID, NominationArgsSchema, ProblemSchema
+from web.api.schemas import BINARY, MAX_ID, NominationArgsSchema, ProblemSchema
 from web.db import db
 from workflow import clock
 from workflow.nominations import exports
@@ -25,7 +25,7 @@ class ExportArgsSchema(NominationArgsSchema):
 
 @blp.route("/exports/nominations.xlsx")
 @blp.arguments(ExportArgsSchema, location="query")
-@blp.response(200, description="Danh sách hồ sơ (.xlsx)", content_type=XLSX)
+@blp.response(200, BINARY, description="Danh sách hồ sơ (.xlsx)", content_type=XLSX)
 @blp.alt_response(422, description="Bộ lọc không hợp lệ", **PROBLEM)
 def nominations_xlsx(args):
     """Danh sách hồ sơ trong phạm vi của tài khoản, theo bộ lọc của GET /nominations (`state`, `campaign`, `unit`,
@@ -36,7 +36,7 @@ def nominations_xlsx(args):
 
 
 @blp.route(f"/nominations/{NID}/certificate.docx")
-@blp.response(200, description="Giấy chứng nhận (.docx, A4 ngang)", content_type=DOCX)
+@blp.response(200, BINARY, description="Giấy chứng nhận (.docx, A4 ngang)", content_type=DOCX)
 @blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
 @blp.alt_response(422, description="Hồ sơ chưa được công nhận điển hình tiên tiến", **PROBLEM)
 def certificate_docx(nomination_id):

@@ -7,10 +7,10 @@ from models import Nomination
 from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.schemas import (
+    BINARY,
     MAX_ID,
-    AttachmentFileSchema,
-    AttachmentFormSchema,
     AttachmentSchema,
+    AttachmentUploadSchema,
     CheckinCreateSchema,
     CheckinSchema,
     NominationArgsSchema,
@@ -123,14 +123,13 @@ def transition(args, nomination_id):
 
 
 @blp.route(f"/nominations/{NID}/attachments", methods=["POST"])
-@blp.arguments(AttachmentFormSchema, location="form")
-@blp.arguments(AttachmentFileSchema, location="files")
+@blp.arguments(AttachmentUploadSchema, location="multipart")
 @blp.response(201, AttachmentSchema)
 @blp.alt_response(413, description="Tệp quá lớn", **PROBLEM)
-def add_attachment(form, files, nomination_id):
+def add_attachment(form, nomination_id):
     """Đính kèm tài liệu (multipart: `file`, `kind`); loại tệp được kiểm tra theo nội dung"""
     session, who = db(), actor()
-    upload = files["file"]
+    upload = form["file"]
     data = upload.read(uploads.MAX_BYTES + 1)
     item = run(lambda: service.add_attachment(session, who, nomination_id, kind=form["kind"],
                                               filename=upload.filename or "", data=data, context=ctx()),
@@ -139,7 +138,8 @@ def add_attachment(form, files, nomination_id):
 
 
 @blp.route(f"/nominations/{NID}/attachments/<int(max={MAX_ID}):attachment_id>")
-@blp.response(200, description="Nội dung tệp", content_type="application/octet-stream")
+@blp.doc(responses={200: {"description": "Nội dung tệp, theo kiểu của tệp đã tải lên",
+                           "content": {media_type: {"schema": BINARY} for media_type in uploads.ALLOWED}}})
 def download_attachment(nomination_id, attachment_id):
     """Tải tài liệu đính kèm"""
     session = db()

@@ -133,7 +133,7 @@ def validation_errors(messages) -> dict:
         return {"_schema": _translate(messages if isinstance(messages, list) else [str(messages)])}
     merged: dict = {}
     for location, errs in messages.items():
-        if location in ("json", "query", "form", "files", "path", "headers", "json_or_form", "view_args"):
+        if location in ("json", "query", "form", "files", "multipart", "path", "headers", "json_or_form", "view_args"):
             if isinstance(errs, dict):
                 merged.update(errs)
             else:

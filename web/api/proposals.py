@@ -10,6 +10,7 @@ from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.council_sessions import DOCX, docx_response
 from web.api.schemas import (
+    BINARY,
     MAX_ID,
     NextNumberSchema,
     ProblemSchema,
@@ -134,7 +135,7 @@ def submit(args, proposal_id):
 
 
 @blp.route(f"/proposals/{PID}/document")
-@blp.response(200, description="Tờ trình kèm danh sách (.docx)", content_type=DOCX)
+@blp.response(200, BINARY, description="Tờ trình kèm danh sách (.docx)", content_type=DOCX)
 @blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
 def document(proposal_id):
     """Văn bản Tờ trình kèm danh sách đề nghị (.docx)"""
@@ -144,7 +145,7 @@ def document(proposal_id):
 
 
 @blp.route(f"/proposals/{PID}/list.xlsx")
-@blp.response(200, description="Danh sách đề nghị (.xlsx)", content_type=XLSX)
+@blp.response(200, BINARY, description="Danh sách đề nghị (.xlsx)", content_type=XLSX)
 @blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
 def proposal_list(proposal_id):
     """Danh sách hồ sơ đề nghị của tờ trình (.xlsx)"""
@@ -154,7 +155,7 @@ def proposal_list(proposal_id):
 
 
 @blp.route(f"/decisions/{DID}/list.xlsx")
-@blp.response(200, description="Danh sách được công nhận (.xlsx)", content_type=XLSX)
+@blp.response(200, BINARY, description="Danh sách được công nhận (.xlsx)", content_type=XLSX)
 @blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
 def decision_list(decision_id):
     """Danh sách điển hình được công nhận kèm Quyết định (.xlsx)"""

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.council_sessions import DOCX
-from web.api.schemas import MAX_ID, MAX_PAGE, JsonId, ProblemSchema
+from web.api.schemas import BINARY, MAX_ID, MAX_PAGE, NOMINATION_STATES, JsonId, ProblemSchema
 from web.db import db
 from web.downloads import ascii_filename
 from workflow.nominations.queries import MAX_PER_PAGE
@@ -97,7 +97,7 @@ class NominationRefSchema(Schema):
     id = fields.Integer()
     title = fields.String()
     subject_name = fields.String()
-    state = fields.String()
+    state = fields.String(metadata={"enum": NOMINATION_STATES})
 
 
 class IntroductionSchema(Schema):
@@ -278,7 +278,8 @@ def put_themes(args, year):
 
 @blp.route("/reports/yearly.<any(docx, xlsx):ext>")
 @blp.arguments(YearlyArgsSchema, location="query")
-@blp.response(200, description="Báo cáo kết quả năm (.docx hoặc .xlsx)", content_type=DOCX)
+@blp.response(200, BINARY, description="Báo cáo kết quả năm (.docx hoặc .xlsx)", content_type=DOCX)
+@blp.alt_response(200, schema=BINARY, description="Báo cáo kết quả năm (.xlsx)", content_type=XLSX)
 @blp.alt_response(403, description="Không có quyền lập báo cáo", **PROBLEM)
 def yearly(args, ext):
     """Báo cáo kết quả công tác xây dựng, nhân rộng điển hình tiên tiến năm `year` (của Sở; của đơn vị đối với Thủ
@@ -290,7 +291,8 @@ def yearly(args, ext):
 
 @blp.route("/reports/period.<any(docx, xlsx):ext>")
 @blp.arguments(PeriodArgsSchema, location="query")
-@blp.response(200, description="Báo cáo sơ kết / tổng kết giai đoạn (.docx hoặc .xlsx)", content_type=DOCX)
+@blp.response(200, BINARY, description="Báo cáo sơ kết / tổng kết giai đoạn (.docx hoặc .xlsx)", content_type=DOCX)
+@blp.alt_response(200, schema=BINARY, description="Báo cáo sơ kết / tổng kết giai đoạn (.xlsx)", content_type=XLSX)
 @blp.alt_response(404, description="Không có phong trào", **PROBLEM)
 @blp.alt_response(422, description="Không phải phong trào theo giai đoạn", **PROBLEM)
 def period(args, ext):

@@ -12,6 +12,9 @@ from workflow.nominations.machine import TRIGGERS
 from workflow.nominations.queries import MAX_PER_PAGE
 
 MAX_ID = 2**31 - 1
+NOMINATION_STATES = list(STATES)  # documented as the enum the database's check constraint enforces
+# A downloaded file's bytes: the response's media type says what they are (generated clients read them as a file).
+BINARY = {"type": "string", "format": "binary"}
 MAX_PAGE = 1_000_000
 
 
@@ -64,6 +67,10 @@ class ISODateTime(fields.Field):
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.UTC)
         return moment.astimezone(dt.UTC)
+
+
+_ANY_STATE = "|".join(STATES)
+STATE_LIST_PATTERN = f"^(?:{_ANY_STATE})?(?:,(?:{_ANY_STATE})?)*$"  # what _states accepts, for the document
 
 
 def _states(value: str) -> None:
@@ -214,7 +221,8 @@ class CampaignSchema(Schema):
 # ------------------------------------------------------------------------------------------------ nominations
 class NominationArgsSchema(PageArgsSchema):
     state = fields.String(validate=[validate.Length(max=300), _states],
-                          metadata={"description": "one state or several separated by commas"})
+                          metadata={"description": "one state or several separated by commas",
+                                    "pattern": STATE_LIST_PATTERN})
     campaign = Id()
     unit = Id()
     subject_type = fields.String(validate=validate.OneOf(SUBJECT_TYPES))
@@ -273,11 +281,10 @@ class CheckinSchema(Schema):
     created_at = fields.DateTime()
 
 
-class AttachmentFileSchema(Schema):
+class AttachmentUploadSchema(Schema):
+    """The multipart body of an upload: the file and its kind, both required (location "multipart")."""
+
     file = Upload(required=True)
-
-
-class AttachmentFormSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(ATTACHMENT_KINDS))
 
 
@@ -313,7 +320,7 @@ class SubjectSchema(Schema):
 
 class NominationSummarySchema(Schema):
     id = fields.Integer()
-    state = fields.String()
+    state = fields.String(metadata={"enum": NOMINATION_STATES})
     state_label = fields.String()
     version = fields.Integer()
     subject_type = fields.String()
@@ -352,7 +359,7 @@ class ActionSchema(Schema):
     reasons = fields.List(fields.String())
     requires = fields.List(fields.String())
     irreversible = fields.Boolean()
-    to_state = fields.String()
+    to_state = fields.String(metadata={"enum": NOMINATION_STATES})
 
 
 class OfferSchema(Schema):
@@ -370,8 +377,8 @@ class HistorySchema(Schema):
     version = fields.Integer()
     action = fields.String()
     action_label = fields.String()
-    from_state = fields.String(allow_none=True)
-    to_state = fields.String()
+    from_state = fields.String(allow_none=True, metadata={"enum": [*NOMINATION_STATES, None]})  # None: created
+    to_state = fields.String(metadata={"enum": NOMINATION_STATES})
     actor = fields.Nested(UserRefSchema, allow_none=True)
     on_behalf_of = fields.Nested(UserRefSchema, allow_none=True)
     at = fields.DateTime()
@@ -469,7 +476,7 @@ class Share(fields.Float):
     """A share in (0, 1] with 4 decimals (0.6667 = two thirds); a JSON number, not a string."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("metadata", {}).update(exclusiveMinimum=True)
+        kwargs.setdefault("metadata", {}).update(exclusiveMinimum=0)  # OpenAPI 3.1: the bound itself
         super().__init__(validate=validate.Range(min=0, max=1, min_inclusive=False), **kwargs)
 
     def _validated(self, value):
@@ -552,7 +559,7 @@ class AgendaItemSchema(Schema):
     subject_name = fields.String()
     subject_type = fields.String()
     unit = fields.String()
-    state = fields.String()
+    state = fields.String(metadata={"enum": NOMINATION_STATES})
     position = fields.Integer()
     voted = fields.Integer(metadata={"description": "how many members have voted on the item (never their choice)"})
     entitled = fields.Integer()
@@ -675,7 +682,7 @@ class DecisionNominationSchema(Schema):
     title = fields.String()
     subject_name = fields.String()
     subject_type = fields.String()
-    state = fields.String()
+    state = fields.String(metadata={"enum": NOMINATION_STATES})
     state_label = fields.String()
 
 
@@ -772,7 +779,7 @@ class ProposalItemSchema(Schema):
     title = fields.String()
     subject_name = fields.String()
     unit = fields.String()
-    state = fields.String()
+    state = fields.String(metadata={"enum": NOMINATION_STATES})
     state_label = fields.String()
     eligibility = fields.List(fields.Nested(ProposalRuleSchema),
                               metadata={"description": "the ngành rules (stage `propose`) evaluated now"})

@@ -50,11 +50,10 @@ class StoryActionSchema(Schema):
                              metadata={"description": "optional: refuse (409) if the story changed since"})
 
 
-class StoryImageFileSchema(Schema):
+class StoryImageUploadSchema(Schema):
+    """The multipart body: the image and its optional caption (location "multipart")."""
+
     image = Upload(required=True)
-
-
-class StoryImageFormSchema(Schema):
     caption = Text(stories.MAX_CAPTION)
 
 
@@ -77,7 +76,7 @@ class StorySchema(Schema):
     body = fields.String(metadata={"description": "sanitised HTML"})
     channel = fields.String()
     channel_label = fields.String()
-    state = fields.String()
+    state = fields.String(metadata={"enum": list(STORY_STATES)})
     state_label = fields.String()
     version = fields.Integer()
     author_id = fields.Integer(allow_none=True)
@@ -174,7 +173,7 @@ def update_story(args, story_id):
 
 
 @blp.route(f"/stories/{SID}/publish", methods=["POST"])
-@blp.arguments(StoryActionSchema)
+@blp.arguments(StoryActionSchema, required=False)  # the version is optional: so is the body
 @blp.response(200, StorySchema)
 @blp.alt_response(403, description="Chỉ Ban biên tập của Sở", **PROBLEM)
 @blp.alt_response(409, description="Đã xuất bản, hoặc `version` cũ", **PROBLEM)
@@ -188,7 +187,7 @@ def publish_story(args, story_id):
 
 
 @blp.route(f"/stories/{SID}/unpublish", methods=["POST"])
-@blp.arguments(StoryActionSchema)
+@blp.arguments(StoryActionSchema, required=False)  # the version is optional: so is the body
 @blp.response(200, StorySchema)
 @blp.alt_response(403, description="Chỉ Ban biên tập của Sở", **PROBLEM)
 @blp.alt_response(409, description="Bài chưa xuất bản, hoặc `version` cũ", **PROBLEM)
@@ -201,14 +200,13 @@ def unpublish_story(args, story_id):
 
 
 @blp.route(f"/stories/{SID}/images", methods=["POST"])
-@blp.arguments(StoryImageFormSchema, location="form")
-@blp.arguments(StoryImageFileSchema, location="files")
+@blp.arguments(StoryImageUploadSchema, location="multipart")
 @blp.response(201, StoryImageSchema)
 @blp.alt_response(422, description="Không phải ảnh PNG/JPEG (theo nội dung) hoặc quá 5 MB", **PROBLEM)
-def add_image(form, files, story_id):
+def add_image(form, story_id):
     """Thêm ảnh vào bản nháp (multipart: `image`, `caption`); loại ảnh được kiểm tra theo nội dung"""
     session, who = db(), actor()
-    upload = files["image"]
+    upload = form["image"]
     data = upload.read(stories.MAX_IMAGE_BYTES + 1)
     image = run(lambda: stories.add_image(session, who, story_id, data=data, filename=upload.filename or "",
                                           caption=form.get("caption", ""), context=ctx()),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
+from urllib.parse import quote, urlsplit
 
 from flask import Response, current_app, render_template, request, url_for
 
@@ -54,7 +55,21 @@ def story(story_id: int):
 
 
 def _authority() -> str:
-    return current_app.config.get("FEED_TAG_AUTHORITY") or "dienhinh.sotuphap.gov.vn"
+    """The tag: URI authority (RFC 4151) must be a domain the publisher owns: the deployment's own, the host of
+    BASE_URL (the request's host when none is set, in development). FEED_TAG_AUTHORITY pins it, so a deployment that
+    moves to another domain keeps its entries' ids (the RFC needs the domain owned on the tag's date, not today)."""
+    pinned = current_app.config.get("FEED_TAG_AUTHORITY")
+    if pinned:
+        return pinned
+    host = urlsplit(current_app.config.get("BASE_URL") or "").hostname or urlsplit(f"//{request.host}").hostname
+    return host.lower()
+
+
+def _entry_id(authority: str, s) -> str:
+    """An entry's id: the department that published the story (its unit code) and the story's number, neither of
+    which ever changes, so a reader never sees an entry twice; two departments on one deployment never collide."""
+    department = quote((s.department.code if s.department else "").lower(), safe="-._~") or "so"
+    return f"tag:{authority},{TAG_DATE}:{department}:story/{s.id}"
 
 
 def _iso(moment: dt.datetime | None) -> str:
@@ -76,7 +91,8 @@ def feed():
     """Atom 1.0 (RFC 4287): the newest 50 published stories, their sanitised HTML as content type="html"."""
     items = showcase.feed_stories(db())
     root = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "vi"})
-    _el(root, "id", f"tag:{_authority()},{TAG_DATE}:showcase")
+    authority = _authority()
+    _el(root, "id", f"tag:{authority},{TAG_DATE}:showcase")
     _el(root, "title", "Điển hình tiên tiến ngành Tư pháp — bài viết tuyên truyền")
     _el(root, "updated", _iso(max((s.published_at for s in items), default=None)))
     _el(root, "link", rel="self", type="application/atom+xml", href=url_for("showcase.feed", _external=True))
@@ -85,7 +101,7 @@ def feed():
     _el(root, "generator", "dienhinh")
     for s in items:
         entry = _el(root, "entry")
-        _el(entry, "id", f"tag:{_authority()},{TAG_DATE}:story/{s.id}")
+        _el(entry, "id", _entry_id(authority, s))
         _el(entry, "title", s.title, type="text")
         _el(entry, "updated", _iso(s.published_at))
         _el(entry, "published", _iso(s.published_at))
