@@ -15,6 +15,7 @@ from web.api import (
     council_sessions,
     councils,
     decisions,
+    delegations,
     directory,
     exports,
     inbox,
@@ -29,7 +30,7 @@ from web.api.problems import ProblemApi, problem_fallback
 from web.extensions import csrf
 
 MODULES = (auth, directory, campaigns, nominations, audit, inbox, councils, council_sessions, decisions,
-           proposals, exports, stories, reports, tokens)
+           proposals, exports, stories, reports, tokens, delegations)
 
 API_SETTINGS = {
     "API_TITLE": "Điển hình tiên tiến API",
