@@ -35,7 +35,7 @@ def _page(status: int = 200, error=None, values=None, end_error=None):
         deputy_options=[(u.id, f"{u.full_name} ({u.username})") for u in delegations.deputy_choices(session, actor)]
         if may_grant else [], end_note=delegations.end_note,
         state_labels=delegations.STATE_LABELS, error=error, field_errors=error.field_errors if error else {},
-        values=values or {}, end_error=end_error, signing_as=actor.on_behalf_of), status
+        values=values or {}, end_error=end_error, acting_for=actor.on_behalf_of), status
 
 
 @bp.route("")
