@@ -108,17 +108,24 @@ class UserSession(Base):
 
 
 class Delegation(Base):
-    """A director's signing delegated to a deputy for a period ("KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC")."""
+    """A director's signing delegated to a deputy for a period ("KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC").
+
+    Ending one early keeps its row (the records it signed name it): `ended_at` says when and `ended_by_id` who, and a
+    delegation with `ended_at` set is no longer in force (`workflow.policy._delegated_now`) even on its last day."""
 
     __tablename__ = "delegations"
+    __table_args__ = (CheckConstraint("ends_on >= starts_on", name="period"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
-    director_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Indexed: the overlap rule reads a director's delegations on every grant.
+    director_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     deputy_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date] = mapped_column(Date)
     deputy_title: Mapped[str] = mapped_column(String(100), default="PHÓ GIÁM ĐỐC")
+    ended_at: Mapped[dt.datetime | None]
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     director: Mapped[User] = relationship(foreign_keys=[director_id])
     deputy: Mapped[User] = relationship(foreign_keys=[deputy_id])

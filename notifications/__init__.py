@@ -23,6 +23,8 @@ _CONNECTIONS = [
     (signals.tie_resolved, inbox.on_tie_resolved),
     (signals.decision_issued, inbox.on_decision_issued),
     (signals.proposal_submitted, inbox.on_proposal_submitted),
+    (signals.delegation_granted, inbox.on_delegation_granted),
+    (signals.delegation_ended, inbox.on_delegation_ended),
 ]
 
 

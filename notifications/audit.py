@@ -749,6 +749,16 @@ def _decision_data(e) -> dict:
             "nomination_ids": [n.id for n in e.nominations], "on_behalf_of": _behalf(e.actor)}
 
 
+def _of_delegation(session, e) -> str:
+    return chain_for(session, department_id=e.delegation.department_id)
+
+
+def _delegation_data(e) -> dict:
+    d = e.delegation
+    return {"director": d.director.username, "deputy": d.deputy.username, "deputy_id": d.deputy_id,
+            "starts_on": d.starts_on.isoformat(), "ends_on": d.ends_on.isoformat(), "deputy_title": d.deputy_title}
+
+
 @dataclass(frozen=True)
 class Each:
     """A batch event (e.g. NominationsTransitioned): its `field` holds single events, each written as the row its own
@@ -799,6 +809,11 @@ AUDITED: dict[type[ev.Event], Audited | Each] = {
                            data=lambda e: {"changes": e.changes, **e.signed_out}),
     ev.UserPasswordReset: _admin("admin.user_password_reset", "user", "user_id",
                                  data=lambda e: {"username": e.username, **e.signed_out}),
+    ev.DelegationGranted: Audited(_const("delegation.grant"), _const("delegation"), lambda e: e.delegation.id,
+                                  _delegation_data, _of_delegation),
+    ev.DelegationEnded: Audited(_const("delegation.end"), _const("delegation"), lambda e: e.delegation.id,
+                                lambda e: {**_delegation_data(e), "ends_on_before": e.ends_on_before.isoformat(),
+                                           "cancelled": e.cancelled}, _of_delegation),
     ev.CampaignCreated: _admin("campaign.create", "campaign", "campaign_id", data=lambda e: dict(e.campaign)),
     ev.CampaignUpdated: _admin("campaign.update", "campaign", "campaign_id", "changes", "campaign"),
     ev.CalendarDayCreated: _calendar("admin.calendar_day_create", "is_working", "name"),

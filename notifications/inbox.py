@@ -170,3 +170,30 @@ def on_proposal_submitted(session, *, event, **_):
            body=(f"{proposal.department.name} đề nghị công nhận {len(proposal.items)} "
                  "điển hình tiên tiến ngành Tư pháp."),
            link=links.path("proposal", proposal.id), object_type="proposal", object_id=proposal.id, exclude_id=actor.id)
+
+
+def _period(d) -> str:
+    return f"từ {d.starts_on:%d/%m/%Y} đến {d.ends_on:%d/%m/%Y}"
+
+
+def on_delegation_granted(session, *, event, **_):
+    """Both people are told: the deputy that they sign "KT. GIÁM ĐỐC" for the period, the director that it is
+    recorded (a grant made from another browser or the API shows up in their inbox)."""
+    d = event.delegation
+    notify(session, [d.deputy], kind="delegation.granted",
+           title=f"Anh/chị được ủy quyền ký thay Giám đốc Sở {_period(d)}",
+           body=f"{d.director.full_name} ủy quyền ký (KT. GIÁM ĐỐC / {d.deputy_title}).",
+           link=links.path("delegations"), object_type="delegation", object_id=d.id)
+    notify(session, [d.director], kind="delegation.granted",
+           title=f"Đã ủy quyền ký cho {d.deputy.full_name} {_period(d)}",
+           body=f"{d.deputy.full_name} ký KT. GIÁM ĐỐC / {d.deputy_title} trong thời gian này.",
+           link=links.path("delegations"), object_type="delegation", object_id=d.id)
+
+
+def on_delegation_ended(session, *, event, **_):
+    d = event.delegation
+    what = "Đã hủy ủy quyền ký (chưa bắt đầu)" if event.cancelled else f"Ủy quyền ký kết thúc ngày {d.ends_on:%d/%m/%Y}"
+    notify(session, [d.deputy, d.director], kind="delegation.ended",
+           title=f"{what}: {d.director.full_name} → {d.deputy.full_name}",
+           body=f"Ủy quyền {_period(d)} không còn hiệu lực; từ nay {d.deputy.full_name} không ký thay Giám đốc Sở.",
+           link=links.path("delegations"), object_type="delegation", object_id=d.id)

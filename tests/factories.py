@@ -26,7 +26,7 @@ from conftest import DEMO_PASSWORD  # tests/conftest.py, importable as `conftest
 from samples import PDF, image
 from sqlalchemy import select
 
-from models import AgendaItem, AuditEvent, AwardRecord, Campaign, Nomination, Notification, StateChange, User
+from models import AgendaItem, AuditEvent, AwardRecord, Campaign, Nomination, Notification, StateChange, User, UserRole
 from workflow.administration import accounts
 from workflow.council import operations as council
 from workflow.errors import DomainError
@@ -57,6 +57,16 @@ def user(db, username: str, roles: list[str], unit: str, *, password: str | None
                              full_name=full_name or username)
     db.flush()
     return u
+
+
+def deputy_director(db, demo, *roles: str) -> User:
+    """The demo's deputy director `phogiamdoc` (staff of STP, the person "Lê Thị Phó"), holding `roles` as well."""
+    deputy = demo.user("phogiamdoc")
+    for role in roles:
+        if role not in deputy.role_codes:
+            deputy.roles.append(UserRole(role=role))
+    db.flush()
+    return deputy
 
 
 def unit_head(db, demo, code: str) -> str:

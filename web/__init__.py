@@ -25,6 +25,7 @@ from web import (
     proposals,
     security,
 )
+from web.administration import delegations
 from web.db import close_db
 from web.extensions import babel, csrf, init_limiter, login_manager
 from web.json_provider import JSONProvider
@@ -66,8 +67,8 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     login_manager.login_message_category = "warning"
     filters.register(app)
 
-    for module in (auth, main, nominations, admin, council, decisions, proposals, ministry, stories, showcase, audit,
-                   reports):
+    for module in (auth, main, nominations, admin, delegations, council, decisions, proposals, ministry, stories,
+                   showcase, audit, reports):
         app.register_blueprint(module.bp)
     api.init_app(app)  # registers the JSON API blueprint(s) and exempts them from CSRF (bearer tokens only)
     ops.init_app(app)  # /healthz, /readyz, /metrics; request id, JSON or text logs, the access log

@@ -18,6 +18,7 @@ ENDPOINTS: dict[str, tuple[str, str | None]] = {
     "council_sessions": ("council.sessions", None),
     "decision": ("decisions.detail", "decision_id"),
     "decision_new": ("decisions.new", None),
+    "delegations": ("delegations.index", None),
     "ministry_inbox": ("ministry.index", None),
     "ministry_proposal": ("ministry.proposal", "proposal_id"),
     "nomination": ("nominations.detail", "nomination_id"),

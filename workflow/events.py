@@ -219,6 +219,22 @@ class UserPasswordReset(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DelegationGranted(Event):
+    """A delegation of signing (models.Delegation) granted: the director and the deputy are told."""
+
+    delegation: Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class DelegationEnded(Event):
+    """A delegation ended early or cancelled before its start: both are told."""
+
+    delegation: Any
+    ends_on_before: dt.date  # the period's last day as granted (ending sets it to today, or cancels a future one)
+    cancelled: bool  # it had not started yet
+
+
+@dataclass(frozen=True, kw_only=True)
 class CampaignCreated(Event):
     campaign_id: int
     campaign: Mapping  # the campaign as recorded (workflow.administration.campaigns.campaign_data)

@@ -18,6 +18,7 @@ TARGETS: dict[str, bool] = {
     "council_sessions": False,
     "decision": True,
     "decision_new": False,
+    "delegations": False,  # the delegations of signing (the director's page, the deputy's own)
     "ministry_inbox": False,
     "ministry_proposal": True,
     "nomination": True,

@@ -107,8 +107,10 @@ class Actor:
 
 
 def _delegated_now(user_id, today):
-    """The one rule of a delegation in force: `user_id` is its deputy and `today` lies within its period."""
-    return and_(Delegation.deputy_id == user_id, Delegation.starts_on <= today, Delegation.ends_on >= today)
+    """The one rule of a delegation in force: `user_id` is its deputy, `today` lies within its period and the director
+    has not ended it (ended today, it stops at once, not at midnight)."""
+    return and_(Delegation.deputy_id == user_id, Delegation.starts_on <= today, Delegation.ends_on >= today,
+                Delegation.ended_at.is_(None))
 
 
 def actor_for(session: Session, user: User, today: dt.date | None = None) -> Actor:
@@ -411,8 +413,15 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("unit", "import"): _rule("Chỉ quản trị hệ thống được nhập danh sách đơn vị từ tệp.", _g(ADMIN)),
     ("person", "import"): _rule("Chỉ quản trị hệ thống được nhập danh sách cá nhân từ tệp.", _g(ADMIN)),
     ("administration", "view"): _rule("Trang quản trị dành cho quản trị hệ thống.", _g(ADMIN)),
-    ("delegation", "view"): _rule("Không có quyền xem ủy quyền này.", _g(GLOBAL_READERS), _g(ANYONE, OWN)),
-    ("delegation", "manage"): _rule("Chỉ Giám đốc Sở ủy quyền ký cho cấp phó.", _g(ADMIN), _g(DIRECTOR, OWN)),
+    # The director's own, the deputy's own, every delegation of the department for its director (a successor sees
+    # the predecessor's), all of them for the auditors. Who may grant or end: the department's director only; that a
+    # deputy acting under a delegation may not delegate again is the service's rule (workflow.administration
+    # .delegations), as the role they hold then is the director's.
+    ("delegation", "view"): _rule("Không có quyền xem ủy quyền này.", _g(GLOBAL_READERS), _g(DIRECTOR, DEPARTMENT),
+                                  _g(ANYONE, OWN)),
+    ("delegation", "grant"): _rule("Chỉ Giám đốc Sở được ủy quyền ký cho Phó Giám đốc của Sở mình.",
+                                   _g(DIRECTOR, DEPARTMENT)),
+    ("delegation", "end"): _rule("Chỉ Giám đốc Sở được kết thúc ủy quyền ký của Sở mình.", _g(DIRECTOR, DEPARTMENT)),
     ("notification", "view"): _rule("Không tìm thấy thông báo.", _g(ANYONE, OWN)),
 }
 

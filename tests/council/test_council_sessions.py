@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from factories import deputy_director
 from sqlalchemy import select
 from test_council_helpers import (  # noqa: F401 (db: the fixtures)
     LATER,
@@ -303,8 +304,7 @@ def test_staff_see_a_session_only_once_published(db, demo):
 
 
 def test_a_deputy_added_to_the_council_votes_like_any_member(db, demo):
-    deputy = create_user(db, "phogiamdoc", roles=["council_member"], password="deputy-pass-1", unit_code="STP",
-                         person_id=demo.person("Lê Thị Phó").id)
+    deputy = deputy_director(db, demo, "council_member")
     council.set_member(db, demo.actor("admin"), council_of(db, demo).id, user_id=deputy.id, function="pho_chu_tich")
     n = nominate(db, demo, unit="HCTP")
     s = open_session(db, demo, [n], present=MEMBERS + ["phogiamdoc"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from factories import deputy_director
 from sqlalchemy import select
 from test_council_helpers import (  # noqa: F401 (db: the fixtures)
     MEMBERS,
@@ -21,7 +22,6 @@ from test_council_helpers import (  # noqa: F401 (db: the fixtures)
 )
 
 from models import AuditEvent, AwardRecord, Decision, Delegation, StateChange
-from workflow.administration.accounts import create_user
 from workflow.council import results as council_results
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.nominations import rules, service
@@ -154,8 +154,7 @@ def test_director_revokes_a_co_so_recognition_the_ministry_cannot(db, demo, subm
 
 
 def test_deputy_signs_under_delegation_and_both_are_named(db, demo, submitted, tmp_path):
-    deputy = create_user(db, "phogiamdoc", roles=["council_member"], password="deputy-pass-1", unit_code="STP",
-                         person_id=demo.person("Lê Thị Phó").id)
+    deputy = deputy_director(db, demo, "council_member")
     director = demo.user("giamdoc")
     today = dt.date.today()
     db.add(Delegation(department_id=demo.unit("STP").id, director_id=director.id, deputy_id=deputy.id,

@@ -235,8 +235,8 @@ OBJECT_PROBES = {
                         lambda db, demo, a, dep: themes.save(db, a, year=2026, months={}, department=dep.id)),
 }
 # Rules exercised elsewhere with their own scenarios (the nomination triggers above and in test_properties.py; the
-# council steps in test_service_council_steps.py and test_api_council.py), or with no service yet (delegations:
-# CONTRACT.md lists /delegations, which the application does not serve).
+# council steps in test_service_council_steps.py and test_api_council.py; delegations in
+# tests/administration/test_delegations.py).
 COVERED_ELSEWHERE = {
     ("nomination", verb) for verb in ("view", "create", "edit", "start_nurturing", "submit", "return_for_revision",
                                       "reject_co_so", "recognize_co_so", "propose_nganh", "recognize_nganh",
@@ -246,7 +246,7 @@ COVERED_ELSEWHERE = {
     ("story", "view"), ("story", "view_drafts"), ("introduction", "view"), ("introduction", "record"),
     ("theme", "view"), ("report", "send_yearly"), ("campaign", "view"), ("campaign", "evaluate"), ("unit", "view"),
     ("unit", "register_for"), ("person", "view"), ("metrics", "view"), ("delegation", "view"),
-    ("delegation", "manage"), ("notification", "view"),
+    ("delegation", "grant"), ("delegation", "end"), ("notification", "view"),
 }
 
 

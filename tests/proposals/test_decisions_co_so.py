@@ -8,6 +8,7 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
+from factories import deputy_director
 from sqlalchemy import func, select
 from test_council_helpers import (  # noqa: F401 (db: the fixtures)
     LATER,
@@ -25,7 +26,6 @@ from test_council_helpers import (  # noqa: F401 (db: the fixtures)
 from models import AuditEvent, AwardRecord, Campaign, Decision, Delegation, StateChange
 from notifications import audit
 from workflow import signals
-from workflow.administration.accounts import create_user
 from workflow.council import operations as council
 from workflow.errors import Forbidden, ValidationFailed
 from workflow.policy import actor_for
@@ -184,8 +184,7 @@ def test_only_the_director_signs_and_the_input_is_checked(db, demo):
 def test_a_deputy_under_delegation_signs_for_the_director(db, demo):
     n = nominate(db, demo, person="Nguyễn Thị Lan")
     judged(db, demo, [n])
-    deputy = create_user(db, "phogiamdoc", roles=["council_member"], password="deputy-pass-1", unit_code="STP",
-                         person_id=demo.person("Lê Thị Phó").id)
+    deputy = deputy_director(db, demo, "council_member")
     with pytest.raises(Forbidden):  # no delegation yet
         issue(db, demo, [n.id], actor=actor_for(db, deputy))
     today = dt.date.today()

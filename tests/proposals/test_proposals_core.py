@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from factories import DAY, co_so_example, draft, history, proposed, submit
+from factories import DAY, co_so_example, deputy_director, draft, history, proposed, submit
 from factories import nganh_decision as nganh
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -246,8 +246,7 @@ def test_roles_that_see_every_proposal_still_act_only_in_their_own_department(db
 def test_a_deputy_under_delegation_signs_kt(db, demo):
     a = co_so_example(db, demo, unit="HCTP")
     p = draft(db, demo, [a])
-    deputy = create_user(db, "phogiamdoc", roles=["council_member"], password=PASSWORD, unit_code="STP",
-                         person_id=demo.person("Lê Thị Phó").id)
+    deputy = deputy_director(db, demo, "council_member")
     with pytest.raises(Forbidden):  # no delegation
         submit(db, demo, p, actor=actor_for(db, deputy))
     today = dt.date.today()

@@ -11,11 +11,11 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 from docx.shared import Pt
+from factories import deputy_director
 from samples import PDF
 
 from models import Decision, DecisionItem, Delegation
 from workflow import documents
-from workflow.administration.accounts import create_user
 from workflow.council import operations as council
 from workflow.nominations import rules, service
 from workflow.policy import actor_for
@@ -171,8 +171,7 @@ def test_decision_of_the_director(db, demo, closed):
 
 
 def test_decision_signed_by_a_deputy_under_delegation(db, demo, closed):
-    deputy = create_user(db, "phogiamdoc", roles=["staff"], password=demo.password, unit_code="STP",
-                         full_name="Lê Thị Phó", person_id=demo.person("Lê Thị Phó").id)
+    deputy = deputy_director(db, demo)
     today = dt.date.today()
     db.add(Delegation(department_id=demo.unit("STP").id, director_id=demo.user("giamdoc").id, deputy_id=deputy.id,
                       starts_on=today - dt.timedelta(days=1), ends_on=today + dt.timedelta(days=1)))

@@ -11,11 +11,11 @@ from types import SimpleNamespace
 import openpyxl
 import pytest
 from docx.shared import Pt
+from factories import deputy_director
 from test_documents import lines, open_docx, run_of, submitted, table_with
 
 from models import Decision, DecisionItem, Delegation, Proposal
 from workflow import documents
-from workflow.administration.accounts import create_user
 from workflow.council import operations as council
 from workflow.nominations import service
 from workflow.policy import actor_for
@@ -135,8 +135,7 @@ def test_submitted_proposal(db, demo, recognised):
 
 
 def test_proposal_signed_by_a_deputy_under_delegation(db, demo, recognised):
-    deputy = create_user(db, "phogiamdoc", roles=["staff"], password=demo.password, unit_code="STP",
-                         full_name="Lê Thị Phó", person_id=demo.person("Lê Thị Phó").id)
+    deputy = deputy_director(db, demo)
     today = dt.date.today()
     db.add(Delegation(department_id=demo.unit("STP").id, director_id=demo.user("giamdoc").id, deputy_id=deputy.id,
                       starts_on=today - dt.timedelta(days=1), ends_on=today + dt.timedelta(days=1)))

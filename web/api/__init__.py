@@ -21,6 +21,7 @@ from web.api import (
     council_sessions,
     councils,
     decisions,
+    delegations,
     directory,
     exports,
     inbox,
@@ -35,7 +36,7 @@ from web.api.problems import ProblemApi, problem_fallback
 from web.extensions import csrf
 
 MODULES = (auth, directory, campaigns, nominations, audit, inbox, councils, council_sessions, decisions,
-           proposals, exports, stories, reports, tokens)
+           proposals, exports, stories, reports, tokens, delegations)
 
 API_SETTINGS = {
     # ASCII: openapi-python-client makes the package name `dienhinh_api_client` from it (the Vietnamese name made

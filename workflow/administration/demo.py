@@ -76,6 +76,9 @@ ACCOUNTS = [
     ("bientap", ["editor"], "VP", ("VP", 2)),
     ("thanhtra", ["auditor"], "TTR", ("TTR", 1)),
     ("canbo1", ["staff"], "PBGDPL", ("PBGDPL", 1)),
+    # The deputy director: no signing of their own (staff of the department's own unit); the director's role comes
+    # only with a delegation in force (policy.DELEGATED_ROLE), and then they sign "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC".
+    ("phogiamdoc", ["staff"], "STP", ("STP", 1)),
 ]
 
 
