@@ -1,7 +1,7 @@
 """delegation end: when and by whom a delegation of signing was ended early, its period checked, the director indexed
 
-Revision ID: 0015_delegation_end
-Revises: 0014_list_indexes
+Revision ID: 0016_delegation_end
+Revises: 0015_furthest_stage
 Create Date: 2026-11-29 17:40:00
 
 Issue 14 (finding 10): the director grants and ends delegations from a page and the API. Ending keeps the row (the
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0015_delegation_end'
-down_revision: str | Sequence[str] | None = '0014_list_indexes'
+revision: str = '0016_delegation_end'
+down_revision: str | Sequence[str] | None = '0015_furthest_stage'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
