@@ -239,7 +239,9 @@ def test_xlsx_export_neutralises_formulas_and_strips_illegal_characters(auditor,
     ws = load_workbook(io.BytesIO(r.get_data())).active
     rows = list(ws.iter_rows(values_only=True))
     assert list(rows[0]) == aq.EXPORT_HEADER
-    assert [row[3] for row in rows[1:]] == ["'@SUM(A1)", "'=1+1"]
+    # Kept as typed, protected by the quote-prefix style: no apostrophe to show in the value (issue 15).
+    assert [row[3] for row in rows[1:]] == ["@SUM(A1)", "=1+1"]
+    assert all(row[3].quotePrefix and row[3].data_type == "s" for row in ws.iter_rows(min_row=2))
     assert rows[2][11] == "badagent"
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
 

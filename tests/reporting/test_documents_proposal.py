@@ -238,7 +238,7 @@ def test_proposal_list_as_a_spreadsheet(db, demo, recognised):
                        "Trạng thái", "Quyết định cấp cơ sở"]
     decision = f"Quyết định số 12/QĐ-STP ngày {documents.vn_short_date(recognised.today)}"
     campaign = demo.campaign().name
-    assert rows[3] == [1, "Tập thể", "Phòng Hành chính tư pháp", "'" + EVIL, "Sở Tư pháp tỉnh An Giang", campaign,
+    assert rows[3] == [1, "Tập thể", "Phòng Hành chính tư pháp", EVIL, "Sở Tư pháp tỉnh An Giang", campaign,
                        "Đã đề nghị cấp ngành", decision]
     assert rows[4][:3] == [2, "Cá nhân", "Phan Thị Kim Oanh"] and rows[4][7] == decision
     assert len(rows) == 5
@@ -247,8 +247,8 @@ def test_proposal_list_as_a_spreadsheet(db, demo, recognised):
     assert all(c.font.bold for c in ws[3]) and ws["A1"].font.bold
     assert {c.font.name for row in ws.iter_rows() for c in row if c.value is not None} == {"Times New Roman"}
     assert ws.column_dimensions["C"].width >= 25 and ws.column_dimensions["A"].width <= 6
-    # The formula stays text: no cell of the workbook is a formula.
-    assert ws["D4"].data_type == "s"
+    # The formula stays text, as typed: a string with the quote-prefix style, no cell of the workbook a formula.
+    assert ws["D4"].data_type == "s" and ws["D4"].quotePrefix and not ws["C4"].quotePrefix
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         xml = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/"))
     assert "<f>" not in xml and "<f " not in xml

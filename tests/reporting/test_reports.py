@@ -215,8 +215,10 @@ def test_xlsx_neutralises_formula_like_text(db, demo):
     db.commit()
     data, _ = report_documents.yearly_xlsx(db, demo.actor("vanphong"), year=clock.today().year)
     wb = load_workbook(io.BytesIO(data))
-    names = [r[0] for r in wb["Theo đơn vị"].iter_rows(min_row=4, values_only=True)]
-    assert names == ["'=HYPERLINK(\"http://x\",\"y\")"]
+    cells = [r[0] for r in wb["Theo đơn vị"].iter_rows(min_row=4)]
+    # Kept as typed (no apostrophe added to the value), a string, with the quote-prefix style (issue 15).
+    assert [c.value for c in cells] == ["=HYPERLINK(\"http://x\",\"y\")"]
+    assert cells[0].data_type == "s" and cells[0].quotePrefix
 
 
 def test_period_report_uses_the_campaigns_dates(db, demo):

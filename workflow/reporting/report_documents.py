@@ -31,13 +31,13 @@ from workflow.documents import (
     _new_document,
     _recipients,
     _row_flags,
-    _safe_cell,
     _signer_block,
     _table,
     _title,
     _to_bytes,
     issuer_of,
 )
+from workflow.documents.common import _xlsx_cell, fit_widths, print_one_page_wide, row_height
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
 from workflow.nominations.machine import RECOGNISED_STATES
@@ -342,25 +342,35 @@ def report_xlsx(d: ReportData) -> bytes:
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
 
     def sheet(ws, title: str, head: list[str], widths: list[int], rows: list[tuple]):
+        """A titled table: the title and the reporter merged across it and wrapped, widths from the content (the
+        given widths are maxima), each row as high as its wrapped text, printed one A4 page wide."""
+        widths = fit_widths([head, *rows], [6] * len(head), widths)
+        last = chr(64 + len(head))
+
         def put(row, col, value, *, bold=False, italic=False, border=False, size=12):
-            cell = ws.cell(row=row, column=col, value=_safe_cell(value))
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # never a formula
+            cell = _xlsx_cell(ws.cell(row=row, column=col, value=value))
             cell.font = Font(name=FONT, size=size, bold=bold, italic=italic)
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            cell.alignment = Alignment(vertical="top", wrap_text=True, horizontal="center" if row < 3 else None)
             if border:
                 cell.border = box
 
-        put(1, 1, title, bold=True, size=14)
-        put(2, 1, f"{d.reporter} — {d.scope_text}", italic=True)
+        for row, (text, size, bold, italic) in enumerate(((title, 14, True, False),
+                                                          (f"{d.reporter} — {d.scope_text}", 12, False, True)),
+                                                         start=1):
+            put(row, 1, text, bold=bold, italic=italic, size=size)
+            ws.merge_cells(f"A{row}:{last}{row}")
+            ws.row_dimensions[row].height = row_height([(text, sum(widths), size, bold)])
         for col, (text, width) in enumerate(zip(head, widths, strict=True), start=1):
             put(3, col, text, bold=True, border=True)
             ws.column_dimensions[chr(64 + col)].width = width
+        ws.row_dimensions[3].height = row_height([(h, w, 12, True) for h, w in zip(head, widths, strict=True)])
         for r, values in enumerate(rows, start=4):
             for col, value in enumerate(values, start=1):
                 put(r, col, value, border=True)
+            ws.row_dimensions[r].height = row_height(
+                [(v, w, 12, False) for v, w in zip(values, widths, strict=True) if isinstance(v, str)])
         ws.freeze_panes = "A4"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        print_one_page_wide(ws, header_row=3, landscape=False)
 
     ws = wb.active
     ws.title = "Tổng hợp"
