@@ -195,8 +195,48 @@ def test_yearly_report_docx_and_xlsx_carry_the_figures(db, demo):
     overview = {(r[0], r[1]): r[2] for r in wb["Tổng hợp"].iter_rows(min_row=4, values_only=True)}
     assert overview[("Giai đoạn", "Đã đăng ký")] == 6 and overview[("Tổng số hồ sơ", None)] == 6
     units = {r[0]: r[1:] for r in wb["Theo đơn vị"].iter_rows(min_row=4, values_only=True)}
-    assert units["Phòng Phổ biến, giáo dục pháp luật"] == (3, 1, 1)
+    # recognised at cơ sở: Lan (still cơ sở) and the PBGDPL collective (since recognised at ngành level), as the text
+    assert units["Phòng Phổ biến, giáo dục pháp luật"] == (3, 2, 1)
+    assert units["Tổng cộng"] == (6, 2, 1)
     assert len(list(wb["Danh sách điển hình"].iter_rows(min_row=4))) == 2
+
+
+def _docx_tables(data: bytes) -> list[list[list[str]]]:
+    return [[[c.text for c in row.cells] for row in t.rows] for t in Document(io.BytesIO(data)).tables]
+
+
+def test_yearly_report_figures_agree_with_the_summary_api(db, demo, api):
+    """Issue 15, finding 5: the by-unit table said 0 recognised at cơ sở where the text said 3 (it counted the
+    current cơ sở state, the text the funnel). Every figure of the text, of the by-unit table (.docx and .xlsx) and
+    of the overview sheet is the summary API's."""
+    scenario(db, demo)
+    year = clock.today().year
+    db.commit()  # no read transaction left open: SQLite writers (the token's audit row) wait for readers
+    r = api.as_("vanphong").get(f"/reports/summary?year={year}")
+    assert r.status_code == 200
+    summary = r.get_json()
+    f = {step["state"]: step["count"] for step in summary["funnel"]}
+    data, _ = report_documents.yearly_docx(db, demo.actor("vanphong"), year=year)
+    text = docx_text(data)
+    assert (f"đăng ký {f['registered']} điển hình ({summary['by_subject_type']['collective']} tập thể, "
+            f"{summary['by_subject_type']['individual']} cá nhân); {f['nurtured']} điển hình được bồi dưỡng; "
+            f"{f['submitted']} hồ sơ được trình") in text
+    assert (f"{f['evaluated_co_so']} điển hình được công nhận cấp cơ sở; {f['proposed_nganh']} điển hình được đề "
+            f"nghị Bộ trưởng Bộ Tư pháp công nhận và {f['recognized']} điển hình được công nhận") in text
+    expected = {u["name"]: [str(u["total"]), str(u["reached"].get("evaluated_co_so", 0)),
+                            str(u["reached"].get("recognized", 0))] for u in summary["by_unit"]}
+    expected["Tổng cộng"] = [str(summary["total"]), str(f["evaluated_co_so"]), str(f["recognized"])]
+    by_unit = next(t for t in _docx_tables(data) if t[0][1:] == report_documents.UNIT_HEAD)
+    assert {row[1]: row[2:] for row in by_unit[1:]} == expected
+    assert sum(int(v[1]) for k, v in expected.items() if k != "Tổng cộng") == f["evaluated_co_so"] > 0
+    data, _ = report_documents.yearly_xlsx(db, demo.actor("vanphong"), year=year)
+    wb = load_workbook(io.BytesIO(data))
+    sheet = {r[0]: [str(v) for v in r[1:]] for r in wb["Theo đơn vị"].iter_rows(min_row=4, values_only=True)}
+    assert sheet == expected
+    overview = {(r[0], r[1]): r[2] for r in wb["Tổng hợp"].iter_rows(min_row=4, values_only=True)}
+    labels = {step["state"]: step["label"] for step in summary["funnel"]}
+    assert {k: overview[("Giai đoạn", labels[k])] for k in f} == f
+    assert overview[("Tổng số hồ sơ", None)] == summary["total"]
 
 
 def test_a_unit_heads_yearly_report_is_their_units(db, demo):
@@ -215,7 +255,7 @@ def test_xlsx_neutralises_formula_like_text(db, demo):
     db.commit()
     data, _ = report_documents.yearly_xlsx(db, demo.actor("vanphong"), year=clock.today().year)
     wb = load_workbook(io.BytesIO(data))
-    cells = [r[0] for r in wb["Theo đơn vị"].iter_rows(min_row=4)]
+    cells = [r[0] for r in wb["Theo đơn vị"].iter_rows(min_row=4)][:-1]  # the last row: "Tổng cộng"
     # Kept as typed (no apostrophe added to the value), a string, with the quote-prefix style (issue 15).
     assert [c.value for c in cells] == ["=HYPERLINK(\"http://x\",\"y\")"]
     assert cells[0].data_type == "s" and cells[0].quotePrefix

@@ -236,8 +236,17 @@ def state_rows(d: ReportData) -> list[tuple[str, int]]:
     return [(STATE_LABELS[st], n) for st, n in d.summary.by_state.items()]
 
 
+UNIT_HEAD = ["Đơn vị", "Số hồ sơ", "Công nhận cấp cơ sở", "Công nhận cấp ngành"]
+
+
 def unit_rows(d: ReportData) -> list[tuple[str, int, int, int]]:
-    return [(u.name, u.total, u.co_so, u.nganh) for u in d.summary.by_unit]
+    """Per unit: its nominations, and how many of them were recognised at cơ sở and at ngành level (reached, as the
+    text's funnel counts them: one recognised at ngành level was recognised at cơ sở first), then the totals, which
+    are the text's figures."""
+    rows = [(u.name, u.total, u.reached.get("evaluated_co_so", 0), u.reached.get("recognized", 0))
+            for u in d.summary.by_unit]
+    f = dict(d.summary.funnel)
+    return rows + [("Tổng cộng", d.summary.total, f["evaluated_co_so"], f["recognized"])]
 
 
 def example_rows(d: ReportData) -> list[tuple[str, str, str, str]]:
@@ -302,9 +311,10 @@ def report_docx(d: ReportData) -> bytes:
           [("", "Tổng cộng", d.summary.total)])
     if d.unit is None:
         _heading(doc, "3. Kết quả theo đơn vị", before=0)
-        rows = [(i, name, total, co_so, nganh) for i, (name, total, co_so, nganh) in enumerate(unit_rows(d), start=1)]
-        if rows:
-            table(["TT", "Đơn vị", "Số hồ sơ", "Cấp cơ sở", "Cấp ngành"], [1.2, 8.3, 2.3, 2.4, 2.3], rows)
+        rows = [("" if name == "Tổng cộng" else i, name, total, co_so, nganh)
+                for i, (name, total, co_so, nganh) in enumerate(unit_rows(d), start=1)]
+        if d.summary.by_unit:
+            table(["TT", *UNIT_HEAD], [1.2, 7.3, 2.3, 2.9, 2.8], rows)
         else:
             _body(doc, "Chưa có hồ sơ điển hình nào.", italic=True)
     number = 3 if d.unit else 4
@@ -382,8 +392,7 @@ def report_xlsx(d: ReportData) -> bytes:
     overview += [("Năm", str(y), n) for y, n in s.by_year]
     overview.append(("Tổng số hồ sơ", "", s.total))
     sheet(ws, f"BÁO CÁO {d.summary_line.upper()}", ["Nhóm", "Chỉ tiêu", "Số lượng"], [18, 48, 12], overview)
-    sheet(wb.create_sheet("Theo đơn vị"), "Kết quả theo đơn vị", ["Đơn vị", "Số hồ sơ", "Cấp cơ sở", "Cấp ngành"],
-          [50, 12, 12, 12], unit_rows(d))
+    sheet(wb.create_sheet("Theo đơn vị"), "Kết quả theo đơn vị", UNIT_HEAD, [50, 12, 14, 14], unit_rows(d))
     if d.kind == "yearly":
         sheet(wb.create_sheet("Giới thiệu hằng tháng"), "Giới thiệu điển hình hằng tháng (hạn ngày 10)",
               ["Tháng", "Chủ đề tuyên truyền", "Đơn vị đạt", "Lượt giới thiệu"], [12, 60, 22, 16], month_rows(d))

@@ -52,6 +52,7 @@ class UnitCount:
     department_id: int | None
     total: int = 0
     by_state: dict[str, int] = field(default_factory=dict)
+    reached: dict[str, int] = field(default_factory=dict)  # the funnel of the unit's nominations
 
     @property
     def co_so(self) -> int:
@@ -134,22 +135,32 @@ def _rank(column):
     return case({s: i for i, s in enumerate(FUNNEL, start=1)}, value=column, else_=1)
 
 
-def _funnel(session: Session, base, until: dt.datetime | None) -> list[tuple[str, int]]:
-    """How many visible nominations reached each stage: the highest stage of each nomination's history (and of its
-    state), counted per stage, then summed from the top down."""
-    history = select(StateChange.nomination_id.label("nid"), _rank(StateChange.to_state).label("r")) \
-        .where(StateChange.nomination_id.in_(select(base.c.id)))
-    if until is not None:
-        history = history.where(StateChange.created_at <= until)
-    current = select(base.c.id.label("nid"), _rank(base.c.state).label("r"))
-    ranks = union_all(history, current).subquery()
-    best = select(ranks.c.nid, func.max(ranks.c.r).label("top")).group_by(ranks.c.nid).subquery()
-    counts = dict(session.execute(select(best.c.top, func.count()).group_by(best.c.top)).all())
+def _reached(tops: dict[int, int]) -> list[tuple[str, int]]:
+    """Counts of nominations by highest stage (1-based rank) → how many reached each stage, summed from the top."""
     result, running = [], 0
     for i in range(len(FUNNEL), 0, -1):
-        running += counts.get(i, 0)
+        running += tops.get(i, 0)
         result.append((FUNNEL[i - 1], running))
     return list(reversed(result))
+
+
+def _funnel(session: Session, base, until: dt.datetime | None) -> dict[int | None, dict[int, int]]:
+    """How many visible nominations of each unit reached each stage: the highest stage of each nomination's history
+    (and of its state), counted per unit and stage; `_reached` sums them from the top down. Per unit, so the
+    reports' table by unit adds up to the funnel their text quotes."""
+    history = select(StateChange.nomination_id.label("nid"), base.c.unit_id.label("uid"),
+                     _rank(StateChange.to_state).label("r")).join(base, base.c.id == StateChange.nomination_id)
+    if until is not None:
+        history = history.where(StateChange.created_at <= until)
+    current = select(base.c.id.label("nid"), base.c.unit_id.label("uid"), _rank(base.c.state).label("r"))
+    ranks = union_all(history, current).subquery()
+    best = select(ranks.c.nid, ranks.c.uid, func.max(ranks.c.r).label("top")) \
+        .group_by(ranks.c.nid, ranks.c.uid).subquery()
+    tops: dict[int | None, dict[int, int]] = {}
+    for unit_id, top, n in session.execute(select(best.c.uid, best.c.top, func.count()).group_by(best.c.uid,
+                                                                                               best.c.top)):
+        tops.setdefault(unit_id, {})[top] = n
+    return tops
 
 
 def summary(session: Session, actor: Actor, *, campaign=None, year=None, department=None, unit=None,
@@ -186,10 +197,17 @@ def summary(session: Session, actor: Actor, *, campaign=None, year=None, departm
         row = units.setdefault(unit_id_, UnitCount(u.id, u.code, u.name, u.department_id))
         row.by_state[state] = row.by_state.get(state, 0) + n
         row.total += n
+    tops = _funnel(session, base, until)
+    for unit_id_, row in units.items():
+        row.reached = dict(_reached(tops.get(unit_id_, {})))
+    overall: dict[int, int] = {}
+    for per_rank in tops.values():
+        for rank, n in per_rank.items():
+            overall[rank] = overall.get(rank, 0) + n
     by_unit = sorted(units.values(), key=lambda r: (r.department_id or 0, r.code))
     by_level = {k: sum(by_state.get(s, 0) for s in states) for k, states in LEVELS.items()}
     return Summary(total=sum(by_state.values()), by_state=by_state, by_subject_type=by_subject, by_level=by_level,
-                   by_year=by_year, by_unit=by_unit, funnel=_funnel(session, base, until), campaign=c, year=year,
+                   by_year=by_year, by_unit=by_unit, funnel=_reached(overall), campaign=c, year=year,
                    department_id=department_id, until=until)
 
 
@@ -205,7 +223,8 @@ def summary_data(s: Summary) -> dict:
         "by_level": dict(s.by_level),
         "by_year": [{"year": y, "count": n} for y, n in s.by_year],
         "by_unit": [{"unit_id": u.unit_id, "code": u.code, "name": u.name, "total": u.total,
-                     "by_state": {k: v for k, v in u.by_state.items() if v}} for u in s.by_unit],
+                     "by_state": {k: v for k, v in u.by_state.items() if v}, "reached": dict(u.reached)}
+                    for u in s.by_unit],
         "funnel": [{"state": st, "label": FUNNEL_LABELS[st], "count": n} for st, n in s.funnel],
         "labels": {"state": STATE_LABELS, "subject_type": SUBJECT_TYPE_LABELS, "level": LEVEL_LABELS},
     }
