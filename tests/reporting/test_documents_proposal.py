@@ -200,6 +200,8 @@ def test_nganh_decision_of_several_departments(db, demo, recognised, nganh):
     assert rows[1][0] == "I. TẬP THỂ"
     assert [r[1:3] for r in rows[2:4]] == [["Văn phòng Sở Tư pháp tỉnh Khánh Hòa", "Sở Tư pháp tỉnh Khánh Hòa"],
                                            ["Phòng Hành chính tư pháp", "Sở Tư pháp tỉnh An Giang"]]
+    # Issue 15, finding 5: a collective's "Chức vụ, đơn vị" cell was left empty; it says what kind of unit it is.
+    assert [r[3] for r in rows[2:4]] == ["Phòng, đơn vị thuộc Sở"] * 2
     assert rows[4][0] == "II. CÁ NHÂN"
     assert [r[:4] for r in rows[5:7]] == [
         ["1", "Trần Văn Hòa", "Sở Tư pháp tỉnh Khánh Hòa", "Chuyên viên, Văn phòng Sở Tư pháp tỉnh Khánh Hòa"],

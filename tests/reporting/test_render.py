@@ -342,3 +342,20 @@ def test_formula_like_text_prints_verbatim(rendered, name):
     printed = {w.text for w in r.words}
     assert FORMULAS[0] in printed, f"{name}: {FORMULAS[0]!r} not printed as typed"
     assert not any(w.startswith("'") for w in printed), f"{name}: a quote is printed"
+
+
+@pytest.mark.parametrize("name", ("bao-cao-midterm.docx", "bao-cao-final.docx"))
+def test_the_period_prints_on_one_line_of_the_title(rendered, name):
+    """The sơ kết/tổng kết title once printed "2021 –" at the end of a line and "2025" on the next."""
+    words = rendered[name].find("giai đoạn 2021 – 2025")
+    assert len({(w.page, round(w.y0)) for w in words}) == 1, words
+
+
+@pytest.mark.parametrize("name", DOCX)
+def test_a_total_row_never_opens_a_page(rendered, name):
+    """"Tổng cộng" is printed under the rows it adds up, never alone at the top of the next page."""
+    r = rendered[name]
+    for i, w in enumerate(r.words):
+        if w.text == "Tổng" and i + 1 < len(r.words) and r.words[i + 1].text == "cộng":
+            above = [o for o in r.words if o.page == w.page and o.y1 <= w.y0 and o.y0 >= 2 * CM]
+            assert above, f"{name}: 'Tổng cộng' opens page {w.page + 1}"

@@ -271,7 +271,8 @@ def test_period_report_uses_the_campaigns_dates(db, demo):
     vp = demo.actor("vanphong")
     data, d = report_documents.period_docx(db, vp, campaign=period.id, stage="midterm", today=dt.date(2026, 1, 5))
     text = docx_text(data)
-    assert "Sơ kết công tác xây dựng, nhân rộng điển hình tiên tiến giai đoạn 2021 – 2025" in text
+    # The title in two lines, the period whole on the second (issue 15: it broke "2021 –" over "2025").
+    assert "Sơ kết công tác xây dựng, nhân rộng điển hình tiên tiến\ngiai đoạn 2021 – 2025" in text
     assert "đến ngày 11/06/2023" in text and d.summary.total == 1 and funnel(d.summary)["evaluated_co_so"] == 1
     _, d = report_documents.period_docx(db, vp, campaign=period.id, stage="final", today=dt.date(2026, 1, 5))
     assert d.summary.total == 2 and d.date == dt.date(2025, 12, 15)
@@ -326,3 +327,22 @@ def test_dashboard_scope_and_refusals(db, demo, client, login):
     assert client.get("/reports?year=abc").status_code == 422
     login("canbo1")
     assert client.get("/reports").status_code == 403
+
+
+def test_report_tables_keep_their_total_and_the_title_its_period(db, demo):
+    """Issue 15, finding 5: the sơ kết/tổng kết title broke "2021 – / 2025" and the "Tổng cộng" row of the state
+    table was left alone at the top of the next page. The period is a line of its own, and a short table is kept
+    on one page (every row kept with the next), its total included."""
+    make(db, demo, unit="PBGDPL", campaign=demo.campaign("period"), path=FULL[:4])
+    db.commit()
+    data, _ = report_documents.period_docx(db, demo.actor("vanphong"), campaign=demo.campaign("period").id,
+                                           stage="final")
+    document = Document(io.BytesIO(data))
+    titles = [p.text for p in document.paragraphs]
+    at = titles.index("BÁO CÁO")
+    assert titles[at + 1:at + 3] == ["Tổng kết công tác xây dựng, nhân rộng điển hình tiên tiến",
+                                     "giai đoạn 2021 – 2025"]
+    states = next(t for t in document.tables if t.rows[0].cells[1].text == "Trạng thái")
+    assert states.rows[-1].cells[1].text == "Tổng cộng"
+    for row in states.rows[:-1]:
+        assert all(p.paragraph_format.keep_with_next for c in row.cells for p in c.paragraphs), row.cells[1].text

@@ -49,6 +49,7 @@ OBJECT_TYPE_LABELS = {
     "person": "Cán bộ",
     "user": "Tài khoản",
     "audit_verification": "Kiểm tra chuỗi nhật ký",
+    **labels.AUDIT_OBJECT_TYPE_LABELS,
 }
 
 # Families of actions (the part before the dot), for the grouped select and "nomination." prefix filters.
@@ -64,6 +65,7 @@ FAMILY_LABELS = {
     "user": "Tài khoản",
     "notification": "Thông báo",
     "audit": "Nhật ký hệ thống",
+    **labels.AUDIT_FAMILY_LABELS,
 }
 
 # Actions the code emits (and the names under which a refused action is recorded), with their Vietnamese label.
@@ -112,6 +114,7 @@ ACTION_LABELS = {
     "account.tokens_revoke_all": "Thu hồi mọi mã truy cập API",
     "notification.read": "Đánh dấu đã đọc thông báo",
     "audit.verify": "Kiểm tra chuỗi nhật ký",
+    **labels.AUDIT_ACTION_LABELS,
 }
 
 # Pages that show an audited object, by object type: (endpoint, its URL parameter).

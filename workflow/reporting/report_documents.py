@@ -274,6 +274,19 @@ def narrative(d: ReportData) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ .docx
+KEEP_TOGETHER_ROWS = 20
+
+
+def title_lines(summary_line: str) -> list[str]:
+    """The summary under "BÁO CÁO" in two lines, the period on its own ("giai đoạn 2021 – 2025", "năm 2026"): left to
+    wrap, the line broke inside the period ("2021 –" over "2025")."""
+    for marker in (" giai đoạn ", " năm "):
+        head, sep, tail = summary_line.rpartition(marker)
+        if sep and head:
+            return [head, sep.strip() + " " + tail]
+    return [summary_line]
+
+
 def report_docx(d: ReportData) -> bytes:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
@@ -285,11 +298,13 @@ def report_docx(d: ReportData) -> bytes:
         issuer = base
     doc = _new_document()
     _header(doc, issuer, f"      /BC-{issuer.symbol}", d.date)
-    _title(doc, "BÁO CÁO", [d.summary_line])
+    _title(doc, "BÁO CÁO", title_lines(d.summary_line))
     _body(doc, d.opening)
     center = WD_ALIGN_PARAGRAPH.CENTER
 
     def table(head: list[str], widths: list[float], rows: list[tuple]):
+        """A grid table; a short one (a page at most) is kept on one page, so its total never stands alone on the
+        next; a long one keeps its header with the first row and its last row ("Tổng cộng") with the one before."""
         t = _table(doc, 1 + len(rows), widths, grid=True)
         _row_flags(t.rows[0], header=True)
         for cell, text in zip(t.rows[0].cells, head, strict=True):
@@ -298,6 +313,11 @@ def report_docx(d: ReportData) -> bytes:
             _row_flags(t.rows[r])
             for c, (cell, value) in enumerate(zip(t.rows[r].cells, values, strict=True)):
                 _cell(cell, str(value), align=center if isinstance(value, int) or c == 0 else WD_ALIGN_PARAGRAPH.LEFT)
+        kept = range(len(rows)) if len(rows) <= KEEP_TOGETHER_ROWS else (0, len(rows) - 1)
+        for r in kept:
+            for cell in t.rows[r].cells:
+                for p in cell.paragraphs:
+                    p.paragraph_format.keep_with_next = True
         doc.add_paragraph()
 
     _heading(doc, "I. KẾT QUẢ THỰC HIỆN")
