@@ -213,6 +213,15 @@ def _failed_login(db, username, user_agent="pytest"):
     db.commit()
 
 
+def test_the_page_offers_the_xlsx_beside_the_csv_and_says_how_to_import_it(auditor, db):
+    """Issue 15, finding 6: LibreOffice's default import mangles the UTF-8 CSV; the page offers the .xlsx beside it
+    (same filters) and says which character set and separator to choose."""
+    html = auditor.get("/audit?action=auth.login_failed").get_data(as_text=True)
+    assert 'href="/audit/export.xlsx?action=auth.login_failed"' in html
+    assert 'href="/audit/export.csv?action=auth.login_failed"' in html
+    assert "Unicode (UTF-8)" in html and "Dấu phẩy" in html
+
+
 def test_csv_export_is_the_filtered_set_with_bom_and_neutralised_formulas(auditor, db):
     _failed_login(db, '=HYPERLINK("http://x","bấm")')
     _failed_login(db, "+cmd")
