@@ -305,6 +305,29 @@ def test_report_downloads_over_http(db, demo, api, client, login):
     assert r.status_code == 200 and r.headers["Content-Disposition"].startswith("attachment")
 
 
+def test_a_report_carries_the_number_the_register_gave_it(db, demo, client, login):
+    """Issue 15, finding 5: the reports left "Số" blank. The drafter gives the number the văn thư's register gave the
+    report (the dashboard's form, the page's `number`); a number of another type or body is refused; none leaves the
+    number blank for the văn thư to write in."""
+    year = clock.today().year
+    data, d = report_documents.yearly_docx(db, demo.actor("vanphong"), year=year, number="15/BC-STP")
+    assert d.number == 15 and "Số: 15/BC-STP" in docx_text(data)
+    data, _ = report_documents.period_docx(db, demo.actor("vanphong"), campaign=demo.campaign("period").id,
+                                           stage="final", number=16)
+    assert "Số: 16/BC-STP" in docx_text(data)
+    assert "Số:       /BC-STP" in docx_text(report_documents.yearly_docx(db, demo.actor("vanphong"), year=year)[0])
+    with pytest.raises(ValidationFailed):
+        report_documents.yearly(db, demo.actor("vanphong"), year=year, number="15/QĐ-STP")
+    db.commit()
+    login("giamdoc")
+    page = client.get("/reports").get_data(as_text=True)
+    assert 'name="number"' in page
+    r = client.get(f"/reports/yearly.docx?year={year}&number=17")
+    assert r.status_code == 200 and "Số: 17/BC-STP" in docx_text(r.data)
+    r = client.get(f"/reports/yearly.docx?year={year}&number=abc")
+    assert r.status_code == 422 and "Số báo cáo không hợp lệ" in r.get_data(as_text=True)
+
+
 # ------------------------------------------------------------------------------------------------ the dashboard
 def test_dashboard_draws_the_charts_with_their_tables(db, demo, client, login):
     scenario(db, demo)

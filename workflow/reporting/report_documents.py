@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from models import Campaign, Nomination, Person, PropagandaTheme, Unit
-from workflow import clock, policy
+from workflow import clock, numbering, policy
 from workflow.documents import (
     FONT,
     Issuer,
@@ -70,6 +70,7 @@ class ReportData:
     signer_title: str
     signer_name: str
     months: list[dict] = field(default_factory=list)  # yearly: the monthly introductions and themes
+    number: int | None = None  # "Số: 15/BC-STP": the number the văn thư gave it in the register; blank if none yet
     campaign: Campaign | None = None
     stage: str | None = None
     year: int | None = None
@@ -135,10 +136,20 @@ def _signer(session: Session, department: Unit, unit: Unit | None) -> tuple[str,
 
 
 # ------------------------------------------------------------------------------------------------ gathering
-def yearly(session: Session, actor: Actor, *, year, department=None, today: dt.date | None = None) -> ReportData:
+def _number(number, issuer: Unit) -> int | None:
+    """The report's number in its issuer's register ("15" or "15/BC-STP"), when the drafter gives one: a report is
+    drawn up on demand, so the register (the văn thư's) says which number it takes; none leaves "Số" blank."""
+    if number in (None, ""):
+        return None
+    return numbering.parse(number, doc_type="BC", issuer=issuer)
+
+
+def yearly(session: Session, actor: Actor, *, year, department=None, today: dt.date | None = None,
+           number=None) -> ReportData:
     today = today or clock.today()
     year = reports.parse_year(year) or today.year
     dep, unit = report_scope(session, actor, department)
+    seq = _number(number, unit or dep)
     s = reports.summary(session, actor, year=year, department=dep.id, unit=unit.id if unit else None)
     base = reports.base_query(actor, year=year, department_id=dep.id, unit_id=unit.id if unit else None).subquery()
     cal = _calendar_for(session, dep, year)
@@ -161,7 +172,7 @@ def yearly(session: Session, actor: Actor, *, year, department=None, today: dt.d
         summary_line=f"Kết quả công tác xây dựng, nhân rộng điển hình tiên tiến năm {year}",
         scope_text=f"năm {year}", opening=opening, summary=s, examples=_examples(session, base), date=today,
         deadline=dt.date(year, 10, 20 if unit else 30), recipients=recipients, signer_title=title, signer_name=name,
-        months=overview, year=year)
+        months=overview, year=year, number=seq)
 
 
 def _calendar_for(session: Session, dep: Unit, year: int):
@@ -181,7 +192,8 @@ def period_cutoff(c: Campaign, stage: str, today: dt.date) -> dt.date:
     return min(day, today)
 
 
-def period(session: Session, actor: Actor, *, campaign, stage, today: dt.date | None = None) -> ReportData:
+def period(session: Session, actor: Actor, *, campaign, stage, today: dt.date | None = None,
+           number=None) -> ReportData:
     today = today or clock.today()
     if stage not in STAGES:
         raise ValidationFailed("Loại báo cáo không hợp lệ.", ["stage: midterm (sơ kết) hoặc final (tổng kết)."],
@@ -199,6 +211,7 @@ def period(session: Session, actor: Actor, *, campaign, stage, today: dt.date | 
         raise ValidationFailed("Chỉ lập báo cáo sơ kết, tổng kết cho phong trào theo giai đoạn.",
                                [f"“{c.name}” không phải phong trào theo giai đoạn."],
                                {"campaign": "Không phải giai đoạn"})
+    seq = _number(number, unit or dep)
     cutoff = period_cutoff(c, stage, today)
     until = dt.datetime.combine(cutoff, dt.time.max, tzinfo=TZ)
     s = reports.summary(session, actor, campaign=c.id, unit=unit.id if unit else None, until=until)
@@ -220,7 +233,7 @@ def period(session: Session, actor: Actor, *, campaign, stage, today: dt.date | 
         summary_line=f"{label} công tác xây dựng, nhân rộng điển hình tiên tiến {span}",
         scope_text=f"{span} (từ {c.start_date:%d/%m/%Y} đến {cutoff:%d/%m/%Y})", opening=opening, summary=s,
         examples=_examples(session, base), date=min(review, today) if review else today, deadline=review,
-        recipients=recipients, signer_title=title, signer_name=name, campaign=c, stage=stage)
+        recipients=recipients, signer_title=title, signer_name=name, campaign=c, stage=stage, number=seq)
 
 
 # ------------------------------------------------------------------------------------------------ figures as rows
@@ -297,7 +310,7 @@ def report_docx(d: ReportData) -> bytes:
     else:
         issuer = base
     doc = _new_document()
-    _header(doc, issuer, f"      /BC-{issuer.symbol}", d.date)
+    _header(doc, issuer, f"{d.number if d.number else '      '}/BC-{issuer.symbol}", d.date)
     _title(doc, "BÁO CÁO", title_lines(d.summary_line))
     _body(doc, d.opening)
     center = WD_ALIGN_PARAGRAPH.CENTER
