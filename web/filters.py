@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import request, url_for
 
 from workflow import labels
+from workflow.documents import pdf
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -59,4 +60,4 @@ def register(app) -> None:
     app.add_template_filter(vn_datetime, "vn_datetime")
     app.add_template_filter(vn_number, "vn_number")
     app.add_template_filter(date_field, "date_field")
-    app.jinja_env.globals.update(labels=labels, url_with=url_with)
+    app.jinja_env.globals.update(labels=labels, url_with=url_with, pdf_available=pdf.available)

@@ -36,6 +36,7 @@ from workflow import documents
 from workflow.administration import demo as demo_data
 from workflow.administration import imports
 from workflow.council import operations as council
+from workflow.documents import pdf
 from workflow.nominations import exports, rules, service
 from workflow.proposals import decisions
 from workflow.proposals import operations as proposals
@@ -106,23 +107,15 @@ def parse_bbox(xhtml: str) -> tuple[list[tuple[float, float]], list[Word]]:
 
 
 def render_all(files: dict[str, bytes], folder: Path) -> dict[str, Rendered]:
-    """Every file converted to PDF by one soffice run (a private profile, so parallel workers never share one), then
-    read back with pdftotext -bbox."""
-    soffice, pdftotext = need_libreoffice()
-    src, out, profile = folder / "src", folder / "pdf", folder / "profile"
-    src.mkdir()
-    out.mkdir()
-    stems = {name: name.replace(".", "_") for name in files}  # a .docx and an .xlsx of one stem make two PDFs
-    for name, data in files.items():
-        (src / f"{stems[name]}{Path(name).suffix}").write_bytes(data)
-    subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-                    "--convert-to", "pdf", "--outdir", str(out), *sorted(str(p) for p in src.iterdir())],
-                   check=True, capture_output=True, timeout=300)
+    """Every file converted to PDF by one soffice run, by the product's own converter (`workflow.documents.pdf`, which
+    the "Bản PDF" downloads use), then read back with pdftotext -bbox."""
+    _soffice, pdftotext = need_libreoffice()
+    pdfs = pdf.convert(files, timeout=600)
     result = {}
     for name, data in files.items():
-        pdf = out / f"{stems[name]}.pdf"
-        assert pdf.exists(), f"LibreOffice did not convert {name}"
-        box = subprocess.run([pdftotext, "-bbox", str(pdf), "-"], check=True, capture_output=True, timeout=60)
+        path = folder / (name.replace(".", "_") + ".pdf")
+        path.write_bytes(pdfs[name])
+        box = subprocess.run([pdftotext, "-bbox", str(path), "-"], check=True, capture_output=True, timeout=60)
         pages, words = parse_bbox(box.stdout.decode())
         result[name] = Rendered(name, data, pages, words)
     return result
@@ -359,3 +352,42 @@ def test_a_total_row_never_opens_a_page(rendered, name):
         if w.text == "Tổng" and i + 1 < len(r.words) and r.words[i + 1].text == "cộng":
             above = [o for o in r.words if o.page == w.page and o.y1 <= w.y0 and o.y0 >= 2 * CM]
             assert above, f"{name}: 'Tổng cộng' opens page {w.page + 1}"
+
+
+# ------------------------------------------------------------------------------------------------ PDF beside .docx
+def test_official_documents_download_as_pdf_beside_the_docx(db, demo, client, login, monkeypatch):
+    """Item 7: the decision's page offers its PDF, made by LibreOffice as above; without LibreOffice the page says
+    only the .docx is offered, and asking for the PDF answers 404 with the reason."""
+    need_libreoffice()
+    d = _issued(db, demo)
+    login("giamdoc")
+    page = client.get(f"/decisions/{d.id}").get_data(as_text=True)
+    assert f'href="/decisions/{d.id}/document?format=pdf"' in page
+    r = client.get(f"/decisions/{d.id}/document?format=pdf")
+    assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
+    assert r.headers["Content-Disposition"].startswith("attachment") and ".pdf" in r.headers["Content-Disposition"]
+    monkeypatch.setattr(pdf, "soffice", lambda: None)
+    page = client.get(f"/decisions/{d.id}").get_data(as_text=True)
+    assert "format=pdf" not in page and "máy chủ chưa cài LibreOffice" in page
+    r = client.get(f"/decisions/{d.id}/document?format=pdf")
+    assert r.status_code == 404 and "LibreOffice" in r.get_data(as_text=True)
+    assert client.get(f"/decisions/{d.id}/document").mimetype.endswith("wordprocessingml.document")
+
+
+def _issued(db, demo):
+    n = _submitted(db, demo, "tp_hctp", title="Phòng HCTP", unit="HCTP")
+    council.council_for_department(db, demo.unit("STP").id).publicity_working_days = 0
+    sec, director = demo.actor("vanphong"), demo.actor("giamdoc")
+    s = council.schedule(db, sec, title="Phiên họp", date=dt.date.today() + dt.timedelta(days=30),
+                         campaign_id=demo.campaign().id)
+    council.set_agenda(db, sec, s.id, [n.id])
+    council.publish(db, sec, s.id)
+    council.record_attendance(db, sec, s.id, [demo.user(u).id for u in MEMBERS])
+    council.open_session(db, director, s.id)
+    for u in MEMBERS:
+        if council.recusal_reason(demo.user(u), n) is None:
+            council.cast_vote(db, demo.actor(u), s.id, nomination_id=n.id, choice="agree")
+    council.close_session(db, director, s.id)
+    d = decisions.issue(db, director, level="co_so", number=12, date=dt.date.today(), nomination_ids=[n.id])
+    db.commit()
+    return d
