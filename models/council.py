@@ -66,6 +66,8 @@ class CouncilSession(Base):
     __table_args__ = (
         CheckConstraint(f"state IN {SESSION_STATES}", name="state"),
         Index("ix_council_sessions_dept_date", "department_id", "date"),
+        # The Biên bản's register: numbers restart each year per council (DOCUMENTS.md, "Numbers and symbols").
+        UniqueConstraint("council_id", "minutes_year", "minutes_seq", name="uq_council_sessions_minutes_number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,6 +82,8 @@ class CouncilSession(Base):
     comments_until: Mapped[dt.datetime | None]  # end of the publicity period; opening earlier is refused
     opened_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
+    minutes_year: Mapped[int | None]  # the Biên bản's number "{minutes_seq}/BB-HĐTĐKT", given when the session closes
+    minutes_seq: Mapped[int | None]
     # Settings in force when the session closed, printed in the minutes (the council's may change later).
     members_total: Mapped[int | None]
     present_count: Mapped[int | None]

@@ -6,7 +6,8 @@
 - `app`, `client`, `login(username)`, `api` (bearer-token JSON client: `api.as_("tp_pbgdpl").get(...)`).
 - `live_server`: the app served on a free loopback port (for browser tests), on its own SQLite file.
 
-Set REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1 (as .ci/run does) to turn the skips into failures.
+Set REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1 / REQUIRE_LIBREOFFICE=1 (as .ci/run does) to turn the skips into failures
+(LibreOffice: tests/reporting/test_render.py).
 """
 from __future__ import annotations
 

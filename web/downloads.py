@@ -1,15 +1,20 @@
 """Office documents made on request (.docx, .xlsx), sent the same way by every page: an ASCII file name every browser
-and Windows keeps, and never sniffed as something else. The API's responses use the same file names."""
+and Windows keeps, and never sniffed as something else. The API's responses use the same file names. A .docx is sent
+as PDF instead when the page asks `?format=pdf` (LibreOffice on the server: `workflow.documents.pdf`)."""
 from __future__ import annotations
 
 import io
 import re
 import unicodedata
 
-from flask import Response, send_file
+from flask import Response, request, send_file
+
+from workflow.documents import pdf
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF = "application/pdf"
+MIMETYPES = {"docx": DOCX, "xlsx": XLSX, "pdf": PDF}
 
 
 def ascii_filename(text: str, ext: str = "docx") -> str:
@@ -21,8 +26,16 @@ def ascii_filename(text: str, ext: str = "docx") -> str:
     return f"{text}.{ext}"
 
 
+def wants_pdf() -> bool:
+    return request.args.get("format") == "pdf"
+
+
 def send_document(data: bytes, stem: str, ext: str) -> Response:
-    response = send_file(io.BytesIO(data), mimetype=DOCX if ext == "docx" else XLSX, as_attachment=True,
+    """The file as an attachment; a .docx asked for as PDF (`?format=pdf`) is converted first (404 with the reason
+    when the server has no LibreOffice)."""
+    if ext == "docx" and wants_pdf():
+        data, ext = pdf.docx_to_pdf(data), "pdf"
+    response = send_file(io.BytesIO(data), mimetype=MIMETYPES[ext], as_attachment=True,
                          download_name=ascii_filename(stem, ext), max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -8,6 +8,7 @@ from flask import current_app, request, url_for
 from markupsafe import Markup
 
 from workflow import labels
+from workflow.documents import pdf
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -99,4 +100,4 @@ def register(app) -> None:
     app.add_template_filter(date_field, "date_field")
     app.extensions["dienhinh.urls"] = {}
     app.jinja_env.globals.update(labels=labels, url_with=url_with, url_for=cached_url_for,
-                                 state_badge_html=state_badge)
+                                 state_badge_html=state_badge, pdf_available=pdf.available)

@@ -107,6 +107,41 @@ PROPOSAL_STATE_LABELS = {"draft": "Dự thảo", "submitted": "Đã trình Bộ"
 PROPOSAL_ACTION_LABELS = {"submit": "Ký và trình Bộ"}
 STORY_STATE_LABELS = {"draft": "Bản nháp", "published": "Đã xuất bản"}
 STORY_ACTION_LABELS = {"publish": "Xuất bản", "unpublish": "Gỡ bài"}
+# The audit trail's actions and object types beyond those of the nomination, council and proposal areas (which the
+# audit review builds from their own tables): the review page and the .csv/.xlsx exports print these, never a code.
+AUDIT_ACTION_LABELS = {
+    "account.email_preferences": "Thay đổi lựa chọn nhận thư điện tử",
+    "account.password_change": "Đổi mật khẩu",
+    "admin.award_add": "Ghi nhận khen thưởng",
+    "admin.discipline_add": "Ghi nhận kỷ luật",
+    "admin.calendar_day_create": "Thêm ngày vào lịch làm việc",
+    "admin.calendar_day_update": "Sửa ngày trong lịch làm việc",
+    "admin.calendar_day_delete": "Xóa ngày khỏi lịch làm việc",
+    "admin.import_units": "Nhập danh sách đơn vị từ tệp",
+    "admin.import_people": "Nhập danh sách cán bộ từ tệp",
+    "story.create": "Tạo bài viết tuyên truyền",
+    "story.update": "Sửa bài viết tuyên truyền",
+    "story.publish": "Xuất bản bài viết tuyên truyền",
+    "story.unpublish": "Gỡ bài viết tuyên truyền",
+    "story.add_image": "Thêm ảnh vào bài viết",
+    "story.remove_image": "Xóa ảnh khỏi bài viết",
+    "introduction.create": "Ghi nhận giới thiệu điển hình hằng tháng",
+    "introduction.delete": "Xóa giới thiệu điển hình hằng tháng",
+    "themes.update": "Cập nhật lịch chủ đề tuyên truyền",
+}
+AUDIT_OBJECT_TYPE_LABELS = {
+    "story": "Bài viết tuyên truyền",
+    "monthly_introduction": "Giới thiệu điển hình hằng tháng",
+    "propaganda_calendar": "Lịch chủ đề tuyên truyền",
+    "calendar_day": "Ngày trong lịch làm việc",
+    "import": "Nhập dữ liệu từ tệp",
+}
+AUDIT_FAMILY_LABELS = {
+    "account": "Tài khoản của tôi",
+    "story": "Bài viết tuyên truyền",
+    "introduction": "Giới thiệu điển hình hằng tháng",
+    "themes": "Lịch chủ đề tuyên truyền",
+}
 # The outcome of an agenda item when its session closes (or the chair breaks a tie).
 ITEM_OUTCOME_LABELS = {
     "passed": "Đạt",

@@ -8,7 +8,7 @@ from models import Unit
 from workflow.errors import ValidationFailed
 
 NUMBER = re.compile(r"^\s*(\d{1,6})\s*(?:/\s*([\wĐđ]+)\s*-\s*([\w\-]+))?\s*$")
-DOC_NAMES = {"QĐ": "quyết định", "TTr": "tờ trình"}
+DOC_NAMES = {"QĐ": "quyết định", "TTr": "tờ trình", "BC": "báo cáo"}
 
 
 def body_symbol(unit: Unit) -> str:

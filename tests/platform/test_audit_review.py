@@ -213,6 +213,15 @@ def _failed_login(db, username, user_agent="pytest"):
     db.commit()
 
 
+def test_the_page_offers_the_xlsx_beside_the_csv_and_says_how_to_import_it(auditor, db):
+    """Issue 15, finding 6: LibreOffice's default import mangles the UTF-8 CSV; the page offers the .xlsx beside it
+    (same filters) and says which character set and separator to choose."""
+    html = auditor.get("/audit?action=auth.login_failed").get_data(as_text=True)
+    assert 'href="/audit/export.xlsx?action=auth.login_failed"' in html
+    assert 'href="/audit/export.csv?action=auth.login_failed"' in html
+    assert "Unicode (UTF-8)" in html and "Dấu phẩy" in html
+
+
 def test_csv_export_is_the_filtered_set_with_bom_and_neutralised_formulas(auditor, db):
     _failed_login(db, '=HYPERLINK("http://x","bấm")')
     _failed_login(db, "+cmd")
@@ -239,7 +248,9 @@ def test_xlsx_export_neutralises_formulas_and_strips_illegal_characters(auditor,
     ws = load_workbook(io.BytesIO(r.get_data())).active
     rows = list(ws.iter_rows(values_only=True))
     assert list(rows[0]) == aq.EXPORT_HEADER
-    assert [row[3] for row in rows[1:]] == ["'@SUM(A1)", "'=1+1"]
+    # Kept as typed, protected by the quote-prefix style: no apostrophe to show in the value (issue 15).
+    assert [row[3] for row in rows[1:]] == ["@SUM(A1)", "=1+1"]
+    assert all(row[3].quotePrefix and row[3].data_type == "s" for row in ws.iter_rows(min_row=2))
     assert rows[2][11] == "badagent"
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
 

@@ -3,6 +3,7 @@ view and the API; cơ sở from the department's decision, ngành from the Minis
 recognised."""
 from __future__ import annotations
 
+from docx.oxml.ns import qn
 from test_documents import lines, open_docx, submitted
 from test_documents_proposal import nganh, recognised  # noqa: F401  (fixtures)
 
@@ -79,3 +80,14 @@ def test_pages_and_api(client, login, api, db, demo, recognised, tmp_path):  # n
     assert api.as_("tp_pbgdpl").get(f"/nominations/{person}/certificate.docx").status_code == 404
     r = api.as_("tp_pbgdpl").get(f"/nominations/{other}/certificate.docx")
     assert r.status_code == 422 and r.mimetype == "application/problem+json"
+
+
+def test_the_signature_table_spans_the_landscape_text_width(db, demo, recognised):  # noqa: F811
+    """Issue 15, finding 2: the table under the certificate was measured against the portrait text width, so it was
+    shifted 4,6 cm left (over the border) and the signer's block stood in the middle. It spans the landscape text."""
+    document = open_docx(documents.certificate_docx(db, recognised.person))
+    table = document.tables[-1]
+    assert table._tbl.tblPr.find(qn("w:tblInd")) is None
+    section = document.sections[0]
+    text_width = section.page_width - section.left_margin - section.right_margin
+    assert abs(sum(c.width for c in table.columns) - text_width) < 1000  # EMU

@@ -199,6 +199,8 @@ def test_nganh_decision_of_several_departments(db, demo, recognised, nganh):
     assert rows[1][0] == "I. TẬP THỂ"
     assert [r[1:3] for r in rows[2:4]] == [["Văn phòng Sở Tư pháp tỉnh Khánh Hòa", "Sở Tư pháp tỉnh Khánh Hòa"],
                                            ["Phòng Hành chính tư pháp", "Sở Tư pháp tỉnh An Giang"]]
+    # Issue 15, finding 5: a collective's "Chức vụ, đơn vị" cell was left empty; it says what kind of unit it is.
+    assert [r[3] for r in rows[2:4]] == ["Phòng, đơn vị thuộc Sở"] * 2
     assert rows[4][0] == "II. CÁ NHÂN"
     assert [r[:4] for r in rows[5:7]] == [
         ["1", "Trần Văn Hòa", "Sở Tư pháp tỉnh Khánh Hòa", "Chuyên viên, Văn phòng Sở Tư pháp tỉnh Khánh Hòa"],
@@ -237,7 +239,7 @@ def test_proposal_list_as_a_spreadsheet(db, demo, recognised):
                        "Trạng thái", "Quyết định cấp cơ sở"]
     decision = f"Quyết định số 12/QĐ-STP ngày {documents.vn_short_date(recognised.today)}"
     campaign = demo.campaign().name
-    assert rows[3] == [1, "Tập thể", "Phòng Hành chính tư pháp", "'" + EVIL, "Sở Tư pháp tỉnh An Giang", campaign,
+    assert rows[3] == [1, "Tập thể", "Phòng Hành chính tư pháp", EVIL, "Sở Tư pháp tỉnh An Giang", campaign,
                        "Đã đề nghị cấp ngành", decision]
     assert rows[4][:3] == [2, "Cá nhân", "Phan Thị Kim Oanh"] and rows[4][7] == decision
     assert len(rows) == 5
@@ -246,8 +248,8 @@ def test_proposal_list_as_a_spreadsheet(db, demo, recognised):
     assert all(c.font.bold for c in ws[3]) and ws["A1"].font.bold
     assert {c.font.name for row in ws.iter_rows() for c in row if c.value is not None} == {"Times New Roman"}
     assert ws.column_dimensions["C"].width >= 25 and ws.column_dimensions["A"].width <= 6
-    # The formula stays text: no cell of the workbook is a formula.
-    assert ws["D4"].data_type == "s"
+    # The formula stays text, as typed: a string with the quote-prefix style, no cell of the workbook a formula.
+    assert ws["D4"].data_type == "s" and ws["D4"].quotePrefix and not ws["C4"].quotePrefix
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         xml = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/"))
     assert "<f>" not in xml and "<f " not in xml

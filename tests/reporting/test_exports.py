@@ -68,13 +68,14 @@ def test_scope_labels_and_neutralised_cells(api, registered, facts):
     assert [r[0] for r in rows] == [c, b, a]  # the list's order: newest first
     by_id = {r[0]: r for r in rows}
     assert by_id[a][1:3] == ["Tập thể", "Phòng Phổ biến, giáo dục pháp luật"]
-    assert by_id[a][4] == "'" + EVIL  # neutralised, and stored as text, not as a formula
-    assert by_id[c][1:5] == ["Cá nhân", "Phan Thị Kim Oanh", facts["position"], "'-1+Chị Oanh"]
+    assert by_id[a][4] == EVIL  # as typed, stored as text with the quote-prefix style, not as a formula
+    assert by_id[c][1:5] == ["Cá nhân", "Phan Thị Kim Oanh", facts["position"], "-1+Chị Oanh"]
     assert by_id[b][5:9] == ["Phòng Hành chính tư pháp", "Sở Tư pháp tỉnh An Giang", facts["campaign"],
                              STATE_LABELS["registered"]]
     assert isinstance(by_id[b][9], dt.datetime) and by_id[b][9].date() == clock.today()
     for row in ws.iter_rows(min_row=4):
         assert row[4].data_type == "s" and row[9].number_format == "dd/mm/yyyy"
+        assert row[4].quotePrefix == (row[4].value in (EVIL, "-1+Chị Oanh")) and not row[2].quotePrefix
     # A unit head exports their unit only; another department sees none of these.
     _ws, mine = book(api.as_("tp_pbgdpl").get("/exports/nominations.xlsx").data)
     assert [r[0] for r in mine] == [a]

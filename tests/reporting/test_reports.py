@@ -100,8 +100,13 @@ def test_the_stored_furthest_stage_gives_the_funnel_the_history_gives(db, demo):
                          "recognized": 1}
     for username in ("vanphong", "admin", "botp", "tp_hctp"):
         actor = demo.actor(username)
-        from_history = reports.funnel_from_history(db, reports.base_query(actor).subquery(), None)
-        assert reports.summary(db, actor).funnel == from_history, username
+        base = reports.base_query(actor).subquery()
+        from_history = reports.funnel_from_history(db, base, None)
+        s = reports.summary(db, actor)
+        assert s.funnel == from_history, username
+        per_unit = reports.stages_from_history(db, base, None)
+        assert {u.unit_id: u.reached for u in s.by_unit} == \
+            {u.unit_id: dict(reports._cumulative(per_unit.get(u.unit_id, {}))) for u in s.by_unit}, username
 
 
 @pytest.mark.parametrize("username, total, units", [
@@ -220,8 +225,48 @@ def test_yearly_report_docx_and_xlsx_carry_the_figures(db, demo):
     overview = {(r[0], r[1]): r[2] for r in wb["Tổng hợp"].iter_rows(min_row=4, values_only=True)}
     assert overview[("Giai đoạn", "Đã đăng ký")] == 6 and overview[("Tổng số hồ sơ", None)] == 6
     units = {r[0]: r[1:] for r in wb["Theo đơn vị"].iter_rows(min_row=4, values_only=True)}
-    assert units["Phòng Phổ biến, giáo dục pháp luật"] == (3, 1, 1)
+    # recognised at cơ sở: Lan (still cơ sở) and the PBGDPL collective (since recognised at ngành level), as the text
+    assert units["Phòng Phổ biến, giáo dục pháp luật"] == (3, 2, 1)
+    assert units["Tổng cộng"] == (6, 2, 1)
     assert len(list(wb["Danh sách điển hình"].iter_rows(min_row=4))) == 2
+
+
+def _docx_tables(data: bytes) -> list[list[list[str]]]:
+    return [[[c.text for c in row.cells] for row in t.rows] for t in Document(io.BytesIO(data)).tables]
+
+
+def test_yearly_report_figures_agree_with_the_summary_api(db, demo, api):
+    """Issue 15, finding 5: the by-unit table said 0 recognised at cơ sở where the text said 3 (it counted the
+    current cơ sở state, the text the funnel). Every figure of the text, of the by-unit table (.docx and .xlsx) and
+    of the overview sheet is the summary API's."""
+    scenario(db, demo)
+    year = clock.today().year
+    db.commit()  # no read transaction left open: SQLite writers (the token's audit row) wait for readers
+    r = api.as_("vanphong").get(f"/reports/summary?year={year}")
+    assert r.status_code == 200
+    summary = r.get_json()
+    f = {step["state"]: step["count"] for step in summary["funnel"]}
+    data, _ = report_documents.yearly_docx(db, demo.actor("vanphong"), year=year)
+    text = docx_text(data)
+    assert (f"đăng ký {f['registered']} điển hình ({summary['by_subject_type']['collective']} tập thể, "
+            f"{summary['by_subject_type']['individual']} cá nhân); {f['nurtured']} điển hình được bồi dưỡng; "
+            f"{f['submitted']} hồ sơ được trình") in text
+    assert (f"{f['evaluated_co_so']} điển hình được công nhận cấp cơ sở; {f['proposed_nganh']} điển hình được đề "
+            f"nghị Bộ trưởng Bộ Tư pháp công nhận và {f['recognized']} điển hình được công nhận") in text
+    expected = {u["name"]: [str(u["total"]), str(u["reached"].get("evaluated_co_so", 0)),
+                            str(u["reached"].get("recognized", 0))] for u in summary["by_unit"]}
+    expected["Tổng cộng"] = [str(summary["total"]), str(f["evaluated_co_so"]), str(f["recognized"])]
+    by_unit = next(t for t in _docx_tables(data) if t[0][1:] == report_documents.UNIT_HEAD)
+    assert {row[1]: row[2:] for row in by_unit[1:]} == expected
+    assert sum(int(v[1]) for k, v in expected.items() if k != "Tổng cộng") == f["evaluated_co_so"] > 0
+    data, _ = report_documents.yearly_xlsx(db, demo.actor("vanphong"), year=year)
+    wb = load_workbook(io.BytesIO(data))
+    sheet = {r[0]: [str(v) for v in r[1:]] for r in wb["Theo đơn vị"].iter_rows(min_row=4, values_only=True)}
+    assert sheet == expected
+    overview = {(r[0], r[1]): r[2] for r in wb["Tổng hợp"].iter_rows(min_row=4, values_only=True)}
+    labels = {step["state"]: step["label"] for step in summary["funnel"]}
+    assert {k: overview[("Giai đoạn", labels[k])] for k in f} == f
+    assert overview[("Tổng số hồ sơ", None)] == summary["total"]
 
 
 def test_a_unit_heads_yearly_report_is_their_units(db, demo):
@@ -240,8 +285,10 @@ def test_xlsx_neutralises_formula_like_text(db, demo):
     db.commit()
     data, _ = report_documents.yearly_xlsx(db, demo.actor("vanphong"), year=clock.today().year)
     wb = load_workbook(io.BytesIO(data))
-    names = [r[0] for r in wb["Theo đơn vị"].iter_rows(min_row=4, values_only=True)]
-    assert names == ["'=HYPERLINK(\"http://x\",\"y\")"]
+    cells = [r[0] for r in wb["Theo đơn vị"].iter_rows(min_row=4)][:-1]  # the last row: "Tổng cộng"
+    # Kept as typed (no apostrophe added to the value), a string, with the quote-prefix style (issue 15).
+    assert [c.value for c in cells] == ["=HYPERLINK(\"http://x\",\"y\")"]
+    assert cells[0].data_type == "s" and cells[0].quotePrefix
 
 
 def test_period_report_uses_the_campaigns_dates(db, demo):
@@ -254,7 +301,8 @@ def test_period_report_uses_the_campaigns_dates(db, demo):
     vp = demo.actor("vanphong")
     data, d = report_documents.period_docx(db, vp, campaign=period.id, stage="midterm", today=dt.date(2026, 1, 5))
     text = docx_text(data)
-    assert "Sơ kết công tác xây dựng, nhân rộng điển hình tiên tiến giai đoạn 2021 – 2025" in text
+    # The title in two lines, the period whole on the second (issue 15: it broke "2021 –" over "2025").
+    assert "Sơ kết công tác xây dựng, nhân rộng điển hình tiên tiến\ngiai đoạn 2021 – 2025" in text
     assert "đến ngày 11/06/2023" in text and d.summary.total == 1 and funnel(d.summary)["evaluated_co_so"] == 1
     _, d = report_documents.period_docx(db, vp, campaign=period.id, stage="final", today=dt.date(2026, 1, 5))
     assert d.summary.total == 2 and d.date == dt.date(2025, 12, 15)
@@ -287,6 +335,29 @@ def test_report_downloads_over_http(db, demo, api, client, login):
     assert r.status_code == 200 and r.headers["Content-Disposition"].startswith("attachment")
 
 
+def test_a_report_carries_the_number_the_register_gave_it(db, demo, client, login):
+    """Issue 15, finding 5: the reports left "Số" blank. The drafter gives the number the văn thư's register gave the
+    report (the dashboard's form, the page's `number`); a number of another type or body is refused; none leaves the
+    number blank for the văn thư to write in."""
+    year = clock.today().year
+    data, d = report_documents.yearly_docx(db, demo.actor("vanphong"), year=year, number="15/BC-STP")
+    assert d.number == 15 and "Số: 15/BC-STP" in docx_text(data)
+    data, _ = report_documents.period_docx(db, demo.actor("vanphong"), campaign=demo.campaign("period").id,
+                                           stage="final", number=16)
+    assert "Số: 16/BC-STP" in docx_text(data)
+    assert "Số:       /BC-STP" in docx_text(report_documents.yearly_docx(db, demo.actor("vanphong"), year=year)[0])
+    with pytest.raises(ValidationFailed):
+        report_documents.yearly(db, demo.actor("vanphong"), year=year, number="15/QĐ-STP")
+    db.commit()
+    login("giamdoc")
+    page = client.get("/reports").get_data(as_text=True)
+    assert 'name="number"' in page
+    r = client.get(f"/reports/yearly.docx?year={year}&number=17")
+    assert r.status_code == 200 and "Số: 17/BC-STP" in docx_text(r.data)
+    r = client.get(f"/reports/yearly.docx?year={year}&number=abc")
+    assert r.status_code == 422 and "Số báo cáo không hợp lệ" in r.get_data(as_text=True)
+
+
 # ------------------------------------------------------------------------------------------------ the dashboard
 def test_dashboard_draws_the_charts_with_their_tables(db, demo, client, login):
     scenario(db, demo)
@@ -309,3 +380,22 @@ def test_dashboard_scope_and_refusals(db, demo, client, login):
     assert client.get("/reports?year=abc").status_code == 422
     login("canbo1")
     assert client.get("/reports").status_code == 403
+
+
+def test_report_tables_keep_their_total_and_the_title_its_period(db, demo):
+    """Issue 15, finding 5: the sơ kết/tổng kết title broke "2021 – / 2025" and the "Tổng cộng" row of the state
+    table was left alone at the top of the next page. The period is a line of its own, and a short table is kept
+    on one page (every row kept with the next), its total included."""
+    make(db, demo, unit="PBGDPL", campaign=demo.campaign("period"), path=FULL[:4])
+    db.commit()
+    data, _ = report_documents.period_docx(db, demo.actor("vanphong"), campaign=demo.campaign("period").id,
+                                           stage="final")
+    document = Document(io.BytesIO(data))
+    titles = [p.text for p in document.paragraphs]
+    at = titles.index("BÁO CÁO")
+    assert titles[at + 1:at + 3] == ["Tổng kết công tác xây dựng, nhân rộng điển hình tiên tiến",
+                                     "giai đoạn 2021 – 2025"]
+    states = next(t for t in document.tables if t.rows[0].cells[1].text == "Trạng thái")
+    assert states.rows[-1].cells[1].text == "Tổng cộng"
+    for row in states.rows[:-1]:
+        assert all(p.paragraph_format.keep_with_next for c in row.cells for p in c.paragraphs), row.cells[1].text

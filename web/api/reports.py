@@ -51,6 +51,8 @@ class UnitCountSchema(Schema):
     name = fields.String()
     total = fields.Integer()
     by_state = fields.Dict(keys=fields.String(), values=fields.Integer())
+    reached = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "the funnel of the unit's nominations: how many reached each stage (as `funnel`)"})
 
 
 class FunnelStepSchema(Schema):

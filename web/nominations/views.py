@@ -8,11 +8,13 @@ from flask import abort, flash, g, redirect, render_template, request, send_file
 from flask_login import login_required
 
 from models import ATTACHMENT_KINDS, Attachment
+from web import downloads
 from web.current import current_actor
 from web.db import db, perform, request_context
 from web.files import send_stored
 from web.nominations import bp, forms
 from workflow import choices, clock, policy, uploads
+from workflow.documents import pdf
 from workflow.documents.certificate import certificate_level
 from workflow.errors import DomainError, Forbidden, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
@@ -262,6 +264,8 @@ def certificate(nomination_id: int):
 def certificate_docx(nomination_id: int):
     g.back_url = url_for("nominations.detail", nomination_id=nomination_id)
     data, stem = exports.certificate_docx_of(db(), current_actor(), nomination_id)
+    if downloads.wants_pdf():
+        return _attachment(pdf.docx_to_pdf(data), downloads.PDF, f"{stem}.pdf")
     return _attachment(data, DOCX, f"{stem}.docx")
 
 

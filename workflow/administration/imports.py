@@ -28,6 +28,7 @@ from models import EMPLOYMENT_TYPES, UNIT_KINDS, Person, Unit, fold
 from workflow import events, inputs, signals, uploads
 from workflow.administration.operations import require
 from workflow.context import CLI, Context
+from workflow.documents.common import print_one_page_wide, row_height
 from workflow.errors import ValidationFailed
 from workflow.labels import EMPLOYMENT_TYPE_LABELS, UNIT_KIND_LABELS
 from workflow.policy import Actor
@@ -400,7 +401,7 @@ def import_xlsx(session: Session, actor: Actor | None, kind: str, data: bytes, *
 def template_xlsx(kind: str) -> bytes:
     """An empty import file: the header row (bold, frozen), a second sheet "Hướng dẫn" explaining every column."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
 
     if kind not in KINDS:
         raise ValidationFailed("Loại dữ liệu nhập không hợp lệ.", ["Chọn: units hoặc people."])
@@ -421,8 +422,22 @@ def template_xlsx(kind: str) -> bytes:
     guide.append([])
     guide.append([f"Chỉ trang tính đầu tiên được đọc; dòng 1 là tiêu đề. Tối đa {MAX_ROWS} dòng. Có lỗi ở bất kỳ "
                   "dòng nào thì không dòng nào được nhập."])
-    for col, width in zip("ABCD", (24, 26, 10, 90), strict=True):
+    widths = (24, 26, 10, 70)
+    for col, width in zip("ABCD", widths, strict=True):
         guide.column_dimensions[col].width = width
+    guide.merge_cells(start_row=guide.max_row, start_column=1, end_row=guide.max_row, end_column=4)
+    wrap = Alignment(vertical="top", wrap_text=True)
+    for row in guide.iter_rows():
+        for c in row:
+            c.alignment = wrap
+        merged = row[0].row == guide.max_row
+        guide.row_dimensions[row[0].row].height = row_height(
+            [(row[0].value, sum(widths), 11, False)] if merged else
+            [(c.value, w, 11, False) for c, w in zip(row, widths, strict=False) if isinstance(c.value, str)], 11)
+    for c in guide[1]:
+        c.font = Font(bold=True)
+    print_one_page_wide(ws, header_row=1)
+    print_one_page_wide(guide, header_row=1, landscape=False)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -813,6 +813,7 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
     _seal_into_anonymous_ballots(session, opened, [i.id for i in s.items])
     SESSION.fire(s, "close", _NOT_OPEN)
     s.closed_at = now or clock.now()
+    _number_minutes(session, s)
     session.flush()
     rejected = [service.Step(i.nomination_id, i.nomination.version, OUTCOME_LABELS[i.outcome])
                 for i in s.items if i.outcome in ("failed", "quota_exceeded")]
@@ -823,6 +824,16 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
                                           "entitled": i.entitled, "outcome": i.outcome} for i in s.items})
     del nominations
     return s
+
+
+def _number_minutes(session: Session, s: CouncilSession) -> None:
+    """The Biên bản's number, the next in its council's register for the year of the meeting (DOCUMENTS.md: numbers
+    restart each year per body). The council's row is locked first, so two sessions of one council closing at once
+    take two numbers; the unique constraint is the backstop."""
+    session.scalars(select(Council.id).where(Council.id == s.council_id).with_for_update()).all()
+    last = session.scalar(select(func.max(CouncilSession.minutes_seq)).where(
+        CouncilSession.council_id == s.council_id, CouncilSession.minutes_year == s.date.year))
+    s.minutes_year, s.minutes_seq = s.date.year, (last or 0) + 1
 
 
 def _judge(session: Session, s: CouncilSession, members: list[CouncilMember], tallies: dict[int, list[str]],

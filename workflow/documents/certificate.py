@@ -168,7 +168,7 @@ def certificate_docx(session: Session, n: Nomination) -> bytes:
         _para(doc, c.details, size=15, align=center, after=6)
     _para(doc, c.achievement, size=15, italic=True, align=center, after=0)
     _para(doc, c.decision_ref + ".", size=13, italic=True, align=center, after=6)
-    table = _table(doc, 1, (11.0, TEXT_WIDTH_CM - 11.0))
+    table = _table(doc, 1, (11.0, TEXT_WIDTH_CM - 11.0), text_width_cm=TEXT_WIDTH_CM)
     _row_flags(table.rows[0])
     left, right = table.rows[0].cells
     _para(left, "", size=13)

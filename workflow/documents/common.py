@@ -247,11 +247,13 @@ def _rule(container, width_cm: float, column_cm: float):
     return p
 
 
-def _table(doc, rows: int, widths_cm: Iterable[float], *, grid: bool = False):
+def _table(doc, rows: int, widths_cm: Iterable[float], *, grid: bool = False, text_width_cm: float = TEXT_WIDTH_CM):
     """A fixed-width table with narrow cell margins (0.1 cm, so short headers such as "TT" do not wrap). Widths go on
     the grid and on every cell: Word reads the cells, LibreOffice the grid. A table wider than the text (the header)
     is shifted left by half the excess so it stays centred on the page in both. `grid` gives it borders (annexes,
-    results); layout tables (header, signatures) have none."""
+    results); layout tables (header, signatures) have none. `text_width_cm` is the page's own text width: a
+    landscape page (the certificate) must say so, or its table is measured against the portrait text and shifted
+    into the margin."""
     widths = list(widths_cm)
     table = doc.add_table(rows=rows, cols=len(widths))
     if grid:
@@ -270,7 +272,7 @@ def _table(doc, rows: int, widths_cm: Iterable[float], *, grid: bool = False):
         el.set(qn("w:type"), "dxa")
         margins.append(el)
     tbl_pr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange")
-    excess = sum(widths) - TEXT_WIDTH_CM
+    excess = sum(widths) - text_width_cm
     if excess > 0:
         table.alignment = WD_TABLE_ALIGNMENT.LEFT
         indent = OxmlElement("w:tblInd")
@@ -385,12 +387,105 @@ def _signature_capacity(decision: Decision | Proposal, issuer: Issuer) -> tuple[
 _FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def formula_like(value) -> bool:
+    """Text a spreadsheet would run as a formula ("=HYPERLINK(…)", "+1", "-1", "@SUM", a leading tab or return)."""
+    return isinstance(value, str) and value.startswith(_FORMULA_LEADS)
+
+
 def _safe_cell(value):
-    """A text that a spreadsheet would run as a formula ("=HYPERLINK(…)", "+1", "-1", "@SUM", a leading tab or
-    carriage return) is neutralised by a leading single quote (CSV/formula injection). Numbers, dates and other text
-    pass unchanged. What XML refuses (a control character stored before the text rule) is removed
-    (`workflow.inputs.xml_safe`), so one old row cannot break a spreadsheet."""
+    """For CSV, which has no cell types: a formula-like text is neutralised by a leading single quote (CSV/formula
+    injection). Numbers, dates and other text pass unchanged. What XML refuses (a control character stored before the
+    text rule) is removed (`workflow.inputs.xml_safe`), so one old row cannot break a file. An .xlsx keeps the text
+    as typed instead (`_xlsx_cell`)."""
     value = xml_safe(value)
-    if isinstance(value, str) and value.startswith(_FORMULA_LEADS):
+    if formula_like(value):
         return "'" + value
     return value
+
+
+def _xlsx_cell(cell, value):
+    """Puts `value` in an .xlsx cell, its text verbatim: stored as a string (never a formula, whatever openpyxl would
+    infer), without the control characters XML cannot hold (cleaned before openpyxl sees them: it refuses them), and
+    when it looks like a formula with the quote-prefix style, so neither Excel nor LibreOffice runs it when someone
+    edits the cell. Nothing is added to the value: a stored apostrophe would be shown and printed. Returns `cell`."""
+    if isinstance(value, str):
+        cell.value = xml_safe(value)
+        cell.data_type = "s"
+        if formula_like(cell.value):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    return cell
+
+
+# What a spreadsheet cell's text needs on paper. Column widths are in Excel's units (the width of a "0" of the default
+# Calibri 11, 7 px); a Times New Roman character averages half its size in points, an upper-case one 0.72.
+_PX_PER_WIDTH = 7.0
+_LINE_HEIGHT = 1.25  # a line of text in points per point of font size, as LibreOffice and Excel lay it out
+
+
+def _char_px(text: str, size: float, bold: bool = False) -> float:
+    letters = [c for c in text if c.isalpha()]
+    upper = bool(letters) and sum(c.isupper() for c in letters) > len(letters) / 2
+    return size * 96 / 72 * ((0.72 if upper else 0.5) + (0.04 if bold else 0))
+
+
+def text_width(text, size: float = 12, *, bold: bool = False, longest_word: bool = False) -> float:
+    """The column width (Excel's units) that holds `text` on one line, or its longest word."""
+    text = "" if text is None else str(text)
+    parts = text.split() if longest_word else text.split("\n")
+    longest = max((len(p) for p in parts), default=0)
+    return longest * _char_px(text, size, bold) / _PX_PER_WIDTH + 1.5
+
+
+def text_lines(text, width: float, size: float = 12, *, bold: bool = False) -> int:
+    """How many lines `text` wraps to in a column `width` wide (greedy word wrap, a long word broken)."""
+    text = "" if text is None else str(text)
+    per_line = max(int((width * _PX_PER_WIDTH - 6) / _char_px(text, size, bold)), 1)
+    lines = 0
+    for paragraph in text.split("\n"):
+        count, used = 1, 0
+        for word in paragraph.split():
+            if used and used + 1 + len(word) <= per_line:
+                used += 1 + len(word)
+                continue
+            if used:
+                count += 1
+            used = len(word)
+            while used > per_line:
+                count, used = count + 1, used - per_line
+        lines += count
+    return max(lines, 1)
+
+
+def row_height(cells, size: float = 12) -> float:
+    """The height (points) of a row whose wrapped cells are (text, column width, font size, bold): its tallest cell.
+    LibreOffice keeps a stored height when it converts or prints, so a row must be given the height its text needs."""
+    lines = max((text_lines(text, width, sz, bold=bold) * sz for text, width, sz, bold in cells), default=size)
+    return round(lines * _LINE_HEIGHT + 4, 1)
+
+
+def fit_widths(rows, minimum: list[float], maximum: list[float], size: float = 12) -> list[float]:
+    """Column widths from content: wide enough for each column's longest line up to `maximum` (then the text wraps),
+    never narrower than its longest word nor `minimum`."""
+    widths = list(minimum)
+    for row in rows:
+        for i, value in enumerate(row[:len(widths)]):
+            if value is None:
+                continue
+            whole = min(text_width(value, size), maximum[i])
+            widths[i] = max(widths[i], whole, min(text_width(value, size, longest_word=True), maximum[i]))
+    return [round(w, 1) for w in widths]
+
+
+def print_one_page_wide(ws, *, header_row: int | None, landscape: bool = True) -> None:
+    """A4, fit to one page wide (as many pages down as needed), the header row repeated on every printed page.
+    On a write-only sheet this must run before the first row is appended."""
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    if header_row is not None:
+        ws.print_title_rows = f"{header_row}:{header_row}"

@@ -37,6 +37,7 @@ from workflow.documents.common import (
     vn_date,
     vn_short_date,
 )
+from workflow.labels import UNIT_KIND_LABELS
 from workflow.proposals.decisions import nominations_of
 
 
@@ -130,6 +131,12 @@ def _position_and_unit(n: Nomination, *, with_department: bool) -> str:
     return ", ".join(parts)
 
 
+def _collective_kind(n: Nomination) -> str:
+    """A collective's "Chức vụ, đơn vị" in a ngành list: what kind of unit it is within its Sở ("Phòng, đơn vị thuộc
+    Sở", "Phòng Tư pháp cấp huyện"), the Sở being in its own column."""
+    return UNIT_KIND_LABELS.get(n.unit.kind, "") if n.unit is not None else ""
+
+
 def _department_of(session: Session, n: Nomination) -> Unit | None:
     """The department that proposed `n` (the Sở), whatever unit the subject belongs to."""
     return session.get(Unit, n.department_id) if n.department_id else None
@@ -186,7 +193,7 @@ def _annex(doc, session: Session, decision: Decision, issuer: Issuer, nomination
                 department = _department_of(session, n)
                 _cell(cells[2], department.name if department is not None else "")
                 _cell(cells[3], _position_and_unit(n, with_department=False) if n.subject_type == "individual"
-                      else "")
+                      else _collective_kind(n))
             else:
                 _cell(cells[2], _position_and_unit(n, with_department=False))
             # Left-aligned: justified narrow cells open wide gaps. A ngành row has less room: a shorter excerpt.

@@ -277,6 +277,12 @@ def _name(member: _Member | None) -> str:
     return member.user.full_name if member is not None else ""
 
 
+def minutes_number(s: CouncilSession) -> str:
+    """"3/BB-HĐTĐKT": the number the session took in its council's register when it closed; blank before the close
+    (the minutes of an open session are a draft)."""
+    return f"{s.minutes_seq}/BB-HĐTĐKT" if s.minutes_seq else "      /BB-HĐTĐKT"
+
+
 def minutes_docx(session: Session, council_session: CouncilSession) -> bytes:
     """The Biên bản of a council session: time and place, composition and quorum, publicity and comments, each item's
     counts and outcome, the quota, the conclusion and the close, signed by the secretary and the presiding chair.
@@ -288,7 +294,7 @@ def minutes_docx(session: Session, council_session: CouncilSession) -> bytes:
     roster = _roster(session, s)
     threshold = s.pass_threshold_applied if s.pass_threshold_applied is not None else s.council.pass_threshold
     doc = _new_document()
-    _header(doc, _council_issuer(department), "      /BB-HĐTĐKT", s.date)
+    _header(doc, _council_issuer(department), minutes_number(s), s.date)
     body_name = issuer_of(department).short_name
     _title(doc, "BIÊN BẢN", [f"Họp Hội đồng Thi đua – Khen thưởng {body_name} xét công nhận",
                             f"điển hình tiên tiến cấp cơ sở {period}"])

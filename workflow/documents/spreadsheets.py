@@ -6,7 +6,16 @@ import io
 from sqlalchemy.orm import Session
 
 from models import Decision, Nomination, Proposal
-from workflow.documents.common import FONT, LEVEL_WORDS, _safe_cell, issuer_of, vn_short_date
+from workflow.documents.common import (
+    FONT,
+    LEVEL_WORDS,
+    _xlsx_cell,
+    fit_widths,
+    issuer_of,
+    print_one_page_wide,
+    row_height,
+    vn_short_date,
+)
 from workflow.documents.decision import _by_department, _campaigns, _department_of, _period, _position_and_unit
 from workflow.documents.proposal import _co_so_decisions, _decision_ref, _proposal_parts, _subject_order
 from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
@@ -30,17 +39,21 @@ def _list_rows(session: Session, nominations: list[Nomination], *, with_departme
 
 
 def _list_xlsx(title: str, reference: str, rows: list[list], *, with_department: bool) -> bytes:
-    """One sheet "Danh sách": the title (merged), the document's number and date (merged), the header (bold,
-    frozen, filtered, repeated on printed pages), then the rows; Times New Roman throughout, every text neutralised."""
+    """One sheet "Danh sách": the title and the document's number and date, each merged across the table and wrapped,
+    the header (bold, frozen, filtered, repeated on printed pages), then the rows; Times New Roman throughout. Column
+    widths come from the content, row heights from the wrapped text, and it prints one A4 landscape page wide. Text is
+    kept as typed (`_xlsx_cell`)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
 
-    columns = [("TT", 5), ("Loại (Tập thể/Cá nhân)", 12), ("Tên tập thể / Họ và tên", 30), ("Hồ sơ", 40),
-               ("Đơn vị", 32)]
+    columns = [("TT", 5, 5), ("Loại (Tập thể/Cá nhân)", 10, 12), ("Tên tập thể / Họ và tên", 18, 30),
+               ("Hồ sơ", 20, 40), ("Đơn vị", 18, 32)]
     if with_department:
-        columns.append(("Sở", 28))
-    columns += [("Phong trào", 36), ("Trạng thái", 22), ("Quyết định cấp cơ sở", 32)]
+        columns.append(("Sở", 16, 28))
+    columns += [("Phong trào", 18, 36), ("Trạng thái", 12, 22), ("Quyết định cấp cơ sở", 18, 32)]
+    heads = [head for head, _min, _max in columns]
+    widths = fit_widths([heads, *rows], [lo for _h, lo, _hi in columns], [hi for _h, _lo, hi in columns])
     wb = Workbook()
     ws = wb.active
     ws.title = "Danh sách"
@@ -49,34 +62,30 @@ def _list_xlsx(title: str, reference: str, rows: list[list], *, with_department:
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
 
     def put(row: int, col: int, value, *, bold=False, italic=False, size=12, align="left", border=False):
-        cell = ws.cell(row=row, column=col, value=_safe_cell(value))
-        if isinstance(cell.value, str):
-            cell.data_type = "s"  # never a formula, whatever openpyxl would infer
+        cell = _xlsx_cell(ws.cell(row=row, column=col), value)
         cell.font = Font(name=FONT, size=size, bold=bold, italic=italic)
         cell.alignment = Alignment(horizontal=align, vertical="top" if row > 3 else "center", wrap_text=True)
         if border:
             cell.border = box
         return cell
 
-    put(1, 1, title, bold=True, size=14, align="center")
-    ws.merge_cells(f"A1:{last}1")
-    put(2, 1, reference, italic=True, align="center")
-    ws.merge_cells(f"A2:{last}2")
-    ws.row_dimensions[1].height = 36
-    ws.row_dimensions[2].height = 20
-    for col, (head, width) in enumerate(columns, start=1):
-        put(3, col, head, bold=True, align="center", border=True)
+    for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
+    for row, (text, size, bold, italic) in enumerate(((title, 14, True, False), (reference, 12, False, True)),
+                                                     start=1):
+        put(row, 1, text, bold=bold, italic=italic, size=size, align="center")
+        ws.merge_cells(f"A{row}:{last}{row}")
+        ws.row_dimensions[row].height = row_height([(text, sum(widths), size, bold)])
+    for col, head in enumerate(heads, start=1):
+        put(3, col, head, bold=True, align="center", border=True)
+    ws.row_dimensions[3].height = row_height([(h, w, 12, True) for h, w in zip(heads, widths, strict=True)])
     for r, values in enumerate(rows, start=4):
         for col, value in enumerate(values, start=1):
             put(r, col, value, align="center" if col == 1 else "left", border=True)
+        ws.row_dimensions[r].height = row_height([(v, w, 12, False) for v, w in zip(values, widths, strict=True)])
     ws.freeze_panes = "A4"
     ws.auto_filter.ref = f"A3:{last}{max(len(rows) + 3, 3)}"
-    ws.print_title_rows = "3:3"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    print_one_page_wide(ws, header_row=3)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

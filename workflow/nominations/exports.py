@@ -3,8 +3,8 @@
 The rows come from the very query of the list (`queries.nominations_query`: the caller's scope, then the filters),
 streamed in batches into an openpyxl write-only workbook, so a large export holds neither every ORM object nor every
 cell in memory at once. Labels are Vietnamese (state, subject type), dates dd/mm/yyyy (Vietnamese calendar day), and
-every text cell is neutralised against formula injection (`workflow.documents._safe_cell`: a cell starting with
-= + - @ gets a leading quote) and written as a string, never as a formula.
+every text cell is kept as typed and written as a string, never as a formula; a formula-like one (= + - @) also gets
+the quote-prefix style (`workflow.documents.common._xlsx_cell`).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import Campaign, Nomination, Unit
 from workflow.documents.certificate import certificate, certificate_docx
-from workflow.documents.common import FONT, _local_date, _safe_cell
+from workflow.documents.common import FONT, _local_date, _xlsx_cell, print_one_page_wide, row_height
 from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
 from workflow.nominations import service
 from workflow.nominations.queries import nominations_query
@@ -67,8 +67,10 @@ def rows(session: Session, actor: Actor, **filters):
 
 
 def nominations_xlsx(session: Session, actor: Actor, *, today, **filters) -> bytes:
-    """The scoped, filtered nominations as one sheet: title, the filters applied, the header (bold, frozen,
-    filtered), one row per nomination. `filters`: state, campaign, unit, subject_type, q (as GET /nominations)."""
+    """The scoped, filtered nominations as one sheet: title and the filters applied (each merged across the table and
+    wrapped), the header (bold, frozen, filtered, repeated on printed pages), one row per nomination, each as high as
+    its wrapped text; printed one A4 landscape page wide. `filters`: state, campaign, unit, subject_type, q (as GET
+    /nominations). The rows stream (write-only), so the widths are the columns' own, not measured."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
@@ -79,35 +81,42 @@ def nominations_xlsx(session: Session, actor: Actor, *, today, **filters) -> byt
     first = next(data, None)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(SHEET)
-    for col, (_head, width) in enumerate(COLUMNS, start=1):
+    widths = [width for _head, width in COLUMNS]
+    for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
+    print_one_page_wide(ws, header_row=HEADER_ROW)
     bold, normal = Font(name=FONT, size=12, bold=True), Font(name=FONT, size=12)
     wrap = Alignment(vertical="top", wrap_text=True)
+    last = get_column_letter(len(COLUMNS))
 
     def cell(value, *, font=normal, date=False):
-        value = _safe_cell(value)
-        c = WriteOnlyCell(ws, value=value)
-        if isinstance(value, str):
-            c.data_type = "s"  # never a formula, whatever openpyxl would infer
+        c = _xlsx_cell(WriteOnlyCell(ws), value)
         c.font, c.alignment = font, wrap
         if date:
             c.number_format = DATE_FORMAT
         return c
 
-    ws.append([cell(TITLE, font=Font(name=FONT, size=14, bold=True))])
-    ws.append([cell(f"{_filter_summary(session, filters)}. Ngày xuất: {today:%d/%m/%Y}.",
-                    font=Font(name=FONT, size=12, italic=True))])
-    ws.append([cell(head, font=bold) for head, _width in COLUMNS])
+    def line(row: int, values: list, *, font=normal, size=12, merged=False) -> None:
+        """One row, its height fitted to its wrapped text (set before the row is written: rows stream)."""
+        if merged:
+            ws.merged_cells.add(f"A{row}:{last}{row}")
+            ws.row_dimensions[row].height = row_height([(values[0], sum(widths), size, font.b)], size)
+        else:
+            ws.row_dimensions[row].height = row_height(
+                [(v, w, size, font.b) for v, w in zip(values, widths, strict=False) if isinstance(v, str)], size)
+        ws.append([cell(v, font=font, date=not merged and i >= 9) for i, v in enumerate(values)])
+
+    line(1, [TITLE], font=Font(name=FONT, size=14, bold=True), size=14, merged=True)
+    line(2, [f"{_filter_summary(session, filters)}. Ngày xuất: {today:%d/%m/%Y}."],
+         font=Font(name=FONT, size=12, italic=True), merged=True)
+    line(HEADER_ROW, [head for head, _width in COLUMNS], font=bold)
     count = 0
     for values in ([first] if first is not None else []), data:
         for values_row in values:
-            ws.append([cell(v, date=i >= 9) for i, v in enumerate(values_row)])
             count += 1
-    ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(COLUMNS))}{HEADER_ROW + max(count, 1)}"
+            line(HEADER_ROW + count, values_row)
+    ws.auto_filter.ref = f"A{HEADER_ROW}:{last}{HEADER_ROW + max(count, 1)}"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import tempfile
 from collections.abc import Iterator
@@ -23,8 +24,9 @@ from sqlalchemy.orm import Session
 from models import AuditCheckpoint, AuditEvent, User
 from workflow import clock, inputs, labels, policy
 from workflow.clock import TZ
-from workflow.documents import _safe_cell
+from workflow.documents.common import _safe_cell, _xlsx_cell, print_one_page_wide, row_height
 from workflow.errors import NotFound, ValidationFailed
+from workflow.inputs import xml_safe
 from workflow.nominations.queries import Page, page_params, paginate
 from workflow.policy import Actor
 
@@ -48,6 +50,7 @@ OBJECT_TYPE_LABELS = {
     "person": "Cán bộ",
     "user": "Tài khoản",
     "audit_verification": "Kiểm tra chuỗi nhật ký",
+    **labels.AUDIT_OBJECT_TYPE_LABELS,
 }
 
 # Families of actions (the part before the dot), for the grouped select and "nomination." prefix filters.
@@ -64,6 +67,7 @@ FAMILY_LABELS = {
     "user": "Tài khoản",
     "notification": "Thông báo",
     "audit": "Nhật ký hệ thống",
+    **labels.AUDIT_FAMILY_LABELS,
 }
 
 # Actions the code emits (and the names under which a refused action is recorded), with their Vietnamese label.
@@ -114,6 +118,7 @@ ACTION_LABELS = {
     "account.tokens_revoke_all": "Thu hồi mọi mã truy cập API",
     "notification.read": "Đánh dấu đã đọc thông báo",
     "audit.verify": "Kiểm tra chuỗi nhật ký",
+    **labels.AUDIT_ACTION_LABELS,
 }
 
 # Pages that show an audited object, by object type: (endpoint, its URL parameter).
@@ -531,7 +536,7 @@ def export_rows(session: Session, query_filters: dict, *, batch: int = EXPORT_BA
                       r.actor_id, action_label(r.action), r.action, OUTCOME_LABELS.get(r.outcome, r.outcome),
                       OBJECT_TYPE_LABELS.get(r.object_type, r.object_type), r.object_id, r.ip, r.user_agent,
                       json.dumps(r.data or {}, ensure_ascii=False, sort_keys=True, default=str), r.prev_hash, r.hash]
-            yield [_safe_cell(v) for v in values]
+            yield [xml_safe(v) for v in values]
         sent += len(rows)
         last_id = rows[-1].id
 
@@ -543,7 +548,7 @@ def csv_chunks(rows: Iterator[list]) -> Iterator[str]:
     buffer.write("\ufeff")
     writer.writerow(EXPORT_HEADER)
     for i, row in enumerate(rows, 1):
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else _safe_cell(v) for v in row])
         if i % 500 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -562,17 +567,40 @@ def stream_csv(session_factory, query_filters: dict) -> Iterator[str]:
         session.close()
 
 
+# Column widths of the .xlsx (Excel's units), one per EXPORT_HEADER column: the JSON and the hashes wrap.
+EXPORT_WIDTHS = (8, 12, 16, 14, 8, 24, 18, 10, 16, 8, 13, 24, 48, 24, 24)
+
+
 def xlsx_file(rows: Iterator[list]):
-    """An .xlsx (openpyxl write-only: rows go to disk as they come), returned as an in-memory file, rewound."""
+    """An .xlsx (openpyxl write-only: rows go to disk as they come), returned as an in-memory file, rewound. Text is
+    kept as typed (`_xlsx_cell`: formula-like text gets the quote-prefix style), wrapped in columns of fixed widths,
+    each row as high as its text, printed one A4 landscape page wide with the header repeated."""
     from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Nhật ký")
+    for col, width in enumerate(EXPORT_WIDTHS, start=1):
+        ws.column_dimensions[chr(64 + col)].width = width
     ws.freeze_panes = "A2"
-    ws.append(EXPORT_HEADER)
-    for row in rows:
-        ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
+    print_one_page_wide(ws, header_row=1)
+    wrap, bold = Alignment(vertical="top", wrap_text=True), Font(bold=True)
+
+    def line(values: list, font=None) -> list:
+        cells = []
+        for v in values:
+            c = _xlsx_cell(WriteOnlyCell(ws), v)
+            c.alignment = wrap
+            if font is not None:
+                c.font = font
+            cells.append(c)
+        return cells
+
+    for index, values in enumerate(itertools.chain([EXPORT_HEADER], rows), start=1):
+        ws.row_dimensions[index].height = row_height(
+            [(v, w, 11, index == 1) for v, w in zip(values, EXPORT_WIDTHS, strict=True) if isinstance(v, str)], 11)
+        ws.append(line(values, bold if index == 1 else None))
     with tempfile.TemporaryFile() as tmp:  # write-only rows are streamed to disk; the zip is read back once
         wb.save(tmp)
         tmp.seek(0)

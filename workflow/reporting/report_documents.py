@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from models import Campaign, Nomination, Person, PropagandaTheme, Unit
-from workflow import clock, policy
+from workflow import clock, numbering, policy
 from workflow.documents import (
     FONT,
     Issuer,
@@ -31,13 +31,13 @@ from workflow.documents import (
     _new_document,
     _recipients,
     _row_flags,
-    _safe_cell,
     _signer_block,
     _table,
     _title,
     _to_bytes,
     issuer_of,
 )
+from workflow.documents.common import _xlsx_cell, fit_widths, print_one_page_wide, row_height
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
 from workflow.nominations.machine import RECOGNISED_STATES
@@ -70,6 +70,7 @@ class ReportData:
     signer_title: str
     signer_name: str
     months: list[dict] = field(default_factory=list)  # yearly: the monthly introductions and themes
+    number: int | None = None  # "Số: 15/BC-STP": the number the văn thư gave it in the register; blank if none yet
     campaign: Campaign | None = None
     stage: str | None = None
     year: int | None = None
@@ -135,10 +136,20 @@ def _signer(session: Session, department: Unit, unit: Unit | None) -> tuple[str,
 
 
 # ------------------------------------------------------------------------------------------------ gathering
-def yearly(session: Session, actor: Actor, *, year, department=None, today: dt.date | None = None) -> ReportData:
+def _number(number, issuer: Unit) -> int | None:
+    """The report's number in its issuer's register ("15" or "15/BC-STP"), when the drafter gives one: a report is
+    drawn up on demand, so the register (the văn thư's) says which number it takes; none leaves "Số" blank."""
+    if number in (None, ""):
+        return None
+    return numbering.parse(number, doc_type="BC", issuer=issuer)
+
+
+def yearly(session: Session, actor: Actor, *, year, department=None, today: dt.date | None = None,
+           number=None) -> ReportData:
     today = today or clock.today()
     year = reports.parse_year(year) or today.year
     dep, unit = report_scope(session, actor, department)
+    seq = _number(number, unit or dep)
     s = reports.summary(session, actor, year=year, department=dep.id, unit=unit.id if unit else None)
     base = reports.base_query(actor, year=year, department_id=dep.id, unit_id=unit.id if unit else None).subquery()
     cal = _calendar_for(session, dep, year)
@@ -161,7 +172,7 @@ def yearly(session: Session, actor: Actor, *, year, department=None, today: dt.d
         summary_line=f"Kết quả công tác xây dựng, nhân rộng điển hình tiên tiến năm {year}",
         scope_text=f"năm {year}", opening=opening, summary=s, examples=_examples(session, base), date=today,
         deadline=dt.date(year, 10, 20 if unit else 30), recipients=recipients, signer_title=title, signer_name=name,
-        months=overview, year=year)
+        months=overview, year=year, number=seq)
 
 
 def _calendar_for(session: Session, dep: Unit, year: int):
@@ -181,7 +192,8 @@ def period_cutoff(c: Campaign, stage: str, today: dt.date) -> dt.date:
     return min(day, today)
 
 
-def period(session: Session, actor: Actor, *, campaign, stage, today: dt.date | None = None) -> ReportData:
+def period(session: Session, actor: Actor, *, campaign, stage, today: dt.date | None = None,
+           number=None) -> ReportData:
     today = today or clock.today()
     if stage not in STAGES:
         raise ValidationFailed("Loại báo cáo không hợp lệ.", ["stage: midterm (sơ kết) hoặc final (tổng kết)."],
@@ -199,6 +211,7 @@ def period(session: Session, actor: Actor, *, campaign, stage, today: dt.date | 
         raise ValidationFailed("Chỉ lập báo cáo sơ kết, tổng kết cho phong trào theo giai đoạn.",
                                [f"“{c.name}” không phải phong trào theo giai đoạn."],
                                {"campaign": "Không phải giai đoạn"})
+    seq = _number(number, unit or dep)
     cutoff = period_cutoff(c, stage, today)
     until = dt.datetime.combine(cutoff, dt.time.max, tzinfo=TZ)
     s = reports.summary(session, actor, campaign=c.id, unit=unit.id if unit else None, until=until)
@@ -220,7 +233,7 @@ def period(session: Session, actor: Actor, *, campaign, stage, today: dt.date | 
         summary_line=f"{label} công tác xây dựng, nhân rộng điển hình tiên tiến {span}",
         scope_text=f"{span} (từ {c.start_date:%d/%m/%Y} đến {cutoff:%d/%m/%Y})", opening=opening, summary=s,
         examples=_examples(session, base), date=min(review, today) if review else today, deadline=review,
-        recipients=recipients, signer_title=title, signer_name=name, campaign=c, stage=stage)
+        recipients=recipients, signer_title=title, signer_name=name, campaign=c, stage=stage, number=seq)
 
 
 # ------------------------------------------------------------------------------------------------ figures as rows
@@ -236,8 +249,17 @@ def state_rows(d: ReportData) -> list[tuple[str, int]]:
     return [(STATE_LABELS[st], n) for st, n in d.summary.by_state.items()]
 
 
+UNIT_HEAD = ["Đơn vị", "Số hồ sơ", "Công nhận cấp cơ sở", "Công nhận cấp ngành"]
+
+
 def unit_rows(d: ReportData) -> list[tuple[str, int, int, int]]:
-    return [(u.name, u.total, u.co_so, u.nganh) for u in d.summary.by_unit]
+    """Per unit: its nominations, and how many of them were recognised at cơ sở and at ngành level (reached, as the
+    text's funnel counts them: one recognised at ngành level was recognised at cơ sở first), then the totals, which
+    are the text's figures."""
+    rows = [(u.name, u.total, u.reached.get("evaluated_co_so", 0), u.reached.get("recognized", 0))
+            for u in d.summary.by_unit]
+    f = dict(d.summary.funnel)
+    return rows + [("Tổng cộng", d.summary.total, f["evaluated_co_so"], f["recognized"])]
 
 
 def example_rows(d: ReportData) -> list[tuple[str, str, str, str]]:
@@ -265,6 +287,19 @@ def narrative(d: ReportData) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ .docx
+KEEP_TOGETHER_ROWS = 20
+
+
+def title_lines(summary_line: str) -> list[str]:
+    """The summary under "BÁO CÁO" in two lines, the period on its own ("giai đoạn 2021 – 2025", "năm 2026"): left to
+    wrap, the line broke inside the period ("2021 –" over "2025")."""
+    for marker in (" giai đoạn ", " năm "):
+        head, sep, tail = summary_line.rpartition(marker)
+        if sep and head:
+            return [head, sep.strip() + " " + tail]
+    return [summary_line]
+
+
 def report_docx(d: ReportData) -> bytes:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
@@ -275,12 +310,14 @@ def report_docx(d: ReportData) -> bytes:
     else:
         issuer = base
     doc = _new_document()
-    _header(doc, issuer, f"      /BC-{issuer.symbol}", d.date)
-    _title(doc, "BÁO CÁO", [d.summary_line])
+    _header(doc, issuer, f"{d.number if d.number else '      '}/BC-{issuer.symbol}", d.date)
+    _title(doc, "BÁO CÁO", title_lines(d.summary_line))
     _body(doc, d.opening)
     center = WD_ALIGN_PARAGRAPH.CENTER
 
     def table(head: list[str], widths: list[float], rows: list[tuple]):
+        """A grid table; a short one (a page at most) is kept on one page, so its total never stands alone on the
+        next; a long one keeps its header with the first row and its last row ("Tổng cộng") with the one before."""
         t = _table(doc, 1 + len(rows), widths, grid=True)
         _row_flags(t.rows[0], header=True)
         for cell, text in zip(t.rows[0].cells, head, strict=True):
@@ -289,6 +326,11 @@ def report_docx(d: ReportData) -> bytes:
             _row_flags(t.rows[r])
             for c, (cell, value) in enumerate(zip(t.rows[r].cells, values, strict=True)):
                 _cell(cell, str(value), align=center if isinstance(value, int) or c == 0 else WD_ALIGN_PARAGRAPH.LEFT)
+        kept = range(len(rows)) if len(rows) <= KEEP_TOGETHER_ROWS else (0, len(rows) - 1)
+        for r in kept:
+            for cell in t.rows[r].cells:
+                for p in cell.paragraphs:
+                    p.paragraph_format.keep_with_next = True
         doc.add_paragraph()
 
     _heading(doc, "I. KẾT QUẢ THỰC HIỆN")
@@ -302,9 +344,10 @@ def report_docx(d: ReportData) -> bytes:
           [("", "Tổng cộng", d.summary.total)])
     if d.unit is None:
         _heading(doc, "3. Kết quả theo đơn vị", before=0)
-        rows = [(i, name, total, co_so, nganh) for i, (name, total, co_so, nganh) in enumerate(unit_rows(d), start=1)]
-        if rows:
-            table(["TT", "Đơn vị", "Số hồ sơ", "Cấp cơ sở", "Cấp ngành"], [1.2, 8.3, 2.3, 2.4, 2.3], rows)
+        rows = [("" if name == "Tổng cộng" else i, name, total, co_so, nganh)
+                for i, (name, total, co_so, nganh) in enumerate(unit_rows(d), start=1)]
+        if d.summary.by_unit:
+            table(["TT", *UNIT_HEAD], [1.2, 7.3, 2.3, 2.9, 2.8], rows)
         else:
             _body(doc, "Chưa có hồ sơ điển hình nào.", italic=True)
     number = 3 if d.unit else 4
@@ -342,25 +385,35 @@ def report_xlsx(d: ReportData) -> bytes:
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
 
     def sheet(ws, title: str, head: list[str], widths: list[int], rows: list[tuple]):
+        """A titled table: the title and the reporter merged across it and wrapped, widths from the content (the
+        given widths are maxima), each row as high as its wrapped text, printed one A4 page wide."""
+        widths = fit_widths([head, *rows], [6] * len(head), widths)
+        last = chr(64 + len(head))
+
         def put(row, col, value, *, bold=False, italic=False, border=False, size=12):
-            cell = ws.cell(row=row, column=col, value=_safe_cell(value))
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # never a formula
+            cell = _xlsx_cell(ws.cell(row=row, column=col), value)
             cell.font = Font(name=FONT, size=size, bold=bold, italic=italic)
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            cell.alignment = Alignment(vertical="top", wrap_text=True, horizontal="center" if row < 3 else None)
             if border:
                 cell.border = box
 
-        put(1, 1, title, bold=True, size=14)
-        put(2, 1, f"{d.reporter} — {d.scope_text}", italic=True)
+        for row, (text, size, bold, italic) in enumerate(((title, 14, True, False),
+                                                          (f"{d.reporter} — {d.scope_text}", 12, False, True)),
+                                                         start=1):
+            put(row, 1, text, bold=bold, italic=italic, size=size)
+            ws.merge_cells(f"A{row}:{last}{row}")
+            ws.row_dimensions[row].height = row_height([(text, sum(widths), size, bold)])
         for col, (text, width) in enumerate(zip(head, widths, strict=True), start=1):
             put(3, col, text, bold=True, border=True)
             ws.column_dimensions[chr(64 + col)].width = width
+        ws.row_dimensions[3].height = row_height([(h, w, 12, True) for h, w in zip(head, widths, strict=True)])
         for r, values in enumerate(rows, start=4):
             for col, value in enumerate(values, start=1):
                 put(r, col, value, border=True)
+            ws.row_dimensions[r].height = row_height(
+                [(v, w, 12, False) for v, w in zip(values, widths, strict=True) if isinstance(v, str)])
         ws.freeze_panes = "A4"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        print_one_page_wide(ws, header_row=3, landscape=False)
 
     ws = wb.active
     ws.title = "Tổng hợp"
@@ -372,8 +425,7 @@ def report_xlsx(d: ReportData) -> bytes:
     overview += [("Năm", str(y), n) for y, n in s.by_year]
     overview.append(("Tổng số hồ sơ", "", s.total))
     sheet(ws, f"BÁO CÁO {d.summary_line.upper()}", ["Nhóm", "Chỉ tiêu", "Số lượng"], [18, 48, 12], overview)
-    sheet(wb.create_sheet("Theo đơn vị"), "Kết quả theo đơn vị", ["Đơn vị", "Số hồ sơ", "Cấp cơ sở", "Cấp ngành"],
-          [50, 12, 12, 12], unit_rows(d))
+    sheet(wb.create_sheet("Theo đơn vị"), "Kết quả theo đơn vị", UNIT_HEAD, [50, 12, 14, 14], unit_rows(d))
     if d.kind == "yearly":
         sheet(wb.create_sheet("Giới thiệu hằng tháng"), "Giới thiệu điển hình hằng tháng (hạn ngày 10)",
               ["Tháng", "Chủ đề tuyên truyền", "Đơn vị đạt", "Lượt giới thiệu"], [12, 60, 22, 16], month_rows(d))

@@ -52,6 +52,7 @@ class UnitCount:
     department_id: int | None
     total: int = 0
     by_state: dict[str, int] = field(default_factory=dict)
+    reached: dict[str, int] = field(default_factory=dict)  # the funnel of the unit's nominations
 
     @property
     def co_so(self) -> int:
@@ -136,19 +137,37 @@ def _rank(column):
     return case(STAGE_RANK, value=column, else_=1)  # machine.stage_rank in SQL
 
 
-def funnel_from_history(session: Session, base, until: dt.datetime | None) -> list[tuple[str, int]]:
-    """How many visible nominations reached each stage: the highest stage of each nomination's history (and of its
-    state), counted per stage, then summed from the top down. The period reports (`until`) need it: the stored
-    furthest stage is today's; the summary of now counts that stored stage instead (the same figures, checked by the
-    tests, without reading every state change)."""
-    history = select(StateChange.nomination_id.label("nid"), _rank(StateChange.to_state).label("r")) \
-        .where(StateChange.nomination_id.in_(select(base.c.id)))
+def stages_from_history(session: Session, base, until: dt.datetime | None) -> dict[int | None, dict[int, int]]:
+    """How many visible nominations of each unit got furthest to each stage (unit → rank → count): the highest stage
+    of each nomination's history (and of its state). The period reports (`until`) need it: the stored furthest stage
+    is today's; the summary of now counts that stored stage instead (the same figures, checked by the tests, without
+    reading every state change). Per unit, so the reports' table by unit adds up to the funnel their text quotes."""
+    history = select(StateChange.nomination_id.label("nid"), base.c.unit_id.label("uid"),
+                     _rank(StateChange.to_state).label("r")).join(base, base.c.id == StateChange.nomination_id)
     if until is not None:
         history = history.where(StateChange.created_at <= until)
-    current = select(base.c.id.label("nid"), _rank(base.c.state).label("r"))
+    current = select(base.c.id.label("nid"), base.c.unit_id.label("uid"), _rank(base.c.state).label("r"))
     ranks = union_all(history, current).subquery()
-    best = select(ranks.c.nid, func.max(ranks.c.r).label("top")).group_by(ranks.c.nid).subquery()
-    return _cumulative(dict(session.execute(select(best.c.top, func.count()).group_by(best.c.top)).all()))
+    best = select(ranks.c.nid, ranks.c.uid, func.max(ranks.c.r).label("top")) \
+        .group_by(ranks.c.nid, ranks.c.uid).subquery()
+    tops: dict[int | None, dict[int, int]] = {}
+    for unit_id, top, n in session.execute(select(best.c.uid, best.c.top, func.count())
+                                           .group_by(best.c.uid, best.c.top)):
+        tops.setdefault(unit_id, {})[top] = n
+    return tops
+
+
+def funnel_from_history(session: Session, base, until: dt.datetime | None) -> list[tuple[str, int]]:
+    """The funnel of every visible nomination, from their histories (`stages_from_history` summed over units)."""
+    return _cumulative(_overall(stages_from_history(session, base, until)))
+
+
+def _overall(tops: dict[int | None, dict[int, int]]) -> dict[int, int]:
+    overall: dict[int, int] = {}
+    for per_rank in tops.values():
+        for rank, n in per_rank.items():
+            overall[rank] = overall.get(rank, 0) + n
+    return overall
 
 
 def _cumulative(counts: dict[int, int]) -> list[tuple[str, int]]:
@@ -171,24 +190,29 @@ def summary(session: Session, actor: Actor, *, campaign=None, year=None, departm
     c = load_campaign(session, campaign_id)
     base = base_query(actor, campaign_id=campaign_id, year=year, department_id=department_id, unit_id=unit_id,
                       until=until).subquery()
-    # Two passes over the visible nominations, each grouped by what its breakdowns need: (unit, state) gives the
-    # states and the units' table (units x states: a few thousand groups at most), (subject type, year, furthest
-    # stage) the rest and, now (no `until`), the funnel (a few dozen groups). One GROUP BY of every key at once
-    # made ~10k groups of the Ministry's 23k nominations at 100k, most of the time spent summing them in Python.
+    # Two passes over the visible nominations, each grouped by what its breakdowns need: (unit, state and, now, the
+    # stored furthest stage) gives the states, the units' table and their funnels (a few thousand groups at most),
+    # (subject type, year) the rest. One GROUP BY of every key at once made ~10k groups of the Ministry's 23k
+    # nominations at 100k, most of the time spent summing them in Python. A period report (`until`) reads the
+    # furthest stages from the history instead (the stored one is today's).
     # Plain rows (the connection's, not the ORM's result): nothing here is an entity.
     conn = session.connection()
-    per_unit = {(u, st): n for u, st, n in conn.execute(
-        select(base.c.unit_id, base.c.state, func.count()).group_by(base.c.unit_id, base.c.state))}
+    stage_key = [base.c.stage] if until is None else []
+    per_unit: dict[tuple[int, str], int] = {}
+    tops: dict[int | None, dict[int, int]] = {}
+    for u, st, *stage, n in conn.execute(select(base.c.unit_id, base.c.state, *stage_key, func.count())
+                                         .group_by(base.c.unit_id, base.c.state, *stage_key)):
+        per_unit[(u, st)] = per_unit.get((u, st), 0) + n
+        if stage:
+            ranks = tops.setdefault(u, {})
+            ranks[stage[0]] = ranks.get(stage[0], 0) + n
+    if until is not None:
+        tops = stages_from_history(session, base, until)
     keys = [base.c.subject_type, base.c.year]
-    if until is None:
-        keys.append(base.c.stage)
-    stages: dict[int, int] = {}
     by_state = {s: 0 for s in STATES}
     by_subject = {t: 0 for t in SUBJECT_TYPES}
     years: dict[int, int] = {}
-    for subject_type, y, *stage, n in conn.execute(select(*keys, func.count()).group_by(*keys)):
-        if stage:
-            stages[stage[0]] = stages.get(stage[0], 0) + n
+    for subject_type, y, n in conn.execute(select(*keys, func.count()).group_by(*keys)):
         by_subject[subject_type] = by_subject.get(subject_type, 0) + n
         if y is not None:
             years[int(y)] = years.get(int(y), 0) + n
@@ -203,9 +227,11 @@ def summary(session: Session, actor: Actor, *, campaign=None, year=None, departm
         row = units.setdefault(unit_id_, UnitCount(u.id, u.code, u.name, u.department_id))
         row.by_state[state] = row.by_state.get(state, 0) + n
         row.total += n
+    for unit_id_, row in units.items():
+        row.reached = dict(_cumulative(tops.get(unit_id_, {})))
     by_unit = sorted(units.values(), key=lambda r: (r.department_id or 0, r.code))
     by_level = {k: sum(by_state.get(s, 0) for s in states) for k, states in LEVELS.items()}
-    funnel = _cumulative(stages) if until is None else funnel_from_history(session, base, until)
+    funnel = _cumulative(_overall(tops))
     return Summary(total=sum(by_state.values()), by_state=by_state, by_subject_type=by_subject, by_level=by_level,
                    by_year=by_year, by_unit=by_unit, funnel=funnel, campaign=c, year=year,
                    department_id=department_id, until=until)
@@ -223,7 +249,8 @@ def summary_data(s: Summary) -> dict:
         "by_level": dict(s.by_level),
         "by_year": [{"year": y, "count": n} for y, n in s.by_year],
         "by_unit": [{"unit_id": u.unit_id, "code": u.code, "name": u.name, "total": u.total,
-                     "by_state": {k: v for k, v in u.by_state.items() if v}} for u in s.by_unit],
+                     "by_state": {k: v for k, v in u.by_state.items() if v}, "reached": dict(u.reached)}
+                    for u in s.by_unit],
         "funnel": [{"state": st, "label": FUNNEL_LABELS[st], "count": n} for st, n in s.funnel],
         "labels": {"state": STATE_LABELS, "subject_type": SUBJECT_TYPE_LABELS, "level": LEVEL_LABELS},
     }

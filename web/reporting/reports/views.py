@@ -210,7 +210,8 @@ def save_themes():
 @login_required
 def yearly(ext: str):
     fn = report_documents.yearly_docx if ext == "docx" else report_documents.yearly_xlsx
-    data, d = fn(db(), current_actor(), year=request.args.get("year"), department=request.args.get("department"))
+    data, d = fn(db(), current_actor(), year=request.args.get("year"), department=request.args.get("department"),
+                 number=request.args.get("number"))
     return downloads.send_document(data, d.file_stem, ext)
 
 
@@ -219,5 +220,5 @@ def yearly(ext: str):
 def period(ext: str):
     fn = report_documents.period_docx if ext == "docx" else report_documents.period_xlsx
     data, d = fn(db(), current_actor(), campaign=request.args.get("campaign"),
-                 stage=request.args.get("stage", "midterm"))
+                 stage=request.args.get("stage", "midterm"), number=request.args.get("number"))
     return downloads.send_document(data, d.file_stem, ext)
