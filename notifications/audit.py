@@ -755,7 +755,7 @@ def _of_delegation(session, e) -> str:
 
 def _delegation_data(e) -> dict:
     d = e.delegation
-    return {"director": d.director.username, "deputy": d.deputy.username, "deputy_id": d.deputy_id,
+    return {"granted_by": d.director.username, "deputy": d.deputy.username, "deputy_id": d.deputy_id,
             "starts_on": d.starts_on.isoformat(), "ends_on": d.ends_on.isoformat(), "deputy_title": d.deputy_title}
 
 

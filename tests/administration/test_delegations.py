@@ -158,7 +158,7 @@ def test_grant_and_end_are_audited_and_both_people_told(db, demo):
     d = grant(db, demo)
     (event,) = audited(db, "delegation.grant")
     assert (event.actor_username, event.object_type, event.object_id) == ("giamdoc", "delegation", d.id)
-    expected = {"director": "giamdoc", "deputy": "phogiamdoc", "deputy_id": d.deputy_id, "starts_on": day(0),
+    expected = {"granted_by": "giamdoc", "deputy": "phogiamdoc", "deputy_id": d.deputy_id, "starts_on": day(0),
                 "ends_on": day(5), "deputy_title": "PHÓ GIÁM ĐỐC"}
     assert {k: event.data.get(k) for k in expected} == expected
     assert event.chain == f"dept:{demo.unit('STP').id}"

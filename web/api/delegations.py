@@ -28,7 +28,7 @@ class DelegationCreateSchema(Schema):
 class DelegationSchema(Schema):
     id = fields.Integer()
     department_id = fields.Integer()
-    director = fields.Nested(UserRefSchema)
+    granted_by = fields.Nested(UserRefSchema, metadata={"description": "the director who delegates"})
     deputy = fields.Nested(UserRefSchema)
     starts_on = fields.Date()
     ends_on = fields.Date()
@@ -49,7 +49,7 @@ def _user(u) -> dict:
 
 def present(d: Delegation, who) -> dict:
     state = delegations.state_of(d, clock.today())
-    return {"id": d.id, "department_id": d.department_id, "director": _user(d.director), "deputy": _user(d.deputy),
+    return {"id": d.id, "department_id": d.department_id, "granted_by": _user(d.director), "deputy": _user(d.deputy),
             "starts_on": d.starts_on, "ends_on": d.ends_on, "deputy_title": d.deputy_title, "state": state,
             "state_label": delegations.STATE_LABELS[state], "ended_at": d.ended_at, "ended_by_id": d.ended_by_id,
             "available_actions": [offers.as_dict(o) for o in delegations.available_actions(who, d)]}
