@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from models import Campaign, Nomination, StateChange, Unit, make_session_factory
 from workflow import clock
+from workflow.nominations.machine import stage_rank
 
 SHOT_PREFIX = "reports"
 pytestmark = pytest.mark.browser
@@ -25,7 +26,7 @@ def _seed(engine) -> None:
             unit = s.scalar(select(Unit).where(Unit.code == code))
             n = Nomination(campaign_id=campaign.id, department_id=unit.department_id, unit_id=unit.id,
                            subject_type="collective", subject_key=f"u:{unit.id}", title=f"Tập thể {unit.name}",
-                           state=path[-1])
+                           state=path[-1], furthest_stage=max(map(stage_rank, path)))
             s.add(n)
             s.flush()
             for i, state in enumerate(path, start=1):
