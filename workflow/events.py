@@ -403,19 +403,50 @@ class StoryCreated(StoryEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class StoryUpdated(StoryEvent):
+    """A draft saved: its new revision is what the story now holds."""
+
     fields: tuple[str, ...]
     version: int
+    revision: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoryRevised(StoryEvent):
+    """An edit of a published story saved as revision `revision`, waiting: the public still reads the published one."""
+
+    fields: tuple[str, ...]
+    version: int
+    revision: int
 
 
 @dataclass(frozen=True, kw_only=True)
 class StoryPublished(StoryEvent):
     channel: str
     version: int
+    revision: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoryRevisionPublished(StoryEvent):
+    """The waiting revision of a published story replaced the public one (`previous`)."""
+
+    version: int
+    revision: int
+    previous: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoryRevisionDiscarded(StoryEvent):
+    """The waiting revision was dropped; it stays in the list of revisions, never published."""
+
+    version: int
+    revision: int
 
 
 @dataclass(frozen=True, kw_only=True)
 class StoryUnpublished(StoryEvent):
     version: int
+    revision: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
