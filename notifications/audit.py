@@ -722,8 +722,14 @@ def _proposal(action: str, *names: str) -> Audited:
 
 
 def _story(action: str, *names: str) -> Audited:
-    return Audited(_const(f"story.{action}"), _const("story"), lambda e: e.story.id,
-                   lambda e: {"nomination_id": e.story.nomination_id, **_fields(*names)(e)})
+    """A story's entry; `revision` (the revision saved or published, since 0018) only when the event carries one,
+    so an event without it is recorded as it always was."""
+    def data(e) -> dict:
+        out = {"nomination_id": e.story.nomination_id, **_fields(*names)(e)}
+        if out.get("revision", 0) is None:
+            del out["revision"]
+        return out
+    return Audited(_const(f"story.{action}"), _const("story"), lambda e: e.story.id, data)
 
 
 def _calendar(action: str, *names: str) -> Audited:

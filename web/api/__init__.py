@@ -127,6 +127,8 @@ OPERATION_IDS = {
     "api_stories.update_story": "update_story",
     "api_stories.publish_story": "publish_story",
     "api_stories.unpublish_story": "unpublish_story",
+    "api_stories.publish_story_revision": "publish_story_revision",
+    "api_stories.discard_story_revision": "discard_story_revision",
     "api_stories.add_image": "add_story_image",
     "api_tokens.list_tokens": "list_tokens",
     "api_tokens.revoke_token": "revoke_token",
