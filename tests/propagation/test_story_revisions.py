@@ -221,6 +221,7 @@ def test_the_pages_revise_a_published_story_without_taking_it_down(client, login
     assert "Bản sửa chờ xuất bản (phiên bản 2)" in html and "Nội dung đã sửa lỗi chính tả" in html
     assert 'data-testid="revisions"' in html and "Bản sửa chờ xuất bản" in html and "Đang hiển thị công khai" in html
     assert "Nội dung gốc" in client.get(f"/showcase/stories/{sid}").get_data(as_text=True)
+    assert 'data-testid="has-pending-revision"' in client.get("/stories").get_data(as_text=True)
     # the edit form now starts from the waiting revision
     assert "Nội dung đã sửa lỗi chính tả" in client.get(f"/stories/{sid}/edit").get_data(as_text=True)
     version = db.scalar(select(Story.version).where(Story.id == sid))
