@@ -722,12 +722,15 @@ def _proposal(action: str, *names: str) -> Audited:
 
 
 def _story(action: str, *names: str) -> Audited:
-    """A story's entry; `revision` (the revision saved or published, since 0018) only when the event carries one,
-    so an event without it is recorded as it always was."""
+    """A story's entry; `revision` (the revision saved or published, since 0018) only when the event carries one, and
+    `removed` (what the sanitiser dropped from the body sent: an attempt at a script is worth a trace) only when
+    something was, so an event without them is recorded as it always was."""
     def data(e) -> dict:
         out = {"nomination_id": e.story.nomination_id, **_fields(*names)(e)}
         if out.get("revision", 0) is None:
             del out["revision"]
+        if removed := getattr(e, "removed", ()):
+            out["removed"] = list(removed)
         return out
     return Audited(_const(f"story.{action}"), _const("story"), lambda e: e.story.id, data)
 

@@ -399,6 +399,7 @@ class StoryEvent(Event):
 class StoryCreated(StoryEvent):
     title: str
     channel: str
+    removed: tuple[str, ...] = ()  # what the sanitiser dropped from the body sent (stories.removed_markup)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -408,6 +409,7 @@ class StoryUpdated(StoryEvent):
     fields: tuple[str, ...]
     version: int
     revision: int | None = None
+    removed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -417,6 +419,7 @@ class StoryRevised(StoryEvent):
     fields: tuple[str, ...]
     version: int
     revision: int
+    removed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -86,6 +86,12 @@ def test_the_api_answers_what_was_removed(api, db, demo, example):
     r = ed.patch(f"/stories/{body['id']}", json={"version": r.get_json()["version"], "title": "Chỉ đổi tiêu đề"})
     assert r.get_json()["sanitised_removed"] == []
     assert "sanitised_removed" not in ed.get(f"/stories/{body['id']}").get_json()
+    # the audit trail keeps the trace of what was removed, and nothing when nothing was
+    created = db.scalar(select(AuditEvent.data).where(AuditEvent.action == "story.create"))
+    assert created["removed"] == ["thuộc tính onclick", "<script>", "liên kết javascript:", "<iframe>"]
+    updates = db.scalars(select(AuditEvent.data).where(AuditEvent.action == "story.update")
+                         .order_by(AuditEvent.id)).all()
+    assert [u.get("removed") for u in updates] == [["thuộc tính onmouseover"], None]
 
 
 # ------------------------------------------------------------------------------------------------ the editor

@@ -418,7 +418,8 @@ def create(session: Session, actor: Actor, *, nomination_id, title, body="", cha
     _flush(session)
     _record_revision(session, story, actor, {attr: getattr(story, attr) for attr in CONTENT})
     _flush(session)
-    _emit(session, events.StoryCreated, story, actor, context, title=story.title, channel=story.channel)
+    _emit(session, events.StoryCreated, story, actor, context, title=story.title, channel=story.channel,
+          removed=tuple(removed_markup(body)))
     return story
 
 
@@ -465,13 +466,13 @@ def update(session: Session, actor: Actor, story_id: int, *, version, context: C
         story.pending_revision = revision.number
         _flush(session)
         _emit(session, events.StoryRevised, story, actor, context, fields=tuple(changed), version=story.version,
-              revision=revision.number)
+              revision=revision.number, removed=tuple(removed_markup(fields.get("body"))))
         return story
     if any(content[attr] != base[attr] for attr in CONTENT):
         _apply(story, _record_revision(session, story, actor, content))
     _flush(session)
     _emit(session, events.StoryUpdated, story, actor, context, fields=tuple(changed), version=story.version,
-          revision=story.revision)
+          revision=story.revision, removed=tuple(removed_markup(fields.get("body"))))
     return story
 
 
