@@ -278,3 +278,28 @@ def test_the_api_revises_publishes_and_lists_revisions(api, db, demo, live):
     assert ed.post(f"/stories/{live.id}/revision/discard", json={}).status_code == 409
     assert ed.post("/stories/999999/revision/publish", json={}).status_code == 404
     assert ed.post(f"/stories/{live.id}/revision/publish", json={"version": "x"}).status_code == 422
+
+
+def test_a_kept_revision_is_readable_by_the_editors_only(client, login, api, db, demo, live):
+    stories.update(db, demo.actor("bientap"), live.id, version=live.version, title="Bản sửa",
+                   body="<p>Nội dung sửa</p>")
+    db.commit()
+    ed = api.as_("bientap")
+    r = ed.get(f"/stories/{live.id}/revisions/1")
+    assert r.status_code == 200
+    assert {k: r.get_json()[k] for k in ("number", "title", "body", "status")} == {
+        "number": 1, "title": "Bản gốc", "body": "<p>Nội dung gốc</p>", "status": "public"}
+    assert ed.get(f"/stories/{live.id}/revisions/2").get_json()["status"] == "pending"
+    assert ed.get(f"/stories/{live.id}/revisions/3").status_code == 404
+    assert api.as_("thanhtra").get(f"/stories/{live.id}/revisions/2").status_code == 200  # the auditor reads
+    # the story is public, its waiting text is not: a unit head and another department's editor get 404
+    for user in ("tp_hctp", _other_editor(db, demo)):
+        r = api.as_(user).get(f"/stories/{live.id}/revisions/2")
+        assert r.status_code == 404 and r.mimetype == "application/problem+json"
+        login(user)
+        assert client.get(f"/stories/{live.id}/revisions/2").status_code in (403, 404)
+    login("bientap")
+    detail = client.get(f"/stories/{live.id}").get_data(as_text=True)
+    assert f'href="/stories/{live.id}/revisions/2"' in detail
+    page = client.get(f"/stories/{live.id}/revisions/2").get_data(as_text=True)
+    assert "Nội dung sửa" in page and "Bản sửa chờ xuất bản" in page and "Chưa từng xuất bản" in page

@@ -124,6 +124,7 @@ OPERATION_IDS = {
     "api_stories.list_stories": "list_stories",
     "api_stories.create_story": "create_story",
     "api_stories.get_story": "get_story",
+    "api_stories.get_story_revision": "get_story_revision",
     "api_stories.update_story": "update_story",
     "api_stories.publish_story": "publish_story",
     "api_stories.unpublish_story": "unpublish_story",

@@ -80,6 +80,12 @@ class StoryRevisionSchema(Schema):
     status_label = fields.String()
 
 
+class StoryRevisionDetailSchema(StoryRevisionSchema):
+    summary = fields.String()
+    body = fields.String(metadata={"description": "sanitised HTML, as saved"})
+    channel = fields.String()
+
+
 class PendingRevisionSchema(Schema):
     number = fields.Integer()
     title = fields.String()
@@ -172,6 +178,14 @@ def _detail(story_id: int, body=None) -> dict:
     } | ({"sanitised_removed": stories.removed_markup(body)} if body is not None else {})
 
 
+def present_revision_text(story, r) -> dict:
+    return {"number": r.number, "title": r.title, "summary": r.summary, "body": r.body_html, "channel": r.channel,
+            "created_at": r.created_at, "created_by": r.created_by.full_name if r.created_by else "",
+            "published_at": r.published_at, "published_by": r.published_by.full_name if r.published_by else "",
+            "status": (status := stories.revision_status(story, r.number)),
+            "status_label": stories.REVISION_STATUS[status]}
+
+
 # ------------------------------------------------------------------------------------------------ routes
 @blp.route("/stories")
 @blp.arguments(StoryArgsSchema, location="query")
@@ -206,6 +220,16 @@ def create_story(args):
 def get_story(story_id):
     """Một bài viết"""
     return _detail(story_id)
+
+
+@blp.route(f"/stories/{SID}/revisions/<int(max={MAX_ID}):number>")
+@blp.response(200, StoryRevisionDetailSchema)
+@blp.alt_response(404, description="Không có phiên bản này, hoặc không thuộc Ban biên tập của Sở (quản trị, Thanh "
+                                   "tra vẫn đọc được)", **PROBLEM)
+def get_story_revision(story_id, number):
+    """Nội dung một phiên bản đã lưu của bài viết (Ban biên tập của Sở, quản trị, Thanh tra)"""
+    story, kept = stories.revision_of(db(), actor(), story_id, number)
+    return present_revision_text(story, kept)
 
 
 @blp.route(f"/stories/{SID}", methods=["PATCH"])

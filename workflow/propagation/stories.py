@@ -393,6 +393,17 @@ def revision_status(story: Story, number: int) -> str:
     return "earlier"
 
 
+def revision_of(session: Session, actor: Actor | None, story_id: int, number) -> tuple[Story, StoryRevision]:
+    """One kept revision, to read its text: for those who read the story's drafts (its department's editors, admin,
+    auditor). For anyone else, as for a revision that does not exist, 404: an unpublished text is not public."""
+    story = load(session, actor, story_id)
+    n = number if isinstance(number, int) and 0 < number < 2**31 else None
+    revision = _revision(session, story, n) if n is not None and may_read_drafts(actor, story) else None
+    if revision is None:
+        raise NotFound("Không tìm thấy phiên bản của bài viết.")
+    return story, revision
+
+
 def revisions(session: Session, story: Story) -> list[RevisionRow]:
     """Every revision of `story`, newest first (the caller has already opened the story through the policy)."""
     rows = session.scalars(select(StoryRevision).where(StoryRevision.story_id == story.id)

@@ -142,6 +142,15 @@ def detail(story_id: int):
     return _detail_page(story_id)
 
 
+@bp.route("/<int:story_id>/revisions/<int:number>")
+@login_required
+def revision(story_id: int, number: int):
+    """The text of one kept revision (read only), for the editors who read the story's drafts."""
+    story, kept = stories.revision_of(db(), current_actor(), story_id, number)
+    return render_template("stories/revision.html", story=story, revision=kept,
+                           status=stories.REVISION_STATUS[stories.revision_status(story, kept.number)], **LABELS)
+
+
 def _act(story_id: int, key: str, verb: str, call, success: str):
     g.back_url = url_for("stories.detail", story_id=story_id)
     try:
