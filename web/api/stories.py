@@ -6,9 +6,19 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from models import STORY_CHANNELS, STORY_STATES, Story, StoryImage
+from models import STORY_CHANNELS, Story, StoryImage
 from web.api.base import actor, api_blueprint, ctx, run
-from web.api.schemas import MAX_ID, JsonId, OfferSchema, PageArgsSchema, ProblemSchema, Text, page_of
+from web.api.schemas import (
+    MAX_ID,
+    JsonId,
+    OfferSchema,
+    PageArgsSchema,
+    ProblemSchema,
+    State,
+    StateFilter,
+    Text,
+    page_of,
+)
 from web.db import db
 from workflow import offers
 from workflow.propagation import stories
@@ -22,7 +32,7 @@ PROBLEM = {"schema": ProblemSchema, "content_type": "application/problem+json"}
 
 # ------------------------------------------------------------------------------------------------ schemas
 class StoryArgsSchema(PageArgsSchema):
-    state = fields.String(validate=validate.OneOf(STORY_STATES))
+    state = StateFilter("story")
     channel = fields.String(validate=validate.OneOf(STORY_CHANNELS))
     nomination = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 
@@ -76,7 +86,7 @@ class StorySchema(Schema):
     body = fields.String(metadata={"description": "sanitised HTML"})
     channel = fields.String()
     channel_label = fields.String()
-    state = fields.String(metadata={"enum": list(STORY_STATES)})
+    state = State("story")
     state_label = fields.String()
     version = fields.Integer()
     author_id = fields.Integer(allow_none=True)
