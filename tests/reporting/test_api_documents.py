@@ -5,13 +5,13 @@ the register gave them, in their JSON and in their .docx, from the one home of i
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 
 import pytest
 from docx import Document
 from factories import draft, recognised
 from sqlalchemy import select
+from test_render import need_libreoffice
 
 from models import CouncilSession, Decision
 from workflow import clock
@@ -117,6 +117,19 @@ def test_without_libreoffice_the_api_refuses_the_pdf_as_the_pages_do(api, docume
     assert page.status_code == 404 and "LibreOffice" in page.get_data(as_text=True)
 
 
+def test_another_departments_document_is_not_converted_for_an_outsider(api, documents, monkeypatch):
+    """The PDF is asked for after the document is opened in the caller's scope: another department's unit head gets
+    the .docx's refusal, and LibreOffice never runs for them."""
+    converted = []
+    monkeypatch.setattr(pdf, "convert", lambda files, **_kw: converted.extend(files) or {})
+    for path in documents:
+        if path.startswith("/reports/"):
+            continue  # a unit head's report is their own unit's
+        r = api.as_("tp_stp2").get(_with(path, "format=pdf"))
+        assert r.status_code in (403, 404) and r.mimetype == PROBLEM, (path, r.status_code)
+    assert converted == []
+
+
 def test_a_format_the_server_does_not_make_is_refused(api, documents):
     for path, who in documents.items():
         r = api.as_(who).get(_with(path, "format=odt"))
@@ -129,13 +142,12 @@ def test_a_format_the_server_does_not_make_is_refused(api, documents):
 
 def test_the_api_pdf_is_the_document_rendered_by_libreoffice(api, documents, tmp_path):
     """With LibreOffice: the decision's PDF through the API is the decision, its number printed."""
-    if not (pdf.available() and shutil.which("pdftotext")):
-        pytest.skip("LibreOffice and pdftotext make and read the PDF")
+    _soffice, pdftotext = need_libreoffice()  # skips without them, unless REQUIRE_LIBREOFFICE=1 (CI) fails
     path = next(p for p in documents if p.startswith("/decisions/"))
     r = api.as_("giamdoc").get(_with(path, "format=pdf"))
     assert r.status_code == 200 and r.mimetype == PDF and r.data.startswith(b"%PDF")
     (tmp_path / "qd.pdf").write_bytes(r.data)
-    text = subprocess.run(["pdftotext", str(tmp_path / "qd.pdf"), "-"], capture_output=True, text=True,
+    text = subprocess.run([pdftotext, str(tmp_path / "qd.pdf"), "-"], capture_output=True, text=True,
                           check=True, timeout=60).stdout
     assert "12/QĐ-STP" in text and "QUYẾT ĐỊNH" in text
 
