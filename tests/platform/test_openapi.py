@@ -328,3 +328,23 @@ def test_every_official_docx_download_offers_its_pdf(doc):
         assert param and param["in"] == "query" and param["schema"]["enum"] == ["docx", "pdf"], path
         assert content["application/pdf"]["schema"] == {"type": "string", "format": "binary"}, path
     assert len(found) == 6, found
+
+
+def test_coded_fields_list_the_values_the_database_allows(doc):
+    """Beyond states: the codes a response carries are documented as the enums of the database's check constraints
+    (a generated client gets enum types, not bare strings)."""
+    from models import ATTACHMENT_KINDS, CAMPAIGN_KINDS, MEMBER_FUNCTIONS, STORY_CHANNELS, SUBJECT_TYPES, UNIT_KINDS
+    from workflow.propagation import introductions
+
+    schemas = doc["components"]["schemas"]
+    expected = {
+        **{(name, "subject_type"): list(SUBJECT_TYPES) for name in ("NominationSummary", "NominationDetail",
+                                                                    "AgendaItem", "AgendaCandidate",
+                                                                    "DecisionNomination")},
+        ("Unit", "kind"): list(UNIT_KINDS), ("Campaign", "kind"): list(CAMPAIGN_KINDS),
+        ("Attachment", "kind"): list(ATTACHMENT_KINDS), ("Story", "channel"): list(STORY_CHANNELS),
+        ("Attendance", "function"): [*MEMBER_FUNCTIONS, None],
+        ("ComplianceRow", "status"): list(introductions.STATUS_LABELS),
+    }
+    for (name, prop), values in expected.items():
+        assert schemas[name]["properties"][prop].get("enum") == values, (name, prop, schemas[name]["properties"][prop])

@@ -36,6 +36,7 @@ def Year():  # noqa: N802 - reads like a field class
 
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+COMPLIANCE_STATUSES = list(introductions.STATUS_LABELS)  # (a schema's field named `introductions` hides the module)
 
 
 # ------------------------------------------------------------------------------------------------ schemas
@@ -133,7 +134,7 @@ class ComplianceRowSchema(Schema):
     introductions = fields.List(fields.Nested(IntroductionSchema))
     met = fields.Boolean(allow_none=True, metadata={"description": "true: đạt hạn ngày 10; false: không đạt; "
                                                                    "null: chưa đến hạn và chưa giới thiệu"})
-    status = fields.String(metadata={"description": "met | missed | not_due"})
+    status = fields.String(metadata={"enum": COMPLIANCE_STATUSES, "description": "met | missed | not_due"})
     status_label = fields.String()
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
-from models import ATTACHMENT_KINDS, CAMPAIGN_KINDS, SUBJECT_TYPES, UNIT_KINDS
+from models import ATTACHMENT_KINDS, CAMPAIGN_KINDS, MEMBER_FUNCTIONS, SUBJECT_TYPES, UNIT_KINDS
 from web import downloads
 from workflow import inputs, lifecycles
 from workflow.nominations.machine import TRIGGERS
@@ -183,7 +183,7 @@ class UnitSchema(Schema):
     id = fields.Integer()
     code = fields.String()
     name = fields.String()
-    kind = fields.String()
+    kind = fields.String(metadata={"enum": list(UNIT_KINDS)})
     parent_id = fields.Integer(allow_none=True)
     department_id = fields.Integer(allow_none=True)
     active = fields.Boolean()
@@ -230,7 +230,7 @@ class CampaignCreateSchema(Schema):
 class CampaignSchema(Schema):
     id = fields.Integer()
     name = fields.String()
-    kind = fields.String()
+    kind = fields.String(metadata={"enum": list(CAMPAIGN_KINDS)})
     start_date = Day()
     end_date = Day()
     registration_deadline = Day()
@@ -316,7 +316,7 @@ class AttachmentUploadSchema(Schema):
 
 class AttachmentSchema(Schema):
     id = fields.Integer()
-    kind = fields.String()
+    kind = fields.String(metadata={"enum": list(ATTACHMENT_KINDS)})
     filename = fields.String()
     content_type = fields.String()
     size = fields.Integer()
@@ -349,7 +349,7 @@ class NominationSummarySchema(Schema):
     state = State("nomination")
     state_label = fields.String()
     version = fields.Integer()
-    subject_type = fields.String()
+    subject_type = fields.String(metadata={"enum": list(SUBJECT_TYPES)})
     title = fields.String()
     campaign_id = fields.Integer()
     unit_id = fields.Integer()
@@ -486,7 +486,7 @@ NotificationPageSchema = page_of(NotificationSchema, "NotificationPage")
 
 
 # ------------------------------------------------------------------------------------------------ councils
-COUNCIL_FUNCTIONS = ("chu_tich", "pho_chu_tich", "thuong_truc", "uy_vien")
+COUNCIL_FUNCTIONS = MEMBER_FUNCTIONS  # the council members' functions the database allows
 VOTE_CHOICES = ("agree", "disagree", "abstain")
 DECISION_LEVELS = ("co_so", "nganh")
 MAX_LIST = 200
@@ -587,7 +587,7 @@ class AgendaItemSchema(Schema):
     nomination_id = fields.Integer()
     title = fields.String()
     subject_name = fields.String()
-    subject_type = fields.String()
+    subject_type = fields.String(metadata={"enum": list(SUBJECT_TYPES)})
     unit = fields.String()
     state = State("nomination")
     position = fields.Integer()
@@ -600,7 +600,8 @@ class AgendaItemSchema(Schema):
 class AttendanceSchema(Schema):
     user_id = fields.Integer()
     full_name = fields.String()
-    function = fields.String()
+    function = fields.String(allow_none=True, metadata={"enum": [*COUNCIL_FUNCTIONS, None],
+                                                        "description": "null: no longer a member of the council"})
     present = fields.Boolean()
 
 
@@ -630,7 +631,7 @@ class AgendaCandidateSchema(Schema):
     nomination_id = fields.Integer()
     title = fields.String()
     subject_name = fields.String()
-    subject_type = fields.String()
+    subject_type = fields.String(metadata={"enum": list(SUBJECT_TYPES)})
     unit = fields.String()
 
 
@@ -711,7 +712,7 @@ class DecisionNominationSchema(Schema):
     id = fields.Integer()
     title = fields.String()
     subject_name = fields.String()
-    subject_type = fields.String()
+    subject_type = fields.String(metadata={"enum": list(SUBJECT_TYPES)})
     state = State("nomination")
     state_label = fields.String()
 

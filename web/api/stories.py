@@ -84,7 +84,7 @@ class StorySchema(Schema):
     title = fields.String()
     summary = fields.String()
     body = fields.String(metadata={"description": "sanitised HTML"})
-    channel = fields.String()
+    channel = fields.String(metadata={"enum": list(STORY_CHANNELS)})
     channel_label = fields.String()
     state = State("story")
     state_label = fields.String()
