@@ -201,3 +201,18 @@ def test_reports_json_is_for_report_drafters_only(api):
     year = clock.today().year
     r = api.as_("canbo1").get(f"/reports/yearly?year={year}")
     assert r.status_code == 403 and r.mimetype == PROBLEM
+
+
+def test_the_reports_page_offers_each_reports_pdf(demo, client, login, monkeypatch):
+    """The pages as the API: the yearly report's form has its "Bản PDF", each sơ kết / tổng kết its PDF link, when
+    the server has LibreOffice; without it, none is offered."""
+    period = demo.campaign("period").id
+    monkeypatch.setattr(pdf, "soffice", lambda: "/usr/bin/soffice")
+    login("giamdoc")
+    page = client.get("/reports").get_data(as_text=True)
+    assert 'name="format" value="pdf"' in page
+    for stage in ("midterm", "final"):
+        assert f"/reports/period.docx?campaign={period}&amp;stage={stage}&amp;format=pdf" in page
+    monkeypatch.setattr(pdf, "soffice", lambda: None)
+    page = client.get("/reports").get_data(as_text=True)
+    assert "format=pdf" not in page and 'value="pdf"' not in page
