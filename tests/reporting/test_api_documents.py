@@ -5,6 +5,7 @@ the register gave them, in their JSON and in their .docx, from the one home of i
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 
 import pytest
@@ -203,16 +204,21 @@ def test_reports_json_is_for_report_drafters_only(api):
     assert r.status_code == 403 and r.mimetype == PROBLEM
 
 
-def test_the_reports_page_offers_each_reports_pdf(demo, client, login, monkeypatch):
-    """The pages as the API: the yearly report's form has its "Bản PDF", each sơ kết / tổng kết its PDF link, when
-    the server has LibreOffice; without it, none is offered."""
+def test_the_reports_page_offers_each_reports_number_and_pdf(demo, client, login, monkeypatch):
+    """The pages as the API: the yearly report's form and each period campaign's (sơ kết or tổng kết) take the
+    report's number and offer "Bản PDF" beside the .docx when the server has LibreOffice; without it, no PDF. The
+    period form's number reaches the document."""
     period = demo.campaign("period").id
     monkeypatch.setattr(pdf, "soffice", lambda: "/usr/bin/soffice")
     login("giamdoc")
     page = client.get("/reports").get_data(as_text=True)
-    assert 'name="format" value="pdf"' in page
-    for stage in ("midterm", "final"):
-        assert f"/reports/period.docx?campaign={period}&amp;stage={stage}&amp;format=pdf" in page
+    forms = re.findall(r'<form method="get" action="/reports/(yearly|period)\.docx".*?</form>', page, re.S)
+    assert forms.count("yearly") == 1 and forms.count("period") >= 1
+    for form in re.findall(r'<form method="get" action="/reports/(?:yearly|period)\.docx".*?</form>', page, re.S):
+        assert 'name="number"' in form and 'name="format" value="pdf"' in form
+    assert f'name="campaign" value="{period}"' in page
+    r = client.get(f"/reports/period.docx?campaign={period}&stage=final&number=21")
+    assert r.status_code == 200 and "Số: 21/BC-STP" in docx_text(r.data)
     monkeypatch.setattr(pdf, "soffice", lambda: None)
     page = client.get("/reports").get_data(as_text=True)
     assert "format=pdf" not in page and 'value="pdf"' not in page
