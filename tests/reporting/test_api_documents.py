@@ -222,3 +222,19 @@ def test_the_reports_page_offers_each_reports_number_and_pdf(demo, client, login
     monkeypatch.setattr(pdf, "soffice", lambda: None)
     page = client.get("/reports").get_data(as_text=True)
     assert "format=pdf" not in page and 'value="pdf"' not in page
+
+
+def test_the_minutes_number_is_shown_where_the_minutes_are_offered(api, documents, client, login):
+    """The Biên bản's number in its council's register: in the session's JSON and on its page exactly as the
+    minutes print it; only beside the results (who may not read the minutes does not get it)."""
+    path = next(p for p in documents if p.endswith("/minutes"))
+    session_path = path.removesuffix("/minutes")
+    detail = api.as_("giamdoc").get(session_path).get_json()
+    number = detail["minutes_number"]
+    assert number and number.endswith("/BB-HĐTĐKT")
+    assert f"Số: {number}" in docx_text(api.as_("giamdoc").get(path).data)
+    login("giamdoc")
+    page = client.get(session_path.replace("/council-sessions/", "/council/sessions/")).get_data(as_text=True)
+    assert f'data-testid="minutes-number">{number}<' in page
+    outsider = api.as_("tp_pbgdpl").get(session_path)
+    assert outsider.status_code in (200, 404) and "minutes_number" not in (outsider.get_json() or {})

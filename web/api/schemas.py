@@ -648,6 +648,9 @@ class CouncilSessionDetailSchema(CouncilSessionSummarySchema):
     members_total = fields.Integer(allow_none=True)
     quorum_required = fields.Float(allow_none=True)
     pass_threshold_applied = fields.Float(allow_none=True)
+    minutes_number = fields.String(allow_none=True, metadata={
+        "description": "\"3/BB-HĐTĐKT\": the Biên bản's number in its council's register (given at the close), as "
+                       "GET .../minutes prints it; with the results"})
     available_actions = fields.List(fields.Nested(OfferSchema), metadata={"description": "for the caller"})
     agenda_candidates = fields.List(fields.Nested(AgendaCandidateSchema), metadata={
         "description": "while the agenda may be set (secretariat): what POST .../agenda accepts"})
