@@ -28,6 +28,8 @@ def State(lifecycle: str, **kwargs):  # noqa: N802 - reads like a field class
 def StateFilter(lifecycle: str, **kwargs):  # noqa: N802
     """A query filter on one state of `lifecycle`: an unknown state is refused (422), documented as the enum."""
     return fields.String(validate=validate.OneOf(LIFECYCLE_STATES[lifecycle]), **kwargs)
+
+
 # A downloaded file's bytes: the response's media type says what they are (generated clients read them as a file).
 BINARY = {"type": "string", "format": "binary"}
 MAX_PAGE = 1_000_000
