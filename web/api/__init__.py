@@ -121,6 +121,8 @@ OPERATION_IDS = {
     "api_reports.put_themes": "set_themes",
     "api_reports.yearly": "download_yearly_report",
     "api_reports.period": "download_period_report",
+    "api_reports.yearly_report": "get_yearly_report",
+    "api_reports.period_report": "get_period_report",
     "api_stories.list_stories": "list_stories",
     "api_stories.create_story": "create_story",
     "api_stories.get_story": "get_story",

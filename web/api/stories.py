@@ -9,9 +9,19 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from models import STORY_CHANNELS, STORY_STATES, Story, StoryImage
+from models import STORY_CHANNELS, Story, StoryImage
 from web.api.base import actor, api_blueprint, ctx, run
-from web.api.schemas import MAX_ID, JsonId, OfferSchema, PageArgsSchema, ProblemSchema, Text, page_of
+from web.api.schemas import (
+    MAX_ID,
+    JsonId,
+    OfferSchema,
+    PageArgsSchema,
+    ProblemSchema,
+    State,
+    StateFilter,
+    Text,
+    page_of,
+)
 from web.db import db
 from workflow import offers
 from workflow.propagation import stories
@@ -25,7 +35,7 @@ PROBLEM = {"schema": ProblemSchema, "content_type": "application/problem+json"}
 
 # ------------------------------------------------------------------------------------------------ schemas
 class StoryArgsSchema(PageArgsSchema):
-    state = fields.String(validate=validate.OneOf(STORY_STATES))
+    state = StateFilter("story")
     channel = fields.String(validate=validate.OneOf(STORY_CHANNELS))
     nomination = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 
@@ -102,9 +112,9 @@ class StorySchema(Schema):
     title = fields.String()
     summary = fields.String()
     body = fields.String(metadata={"description": "sanitised HTML"})
-    channel = fields.String()
+    channel = fields.String(metadata={"enum": list(STORY_CHANNELS)})
     channel_label = fields.String()
-    state = fields.String(metadata={"enum": list(STORY_STATES)})
+    state = State("story")
     state_label = fields.String()
     version = fields.Integer()
     revision = fields.Integer(metadata={"description": "the revision the story shows (the public one if published)"})

@@ -1016,7 +1016,14 @@ def resolve_tie(session: Session, actor: Actor, session_id: int, nomination_ids,
     return s
 
 
-def list_sessions(session: Session, actor: Actor, *, page: int, per_page: int):
+def list_sessions(session: Session, actor: Actor, *, page: int, per_page: int, state: str | None = None):
+    """The sessions the actor may see, newest first; `state`: one state of the session's lifecycle (another is
+    refused, never read as "none")."""
     page, per_page = page_params(page, per_page)
     stmt = select(CouncilSession).where(policy.scope(actor, "council_session"))
+    if state not in (None, ""):
+        if state not in SESSION.states:
+            raise ValidationFailed("Trạng thái phiên họp không hợp lệ.",
+                                   [f"Trạng thái: {', '.join(SESSION.states)}."], {"state": "Không hợp lệ"})
+        stmt = stmt.where(CouncilSession.state == state)
     return paginate(session, stmt, page, per_page, CouncilSession.date.desc(), CouncilSession.id.desc())
