@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "start_nurturing": "Bắt đầu bồi dưỡng",
     "submit": "Trình Hội đồng xét",
     "return_for_revision": "Trả lại để bổ sung",
+    "accept": "Tiếp nhận hồ sơ",
     "withdraw": "Rút hồ sơ",
     "recognize_co_so": "Công nhận cấp cơ sở",
     "reject_co_so": "Không công nhận",
@@ -40,6 +41,16 @@ ACTION_LABELS = {
     "add_checkin": "Ghi nhận theo dõi bồi dưỡng",
     "add_attachment": "Đính kèm tài liệu",
 }
+RESUBMIT_LABEL = "Nộp lại hồ sơ"  # a submit after a return for revision (its history row's data "resubmission")
+
+
+def step_label(action: str, data: dict | None = None) -> str:
+    """The label of one history row: a resubmission reads "Nộp lại hồ sơ", not as a first submission."""
+    if action == "submit" and (data or {}).get("resubmission"):
+        return RESUBMIT_LABEL
+    return ACTION_LABELS.get(action, action)
+
+
 SUBJECT_TYPE_LABELS = {"collective": "Tập thể", "individual": "Cá nhân"}
 CAMPAIGN_KIND_LABELS = {
     "annual": "Hằng năm",

@@ -76,7 +76,7 @@ def is_api_request() -> bool:
 
 
 def problem(status: int, detail: str | None = None, *, title: str | None = None, reasons=None, errors=None,
-            headers=None) -> Response:
+            headers=None, current_version: int | None = None) -> Response:
     payload = {
         "type": "about:blank",
         "title": title or TITLES.get(status, "Lỗi"),
@@ -87,6 +87,8 @@ def problem(status: int, detail: str | None = None, *, title: str | None = None,
     }
     if errors:
         payload["errors"] = errors
+    if current_version is not None:
+        payload["current_version"] = current_version
     response = Response(json.dumps(payload, ensure_ascii=False, default=str), status=status,
                         mimetype=PROBLEM_MIMETYPE)
     for key, value in (headers or {}).items():
@@ -172,7 +174,8 @@ def http_problem(error: HTTPException) -> Response:
 def domain_problem(err: DomainError) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="dienhinh"'} if err.status == 401 else None
     errors = {k: v if isinstance(v, list) else [v] for k, v in (err.field_errors or {}).items()} or None
-    return problem(err.status, err.detail, title=err.title, reasons=err.reasons, errors=errors, headers=headers)
+    return problem(err.status, err.detail, title=err.title, reasons=err.reasons, errors=errors, headers=headers,
+                   current_version=getattr(err, "current_version", None))
 
 
 def conflict_problem(err: Exception) -> Response:

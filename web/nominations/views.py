@@ -18,7 +18,7 @@ from workflow.documents import pdf
 from workflow.documents.certificate import certificate_level
 from workflow.errors import DomainError, Forbidden, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
-from workflow.nominations import exports, machine, rules, service
+from workflow.nominations import desk, exports, machine, rules, service
 from workflow.nominations.queries import history_users, list_nominations, load_detail
 
 FILTERS = ("campaign", "state", "unit", "subject_type", "q")
@@ -105,6 +105,8 @@ def _detail_page(nomination_id: int, *, errors: dict | None = None, form=None, s
     return render_template(
         "nominations/detail.html", n=n, lifecycle=_lifecycle(n.state), criteria=criteria,
         eligibility=rules.evaluate(session, n), gaps=rules.dossier_gaps(n), actors=actors,
+        checklist=rules.dossier_checklist(n), returned=desk.latest_return(n, actors),
+        accepted=desk.acceptance(n, actors),
         actions=service.available_actions(session, actor, n), edit_refusals=service.edit_refusals(actor, n),
         attachment_kinds=ATTACHMENT_KINDS, errors=errors or {}, form=form or {},
         irreversible_summary=irreversible_summary,
@@ -137,6 +139,23 @@ def transition(nomination_id: int):
     except ValidationFailed as err:
         return _detail_page(nomination_id, errors={key: err}, form=request.form, status=422)
     flash(f"Đã thực hiện: {ACTION_LABELS.get(action, action)}.", "success")
+    return redirect(g.back_url)
+
+
+@bp.route("/<int:nomination_id>/accept", methods=["POST"])
+@login_required
+def accept(nomination_id: int):
+    """"Tiếp nhận hồ sơ" (the secretariat): a refusal comes back beside the accept card, like a transition's."""
+    actor = current_actor()
+    g.back_url = url_for("nominations.detail", nomination_id=nomination_id)
+    try:
+        _perform(lambda: service.accept_nomination(db(), actor, nomination_id, request.form.get("version"),
+                                                   comment=request.form.get("comment", ""),
+                                                   context=request_context()),
+                 "nomination.accept", nomination_id)
+    except ValidationFailed as err:
+        return _detail_page(nomination_id, errors={"transition:accept": err}, form=request.form, status=422)
+    flash("Đã tiếp nhận hồ sơ. Hồ sơ chờ Hội đồng Thi đua – Khen thưởng xét.", "success")
     return redirect(g.back_url)
 
 

@@ -380,6 +380,9 @@ def set_agenda(session: Session, actor: Actor, session_id: int, nomination_ids, 
             reasons += agenda_refusals(s, n, taken.get(i))
     if reasons:
         raise ValidationFailed("Không lập được chương trình phiên họp.", reasons)
+    # A dossier goes on an agenda accepted: those the secretariat has not accepted yet are accepted now, explicitly
+    # (history "Tiếp nhận hồ sơ", audit, the unit told) — see service.accept_on_agenda.
+    service.accept_on_agenda(session, actor, [found[i] for i in ids], context=context)
     s.items.clear()
     session.flush()
     for pos, i in enumerate(ids, start=1):
