@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from web.api.schemas import ProblemSchema
 from workflow import inputs
 from workflow.errors import DomainError
+from workflow.labels import FIELD_LABELS
 
 PROBLEM_MIMETYPE = "application/problem+json"
 API_PREFIX = "/api/"
@@ -125,8 +126,15 @@ def _flatten(errors, prefix="") -> list[str]:
         for value in errors:
             out += _flatten(value, prefix)
     else:
-        out.append(f"{prefix}: {errors}" if prefix else str(errors))
+        out.append(f"{_named(prefix)}: {errors}" if prefix else str(errors))
     return out
+
+
+def _named(field: str) -> str:
+    """A field as a reason names it: its Vietnamese label and, for the client's program, its JSON name
+    ("Ngày theo dõi (date)"); a path without a label (criteria.x.met) as it is."""
+    label = FIELD_LABELS.get(field)
+    return f"{label} ({field})" if label else field
 
 
 def validation_errors(messages) -> dict:

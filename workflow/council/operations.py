@@ -340,7 +340,7 @@ def schedule_offer(actor: Actor) -> offers.Offer | None:
 def schedule(session: Session, actor: Actor, *, title: str, date, campaign_id: int, location: str | None = None,
              context: Context = CLI) -> CouncilSession:
     offers.enforce(check_schedule(actor))
-    form = inputs.Form("Chưa lên lịch được phiên họp.")
+    form = inputs.Form("Chưa lên lịch được phiên họp.", {"title": "Tên phiên họp", "date": "Ngày họp"})
     title = form.text("title", title, limit=300, required=True)
     day = form.date("date", date, required=True)
     location = form.text("location", location, limit=300)

@@ -37,6 +37,8 @@ from workflow.policy import Actor
 from workflow.proposals import items as proposal_items
 
 TEXT_LIMITS = {"title": 500, "achievements": 20000, "initiatives": 20000, "nurture_plan": 20000}
+# The nomination forms' own labels where the glossary's generic one (workflow.labels.FIELD_LABELS) reads differently.
+LABELS = {"title": "Tên hồ sơ điển hình", "note": "Nội dung theo dõi, đánh giá", "date": "Ngày theo dõi"}
 
 
 def _search_text(n: Nomination, subject_name: str) -> str:
@@ -88,7 +90,9 @@ def _check_version(n: Nomination, expected_version) -> None:
     try:
         expected = int(expected_version)
     except (TypeError, ValueError):
-        raise ValidationFailed("Thiếu phiên bản hồ sơ (version).", ["Trường version là bắt buộc."]) from None
+        raise ValidationFailed("Thiếu thông tin phiên bản của hồ sơ đang sửa.",
+                               ["Trang đã mở quá lâu hoặc không đầy đủ: hãy tải lại trang hồ sơ rồi thực hiện lại."],
+                               {"version": "Bắt buộc."}) from None
     if n.version != expected:
         raise StaleVersion(STALE_DETAIL, [STALE_REASON], current_version=n.version)
 
@@ -111,7 +115,7 @@ def _flush(session: Session) -> None:
 def _clean_text(value, field: str, *, required: bool = False) -> str:
     """A nomination text within its own limit (TEXT_LIMITS)."""
     return inputs.one(field, inputs.text, value, detail="Dữ liệu không hợp lệ.", limit=TEXT_LIMITS.get(field, 20000),
-                      required=required, long=inputs.is_long(field)) or ""
+                      required=required, long=inputs.is_long(field), label=LABELS.get(field)) or ""
 
 
 # ---------------------------------------------------------------------------------------------------- create
@@ -134,24 +138,26 @@ def create_nomination(
     achievements = _clean_text(achievements, "achievements")
     initiatives = _clean_text(initiatives, "initiatives")
     if subject_type not in ("collective", "individual"):
-        raise ValidationFailed("Loại đối tượng không hợp lệ.", ["subject_type phải là collective hoặc individual."],
+        raise ValidationFailed("Loại đối tượng không hợp lệ.", ["Loại đối tượng: chọn Tập thể hoặc Cá nhân."],
                                {"subject_type": "Không hợp lệ"})
     campaign = session.get(Campaign, campaign_id) if isinstance(campaign_id, int) else None
     if campaign is None:
-        raise ValidationFailed("Không tìm thấy phong trào thi đua.", ["campaign_id không tồn tại."],
-                               {"campaign_id": "Không tồn tại"})
+        raise ValidationFailed("Không tìm thấy phong trào thi đua.",
+                               ["Phong trào thi đua: chưa chọn hoặc không tồn tại."], {"campaign_id": "Không tồn tại"})
     person = None
     if subject_type == "individual":
         person = session.get(Person, person_id) if isinstance(person_id, int) else None
         if person is None:
-            raise ValidationFailed("Chưa chọn cá nhân được đề nghị.", ["person_id không tồn tại."],
+            raise ValidationFailed("Chưa chọn cá nhân được đề nghị.",
+                                   ["Cá nhân được đề nghị: chưa chọn hoặc không tồn tại."],
                                    {"person_id": "Không tồn tại"})
         unit = person.unit
         subject_key = f"p:{person.id}"
     else:
         unit = session.get(Unit, unit_id) if isinstance(unit_id, int) else None
         if unit is None:
-            raise ValidationFailed("Chưa chọn tập thể được đề nghị.", ["unit_id không tồn tại."],
+            raise ValidationFailed("Chưa chọn tập thể được đề nghị.",
+                                   ["Tập thể được đề nghị: chưa chọn hoặc không tồn tại."],
                                    {"unit_id": "Không tồn tại"})
         subject_key = f"u:{unit.id}"
     refusals = policy.refusals(actor, "create", "nomination", department_id=unit.department_id, unit_id=unit.id)
@@ -270,9 +276,10 @@ def add_checkin(session: Session, actor: Actor, nomination_id: int, *, date, not
     if refusals:
         raise Forbidden("Không thể ghi nhận theo dõi cho hồ sơ này.", refusals)
     note = _clean_text(note, "note", required=True)
-    day = inputs.one("date", inputs.date, date, detail="Ngày theo dõi không hợp lệ.") or clock.today()
+    day = inputs.one("date", inputs.date, date, detail="Ngày theo dõi không hợp lệ.", label=LABELS["date"]) \
+        or clock.today()
     if day > clock.today() + dt.timedelta(days=1):
-        raise ValidationFailed("Ngày theo dõi không hợp lệ.", ["Ngày theo dõi không được ở tương lai."],
+        raise ValidationFailed("Ngày theo dõi không hợp lệ.", ["Ngày theo dõi: không được ở tương lai."],
                                {"date": "Không được ở tương lai."})
     item = Checkin(nomination_id=n.id, date=day, note=note, author_id=actor.id)
     session.add(item)
@@ -289,7 +296,7 @@ def add_attachment(session: Session, actor: Actor, nomination_id: int, *, kind: 
         raise Forbidden("Không thể đính kèm tài liệu cho hồ sơ này.", refusals)
     if kind not in ATTACHMENT_KINDS:
         raise ValidationFailed("Loại tài liệu không hợp lệ.",
-                               [f"kind phải là một trong: {', '.join(ATTACHMENT_KINDS)}."], {"kind": "Không hợp lệ"})
+                               ["Loại tài liệu: chọn một loại trong danh sách."], {"kind": "Không hợp lệ"})
     stored = uploads.store(session, data)
     safe_name = (filename or "tai-lieu").replace("/", "_").replace("\\", "_")[:255]
     item = Attachment(nomination_id=n.id, kind=kind, filename=safe_name, content_type=stored.content_type,
