@@ -140,6 +140,14 @@ def test_api_accept(api, waiting):
     refused(api.as_("vanphong").post(f"/nominations/{nid}/accept", json={"version": version + 1}), 409)
 
 
+def test_api_accept_through_transitions_as_available_actions_offer_it(api, waiting):
+    """A client firing what `available_actions` lists through /transitions gets the same accept."""
+    nid, version = waiting
+    body = ok(api.as_("vanphong").post(f"/nominations/{nid}/transitions", json={"action": "accept",
+                                                                                "version": version}))
+    assert body["accepted"] is not None and body["history"][-1]["action"] == "accept"
+
+
 def test_api_return_reason_and_resubmission(api, waiting):
     nid, version = waiting
     body = ok(api.as_("vanphong").post(f"/nominations/{nid}/transitions", json={

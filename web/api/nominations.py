@@ -116,7 +116,7 @@ def transition(args, nomination_id):
     session, who = db(), actor()
     action = args["action"]
     data = {k: args[k] for k in TRANSITION_DATA if args.get(k) is not None}
-    audit_action = f"nomination.{action}" if action in machine.TRIGGERS else "nomination.transition"
+    audit_action = f"nomination.{action}" if action in (*machine.TRIGGERS, "accept") else "nomination.transition"
     return _document(run(_changed(session, who, lambda: service.transition(session, who, nomination_id, action,
                                                                           args["version"], comment=args["comment"],
                                                                           context=ctx(), **data)),

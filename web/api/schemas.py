@@ -261,7 +261,7 @@ class NominationUpdateSchema(Schema):
 
 class TransitionSchema(Schema):
     action = fields.String(required=True, validate=validate.Length(min=1, max=40),
-                           metadata={"enum": list(TRIGGERS)})
+                           metadata={"enum": [*TRIGGERS, "accept"]})
     version = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
     comment = Text(5000, load_default="")
     reason = Text(5000, allow_none=True)

@@ -433,6 +433,8 @@ def transition(
     context: Context = CLI,
     **data,
 ) -> Nomination:
+    if action == "accept":  # offered in available_actions beside the triggers: a client may fire it the same way
+        return accept_nomination(session, actor, nomination_id, expected_version, comment=comment, context=context)
     if action not in machine.TRIGGERS:
         raise ValidationFailed("Thao tác không hợp lệ.", [f"'{action}' không phải là thao tác của quy trình."],
                                {"action": "Không hợp lệ"})
