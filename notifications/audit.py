@@ -791,6 +791,9 @@ AUDITED: dict[type[ev.Event], Audited | Each] = {
                    "version": e.change.version, "comment": e.change.comment, "data": e.change.data,
                    "on_behalf_of": _behalf(e.actor)}, _of_nomination),
     ev.NominationsTransitioned: Each("steps"),
+    ev.NominationAccepted: _nomination("nomination.accept", lambda e: {
+        "state": e.nomination.state, "version": e.change.version, "comment": e.change.comment,
+        "data": e.change.data, "via_agenda": e.via_agenda, "on_behalf_of": _behalf(e.actor)}),
     ev.CheckinAdded: _nomination("nomination.add_checkin", lambda e: {"item_id": e.checkin.id}),
     ev.AttachmentAdded: _nomination("nomination.add_attachment", _attachment_data),
     ev.ActionRefused: Audited(lambda e: e.action, lambda e: e.object_type, lambda e: e.object_id, _refusal_data,

@@ -110,6 +110,7 @@ OPERATION_IDS = {
     "api_nominations.get_nomination": "get_nomination",
     "api_nominations.update_nomination": "update_nomination",
     "api_nominations.transition": "transition_nomination",
+    "api_nominations.accept_nomination": "accept_nomination",
     "api_nominations.add_attachment": "add_nomination_attachment",
     "api_nominations.download_attachment": "download_nomination_attachment",
     "api_nominations.add_checkin": "add_nomination_checkin",
