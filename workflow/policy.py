@@ -644,20 +644,27 @@ def scope_clause(key: tuple):
 def load(session: Session, actor: Actor | None, object_type: str, object_id, *, for_update: bool | str = False,
          options=()):
     """The object with this id if `actor` may read it, else NotFound (its existence is not revealed).
-    `for_update="share"` takes a shared lock."""
+    `for_update="share"` takes a shared lock. The statement is the scope's prebuilt one (`scope_bound`, the same rows
+    as `scope`), built once per shape and kept while the same `options` object is passed (a module's constant tuple,
+    like the nomination detail's): every detail and every change opens its object through here."""
     kind = KINDS[object_type]
     if isinstance(object_id, bool) or not isinstance(object_id, int):
         raise NotFound(kind.not_found)
-    stmt = select(kind.model).where(kind.model.id == object_id, scope(actor, object_type))
-    if for_update:
-        stmt = stmt.with_for_update(read=for_update == "share", of=kind.model) \
-            .execution_options(populate_existing=True)
-    if options:
-        stmt = stmt.options(*options)
-    obj = session.scalars(stmt).unique().first()
+    key, params = scope_bound(actor, object_type)
+    stmt = _load_statement(object_type, key, for_update, tuple(options))
+    obj = session.scalars(stmt, {**params, "object_id": object_id}).unique().first()
     if obj is None:
         raise NotFound(kind.not_found)
     return obj
+
+
+@functools.lru_cache(maxsize=256)
+def _load_statement(object_type: str, scope_key: tuple, for_update: bool | str, options: tuple):
+    model = KINDS[object_type].model
+    stmt = select(model).where(model.id == bindparam("object_id"), scope_clause(scope_key))
+    if for_update:
+        stmt = stmt.with_for_update(read=for_update == "share", of=model).execution_options(populate_existing=True)
+    return stmt.options(*options) if options else stmt
 
 
 def not_found(object_type: str) -> NotFound:

@@ -6,11 +6,12 @@ Each rule is a named check with a Vietnamese explanation, a citation and a resul
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import event, exists, select
+from sqlalchemy import bindparam, event, exists, select
 from sqlalchemy.orm import Session
 
 from models import AwardRecord, DisciplineRecord, Nomination, Person, StateChange
@@ -108,17 +109,15 @@ def _years(n: Nomination) -> range:
 
 
 def _disciplined_in_unit(session: Session, unit_id: int, years: range) -> list[DisciplineRecord]:
-    import datetime as dt
-
     start, end = dt.date(years.start, 1, 1), dt.date(years.stop - 1, 12, 31)
-    return list(
-        session.scalars(
-            select(DisciplineRecord)
-            .join(Person, Person.id == DisciplineRecord.person_id)
-            .where(Person.unit_id == unit_id, DisciplineRecord.decided_on.between(start, end))
-            .order_by(DisciplineRecord.decided_on)
-        )
-    )
+    return list(session.scalars(_DISCIPLINED_IN_UNIT, {"unit_id": unit_id, "start": start, "end": end}))
+
+
+# Built once: every nomination's detail asks it (the eligibility panel).
+_DISCIPLINED_IN_UNIT = (select(DisciplineRecord).join(Person, Person.id == DisciplineRecord.person_id)
+                        .where(Person.unit_id == bindparam("unit_id"),
+                               DisciplineRecord.decided_on.between(bindparam("start"), bindparam("end")))
+                        .order_by(DisciplineRecord.decided_on))
 
 
 def _award_subject(n: Nomination):
