@@ -110,6 +110,11 @@ STORY_ACTION_LABELS = {"publish": "Xuất bản", "unpublish": "Gỡ bài"}
 # The audit trail's actions and object types beyond those of the nomination, council and proposal areas (which the
 # audit review builds from their own tables): the review page and the .csv/.xlsx exports print these, never a code.
 AUDIT_ACTION_LABELS = {
+    "admin.unit_rename": "Đổi tên đơn vị",
+    "admin.unit_merge": "Sáp nhập đơn vị",
+    "admin.unit_split": "Chia tách đơn vị",
+    "admin.unit_move": "Điều chuyển đơn vị sang đơn vị cấp trên khác",
+    "admin.unit_close": "Giải thể đơn vị",
     "account.email_preferences": "Thay đổi lựa chọn nhận thư điện tử",
     "account.password_change": "Đổi mật khẩu",
     "admin.award_add": "Ghi nhận khen thưởng",

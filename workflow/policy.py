@@ -96,7 +96,15 @@ class Actor:
 
     @property
     def unit_id(self) -> int | None:
-        return self.user.unit_id
+        """The unit of a unit-scoped role; None once that unit has closed (merged, split, dissolved: issue 16): its
+        head loses the scope on the effective date, while the successor's head holds the nominations that moved."""
+        unit_id = self.user.unit_id
+        if unit_id is None:
+            return None
+        closed_on = getattr(self.user.unit, "closed_on", None)
+        if closed_on is not None and closed_on <= clock.today():
+            return None
+        return unit_id
 
     @property
     def person_id(self) -> int | None:
@@ -397,6 +405,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("unit", "register_for"): _rule("Chỉ Thủ trưởng đơn vị (đơn vị mình) hoặc Văn phòng Sở (các đơn vị của Sở).",
                                     _g(UNIT_HEAD, UNIT), _g(SECRETARIAT, DEPARTMENT)),
     ("unit", "manage"): _rule(_ADMIN_ONLY, _g(ADMIN)),
+    # rename, merge, split, move, close with an effective date (workflow.administration.units)
+    ("unit", "reorganise"): _rule("Chỉ quản trị hệ thống được thay đổi tổ chức đơn vị.", _g(ADMIN)),
     ("person", "view"): _rule("Chỉ xem được cá nhân thuộc Sở mình.", _g(ACROSS_DEPARTMENTS), _g(ANYONE, DEPARTMENT)),
     ("person", "manage"): _rule(_ADMIN_ONLY, _g(ADMIN)),
     ("user", "view"): _rule(_ADMIN_ONLY, _g(ADMIN)),
