@@ -280,7 +280,7 @@ def merge_units(session: Session, actor: Actor, unit_id: int, data: dict, *, con
         "into": {"id": target.id, "code": target.code, "name": target.name, "created": new is not None}})
     people = [_move_person(session, p, target) for p in _active_people(session, source_ids)]
     moved = [_move_nomination(n, target) for n in nominations]
-    users = _move_users(session, source_ids, target, keep_role_scope=False)
+    users = _move_users(session, source_ids, target)
     for s in sources:
         _close(s, date, target)
         session.add(UnitSuccessor(predecessor_id=s.id, successor_id=target.id, effective_date=date,
@@ -290,13 +290,13 @@ def merge_units(session: Session, actor: Actor, unit_id: int, data: dict, *, con
     return target
 
 
-def _move_users(session: Session, unit_ids, target: Unit, *, keep_role_scope: bool) -> list[int]:
+def _move_users(session: Session, unit_ids, target: Unit) -> list[int]:
     """Accounts of the closed units: the unit head's account keeps its unit (its scope ends on the effective date,
     `policy` reads the unit's `closed_on`); the others (staff, department roles) follow to the successor."""
     users = list(session.scalars(select(User).where(User.unit_id.in_(list(unit_ids))).order_by(User.id)))
     moved = []
     for user in users:
-        if "unit_head" in user.role_codes and not keep_role_scope:
+        if policy.UNIT_HEAD in user.role_codes:
             continue
         user.unit_id = target.id
         user.department_id = _department_of(target)
@@ -360,7 +360,7 @@ def split_unit(session: Session, actor: Actor, unit_id: int, data: dict, *, cont
                    "inherits_records": i == heirs[0]} for i, (u, p) in enumerate(zip(created, parts, strict=True))]})
     moved_people = [_move_person(session, p, created[person_to[p.id]]) for p in people]
     moved = [_move_nomination(n, t) for n, t in moves]
-    users = _move_users(session, [unit.id], created[heirs[0]], keep_role_scope=False)
+    users = _move_users(session, [unit.id], created[heirs[0]])
     _close(unit, date, created[heirs[0]])
     for i, u in enumerate(created):
         session.add(UnitSuccessor(predecessor_id=unit.id, successor_id=u.id, effective_date=date,
@@ -523,7 +523,7 @@ def close_unit(session: Session, actor: Actor, unit_id: int, data: dict, *, cont
     if successor is not None:
         details["people"] = [_move_person(session, p, successor) for p in people]
         details["nominations"] = [_move_nomination(n, successor) for n in nominations]
-        details["users"] = _move_users(session, [unit.id], successor, keep_role_scope=False)
+        details["users"] = _move_users(session, [unit.id], successor)
         session.add(UnitSuccessor(predecessor_id=unit.id, successor_id=successor.id, effective_date=date,
                                   inherits_records=True, change_id=change.id))
     change.details = details
