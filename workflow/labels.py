@@ -64,6 +64,14 @@ UNIT_KIND_LABELS = {
     "division": "Phòng, đơn vị thuộc Sở",
     "district_office": "Phòng Tư pháp cấp huyện",
 }
+# Changes of a unit's organisation (workflow.administration.units)
+UNIT_CHANGE_LABELS = {
+    "rename": "Đổi tên",
+    "merge": "Sáp nhập",
+    "split": "Chia tách",
+    "move": "Điều chuyển sang đơn vị cấp trên khác",
+    "close": "Giải thể",
+}
 EMPLOYMENT_TYPE_LABELS = {
     "cong_chuc": "Công chức",
     "vien_chuc": "Viên chức",

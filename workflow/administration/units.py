@@ -532,6 +532,58 @@ def close_unit(session: Session, actor: Actor, unit_id: int, data: dict, *, cont
     return unit
 
 
+def _part_number(value):
+    """A part typed on the page as 1, 2, ... → the operation's index from 0 (anything else as typed, to be refused)."""
+    text = str(value).strip()
+    return int(text) - 1 if text.isdigit() else text
+
+
+def form_data(kind: str, form) -> dict:
+    """The page's flat form (`get`, `getlist`, `items` of a MultiDict) as the operation takes it. A split's parts are
+    one per line, "MÃ | Tên đơn vị" for a new unit or "#id" for an existing one; `heir` is the number of the part
+    that inherits the records; `person_<id>` and `nomination_<id>` the number of each one's part."""
+    data = {"effective_date": form.get("effective_date")}
+    if kind == "rename":
+        data |= {"name": form.get("name"), "code": form.get("code")}
+    elif kind == "merge":
+        data |= {"into_id": form.get("into_id"), "new_code": form.get("new_code"), "new_name": form.get("new_name"),
+                 "also_ids": inputs.ids_as_typed(form.getlist("also_ids"))}
+    elif kind == "move":
+        data["parent_id"] = form.get("parent_id")
+    elif kind == "close":
+        data["successor_id"] = form.get("successor_id")
+    elif kind == "split":
+        parts = []
+        for line in (form.get("parts") or "").splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith("#"):
+                parts.append({"unit_id": line[1:].strip()})
+            else:
+                code, _, name = line.partition("|")
+                parts.append({"code": code.strip(), "name": name.strip()})
+        heir = _part_number(form.get("heir") or "")
+        for i, part in enumerate(parts):
+            part["inherits_records"] = i == heir
+        data |= {"parts": parts,
+                 "people": {k[len("person_"):]: _part_number(v) for k, v in form.items()
+                            if k.startswith("person_") and not inputs.blank(v)},
+                 "nominations": {k[len("nomination_"):]: _part_number(v) for k, v in form.items()
+                                 if k.startswith("nomination_") and not inputs.blank(v)}}
+    return data
+
+
+def summary(session: Session, unit: Unit) -> dict:
+    """What a change of `unit` would carry along (the confirmation step shows it): its active people, its
+    nominations in flight, its active sub-units."""
+    return {"people": _active_people(session, [unit.id]),
+            "nominations": list(session.scalars(select(Nomination).where(
+                Nomination.unit_id == unit.id, Nomination.state.not_in(SETTLED_STATES)).order_by(Nomination.id))),
+            "children": list(session.scalars(select(Unit).where(Unit.parent_id == unit.id, Unit.active.is_(True))
+                                             .order_by(Unit.code)))}
+
+
 OPERATIONS = {"rename": rename_unit, "merge": merge_units, "split": split_unit, "move": move_unit,
               "close": close_unit}
 
