@@ -18,6 +18,8 @@ def test_rename_through_the_api(api, demo, db):
     assert body["name"] == "Phòng Hành chính, bổ trợ tư pháp" and body["former_name"] == "Phòng Hành chính tư pháp"
     assert db.scalar(select(AuditEvent.id).where(AuditEvent.action == "admin.unit_rename",
                                                  AuditEvent.object_id == unit.id)) is not None
+    listed = next(u for u in api.as_("vanphong").get("/units?q=HCTP").get_json()["items"] if u["id"] == unit.id)
+    assert (listed["name"], listed["former_name"]) == ("Phòng Hành chính, bổ trợ tư pháp", "Phòng Hành chính tư pháp")
 
 
 def test_only_an_admin_and_bad_input_is_422_never_500(api, demo):

@@ -23,6 +23,8 @@ def test_rename_from_the_page_goes_through_a_confirmation(client, login, demo, d
     assert r.status_code == 302
     page = client.get(f"/admin/units/{unit.id}").get_data(as_text=True)
     assert "01/07/2025" in page and old in page and "Tên gọi trước đây" in page
+    listing = client.get("/admin/units?q=HCTP").get_data(as_text=True)
+    assert "Phòng Hành chính, bổ trợ tư pháp" in listing and f"(trước đây: {old})" in listing
     assert db.scalar(select(AuditEvent.id).where(AuditEvent.action == "admin.unit_rename")) is not None
 
 

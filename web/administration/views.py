@@ -58,7 +58,8 @@ def index():
 @bp.route("/units")
 def units():
     page = admin.list_units(db(), current_actor(), page=request.args.get("page"), q=request.args.get("q"))
-    return render_template("admin/units.html", page=page, q=request.args.get("q", ""))
+    return render_template("admin/units.html", page=page, q=request.args.get("q", ""),
+                           former=unit_history.former_names(db(), [u.id for u in page.items]))
 
 
 @bp.route("/units/new", methods=["GET", "POST"])

@@ -61,8 +61,6 @@ class CloseSchema(Schema):
 
 
 class ChangedUnitSchema(UnitSchema):
-    replaced_by_id = fields.Integer(allow_none=True)
-    former_name = fields.String(allow_none=True, metadata={"description": "tên trước lần đổi tên gần nhất"})
     parts = fields.List(fields.Nested(UnitSchema), metadata={"description": "chia tách: các đơn vị nhận"})
 
 
