@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, fold, utcnow
@@ -31,6 +31,9 @@ class Unit(Base):
     active: Mapped[bool] = mapped_column(default=True)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    # The unit succeeded others (a merge, a split, a close with a successor: `unit_successors`): its unit-scoped
+    # accounts also reach the predecessors' records. False for nearly every unit, so the policy asks no more then.
+    has_predecessors: Mapped[bool] = mapped_column(default=False, server_default=false())
     search_text: Mapped[str] = mapped_column(String(300), default="")
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], foreign_keys=[parent_id])

@@ -4,7 +4,8 @@ Revision ID: 0018_unit_changes
 Revises: 0017_minutes_numbers
 Create Date: 2026-11-29 20:15:00
 
-Issue 16: `unit_changes` records each change with its effective date, `unit_names` the name, code and parent a
+Issue 16: `units.has_predecessors` marks a successor (its unit-scoped accounts reach the predecessors' records),
+`unit_changes` records each change with its effective date, `unit_names` the name, code and parent a
 unit held until a change (what a document of that date prints), `unit_successors` which unit continues which (the
 eligibility rules count a predecessor's awards for the successor that inherits its records).
 """
@@ -20,6 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('units') as batch:
+        batch.add_column(sa.Column('has_predecessors', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.create_table(
         'unit_changes',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -77,3 +80,5 @@ def downgrade() -> None:
     op.drop_table('unit_successors')
     op.drop_table('unit_names')
     op.drop_table('unit_changes')
+    with op.batch_alter_table('units') as batch:
+        batch.drop_column('has_predecessors')

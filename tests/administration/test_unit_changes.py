@@ -236,3 +236,28 @@ def test_a_bad_split_sheet_changes_nothing_and_reports_every_bad_row(db, demo):
     assert "chưa được phân" in fields[f"people.{people[0].id}"] and len(err.value.reasons) >= 4
     assert unit.active and db.scalar(select(Unit.id).order_by(Unit.id.desc()).limit(1)) == units_before
     assert {p.unit_id for p in people} == {unit.id}
+
+
+def test_the_merged_units_scope_passes_to_the_successors_head_on_the_date(db, demo, monkeypatch):
+    import factories
+    from workflow.nominations import queries
+
+    lx, cd = demo.unit("PTP-LX"), demo.unit("PTP-CD")
+    old = factories.nomination(db, demo, unit="PTP-LX", state="not_recognized")  # settled: stays with PTP-LX
+    lx_head = demo.user(factories.unit_head(db, demo, "PTP-LX"))
+    monkeypatch.setattr(clock, "today", lambda: dt.date(2026, 6, 1))
+    reorg.merge_units(db, admin(demo), lx.id, {"effective_date": "2026-07-01", "into_id": cd.id})
+    assert old.unit_id == lx.id and cd.has_predecessors
+
+    def sees(user) -> tuple[bool, bool]:
+        actor = policy.actor_for(db, user)
+        listed = {r.id for r in queries.list_nominations(db, actor, per_page=100).items}
+        opened = db.scalar(select(Nomination.id).where(Nomination.id == old.id,
+                                                       policy.scope(actor, "nomination"))) is not None
+        return old.id in listed, opened
+
+    head = demo.user("tp_ptpcd")
+    assert sees(head) == (False, False) and sees(lx_head) == (True, True)  # the day before
+    monkeypatch.setattr(clock, "today", lambda: dt.date(2026, 7, 1))
+    assert sees(head) == (True, True) and sees(lx_head) == (False, False)  # from the effective date
+    assert policy.actor_for(db, head).unit_ids == (cd.id, lx.id)

@@ -285,6 +285,7 @@ def merge_units(session: Session, actor: Actor, unit_id: int, data: dict, *, con
         _close(s, date, target)
         session.add(UnitSuccessor(predecessor_id=s.id, successor_id=target.id, effective_date=date,
                                   inherits_records=True, change_id=change.id))
+    target.has_predecessors = True
     change.details = {**change.details, "people": people, "nominations": moved, "users": users}
     _emit(session, actor, change, context)
     return target
@@ -365,6 +366,7 @@ def split_unit(session: Session, actor: Actor, unit_id: int, data: dict, *, cont
     for i, u in enumerate(created):
         session.add(UnitSuccessor(predecessor_id=unit.id, successor_id=u.id, effective_date=date,
                                   inherits_records=i == heirs[0], change_id=change.id))
+    created[heirs[0]].has_predecessors = True
     change.details = {**change.details, "people": moved_people, "nominations": moved, "users": users}
     _emit(session, actor, change, context)
     return created
@@ -526,6 +528,7 @@ def close_unit(session: Session, actor: Actor, unit_id: int, data: dict, *, cont
         details["users"] = _move_users(session, [unit.id], successor)
         session.add(UnitSuccessor(predecessor_id=unit.id, successor_id=successor.id, effective_date=date,
                                   inherits_records=True, change_id=change.id))
+        successor.has_predecessors = True
     change.details = details
     _close(unit, date, successor)
     _emit(session, actor, change, context)
