@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+import factories
 import pytest
 from sqlalchemy import select
 
-from models import AuditEvent, AwardRecord, Nomination, Person, Unit, UnitChange
+from models import AuditEvent, AwardRecord, Nomination, Notification, Person, Unit, UnitChange
 from workflow import clock, policy
 from workflow.administration import unit_history
 from workflow.administration import units as reorg
 from workflow.errors import Forbidden, ValidationFailed
-from workflow.nominations import rules, service
+from workflow.nominations import queries, rules, service
 
 MERGER = dt.date(2025, 7, 1)
 PERIOD_DAY = dt.date(2025, 6, 1)
@@ -239,15 +240,17 @@ def test_a_bad_split_sheet_changes_nothing_and_reports_every_bad_row(db, demo):
 
 
 def test_the_merged_units_scope_passes_to_the_successors_head_on_the_date(db, demo, monkeypatch):
-    import factories
-    from workflow.nominations import queries
-
     lx, cd = demo.unit("PTP-LX"), demo.unit("PTP-CD")
     old = factories.nomination(db, demo, unit="PTP-LX", state="not_recognized")  # settled: stays with PTP-LX
     lx_head = demo.user(factories.unit_head(db, demo, "PTP-LX"))
     monkeypatch.setattr(clock, "today", lambda: dt.date(2026, 6, 1))
     reorg.merge_units(db, admin(demo), lx.id, {"effective_date": "2026-07-01", "into_id": cd.id})
     assert old.unit_id == lx.id and cd.has_predecessors
+    # told beforehand: the closed unit's head that the scope ends on the date, the successor's head that it passes
+    told = {(n.user_id, n.kind): n.title for n in db.scalars(select(Notification).where(
+        Notification.kind.in_(("unit.closing", "unit.succeeding"))))}
+    assert "thôi hoạt động từ ngày 01/07/2026" in told[lx_head.id, "unit.closing"]
+    assert lx.name in told[demo.user("tp_ptpcd").id, "unit.succeeding"]
 
     def sees(user) -> tuple[bool, bool]:
         actor = policy.actor_for(db, user)
