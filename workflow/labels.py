@@ -132,6 +132,7 @@ AUDIT_ACTION_LABELS = {
     "admin.calendar_day_delete": "Xóa ngày khỏi lịch làm việc",
     "admin.import_units": "Nhập danh sách đơn vị từ tệp",
     "admin.import_people": "Nhập danh sách cán bộ từ tệp",
+    "admin.import_unit_changes": "Nhập thay đổi tổ chức đơn vị từ tệp",
     "story.create": "Tạo bài viết tuyên truyền",
     "story.update": "Sửa bài viết tuyên truyền",
     "story.publish": "Xuất bản bài viết tuyên truyền",
