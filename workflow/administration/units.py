@@ -9,9 +9,10 @@ emits one `UnitReorganised` event (the audit trail's "admin.unit_<kind>"). It ne
 The rules of the trade, in DOMAIN terms:
 - a unit that closed (by a merge, a split or a close) takes no further change ("đã thôi hoạt động");
 - a change may not take effect before the unit's last change (its history stays one line of dates);
-- nominations in flight (not final, not yet recognised at the Ministry) follow their unit; they keep their
-  campaign, so a change that would carry them to another department's unit is refused (its campaign, quota and
-  council belong to the old department); two live nominations of one campaign cannot become the same collective;
+- nominations in flight (registered, nurtured, submitted: not final, not yet recognised) follow their unit; they
+  keep their campaign, so a change that would carry them to another department's unit is refused (its campaign,
+  quota and council belong to the old department); two live nominations of one campaign cannot become the same
+  collective; recognised examples stay with the unit they were recognised for (a record of it as it was then);
 - the successor of a merge inherits the predecessors' unit award records for the eligibility rules; in a split the
   sheet names the one part that inherits them (`inherits_records`), people keep their own records wherever they go.
 """
@@ -27,11 +28,13 @@ from models.nominations import DEAD_STATES
 from workflow import events, inputs, policy, signals
 from workflow.context import CLI, Context
 from workflow.errors import NotFound, ValidationFailed
+from workflow.nominations.machine import RECOGNISED_STATES
 from workflow.policy import Actor
 
 ADMIN_ONLY = "Chỉ quản trị hệ thống được thay đổi tổ chức đơn vị."
-# Nominations that follow their unit: neither final nor already recognised at the Ministry.
-SETTLED_STATES = (*DEAD_STATES, "recognized")
+# Nominations that stay with their unit: final, or recognised (an example is a record of the unit as it was then;
+# the successor inherits it with the unit's other records). The others — registered, nurtured, submitted — follow.
+SETTLED_STATES = (*DEAD_STATES, *RECOGNISED_STATES)
 PART_KINDS = ("division", "district_office")
 
 
