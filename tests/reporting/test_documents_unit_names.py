@@ -3,8 +3,10 @@ certificate keep the old name of a unit renamed in 2025, its department's old na
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import factories
+import openpyxl
 from sqlalchemy import select
 from test_documents import lines, open_docx
 
@@ -31,6 +33,9 @@ def test_a_2024_decision_prints_the_old_unit_name(db, demo):
     assert cert.name == old_unit and "AN GIANG" in cert.authority
     cert_text = "\n".join(lines(open_docx(documents.certificate_docx(db, n))))
     assert old_unit in cert_text and "Phòng Đổi Tên Mới" not in cert_text
+    sheet = openpyxl.load_workbook(io.BytesIO(documents.decision_xlsx(db, decision)))
+    cells = " ".join(str(c.value) for row in sheet.active.iter_rows() for c in row if c.value is not None)
+    assert old_unit in cells and "Phòng Đổi Tên Mới" not in cells
     decision.date = dt.date(2025, 7, 1)  # on the effective date: the new names
     text = "\n".join(lines(open_docx(documents.decision_docx(db, decision))))
     assert "Phòng Đổi Tên Mới" in text and "ĐỒNG THÁP" in text.upper()
