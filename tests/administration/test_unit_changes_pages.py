@@ -68,3 +68,17 @@ def test_other_roles_may_not_change_units(client, login, demo):
     r = client.post(f"/admin/units/{demo.unit('HCTP').id}/changes/close",
                     data={"effective_date": "2025-07-01", "confirm": "yes"})
     assert r.status_code == 403
+
+
+def test_after_a_merger_both_pages_show_it(client, login, demo, db):
+    login("admin")
+    lx, cd = demo.unit("PTP-LX"), demo.unit("PTP-CD")
+    r = client.post(f"/admin/units/{lx.id}/changes/merge",
+                    data={"effective_date": "01/07/2025", "into_id": str(cd.id), "confirm": "yes"})
+    assert r.status_code == 302
+    closed = client.get(f"/admin/units/{lx.id}").get_data(as_text=True)
+    assert "Sáp nhập" in closed and "sáp nhập vào “Phòng Tư pháp thành phố Châu Đốc”" in closed
+    assert "Thay đổi tổ chức</h2>" not in closed  # a closed unit takes no further change
+    successor = client.get(f"/admin/units/{cd.id}").get_data(as_text=True)
+    assert "Kế thừa thành tích, khen thưởng của" in successor and "Phòng Tư pháp thành phố Long Xuyên" in successor
+    assert "01/07/2025" in successor
