@@ -2,7 +2,7 @@
 dd/mm/yyyy, refusals as problem+json 422 with Vietnamese reasons, every change in the audit trail."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models import AuditEvent, Person, Unit
 
@@ -43,6 +43,10 @@ def test_merge_close_move_and_split_through_the_api(api, demo, db):
     admin = api.as_("admin")
     r = admin.post(f"/units/{lx.id}/merge", json={"effective_date": "2025-07-01", "into_id": cd.id})
     assert r.status_code == 200 and r.get_json()["id"] == cd.id, r.get_json()
+    again = admin.post(f"/units/{lx.id}/merge", json={"effective_date": "2025-07-01", "into_id": cd.id})
+    assert again.status_code == 422  # a double submit: the unit has closed, nothing is merged twice
+    assert db.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "admin.unit_merge",
+                                                            AuditEvent.outcome == "ok")) == 1
     r = admin.post(f"/units/{lx.id}/close", json={"effective_date": "2025-08-01"})
     assert r.status_code == 422 and "đã thôi hoạt động" in " ".join(r.get_json()["reasons"])
     r = admin.post(f"/units/{stp.id}/move", json={"effective_date": "2025-07-01", "parent_id": demo.unit("VP").id})

@@ -68,12 +68,14 @@ def _closed_text(unit: Unit) -> str:
     return f"Đơn vị “{unit.name}” đã thôi hoạt động{when}."
 
 
-def _effective(session: Session, form: inputs.Form, data: dict, *units: Unit) -> dt.date | None:
-    """The effective date (dd/mm/yyyy or ISO), not before any of the units' last change; the units still active."""
+def _effective(session: Session, form: inputs.Form, data: dict, *units: Unit,
+               fields: dict[int, str] | None = None) -> dt.date | None:
+    """The effective date (dd/mm/yyyy or ISO), not before any of the units' last change; the units still active
+    (a closed one named under its own field: `fields` maps a unit's id to it, "unit_id" by default)."""
     date = form.date("effective_date", data.get("effective_date"), required=True)
     for unit in units:
         if not unit.active or unit.closed_on is not None:
-            form.add("unit_id" if unit is units[0] else "into_id", _closed_text(unit))
+            form.add((fields or {}).get(unit.id, "unit_id"), _closed_text(unit))
             continue
         last = last_change_date(session, unit.id)
         if date is not None and last is not None and date < last:
@@ -248,7 +250,8 @@ def merge_units(session: Session, actor: Actor, unit_id: int, data: dict, *, con
                             None, set())
     if target is not None and target.id in {s.id for s in sources}:
         form.add("into_id", "Không thể sáp nhập một đơn vị vào chính nó.")
-    date = _effective(session, form, data, *sources, *([target] if target is not None else []))
+    date = _effective(session, form, data, *sources, *([target] if target is not None else []),
+                      fields={**{s.id: "also_ids" for s in sources[1:]}, **({target.id: "into_id"} if target else {})})
     like = target or sources[0]
     for s in sources:
         if s.kind != like.kind:
