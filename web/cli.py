@@ -407,19 +407,11 @@ def import_people(path):
 def demo_reorganise():
     """After seed-demo: an example of 2024 of Phòng Tư pháp thành phố Long Xuyên, then that district office closed
     on 01/07/2025 with its people moved to the department (issue 16); its 2024 certificate keeps the old name."""
-    from sqlalchemy import select
-
-    from models import User
     from workflow.administration import demo_reorganisation
-    from workflow.policy import actor_for
 
     session = db()
     try:
-        admin = session.scalar(select(User).where(User.username == "admin"))
-        director = session.scalar(select(User).where(User.username == "giamdoc"))
-        if admin is None or director is None:
-            raise DomainError("Chưa có dữ liệu mẫu: chạy seed-demo trước.")
-        unit = demo_reorganisation.reorganise(session, actor_for(session, admin), director)
+        unit = demo_reorganisation.run(session)
         session.commit()
     except DomainError as err:
         session.rollback()

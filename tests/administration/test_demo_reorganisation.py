@@ -15,7 +15,7 @@ def test_the_district_office_closes_and_its_2024_certificate_keeps_its_name(db, 
     district, stp = demo.unit("PTP-LX"), demo.unit("STP")
     people = db.scalars(select(Person.id).where(Person.unit_id == district.id, Person.active.is_(True))).all()
     assert people
-    closed = demo_reorganisation.reorganise(db, demo.actor("admin"), demo.user("giamdoc"))
+    closed = demo_reorganisation.run(db)
     assert closed.id == district.id and not closed.active and closed.closed_on == dt.date(2025, 7, 1)
     assert closed.replaced_by_id == stp.id
     assert {db.get(Person, p).unit_id for p in people} == {stp.id}

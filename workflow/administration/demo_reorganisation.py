@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import AwardRecord, Campaign, Decision, DecisionItem, Nomination, StateChange, Unit, User
+from workflow import policy
+from workflow.administration import demo
 from workflow.administration import units as reorg
 from workflow.errors import ValidationFailed
 from workflow.nominations.machine import stage_rank
@@ -60,6 +62,22 @@ def example_of_2024(session: Session, director: User) -> Nomination:
                             decision_number="31/QĐ-STP", nomination_id=n.id))
     session.flush()
     return n
+
+
+def _demo_account(session: Session, role: str) -> User:
+    """The demo's first account holding `role` (`demo.ACCOUNTS`), as seed-demo created it."""
+    username = next(name for name, roles, _unit, _person in demo.ACCOUNTS if role in roles)
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise ValidationFailed("Chưa có dữ liệu mẫu: chạy seed-demo trước.", [f"Không có tài khoản {username}."])
+    return user
+
+
+def run(session: Session) -> Unit:
+    """`dienhinh demo-reorganise`: the change made by the demo's administrator, the 2024 decision signed by its
+    director."""
+    admin = _demo_account(session, policy.ADMIN)
+    return reorganise(session, policy.actor_for(session, admin), _demo_account(session, policy.DIRECTOR))
 
 
 def reorganise(session: Session, actor: Actor, director: User) -> Unit:
