@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, false, or_, select, true
 from sqlalchemy.orm import Session, contains_eager, joinedload, object_session
+from sqlalchemy.orm.exc import DetachedInstanceError
 
 from models import (
     Campaign,
@@ -118,7 +119,10 @@ class Actor:
         unit_id = self.user.unit_id
         if unit_id is None:
             return None
-        closed_on = getattr(self.user.unit, "closed_on", None)
+        try:
+            closed_on = getattr(self.user.unit, "closed_on", None)
+        except DetachedInstanceError:  # an actor kept past its session (its unit never loaded): as recorded
+            return unit_id
         if closed_on is not None and closed_on <= clock.today():
             return None
         return unit_id
@@ -131,7 +135,10 @@ class Actor:
         unit_id = self.unit_id
         if unit_id is None:
             return ()
-        if not getattr(self.user.unit, "has_predecessors", False):
+        try:
+            if not getattr(self.user.unit, "has_predecessors", False):
+                return (unit_id,)
+        except DetachedInstanceError:
             return (unit_id,)
         today = clock.today()
         cached = self.extra.get("unit_ids")
