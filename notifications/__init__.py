@@ -26,6 +26,7 @@ _CONNECTIONS = [
     (signals.proposal_submitted, inbox.on_proposal_submitted),
     (signals.delegation_granted, inbox.on_delegation_granted),
     (signals.delegation_ended, inbox.on_delegation_ended),
+    (signals.unit_reorganised, inbox.on_unit_reorganised),
 ]
 
 

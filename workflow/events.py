@@ -174,6 +174,17 @@ class UnitUpdated(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class UnitReorganised(Event):
+    """A unit renamed, merged, split, moved or closed with an effective date (workflow.administration.units)."""
+
+    change: Any
+    unit_id: int
+    kind: str
+    effective_date: str
+    details: Mapping
+
+
+@dataclass(frozen=True, kw_only=True)
 class PersonCreated(Event):
     person_id: int
     full_name: str

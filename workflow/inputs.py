@@ -30,6 +30,7 @@ from workflow.labels import FIELD_LABELS
 LONG_TEXTS = frozenset({
     "achievements", "initiatives", "evidence", "nurture_plan", "comment", "reason", "note", "text", "body",
     "summary", "legal_basis", "award_forms", "theme", "content", "description",
+    "parts",  # a split's parts typed one per line on the unit's page (workflow.administration.units.form_data)
 })
 _LEAF = re.compile(r"(?:.*[.\-\[\]])?([A-Za-z_]*?)(?:_\d+)?\]?$")
 

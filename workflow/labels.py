@@ -75,6 +75,14 @@ UNIT_KIND_LABELS = {
     "division": "Phòng, đơn vị thuộc Sở",
     "district_office": "Phòng Tư pháp cấp huyện",
 }
+# Changes of a unit's organisation (workflow.administration.units)
+UNIT_CHANGE_LABELS = {
+    "rename": "Đổi tên",
+    "merge": "Sáp nhập",
+    "split": "Chia tách",
+    "move": "Điều chuyển sang đơn vị cấp trên khác",
+    "close": "Giải thể",
+}
 EMPLOYMENT_TYPE_LABELS = {
     "cong_chuc": "Công chức",
     "vien_chuc": "Viên chức",
@@ -121,6 +129,11 @@ STORY_ACTION_LABELS = {"publish": "Xuất bản", "unpublish": "Gỡ bài"}
 # The audit trail's actions and object types beyond those of the nomination, council and proposal areas (which the
 # audit review builds from their own tables): the review page and the .csv/.xlsx exports print these, never a code.
 AUDIT_ACTION_LABELS = {
+    "admin.unit_rename": "Đổi tên đơn vị",
+    "admin.unit_merge": "Sáp nhập đơn vị",
+    "admin.unit_split": "Chia tách đơn vị",
+    "admin.unit_move": "Điều chuyển đơn vị sang đơn vị cấp trên khác",
+    "admin.unit_close": "Giải thể đơn vị",
     "account.email_preferences": "Thay đổi lựa chọn nhận thư điện tử",
     "account.password_change": "Đổi mật khẩu",
     "admin.award_add": "Ghi nhận khen thưởng",
@@ -130,6 +143,7 @@ AUDIT_ACTION_LABELS = {
     "admin.calendar_day_delete": "Xóa ngày khỏi lịch làm việc",
     "admin.import_units": "Nhập danh sách đơn vị từ tệp",
     "admin.import_people": "Nhập danh sách cán bộ từ tệp",
+    "admin.import_unit_changes": "Nhập thay đổi tổ chức đơn vị từ tệp",
     "story.create": "Tạo bài viết tuyên truyền",
     "story.update": "Sửa bài viết tuyên truyền",
     "story.revise": "Lưu bản sửa của bài viết đã xuất bản",

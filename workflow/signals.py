@@ -54,6 +54,7 @@ email_preferences_changed = _signal(ev.EmailPreferencesChanged)
 # administration
 unit_created = _signal(ev.UnitCreated)
 unit_updated = _signal(ev.UnitUpdated)
+unit_reorganised = _signal(ev.UnitReorganised)
 person_created = _signal(ev.PersonCreated)
 person_updated = _signal(ev.PersonUpdated)
 discipline_recorded = _signal(ev.DisciplineRecorded)

@@ -11,6 +11,7 @@ from workflow import policy
 from workflow.administration import calendar as calendar_admin
 from workflow.administration import campaigns, imports
 from workflow.administration import operations as admin
+from workflow.administration import units as reorg
 from workflow.council import operations as council
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.nominations import rules, service
@@ -221,6 +222,7 @@ TYPE_PROBES = {
     ("campaign", "manage"): lambda db, demo, a: admin.update_campaign(db, a, demo.campaign().id, {}),
     ("calendar", "manage"): lambda db, demo, a: calendar_admin.save_day(db, a, {}),
     ("unit", "import"): lambda db, demo, a: imports.import_xlsx(db, a, "units", b""),
+    ("unit", "reorganise"): lambda db, demo, a: reorg.rename_unit(db, a, demo.unit("HCTP").id, {}),
     ("person", "import"): lambda db, demo, a: imports.import_xlsx(db, a, "people", b""),
     ("administration", "view"): lambda db, demo, a: admin.require_admin(a),
     ("report", "view"): lambda db, demo, a: reports.summary(db, a),

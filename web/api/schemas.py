@@ -192,6 +192,8 @@ class UnitSchema(Schema):
     department_id = fields.Integer(allow_none=True)
     active = fields.Boolean()
     closed_on = Day(allow_none=True)
+    former_name = fields.String(allow_none=True, metadata={"description": "tên trước lần đổi tên gần nhất"})
+    replaced_by_id = fields.Integer(allow_none=True, metadata={"description": "đơn vị kế thừa (sáp nhập, giải thể)"})
 
 
 class PeopleArgsSchema(PageArgsSchema):

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, event, exists, select
 from sqlalchemy.orm import Session
 
 from models import AwardRecord, DisciplineRecord, Nomination, Person, StateChange
+from workflow.administration import unit_history
 from workflow.labels import AWARD_TITLES
 from workflow.nominations.machine import RECOGNISED_STATES
 
@@ -120,14 +121,29 @@ _DISCIPLINED_IN_UNIT = (select(DisciplineRecord).join(Person, Person.id == Disci
                         .order_by(DisciplineRecord.decided_on))
 
 
-def _award_subject(n: Nomination):
+def _award_subject(session: Session, n: Nomination):
+    """A person's own records (they follow the person from unit to unit); a collective's, with those of the
+    predecessors it inherits (merged into it, the inheriting part of a split: workflow.administration.unit_history)."""
     if n.subject_type == "individual":
         return AwardRecord.person_id == n.subject_person_id
-    return AwardRecord.unit_id == n.unit_id
+    return AwardRecord.unit_id.in_(unit_history.record_unit_ids(session, n.unit_id))
+
+
+def _inherited_text(session: Session, n: Nomination, awards: list[AwardRecord]) -> str:
+    """Which predecessors' awards were counted, and by which change (the rule cites its successor's inheritance)."""
+    if n.subject_type != "collective":
+        return ""
+    used = {a.unit_id for a in awards} - {n.unit_id}
+    cited = [f"“{p.name}” ({_KIND_TEXT.get(p.kind, p.kind)} ngày {p.effective_date:%d/%m/%Y})"
+             for p in unit_history.predecessors(session, n.unit_id) if p.unit_id in used]
+    return f" Tính cả khen thưởng của đơn vị tiền thân: {', '.join(cited)}." if cited else ""
+
+
+_KIND_TEXT = {"merge": "sáp nhập", "split": "chia tách", "close": "giải thể, chuyển giao"}
 
 
 def _high_awards(session: Session, n: Nomination) -> list[AwardRecord]:
-    subject = _award_subject(n)
+    subject = _award_subject(session, n)
     years = _years(n)
     return list(
         session.scalars(
@@ -207,7 +223,7 @@ def _period_award_record(session: Session, n: Nomination):
     if not awards:
         return "fail", f"Chưa có khen thưởng cấp Bộ, Tỉnh hoặc Nhà nước trong {_year_text(_years(n))}."
     titles = "; ".join(f"{AWARD_TITLES.get(a.title, a.title)} ({a.year})" for a in awards[:5])
-    return "pass", f"Có {len(awards)} khen thưởng: {titles}."
+    return "pass", f"Có {len(awards)} khen thưởng: {titles}.{_inherited_text(session, n, awards)}"
 
 
 @rule("tieu_chuan_chung", "Đạt các điều kiện, tiêu chuẩn chung", SEED_000 + ".a", stage="submit", hard=False,
@@ -256,7 +272,7 @@ def _nganh_recognized_co_so(session: Session, n: Nomination):
       SEED_000 + " (ngành Tư pháp giai đoạn 2021–2025)", stage="propose", hard=True, applies=_period)
 def _period_annual_nganh(session: Session, n: Nomination):
     years = _years(n)
-    subject = _award_subject(n)
+    subject = _award_subject(session, n)
     found = session.scalars(
         select(AwardRecord).where(subject, AwardRecord.title == "dien_hinh_nganh", AwardRecord.revoked.is_(False),
                                   AwardRecord.year.between(years.start, years.stop - 1))
