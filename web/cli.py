@@ -69,11 +69,13 @@ def seed_demo(password):
 
     Demonstration data: its shared password is exempt from the password rule (`make run` uses demo1234), and a
     warning is printed when it would not pass it."""
-    from workflow.administration import demo, passwords
+    from workflow.administration import demo, demo_living, passwords
 
     session = db()
     try:
         accounts = demo.seed(session, password)
+        # The living department (CONTRACT.md "Beyond that"), played through the services in the same transaction.
+        living = demo_living.seed_living(session)
         session.commit()
     except DomainError as err:
         session.rollback()
@@ -84,6 +86,11 @@ def seed_demo(password):
                    "không dùng cho dữ liệu thật.", err=True)
     for username, roles, unit in accounts:
         click.echo(f"  {username:<12} {', '.join(roles):<32} {unit or 'toàn hệ thống'}")
+    if living.ready_session_id is not None:
+        click.echo(f"Phiên họp số {living.ready_session_id} họp hôm nay, đã hết thời hạn công khai: Văn phòng Sở điểm "
+                   "danh, Giám đốc Sở khai mạc (xem README, “Xem nhanh”).")
+    for note in living.notes:
+        click.echo(f"Lưu ý: {note}", err=True)
 
 
 @main.group()

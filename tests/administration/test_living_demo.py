@@ -1,0 +1,149 @@
+"""The living demo (issue 14, finding 13): `seed-demo` adds, through the real services, last year's recognised
+examples with their decisions, certificates and published stories, a dossier in every state of the current campaign,
+and a council session whose publicity period has run — ready, with no setting changed, for a newcomer to open and vote
+in today. The deputy director holds the director role and signs nothing of their own.
+
+The base demo of the suite (`demo.seed`) is left alone: this module seeds the living part once per backend on its own
+committed database (`living`), with the clock set to a fixed working day, and runs each test in a rolled-back
+transaction on it (the module's own `db`); the next module of the suite reseeds the base demo."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from conftest import _SEEDED, _seed, bound_session_factory
+from sqlalchemy import select
+
+from models import AuditEvent, Campaign, Council, CouncilSession, Decision, Nomination, Story
+from models.base import make_session_factory
+from notifications import audit
+from workflow import clock, policy
+from workflow.administration import demo_living
+from workflow.council import operations as council
+from workflow.errors import ValidationFailed
+from workflow.nominations import exports
+from workflow.nominations.machine import STATES
+
+DAY = demo_living.at(clock.today().replace(month=11, day=24)).date()  # a fixed late-year day of the current year
+while DAY.weekday() >= 5:
+    DAY += dt.timedelta(days=1)
+NOW = demo_living.at(DAY, 9)
+MEMBERS = demo_living.MEMBERS
+
+
+@pytest.fixture(scope="module")
+def living(engine):
+    """The base demo and the living department, committed on the backend's database, seeded on DAY."""
+    _SEEDED[id(engine)] = False  # whatever happens here, the next module reseeds the base demo
+    with clock.travel(NOW - dt.timedelta(hours=2)):
+        _seed(engine)
+        with make_session_factory(engine)() as session:
+            made = demo_living.seed_living(session)
+            session.commit()
+            ids = {"last_campaign": made.last_campaign.id, "ready": made.ready_session_id, "notes": made.notes}
+    _SEEDED[id(engine)] = False
+    return ids
+
+
+@pytest.fixture
+def db(engine, living):
+    """This module's session: a rolled-back transaction on the living demo, at NOW."""
+    conn = engine.connect()
+    outer = conn.begin()
+    session = bound_session_factory(conn)()
+    session.info["test_connection"] = conn
+    with clock.travel(NOW):
+        try:
+            yield session
+        finally:
+            session.close()
+            outer.rollback()
+            conn.close()
+
+
+def _current(db, demo) -> Campaign:
+    return demo.campaign()
+
+
+def _of(db, campaign_id: int) -> list[Nomination]:
+    return list(db.scalars(select(Nomination).where(Nomination.campaign_id == campaign_id).order_by(Nomination.id)))
+
+
+def test_the_current_campaign_holds_a_dossier_in_every_state(db, demo, living):
+    assert living["notes"] == []
+    current = _current(db, demo)
+    assert current.start_date == dt.date(DAY.year, 1, 1) and current.registration_deadline >= DAY
+    assert {n.state for n in _of(db, current.id)} == set(STATES)
+    # Each went the real way: its history starts with the registration and ends in its state.
+    for n in _of(db, current.id):
+        assert n.history[0].action == "create" and n.history[-1].to_state == n.state, n.title
+
+
+def test_last_year_has_examples_recognised_at_co_so_and_nganh_with_decisions_certificates_and_stories(db, demo,
+                                                                                                      living):
+    last = db.get(Campaign, living["last_campaign"])
+    assert (last.kind, last.start_date, last.department_id) == ("annual", dt.date(DAY.year - 1, 1, 1),
+                                                               demo.unit("STP").id)
+    examples = _of(db, last.id)
+    assert sorted(n.state for n in examples) == ["evaluated_co_so", "recognized", "recognized"]
+    numbers = {(d.level, d.number, d.date.year) for d in db.scalars(select(Decision))
+               if any(i.nomination.campaign_id == last.id for i in d.items)}
+    assert numbers == {("co_so", "1/QĐ-STP", DAY.year - 1), ("nganh", "1/QĐ-BTP", DAY.year - 1)}
+    director = demo.actor("giamdoc")
+    for n in examples:
+        _, cert = exports.certificate_of(db, director, n.id)
+        assert cert.level == ("nganh" if n.state == "recognized" else "co_so") and cert.name
+        (story,) = db.scalars(select(Story).where(Story.nomination_id == n.id))
+        assert story.state == "published" and story.published_at.year == DAY.year - 1
+
+
+def test_the_showcase_lists_the_recognised_examples_and_their_stories(client, db, demo, living):
+    page = client.get("/showcase").get_data(as_text=True)
+    for n in _of(db, living["last_campaign"]):
+        assert n.title in page or (n.subject_person and n.subject_person.full_name in page), n.title
+    assert "Tủ sách pháp luật điện tử: pháp luật đến từng khóm, ấp" in page
+    assert client.get(f"/showcase?year={DAY.year - 1}&level=nganh").status_code == 200
+
+
+def test_the_ready_session_has_run_its_default_publicity_and_the_chair_opens_it_today_and_members_vote(
+        client, login, api, db, demo, living):
+    s = db.get(CouncilSession, living["ready"])
+    council_row = db.get(Council, s.council_id)
+    assert council_row.publicity_working_days == Council.__table__.c.publicity_working_days.default.arg == 10
+    assert (s.state, s.date) == ("scheduled", DAY) and s.comments_until < clock.now()
+    assert {i.nomination.state for i in s.items} == {"submitted"} and len(s.items) == 2
+    # The secretariat takes attendance, the chair opens it from the page...
+    login("vanphong")
+    r = client.post(f"/council/sessions/{s.id}/attendance", data={"present": [str(demo.user(u).id) for u in MEMBERS]})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    login("giamdoc")
+    r = client.post(f"/council/sessions/{s.id}/open", data={"confirm": "yes"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    db.refresh(s)
+    assert s.state == "open"
+    # ... and every entitled member votes through the API; the chair closes: both pass.
+    for item in s.items:
+        for member in MEMBERS:
+            if council.recusal_reason(demo.user(member), item.nomination) is None:
+                r = api.as_(member).post(f"/council-sessions/{s.id}/votes",
+                                         json={"nomination_id": item.nomination_id, "choice": "agree"})
+                assert r.status_code == 201, r.get_json()
+    r = api.as_("giamdoc").post(f"/council-sessions/{s.id}/close")
+    assert r.status_code == 200, r.get_json()
+    db.expire_all()
+    assert {i.outcome for i in db.get(CouncilSession, s.id).items} == {"passed"}
+
+
+def test_the_deputy_director_holds_the_director_role_and_signs_nothing_of_their_own(api, db, demo, living):
+    me = api.as_("phogiamdoc").get("/me").get_json()
+    assert (me["roles"], me["deputy"], me["signs"]) == (["director"], True, False)
+    assert not policy.can(demo.actor("phogiamdoc"), "sign", "proposal", department_id=demo.unit("STP").id)
+
+
+def test_every_step_was_audited_on_an_intact_chain_and_the_seed_runs_once(db, demo, living):
+    actions = set(db.scalars(select(AuditEvent.action)))
+    assert {"campaign.create", "nomination.create", "nomination.submit", "decision.issue", "proposal.submit",
+            "story.publish", "council_session.closed", "nomination.revoke", "nomination.withdraw"} <= actions, actions
+    assert audit.verify(db).ok
+    with pytest.raises(ValidationFailed):
+        demo_living.seed_living(db)
