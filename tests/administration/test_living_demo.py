@@ -147,3 +147,65 @@ def test_every_step_was_audited_on_an_intact_chain_and_the_seed_runs_once(db, de
     assert audit.verify(db).ok
     with pytest.raises(ValidationFailed):
         demo_living.seed_living(db)
+
+
+def test_the_readme_quick_tour_walks_nguyen_thi_lan_from_her_dossier_to_the_showcase(client, login, api, db, demo,
+                                                                                     living):
+    """README "Quick tour", step by step, with the accounts, pages and buttons it names (no setting changed)."""
+    s = db.get(CouncilSession, living["ready"])
+    lan = next(i.nomination for i in s.items if i.nomination.subject_person.full_name == "Nguyễn Thị Lan")
+    # 1. tp_pbgdpl sees her dossier and the steps it has been through.
+    login("tp_pbgdpl")
+    page = client.get(f"/nominations/{lan.id}").get_data(as_text=True)
+    for step in ("Đăng ký điển hình", "Bắt đầu bồi dưỡng", "Trình Hội đồng xét"):
+        assert step in page
+    assert "Đăng ký điển hình" in client.get("/nominations").get_data(as_text=True)
+    # 2. vanphong: the session dated today, "Điểm danh" → "Lưu điểm danh".
+    login("vanphong")
+    page = client.get(f"/council/sessions/{s.id}").get_data(as_text=True)
+    assert "Lưu điểm danh" in page and f"{DAY:%d/%m/%Y}" in page
+    assert client.post(f"/council/sessions/{s.id}/attendance",
+                       data={"present": [str(demo.user(u).id) for u in MEMBERS]}).status_code == 302
+    # 3. giamdoc: "Khai mạc phiên họp".
+    login("giamdoc")
+    assert "Khai mạc phiên họp" in client.get(f"/council/sessions/{s.id}").get_data(as_text=True)
+    assert client.post(f"/council/sessions/{s.id}/open", data={"confirm": "yes"}).status_code == 302
+    # 4. five members: "Biểu quyết" → "Đồng ý" on both dossiers (hoidong1 is recused).
+    for member in ("giamdoc", "vanphong", "hoidong2", "hoidong3", "hoidong4"):
+        login(member)
+        assert "Đồng ý" in client.get(f"/council/sessions/{s.id}/vote").get_data(as_text=True)
+        for item in s.items:
+            r = client.post(f"/council/sessions/{s.id}/vote", data={"nomination_id": str(item.nomination_id),
+                                                                     "choice": "agree"})
+            assert r.status_code == 302, (member, r.get_data(as_text=True))
+    # 5. giamdoc: "Kết thúc phiên họp": both pass.
+    login("giamdoc")
+    assert client.post(f"/council/sessions/{s.id}/close", data={"confirm": "yes"}).status_code == 302
+    db.expire_all()
+    assert {i.outcome for i in db.get(CouncilSession, s.id).items} == {"passed"}
+    # 6. "Ban hành quyết định công nhận": number and date filled in → "Ký quyết định".
+    page = client.get(f"/decisions/new?session={s.id}").get_data(as_text=True)
+    assert "Ký quyết định" in page and 'name="number" value="2"' in page
+    assert f'value="{DAY.isoformat()}"' in page or f'value="{DAY:%d/%m/%Y}"' in page
+    ids = [str(i.nomination_id) for i in db.get(CouncilSession, s.id).items]
+    r = client.post(f"/decisions/new?session={s.id}", data={"number": "2", "date": DAY.isoformat(),
+                                                             "nomination_ids": ids, "confirm": "yes"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    db.expire_all()
+    assert db.get(Nomination, lan.id).state == "evaluated_co_so"
+    # 7.–9. The Tờ trình, the Minister's decision and the story (their pages have their own tests; the API here).
+    p = api.as_("vanphong").post("/proposals", json={"nomination_ids": [lan.id]})
+    assert p.status_code == 201, p.get_json()
+    r = api.as_("giamdoc").post(f"/proposals/{p.get_json()['id']}/submit", json={"number": 2, "date": DAY.isoformat()})
+    assert r.status_code == 200, r.get_json()
+    r = api.as_("botp").post("/decisions", json={"level": "nganh", "number": 2, "date": DAY.isoformat(),
+                                                 "nomination_ids": [lan.id]})
+    assert r.status_code == 201, r.get_json()
+    r = api.as_("bientap").post("/stories", json={"nomination_id": lan.id, "title": "Chị Lan và thanh niên",
+                                                  "body": "<p>Pháp luật đến với thanh niên.</p>"})
+    assert r.status_code == 201, r.get_json()
+    assert api.as_("bientap").post(f"/stories/{r.get_json()['id']}/publish").status_code == 200
+    # 10. The showcase, logged out.
+    client.post("/logout")
+    page = client.get("/showcase").get_data(as_text=True)
+    assert "Nguyễn Thị Lan" in page and "Chị Lan và thanh niên" in page
