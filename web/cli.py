@@ -105,8 +105,10 @@ def users():
 @click.option("--password", default=None, help="Mật khẩu; bỏ trống để nhập.")
 @click.option("--email", default=None)
 @click.option("--full-name", default="")
+@click.option("--deputy", is_flag=True, default=False,
+              help="Phó Giám đốc Sở: vai trò director, chỉ ký khi được Giám đốc Sở ủy quyền.")
 @with_appcontext
-def users_create(username, roles, unit_code, password, email, full_name):
+def users_create(username, roles, unit_code, password, email, full_name, deputy):
     from workflow.administration.accounts import create_user_from_cli
 
     if password is None:
@@ -114,7 +116,7 @@ def users_create(username, roles, unit_code, password, email, full_name):
     session = db()
     try:
         user = create_user_from_cli(session, username, roles=list(roles), password=password, unit_code=unit_code,
-                                    email=email, full_name=full_name)
+                                    email=email, full_name=full_name, deputy=deputy)
         session.commit()
     except DomainError as err:
         session.rollback()

@@ -23,6 +23,7 @@ from workflow.council import operations as council
 from workflow.errors import ValidationFailed
 from workflow.nominations import exports
 from workflow.nominations.machine import STATES
+from workflow.reporting import reports
 
 DAY = demo_living.at(clock.today().replace(month=11, day=24)).date()  # a fixed late-year day of the current year
 while DAY.weekday() >= 5:
@@ -103,6 +104,16 @@ def test_the_showcase_lists_the_recognised_examples_and_their_stories(client, db
         assert n.title in page or (n.subject_person and n.subject_person.full_name in page), n.title
     assert "Tủ sách pháp luật điện tử: pháp luật đến từng khóm, ấp" in page
     assert client.get(f"/showcase?year={DAY.year - 1}&level=nganh").status_code == 200
+
+
+def test_the_reports_charts_have_last_year_and_this_year(client, login, db, demo, living):
+    director = demo.actor("giamdoc")
+    last = reports.summary(db, director, year=str(DAY.year - 1))
+    assert last.total == 3 and last.by_state["recognized"] == 2 and last.by_state["evaluated_co_so"] == 1
+    this = reports.summary(db, director, campaign=str(demo.campaign().id))
+    assert all(this.by_state[state] >= 1 for state in STATES)
+    login("giamdoc")
+    assert client.get(f"/reports?year={DAY.year - 1}").status_code == 200
 
 
 def test_the_ready_session_has_run_its_default_publicity_and_the_chair_opens_it_today_and_members_vote(

@@ -323,10 +323,12 @@ def create_user(session: Session, username: str, *, roles: list[str], password: 
 
 
 def create_user_from_cli(session: Session, username: str, *, roles: list[str], password: str,
-                         unit_code: str | None = None, full_name: str = "", email: str | None = None) -> User:
-    """`dienhinh users create`: `create_user`, audited (as "user.create") in the same transaction."""
+                         unit_code: str | None = None, full_name: str = "", email: str | None = None,
+                         deputy: bool = False) -> User:
+    """`dienhinh users create`: `create_user`, audited (as "user.create") in the same transaction. `--deputy` makes
+    the director role a deputy's (Phó Giám đốc: signs only when delegated)."""
     user = create_user(session, username, roles=roles, password=password, unit_code=unit_code, email=email,
-                       full_name=full_name)
+                       full_name=full_name, deputy=deputy)
     signals.emit(session, events.AccountCreatedFromCli(user_id=user.id, username=username, roles=tuple(roles),
                                                        unit=unit_code, context=CLI))
     return user
