@@ -122,7 +122,8 @@ def test_the_ready_session_has_run_its_default_publicity_and_the_chair_opens_it_
     council_row = db.get(Council, s.council_id)
     assert council_row.publicity_working_days == Council.__table__.c.publicity_working_days.default.arg == 10
     assert (s.state, s.date) == ("scheduled", DAY) and s.comments_until < clock.now()
-    assert {i.nomination.state for i in s.items} == {"submitted"} and len(s.items) == 2
+    assert [(i.nomination.state, i.nomination.subject_person.full_name) for i in s.items] == [
+        ("submitted", "Nguyễn Thị Lan")]
     # The secretariat takes attendance, the chair opens it from the page...
     login("vanphong")
     r = client.post(f"/council/sessions/{s.id}/attendance", data={"present": [str(demo.user(u).id) for u in MEMBERS]})
@@ -132,7 +133,7 @@ def test_the_ready_session_has_run_its_default_publicity_and_the_chair_opens_it_
     assert r.status_code == 302, r.get_data(as_text=True)
     db.refresh(s)
     assert s.state == "open"
-    # ... and every entitled member votes through the API; the chair closes: both pass.
+    # ... and every entitled member votes through the API; the chair closes: it passes.
     for item in s.items:
         for member in MEMBERS:
             if council.recusal_reason(demo.user(member), item.nomination) is None:
@@ -181,7 +182,7 @@ def test_the_readme_quick_tour_walks_nguyen_thi_lan_from_her_dossier_to_the_show
     login("giamdoc")
     assert "Khai mạc phiên họp" in client.get(f"/council/sessions/{s.id}").get_data(as_text=True)
     assert client.post(f"/council/sessions/{s.id}/open", data={"confirm": "yes"}).status_code == 302
-    # 4. five members: "Biểu quyết" → "Đồng ý" on both dossiers (hoidong1 is recused).
+    # 4. five members: "Biểu quyết" → "Đồng ý" (hoidong1 is recused).
     for member in ("giamdoc", "vanphong", "hoidong2", "hoidong3", "hoidong4"):
         login(member)
         assert "Đồng ý" in client.get(f"/council/sessions/{s.id}/vote").get_data(as_text=True)
@@ -189,7 +190,7 @@ def test_the_readme_quick_tour_walks_nguyen_thi_lan_from_her_dossier_to_the_show
             r = client.post(f"/council/sessions/{s.id}/vote", data={"nomination_id": str(item.nomination_id),
                                                                      "choice": "agree"})
             assert r.status_code == 302, (member, r.get_data(as_text=True))
-    # 5. giamdoc: "Kết thúc phiên họp": both pass.
+    # 5. giamdoc: "Kết thúc phiên họp": she passes.
     login("giamdoc")
     assert client.post(f"/council/sessions/{s.id}/close", data={"confirm": "yes"}).status_code == 302
     db.expire_all()
@@ -220,3 +221,11 @@ def test_the_readme_quick_tour_walks_nguyen_thi_lan_from_her_dossier_to_the_show
     client.post("/logout")
     page = client.get("/showcase").get_data(as_text=True)
     assert "Nguyễn Thị Lan" in page and "Chị Lan và thanh niên" in page
+
+
+def test_the_pbgdpl_unit_is_free_to_register_this_year(api, db, demo, living):
+    """A newcomer (and the production walkthrough) registers the PBGDPL unit in the current campaign."""
+    r = api.as_("tp_pbgdpl").post("/nominations", json={
+        "campaign_id": demo.campaign().id, "subject_type": "collective", "unit_id": demo.unit("PBGDPL").id,
+        "title": "Phòng Phổ biến, giáo dục pháp luật"})
+    assert r.status_code == 201, r.get_json()

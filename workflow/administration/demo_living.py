@@ -16,8 +16,9 @@ What it leaves:
   on each (the showcase, the certificates and the charts have content);
 - in the current annual campaign (its quotas set, through the admin's campaign edit, to what the plan allows so the
   newcomer's votes can pass): a dossier in every state of the lifecycle, through one council session held weeks ago;
-- a council session dated today whose publicity period has run: attendance not yet taken, not opened — ready for
-  the quick tour of the README (the secretariat records attendance, the chair opens it, the members vote).
+- a council session dated today on Nguyễn Thị Lan's dossier whose publicity period has run: attendance not yet
+  taken, not opened — ready for the quick tour of the README (the secretariat records attendance, the chair opens
+  it, the members vote). The PBGDPL unit is left unregistered this year, for a newcomer to register.
 """
 from __future__ import annotations
 
@@ -287,21 +288,20 @@ def _this_year(sd: _Seeder, today: dt.date) -> tuple[int | None, list[str]]:
         withdrawn = sd.register("vanphong", campaign, "Chị Châu Thị Bích – chuyên viên Phòng Tư pháp Long Xuyên",
                                 person="Châu Thị Bích", achievements="Hòa giải thành 42 vụ việc ở cơ sở.")
         sd.step("vanphong", withdrawn, "withdraw", reason="Đơn vị đề nghị rút để hoàn thiện thành tích năm sau.")
+        # The PBGDPL unit itself stays free this year: a newcomer (and the production walkthrough) registers it.
         ready_items = [
             sd.register("tp_pbgdpl", campaign, "Chị Nguyễn Thị Lan – chuyên viên phổ biến pháp luật cho thanh niên",
                         person="Nguyễn Thị Lan", achievements="Tổ chức 36 buổi tuyên truyền pháp luật trong trường "
                         "học; xây dựng chuyên mục “Hỏi – đáp pháp luật” trên mạng xã hội."),
-            sd.register("tp_pbgdpl", campaign, "Chị Lâm Thị Ngọc Ánh – công chức tập sự, “Tiếng kẻng pháp luật”",
-                        person="Lâm Thị Ngọc Ánh", achievements="Biên soạn 12 tiểu phẩm pháp luật phát trên loa "
-                        "truyền thanh xã."),
         ]
         held_items = {}
         if not notes:
             held_items = {
                 "hctp": sd.register("tp_hctp", campaign, "Phòng Hành chính tư pháp – chứng thực điện tử",
                                     unit="HCTP", achievements="Chứng thực bản sao điện tử cho 18.000 lượt hồ sơ."),
-                "pbgdpl": sd.register("tp_pbgdpl", campaign, "Phòng Phổ biến, giáo dục pháp luật – Ngày Pháp luật "
-                                      "2.0", unit="PBGDPL", achievements="Ngày Pháp luật trực tuyến, 60.000 lượt xem."),
+                "anh": sd.register("tp_pbgdpl", campaign, "Chị Lâm Thị Ngọc Ánh – công chức tập sự, “Tiếng kẻng "
+                                   "pháp luật”", person="Lâm Thị Ngọc Ánh",
+                                   achievements="Biên soạn 12 tiểu phẩm pháp luật phát trên loa truyền thanh xã."),
                 "oanh": sd.register("tp_hctp", campaign, "Chị Phan Thị Kim Oanh – số hóa sổ hộ tịch",
                                     person="Phan Thị Kim Oanh", achievements="Số hóa 95.000 trang sổ hộ tịch."),
                 "thao": sd.register("tp_ptpcd", campaign, "Chị Kiều Thị Thảo – hòa giải ở cơ sở",
@@ -309,7 +309,7 @@ def _this_year(sd: _Seeder, today: dt.date) -> tuple[int | None, list[str]]:
                 "duc": sd.register("tp_pbgdpl", campaign, "Anh Huỳnh Văn Đức – báo cáo viên pháp luật",
                                    person="Huỳnh Văn Đức", achievements="Báo cáo viên tại 20 hội nghị."),
             }
-        heads = {"hctp": "tp_hctp", "pbgdpl": "tp_pbgdpl", "oanh": "tp_hctp", "thao": "tp_ptpcd", "duc": "tp_pbgdpl"}
+        heads = {"hctp": "tp_hctp", "anh": "tp_pbgdpl", "oanh": "tp_hctp", "thao": "tp_ptpcd", "duc": "tp_pbgdpl"}
         for nid in ready_items:
             sd.nurture("tp_pbgdpl", nid, "Bồi dưỡng: dự giờ, góp ý bài tuyên truyền của báo cáo viên giỏi.")
         for key, nid in held_items.items():
@@ -344,7 +344,7 @@ def _hold_and_decide(sd: _Seeder, session_id: int, meeting: dt.date, items: dict
     votes[items["duc"]] = sd.unanimous(items["duc"], "disagree")
     sd.hold_session(session_id, meeting, votes)
     decided = wd(meeting + dt.timedelta(days=1))
-    sd.decide_co_so(decided, session_id, [items[k] for k in ("hctp", "pbgdpl", "oanh", "thao")])
+    sd.decide_co_so(decided, session_id, [items[k] for k in ("hctp", "anh", "oanh", "thao")])
     revoked = wd(decided + dt.timedelta(days=1))
     with clock.travel(at(revoked, 16)):
         number = decisions.next_number(sd.session, sd.unit("STP"), year)
