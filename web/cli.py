@@ -85,10 +85,11 @@ def seed_demo(password):
         click.echo("Lưu ý: mật khẩu mẫu không đạt quy tắc mật khẩu của hệ thống; chỉ dùng để trình diễn, "
                    "không dùng cho dữ liệu thật.", err=True)
     for username, roles, unit in accounts:
-        click.echo(f"  {username:<12} {', '.join(roles):<32} {unit or 'toàn hệ thống'}")
+        label = ", ".join(roles) + (" (phó)" if username in demo.DEPUTIES else "")
+        click.echo(f"  {username:<12} {label:<32} {unit or 'toàn hệ thống'}")
     if living.ready_session_id is not None:
         click.echo(f"Phiên họp số {living.ready_session_id} họp hôm nay, đã hết thời hạn công khai: Văn phòng Sở điểm "
-                   "danh, Giám đốc Sở khai mạc (xem README, “Xem nhanh”).")
+                   "danh, Giám đốc Sở khai mạc (README, “Quick tour”).")
     for note in living.notes:
         click.echo(f"Lưu ý: {note}", err=True)
 

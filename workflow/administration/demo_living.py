@@ -68,11 +68,15 @@ def at(day: dt.date, hour: int = 9, minute: int = 0) -> dt.datetime:
 class _Seeder:
     def __init__(self, session: Session):
         self.session = session
+        self._actors: dict[str, Actor] = {}
 
     # ------------------------------------------------------------------ look-ups
     def actor(self, username: str) -> Actor:
-        user = self.session.scalar(select(User).where(User.username == username))
-        return actor_for(self.session, user)
+        """The account's Actor, loaded once: the seeding grants no role and no delegation on the way."""
+        if username not in self._actors:
+            user = self.session.scalar(select(User).where(User.username == username))
+            self._actors[username] = actor_for(self.session, user)
+        return self._actors[username]
 
     def unit(self, code: str) -> Unit:
         return self.session.scalar(select(Unit).where(Unit.code == code))
