@@ -367,3 +367,31 @@ def test_the_deputy_without_a_delegation_is_refused_signing_by_page_and_api_then
     assert (r.get_json()["signer"]["username"], r.get_json()["on_behalf_of"]["username"],
             r.get_json()["signer_title"]) == ("phogiamdoc", "giamdoc", "PHÓ GIÁM ĐỐC")
     assert client.get(f"/decisions/new?session={closed.session.id}").status_code == 200
+
+
+def test_admin_sees_and_keeps_the_deputy_flag_and_makes_or_unmakes_a_deputy(client, login, db, demo):
+    """The admin's user page shows the deputy director as such, an edit keeps it, and turning it off is audited."""
+    login("admin")
+    deputy = demo.user("phogiamdoc")
+    page = client.get(f"/admin/users/{deputy.id}").get_data(as_text=True)
+    assert 'name="deputy" value="yes" id="f-deputy" checked' in page and "Phó Giám đốc Sở" in page
+    form = {"full_name": deputy.full_name, "roles": ["director", "council_member"], "unit_id": str(deputy.unit_id),
+            "active": "on", "deputy": "yes"}
+    assert client.post(f"/admin/users/{deputy.id}", data=form).status_code == 302
+    db.expire_all()
+    assert demo.user("phogiamdoc").is_deputy and demo.user("phogiamdoc").role_codes == {"director", "council_member"}
+    r = client.post(f"/admin/users/{deputy.id}", data={**form, "roles": ["staff"]})
+    assert r.status_code == 422 and "Phó Giám đốc Sở phải có vai trò Giám đốc Sở." in r.get_data(as_text=True)
+    assert client.post(f"/admin/users/{deputy.id}", data={k: v for k, v in form.items() if k != "deputy"}
+                       ).status_code == 302
+    db.expire_all()
+    assert not demo.user("phogiamdoc").is_deputy
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "admin.user_update")
+                       .order_by(AuditEvent.id.desc())).first()
+    assert event.data["changes"]["deputy"] == {"before": True, "after": False}
+    r = client.post("/admin/users/new", data={"username": "pgd_moi", "full_name": "Phó Giám đốc mới",
+                                              "roles": ["director"], "unit_id": str(demo.unit("STP").id),
+                                              "password": "mat-khau-moi-1", "active": "on", "deputy": "yes"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    db.expire_all()
+    assert demo.user("pgd_moi").is_deputy and not actor_for(db, demo.user("pgd_moi")).signs
