@@ -274,13 +274,17 @@ def _this_year(sd: _Seeder, today: dt.date) -> tuple[int | None, list[str]]:
     while sd.publicity_end(ready_published, days) >= today:
         ready_published = wd(ready_published - dt.timedelta(days=1), -1)
     held_published = wd(ready_published - dt.timedelta(days=14), -1)
-    opened = wd(dt.date(year, 1, 2))
+    # The earlier session's last step (the Minister's decision) must lie before today: holidays (Tết) inside its
+    # publicity period can push it late, so publish it earlier until it fits.
+    while _held_days(sd, held_published, days)["nganh"] >= today:
+        held_published = wd(held_published - dt.timedelta(days=7), -1)
+    # The day the year's dossiers are registered and submitted (the campaign opens on 1 January).
+    start = min(wd(dt.date(year, 1, 3)), today)
     notes: list[str] = []
-    if held_published <= opened:
+    if held_published <= start:
         notes.append("Đầu năm: chưa đủ ngày làm việc từ khi phong trào năm nay mở để có phiên họp đã hết thời hạn "
                      "công khai; chỉ tạo các hồ sơ chưa qua Hội đồng.")
-    start = min(opened + dt.timedelta(days=1), today)
-    with clock.travel(at(wd(start), 8)):
+    with clock.travel(at(start, 8)):
         # The plan's quotas for the year (admin, audited): room for every example below and for the tour's.
         admin.update_campaign(sd.session, sd.actor("admin"), campaign.id, _campaign_form(campaign, collective=3,
                                                                                           individual=4))
@@ -318,14 +322,15 @@ def _this_year(sd: _Seeder, today: dt.date) -> tuple[int | None, list[str]]:
             sd.nurture("tp_pbgdpl", nid, "Bồi dưỡng: dự giờ, góp ý bài tuyên truyền của báo cáo viên giỏi.")
         for key, nid in held_items.items():
             sd.nurture(heads[key], nid, "Bồi dưỡng theo kế hoạch của đơn vị.")
-    with clock.travel(at(wd(start), 15)):
+    with clock.travel(at(start, 15)):
         for nid in ready_items:
             sd.step("tp_pbgdpl", nid, "submit")
         for key, nid in held_items.items():
             sd.step(heads[key], nid, "submit")
     held = None
     if held_items:
-        meeting = wd(sd.publicity_end(held_published, days) + dt.timedelta(days=1))
+        held_days = _held_days(sd, held_published, days)
+        meeting = held_days["meeting"]
         with clock.travel(at(held_published, 10)):
             held = sd.publish_session(campaign, f"Phiên họp bình xét điển hình tiên tiến năm {year} (đợt 1)",
                                       meeting, list(held_items.values()))
@@ -336,28 +341,35 @@ def _this_year(sd: _Seeder, today: dt.date) -> tuple[int | None, list[str]]:
     else:
         notes.append("Đầu năm: phiên họp hôm nay chưa thể công khai đủ thời hạn; các hồ sơ đang chờ Hội đồng xét.")
     if held is not None:
-        _hold_and_decide(sd, held, meeting, held_items, year)
+        _hold_and_decide(sd, held, held_days, held_items, year)
     return ready, notes
 
 
-def _hold_and_decide(sd: _Seeder, session_id: int, meeting: dt.date, items: dict[str, int], year: int) -> None:
-    """The earlier session of the year: four dossiers pass (one later revoked), one fails; a decision, a Tờ trình and
-    the Minister's decision on one of the two proposed."""
+def _held_days(sd: _Seeder, published: dt.date, days: int) -> dict[str, dt.date]:
+    """The days of the earlier session's steps, its list published on `published`."""
     wd = sd.working_day
+    meeting = wd(sd.publicity_end(published, days) + dt.timedelta(days=1))
+    decided = wd(meeting + dt.timedelta(days=1))
+    revoked = wd(decided + dt.timedelta(days=1))
+    proposed = wd(revoked + dt.timedelta(days=1))
+    return {"meeting": meeting, "decided": decided, "revoked": revoked, "proposed": proposed,
+            "nganh": wd(proposed + dt.timedelta(days=3))}
+
+
+def _hold_and_decide(sd: _Seeder, session_id: int, on: dict[str, dt.date], items: dict[str, int], year: int) -> None:
+    """The earlier session of the year: four dossiers pass (one later revoked), one fails; a decision, a Tờ trình and
+    the Minister's decision on one of the two proposed. `on`: the days of `_held_days`."""
     votes = {nid: sd.unanimous(nid) for key, nid in items.items() if key != "duc"}
     votes[items["duc"]] = sd.unanimous(items["duc"], "disagree")
-    sd.hold_session(session_id, meeting, votes)
-    decided = wd(meeting + dt.timedelta(days=1))
-    sd.decide_co_so(decided, session_id, [items[k] for k in ("hctp", "anh", "oanh", "thao")])
-    revoked = wd(decided + dt.timedelta(days=1))
-    with clock.travel(at(revoked, 16)):
+    sd.hold_session(session_id, on["meeting"], votes)
+    sd.decide_co_so(on["decided"], session_id, [items[k] for k in ("hctp", "anh", "oanh", "thao")])
+    with clock.travel(at(on["revoked"], 16)):
         number = decisions.next_number(sd.session, sd.unit("STP"), year)
         sd.step("giamdoc", items["thao"], "revoke", decision_number=f"{number}/QĐ-STP",
                 reason="Thành tích kê khai trùng với thành tích đã được khen thưởng năm trước.")
-    proposed = wd(revoked + dt.timedelta(days=1))
-    sd.propose(proposed, [items["hctp"], items["oanh"]],
+    sd.propose(on["proposed"], [items["hctp"], items["oanh"]],
                f"Đề nghị công nhận điển hình tiên tiến ngành Tư pháp năm {year}")
-    sd.decide_nganh(wd(proposed + dt.timedelta(days=3)), [items["oanh"]])
+    sd.decide_nganh(on["nganh"], [items["oanh"]])
 
 
 def _campaign_form(c: Campaign, **quotas) -> dict:
