@@ -229,3 +229,27 @@ def test_the_pbgdpl_unit_is_free_to_register_this_year(api, db, demo, living):
         "campaign_id": demo.campaign().id, "subject_type": "collective", "unit_id": demo.unit("PBGDPL").id,
         "title": "Phòng Phổ biến, giáo dục pháp luật"})
     assert r.status_code == 201, r.get_json()
+
+
+def test_early_in_the_year_the_living_demo_says_what_it_could_not_make_yet(engine, tmp_path):
+    """On 5 January no session of the new campaign can have run its publicity period: the seed still succeeds, with
+    last year complete and this year's dossiers short of the council, and says so (the CLI prints the notes)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("one backend is enough: the calendar, not the database, is under test")
+    from models import Base, make_engine
+    from workflow.administration import demo as base_demo
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'early.db'}")
+    Base.metadata.create_all(eng)
+    year = clock.today().year + 1
+    with clock.travel(demo_living.at(dt.date(year, 1, 5), 10)), make_session_factory(eng)() as session:
+        base_demo.seed(session, "demo1234")
+        made = demo_living.seed_living(session)
+        assert made.ready_session_id is None and len(made.notes) == 2
+        states = {n.state for n in session.scalars(select(Nomination).where(
+            Nomination.campaign_id != made.last_campaign.id, Nomination.department_id == made.last_campaign
+            .department_id))}
+        assert states == {"registered", "nurtured", "withdrawn", "submitted"}
+        assert {n.state for n in _of(session, made.last_campaign.id)} == {"recognized", "evaluated_co_so"}
+        session.rollback()
+    eng.dispose()
