@@ -231,16 +231,45 @@ def test_the_pbgdpl_unit_is_free_to_register_this_year(api, db, demo, living):
     assert r.status_code == 201, r.get_json()
 
 
+def _fresh_base(tmp_path, name: str):
+    from models import Base, make_engine
+
+    eng = make_engine(f"sqlite:///{tmp_path / name}")
+    Base.metadata.create_all(eng)
+    return eng
+
+
+def test_without_a_ballot_key_the_living_demo_makes_what_needs_no_council_and_says_so(engine, tmp_path):
+    """PostgreSQL without BALLOT_KEY runs the application but opens no session: seed-demo must still succeed."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("one backend is enough")
+    from workflow.administration import demo as base_demo
+    from workflow.council import ballots
+
+    eng = _fresh_base(tmp_path, "nokey.db")
+    ballots.configure(None)
+    try:
+        with clock.travel(NOW), make_session_factory(eng)() as session:
+            base_demo.seed(session, "demo1234")
+            made = demo_living.seed_living(session)
+            assert made.last_campaign is None and made.notes[0] == demo_living.NO_BALLOT_KEY
+            assert {n.state for n in session.scalars(select(Nomination))} == {
+                "registered", "nurtured", "withdrawn", "submitted"}
+            assert session.get(CouncilSession, made.ready_session_id).comments_until < clock.now()
+            session.rollback()
+    finally:
+        ballots.configure("test-ballot-key")  # as tests/conftest.py sets it
+        eng.dispose()
+
+
 def test_early_in_the_year_the_living_demo_says_what_it_could_not_make_yet(engine, tmp_path):
     """On 5 January no session of the new campaign can have run its publicity period: the seed still succeeds, with
     last year complete and this year's dossiers short of the council, and says so (the CLI prints the notes)."""
     if engine.dialect.name != "sqlite":
         pytest.skip("one backend is enough: the calendar, not the database, is under test")
-    from models import Base, make_engine
     from workflow.administration import demo as base_demo
 
-    eng = make_engine(f"sqlite:///{tmp_path / 'early.db'}")
-    Base.metadata.create_all(eng)
+    eng = _fresh_base(tmp_path, "early.db")
     year = clock.today().year + 1
     with clock.travel(demo_living.at(dt.date(year, 1, 5), 10)), make_session_factory(eng)() as session:
         base_demo.seed(session, "demo1234")

@@ -32,6 +32,7 @@ from models import Campaign, Person, Unit, User
 from workflow import clock, workdays
 from workflow.administration import operations as admin
 from workflow.administration.campaigns import create_campaign
+from workflow.council import ballots
 from workflow.council import operations as council
 from workflow.errors import ValidationFailed
 from workflow.nominations import rules, service
@@ -42,6 +43,8 @@ from workflow.proposals import operations as proposals
 
 MEMBERS = ("giamdoc", "vanphong", "hoidong1", "hoidong2", "hoidong3", "hoidong4", "hoidong5")
 LAST_YEAR_NAME = "Xây dựng, nhân rộng điển hình tiên tiến năm {year}"
+NO_BALLOT_KEY = ("Chưa cấu hình khóa niêm phong phiếu bầu (BALLOT_KEY): không tạo các phiên họp đã diễn ra và các "
+                 "điển hình đã công nhận; chỉ tạo các hồ sơ chưa qua Hội đồng.")
 READY_SESSION_TITLE = "Phiên họp bình xét điển hình tiên tiến năm {year} (đợt 2)"
 # A minimal, valid one-page PDF: the achievement report every complete dossier carries (uploads check it parses).
 REPORT_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
@@ -55,7 +58,7 @@ REPORT_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
 class Living:
     """What `seed_living` made, for the CLI's summary and the tests."""
 
-    last_campaign: Campaign
+    last_campaign: Campaign | None  # None without a ballot key (no session could be held)
     ready_session_id: int | None
     notes: list[str]
 
@@ -195,6 +198,11 @@ def seed_living(session: Session, today: dt.date | None = None) -> Living:
                                                 Campaign.name == LAST_YEAR_NAME.format(year=last))) is not None:
         raise ValidationFailed("Cơ sở dữ liệu đã có dữ liệu trình diễn.", ["seed-demo chỉ chạy một lần."])
     seeder = _Seeder(session)
+    if not ballots.is_configured():
+        # PostgreSQL without BALLOT_KEY (web.config.ballot_key): the application runs but no session can be opened,
+        # so no example can have been recognised. The dossiers that need no council are still made.
+        ready, notes = _this_year(seeder, today, sessions_held=False)
+        return Living(last_campaign=None, ready_session_id=ready, notes=[NO_BALLOT_KEY, *notes])
     campaign = _last_year(seeder, last)
     ready, notes = _this_year(seeder, today)
     return Living(last_campaign=campaign, ready_session_id=ready, notes=notes)
@@ -260,7 +268,7 @@ def _publicity_days(sd: _Seeder) -> int:
 
 
 # ------------------------------------------------------------------------------------------------ this year
-def _this_year(sd: _Seeder, today: dt.date) -> tuple[int | None, list[str]]:
+def _this_year(sd: _Seeder, today: dt.date, *, sessions_held: bool = True) -> tuple[int | None, list[str]]:
     """Dossiers in every state of the current annual campaign, and the session ready today. The calendar is counted
     back from today: the ready session's list was published the last day whose publicity period ends before today,
     the earlier session's two weeks before that; everything happened this year (the campaign opened on 1 January)."""
@@ -281,7 +289,9 @@ def _this_year(sd: _Seeder, today: dt.date) -> tuple[int | None, list[str]]:
     # The day the year's dossiers are registered and submitted (the campaign opens on 1 January).
     start = min(wd(dt.date(year, 1, 3)), today)
     notes: list[str] = []
-    if held_published <= start:
+    if not sessions_held:
+        held_published = start  # no earlier session: its dossiers are not registered
+    elif held_published <= start:
         notes.append("Đầu năm: chưa đủ ngày làm việc từ khi phong trào năm nay mở để có phiên họp đã hết thời hạn "
                      "công khai; chỉ tạo các hồ sơ chưa qua Hội đồng.")
     with clock.travel(at(start, 8)):
@@ -303,7 +313,7 @@ def _this_year(sd: _Seeder, today: dt.date) -> tuple[int | None, list[str]]:
                         "học; xây dựng chuyên mục “Hỏi – đáp pháp luật” trên mạng xã hội."),
         ]
         held_items = {}
-        if not notes:
+        if held_published > start:
             held_items = {
                 "hctp": sd.register("tp_hctp", campaign, "Phòng Hành chính tư pháp – chứng thực điện tử",
                                     unit="HCTP", achievements="Chứng thực bản sao điện tử cho 18.000 lượt hồ sơ."),
