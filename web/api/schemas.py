@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from models import ATTACHMENT_KINDS, CAMPAIGN_KINDS, PROPOSAL_STATES, STATES, SUBJECT_TYPES, UNIT_KINDS
 from workflow import inputs
+from workflow.council.operations import COMMENT_LIMIT
 from workflow.nominations.machine import TRIGGERS
 from workflow.nominations.queries import MAX_PER_PAGE
 
@@ -286,6 +287,8 @@ class AttachmentUploadSchema(Schema):
 
     file = Upload(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(ATTACHMENT_KINDS))
+    internal = fields.Boolean(load_default=False, metadata={
+        "description": "tài liệu nội bộ: không thuộc phần công khai của hồ sơ trong thời gian công khai lấy ý kiến"})
 
 
 class AttachmentSchema(Schema):
@@ -295,6 +298,7 @@ class AttachmentSchema(Schema):
     content_type = fields.String()
     size = fields.Integer()
     sha256 = fields.String()
+    internal = fields.Boolean()
     created_at = fields.DateTime()
     url = fields.String()
 
@@ -386,6 +390,13 @@ class HistorySchema(Schema):
     data = fields.Dict()
 
 
+class PublicitySessionSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    comments_until = fields.DateTime()
+    url = fields.String()
+
+
 class NominationDetailSchema(NominationSummarySchema):
     achievements = fields.String()
     initiatives = fields.String()
@@ -397,6 +408,10 @@ class NominationDetailSchema(NominationSummarySchema):
     history = fields.List(fields.Nested(HistorySchema))
     checkins = fields.List(fields.Nested(CheckinSchema))
     attachments = fields.List(fields.Nested(AttachmentSchema))
+    part = fields.String(metadata={"enum": ["whole", "public"], "description": (
+        "whole: toàn bộ hồ sơ; public: phần công khai (tiêu đề, đối tượng, đơn vị, thành tích, sáng kiến, tài liệu "
+        "không nội bộ) mà công chức của Sở đọc trong thời gian công khai lấy ý kiến")})
+    publicity_sessions = fields.List(fields.Nested(PublicitySessionSchema))
 
 
 # ------------------------------------------------------------------------------------------------ audit, inbox
@@ -542,7 +557,8 @@ class CouncilSessionSummarySchema(Schema):
 
 class CommentCreateSchema(Schema):
     nomination_id = JsonId(required=True)
-    text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=COMMENT_LIMIT),
+                         metadata={"description": "tối đa 5.000 ký tự; dài hơn bị từ chối (422), không bị cắt bớt"})
 
 
 class CommentSchema(Schema):

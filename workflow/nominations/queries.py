@@ -59,10 +59,13 @@ def int_filter(value, name: str) -> int | None:
     return inputs.one(name, inputs.integer, value, detail="Bộ lọc không hợp lệ.", minimum=1)
 
 
-def _conditions(actor: Actor, *, state=None, campaign=None, unit=None, subject_type=None, q=None) -> list:
+def _conditions(actor: Actor, *, state=None, campaign=None, unit=None, subject_type=None, q=None,
+                verb: str = "view") -> list:
     """The WHERE of every nomination list: the caller's scope (policy.scope), then the filters. Each condition has an
-    index ending in `id` (migration 0013), so a list's `ORDER BY id DESC LIMIT n` stops after n index entries."""
-    clause = policy.scope(actor, "nomination")
+    index ending in `id` (migration 0013), so a list's `ORDER BY id DESC LIMIT n` stops after n index entries.
+    `verb="view_dossier"`: only whole dossiers (the home page's work queues), not those read in their public part
+    during a publicity period."""
+    clause = policy.scope(actor, "nomination", verb)
     where = [clause] if clause is not None else []
     if state:
         states = [s for s in str(state).split(",") if s]
@@ -313,6 +316,19 @@ def load_detail(session: Session, actor: Actor, nomination_id: int) -> Nominatio
     """The nomination with everything its detail shows (detail_options), if `actor` may see it; NotFound otherwise
     (the same scope clause as the list: policy.load)."""
     return policy.load(session, actor, "nomination", nomination_id, options=detail_options())
+
+
+def reads_whole_dossier(actor: Actor, n: Nomination) -> bool:
+    """Whether `actor` reads the whole dossier, or only its public part (title, subject, unit, achievements,
+    initiatives, attachments not marked internal) as the department's staff do during a publicity period."""
+    return bool(policy.can(actor, "view_dossier", n))
+
+
+def visible_attachments(actor: Actor, n: Nomination, *, whole: bool | None = None) -> list:
+    """The attachments `actor` may see and download: all of them for a whole-dossier reader, else those not marked
+    internal."""
+    whole = reads_whole_dossier(actor, n) if whole is None else whole
+    return [a for a in n.attachments if whole or not a.internal]
 
 
 @dataclass(frozen=True, slots=True)
