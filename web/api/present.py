@@ -31,6 +31,7 @@ from workflow.nominations import queries, rules, service
 from workflow.policy import Actor
 from workflow.proposals import decisions as decision_core
 from workflow.proposals import operations as proposal_core
+from workflow.reporting import audit_queries
 
 
 def user_ref(user: User | None) -> dict | None:
@@ -178,7 +179,10 @@ def nomination_detail(session: Session, actor: Actor, n: Nomination) -> dict:
 # ------------------------------------------------------------------------------------------------ audit, inbox
 def audit_event(e: AuditEvent) -> dict:
     return {"id": e.id, "created_at": e.created_at, "actor": {"id": e.actor_id, "username": e.actor_username},
-            "action": e.action, "outcome": e.outcome, "object_type": e.object_type, "object_id": e.object_id,
+            "action": e.action, "action_label": audit_queries.action_label(e.action), "outcome": e.outcome,
+            "object_type": e.object_type,
+            "object_type_label": audit_queries.OBJECT_TYPE_LABELS.get(e.object_type or "", e.object_type),
+            "object_id": e.object_id,
             "data": e.data or {}, "ip": e.ip, "user_agent": e.user_agent, "hash": e.hash}
 
 
