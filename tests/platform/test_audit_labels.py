@@ -136,6 +136,7 @@ def test_the_audit_api_filter_lists_each_action_once_translated(api, every_actio
     body = api.as_("thanhtra").get("/audit/filters").get_json()
     texts = [o["label"] for group in body["actions"] for o in group["options"]]
     _assert_unique_and_translated(texts, "action")
+    _assert_unique_and_translated([group["label"] for group in body["actions"]], "family")
     values = [o["value"] for group in body["actions"] for o in group["options"]]
     assert "council_session.vote_cast" in values and "council_session.vote" not in values
     _assert_unique_and_translated([o["label"] for o in body["object_types"]], "object_type")
