@@ -17,6 +17,7 @@ _CONNECTIONS = [
     *((signal, audit.on_event) for signal in _AUDIT_SIGNALS),
     (signals.nomination_transitioned, inbox.on_transitioned),
     (signals.nominations_transitioned, inbox.on_many_transitioned),
+    (signals.nomination_accepted, inbox.on_accepted),
     (signals.session_scheduled, inbox.on_session_scheduled),
     (signals.session_opened, inbox.on_session_opened),
     (signals.list_published, inbox.on_list_published),

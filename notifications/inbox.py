@@ -11,7 +11,7 @@ from models import Notification, User
 from notifications.outbox import email_enabled, opted_out, queue_email
 from workflow import links, policy
 from workflow.council.queries import active_members
-from workflow.labels import ACTION_LABELS, ITEM_OUTCOME_LABELS, STATE_LABELS
+from workflow.labels import ITEM_OUTCOME_LABELS, STATE_LABELS, step_label
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -87,13 +87,28 @@ def on_transitioned(session, *, event, **_):
     users = _recipients(session, nomination, change.action)
     if not users:
         return
-    title = f"{ACTION_LABELS[change.action]}: {nomination.title}"
+    title = f"{step_label(change.action, change.data)}: {nomination.title}"
     body = f"Hồ sơ “{nomination.title}” chuyển sang trạng thái “{STATE_LABELS[change.to_state]}”."
+    if change.action == "submit" and (change.data or {}).get("resubmission"):
+        body = (f"Đơn vị đã bổ sung và nộp lại hồ sơ “{nomination.title}” sau khi bị trả lại; "
+                f"hồ sơ chuyển sang trạng thái “{STATE_LABELS[change.to_state]}”.")
     if change.comment:
         body += f"\nÝ kiến: {change.comment}"
     notify(session, users, kind=f"nomination.{change.action}", title=title, body=body,
            link=links.path("nomination", nomination.id), object_type="nomination", object_id=nomination.id,
            exclude_id=actor.id)
+
+
+def on_accepted(session, *, event, **_):
+    """The unit that submitted the dossier is told the secretariat accepted it (it now waits for the council)."""
+    n, change = event.nomination, event.change
+    how = " khi lập chương trình phiên họp Hội đồng" if event.via_agenda else ""
+    body = f"Văn phòng Sở đã tiếp nhận hồ sơ “{n.title}”{how}; hồ sơ chờ Hội đồng Thi đua – Khen thưởng xét."
+    if change.comment:
+        body += f"\nÝ kiến: {change.comment}"
+    notify(session, holders(session, "nomination", "submit", unit_id=n.unit_id), kind="nomination.accept",
+           title=f"Tiếp nhận hồ sơ: {n.title}", body=body, link=links.path("nomination", n.id),
+           object_type="nomination", object_id=n.id, exclude_id=event.actor.id)
 
 
 def _council_members(session: Session, council_session) -> list[User]:

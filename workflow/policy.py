@@ -356,6 +356,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("nomination", "start_nurturing"): _nomination_trigger(_g(UNIT_HEAD, UNIT), _g(SECRETARIAT, DEPARTMENT)),
     ("nomination", "submit"): _nomination_trigger(_g(UNIT_HEAD, UNIT)),
     ("nomination", "return_for_revision"): _nomination_trigger(_g(SECRETARIAT, DEPARTMENT)),
+    # "Tiếp nhận hồ sơ": the secretariat's explicit review of a submitted dossier (no state of its own).
+    ("nomination", "accept"): _nomination_trigger(_g(SECRETARIAT, DEPARTMENT)),
     ("nomination", "reject_co_so"): _nomination_trigger(_g(DIRECTOR, DEPARTMENT)),
     ("nomination", "recognize_co_so"): _nomination_trigger(_g(DIRECTOR, DEPARTMENT)),
     ("nomination", "propose_nganh"): _nomination_trigger(_g(DIRECTOR, DEPARTMENT)),

@@ -1,7 +1,7 @@
 """attachments marked internal: kept out of the public part of a dossier shown during publicity
 
 Revision ID: 0018_attachment_internal
-Revises: 0017_minutes_numbers
+Revises: 0018_nomination_accepted
 Create Date: 2026-11-29 20:10:00
 
 Issue 14, item 3: while a council session's list is public for comments, every staff member of the department reads
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0018_attachment_internal'
-down_revision: str | Sequence[str] | None = '0017_minutes_numbers'
+down_revision: str | Sequence[str] | None = '0018_nomination_accepted'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -274,22 +274,20 @@ def _period_high_awards(session: Session, n: Nomination):
 
 
 def evaluate(session: Session, n: Nomination, stage: str | None = None) -> list[RuleResult]:
-    """The rules of `stage` (all with None) for `n`. Within one transaction, the same question about the same version
-    of the nomination is answered once: the submit guard and the detail's eligibility (both asked by one request
-    after a change) would otherwise read the same records twice. The answer is kept only while nothing changes in
-    the session: any flush, and the end of the transaction, forget it; a session holding unflushed changes does not
-    use it (the reads would have flushed them and might answer differently)."""
+    """The rules of `stage` (all with None) for `n`. Within one transaction, each rule is asked once about the same
+    version of the nomination: the submit guard and the detail's eligibility (both asked by one request, the page
+    all the rules and the guard those of one stage) would otherwise read the same records twice. The answers are
+    kept only while nothing changes in the session: any flush, and the end of the transaction, forget them; a
+    session holding unflushed changes does not use them (the reads would have flushed them and might answer
+    differently)."""
+    wanted = [r for r in RULES if (stage is None or r.stage == stage) and r.applies(n)]
     if session.new or session.dirty or session.deleted:
-        return _evaluate(session, n, stage)
-    memo = session.info.setdefault(_MEMO, {})
-    key = (n.id, n.version, n.state, stage)
-    if key not in memo:
-        memo[key] = _evaluate(session, n, stage)
-    return list(memo[key])
-
-
-def _evaluate(session: Session, n: Nomination, stage: str | None) -> list[RuleResult]:
-    return [r.run(session, n) for r in RULES if (stage is None or r.stage == stage) and r.applies(n)]
+        return [r.run(session, n) for r in wanted]
+    memo = session.info.setdefault(_MEMO, {}).setdefault((n.id, n.version, n.state), {})
+    for r in wanted:
+        if r.code not in memo:
+            memo[r.code] = r.run(session, n)
+    return [memo[r.code] for r in wanted]
 
 
 _MEMO = "dienhinh.rules.evaluate"
@@ -305,18 +303,35 @@ def hard_failures(results: list[RuleResult]) -> list[str]:
     return [f"{r.label}: {r.reason}" for r in results if r.hard and r.result == "fail"]
 
 
-def dossier_gaps(n: Nomination) -> list[str]:
-    """What the dossier lacks before it may be submitted (Hồ sơ chưa đầy đủ)."""
-    gaps = []
-    if not (n.achievements or "").strip():
-        gaps.append("Chưa nhập nội dung thành tích.")
-    if not any(a.kind == "achievement_report" for a in n.attachments):
-        gaps.append("Chưa đính kèm báo cáo thành tích.")
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One line of the completeness checklist: what the dossier must hold, whether it does, and the gap if not."""
+
+    label: str
+    ok: bool
+    gap: str = ""
+
+
+def dossier_checklist(n: Nomination) -> list[ChecklistItem]:
+    """The completeness checklist of a dossier (thành phần hồ sơ): the achievements, the achievement report and each
+    criterion of the campaign answered as met. The unit checks it before submitting (`dossier_gaps`, the submit
+    guard) and the secretariat again when it accepts the dossier (service.check_accept): one list, both steps."""
+    items = [
+        ChecklistItem("Nội dung thành tích", bool((n.achievements or "").strip()), "Chưa nhập nội dung thành tích."),
+        ChecklistItem("Báo cáo thành tích (tệp đính kèm)", any(a.kind == "achievement_report" for a in n.attachments),
+                      "Chưa đính kèm báo cáo thành tích."),
+    ]
     answers = {a.code: a for a in n.criteria}
     for c in criteria_for(n.subject_type, n.campaign.kind):
         a = answers.get(c.code)
         if a is None or a.met is None:
-            gaps.append(f"Chưa trả lời tiêu chí: {c.label}.")
-        elif not a.met:
-            gaps.append(f"Tiêu chí được khai là chưa đạt: {c.label}.")
-    return gaps
+            items.append(ChecklistItem(f"Tiêu chí: {c.label}", False, f"Chưa trả lời tiêu chí: {c.label}."))
+        else:
+            items.append(ChecklistItem(f"Tiêu chí: {c.label}", bool(a.met),
+                                       "" if a.met else f"Tiêu chí được khai là chưa đạt: {c.label}."))
+    return [i if not i.ok else ChecklistItem(i.label, True) for i in items]
+
+
+def dossier_gaps(n: Nomination) -> list[str]:
+    """What the dossier lacks before it may be submitted (Hồ sơ chưa đầy đủ): the checklist's failed lines."""
+    return [i.gap for i in dossier_checklist(n) if not i.ok]
