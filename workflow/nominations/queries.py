@@ -394,7 +394,8 @@ _PARTS = union_all(
     _part(_CHECKINS, _CI, _CI.c.nomination_id, id=_CI.c.id, i1=_CI.c.author_id, s4=_CI.c.note, d=_CI.c.date,
           ts=_CI.c.created_at),
     _part(_ATTACHMENTS, _AT, _AT.c.nomination_id, k=_AT.c.id, id=_AT.c.id, i1=_AT.c.size, i2=_AT.c.uploaded_by_id,
-          s1=_AT.c.kind, s2=_AT.c.filename, s3=_AT.c.content_type, s4=_AT.c.sha256, ts=_AT.c.created_at),
+          s1=_AT.c.kind, s2=_AT.c.filename, s3=_AT.c.content_type, s4=_AT.c.sha256, b=_AT.c.internal,
+          ts=_AT.c.created_at),
 ).order_by(literal_column("part"), literal_column("k"), literal_column("s1"), literal_column("d"),
            literal_column("id"))  # each part in its relationship's order: version, code, date, id
 
@@ -414,7 +415,7 @@ def _checkin(n: Nomination, r) -> Checkin:
 
 def _attachment(n: Nomination, r) -> Attachment:
     return Attachment(id=r.id, nomination_id=n.id, kind=r.s1, filename=r.s2, content_type=r.s3, size=r.i1,
-                      sha256=r.s4, uploaded_by_id=r.i2, created_at=r.ts)
+                      sha256=r.s4, internal=bool(r.b), uploaded_by_id=r.i2, created_at=r.ts)
 
 
 _COLLECTIONS = {_HISTORY: ("history", _history), _CRITERIA: ("criteria", _criterion),
