@@ -220,7 +220,10 @@ def test_the_whole_life_of_an_example(browser, walk, as_user):
 
     walk.travel(at(DAY, 14))
     with as_user("canbo1") as page:
-        page.goto(session_url)
+        # Staff are told the list is open, and the notice leads to it.
+        page.get_by_role("link", name=re.compile(r"^Thông báo")).click()
+        page.get_by_role("link", name=f"Công khai danh sách lấy ý kiến: {SESSION_TITLE}").click()
+        assert page.url.split("#")[0].split("?")[0] == session_url
         page.get_by_role("link", name=TITLE).click()
         expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
         expect(page.get_by_text("Đưa “Ngày pháp luật” vào 48 trường học")).to_be_visible()
@@ -265,6 +268,7 @@ def test_the_whole_life_of_an_example(browser, walk, as_user):
     with as_user("giamdoc") as page:
         page.goto(session_url)
         page.get_by_label("Tôi xác nhận kết thúc phiên họp.").check()
+        expect(page.get_by_text("Đã có 6/6 phiếu")).to_be_visible()  # six entitled, hoidong1 recused (PBGDPL)
         shot(page, "10_before_close")
         page.get_by_role("button", name="Kết thúc phiên họp").click()
         expect(page.get_by_test_id("results")).to_contain_text(TITLE)
@@ -352,8 +356,9 @@ def test_the_whole_life_of_an_example(browser, walk, as_user):
         page = context.new_page()
         page.goto(f"{walk.url}/showcase")
         examples = page.get_by_test_id("examples")
-        expect(examples).to_contain_text("Phòng Phổ biến, giáo dục pháp luật")
-        expect(examples).to_contain_text(MINISTRY_NUMBER)
+        row = examples.get_by_role("row").filter(has_text=TITLE)
+        expect(row).to_contain_text("Điển hình ngành Tư pháp")
+        expect(row).to_contain_text(MINISTRY_NUMBER)
         expect(page.get_by_test_id("stories").get_by_role("link", name=STORY_TITLE)).to_be_visible()
         shot(page, "19_showcase")
         page.get_by_test_id("stories").get_by_role("link", name=STORY_TITLE).click()
