@@ -267,6 +267,7 @@ def test_the_whole_life_of_an_example(browser, walk, as_user):
     walk.travel(at(walk.meeting, 10, 30))
     with as_user("giamdoc") as page:
         page.goto(session_url)
+        expect(page.get_by_text("Đề nghị nêu rõ số trường học ở vùng sâu, vùng xa.")).to_be_visible()  # staff's word
         page.get_by_label("Tôi xác nhận kết thúc phiên họp.").check()
         expect(page.get_by_text("Đã có 6/6 phiếu")).to_be_visible()  # six entitled, hoidong1 recused (PBGDPL)
         shot(page, "10_before_close")
