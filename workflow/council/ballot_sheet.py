@@ -24,7 +24,6 @@ from workflow.context import CLI, Context
 from workflow.council import ballots
 from workflow.council.operations import (
     _add_receipt,
-    _as_id,
     _fill_a_slot,
     check_vote,
     load_session,
@@ -71,6 +70,15 @@ def check_submit(session: Session, actor: Actor, s: CouncilSession) -> DomainErr
     return None
 
 
+def _nomination_id(key) -> int | None:
+    """A sheet's key as a nomination id: JSON object keys and form fields are strings ("12"), a caller's may be int."""
+    if isinstance(key, int) and not isinstance(key, bool):
+        return key
+    if isinstance(key, str) and key.isascii() and key.isdigit() and len(key) <= 12:
+        return int(key)
+    return None
+
+
 def parse_choices(s: CouncilSession, member_user: User, choices) -> dict[int, str]:
     """`choices` ({nomination id: choice}) checked against the member's sheet: every item they vote on exactly once,
     nothing else, each choice agree/disagree/abstain. One reason (and one field error) per wrong item."""
@@ -82,7 +90,7 @@ def parse_choices(s: CouncilSession, member_user: User, choices) -> dict[int, st
     wanted = [nid for nid, line in lines.items() if line.recused is None]
     reasons, fields, parsed = [], {}, {}
     for key, choice in choices.items():
-        nid = _as_id(key) if not isinstance(key, bool) else None
+        nid = _nomination_id(key)
         if nid is None or nid not in lines:
             reasons.append(f"Hồ sơ “{key}”: không có trong chương trình phiên họp.")
             fields[f"choice-{key}"] = "Không có trong chương trình"
