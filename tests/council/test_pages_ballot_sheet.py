@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 from test_pages_council import MEMBERS, ballot, item_section, items, prepared_session  # noqa: F401 (items: fixture)
 
 from models import BallotReceipt, CouncilSession
+from workflow.council import operations as council
+from workflow.policy import actor_for
 
 
 def receipts(db) -> int:
@@ -132,3 +134,15 @@ def test_members_and_staff_see_counts_only(client, login, demo, items, db):
     counts = re.search(r'data-testid="ballots-in".*?</p>', page, re.S).group(0)
     assert "Đã nộp phiếu: 1/7 thành viên có mặt" in counts
     assert "Phạm" not in counts and "disagree" not in page
+
+
+def test_a_member_who_voted_item_by_item_is_told_what_is_left(client, login, demo, items, db):
+    """The API's per-item `/votes` puts a ballot in too: the sheet is closed to that member, and the page says why."""
+    a, b = items
+    sid = prepared_session(client, login, demo, [a, b])
+    council.cast_vote(db, actor_for(db, demo.user("hoidong2")), sid, nomination_id=a, choice="agree")
+    db.commit()
+    login("hoidong2")
+    page = client.get(f"/council/sessions/{sid}/vote").get_data(as_text=True)
+    assert 'data-testid="sheet"' not in page and "còn 1 hồ sơ chưa biểu quyết" in page
+    assert ballot(client, login, sid, "hoidong2", {a: "agree", b: "agree"}).status_code == 409
