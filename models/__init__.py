@@ -36,11 +36,15 @@ from models.org import (
     AWARD_LEVELS,
     DISCIPLINE_FORMS,
     EMPLOYMENT_TYPES,
+    UNIT_CHANGE_KINDS,
     UNIT_KINDS,
     AwardRecord,
     DisciplineRecord,
     Person,
     Unit,
+    UnitChange,
+    UnitName,
+    UnitSuccessor,
 )
 from models.propagation import (
     STORY_CHANNELS,
@@ -49,6 +53,7 @@ from models.propagation import (
     PropagandaTheme,
     Story,
     StoryImage,
+    StoryRevision,
 )
 from models.proposals import PROPOSAL_STATES, Proposal, ProposalItem
 from models.reminders import ReminderLog
@@ -56,6 +61,7 @@ from models.reminders import ReminderLog
 __all__ = [
     "EmailOptOut", "AuditVerification", "AuditChainHead", "AuditCheckpoint", "CalendarDay",
     "STORY_CHANNELS", "STORY_STATES", "MonthlyIntroduction", "PropagandaTheme", "Story", "StoryImage",
+    "StoryRevision",
     "ReminderLog", "UserSession",
     "StoredFile", "StoredFileChunk",
     "PROPOSAL_STATES", "Proposal", "ProposalItem",
@@ -66,5 +72,5 @@ __all__ = [
     "ROLES", "STATES", "SUBJECT_TYPES", "UNIT_KINDS", "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Base",
     "Campaign", "Checkin", "CriterionAnswer", "Delegation", "DisciplineRecord", "Nomination", "Notification",
     "OutboxMessage", "Person", "StateChange", "Unit", "User", "UserRole", "fold", "make_engine",
-    "make_session_factory", "utcnow",
+    "make_session_factory", "utcnow", "UNIT_CHANGE_KINDS", "UnitChange", "UnitName", "UnitSuccessor",
 ]

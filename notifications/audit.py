@@ -722,8 +722,17 @@ def _proposal(action: str, *names: str) -> Audited:
 
 
 def _story(action: str, *names: str) -> Audited:
-    return Audited(_const(f"story.{action}"), _const("story"), lambda e: e.story.id,
-                   lambda e: {"nomination_id": e.story.nomination_id, **_fields(*names)(e)})
+    """A story's entry; `revision` (the revision saved or published, since 0018) only when the event carries one, and
+    `removed` (what the sanitiser dropped from the body sent: an attempt at a script is worth a trace) only when
+    something was, so an event without them is recorded as it always was."""
+    def data(e) -> dict:
+        out = {"nomination_id": e.story.nomination_id, **_fields(*names)(e)}
+        if out.get("revision", 0) is None:
+            del out["revision"]
+        if removed := getattr(e, "removed", ()):
+            out["removed"] = list(removed)
+        return out
+    return Audited(_const(f"story.{action}"), _const("story"), lambda e: e.story.id, data)
 
 
 def _calendar(action: str, *names: str) -> Audited:
@@ -782,6 +791,9 @@ AUDITED: dict[type[ev.Event], Audited | Each] = {
                    "version": e.change.version, "comment": e.change.comment, "data": e.change.data,
                    "on_behalf_of": _behalf(e.actor)}, _of_nomination),
     ev.NominationsTransitioned: Each("steps"),
+    ev.NominationAccepted: _nomination("nomination.accept", lambda e: {
+        "state": e.nomination.state, "version": e.change.version, "comment": e.change.comment,
+        "data": e.change.data, "via_agenda": e.via_agenda, "on_behalf_of": _behalf(e.actor)}),
     ev.CheckinAdded: _nomination("nomination.add_checkin", lambda e: {"item_id": e.checkin.id}),
     ev.AttachmentAdded: _nomination("nomination.add_attachment", _attachment_data),
     ev.ActionRefused: Audited(lambda e: e.action, lambda e: e.object_type, lambda e: e.object_id, _refusal_data,
@@ -798,6 +810,9 @@ AUDITED: dict[type[ev.Event], Audited | Each] = {
     ev.EmailPreferencesChanged: _admin("account.email_preferences", "user", "user_id", "changes"),
     ev.UnitCreated: _admin("admin.unit_create", "unit", "unit_id", "code", "name", "kind", "parent_id"),
     ev.UnitUpdated: _admin("admin.unit_update", "unit", "unit_id", "changes"),
+    ev.UnitReorganised: Audited(lambda e: f"admin.unit_{e.kind}", _const("unit"), lambda e: e.unit_id,
+                                lambda e: {"change_id": e.change.id, "effective_date": e.effective_date,
+                                           **e.details}),
     ev.PersonCreated: _admin("admin.person_create", "person", "person_id", "full_name", "unit_id"),
     ev.PersonUpdated: _admin("admin.person_update", "person", "person_id", "changes"),
     ev.DisciplineRecorded: _admin("admin.discipline_add", "person", "person_id", "record_id", "form", "decided_on",
@@ -840,9 +855,12 @@ AUDITED: dict[type[ev.Event], Audited | Each] = {
     ev.ProposalItemsSet: _proposal("set_items", "nomination_ids"),
     ev.ProposalSubmitted: _proposal("submit", "number", "date", "nomination_ids"),
     ev.StoryCreated: _story("create", "title", "channel"),
-    ev.StoryUpdated: _story("update", "fields", "version"),
-    ev.StoryPublished: _story("publish", "channel", "version"),
-    ev.StoryUnpublished: _story("unpublish", "version"),
+    ev.StoryUpdated: _story("update", "fields", "version", "revision"),
+    ev.StoryRevised: _story("revise", "fields", "version", "revision"),
+    ev.StoryPublished: _story("publish", "channel", "version", "revision"),
+    ev.StoryRevisionPublished: _story("publish_revision", "version", "revision", "previous"),
+    ev.StoryRevisionDiscarded: _story("discard_revision", "version", "revision"),
+    ev.StoryUnpublished: _story("unpublish", "version", "revision"),
     ev.StoryImageAdded: _story("add_image", "image_id", "sha256", "size"),
     ev.StoryImageRemoved: _story("remove_image", "image_id"),
     ev.IntroductionCreated: _admin("introduction.create", "monthly_introduction", "introduction_id",

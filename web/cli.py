@@ -400,3 +400,20 @@ def import_units(path):
 def import_people(path):
     """Import people: Họ và tên, Mã đơn vị, Chức vụ, Loại hình, Thủ trưởng đơn vị, Email."""
     _import("people", path)
+
+
+@main.command("demo-reorganise")
+@with_appcontext
+def demo_reorganise():
+    """After seed-demo: an example of 2024 of Phòng Tư pháp thành phố Long Xuyên, then that district office closed
+    on 01/07/2025 with its people moved to the department (issue 16); its 2024 certificate keeps the old name."""
+    from workflow.administration import demo_reorganisation
+
+    session = db()
+    try:
+        unit = demo_reorganisation.run(session)
+        session.commit()
+    except DomainError as err:
+        session.rollback()
+        _fail(err)
+    click.echo(f"Đã giải thể “{unit.name}” từ ngày 01/07/2025; cá nhân và hồ sơ chuyển về Sở.")

@@ -49,6 +49,17 @@ class NominationTransitioned(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class NominationAccepted(Event):
+    """The secretariat accepted a submitted dossier ("Tiếp nhận hồ sơ"): no state changes, the history has a row
+    (`change`), the unit is told. `via_agenda`: recorded by setting a council session's agenda (see
+    service.accept_on_agenda), not by the accept step itself."""
+
+    nomination: Any
+    change: Any  # the StateChange row written (action "accept")
+    via_agenda: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class NominationsTransitioned(Event):
     """One step taken on several nominations by one operation (the council's close rejecting its failed items):
     each step exactly as a single transition would have sent it, sent once so that receivers write their rows in
@@ -160,6 +171,17 @@ class UnitCreated(Event):
 class UnitUpdated(Event):
     unit_id: int
     changes: Mapping
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnitReorganised(Event):
+    """A unit renamed, merged, split, moved or closed with an effective date (workflow.administration.units)."""
+
+    change: Any
+    unit_id: int
+    kind: str
+    effective_date: str
+    details: Mapping
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -400,23 +422,57 @@ class StoryEvent(Event):
 class StoryCreated(StoryEvent):
     title: str
     channel: str
+    removed: tuple[str, ...] = ()  # what the sanitiser dropped from the body sent (stories.removed_markup)
 
 
 @dataclass(frozen=True, kw_only=True)
 class StoryUpdated(StoryEvent):
+    """A draft saved: its new revision is what the story now holds."""
+
     fields: tuple[str, ...]
     version: int
+    revision: int | None = None
+    removed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoryRevised(StoryEvent):
+    """An edit of a published story saved as revision `revision`, waiting: the public still reads the published one."""
+
+    fields: tuple[str, ...]
+    version: int
+    revision: int
+    removed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
 class StoryPublished(StoryEvent):
     channel: str
     version: int
+    revision: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoryRevisionPublished(StoryEvent):
+    """The waiting revision of a published story replaced the public one (`previous`)."""
+
+    version: int
+    revision: int
+    previous: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoryRevisionDiscarded(StoryEvent):
+    """The waiting revision was dropped; it stays in the list of revisions, never published."""
+
+    version: int
+    revision: int
 
 
 @dataclass(frozen=True, kw_only=True)
 class StoryUnpublished(StoryEvent):
     version: int
+    revision: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,7 +24,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, false, or_, select, true
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload, object_session
+from sqlalchemy.orm.exc import DetachedInstanceError
 
 from models import (
     Campaign,
@@ -40,6 +41,7 @@ from models import (
     Proposal,
     Story,
     Unit,
+    UnitSuccessor,
     User,
     UserRole,
 )
@@ -72,6 +74,22 @@ ROLE_SCOPES = {ADMIN: ALL, AUDITOR: ALL, MINISTRY: ALL, SECRETARIAT: DEPARTMENT,
 assert set(ROLE_SCOPES) == set(ROLES)
 
 
+def _predecessors_on(session: Session | None, unit_id: int, today: dt.date) -> list[int]:
+    """The predecessors of `unit_id` whose records it inherits, transitively, by changes in effect on `today`."""
+    if session is None:
+        return []
+    found: list[int] = []
+    frontier, seen = [unit_id], {unit_id}
+    while frontier:
+        rows = session.scalars(select(UnitSuccessor.predecessor_id).where(
+            UnitSuccessor.successor_id.in_(frontier), UnitSuccessor.inherits_records.is_(True),
+            UnitSuccessor.effective_date <= today).order_by(UnitSuccessor.predecessor_id)).all()
+        frontier = [r for r in rows if r not in seen]
+        seen.update(frontier)
+        found += frontier
+    return found
+
+
 @dataclass(frozen=True)
 class Actor:
     """A user as the workflow sees them: roles include those held through a signing delegation."""
@@ -96,7 +114,38 @@ class Actor:
 
     @property
     def unit_id(self) -> int | None:
-        return self.user.unit_id
+        """The unit of a unit-scoped role; None once that unit has closed (merged, split, dissolved: issue 16): its
+        head loses the scope on the effective date, while the successor's head holds the nominations that moved."""
+        unit_id = self.user.unit_id
+        if unit_id is None:
+            return None
+        try:
+            closed_on = getattr(self.user.unit, "closed_on", None)
+        except DetachedInstanceError:  # an actor kept past its session (its unit never loaded): as recorded
+            return unit_id
+        if closed_on is not None and closed_on <= clock.today():
+            return None
+        return unit_id
+
+    @property
+    def unit_ids(self) -> tuple[int, ...]:
+        """The units a unit-scoped role reaches: its own and, once a merger (or a split, a close with a successor)
+        has taken effect, the predecessors whose records the unit inherits — their scope passed to its head. One
+        query, only for a unit that has predecessors (`Unit.has_predecessors`), once per actor and day."""
+        unit_id = self.unit_id
+        if unit_id is None:
+            return ()
+        try:
+            if not getattr(self.user.unit, "has_predecessors", False):
+                return (unit_id,)
+        except DetachedInstanceError:
+            return (unit_id,)
+        today = clock.today()
+        cached = self.extra.get("unit_ids")
+        if cached is None or cached[0] != today:
+            cached = (today, (unit_id, *_predecessors_on(object_session(self.user), unit_id, today)))
+            self.extra["unit_ids"] = cached
+        return cached[1]
 
     @property
     def person_id(self) -> int | None:
@@ -317,6 +366,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("nomination", "start_nurturing"): _nomination_trigger(_g(UNIT_HEAD, UNIT), _g(SECRETARIAT, DEPARTMENT)),
     ("nomination", "submit"): _nomination_trigger(_g(UNIT_HEAD, UNIT)),
     ("nomination", "return_for_revision"): _nomination_trigger(_g(SECRETARIAT, DEPARTMENT)),
+    # "Tiếp nhận hồ sơ": the secretariat's explicit review of a submitted dossier (no state of its own).
+    ("nomination", "accept"): _nomination_trigger(_g(SECRETARIAT, DEPARTMENT)),
     ("nomination", "reject_co_so"): _nomination_trigger(_g(DIRECTOR, DEPARTMENT)),
     ("nomination", "recognize_co_so"): _nomination_trigger(_g(DIRECTOR, DEPARTMENT)),
     ("nomination", "propose_nganh"): _nomination_trigger(_g(DIRECTOR, DEPARTMENT)),
@@ -397,6 +448,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("unit", "register_for"): _rule("Chỉ Thủ trưởng đơn vị (đơn vị mình) hoặc Văn phòng Sở (các đơn vị của Sở).",
                                     _g(UNIT_HEAD, UNIT), _g(SECRETARIAT, DEPARTMENT)),
     ("unit", "manage"): _rule(_ADMIN_ONLY, _g(ADMIN)),
+    # rename, merge, split, move, close with an effective date (workflow.administration.units)
+    ("unit", "reorganise"): _rule("Chỉ quản trị hệ thống được thay đổi tổ chức đơn vị.", _g(ADMIN)),
     ("person", "view"): _rule("Chỉ xem được cá nhân thuộc Sở mình.", _g(ACROSS_DEPARTMENTS), _g(ANYONE, DEPARTMENT)),
     ("person", "manage"): _rule(_ADMIN_ONLY, _g(ADMIN)),
     ("user", "view"): _rule(_ADMIN_ONLY, _g(ADMIN)),
@@ -474,12 +527,18 @@ def _within(actor: Actor, grant: Grant, kind: Kind, obj) -> bool:
         return actor.department_id is not None and (
             obj is None or (actor.department_id in kind.departments(obj) and kind.published(obj)))
     if scope == UNIT:
-        return actor.unit_id is not None and (obj is None or _matches(actor.unit_id, kind.unit(obj)))
+        return actor.unit_id is not None and (obj is None or any(_matches(u, kind.unit(obj)) for u in _units(actor)))
     if scope == SUBJECT:
         return actor.person_id is not None and (obj is None or _matches(actor.person_id, kind.subject(obj)))
     if scope == OWN:
         return obj is None or actor.id in kind.owners(obj)
     raise ValueError(scope)
+
+
+def _units(actor) -> tuple:
+    """The actor's own unit and those whose scope passed to it (`Actor.unit_ids`); the bound parameters of a
+    prebuilt clause carry theirs (`scope_clause`)."""
+    return getattr(actor, "unit_ids", None) or (actor.unit_id,)
 
 
 def _matches(value, where) -> bool:
@@ -575,7 +634,8 @@ def _grant_sql(actor: Actor, grant: Grant, kind: Kind):
     elif scope == UNIT:
         if actor.unit_id is None or kind.unit_sql is None:
             return false()
-        clause = kind.unit_sql(actor.unit_id)
+        units = _units(actor)
+        clause = kind.unit_sql(units[0]) if len(units) == 1 else or_(*(kind.unit_sql(u) for u in units))
     elif scope == SUBJECT:
         if actor.person_id is None or kind.subject_sql is None:
             return false()
@@ -626,7 +686,12 @@ def scope_bound(actor: Actor | None, object_type: str, verb: str = "view") -> tu
             if value is None:  # `_grant_sql` gives false(): a term of the OR that adds nothing
                 continue
             params[f"scope_{attr}"] = value
-        shape.append(i)
+        units = actor.unit_ids if g.scope == UNIT and actor is not None else ()
+        if len(units) > 1:  # a successor's head: its predecessors' units too, one parameter each
+            params.update({f"scope_unit_id_{j}": u for j, u in enumerate(units[1:], start=1)})
+            shape.append((i, len(units)))
+        else:
+            shape.append(i)
     return (object_type, verb, tuple(shape)), params
 
 
@@ -635,27 +700,39 @@ def scope_clause(key: tuple):
     """The clause of a `scope_bound` key, built once."""
     object_type, verb, shape = key
     kind, rule = KINDS[object_type], POLICY[(object_type, verb)]
-    clauses = [_grant_sql(_SCOPE_PARAMS, rule.grants[i], kind) for i in shape]
+    clauses = []
+    for entry in shape:
+        i, units = entry if isinstance(entry, tuple) else (entry, 1)
+        who = _SCOPE_PARAMS if units == 1 else SimpleNamespace(**vars(_SCOPE_PARAMS), unit_ids=(
+            _SCOPE_PARAMS.unit_id, *(bindparam(f"scope_unit_id_{j}") for j in range(1, units))))
+        clauses.append(_grant_sql(who, rule.grants[i], kind))
     return or_(*clauses) if clauses else false()
 
 
 def load(session: Session, actor: Actor | None, object_type: str, object_id, *, for_update: bool | str = False,
          options=()):
     """The object with this id if `actor` may read it, else NotFound (its existence is not revealed).
-    `for_update="share"` takes a shared lock."""
+    `for_update="share"` takes a shared lock. The statement is the scope's prebuilt one (`scope_bound`, the same rows
+    as `scope`), built once per shape and kept while the same `options` object is passed (a module's constant tuple,
+    like the nomination detail's): every detail and every change opens its object through here."""
     kind = KINDS[object_type]
     if isinstance(object_id, bool) or not isinstance(object_id, int):
         raise NotFound(kind.not_found)
-    stmt = select(kind.model).where(kind.model.id == object_id, scope(actor, object_type))
-    if for_update:
-        stmt = stmt.with_for_update(read=for_update == "share", of=kind.model) \
-            .execution_options(populate_existing=True)
-    if options:
-        stmt = stmt.options(*options)
-    obj = session.scalars(stmt).unique().first()
+    key, params = scope_bound(actor, object_type)
+    stmt = _load_statement(object_type, key, for_update, tuple(options))
+    obj = session.scalars(stmt, {**params, "object_id": object_id}).unique().first()
     if obj is None:
         raise NotFound(kind.not_found)
     return obj
+
+
+@functools.lru_cache(maxsize=256)
+def _load_statement(object_type: str, scope_key: tuple, for_update: bool | str, options: tuple):
+    model = KINDS[object_type].model
+    stmt = select(model).where(model.id == bindparam("object_id"), scope_clause(scope_key))
+    if for_update:
+        stmt = stmt.with_for_update(read=for_update == "share", of=model).execution_options(populate_existing=True)
+    return stmt.options(*options) if options else stmt
 
 
 def not_found(object_type: str) -> NotFound:

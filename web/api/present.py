@@ -22,12 +22,12 @@ from models import (
     User,
 )
 from web.json_provider import json_ready  # noqa: F401 - the list's and detail's document, as tests read it
-from workflow import offers, policy
+from workflow import documents, offers, policy
 from workflow.administration.campaigns import campaign_data
 from workflow.council import operations as council_core
 from workflow.council import turnout
-from workflow.labels import ACTION_LABELS, ROLE_LABELS, RULE_RESULT_LABELS, STATE_LABELS
-from workflow.nominations import queries, rules, service
+from workflow.labels import ROLE_LABELS, RULE_RESULT_LABELS, STATE_LABELS, step_label
+from workflow.nominations import desk, queries, rules, service
 from workflow.policy import Actor
 from workflow.proposals import decisions as decision_core
 from workflow.proposals import operations as proposal_core
@@ -145,14 +145,17 @@ def nomination_detail(session: Session, actor: Actor, n: Nomination) -> dict:
         for o in service.available_actions(session, actor, n)
     ]
     users = queries.history_users(session, n)
+    returned, accepted = desk.latest_return(n, users), desk.acceptance(n, users)
     history = [
-        {"version": h.version, "action": h.action, "action_label": ACTION_LABELS.get(h.action, h.action),
+        {"version": h.version, "action": h.action, "action_label": step_label(h.action, h.data),
          "from_state": h.from_state, "to_state": h.to_state, "actor": user_ref(users.get(h.actor_id)),
          "on_behalf_of": user_ref(users.get(h.on_behalf_of_id)), "at": h.created_at, "comment": h.comment or "",
          "data": h.data or {}}
         for h in n.history
     ]
     data.update(
+        return_reason={"at": returned.at, "author": returned.author, "reason": returned.reason} if returned else None,
+        accepted={"at": accepted.at, "author": accepted.author} if accepted else None,
         achievements=n.achievements or "", initiatives=n.initiatives or "", nurture_plan=n.nurture_plan,
         criteria=criteria, eligibility=eligibility, dossier_gaps=rules.dossier_gaps(n), available_actions=actions,
         history=history, checkins=[checkin(c) for c in n.checkins],
@@ -250,6 +253,7 @@ def council_session_detail(session: Session, actor: Actor, s: CouncilSession) ->
                       "outcome_note": i.outcome_note, "rank": i.rank} for i in s.items],
             quorum_met=s.quorum_met, present_count=s.present_count, members_total=s.members_total,
             quorum_required=_ratio(s.quorum_required), pass_threshold_applied=_ratio(s.pass_threshold_applied),
+            minutes_number=documents.minutes_number_text(s),
         )
     return data
 
