@@ -69,6 +69,8 @@ ROLE_LABELS = {
     "auditor": "Thanh tra",
     "staff": "Công chức, viên chức",
 }
+# The director role held as a deputy (models.accounts.UserRole.deputy): signs only under a delegation.
+DEPUTY_DIRECTOR_LABEL = "Phó Giám đốc Sở"
 UNIT_KIND_LABELS = {
     "ministry": "Bộ",
     "department": "Sở",

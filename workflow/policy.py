@@ -60,6 +60,9 @@ GLOBAL_READERS = (ADMIN, AUDITOR)
 ACROSS_DEPARTMENTS = (ADMIN, AUDITOR, MINISTRY)
 # The role a delegation lends a deputy for its period (actor_for).
 DELEGATED_ROLE = DIRECTOR
+# Why a deputy director (the director role held as a deputy: `UserRole.deputy`) is refused a signing verb.
+UNDELEGATED_DEPUTY = ("Phó Giám đốc Sở chỉ ký khi được Giám đốc Sở ủy quyền (ký thay: KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC); "
+                      "hiện không có ủy quyền ký đang hiệu lực.")
 
 ALL, DEPARTMENT, UNIT, SUBJECT, OWN = "all", "department", "unit", "subject", "own"
 # PUBLISHED: published and of the actor's department; PUBLIC: published, for anyone (even without an account).
@@ -92,13 +95,23 @@ def _predecessors_on(session: Session | None, unit_id: int, today: dt.date) -> l
 
 @dataclass(frozen=True)
 class Actor:
-    """A user as the workflow sees them: roles include those held through a signing delegation."""
+    """A user as the workflow sees them: roles include those held through a signing delegation.
+
+    `deputy`: the user holds the director role as a deputy (Phó Giám đốc). A deputy reads what the director reads, but
+    signs (the grants marked `signs`) only while a delegation is in force, and then for the director (`on_behalf_of`,
+    "KT. GIÁM ĐỐC")."""
 
     user: User
     roles: frozenset[str]
     on_behalf_of: User | None = None  # the director, when a deputy acts under delegation
     delegation_title: str | None = None
     extra: dict = field(default_factory=dict)
+    deputy: bool = False
+
+    @property
+    def signs(self) -> bool:
+        """May hold a signing grant: anyone but a deputy without a delegation in force."""
+        return not self.deputy or self.on_behalf_of is not None
 
     @property
     def id(self) -> int:
@@ -189,13 +202,17 @@ def actor_from_row(session: Session, user: User, delegation_id: int | None) -> A
 
 
 def _actor(user: User, roles: set[str], delegation: Delegation | None) -> Actor:
+    """A delegation in force makes its deputy act for the director: the director role is lent to one who lacks it,
+    and a deputy director (who holds it already, without signing) signs for the director. The head director never
+    acts under a delegation (the service refuses them as a deputy)."""
     on_behalf_of = None
     title = None
-    if delegation is not None and DELEGATED_ROLE not in roles:
+    deputy = user.is_deputy
+    if delegation is not None and (deputy or DELEGATED_ROLE not in roles):
         roles.add(DELEGATED_ROLE)
         on_behalf_of = delegation.director
         title = delegation.deputy_title
-    return Actor(user=user, roles=frozenset(roles), on_behalf_of=on_behalf_of, delegation_title=title)
+    return Actor(user=user, roles=frozenset(roles), on_behalf_of=on_behalf_of, delegation_title=title, deputy=deputy)
 
 
 # ------------------------------------------------------------------------------------------------ where objects sit
@@ -325,6 +342,9 @@ class Grant:
     roles: frozenset[str] | None  # None: any signed-in account
     scope: str = ALL
     states: tuple[str, ...] = ()  # only on objects in these states
+    # A signing act of the department's head (decisions, Tờ trình, the director's own calls): a deputy director holds
+    # it only under a delegation in force (`Actor.signs`); `holders` never counts a deputy for it.
+    signs: bool = False
 
 
 @dataclass(frozen=True)
@@ -334,9 +354,14 @@ class Rule:
     not_subject: bool = False  # nobody acts on a nomination of which they are the subject (DOMAIN.md)
 
 
-def _g(roles, scope=ALL, states=()) -> Grant:
+def _g(roles, scope=ALL, states=(), *, signs: bool = False) -> Grant:
     return Grant(None if roles is ANYONE else frozenset((roles,) if isinstance(roles, str) else roles), scope,
-                 tuple(states))
+                 tuple(states), signs)
+
+
+def _signs(roles, scope=ALL, states=()) -> Grant:
+    """A grant of a signing act: the head (the director, not a deputy), or a deputy while a delegation runs."""
+    return _g(roles, scope, states, signs=True)
 
 
 def _rule(reason, *grants, not_subject=False) -> Rule:
@@ -368,13 +393,14 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("nomination", "return_for_revision"): _nomination_trigger(_g(SECRETARIAT, DEPARTMENT)),
     # "Tiếp nhận hồ sơ": the secretariat's explicit review of a submitted dossier (no state of its own).
     ("nomination", "accept"): _nomination_trigger(_g(SECRETARIAT, DEPARTMENT)),
-    ("nomination", "reject_co_so"): _nomination_trigger(_g(DIRECTOR, DEPARTMENT)),
-    ("nomination", "recognize_co_so"): _nomination_trigger(_g(DIRECTOR, DEPARTMENT)),
-    ("nomination", "propose_nganh"): _nomination_trigger(_g(DIRECTOR, DEPARTMENT)),
+    # The director's decisions on a dossier are signed acts (a deputy only under delegation: `_signs`).
+    ("nomination", "reject_co_so"): _nomination_trigger(_signs(DIRECTOR, DEPARTMENT)),
+    ("nomination", "recognize_co_so"): _nomination_trigger(_signs(DIRECTOR, DEPARTMENT)),
+    ("nomination", "propose_nganh"): _nomination_trigger(_signs(DIRECTOR, DEPARTMENT)),
     ("nomination", "recognize_nganh"): _nomination_trigger(_g(MINISTRY)),
     ("nomination", "reject_nganh"): _nomination_trigger(_g(MINISTRY)),
     ("nomination", "withdraw"): _nomination_trigger(_g(UNIT_HEAD, UNIT), _g(SECRETARIAT, DEPARTMENT)),
-    ("nomination", "revoke"): _nomination_trigger(_g(DIRECTOR, DEPARTMENT, ("evaluated_co_so",)),
+    ("nomination", "revoke"): _nomination_trigger(_signs(DIRECTOR, DEPARTMENT, ("evaluated_co_so",)),
                                                   _g(MINISTRY, ALL, ("recognized",))),
     # ---- the council, its sessions and ballots
     ("council", "view"): _rule("Không có quyền xem Hội đồng này.", _g(GLOBAL_READERS), _g(ANYONE, DEPARTMENT)),
@@ -387,7 +413,8 @@ POLICY: dict[tuple[str, str], Rule] = {
         _g(GLOBAL_READERS), _g((SECRETARIAT, DIRECTOR, MEMBER), DEPARTMENT)),
     ("council_session", "sit"): _rule("Chỉ thành viên Hội đồng của Sở.", _g(MEMBER, DEPARTMENT)),
     ("council_session", "prepare"): _rule(_SEC_ONLY, _g(SECRETARIAT, DEPARTMENT)),
-    ("council_session", "chair"): _rule(_DIR_ONLY, _g(DIRECTOR, DEPARTMENT)),
+    # The chair (Chủ tịch Hội đồng: the director) opens, closes and signs the Biên bản.
+    ("council_session", "chair"): _rule(_DIR_ONLY, _signs(DIRECTOR, DEPARTMENT)),
     # Whether the publicity period is running is the service's check (a 409/422, not a permission).
     ("council_session", "comment"): _rule("Người góp ý phải thuộc Sở.", _g(ANYONE, DEPARTMENT)),
     # Who votes is a fact of the council (its active members, present at the session), checked by the service;
@@ -400,14 +427,14 @@ POLICY: dict[tuple[str, str], Rule] = {
                                 _g(DEPARTMENT_ROLES, DEPARTMENT), _g(UNIT_HEAD, UNIT), _g(ANYONE, SUBJECT)),
     ("decision", "issue_co_so"): _rule(
         "Chỉ Giám đốc Sở (hoặc Phó Giám đốc được ủy quyền ký) ban hành quyết định công nhận.",
-        _g(DIRECTOR, DEPARTMENT)),
+        _signs(DIRECTOR, DEPARTMENT)),
     ("decision", "issue_nganh"): _rule("Chỉ Vụ Thi đua – Khen thưởng, Bộ Tư pháp được ban hành quyết định.",
                                        _g(MINISTRY)),
     ("proposal", "view"): _rule(
         "Tờ trình dành cho Văn phòng Sở, Giám đốc Sở, Hội đồng, Thanh tra và Bộ Tư pháp.",
         _g(GLOBAL_READERS), _g((SECRETARIAT, DIRECTOR, MEMBER), DEPARTMENT), _g(MINISTRY, ALL, ("submitted",))),
     ("proposal", "draft"): _rule("Chỉ Văn phòng Sở của Sở được lập tờ trình.", _g(SECRETARIAT, DEPARTMENT)),
-    ("proposal", "sign"): _rule("Chỉ Giám đốc Sở của Sở được ký tờ trình.", _g(DIRECTOR, DEPARTMENT)),
+    ("proposal", "sign"): _rule("Chỉ Giám đốc Sở của Sở được ký tờ trình.", _signs(DIRECTOR, DEPARTMENT)),
     # ---- propagation
     ("story", "view"): _rule("Không có quyền xem bài viết này.",
                              _g(GLOBAL_READERS), _g(EDITOR, DEPARTMENT), _g(ANYONE, PUBLIC)),
@@ -473,8 +500,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("delegation", "view"): _rule("Không có quyền xem ủy quyền này.", _g(GLOBAL_READERS), _g(DIRECTOR, DEPARTMENT),
                                   _g(ANYONE, OWN)),
     ("delegation", "grant"): _rule("Chỉ Giám đốc Sở được ủy quyền ký cho Phó Giám đốc của Sở mình.",
-                                   _g(DIRECTOR, DEPARTMENT)),
-    ("delegation", "end"): _rule("Chỉ Giám đốc Sở được kết thúc ủy quyền ký của Sở mình.", _g(DIRECTOR, DEPARTMENT)),
+                                   _signs(DIRECTOR, DEPARTMENT)),
+    ("delegation", "end"): _rule("Chỉ Giám đốc Sở được kết thúc ủy quyền ký của Sở mình.",
+                                 _signs(DIRECTOR, DEPARTMENT)),
     ("notification", "view"): _rule("Không tìm thấy thông báo.", _g(ANYONE, OWN)),
 }
 
@@ -505,6 +533,8 @@ def _type_of(obj_or_type) -> tuple[str, Any]:
 def _holds(actor: Actor | None, grant: Grant) -> bool:
     if actor is None:
         return grant.roles is None and grant.scope == PUBLIC
+    if grant.signs and not actor.signs:
+        return False
     return grant.roles is None or actor.has(*grant.roles)
 
 
@@ -565,7 +595,11 @@ def can(actor: Actor | None, verb: str, obj_or_type, **context) -> Decision:
     kind = KINDS[object_type]
     target = _target(kind, obj, context)
     if not any(_holds(actor, g) and _within(actor, g, kind, target) for g in r.grants):
-        return Decision(False, [r.reason])
+        reasons = [r.reason]
+        if actor is not None and not actor.signs and any(
+                g.signs and actor.has(*g.roles) and _within(actor, g, kind, target) for g in r.grants):
+            reasons.append(UNDELEGATED_DEPUTY)
+        return Decision(False, reasons)
     if r.not_subject and obj is not None and actor is not None and is_subject(actor, obj):
         return Decision(False, ["Không được thực hiện thao tác trên hồ sơ mà mình là đối tượng được đề nghị."])
     return Decision(True, [])  # a new list each time: callers append their own reasons to it
@@ -747,6 +781,8 @@ def holders(object_type: str, verb: str, **target):
         if g.roles is None:
             continue
         where = [UserRole.role.in_(sorted(g.roles))]
+        if g.signs:
+            where.append(UserRole.deputy.is_(False))
         dep, unit = target.get("department_id"), target.get("unit_id")
         if g.scope in (DEPARTMENT, PUBLISHED) and dep is not None:
             where.append(User.department_id == dep)

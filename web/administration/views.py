@@ -229,7 +229,7 @@ def user_new():
 def _user_values(user) -> dict:
     return {"username": user.username, "full_name": user.full_name, "email": user.email or "",
             "roles": sorted(user.role_codes), "unit_id": user.unit_id or "", "person_id": user.person_id or "",
-            "active": user.active}
+            "active": user.active, "deputy": user.is_deputy}
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])

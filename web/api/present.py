@@ -26,7 +26,13 @@ from workflow import documents, offers, policy
 from workflow.administration.campaigns import campaign_data
 from workflow.council import operations as council_core
 from workflow.council import turnout
-from workflow.labels import ROLE_LABELS, RULE_RESULT_LABELS, STATE_LABELS, step_label
+from workflow.labels import (
+    DEPUTY_DIRECTOR_LABEL,
+    ROLE_LABELS,
+    RULE_RESULT_LABELS,
+    STATE_LABELS,
+    step_label,
+)
 from workflow.nominations import desk, queries, rules, service
 from workflow.policy import Actor
 from workflow.proposals import decisions as decision_core
@@ -57,10 +63,18 @@ def me(actor: Actor) -> dict:
     scope.update(department_id=user.department_id, unit_id=user.unit_id)
     return {
         "id": user.id, "username": user.username, "full_name": user.full_name, "email": user.email,
-        "roles": roles, "role_labels": [ROLE_LABELS.get(r, r) for r in roles],
+        "roles": roles, "role_labels": [_role_label(actor, r) for r in roles],
         "department_id": user.department_id, "unit_id": user.unit_id, "person_id": user.person_id,
         "on_behalf_of": user_ref(actor.on_behalf_of), "scope": scope,
+        # A deputy director holds the director role (CONTRACT.md) but signs only under a delegation in force.
+        "deputy": actor.deputy, "signs": actor.signs,
     }
+
+
+def _role_label(actor: Actor, role: str) -> str:
+    if role == policy.DIRECTOR and actor.deputy:
+        return DEPUTY_DIRECTOR_LABEL
+    return ROLE_LABELS.get(role, role)
 
 
 def unit(u: Unit) -> dict:

@@ -173,6 +173,8 @@ class MeSchema(Schema):
     person_id = fields.Integer(allow_none=True)
     on_behalf_of = fields.Nested(UserRefSchema, allow_none=True)
     scope = fields.Nested(ScopeSchema)
+    deputy = fields.Boolean(metadata={"description": "Phó Giám đốc Sở: vai trò Giám đốc Sở, chỉ ký khi được ủy quyền"})
+    signs = fields.Boolean(metadata={"description": "Có thể ký quyết định, tờ trình lúc này"})
 
 
 # ------------------------------------------------------------------------------------------------ org
