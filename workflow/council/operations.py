@@ -782,9 +782,7 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
     Refused while fewer ballots than the quorum are in, and, while present members have not voted, unless
     `confirm_missing` (workflow/council/turnout.py); the minutes then count them."""
     s = load_session(session, actor, session_id, for_update=True)
-    offers.enforce(check_close(actor, s, session))
-    ballots_in = turnout.turnout(session, s)
-    offers.enforce(turnout.missing_refusal(ballots_in, confirm_missing))
+    offers.enforce(check_close(actor, s))
     # Everything the close changes is locked first, in one order: the session (above), then its nominations by id
     # (a transition of one of them elsewhere takes only its own row: no lock cycle), then the items by id. The
     # nominations are kept referenced: the session holds its objects weakly, and `item.nomination` below then finds
@@ -795,6 +793,10 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
     council = s.council
     members = active_members(session, council)
     _load_people(session, [m.user for m in members])
+    # The ballots' rule (check_close's with a session), on the members just loaded: one more statement, not three.
+    ballots_in = turnout.turnout(session, s, members=members)
+    offers.enforce(turnout.ballots_refusal(ballots_in))
+    offers.enforce(turnout.missing_refusal(ballots_in, confirm_missing))
     present_ids = {a.user_id for a in s.attendance if a.present} & {m.user_id for m in members}
     s.members_total, s.present_count = len(members), len(present_ids)
     s.quorum_required, s.pass_threshold_applied = council.quorum, council.pass_threshold

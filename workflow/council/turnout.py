@@ -80,12 +80,14 @@ def _recused_from_all(users: list[User], s: CouncilSession) -> set[int]:
     return {u.id for u in users if items and all(_recusal(_member_key(u), item) for item in items)}
 
 
-def turnout(session: Session, s: CouncilSession) -> Turnout:
+def turnout(session: Session, s: CouncilSession, *, members: list[CouncilMember] | None = None) -> Turnout:
     """Counts for the chair, the close and the API: members, present, ballots in, ballots the quorum needs. A
-    constant number of statements (the members with their people in one, the receipts in one)."""
-    members = list(session.scalars(
-        select(CouncilMember).where(CouncilMember.council_id == s.council_id, CouncilMember.active.is_(True))
-        .options(joinedload(CouncilMember.user).joinedload(User.person))))
+    constant number of statements (the members with their people in one, the receipts in one); `members`: the
+    council's active members with their people, when the caller (the close) has loaded them already."""
+    if members is None:
+        members = list(session.scalars(
+            select(CouncilMember).where(CouncilMember.council_id == s.council_id, CouncilMember.active.is_(True))
+            .options(joinedload(CouncilMember.user).joinedload(User.person))))
     member_ids = {m.user_id for m in members}
     present = {a.user_id for a in s.attendance if a.present} & member_ids
     quorum = s.council.quorum
