@@ -60,6 +60,7 @@ def test_editor_publishes_and_the_public_sees_it(page, shot, live_server, recogn
     # A typo fixed in the published story: saved as a revision, published with its own confirmation.
     page.get_by_role("link", name="Sửa bài").click()
     expect(page.get_by_test_id("revision-notice")).to_be_visible()
+    expect(page.locator("textarea[name=body]")).to_be_hidden()  # the editor has replaced the textarea
     editor = page.get_by_role("textbox", name="Nội dung", exact=True)
     editor.click()
     page.keyboard.press("Control+End")
