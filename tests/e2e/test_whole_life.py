@@ -252,24 +252,43 @@ def test_the_whole_life_of_an_example(browser, walk, as_user):
         expect(page.locator("[aria-current=step]")).to_contain_text("Họp, biểu quyết")
         shot(page, "08_opened")
 
-    walk.travel(at(walk.meeting, 9))
+    # Each member on a phone: the dashboard leads to the sheet; a tap only chooses; the sheet is reviewed, confirmed
+    # and submitted once. hoidong1 belongs to PBGDPL: recused, with no sheet to fill.
     for number, member in enumerate(demo_living.MEMBERS, start=1):
+        walk.travel(at(walk.meeting, 9, 5 * number))
         with as_user(member, phone=True) as page:
-            page.goto(f"{walk.url}/council/sessions/{sid}/vote")
-            item = page.locator(f"#muc-{nid}")
-            if item.get_by_test_id("recused").count():
+            if member == "hoidong1":
+                page.goto(f"{walk.url}/council/sessions/{sid}/vote")
+                expect(page.locator(f"#muc-{nid}").get_by_test_id("recused")).to_be_visible()
+                expect(page.get_by_test_id("sheet")).to_have_count(0)
                 shot(page, f"09_{number}_{member}_recused")
                 continue
-            item.get_by_role("button", name="Đồng ý", exact=True).click()
+            page.locator("[data-card=council_vote]").get_by_role("link", name="Mở").click()
+            assert page.url.endswith(f"/council/sessions/{sid}/vote")
+            expect(page.get_by_test_id("progress")).to_contain_text("Có mặt 7/7")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+            page.locator(f"#muc-{nid}").get_by_text("Đồng ý", exact=True).click()
+            expect(page.get_by_test_id("voted")).to_have_count(0)  # a tap chooses; nothing is cast yet
+            page.get_by_role("button", name="Xem lại phiếu").click()
+            review = page.get_by_test_id("review")
+            expect(review.locator(f"[data-review-item='{nid}']")).to_contain_text("Đồng ý")
+            review.get_by_label("Tôi đã xem lại và xác nhận nộp phiếu biểu quyết.").check()
+            shot(page, f"09_{number}_{member}_review")
+            review.get_by_role("button", name="Nộp phiếu").click()
+            expect(page.get_by_role("alert").filter(has_text="Đã nộp phiếu biểu quyết (1 hồ sơ)")).to_be_visible()
             expect(page.locator(f"#muc-{nid}").get_by_test_id("voted")).to_have_text("✓ Đã bỏ phiếu")
-            shot(page, f"09_{number}_{member}")
+            expect(page.get_by_role("button", name="Nộp phiếu")).to_have_count(0)  # once
+            shot(page, f"09_{number}_{member}_submitted")
 
     walk.travel(at(walk.meeting, 10, 30))
     with as_user("giamdoc") as page:
         page.goto(session_url)
         expect(page.get_by_text("Đề nghị nêu rõ số trường học ở vùng sâu, vùng xa.")).to_be_visible()  # staff's word
         page.get_by_label("Tôi xác nhận kết thúc phiên họp.").check()
-        expect(page.get_by_text("Đã có 6/6 phiếu")).to_be_visible()  # six entitled, hoidong1 recused (PBGDPL)
+        # Every present member who may vote has submitted: no second confirmation is asked.
+        expect(page.get_by_test_id("ballots-in")).to_contain_text(
+            "Đã nộp phiếu: 6/7 thành viên có mặt (1 thành viên không tham gia biểu quyết hồ sơ nào)")
+        expect(page.get_by_label(re.compile("chưa bỏ phiếu"))).to_have_count(0)
         shot(page, "10_before_close")
         page.get_by_role("button", name="Kết thúc phiên họp").click()
         expect(page.get_by_test_id("results")).to_contain_text(TITLE)
@@ -336,6 +355,7 @@ def test_the_whole_life_of_an_example(browser, walk, as_user):
         page.get_by_role("link", name="Viết bài").click()
         page.get_by_label("Điển hình được giới thiệu").select_option(str(nid))
         page.get_by_role("textbox", name="Tiêu đề").fill(STORY_TITLE)
+        expect(page.locator("textarea[name=body]")).to_be_hidden()  # the editor has replaced the textarea
         editor = page.get_by_role("textbox", name="Nội dung", exact=True)
         editor.click()
         page.keyboard.type("48 trường học, 12.000 lượt học sinh: ")
