@@ -266,6 +266,7 @@ def test_the_whole_life_of_an_example(browser, walk, as_user):
             page.locator("[data-card=council_vote]").get_by_role("link", name="Mở").click()
             assert page.url.endswith(f"/council/sessions/{sid}/vote")
             expect(page.get_by_test_id("progress")).to_contain_text("Có mặt 7/7")
+            page.wait_for_load_state("load")  # the stylesheets applied before the width is measured
             assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
             page.locator(f"#muc-{nid}").get_by_text("Đồng ý", exact=True).click()
             expect(page.get_by_test_id("voted")).to_have_count(0)  # a tap chooses; nothing is cast yet
