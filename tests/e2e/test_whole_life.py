@@ -17,7 +17,7 @@ import datetime as dt
 import re
 import socket
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from conftest import ARTIFACTS, DEMO_PASSWORD, Demo  # tests/conftest.py, importable as `conftest` under pytest
@@ -65,13 +65,13 @@ class Clocked:
 
 @dataclass
 class Walk:
+    """The served walk: its URL, the clock its requests read, and the days the test has worked out."""
+
     url: str
-    engine: object
     clocked: Clocked
-    ready_session: int
-    campaign: int
-    meeting: dt.date
-    shots: list[str] = field(default_factory=list)
+    campaign: int  # the current annual campaign of STP
+    publicity_end: dt.date  # the last of the period's working days, counted from DAY
+    meeting: dt.date  # the first working day after it
 
     def travel(self, instant: dt.datetime) -> None:
         self.clocked.now = instant
@@ -100,7 +100,8 @@ def walk(tmp_path_factory):
         c = council.council_for_department(s, demo.unit("STP").id)
         assert c.publicity_working_days == 10
         cal = workdays.load_calendar(s, (DAY.year, DAY.year + 1))
-        meeting = cal.add_working_days(DAY, c.publicity_working_days) + dt.timedelta(days=1)
+        publicity_end = cal.add_working_days(DAY, c.publicity_working_days)
+        meeting = publicity_end + dt.timedelta(days=1)
         while not cal.is_working_day(meeting):
             meeting += dt.timedelta(days=1)
         s.commit()
@@ -112,7 +113,7 @@ def walk(tmp_path_factory):
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield Walk(f"http://127.0.0.1:{port}", eng, clocked, made.ready_session_id, campaign, meeting)
+    yield Walk(f"http://127.0.0.1:{port}", clocked, campaign, publicity_end, meeting)
     server.shutdown()
     eng.dispose()
 
@@ -170,6 +171,8 @@ def test_the_whole_life_of_an_example(browser, walk, as_user):
         expect(page.locator("[aria-current=step]")).to_contain_text("Đang bồi dưỡng")
 
         page.get_by_role("link", name="Chỉnh sửa hồ sơ").click()
+        expect(page.get_by_role("button", name="Lưu hồ sơ")).to_be_visible()
+        assert page.get_by_role("radiogroup").count() >= 3  # the plan's criteria for a collective
         for group in page.get_by_role("radiogroup").all():
             group.get_by_label("Đạt", exact=True).check()
         for evidence in page.get_by_label("Minh chứng, giải trình").all():
@@ -212,10 +215,12 @@ def test_the_whole_life_of_an_example(browser, walk, as_user):
         session_url = page.url
         page.get_by_label(TITLE).check()
         page.get_by_role("button", name="Lưu chương trình").click()
+        expect(page.get_by_role("alert").filter(has_text="Đã lập chương trình phiên họp: 1 hồ sơ.")).to_be_visible()
         expect(page.get_by_role("link", name=TITLE)).to_be_visible()
         page.get_by_label("Tôi xác nhận công khai danh sách.").check()
         page.get_by_role("button", name="Công khai danh sách").click()
-        expect(page.get_by_test_id("publicity")).to_contain_text("đến")
+        # The decree's 10 working days from DAY, to the end of their last day.
+        expect(page.get_by_test_id("publicity")).to_contain_text(f"đến {walk.publicity_end:%d/%m/%Y} 23:59")
         shot(page, "05_published")
 
     walk.travel(at(DAY, 14))
@@ -241,7 +246,7 @@ def test_the_whole_life_of_an_example(browser, walk, as_user):
         for member in page.get_by_role("group", name="Đánh dấu thành viên có mặt").get_by_role("checkbox").all():
             member.check()
         page.get_by_role("button", name="Lưu điểm danh").click()
-        expect(page.get_by_role("alert").first).to_be_visible()
+        expect(page.get_by_role("alert").filter(has_text="Đã ghi nhận điểm danh: 7 thành viên có mặt.")).to_be_visible()
         shot(page, "07_attendance")
 
     walk.travel(at(walk.meeting, 8, 30))
