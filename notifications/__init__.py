@@ -18,6 +18,8 @@ _CONNECTIONS = [
     (signals.nomination_transitioned, inbox.on_transitioned),
     (signals.nominations_transitioned, inbox.on_many_transitioned),
     (signals.session_scheduled, inbox.on_session_scheduled),
+    (signals.session_rescheduled, inbox.on_session_rescheduled),
+    (signals.session_cancelled, inbox.on_session_cancelled),
     (signals.session_opened, inbox.on_session_opened),
     (signals.session_closed, inbox.on_session_closed),
     (signals.tie_resolved, inbox.on_tie_resolved),

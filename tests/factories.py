@@ -210,7 +210,7 @@ def schedule(db, demo, items, *, campaign: Campaign | None = None, now=NOW, date
         council_of(db, demo).publicity_working_days = publicity_days
     sec = demo.actor("vanphong")
     s = council.schedule(db, sec, title="Phiên họp bình xét", date=date or (now.date() + dt.timedelta(days=30)),
-                         campaign_id=(campaign or demo.campaign()).id)
+                         campaign_id=(campaign or demo.campaign()).id, now=now)
     council.set_agenda(db, sec, s.id, [n.id for n in items])
     if publish:
         council.publish(db, sec, s.id, now=now)

@@ -15,7 +15,7 @@ from factories import deputy_director
 from samples import PDF
 
 from models import Decision, DecisionItem, Delegation
-from workflow import documents
+from workflow import clock, documents
 from workflow.council import operations as council
 from workflow.nominations import rules, service
 from workflow.policy import actor_for
@@ -78,7 +78,7 @@ def closed(db, demo, tmp_path):
 
 
 def issue(db, actor, nominations, number: int):
-    d = decisions.issue(db, actor, level="co_so", number=number, date=dt.date.today(),
+    d = decisions.issue(db, actor, level="co_so", number=number, date=clock.today(),
                         nomination_ids=[n.id for n in nominations])
     db.commit()
     return d
@@ -172,7 +172,7 @@ def test_decision_of_the_director(db, demo, closed):
 
 def test_decision_signed_by_a_deputy_under_delegation(db, demo, closed):
     deputy = deputy_director(db, demo)
-    today = dt.date.today()
+    today = clock.today()
     db.add(Delegation(department_id=demo.unit("STP").id, director_id=demo.user("giamdoc").id, deputy_id=deputy.id,
                       starts_on=today - dt.timedelta(days=1), ends_on=today + dt.timedelta(days=1)))
     db.flush()
