@@ -388,3 +388,44 @@ def test_page_publicity_below_the_minimum_is_refused(client, login, db, demo, le
         assert "tối thiểu 10 ngày làm việc" in r.get_data(as_text=True)
     assert re.search(r"ít nhất 10 ngày làm việc",
                      client.get(f"/council?council={c.id}").get_data(as_text=True))
+
+
+def _recognised_with_a_proposal(db, demo, unit="HCTP"):
+    """A nomination passed (closed 01/06/2026), recognised by decision 41 of DAY (25/11/2026), in a draft Tờ trình."""
+    unlimited(demo)
+    n = nominate(db, demo, unit=unit)
+    s = open_session(db, demo, [n])
+    vote(db, demo, s, n, len(entitled(demo, n)))
+    close(db, demo, s)
+    decisions.issue(db, demo.actor("giamdoc"), level="co_so", number=41, date=DAY, nomination_ids=[n.id])
+    p = draft(db, demo, [n])
+    db.commit()
+    return n, p
+
+
+def test_api_proposal_dated_before_its_decisions_is_refused(api, db, demo):
+    _, p = _recognised_with_a_proposal(db, demo)
+    problem = refused(api.as_("giamdoc").post(f"/proposals/{p.id}/submit", json={"number": 46,
+                                                                                "date": "2026-11-24"}), 422)
+    assert "25/11/2026" in problem["errors"]["date"][0]
+    assert ok(api.as_("giamdoc").post(f"/proposals/{p.id}/submit", json={"number": 46, "date": DAY.isoformat()}))[
+        "state"] == "submitted"
+
+
+def test_pages_refuse_a_decision_in_the_future_and_a_proposal_before_its_decisions(client, login, db, demo):
+    unlimited(demo)
+    n = nominate(db, demo, unit="HCTP")
+    s = open_session(db, demo, [n])
+    vote(db, demo, s, n, len(entitled(demo, n)))
+    close(db, demo, s)
+    db.commit()
+    login("giamdoc")
+    r = client.post(f"/decisions/new?session={s.id}", data={"nomination_ids": [str(n.id)], "number": "5",
+                                                           "date": "01/01/2030", "confirm": "yes"})
+    assert r.status_code == 422 and "chưa đến" in r.get_data(as_text=True)
+    assert n.state == "submitted"
+    _, p = _recognised_with_a_proposal(db, demo, unit="PTP-LX")
+    r = client.post(f"/proposals/{p.id}/submit", data={"number": "46", "date": "24/11/2026", "confirm": "yes"})
+    assert r.status_code == 422
+    page = r.get_data(as_text=True)
+    assert "Ngày tờ trình (24/11/2026) trước ngày của quyết định được dẫn" in page and "41/QĐ-STP" in page
