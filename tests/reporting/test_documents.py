@@ -60,7 +60,8 @@ def closed(db, demo, tmp_path):
                   person="Phan Thị Kim Oanh")
     council.council_for_department(db, demo.unit("STP").id).publicity_working_days = 0
     sec, director = demo.actor("vanphong"), demo.actor("giamdoc")
-    s = council.schedule(db, sec, title="Phiên họp bình xét điển hình", date=dt.date.today() + dt.timedelta(days=30),
+    # Held today, the day it was scheduled for: the minutes and the decision cite the day it was held (opened).
+    s = council.schedule(db, sec, title="Phiên họp bình xét điển hình", date=clock.today(),
                          campaign_id=demo.campaign().id, location="Phòng họp Sở Tư pháp")
     council.set_agenda(db, sec, s.id, [a.id, b.id, c.id])
     council.publish(db, sec, s.id)
@@ -300,8 +301,9 @@ def test_minutes_are_numbered_per_council_and_year(db, demo, closed, tmp_path):
         council.set_agenda(db, sec, s.id, [n.id])
         council.publish(db, sec, s.id)
         council.record_attendance(db, sec, s.id, [demo.user(u).id for u in MEMBERS])
-        council.open_session(db, director, s.id)
-        council.close_session(db, director, s.id)
+        opened = dt.datetime.combine(day, dt.time(9), tzinfo=clock.TZ)  # held on the day it was scheduled for
+        council.open_session(db, director, s.id, now=opened)
+        council.close_session(db, director, s.id, now=opened + dt.timedelta(hours=2))
         numbers.append((s.minutes_year, s.minutes_seq))
         assert f"Số: {s.minutes_seq}/BB-HĐTĐKT" in lines(open_docx(documents.minutes_docx(db, s)))
     assert numbers == [(first.date.year, 2), (first.date.year + 1, 1)]
