@@ -73,7 +73,8 @@ def _settings_page(council_id=None, *, errors: dict | None = None, form=None, st
                             key=lambda u: u.person.sort_key if u.person else u.full_name)
     return render_template("council/settings.html", councils=councils, c=chosen, members=members,
                            candidates=candidates, is_admin=manages, errors=errors or {}, form=form or {},
-                           functions=council.FUNCTION_LABELS), status
+                           functions=council.FUNCTION_LABELS,
+                           publicity_minimum=scheduling.publicity_minimum()), status
 
 
 @bp.route("")
