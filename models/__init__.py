@@ -49,6 +49,7 @@ from models.propagation import (
     PropagandaTheme,
     Story,
     StoryImage,
+    StoryRevision,
 )
 from models.proposals import PROPOSAL_STATES, Proposal, ProposalItem
 from models.reminders import ReminderLog
@@ -56,6 +57,7 @@ from models.reminders import ReminderLog
 __all__ = [
     "EmailOptOut", "AuditVerification", "AuditChainHead", "AuditCheckpoint", "CalendarDay",
     "STORY_CHANNELS", "STORY_STATES", "MonthlyIntroduction", "PropagandaTheme", "Story", "StoryImage",
+    "StoryRevision",
     "ReminderLog", "UserSession",
     "StoredFile", "StoredFileChunk",
     "PROPOSAL_STATES", "Proposal", "ProposalItem",

@@ -10,6 +10,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from models.accounts import User
 from models.base import Base, utcnow
 from models.nominations import Nomination
 from models.org import Unit
@@ -20,7 +21,11 @@ STORY_STATES = ("draft", "published")
 
 class Story(Base):
     """An editor's article about a recognised example. `body_html` is stored already sanitised (nh3): what is in
-    the table is what the public page prints."""
+    the table is what the public page prints.
+
+    Every save is kept as a numbered `StoryRevision`. The story's own columns hold revision `revision`: the one the
+    public reads while the story is published. An edit of a published story is saved as revision
+    `pending_revision` and waits there, the public page unchanged, until the editor publishes it (or discards it)."""
 
     __tablename__ = "stories"
     __table_args__ = (
@@ -43,6 +48,9 @@ class Story(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[dt.datetime | None]
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
+    pending_revision: Mapped[int | None]
+    revised_at: Mapped[dt.datetime | None]  # when a later revision of the published story was last published
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -50,8 +58,38 @@ class Story(Base):
     department: Mapped[Unit] = relationship()
     images: Mapped[list[StoryImage]] = relationship(order_by="StoryImage.id", cascade="all, delete-orphan",
                                                     back_populates="story")
+    revisions: Mapped[list[StoryRevision]] = relationship(order_by="StoryRevision.number",
+                                                          cascade="all, delete-orphan", back_populates="story")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class StoryRevision(Base):
+    """One saved state of a story (title, summary, sanitised body, channel), numbered from 1 per story; who saved it
+    and when, and when it was first made public (if ever). Never changed once written."""
+
+    __tablename__ = "story_revisions"
+    __table_args__ = (
+        UniqueConstraint("story_id", "number"),
+        CheckConstraint(f"channel IN {STORY_CHANNELS}", name="channel"),
+        CheckConstraint("number >= 1", name="number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(20))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[dt.datetime | None]
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    story: Mapped[Story] = relationship(back_populates="revisions")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    published_by: Mapped[User | None] = relationship(foreign_keys=[published_by_id])
 
 
 class StoryImage(Base):

@@ -722,8 +722,17 @@ def _proposal(action: str, *names: str) -> Audited:
 
 
 def _story(action: str, *names: str) -> Audited:
-    return Audited(_const(f"story.{action}"), _const("story"), lambda e: e.story.id,
-                   lambda e: {"nomination_id": e.story.nomination_id, **_fields(*names)(e)})
+    """A story's entry; `revision` (the revision saved or published, since 0018) only when the event carries one, and
+    `removed` (what the sanitiser dropped from the body sent: an attempt at a script is worth a trace) only when
+    something was, so an event without them is recorded as it always was."""
+    def data(e) -> dict:
+        out = {"nomination_id": e.story.nomination_id, **_fields(*names)(e)}
+        if out.get("revision", 0) is None:
+            del out["revision"]
+        if removed := getattr(e, "removed", ()):
+            out["removed"] = list(removed)
+        return out
+    return Audited(_const(f"story.{action}"), _const("story"), lambda e: e.story.id, data)
 
 
 def _calendar(action: str, *names: str) -> Audited:
@@ -842,9 +851,12 @@ AUDITED: dict[type[ev.Event], Audited | Each] = {
     ev.ProposalItemsSet: _proposal("set_items", "nomination_ids"),
     ev.ProposalSubmitted: _proposal("submit", "number", "date", "nomination_ids"),
     ev.StoryCreated: _story("create", "title", "channel"),
-    ev.StoryUpdated: _story("update", "fields", "version"),
-    ev.StoryPublished: _story("publish", "channel", "version"),
-    ev.StoryUnpublished: _story("unpublish", "version"),
+    ev.StoryUpdated: _story("update", "fields", "version", "revision"),
+    ev.StoryRevised: _story("revise", "fields", "version", "revision"),
+    ev.StoryPublished: _story("publish", "channel", "version", "revision"),
+    ev.StoryRevisionPublished: _story("publish_revision", "version", "revision", "previous"),
+    ev.StoryRevisionDiscarded: _story("discard_revision", "version", "revision"),
+    ev.StoryUnpublished: _story("unpublish", "version", "revision"),
     ev.StoryImageAdded: _story("add_image", "image_id", "sha256", "size"),
     ev.StoryImageRemoved: _story("remove_image", "image_id"),
     ev.IntroductionCreated: _admin("introduction.create", "monthly_introduction", "introduction_id",

@@ -416,23 +416,57 @@ class StoryEvent(Event):
 class StoryCreated(StoryEvent):
     title: str
     channel: str
+    removed: tuple[str, ...] = ()  # what the sanitiser dropped from the body sent (stories.removed_markup)
 
 
 @dataclass(frozen=True, kw_only=True)
 class StoryUpdated(StoryEvent):
+    """A draft saved: its new revision is what the story now holds."""
+
     fields: tuple[str, ...]
     version: int
+    revision: int | None = None
+    removed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoryRevised(StoryEvent):
+    """An edit of a published story saved as revision `revision`, waiting: the public still reads the published one."""
+
+    fields: tuple[str, ...]
+    version: int
+    revision: int
+    removed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
 class StoryPublished(StoryEvent):
     channel: str
     version: int
+    revision: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoryRevisionPublished(StoryEvent):
+    """The waiting revision of a published story replaced the public one (`previous`)."""
+
+    version: int
+    revision: int
+    previous: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoryRevisionDiscarded(StoryEvent):
+    """The waiting revision was dropped; it stays in the list of revisions, never published."""
+
+    version: int
+    revision: int
 
 
 @dataclass(frozen=True, kw_only=True)
 class StoryUnpublished(StoryEvent):
     version: int
+    revision: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,10 +18,11 @@ def body_symbol(unit: Unit) -> str:
     return "STP" if unit.code.startswith("STP") else unit.code
 
 
-def parse(number, *, doc_type: str, issuer: Unit) -> int:
-    """12, "12" or "12/QĐ-STP" → 12. A written type and symbol must be this body's ("12/QĐ-BTP" is not a Sở's)."""
+def parse(number, *, doc_type: str, issuer: Unit, body: str | None = None) -> int:
+    """12, "12" or "12/QĐ-STP" → 12. A written type and symbol must be this body's ("12/QĐ-BTP" is not a Sở's);
+    `body` when the document names its body otherwise than `body_symbol` (a unit's report: its own code)."""
     name = DOC_NAMES[doc_type]
-    expected = f"{doc_type}-{body_symbol(issuer)}"
+    expected = f"{doc_type}-{body or body_symbol(issuer)}"
     if isinstance(number, int) and not isinstance(number, bool):
         seq = number
     else:

@@ -70,7 +70,8 @@ def test_main_pages_load_without_a_csp_violation_and_still_work(page, shot, live
         assert violations == [], (path, violations)
         visited.append(path)
 
-    for path in ("/login", "/showcase", f"/showcase/stories/{ids['story']}"):
+    for path in ("/login", "/showcase", f"/showcase/stories/{ids['story']}",
+                 f"/showcase/examples/{ids['nomination']}"):
         visit(path)
     expect(page.locator(".showcase-image, figure img").first).to_be_visible()
 
@@ -82,7 +83,7 @@ def test_main_pages_load_without_a_csp_violation_and_still_work(page, shot, live
         "giamdoc": ["/", "/council/sessions", f"/council/sessions/{ids['session']}", "/decisions",
                     f"/decisions/{ids['decision']}", "/proposals", "/reports", "/reports/monthly-introductions"],
         "tp_pbgdpl": ["/nominations/new", "/reports/monthly-introductions"],
-        "bientap": ["/stories", f"/stories/{ids['story']}", "/stories/new"],
+        "bientap": ["/stories", f"/stories/{ids['story']}", "/stories/new", f"/stories/{ids['story']}/edit"],
         "botp": ["/ministry"],
     }
     for username, paths in pages.items():

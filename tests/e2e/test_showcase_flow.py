@@ -1,5 +1,6 @@
-"""bientap writes and publishes a story about a recognised example in a real browser, then an anonymous visitor
-finds it on the public showcase, with its script stripped. The example (Phòng Hành chính tư pháp, cơ sở) is
+"""bientap writes and publishes a story about a recognised example in a real browser, in the rich-text editor (Quill,
+served by the project), then corrects the published story as a revision; an anonymous visitor finds it on the public
+showcase and the example's own page, with nothing executable in it. The example (Phòng Hành chính tư pháp, cơ sở) is
 recognised through the services against the live server's database. Screenshots go to artifacts/."""
 from __future__ import annotations
 
@@ -34,17 +35,43 @@ def test_editor_publishes_and_the_public_sees_it(page, shot, live_server, recogn
     page.get_by_role("link", name="Viết bài").click()
     page.get_by_label("Điển hình được giới thiệu").select_option(str(recognised))
     page.get_by_label("Tiêu đề").fill("Phòng Hành chính tư pháp — tấm gương cải cách thủ tục")
-    page.get_by_label("Nội dung (HTML)").fill('<p>Giải quyết <strong>100%</strong> hồ sơ đúng hạn.</p>'
-                                              '<script>document.title="HACKED"</script>')
+    # The editor replaced the textarea (JavaScript on): type, with bold from the keyboard and the toolbar.
+    editor = page.get_by_role("textbox", name="Nội dung", exact=True)
+    expect(editor).to_be_visible()
+    expect(page.locator("textarea[name=body]")).to_be_hidden()
+    editor.click()
+    page.keyboard.type("Giải quyết ")
+    page.get_by_role("button", name="In đậm").click()
+    page.keyboard.type("100%")
+    page.get_by_role("button", name="In đậm").click()
+    page.keyboard.type(' hồ sơ đúng hạn. <script>document.title="HACKED"</script>')
     page.get_by_label("Kênh đăng").select_option("bulletin")
     shot("01_form")
     page.get_by_role("button", name="Lưu bản nháp").click()
     expect(page.get_by_test_id("story-state")).to_contain_text("Bản nháp")
     expect(page.get_by_test_id("preview").locator("strong")).to_have_text("100%")
+    expect(page.get_by_test_id("preview")).to_contain_text("hồ sơ đúng hạn. <script>")  # typed text stays text
+    expect(page.get_by_text("Đã loại bỏ khi lưu")).to_have_count(0)  # the editor sends only what is kept
     page.get_by_label("Tôi đã xem trước và xác nhận xuất bản").check()
     page.get_by_role("button", name="Xuất bản").click()
     expect(page.get_by_test_id("story-state")).to_contain_text("Đã xuất bản")
     shot("02_published")
+
+    # A typo fixed in the published story: saved as a revision, published with its own confirmation.
+    page.get_by_role("link", name="Sửa bài").click()
+    expect(page.get_by_test_id("revision-notice")).to_be_visible()
+    editor = page.get_by_role("textbox", name="Nội dung", exact=True)
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" Đã cập nhật.")
+    page.get_by_role("button", name="Lưu bản sửa").click()
+    expect(page.get_by_test_id("pending-revision")).to_contain_text("Đã cập nhật.")
+    expect(page.get_by_test_id("story-state")).to_contain_text("Đã xuất bản")
+    page.get_by_label("Tôi đã xem trước và xác nhận thay nội dung").check()
+    page.get_by_role("button", name="Xuất bản bản sửa").click()
+    expect(page.get_by_test_id("preview")).to_contain_text("Đã cập nhật.")
+    expect(page.get_by_test_id("revisions")).to_contain_text("Đang hiển thị công khai")
+    shot("02b_revised")
 
     page.get_by_test_id("user-menu").click()
     page.get_by_role("button", name="Đăng xuất").click()
@@ -52,6 +79,11 @@ def test_editor_publishes_and_the_public_sees_it(page, shot, live_server, recogn
     expect(page.get_by_test_id("examples")).to_contain_text("7/QĐ-STP")
     page.get_by_role("link", name="Phòng Hành chính tư pháp — tấm gương cải cách thủ tục").click()
     expect(page.get_by_test_id("story").locator("strong")).to_have_text("100%")
+    expect(page.get_by_test_id("story")).to_contain_text("Đã cập nhật.")
     assert page.title() != "HACKED"
     assert page.locator("script", has_text="HACKED").count() == 0
     shot("03_public")
+    page.get_by_test_id("story").get_by_role("link", name="Phòng Hành chính tư pháp").first.click()
+    expect(page.get_by_test_id("example")).to_contain_text("7/QĐ-STP")
+    expect(page.get_by_test_id("stories")).to_contain_text("tấm gương cải cách thủ tục")
+    shot("04_example")

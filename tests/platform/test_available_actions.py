@@ -38,7 +38,8 @@ USERNAMES = [a[0] for a in ACCOUNTS]
 @pytest.fixture
 def world(db, demo):
     """One object per reachable state: sessions (draft agenda, published, open, closed), proposals (draft, with an
-    item that may not be proposed), decisions (a department's, a Minister's), stories (draft, published)."""
+    item that may not be proposed), decisions (a department's, a Minister's), stories (draft, published,
+    published with a revision waiting)."""
     demo.campaign().quota_collective = demo.campaign().quota_individual = None
     a, b, c = (nominate(db, demo, unit=u) for u in ("HCTP", "PTP-LX", "PTP-CD"))
     draft = schedule(db, demo, [a], publish=False, now=NOW)
@@ -69,9 +70,12 @@ def world(db, demo):
     story = stories.create(db, editor, nomination_id=d.id, title="Bài nháp", body="<p>Nội dung</p>")
     live = stories.create(db, editor, nomination_id=d.id, title="Bài đăng", body="<p>Nội dung</p>")
     stories.publish(db, editor, live.id)
+    revised = stories.create(db, editor, nomination_id=d.id, title="Bài đăng có bản sửa", body="<p>Nội dung</p>")
+    stories.publish(db, editor, revised.id)
+    stories.update(db, editor, revised.id, version=revised.version, body="<p>Nội dung đã sửa</p>")
     db.flush()
     return SimpleNamespace(sessions=[draft, published, opened, closed], decisions=[co_so, nganh],
-                           proposals=drafts, stories=[story, live], spare=proposed[1],
+                           proposals=drafts, stories=[story, live, revised], spare=proposed[1],
                            spare_example=spare_example)
 
 
@@ -127,6 +131,8 @@ def _cases(db, demo, world):
                    "add_image": lambda: stories.add_image(db, actor, st.id, data=image(), filename="a.png"),
                    "publish": lambda: stories.publish(db, actor, st.id),
                    "unpublish": lambda: stories.unpublish(db, actor, st.id),
+                   "publish_revision": lambda: stories.publish_revision(db, actor, st.id),
+                   "discard_revision": lambda: stories.discard_revision(db, actor, st.id),
                }[code])
 
 

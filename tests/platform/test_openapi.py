@@ -110,8 +110,8 @@ def test_every_download_declares_its_media_type_and_binary_bytes(doc):
     assert len(downloads) == 12, sorted(downloads)
     for path, content in downloads.items():
         assert all(c["schema"] == {"type": "string", "format": "binary"} for c in content.values()), path
-    assert set(downloads["/api/v1/reports/yearly.{ext}"]) == {DOCX, XLSX}
-    assert set(downloads["/api/v1/nominations/{nomination_id}/certificate.docx"]) == {DOCX}
+    assert set(downloads["/api/v1/reports/yearly.{ext}"]) == {DOCX, XLSX, "application/pdf"}
+    assert set(downloads["/api/v1/nominations/{nomination_id}/certificate.docx"]) == {DOCX, "application/pdf"}
     assert set(downloads["/api/v1/audit/export.csv"]) == {"text/csv"}
     assert "application/pdf" in downloads["/api/v1/nominations/{nomination_id}/attachments/{attachment_id}"]
 
@@ -244,3 +244,107 @@ def test_a_generated_client_drives_a_nomination_to_submission(live_server, tmp_p
     assert out["attachment"] == ["achievement_report", "application/pdf", len(PDF)]
     assert out["download"] == [200, True]
     assert out["stale"] == ["Problem", 409]
+
+
+# ------------------------------------------------------------------------------------------------ states, PDFs
+def _lifecycle_states() -> dict[str, list]:
+    """Each lifecycle's states as its table holds them (workflow/lifecycles.py), and the delegations' (a state
+    derived from dates, workflow/administration/delegations.py)."""
+    from workflow import lifecycles
+    from workflow.administration import delegations
+
+    return {**{view.key: list(view.states) for view in lifecycles.ALL}, "delegation": list(delegations.STATE_LABELS)}
+
+
+# Which lifecycle each state-valued field belongs to. A new state field missing here fails the test below: decide
+# its lifecycle, and generate its enum from that table (web.api.schemas.State / StateFilter).
+STATE_FIELDS = {
+    **dict.fromkeys(("NominationSummary", "NominationDetail", "History", "Action", "AgendaItem", "DecisionNomination",
+                     "ProposalItem", "NominationRef", "FunnelStep"), "nomination"),
+    "CouncilSessionSummary": "council_session", "CouncilSessionDetail": "council_session",
+    "Proposal": "proposal", "Story": "story", "Delegation": "delegation",
+}
+STATE_FILTERS = {"/api/v1/nominations": "nomination", "/api/v1/exports/nominations.xlsx": "nomination",
+                 "/api/v1/council-sessions": "council_session", "/api/v1/proposals": "proposal",
+                 "/api/v1/stories": "story"}
+
+
+def test_every_state_field_lists_its_lifecycles_states(doc):
+    """Issue 15: `state` was documented as any string. Every state-valued property and filter lists exactly the
+    states of its lifecycle's table; the nominations' filter (several states, comma-separated) as a pattern of them."""
+    states = _lifecycle_states()
+    seen = set()
+    for name, schema in doc["components"]["schemas"].items():
+        for prop, spec in schema.get("properties", {}).items():
+            if prop not in ("state", "from_state", "to_state"):
+                continue
+            assert name in STATE_FIELDS, f"{name}.{prop}: which lifecycle? (STATE_FIELDS)"
+            expected = states[STATE_FIELDS[name]]
+            nullable = "null" in (spec["type"] if isinstance(spec["type"], list) else [spec["type"]])
+            assert spec.get("enum") == ([*expected, None] if nullable else expected), f"{name}.{prop}: {spec}"
+            seen.add(name)
+    assert seen == set(STATE_FIELDS)
+    filters = {path: p for path, _m, op in operations(doc) for p in op.get("parameters", [])
+               if p["name"] == "state" and p["in"] == "query"}
+    assert set(filters) == set(STATE_FILTERS)
+    for path, param in filters.items():
+        expected = states[STATE_FILTERS[path]]
+        if "enum" in param["schema"]:
+            assert param["schema"]["enum"] == expected, path
+        else:  # one state or several, comma-separated
+            alternatives = re.search(r"\(\?:([^()]*)\)", param["schema"]["pattern"]).group(1).split("|")
+            assert alternatives == expected, path
+
+
+def test_a_filter_on_an_unknown_state_is_refused(api, demo, db):
+    """What the document's enums say, the server enforces: an unknown state is refused (problem+json), never read
+    as "no match"; a known one filters."""
+    from factories import recognised
+
+    from workflow.council import operations as council
+    from workflow.errors import ValidationFailed
+
+    for path in STATE_FILTERS:
+        r = api.as_("giamdoc").get(f"{path.removeprefix('/api/v1')}?state=cancelled_or_not")
+        assert r.status_code in (400, 422) and r.mimetype == PROBLEM and "state" in r.get_json()["errors"], path
+    recognised(db, demo, "HCTP")
+    closed = api.as_("giamdoc").get("/council-sessions?state=closed").get_json()
+    assert closed["total"] >= 1 and {s["state"] for s in closed["items"]} == {"closed"}
+    assert api.as_("giamdoc").get("/council-sessions?state=scheduled").get_json()["items"] == []
+    with pytest.raises(ValidationFailed):
+        council.list_sessions(db, demo.actor("giamdoc"), page=1, per_page=10, state="cancelled_or_not")
+
+
+def test_every_official_docx_download_offers_its_pdf(doc):
+    """Deliver 7 through the API: each download of an official .docx takes `format` (docx | pdf) and declares both
+    media types as bytes (an uploaded attachment is sent as it was uploaded)."""
+    found = []
+    for path, _method, op in operations(doc):
+        content = op["responses"].get("200", {}).get("content", {})
+        if DOCX not in content or path.endswith("/attachments/{attachment_id}"):
+            continue
+        found.append(path)
+        param = next((p for p in op.get("parameters", []) if p["name"] == "format"), None)
+        assert param and param["in"] == "query" and param["schema"]["enum"] == ["docx", "pdf"], path
+        assert content["application/pdf"]["schema"] == {"type": "string", "format": "binary"}, path
+    assert len(found) == 6, found
+
+
+def test_coded_fields_list_the_values_the_database_allows(doc):
+    """Beyond states: the codes a response carries are documented as the enums of the database's check constraints
+    (a generated client gets enum types, not bare strings)."""
+    from models import ATTACHMENT_KINDS, CAMPAIGN_KINDS, MEMBER_FUNCTIONS, STORY_CHANNELS, SUBJECT_TYPES, UNIT_KINDS
+    from workflow.propagation import introductions
+
+    schemas = doc["components"]["schemas"]
+    expected = {
+        **{(name, "subject_type"): list(SUBJECT_TYPES) for name in ("NominationSummary", "NominationDetail",
+                                                                    "AgendaItem", "AgendaCandidate",
+                                                                    "DecisionNomination")},
+        ("Unit", "kind"): list(UNIT_KINDS), ("Campaign", "kind"): list(CAMPAIGN_KINDS),
+        ("Attachment", "kind"): list(ATTACHMENT_KINDS), ("Story", "channel"): list(STORY_CHANNELS),
+        ("Attendance", "function"): [*MEMBER_FUNCTIONS, None],
+        ("ComplianceRow", "status"): list(introductions.STATUS_LABELS),
+    }
+    for (name, prop), values in expected.items():
+        assert schemas[name]["properties"][prop].get("enum") == values, (name, prop, schemas[name]["properties"][prop])

@@ -71,6 +71,8 @@ SESSION = SimpleNamespace(id=5, department_id=2)
 CASES = [
     (ev.StoryPublished(story=STORY, channel="portal", version=3, actor=ACTOR, context=CTX),
      "story.publish", "story", 3, {"nomination_id": 11, "channel": "portal", "version": 3}),
+    (ev.StoryRevisionPublished(story=STORY, version=5, revision=4, previous=2, actor=ACTOR, context=CTX),
+     "story.publish_revision", "story", 3, {"nomination_id": 11, "version": 5, "revision": 4, "previous": 2}),
     (ev.StoryImageRemoved(story=STORY, image_id=9, actor=ACTOR, context=CTX),
      "story.remove_image", "story", 3, {"nomination_id": 11, "image_id": 9}),
     (ev.ProposalSubmitted(proposal=PROPOSAL, number="5/TTr-STP", date="2026-01-02", nomination_ids=(1, 2),

@@ -173,3 +173,56 @@ def test_feed_ids_are_the_deployments_own_and_name_the_department(make_app, db, 
 
     pinned = feed(BASE_URL="https://moi.example.vn", FEED_TAG_AUTHORITY="dienhinh.sotuphap.gov.vn")
     assert pinned.entries[0].id == f"tag:dienhinh.sotuphap.gov.vn,2025:{department.code.lower()}:story/{post.id}"
+
+
+# ------------------------------------------------------------------------------------------------ a page per example
+def test_a_recognised_example_has_its_public_page_with_its_published_stories(client, db, demo, examples):
+    hctp = examples["hctp"]
+    published = write(db, demo, hctp, title="Bài đã đăng về HCTP", published=True)
+    write(db, demo, hctp, title="Bản nháp về HCTP")
+    r = client.get(f"/showcase/examples/{hctp.id}")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Đăng xuất" not in html
+    assert hctp.title in html and demo.unit("HCTP").name in html and "Điển hình cấp cơ sở" in html
+    assert "12/QĐ-STP" in html and "20/11/2026" in html
+    assert "Bài đã đăng về HCTP" in html and f'href="/showcase/stories/{published.id}"' in html
+    assert "Bản nháp về HCTP" not in html
+    assert "Thành tích nổi bật" not in html  # achievements are not public facts
+    tgpl = client.get(f"/showcase/examples/{examples['tgpl'].id}").get_data(as_text=True)
+    assert "Điển hình ngành Tư pháp" in tgpl and "99/QĐ-BTP" in tgpl and "Chưa có bài viết nào" in tgpl
+
+
+def test_an_example_not_recognised_has_no_public_page(client, db, demo, examples):
+    fresh = nominate(db, demo, unit="PTP-LX", state="registered", title="Hồ sơ mới đăng ký PTP-LX")
+    refused = nominate(db, demo, unit="PTP-CD", state="not_recognized", title="Không được công nhận PTP-CD")
+    db.commit()
+    for n in (examples["pending"], examples["revoked"], fresh, refused):
+        r = client.get(f"/showcase/examples/{n.id}")
+        assert r.status_code == 404 and n.title not in r.get_data(as_text=True), n.state
+    for nid in (999999, 2**40):
+        assert client.get(f"/showcase/examples/{nid}").status_code == 404
+
+
+def test_the_showcase_the_story_page_and_the_feed_link_the_example(client, db, demo, examples, api):
+    hctp = examples["hctp"]
+    s = write(db, demo, hctp, title="Bài liên kết", published=True)
+    link = f'href="/showcase/examples/{hctp.id}"'
+    assert link in client.get("/showcase").get_data(as_text=True)
+    assert link in client.get(f"/showcase/stories/{s.id}").get_data(as_text=True)
+    root = ET.fromstring(client.get("/showcase/feed.atom").data)
+    entry = root.find(f"{ATOM}entry")
+    related = [e.get("href") for e in entry.findall(f"{ATOM}link") if e.get("rel") == "related"]
+    assert related == [f"http://localhost/showcase/examples/{hctp.id}"]
+    assert api.as_("tp_hctp").get(f"/stories/{s.id}").get_json()["example_url"] == f"/showcase/examples/{hctp.id}"
+
+
+def test_a_published_revision_updates_the_feed_entry(client, db, demo, examples):
+    s = write(db, demo, examples["hctp"], title="Bài gốc", published=True)
+    editor = demo.actor("bientap")
+    stories.update(db, editor, s.id, version=s.version, title="Bài đã cập nhật")
+    db.commit()
+    assert feedparser.parse(client.get("/showcase/feed.atom").data).entries[0].title == "Bài gốc"
+    stories.publish_revision(db, editor, s.id)
+    db.commit()
+    entry = feedparser.parse(client.get("/showcase/feed.atom").data).entries[0]
+    assert entry.title == "Bài đã cập nhật" and entry.updated_parsed >= entry.published_parsed

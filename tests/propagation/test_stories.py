@@ -63,7 +63,7 @@ def test_only_about_a_recognised_example(db, demo):
     assert "chưa được công nhận" in err.value.reasons[0]
 
 
-def test_stale_version_is_a_conflict_and_published_is_locked(db, demo, example):
+def test_stale_version_is_a_conflict(db, demo, example):
     story = write(db, demo, example)
     editor = demo.actor("bientap")
     stories.update(db, editor, story.id, version=1, title="Tiêu đề mới")
@@ -74,8 +74,10 @@ def test_stale_version_is_a_conflict_and_published_is_locked(db, demo, example):
     db.rollback()
     stories.publish(db, editor, story.id)
     db.commit()
-    with pytest.raises(Conflict):
-        stories.update(db, editor, story.id, version=story.version, title="Sửa khi đã xuất bản")
+    stories.update(db, editor, story.id, version=story.version, title="Bản sửa")
+    db.commit()
+    with pytest.raises(Conflict):  # the second of two editors who opened the same published story
+        stories.update(db, editor, story.id, version=story.version - 1, title="Bản sửa khác")
 
 
 # ------------------------------------------------------------------------------------------------ pages

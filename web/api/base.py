@@ -1,6 +1,7 @@
 """What every API blueprint shares: bearer-token authentication, problem+json errors, the unit of work."""
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -69,6 +70,17 @@ class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = StrictJsonParser()
     DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = dict(Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
                                                  multipart="multipart/form-data")
+
+    def arguments(self, schema, *args, **kwargs):
+        """As flask-smorest's, with one instance per schema class: given a class, webargs builds a new schema (and
+        deep-copies its fields) on every request, ~5% of a list request's CPU. Loading keeps no state in the schema,
+        so one instance serves every request (the document names it by its class as before)."""
+        return super().arguments(_schema_instance(schema) if isinstance(schema, type) else schema, *args, **kwargs)
+
+
+@functools.cache
+def _schema_instance(schema_class):
+    return schema_class()
 
 
 def authenticate_bearer() -> None:

@@ -6,30 +6,33 @@ shows how many have voted on each item and, to the caller, which items they vote
 the session is closed and only to the council, the secretariat, the director and auditors."""
 from __future__ import annotations
 
-from flask import Response, current_app
+from flask import current_app
 
 from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.schemas import (
     BINARY,
+    DOCX,
     MAX_ID,
+    PDF,
     AgendaSetSchema,
     AttendanceSetSchema,
     CommentCreateSchema,
     CommentSchema,
+    CouncilSessionArgsSchema,
     CouncilSessionCancelSchema,
     CouncilSessionCreateSchema,
     CouncilSessionDetailSchema,
-    CouncilSessionListArgsSchema,
     CouncilSessionPageSchema,
     CouncilSessionUpdateSchema,
+    DocumentFormatArgsSchema,
     ProblemSchema,
     TieBreakSchema,
     VoteReceiptSchema,
     VoteSchema,
 )
 from web.db import db
-from web.downloads import ascii_filename
+from web.downloads import api_file, ascii_filename
 from workflow import documents
 from workflow.council import operations as council
 from workflow.council import scheduling
@@ -39,7 +42,6 @@ blp = api_blueprint("api_council_sessions", __name__, "Phiên họp Hội đồn
 
 SID = f"<int(max={MAX_ID}):session_id>"
 PROBLEM = {"schema": ProblemSchema, "content_type": "application/problem+json"}
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _detail(session_id: int) -> dict:
@@ -55,15 +57,8 @@ def _step(session_id: int, action: str, fn) -> dict:
     return _detail(session_id)
 
 
-def docx_response(data: bytes, filename: str) -> Response:
-    response = Response(data, mimetype=DOCX)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 @blp.route("/council-sessions")
-@blp.arguments(CouncilSessionListArgsSchema, location="query")
+@blp.arguments(CouncilSessionArgsSchema, location="query")
 @blp.response(200, CouncilSessionPageSchema)
 def list_sessions(args):
     """Phiên họp của Hội đồng (mới nhất trước), lọc theo `state` (ví dụ `cancelled`: phiên đã hủy); người ngoài Hội
@@ -210,11 +205,15 @@ def tie_break(args, session_id):
 
 
 @blp.route(f"/council-sessions/{SID}/minutes")
+@blp.arguments(DocumentFormatArgsSchema, location="query")
 @blp.response(200, BINARY, description="Biên bản họp (.docx)", content_type=DOCX)
+@blp.alt_response(200, schema=BINARY, description="Biên bản họp (.docx; PDF khi `format=pdf`)", content_type=PDF)
 @blp.alt_response(403, description="Không thuộc Hội đồng, Văn phòng Sở, Giám đốc Sở, Thanh tra", **PROBLEM)
-@blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
-def minutes(session_id):
-    """Biên bản phiên họp (.docx): cho Hội đồng, Văn phòng Sở, Giám đốc Sở và Thanh tra (biên bản ghi kết quả)"""
+@blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản, hoặc máy chủ chưa cài "
+                                   "LibreOffice (format=pdf)", **PROBLEM)
+def minutes(_args, session_id):
+    """Biên bản phiên họp (.docx, hoặc PDF với `format=pdf`): cho Hội đồng, Văn phòng Sở, Giám đốc Sở và Thanh tra
+    (biên bản ghi kết quả)"""
     session, who = db(), actor()
     s = council.load_session(session, who, session_id)
     if not council.can_see_results(who, s):
@@ -222,4 +221,4 @@ def minutes(session_id):
                         ["Biên bản (có kết quả biểu quyết) chỉ dành cho Hội đồng, Văn phòng Sở, Giám đốc Sở và "
                          "Thanh tra."])
     data = documents.minutes_docx(session, s)
-    return docx_response(data, ascii_filename(f"bien-ban-phien-hop-{s.id}-{s.date:%Y%m%d}", "docx"))
+    return api_file(data, ascii_filename(f"bien-ban-phien-hop-{s.id}-{s.date:%Y%m%d}", "docx"))

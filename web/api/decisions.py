@@ -3,20 +3,22 @@ from __future__ import annotations
 
 from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
-from web.api.council_sessions import DOCX, docx_response
 from web.api.schemas import (
     BINARY,
+    DOCX,
     MAX_ID,
+    PDF,
     DecisionCreateSchema,
     DecisionPageSchema,
     DecisionSchema,
+    DocumentFormatArgsSchema,
     NextNumberArgsSchema,
     NextNumberSchema,
     PageArgsSchema,
     ProblemSchema,
 )
 from web.db import db
-from web.downloads import ascii_filename
+from web.downloads import api_file, ascii_filename
 from workflow import clock, documents, policy
 from workflow.errors import Forbidden
 from workflow.proposals import decisions
@@ -84,11 +86,14 @@ def get_decision(decision_id):
 
 
 @blp.route(f"/decisions/{DID}/document")
+@blp.arguments(DocumentFormatArgsSchema, location="query")
 @blp.response(200, BINARY, description="Quyết định (.docx)", content_type=DOCX)
-@blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
-def document(decision_id):
-    """Văn bản Quyết định (.docx)"""
+@blp.alt_response(200, schema=BINARY, description="Quyết định (.docx; PDF khi `format=pdf`)", content_type=PDF)
+@blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản, hoặc máy chủ chưa cài "
+                                   "LibreOffice (format=pdf)", **PROBLEM)
+def document(_args, decision_id):
+    """Văn bản Quyết định (.docx, hoặc PDF với `format=pdf`)"""
     session = db()
     d = decisions.load(session, actor(), decision_id)
     data = documents.decision_docx(session, d)
-    return docx_response(data, ascii_filename(f"quyet-dinh-{d.number}-{d.date:%Y}", "docx"))
+    return api_file(data, ascii_filename(f"quyet-dinh-{d.number}-{d.date:%Y}", "docx"))

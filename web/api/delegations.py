@@ -33,7 +33,8 @@ class DelegationSchema(Schema):
     starts_on = fields.Date()
     ends_on = fields.Date()
     deputy_title = fields.String(metadata={"description": "signs \"KT. GIÁM ĐỐC\" over this title"})
-    state = fields.String(metadata={"description": "active (đang hiệu lực), upcoming (sắp tới), ended (đã kết thúc)"})
+    state = fields.String(metadata={"enum": list(delegations.STATE_LABELS),
+                                    "description": "active (đang hiệu lực), upcoming (sắp tới), ended (đã kết thúc)"})
     state_label = fields.String()
     ended_at = fields.DateTime(allow_none=True, metadata={"description": "ended early (or cancelled) at"})
     ended_by_id = fields.Integer(allow_none=True)

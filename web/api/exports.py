@@ -3,10 +3,18 @@ in the caller's scope) and the certificate of a recognised example as .docx."""
 from __future__ import annotations
 
 from web.api.base import actor, api_blueprint
-from web.api.council_sessions import DOCX, docx_response
-from web.api.proposals import XLSX, xlsx_response
-from web.api.schemas import BINARY, MAX_ID, NominationArgsSchema, ProblemSchema
+from web.api.schemas import (
+    BINARY,
+    DOCX,
+    MAX_ID,
+    PDF,
+    XLSX,
+    DocumentFormatArgsSchema,
+    NominationArgsSchema,
+    ProblemSchema,
+)
 from web.db import db
+from web.downloads import api_file
 from workflow import clock
 from workflow.nominations import exports
 
@@ -32,14 +40,19 @@ def nominations_xlsx(args):
     `subject_type`, `q`), dạng Excel"""
     today = clock.today()
     data = exports.nominations_xlsx(db(), actor(), today=today, **args)
-    return xlsx_response(data, f"ho-so-dien-hinh-{today:%Y%m%d}.xlsx")
+    return api_file(data, f"ho-so-dien-hinh-{today:%Y%m%d}.xlsx")
 
 
 @blp.route(f"/nominations/{NID}/certificate.docx")
+@blp.arguments(DocumentFormatArgsSchema, location="query")
 @blp.response(200, BINARY, description="Giấy chứng nhận (.docx, A4 ngang)", content_type=DOCX)
-@blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
+@blp.alt_response(200, schema=BINARY, description="Giấy chứng nhận (.docx, A4 ngang; PDF khi `format=pdf`)",
+                  content_type=PDF)
+@blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản, hoặc máy chủ chưa cài LibreOffice "
+                                   "(format=pdf)", **PROBLEM)
 @blp.alt_response(422, description="Hồ sơ chưa được công nhận điển hình tiên tiến", **PROBLEM)
-def certificate_docx(nomination_id):
-    """Giấy chứng nhận điển hình tiên tiến của hồ sơ đã được công nhận (cấp cơ sở hoặc cấp ngành)"""
+def certificate_docx(_args, nomination_id):
+    """Giấy chứng nhận điển hình tiên tiến của hồ sơ đã được công nhận (cấp cơ sở hoặc cấp ngành), .docx hoặc PDF
+    với `format=pdf`"""
     data, stem = exports.certificate_docx_of(db(), actor(), nomination_id)
-    return docx_response(data, f"{stem}.docx")
+    return api_file(data, f"{stem}.docx")

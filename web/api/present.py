@@ -22,7 +22,7 @@ from models import (
     User,
 )
 from web.json_provider import json_ready  # noqa: F401 - the list's and detail's document, as tests read it
-from workflow import offers, policy
+from workflow import documents, offers, policy
 from workflow.administration.campaigns import campaign_data
 from workflow.council import operations as council_core
 from workflow.council.queries import held_on
@@ -248,6 +248,7 @@ def council_session_detail(session: Session, actor: Actor, s: CouncilSession) ->
                       "outcome_note": i.outcome_note, "rank": i.rank} for i in s.items],
             quorum_met=s.quorum_met, present_count=s.present_count, members_total=s.members_total,
             quorum_required=_ratio(s.quorum_required), pass_threshold_applied=_ratio(s.pass_threshold_applied),
+            minutes_number=documents.minutes_number_text(s),
         )
     return data
 

@@ -4,14 +4,15 @@ visible to the Ministry, which decides item by item (POST /decisions level `ngan
 Also the lists (.xlsx) of a proposal and of a decision."""
 from __future__ import annotations
 
-from flask import Response
-
 from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
-from web.api.council_sessions import DOCX, docx_response
 from web.api.schemas import (
     BINARY,
+    DOCX,
     MAX_ID,
+    PDF,
+    XLSX,
+    DocumentFormatArgsSchema,
     NextNumberSchema,
     ProblemSchema,
     ProposalArgsSchema,
@@ -23,7 +24,7 @@ from web.api.schemas import (
     ProposalSubmitSchema,
 )
 from web.db import db
-from web.downloads import ascii_filename
+from web.downloads import api_file, ascii_filename
 from workflow import clock, documents, policy
 from workflow.errors import Forbidden
 from workflow.proposals import decisions
@@ -35,7 +36,6 @@ blp = api_blueprint("api_proposals", __name__,
 PID = f"<int(max={MAX_ID}):proposal_id>"
 DID = f"<int(max={MAX_ID}):decision_id>"
 PROBLEM = {"schema": ProblemSchema, "content_type": "application/problem+json"}
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _detail(proposal_id: int) -> dict:
@@ -44,13 +44,6 @@ def _detail(proposal_id: int) -> dict:
     session.expire_all()
     who = actor()
     return present.proposal(session, proposals.load(session, who, proposal_id), who)
-
-
-def xlsx_response(data: bytes, filename: str) -> Response:
-    response = Response(data, mimetype=XLSX)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _stem(p) -> str:
@@ -135,13 +128,17 @@ def submit(args, proposal_id):
 
 
 @blp.route(f"/proposals/{PID}/document")
+@blp.arguments(DocumentFormatArgsSchema, location="query")
 @blp.response(200, BINARY, description="Tờ trình kèm danh sách (.docx)", content_type=DOCX)
-@blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
-def document(proposal_id):
-    """Văn bản Tờ trình kèm danh sách đề nghị (.docx)"""
+@blp.alt_response(200, schema=BINARY, description="Tờ trình kèm danh sách (.docx; PDF khi `format=pdf`)",
+                  content_type=PDF)
+@blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản, hoặc máy chủ chưa cài "
+                                   "LibreOffice (format=pdf)", **PROBLEM)
+def document(_args, proposal_id):
+    """Văn bản Tờ trình kèm danh sách đề nghị (.docx, hoặc PDF với `format=pdf`)"""
     session = db()
     p = proposals.load(session, actor(), proposal_id)
-    return docx_response(documents.proposal_docx(session, p), ascii_filename(_stem(p), "docx"))
+    return api_file(documents.proposal_docx(session, p), ascii_filename(_stem(p), "docx"))
 
 
 @blp.route(f"/proposals/{PID}/list.xlsx")
@@ -151,7 +148,7 @@ def proposal_list(proposal_id):
     """Danh sách hồ sơ đề nghị của tờ trình (.xlsx)"""
     session = db()
     p = proposals.load(session, actor(), proposal_id)
-    return xlsx_response(documents.proposal_xlsx(session, p), ascii_filename(f"danh-sach-{_stem(p)}", "xlsx"))
+    return api_file(documents.proposal_xlsx(session, p), ascii_filename(f"danh-sach-{_stem(p)}", "xlsx"))
 
 
 @blp.route(f"/decisions/{DID}/list.xlsx")
@@ -161,5 +158,5 @@ def decision_list(decision_id):
     """Danh sách điển hình được công nhận kèm Quyết định (.xlsx)"""
     session = db()
     d = decisions.load(session, actor(), decision_id)
-    return xlsx_response(documents.decision_xlsx(session, d),
-                         ascii_filename(f"danh-sach-quyet-dinh-{d.number}-{d.date:%Y}", "xlsx"))
+    return api_file(documents.decision_xlsx(session, d),
+                    ascii_filename(f"danh-sach-quyet-dinh-{d.number}-{d.date:%Y}", "xlsx"))

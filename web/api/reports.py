@@ -3,14 +3,24 @@ examples and their compliance table (hạn ngày 10 hằng tháng), the yearly c
 and period (sơ kết / tổng kết) reports as .docx and .xlsx. Schemas and presenters of this area live here."""
 from __future__ import annotations
 
-from flask import Response
 from marshmallow import Schema, fields, validate
 
 from web.api.base import actor, api_blueprint, ctx, run
-from web.api.council_sessions import DOCX
-from web.api.schemas import BINARY, MAX_ID, MAX_PAGE, NOMINATION_STATES, JsonId, ProblemSchema
+from web.api.schemas import (
+    BINARY,
+    DOCX,
+    MAX_ID,
+    MAX_PAGE,
+    PDF,
+    XLSX,
+    DocumentFormatArgsSchema,
+    JsonId,
+    ProblemSchema,
+    State,
+)
 from web.db import db
-from web.downloads import ascii_filename
+from web.downloads import api_file, ascii_filename
+from workflow.errors import ValidationFailed
 from workflow.nominations.queries import MAX_PER_PAGE
 from workflow.propagation import introductions, themes
 from workflow.reporting import report_documents, reports
@@ -18,7 +28,6 @@ from workflow.reporting import report_documents, reports
 blp = api_blueprint("api_reports", __name__, "Báo cáo, thống kê; giới thiệu điển hình hằng tháng; lịch tuyên truyền.")
 
 PROBLEM = {"schema": ProblemSchema, "content_type": "application/problem+json"}
-XLSX = report_documents.XLSX_MIME
 IID = f"<int(max={MAX_ID}):intro_id>"
 
 
@@ -27,6 +36,7 @@ def Year():  # noqa: N802 - reads like a field class
 
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+COMPLIANCE_STATUSES = list(introductions.STATUS_LABELS)  # (a schema's field named `introductions` hides the module)
 
 
 # ------------------------------------------------------------------------------------------------ schemas
@@ -56,7 +66,7 @@ class UnitCountSchema(Schema):
 
 
 class FunnelStepSchema(Schema):
-    state = fields.String()
+    state = State("nomination")
     label = fields.String()
     count = fields.Integer(metadata={"description": "Số hồ sơ đã đi đến ít nhất bước này"})
 
@@ -99,7 +109,7 @@ class NominationRefSchema(Schema):
     id = fields.Integer()
     title = fields.String()
     subject_name = fields.String()
-    state = fields.String(metadata={"enum": NOMINATION_STATES})
+    state = State("nomination")
 
 
 class IntroductionSchema(Schema):
@@ -124,7 +134,7 @@ class ComplianceRowSchema(Schema):
     introductions = fields.List(fields.Nested(IntroductionSchema))
     met = fields.Boolean(allow_none=True, metadata={"description": "true: đạt hạn ngày 10; false: không đạt; "
                                                                    "null: chưa đến hạn và chưa giới thiệu"})
-    status = fields.String(metadata={"description": "met | missed | not_due"})
+    status = fields.String(metadata={"enum": COMPLIANCE_STATUSES, "description": "met | missed | not_due"})
     status_label = fields.String()
 
 
@@ -163,15 +173,55 @@ class ThemesSchema(Schema):
     months = fields.List(fields.Nested(ThemeMonthSchema))
 
 
+def ReportNumber():  # noqa: N802 - reads like a field class
+    """The number the văn thư's register gave the report: 15 or "15/BC-STP" (`report_documents` checks the symbol);
+    absent, "Số" stays blank for the văn thư to write in."""
+    return fields.String(validate=validate.Length(max=30), metadata={
+        "description": "Số báo cáo văn thư đã cấp: 15 hoặc \"15/BC-STP\"; để trống thì \"Số\" để trống"})
+
+
 class YearlyArgsSchema(Schema):
     year = Year()
     department = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    number = ReportNumber()
 
 
 class PeriodArgsSchema(Schema):
     campaign = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
     stage = fields.String(load_default="midterm", validate=validate.OneOf(list(report_documents.STAGES)),
                           metadata={"description": "midterm (sơ kết) | final (tổng kết)"})
+    number = ReportNumber()
+
+
+class YearlyFileArgsSchema(YearlyArgsSchema, DocumentFormatArgsSchema):
+    """The yearly report's download: `format=pdf` for the PDF of the .docx."""
+
+
+class PeriodFileArgsSchema(PeriodArgsSchema, DocumentFormatArgsSchema):
+    """The period report's download: `format=pdf` for the PDF of the .docx."""
+
+
+class ReportSchema(Schema):
+    """A report's head and figures, as its .docx prints them."""
+
+    kind = fields.String(metadata={"enum": ["yearly", "period"]})
+    number = fields.Integer(allow_none=True, metadata={"description": "null until the register gives one"})
+    number_text = fields.String(allow_none=True, metadata={"description": "\"15/BC-STP\", as printed after \"Số:\""})
+    symbol = fields.String(metadata={"description": "BC-STP (a department's report), BC-<unit code> (a unit's)"})
+    title = fields.String()
+    scope = fields.String()
+    department_id = fields.Integer()
+    unit_id = fields.Integer(allow_none=True, metadata={"description": "a unit head's report: their unit"})
+    reporter = fields.String()
+    date = fields.Date()
+    deadline = fields.Date(allow_none=True)
+    year = fields.Integer(allow_none=True)
+    campaign_id = fields.Integer(allow_none=True)
+    stage = fields.String(allow_none=True, metadata={"enum": [*report_documents.STAGES, None]})
+    recipients = fields.List(fields.String())
+    signer_title = fields.String()
+    signer_name = fields.String()
+    summary = fields.Nested(SummarySchema)
 
 
 # ------------------------------------------------------------------------------------------------ presenters
@@ -195,12 +245,20 @@ def _calendar(cal, editable: bool) -> dict:
             "months": [{"month": m.month, "theme": m.theme, "note": m.note} for m in cal.months]}
 
 
-def _file(data: bytes, mimetype: str, stem: str, ext: str) -> Response:
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{ascii_filename(stem, ext)}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+def _yearly(args: dict) -> dict:
+    """A yearly report's arguments: each one absent is the service's default (this year, the caller's department, no
+    number)."""
+    return {"year": args.get("year"), "department": args.get("department"), "number": args.get("number")}
+
+
+def _document(args: dict, ext: str) -> dict:
+    """The report's arguments without `format`, which only a .docx takes (its PDF): an .xlsx asked for in a format
+    is refused rather than sent as something else than asked."""
+    asked = args.pop("format", None)
+    if asked is not None and ext != "docx":
+        raise ValidationFailed("Chỉ văn bản Word (.docx) có bản PDF.", ["Bỏ tham số format khi tải bảng tính .xlsx."],
+                               {"format": "Chỉ dùng với .docx"})
+    return args
 
 
 # ------------------------------------------------------------------------------------------------ endpoints
@@ -278,28 +336,55 @@ def put_themes(args, year):
     return _calendar(cal, True)
 
 
-@blp.route("/reports/yearly.<any(docx, xlsx):ext>")
+@blp.route("/reports/yearly")
 @blp.arguments(YearlyArgsSchema, location="query")
+@blp.response(200, ReportSchema)
+@blp.alt_response(403, description="Không có quyền lập báo cáo", **PROBLEM)
+@blp.alt_response(422, description="Năm hoặc số báo cáo không hợp lệ", **PROBLEM)
+def yearly_report(args):
+    """Báo cáo kết quả năm `year` như văn bản .docx in ra: số báo cáo (`number_text`, "15/BC-STP" khi có `number`),
+    phần đầu và số liệu của các bảng"""
+    return report_documents.report_data(report_documents.yearly(db(), actor(), **_yearly(args)))
+
+
+@blp.route("/reports/period")
+@blp.arguments(PeriodArgsSchema, location="query")
+@blp.response(200, ReportSchema)
+@blp.alt_response(404, description="Không có phong trào", **PROBLEM)
+@blp.alt_response(422, description="Không phải phong trào theo giai đoạn, hoặc số báo cáo không hợp lệ", **PROBLEM)
+def period_report(args):
+    """Báo cáo sơ kết / tổng kết của phong trào theo giai đoạn `campaign` như văn bản .docx in ra: số báo cáo, phần
+    đầu và số liệu"""
+    return report_documents.report_data(report_documents.period(db(), actor(), **args))
+
+
+@blp.route("/reports/yearly.<any(docx, xlsx):ext>")
+@blp.arguments(YearlyFileArgsSchema, location="query")
 @blp.response(200, BINARY, description="Báo cáo kết quả năm (.docx hoặc .xlsx)", content_type=DOCX)
 @blp.alt_response(200, schema=BINARY, description="Báo cáo kết quả năm (.xlsx)", content_type=XLSX)
+@blp.alt_response(200, schema=BINARY, description="Báo cáo kết quả năm (.docx, .xlsx; PDF của .docx khi "
+                                                  "`format=pdf`)", content_type=PDF)
 @blp.alt_response(403, description="Không có quyền lập báo cáo", **PROBLEM)
+@blp.alt_response(404, description="Máy chủ chưa cài LibreOffice (format=pdf)", **PROBLEM)
 def yearly(args, ext):
     """Báo cáo kết quả công tác xây dựng, nhân rộng điển hình tiên tiến năm `year` (của Sở; của đơn vị đối với Thủ
-    trưởng đơn vị)"""
+    trưởng đơn vị); `number`: số văn thư đã cấp, in sau "Số:"; `format=pdf`: bản PDF của .docx"""
     fn = report_documents.yearly_docx if ext == "docx" else report_documents.yearly_xlsx
-    data, d = fn(db(), actor(), year=args.get("year"), department=args.get("department"))
-    return _file(data, DOCX if ext == "docx" else XLSX, d.file_stem, ext)
+    data, d = fn(db(), actor(), **_yearly(_document(args, ext)))
+    return api_file(data, ascii_filename(d.file_stem, ext))
 
 
 @blp.route("/reports/period.<any(docx, xlsx):ext>")
-@blp.arguments(PeriodArgsSchema, location="query")
+@blp.arguments(PeriodFileArgsSchema, location="query")
 @blp.response(200, BINARY, description="Báo cáo sơ kết / tổng kết giai đoạn (.docx hoặc .xlsx)", content_type=DOCX)
 @blp.alt_response(200, schema=BINARY, description="Báo cáo sơ kết / tổng kết giai đoạn (.xlsx)", content_type=XLSX)
-@blp.alt_response(404, description="Không có phong trào", **PROBLEM)
+@blp.alt_response(200, schema=BINARY, description="Báo cáo sơ kết / tổng kết giai đoạn (.docx, .xlsx; PDF của .docx "
+                                                  "khi `format=pdf`)", content_type=PDF)
+@blp.alt_response(404, description="Không có phong trào, hoặc máy chủ chưa cài LibreOffice (format=pdf)", **PROBLEM)
 @blp.alt_response(422, description="Không phải phong trào theo giai đoạn", **PROBLEM)
 def period(args, ext):
     """Báo cáo sơ kết (`stage=midterm`) hoặc tổng kết (`stage=final`) của phong trào theo giai đoạn `campaign`, số
-    liệu đến ngày sơ kết / tổng kết của phong trào"""
+    liệu đến ngày sơ kết / tổng kết của phong trào; `number`: số văn thư đã cấp; `format=pdf`: bản PDF của .docx"""
     fn = report_documents.period_docx if ext == "docx" else report_documents.period_xlsx
-    data, d = fn(db(), actor(), campaign=args["campaign"], stage=args["stage"])
-    return _file(data, DOCX if ext == "docx" else XLSX, d.file_stem, ext)
+    data, d = fn(db(), actor(), **_document(args, ext))
+    return api_file(data, ascii_filename(d.file_stem, ext))

@@ -6,16 +6,43 @@ import datetime as dt
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
-from models import ATTACHMENT_KINDS, CAMPAIGN_KINDS, PROPOSAL_STATES, STATES, SUBJECT_TYPES, UNIT_KINDS
-from workflow import inputs
+from models import ATTACHMENT_KINDS, CAMPAIGN_KINDS, MEMBER_FUNCTIONS, SUBJECT_TYPES, UNIT_KINDS
+from web import downloads
+from workflow import inputs, lifecycles
 from workflow.nominations.machine import TRIGGERS
 from workflow.nominations.queries import MAX_PER_PAGE
 
 MAX_ID = 2**31 - 1
-NOMINATION_STATES = list(STATES)  # documented as the enum the database's check constraint enforces
+# Each lifecycle's states, from its table (workflow/lifecycles.py; the nomination's machine): every state-valued field
+# and filter of the document lists them from here, so a state added to a table is documented without a second list.
+LIFECYCLE_STATES = {view.key: list(view.states) for view in lifecycles.ALL}
+NOMINATION_STATES = LIFECYCLE_STATES["nomination"]
+
+
+def State(lifecycle: str, **kwargs):  # noqa: N802 - reads like a field class
+    """A state of `lifecycle` in a response, documented as the enum of its table's states."""
+    metadata = {"enum": LIFECYCLE_STATES[lifecycle], **kwargs.pop("metadata", {})}
+    return fields.String(metadata=metadata, **kwargs)
+
+
+def StateFilter(lifecycle: str, **kwargs):  # noqa: N802
+    """A query filter on one state of `lifecycle`: an unknown state is refused (422), documented as the enum."""
+    return fields.String(validate=validate.OneOf(LIFECYCLE_STATES[lifecycle]), **kwargs)
+
+
 # A downloaded file's bytes: the response's media type says what they are (generated clients read them as a file).
 BINARY = {"type": "string", "format": "binary"}
 MAX_PAGE = 1_000_000
+DOCX, PDF, XLSX = downloads.DOCX, downloads.PDF, downloads.XLSX
+
+
+class DocumentFormatArgsSchema(Schema):
+    """`?format=` of an official document's download: the .docx, or its PDF made by LibreOffice (web.downloads
+    decides, for the pages as for the API)."""
+
+    format = fields.String(validate=validate.OneOf(downloads.FORMATS), metadata={
+        "description": "docx (mặc định) hoặc pdf: bản PDF do LibreOffice tạo từ văn bản .docx (cũng được khi gửi "
+                       "`Accept: application/pdf`); máy chủ không có LibreOffice trả 404 kèm lý do"})
 
 
 def Id(**kwargs):  # noqa: N802 - reads like a field class
@@ -69,14 +96,15 @@ class ISODateTime(fields.Field):
         return moment.astimezone(dt.UTC)
 
 
-_ANY_STATE = "|".join(STATES)
+_ANY_STATE = "|".join(NOMINATION_STATES)
 STATE_LIST_PATTERN = f"^(?:{_ANY_STATE})?(?:,(?:{_ANY_STATE})?)*$"  # what _states accepts, for the document
 
 
 def _states(value: str) -> None:
-    bad = [s for s in value.split(",") if s and s not in STATES]
+    bad = [s for s in value.split(",") if s and s not in NOMINATION_STATES]
     if bad:
-        raise ValidationError(f"Trạng thái không hợp lệ: {', '.join(bad[:5])}. Hợp lệ: {', '.join(STATES)}.")
+        raise ValidationError(f"Trạng thái không hợp lệ: {', '.join(bad[:5])}. "
+                              f"Hợp lệ: {', '.join(NOMINATION_STATES)}.")
 
 
 # ------------------------------------------------------------------------------------------------ common
@@ -157,7 +185,7 @@ class UnitSchema(Schema):
     id = fields.Integer()
     code = fields.String()
     name = fields.String()
-    kind = fields.String()
+    kind = fields.String(metadata={"enum": list(UNIT_KINDS)})
     parent_id = fields.Integer(allow_none=True)
     department_id = fields.Integer(allow_none=True)
     active = fields.Boolean()
@@ -204,7 +232,7 @@ class CampaignCreateSchema(Schema):
 class CampaignSchema(Schema):
     id = fields.Integer()
     name = fields.String()
-    kind = fields.String()
+    kind = fields.String(metadata={"enum": list(CAMPAIGN_KINDS)})
     start_date = Day()
     end_date = Day()
     registration_deadline = Day()
@@ -290,7 +318,7 @@ class AttachmentUploadSchema(Schema):
 
 class AttachmentSchema(Schema):
     id = fields.Integer()
-    kind = fields.String()
+    kind = fields.String(metadata={"enum": list(ATTACHMENT_KINDS)})
     filename = fields.String()
     content_type = fields.String()
     size = fields.Integer()
@@ -320,10 +348,10 @@ class SubjectSchema(Schema):
 
 class NominationSummarySchema(Schema):
     id = fields.Integer()
-    state = fields.String(metadata={"enum": NOMINATION_STATES})
+    state = State("nomination")
     state_label = fields.String()
     version = fields.Integer()
-    subject_type = fields.String()
+    subject_type = fields.String(metadata={"enum": list(SUBJECT_TYPES)})
     title = fields.String()
     campaign_id = fields.Integer()
     unit_id = fields.Integer()
@@ -359,7 +387,7 @@ class ActionSchema(Schema):
     reasons = fields.List(fields.String())
     requires = fields.List(fields.String())
     irreversible = fields.Boolean()
-    to_state = fields.String(metadata={"enum": NOMINATION_STATES})
+    to_state = State("nomination")
 
 
 class OfferSchema(Schema):
@@ -378,7 +406,7 @@ class HistorySchema(Schema):
     action = fields.String()
     action_label = fields.String()
     from_state = fields.String(allow_none=True, metadata={"enum": [*NOMINATION_STATES, None]})  # None: created
-    to_state = fields.String(metadata={"enum": NOMINATION_STATES})
+    to_state = State("nomination")
     actor = fields.Nested(UserRefSchema, allow_none=True)
     on_behalf_of = fields.Nested(UserRefSchema, allow_none=True)
     at = fields.DateTime()
@@ -460,7 +488,7 @@ NotificationPageSchema = page_of(NotificationSchema, "NotificationPage")
 
 
 # ------------------------------------------------------------------------------------------------ councils
-COUNCIL_FUNCTIONS = ("chu_tich", "pho_chu_tich", "thuong_truc", "uy_vien")
+COUNCIL_FUNCTIONS = MEMBER_FUNCTIONS  # the council members' functions the database allows
 VOTE_CHOICES = ("agree", "disagree", "abstain")
 DECISION_LEVELS = ("co_so", "nganh")
 MAX_LIST = 200
@@ -518,6 +546,8 @@ class CouncilMemberSetSchema(Schema):
 
 
 SESSION_TIME = {"description": "giờ họp, HH:MM (giờ Việt Nam)", "example": "08:00"}
+class CouncilSessionArgsSchema(PageArgsSchema):
+    state = StateFilter("council_session")
 
 
 class CouncilSessionCreateSchema(Schema):
@@ -545,10 +575,6 @@ class CouncilSessionCancelSchema(Schema):
                              metadata={"description": "optional: refused (409) if the session changed since"})
 
 
-class CouncilSessionListArgsSchema(PageArgsSchema):
-    state = fields.String(validate=validate.OneOf(["scheduled", "open", "closed", "cancelled"]))
-
-
 class CouncilSessionSummarySchema(Schema):
     id = fields.Integer()
     council_id = fields.Integer()
@@ -558,7 +584,7 @@ class CouncilSessionSummarySchema(Schema):
     date = Day()
     location = fields.String(allow_none=True)
     start_time = fields.String(allow_none=True, metadata=SESSION_TIME)
-    state = fields.String(metadata={"enum": ["scheduled", "open", "closed", "cancelled"]})
+    state = State("council_session")
     state_label = fields.String()
     version = fields.Integer(metadata={"description": "send it back with PATCH"})
     held_on = Day(metadata={"description": "the day it was held (opened); the scheduled day until then"})
@@ -587,9 +613,9 @@ class AgendaItemSchema(Schema):
     nomination_id = fields.Integer()
     title = fields.String()
     subject_name = fields.String()
-    subject_type = fields.String()
+    subject_type = fields.String(metadata={"enum": list(SUBJECT_TYPES)})
     unit = fields.String()
-    state = fields.String(metadata={"enum": NOMINATION_STATES})
+    state = State("nomination")
     position = fields.Integer()
     voted = fields.Integer(metadata={"description": "how many members have voted on the item (never their choice)"})
     entitled = fields.Integer()
@@ -600,7 +626,8 @@ class AgendaItemSchema(Schema):
 class AttendanceSchema(Schema):
     user_id = fields.Integer()
     full_name = fields.String()
-    function = fields.String()
+    function = fields.String(allow_none=True, metadata={"enum": [*COUNCIL_FUNCTIONS, None],
+                                                        "description": "null: no longer a member of the council"})
     present = fields.Boolean()
 
 
@@ -630,7 +657,7 @@ class AgendaCandidateSchema(Schema):
     nomination_id = fields.Integer()
     title = fields.String()
     subject_name = fields.String()
-    subject_type = fields.String()
+    subject_type = fields.String(metadata={"enum": list(SUBJECT_TYPES)})
     unit = fields.String()
 
 
@@ -647,6 +674,9 @@ class CouncilSessionDetailSchema(CouncilSessionSummarySchema):
     members_total = fields.Integer(allow_none=True)
     quorum_required = fields.Float(allow_none=True)
     pass_threshold_applied = fields.Float(allow_none=True)
+    minutes_number = fields.String(allow_none=True, metadata={
+        "description": "\"3/BB-HĐTĐKT\": the Biên bản's number in its council's register (given at the close), as "
+                       "GET .../minutes prints it; with the results"})
     available_actions = fields.List(fields.Nested(OfferSchema), metadata={"description": "for the caller"})
     agenda_candidates = fields.List(fields.Nested(AgendaCandidateSchema), metadata={
         "description": "while the agenda may be set (secretariat): what POST .../agenda accepts"})
@@ -711,8 +741,8 @@ class DecisionNominationSchema(Schema):
     id = fields.Integer()
     title = fields.String()
     subject_name = fields.String()
-    subject_type = fields.String()
-    state = fields.String(metadata={"enum": NOMINATION_STATES})
+    subject_type = fields.String(metadata={"enum": list(SUBJECT_TYPES)})
+    state = State("nomination")
     state_label = fields.String()
 
 
@@ -766,7 +796,7 @@ class ProposalNumber(DecisionNumber):
 
 
 class ProposalArgsSchema(PageArgsSchema):
-    state = fields.String(validate=validate.OneOf(PROPOSAL_STATES))
+    state = StateFilter("proposal")
     department = Id(metadata={"description": "department (Sở) id"})
 
 
@@ -809,7 +839,7 @@ class ProposalItemSchema(Schema):
     title = fields.String()
     subject_name = fields.String()
     unit = fields.String()
-    state = fields.String(metadata={"enum": NOMINATION_STATES})
+    state = State("nomination")
     state_label = fields.String()
     eligibility = fields.List(fields.Nested(ProposalRuleSchema),
                               metadata={"description": "the ngành rules (stage `propose`) evaluated now"})
@@ -830,7 +860,7 @@ class ProposalSchema(Schema):
     department = fields.Nested(RefSchema)
     campaign_id = fields.Integer()
     title = fields.String()
-    state = fields.String(metadata={"enum": list(PROPOSAL_STATES)})
+    state = State("proposal")
     state_label = fields.String()
     number = fields.String(allow_none=True)
     date = Day(allow_none=True)

@@ -192,8 +192,8 @@ def _detail_page(session_id: int, *, errors: dict | None = None, form=None, stat
         ties=[i for i in s.items if i.outcome == "tie"], colours=pages.SESSION_COLOURS,
         outcome_colours=pages.OUTCOME_COLOURS, state_labels=council.STATE_LABELS,
         outcome_labels=council.OUTCOME_LABELS, functions=council.FUNCTION_LABELS,
-        errors=errors or {}, form=form or {}, stale=stale, held_on=held_on(s),
-        earliest=scheduling.earliest_after_publicity(s),
+        errors=errors or {}, form=form or {}, minutes_number=documents.minutes_number_text(s),
+        stale=stale, held_on=held_on(s), earliest=scheduling.earliest_after_publicity(s),
     ), status
 
 

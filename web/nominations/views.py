@@ -14,7 +14,6 @@ from web.db import db, perform, request_context
 from web.files import send_stored
 from web.nominations import bp, forms
 from workflow import choices, clock, policy, uploads
-from workflow.documents import pdf
 from workflow.documents.certificate import certificate_level
 from workflow.errors import DomainError, Forbidden, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
@@ -231,7 +230,6 @@ def may_register() -> bool:
 
 # ---------------------------------------------------------------------------------------------- export, certificate
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _attachment(data: bytes, mimetype: str, filename: str):
@@ -264,9 +262,8 @@ def certificate(nomination_id: int):
 def certificate_docx(nomination_id: int):
     g.back_url = url_for("nominations.detail", nomination_id=nomination_id)
     data, stem = exports.certificate_docx_of(db(), current_actor(), nomination_id)
-    if downloads.wants_pdf():
-        return _attachment(pdf.docx_to_pdf(data), downloads.PDF, f"{stem}.pdf")
-    return _attachment(data, DOCX, f"{stem}.docx")
+    data, ext = downloads.as_requested(data, "docx")
+    return _attachment(data, downloads.MIMETYPES[ext], f"{stem}.{ext}")
 
 
 @bp.app_template_global()

@@ -1039,11 +1039,13 @@ def resolve_tie(session: Session, actor: Actor, session_id: int, nomination_ids,
 
 
 def list_sessions(session: Session, actor: Actor, *, page: int, per_page: int, state: str | None = None):
-    """`state` filters (e.g. "cancelled", listed but never held); an unknown state is a 422 naming the field."""
+    """The sessions the actor may see, newest first; `state`: one state of the session's lifecycle (another is
+    refused, never read as "none")."""
     page, per_page = page_params(page, per_page)
-    state = inputs.one("state", inputs.choice, state, detail="Trạng thái phiên họp không hợp lệ.",
-                       allowed=SESSION.states, required=False)
     stmt = select(CouncilSession).where(policy.scope(actor, "council_session"))
-    if state is not None:
+    if state not in (None, ""):
+        if state not in SESSION.states:
+            raise ValidationFailed("Trạng thái phiên họp không hợp lệ.",
+                                   [f"Trạng thái: {', '.join(SESSION.states)}."], {"state": "Không hợp lệ"})
         stmt = stmt.where(CouncilSession.state == state)
     return paginate(session, stmt, page, per_page, CouncilSession.date.desc(), CouncilSession.id.desc())

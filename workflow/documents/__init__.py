@@ -134,6 +134,7 @@ from workflow.documents.minutes import (
     _roster,
     _time_place,
     minutes_docx,
+    minutes_number_text,
 )
 from workflow.documents.proposal import (
     BLANK_DATE,

@@ -279,10 +279,15 @@ def _name(member: _Member | None) -> str:
     return member.user.full_name if member is not None else ""
 
 
+def minutes_number_text(s: CouncilSession) -> str | None:
+    """"3/BB-HĐTĐKT": the number the session took in its council's register when it closed; None before the close.
+    The one home of it: the .docx prints it, the council's page and the API show it."""
+    return f"{s.minutes_seq}/BB-HĐTĐKT" if s.minutes_seq else None
+
+
 def minutes_number(s: CouncilSession) -> str:
-    """"3/BB-HĐTĐKT": the number the session took in its council's register when it closed; blank before the close
-    (the minutes of an open session are a draft)."""
-    return f"{s.minutes_seq}/BB-HĐTĐKT" if s.minutes_seq else "      /BB-HĐTĐKT"
+    """The number as the header prints it: blank before the close (the minutes of an open session are a draft)."""
+    return minutes_number_text(s) or "      /BB-HĐTĐKT"
 
 
 def minutes_docx(session: Session, council_session: CouncilSession) -> bytes:

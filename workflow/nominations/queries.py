@@ -18,7 +18,7 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models import Attachment, Campaign, Checkin, CriterionAnswer, Nomination, Person, StateChange, Unit, User, fold
@@ -300,19 +300,18 @@ def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, bef
 
 
 def detail_options():
-    """What a nomination's detail (page and API) reads, loaded with it: unit, campaign and subject joined to its row,
-    criteria, check-ins, attachments and history in one statement each — none of them loaded lazily later."""
-    return (
-        joinedload(Nomination.unit), joinedload(Nomination.campaign), joinedload(Nomination.subject_person),
-        selectinload(Nomination.criteria), selectinload(Nomination.checkins), selectinload(Nomination.attachments),
-        selectinload(Nomination.history),
-    )
+    """What a nomination's detail (page and API) reads with its row: unit, campaign and subject joined to it. The
+    collections (criteria, check-ins, attachments, history and its people) come after, in one statement
+    (`load_parts`) — none of them loaded lazily later."""
+    return (joinedload(Nomination.unit), joinedload(Nomination.campaign), joinedload(Nomination.subject_person))
 
 
 def load_detail(session: Session, actor: Actor, nomination_id: int) -> Nomination:
-    """The nomination with everything its detail shows (detail_options), if `actor` may see it; NotFound otherwise
-    (the same scope clause as the list: policy.load)."""
-    return policy.load(session, actor, "nomination", nomination_id, options=detail_options())
+    """The nomination with everything its detail shows, if `actor` may see it; NotFound otherwise (the same scope
+    clause as the list: policy.load). Two statements: the row with its unit, campaign and subject, then its parts."""
+    n = policy.load(session, actor, "nomination", nomination_id, options=detail_options())
+    load_parts(session, n)
+    return n
 
 
 @dataclass(frozen=True, slots=True)

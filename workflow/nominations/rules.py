@@ -274,22 +274,20 @@ def _period_high_awards(session: Session, n: Nomination):
 
 
 def evaluate(session: Session, n: Nomination, stage: str | None = None) -> list[RuleResult]:
-    """The rules of `stage` (all with None) for `n`. Within one transaction, the same question about the same version
-    of the nomination is answered once: the submit guard and the detail's eligibility (both asked by one request
-    after a change) would otherwise read the same records twice. The answer is kept only while nothing changes in
-    the session: any flush, and the end of the transaction, forget it; a session holding unflushed changes does not
-    use it (the reads would have flushed them and might answer differently)."""
+    """The rules of `stage` (all with None) for `n`. Within one transaction, each rule is asked once about the same
+    version of the nomination: the submit guard and the detail's eligibility (both asked by one request, the page
+    all the rules and the guard those of one stage) would otherwise read the same records twice. The answers are
+    kept only while nothing changes in the session: any flush, and the end of the transaction, forget them; a
+    session holding unflushed changes does not use them (the reads would have flushed them and might answer
+    differently)."""
+    wanted = [r for r in RULES if (stage is None or r.stage == stage) and r.applies(n)]
     if session.new or session.dirty or session.deleted:
-        return _evaluate(session, n, stage)
-    memo = session.info.setdefault(_MEMO, {})
-    key = (n.id, n.version, n.state, stage)
-    if key not in memo:
-        memo[key] = _evaluate(session, n, stage)
-    return list(memo[key])
-
-
-def _evaluate(session: Session, n: Nomination, stage: str | None) -> list[RuleResult]:
-    return [r.run(session, n) for r in RULES if (stage is None or r.stage == stage) and r.applies(n)]
+        return [r.run(session, n) for r in wanted]
+    memo = session.info.setdefault(_MEMO, {}).setdefault((n.id, n.version, n.state), {})
+    for r in wanted:
+        if r.code not in memo:
+            memo[r.code] = r.run(session, n)
+    return [memo[r.code] for r in wanted]
 
 
 _MEMO = "dienhinh.rules.evaluate"

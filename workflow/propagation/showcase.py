@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from models import AwardRecord, Decision, DecisionItem, Nomination, StateChange, Story, Unit
 from workflow import inputs
-from workflow.errors import ValidationFailed
+from workflow.errors import NotFound, ValidationFailed
 from workflow.nominations.machine import RECOGNISED_BY_LEVEL, RECOGNISED_STATES
 from workflow.nominations.queries import Page, int_filter, page_params, paginate
 from workflow.propagation import stories
@@ -143,6 +143,17 @@ def feed_stories(session: Session, limit: int = FEED_SIZE) -> list[Story]:
         .options(joinedload(Story.department), joinedload(Story.nomination).joinedload(Nomination.unit),
                  joinedload(Story.nomination).joinedload(Nomination.subject_person))
         .order_by(Story.published_at.desc(), Story.id.desc()).limit(limit)).unique())
+
+
+def public_example(session: Session, nomination_id) -> Example:
+    """The public page of one example (/showcase/examples/<id>): only a recognised example is public; any other
+    nomination (a draft, one in the council, not recognised, withdrawn, revoked) is the same 404 as one that does
+    not exist, so the page reveals nothing about the work in progress."""
+    n_id = nomination_id if isinstance(nomination_id, int) and 0 < nomination_id < 2**31 else None
+    example = example_of(session, n_id) if n_id is not None else None
+    if example is None:
+        raise NotFound("Không tìm thấy điển hình tiên tiến.")
+    return example
 
 
 def example_of(session: Session, nomination_id: int) -> Example | None:

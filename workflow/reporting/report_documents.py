@@ -80,6 +80,16 @@ class ReportData:
         return self.unit.name if self.unit else self.department.name
 
     @property
+    def symbol(self) -> str:
+        return report_symbol(self.department, self.unit)
+
+    @property
+    def number_text(self) -> str | None:
+        """"15/BC-STP" as the .docx prints it after "Số:" and the API gives it; None while the register gave none.
+        The one home of the report's number: the pages, the documents and the API read it here."""
+        return f"{self.number}/{self.symbol}" if self.number else None
+
+    @property
     def file_stem(self) -> str:
         who = self.unit.code if self.unit else self.department.code
         if self.kind == "yearly":
@@ -136,12 +146,19 @@ def _signer(session: Session, department: Unit, unit: Unit | None) -> tuple[str,
 
 
 # ------------------------------------------------------------------------------------------------ gathering
-def _number(number, issuer: Unit) -> int | None:
+def report_symbol(department: Unit, unit: Unit | None) -> str:
+    """The report's type and body after its number: "BC-STP" for a department's, "BC-PBGDPL" (the unit's code, as
+    its header names it) for a unit's."""
+    return f"BC-{unit.code}" if unit is not None else f"BC-{numbering.body_symbol(department)}"
+
+
+def _number(number, department: Unit, unit: Unit | None) -> int | None:
     """The report's number in its issuer's register ("15" or "15/BC-STP"), when the drafter gives one: a report is
     drawn up on demand, so the register (the văn thư's) says which number it takes; none leaves "Số" blank."""
     if number in (None, ""):
         return None
-    return numbering.parse(number, doc_type="BC", issuer=issuer)
+    return numbering.parse(number, doc_type="BC", issuer=unit or department,
+                           body=report_symbol(department, unit).removeprefix("BC-"))
 
 
 def yearly(session: Session, actor: Actor, *, year, department=None, today: dt.date | None = None,
@@ -149,7 +166,7 @@ def yearly(session: Session, actor: Actor, *, year, department=None, today: dt.d
     today = today or clock.today()
     year = reports.parse_year(year) or today.year
     dep, unit = report_scope(session, actor, department)
-    seq = _number(number, unit or dep)
+    seq = _number(number, dep, unit)
     s = reports.summary(session, actor, year=year, department=dep.id, unit=unit.id if unit else None)
     base = reports.base_query(actor, year=year, department_id=dep.id, unit_id=unit.id if unit else None).subquery()
     cal = _calendar_for(session, dep, year)
@@ -211,7 +228,7 @@ def period(session: Session, actor: Actor, *, campaign, stage, today: dt.date | 
         raise ValidationFailed("Chỉ lập báo cáo sơ kết, tổng kết cho phong trào theo giai đoạn.",
                                [f"“{c.name}” không phải phong trào theo giai đoạn."],
                                {"campaign": "Không phải giai đoạn"})
-    seq = _number(number, unit or dep)
+    seq = _number(number, dep, unit)
     cutoff = period_cutoff(c, stage, today)
     until = dt.datetime.combine(cutoff, dt.time.max, tzinfo=TZ)
     s = reports.summary(session, actor, campaign=c.id, unit=unit.id if unit else None, until=until)
@@ -310,7 +327,7 @@ def report_docx(d: ReportData) -> bytes:
     else:
         issuer = base
     doc = _new_document()
-    _header(doc, issuer, f"{d.number if d.number else '      '}/BC-{issuer.symbol}", d.date)
+    _header(doc, issuer, d.number_text or f"      /{d.symbol}", d.date)
     _title(doc, "BÁO CÁO", title_lines(d.summary_line))
     _body(doc, d.opening)
     center = WD_ALIGN_PARAGRAPH.CENTER
@@ -435,6 +452,19 @@ def report_xlsx(d: ReportData) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def report_data(d: ReportData) -> dict:
+    """The report as the API answers it: its number as the .docx prints it (`number_text`), its head, and the
+    figures its tables print (`reports.summary_data` of the same summary)."""
+    return {
+        "kind": d.kind, "number": d.number, "number_text": d.number_text, "symbol": d.symbol,
+        "title": f"Báo cáo {d.summary_line[0].lower() + d.summary_line[1:]}", "scope": d.scope_text,
+        "department_id": d.department.id, "unit_id": d.unit.id if d.unit else None, "reporter": d.reporter,
+        "date": d.date, "deadline": d.deadline, "year": d.year, "campaign_id": d.campaign.id if d.campaign else None,
+        "stage": d.stage, "recipients": list(d.recipients), "signer_title": d.signer_title,
+        "signer_name": d.signer_name, "summary": reports.summary_data(d.summary),
+    }
 
 
 def yearly_docx(session: Session, actor: Actor, **kw) -> tuple[bytes, ReportData]:

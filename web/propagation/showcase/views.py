@@ -46,6 +46,20 @@ def index():
                            channel_labels=stories.CHANNEL_LABELS)
 
 
+@bp.route("/examples/<int:nomination_id>")
+def example(nomination_id: int):
+    """One recognised example's public page: its public facts and its published stories (404 for anything else)."""
+    session = db()
+    found = showcase.public_example(session, nomination_id)
+    try:
+        posts = showcase.published_stories(session, page=request.args.get("page"), per_page=10,
+                                           nomination=found.id)
+    except ValidationFailed:
+        posts = showcase.published_stories(session, per_page=10, nomination=found.id)
+    return render_template("showcase/example.html", example=found, posts=posts,
+                           channel_labels=stories.CHANNEL_LABELS)
+
+
 @bp.route("/stories/<int:story_id>")
 def story(story_id: int):
     session = db()
@@ -94,7 +108,7 @@ def feed():
     authority = _authority()
     _el(root, "id", f"tag:{authority},{TAG_DATE}:showcase")
     _el(root, "title", "Điển hình tiên tiến ngành Tư pháp — bài viết tuyên truyền")
-    _el(root, "updated", _iso(max((s.published_at for s in items), default=None)))
+    _el(root, "updated", _iso(max((s.revised_at or s.published_at for s in items), default=None)))
     _el(root, "link", rel="self", type="application/atom+xml", href=url_for("showcase.feed", _external=True))
     _el(root, "link", rel="alternate", type="text/html", href=url_for("showcase.index", _external=True))
     _el(_el(root, "author"), "name", "Sở Tư pháp")
@@ -103,10 +117,14 @@ def feed():
         entry = _el(root, "entry")
         _el(entry, "id", _entry_id(authority, s))
         _el(entry, "title", s.title, type="text")
-        _el(entry, "updated", _iso(s.published_at))
+        _el(entry, "updated", _iso(s.revised_at or s.published_at))  # a published revision updates the entry
         _el(entry, "published", _iso(s.published_at))
         _el(entry, "link", rel="alternate", type="text/html",
             href=url_for("showcase.story", story_id=s.id, _external=True))
+        # The example the story is about (the feed holds only stories whose example is still recognised).
+        _el(entry, "link", rel="related", type="text/html",
+            href=url_for("showcase.example", nomination_id=s.nomination_id, _external=True),
+            title=s.nomination.subject_name if s.nomination else None)
         _el(_el(entry, "author"), "name", s.department.name if s.department else "Sở Tư pháp")
         _el(entry, "category", term=s.channel, label=stories.CHANNEL_LABELS.get(s.channel, s.channel))
         if s.summary:

@@ -1,5 +1,6 @@
 """Thin views over workflow.propagation.stories. POSTs go through web.db.perform (a refusal is rolled back and
-audited); a 422 re-renders the page with the reasons beside the form that was sent."""
+audited); a 422 re-renders the page with the reasons beside the form that was sent. After a save, the editor is told
+what the sanitiser removed from the body (stories.removed_markup), and whether the public page changed."""
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -81,33 +82,44 @@ def new():
     except ValidationFailed as err:
         return _form_page(_form_values(form), error=err, status=422)
     flash("Đã lưu bản nháp bài viết. Xem trước rồi bấm “Xuất bản” khi sẵn sàng.", "success")
+    _flash_removed(form.get("body", ""))
     return redirect(url_for("stories.detail", story_id=story.id))
+
+
+def _flash_removed(body: str) -> None:
+    if notice := stories.removed_notice(stories.removed_markup(body)):
+        flash(notice, "warning")
 
 
 @bp.route("/<int:story_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(story_id: int):
+    """A draft is edited in place; a published story's edit is saved as a revision waiting for "Xuất bản bản sửa"."""
     actor = current_actor()
     g.back_url = url_for("stories.detail", story_id=story_id)
     if request.method == "GET":
         story = stories.load(db(), actor, story_id)
         if not stories.may_write(actor, story.department_id):
             raise Forbidden("Không có quyền sửa bài viết.", ["Chỉ Ban biên tập của Sở được sửa bài viết của Sở."])
-        if story.state != "draft":
-            flash("Bài viết đã xuất bản: gỡ bài trước khi chỉnh sửa.", "warning")
-            return redirect(g.back_url)
-        return _form_page({"nomination_id": story.nomination_id, "title": story.title, "summary": story.summary,
-                           "body": story.body_html, "channel": story.channel, "version": story.version}, story)
+        content = stories.editable_content(db(), story)
+        return _form_page({"nomination_id": story.nomination_id, "title": content["title"],
+                           "summary": content["summary"], "body": content["body_html"],
+                           "channel": content["channel"], "version": story.version}, story)
     form = request.form
     try:
-        _perform(lambda: stories.update(db(), actor, story_id, version=form.get("version"),
-                                        nomination_id=form.get("nomination_id") or None,
-                                        title=form.get("title", ""), summary=form.get("summary", ""),
-                                        body=form.get("body", ""), channel=form.get("channel", ""),
-                                        context=request_context()), "update", story_id)
+        story = _perform(lambda: stories.update(db(), actor, story_id, version=form.get("version"),
+                                                nomination_id=form.get("nomination_id") or None,
+                                                title=form.get("title", ""), summary=form.get("summary", ""),
+                                                body=form.get("body", ""), channel=form.get("channel", ""),
+                                                context=request_context()), "update", story_id)
     except ValidationFailed as err:
         return _form_page(_form_values(form), stories.load(db(), actor, story_id), err, 422)
-    flash("Đã lưu bài viết.", "success")
+    if story.pending_revision is not None:
+        flash(f"Đã lưu bản sửa (phiên bản {story.pending_revision}). Trang công khai vẫn hiển thị bài đã xuất bản "
+              "cho đến khi bấm “Xuất bản bản sửa”.", "success")
+    else:
+        flash("Đã lưu bài viết.", "success")
+    _flash_removed(form.get("body", ""))
     return redirect(g.back_url)
 
 
@@ -117,15 +129,26 @@ def _detail_page(story_id: int, *, errors: dict | None = None, status: int = 200
     story = stories.load(db(), actor, story_id)
     if not stories.may_read_drafts(actor, story):
         _require_reader(actor)
+    pending = stories.editable_content(db(), story) if story.pending_revision else None
     return render_template("stories/detail.html", story=story, errors=errors or {},
                            actions={o.code: o for o in stories.available_actions(db(), actor, story)},
-                           public=stories.is_public(story), **LABELS), status
+                           public=stories.is_public(story), pending=pending,
+                           revisions=stories.revisions(db(), story), **LABELS), status
 
 
 @bp.route("/<int:story_id>")
 @login_required
 def detail(story_id: int):
     return _detail_page(story_id)
+
+
+@bp.route("/<int:story_id>/revisions/<int:number>")
+@login_required
+def revision(story_id: int, number: int):
+    """The text of one kept revision (read only), for the editors who read the story's drafts."""
+    story, kept = stories.revision_of(db(), current_actor(), story_id, number)
+    return render_template("stories/revision.html", story=story, revision=kept,
+                           status=stories.REVISION_STATUS[stories.revision_status(story, kept.number)], **LABELS)
 
 
 def _act(story_id: int, key: str, verb: str, call, success: str):
@@ -144,14 +167,42 @@ def publish(story_id: int):
     form = request.form
 
     def call():
-        if form.get("confirm") != "yes":
-            raise ValidationFailed("Vui lòng đánh dấu ô xác nhận trước khi xuất bản.", ["Chưa xác nhận thao tác."],
-                                   {"confirm": "Bắt buộc xác nhận"})
+        _confirmed(form)
         return stories.publish(db(), current_actor(), story_id, version=form.get("version") or None,
                                context=request_context())
 
     return _act(story_id, "publish", "publish", call,
                 "Đã xuất bản bài viết: bài hiện trên trang Điển hình tiêu biểu và bản tin Atom.")
+
+
+def _confirmed(form) -> None:
+    if form.get("confirm") != "yes":
+        raise ValidationFailed("Vui lòng đánh dấu ô xác nhận trước khi xuất bản.", ["Chưa xác nhận thao tác."],
+                               {"confirm": "Bắt buộc xác nhận"})
+
+
+@bp.route("/<int:story_id>/revision/publish", methods=["POST"])
+@login_required
+def publish_revision(story_id: int):
+    form = request.form
+
+    def call():
+        _confirmed(form)
+        return stories.publish_revision(db(), current_actor(), story_id, version=form.get("version") or None,
+                                        context=request_context())
+
+    return _act(story_id, "revision", "publish_revision", call,
+                "Đã xuất bản bản sửa: trang công khai và bản tin Atom hiển thị nội dung mới.")
+
+
+@bp.route("/<int:story_id>/revision/discard", methods=["POST"])
+@login_required
+def discard_revision(story_id: int):
+    return _act(story_id, "revision", "discard_revision",
+                lambda: stories.discard_revision(db(), current_actor(), story_id,
+                                                 version=request.form.get("version") or None,
+                                                 context=request_context()),
+                "Đã hủy bản sửa: bài đã xuất bản giữ nguyên; bản sửa vẫn còn trong danh sách phiên bản.")
 
 
 @bp.route("/<int:story_id>/unpublish", methods=["POST"])
