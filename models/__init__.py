@@ -36,11 +36,15 @@ from models.org import (
     AWARD_LEVELS,
     DISCIPLINE_FORMS,
     EMPLOYMENT_TYPES,
+    UNIT_CHANGE_KINDS,
     UNIT_KINDS,
     AwardRecord,
     DisciplineRecord,
     Person,
     Unit,
+    UnitChange,
+    UnitName,
+    UnitSuccessor,
 )
 from models.propagation import (
     STORY_CHANNELS,
@@ -68,5 +72,5 @@ __all__ = [
     "ROLES", "STATES", "SUBJECT_TYPES", "UNIT_KINDS", "ApiToken", "Attachment", "AuditEvent", "AwardRecord", "Base",
     "Campaign", "Checkin", "CriterionAnswer", "Delegation", "DisciplineRecord", "Nomination", "Notification",
     "OutboxMessage", "Person", "StateChange", "Unit", "User", "UserRole", "fold", "make_engine",
-    "make_session_factory", "utcnow",
+    "make_session_factory", "utcnow", "UNIT_CHANGE_KINDS", "UnitChange", "UnitName", "UnitSuccessor",
 ]

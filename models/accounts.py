@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -41,6 +42,11 @@ class User(Base):
     def role_codes(self) -> set[str]:
         return {r.role for r in self.roles}
 
+    @property
+    def is_deputy(self) -> bool:
+        """Holds the director role as a deputy (Phó Giám đốc): signs only under a delegation."""
+        return any(r.deputy for r in self.roles)
+
     # flask-login protocol, kept here so every caller sees the same user object.
     is_authenticated = True
     is_anonymous = False
@@ -66,11 +72,16 @@ class EmailOptOut(Base):
 
 
 class UserRole(Base):
+    """One role a user holds. `deputy` marks the director role of a deputy director (Phó Giám đốc): the director's
+    role and scope, but no signing of their own unless a delegation is in force (`workflow.policy`, `Grant.signs`)."""
+
     __tablename__ = "user_roles"
-    __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="role"),)
+    __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="role"),
+                      CheckConstraint("NOT deputy OR role = 'director'", name="deputy_director"))
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(30), primary_key=True, index=True)
+    deputy: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     user: Mapped[User] = relationship(back_populates="roles")
 

@@ -9,6 +9,7 @@ import json
 import select
 import unicodedata
 import weakref
+from contextvars import ContextVar
 
 from psycopg.pq import ConnStatus, TransactionStatus
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, exc
@@ -52,8 +53,13 @@ class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: UTCDateTime(), dict: JSON, list: JSON}
 
 
+# The instant `workflow.clock.travel` has set the clock to in this context (None: the real time). Held here, beside the
+# column defaults that read it, because `models` imports nothing of ours; `workflow.clock` is its only writer.
+CLOCK_OVERRIDE: ContextVar[dt.datetime | None] = ContextVar("dienhinh_clock_override", default=None)
+
+
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return CLOCK_OVERRIDE.get() or dt.datetime.now(dt.UTC)
 
 
 def fold(text: str | None) -> str:

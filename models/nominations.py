@@ -89,6 +89,10 @@ class Nomination(Base):
     # return, a withdrawal or a rejection: the reports' funnel counts it instead of reading every state change.
     furthest_stage: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
     search_text: Mapped[str] = mapped_column(String(1000), default="")
+    # The secretariat's "Tiếp nhận hồ sơ" of the submitted dossier (workflow.nominations.service.accept_nomination):
+    # when and by whom; cleared by a return for revision, so a resubmitted dossier is accepted again (migration 0018).
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, fold, utcnow
@@ -31,6 +31,9 @@ class Unit(Base):
     active: Mapped[bool] = mapped_column(default=True)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    # The unit succeeded others (a merge, a split, a close with a successor: `unit_successors`): its unit-scoped
+    # accounts also reach the predecessors' records. False for nearly every unit, so the policy asks no more then.
+    has_predecessors: Mapped[bool] = mapped_column(default=False, server_default=false())
     search_text: Mapped[str] = mapped_column(String(300), default="")
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
@@ -101,3 +104,63 @@ class AwardRecord(Base):
     nomination_id: Mapped[int | None] = mapped_column(ForeignKey("nominations.id"))
     revoked: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+UNIT_CHANGE_KINDS = ("rename", "merge", "split", "move", "close")
+
+
+class UnitChange(Base):
+    """One change of the organisation (issue 16: the 2025 reorganisation), with the date it takes effect. `unit_id` is
+    the unit changed (for a merge: the successor; the predecessors are in `details` and in `unit_successors`)."""
+
+    __tablename__ = "unit_changes"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {UNIT_CHANGE_KINDS}", name="kind"),
+        Index("ix_unit_changes_unit_date", "unit_id", "effective_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    effective_date: Mapped[dt.date] = mapped_column(Date)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    details: Mapped[dict] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+
+
+class UnitName(Base):
+    """A unit's former name, code and parent, held until `valid_to` (the effective date of the change that ended it,
+    exclusive): what a document dated before `valid_to` prints. The current ones are the unit's own columns."""
+
+    __tablename__ = "unit_names"
+    __table_args__ = (Index("ix_unit_names_unit_valid_to", "unit_id", "valid_to"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    name: Mapped[str] = mapped_column(String(255))
+    code: Mapped[str] = mapped_column(String(32))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)  # None: since the unit was recorded
+    valid_to: Mapped[dt.date] = mapped_column(Date)
+    change_id: Mapped[int] = mapped_column(ForeignKey("unit_changes.id"), index=True)
+
+
+class UnitSuccessor(Base):
+    """A predecessor → successor link of a merge, a split or a close with a successor. `inherits_records`: the
+    successor whose eligibility rules count the predecessor's unit award records (every successor of a merge; the one
+    part the sheet names in a split)."""
+
+    __tablename__ = "unit_successors"
+    __table_args__ = (
+        Index("ix_unit_successors_successor", "successor_id", "effective_date"),
+        Index("ix_unit_successors_predecessor", "predecessor_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    predecessor_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    successor_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    effective_date: Mapped[dt.date] = mapped_column(Date)
+    inherits_records: Mapped[bool] = mapped_column(default=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("unit_changes.id"), index=True)

@@ -17,6 +17,7 @@ _CONNECTIONS = [
     *((signal, audit.on_event) for signal in _AUDIT_SIGNALS),
     (signals.nomination_transitioned, inbox.on_transitioned),
     (signals.nominations_transitioned, inbox.on_many_transitioned),
+    (signals.nomination_accepted, inbox.on_accepted),
     (signals.session_scheduled, inbox.on_session_scheduled),
     (signals.session_rescheduled, inbox.on_session_rescheduled),
     (signals.session_cancelled, inbox.on_session_cancelled),
@@ -27,6 +28,7 @@ _CONNECTIONS = [
     (signals.proposal_submitted, inbox.on_proposal_submitted),
     (signals.delegation_granted, inbox.on_delegation_granted),
     (signals.delegation_ended, inbox.on_delegation_ended),
+    (signals.unit_reorganised, inbox.on_unit_reorganised),
 ]
 
 

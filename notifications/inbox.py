@@ -1,16 +1,17 @@
 """Who is told what: in-app notifications to whoever must act next, written in the change's transaction."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from models import Notification, User
+from models import Notification, Unit, User
 from notifications.outbox import email_enabled, opted_out, queue_email
 from workflow import links, policy
 from workflow.council.queries import active_members
-from workflow.labels import ACTION_LABELS, ITEM_OUTCOME_LABELS, STATE_LABELS
+from workflow.labels import ITEM_OUTCOME_LABELS, STATE_LABELS, step_label
 
 
 def holders(session: Session, object_type: str, verb: str, **target) -> list[User]:
@@ -84,13 +85,28 @@ def on_transitioned(session, *, event, **_):
     users = _recipients(session, nomination, change.action)
     if not users:
         return
-    title = f"{ACTION_LABELS[change.action]}: {nomination.title}"
+    title = f"{step_label(change.action, change.data)}: {nomination.title}"
     body = f"Hồ sơ “{nomination.title}” chuyển sang trạng thái “{STATE_LABELS[change.to_state]}”."
+    if change.action == "submit" and (change.data or {}).get("resubmission"):
+        body = (f"Đơn vị đã bổ sung và nộp lại hồ sơ “{nomination.title}” sau khi bị trả lại; "
+                f"hồ sơ chuyển sang trạng thái “{STATE_LABELS[change.to_state]}”.")
     if change.comment:
         body += f"\nÝ kiến: {change.comment}"
     notify(session, users, kind=f"nomination.{change.action}", title=title, body=body,
            link=links.path("nomination", nomination.id), object_type="nomination", object_id=nomination.id,
            exclude_id=actor.id)
+
+
+def on_accepted(session, *, event, **_):
+    """The unit that submitted the dossier is told the secretariat accepted it (it now waits for the council)."""
+    n, change = event.nomination, event.change
+    how = " khi lập chương trình phiên họp Hội đồng" if event.via_agenda else ""
+    body = f"Văn phòng Sở đã tiếp nhận hồ sơ “{n.title}”{how}; hồ sơ chờ Hội đồng Thi đua – Khen thưởng xét."
+    if change.comment:
+        body += f"\nÝ kiến: {change.comment}"
+    notify(session, holders(session, "nomination", "submit", unit_id=n.unit_id), kind="nomination.accept",
+           title=f"Tiếp nhận hồ sơ: {n.title}", body=body, link=links.path("nomination", n.id),
+           object_type="nomination", object_id=n.id, exclude_id=event.actor.id)
 
 
 def _council_members(session: Session, council_session) -> list[User]:
@@ -231,3 +247,42 @@ def on_delegation_ended(session, *, event, **_):
            title=f"{what}: {d.director.full_name} → {d.deputy.full_name}",
            body=f"Ủy quyền {_period(d)} không còn hiệu lực; từ nay {d.deputy.full_name} không ký thay Giám đốc Sở.",
            link=links.path("delegations"), object_type="delegation", object_id=d.id)
+
+
+def _closed_and_successor(event) -> tuple[list[int], int | None]:
+    d = event.details
+    if event.kind == "merge":
+        return [s["id"] for s in d.get("sources", [])], d["into"]["id"]
+    if event.kind == "split":
+        heir = next((p["id"] for p in d.get("parts", []) if p.get("inherits_records")), None)
+        return [event.unit_id], heir
+    if event.kind == "close":
+        return [event.unit_id], (d.get("successor") or {}).get("id")
+    return [], None
+
+
+def on_unit_reorganised(session, *, event, **_):
+    """A unit that closes (merged, split, dissolved): its accounts are told when the change is recorded — before the
+    effective date when it is set ahead — that the unit's scope ends that day; the successor's heads that the merged
+    units' nominations and records pass to them."""
+    closed, successor_id = _closed_and_successor(event)
+    if not closed:
+        return
+    when = dt.date.fromisoformat(event.effective_date)
+    names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_([*closed, successor_id or 0]))).all())
+    successor = names.get(successor_id)
+    people = session.scalars(select(User).where(User.unit_id.in_(closed), User.active.is_(True))).all()
+    for unit_id in closed:
+        users = [u for u in people if u.unit_id == unit_id]
+        then = f"; hồ sơ đang xử lý và thành tích chuyển sang “{successor}”" if successor else ""
+        notify(session, users, kind="unit.closing",
+               title=f"Đơn vị “{names.get(unit_id, '')}” thôi hoạt động từ ngày {when:%d/%m/%Y}",
+               body=f"Từ ngày {when:%d/%m/%Y}, tài khoản không còn phạm vi của đơn vị này{then}.",
+               object_type="unit", object_id=unit_id)
+    if successor_id is not None:
+        heads = session.scalars(policy.holders("nomination", "submit", unit_id=successor_id)).all()
+        merged = ", ".join(f"“{names.get(u, '')}”" for u in closed)
+        notify(session, heads, kind="unit.succeeding",
+               title=f"“{successor}” kế thừa {merged} từ ngày {when:%d/%m/%Y}",
+               body="Hồ sơ, cá nhân và thành tích của đơn vị tiền thân thuộc phạm vi của đơn vị từ ngày hiệu lực.",
+               object_type="unit", object_id=successor_id)

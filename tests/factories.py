@@ -60,7 +60,8 @@ def user(db, username: str, roles: list[str], unit: str, *, password: str | None
 
 
 def deputy_director(db, demo, *roles: str) -> User:
-    """The demo's deputy director `phogiamdoc` (staff of STP, the person "Lê Thị Phó"), holding `roles` as well."""
+    """The demo's deputy director `phogiamdoc` (the director role as a deputy: signs only when delegated; the person
+    "Lê Thị Phó"), holding `roles` as well."""
     deputy = demo.user("phogiamdoc")
     for role in roles:
         if role not in deputy.role_codes:

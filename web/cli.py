@@ -69,11 +69,13 @@ def seed_demo(password):
 
     Demonstration data: its shared password is exempt from the password rule (`make run` uses demo1234), and a
     warning is printed when it would not pass it."""
-    from workflow.administration import demo, passwords
+    from workflow.administration import demo, demo_living, passwords
 
     session = db()
     try:
         accounts = demo.seed(session, password)
+        # The living department (CONTRACT.md "Beyond that"), played through the services in the same transaction.
+        living = demo_living.seed_living(session)
         session.commit()
     except DomainError as err:
         session.rollback()
@@ -83,7 +85,13 @@ def seed_demo(password):
         click.echo("Lưu ý: mật khẩu mẫu không đạt quy tắc mật khẩu của hệ thống; chỉ dùng để trình diễn, "
                    "không dùng cho dữ liệu thật.", err=True)
     for username, roles, unit in accounts:
-        click.echo(f"  {username:<12} {', '.join(roles):<32} {unit or 'toàn hệ thống'}")
+        label = ", ".join(roles) + (" (phó)" if username in demo.DEPUTIES else "")
+        click.echo(f"  {username:<12} {label:<32} {unit or 'toàn hệ thống'}")
+    if living.ready_session_id is not None:
+        click.echo(f"Phiên họp số {living.ready_session_id} họp hôm nay, đã hết thời hạn công khai: Văn phòng Sở điểm "
+                   "danh, Giám đốc Sở khai mạc (README, “Quick tour”).")
+    for note in living.notes:
+        click.echo(f"Lưu ý: {note}", err=True)
 
 
 @main.group()
@@ -98,8 +106,10 @@ def users():
 @click.option("--password", default=None, help="Mật khẩu; bỏ trống để nhập.")
 @click.option("--email", default=None)
 @click.option("--full-name", default="")
+@click.option("--deputy", is_flag=True, default=False,
+              help="Phó Giám đốc Sở: vai trò director, chỉ ký khi được Giám đốc Sở ủy quyền.")
 @with_appcontext
-def users_create(username, roles, unit_code, password, email, full_name):
+def users_create(username, roles, unit_code, password, email, full_name, deputy):
     from workflow.administration.accounts import create_user_from_cli
 
     if password is None:
@@ -107,7 +117,7 @@ def users_create(username, roles, unit_code, password, email, full_name):
     session = db()
     try:
         user = create_user_from_cli(session, username, roles=list(roles), password=password, unit_code=unit_code,
-                                    email=email, full_name=full_name)
+                                    email=email, full_name=full_name, deputy=deputy)
         session.commit()
     except DomainError as err:
         session.rollback()
@@ -400,3 +410,20 @@ def import_units(path):
 def import_people(path):
     """Import people: Họ và tên, Mã đơn vị, Chức vụ, Loại hình, Thủ trưởng đơn vị, Email."""
     _import("people", path)
+
+
+@main.command("demo-reorganise")
+@with_appcontext
+def demo_reorganise():
+    """After seed-demo: an example of 2024 of Phòng Tư pháp thành phố Long Xuyên, then that district office closed
+    on 01/07/2025 with its people moved to the department (issue 16); its 2024 certificate keeps the old name."""
+    from workflow.administration import demo_reorganisation
+
+    session = db()
+    try:
+        unit = demo_reorganisation.run(session)
+        session.commit()
+    except DomainError as err:
+        session.rollback()
+        _fail(err)
+    click.echo(f"Đã giải thể “{unit.name}” từ ngày 01/07/2025; cá nhân và hồ sơ chuyển về Sở.")

@@ -30,6 +30,15 @@ class Conflict(DomainError):
     title = "Xung đột dữ liệu"
 
 
+class StaleVersion(Conflict):
+    """The object changed since the caller read it (optimistic locking). Carries the version it holds now, so a
+    client can fetch it, show it beside what the user typed and let them decide; nothing of the edit is lost."""
+
+    def __init__(self, detail: str, reasons: list[str] | None = None, *, current_version: int):
+        super().__init__(detail, reasons)
+        self.current_version = current_version
+
+
 class ValidationFailed(DomainError):
     """Input invalid or a guard failed; `reasons` names each failed rule."""
 

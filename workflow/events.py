@@ -49,6 +49,17 @@ class NominationTransitioned(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class NominationAccepted(Event):
+    """The secretariat accepted a submitted dossier ("Tiếp nhận hồ sơ"): no state changes, the history has a row
+    (`change`), the unit is told. `via_agenda`: recorded by setting a council session's agenda (see
+    service.accept_on_agenda), not by the accept step itself."""
+
+    nomination: Any
+    change: Any  # the StateChange row written (action "accept")
+    via_agenda: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class NominationsTransitioned(Event):
     """One step taken on several nominations by one operation (the council's close rejecting its failed items):
     each step exactly as a single transition would have sent it, sent once so that receivers write their rows in
@@ -160,6 +171,17 @@ class UnitCreated(Event):
 class UnitUpdated(Event):
     unit_id: int
     changes: Mapping
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnitReorganised(Event):
+    """A unit renamed, merged, split, moved or closed with an effective date (workflow.administration.units)."""
+
+    change: Any
+    unit_id: int
+    kind: str
+    effective_date: str
+    details: Mapping
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,12 +23,14 @@ import unicodedata
 from collections.abc import Callable, Iterable
 
 from workflow.errors import ValidationFailed
+from workflow.labels import FIELD_LABELS
 
 # Fields whose text may run over several lines, by their last name part: `note_3` is a `note`, the JSON path
 # `criteria.TT1.evidence` and the form name `criterion-TT1-evidence` are an `evidence`.
 LONG_TEXTS = frozenset({
     "achievements", "initiatives", "evidence", "nurture_plan", "comment", "reason", "note", "text", "body",
     "summary", "legal_basis", "award_forms", "theme", "content", "description",
+    "parts",  # a split's parts typed one per line on the unit's page (workflow.administration.units.form_data)
 })
 _LEAF = re.compile(r"(?:.*[.\-\[\]])?([A-Za-z_]*?)(?:_\d+)?\]?$")
 
@@ -109,7 +111,7 @@ def refused(errors: dict[str, str]) -> ValidationFailed:
     """The 422 for texts that broke the rule, naming each field."""
     return ValidationFailed(
         "Dữ liệu chứa ký tự không được phép (ký tự điều khiển hoặc NUL).",
-        [f"{field}: {reason}" for field, reason in errors.items()],
+        [f"{FIELD_LABELS.get(field) or field}: {reason}" for field, reason in errors.items()],
         {field: reason for field, reason in errors.items()},
     )
 
@@ -136,7 +138,9 @@ REQUIRED_CHOICE = "Bắt buộc chọn."
 NOT_TEXT = "Phải là chuỗi ký tự."
 NOT_INTEGER = "Phải là số nguyên."
 BAD_CHOICE = "Lựa chọn không hợp lệ."
-DATE_FORMATS = "ngày/tháng/năm (ví dụ 30/10/2025) hoặc năm-tháng-ngày (2025-10-30)"
+# The format the forms show (dd/mm/yyyy). The parser also reads ISO yyyy-mm-dd (the API, date pickers), but a message
+# names only what the user sees on the form (issue 14, finding 8).
+DATE_FORMATS = "ngày/tháng/năm, ví dụ 30/10/2025"
 BAD_DATE = f"Ngày không hợp lệ. Nhập theo dạng {DATE_FORMATS}."
 BAD_IDS = "Phải là danh sách mã số (số nguyên dương)."
 EMPTY_IDS = "Chọn ít nhất một mục."
@@ -275,10 +279,16 @@ class Form:
     sees every wrong field at once; `check` then raises one ValidationFailed (422 problem+json in the API, the
     page's message and marked fields in a page)."""
 
-    def __init__(self, detail: str = INVALID):
+    def __init__(self, detail: str = INVALID, labels: dict[str, str] | None = None):
         self.detail = detail
+        self.labels = labels or {}
         self.errors: dict[str, str] = {}
         self.reasons: list[str] = []
+
+    def label(self, name: str) -> str:
+        """The field as the form labels it (this form's `labels`, else the glossary's FIELD_LABELS): a reason names
+        the field in the user's words, never its internal name."""
+        return self.labels.get(name) or FIELD_LABELS.get(name) or FIELD_LABELS.get(name.removesuffix("_id")) or ""
 
     def __bool__(self) -> bool:
         return bool(self.errors)
@@ -316,7 +326,10 @@ class Form:
         return self.field(name, choice, value, allowed=allowed, **options)
 
     def error(self, detail: str | None = None) -> ValidationFailed:
-        reasons = self.reasons or list(dict.fromkeys(self.errors.values()))
+        """One ValidationFailed: `field_errors` keyed by the field's name (the form marks the field, the API keys its
+        `errors`), each reason naming the field by its label ("Ngày theo dõi: Ngày không hợp lệ…")."""
+        reasons = self.reasons or list(dict.fromkeys(
+            f"{self.label(name)}: {message}" if self.label(name) else message for name, message in self.errors.items()))
         return ValidationFailed(detail or self.detail, reasons, dict(self.errors))
 
     def check(self, detail: str | None = None) -> None:
@@ -325,9 +338,10 @@ class Form:
             raise self.error(detail)
 
 
-def one(name: str, parse: Callable, value, *, detail: str = INVALID, **options):
-    """A single parameter (a query filter, an id in a path-like field): parsed, or a ValidationFailed naming it."""
-    form = Form(detail)
+def one(name: str, parse: Callable, value, *, detail: str = INVALID, label: str | None = None, **options):
+    """A single parameter (a query filter, an id in a path-like field): parsed, or a ValidationFailed naming it (by
+    `label`, else the glossary's label of `name`)."""
+    form = Form(detail, {name: label} if label else None)
     result = form.field(name, parse, value, **options)
     if form:
         raise form.error()

@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "start_nurturing": "Bắt đầu bồi dưỡng",
     "submit": "Trình Hội đồng xét",
     "return_for_revision": "Trả lại để bổ sung",
+    "accept": "Tiếp nhận hồ sơ",
     "withdraw": "Rút hồ sơ",
     "recognize_co_so": "Công nhận cấp cơ sở",
     "reject_co_so": "Không công nhận",
@@ -40,6 +41,16 @@ ACTION_LABELS = {
     "add_checkin": "Ghi nhận theo dõi bồi dưỡng",
     "add_attachment": "Đính kèm tài liệu",
 }
+RESUBMIT_LABEL = "Nộp lại hồ sơ"  # a submit after a return for revision (its history row's data "resubmission")
+
+
+def step_label(action: str, data: dict | None = None) -> str:
+    """The label of one history row: a resubmission reads "Nộp lại hồ sơ", not as a first submission."""
+    if action == "submit" and (data or {}).get("resubmission"):
+        return RESUBMIT_LABEL
+    return ACTION_LABELS.get(action, action)
+
+
 SUBJECT_TYPE_LABELS = {"collective": "Tập thể", "individual": "Cá nhân"}
 CAMPAIGN_KIND_LABELS = {
     "annual": "Hằng năm",
@@ -58,11 +69,21 @@ ROLE_LABELS = {
     "auditor": "Thanh tra",
     "staff": "Công chức, viên chức",
 }
+# The director role held as a deputy (models.accounts.UserRole.deputy): signs only under a delegation.
+DEPUTY_DIRECTOR_LABEL = "Phó Giám đốc Sở"
 UNIT_KIND_LABELS = {
     "ministry": "Bộ",
     "department": "Sở",
     "division": "Phòng, đơn vị thuộc Sở",
     "district_office": "Phòng Tư pháp cấp huyện",
+}
+# Changes of a unit's organisation (workflow.administration.units)
+UNIT_CHANGE_LABELS = {
+    "rename": "Đổi tên",
+    "merge": "Sáp nhập",
+    "split": "Chia tách",
+    "move": "Điều chuyển sang đơn vị cấp trên khác",
+    "close": "Giải thể",
 }
 EMPLOYMENT_TYPE_LABELS = {
     "cong_chuc": "Công chức",
@@ -110,6 +131,11 @@ STORY_ACTION_LABELS = {"publish": "Xuất bản", "unpublish": "Gỡ bài"}
 # The audit trail's actions and object types beyond those of the nomination, council and proposal areas (which the
 # audit review builds from their own tables): the review page and the .csv/.xlsx exports print these, never a code.
 AUDIT_ACTION_LABELS = {
+    "admin.unit_rename": "Đổi tên đơn vị",
+    "admin.unit_merge": "Sáp nhập đơn vị",
+    "admin.unit_split": "Chia tách đơn vị",
+    "admin.unit_move": "Điều chuyển đơn vị sang đơn vị cấp trên khác",
+    "admin.unit_close": "Giải thể đơn vị",
     "account.email_preferences": "Thay đổi lựa chọn nhận thư điện tử",
     "account.password_change": "Đổi mật khẩu",
     "admin.award_add": "Ghi nhận khen thưởng",
@@ -119,6 +145,7 @@ AUDIT_ACTION_LABELS = {
     "admin.calendar_day_delete": "Xóa ngày khỏi lịch làm việc",
     "admin.import_units": "Nhập danh sách đơn vị từ tệp",
     "admin.import_people": "Nhập danh sách cán bộ từ tệp",
+    "admin.import_unit_changes": "Nhập thay đổi tổ chức đơn vị từ tệp",
     "story.create": "Tạo bài viết tuyên truyền",
     "story.update": "Sửa bài viết tuyên truyền",
     "story.revise": "Lưu bản sửa của bài viết đã xuất bản",
@@ -152,4 +179,66 @@ ITEM_OUTCOME_LABELS = {
     "quota_exceeded": "Vượt chỉ tiêu",
     "tie": "Bằng phiếu tại ngưỡng chỉ tiêu — chờ Chủ tịch Hội đồng quyết định",
     "no_quorum": "Phiên họp không đủ số thành viên tham dự",
+}
+# The Vietnamese label of each input field, by its internal name: a form's error names the field as the form labels
+# it, never "date" or "introduced_on" (issue 14, finding 8). A form whose field reads differently passes its own
+# label (`inputs.Form(labels=…)`, `inputs.one(…, label=…)`); a name ending "_id" falls back to its stem's label.
+FIELD_LABELS = {
+    "title": "Tiêu đề",
+    "name": "Tên",
+    "achievements": "Thành tích nổi bật",
+    "initiatives": "Mô hình mới, cách làm hay, sáng kiến",
+    "nurture_plan": "Kế hoạch bồi dưỡng",
+    "reason": "Lý do",
+    "comment": "Ý kiến",
+    "note": "Nội dung",
+    "evidence": "Minh chứng, giải trình",
+    "date": "Ngày",
+    "day": "Ngày",
+    "introduced_on": "Ngày giới thiệu",
+    "decided_on": "Ngày quyết định",
+    "decision_date": "Ngày quyết định",
+    "decision_number": "Số quyết định",
+    "number": "Số",
+    "closed_on": "Ngày đóng",
+    "starts_on": "Từ ngày",
+    "ends_on": "Đến ngày",
+    "start_date": "Ngày bắt đầu",
+    "end_date": "Ngày kết thúc",
+    "registration_deadline": "Hạn đăng ký",
+    "evaluation_deadline": "Hạn xét",
+    "midterm_review_date": "Ngày sơ kết",
+    "final_review_date": "Ngày tổng kết",
+    "effective_date": "Ngày hiệu lực",
+    "month": "Tháng",
+    "year": "Năm",
+    "campaign": "Phong trào thi đua",
+    "unit": "Đơn vị",
+    "person": "Cá nhân",
+    "nomination": "Hồ sơ điển hình",
+    "nomination_ids": "Danh sách hồ sơ",
+    "department": "Sở",
+    "parent": "Đơn vị cấp trên",
+    "deputy": "Người được ủy quyền",
+    "council": "Hội đồng",
+    "session": "Phiên họp",
+    "subject_type": "Loại đối tượng",
+    "subject_types": "Loại đối tượng áp dụng",
+    "kind": "Loại",
+    "level": "Cấp",
+    "quotas": "Chỉ tiêu",
+    "roles": "Vai trò",
+    "username": "Tên đăng nhập",
+    "full_name": "Họ và tên",
+    "email": "Thư điện tử",
+    "code": "Mã",
+    "position": "Chức vụ",
+    "employment_type": "Loại cán bộ",
+    "is_working": "Loại ngày",
+    "legal_basis": "Căn cứ",
+    "award_forms": "Hình thức khen thưởng",
+    "place": "Địa điểm",
+    "location": "Địa điểm",
+    "form": "Hình thức",
+    "version": "Phiên bản đang sửa",
 }

@@ -24,7 +24,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, false, or_, select, true
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload, object_session
+from sqlalchemy.orm.exc import DetachedInstanceError
 
 from models import (
     Campaign,
@@ -40,6 +41,7 @@ from models import (
     Proposal,
     Story,
     Unit,
+    UnitSuccessor,
     User,
     UserRole,
 )
@@ -58,6 +60,9 @@ GLOBAL_READERS = (ADMIN, AUDITOR)
 ACROSS_DEPARTMENTS = (ADMIN, AUDITOR, MINISTRY)
 # The role a delegation lends a deputy for its period (actor_for).
 DELEGATED_ROLE = DIRECTOR
+# Why a deputy director (the director role held as a deputy: `UserRole.deputy`) is refused a signing verb.
+UNDELEGATED_DEPUTY = ("Phó Giám đốc Sở chỉ ký khi được Giám đốc Sở ủy quyền (ký thay: KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC); "
+                      "hiện không có ủy quyền ký đang hiệu lực.")
 
 ALL, DEPARTMENT, UNIT, SUBJECT, OWN = "all", "department", "unit", "subject", "own"
 # PUBLISHED: published and of the actor's department; PUBLIC: published, for anyone (even without an account).
@@ -72,15 +77,41 @@ ROLE_SCOPES = {ADMIN: ALL, AUDITOR: ALL, MINISTRY: ALL, SECRETARIAT: DEPARTMENT,
 assert set(ROLE_SCOPES) == set(ROLES)
 
 
+def _predecessors_on(session: Session | None, unit_id: int, today: dt.date) -> list[int]:
+    """The predecessors of `unit_id` whose records it inherits, transitively, by changes in effect on `today`."""
+    if session is None:
+        return []
+    found: list[int] = []
+    frontier, seen = [unit_id], {unit_id}
+    while frontier:
+        rows = session.scalars(select(UnitSuccessor.predecessor_id).where(
+            UnitSuccessor.successor_id.in_(frontier), UnitSuccessor.inherits_records.is_(True),
+            UnitSuccessor.effective_date <= today).order_by(UnitSuccessor.predecessor_id)).all()
+        frontier = [r for r in rows if r not in seen]
+        seen.update(frontier)
+        found += frontier
+    return found
+
+
 @dataclass(frozen=True)
 class Actor:
-    """A user as the workflow sees them: roles include those held through a signing delegation."""
+    """A user as the workflow sees them: roles include those held through a signing delegation.
+
+    `deputy`: the user holds the director role as a deputy (Phó Giám đốc). A deputy reads what the director reads, but
+    signs (the grants marked `signs`) only while a delegation is in force, and then for the director (`on_behalf_of`,
+    "KT. GIÁM ĐỐC")."""
 
     user: User
     roles: frozenset[str]
     on_behalf_of: User | None = None  # the director, when a deputy acts under delegation
     delegation_title: str | None = None
     extra: dict = field(default_factory=dict)
+    deputy: bool = False
+
+    @property
+    def signs(self) -> bool:
+        """May hold a signing grant: anyone but a deputy without a delegation in force."""
+        return not self.deputy or self.on_behalf_of is not None
 
     @property
     def id(self) -> int:
@@ -96,7 +127,38 @@ class Actor:
 
     @property
     def unit_id(self) -> int | None:
-        return self.user.unit_id
+        """The unit of a unit-scoped role; None once that unit has closed (merged, split, dissolved: issue 16): its
+        head loses the scope on the effective date, while the successor's head holds the nominations that moved."""
+        unit_id = self.user.unit_id
+        if unit_id is None:
+            return None
+        try:
+            closed_on = getattr(self.user.unit, "closed_on", None)
+        except DetachedInstanceError:  # an actor kept past its session (its unit never loaded): as recorded
+            return unit_id
+        if closed_on is not None and closed_on <= clock.today():
+            return None
+        return unit_id
+
+    @property
+    def unit_ids(self) -> tuple[int, ...]:
+        """The units a unit-scoped role reaches: its own and, once a merger (or a split, a close with a successor)
+        has taken effect, the predecessors whose records the unit inherits — their scope passed to its head. One
+        query, only for a unit that has predecessors (`Unit.has_predecessors`), once per actor and day."""
+        unit_id = self.unit_id
+        if unit_id is None:
+            return ()
+        try:
+            if not getattr(self.user.unit, "has_predecessors", False):
+                return (unit_id,)
+        except DetachedInstanceError:
+            return (unit_id,)
+        today = clock.today()
+        cached = self.extra.get("unit_ids")
+        if cached is None or cached[0] != today:
+            cached = (today, (unit_id, *_predecessors_on(object_session(self.user), unit_id, today)))
+            self.extra["unit_ids"] = cached
+        return cached[1]
 
     @property
     def person_id(self) -> int | None:
@@ -140,13 +202,17 @@ def actor_from_row(session: Session, user: User, delegation_id: int | None) -> A
 
 
 def _actor(user: User, roles: set[str], delegation: Delegation | None) -> Actor:
+    """A delegation in force makes its deputy act for the director: the director role is lent to one who lacks it,
+    and a deputy director (who holds it already, without signing) signs for the director. The head director never
+    acts under a delegation (the service refuses them as a deputy)."""
     on_behalf_of = None
     title = None
-    if delegation is not None and DELEGATED_ROLE not in roles:
+    deputy = user.is_deputy
+    if delegation is not None and (deputy or DELEGATED_ROLE not in roles):
         roles.add(DELEGATED_ROLE)
         on_behalf_of = delegation.director
         title = delegation.deputy_title
-    return Actor(user=user, roles=frozenset(roles), on_behalf_of=on_behalf_of, delegation_title=title)
+    return Actor(user=user, roles=frozenset(roles), on_behalf_of=on_behalf_of, delegation_title=title, deputy=deputy)
 
 
 # ------------------------------------------------------------------------------------------------ where objects sit
@@ -276,6 +342,9 @@ class Grant:
     roles: frozenset[str] | None  # None: any signed-in account
     scope: str = ALL
     states: tuple[str, ...] = ()  # only on objects in these states
+    # A signing act of the department's head (decisions, Tờ trình, the director's own calls): a deputy director holds
+    # it only under a delegation in force (`Actor.signs`); `holders` never counts a deputy for it.
+    signs: bool = False
 
 
 @dataclass(frozen=True)
@@ -285,9 +354,14 @@ class Rule:
     not_subject: bool = False  # nobody acts on a nomination of which they are the subject (DOMAIN.md)
 
 
-def _g(roles, scope=ALL, states=()) -> Grant:
+def _g(roles, scope=ALL, states=(), *, signs: bool = False) -> Grant:
     return Grant(None if roles is ANYONE else frozenset((roles,) if isinstance(roles, str) else roles), scope,
-                 tuple(states))
+                 tuple(states), signs)
+
+
+def _signs(roles, scope=ALL, states=()) -> Grant:
+    """A grant of a signing act: the head (the director, not a deputy), or a deputy while a delegation runs."""
+    return _g(roles, scope, states, signs=True)
 
 
 def _rule(reason, *grants, not_subject=False) -> Rule:
@@ -317,13 +391,16 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("nomination", "start_nurturing"): _nomination_trigger(_g(UNIT_HEAD, UNIT), _g(SECRETARIAT, DEPARTMENT)),
     ("nomination", "submit"): _nomination_trigger(_g(UNIT_HEAD, UNIT)),
     ("nomination", "return_for_revision"): _nomination_trigger(_g(SECRETARIAT, DEPARTMENT)),
-    ("nomination", "reject_co_so"): _nomination_trigger(_g(DIRECTOR, DEPARTMENT)),
-    ("nomination", "recognize_co_so"): _nomination_trigger(_g(DIRECTOR, DEPARTMENT)),
-    ("nomination", "propose_nganh"): _nomination_trigger(_g(DIRECTOR, DEPARTMENT)),
+    # "Tiếp nhận hồ sơ": the secretariat's explicit review of a submitted dossier (no state of its own).
+    ("nomination", "accept"): _nomination_trigger(_g(SECRETARIAT, DEPARTMENT)),
+    # The director's decisions on a dossier are signed acts (a deputy only under delegation: `_signs`).
+    ("nomination", "reject_co_so"): _nomination_trigger(_signs(DIRECTOR, DEPARTMENT)),
+    ("nomination", "recognize_co_so"): _nomination_trigger(_signs(DIRECTOR, DEPARTMENT)),
+    ("nomination", "propose_nganh"): _nomination_trigger(_signs(DIRECTOR, DEPARTMENT)),
     ("nomination", "recognize_nganh"): _nomination_trigger(_g(MINISTRY)),
     ("nomination", "reject_nganh"): _nomination_trigger(_g(MINISTRY)),
     ("nomination", "withdraw"): _nomination_trigger(_g(UNIT_HEAD, UNIT), _g(SECRETARIAT, DEPARTMENT)),
-    ("nomination", "revoke"): _nomination_trigger(_g(DIRECTOR, DEPARTMENT, ("evaluated_co_so",)),
+    ("nomination", "revoke"): _nomination_trigger(_signs(DIRECTOR, DEPARTMENT, ("evaluated_co_so",)),
                                                   _g(MINISTRY, ALL, ("recognized",))),
     # ---- the council, its sessions and ballots
     ("council", "view"): _rule("Không có quyền xem Hội đồng này.", _g(GLOBAL_READERS), _g(ANYONE, DEPARTMENT)),
@@ -336,7 +413,8 @@ POLICY: dict[tuple[str, str], Rule] = {
         _g(GLOBAL_READERS), _g((SECRETARIAT, DIRECTOR, MEMBER), DEPARTMENT)),
     ("council_session", "sit"): _rule("Chỉ thành viên Hội đồng của Sở.", _g(MEMBER, DEPARTMENT)),
     ("council_session", "prepare"): _rule(_SEC_ONLY, _g(SECRETARIAT, DEPARTMENT)),
-    ("council_session", "chair"): _rule(_DIR_ONLY, _g(DIRECTOR, DEPARTMENT)),
+    # The chair (Chủ tịch Hội đồng: the director) opens, closes and signs the Biên bản.
+    ("council_session", "chair"): _rule(_DIR_ONLY, _signs(DIRECTOR, DEPARTMENT)),
     # Whether the publicity period is running is the service's check (a 409/422, not a permission).
     ("council_session", "comment"): _rule("Người góp ý phải thuộc Sở.", _g(ANYONE, DEPARTMENT)),
     # Who votes is a fact of the council (its active members, present at the session), checked by the service;
@@ -349,14 +427,14 @@ POLICY: dict[tuple[str, str], Rule] = {
                                 _g(DEPARTMENT_ROLES, DEPARTMENT), _g(UNIT_HEAD, UNIT), _g(ANYONE, SUBJECT)),
     ("decision", "issue_co_so"): _rule(
         "Chỉ Giám đốc Sở (hoặc Phó Giám đốc được ủy quyền ký) ban hành quyết định công nhận.",
-        _g(DIRECTOR, DEPARTMENT)),
+        _signs(DIRECTOR, DEPARTMENT)),
     ("decision", "issue_nganh"): _rule("Chỉ Vụ Thi đua – Khen thưởng, Bộ Tư pháp được ban hành quyết định.",
                                        _g(MINISTRY)),
     ("proposal", "view"): _rule(
         "Tờ trình dành cho Văn phòng Sở, Giám đốc Sở, Hội đồng, Thanh tra và Bộ Tư pháp.",
         _g(GLOBAL_READERS), _g((SECRETARIAT, DIRECTOR, MEMBER), DEPARTMENT), _g(MINISTRY, ALL, ("submitted",))),
     ("proposal", "draft"): _rule("Chỉ Văn phòng Sở của Sở được lập tờ trình.", _g(SECRETARIAT, DEPARTMENT)),
-    ("proposal", "sign"): _rule("Chỉ Giám đốc Sở của Sở được ký tờ trình.", _g(DIRECTOR, DEPARTMENT)),
+    ("proposal", "sign"): _rule("Chỉ Giám đốc Sở của Sở được ký tờ trình.", _signs(DIRECTOR, DEPARTMENT)),
     # ---- propagation
     ("story", "view"): _rule("Không có quyền xem bài viết này.",
                              _g(GLOBAL_READERS), _g(EDITOR, DEPARTMENT), _g(ANYONE, PUBLIC)),
@@ -397,6 +475,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("unit", "register_for"): _rule("Chỉ Thủ trưởng đơn vị (đơn vị mình) hoặc Văn phòng Sở (các đơn vị của Sở).",
                                     _g(UNIT_HEAD, UNIT), _g(SECRETARIAT, DEPARTMENT)),
     ("unit", "manage"): _rule(_ADMIN_ONLY, _g(ADMIN)),
+    # rename, merge, split, move, close with an effective date (workflow.administration.units)
+    ("unit", "reorganise"): _rule("Chỉ quản trị hệ thống được thay đổi tổ chức đơn vị.", _g(ADMIN)),
     ("person", "view"): _rule("Chỉ xem được cá nhân thuộc Sở mình.", _g(ACROSS_DEPARTMENTS), _g(ANYONE, DEPARTMENT)),
     ("person", "manage"): _rule(_ADMIN_ONLY, _g(ADMIN)),
     ("user", "view"): _rule(_ADMIN_ONLY, _g(ADMIN)),
@@ -420,8 +500,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("delegation", "view"): _rule("Không có quyền xem ủy quyền này.", _g(GLOBAL_READERS), _g(DIRECTOR, DEPARTMENT),
                                   _g(ANYONE, OWN)),
     ("delegation", "grant"): _rule("Chỉ Giám đốc Sở được ủy quyền ký cho Phó Giám đốc của Sở mình.",
-                                   _g(DIRECTOR, DEPARTMENT)),
-    ("delegation", "end"): _rule("Chỉ Giám đốc Sở được kết thúc ủy quyền ký của Sở mình.", _g(DIRECTOR, DEPARTMENT)),
+                                   _signs(DIRECTOR, DEPARTMENT)),
+    ("delegation", "end"): _rule("Chỉ Giám đốc Sở được kết thúc ủy quyền ký của Sở mình.",
+                                 _signs(DIRECTOR, DEPARTMENT)),
     ("notification", "view"): _rule("Không tìm thấy thông báo.", _g(ANYONE, OWN)),
 }
 
@@ -452,6 +533,8 @@ def _type_of(obj_or_type) -> tuple[str, Any]:
 def _holds(actor: Actor | None, grant: Grant) -> bool:
     if actor is None:
         return grant.roles is None and grant.scope == PUBLIC
+    if grant.signs and not actor.signs:
+        return False
     return grant.roles is None or actor.has(*grant.roles)
 
 
@@ -474,12 +557,18 @@ def _within(actor: Actor, grant: Grant, kind: Kind, obj) -> bool:
         return actor.department_id is not None and (
             obj is None or (actor.department_id in kind.departments(obj) and kind.published(obj)))
     if scope == UNIT:
-        return actor.unit_id is not None and (obj is None or _matches(actor.unit_id, kind.unit(obj)))
+        return actor.unit_id is not None and (obj is None or any(_matches(u, kind.unit(obj)) for u in _units(actor)))
     if scope == SUBJECT:
         return actor.person_id is not None and (obj is None or _matches(actor.person_id, kind.subject(obj)))
     if scope == OWN:
         return obj is None or actor.id in kind.owners(obj)
     raise ValueError(scope)
+
+
+def _units(actor) -> tuple:
+    """The actor's own unit and those whose scope passed to it (`Actor.unit_ids`); the bound parameters of a
+    prebuilt clause carry theirs (`scope_clause`)."""
+    return getattr(actor, "unit_ids", None) or (actor.unit_id,)
 
 
 def _matches(value, where) -> bool:
@@ -506,7 +595,11 @@ def can(actor: Actor | None, verb: str, obj_or_type, **context) -> Decision:
     kind = KINDS[object_type]
     target = _target(kind, obj, context)
     if not any(_holds(actor, g) and _within(actor, g, kind, target) for g in r.grants):
-        return Decision(False, [r.reason])
+        reasons = [r.reason]
+        if actor is not None and not actor.signs and any(
+                g.signs and actor.has(*g.roles) and _within(actor, g, kind, target) for g in r.grants):
+            reasons.append(UNDELEGATED_DEPUTY)
+        return Decision(False, reasons)
     if r.not_subject and obj is not None and actor is not None and is_subject(actor, obj):
         return Decision(False, ["Không được thực hiện thao tác trên hồ sơ mà mình là đối tượng được đề nghị."])
     return Decision(True, [])  # a new list each time: callers append their own reasons to it
@@ -575,7 +668,8 @@ def _grant_sql(actor: Actor, grant: Grant, kind: Kind):
     elif scope == UNIT:
         if actor.unit_id is None or kind.unit_sql is None:
             return false()
-        clause = kind.unit_sql(actor.unit_id)
+        units = _units(actor)
+        clause = kind.unit_sql(units[0]) if len(units) == 1 else or_(*(kind.unit_sql(u) for u in units))
     elif scope == SUBJECT:
         if actor.person_id is None or kind.subject_sql is None:
             return false()
@@ -626,7 +720,12 @@ def scope_bound(actor: Actor | None, object_type: str, verb: str = "view") -> tu
             if value is None:  # `_grant_sql` gives false(): a term of the OR that adds nothing
                 continue
             params[f"scope_{attr}"] = value
-        shape.append(i)
+        units = actor.unit_ids if g.scope == UNIT and actor is not None else ()
+        if len(units) > 1:  # a successor's head: its predecessors' units too, one parameter each
+            params.update({f"scope_unit_id_{j}": u for j, u in enumerate(units[1:], start=1)})
+            shape.append((i, len(units)))
+        else:
+            shape.append(i)
     return (object_type, verb, tuple(shape)), params
 
 
@@ -635,27 +734,39 @@ def scope_clause(key: tuple):
     """The clause of a `scope_bound` key, built once."""
     object_type, verb, shape = key
     kind, rule = KINDS[object_type], POLICY[(object_type, verb)]
-    clauses = [_grant_sql(_SCOPE_PARAMS, rule.grants[i], kind) for i in shape]
+    clauses = []
+    for entry in shape:
+        i, units = entry if isinstance(entry, tuple) else (entry, 1)
+        who = _SCOPE_PARAMS if units == 1 else SimpleNamespace(**vars(_SCOPE_PARAMS), unit_ids=(
+            _SCOPE_PARAMS.unit_id, *(bindparam(f"scope_unit_id_{j}") for j in range(1, units))))
+        clauses.append(_grant_sql(who, rule.grants[i], kind))
     return or_(*clauses) if clauses else false()
 
 
 def load(session: Session, actor: Actor | None, object_type: str, object_id, *, for_update: bool | str = False,
          options=()):
     """The object with this id if `actor` may read it, else NotFound (its existence is not revealed).
-    `for_update="share"` takes a shared lock."""
+    `for_update="share"` takes a shared lock. The statement is the scope's prebuilt one (`scope_bound`, the same rows
+    as `scope`), built once per shape and kept while the same `options` object is passed (a module's constant tuple,
+    like the nomination detail's): every detail and every change opens its object through here."""
     kind = KINDS[object_type]
     if isinstance(object_id, bool) or not isinstance(object_id, int):
         raise NotFound(kind.not_found)
-    stmt = select(kind.model).where(kind.model.id == object_id, scope(actor, object_type))
-    if for_update:
-        stmt = stmt.with_for_update(read=for_update == "share", of=kind.model) \
-            .execution_options(populate_existing=True)
-    if options:
-        stmt = stmt.options(*options)
-    obj = session.scalars(stmt).unique().first()
+    key, params = scope_bound(actor, object_type)
+    stmt = _load_statement(object_type, key, for_update, tuple(options))
+    obj = session.scalars(stmt, {**params, "object_id": object_id}).unique().first()
     if obj is None:
         raise NotFound(kind.not_found)
     return obj
+
+
+@functools.lru_cache(maxsize=256)
+def _load_statement(object_type: str, scope_key: tuple, for_update: bool | str, options: tuple):
+    model = KINDS[object_type].model
+    stmt = select(model).where(model.id == bindparam("object_id"), scope_clause(scope_key))
+    if for_update:
+        stmt = stmt.with_for_update(read=for_update == "share", of=model).execution_options(populate_existing=True)
+    return stmt.options(*options) if options else stmt
 
 
 def not_found(object_type: str) -> NotFound:
@@ -670,6 +781,8 @@ def holders(object_type: str, verb: str, **target):
         if g.roles is None:
             continue
         where = [UserRole.role.in_(sorted(g.roles))]
+        if g.signs:
+            where.append(UserRole.deputy.is_(False))
         dep, unit = target.get("department_id"), target.get("unit_id")
         if g.scope in (DEPARTMENT, PUBLISHED) and dep is not None:
             where.append(User.department_id == dep)

@@ -45,17 +45,36 @@ def audited(db, action: str) -> list[AuditEvent]:
 
 
 # ------------------------------------------------------------------------------------------------ service
-def test_the_deputy_acts_as_director_only_while_the_delegation_runs(db, demo):
+SIGNING = [("sign", "proposal"), ("issue_co_so", "decision"), ("recognize_co_so", "nomination"),
+           ("reject_co_so", "nomination"), ("propose_nganh", "nomination"), ("chair", "council_session"),
+           ("grant", "delegation")]
+
+
+def signs(actor, verb, object_type, demo) -> policy.Decision:
+    return policy.can(actor, verb, object_type, department_id=demo.unit("STP").id)
+
+
+def test_the_deputy_holds_the_director_role_but_signs_only_while_the_delegation_runs(db, demo):
     deputy = demo.user("phogiamdoc")
-    assert not actor_for(db, deputy).has(policy.DIRECTOR)  # the demo's deputy signs nothing of their own
+    actor = actor_for(db, deputy)
+    # CONTRACT.md: the director role (and its reading scope), no signing of their own.
+    assert actor.has(policy.DIRECTOR) and actor.deputy and not actor.signs and actor.on_behalf_of is None
+    assert policy.can(actor, "view", "nomination", department_id=demo.unit("STP").id)
+    for verb, object_type in SIGNING:
+        refused = signs(actor, verb, object_type, demo)
+        assert not refused and refused.reasons[-1] == policy.UNDELEGATED_DEPUTY, (verb, object_type)
+        assert signs(demo.actor("giamdoc"), verb, object_type, demo), (verb, object_type)
     d = grant(db, demo)
     assert delegations.state_of(d) == delegations.ACTIVE and d.deputy_title == "PHÓ GIÁM ĐỐC"
     actor = actor_for(db, deputy)
-    assert actor.has(policy.DIRECTOR) and actor.on_behalf_of.username == "giamdoc"
+    assert actor.signs and actor.on_behalf_of.username == "giamdoc" and actor.delegation_title == "PHÓ GIÁM ĐỐC"
+    assert signs(actor, "sign", "proposal", demo) and signs(actor, "issue_co_so", "decision", demo)
     delegations.end(db, demo.actor("giamdoc"), d.id)
     assert (d.ends_on, d.ended_by_id) == (TODAY, demo.user("giamdoc").id) and d.ended_at is not None
     assert delegations.state_of(d) == delegations.ENDED
-    assert not actor_for(db, deputy).has(policy.DIRECTOR)  # at once, not at midnight
+    actor = actor_for(db, deputy)
+    assert not actor.signs and actor.on_behalf_of is None  # at once, not at midnight
+    assert not signs(actor, "sign", "proposal", demo) and not signs(actor, "issue_co_so", "decision", demo)
     with pytest.raises(Conflict) as err:
         delegations.end(db, demo.actor("giamdoc"), d.id)
     assert err.value.reasons == ["Ủy quyền đã được kết thúc trước đó; không thể kết thúc lần nữa."]
@@ -64,12 +83,12 @@ def test_the_deputy_acts_as_director_only_while_the_delegation_runs(db, demo):
 def test_a_future_delegation_is_upcoming_and_ending_it_cancels_it(db, demo):
     d = grant(db, demo, starts=3, ends=6)
     assert delegations.state_of(d) == delegations.UPCOMING
-    assert not actor_for(db, demo.user("phogiamdoc")).has(policy.DIRECTOR)
+    assert not actor_for(db, demo.user("phogiamdoc")).signs
     delegations.end(db, demo.actor("giamdoc"), d.id)
     assert d.ends_on == TODAY + dt.timedelta(days=6) and delegations.state_of(d) == delegations.ENDED
     assert delegations.end_note(d) == "Đã hủy trước khi bắt đầu"
     # ... and no longer in force when its days come
-    assert not policy.actor_for(db, demo.user("phogiamdoc"), TODAY + dt.timedelta(days=4)).has(policy.DIRECTOR)
+    assert not policy.actor_for(db, demo.user("phogiamdoc"), TODAY + dt.timedelta(days=4)).signs
     # A cancelled or ended delegation does not block a new one for the same days.
     assert grant(db, demo, starts=3, ends=6).id != d.id
 
@@ -84,7 +103,8 @@ def test_a_delegation_whose_period_has_run_cannot_be_ended(db, demo):
 def test_only_the_director_grants(db, demo, who):
     with pytest.raises(Forbidden) as err:
         grant(db, demo, by=who, deputy="hoidong2")
-    assert err.value.reasons == ["Chỉ Giám đốc Sở được ủy quyền ký cho Phó Giám đốc của Sở mình."]
+    reasons = ["Chỉ Giám đốc Sở được ủy quyền ký cho Phó Giám đốc của Sở mình."]
+    assert err.value.reasons == reasons + ([policy.UNDELEGATED_DEPUTY] if who == "phogiamdoc" else [])
     assert db.scalar(select(Delegation.id)) is None
 
 
@@ -142,6 +162,13 @@ def test_another_user_holding_the_director_role_cannot_be_the_deputy(db, demo):
     assert {"phogiamdoc", "vanphong"} <= {u.username for u in delegations.deputy_choices(db, demo.actor("giamdoc"))}
 
 
+def test_a_deputy_director_can_be_the_deputy_and_a_head_director_cannot_be_made_one(db, demo):
+    other = accounts.create_user(db, "pgd2", roles=["director"], password="stp2-pass-1", unit_code="STP", deputy=True)
+    assert other.is_deputy and "pgd2" in {u.username for u in delegations.deputy_choices(db, demo.actor("giamdoc"))}
+    with pytest.raises(ValidationFailed):
+        accounts.create_user(db, "pgd3", roles=["staff"], password="stp2-pass-1", unit_code="STP", deputy=True)
+
+
 def test_no_two_delegations_of_one_director_overlap(db, demo):
     grant(db, demo, starts=2, ends=6)
     for starts, ends, deputy in ((0, 2, "hoidong2"), (6, 9, "phogiamdoc"), (3, 4, "hoidong3"), (0, 10, "hoidong2")):
@@ -193,8 +220,9 @@ def test_the_deputy_signs_kt_giam_doc_while_it_runs_and_not_after_it_ends(db, de
     assert (signed.signer_id, signed.on_behalf_of_id) == (deputy.id, demo.user("giamdoc").id)
     delegations.end(db, demo.actor("giamdoc"), d.id)
     db.commit()
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden) as err:
         issue(db, actor_for(db, deputy), [closed.person], 22)
+    assert policy.UNDELEGATED_DEPUTY in err.value.reasons
     signed = issue(db, demo.actor("giamdoc"), [closed.person], 22)
     text = lines(open_docx(documents.decision_docx(db, signed)))
     assert "KT. GIÁM ĐỐC" not in text and "PHÓ GIÁM ĐỐC" not in text and "GIÁM ĐỐC" in text
@@ -211,7 +239,7 @@ def test_api_grant_list_and_end(api, demo, db):
         "active", "Đang hiệu lực", "phogiamdoc", day(3))
     assert [(a["action"], a["allowed"]) for a in body["available_actions"]] == [("end", True)]
     me = deputy.get("/me").get_json()
-    assert policy.DIRECTOR in me["roles"] and me["on_behalf_of"]["username"] == "giamdoc"
+    assert me["roles"] == [policy.DIRECTOR] and me["signs"] and me["on_behalf_of"]["username"] == "giamdoc"
     for caller in (director, deputy, api.as_("thanhtra")):
         page = caller.get("/delegations").get_json()
         assert page["total"] == 1 and page["items"][0]["id"] == body["id"], caller.username
@@ -223,7 +251,8 @@ def test_api_grant_list_and_end(api, demo, db):
     r = director.post(f"/delegations/{body['id']}/end")
     assert r.status_code == 409 and "problem+json" in r.content_type
     assert r.get_json()["detail"] == "Ủy quyền này đã kết thúc."
-    assert policy.DIRECTOR not in deputy.get("/me").get_json()["roles"]
+    me = deputy.get("/me").get_json()
+    assert (me["roles"], me["deputy"], me["signs"], me["on_behalf_of"]) == ([policy.DIRECTOR], True, False, None)
 
 
 @pytest.mark.parametrize(("who", "body", "status", "field"), [
@@ -311,6 +340,58 @@ def test_page_refusals_in_vietnamese(client, login, demo, db):
 
 def test_seed_demo_has_the_deputy_director(db, demo):
     deputy = demo.user("phogiamdoc")
-    assert (deputy.role_codes, deputy.department_id, deputy.full_name) == (
-        {"staff"}, demo.unit("STP").id, "Lê Thị Phó")
+    assert (deputy.role_codes, deputy.is_deputy, deputy.department_id, deputy.full_name) == (
+        {"director"}, True, demo.unit("STP").id, "Lê Thị Phó")
+    assert not demo.user("giamdoc").is_deputy
     assert deputy.email == "phogiamdoc@dienhinh.test"
+
+
+def test_the_deputy_without_a_delegation_is_refused_signing_by_page_and_api_then_signs_kt_with_one(
+        client, login, api, demo, db, closed):  # noqa: F811
+    """CONTRACT.md: `phogiamdoc` holds the director role (as `/me` says) but signs nothing of their own."""
+    deputy = api.as_("phogiamdoc")
+    me = deputy.get("/me").get_json()
+    assert (me["roles"], me["role_labels"], me["deputy"], me["signs"]) == (
+        ["director"], ["Phó Giám đốc Sở"], True, False)
+    body = {"level": "co_so", "number": 31, "date": TODAY.isoformat(), "nomination_ids": [closed.collective.id],
+            "session_id": closed.session.id}
+    r = deputy.post("/decisions", json=body)
+    assert r.status_code == 403 and policy.UNDELEGATED_DEPUTY in r.get_json()["reasons"]
+    login("phogiamdoc")
+    r = client.get(f"/decisions/new?session={closed.session.id}")
+    assert r.status_code == 403 and "chỉ ký khi được Giám đốc Sở ủy quyền" in r.get_data(as_text=True)
+    grant(db, demo)
+    db.commit()
+    r = deputy.post("/decisions", json=body)
+    assert r.status_code == 201, r.get_json()
+    assert (r.get_json()["signer"]["username"], r.get_json()["on_behalf_of"]["username"],
+            r.get_json()["signer_title"]) == ("phogiamdoc", "giamdoc", "PHÓ GIÁM ĐỐC")
+    assert client.get(f"/decisions/new?session={closed.session.id}").status_code == 200
+
+
+def test_admin_sees_and_keeps_the_deputy_flag_and_makes_or_unmakes_a_deputy(client, login, db, demo):
+    """The admin's user page shows the deputy director as such, an edit keeps it, and turning it off is audited."""
+    login("admin")
+    deputy = demo.user("phogiamdoc")
+    page = client.get(f"/admin/users/{deputy.id}").get_data(as_text=True)
+    assert 'name="deputy" value="yes" id="f-deputy" checked' in page and "Phó Giám đốc Sở" in page
+    form = {"full_name": deputy.full_name, "roles": ["director", "council_member"], "unit_id": str(deputy.unit_id),
+            "active": "on", "deputy": "yes"}
+    assert client.post(f"/admin/users/{deputy.id}", data=form).status_code == 302
+    db.expire_all()
+    assert demo.user("phogiamdoc").is_deputy and demo.user("phogiamdoc").role_codes == {"director", "council_member"}
+    r = client.post(f"/admin/users/{deputy.id}", data={**form, "roles": ["staff"]})
+    assert r.status_code == 422 and "Phó Giám đốc Sở phải có vai trò Giám đốc Sở." in r.get_data(as_text=True)
+    assert client.post(f"/admin/users/{deputy.id}", data={k: v for k, v in form.items() if k != "deputy"}
+                       ).status_code == 302
+    db.expire_all()
+    assert not demo.user("phogiamdoc").is_deputy
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "admin.user_update")
+                       .order_by(AuditEvent.id.desc())).first()
+    assert event.data["changes"]["deputy"] == {"before": True, "after": False}
+    r = client.post("/admin/users/new", data={"username": "pgd_moi", "full_name": "Phó Giám đốc mới",
+                                              "roles": ["director"], "unit_id": str(demo.unit("STP").id),
+                                              "password": "mat-khau-moi-1", "active": "on", "deputy": "yes"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    db.expire_all()
+    assert demo.user("pgd_moi").is_deputy and not actor_for(db, demo.user("pgd_moi")).signs

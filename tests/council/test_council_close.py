@@ -68,7 +68,7 @@ def test_failures_are_rejected_by_the_director_with_a_history_row(db, demo):
     assert (ok.state, bad.state) == ("submitted", "not_recognized")
     row = _reject(db, bad)
     assert (row.actor_id, row.from_state, row.to_state, row.version) == (uid(demo, "giamdoc"), "submitted",
-                                                                         "not_recognized", 2)
+                                                                         "not_recognized", 3)  # 2: accepted
     assert row.data == {"session_id": str(s.id)} and row.comment == council.OUTCOME_LABELS["failed"]
     assert _reject(db, ok) is None
     assert council_queries.latest_outcome(db, ok.id) == "passed"
@@ -122,7 +122,8 @@ def test_below_quorum_nothing_is_applied_and_a_new_session_decides(db, demo):
     vote(db, demo, first, bad, 0, 4, voters=MEMBERS[:4])
     close(db, demo, first)
     assert [i.outcome for i in first.items] == ["no_quorum", "no_quorum"]
-    assert (good.state, bad.state, good.version, bad.version) == ("submitted", "submitted", 1, 1)
+    # version 2: setting the agenda recorded the secretariat's acceptance (issue 14); the close changed nothing
+    assert (good.state, bad.state, good.version, bad.version) == ("submitted", "submitted", 2, 2)
     assert council_queries.latest_outcome(db, good.id) is None and council_queries.latest_outcome(db, bad.id) is None
     with pytest.raises(ValidationFailed):  # no council result yet
         decisions.issue(db, demo.actor("giamdoc"), level="co_so", number=1, date=NOW.date(), nomination_ids=[good.id])

@@ -78,12 +78,13 @@ def test_the_audit_chains_verify_after_a_big_close(db, demo):
     assert [r.object_id for r in rows[:-1]] == [n.id for n in items[2:]]
     assert [r.seq for r in rows] == list(range(rows[0].seq, rows[0].seq + 49))
     assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
-    assert rows[0].data == {"before": {"state": "submitted"}, "after": {"state": "not_recognized"}, "version": 2,
+    # version 3: 2 is the acceptance the agenda recorded (issue 14)
+    assert rows[0].data == {"before": {"state": "submitted"}, "after": {"state": "not_recognized"}, "version": 3,
                             "comment": council.OUTCOME_LABELS["failed"], "data": {"session_id": str(s.id)},
                             "on_behalf_of": None, "via": "cli"}
     history = db.scalars(select(StateChange).where(StateChange.action == "reject_co_so",
                                                    StateChange.nomination_id.in_([n.id for n in items]))).all()
-    assert len(history) == 48 and {(h.version, h.to_state) for h in history} == {(2, "not_recognized")}
+    assert len(history) == 48 and {(h.version, h.to_state) for h in history} == {(3, "not_recognized")}
     assert db.scalar(select(func.count()).select_from(Notification).where(
         Notification.kind == "council.closed", Notification.object_id.in_([n.id for n in items]))) > 0
     result = audit.verify(db, mac_key=audit.mac_key())
@@ -99,7 +100,7 @@ def test_a_batch_of_steps_is_all_or_none(db, demo):
     before = db.scalar(select(func.count()).select_from(StateChange))
     with pytest.raises(Conflict) as err:
         service.transition_many(db, head, stale, "withdraw", reason="Rút hồ sơ")
-    assert err.value.reasons == ["Phiên bản hiện tại là 1, yêu cầu gửi phiên bản 2."]
+    assert err.value.current_version == 1 and err.value.reasons == [service.STALE_REASON]
     assert db.scalar(select(func.count()).select_from(StateChange)) == before
     assert {db.scalar(select(Nomination.state).where(Nomination.id == n.id)) for n in ns} == {"registered"}
     done = service.transition_many(db, head, [service.Step(n.id, 1, f"Lần {k}") for k, n in enumerate(ns)],

@@ -160,9 +160,10 @@ def test_deputy_signs_under_delegation_and_both_are_named(db, demo, submitted, t
     db.add(Delegation(department_id=demo.unit("STP").id, director_id=director.id, deputy_id=deputy.id,
                       starts_on=today - dt.timedelta(days=1), ends_on=today + dt.timedelta(days=1)))
     db.flush()
-    assert "director" not in actor_for(db, deputy, today=today + dt.timedelta(days=2)).roles  # expired
+    expired = actor_for(db, deputy, today=today + dt.timedelta(days=2))
+    assert not expired.signs and expired.on_behalf_of is None  # the director role as a deputy: no signing
     acting = actor_for(db, deputy, today=today)
-    assert "director" in acting.roles and acting.on_behalf_of.id == director.id
+    assert "director" in acting.roles and acting.signs and acting.on_behalf_of.id == director.id
     other = submit_via_service(db, demo, tmp_path, "tp_hctp", unit="HCTP", title="Phòng HCTP")
     demo.campaign().quota_collective = None
     s = open_session(db, demo, [submitted, other])

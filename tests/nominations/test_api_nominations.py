@@ -168,7 +168,8 @@ def test_stale_version_is_409_and_writes_no_second_step(api, ref, db):
     assert first.status_code == 200
     again = act(api, "tp_pbgdpl", n, "withdraw", reason="Nhầm")  # still version 1
     assert again.status_code == 409 and again.content_type == PROBLEM
-    assert "phiên bản" in " ".join(again.get_json()["reasons"]).lower()
+    assert again.get_json()["current_version"] == 2  # said plainly, the current version carried (issue 14)
+    assert "người khác cập nhật" in again.get_json()["detail"]
     stale_patch = api.as_("tp_pbgdpl").patch(f"/nominations/{n['id']}", json={"version": 1, "title": "Cũ"})
     assert stale_patch.status_code == 409
     detail = api.as_("tp_pbgdpl").get(f"/nominations/{n['id']}").get_json()

@@ -24,7 +24,7 @@ def _race(session_factory, nomination_id, usernames, action, version, **data):
     def fire(session, actor):
         service.transition(session, actor, nomination_id, action, version, **data)
 
-    return ["conflict" if r == "Conflict" else r
+    return ["conflict" if r in ("Conflict", "StaleVersion") else r
             for r in race(session_factory, [(u, fire) for u in usernames], refused=(Conflict,))]
 
 

@@ -100,7 +100,7 @@ def test_stale_version_gives_a_409_page(client, login, demo, nurtured):
                     data={"action": "withdraw", "version": "1", "reason": "Không còn phù hợp", "confirm": "yes"})
     assert r.status_code == 409
     page = r.get_data(as_text=True)
-    assert "Hồ sơ đã được người khác thay đổi" in page
+    assert "Hồ sơ vừa được người khác cập nhật" in page
     assert f'href="/nominations/{nurtured}"' in page  # offers a reload
 
 

@@ -11,6 +11,7 @@ from workflow import policy
 from workflow.administration import calendar as calendar_admin
 from workflow.administration import campaigns, imports
 from workflow.administration import operations as admin
+from workflow.administration import units as reorg
 from workflow.council import operations as council
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.nominations import rules, service
@@ -54,13 +55,14 @@ EXPECTED = {
     "start_nurturing": _row(tp_pbgdpl=OK, vanphong=OK),
     "submit": _row(tp_pbgdpl=OK),
     "return_for_revision": _row(vanphong=OK),
+    "accept": _row(vanphong=OK),
     "withdraw": _row(tp_pbgdpl=OK, vanphong=OK),
     "update": _row(tp_pbgdpl=OK, vanphong=OK),
     "add_checkin": _row(tp_pbgdpl=OK, vanphong=OK),
 }
 # The state each action is tried from.
 SETUP = {"start_nurturing": "registered", "submit": "nurtured", "return_for_revision": "submitted",
-         "withdraw": "nurtured", "update": "registered", "add_checkin": "nurtured"}
+         "accept": "submitted", "withdraw": "nurtured", "update": "registered", "add_checkin": "nurtured"}
 
 
 def _create(db, demo, username, unit="PBGDPL", department="STP"):
@@ -88,6 +90,8 @@ def _perform(db, demo, username, action, n, tmp_path):
         return service.update_nomination(db, actor, n.id, n.version, achievements="Bổ sung thành tích")
     if action == "add_checkin":
         return service.add_checkin(db, actor, n.id, date="2026-02-01", note="Theo dõi")
+    if action == "accept":
+        return service.accept_nomination(db, actor, n.id, n.version)
     data = {"start_nurturing": {"nurture_plan": "Kế hoạch"}, "withdraw": {"reason": "Rút"},
             "return_for_revision": {"reason": "Bổ sung"}}.get(action, {})
     return service.transition(db, actor, n.id, action, n.version, **data)
@@ -122,6 +126,9 @@ def test_matrix(db, demo, tmp_path, username, action):
         _perform(db, demo, username, action, n, tmp_path)
         if action in ("update",):
             assert n.version == version + 1
+        elif action == "accept":  # no state of its own: a history row, the acceptance kept
+            assert n.version == version + 1 and n.state == state and n.accepted_by_id == demo.user(username).id
+            assert n.history[-1].actor_id == demo.user(username).id
         elif action != "add_checkin":
             assert n.version == version + 1 and n.state != state
             assert n.history[-1].actor_id == demo.user(username).id
@@ -215,6 +222,7 @@ TYPE_PROBES = {
     ("campaign", "manage"): lambda db, demo, a: admin.update_campaign(db, a, demo.campaign().id, {}),
     ("calendar", "manage"): lambda db, demo, a: calendar_admin.save_day(db, a, {}),
     ("unit", "import"): lambda db, demo, a: imports.import_xlsx(db, a, "units", b""),
+    ("unit", "reorganise"): lambda db, demo, a: reorg.rename_unit(db, a, demo.unit("HCTP").id, {}),
     ("person", "import"): lambda db, demo, a: imports.import_xlsx(db, a, "people", b""),
     ("administration", "view"): lambda db, demo, a: admin.require_admin(a),
     ("report", "view"): lambda db, demo, a: reports.summary(db, a),
@@ -239,7 +247,7 @@ OBJECT_PROBES = {
 # tests/administration/test_delegations.py).
 COVERED_ELSEWHERE = {
     ("nomination", verb) for verb in ("view", "create", "edit", "start_nurturing", "submit", "return_for_revision",
-                                      "reject_co_so", "recognize_co_so", "propose_nganh", "recognize_nganh",
+                                      "accept", "reject_co_so", "recognize_co_so", "propose_nganh", "recognize_nganh",
                                       "reject_nganh", "withdraw", "revoke")
 } | {("council_session", v) for v in ("view", "see_results", "chair", "comment", "sit")} | {
     ("ballot", "cast"), ("council", "view"), ("decision", "view"), ("proposal", "view"), ("proposal", "sign"),

@@ -89,7 +89,9 @@ def test_stale_version_is_a_conflict_and_leaves_no_trace(db, demo):
     rows, events = len(_history(db, n)), _audit_count(db)
     with pytest.raises(Conflict) as exc:
         service.transition(db, tp, n.id, "withdraw", 1, reason="Rút")
-    assert exc.value.status == 409 and "2" in exc.value.reasons[0]
+    # In the user's words (issue 14, finding 7), the current version carried for a client to reload
+    assert exc.value.status == 409 and exc.value.current_version == 2
+    assert "phiên bản" not in (exc.value.detail + " ".join(exc.value.reasons)).lower()
     assert (n.state, n.version) == ("nurtured", 2)
     assert len(_history(db, n)) == rows and _audit_count(db) == events
 

@@ -92,6 +92,15 @@ def test_users_create_and_a_bad_role(cli, db):
     assert _user(db, "y") is None
 
 
+def test_users_create_a_deputy_director(cli, db):
+    r = cli("users", "create", "pgd", "--role", "director", "--unit", "STP", "--deputy", "--password", "longpassword")
+    assert r.exit_code == 0, r.stderr
+    user = db.scalar(select(User).where(User.username == "pgd"))
+    assert user.role_codes == {"director"} and user.is_deputy
+    bad = cli("users", "create", "pgd2", "--role", "staff", "--unit", "STP", "--deputy", "--password", "longpassword")
+    assert bad.exit_code != 0 and "Phó Giám đốc Sở phải có vai trò Giám đốc Sở" in bad.stderr and _no_traceback(bad)
+
+
 @pytest.mark.parametrize(("password", "message"), [
     ("password", "danh sách mật khẩu phổ biến"), ("        ", "khoảng trắng"), ("W-weakling-2026", "tên đăng nhập"),
 ])

@@ -36,7 +36,8 @@ from workflow.proposals import operations as proposals
 
 ROOT = Path(__file__).resolve().parents[2]
 # The role definitions, the policy table and the demo data: the only homes of role names (issue 12).
-ROLE_HOMES = {"workflow/policy.py", "workflow/labels.py", "workflow/administration/demo.py", "models/accounts.py"}
+ROLE_HOMES = {"workflow/policy.py", "workflow/labels.py", "workflow/administration/demo.py",
+              "workflow/administration/demo_living.py", "models/accounts.py"}
 # Strings spelled like a role that name something else: a blueprint, an audit action family, a home-page card.
 NOT_ROLES = ('Blueprint("admin"', '"admin": "Quản trị",', 'Card("admin", "Quản trị hệ thống"')
 ROLE_LITERAL = re.compile("[\"'](" + "|".join(ROLES) + ")[\"']")

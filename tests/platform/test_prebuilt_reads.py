@@ -14,6 +14,7 @@ from sqlalchemy import select
 from models import Nomination
 from web.json_provider import document, json_ready
 from workflow import policy
+from workflow.errors import NotFound
 from workflow.nominations import queries
 
 USERS = ["admin", "vanphong", "giamdoc", "hoidong1", "tp_pbgdpl", "botp", "thanhtra", "bientap", "canbo1"]
@@ -37,6 +38,36 @@ def test_the_prebuilt_scope_reads_the_rows_the_scope_reads(db, demo, nominations
         got = set(db.scalars(select(Nomination.id).where(policy.scope_clause(key)), params))
         assert got == expected, (username, verb)
     assert policy.scope_clause(key) is policy.scope_clause(policy.scope_bound(actor, "nomination", verb)[0])
+
+
+@pytest.mark.parametrize("username", [*USERS, "tp_stp2", "phogiamdoc", None])
+def test_every_prebuilt_scope_reads_what_its_scope_reads(db, demo, nominations, username):
+    """`policy.load` opens every object through the prebuilt clause: for every object type with a table and every
+    verb of the policy, the same rows as `policy.scope` (the demo's units, people, users, campaigns, councils and
+    notifications, and the rows of the other types the tests add)."""
+    actor = demo.actor(username) if username else None
+    for (object_type, verb) in policy.POLICY:
+        model = policy.KINDS[object_type].model
+        if model is None:
+            continue
+        expected = set(db.scalars(select(model.id).where(policy.scope(actor, object_type, verb))))
+        key, params = policy.scope_bound(actor, object_type, verb)
+        got = set(db.scalars(select(model.id).where(policy.scope_clause(key)), params))
+        assert got == expected, (username, object_type, verb)
+
+
+def test_load_reuses_its_statement_and_still_hides_what_the_scope_hides(db, demo, nominations):
+    hctp = nominations[0]
+    policy._load_statement.cache_clear()
+    for _ in range(3):
+        assert queries.load_detail(db, demo.actor("vanphong"), hctp.id).id == hctp.id
+    assert policy._load_statement.cache_info().misses == 1
+    with pytest.raises(NotFound):
+        queries.load_detail(db, demo.actor("tp_pbgdpl"), hctp.id)
+    with pytest.raises(NotFound):
+        queries.load_detail(db, demo.actor("tp_stp2"), hctp.id)
+    with pytest.raises(NotFound):
+        policy.load(db, demo.actor("vanphong"), "nomination", str(hctp.id))
 
 
 def test_the_list_reuses_its_statements_and_binds_the_filters(db, demo, nominations):

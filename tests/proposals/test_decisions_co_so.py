@@ -222,8 +222,9 @@ def test_every_step_of_a_council_leaves_an_audit_event(db, demo):
     council.resolve_tie(db, demo.actor("giamdoc"), s.id, [a.id])
     issue(db, demo, [a.id], number=3, date=LATER.date())
     rows = db.scalars(select(AuditEvent).where(AuditEvent.id > start).order_by(AuditEvent.id)).all()
-    assert [r.action for r in rows] == [
-        "council_session.scheduled", "council_session.agenda_set", "council_session.published",
+    assert [r.action for r in rows] == [  # the agenda records the acceptance of the two dossiers (issue 14)
+        "council_session.scheduled", "nomination.accept", "nomination.accept", "council_session.agenda_set",
+        "council_session.published",
         "council_session.attendance", "council_session.opened", *["council_session.vote_cast"] * 14,
         "council_session.closed", "nomination.reject_co_so", "council_session.tie_resolved",
         "nomination.recognize_co_so", "decision.issue"]

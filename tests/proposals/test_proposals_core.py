@@ -574,4 +574,4 @@ def test_from_the_council_to_the_ministry(db, demo):
     p = proposed(db, demo, [n])
     nganh(db, demo, [n.id])
     assert (p.state, n.state) == ("submitted", "recognized")
-    assert [h.action for h in n.history] == ["create", "recognize_co_so", "propose_nganh", "recognize_nganh"]
+    assert [h.action for h in n.history] == ["create", "accept", "recognize_co_so", "propose_nganh", "recognize_nganh"]

@@ -10,8 +10,10 @@ from models import AWARD_LEVELS, CAMPAIGN_KINDS, DISCIPLINE_FORMS, EMPLOYMENT_TY
 from web.administration import bp
 from web.current import current_actor
 from web.db import db, perform, request_context
-from workflow.administration import campaigns, passwords
+from workflow import labels
+from workflow.administration import campaigns, passwords, unit_history
 from workflow.administration import operations as admin
+from workflow.administration import units as reorg
 from workflow.errors import ValidationFailed
 from workflow.labels import AWARD_TITLES
 
@@ -56,7 +58,8 @@ def index():
 @bp.route("/units")
 def units():
     page = admin.list_units(db(), current_actor(), page=request.args.get("page"), q=request.args.get("q"))
-    return render_template("admin/units.html", page=page, q=request.args.get("q", ""))
+    return render_template("admin/units.html", page=page, q=request.args.get("q", ""),
+                           former=unit_history.former_names(db(), [u.id for u in page.items]))
 
 
 @bp.route("/units/new", methods=["GET", "POST"])
@@ -83,13 +86,46 @@ def unit_edit(unit_id: int):
             _save(lambda: admin.update_unit(db(), actor, unit_id, _form(), context=request_context()),
                   action="admin.unit_update", object_type="unit", object_id=unit_id)
         except ValidationFailed as err:
-            return _render("admin/unit_form.html", 422, err, values=request.form,
-                           unit=admin.get_unit(db(), actor, unit_id), all_units=admin.all_units(db(), actor))
+            return _unit_page(admin.get_unit(db(), actor, unit_id), 422, error=err, values=request.form)
         flash("Đã lưu đơn vị.", "success")
         return redirect(url_for("admin.unit_edit", unit_id=unit_id))
-    values = {"code": unit.code, "name": unit.name, "kind": unit.kind, "parent_id": unit.parent_id or "",
-              "place": unit.place or "", "active": unit.active, "closed_on": unit.closed_on or ""}
-    return _render("admin/unit_form.html", values=values, unit=unit, all_units=admin.all_units(db(), actor))
+    return _unit_page(unit)
+
+
+def _unit_page(unit, status=200, *, error=None, values=None, change_kind=None, change_error=None, change_values=None):
+    """The unit's page: its form, its history (changes, former names) and a form for each change of organisation."""
+    actor = current_actor()
+    session = db()
+    if values is None:
+        values = {"code": unit.code, "name": unit.name, "kind": unit.kind, "parent_id": unit.parent_id or "",
+                  "place": unit.place or "", "active": unit.active, "closed_on": unit.closed_on or ""}
+    return _render("admin/unit_form.html", status, error, values=values, unit=unit,
+                   all_units=admin.all_units(session, actor),
+                   history=unit_history.history(session, unit.id), former=unit_history.names(session, unit.id),
+                   heirs=unit_history.predecessors(session, unit.id), carried=reorg.summary(session, unit),
+                   change_kind=change_kind, change_error=change_error, change_values=change_values or {})
+
+
+@bp.route("/units/<int:unit_id>/changes/<any(rename, merge, split, move, close):kind>", methods=["POST"])
+def unit_change(unit_id: int, kind: str):
+    """Two steps: the form posts here without `confirm` and the confirmation page shows what will happen (the same
+    values kept in hidden fields); posted again with `confirm=yes`, the change is made."""
+    actor = current_actor()
+    unit = admin.get_unit(db(), actor, unit_id)
+    if request.form.get("confirm") != "yes":
+        return render_template("admin/unit_change_confirm.html", unit=unit, kind=kind,
+                               fields=[(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"],
+                               data=reorg.form_data(kind, request.form), carried=reorg.summary(db(), unit),
+                               all_units={u.id: u for u in admin.all_units(db(), actor)})
+    data = reorg.form_data(kind, request.form)
+    try:
+        _save(lambda: reorg.apply(db(), actor, kind, unit_id, data, context=request_context()),
+              action=f"admin.unit_{kind}", object_type="unit", object_id=unit_id)
+    except ValidationFailed as err:
+        return _unit_page(admin.get_unit(db(), actor, unit_id), 422, change_kind=kind, change_error=err,
+                          change_values=request.form)
+    flash(f"Đã ghi nhận: {labels.UNIT_CHANGE_LABELS[kind].lower()} đơn vị “{unit.name}”.", "success")
+    return redirect(url_for("admin.unit_edit", unit_id=unit_id) + "#history")
 
 
 # ------------------------------------------------------------------------------------------------------ people
@@ -193,7 +229,7 @@ def user_new():
 def _user_values(user) -> dict:
     return {"username": user.username, "full_name": user.full_name, "email": user.email or "",
             "roles": sorted(user.role_codes), "unit_id": user.unit_id or "", "person_id": user.person_id or "",
-            "active": user.active}
+            "active": user.active, "deputy": user.is_deputy}
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])

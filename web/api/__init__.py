@@ -30,13 +30,14 @@ from web.api import (
     reports,
     stories,
     tokens,
+    units,
 )
 from web.api.base import BLUEPRINTS
 from web.api.problems import ProblemApi, problem_fallback
 from web.extensions import csrf
 
 MODULES = (auth, directory, campaigns, nominations, audit, inbox, councils, council_sessions, decisions,
-           proposals, exports, stories, reports, tokens, delegations)
+           proposals, exports, stories, reports, tokens, delegations, units)
 
 API_SETTINGS = {
     # ASCII: openapi-python-client makes the package name `dienhinh_api_client` from it (the Vietnamese name made
@@ -93,6 +94,11 @@ OPERATION_IDS = {
     "api_directory.put_notification_preferences": "set_notification_preferences",
     "api_directory.units": "list_units",
     "api_directory.people": "list_people",
+    "api_units.rename_unit": "rename_unit",
+    "api_units.merge_unit": "merge_unit",
+    "api_units.split_unit": "split_unit",
+    "api_units.move_unit": "move_unit",
+    "api_units.close_unit": "close_unit",
     "api_proposals.list_proposals": "list_proposals",
     "api_proposals.create_proposal": "create_proposal",
     "api_proposals.next_number": "get_next_proposal_number",
@@ -112,6 +118,7 @@ OPERATION_IDS = {
     "api_nominations.get_nomination": "get_nomination",
     "api_nominations.update_nomination": "update_nomination",
     "api_nominations.transition": "transition_nomination",
+    "api_nominations.accept_nomination": "accept_nomination",
     "api_nominations.add_attachment": "add_nomination_attachment",
     "api_nominations.download_attachment": "download_nomination_attachment",
     "api_nominations.add_checkin": "add_nomination_checkin",

@@ -7,7 +7,7 @@ from web.api import present
 from web.api.base import actor, api_blueprint, ctx, run
 from web.api.schemas import MeSchema, PeopleArgsSchema, PersonPageSchema, UnitArgsSchema, UnitPageSchema
 from web.db import db
-from workflow.administration import org_queries, preferences
+from workflow.administration import org_queries, preferences, unit_history
 from workflow.notification_categories import CATEGORIES
 
 blp = api_blueprint("api_directory", __name__, "Tài khoản đang dùng, đơn vị và cá nhân.")
@@ -57,7 +57,10 @@ def put_notification_preferences(args):
 @blp.response(200, UnitPageSchema)
 def units(args):
     """Danh sách đơn vị (trong phạm vi của tài khoản)"""
-    return present.page(org_queries.list_units(db(), actor(), **args), present.unit)
+    page = org_queries.list_units(db(), actor(), **args)
+    former = unit_history.former_names(db(), [u.id for u in page.items])
+    return present.page(page, lambda u: {**present.unit(u), "former_name": former.get(u.id),
+                                         "replaced_by_id": u.replaced_by_id})
 
 
 @blp.route("/people")

@@ -9,6 +9,7 @@ from web.api.base import actor, api_blueprint, ctx, run
 from web.api.schemas import (
     BINARY,
     MAX_ID,
+    AcceptSchema,
     AttachmentSchema,
     AttachmentUploadSchema,
     CheckinCreateSchema,
@@ -115,11 +116,31 @@ def transition(args, nomination_id):
     session, who = db(), actor()
     action = args["action"]
     data = {k: args[k] for k in TRANSITION_DATA if args.get(k) is not None}
-    audit_action = f"nomination.{action}" if action in machine.TRIGGERS else "nomination.transition"
+    audit_action = f"nomination.{action}" if action in (*machine.TRIGGERS, "accept") else "nomination.transition"
     return _document(run(_changed(session, who, lambda: service.transition(session, who, nomination_id, action,
                                                                           args["version"], comment=args["comment"],
                                                                           context=ctx(), **data)),
                          action=audit_action, object_type="nomination", object_id=nomination_id))
+
+
+@blp.route(f"/nominations/{NID}/accept", methods=["POST"])
+@blp.arguments(AcceptSchema)
+@blp.response(200, NominationDetailSchema)
+@blp.alt_response(403, description="Chỉ Văn phòng Sở của Sở", **PROBLEM)
+@blp.alt_response(409, description="Phiên bản đã cũ, hồ sơ không ở trạng thái Chờ Hội đồng xét hoặc đã tiếp nhận",
+                  **PROBLEM)
+@blp.alt_response(422, description="Hồ sơ chưa đủ thành phần (danh mục kiểm tra trong `reasons`)", **PROBLEM)
+def accept_nomination(args, nomination_id):
+    """Tiếp nhận hồ sơ (Văn phòng Sở): hồ sơ đã trình, đủ thành phần theo danh mục kiểm tra
+
+    Không đổi trạng thái (vẫn "Chờ Hội đồng xét"): ghi lịch sử "Tiếp nhận hồ sơ", nhật ký, thông báo cho đơn vị.
+    Hồ sơ chưa đạt thì trả lại bằng `POST /nominations/{id}/transitions` với `action` = `return_for_revision`, `reason`.
+    Lập chương trình phiên họp (`POST /council-sessions/{id}/agenda`) với hồ sơ chưa tiếp nhận cũng ghi nhận tiếp nhận.
+    """
+    session, who = db(), actor()
+    return _document(run(_changed(session, who, lambda: service.accept_nomination(
+        session, who, nomination_id, args["version"], comment=args["comment"], context=ctx())),
+        action="nomination.accept", object_type="nomination", object_id=nomination_id))
 
 
 @blp.route(f"/nominations/{NID}/attachments", methods=["POST"])

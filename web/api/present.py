@@ -26,8 +26,14 @@ from workflow import documents, offers, policy
 from workflow.administration.campaigns import campaign_data
 from workflow.council import operations as council_core
 from workflow.council.queries import held_on
-from workflow.labels import ACTION_LABELS, ROLE_LABELS, RULE_RESULT_LABELS, STATE_LABELS
-from workflow.nominations import queries, rules, service
+from workflow.labels import (
+    DEPUTY_DIRECTOR_LABEL,
+    ROLE_LABELS,
+    RULE_RESULT_LABELS,
+    STATE_LABELS,
+    step_label,
+)
+from workflow.nominations import desk, queries, rules, service
 from workflow.policy import Actor
 from workflow.proposals import decisions as decision_core
 from workflow.proposals import operations as proposal_core
@@ -57,10 +63,18 @@ def me(actor: Actor) -> dict:
     scope.update(department_id=user.department_id, unit_id=user.unit_id)
     return {
         "id": user.id, "username": user.username, "full_name": user.full_name, "email": user.email,
-        "roles": roles, "role_labels": [ROLE_LABELS.get(r, r) for r in roles],
+        "roles": roles, "role_labels": [_role_label(actor, r) for r in roles],
         "department_id": user.department_id, "unit_id": user.unit_id, "person_id": user.person_id,
         "on_behalf_of": user_ref(actor.on_behalf_of), "scope": scope,
+        # A deputy director holds the director role (CONTRACT.md) but signs only under a delegation in force.
+        "deputy": actor.deputy, "signs": actor.signs,
     }
+
+
+def _role_label(actor: Actor, role: str) -> str:
+    if role == policy.DIRECTOR and actor.deputy:
+        return DEPUTY_DIRECTOR_LABEL
+    return ROLE_LABELS.get(role, role)
 
 
 def unit(u: Unit) -> dict:
@@ -145,14 +159,17 @@ def nomination_detail(session: Session, actor: Actor, n: Nomination) -> dict:
         for o in service.available_actions(session, actor, n)
     ]
     users = queries.history_users(session, n)
+    returned, accepted = desk.latest_return(n, users), desk.acceptance(n, users)
     history = [
-        {"version": h.version, "action": h.action, "action_label": ACTION_LABELS.get(h.action, h.action),
+        {"version": h.version, "action": h.action, "action_label": step_label(h.action, h.data),
          "from_state": h.from_state, "to_state": h.to_state, "actor": user_ref(users.get(h.actor_id)),
          "on_behalf_of": user_ref(users.get(h.on_behalf_of_id)), "at": h.created_at, "comment": h.comment or "",
          "data": h.data or {}}
         for h in n.history
     ]
     data.update(
+        return_reason={"at": returned.at, "author": returned.author, "reason": returned.reason} if returned else None,
+        accepted={"at": accepted.at, "author": accepted.author} if accepted else None,
         achievements=n.achievements or "", initiatives=n.initiatives or "", nurture_plan=n.nurture_plan,
         criteria=criteria, eligibility=eligibility, dossier_gaps=rules.dossier_gaps(n), available_actions=actions,
         history=history, checkins=[checkin(c) for c in n.checkins],

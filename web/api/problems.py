@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from web.api.schemas import ProblemSchema
 from workflow import inputs
 from workflow.errors import DomainError
+from workflow.labels import FIELD_LABELS
 
 PROBLEM_MIMETYPE = "application/problem+json"
 API_PREFIX = "/api/"
@@ -76,7 +77,7 @@ def is_api_request() -> bool:
 
 
 def problem(status: int, detail: str | None = None, *, title: str | None = None, reasons=None, errors=None,
-            headers=None) -> Response:
+            headers=None, current_version: int | None = None) -> Response:
     payload = {
         "type": "about:blank",
         "title": title or TITLES.get(status, "Lỗi"),
@@ -87,6 +88,8 @@ def problem(status: int, detail: str | None = None, *, title: str | None = None,
     }
     if errors:
         payload["errors"] = errors
+    if current_version is not None:
+        payload["current_version"] = current_version
     response = Response(json.dumps(payload, ensure_ascii=False, default=str), status=status,
                         mimetype=PROBLEM_MIMETYPE)
     for key, value in (headers or {}).items():
@@ -123,8 +126,15 @@ def _flatten(errors, prefix="") -> list[str]:
         for value in errors:
             out += _flatten(value, prefix)
     else:
-        out.append(f"{prefix}: {errors}" if prefix else str(errors))
+        out.append(f"{_named(prefix)}: {errors}" if prefix else str(errors))
     return out
+
+
+def _named(field: str) -> str:
+    """A field as a reason names it: its Vietnamese label and, for the client's program, its JSON name
+    ("Ngày theo dõi (date)"); a path without a label (criteria.x.met) as it is."""
+    label = FIELD_LABELS.get(field)
+    return f"{label} ({field})" if label else field
 
 
 def validation_errors(messages) -> dict:
@@ -172,7 +182,8 @@ def http_problem(error: HTTPException) -> Response:
 def domain_problem(err: DomainError) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="dienhinh"'} if err.status == 401 else None
     errors = {k: v if isinstance(v, list) else [v] for k, v in (err.field_errors or {}).items()} or None
-    return problem(err.status, err.detail, title=err.title, reasons=err.reasons, errors=errors, headers=headers)
+    return problem(err.status, err.detail, title=err.title, reasons=err.reasons, errors=errors, headers=headers,
+                   current_version=getattr(err, "current_version", None))
 
 
 def conflict_problem(err: Exception) -> Response:

@@ -133,6 +133,8 @@ class ProblemSchema(Schema):
     instance = fields.String()
     reasons = fields.List(fields.String(), metadata={"description": "Từng điều kiện/quy tắc không đạt"})
     errors = fields.Dict(keys=fields.String(), metadata={"description": "Lỗi theo từng trường dữ liệu"})
+    current_version = fields.Integer(metadata={
+        "description": "Khi xung đột phiên bản (409): phiên bản hiện tại của đối tượng, để tải lại và gửi lại"})
 
 
 class UserRefSchema(Schema):
@@ -171,6 +173,8 @@ class MeSchema(Schema):
     person_id = fields.Integer(allow_none=True)
     on_behalf_of = fields.Nested(UserRefSchema, allow_none=True)
     scope = fields.Nested(ScopeSchema)
+    deputy = fields.Boolean(metadata={"description": "Phó Giám đốc Sở: vai trò Giám đốc Sở, chỉ ký khi được ủy quyền"})
+    signs = fields.Boolean(metadata={"description": "Có thể ký quyết định, tờ trình lúc này"})
 
 
 # ------------------------------------------------------------------------------------------------ org
@@ -190,6 +194,8 @@ class UnitSchema(Schema):
     department_id = fields.Integer(allow_none=True)
     active = fields.Boolean()
     closed_on = Day(allow_none=True)
+    former_name = fields.String(allow_none=True, metadata={"description": "tên trước lần đổi tên gần nhất"})
+    replaced_by_id = fields.Integer(allow_none=True, metadata={"description": "đơn vị kế thừa (sáp nhập, giải thể)"})
 
 
 class PeopleArgsSchema(PageArgsSchema):
@@ -287,13 +293,20 @@ class NominationUpdateSchema(Schema):
 
 class TransitionSchema(Schema):
     action = fields.String(required=True, validate=validate.Length(min=1, max=40),
-                           metadata={"enum": list(TRIGGERS)})
+                           metadata={"enum": [*TRIGGERS, "accept"]})
     version = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
     comment = Text(5000, load_default="")
     reason = Text(5000, allow_none=True)
     nurture_plan = Text(20000, allow_none=True)
     decision_number = Text(50, allow_none=True)
     decision_date = Day(allow_none=True)
+
+
+class AcceptSchema(Schema):
+    """"Tiếp nhận hồ sơ" by the secretariat: the version read, and an optional remark for the history."""
+
+    version = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
+    comment = Text(5000, load_default="")
 
 
 class CheckinCreateSchema(Schema):
@@ -411,10 +424,30 @@ class HistorySchema(Schema):
     on_behalf_of = fields.Nested(UserRefSchema, allow_none=True)
     at = fields.DateTime()
     comment = fields.String()
-    data = fields.Dict()
+    data = fields.Dict(metadata={"description": "reason, decision_number, …; resubmission: \"1\" khi nộp lại "
+                                                 "sau khi bị trả lại"})
+
+
+class ReturnReasonSchema(Schema):
+    """The latest return for revision, while the dossier is back with the unit ("Đang bồi dưỡng")."""
+
+    at = fields.DateTime()
+    author = fields.String(metadata={"description": "Người trả lại (họ tên)"})
+    reason = fields.String()
+
+
+class AcceptanceSchema(Schema):
+    """The secretariat's "Tiếp nhận hồ sơ" of the current submission."""
+
+    at = fields.DateTime()
+    author = fields.String(metadata={"description": "Người tiếp nhận (họ tên)"})
 
 
 class NominationDetailSchema(NominationSummarySchema):
+    return_reason = fields.Nested(ReturnReasonSchema, allow_none=True, metadata={
+        "description": "Lý do trả lại gần nhất, khi hồ sơ đang được đơn vị bổ sung sau khi bị trả lại; null nếu không"})
+    accepted = fields.Nested(AcceptanceSchema, allow_none=True, metadata={
+        "description": "Văn phòng Sở đã tiếp nhận hồ sơ (lần trình hiện tại); null nếu chưa"})
     achievements = fields.String()
     initiatives = fields.String()
     nurture_plan = fields.String(allow_none=True)

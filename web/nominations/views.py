@@ -15,9 +15,9 @@ from web.files import send_stored
 from web.nominations import bp, forms
 from workflow import choices, clock, policy, uploads
 from workflow.documents.certificate import certificate_level
-from workflow.errors import DomainError, Forbidden, ValidationFailed
+from workflow.errors import DomainError, Forbidden, StaleVersion, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
-from workflow.nominations import exports, machine, rules, service
+from workflow.nominations import desk, exports, machine, rules, service
 from workflow.nominations.queries import history_users, list_nominations, load_detail
 
 FILTERS = ("campaign", "state", "unit", "subject_type", "q")
@@ -104,6 +104,8 @@ def _detail_page(nomination_id: int, *, errors: dict | None = None, form=None, s
     return render_template(
         "nominations/detail.html", n=n, lifecycle=_lifecycle(n.state), criteria=criteria,
         eligibility=rules.evaluate(session, n), gaps=rules.dossier_gaps(n), actors=actors,
+        checklist=rules.dossier_checklist(n), returned=desk.latest_return(n, actors),
+        accepted=desk.acceptance(n, actors),
         actions=service.available_actions(session, actor, n), edit_refusals=service.edit_refusals(actor, n),
         attachment_kinds=ATTACHMENT_KINDS, errors=errors or {}, form=form or {},
         irreversible_summary=irreversible_summary,
@@ -139,12 +141,37 @@ def transition(nomination_id: int):
     return redirect(g.back_url)
 
 
+@bp.route("/<int:nomination_id>/accept", methods=["POST"])
+@login_required
+def accept(nomination_id: int):
+    """"Tiếp nhận hồ sơ" (the secretariat): a refusal comes back beside the accept card, like a transition's."""
+    actor = current_actor()
+    g.back_url = url_for("nominations.detail", nomination_id=nomination_id)
+    try:
+        _perform(lambda: service.accept_nomination(db(), actor, nomination_id, request.form.get("version"),
+                                                   comment=request.form.get("comment", ""),
+                                                   context=request_context()),
+                 "nomination.accept", nomination_id)
+    except ValidationFailed as err:
+        return _detail_page(nomination_id, errors={"transition:accept": err}, form=request.form, status=422)
+    flash("Đã tiếp nhận hồ sơ. Hồ sơ chờ Hội đồng Thi đua – Khen thưởng xét.", "success")
+    return redirect(g.back_url)
+
+
 # ---------------------------------------------------------------------------------------------------- edit
-def _edit_page(n, values: dict, error: DomainError | None = None, status: int = 200):
+def _dossier_values(n) -> dict:
+    return {"title": n.title, "achievements": n.achievements, "initiatives": n.initiatives,
+            "nurture_plan": n.nurture_plan or "", "version": n.version,
+            "criteria": {a.code: {"met": a.met, "evidence": a.evidence} for a in n.criteria}}
+
+
+def _edit_page(n, values: dict, error: DomainError | None = None, status: int = 200, *, current: dict | None = None):
+    """The edit form; `current` (after a version conflict) holds the dossier as saved now, shown beside each field the
+    user's text differs from, while the form keeps what the user typed."""
     criteria = [(c, values.get("criteria", {}).get(c.code, {}))
                 for c in rules.criteria_for(n.subject_type, n.campaign.kind)]
     return render_template("nominations/edit.html", n=n, values=values, criteria=criteria, error=error,
-                           field_errors=error.field_errors if error else {}), status
+                           field_errors=error.field_errors if error else {}, current=current), status
 
 
 @bp.route("/<int:nomination_id>/edit", methods=["GET", "POST"])
@@ -157,10 +184,7 @@ def edit(nomination_id: int):
         refusals = service.edit_refusals(actor, n)
         if refusals:
             raise Forbidden("Không thể chỉnh sửa hồ sơ.", refusals)
-        values = {"title": n.title, "achievements": n.achievements, "initiatives": n.initiatives,
-                  "nurture_plan": n.nurture_plan or "", "version": n.version,
-                  "criteria": {a.code: {"met": a.met, "evidence": a.evidence} for a in n.criteria}}
-        return _edit_page(n, values)
+        return _edit_page(n, _dossier_values(n))
     values = forms.dossier(request.form, n)
     try:
         _perform(lambda: service.update_nomination(db(), actor, nomination_id, request.form.get("version"),
@@ -169,6 +193,20 @@ def edit(nomination_id: int):
     except ValidationFailed as err:
         n = service.load(db(), actor, nomination_id)
         return _edit_page(n, dict(values, version=request.form.get("version")), err, 422)
+    except StaleVersion:
+        # Someone saved the dossier since this form was opened: nothing is lost. The form comes back with what the
+        # user typed, the saved text beside each field that differs, and the current version, so that saving again
+        # is a deliberate choice made with both in view.
+        n = service.load(db(), actor, nomination_id)
+        refusals = service.edit_refusals(actor, n)
+        if refusals:  # meanwhile submitted or withdrawn: no longer editable, say why (the 409 page)
+            raise
+        explained = ValidationFailed(
+            "Hồ sơ vừa được người khác cập nhật sau khi anh/chị mở trang này, nên nội dung anh/chị nhập chưa được lưu.",
+            ["Nội dung anh/chị đã nhập vẫn được giữ nguyên trong các ô bên dưới.",
+             "Bên dưới mỗi ô có khác biệt là nội dung hiện đang được lưu. Hãy đối chiếu, chỉnh lại nếu cần, rồi bấm "
+             "“Lưu hồ sơ” để lưu nội dung trong các ô."])
+        return _edit_page(n, dict(values, version=n.version), explained, 409, current=_dossier_values(n))
     flash("Đã lưu hồ sơ.", "success")
     return redirect(g.back_url)
 

@@ -283,10 +283,10 @@ def revoke_all_tokens(session: Session, user: User, *, actor=None, context: Cont
 
 def create_user(session: Session, username: str, *, roles: list[str], password: str, unit_code: str | None = None,
                 full_name: str = "", email: str | None = None, person_id: int | None = None,
-                demo_password: bool = False) -> User:
+                demo_password: bool = False, deputy: bool = False) -> User:
     """Creates a user; the password must pass `workflow.administration.passwords` (the one rule), except for the demo
     data (`demo_password=True`, used by `workflow.administration.demo` only: its shared password is documented as a
-    demonstration one)."""
+    demonstration one). `deputy=True` holds the director role as a deputy director (signs only when delegated)."""
     username = (username or "").strip()
     if not username or len(username) > 80:
         raise ValidationFailed("Tên đăng nhập không hợp lệ.", ["Tên đăng nhập từ 1 đến 80 ký tự."])
@@ -298,6 +298,8 @@ def create_user(session: Session, username: str, *, roles: list[str], password: 
             raise ValidationFailed("Mật khẩu không được để trống.", ["Hãy chọn mật khẩu cho các tài khoản mẫu."])
     else:
         passwords.check(password, username=username)
+    if deputy and policy.DIRECTOR not in roles:
+        raise ValidationFailed("Vai trò không hợp lệ.", ["Phó Giám đốc Sở phải có vai trò Giám đốc Sở (director)."])
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ValidationFailed("Tên đăng nhập đã tồn tại.", [f"'{username}' đã được dùng."])
     unit = None
@@ -314,17 +316,19 @@ def create_user(session: Session, username: str, *, roles: list[str], password: 
     user = User(username=username, password_hash=hash_password(password), full_name=full_name or username,
                 email=email if email is not None else f"{username}@dienhinh.test", person_id=person_id,
                 department_id=department_id, unit_id=unit.id if unit is not None else None)
-    user.roles = [UserRole(role=r) for r in dict.fromkeys(roles)]
+    user.roles = [UserRole(role=r, deputy=deputy and r == policy.DIRECTOR) for r in dict.fromkeys(roles)]
     session.add(user)
     session.flush()
     return user
 
 
 def create_user_from_cli(session: Session, username: str, *, roles: list[str], password: str,
-                         unit_code: str | None = None, full_name: str = "", email: str | None = None) -> User:
-    """`dienhinh users create`: `create_user`, audited (as "user.create") in the same transaction."""
+                         unit_code: str | None = None, full_name: str = "", email: str | None = None,
+                         deputy: bool = False) -> User:
+    """`dienhinh users create`: `create_user`, audited (as "user.create") in the same transaction. `--deputy` makes
+    the director role a deputy's (Phó Giám đốc: signs only when delegated)."""
     user = create_user(session, username, roles=roles, password=password, unit_code=unit_code, email=email,
-                       full_name=full_name)
+                       full_name=full_name, deputy=deputy)
     signals.emit(session, events.AccountCreatedFromCli(user_id=user.id, username=username, roles=tuple(roles),
                                                        unit=unit_code, context=CLI))
     return user

@@ -108,12 +108,13 @@ def campaign_department(session: Session, actor: Actor, department_id) -> Unit:
     """The department a new campaign belongs to: admin names any department (or their own); a secretariat creates
     campaigns of their own department only."""
     if department_id is not None and (isinstance(department_id, bool) or not isinstance(department_id, int)):
-        raise ValidationFailed("Sở không hợp lệ.", ["department_id phải là số."], {"department_id": "Không hợp lệ"})
+        raise ValidationFailed("Sở không hợp lệ.", ["Sở: chọn một Sở trong danh sách."],
+                               {"department_id": "Không hợp lệ"})
     widest = policy.widest_scope(actor, "create", "campaign")
     if widest == policy.ALL:
         dep_id = department_id if department_id is not None else actor.department_id
         if dep_id is None:
-            raise ValidationFailed("Chưa chọn Sở của phong trào.", ["department_id là bắt buộc."],
+            raise ValidationFailed("Chưa chọn Sở của phong trào.", ["Sở: bắt buộc chọn."],
                                    {"department_id": "Bắt buộc"})
     elif widest == policy.DEPARTMENT and actor.department_id is not None:
         if department_id is not None and department_id != actor.department_id:
@@ -124,7 +125,7 @@ def campaign_department(session: Session, actor: Actor, department_id) -> Unit:
         raise Forbidden("Không có quyền tạo phong trào thi đua.", [policy.rule("campaign", "create").reason])
     dep = session.get(Unit, dep_id)
     if dep is None or dep.kind != "department" or not dep.active:
-        raise ValidationFailed("Sở không hợp lệ.", ["department_id phải là một Sở đang hoạt động."],
+        raise ValidationFailed("Sở không hợp lệ.", ["Sở: phải là một Sở đang hoạt động."],
                                {"department_id": "Không hợp lệ"})
     return dep
 

@@ -72,10 +72,11 @@ def load(session: Session, actor: Actor, delegation_id, *, for_update: bool = Fa
 
 def deputy_choices(session: Session, actor: Actor) -> list[User]:
     """Whom the director may choose: the active users of the department other than the director and any user holding
-    the director role (the form's list, and the rule `grant` checks)."""
+    the director role as head (a deputy director, `UserRole.deputy`, is the usual choice): the form's list, and the
+    rule `grant` checks."""
     if actor.department_id is None:
         return []
-    directors = select(UserRole.user_id).where(UserRole.role == policy.DELEGATED_ROLE)
+    directors = select(UserRole.user_id).where(UserRole.role == policy.DELEGATED_ROLE, UserRole.deputy.is_(False))
     return list(session.scalars(
         select(User).where(User.department_id == actor.department_id, User.active.is_(True), User.id != actor.id,
                            User.id.not_in(directors)).order_by(User.full_name, User.id)))
@@ -141,7 +142,7 @@ def grant(session: Session, actor: Actor, data: dict, *, context: Context = CLI)
             form.add("deputy_id", "Người được ủy quyền phải là người có tài khoản thuộc Sở.")
         elif deputy.id == actor.id:
             form.add("deputy_id", "Không thể tự ủy quyền cho chính mình.")
-        elif policy.DELEGATED_ROLE in deputy.role_codes:
+        elif policy.DELEGATED_ROLE in deputy.role_codes and not deputy.is_deputy:
             form.add("deputy_id", "Người được ủy quyền không được là Giám đốc Sở.")
         elif not deputy.active:
             form.add("deputy_id", "Tài khoản của người được ủy quyền đã bị khóa.")

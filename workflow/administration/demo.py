@@ -76,10 +76,12 @@ ACCOUNTS = [
     ("bientap", ["editor"], "VP", ("VP", 2)),
     ("thanhtra", ["auditor"], "TTR", ("TTR", 1)),
     ("canbo1", ["staff"], "PBGDPL", ("PBGDPL", 1)),
-    # The deputy director: no signing of their own (staff of the department's own unit); the director's role comes
-    # only with a delegation in force (policy.DELEGATED_ROLE), and then they sign "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC".
-    ("phogiamdoc", ["staff"], "STP", ("STP", 1)),
+    # The deputy director (CONTRACT.md): the director role held as a deputy (`UserRole.deputy`, see DEPUTIES): reads
+    # what the director reads, signs nothing of their own; under a delegation in force signs "KT. GIÁM ĐỐC / PHÓ GIÁM
+    # ĐỐC" (workflow.policy, `Grant.signs`).
+    ("phogiamdoc", ["director"], "STP", ("STP", 1)),
 ]
+DEPUTIES = {"phogiamdoc"}
 
 
 def seed(session: Session, password: str, today: dt.date | None = None) -> list[tuple[str, list[str], str | None]]:
@@ -136,7 +138,7 @@ def seed(session: Session, password: str, today: dt.date | None = None) -> list[
         person = people.get(person_ref) if person_ref else None
         create_user(session, username, roles=roles, password=password, unit_code=unit_code,
                     full_name=person.full_name if person else "Quản trị hệ thống",
-                    person_id=person.id if person else None, demo_password=True)
+                    person_id=person.id if person else None, demo_password=True, deputy=username in DEPUTIES)
         accounts.append((username, roles, unit_code))
     session.flush()
     # The council of STP: 7 members, the director chairs it, the Văn phòng is its standing member.

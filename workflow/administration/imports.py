@@ -73,7 +73,28 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("email", "Email", ("email", "e-mail", "thu dien tu"), False, 200),
     ),
 }
-KIND_LABELS = {"units": "đơn vị", "people": "cá nhân"}
+COLUMNS["unit_changes"] = (  # read by workflow.administration.unit_imports (one change, or one part of a split, a row)
+    Column("change", "Loại thay đổi", ("change", "loai thay doi"), True, None,
+           "rename (Đổi tên), merge (Sáp nhập), split (Chia tách), move (Điều chuyển), close (Giải thể)."),
+    Column("unit_code", "Mã đơn vị", ("unit_code", "unit code", "ma don vi"), True, 32, "Đơn vị được thay đổi."),
+    Column("effective_date", "Ngày hiệu lực", ("effective_date", "effective date", "ngay"), True, None,
+           "dd/mm/yyyy hoặc yyyy-mm-dd."),
+    Column("name", "Tên mới", ("name", "ten moi"), False, 255,
+           "Đổi tên: tên mới; sáp nhập vào đơn vị mới, chia tách: tên đơn vị mới."),
+    Column("code", "Mã mới", ("code", "ma moi"), False, 32, "Đổi tên: mã mới (bỏ trống: giữ mã); đơn vị mới: mã."),
+    Column("target_code", "Mã đơn vị nhận", ("target_code", "target code", "don vi nhan"), False, 32,
+           "Sáp nhập: đơn vị nhận; điều chuyển: đơn vị cấp trên mới; giải thể: đơn vị kế thừa; chia tách: đơn vị "
+           "đã có nhận một phần."),
+    Column("inherits", "Kế thừa thành tích", ("inherits", "ke thua"), False, None,
+           "Chia tách: x ở đúng một phần kế thừa thành tích, khen thưởng."),
+    Column("person_id", "Mã cá nhân", ("person_id", "person id", "ca nhan"), False, None,
+           "Chia tách: mỗi cá nhân một dòng, kèm “Về đơn vị”."),
+    Column("nomination_id", "Số hồ sơ", ("nomination_id", "nomination id", "ho so"), False, None,
+           "Chia tách: mỗi hồ sơ đang xử lý một dòng, kèm “Về đơn vị”."),
+    Column("part_code", "Về đơn vị", ("part_code", "part code", "ve don vi"), False, 32,
+           "Chia tách: mã của phần (mới hoặc đã có) nhận cá nhân, hồ sơ."),
+)
+KIND_LABELS = {"units": "đơn vị", "people": "cá nhân", "unit_changes": "thay đổi tổ chức đơn vị"}
 
 
 @dataclass(frozen=True)
@@ -403,8 +424,8 @@ def template_xlsx(kind: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
-    if kind not in KINDS:
-        raise ValidationFailed("Loại dữ liệu nhập không hợp lệ.", ["Chọn: units hoặc people."])
+    if kind not in COLUMNS:
+        raise ValidationFailed("Loại dữ liệu nhập không hợp lệ.", ["Chọn: units, people hoặc unit_changes."])
     wb = Workbook()
     ws = wb.active
     ws.title = "Dữ liệu"

@@ -330,10 +330,14 @@ def _user_values(session: Session, data: dict, form: inputs.Form) -> tuple[dict,
     department_id = None
     if unit is not None:
         department_id = unit.id if unit.kind in ("department", "ministry") else unit.department_id
+    # A deputy director: the director role held as a deputy (models.accounts.UserRole.deputy), signing when delegated.
+    deputy = inputs.flag(data.get("deputy"))
+    if deputy and policy.DIRECTOR not in roles:
+        form.add("deputy", "Phó Giám đốc Sở phải có vai trò Giám đốc Sở.")
     values = {
         "full_name": form.text("full_name", data.get("full_name"), limit=200, required=True),
         "email": email, "unit_id": unit.id if unit is not None else None, "department_id": department_id,
-        "person_id": person_id,
+        "person_id": person_id, "deputy": deputy,
     }
     return values, roles
 
@@ -360,7 +364,8 @@ def create_user(session: Session, actor: Actor, data: dict, *, context: Context 
     unit = session.get(Unit, values["unit_id"]) if values["unit_id"] is not None else None
     user = accounts.create_user(session, username, roles=roles, password=password,
                                 unit_code=unit.code if unit is not None else None, full_name=values["full_name"],
-                                email=values["email"] or "", person_id=values["person_id"])
+                                email=values["email"] or "", person_id=values["person_id"],
+                                deputy=values.pop("deputy"))
     user.email = values["email"]
     user.active = inputs.flag(data.get("active")) if "active" in data else True
     session.flush()
@@ -378,12 +383,18 @@ def update_user(session: Session, actor: Actor, user_id: int, data: dict, *, con
     if user.id == actor.id and (not values["active"] or not set(roles) & set(policy.roles_for("user", "manage"))):
         form.add("roles" if values["active"] else "active", "Không thể tự bỏ quyền quản trị hoặc khóa chính mình.")
     form.check()
+    deputy = values.pop("deputy")
+    was_deputy = user.is_deputy
     changes = _changes(user, values)
     before_roles = sorted(user.role_codes)
     if sorted(roles) != before_roles:
         changes["roles"] = {"before": before_roles, "after": sorted(roles)}
         keep = [r for r in user.roles if r.role in roles]
         user.roles = keep + [UserRole(role=r) for r in roles if r not in {k.role for k in keep}]
+    for assignment in user.roles:
+        assignment.deputy = deputy and assignment.role == policy.DIRECTOR
+    if deputy != was_deputy:
+        changes["deputy"] = {"before": was_deputy, "after": deputy}
     if changes:
         session.flush()
         signed_out = {}

@@ -325,7 +325,8 @@ def set_member(session: Session, actor: Actor, council_id: int, *, user_id: int,
         raise ValidationFailed("Chức danh không hợp lệ.", [f"Chức danh: {', '.join(FUNCTION_LABELS)}."])
     user = session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None or user.department_id != council.department_id:
-        raise ValidationFailed("Thành viên phải là người dùng của Sở.", ["user_id không thuộc Sở của Hội đồng."])
+        raise ValidationFailed("Thành viên phải là người dùng của Sở.",
+                               ["Người được chọn không thuộc Sở của Hội đồng."])
     member = session.scalar(select(CouncilMember).where(CouncilMember.council_id == council.id,
                                                         CouncilMember.user_id == user.id))
     if function == "chu_tich" and active:
@@ -357,7 +358,7 @@ def schedule(session: Session, actor: Actor, *, title: str, date, campaign_id: i
              start_time=None, now: dt.datetime | None = None, context: Context = CLI) -> CouncilSession:
     """A new session of the actor's council, never dated in the past (`now`: the clock, or a test's moment)."""
     offers.enforce(check_schedule(actor))
-    form = inputs.Form("Chưa lên lịch được phiên họp.")
+    form = inputs.Form("Chưa lên lịch được phiên họp.", {"title": "Tên phiên họp", "date": "Ngày họp"})
     title = form.text("title", title, limit=300, required=True)
     day = form.date("date", date, required=True)
     today = scheduling.local_date(now) if now is not None else clock.today()
@@ -387,7 +388,7 @@ def set_agenda(session: Session, actor: Actor, session_id: int, nomination_ids, 
     offers.enforce(check_set_agenda(actor, s))
     if not isinstance(nomination_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
                                                        for i in nomination_ids):
-        raise ValidationFailed("Danh sách hồ sơ không hợp lệ.", ["nomination_ids phải là danh sách số."])
+        raise ValidationFailed("Danh sách hồ sơ không hợp lệ.", ["Danh sách hồ sơ: chọn hồ sơ trong danh sách."])
     ids = list(dict.fromkeys(nomination_ids))
     # Row locks on the nominations: two sessions cannot both take the same item onto their agendas at once.
     found = service.lock_nominations(session, ids)
@@ -401,6 +402,9 @@ def set_agenda(session: Session, actor: Actor, session_id: int, nomination_ids, 
             reasons += agenda_refusals(s, n, taken.get(i))
     if reasons:
         raise ValidationFailed("Không lập được chương trình phiên họp.", reasons)
+    # A dossier goes on an agenda accepted: those the secretariat has not accepted yet are accepted now, explicitly
+    # (history "Tiếp nhận hồ sơ", audit, the unit told) — see service.accept_on_agenda.
+    service.accept_on_agenda(session, actor, [found[i] for i in ids], context=context)
     s.items.clear()
     session.flush()
     for pos, i in enumerate(ids, start=1):
@@ -493,7 +497,8 @@ def add_comment(session: Session, actor: Actor, session_id: int, *, nomination_i
     now = now or clock.now()
     offers.enforce(check_comment(actor, s, now))
     if not any(i.nomination_id == nomination_id for i in s.items):
-        raise ValidationFailed("Hồ sơ không có trong danh sách công khai.", ["nomination_id không có trong phiên họp."])
+        raise ValidationFailed("Hồ sơ không có trong danh sách công khai.",
+                               ["Hồ sơ được chọn không có trong phiên họp."])
     text = text.strip() if isinstance(text, str) else ""
     if not text or len(text) > 5000:
         raise ValidationFailed("Nội dung góp ý không hợp lệ.", ["Góp ý từ 1 đến 5.000 ký tự."], {"text": "Bắt buộc"})
@@ -624,7 +629,8 @@ def cast_vote(session: Session, actor: Actor, session_id: int, *, nomination_id:
     key = _as_id(nomination_id)
     item = None if key is None else session.scalar(_ITEM_FOR_VOTE, {"session_id": s.id, "nomination_id": key})
     if item is None:
-        raise ValidationFailed("Hồ sơ không có trong chương trình phiên họp.", ["nomination_id không hợp lệ."])
+        raise ValidationFailed("Hồ sơ không có trong chương trình phiên họp.",
+                               ["Hồ sơ được chọn không có trong chương trình phiên họp."])
     reason = recusal_reason(actor.user, item.nomination)
     if reason:
         raise Forbidden("Thành viên không tham gia biểu quyết hồ sơ này.", [reason])
@@ -1007,7 +1013,7 @@ def resolve_tie(session: Session, actor: Actor, session_id: int, nomination_ids,
     offers.enforce(check_resolve_tie(actor, s))
     if not isinstance(nomination_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
                                                        for i in nomination_ids):
-        raise ValidationFailed("Danh sách hồ sơ không hợp lệ.", ["nomination_ids phải là danh sách số."])
+        raise ValidationFailed("Danh sách hồ sơ không hợp lệ.", ["Danh sách hồ sơ: chọn hồ sơ trong danh sách."])
     chosen = set(nomination_ids)
     tied_ids = {i.nomination_id for i in tied}
     reasons = [] if chosen <= tied_ids else ["Chỉ chọn trong số các hồ sơ bằng phiếu."]

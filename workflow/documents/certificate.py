@@ -38,7 +38,14 @@ from workflow.documents.common import (
     vn_date,
     vn_short_date,
 )
-from workflow.documents.decision import _campaigns, _period, _position_and_unit, _signer_name
+from workflow.documents.decision import (
+    _campaigns,
+    _period,
+    _position_and_unit,
+    _signer_name,
+    _subject_name,
+    names_on,
+)
 from workflow.errors import ValidationFailed
 from workflow.inputs import xml_safe
 
@@ -96,7 +103,8 @@ def certificate(session: Session, n: Nomination) -> Certificate:
     if decision is None:
         raise ValidationFailed("Không tìm thấy quyết định công nhận của hồ sơ: chưa in được giấy chứng nhận.",
                                ["Hồ sơ chưa có trong quyết định công nhận nào ở cấp tương ứng."])
-    issuer = issuer_of(decision.issuer)
+    names = names_on(session, decision.date)  # the units as they were named on the decision's date
+    issuer = issuer_of(decision.issuer, name=names(decision.issuer))
     period = _period(_campaigns(session, [n]), decision.year)
     capacity, title = _signature_capacity(decision, issuer)
     seq = f"{decision.seq}.{_position_in(session, decision, n):02d}/{decision.year}/GCN-{issuer.symbol}"
@@ -105,10 +113,10 @@ def certificate(session: Session, n: Nomination) -> Certificate:
                    + (f"“{campaign}”" if campaign else period) + ".")
     return Certificate(
         nomination_id=n.id, level=level, number=seq,
-        authority=f"{issuer.head} {decision.issuer.name.upper()}",
+        authority=f"{issuer.head} {names(decision.issuer).upper()}",
         level_line=f"ĐIỂN HÌNH TIÊN TIẾN {LEVEL_WORDS[level].upper()} {period.upper()}",
         subject_type=n.subject_type, subject_label="Tập thể" if n.subject_type == "collective" else "Cá nhân",
-        name=n.subject_name, details=_position_and_unit(n, with_department=True),
+        name=_subject_name(n, names), details=_position_and_unit(n, with_department=True, names=names),
         achievement=achievement,
         decision_ref=f"Theo Quyết định số {decision.number} ngày {vn_short_date(decision.date)} của {issuer.head_of}",
         place_date=f"{issuer.place}, {vn_date(decision.date)}" if issuer.place else vn_date(decision.date).capitalize(),

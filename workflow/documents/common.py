@@ -130,12 +130,13 @@ class Issuer:
 _LOCALITY = re.compile(r"\s+(tỉnh|thành phố)\s+(.+)$", re.IGNORECASE)
 
 
-def issuer_of(unit: Unit) -> Issuer:
+def issuer_of(unit: Unit, *, name: str | None = None) -> Issuer:
     """The header of a department ("UBND TỈNH AN GIANG" over "SỞ TƯ PHÁP") or of the Ministry ("BỘ TƯ PHÁP", nothing
     above). The body's name drops the province ("Sở Tư pháp tỉnh An Giang" → "SỞ TƯ PHÁP") because the superior line
-    already names it."""
-    match = _LOCALITY.search(unit.name)
-    short_name = unit.name[:match.start()] if match else unit.name
+    already names it. `name`: the unit's name as of the document's date (`decision.names_on`), if not today's."""
+    full_name = name or unit.name
+    match = _LOCALITY.search(full_name)
+    short_name = full_name[:match.start()] if match else full_name
     if unit.kind == "ministry":
         return Issuer(None, short_name.upper(), short_name, "BỘ TRƯỞNG", symbol(unit), unit.place or "Hà Nội")
     place = unit.place or (match.group(2) if match else "")

@@ -1,7 +1,9 @@
 """Part of workflow.documents (see its docstring)."""
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Callable
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
@@ -9,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import AgendaItem, Campaign, CouncilSession, Decision, Nomination, Unit
+from workflow.administration import unit_history
 from workflow.council.queries import held_on
 from workflow.documents.common import (
     ACHIEVEMENT_CHARS,
@@ -119,17 +122,45 @@ def _articles(doc, decision: Decision, issuer: Issuer, nominations: list[Nominat
                "Quyết định này.", lead="Điều 3.")
 
 
-def _position_and_unit(n: Nomination, *, with_department: bool) -> str:
-    """"Chuyên viên, Phòng Hành chính tư pháp" for a person; the parent department for a collective at ngành level."""
+def _today_name(unit: Unit | None) -> str:
+    return unit.name if unit is not None else ""
+
+
+def names_on(session: Session, date: dt.date | None) -> Callable[[Unit | None], str]:
+    """Each unit's name as it was on `date` (workflow.administration.unit_history: a decision of 2024 prints the
+    name the unit bore then, not today's), remembered for one document."""
+    cache: dict[int, str] = {}
+
+    def name(unit: Unit | None) -> str:
+        if unit is None:
+            return ""
+        if unit.id not in cache:
+            found = unit_history.unit_name_on(session, unit.id, date)
+            cache[unit.id] = found.name if found is not None else unit.name
+        return cache[unit.id]
+
+    return name
+
+
+def _subject_name(n: Nomination, names: Callable[[Unit | None], str] = _today_name) -> str:
+    if n.subject_type == "individual" and n.subject_person is not None:
+        return n.subject_person.full_name
+    return names(n.unit)
+
+
+def _position_and_unit(n: Nomination, *, with_department: bool,
+                       names: Callable[[Unit | None], str] = _today_name) -> str:
+    """"Chuyên viên, Phòng Hành chính tư pháp" for a person; the parent department for a collective at ngành level.
+    `names` gives each unit's name as of the document's date (`names_on`)."""
     unit = n.unit
     department = unit.department if unit is not None and unit.department_id != unit.id else None
     parts: list[str] = []
     if n.subject_type == "individual":
         person = n.subject_person
         parts += [person.position] if person is not None and person.position else []
-        parts += [unit.name] if unit is not None else []
+        parts += [names(unit)] if unit is not None else []
     if department is not None and (with_department or n.subject_type == "collective"):
-        parts.append(department.name)
+        parts.append(names(department))
     return ", ".join(parts)
 
 
@@ -152,7 +183,7 @@ def _by_department(session: Session, nominations: list[Nomination]) -> list[Nomi
 
 
 def _annex(doc, session: Session, decision: Decision, issuer: Issuer, nominations: list[Nomination],
-           period: str) -> None:
+           period: str, names: Callable[[Unit | None], str] = _today_name) -> None:
     """The list "kèm theo" the decision: collectives (I) then individuals (II), numbered within each part. A ngành
     decision covers several departments: it gets a "Sở" column and each department's rows stay together."""
     _page_break(doc)
@@ -190,14 +221,14 @@ def _annex(doc, session: Session, decision: Decision, issuer: Issuer, nomination
             _row_flags(row)
             cells = row.cells
             _cell(cells[0], str(i), align=center)
-            _cell(cells[1], n.subject_name, bold=n.subject_type == "collective")
+            _cell(cells[1], _subject_name(n, names), bold=n.subject_type == "collective")
             if nganh:
                 department = _department_of(session, n)
-                _cell(cells[2], department.name if department is not None else "")
-                _cell(cells[3], _position_and_unit(n, with_department=False) if n.subject_type == "individual"
-                      else _collective_kind(n))
+                _cell(cells[2], names(department))
+                _cell(cells[3], _position_and_unit(n, with_department=False, names=names)
+                      if n.subject_type == "individual" else _collective_kind(n))
             else:
-                _cell(cells[2], _position_and_unit(n, with_department=False))
+                _cell(cells[2], _position_and_unit(n, with_department=False, names=names))
             # Left-aligned: justified narrow cells open wide gaps. A ngành row has less room: a shorter excerpt.
             _cell(cells[-1], _excerpt(n.achievements, LIST_ACHIEVEMENT_CHARS if nganh else ACHIEVEMENT_CHARS))
     collectives = sum(1 for n in nominations if n.subject_type == "collective")
@@ -218,7 +249,8 @@ def _signer_name(decision: Decision) -> str:
 def decision_docx(session: Session, decision: Decision) -> bytes:
     """The Quyết định công nhận điển hình tiên tiến (cấp cơ sở by the department, ngành Tư pháp by the Ministry) with
     its annex listing the recognised collectives and individuals."""
-    issuer = issuer_of(decision.issuer)
+    names = names_on(session, decision.date)
+    issuer = issuer_of(decision.issuer, name=names(decision.issuer))
     nominations = nominations_of(session, decision)
     campaigns = _campaigns(session, nominations)
     period = _period(campaigns, decision.year)
@@ -238,7 +270,7 @@ def decision_docx(session: Session, decision: Decision) -> bytes:
         lambda cell: _signer_block(cell, capacity=capacity, title=title,
                                    name=_signer_name(decision)),
     )
-    _annex(doc, session, decision, issuer, nominations, period)
+    _annex(doc, session, decision, issuer, nominations, period, names)
     return _to_bytes(doc)
 
 

@@ -1,7 +1,7 @@
 """Part of workflow.documents (see its docstring)."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
@@ -34,7 +34,14 @@ from workflow.documents.common import (
     vn_date,
     vn_short_date,
 )
-from workflow.documents.decision import _period, _position_and_unit, _subjects_phrase, _summary
+from workflow.documents.decision import (
+    _period,
+    _position_and_unit,
+    _subject_name,
+    _subjects_phrase,
+    _summary,
+    names_on,
+)
 
 # ------------------------------------------------------------------------------------------------ the proposal
 DRAFT_MARK = "(Dự thảo)"
@@ -65,14 +72,17 @@ def _subject_order(nominations: list[Nomination]) -> list[Nomination]:
 
 
 def _proposal_parts(session: Session, proposal: Proposal):
+    """The department, its header, the items, the campaign, the period, the number, and each unit's name as of the
+    Tờ trình's date (today's for a draft)."""
     department = proposal.department or session.get(Unit, proposal.department_id)
-    issuer = issuer_of(department)
+    names = names_on(session, proposal.date if proposal.state != "draft" else None)
+    issuer = issuer_of(department, name=names(department))
     nominations = [item.nomination for item in proposal.items]
     campaign = proposal.campaign or session.get(Campaign, proposal.campaign_id)
     year = proposal.date.year if proposal.date else (campaign.end_date.year if campaign else clock.today().year)
     period = _period([campaign] if campaign is not None else [], year)
     number = proposal.number if proposal.state != "draft" and proposal.number else f"      /TTr-{issuer.symbol}"
-    return department, issuer, nominations, campaign, period, number
+    return department, issuer, nominations, campaign, period, number, names
 
 
 def _proposal_bases(session: Session, campaign: Campaign | None, decisions: Iterable[Decision], period: str
@@ -84,7 +94,8 @@ def _proposal_bases(session: Session, campaign: Campaign | None, decisions: Iter
     for d in sorted(dict.fromkeys(decisions), key=lambda d: (d.date, d.id)):
         about = _summary(d, period)
         about = about[:1].lower() + about[1:]
-        signer = issuer_of(d.issuer or session.get(Unit, d.issuer_id)).head_of
+        issuer = d.issuer or session.get(Unit, d.issuer_id)
+        signer = issuer_of(issuer, name=names_on(session, d.date)(issuer)).head_of
         lines.append(f"Căn cứ Quyết định số {d.number} {vn_date(d.date)} của {signer} {about}")
     return [line + (";" if i < len(lines) - 1 else ".") for i, line in enumerate(lines)]
 
@@ -93,7 +104,7 @@ def proposal_docx(session: Session, proposal: Proposal) -> bytes:
     """The Tờ trình of a department to the Minister asking for ngành recognition of its cơ sở examples, with the
     list of collectives and individuals as an annex. A draft has no number, no date and no name under the signature,
     and reads "(Dự thảo)" at the top."""
-    department, issuer, nominations, campaign, period, number = _proposal_parts(session, proposal)
+    department, issuer, nominations, campaign, period, number, names = _proposal_parts(session, proposal)
     draft = proposal.state == "draft"
     recognised = _co_so_decisions(session, nominations)
     collectives = sum(1 for n in nominations if n.subject_type == "collective")
@@ -126,12 +137,13 @@ def proposal_docx(session: Session, proposal: Proposal) -> bytes:
         lambda cell: _recipients(cell, PROPOSAL_RECIPIENTS),
         lambda cell: _signer_block(cell, capacity=capacity, title=title, name=name),
     )
-    _proposal_annex(doc, proposal, department, nominations, recognised, period, number)
+    _proposal_annex(doc, proposal, department, nominations, recognised, period, number, names)
     return _to_bytes(doc)
 
 
 def _proposal_annex(doc, proposal: Proposal, department: Unit, nominations: list[Nomination],
-                    recognised: dict[int, Decision], period: str, number: str) -> None:
+                    recognised: dict[int, Decision], period: str, number: str,
+                    names: Callable[[Unit | None], str]) -> None:
     """The list "kèm theo" the Tờ trình: collectives (I) then individuals (II), each with the cơ sở decision that
     recognised it and a short excerpt of its achievements."""
     _page_break(doc)
@@ -139,7 +151,7 @@ def _proposal_annex(doc, proposal: Proposal, department: Unit, nominations: list
     when = vn_date(proposal.date) if proposal.state != "draft" and proposal.date else BLANK_DATE.rstrip()
     _para(doc, "DANH SÁCH ĐỀ NGHỊ CÔNG NHẬN ĐIỂN HÌNH TIÊN TIẾN", bold=True, align=center, keep_next=True)
     _para(doc, f"NGÀNH TƯ PHÁP {period.upper()}", bold=True, align=center, keep_next=True)
-    _para(doc, f"(Kèm theo Tờ trình số {number} {when} của {department.name})", italic=True, align=center,
+    _para(doc, f"(Kèm theo Tờ trình số {number} {when} của {names(department)})", italic=True, align=center,
           keep_next=True)
     _rule(doc, 3.5, TEXT_WIDTH_CM).paragraph_format.space_after = Pt(12)
     widths = (1.0, 3.9, 3.5, 3.3, 4.8)
@@ -160,8 +172,8 @@ def _proposal_annex(doc, proposal: Proposal, department: Unit, nominations: list
             _row_flags(row)
             cells = row.cells
             _cell(cells[0], str(i), size=12, align=center)
-            _cell(cells[1], n.subject_name, size=12, bold=subject_type == "collective")
-            _cell(cells[2], _position_and_unit(n, with_department=False), size=12)
+            _cell(cells[1], _subject_name(n, names), size=12, bold=subject_type == "collective")
+            _cell(cells[2], _position_and_unit(n, with_department=False, names=names), size=12)
             _cell(cells[3], _decision_ref(recognised.get(n.id)), size=12)
             _cell(cells[4], _excerpt(n.achievements, LIST_ACHIEVEMENT_CHARS), size=12)
     collectives = sum(1 for n in nominations if n.subject_type == "collective")

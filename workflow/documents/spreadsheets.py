@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from models import Decision, Nomination, Proposal
+from models import Decision, Nomination, Proposal, Unit
 from workflow.documents.common import (
     FONT,
     LEVEL_WORDS,
@@ -16,22 +17,32 @@ from workflow.documents.common import (
     row_height,
     vn_short_date,
 )
-from workflow.documents.decision import _by_department, _campaigns, _department_of, _period, _position_and_unit
+from workflow.documents.decision import (
+    _by_department,
+    _campaigns,
+    _department_of,
+    _period,
+    _position_and_unit,
+    _subject_name,
+    names_on,
+)
 from workflow.documents.proposal import _co_so_decisions, _decision_ref, _proposal_parts, _subject_order
 from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
 from workflow.proposals.decisions import nominations_of
 
 
 # ------------------------------------------------------------------------------------------------ lists as .xlsx
-def _list_rows(session: Session, nominations: list[Nomination], *, with_department: bool) -> list[list]:
+def _list_rows(session: Session, nominations: list[Nomination], *, with_department: bool,
+               names: Callable[[Unit | None], str]) -> list[list]:
+    """The rows of a list, each unit named as of the document's date (`names`)."""
     recognised = _co_so_decisions(session, nominations)
     rows = []
     for pos, n in enumerate(nominations, start=1):
         department = _department_of(session, n)
-        row = [pos, SUBJECT_TYPE_LABELS.get(n.subject_type, ""), n.subject_name, n.title,
-               _position_and_unit(n, with_department=False)]
+        row = [pos, SUBJECT_TYPE_LABELS.get(n.subject_type, ""), _subject_name(n, names), n.title,
+               _position_and_unit(n, with_department=False, names=names)]
         if with_department:
-            row.append(department.name if department is not None else "")
+            row.append(names(department))
         row += [n.campaign.name if n.campaign is not None else "", STATE_LABELS.get(n.state, ""),
                 _decision_ref(recognised.get(n.id))]
         rows.append(row)
@@ -93,12 +104,12 @@ def _list_xlsx(title: str, reference: str, rows: list[list], *, with_department:
 
 def proposal_xlsx(session: Session, proposal: Proposal) -> bytes:
     """The list of a Tờ trình as a spreadsheet: collectives first, then individuals."""
-    department, _issuer, nominations, _campaign, period, number = _proposal_parts(session, proposal)
+    department, _issuer, nominations, _campaign, period, number, names = _proposal_parts(session, proposal)
     if proposal.state != "draft" and proposal.date:
-        reference = f"Kèm theo Tờ trình số {number} ngày {vn_short_date(proposal.date)} của {department.name}"
+        reference = f"Kèm theo Tờ trình số {number} ngày {vn_short_date(proposal.date)} của {names(department)}"
     else:
-        reference = f"Dự thảo tờ trình (chưa có số, ngày) của {department.name}"
-    rows = _list_rows(session, _subject_order(nominations), with_department=False)
+        reference = f"Dự thảo tờ trình (chưa có số, ngày) của {names(department)}"
+    rows = _list_rows(session, _subject_order(nominations), with_department=False, names=names)
     return _list_xlsx(f"DANH SÁCH ĐỀ NGHỊ CÔNG NHẬN ĐIỂN HÌNH TIÊN TIẾN NGÀNH TƯ PHÁP {period.upper()}", reference,
                       rows, with_department=False)
 
@@ -106,7 +117,8 @@ def proposal_xlsx(session: Session, proposal: Proposal) -> bytes:
 def decision_xlsx(session: Session, decision: Decision) -> bytes:
     """The list of a decision as a spreadsheet; a ngành decision adds the "Sở" column and keeps departments
     together."""
-    issuer = issuer_of(decision.issuer)
+    names = names_on(session, decision.date)
+    issuer = issuer_of(decision.issuer, name=names(decision.issuer))
     nominations = nominations_of(session, decision)
     period = _period(_campaigns(session, nominations), decision.year)
     nganh = decision.level == "nganh"
@@ -114,4 +126,5 @@ def decision_xlsx(session: Session, decision: Decision) -> bytes:
     level = LEVEL_WORDS.get(decision.level, LEVEL_WORDS["co_so"]).upper()
     reference = f"Kèm theo Quyết định số {decision.number} ngày {vn_short_date(decision.date)} của {issuer.head_of}"
     return _list_xlsx(f"DANH SÁCH TẬP THỂ, CÁ NHÂN ĐƯỢC CÔNG NHẬN ĐIỂN HÌNH TIÊN TIẾN {level} {period.upper()}",
-                      reference, _list_rows(session, ordered, with_department=nganh), with_department=nganh)
+                      reference, _list_rows(session, ordered, with_department=nganh, names=names),
+                      with_department=nganh)

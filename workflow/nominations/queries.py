@@ -299,11 +299,15 @@ def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, bef
     return NominationPage(rows, total, page, per_page, next_before_id)
 
 
+_DETAIL_PARENTS = (joinedload(Nomination.unit), joinedload(Nomination.campaign), joinedload(Nomination.subject_person))
+
+
 def detail_options():
     """What a nomination's detail (page and API) reads with its row: unit, campaign and subject joined to it. The
     collections (criteria, check-ins, attachments, history and its people) come after, in one statement
-    (`load_parts`) — none of them loaded lazily later."""
-    return (joinedload(Nomination.unit), joinedload(Nomination.campaign), joinedload(Nomination.subject_person))
+    (`load_parts`) — none of them loaded lazily later. The same tuple every time, so `policy.load` keeps the
+    statement built."""
+    return _DETAIL_PARENTS
 
 
 def load_detail(session: Session, actor: Actor, nomination_id: int) -> Nomination:

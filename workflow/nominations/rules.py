@@ -6,14 +6,16 @@ Each rule is a named check with a Vietnamese explanation, a citation and a resul
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import event, exists, select
+from sqlalchemy import bindparam, event, exists, select
 from sqlalchemy.orm import Session
 
 from models import AwardRecord, DisciplineRecord, Nomination, Person, StateChange
+from workflow.administration import unit_history
 from workflow.labels import AWARD_TITLES
 from workflow.nominations.machine import RECOGNISED_STATES
 
@@ -108,27 +110,40 @@ def _years(n: Nomination) -> range:
 
 
 def _disciplined_in_unit(session: Session, unit_id: int, years: range) -> list[DisciplineRecord]:
-    import datetime as dt
-
     start, end = dt.date(years.start, 1, 1), dt.date(years.stop - 1, 12, 31)
-    return list(
-        session.scalars(
-            select(DisciplineRecord)
-            .join(Person, Person.id == DisciplineRecord.person_id)
-            .where(Person.unit_id == unit_id, DisciplineRecord.decided_on.between(start, end))
-            .order_by(DisciplineRecord.decided_on)
-        )
-    )
+    return list(session.scalars(_DISCIPLINED_IN_UNIT, {"unit_id": unit_id, "start": start, "end": end}))
 
 
-def _award_subject(n: Nomination):
+# Built once: every nomination's detail asks it (the eligibility panel).
+_DISCIPLINED_IN_UNIT = (select(DisciplineRecord).join(Person, Person.id == DisciplineRecord.person_id)
+                        .where(Person.unit_id == bindparam("unit_id"),
+                               DisciplineRecord.decided_on.between(bindparam("start"), bindparam("end")))
+                        .order_by(DisciplineRecord.decided_on))
+
+
+def _award_subject(session: Session, n: Nomination):
+    """A person's own records (they follow the person from unit to unit); a collective's, with those of the
+    predecessors it inherits (merged into it, the inheriting part of a split: workflow.administration.unit_history)."""
     if n.subject_type == "individual":
         return AwardRecord.person_id == n.subject_person_id
-    return AwardRecord.unit_id == n.unit_id
+    return AwardRecord.unit_id.in_(unit_history.record_unit_ids(session, n.unit_id))
+
+
+def _inherited_text(session: Session, n: Nomination, awards: list[AwardRecord]) -> str:
+    """Which predecessors' awards were counted, and by which change (the rule cites its successor's inheritance)."""
+    if n.subject_type != "collective":
+        return ""
+    used = {a.unit_id for a in awards} - {n.unit_id}
+    cited = [f"“{p.name}” ({_KIND_TEXT.get(p.kind, p.kind)} ngày {p.effective_date:%d/%m/%Y})"
+             for p in unit_history.predecessors(session, n.unit_id) if p.unit_id in used]
+    return f" Tính cả khen thưởng của đơn vị tiền thân: {', '.join(cited)}." if cited else ""
+
+
+_KIND_TEXT = {"merge": "sáp nhập", "split": "chia tách", "close": "giải thể, chuyển giao"}
 
 
 def _high_awards(session: Session, n: Nomination) -> list[AwardRecord]:
-    subject = _award_subject(n)
+    subject = _award_subject(session, n)
     years = _years(n)
     return list(
         session.scalars(
@@ -208,7 +223,7 @@ def _period_award_record(session: Session, n: Nomination):
     if not awards:
         return "fail", f"Chưa có khen thưởng cấp Bộ, Tỉnh hoặc Nhà nước trong {_year_text(_years(n))}."
     titles = "; ".join(f"{AWARD_TITLES.get(a.title, a.title)} ({a.year})" for a in awards[:5])
-    return "pass", f"Có {len(awards)} khen thưởng: {titles}."
+    return "pass", f"Có {len(awards)} khen thưởng: {titles}.{_inherited_text(session, n, awards)}"
 
 
 @rule("tieu_chuan_chung", "Đạt các điều kiện, tiêu chuẩn chung", SEED_000 + ".a", stage="submit", hard=False,
@@ -257,7 +272,7 @@ def _nganh_recognized_co_so(session: Session, n: Nomination):
       SEED_000 + " (ngành Tư pháp giai đoạn 2021–2025)", stage="propose", hard=True, applies=_period)
 def _period_annual_nganh(session: Session, n: Nomination):
     years = _years(n)
-    subject = _award_subject(n)
+    subject = _award_subject(session, n)
     found = session.scalars(
         select(AwardRecord).where(subject, AwardRecord.title == "dien_hinh_nganh", AwardRecord.revoked.is_(False),
                                   AwardRecord.year.between(years.start, years.stop - 1))
@@ -303,18 +318,35 @@ def hard_failures(results: list[RuleResult]) -> list[str]:
     return [f"{r.label}: {r.reason}" for r in results if r.hard and r.result == "fail"]
 
 
-def dossier_gaps(n: Nomination) -> list[str]:
-    """What the dossier lacks before it may be submitted (Hồ sơ chưa đầy đủ)."""
-    gaps = []
-    if not (n.achievements or "").strip():
-        gaps.append("Chưa nhập nội dung thành tích.")
-    if not any(a.kind == "achievement_report" for a in n.attachments):
-        gaps.append("Chưa đính kèm báo cáo thành tích.")
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One line of the completeness checklist: what the dossier must hold, whether it does, and the gap if not."""
+
+    label: str
+    ok: bool
+    gap: str = ""
+
+
+def dossier_checklist(n: Nomination) -> list[ChecklistItem]:
+    """The completeness checklist of a dossier (thành phần hồ sơ): the achievements, the achievement report and each
+    criterion of the campaign answered as met. The unit checks it before submitting (`dossier_gaps`, the submit
+    guard) and the secretariat again when it accepts the dossier (service.check_accept): one list, both steps."""
+    items = [
+        ChecklistItem("Nội dung thành tích", bool((n.achievements or "").strip()), "Chưa nhập nội dung thành tích."),
+        ChecklistItem("Báo cáo thành tích (tệp đính kèm)", any(a.kind == "achievement_report" for a in n.attachments),
+                      "Chưa đính kèm báo cáo thành tích."),
+    ]
     answers = {a.code: a for a in n.criteria}
     for c in criteria_for(n.subject_type, n.campaign.kind):
         a = answers.get(c.code)
         if a is None or a.met is None:
-            gaps.append(f"Chưa trả lời tiêu chí: {c.label}.")
-        elif not a.met:
-            gaps.append(f"Tiêu chí được khai là chưa đạt: {c.label}.")
-    return gaps
+            items.append(ChecklistItem(f"Tiêu chí: {c.label}", False, f"Chưa trả lời tiêu chí: {c.label}."))
+        else:
+            items.append(ChecklistItem(f"Tiêu chí: {c.label}", bool(a.met),
+                                       "" if a.met else f"Tiêu chí được khai là chưa đạt: {c.label}."))
+    return [i if not i.ok else ChecklistItem(i.label, True) for i in items]
+
+
+def dossier_gaps(n: Nomination) -> list[str]:
+    """What the dossier lacks before it may be submitted (Hồ sơ chưa đầy đủ): the checklist's failed lines."""
+    return [i.gap for i in dossier_checklist(n) if not i.ok]

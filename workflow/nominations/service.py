@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, insert, inspect, select, update
+from sqlalchemy import bindparam, exists, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
@@ -29,7 +29,7 @@ from models import (
 )
 from workflow import clock, events, inputs, policy, signals, uploads
 from workflow.context import CLI, Context
-from workflow.errors import Conflict, Forbidden, ValidationFailed
+from workflow.errors import Conflict, Forbidden, StaleVersion, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
 from workflow.nominations import guards, machine, rules
 from workflow.nominations.machine import EDITABLE_STATES, stage_rank
@@ -37,6 +37,8 @@ from workflow.policy import Actor
 from workflow.proposals import items as proposal_items
 
 TEXT_LIMITS = {"title": 500, "achievements": 20000, "initiatives": 20000, "nurture_plan": 20000}
+# The nomination forms' own labels where the glossary's generic one (workflow.labels.FIELD_LABELS) reads differently.
+LABELS = {"title": "Tên hồ sơ điển hình", "note": "Nội dung theo dõi, đánh giá", "date": "Ngày theo dõi"}
 
 
 def _search_text(n: Nomination, subject_name: str) -> str:
@@ -88,12 +90,17 @@ def _check_version(n: Nomination, expected_version) -> None:
     try:
         expected = int(expected_version)
     except (TypeError, ValueError):
-        raise ValidationFailed("Thiếu phiên bản hồ sơ (version).", ["Trường version là bắt buộc."]) from None
+        raise ValidationFailed("Thiếu thông tin phiên bản của hồ sơ đang sửa.",
+                               ["Trang đã mở quá lâu hoặc không đầy đủ: hãy tải lại trang hồ sơ rồi thực hiện lại."],
+                               {"version": "Bắt buộc."}) from None
     if n.version != expected:
-        raise Conflict(
-            "Hồ sơ đã được người khác thay đổi. Vui lòng tải lại trang để xem trạng thái mới nhất.",
-            [f"Phiên bản hiện tại là {n.version}, yêu cầu gửi phiên bản {expected}."],
-        )
+        raise StaleVersion(STALE_DETAIL, [STALE_REASON], current_version=n.version)
+
+
+# A version conflict in the user's words: what happened and what to do, never "version 2, you sent 1".
+STALE_DETAIL = ("Hồ sơ vừa được người khác cập nhật sau khi anh/chị mở trang, nên thao tác của anh/chị chưa được "
+                "thực hiện.")
+STALE_REASON = "Hãy xem lại nội dung và trạng thái hiện tại của hồ sơ, rồi thực hiện lại nếu vẫn cần."
 
 
 def _flush(session: Session) -> None:
@@ -108,7 +115,7 @@ def _flush(session: Session) -> None:
 def _clean_text(value, field: str, *, required: bool = False) -> str:
     """A nomination text within its own limit (TEXT_LIMITS)."""
     return inputs.one(field, inputs.text, value, detail="Dữ liệu không hợp lệ.", limit=TEXT_LIMITS.get(field, 20000),
-                      required=required, long=inputs.is_long(field)) or ""
+                      required=required, long=inputs.is_long(field), label=LABELS.get(field)) or ""
 
 
 # ---------------------------------------------------------------------------------------------------- create
@@ -131,24 +138,26 @@ def create_nomination(
     achievements = _clean_text(achievements, "achievements")
     initiatives = _clean_text(initiatives, "initiatives")
     if subject_type not in ("collective", "individual"):
-        raise ValidationFailed("Loại đối tượng không hợp lệ.", ["subject_type phải là collective hoặc individual."],
+        raise ValidationFailed("Loại đối tượng không hợp lệ.", ["Loại đối tượng: chọn Tập thể hoặc Cá nhân."],
                                {"subject_type": "Không hợp lệ"})
     campaign = session.get(Campaign, campaign_id) if isinstance(campaign_id, int) else None
     if campaign is None:
-        raise ValidationFailed("Không tìm thấy phong trào thi đua.", ["campaign_id không tồn tại."],
-                               {"campaign_id": "Không tồn tại"})
+        raise ValidationFailed("Không tìm thấy phong trào thi đua.",
+                               ["Phong trào thi đua: chưa chọn hoặc không tồn tại."], {"campaign_id": "Không tồn tại"})
     person = None
     if subject_type == "individual":
         person = session.get(Person, person_id) if isinstance(person_id, int) else None
         if person is None:
-            raise ValidationFailed("Chưa chọn cá nhân được đề nghị.", ["person_id không tồn tại."],
+            raise ValidationFailed("Chưa chọn cá nhân được đề nghị.",
+                                   ["Cá nhân được đề nghị: chưa chọn hoặc không tồn tại."],
                                    {"person_id": "Không tồn tại"})
         unit = person.unit
         subject_key = f"p:{person.id}"
     else:
         unit = session.get(Unit, unit_id) if isinstance(unit_id, int) else None
         if unit is None:
-            raise ValidationFailed("Chưa chọn tập thể được đề nghị.", ["unit_id không tồn tại."],
+            raise ValidationFailed("Chưa chọn tập thể được đề nghị.",
+                                   ["Tập thể được đề nghị: chưa chọn hoặc không tồn tại."],
                                    {"unit_id": "Không tồn tại"})
         subject_key = f"u:{unit.id}"
     refusals = policy.refusals(actor, "create", "nomination", department_id=unit.department_id, unit_id=unit.id)
@@ -267,9 +276,10 @@ def add_checkin(session: Session, actor: Actor, nomination_id: int, *, date, not
     if refusals:
         raise Forbidden("Không thể ghi nhận theo dõi cho hồ sơ này.", refusals)
     note = _clean_text(note, "note", required=True)
-    day = inputs.one("date", inputs.date, date, detail="Ngày theo dõi không hợp lệ.") or clock.today()
+    day = inputs.one("date", inputs.date, date, detail="Ngày theo dõi không hợp lệ.", label=LABELS["date"]) \
+        or clock.today()
     if day > clock.today() + dt.timedelta(days=1):
-        raise ValidationFailed("Ngày theo dõi không hợp lệ.", ["Ngày theo dõi không được ở tương lai."],
+        raise ValidationFailed("Ngày theo dõi không hợp lệ.", ["Ngày theo dõi: không được ở tương lai."],
                                {"date": "Không được ở tương lai."})
     item = Checkin(nomination_id=n.id, date=day, note=note, author_id=actor.id)
     session.add(item)
@@ -286,7 +296,7 @@ def add_attachment(session: Session, actor: Actor, nomination_id: int, *, kind: 
         raise Forbidden("Không thể đính kèm tài liệu cho hồ sơ này.", refusals)
     if kind not in ATTACHMENT_KINDS:
         raise ValidationFailed("Loại tài liệu không hợp lệ.",
-                               [f"kind phải là một trong: {', '.join(ATTACHMENT_KINDS)}."], {"kind": "Không hợp lệ"})
+                               ["Loại tài liệu: chọn một loại trong danh sách."], {"kind": "Không hợp lệ"})
     stored = uploads.store(session, data)
     safe_name = (filename or "tai-lieu").replace("/", "_").replace("\\", "_")[:255]
     item = Attachment(nomination_id=n.id, kind=kind, filename=safe_name, content_type=stored.content_type,
@@ -335,7 +345,81 @@ def available_actions(session: Session, actor: Actor, n: Nomination) -> list[Act
             continue
         options.append(ActionOption(trig.code, ACTION_LABELS[trig.code], trig.requires, trig.irreversible,
                                     not failures, tuple(failures), trig.dest))
+    if n.state == "submitted" and n.accepted_at is None:
+        perm, failures = accept_refusals(actor, n)
+        if not perm:  # offered before "return for revision": the desk's two answers to a submitted dossier
+            options.insert(0, ActionOption("accept", ACTION_LABELS["accept"], (), False, not failures,
+                                           tuple(failures), n.state))
     return options
+
+
+# ---------------------------------------------------------------------------------------------------- the desk
+def accept_refusals(actor: Actor, n: Nomination) -> tuple[list[str], list[str]]:
+    """(permission refusals, failures) of "Tiếp nhận hồ sơ" on `n`: the secretariat of its department, a submitted
+    dossier not accepted yet, and the completeness checklist of `rules.dossier_checklist` all met. Acceptance is no
+    state of DOMAIN.md's lifecycle: the dossier stays "Chờ Hội đồng xét"; the step is a history row, an audit event
+    and the unit told, and the nomination keeps when and by whom (`accepted_at`, `accepted_by_id`)."""
+    perm = policy.refusals(actor, "accept", n)
+    if perm:
+        return perm, []
+    failures = []
+    if n.state != "submitted":
+        failures.append("Chỉ tiếp nhận hồ sơ đang Chờ Hội đồng xét (đơn vị đã trình).")
+    elif n.accepted_at is not None:
+        failures.append(f"Hồ sơ đã được tiếp nhận ngày {n.accepted_at:%d/%m/%Y}.")
+    failures += [i.gap for i in rules.dossier_checklist(n) if not i.ok]
+    return [], failures
+
+
+def accept_nomination(session: Session, actor: Actor, nomination_id: int, expected_version, *, comment: str = "",
+                      context: Context = CLI) -> Nomination:
+    """"Tiếp nhận hồ sơ": the secretariat checked the submitted dossier against the checklist and accepts it for
+    the council. The answer otherwise is `transition(..., "return_for_revision", reason=...)`."""
+    n = load(session, actor, nomination_id, for_update=True)
+    _check_version(n, expected_version)
+    comment = _clean_text(comment, "comment")
+    perm, failures = accept_refusals(actor, n)
+    if perm:
+        raise Forbidden("Không có quyền thực hiện thao tác này.", perm)
+    if n.state != "submitted" or n.accepted_at is not None:
+        raise Conflict("Không thể tiếp nhận hồ sơ ở trạng thái hiện tại.", failures)
+    if failures:
+        raise ValidationFailed("Chưa đủ điều kiện để tiếp nhận hồ sơ.", failures)
+    _accept(session, actor, [n], comment, context, via_agenda=False)
+    return n
+
+
+def accept_on_agenda(session: Session, actor: Actor, ns: list[Nomination], *, context: Context = CLI) -> None:
+    """Setting a council session's agenda (workflow.council.operations.set_agenda, and CONTRACT.md's
+    `POST /council-sessions/{id}/agenda`, which knows no accept call) accepts the submitted dossiers on it not
+    accepted yet: the acceptance is recorded explicitly — its own history row "Tiếp nhận hồ sơ", audit event and
+    notice — rather than implied. The caller has locked `ns` and checked they may stand on the agenda; the
+    completeness checklist was the submit guard's, and a submitted dossier cannot change. A dossier this actor may
+    not accept (its subject is the actor: nobody acts on their own dossier) goes on the agenda as before, still "not
+    accepted", for another member of the secretariat to accept."""
+    todo = [n for n in ns if n.state == "submitted" and n.accepted_at is None and not accept_refusals(actor, n)[0]]
+    if todo:
+        _accept(session, actor, todo, "Tiếp nhận khi lập chương trình phiên họp Hội đồng.", context, via_agenda=True)
+
+
+def _accept(session: Session, actor: Actor, ns: list[Nomination], comment: str, context: Context, *,
+            via_agenda: bool) -> None:
+    now = clock.now()
+    changes = []
+    with session.no_autoflush:
+        for n in ns:
+            n.accepted_at, n.accepted_by_id = now, actor.id  # bumps `version` through the mapper
+            change = StateChange(nomination_id=n.id, version=n.version + 1, action="accept", from_state=n.state,
+                                 to_state=n.state, actor_id=actor.id,
+                                 on_behalf_of_id=actor.on_behalf_of.id if actor.on_behalf_of else None,
+                                 comment=comment, data={"checklist": "complete"} | (
+                                     {"via": "agenda"} if via_agenda else {}))
+            session.add(change)
+            changes.append(change)
+    _flush(session)
+    for n, change in zip(ns, changes, strict=True):
+        signals.emit(session, events.NominationAccepted(nomination=n, change=change, via_agenda=via_agenda,
+                                                        actor=actor, context=context))
 
 
 def transition(
@@ -349,6 +433,8 @@ def transition(
     context: Context = CLI,
     **data,
 ) -> Nomination:
+    if action == "accept":  # offered in available_actions beside the triggers: a client may fire it the same way
+        return accept_nomination(session, actor, nomination_id, expected_version, comment=comment, context=context)
     if action not in machine.TRIGGERS:
         raise ValidationFailed("Thao tác không hợp lệ.", [f"'{action}' không phải là thao tác của quy trình."],
                                {"action": "Không hợp lệ"})
@@ -508,7 +594,7 @@ def _step(session: Session, actor: Actor, n: Nomination, action: str, comment: s
         data["decision_date"] = inputs.date(data["decision_date"]).isoformat()  # stored ISO, however it was typed
     recorded = {k: str(v) for k, v in data.items() if k in ("reason", "decision_number", "decision_date",
                                                               "nurture_plan", "session_id", "proposal_id",
-                                                              "decision_id")}
+                                                              "decision_id", "resubmission")}
     change = StateChange(
         nomination_id=n.id, version=version_after, action=action, from_state=from_state, to_state=n.state,
         actor_id=actor.id, on_behalf_of_id=actor.on_behalf_of.id if actor.on_behalf_of else None,
@@ -603,6 +689,11 @@ def _apply_effects(session: Session, n: Nomination, action: str, data: dict) -> 
         ))
     if action in ("recognize_nganh", "reject_nganh"):
         proposal_items.close_item(session, n)
+    if action == "return_for_revision" and n.accepted_at is not None:
+        n.accepted_at = n.accepted_by_id = None  # the resubmitted dossier is accepted again
+    if action == "submit" and session.scalar(select(exists().where(
+            StateChange.nomination_id == n.id, StateChange.action == "return_for_revision"))):
+        data["resubmission"] = "1"  # "Nộp lại hồ sơ" in the history and the notice (labels.step_label)
     if action == "revoke":
         for award in session.scalars(select(AwardRecord).where(AwardRecord.nomination_id == n.id)):
             award.revoked = True

@@ -46,8 +46,9 @@ def parse_month(value, *, default: dt.date | None = None) -> dt.date:
         else:
             d = dt.date.fromisoformat(text).replace(day=1)
     except (TypeError, ValueError):
-        raise ValidationFailed("Tháng không hợp lệ.", ["month phải theo định dạng YYYY-MM, ví dụ 2026-03."],
-                               {"month": "Định dạng YYYY-MM"}) from None
+        # In the user's words (issue 14): the page's month picker sends 2026-03; an API client reads the schema.
+        raise ValidationFailed("Tháng không hợp lệ.", ["Tháng: chọn một tháng, ví dụ tháng 03/2026."],
+                               {"month": "Chọn một tháng, ví dụ tháng 03/2026."}) from None
     if not 2000 <= d.year <= 2100:
         raise ValidationFailed("Tháng không hợp lệ.", ["Năm phải trong khoảng 2000–2100."], {"month": "Ngoài phạm vi"})
     return d

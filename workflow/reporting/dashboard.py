@@ -78,7 +78,8 @@ SPECS: tuple[_Spec, ...] = (
     _Spec("to_submit", SUBMITS, ("nurtured",), "Hồ sơ đang bồi dưỡng, cần hoàn thiện để trình",
           "Theo dõi, hoàn thiện hồ sơ và trình Hội đồng xét trước hạn.", returned=False),
     _Spec("to_check", CHECKS, ("submitted",), "Hồ sơ chờ kiểm tra",
-          "Kiểm tra hồ sơ đã trình; trả lại hồ sơ chưa đầy đủ, đưa hồ sơ đủ điều kiện vào phiên họp Hội đồng."),
+          "Kiểm tra hồ sơ đã trình: tiếp nhận hồ sơ đủ thành phần, trả lại hồ sơ chưa đầy đủ kèm lý do; "
+          "đưa hồ sơ đã tiếp nhận vào phiên họp Hội đồng."),
     _Spec("secretariat_registered", CHECKS, ("registered", "nurtured"), "Hồ sơ đang được các đơn vị chuẩn bị",
           "Theo dõi tiến độ đăng ký và bồi dưỡng của các đơn vị."),
     _Spec("council_items", ("council_session", "sit"), ("submitted",), "Hồ sơ chờ Hội đồng xét",

@@ -1,0 +1,75 @@
+"""CPU and SQL statements per request, in process (Flask's test client, no gunicorn, no HTTP): the four requests of
+issue 13 against an existing database, each run in rounds, medians printed. On a machine shared with other work the
+wall time says little; the CPU time of this process and the statement counts are what a change moves. Run it from
+two checkouts on the same database to compare them side by side (`PYTHONPATH=/path/to/other/checkout`).
+
+    python bench/request_cpu.py --url postgresql+psycopg://postgres@127.0.0.1:5432/dienhinh_bench_http_demo_main
+
+The database is one of `bench/http_bench.py`'s working copies (it holds `bench_http_pool`, the transition pool with
+its tokens, and the demo password for `vanphong`), at the served checkout's head (`dienhinh init-db`)."""
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import statistics
+import time
+
+from sqlalchemy import event, text
+
+from web import create_app
+
+PASSWORD = "demo1234"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--url", required=True, help="a working copy of bench/http_bench.py (SQLAlchemy URL)")
+    p.add_argument("--reader", default="vanphong", help="the page reader (a secretariat with the demo password)")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--requests", type=int, default=150, help="per round")
+    args = p.parse_args(argv)
+    logging.disable(logging.INFO)
+    app = create_app({"DATABASE_URL": args.url, "SECRET_KEY": "b" * 64, "BALLOT_KEY": "c" * 64, "TESTING": False,
+                      "RATELIMIT_STORAGE_URI": "memory://"})
+    engine = app.extensions["dienhinh.engine"]
+    with engine.begin() as c:
+        token, api_nid = c.execute(text("SELECT token, nomination_id FROM bench_http_pool LIMIT 1")).one()
+        page_nid = c.execute(text("SELECT max(n.id) FROM nominations n JOIN users u"
+                                  " ON u.department_id = n.department_id WHERE u.username = :u"),
+                             {"u": args.reader}).scalar()
+    bearer = {"Authorization": f"Bearer {token}"}
+    api, page = app.test_client(), app.test_client()
+    form = page.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', form)
+    signed_in = page.post("/login", data={"username": args.reader, "password": PASSWORD, "csrf_token": csrf.group(1)})
+    if signed_in.status_code not in (302, 303):
+        raise SystemExit(f"login of {args.reader} refused ({signed_in.status_code})")
+    count = [0]
+    event.listen(engine, "before_cursor_execute", lambda *a: count.__setitem__(0, count[0] + 1))
+    print("| request | statements | CPU ms/request (median) | min |\n|---|---|---|---|")
+    for name, client, path, headers in (
+            ("`GET /api/v1/nominations`", api, "/api/v1/nominations", bearer),
+            ("`GET /api/v1/nominations/{id}`", api, f"/api/v1/nominations/{api_nid}", bearer),
+            ("`GET /nominations` page", page, "/nominations", {}),
+            ("`GET /nominations/{id}` page", page, f"/nominations/{page_nid}", {})):
+        for _ in range(30):
+            r = client.get(path, headers=headers)
+            if r.status_code != 200:
+                raise SystemExit(f"{path}: {r.status_code}")
+        count[0] = 0
+        client.get(path, headers=headers)
+        statements = count[0]
+        runs = []
+        for _ in range(args.rounds):
+            started = time.process_time()
+            for _ in range(args.requests):
+                client.get(path, headers=headers)
+            runs.append((time.process_time() - started) / args.requests * 1000)
+        print(f"| {name} | {statements} | {statistics.median(runs):.2f} | {min(runs):.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
