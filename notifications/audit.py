@@ -742,7 +742,8 @@ def _calendar(action: str, *names: str) -> Audited:
 
 def _attachment_data(e) -> dict:
     a = e.attachment
-    return {"item_id": a.id, "filename": a.filename, "sha256": a.sha256, "size": a.size, "kind": a.kind}
+    return {"item_id": a.id, "filename": a.filename, "sha256": a.sha256, "size": a.size, "kind": a.kind,
+            "internal": bool(a.internal)}
 
 
 def _refusal_data(e) -> dict:

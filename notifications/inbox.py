@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -12,6 +13,8 @@ from notifications.outbox import email_enabled, opted_out, queue_email
 from workflow import links, policy
 from workflow.council.queries import active_members
 from workflow.labels import ITEM_OUTCOME_LABELS, STATE_LABELS, step_label
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def holders(session: Session, object_type: str, verb: str, **target) -> list[User]:
@@ -163,6 +166,70 @@ def on_session_opened(session, *, event, **_):
            exclude_id=event.actor.id)
 
 
+def _local(value) -> str:
+    return value.astimezone(TZ).strftime("%H:%M ngày %d/%m/%Y") if value is not None else ""
+
+
+def on_list_published(session, *, event, **_):
+    """A list made public for comments: the heads of the units whose dossiers are on it learn that their dossiers
+    entered publicity (one message each, naming their dossiers), every other account of the department that it may
+    read the dossiers and comment until the end of the period. One notification per person."""
+    s = event.council_session
+    until = _local(s.comments_until)
+    link = links.path("council_session", s.id)
+    by_unit: dict[int, list] = {}
+    for item in s.items:
+        by_unit.setdefault(item.nomination.unit_id, []).append(item.nomination)
+    heads: dict[int, tuple[User, list]] = {}
+    for unit_id, listed in by_unit.items():
+        for user in holders(session, "nomination", "submit", unit_id=unit_id):
+            heads.setdefault(user.id, (user, []))[1].extend(listed)
+    messages = [Message([user], "council.publicity_unit", f"Hồ sơ của đơn vị được công khai lấy ý kiến: {s.title}",
+                        "Hồ sơ được công khai: " + "; ".join(f"“{n.title}”" for n in listed)
+                        + f". Thời hạn góp ý đến {until}.", link, "council_session", s.id, event.actor.id)
+                for user, listed in heads.values()]
+    staff = [u for u in holders(session, "council_session", "comment", department_id=s.department_id)
+             if u.id not in heads]
+    messages.append(Message(staff, "council.published", f"Công khai danh sách lấy ý kiến: {s.title}",
+                            f"{len(s.items)} hồ sơ đề nghị công nhận điển hình tiên tiến đang được công khai. "
+                            f"Anh/chị có thể xem phần công khai của hồ sơ và góp ý đến {until}.",
+                            link, "council_session", s.id, event.actor.id))
+    notify_many(session, messages)
+
+
+def on_proposal_created(session, *, event, **_):
+    """A Tờ trình drafted: the director (who signs it) is told it awaits signature."""
+    p = event.proposal
+    notify(session, holders(session, "proposal", "sign", department_id=p.department_id),
+           kind="proposal.awaiting_signature", title=f"Tờ trình chờ ký: {p.title}",
+           body=f"Văn phòng Sở đã lập tờ trình đề nghị Bộ Tư pháp công nhận {len(event.nomination_ids)} điển hình "
+                "tiên tiến ngành Tư pháp; tờ trình chờ Giám đốc Sở ký và trình Bộ.",
+           link=links.path("proposal", p.id), object_type="proposal", object_id=p.id, exclude_id=event.actor.id)
+
+
+def _tell_decisions_await(session, s, count: int) -> None:
+    """Items the council passed wait for the director's decision: told to who signs it, the one who closed the
+    session included (the notification stays in the inbox as the task, not as news of their own action)."""
+    if not count:
+        return
+    notify(session, holders(session, "decision", "issue_co_so", department_id=s.department_id),
+           kind="decision.awaiting_signature", title=f"Quyết định công nhận chờ ký: {s.title}",
+           body=f"{count} hồ sơ đạt tại phiên họp “{s.title}” chờ quyết định công nhận điển hình tiên tiến cấp cơ sở.",
+           link=links.path("council_session", s.id), object_type="council_session", object_id=s.id)
+
+
+def on_example_recognised(session, *, event, **_):
+    """An example recognised (cơ sở or ngành): the editors of its department, who write about it, are told."""
+    n = event.nomination
+    level = "cấp ngành Tư pháp" if event.level == "nganh" else "cấp cơ sở"
+    number = f" (Quyết định số {event.decision_number})" if event.decision_number else ""
+    notify(session, holders(session, "story", "write", department_id=n.department_id),
+           kind="propagation.recognised", title=f"Điển hình tiên tiến {level} mới được công nhận: {n.title}",
+           body=f"“{n.title}” được công nhận điển hình tiên tiến {level}{number}. Mời Ban biên tập viết bài giới "
+                "thiệu, nhân rộng điển hình.",
+           link=links.path("nomination", n.id), object_type="nomination", object_id=n.id, exclude_id=event.actor.id)
+
+
 def on_many_transitioned(session, *, event, **_):
     """A batch of steps (events.NominationsTransitioned): each told as its single transition would be."""
     for step in event.steps:
@@ -171,11 +238,14 @@ def on_many_transitioned(session, *, event, **_):
 
 def on_session_closed(session, *, event, **_):
     _tell_results(session, event, "closed", concerned=None)
+    s = event.council_session
+    _tell_decisions_await(session, s, sum(1 for i in s.items if i.outcome == "passed"))
 
 
 def on_tie_resolved(session, *, event, **_):
     # Only the tied items: the others were told their result when the session closed.
     _tell_results(session, event, "tie_resolved", concerned=set(event.tied))
+    _tell_decisions_await(session, event.council_session, len(event.chosen))
 
 
 def _tell_results(session, event, kind: str, concerned: set[int] | None) -> None:

@@ -143,9 +143,11 @@ AUDIT_ACTION_LABELS = {
     "admin.calendar_day_create": "Thêm ngày vào lịch làm việc",
     "admin.calendar_day_update": "Sửa ngày trong lịch làm việc",
     "admin.calendar_day_delete": "Xóa ngày khỏi lịch làm việc",
+    "admin.calendar_day_save": "Lưu ngày trong lịch làm việc",  # a refused save, before it is a create or an update
     "admin.import_units": "Nhập danh sách đơn vị từ tệp",
     "admin.import_people": "Nhập danh sách cán bộ từ tệp",
     "admin.import_unit_changes": "Nhập thay đổi tổ chức đơn vị từ tệp",
+    "admin.import": "Nhập dữ liệu từ tệp (loại dữ liệu không hợp lệ)",  # a refused import of an unknown kind
     "story.create": "Tạo bài viết tuyên truyền",
     "story.update": "Sửa bài viết tuyên truyền",
     "story.revise": "Lưu bản sửa của bài viết đã xuất bản",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 CATEGORIES: dict[str, str] = {
     "nomination": "Hồ sơ điển hình: trình Hội đồng, trả lại để bổ sung, rút, thu hồi, kết quả cấp ngành",
-    "council": "Hội đồng Thi đua – Khen thưởng: lịch họp, khai mạc phiên họp, kết quả bình xét",
-    "decision": "Quyết định công nhận điển hình tiên tiến",
-    "proposal": "Tờ trình đề nghị Bộ Tư pháp công nhận",
+    "council": "Hội đồng Thi đua – Khen thưởng: lịch họp, công khai danh sách lấy ý kiến, khai mạc phiên họp, kết quả "
+               "bình xét",
+    "decision": "Quyết định công nhận điển hình tiên tiến, quyết định chờ ký",
+    "proposal": "Tờ trình đề nghị Bộ Tư pháp công nhận, tờ trình chờ ký",
+    "propagation": "Tuyên truyền, nhân rộng: điển hình tiên tiến mới được công nhận",
     "reminder": "Nhắc việc theo hạn: đăng ký, bình xét, giới thiệu hằng tháng, báo cáo, sơ kết, tổng kết",
 }
 OTHER = "other"

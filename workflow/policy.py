@@ -10,6 +10,11 @@ Vietnamese reason shown when none applies. Everything else asks this module:
   use it, so what a user can open and what they can list are the same by construction;
 - `holders(type, verb, **target)` is the query of the active users a grant reaches: who must be told.
 
+Publicity (issue 14): while a council session's list is public for comments, every account of the department reads
+the public part of each dossier on it — the LISTED scope of ("nomination", "view"), so the nomination list, the
+detail page and the API open the same dossiers. What a dossier shows beyond its public part (criteria, history,
+check-ins, the nurture plan, internal attachments) is ("nomination", "view_dossier"): the grants readers had before.
+
 DOMAIN.md "Who uses it": `admin`, `auditor` and `ministry_reviewer` act across departments; every other role is
 scoped to one department, `unit_head` (and `staff`) to one unit. Role names appear here, in the role definitions
 (models/accounts.py, workflow/labels.py) and in the demo data only (a test greps the tree for them).
@@ -23,11 +28,12 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, false, or_, select, true
+from sqlalchemy import Select, and_, bindparam, exists, false, inspect, or_, select, true
 from sqlalchemy.orm import Session, contains_eager, joinedload, object_session
 from sqlalchemy.orm.exc import DetachedInstanceError
 
 from models import (
+    AgendaItem,
     Campaign,
     Council,
     CouncilSession,
@@ -67,6 +73,8 @@ UNDELEGATED_DEPUTY = ("Phó Giám đốc Sở chỉ ký khi được Giám đố
 ALL, DEPARTMENT, UNIT, SUBJECT, OWN = "all", "department", "unit", "subject", "own"
 # PUBLISHED: published and of the actor's department; PUBLIC: published, for anyone (even without an account).
 PUBLISHED, PUBLIC = "published", "public"
+# LISTED: on the list of a council session of the actor's department whose publicity period runs now.
+LISTED = "listed"
 ANYONE = None  # a grant open to every signed-in account, whatever its roles
 
 # Which units a role's scope may be set to when an account is created (one rule for the CLI and the admin pages).
@@ -232,6 +240,8 @@ class Kind:
     owner_sql: Callable[[int], Any] | None = None
     published: Callable[[Any], bool] = lambda o: False
     published_sql: Callable[[], Any] | None = None
+    listed: Callable[[Any, int, dt.datetime], bool] = lambda o, dep, now: False
+    listed_sql: Callable[[Any, Any], Any] | None = None
 
 
 def _col(model, name):
@@ -295,6 +305,30 @@ def _story_public_sql():
                                                            Nomination.state.in_(RECOGNISED_STATES)))
 
 
+def publicity_running(now):
+    """The one rule of a running publicity period, on CouncilSession: published, and `now` not past the end of the
+    comments (the council's service refuses a comment by the same bounds)."""
+    return and_(CouncilSession.published_at.is_not(None), CouncilSession.published_at <= now,
+                CouncilSession.comments_until >= now)
+
+
+def _listed_sql(dep, now):
+    """Nominations of department `dep` on a session of `dep` whose publicity runs at `now`."""
+    return and_(Nomination.department_id == dep, exists().where(
+        AgendaItem.nomination_id == Nomination.id, CouncilSession.id == AgendaItem.session_id,
+        CouncilSession.department_id == dep, publicity_running(now)))
+
+
+def _listed(n, dep, now) -> bool:
+    """`_listed_sql` for a loaded nomination, asked of its own session (a nomination has no agenda relationship)."""
+    state = inspect(n, raiseerr=False)  # a namespace of `can(..., department_id=...)` is listed nowhere
+    session = state.session if state is not None else None
+    if session is None or n.id is None or n.department_id != dep:
+        return False
+    return session.scalar(select(_listed_sql(dep, now)).where(Nomination.id == n.id).select_from(Nomination)) \
+        is True
+
+
 def _individual_subject(n):
     return n.subject_person_id if getattr(n, "subject_type", None) == "individual" else None
 
@@ -302,7 +336,8 @@ def _individual_subject(n):
 KINDS: dict[str, Kind] = {
     "nomination": _kind(Nomination, "Không tìm thấy hồ sơ.", subject=_individual_subject,
                         subject_sql=lambda p: and_(Nomination.subject_type == "individual",
-                                                   Nomination.subject_person_id == p)),
+                                                   Nomination.subject_person_id == p),
+                        listed=_listed, listed_sql=_listed_sql),
     "council": _kind(Council, "Không tìm thấy Hội đồng."),
     "council_session": _kind(CouncilSession, "Không tìm thấy phiên họp.",
                              published=lambda s: s.published_at is not None,
@@ -378,12 +413,16 @@ def _nomination_trigger(*grants) -> Rule:
     return _rule(_NOM_ACTION, *grants, not_subject=True)
 
 
+_DOSSIER_READERS = (_g(GLOBAL_READERS), _g(DEPARTMENT_ROLES, DEPARTMENT), _g(UNIT_HEAD, UNIT),
+                    _g(MINISTRY, ALL, MINISTRY_VISIBLE_STATES), _g(ANYONE, SUBJECT))
+
 POLICY: dict[tuple[str, str], Rule] = {
     # ---- nominations (the triggers carry the `who` column of DOMAIN.md's lifecycle table)
-    ("nomination", "view"): _rule(
-        "Không có quyền xem hồ sơ này.",
-        _g(GLOBAL_READERS), _g(DEPARTMENT_ROLES, DEPARTMENT), _g(UNIT_HEAD, UNIT),
-        _g(MINISTRY, ALL, MINISTRY_VISIBLE_STATES), _g(ANYONE, SUBJECT)),
+    # Open and list: the dossier's readers, and during a publicity period every account of the department (its
+    # public part: title, subject, unit, achievements, initiatives, attachments not marked internal).
+    ("nomination", "view"): _rule("Không có quyền xem hồ sơ này.", *_DOSSIER_READERS, _g(ANYONE, LISTED)),
+    # The whole dossier beyond its public part; statistics count what their reader holds this for.
+    ("nomination", "view_dossier"): _rule("Chỉ xem được phần công khai của hồ sơ.", *_DOSSIER_READERS),
     ("nomination", "create"): _rule(
         "Chỉ Thủ trưởng đơn vị (đối với đơn vị mình) hoặc Văn phòng Sở được đăng ký điển hình.",
         _g(UNIT_HEAD, UNIT), _g(SECRETARIAT, DEPARTMENT)),
@@ -562,6 +601,9 @@ def _within(actor: Actor, grant: Grant, kind: Kind, obj) -> bool:
         return actor.person_id is not None and (obj is None or _matches(actor.person_id, kind.subject(obj)))
     if scope == OWN:
         return obj is None or actor.id in kind.owners(obj)
+    if scope == LISTED:
+        return actor.department_id is not None and (
+            obj is None or kind.listed(obj, actor.department_id, clock.now()))
     raise ValueError(scope)
 
 
@@ -624,7 +666,7 @@ def refusals(actor: Actor | None, verb: str, obj_or_type, **context) -> list[str
     return list(can(actor, verb, obj_or_type, **context).reasons)
 
 
-SCOPE_WIDTH = (ALL, DEPARTMENT, PUBLISHED, UNIT, SUBJECT, OWN, PUBLIC)
+SCOPE_WIDTH = (ALL, DEPARTMENT, PUBLISHED, UNIT, SUBJECT, OWN, PUBLIC, LISTED)
 
 
 def widest_scope(actor: Actor | None, verb: str, object_type: str) -> str | None:
@@ -676,11 +718,24 @@ def _grant_sql(actor: Actor, grant: Grant, kind: Kind):
         clause = kind.subject_sql(actor.person_id)
     elif scope == OWN:
         clause = kind.owner_sql(actor.id) if kind.owner_sql is not None else false()
+    elif scope == LISTED:
+        if actor.department_id is None or kind.listed_sql is None:
+            return false()
+        # A prebuilt clause (scope_clause) binds the time as a parameter; an actor's clause takes the clock's now.
+        now = getattr(actor, "scope_now", None)
+        clause = kind.listed_sql(actor.department_id, clock.now() if now is None else now)
     else:
         raise ValueError(scope)
     if grant.states:
         clause = and_(clause, kind.model.state.in_(grant.states))
     return clause
+
+
+def _redundant(actor: Actor | None, grant: Grant, grants) -> bool:
+    """A LISTED grant adds nothing for an actor who reads the whole department (or everything) in every state: left
+    out of the clause, their lists keep the plain index scan of their scope instead of an OR."""
+    return grant.scope == LISTED and any(
+        g.scope in (ALL, DEPARTMENT) and not g.states and _holds(actor, g) for g in grants)
 
 
 def scope(actor: Actor | None, object_type: str, verb: str = "view"):
@@ -690,7 +745,7 @@ def scope(actor: Actor | None, object_type: str, verb: str = "view"):
     r = POLICY[(object_type, verb)]
     clauses = []
     for g in r.grants:
-        if _holds(actor, g):
+        if _holds(actor, g) and not _redundant(actor, g, r.grants):
             clauses.append(_grant_sql(actor, g, kind))
     if not clauses:
         return false()
@@ -699,8 +754,9 @@ def scope(actor: Actor | None, object_type: str, verb: str = "view"):
 
 # The actor's value each scope compares a row to, as `_grant_sql` reads it (PUBLIC and ALL compare nothing).
 _SCOPE_VALUES = {DEPARTMENT: "department_id", PUBLISHED: "department_id", UNIT: "unit_id", SUBJECT: "person_id",
-                 OWN: "id"}
-_SCOPE_PARAMS = SimpleNamespace(**{attr: bindparam(f"scope_{attr}") for attr in set(_SCOPE_VALUES.values())})
+                 OWN: "id", LISTED: "department_id"}
+_SCOPE_PARAMS = SimpleNamespace(**{attr: bindparam(f"scope_{attr}") for attr in set(_SCOPE_VALUES.values())},
+                                scope_now=bindparam("scope_now"))
 
 
 def scope_bound(actor: Actor | None, object_type: str, verb: str = "view") -> tuple[tuple, dict]:
@@ -712,7 +768,7 @@ def scope_bound(actor: Actor | None, object_type: str, verb: str = "view") -> tu
     rule = POLICY[(object_type, verb)]
     shape, params = [], {}
     for i, g in enumerate(rule.grants):
-        if not _holds(actor, g):
+        if not _holds(actor, g) or _redundant(actor, g, rule.grants):
             continue
         attr = _SCOPE_VALUES.get(g.scope)
         if attr is not None:
@@ -720,6 +776,8 @@ def scope_bound(actor: Actor | None, object_type: str, verb: str = "view") -> tu
             if value is None:  # `_grant_sql` gives false(): a term of the OR that adds nothing
                 continue
             params[f"scope_{attr}"] = value
+        if g.scope == LISTED:
+            params["scope_now"] = clock.now()
         units = actor.unit_ids if g.scope == UNIT and actor is not None else ()
         if len(units) > 1:  # a successor's head: its predecessors' units too, one parameter each
             params.update({f"scope_unit_id_{j}": u for j, u in enumerate(units[1:], start=1)})
@@ -775,15 +833,19 @@ def not_found(object_type: str) -> NotFound:
 
 def holders(object_type: str, verb: str, **target):
     """The query of active users whom a grant of `(object_type, verb)` reaches at `target` (`department_id`,
-    `unit_id`): who must act next, so who is told. Delegated signing is not counted: the director is told."""
-    clauses = []
+    `unit_id`): who must act next, so who is told. Delegated signing is not counted: the director is told.
+    A grant open to every account reaches every account of the target's department (all of a department's staff are
+    asked to comment on a list made public); elsewhere (its subject, its owner, the public) nobody in particular."""
+    clauses, everyone = [], []
+    dep, unit = target.get("department_id"), target.get("unit_id")
     for g in POLICY[(object_type, verb)].grants:
         if g.roles is None:
+            if g.scope in (DEPARTMENT, PUBLISHED) and dep is not None:
+                everyone.append(User.department_id == dep)
             continue
         where = [UserRole.role.in_(sorted(g.roles))]
         if g.signs:
             where.append(UserRole.deputy.is_(False))
-        dep, unit = target.get("department_id"), target.get("unit_id")
         if g.scope in (DEPARTMENT, PUBLISHED) and dep is not None:
             where.append(User.department_id == dep)
         elif g.scope == UNIT and unit is not None:
@@ -791,9 +853,11 @@ def holders(object_type: str, verb: str, **target):
         elif g.scope == UNIT and dep is not None:
             where.append(User.department_id == dep)
         clauses.append(and_(*where))
-    if not clauses:
+    if clauses:
+        everyone.append(exists().where(UserRole.user_id == User.id, or_(*clauses)))
+    if not everyone:
         return select(User).where(false())
-    return select(User).where(User.active.is_(True), exists().where(UserRole.user_id == User.id, or_(*clauses)))
+    return select(User).where(User.active.is_(True), or_(*everyone))
 
 
 def assignment_errors(roles, unit: Unit | None) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """council sessions that can be changed: a planned hour, optimistic locking, and cancellation with a reason
 
 Revision ID: 0018_session_cancel
-Revises: 0018_deputy_director
+Revises: 0018_attachment_internal
 Create Date: 2026-11-29 20:30:00
 
 Issue 14 (finding 1): a session is rescheduled (date, hour, place) and its title edited until it opens, each change
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0018_session_cancel'
-down_revision: str | Sequence[str] | None = '0018_deputy_director'  # relinked after main's 0018 revisions
+down_revision: str | Sequence[str] | None = '0018_attachment_internal'  # relinked after main's 0018 revisions
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

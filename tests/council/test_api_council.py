@@ -33,8 +33,9 @@ def council_refs(demo, db) -> SimpleNamespace:
     return data
 
 
-def submitted(api, ref, head: str, unit: int, title: str) -> int:
-    """A collective nomination registered, nurtured, with a complete dossier, submitted to the council."""
+def submitted(api, ref, head: str, unit: int, title: str, *, before_submit=None) -> int:
+    """A collective nomination registered, nurtured, with a complete dossier, submitted to the council
+    (`before_submit(client, id)` adds to the dossier while it may still be edited)."""
     client = api.as_(head)
     n = ok(client.post("/nominations", json={"campaign_id": ref.campaign, "subject_type": "collective",
                                              "unit_id": unit, "title": title,
@@ -46,6 +47,8 @@ def submitted(api, ref, head: str, unit: int, title: str) -> int:
     n = ok(client.get(f"/nominations/{n['id']}"))
     criteria = {c["code"]: {"met": True, "evidence": "Có minh chứng"} for c in n["criteria"]}
     n = ok(client.patch(f"/nominations/{n['id']}", json={"version": n["version"], "criteria": criteria}))
+    if before_submit is not None:
+        before_submit(client, n["id"])
     n = ok(client.post(f"/nominations/{n['id']}/transitions", json={"action": "submit", "version": n["version"]}))
     assert n["state"] == "submitted"
     return n["id"]

@@ -34,7 +34,7 @@ def test_editor_publishes_and_the_public_sees_it(page, shot, live_server, recogn
     expect(page.get_by_test_id("empty")).to_be_visible()
     page.get_by_role("link", name="Viết bài").click()
     page.get_by_label("Điển hình được giới thiệu").select_option(str(recognised))
-    page.get_by_label("Tiêu đề").fill("Phòng Hành chính tư pháp — tấm gương cải cách thủ tục")
+    page.get_by_role("textbox", name="Tiêu đề").fill("Phòng Hành chính tư pháp — tấm gương cải cách thủ tục")
     # The editor replaced the textarea (JavaScript on): type, with bold from the keyboard and the toolbar.
     editor = page.get_by_role("textbox", name="Nội dung", exact=True)
     expect(editor).to_be_visible()

@@ -244,11 +244,12 @@ OBJECT_PROBES = {
 }
 # Rules exercised elsewhere with their own scenarios (the nomination triggers above and in test_properties.py; the
 # council steps in test_service_council_steps.py and test_api_council.py; delegations in
-# tests/administration/test_delegations.py).
+# tests/administration/test_delegations.py; the whole dossier beside its public part in tests/council/test_publicity.py
+# and tests/platform/test_policy.py).
 COVERED_ELSEWHERE = {
-    ("nomination", verb) for verb in ("view", "create", "edit", "start_nurturing", "submit", "return_for_revision",
-                                      "accept", "reject_co_so", "recognize_co_so", "propose_nganh", "recognize_nganh",
-                                      "reject_nganh", "withdraw", "revoke")
+    ("nomination", verb) for verb in ("view", "view_dossier", "create", "edit", "start_nurturing", "submit",
+                                      "return_for_revision", "accept", "reject_co_so", "recognize_co_so",
+                                      "propose_nganh", "recognize_nganh", "reject_nganh", "withdraw", "revoke")
 } | {("council_session", v) for v in ("view", "see_results", "chair", "comment", "sit")} | {
     ("ballot", "cast"), ("council", "view"), ("decision", "view"), ("proposal", "view"), ("proposal", "sign"),
     ("story", "view"), ("story", "view_drafts"), ("introduction", "view"), ("introduction", "record"),

@@ -60,7 +60,8 @@ def test_page_shows_and_saves_the_choice(client, login, demo, db):
     assert r.status_code == 200 and "Đã lưu lựa chọn" in r.get_data(as_text=True)
     db.rollback()
     values = preferences.email_preferences(db, demo.actor("tp_hctp"))
-    assert values == {"nomination": False, "council": False, "decision": True, "proposal": False, "reminder": False}
+    assert values == {"nomination": False, "council": False, "decision": True, "proposal": False,
+                      "propagation": False, "reminder": False}
 
 
 def test_page_needs_login_and_csrf_on_post(app, client, db):

@@ -67,7 +67,7 @@ def test_the_title_makes_an_installable_package_name(doc):
 
 
 @pytest.mark.parametrize("path,fields,required", [
-    ("/api/v1/nominations/{nomination_id}/attachments", {"file", "kind"}, {"file", "kind"}),
+    ("/api/v1/nominations/{nomination_id}/attachments", {"file", "kind", "internal"}, {"file", "kind"}),
     ("/api/v1/stories/{story_id}/images", {"image", "caption"}, {"image"}),
 ])
 def test_uploads_document_their_whole_multipart_body(doc, path, fields, required):

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from models import (
     ROLES,
+    AgendaItem,
     Campaign,
     Council,
     CouncilSession,
@@ -24,7 +25,7 @@ from models import (
     Unit,
     User,
 )
-from workflow import policy
+from workflow import clock, policy
 from workflow.administration import campaigns, org_queries
 from workflow.administration import operations as admin
 from workflow.council import operations as council
@@ -121,6 +122,10 @@ def _scenario(db, demo):
     nomination("PBGDPL", "nurtured", annual, person=canbo.person_id)
     far = nomination("STP2-VP", "recognized", annual2)
     proposed = nomination("HCTP", "proposed_nganh", annual)
+    # On a list public for comments (issue 14): every account of STP reads it, nobody of STP2 (their own list holds
+    # `far`), and once the period is over (the unpublished session's item) nobody new.
+    listed = nomination("HCTP", "submitted", annual)
+    unlisted = nomination("TGPL", "submitted", annual)
     db.flush()
     councils = {d.id: db.scalar(select(Council).where(Council.department_id == d.id)) for d in (stp, stp2)}
     if councils[stp2.id] is None:
@@ -128,10 +133,15 @@ def _scenario(db, demo):
         db.add(councils[stp2.id])
         db.flush()
     today = dt.date.today()
-    for dep, campaign, published in ((stp, annual, True), (stp, annual, False), (stp2, annual2, True)):
-        db.add(CouncilSession(council_id=councils[dep.id].id, department_id=dep.id, campaign_id=campaign.id,
-                              title=f"Phiên {dep.code}", date=today,
-                              published_at=dt.datetime.now(dt.UTC) if published else None))
+    now = dt.datetime.now(dt.UTC)
+    for dep, campaign, published, item in ((stp, annual, True, listed), (stp, annual, False, unlisted),
+                                           (stp2, annual2, True, far)):
+        s = CouncilSession(council_id=councils[dep.id].id, department_id=dep.id, campaign_id=campaign.id,
+                           title=f"Phiên {dep.code}", date=today, published_at=now if published else None,
+                           comments_until=now + dt.timedelta(days=14) if published else None)
+        db.add(s)
+        db.flush()
+        db.add(AgendaItem(session_id=s.id, nomination_id=item.id, position=1))
     signer = demo.user("giamdoc")
     co_so = Decision(level="co_so", issuer_id=stp.id, number="1/QĐ-STP", date=today, signer_id=signer.id,
                      year=today.year, seq=1)
@@ -209,3 +219,24 @@ def test_an_allowed_answer_is_not_shared_between_callers(db, demo):
     answer = policy.can(actor, "create", "nomination", department_id=unit.department_id, unit_id=unit.id)
     answer.reasons.append("lý do khác")
     assert policy.can(actor, "create", "nomination", department_id=unit.department_id, unit_id=unit.id).reasons == []
+
+
+def test_staff_read_the_listed_dossier_only_while_its_publicity_runs(db, demo, monkeypatch):
+    """Issue 14, finding 5: a staff member asked to comment opened the dossier and got 404. The LISTED scope opens
+    it (and lists it) to every account of the department during the period, to no one of another department, and to
+    no one new once the period is over."""
+    _scenario(db, demo)
+    listed = db.scalar(select(Nomination).where(Nomination.title == "HCTP submitted"))
+    unlisted = db.scalar(select(Nomination).where(Nomination.title == "TGPL submitted"))
+    staff, stranger = demo.actor("canbo1"), demo.actor("tp_stp2")
+    assert policy.load(db, staff, "nomination", listed.id).id == listed.id
+    assert listed.id in LISTS["nomination"][1](db, staff)
+    assert not policy.can(staff, "view_dossier", listed)  # the public part only
+    for actor, n in ((staff, unlisted), (stranger, listed)):
+        with pytest.raises(NotFound):
+            policy.load(db, actor, "nomination", n.id)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=15)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    with pytest.raises(NotFound):
+        policy.load(db, staff, "nomination", listed.id)
+    assert listed.id not in LISTS["nomination"][1](db, staff)

@@ -9,16 +9,14 @@ import hashlib
 import logging
 
 import pytest
-from conftest import DEMO_PASSWORD, Demo
-from sqlalchemy import MetaData, Table, func, inspect, select
+from sqlalchemy import MetaData, func, inspect, select
 from test_migrations import empty_engine  # noqa: F401
 from test_stored_files import BIG_PDF, PDF
 from test_stories import png
 
-from models import Attachment, StoredFile, Story, StoryImage, make_session_factory
+from models import Attachment, StoredFile, make_session_factory
 from web import migrate
 from workflow import clock, uploads
-from workflow.administration import demo as demo_data
 
 BEFORE = "0010_audit_chains"
 
@@ -36,39 +34,38 @@ def put(root, data: bytes) -> None:
 @pytest.fixture
 def old_database(empty_engine, monkeypatch):
     """A database at the revision before 0011 holding two attachments of one content (2.5 MiB: three chunks), one
-    of another and a story image — rows as the application wrote them when files lived on disk."""
+    of another and a story image — rows as the application wrote them when files lived on disk. Written through the
+    tables as they were at BEFORE (reflected), never through today's models: the models keep gaining columns (units,
+    stories, users since), which an ORM insert would name and the old tables do not have."""
     monkeypatch.delenv("UPLOAD_ROOT", raising=False)
     monkeypatch.delenv("UPLOADS_ALLOW_MISSING", raising=False)
     migrate.upgrade(empty_engine, BEFORE)
-    with make_session_factory(empty_engine)() as s:
-        demo_data.seed(s, DEMO_PASSWORD)
-        demo = Demo(s)
-        nid = _old_nomination(s, demo)
+    with empty_engine.begin() as conn:
+        old = MetaData()
+        old.reflect(conn, only=["units", "campaigns", "nominations", "attachments", "stories", "story_images"])
+        now = clock.now()
+
+        def insert(table: str, **values) -> int:
+            return conn.execute(old.tables[table].insert().values(**values)).inserted_primary_key[0]
+
+        stp = insert("units", code="STP", name="Sở Tư pháp tỉnh An Giang", kind="department", active=True,
+                     search_text="stp")
+        hctp = insert("units", code="HCTP", name="Phòng Hành chính tư pháp", kind="division", parent_id=stp,
+                      department_id=stp, active=True, search_text="hctp")
+        campaign = insert("campaigns", department_id=stp, name="Phong trào thi đua năm", kind="annual",
+                          start_date=now.date(), end_date=now.date(), registration_deadline=now.date(),
+                          allows_collective=True, allows_individual=True, created_at=now)
+        nid = insert("nominations", campaign_id=campaign, department_id=stp, unit_id=hctp, subject_type="collective",
+                     subject_key=f"u:{hctp}", title="Phòng Hành chính tư pháp", achievements="Thành tích nổi bật",
+                     initiatives="", state="nurtured", version=1, search_text="", created_at=now, updated_at=now)
         for name, data in (("bao-cao.pdf", BIG_PDF), ("ban-sao.pdf", BIG_PDF), ("quyet-dinh.pdf", PDF)):
-            s.add(Attachment(nomination_id=nid, kind="evidence", filename=name, content_type="application/pdf",
-                             size=len(data), sha256=sha(data)))
-        story = Story(department_id=demo.unit("STP").id, nomination_id=nid, title="Bài viết")
-        s.add(story)
-        s.flush()
-        s.add(StoryImage(story_id=story.id, filename="anh.png", content_type="image/png", size=len(png()),
-                         sha256=sha(png())))
-        s.commit()
+            insert("attachments", nomination_id=nid, kind="evidence", filename=name, content_type="application/pdf",
+                   size=len(data), sha256=sha(data), created_at=now)
+        story = insert("stories", department_id=stp, nomination_id=nid, title="Bài viết", summary="", body_html="",
+                       channel="portal", state="draft", version=1, created_at=now, updated_at=now)
+        insert("story_images", story_id=story, filename="anh.png", content_type="image/png", size=len(png()),
+               sha256=sha(png()), caption="", created_at=now)
     return empty_engine
-
-
-def _old_nomination(s, demo) -> int:
-    """A nurtured nomination of HCTP written through the table as it was at BEFORE (reflected): the model has gained
-    columns since (e.g. `furthest_stage`), which an ORM insert would name and the old table does not have."""
-    table = Table("nominations", MetaData(), autoload_with=s.connection())
-    u = demo.unit("HCTP")
-    values = {"campaign_id": demo.campaign().id, "department_id": u.department_id, "unit_id": u.id,
-              "subject_type": "collective", "subject_key": f"u:{u.id}", "title": u.name,
-              "achievements": "Thành tích nổi bật", "state": "nurtured", "version": 1}
-    now = clock.now()
-    for column, value in (("created_at", now), ("updated_at", now), ("initiatives", ""), ("search_text", "")):
-        if column in table.c:
-            values[column] = value
-    return s.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
 
 
 def _stored(engine) -> dict[str, bytes]:

@@ -54,6 +54,7 @@ API_SETTINGS = {
 # missing here falls back to its function's name (tests/platform/test_openapi.py wants every id unique).
 OPERATION_IDS = {
     "api_audit.list_audit": "list_audit_events",
+    "api_audit.filter_options": "get_audit_filter_options",
     "api_audit.verification_status": "get_audit_verification",
     "api_audit.verify_chain": "verify_audit_chain",
     "api_audit.list_checkpoints": "list_audit_checkpoints",

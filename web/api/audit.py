@@ -126,6 +126,32 @@ def list_audit(args):
     return {**present.page(result, present.audit_event), "total_exact": result.total_exact}
 
 
+class AuditOptionSchema(Schema):
+    value = fields.String()
+    label = fields.String()
+
+
+class AuditActionGroupSchema(Schema):
+    label = fields.String()
+    options = fields.List(fields.Nested(AuditOptionSchema), metadata={
+        "description": "the first option of a family is its prefix (\"nomination.\": every action of the family)"})
+
+
+class AuditFilterOptionsSchema(Schema):
+    actions = fields.List(fields.Nested(AuditActionGroupSchema))
+    object_types = fields.List(fields.Nested(AuditOptionSchema))
+    outcomes = fields.List(fields.Nested(AuditOptionSchema))
+
+
+@blp.route("/audit/filters")
+@blp.response(200, AuditFilterOptionsSchema)
+@blp.alt_response(403, **FORBIDDEN)
+def filter_options():
+    """Các lựa chọn của bộ lọc nhật ký (như trang /audit): thao tác có trong nhật ký theo nhóm, loại đối tượng, kết
+    quả — mỗi lựa chọn một lần, với tên tiếng Việt"""
+    return audit_queries.filter_options(db(), actor())
+
+
 @blp.route("/audit/verification")
 @blp.response(200, AuditStatusSchema)
 @blp.alt_response(403, **FORBIDDEN)

@@ -148,12 +148,16 @@ def accept_nomination(args, nomination_id):
 @blp.response(201, AttachmentSchema)
 @blp.alt_response(413, description="Tệp quá lớn", **PROBLEM)
 def add_attachment(form, nomination_id):
-    """Đính kèm tài liệu (multipart: `file`, `kind`); loại tệp được kiểm tra theo nội dung"""
+    """Đính kèm tài liệu (multipart: `file`, `kind`, `internal`); loại tệp được kiểm tra theo nội dung
+
+    `internal=true`: tài liệu nội bộ, không thuộc phần công khai mà công chức của Sở đọc trong thời gian công khai.
+    """
     session, who = db(), actor()
     upload = form["file"]
     data = upload.read(uploads.MAX_BYTES + 1)
     item = run(lambda: service.add_attachment(session, who, nomination_id, kind=form["kind"],
-                                              filename=upload.filename or "", data=data, context=ctx()),
+                                              filename=upload.filename or "", data=data,
+                                              internal=form.get("internal", False), context=ctx()),
                action="nomination.add_attachment", object_type="nomination", object_id=nomination_id)
     return present.attachment(item)
 
@@ -164,8 +168,9 @@ def add_attachment(form, nomination_id):
 def download_attachment(nomination_id, attachment_id):
     """Tải tài liệu đính kèm"""
     session = db()
-    n = service.load(session, actor(), nomination_id)
-    item = next((a for a in n.attachments if a.id == attachment_id), None)
+    who = actor()
+    n = service.load(session, who, nomination_id)
+    item = next((a for a in queries.visible_attachments(who, n) if a.id == attachment_id), None)
     stored = uploads.stat(session, item.sha256) if item is not None else None
     if stored is None:
         raise NotFound("Không tìm thấy tài liệu đính kèm.")

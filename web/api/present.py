@@ -22,9 +22,10 @@ from models import (
     User,
 )
 from web.json_provider import json_ready  # noqa: F401 - the list's and detail's document, as tests read it
-from workflow import documents, offers, policy
+from workflow import clock, documents, offers, policy
 from workflow.administration.campaigns import campaign_data
 from workflow.council import operations as council_core
+from workflow.council import queries as council_queries
 from workflow.council.queries import held_on
 from workflow.labels import (
     DEPUTY_DIRECTOR_LABEL,
@@ -37,6 +38,7 @@ from workflow.nominations import desk, queries, rules, service
 from workflow.policy import Actor
 from workflow.proposals import decisions as decision_core
 from workflow.proposals import operations as proposal_core
+from workflow.reporting import audit_queries
 
 
 def user_ref(user: User | None) -> dict | None:
@@ -126,7 +128,7 @@ def nomination_page(p) -> dict:
 
 def attachment(a: Attachment) -> dict:
     return {"id": a.id, "kind": a.kind, "filename": a.filename, "content_type": a.content_type, "size": a.size,
-            "sha256": a.sha256, "created_at": a.created_at,
+            "sha256": a.sha256, "internal": bool(a.internal), "created_at": a.created_at,
             "url": f"/api/v1/nominations/{a.nomination_id}/attachments/{a.id}"}
 
 
@@ -139,7 +141,21 @@ def _eligibility_stage(n: Nomination) -> str | None:
     return "submit" if n.state in ("registered", "nurtured", "submitted", "withdrawn", "not_recognized") else None
 
 
+def nomination_public(session: Session, n: Nomination, sessions) -> dict:
+    """The public part of a dossier, for a reader during a publicity period: no criteria, history, check-ins, nurture
+    plan or internal attachments; the sessions on whose list it is open for comments."""
+    data = nomination_summary(n)
+    data.update(part="public", achievements=n.achievements or "", initiatives=n.initiatives or "",
+                attachments=[attachment(a) for a in n.attachments if not a.internal],
+                publicity_sessions=[{"id": s.id, "title": s.title, "comments_until": s.comments_until,
+                                     "url": f"/api/v1/council-sessions/{s.id}"} for s in sessions])
+    return data
+
+
 def nomination_detail(session: Session, actor: Actor, n: Nomination) -> dict:
+    if not queries.reads_whole_dossier(actor, n):
+        return nomination_public(session, n, council_queries.publicity_sessions(session, n.id, n.department_id,
+                                                                                clock.now()))
     data = nomination_summary(n)
     answers = {a.code: a for a in n.criteria}
     criteria = []
@@ -172,7 +188,7 @@ def nomination_detail(session: Session, actor: Actor, n: Nomination) -> dict:
         accepted={"at": accepted.at, "author": accepted.author} if accepted else None,
         achievements=n.achievements or "", initiatives=n.initiatives or "", nurture_plan=n.nurture_plan,
         criteria=criteria, eligibility=eligibility, dossier_gaps=rules.dossier_gaps(n), available_actions=actions,
-        history=history, checkins=[checkin(c) for c in n.checkins],
+        history=history, checkins=[checkin(c) for c in n.checkins], part="whole",
         attachments=[attachment(a) for a in n.attachments],
     )
     return data
@@ -181,7 +197,10 @@ def nomination_detail(session: Session, actor: Actor, n: Nomination) -> dict:
 # ------------------------------------------------------------------------------------------------ audit, inbox
 def audit_event(e: AuditEvent) -> dict:
     return {"id": e.id, "created_at": e.created_at, "actor": {"id": e.actor_id, "username": e.actor_username},
-            "action": e.action, "outcome": e.outcome, "object_type": e.object_type, "object_id": e.object_id,
+            "action": e.action, "action_label": audit_queries.action_label(e.action), "outcome": e.outcome,
+            "object_type": e.object_type,
+            "object_type_label": audit_queries.OBJECT_TYPE_LABELS.get(e.object_type or "", e.object_type),
+            "object_id": e.object_id,
             "data": e.data or {}, "ip": e.ip, "user_agent": e.user_agent, "hash": e.hash}
 
 

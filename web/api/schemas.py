@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from models import ATTACHMENT_KINDS, CAMPAIGN_KINDS, MEMBER_FUNCTIONS, SUBJECT_TYPES, UNIT_KINDS
 from web import downloads
 from workflow import inputs, lifecycles
+from workflow.council.operations import COMMENT_LIMIT
 from workflow.nominations.machine import TRIGGERS
 from workflow.nominations.queries import MAX_PER_PAGE
 
@@ -327,6 +328,8 @@ class AttachmentUploadSchema(Schema):
 
     file = Upload(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(ATTACHMENT_KINDS))
+    internal = fields.Boolean(load_default=False, metadata={
+        "description": "tài liệu nội bộ: không thuộc phần công khai của hồ sơ trong thời gian công khai lấy ý kiến"})
 
 
 class AttachmentSchema(Schema):
@@ -336,6 +339,7 @@ class AttachmentSchema(Schema):
     content_type = fields.String()
     size = fields.Integer()
     sha256 = fields.String()
+    internal = fields.Boolean()
     created_at = fields.DateTime()
     url = fields.String()
 
@@ -443,6 +447,13 @@ class AcceptanceSchema(Schema):
     author = fields.String(metadata={"description": "Người tiếp nhận (họ tên)"})
 
 
+class PublicitySessionSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    comments_until = fields.DateTime()
+    url = fields.String()
+
+
 class NominationDetailSchema(NominationSummarySchema):
     return_reason = fields.Nested(ReturnReasonSchema, allow_none=True, metadata={
         "description": "Lý do trả lại gần nhất, khi hồ sơ đang được đơn vị bổ sung sau khi bị trả lại; null nếu không"})
@@ -458,6 +469,10 @@ class NominationDetailSchema(NominationSummarySchema):
     history = fields.List(fields.Nested(HistorySchema))
     checkins = fields.List(fields.Nested(CheckinSchema))
     attachments = fields.List(fields.Nested(AttachmentSchema))
+    part = fields.String(metadata={"enum": ["whole", "public"], "description": (
+        "whole: toàn bộ hồ sơ; public: phần công khai (tiêu đề, đối tượng, đơn vị, thành tích, sáng kiến, tài liệu "
+        "không nội bộ) mà công chức của Sở đọc trong thời gian công khai lấy ý kiến")})
+    publicity_sessions = fields.List(fields.Nested(PublicitySessionSchema))
 
 
 # ------------------------------------------------------------------------------------------------ audit, inbox
@@ -484,8 +499,10 @@ class AuditEventSchema(Schema):
     created_at = fields.DateTime()
     actor = fields.Nested(AuditActorSchema)
     action = fields.String()
+    action_label = fields.String(metadata={"description": "the action's Vietnamese label (as on the /audit page)"})
     outcome = fields.String()
     object_type = fields.String(allow_none=True)
+    object_type_label = fields.String(allow_none=True)
     object_id = fields.Integer(allow_none=True)
     data = fields.Dict()
     ip = fields.String(allow_none=True)
@@ -631,7 +648,8 @@ class CouncilSessionSummarySchema(Schema):
 
 class CommentCreateSchema(Schema):
     nomination_id = JsonId(required=True)
-    text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=COMMENT_LIMIT),
+                         metadata={"description": "tối đa 5.000 ký tự; dài hơn bị từ chối (422), không bị cắt bớt"})
 
 
 class CommentSchema(Schema):

@@ -14,11 +14,18 @@ from web.db import db, perform, request_context
 from web.files import send_stored
 from web.nominations import bp, forms
 from workflow import choices, clock, policy, uploads
+from workflow.council.queries import publicity_sessions
 from workflow.documents.certificate import certificate_level
 from workflow.errors import DomainError, Forbidden, StaleVersion, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
 from workflow.nominations import desk, exports, machine, rules, service
-from workflow.nominations.queries import history_users, list_nominations, load_detail
+from workflow.nominations.queries import (
+    history_users,
+    list_nominations,
+    load_detail,
+    reads_whole_dossier,
+    visible_attachments,
+)
 
 FILTERS = ("campaign", "state", "unit", "subject_type", "q")
 # The main road of the lifecycle (workflow.nominations.machine) is drawn on the detail page; side exits after it when
@@ -94,6 +101,9 @@ def _detail_page(nomination_id: int, *, errors: dict | None = None, form=None, s
     actor = current_actor()
     session = db()
     n = load_detail(session, actor, nomination_id)
+    if not reads_whole_dossier(actor, n):  # the department's staff during a publicity period: the public part
+        return render_template("nominations/public.html", n=n, attachments=visible_attachments(actor, n, whole=False),
+                               sessions=publicity_sessions(session, n.id, n.department_id, clock.now())), status
     answers = {a.code: a for a in n.criteria}
     criteria = [(c, answers.get(c.code)) for c in rules.criteria_for(n.subject_type, n.campaign.kind)]
     actors = history_users(session, n)
@@ -237,7 +247,9 @@ def add_attachment(nomination_id: int):
     filename = upload.filename if upload is not None else ""
     try:
         _perform(lambda: service.add_attachment(db(), actor, nomination_id, kind=request.form.get("kind", ""),
-                                                filename=filename, data=data, context=request_context()),
+                                                filename=filename, data=data,
+                                                internal=request.form.get("internal") == "yes",
+                                                context=request_context()),
                  "nomination.add_attachment", nomination_id)
     except ValidationFailed as err:
         return _detail_page(nomination_id, errors={"upload": err}, form=request.form, status=422)
@@ -249,9 +261,10 @@ def add_attachment(nomination_id: int):
 @login_required
 def download(nomination_id: int, attachment_id: int):
     """Streams a stored file to a user who may view the nomination (404 to anyone else, as for the nomination)."""
-    n = service.load(db(), current_actor(), nomination_id)
+    actor = current_actor()
+    n = service.load(db(), actor, nomination_id)
     item = db().get(Attachment, attachment_id)
-    if item is None or item.nomination_id != n.id:
+    if item is None or item.nomination_id != n.id or (item.internal and not reads_whole_dossier(actor, n)):
         abort(404)
     stored = uploads.stat(db(), item.sha256)
     if stored is None:

@@ -491,6 +491,9 @@ def _local(value: dt.datetime | None) -> dt.datetime | None:
     return value.astimezone(TZ) if value is not None else None
 
 
+COMMENT_LIMIT = 5000  # characters of one comment: the page states it and counts, the API's schema documents it
+
+
 def add_comment(session: Session, actor: Actor, session_id: int, *, nomination_id: int, text: str,
                 now: dt.datetime | None = None, context: Context = CLI) -> PublicComment:
     s = load_session(session, actor, session_id)
@@ -500,8 +503,14 @@ def add_comment(session: Session, actor: Actor, session_id: int, *, nomination_i
         raise ValidationFailed("Hồ sơ không có trong danh sách công khai.",
                                ["Hồ sơ được chọn không có trong phiên họp."])
     text = text.strip() if isinstance(text, str) else ""
-    if not text or len(text) > 5000:
-        raise ValidationFailed("Nội dung góp ý không hợp lệ.", ["Góp ý từ 1 đến 5.000 ký tự."], {"text": "Bắt buộc"})
+    if not text:
+        raise ValidationFailed("Chưa nhập nội dung góp ý.", ["Nội dung góp ý: bắt buộc nhập."],
+                               {"text": inputs.REQUIRED})
+    if len(text) > COMMENT_LIMIT:  # refused whole, never cut: the author shortens it (issue 14, finding 5)
+        limit, typed = f"{COMMENT_LIMIT:,}".replace(",", "."), f"{len(text):,}".replace(",", ".")
+        raise ValidationFailed(f"Góp ý dài {typed} ký tự, vượt giới hạn {limit} ký tự. Góp ý chưa được gửi; "
+                               "vui lòng rút gọn rồi gửi lại.", [f"Nội dung góp ý: tối đa {limit} ký tự."],
+                               {"text": f"Tối đa {limit} ký tự."})
     comment = PublicComment(session_id=s.id, nomination_id=nomination_id, author_id=actor.id, text=text)
     session.add(comment)
     session.flush()

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from models import AgendaItem, Council, CouncilMember, CouncilSession
+from workflow import policy
 from workflow.lifecycles import SESSION_FINAL_STATES
 
 
@@ -63,3 +64,13 @@ def latest_outcomes(session: Session, nomination_ids) -> dict[int, str | None]:
         for nomination_id, outcome in session.execute(_judged(AgendaItem.nomination_id.in_(ids))):
             found.setdefault(nomination_id, _verdict(outcome))
     return {i: found.get(i) for i in ids}
+
+
+def publicity_sessions(session: Session, nomination_id: int, department_id: int, now) -> list[CouncilSession]:
+    """The sessions of `department_id` whose list, public for comments at `now`, holds this nomination: where a reader
+    of the dossier's public part comments on it (the same bounds as the policy's LISTED scope)."""
+    return list(session.scalars(
+        select(CouncilSession).join(AgendaItem, AgendaItem.session_id == CouncilSession.id)
+        .where(AgendaItem.nomination_id == nomination_id, CouncilSession.department_id == department_id,
+               policy.publicity_running(now))
+        .order_by(CouncilSession.comments_until, CouncilSession.id)))

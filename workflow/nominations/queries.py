@@ -59,10 +59,13 @@ def int_filter(value, name: str) -> int | None:
     return inputs.one(name, inputs.integer, value, detail="Bộ lọc không hợp lệ.", minimum=1)
 
 
-def _conditions(actor: Actor, *, state=None, campaign=None, unit=None, subject_type=None, q=None) -> list:
+def _conditions(actor: Actor, *, state=None, campaign=None, unit=None, subject_type=None, q=None,
+                verb: str = "view") -> list:
     """The WHERE of every nomination list: the caller's scope (policy.scope), then the filters. Each condition has an
-    index ending in `id` (migration 0013), so a list's `ORDER BY id DESC LIMIT n` stops after n index entries."""
-    clause = policy.scope(actor, "nomination")
+    index ending in `id` (migration 0013), so a list's `ORDER BY id DESC LIMIT n` stops after n index entries.
+    `verb="view_dossier"`: only whole dossiers (the home page's work queues), not those read in their public part
+    during a publicity period."""
+    clause = policy.scope(actor, "nomination", verb)
     where = [clause] if clause is not None else []
     if state:
         states = [s for s in str(state).split(",") if s]
@@ -318,6 +321,19 @@ def load_detail(session: Session, actor: Actor, nomination_id: int) -> Nominatio
     return n
 
 
+def reads_whole_dossier(actor: Actor, n: Nomination) -> bool:
+    """Whether `actor` reads the whole dossier, or only its public part (title, subject, unit, achievements,
+    initiatives, attachments not marked internal) as the department's staff do during a publicity period."""
+    return bool(policy.can(actor, "view_dossier", n))
+
+
+def visible_attachments(actor: Actor, n: Nomination, *, whole: bool | None = None) -> list:
+    """The attachments `actor` may see and download: all of them for a whole-dossier reader, else those not marked
+    internal."""
+    whole = reads_whole_dossier(actor, n) if whole is None else whole
+    return [a for a in n.attachments if whole or not a.internal]
+
+
 @dataclass(frozen=True, slots=True)
 class UserRef:
     id: int
@@ -382,7 +398,8 @@ _PARTS = union_all(
     _part(_CHECKINS, _CI, _CI.c.nomination_id, id=_CI.c.id, i1=_CI.c.author_id, s4=_CI.c.note, d=_CI.c.date,
           ts=_CI.c.created_at),
     _part(_ATTACHMENTS, _AT, _AT.c.nomination_id, k=_AT.c.id, id=_AT.c.id, i1=_AT.c.size, i2=_AT.c.uploaded_by_id,
-          s1=_AT.c.kind, s2=_AT.c.filename, s3=_AT.c.content_type, s4=_AT.c.sha256, ts=_AT.c.created_at),
+          s1=_AT.c.kind, s2=_AT.c.filename, s3=_AT.c.content_type, s4=_AT.c.sha256, b=_AT.c.internal,
+          ts=_AT.c.created_at),
 ).order_by(literal_column("part"), literal_column("k"), literal_column("s1"), literal_column("d"),
            literal_column("id"))  # each part in its relationship's order: version, code, date, id
 
@@ -402,7 +419,7 @@ def _checkin(n: Nomination, r) -> Checkin:
 
 def _attachment(n: Nomination, r) -> Attachment:
     return Attachment(id=r.id, nomination_id=n.id, kind=r.s1, filename=r.s2, content_type=r.s3, size=r.i1,
-                      sha256=r.s4, uploaded_by_id=r.i2, created_at=r.ts)
+                      sha256=r.s4, internal=bool(r.b), uploaded_by_id=r.i2, created_at=r.ts)
 
 
 _COLLECTIONS = {_HISTORY: ("history", _history), _CRITERIA: ("criteria", _criterion),

@@ -289,7 +289,9 @@ def add_checkin(session: Session, actor: Actor, nomination_id: int, *, date, not
 
 
 def add_attachment(session: Session, actor: Actor, nomination_id: int, *, kind: str, filename: str, data: bytes,
-                   context: Context = CLI) -> Attachment:
+                   internal: bool = False, context: Context = CLI) -> Attachment:
+    """Stores an upload on the dossier; `internal` keeps it out of the public part that the department's staff read
+    while the list is public for comments."""
     n = load(session, actor, nomination_id)
     refusals = edit_refusals(actor, n)
     if refusals:
@@ -299,8 +301,11 @@ def add_attachment(session: Session, actor: Actor, nomination_id: int, *, kind: 
                                ["Loại tài liệu: chọn một loại trong danh sách."], {"kind": "Không hợp lệ"})
     stored = uploads.store(session, data)
     safe_name = (filename or "tai-lieu").replace("/", "_").replace("\\", "_")[:255]
+    if not isinstance(internal, bool):
+        raise ValidationFailed("Thông tin chưa hợp lệ.", ["“Tài liệu nội bộ” phải là có hoặc không."],
+                               {"internal": "Không hợp lệ"})
     item = Attachment(nomination_id=n.id, kind=kind, filename=safe_name, content_type=stored.content_type,
-                      size=stored.size, sha256=stored.sha256, uploaded_by_id=actor.id)
+                      size=stored.size, sha256=stored.sha256, uploaded_by_id=actor.id, internal=internal)
     session.add(item)
     n.attachments.append(item)
     _flush(session)

@@ -50,6 +50,7 @@ OBJECT_TYPE_LABELS = {
     "person": "Cán bộ",
     "user": "Tài khoản",
     "audit_verification": "Kiểm tra chuỗi nhật ký",
+    "notification": "Thông báo",
     **labels.AUDIT_OBJECT_TYPE_LABELS,
 }
 
@@ -77,27 +78,18 @@ ACTION_LABELS = {
     "auth.login_failed": "Đăng nhập thất bại",
     **{f"nomination.{k}": v for k, v in labels.ACTION_LABELS.items()},
     "nomination.transition": "Chuyển trạng thái hồ sơ",
-    "council_session.schedule": "Lên lịch phiên họp",
     "council_session.scheduled": "Lên lịch phiên họp",
-    "council_session.reschedule": "Dời lịch, sửa thông tin phiên họp",
     "council_session.rescheduled": "Dời lịch, sửa thông tin phiên họp",
-    "council_session.cancel": "Hủy phiên họp",
     "council_session.cancelled": "Hủy phiên họp",
-    "council_session.agenda": "Lập danh sách xét tại phiên họp",
     "council_session.agenda_set": "Lập danh sách xét tại phiên họp",
-    "council_session.publish": "Công khai danh sách",
     "council_session.published": "Công khai danh sách",
     "council_session.attendance": "Điểm danh thành viên",
-    "council_session.open": "Khai mạc phiên họp",
     "council_session.opened": "Khai mạc phiên họp",
-    "council_session.close": "Kết thúc phiên họp",
     "council_session.closed": "Kết thúc phiên họp",
-    "council_session.tie": "Quyết định trường hợp bằng phiếu",
     "council_session.tie_resolved": "Quyết định trường hợp bằng phiếu",
     "council_session.settings_changed": "Thay đổi cấu hình phiên họp",
     "council_session.members_changed": "Thay đổi thành viên phiên họp",
     "council_session.comment": "Góp ý hồ sơ",
-    "council_session.vote": "Bỏ phiếu",
     "council_session.vote_cast": "Bỏ phiếu",
     "council.update": "Cấu hình Hội đồng",
     "council.member_set": "Thay đổi thành viên Hội đồng",
@@ -121,9 +113,40 @@ ACTION_LABELS = {
     "account.token_revoke": "Thu hồi mã truy cập API",
     "account.tokens_revoke_all": "Thu hồi mọi mã truy cập API",
     "notification.read": "Đánh dấu đã đọc thông báo",
+    "notification.read_all": "Đánh dấu đã đọc mọi thông báo",
     "audit.verify": "Kiểm tra chuỗi nhật ký",
     **labels.AUDIT_ACTION_LABELS,
 }
+# Names under which the pages and the API record a refused attempt (the verb they call) where the event of the same
+# action, when it succeeds, writes another name. One action has one label and one option in the filter; filtering by
+# it finds both names (issue 14, finding 12: "Bỏ phiếu", "Công khai danh sách", "Lên lịch phiên họp" were listed twice).
+ACTION_ALIASES = {
+    "council_session.schedule": "council_session.scheduled",
+    "council_session.agenda": "council_session.agenda_set",
+    "council_session.set_agenda": "council_session.agenda_set",
+    "council_session.publish": "council_session.published",
+    "council_session.record_attendance": "council_session.attendance",
+    "council_session.open": "council_session.opened",
+    "council_session.close": "council_session.closed",
+    "council_session.tie": "council_session.tie_resolved",
+    "council_session.tie_break": "council_session.tie_resolved",
+    "council_session.resolve_tie": "council_session.tie_resolved",
+    "council_session.vote": "council_session.vote_cast",
+    "council_session.reschedule": "council_session.rescheduled",
+    "council_session.cancel": "council_session.cancelled",
+}
+assert not set(ACTION_ALIASES) & set(ACTION_LABELS) and set(ACTION_ALIASES.values()) <= set(ACTION_LABELS)
+
+
+def canonical_action(action: str) -> str:
+    """The action a recorded name stands for (itself, unless it is one of ACTION_ALIASES)."""
+    return ACTION_ALIASES.get(action, action)
+
+
+def action_names(action: str) -> list[str]:
+    """Every name recorded for the action `action` stands for: the canonical one and its aliases."""
+    action = canonical_action(action)
+    return [action, *(alias for alias, target in ACTION_ALIASES.items() if target == action)]
 
 # Pages that show an audited object, by object type: (endpoint, its URL parameter).
 OBJECT_ENDPOINTS = {
@@ -159,7 +182,7 @@ def checkpoint_stale(value: dt.datetime, now: dt.datetime | None = None) -> bool
 def action_label(action: str | None) -> str:
     if not action:
         return ""
-    return ACTION_LABELS.get(action, action)
+    return ACTION_LABELS.get(canonical_action(action), action)
 
 
 def require_audit_reader(actor: Actor) -> None:
@@ -208,7 +231,8 @@ def audit_query(*, object_type=None, object_id=None, actor=None, action=None, si
         if action.endswith("."):
             stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))
         else:
-            stmt = stmt.where(AuditEvent.action == action)
+            names = action_names(action)
+            stmt = stmt.where(AuditEvent.action == action if len(names) == 1 else AuditEvent.action.in_(names))
     if since is not None:
         stmt = stmt.where(AuditEvent.created_at >= since)
     if until is not None:
@@ -433,7 +457,7 @@ def action_choices(session: Session) -> list[tuple[str, list[tuple[str, str]]]]:
         ") SELECT action FROM t WHERE action IS NOT NULL"
     )).all()
     groups: dict[str, list[tuple[str, str]]] = {}
-    for action in found:
+    for action in dict.fromkeys(canonical_action(a) for a in found):  # an action and its aliases: one option
         family = action.split(".", 1)[0] if "." in action else ""
         groups.setdefault(family, []).append((action, action_label(action)))
     order = list(FAMILY_LABELS)
@@ -447,6 +471,18 @@ def action_choices(session: Session) -> list[tuple[str, list[tuple[str, str]]]]:
             label = "Khác"
         result.append((label, options))
     return result
+
+
+def filter_options(session: Session, viewer: Actor) -> dict:
+    """The audit filter's choices as the page offers them, for the API: the actions the trail holds (grouped, each
+    action once with its label), every object type and outcome with theirs."""
+    require_audit_reader(viewer)
+    return {
+        "actions": [{"label": label, "options": [{"value": v, "label": text} for v, text in options]}
+                    for label, options in action_choices(session)],
+        "object_types": [{"value": v, "label": text} for v, text in OBJECT_TYPE_LABELS.items()],
+        "outcomes": [{"value": v, "label": text} for v, text in OUTCOME_LABELS.items()],
+    }
 
 
 # ------------------------------------------------------------------------------------------------ detail

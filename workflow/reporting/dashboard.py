@@ -116,7 +116,7 @@ def _deadline_column(kind: str):
 
 def _nomination_card(session: Session, actor: Actor, spec: _Spec, today: dt.date) -> Card:
     state = ",".join(spec.states) or None
-    stmt = nominations_query(actor, state=state)
+    stmt = nominations_query(actor, state=state, verb="view_dossier")  # work queues: whole dossiers only
     if spec.returned is not None:
         stmt = stmt.where(_returned_clause() if spec.returned else ~_returned_clause())
     deadline_col = _deadline_column(spec.deadline)

@@ -119,7 +119,9 @@ def base_query(actor: Actor, *, campaign_id: int | None = None, year: int | None
                 .join(last, last.c.nid == Nomination.id)
                 .join(StateChange, and_(StateChange.nomination_id == Nomination.id, StateChange.version == last.c.v)))
     stmt = stmt.join(Campaign, Campaign.id == Nomination.campaign_id)
-    clause = policy.scope(actor, "nomination")
+    # The whole dossiers the viewer reads: a dossier read only in its public part, during a publicity period, is not
+    # counted in the viewer's statistics (a unit head's report stays their unit's).
+    clause = policy.scope(actor, "nomination", "view_dossier")
     if clause is not None:
         stmt = stmt.where(clause)
     if campaign_id is not None:
