@@ -846,7 +846,7 @@ AUDITED: dict[type[ev.Event], Audited | Each] = {
     ev.ListPublished: _council_session("published", _fields("comments_until", "working_days")),
     ev.AttendanceRecorded: _council_session("attendance", _fields("present", "members")),
     ev.SessionOpened: _council_session("opened", _const({})),
-    ev.SessionClosed: _council_session("closed", _fields("quorum_met", "present", "members", "results")),
+    ev.SessionClosed: _council_session("closed", _fields("quorum_met", "present", "members", "not_voted", "results")),
     ev.TieResolved: _council_session("tie_resolved", _fields("chosen", "tied")),
     ev.CommentAdded: _council_session("comment", lambda e: {"nomination_id": e.comment.nomination_id,
                                                             "comment_id": e.comment.id}),

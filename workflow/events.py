@@ -379,6 +379,7 @@ class SessionClosed(SessionEvent):
     present: int
     members: int
     results: Mapping  # nomination id (text) -> tally and outcome
+    not_voted: int = 0  # members present who cast no vote (the chair confirmed closing without them)
 
 
 @dataclass(frozen=True, kw_only=True)

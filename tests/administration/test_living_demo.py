@@ -182,17 +182,20 @@ def test_the_readme_quick_tour_walks_nguyen_thi_lan_from_her_dossier_to_the_show
     login("giamdoc")
     assert "Khai mạc phiên họp" in client.get(f"/council/sessions/{s.id}").get_data(as_text=True)
     assert client.post(f"/council/sessions/{s.id}/open", data={"confirm": "yes"}).status_code == 302
-    # 4. five members: "Biểu quyết" → "Đồng ý" (hoidong1 is recused).
+    # 4. five members: "Biểu quyết" → "Đồng ý" → "Xem lại phiếu" → confirm → "Nộp phiếu" (hoidong1 is recused).
     for member in ("giamdoc", "vanphong", "hoidong2", "hoidong3", "hoidong4"):
         login(member)
         assert "Đồng ý" in client.get(f"/council/sessions/{s.id}/vote").get_data(as_text=True)
-        for item in s.items:
-            r = client.post(f"/council/sessions/{s.id}/vote", data={"nomination_id": str(item.nomination_id),
-                                                                     "choice": "agree"})
-            assert r.status_code == 302, (member, r.get_data(as_text=True))
-    # 5. giamdoc: "Kết thúc phiên họp": she passes.
+        choices = {f"choice-{item.nomination_id}": "agree" for item in s.items}
+        review = client.post(f"/council/sessions/{s.id}/vote", data=choices).get_data(as_text=True)
+        assert "Xem lại phiếu biểu quyết" in review and "Nộp phiếu" in review
+        r = client.post(f"/council/sessions/{s.id}/ballot", data=choices | {"confirm": "yes"})
+        assert r.status_code == 302, (member, r.get_data(as_text=True))
+    # 5. giamdoc: "Đã nộp phiếu: 5/7", both boxes (hoidong5 has not voted), "Kết thúc phiên họp": she passes.
     login("giamdoc")
-    assert client.post(f"/council/sessions/{s.id}/close", data={"confirm": "yes"}).status_code == 302
+    assert "Đã nộp phiếu: 5/7 thành viên có mặt" in client.get(f"/council/sessions/{s.id}").get_data(as_text=True)
+    assert client.post(f"/council/sessions/{s.id}/close",
+                       data={"confirm": "yes", "confirm_missing": "yes"}).status_code == 302
     db.expire_all()
     assert {i.outcome for i in db.get(CouncilSession, s.id).items} == {"passed"}
     # 6. "Ban hành quyết định công nhận": number and date filled in → "Ký quyết định".

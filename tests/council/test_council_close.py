@@ -79,6 +79,8 @@ def test_results_go_to_the_unit_heads_concerned(db, demo):
     items = [nominate(db, demo, unit="PBGDPL"), nominate(db, demo, unit="HCTP"),
              nominate(db, demo, person="Nguyễn Thị Lan"), nominate(db, demo, unit="PTP-LX")]  # PTP-LX: no account
     s = open_session(db, demo, items)
+    for n in items:  # the ballots in (every entitled member abstains), so that the close is not refused for want
+        vote(db, demo, s, n, 0, 0, len([u for u in MEMBERS if council.recusal_reason(demo.user(u), n) is None]))
     close(db, demo, s)
     assert notified(db, demo, "council.closed") == {"tp_pbgdpl", "tp_hctp"}
 
@@ -155,7 +157,7 @@ def _add_members(db, demo, count):
     (0, {"unit": "HCTP"}, (5, 2, 0), None, None, "0.7143", "passed"),
     (0, {"unit": "HCTP"}, (4, 0, 3), None, None, "0.5714", "failed"),        # abstentions do not help
     (0, {"unit": "HCTP"}, (5, 0, 0), 5, None, "0.7143", "passed"),           # absent members count as not agreeing
-    (0, {"unit": "HCTP"}, (4, 0, 0), 5, None, "0.5714", "failed"),
+    (0, {"unit": "HCTP"}, (4, 0, 1), 5, None, "0.5714", "failed"),          # (5 ballots: the quorum's)
     (0, {"unit": "PBGDPL"}, (5, 1, 0), None, None, "0.8333", "passed"),      # 6 entitled: hoidong1 recused
     (0, {"unit": "PBGDPL"}, (4, 2, 0), None, None, "0.6667", "failed"),
     (0, {"unit": "PBGDPL"}, (4, 2, 0), None, "0.6667", "0.6667", "passed"),  # a 2/3 threshold: exactly 2/3 passes
@@ -237,7 +239,8 @@ def _earlier(db, demo, prior):
         a = nominate(db, demo, unit="HCTP")
         present = MEMBERS[:4] if prior == "no_quorum" else MEMBERS
         s = open_session(db, demo, [a], present=present)
-        vote(db, demo, s, a, 4 if prior == "no_quorum" else (3 if prior == "failed" else 7), voters=present)
+        agree = 4 if prior == "no_quorum" else (3 if prior == "failed" else 7)
+        vote(db, demo, s, a, agree, 4 if prior == "failed" else 0, voters=present)
         close(db, demo, s, now=NOW + dt.timedelta(minutes=30))
         if prior == "passed_then_withdrawn":
             from workflow.nominations import service
@@ -395,9 +398,15 @@ def test_close_respects_counts_threshold_and_quota(db, demo, scenario):
         for username, choice in assignment.items():
             if choice is not None:
                 council.cast_vote(db, actors[username], s.id, nomination_id=n.id, choice=choice)
+    quorum_met = round(len(present) / 7, 4) >= 0.6667
+    ballots_in = {u for assignment in votes for u, choice in assignment.items() if choice is not None}
+    if quorum_met and len(ballots_in) < 5:  # 5 of 7 meet the quorum: fewer ballots would fail every item
+        with pytest.raises(Conflict, match="Chưa đủ số phiếu"):
+            close(db, demo, s)
+        assert s.state == "open" and all(item.outcome is None for item in s.items)
+        return
     close(db, demo, s)
 
-    quorum_met = round(len(present) / 7, 4) >= 0.6667
     assert s.quorum_met is quorum_met
     by_type: dict[str, list] = {"collective": [], "individual": []}
     for n, i, assignment in zip(items, picked, votes, strict=True):

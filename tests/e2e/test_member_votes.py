@@ -1,7 +1,8 @@
 """A council member votes from a phone (390×844) in a real browser: the session is prepared through the services
 against the live server's database (two submitted dossiers, published, attendance taken, opened by the director);
-hoidong2 logs in, follows the dashboard card to the voting screen, taps "Đồng ý" on one item and sees
-"Đã bỏ phiếu" there, never the choice. Screenshots go to artifacts/."""
+hoidong2 logs in, follows the dashboard card to the ballot sheet, chooses on each item, reviews the sheet, confirms
+and submits it once; "Đã bỏ phiếu" appears, never the choice, and the sheet cannot be submitted again. Screenshots go
+to artifacts/."""
 from __future__ import annotations
 
 import datetime as dt
@@ -62,6 +63,7 @@ def open_session(live_server, tmp_path):
 
 
 def test_member_votes_on_a_phone(page, shot, live_server, open_session):
+    """Issue 14, finding 3: no tap casts a vote; the sheet is filled, reviewed, confirmed, and goes in once."""
     from playwright.sync_api import expect
 
     sid, a, b = open_session
@@ -77,23 +79,49 @@ def test_member_votes_on_a_phone(page, shot, live_server, open_session):
     assert re.search(rf"/council/sessions/{sid}/vote$", page.url)
     expect(page.get_by_test_id("progress")).to_contain_text("Có mặt 7/7")
     item = page.locator(f"#muc-{a}")
-    agree = item.get_by_role("button", name="Đồng ý", exact=True)
+    agree = item.get_by_text("Đồng ý", exact=True)
     expect(agree).to_be_visible()
     box = agree.bounding_box()
     assert box["height"] >= 44 and box["width"] >= 300  # a large target for a thumb
-    shot("02_ballot")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    shot("02_sheet")
 
+    # A tap chooses, it does not vote: the item is still waiting and nothing is marked voted.
     agree.click()
-    expect(page.locator(f"#muc-{a}").get_by_test_id("voted")).to_have_text("✓ Đã bỏ phiếu")
-    voted = page.locator(f"#muc-{a}")
-    text = voted.inner_text()
-    for word in ("Đồng ý", "Không đồng ý", "Không ý kiến"):
-        assert word not in text
-    assert voted.locator("button").count() == 0
-    expect(page.get_by_role("alert").filter(has_text="Đã bỏ phiếu cho hồ sơ")).to_be_visible()
-    expect(page.get_by_test_id("remaining")).to_contain_text("còn 1 hồ sơ")
-    shot("03_voted")
+    expect(item.locator(f"#choice-{a}-agree")).to_be_checked()
+    expect(page.get_by_test_id("voted")).to_have_count(0)
+    # Reviewing with an item left out: the browser keeps the member on the sheet (every item is required).
+    page.get_by_role("button", name="Xem lại phiếu").click()
+    assert re.search(rf"/council/sessions/{sid}/vote$", page.url)
+    expect(page.get_by_test_id("review")).to_have_count(0)
+    page.locator(f"#muc-{b}").get_by_text("Không ý kiến", exact=True).click()
+    shot("03_filled")
 
-    voted.get_by_role("link", name="Hồ sơ tiếp theo chưa biểu quyết").click()
-    expect(page.locator(f"#muc-{b}").get_by_role("button", name="Không ý kiến")).to_be_visible()
-    shot("04_next_item")
+    page.get_by_role("button", name="Xem lại phiếu").click()
+    review = page.get_by_test_id("review")
+    expect(review.locator(f"[data-review-item='{a}']")).to_contain_text("Đồng ý")
+    expect(review.locator(f"[data-review-item='{b}']")).to_contain_text("Không ý kiến")
+    expect(page.get_by_test_id("voted")).to_have_count(0)  # still nothing written
+    shot("04_review")
+
+    review.get_by_label("Tôi đã xem lại và xác nhận nộp phiếu biểu quyết.").check()
+    review.get_by_role("button", name="Nộp phiếu").click()
+    expect(page.get_by_role("alert").filter(has_text="Đã nộp phiếu biểu quyết (2 hồ sơ)")).to_be_visible()
+    expect(page.get_by_test_id("submitted")).to_be_visible()
+    expect(page.get_by_test_id("voted")).to_have_count(2)
+    for nid in (a, b):
+        text = page.locator(f"#muc-{nid}").inner_text()
+        assert "Không đồng ý" not in text and "Không ý kiến" not in text  # the choice is not shown back
+    # The sheet cannot be submitted again: no sheet, no review, no button to vote.
+    expect(page.get_by_test_id("sheet")).to_have_count(0)
+    expect(page.get_by_role("button", name="Xem lại phiếu")).to_have_count(0)
+    expect(page.get_by_role("button", name="Nộp phiếu")).to_have_count(0)
+    shot("05_submitted")
+
+    # Sending the reviewed sheet again (a double submit, with the page's CSRF token) is refused, and says why.
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    resend = page.request.post(f"{live_server}/council/sessions/{sid}/ballot", max_redirects=0, form={
+        "csrf_token": token, f"choice-{a}": "disagree", f"choice-{b}": "disagree", "confirm": "yes"})
+    assert resend.status == 409 and "đã nộp phiếu" in resend.text()
+    page.reload()
+    expect(page.get_by_test_id("voted")).to_have_count(2)

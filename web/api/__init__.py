@@ -78,6 +78,7 @@ OPERATION_IDS = {
     "api_council_sessions.record_attendance": "record_council_session_attendance",
     "api_council_sessions.open_session": "open_council_session",
     "api_council_sessions.vote": "vote_in_council_session",
+    "api_council_sessions.submit_ballot": "submit_council_session_ballot",
     "api_council_sessions.close_session": "close_council_session",
     "api_council_sessions.tie_break": "break_council_session_tie",
     "api_council_sessions.minutes": "download_council_session_minutes",

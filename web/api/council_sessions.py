@@ -17,6 +17,9 @@ from web.api.schemas import (
     PDF,
     AgendaSetSchema,
     AttendanceSetSchema,
+    BallotReceiptSchema,
+    BallotSheetSchema,
+    CloseSessionSchema,
     CommentCreateSchema,
     CommentSchema,
     CouncilSessionArgsSchema,
@@ -34,8 +37,8 @@ from web.api.schemas import (
 from web.db import db
 from web.downloads import api_file, ascii_filename
 from workflow import documents
+from workflow.council import ballot_sheet, scheduling
 from workflow.council import operations as council
-from workflow.council import scheduling
 from workflow.errors import Forbidden
 
 blp = api_blueprint("api_council_sessions", __name__, "Phiên họp Hội đồng Thi đua – Khen thưởng và biểu quyết kín.")
@@ -183,13 +186,40 @@ def vote(args, session_id):
     return {"nomination_id": args["nomination_id"], "voted": True}
 
 
-@blp.route(f"/council-sessions/{SID}/close", methods=["POST"])
-@blp.response(200, CouncilSessionDetailSchema)
-def close_session(session_id):
-    """Kết thúc phiên họp (Giám đốc Sở): kiểm phiếu, áp dụng tỷ lệ có mặt, tỷ lệ đạt và chỉ tiêu; trả về kết quả"""
+@blp.route(f"/council-sessions/{SID}/ballot", methods=["POST"])
+@blp.arguments(BallotSheetSchema)
+@blp.response(201, BallotReceiptSchema)
+@blp.alt_response(403, description="Không phải thành viên, hoặc chưa điểm danh có mặt", **PROBLEM)
+@blp.alt_response(409, description="Đã nộp phiếu (hoặc đã biểu quyết từng hồ sơ), hoặc phiên họp không trong thời "
+                                   "gian biểu quyết", **PROBLEM)
+@blp.alt_response(422, description="Thiếu, thừa hoặc sai lựa chọn (lý do từng hồ sơ trong `reasons`)", **PROBLEM)
+def submit_ballot(args, session_id):
+    """Nộp phiếu biểu quyết kín cả phiên họp một lần: `choices` = {mã hồ sơ: `agree`/`disagree`/`abstain`} cho mọi
+    hồ sơ thành viên được biểu quyết
+
+    Tất cả hoặc không: một hồ sơ thiếu, thừa hay sai lựa chọn thì không ghi phiếu nào. Câu trả lời không nhắc lại
+    lựa chọn; nộp lần thứ hai bị từ chối (409)."""
     session, who = db(), actor()
-    run(lambda: council.close_session(session, who, session_id, context=ctx()), action="council_session.close",
-        object_type="council_session", object_id=session_id)
+    run(lambda: ballot_sheet.submit_ballot(session, who, session_id, args["choices"], context=ctx()),
+        action="council_session.ballot", object_type="council_session", object_id=session_id)
+    s = council.load_session(session, who, session_id)
+    return {"submitted": True, "nomination_ids": sorted(council.voted_items(session, s, who.id))}
+
+
+@blp.route(f"/council-sessions/{SID}/close", methods=["POST"])
+@blp.arguments(CloseSessionSchema, required=False)
+@blp.response(200, CouncilSessionDetailSchema)
+@blp.alt_response(409, description="Chưa đủ số phiếu theo tỷ lệ tối thiểu, hoặc còn thành viên có mặt chưa bỏ phiếu "
+                                   "mà chưa xác nhận (`confirm_missing`)", **PROBLEM)
+def close_session(args, session_id):
+    """Kết thúc phiên họp (Giám đốc Sở): kiểm phiếu, áp dụng tỷ lệ có mặt, tỷ lệ đạt và chỉ tiêu; trả về kết quả
+
+    Bị từ chối khi số phiếu đã nộp chưa đạt tỷ lệ tối thiểu; khi còn thành viên có mặt chưa bỏ phiếu, cần
+    `confirm_missing: true` (biên bản ghi số thành viên có mặt không bỏ phiếu)."""
+    session, who = db(), actor()
+    confirm = bool((args or {}).get("confirm_missing", False))
+    run(lambda: council.close_session(session, who, session_id, confirm_missing=confirm, context=ctx()),
+        action="council_session.close", object_type="council_session", object_id=session_id)
     council.purge_after_close(current_app.extensions["dienhinh.engine"])  # old sealed versions out of the files
     return _detail(session_id)
 

@@ -26,6 +26,7 @@ from workflow import clock, documents, offers, policy
 from workflow.administration.campaigns import campaign_data
 from workflow.council import operations as council_core
 from workflow.council import queries as council_queries
+from workflow.council import turnout
 from workflow.council.queries import held_on
 from workflow.labels import (
     DEPUTY_DIRECTOR_LABEL,
@@ -249,6 +250,8 @@ def council_session_detail(session: Session, actor: Actor, s: CouncilSession) ->
     attendance, the caller's own receipts (`my_votes`) and, once closed, the results for those who may see them."""
     data = council_session_summary(s)
     prog = council_core.progress(session, s)
+    ballots_in = turnout.turnout(session, s)
+    my_votes = sorted(council_core.voted_items(session, s, actor.id))
     comments: dict[int, list] = {}
     for c in session.scalars(select(PublicComment).where(PublicComment.session_id == s.id)
                              .order_by(PublicComment.id)):
@@ -268,7 +271,9 @@ def council_session_detail(session: Session, actor: Actor, s: CouncilSession) ->
                            "function": m.function if m else None, "present": a.present})
     data.update(agenda=agenda, attendance=attendance,
                 progress={"members": prog.members, "present": prog.present, "quorum_met": prog.quorum_met},
-                my_votes=sorted(council_core.voted_items(session, s, actor.id)))
+                ballots={"present": ballots_in.present, "submitted": ballots_in.submitted,
+                         "not_voted": ballots_in.not_voted, "needed": ballots_in.needed, "label": ballots_in.label},
+                my_votes=my_votes, my_ballot_submitted=bool(my_votes))
     actions = council_core.available_actions(session, actor, s)
     data["available_actions"] = [offers.as_dict(o) for o in actions]
     if any(o.code == "set_agenda" and o.allowed for o in actions):

@@ -688,6 +688,16 @@ class ProgressSchema(Schema):
     quorum_met = fields.Boolean()
 
 
+class BallotsInSchema(Schema):
+    """How many ballots are in, never what: the chair's count before the close."""
+
+    present = fields.Integer(metadata={"description": "members present"})
+    submitted = fields.Integer(metadata={"description": "present members whose ballot is in"})
+    not_voted = fields.Integer(metadata={"description": "present members who have not voted"})
+    needed = fields.Integer(metadata={"description": "ballots the quorum asks for before the close"})
+    label = fields.String(metadata={"description": "\"Đã nộp phiếu: 5/7 thành viên có mặt\""})
+
+
 class ItemResultSchema(Schema):
     nomination_id = fields.Integer()
     title = fields.String()
@@ -716,7 +726,9 @@ class CouncilSessionDetailSchema(CouncilSessionSummarySchema):
     agenda = fields.List(fields.Nested(AgendaItemSchema))
     attendance = fields.List(fields.Nested(AttendanceSchema))
     progress = fields.Nested(ProgressSchema)
+    ballots = fields.Nested(BallotsInSchema)
     my_votes = fields.List(fields.Integer(), metadata={"description": "nomination ids the caller has voted on"})
+    my_ballot_submitted = fields.Boolean(metadata={"description": "the caller's ballot is in (sheet or votes)"})
     results = fields.List(fields.Nested(ItemResultSchema),
                           metadata={"description": "once closed; only for the council, secretariat, director, "
                                                    "auditors"})
@@ -749,6 +761,22 @@ class VoteSchema(Schema):
 class VoteReceiptSchema(Schema):
     nomination_id = fields.Integer()
     voted = fields.Boolean()
+
+
+class BallotSheetSchema(Schema):
+    choices = fields.Dict(keys=fields.String(), values=fields.String(), required=True, metadata={
+        "description": "{\"<nomination_id>\": \"agree\" | \"disagree\" | \"abstain\"} for every item the member "
+                       "may vote on, nothing else"})
+
+
+class BallotReceiptSchema(Schema):
+    submitted = fields.Boolean()
+    nomination_ids = fields.List(fields.Integer(), metadata={"description": "the items voted on; never a choice"})
+
+
+class CloseSessionSchema(Schema):
+    confirm_missing = fields.Boolean(load_default=False, metadata={
+        "description": "true to close while some present members have not voted (the minutes record how many)"})
 
 
 class TieBreakSchema(Schema):

@@ -132,6 +132,7 @@ class BallotItem:
     criteria: list = field(default_factory=list)
     eligibility: list = field(default_factory=list)
     comments: list = field(default_factory=list)
+    attachments: list = field(default_factory=list)
 
 
 def ballot_items(session: Session, s: CouncilSession, member_user: User) -> list[BallotItem]:
@@ -140,7 +141,8 @@ def ballot_items(session: Session, s: CouncilSession, member_user: User) -> list
     voted = council.voted_items(session, s, member_user.id)
     comments = comments_by_item(session, s)
     ids = [i.nomination_id for i in s.items]
-    list(session.scalars(select(Nomination).where(Nomination.id.in_(ids)).options(selectinload(Nomination.criteria))))
+    list(session.scalars(select(Nomination).where(Nomination.id.in_(ids))
+                         .options(selectinload(Nomination.criteria), selectinload(Nomination.attachments))))
     out = []
     for item in s.items:
         n = item.nomination
@@ -149,6 +151,7 @@ def ballot_items(session: Session, s: CouncilSession, member_user: User) -> list
             item=item, nomination=n, recused=council.recusal_reason(member_user, n), voted=n.id in voted,
             criteria=[(c, answers.get(c.code)) for c in rules.criteria_for(n.subject_type, n.campaign.kind)],
             eligibility=rules.evaluate(session, n, stage="submit"), comments=comments.get(n.id, []),
+            attachments=list(n.attachments),
         ))
     return out
 

@@ -14,9 +14,9 @@ from web import downloads
 from web.council import bp, forms, pages
 from web.current import current_actor
 from web.db import db, perform, request_context
-from workflow import documents, inputs, policy
+from workflow import documents, inputs, offers, policy
+from workflow.council import ballot_sheet, scheduling, turnout
 from workflow.council import operations as council
-from workflow.council import scheduling
 from workflow.council.queries import held_on
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.proposals import decisions
@@ -178,6 +178,7 @@ def _detail_page(session_id: int, *, errors: dict | None = None, form=None, stat
             recused[item.nomination_id] = [(m.user.full_name, reason) for m in members
                                            if (reason := council.recusal_reason(m.user, item.nomination))]
     progress = council.progress(session, s) if sees and s.state not in ("closed", "cancelled") else None
+    ballots_in = turnout.turnout(session, s) if sees and s.state == "open" else None
     actions = {o.code: o for o in council.available_actions(session, actor, s)}
     agenda = actions.get("set_agenda")
     return render_template(
@@ -185,7 +186,8 @@ def _detail_page(session_id: int, *, errors: dict | None = None, form=None, stat
         comments=pages.comments_by_item(session, s) if sees else {},
         members=members, present={a.user_id for a in s.attendance if a.present}, recused=recused,
         candidates=council.agenda_candidates(session, s) if agenda and agenda.allowed else [],
-        progress=progress, item_progress={p.item.nomination_id: p for p in progress.items} if progress else {},
+        progress=progress, ballots_in=ballots_in,
+        item_progress={p.item.nomination_id: p for p in progress.items} if progress else {},
         actions=actions, issue_offer=decisions.issue_offer(actor, "co_so"),
         awaiting=decisions.awaiting_decision(s) if s.state == "closed" else [],
         decisions=pages.decisions_of_session(session, s) if s.state == "closed" else [],
@@ -296,9 +298,18 @@ def open_session(session_id: int):
 @bp.route("/sessions/<int:session_id>/close", methods=["POST"])
 @login_required
 def close_session(session_id: int):
-    response = _act(session_id, "close", "close",
-                    lambda: council.close_session(db(), current_actor(), session_id, context=request_context()),
-                    "Đã kết thúc phiên họp và kiểm phiếu.", confirm=True, anchor="#ket-qua")
+    """The close, with the second box ("close without the members who have not voted") when some have not: a
+    refusal for either box, or for want of ballots, comes back beside the close form."""
+    confirm_missing = request.form.get("confirm_missing") == "yes"
+    try:
+        response = _act(session_id, "close", "close",
+                        lambda: council.close_session(db(), current_actor(), session_id,
+                                                      confirm_missing=confirm_missing, context=request_context()),
+                        "Đã kết thúc phiên họp và kiểm phiếu.", confirm=True, anchor="#ket-qua")
+    except Conflict as err:
+        if pages.load_session(db(), current_actor(), session_id).state != "open":
+            raise
+        return _detail_page(session_id, errors={"close": err}, form=request.form, status=409)
     council.purge_after_close(current_app.extensions["dienhinh.engine"])  # old sealed versions out of the files
     return response
 
@@ -339,7 +350,15 @@ def minutes(session_id: int):
 
 
 # ---------------------------------------------------------------------------------------------------- voting
-def _vote_page(session_id: int, *, error: ValidationFailed | None = None, status: int = 200):
+# The ballot sheet (workflow/council/ballot_sheet.py): fill every item, review the summary, confirm, submit once.
+# No step before the last writes anything, and no single tap casts a vote.
+def _sheet_choices() -> dict[str, str]:
+    """The sheet's choices as posted: `choice-<nomination id>` fields (parsed and judged by the service)."""
+    return {key.removeprefix("choice-"): value for key, value in request.form.items() if key.startswith("choice-")}
+
+
+def _vote_page(session_id: int, *, error: ValidationFailed | None = None, status: int = 200,
+               chosen: dict | None = None, review: dict | None = None):
     actor = current_actor()
     session = db()
     s = pages.load_session(session, actor, session_id)
@@ -347,9 +366,11 @@ def _vote_page(session_id: int, *, error: ValidationFailed | None = None, status
         raise Forbidden("Chỉ thành viên Hội đồng được biểu quyết.",
                         ["Tài khoản không phải thành viên Hội đồng của phiên họp này."])
     items = pages.ballot_items(session, s, actor.user)
-    waiting = [b for b in items if not b.voted and not b.recused]
+    refusal = ballot_sheet.check_submit(session, actor, s)
     return render_template(
-        "council/vote.html", s=s, items=items, waiting=waiting, error=error,
+        "council/vote.html", s=s, items=items, error=error, chosen=chosen or {}, review=review,
+        field_errors=error.field_errors if error else {}, can_submit=refusal is None,
+        submitted=ballot_sheet.has_submitted(session, s, actor.id), choice_labels=ballot_sheet.CHOICE_LABELS,
         present=any(a.user_id == actor.id and a.present for a in s.attendance),
         progress=council.progress(session, s) if s.state != "closed" else None,
         colours=pages.SESSION_COLOURS, state_labels=council.STATE_LABELS,
@@ -359,17 +380,43 @@ def _vote_page(session_id: int, *, error: ValidationFailed | None = None, status
 @bp.route("/sessions/<int:session_id>/vote", methods=["GET", "POST"])
 @login_required
 def vote(session_id: int):
+    """GET: the sheet. POST: the review of a filled sheet (nothing is written), or the sheet again to change it."""
     if request.method == "GET":
         return _vote_page(session_id)
     actor = current_actor()
     g.back_url = url_for("council.vote", session_id=session_id)
-    nid = inputs.integer_or_none(request.form.get("nomination_id"))
-    choice = request.form.get("choice", "")
+    chosen = _sheet_choices()
+    s = pages.load_session(db(), actor, session_id)
+    offers.enforce(ballot_sheet.check_submit(db(), actor, s))
+    if request.form.get("edit") == "yes":
+        return _vote_page(session_id, chosen=chosen)
     try:
-        _perform(lambda: council.cast_vote(db(), actor, session_id, nomination_id=nid, choice=choice,
-                                           context=request_context()), "vote", session_id)
+        parsed = ballot_sheet.parse_choices(s, actor.user, chosen)
     except ValidationFailed as err:
-        return _vote_page(session_id, error=err, status=422)
-    # The message names the item, never the choice.
-    flash(f"Đã bỏ phiếu cho hồ sơ số {nid}. Lựa chọn của bạn được giữ bí mật.", "success")
-    return redirect(f"{g.back_url}#muc-{nid}")
+        return _vote_page(session_id, error=err, status=422, chosen=chosen)
+    return _vote_page(session_id, chosen=chosen, review=parsed)
+
+
+@bp.route("/sessions/<int:session_id>/ballot", methods=["POST"])
+@login_required
+def submit_ballot(session_id: int):
+    """The reviewed sheet, confirmed: every vote of the member at once, or none."""
+    actor = current_actor()
+    g.back_url = url_for("council.vote", session_id=session_id)
+    chosen = _sheet_choices()
+    try:
+        _require_confirmation()
+        _perform(lambda: ballot_sheet.submit_ballot(db(), actor, session_id, chosen, context=request_context()),
+                 "ballot", session_id)
+    except ValidationFailed as err:
+        if "confirm" in err.field_errors:  # the review again, with the box to tick
+            s = pages.load_session(db(), actor, session_id)
+            try:
+                review = ballot_sheet.parse_choices(s, actor.user, chosen)
+            except ValidationFailed as invalid:
+                return _vote_page(session_id, error=invalid, status=422, chosen=chosen)
+            return _vote_page(session_id, error=err, status=422, chosen=chosen, review=review)
+        return _vote_page(session_id, error=err, status=422, chosen=chosen)
+    # The message counts the items, never names a choice.
+    flash(f"Đã nộp phiếu biểu quyết ({len(chosen)} hồ sơ). Lựa chọn của bạn được giữ bí mật.", "success")
+    return redirect(g.back_url)

@@ -35,8 +35,9 @@ from models import (
 )
 from workflow import clock, events, inputs, offers, policy, signals, workdays
 from workflow.context import CLI, Context
-from workflow.council import ballots, scheduling
+from workflow.council import ballots, scheduling, turnout
 from workflow.council.queries import active_members, held_on
+from workflow.council.recusal import _member_key, _recusal, recusal_reason  # re-exported: callers ask operations
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.labels import ITEM_OUTCOME_LABELS, SESSION_STATE_LABELS
 from workflow.lifecycles import (
@@ -59,13 +60,7 @@ OUTCOME_LABELS = ITEM_OUTCOME_LABELS
 STATE_LABELS = SESSION_STATE_LABELS
 FUNCTION_LABELS = {"chu_tich": "Chủ tịch", "pho_chu_tich": "Phó Chủ tịch", "thuong_truc": "Ủy viên thường trực",
                    "uy_vien": "Ủy viên"}
-
-
-def share(numerator: int, denominator: int) -> Decimal:
-    """A ratio rounded to the 4 decimals of the settings, so exactly 2/3 meets a quorum set as 0.6667."""
-    if denominator <= 0:
-        return Decimal(0)
-    return (Decimal(numerator) / Decimal(denominator)).quantize(FOUR, rounding=ROUND_HALF_UP)
+share = turnout.share  # one rounding for the quorum of the members present and of the ballots in
 
 
 # ------------------------------------------------------------------------------------------------ scope and roles
@@ -207,11 +202,15 @@ def check_vote(session: Session, actor: Actor, s: CouncilSession) -> DomainError
     return None
 
 
-def check_close(actor: Actor, s: CouncilSession) -> DomainError | None:
+def check_close(actor: Actor, s: CouncilSession, session: Session | None = None) -> DomainError | None:
+    """With `session`, also the ballots' rule (workflow/council/turnout.py): not while fewer ballots than the quorum
+    are in and the close would judge the items."""
     if refusal := _role_refusal(actor, s, "chair"):
         return refusal
     if not SESSION.can_fire(s, "close"):
         return Conflict(_NOT_OPEN, [f"Trạng thái: {STATE_LABELS[s.state]}."])
+    if session is not None:
+        return turnout.ballots_refusal(turnout.turnout(session, s))
     return None
 
 
@@ -258,7 +257,7 @@ def available_actions(session: Session, actor: Actor, s: CouncilSession,
         ("comment", _department_refusal(actor, s), lambda: check_comment(actor, s, now), False),
         ("open", director, lambda: check_open(actor, s, now), True),
         ("vote", _member_refusal(session, actor, s), lambda: check_vote(session, actor, s), False),
-        ("close", director, lambda: check_close(actor, s), True),
+        ("close", director, lambda: check_close(actor, s, session), True),
         ("resolve_tie", director, lambda: check_resolve_tie(actor, s), True),
         *((code, who, check, irreversible) for code, _, who, check, irreversible in scheduling.offers_for(actor, s)),
     ]
@@ -582,30 +581,6 @@ def _add_slots(session: Session, wanted: list[tuple[int, int]]) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ voting
-def recusal_reason(member_user: User, n: Nomination) -> str | None:
-    """A member is recused from an item about themselves or about the unit they belong to or head."""
-    return _recusal(_member_key(member_user), (n.subject_type, n.subject_person_id, n.unit_id))
-
-
-def _member_key(member_user: User) -> tuple[int | None, int | None, int | None]:
-    """What the recusal rule reads of a member: their person, that person's unit, their account's unit."""
-    person = member_user.person
-    return member_user.person_id, person.unit_id if person is not None else None, member_user.unit_id
-
-
-def _recusal(member: tuple[int | None, int | None, int | None], item: tuple[str, int | None, int]) -> str | None:
-    """The rule of `recusal_reason` on plain values (a close applies it to every member and item: 12,500 times)."""
-    person_id, person_unit_id, user_unit_id = member
-    subject_type, subject_person_id, unit_id = item
-    if subject_type == "individual" and person_id is not None and person_id == subject_person_id:
-        return "Là cá nhân được đề nghị."
-    if person_unit_id is not None and person_unit_id == unit_id:
-        return "Là thành viên hoặc người đứng đầu đơn vị được đề nghị."
-    if user_unit_id is not None and user_unit_id == unit_id:
-        return "Là thành viên hoặc người đứng đầu đơn vị được đề nghị."
-    return None
-
-
 def _member(session: Session, s: CouncilSession, user_id: int) -> CouncilMember | None:
     return session.scalar(_MEMBER, {"council_id": s.council_id, "user_id": user_id})
 
@@ -815,7 +790,7 @@ def _remaining_quota(session: Session, s: CouncilSession, subject_type: str) -> 
 
 
 def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.datetime | None = None,
-                  context: Context = CLI) -> CouncilSession:
+                  confirm_missing: bool = False, context: Context = CLI) -> CouncilSession:
     """Tallies every item, checks quorum (below it nothing is applied and the items may go to a new session),
     applies the pass threshold and the campaign's quota per subject type (highest share first; a tie at the cut
     is left to the chair), and fires `reject_co_so` for the items that fail.
@@ -823,7 +798,10 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
     A constant number of statements whatever the size of the agenda (tests/council/test_council_close_scale.py):
     the locks, the slots and the receipts in one query each, the members' people loaded once, the tallies written
     in one flush, the rejections through `service.transition_many` (one lock, one guard query, one flush, one
-    multi-row audit insert) and the results told in one flush."""
+    multi-row audit insert) and the results told in one flush.
+
+    Refused while fewer ballots than the quorum are in, and, while present members have not voted, unless
+    `confirm_missing` (workflow/council/turnout.py); the minutes then count them."""
     s = load_session(session, actor, session_id, for_update=True)
     offers.enforce(check_close(actor, s))
     # Everything the close changes is locked first, in one order: the session (above), then its nominations by id
@@ -836,6 +814,10 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
     council = s.council
     members = active_members(session, council)
     _load_people(session, [m.user for m in members])
+    # The ballots' rule (check_close's with a session), on the members just loaded: one more statement, not three.
+    ballots_in = turnout.turnout(session, s, members=members)
+    offers.enforce(turnout.ballots_refusal(ballots_in))
+    offers.enforce(turnout.missing_refusal(ballots_in, confirm_missing))
     present_ids = {a.user_id for a in s.attendance if a.present} & {m.user_id for m in members}
     s.members_total, s.present_count = len(members), len(present_ids)
     s.quorum_required, s.pass_threshold_applied = council.quorum, council.pass_threshold
@@ -855,7 +837,7 @@ def close_session(session: Session, actor: Actor, session_id: int, *, now: dt.da
                 for i in s.items if i.outcome in ("failed", "quota_exceeded")]
     service.transition_many(session, actor, rejected, "reject_co_so", context=context, session_id=s.id)
     _emit(session, events.SessionClosed, s, actor, context, quorum_met=s.quorum_met, present=s.present_count,
-          members=s.members_total,
+          members=s.members_total, not_voted=ballots_in.not_voted,
           results={str(i.nomination_id): {"agree": i.agree, "disagree": i.disagree, "abstain": i.abstain,
                                           "entitled": i.entitled, "outcome": i.outcome} for i in s.items})
     del nominations

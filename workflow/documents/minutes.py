@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from models import AgendaItem, CouncilMember, CouncilSession, Nomination, PublicComment, Unit, User
 from workflow.council.operations import FUNCTION_LABELS, OUTCOME_LABELS, recusal_reason, share
 from workflow.council.queries import active_members, held_on
+from workflow.council.turnout import present_not_voted
 from workflow.documents.common import (
     _body,
     _cell,
@@ -130,6 +131,22 @@ def _quorum(doc, s: CouncilSession, roster: list[_Member]) -> None:
     _body(doc, f"có mặt {vn_int(present)}/{vn_int(total)} thành viên ({vn_percent(ratio)}); tỷ lệ tối thiểu theo "
                f"quy chế: {vn_percent(required)} tổng số thành viên Hội đồng. Phiên họp {verdict} điều kiện tiến "
                f"hành{note}.", lead="4. Số thành viên tham dự:")
+
+
+def _ballots_in(doc, session: Session, s: CouncilSession) -> None:
+    """How many present members voted (never what), once closed: the chair had to confirm closing without the
+    others (workflow/council/turnout.py), and the minutes keep that on record."""
+    if s.state != "closed":
+        return
+    present = sum(1 for a in s.attendance if a.present)
+    missing = present_not_voted(session, s)
+    if missing:
+        text = (f"{vn_int(present - missing)}/{vn_int(present)} thành viên có mặt đã bỏ phiếu; {vn_count(missing)} "
+                "thành viên có mặt không bỏ phiếu (Chủ tọa đã xác nhận kết thúc phiên họp khi các thành viên này chưa "
+                "bỏ phiếu).")
+    else:
+        text = f"tất cả {vn_int(present)} thành viên có mặt đã bỏ phiếu." if present else "không có phiếu."
+    _body(doc, text, lead="5. Bỏ phiếu:")
 
 
 def _publicity(doc, session: Session, s: CouncilSession) -> None:
@@ -308,6 +325,7 @@ def minutes_docx(session: Session, council_session: CouncilSession) -> bytes:
                             f"điển hình tiên tiến cấp cơ sở {period}"])
     _time_place(doc, s)
     _composition(doc, s, roster)
+    _ballots_in(doc, session, s)
     _publicity(doc, session, s)
     _results(doc, s, roster, threshold)
     _quota(doc, s)

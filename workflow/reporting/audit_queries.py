@@ -91,6 +91,7 @@ ACTION_LABELS = {
     "council_session.members_changed": "Thay đổi thành viên phiên họp",
     "council_session.comment": "Góp ý hồ sơ",
     "council_session.vote_cast": "Bỏ phiếu",
+    "council_session.ballot": "Nộp phiếu biểu quyết",
     "council.update": "Cấu hình Hội đồng",
     "council.member_set": "Thay đổi thành viên Hội đồng",
     "decision.issue": "Ban hành quyết định",
