@@ -16,7 +16,8 @@ from workflow.administration import units as reorg
 
 
 def test_a_2024_decision_prints_the_old_unit_name(db, demo):
-    [n] = factories.recognised(db, demo, "HCTP", number="7/QĐ-STP", date=dt.date(2024, 12, 20))
+    [n] = factories.recognised(db, demo, "HCTP", number="7/QĐ-STP", date=dt.date(2024, 12, 20),
+                               now=dt.datetime(2024, 12, 19, 2, 0, tzinfo=dt.UTC))  # the council met the day before
     decision = db.scalar(select(Decision).join(DecisionItem, DecisionItem.decision_id == Decision.id)
                          .where(DecisionItem.nomination_id == n.id))
     unit, department = n.unit, decision.issuer
