@@ -207,11 +207,13 @@ def test_the_whole_life_of_an_example(browser, walk, as_user):
     # ---------------------------------------------------------------- 3. a session with it on the agenda, published
         page.goto(f"{walk.url}/council/sessions/new")
         page.get_by_label("Tiêu đề phiên họp").fill(SESSION_TITLE)
-        page.get_by_label("Ngày họp").fill(walk.meeting.isoformat())
+        page.get_by_label("Ngày họp").fill(f"{walk.meeting:%d/%m/%Y}")  # as the form shows it
+        page.get_by_label("Giờ họp").fill("08:00")
         page.get_by_label("Phong trào, đợt thi đua").select_option(str(walk.campaign))
         page.get_by_label("Địa điểm").fill("Phòng họp Sở Tư pháp")
         page.get_by_role("button", name="Lên lịch").click()
         expect(page.get_by_role("heading", name=SESSION_TITLE)).to_be_visible()
+        expect(page.get_by_test_id("session-date")).to_contain_text(f"{walk.meeting:%d/%m/%Y}, lúc 08:00")
         session_url = page.url
         page.get_by_label(TITLE).check()
         page.get_by_role("button", name="Lưu chương trình").click()
