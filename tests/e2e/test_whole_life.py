@@ -319,6 +319,16 @@ def test_the_whole_life_of_an_example(browser, walk, as_user):
         expect(page.get_by_test_id("certificate-link")).to_be_visible()
         shot(page, "13_recognised_co_so")
 
+    walk.travel(at(walk.meeting, 16))
+    with as_user("tp_pbgdpl") as page:
+        # The unit head was told when its dossier went public and of the council's result.
+        page.get_by_role("link", name=re.compile(r"^Thông báo")).click()
+        notices = page.locator("main")
+        listed = f"Hồ sơ của đơn vị được công khai lấy ý kiến: {SESSION_TITLE}"
+        expect(notices.get_by_role("link", name=listed)).to_be_visible()
+        expect(notices.get_by_role("link", name=f"Kết quả bình xét: {TITLE}")).to_be_visible()
+        shot(page, "13b_unit_head_notified")
+
     proposal_day = walk.meeting + dt.timedelta(days=1)
     while proposal_day.weekday() >= 5:
         proposal_day += dt.timedelta(days=1)
@@ -334,7 +344,10 @@ def test_the_whole_life_of_an_example(browser, walk, as_user):
 
     walk.travel(at(proposal_day, 15))
     with as_user("giamdoc") as page:
-        page.goto(proposal_url)
+        # The director is told a Tờ trình awaits the signature, and the notice leads to it.
+        page.get_by_role("link", name=re.compile(r"^Thông báo")).click()
+        page.get_by_role("link", name=re.compile(r"^Tờ trình chờ ký: ")).first.click()
+        assert page.url.split("#")[0] == proposal_url
         proposal_number = page.get_by_label("Số tờ trình").input_value() + "/TTr-STP"
         page.get_by_label("Tôi xác nhận ký và gửi tờ trình đến Bộ Tư pháp.").check()
         page.get_by_role("button", name="Ký và trình Bộ").click()
@@ -359,6 +372,10 @@ def test_the_whole_life_of_an_example(browser, walk, as_user):
 
     walk.travel(at(ministry_day, 15))
     with as_user("bientap") as page:
+        # The editor is told the example was recognised (at cơ sở, then at ngành).
+        page.get_by_role("link", name=re.compile(r"^Thông báo")).click()
+        expect(page.get_by_role("link", name=re.compile(rf"mới được công nhận: {re.escape(TITLE)}$"))).to_have_count(2)
+        shot(page, "17_editor_notified")
         page.goto(f"{walk.url}/stories")
         page.get_by_role("link", name="Viết bài").click()
         page.get_by_label("Điển hình được giới thiệu").select_option(str(nid))
@@ -371,7 +388,7 @@ def test_the_whole_life_of_an_example(browser, walk, as_user):
         page.keyboard.type("“Ngày pháp luật”")
         page.get_by_role("button", name="In đậm").click()
         page.keyboard.type(" thành nếp sinh hoạt của nhà trường.")
-        shot(page, "17_story_form")
+        shot(page, "17b_story_form")
         page.get_by_role("button", name="Lưu bản nháp").click()
         expect(page.get_by_test_id("story-state")).to_contain_text("Bản nháp")
         page.get_by_label("Tôi đã xem trước và xác nhận xuất bản").check()
