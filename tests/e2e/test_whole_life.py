@@ -5,10 +5,11 @@ Tờ trình, Ministry, story, showcase.
 
 No shortcut around a rule: the council's publicity period stays the decree's default (10 working days). The served
 app reads the time through `workflow.clock` like everything else; this module's server wraps each request in
-`clock.travel(walk.now)` (the clock is a ContextVar, so it must be set inside the request's own thread), and the test
-moves `walk.now` forward between steps as the days of a real month pass: the dossier is registered and its list
-published on DAY, the session meets on the first working day after the period has run. The living demo is seeded on
-its own SQLite file, the way `tests/administration/test_living_demo.py` seeds it (a fixed late-year working day).
+`clock.travel(...)` (the clock is a ContextVar, so it must be set inside the request's own thread), and the test moves
+that instant forward between steps (`walk.travel`) as the days of a real month pass: the dossier is registered and
+its list published on DAY, the session meets on the first working day after the period has run. The living demo is
+seeded on its own SQLite file, the way `tests/administration/test_living_demo.py` seeds it (a fixed late-year
+working day); its ready session (the README's tour) is left alone: this walk schedules a session of its own.
 Screenshots of every step go to artifacts/ (prefix `whole_life`)."""
 from __future__ import annotations
 
@@ -24,9 +25,11 @@ from conftest import ARTIFACTS, DEMO_PASSWORD, Demo  # tests/conftest.py, import
 from samples import PDF
 
 from models import Base, make_engine, make_session_factory
+from notifications import outbox
 from workflow import clock, workdays
 from workflow.administration import demo as demo_data
 from workflow.administration import demo_living
+from workflow.council import ballots
 from workflow.council import operations as council
 
 SHOT_PREFIX = "whole_life"
@@ -84,6 +87,7 @@ def walk(tmp_path_factory):
 
     from web import create_app
 
+    saved_ballots, saved_outbox = dict(ballots._STATE), dict(outbox.SETTINGS)  # create_app sets them process-wide
     path = tmp_path_factory.mktemp("whole_life") / "live.db"
     eng = make_engine(f"sqlite:///{path}")
     Base.metadata.create_all(eng)
@@ -116,6 +120,10 @@ def walk(tmp_path_factory):
     yield Walk(f"http://127.0.0.1:{port}", clocked, campaign, publicity_end, meeting)
     server.shutdown()
     eng.dispose()
+    ballots._STATE.clear()
+    ballots._STATE.update(saved_ballots)
+    outbox.SETTINGS.clear()
+    outbox.SETTINGS.update(saved_outbox)
 
 
 @pytest.fixture
