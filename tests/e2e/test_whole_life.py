@@ -307,8 +307,9 @@ def test_the_whole_life_of_an_example(browser, walk, as_user):
         expect(page.get_by_label(re.compile("chưa bỏ phiếu"))).to_have_count(0)
         shot(page, "10_before_close")
         page.get_by_role("button", name="Kết thúc phiên họp").click()
-        expect(page.get_by_test_id("results")).to_contain_text(TITLE)
-        expect(page.get_by_test_id("results")).to_contain_text("Đạt")
+        result = page.get_by_test_id("results").get_by_role("row").filter(has_text=TITLE)
+        expect(result).to_contain_text("100%")  # six agreeing of the six entitled
+        expect(result).to_contain_text("Đạt")
         shot(page, "11_closed")
 
     # ---------------------------------------------------------------- 5. decision, Tờ trình, Ministry, story, showcase
