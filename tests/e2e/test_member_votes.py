@@ -77,6 +77,7 @@ def test_member_votes_on_a_phone(page, shot, live_server, open_session):
 
     waiting.get_by_role("link", name="Mở").click()
     assert re.search(rf"/council/sessions/{sid}/vote$", page.url)
+    page.wait_for_load_state("load")  # the stylesheets applied before anything is measured
     expect(page.get_by_test_id("progress")).to_contain_text("Có mặt 7/7")
     item = page.locator(f"#muc-{a}")
     agree = item.get_by_text("Đồng ý", exact=True)
