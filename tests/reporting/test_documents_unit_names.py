@@ -8,7 +8,7 @@ import io
 import factories
 import openpyxl
 from sqlalchemy import select
-from test_documents import lines, open_docx
+from test_documents import closed, lines, open_docx  # noqa: F401 (closed is a fixture)
 
 from models import Decision, DecisionItem
 from workflow import documents
@@ -39,3 +39,27 @@ def test_a_2024_decision_prints_the_old_unit_name(db, demo):
     decision.date = dt.date(2025, 7, 1)  # on the effective date: the new names
     text = "\n".join(lines(open_docx(documents.decision_docx(db, decision))))
     assert "Phòng Đổi Tên Mới" in text and "ĐỒNG THÁP" in text.upper()
+
+
+def test_the_minutes_name_units_as_on_the_day_the_council_sat(db, demo, closed):  # noqa: F811
+    """The Biên bản of a session held before a rename keeps the names of that day: the department in its header, the
+    collective's name in the items, the quota and the conclusion, an individual's unit; held on the effective date or
+    later, the new ones."""
+    s = closed.session
+    hctp, department = closed.collective.unit, demo.unit("STP")
+    admin = demo.actor("admin")
+    day_after = (s.date + dt.timedelta(days=1)).strftime("%d/%m/%Y")
+    reorg.rename_unit(db, admin, hctp.id, {"effective_date": day_after, "name": "Phòng Đổi Tên Mới"})
+    reorg.rename_unit(db, admin, department.id, {"effective_date": day_after, "name": "Sở Tư pháp tỉnh Đồng Tháp"})
+    db.commit()
+    text = "\n".join(lines(open_docx(documents.minutes_docx(db, s))))
+    assert "SỞ TƯ PHÁP TỈNH AN GIANG" in text and "ĐỒNG THÁP" not in text.upper()
+    assert "Tập thể: Phòng Hành chính tư pháp." in text
+    assert "đơn vị: Phòng Hành chính tư pháp." in text
+    assert "- Phòng Hành chính tư pháp (tập thể)." in text
+    assert "Phòng Đổi Tên Mới" not in text
+    s.date = s.date + dt.timedelta(days=1)  # held on the effective date: the new names
+    text = "\n".join(lines(open_docx(documents.minutes_docx(db, s))))
+    assert "SỞ TƯ PHÁP TỈNH ĐỒNG THÁP" in text and "Tập thể: Phòng Đổi Tên Mới." in text
+    assert "đơn vị: Phòng Đổi Tên Mới." in text and "- Phòng Đổi Tên Mới (tập thể)." in text
+    assert "Phòng Hành chính tư pháp" not in text
