@@ -43,6 +43,23 @@ def unit_name_on(session: Session, unit_id: int, date: dt.date | None) -> UnitAs
     return UnitAsOf(unit_id, name, code, parent_id, parent_name)
 
 
+def names_as_of(session: Session, unit_ids, date: dt.date | None) -> dict[int, str]:
+    """Each unit's name as it was on `date` (today's with None), in two statements whatever the number of units: what
+    a report's tables need for every unit they list (`unit_name_on` answers one unit, with its parent)."""
+    ids = sorted(set(unit_ids))
+    if not ids:
+        return {}
+    result = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
+    if date is None:
+        return result
+    rows = session.execute(select(UnitName.unit_id, UnitName.name)
+                           .where(UnitName.unit_id.in_(ids), UnitName.valid_to > date)
+                           .order_by(UnitName.unit_id, UnitName.valid_to.desc(), UnitName.id.desc())).all()
+    for unit_id, name in rows:
+        result[unit_id] = name  # the last one wins: the earliest name still valid after `date`
+    return result
+
+
 def former_names(session: Session, unit_ids) -> dict[int, str]:
     """The latest former name of each unit that was renamed (for "current name (formerly …)" in lists)."""
     ids = sorted(set(unit_ids))
