@@ -62,7 +62,10 @@ from models import (  # noqa: E402
 from notifications import audit as audit_trail  # noqa: E402
 from web import create_app, migrate  # noqa: E402
 from workflow.administration import demo as demo_data  # noqa: E402
-from workflow.council import ballots  # noqa: E402
+from workflow.council import (
+    ballots,  # noqa: E402
+    scheduling,  # noqa: E402
+)
 from workflow.council import operations as council  # noqa: E402
 from workflow.policy import actor_for  # noqa: E402
 
@@ -96,6 +99,8 @@ class World:
             self.dept = s.scalar(select(Unit.id).where(Unit.code == "STP"))
             self.units = {code: s.scalar(select(Unit.id).where(Unit.code == code)) for code in UNITS}
             self.council_id = s.scalar(select(Council.id).where(Council.department_id == self.dept))
+            # No publicity period, to open at once: below the legal minimum, which the benchmark lowers to 0.
+            scheduling.configure_publicity_minimum(0)
             s.execute(update(Council).where(Council.id == self.council_id).values(publicity_working_days=0))
             self.user = {name: s.scalar(select(User.id).where(User.username == name))
                          for name in ("giamdoc", "vanphong")}

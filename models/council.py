@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
 
 MEMBER_FUNCTIONS = ("chu_tich", "pho_chu_tich", "thuong_truc", "uy_vien")
-SESSION_STATES = ("scheduled", "open", "closed")
+SESSION_STATES = ("scheduled", "open", "closed", "cancelled")
 ITEM_OUTCOMES = ("passed", "failed", "quota_exceeded", "tie", "no_quorum")
 BALLOT_CHOICES = ("agree", "disagree", "abstain")
 
@@ -76,8 +76,15 @@ class CouncilSession(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
     title: Mapped[str] = mapped_column(String(300))
     date: Mapped[dt.date] = mapped_column(Date)
+    start_time: Mapped[dt.time | None] = mapped_column(Time)  # the planned hour (giờ họp), local time
     location: Mapped[str | None] = mapped_column(String(300))
     state: Mapped[str] = mapped_column(String(20), default="scheduled")
+    # Optimistic locking, as for nominations: every UPDATE carries "AND version = :old" and bumps it, so an edit
+    # sent against an older version (PATCH with `version`) is refused instead of overwriting a newer change.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    cancelled_at: Mapped[dt.datetime | None]
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[dt.datetime | None]
     comments_until: Mapped[dt.datetime | None]  # end of the publicity period; opening earlier is refused
     opened_at: Mapped[dt.datetime | None]
@@ -99,6 +106,8 @@ class CouncilSession(Base):
         back_populates="session", order_by="AgendaItem.position", cascade="all, delete-orphan"
     )
     attendance: Mapped[list[Attendance]] = relationship(cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class AgendaItem(Base):

@@ -19,6 +19,8 @@ _CONNECTIONS = [
     (signals.nominations_transitioned, inbox.on_many_transitioned),
     (signals.nomination_accepted, inbox.on_accepted),
     (signals.session_scheduled, inbox.on_session_scheduled),
+    (signals.session_rescheduled, inbox.on_session_rescheduled),
+    (signals.session_cancelled, inbox.on_session_cancelled),
     (signals.session_opened, inbox.on_session_opened),
     (signals.list_published, inbox.on_list_published),
     (signals.proposal_created, inbox.on_proposal_created),

@@ -840,6 +840,8 @@ AUDITED: dict[type[ev.Event], Audited | Each] = {
     ev.CouncilUpdated: _admin("council.update", "council", "council_id", "changes"),
     ev.CouncilMemberSet: _admin("council.member_set", "council", "council_id", "user_id", "function", "active"),
     ev.SessionScheduled: _council_session("scheduled", _fields("date", "campaign_id")),
+    ev.SessionRescheduled: _council_session("rescheduled", _fields("changes", "version")),
+    ev.SessionCancelled: _council_session("cancelled", _fields("reason", "nomination_ids")),
     ev.AgendaSet: _council_session("agenda_set", _fields("nomination_ids")),
     ev.ListPublished: _council_session("published", _fields("comments_until", "working_days")),
     ev.AttendanceRecorded: _council_session("attendance", _fields("present", "members")),

@@ -124,6 +124,40 @@ def on_session_scheduled(session, *, event, **_):
            exclude_id=event.actor.id)
 
 
+FIELD_NAMES = {"date": "ngày họp", "start_time": "giờ họp", "location": "địa điểm", "title": "tên phiên họp"}
+
+
+def _shown(field: str, value) -> str:
+    """A changed value as the members read it: dates dd/mm/yyyy, an empty value as "chưa xác định"."""
+    if value in (None, ""):
+        return "chưa xác định"
+    if field == "date":
+        year, month, day = str(value).split("-")
+        return f"{day}/{month}/{year}"
+    return str(value)
+
+
+def on_session_rescheduled(session, *, event, **_):
+    s = event.council_session
+    lines = [f"- {FIELD_NAMES.get(field, field).capitalize()}: {_shown(field, old)} → {_shown(field, new)}"
+             for field, (old, new) in event.changes.items()]
+    moved = "date" in event.changes or "start_time" in event.changes or "location" in event.changes
+    notify(session, _council_members(session, s), kind="council.rescheduled",
+           title=f"{'Dời lịch' if moved else 'Thay đổi thông tin'} phiên họp: {s.title}",
+           body="Phiên họp Hội đồng có thay đổi:\n" + "\n".join(lines),
+           link=links.path("council_session", s.id), object_type="council_session", object_id=s.id,
+           exclude_id=event.actor.id)
+
+
+def on_session_cancelled(session, *, event, **_):
+    s = event.council_session
+    notify(session, _council_members(session, s), kind="council.cancelled",
+           title=f"Hủy phiên họp: {s.title}",
+           body=f"Phiên họp dự kiến ngày {s.date:%d/%m/%Y} đã bị hủy.\nLý do: {event.reason}",
+           link=links.path("council_session", s.id), object_type="council_session", object_id=s.id,
+           exclude_id=event.actor.id)
+
+
 def on_session_opened(session, *, event, **_):
     s = event.council_session
     notify(session, _council_members(session, s), kind="council.opened",

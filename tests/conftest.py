@@ -38,7 +38,7 @@ from web import links as web_links
 from web.extensions import limiter
 from workflow.administration import accounts
 from workflow.administration import demo as demo_data
-from workflow.council import ballots
+from workflow.council import ballots, scheduling
 from workflow.council import operations as council_operations
 from workflow.policy import actor_for
 
@@ -71,6 +71,12 @@ ballots.configure("test-ballot-key")
 # every close on PostgreSQL would wait the product's full second for nothing. test_secret_ballot_attacks.py keeps one
 # close with the product's wait, on committed data, where the purge does take its lock.
 council_operations.PURGE_AFTER_CLOSE_WAIT_MS = 20
+# The legal minimum of the publicity period (10 working days by default) is 0 in the suite: its flows (and the demo's
+# council in them) set a period of 0 to reach the council step at once. Every app the tests make (and every CLI
+# subprocess) reads the environment; the tests of the minimum itself set it back to 10 (tests/council/
+# test_session_scheduling.py).
+os.environ["PUBLICITY_MIN_WORKING_DAYS"] = "0"
+scheduling.configure_publicity_minimum(0)
 # One audit signing key for the whole run (its HKDF child MACs every event): appends without an app use it, and every
 # app the tests make loads the same key (the environment's AUDIT_SIGNING_KEY; the `app` fixture writes it to its own
 # path), so events written before an app existed verify with the app's key.
@@ -329,6 +335,7 @@ def _configure_process(app) -> None:
     outbox.configure(email_enabled=bool(app.config.get("SMTP_HOST")), mail_from=app.config["MAIL_FROM"],
                      base_url=app.config["BASE_URL"])
     ballots.configure(app.config.get("BALLOT_KEY"))
+    scheduling.configure_publicity_minimum(app.config["PUBLICITY_MIN_WORKING_DAYS"])
     audit_trail.configure(app.config)
     limiter.init_app(app)  # the shared limiter's on/off switch follows this app's RATELIMIT_ENABLED again
 

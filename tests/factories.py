@@ -211,7 +211,7 @@ def schedule(db, demo, items, *, campaign: Campaign | None = None, now=NOW, date
         council_of(db, demo).publicity_working_days = publicity_days
     sec = demo.actor("vanphong")
     s = council.schedule(db, sec, title="Phiên họp bình xét", date=date or (now.date() + dt.timedelta(days=30)),
-                         campaign_id=(campaign or demo.campaign()).id)
+                         campaign_id=(campaign or demo.campaign()).id, now=now)
     council.set_agenda(db, sec, s.id, [n.id for n in items])
     if publish:
         council.publish(db, sec, s.id, now=now)
@@ -274,14 +274,16 @@ def item_of(s, n: Nomination):
 
 
 # ------------------------------------------------------------------------------------------------ decisions
-def recognised(db, demo, *units: str, number: str = "12/QĐ-STP", date: dt.date = dt.date(2026, 11, 20)):
-    """Nominations of `units` passed by the council and recognised cơ sở by the director's decision (committed)."""
+def recognised(db, demo, *units: str, number: str = "12/QĐ-STP", date: dt.date = dt.date(2026, 11, 20),
+               now: dt.datetime = NOW):
+    """Nominations of `units` passed by the council (held at `now`) and recognised cơ sở by the director's decision
+    (committed); a decision is never dated before the close of its session."""
     unlimited(demo)
     ns = [nomination(db, demo, unit=u) for u in units]
-    s = open_session(db, demo, ns)
+    s = open_session(db, demo, ns, now=now)
     for n in ns:
         vote(db, demo, s, n, len(entitled(demo, n)))
-    close(db, demo, s)
+    close(db, demo, s, now=now + dt.timedelta(hours=3))
     decisions.issue(db, demo.actor("giamdoc"), level="co_so", number=number, date=date,
                     nomination_ids=[n.id for n in ns])
     db.commit()

@@ -32,7 +32,7 @@ from web.json_provider import JSONProvider
 from web.propagation import showcase, stories
 from web.proposals import decisions, ministry
 from web.reporting import audit, reports
-from workflow.council import ballots
+from workflow.council import ballots, scheduling
 
 
 def create_app(test_config: dict | None = None, *, instance_path: str | None = None) -> Flask:
@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     outbox.configure(email_enabled=bool(app.config.get("SMTP_HOST")), mail_from=app.config["MAIL_FROM"],
                      base_url=app.config["BASE_URL"])
     ballots.configure(app.config.get("BALLOT_KEY"))  # never SECRET_KEY: without it no session can be opened
+    scheduling.configure_publicity_minimum(app.config["PUBLICITY_MIN_WORKING_DAYS"])
     audit_trail.configure(app.config)  # the audit events' MAC key, from AUDIT_SIGNING_KEY: ConfigError without it
 
     security.init_app(app)  # ProxyFix (TRUSTED_PROXIES), Secure cookies over HTTPS, CSP and the other headers

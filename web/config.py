@@ -101,6 +101,9 @@ def from_env(instance_path: str) -> dict:
         "AUDIT_CHECKPOINT_DIR": os.environ.get("AUDIT_CHECKPOINT_DIR") or os.path.join(instance_path,
                                                                                         "audit-checkpoints"),
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+        # The shortest publicity period (working days) a council may set and publish with: the decree's 10 by
+        # default (workflow/council/scheduling.py); the test suite sets 0 to reach the council step at once.
+        "PUBLICITY_MIN_WORKING_DAYS": publicity_minimum(os.environ.get("PUBLICITY_MIN_WORKING_DAYS")),
         "SMTP_HOST": os.environ.get("SMTP_HOST"),
         "SMTP_PORT": _port("SMTP_PORT", 25),
         "SMTP_USER": os.environ.get("SMTP_USER"),
@@ -213,6 +216,18 @@ def _port(name: str, default: int) -> int:
 
 
 MAX_TRUSTED_PROXIES = 5
+DEFAULT_PUBLICITY_MIN_WORKING_DAYS = 10  # Nghị định 98/2023/NĐ-CP (workflow.council.scheduling)
+
+
+def publicity_minimum(raw: str | None) -> int:
+    """PUBLICITY_MIN_WORKING_DAYS: 0 to 60 working days; unset, the decree's 10. A bad value is a ConfigError."""
+    value = (raw or "").strip()
+    if not value:
+        return DEFAULT_PUBLICITY_MIN_WORKING_DAYS
+    if not value.isdigit() or int(value) > 60:
+        raise ConfigError(f"PUBLICITY_MIN_WORKING_DAYS must be a number of working days from 0 to 60 (unset: "
+                          f"{DEFAULT_PUBLICITY_MIN_WORKING_DAYS}), not {raw!r}")
+    return int(value)
 
 
 def trusted_proxies(raw: str | None) -> int:

@@ -335,6 +335,23 @@ class SessionScheduled(SessionEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SessionRescheduled(SessionEvent):
+    """The date, hour, place or title of a session not yet opened changed: `changes` maps each field to
+    (old, new) as text (ISO dates, HH:MM), what the audit trail keeps and the members are told."""
+
+    changes: dict
+    version: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionCancelled(SessionEvent):
+    """A session not yet opened was cancelled; `nomination_ids` are the agenda items that went back to the pool."""
+
+    reason: str
+    nomination_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class AgendaSet(SessionEvent):
     nomination_ids: tuple[int, ...]
 

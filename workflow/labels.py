@@ -122,8 +122,8 @@ ATTACHMENT_KIND_LABELS = {
     "nurture_plan": "Kế hoạch bồi dưỡng",
     "other": "Khác",
 }
-SESSION_STATE_LABELS = {"scheduled": "Đã lên lịch", "open": "Đang họp", "closed": "Đã kết thúc"}
-SESSION_ACTION_LABELS = {"open": "Khai mạc phiên họp", "close": "Kết thúc phiên họp"}
+SESSION_STATE_LABELS = {"scheduled": "Đã lên lịch", "open": "Đang họp", "closed": "Đã kết thúc", "cancelled": "Đã hủy"}
+SESSION_ACTION_LABELS = {"open": "Khai mạc phiên họp", "close": "Kết thúc phiên họp", "cancel": "Hủy phiên họp"}
 PROPOSAL_STATE_LABELS = {"draft": "Dự thảo", "submitted": "Đã trình Bộ"}
 PROPOSAL_ACTION_LABELS = {"submit": "Ký và trình Bộ"}
 STORY_STATE_LABELS = {"draft": "Bản nháp", "published": "Đã xuất bản"}

@@ -77,7 +77,9 @@ class Lifecycle:
 # ------------------------------------------------------------------------------------------------ council sessions
 SESSION_LIVE_STATES = ("scheduled", "open")  # the agenda and attendance may change; its items are taken
 SESSION_VOTING_STATES = ("open",)
-SESSION_FINAL_STATES = ("closed",)
+SESSION_FINAL_STATES = ("closed",)  # held and judged: results, minutes, decisions rest on it
+SESSION_CANCELLED_STATES = ("cancelled",)  # never held: no results, never counted; its items went back to the pool
+SESSION_ENDED_STATES = SESSION_FINAL_STATES + SESSION_CANCELLED_STATES  # nothing may change any more
 SESSION = Lifecycle(
     "council_session", title="Phiên họp Hội đồng Thi đua – Khen thưởng", states=SESSION_STATES, initial="scheduled",
     steps=(
@@ -85,8 +87,11 @@ SESSION = Lifecycle(
              f"{ND_98} (công khai danh sách trước khi họp); {DOMAIN}, Hội đồng Thi đua – Khen thưởng"),
         Step("close", ("open",), "closed",
              f"{DOMAIN}, Hội đồng Thi đua – Khen thưởng: kiểm phiếu, áp dụng tỷ lệ biểu quyết và chỉ tiêu"),
+        Step("cancel", ("scheduled",), "cancelled",
+             f"{DOMAIN}, Hội đồng Thi đua – Khen thưởng: Văn phòng Sở hủy phiên họp chưa khai mạc, nêu lý do; "
+             "hồ sơ trong chương trình trở lại danh sách chờ xét"),
     ),
-    state_labels=SESSION_STATE_LABELS, action_labels=SESSION_ACTION_LABELS, final=SESSION_FINAL_STATES,
+    state_labels=SESSION_STATE_LABELS, action_labels=SESSION_ACTION_LABELS, final=SESSION_ENDED_STATES,
 )
 
 # ------------------------------------------------------------------------------------------------ proposals

@@ -74,6 +74,8 @@ council_updated = _signal(ev.CouncilUpdated)
 council_member_set = _signal(ev.CouncilMemberSet)
 # council sessions and decisions
 session_scheduled = _signal(ev.SessionScheduled)
+session_rescheduled = _signal(ev.SessionRescheduled)
+session_cancelled = _signal(ev.SessionCancelled)
 agenda_set = _signal(ev.AgendaSet)
 list_published = _signal(ev.ListPublished)
 attendance_recorded = _signal(ev.AttendanceRecorded)

@@ -9,6 +9,7 @@ from samples import PDF
 from sqlalchemy import select
 
 from models import AnonymousBallot, AuditEvent, BallotReceipt, BallotSlot
+from workflow import clock
 from workflow.council import ballots
 from workflow.council import operations as council
 from workflow.errors import Conflict, Forbidden, ValidationFailed
@@ -76,14 +77,14 @@ def test_quota_of_one_collective_threshold_and_decision(db, demo, two_items):
     assert a.state == "not_recognized" and b.state == "submitted"
     # The decision recognises the pass and refuses the failure.
     with pytest.raises(ValidationFailed):
-        decisions.issue(db, demo.actor("giamdoc"), level="co_so", number="12/QĐ-STP", date=dt.date.today(),
+        decisions.issue(db, demo.actor("giamdoc"), level="co_so", number="12/QĐ-STP", date=clock.today(),
                         nomination_ids=[a.id, b.id])
-    d = decisions.issue(db, demo.actor("giamdoc"), level="co_so", number="12/QĐ-STP", date=dt.date.today(),
+    d = decisions.issue(db, demo.actor("giamdoc"), level="co_so", number="12/QĐ-STP", date=clock.today(),
                         nomination_ids=[b.id])
     db.commit()
     assert b.state == "evaluated_co_so" and d.number == "12/QĐ-STP"
     with pytest.raises(ValidationFailed):  # the number is taken for this year
-        decisions.issue(db, demo.actor("giamdoc"), level="co_so", number=12, date=dt.date.today(),
+        decisions.issue(db, demo.actor("giamdoc"), level="co_so", number=12, date=clock.today(),
                         nomination_ids=[b.id])
 
 

@@ -81,13 +81,14 @@ def test_membership_is_kept_by_admin_within_the_department(db, demo):
 def test_scheduling_is_the_secretariats_and_checks_its_input(db, demo):
     sec = demo.actor("vanphong")
     with pytest.raises(Forbidden):
-        council.schedule(db, demo.actor("giamdoc"), title="Phiên", date="2026-07-01", campaign_id=demo.campaign().id)
+        council.schedule(db, demo.actor("giamdoc"), title="Phiên", date="2026-07-01", campaign_id=demo.campaign().id,
+                         now=NOW)
     other = db.scalar(select(Campaign).where(Campaign.department_id == demo.unit("STP2").id))
     for kw in ({"title": " "}, {"date": "31/06/2026"}, {"campaign_id": other.id}, {"campaign_id": "1x"}):
         with pytest.raises(ValidationFailed):
             council.schedule(db, sec, **{"title": "Phiên", "date": "2026-07-01", "campaign_id": demo.campaign().id,
-                                         **kw})
-    s = council.schedule(db, sec, title="Phiên họp", date="2026-07-01", campaign_id=demo.campaign().id)
+                                         **kw}, now=NOW)
+    s = council.schedule(db, sec, title="Phiên họp", date="2026-07-01", campaign_id=demo.campaign().id, now=NOW)
     assert (s.state, s.date, s.published_at) == ("scheduled", dt.date(2026, 7, 1), None)
 
 
@@ -114,7 +115,7 @@ def test_agenda_takes_submitted_nominations_of_the_sessions_campaign_and_departm
     # A row inconsistent with its campaign (the services never write one): the department is checked on its own.
     stray = nominate(db, demo, unit="STP2-VP", campaign=demo.campaign(), title="Lạc Sở")
     sec = demo.actor("vanphong")
-    s = council.schedule(db, sec, title="Phiên", date=NOW.date(), campaign_id=demo.campaign().id)
+    s = council.schedule(db, sec, title="Phiên", date=NOW.date(), campaign_id=demo.campaign().id, now=NOW)
     for bad in (registered, other_campaign, other_dept, stray):
         with pytest.raises(ValidationFailed) as err:
             council.set_agenda(db, sec, s.id, [ok.id, bad.id])
@@ -135,7 +136,7 @@ def test_a_nomination_sits_on_one_unfinished_session_at_a_time(db, demo):
     first = open_session(db, demo, [n], present=MEMBERS[:4])  # 4 of 7: below quorum
     sec = demo.actor("vanphong")
     second = council.schedule(db, sec, title="Phiên 2", date=NOW.date() + dt.timedelta(days=40),
-                              campaign_id=demo.campaign().id)
+                              campaign_id=demo.campaign().id, now=NOW)
     with pytest.raises(ValidationFailed) as err:
         council.set_agenda(db, sec, second.id, [n.id])
     assert "chưa kết thúc" in err.value.reasons[0]
@@ -163,7 +164,7 @@ def test_publicity_runs_n_working_days_and_the_meeting_comes_after(db, demo):
     with pytest.raises(ValidationFailed) as err:
         council.publish(db, sec, early.id, now=NOW)
     assert "15/06/2026" in err.value.reasons[0] and early.published_at is None
-    s = council.schedule(db, sec, title="Phiên", date=dt.date(2026, 6, 16), campaign_id=demo.campaign().id)
+    s = council.schedule(db, sec, title="Phiên", date=dt.date(2026, 6, 16), campaign_id=demo.campaign().id, now=NOW)
     council.set_agenda(db, sec, s.id, [nominate(db, demo, unit="PTP-LX").id])
     council.publish(db, sec, s.id, now=NOW)
     assert s.comments_until == dt.datetime(2026, 6, 15, 23, 59, 59, tzinfo=VN)

@@ -26,6 +26,7 @@ from test_proposals_core import co_so_example
 from workflow import clock
 from workflow.administration.demo import ACCOUNTS
 from workflow.council import operations as council
+from workflow.council import scheduling
 from workflow.errors import DomainError, NotFound
 from workflow.propagation import stories
 from workflow.proposals import decisions
@@ -102,6 +103,8 @@ def _session_call(db, demo, actor, s, code):
         "vote": lambda: council.cast_vote(db, actor, s.id, nomination_id=(votable or ids)[0], choice="agree"),
         "close": lambda: council.close_session(db, actor, s.id),
         "resolve_tie": lambda: council.resolve_tie(db, actor, s.id, []),
+        "reschedule": lambda: scheduling.reschedule(db, actor, s.id, version=s.version, location="Phòng họp 2"),
+        "cancel": lambda: scheduling.cancel(db, actor, s.id, reason="Hoãn họp", version=s.version),
     }[code]
 
 

@@ -17,7 +17,8 @@ from workflow.nominations.machine import TRIGGERS
 ROOT = Path(__file__).resolve().parents[2]
 # The spec's lifecycles (DOMAIN.md "The council", UX/README): trigger -> (sources, dest).
 TABLES = {
-    "council_session": (SESSION, SESSION_STATES, {"open": ({"scheduled"}, "open"), "close": ({"open"}, "closed")}),
+    "council_session": (SESSION, SESSION_STATES, {"open": ({"scheduled"}, "open"), "close": ({"open"}, "closed"),
+                                                  "cancel": ({"scheduled"}, "cancelled")}),
     "proposal": (PROPOSAL, PROPOSAL_STATES, {"submit": ({"draft"}, "submitted")}),
     "story": (STORY, STORY_STATES, {"publish": ({"draft"}, "published"), "unpublish": ({"published"}, "draft")}),
 }

@@ -2,7 +2,6 @@
 department and year without duplicates — its listing, next number and .docx."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
@@ -10,8 +9,9 @@ from sqlalchemy import select
 from test_api_council import ENVELOPE, PROBLEM, council_refs, ok, refused, run_quota_session
 
 from models import AuditEvent
+from workflow import clock
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 

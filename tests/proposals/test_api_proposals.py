@@ -13,11 +13,12 @@ from test_api_council import ENVELOPE, PROBLEM, ok, refused
 from test_council_flow import MEMBERS, open_session, submitted
 
 from models import AuditEvent, Nomination
+from workflow import clock
 from workflow.administration import accounts
 from workflow.council import operations as council
 from workflow.proposals import decisions
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PERIOD_RULE = "Có ít nhất 01 lần được công nhận điển hình tiên tiến ngành Tư pháp hằng năm"
@@ -171,7 +172,8 @@ def test_proposal_done_when(api, ex, db):
     for number in (46, "46", "46/TTr-STP", " 46 / TTr-STP "):
         body = refused(submit(api, p2["id"], number), 422)
         assert "number" in body["errors"] and "47" in body["reasons"][0]
-    assert ok(submit(api, p2["id"], 46, date=dt.date(TODAY.year - 1, 12, 30)))["number"] == "46/TTr-STP"  # other year
+    # another year (the next: a Tờ trình is never dated before the decisions it cites, dated this year)
+    assert ok(submit(api, p2["id"], 46, date=dt.date(TODAY.year + 1, 1, 5)))["number"] == "46/TTr-STP"
 
     # only the Ministry decides; one Minister's decision (number + date) covers items of both proposals
     nganh = {"level": "nganh", "number": "100/QĐ-BTP", "date": TODAY.isoformat()}

@@ -3,8 +3,6 @@ client, session and database connection (SQLite: BEGIN IMMEDIATE; PostgreSQL: th
 submit succeeds; every item is proposed once (one `propose_nganh` history row each)."""
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from sqlalchemy import func, select
 from test_api_council import ok
@@ -13,6 +11,7 @@ from test_api_proposals import co_so_examples, create
 
 from models import Proposal, StateChange
 from notifications import audit
+from workflow import clock
 
 # Threads (or two requests) each with a connection of their own: the reseeded database, not one rolled-back connection.
 pytestmark = pytest.mark.fresh_db
@@ -22,7 +21,7 @@ def test_director_submits_twice_at_once(app, api, db, demo, tmp_path, session_fa
     a, b = co_so_examples(db, demo, tmp_path, units=("HCTP", "XDKT"))
     pid = ok(create(api, [a, b]), 201)["id"]
     api.as_("giamdoc")  # the token first, outside the race
-    body = {"number": "46/TTr-STP", "date": dt.date.today().isoformat()}
+    body = {"number": "46/TTr-STP", "date": clock.today().isoformat()}
     results = race(app, api.tokens, [("giamdoc", f"/proposals/{pid}/submit", body)] * 2)
     statuses = sorted(r[0] for r in results)
     assert statuses[0] == 200 and statuses[1] in (409, 422), results

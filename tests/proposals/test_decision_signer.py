@@ -12,7 +12,7 @@ from test_documents import lines, open_docx
 from test_documents_proposal import recognised, submit  # noqa: F401  (fixtures)
 
 from models import Decision, Nomination
-from workflow import documents
+from workflow import clock, documents
 from workflow.errors import ValidationFailed
 from workflow.proposals import decisions
 
@@ -28,7 +28,7 @@ def proposed(db, demo, recognised):  # noqa: F811
 
 
 def record(db, demo, ids, number=100, **signer) -> Decision:
-    d = decisions.issue(db, demo.actor("botp"), level="nganh", number=number, date=dt.date.today(),
+    d = decisions.issue(db, demo.actor("botp"), level="nganh", number=number, date=clock.today(),
                         nomination_ids=ids, **signer)
     db.commit()
     return d
@@ -85,7 +85,7 @@ def test_no_name_leaves_the_signature_blank(db, demo, proposed):
 def test_co_so_takes_no_typed_signer(db, demo, proposed):
     for signer in ({"signer_name": NAME}, {"signer_deputy": True}):
         with pytest.raises(ValidationFailed) as err:
-            decisions.issue(db, demo.actor("giamdoc"), level="co_so", number=13, date=dt.date.today(),
+            decisions.issue(db, demo.actor("giamdoc"), level="co_so", number=13, date=clock.today(),
                             nomination_ids=[proposed.person.id], **signer)
         assert err.value.status == 422 and set(err.value.field_errors) <= {"signer_name", "signer_deputy"}
     with pytest.raises(ValidationFailed, match="quá dài"):

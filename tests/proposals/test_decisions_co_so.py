@@ -25,7 +25,7 @@ from test_council_helpers import (  # noqa: F401 (db: the fixtures)
 
 from models import AuditEvent, AwardRecord, Campaign, Decision, Delegation, StateChange
 from notifications import audit
-from workflow import signals
+from workflow import clock, signals
 from workflow.council import operations as council
 from workflow.errors import Forbidden, ValidationFailed
 from workflow.policy import actor_for
@@ -157,7 +157,8 @@ def test_a_number_is_used_once_per_issuer_and_year_and_the_next_is_proposed(db, 
     assert (first.number, nxt.number) == ("12/QĐ-STP", "13/QĐ-STP")
 
 
-def test_the_same_number_next_year_is_allowed(db, demo):
+def test_the_same_number_next_year_is_allowed(db, demo, monkeypatch):
+    monkeypatch.setattr(clock, "today", lambda: dt.date(2027, 2, 1))  # a decision is never dated in the future
     a, b = nominate(db, demo, unit="HCTP"), nominate(db, demo, unit="PTP-LX")
     judged(db, demo, [a, b])
     issue(db, demo, [a.id], number=12, date=dt.date(2026, 12, 30))
@@ -187,7 +188,7 @@ def test_a_deputy_under_delegation_signs_for_the_director(db, demo):
     deputy = deputy_director(db, demo, "council_member")
     with pytest.raises(Forbidden):  # no delegation yet
         issue(db, demo, [n.id], actor=actor_for(db, deputy))
-    today = dt.date.today()
+    today = clock.today()
     db.add(Delegation(department_id=demo.unit("STP").id, director_id=uid(demo, "giamdoc"), deputy_id=deputy.id,
                       starts_on=today - dt.timedelta(days=3), ends_on=today - dt.timedelta(days=1)))
     db.flush()

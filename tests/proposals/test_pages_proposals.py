@@ -14,11 +14,12 @@ from test_council_flow import MEMBERS, open_session, submitted
 
 from models import Nomination, Proposal
 from web.filters import TZ
+from workflow import clock
 from workflow.council import operations as council
 from workflow.nominations import service
 from workflow.proposals import decisions
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture

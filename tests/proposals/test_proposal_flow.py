@@ -1,13 +1,12 @@
 """Proposal to the Ministry and recognition at ngành level through the services (issue 4, "Done when")."""
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from sqlalchemy import select
 from test_council_flow import MEMBERS, open_session, submitted
 
 from models import AwardRecord, Notification
+from workflow import clock
 from workflow.council import operations as council
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.nominations import service
@@ -21,7 +20,7 @@ def recognised_co_so(db, demo, tmp_path):
     for u in MEMBERS:
         council.cast_vote(db, demo.actor(u), s.id, nomination_id=a.id, choice="agree")
     council.close_session(db, demo.actor("giamdoc"), s.id)
-    decisions.issue(db, demo.actor("giamdoc"), level="co_so", number=1, date=dt.date.today(), nomination_ids=[a.id])
+    decisions.issue(db, demo.actor("giamdoc"), level="co_so", number=1, date=clock.today(), nomination_ids=[a.id])
     db.commit()
     return a
 
@@ -32,8 +31,8 @@ def test_propose_and_recognise_at_nganh_level(db, demo, tmp_path):
         proposals.create(db, demo.actor("giamdoc"), nomination_ids=[a.id])
     p = proposals.create(db, demo.actor("vanphong"), nomination_ids=[a.id])
     with pytest.raises(Forbidden):
-        proposals.submit(db, demo.actor("vanphong"), p.id, number=46, date=dt.date.today())
-    proposals.submit(db, demo.actor("giamdoc"), p.id, number="46/TTr-STP", date=dt.date.today())
+        proposals.submit(db, demo.actor("vanphong"), p.id, number=46, date=clock.today())
+    proposals.submit(db, demo.actor("giamdoc"), p.id, number="46/TTr-STP", date=clock.today())
     db.commit()
     assert (p.state, p.number, a.state) == ("submitted", "46/TTr-STP", "proposed_nganh")
     with pytest.raises(Conflict):
@@ -41,9 +40,9 @@ def test_propose_and_recognise_at_nganh_level(db, demo, tmp_path):
     assert db.scalar(select(Notification).where(Notification.kind == "proposal.submitted",
                                                 Notification.user_id == demo.user("botp").id))
     with pytest.raises(Forbidden):
-        decisions.issue(db, demo.actor("giamdoc"), level="nganh", number=100, date=dt.date.today(),
+        decisions.issue(db, demo.actor("giamdoc"), level="nganh", number=100, date=clock.today(),
                         nomination_ids=[a.id])
-    decisions.issue(db, demo.actor("botp"), level="nganh", number="100/QĐ-BTP", date=dt.date.today(),
+    decisions.issue(db, demo.actor("botp"), level="nganh", number="100/QĐ-BTP", date=clock.today(),
                     nomination_ids=[a.id])
     db.commit()
     assert a.state == "recognized"
@@ -54,7 +53,7 @@ def test_propose_and_recognise_at_nganh_level(db, demo, tmp_path):
 def test_reject_nganh_leaves_the_co_so_recognition(db, demo, tmp_path):
     a = recognised_co_so(db, demo, tmp_path)
     p = proposals.create(db, demo.actor("vanphong"), nomination_ids=[a.id])
-    proposals.submit(db, demo.actor("giamdoc"), p.id, number=47, date=dt.date.today())
+    proposals.submit(db, demo.actor("giamdoc"), p.id, number=47, date=clock.today())
     n = service.transition(db, demo.actor("botp"), a.id, "reject_nganh", a.version, reason="Chưa tiêu biểu")
     db.commit()
     assert n.state == "evaluated_co_so"

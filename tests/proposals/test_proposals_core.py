@@ -40,6 +40,7 @@ from models import (
     StateChange,
 )
 from notifications import audit
+from workflow import clock
 from workflow.administration.accounts import create_user
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.nominations import service
@@ -249,7 +250,7 @@ def test_a_deputy_under_delegation_signs_kt(db, demo):
     deputy = deputy_director(db, demo, "council_member")
     with pytest.raises(Forbidden):  # no delegation
         submit(db, demo, p, actor=actor_for(db, deputy))
-    today = dt.date.today()
+    today = clock.today()
     db.add(Delegation(department_id=demo.unit("STP").id, director_id=uid(demo, "giamdoc"), deputy_id=deputy.id,
                       starts_on=today, ends_on=today + dt.timedelta(days=5)))
     db.flush()

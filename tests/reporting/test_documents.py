@@ -15,7 +15,7 @@ from factories import deputy_director
 from samples import PDF
 
 from models import Decision, DecisionItem, Delegation
-from workflow import documents
+from workflow import clock, documents
 from workflow.council import operations as council
 from workflow.nominations import rules, service
 from workflow.policy import actor_for
@@ -60,7 +60,8 @@ def closed(db, demo, tmp_path):
                   person="Phan Thị Kim Oanh")
     council.council_for_department(db, demo.unit("STP").id).publicity_working_days = 0
     sec, director = demo.actor("vanphong"), demo.actor("giamdoc")
-    s = council.schedule(db, sec, title="Phiên họp bình xét điển hình", date=dt.date.today() + dt.timedelta(days=30),
+    # Held today, the day it was scheduled for: the minutes and the decision cite the day it was held (opened).
+    s = council.schedule(db, sec, title="Phiên họp bình xét điển hình", date=clock.today(),
                          campaign_id=demo.campaign().id, location="Phòng họp Sở Tư pháp")
     council.set_agenda(db, sec, s.id, [a.id, b.id, c.id])
     council.publish(db, sec, s.id)
@@ -78,7 +79,7 @@ def closed(db, demo, tmp_path):
 
 
 def issue(db, actor, nominations, number: int):
-    d = decisions.issue(db, actor, level="co_so", number=number, date=dt.date.today(),
+    d = decisions.issue(db, actor, level="co_so", number=number, date=clock.today(),
                         nomination_ids=[n.id for n in nominations])
     db.commit()
     return d
@@ -172,7 +173,7 @@ def test_decision_of_the_director(db, demo, closed):
 
 def test_decision_signed_by_a_deputy_under_delegation(db, demo, closed):
     deputy = deputy_director(db, demo)
-    today = dt.date.today()
+    today = clock.today()
     db.add(Delegation(department_id=demo.unit("STP").id, director_id=demo.user("giamdoc").id, deputy_id=deputy.id,
                       starts_on=today - dt.timedelta(days=1), ends_on=today + dt.timedelta(days=1)))
     db.flush()
@@ -300,11 +301,12 @@ def test_minutes_are_numbered_per_council_and_year(db, demo, closed, tmp_path):
         council.set_agenda(db, sec, s.id, [n.id])
         council.publish(db, sec, s.id)
         council.record_attendance(db, sec, s.id, [demo.user(u).id for u in MEMBERS])
-        council.open_session(db, director, s.id)
+        opened = dt.datetime.combine(day, dt.time(9), tzinfo=clock.TZ)  # held on the day it was scheduled for
+        council.open_session(db, director, s.id, now=opened)
         for u in MEMBERS:  # the ballots in (the subject's unit head recused): the close is not refused for want
             if council.recusal_reason(demo.user(u), n) is None:
                 council.cast_vote(db, demo.actor(u), s.id, nomination_id=n.id, choice="abstain")
-        council.close_session(db, director, s.id)
+        council.close_session(db, director, s.id, now=opened + dt.timedelta(hours=2))
         numbers.append((s.minutes_year, s.minutes_seq))
         assert f"Số: {s.minutes_seq}/BB-HĐTĐKT" in lines(open_docx(documents.minutes_docx(db, s)))
     assert numbers == [(first.date.year, 2), (first.date.year + 1, 1)]

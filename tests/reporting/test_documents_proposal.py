@@ -15,7 +15,7 @@ from factories import deputy_director
 from test_documents import lines, open_docx, run_of, submitted, table_with
 
 from models import Decision, DecisionItem, Delegation, Proposal
-from workflow import documents
+from workflow import clock, documents
 from workflow.council import operations as council
 from workflow.nominations import service
 from workflow.policy import actor_for
@@ -45,7 +45,7 @@ def recognised(db, demo, tmp_path):
         for u in MEMBERS:
             council.cast_vote(db, demo.actor(u), s.id, nomination_id=n.id, choice="agree")
     council.close_session(db, director, s.id)
-    today = dt.date.today()
+    today = clock.today()
     co_so = decisions.issue(db, director, level="co_so", number=12, date=today,
                             nomination_ids=[person.id, collective.id])
     # The secretariat lists the individual first: the documents still put collectives first.
@@ -55,7 +55,7 @@ def recognised(db, demo, tmp_path):
 
 
 def submit(db, actor, p: Proposal, number=46) -> Proposal:
-    proposals.submit(db, actor, p.id, number=number, date=dt.date.today())
+    proposals.submit(db, actor, p.id, number=number, date=clock.today())
     db.commit()
     return p
 
@@ -136,7 +136,7 @@ def test_submitted_proposal(db, demo, recognised):
 
 def test_proposal_signed_by_a_deputy_under_delegation(db, demo, recognised):
     deputy = deputy_director(db, demo)
-    today = dt.date.today()
+    today = clock.today()
     db.add(Delegation(department_id=demo.unit("STP").id, director_id=demo.user("giamdoc").id, deputy_id=deputy.id,
                       starts_on=today - dt.timedelta(days=1), ends_on=today + dt.timedelta(days=1)))
     db.flush()
@@ -172,7 +172,7 @@ def nganh(db, demo, recognised, tmp_path):
     office = service.create_nomination(db, head, campaign_id=other.id, subject_type="collective",
                                        unit_id=demo.unit("STP2-VP").id, title="Văn phòng Sở Khánh Hòa",
                                        achievements="Đơn vị dẫn đầu khối.")
-    today = dt.date.today()
+    today = clock.today()
     d = Decision(level="nganh", issuer_id=demo.unit("BTP").id, year=today.year, seq=100, number="100/QĐ-BTP",
                  date=today, summary="Về việc công nhận điển hình tiên tiến ngành Tư pháp",
                  signer_id=demo.user("botp").id, signer_title="BỘ TRƯỞNG")

@@ -14,11 +14,13 @@ from test_reports import FULL, docx_text, make
 from models import Decision, DecisionItem
 from workflow import documents
 from workflow.administration import units as reorg
+from workflow.council.queries import held_on
 from workflow.reporting import report_documents
 
 
 def test_a_2024_decision_prints_the_old_unit_name(db, demo):
-    [n] = factories.recognised(db, demo, "HCTP", number="7/QĐ-STP", date=dt.date(2024, 12, 20))
+    [n] = factories.recognised(db, demo, "HCTP", number="7/QĐ-STP", date=dt.date(2024, 12, 20),
+                               now=dt.datetime(2024, 12, 19, 2, 0, tzinfo=dt.UTC))  # the council met the day before
     decision = db.scalar(select(Decision).join(DecisionItem, DecisionItem.decision_id == Decision.id)
                          .where(DecisionItem.nomination_id == n.id))
     unit, department = n.unit, decision.issuer
@@ -44,15 +46,17 @@ def test_a_2024_decision_prints_the_old_unit_name(db, demo):
 
 
 def test_the_minutes_name_units_as_on_the_day_the_council_sat(db, demo, closed):  # noqa: F811
-    """The Biên bản of a session held before a rename keeps the names of that day: the department in its header, the
-    collective's name in the items, the quota and the conclusion, an individual's unit; held on the effective date or
-    later, the new ones."""
+    """The Biên bản of a session held before a rename keeps the names of the day it was held (opened): the department
+    in its header, the collective's name in the items, the quota and the conclusion, an individual's unit; held on the
+    effective date or later, the new ones. The day it was held counts, not the day it was planned for."""
     s = closed.session
+    held = held_on(s)
     hctp, department = closed.collective.unit, demo.unit("STP")
     admin = demo.actor("admin")
-    day_after = (s.date + dt.timedelta(days=1)).strftime("%d/%m/%Y")
+    day_after = (held + dt.timedelta(days=1)).strftime("%d/%m/%Y")
     reorg.rename_unit(db, admin, hctp.id, {"effective_date": day_after, "name": "Phòng Đổi Tên Mới"})
     reorg.rename_unit(db, admin, department.id, {"effective_date": day_after, "name": "Sở Tư pháp tỉnh Đồng Tháp"})
+    s.date = held + dt.timedelta(days=5)  # planned for after the rename: the plan does not name the units
     db.commit()
     text = "\n".join(lines(open_docx(documents.minutes_docx(db, s))))
     assert "SỞ TƯ PHÁP TỈNH AN GIANG" in text and "ĐỒNG THÁP" not in text.upper()
@@ -60,7 +64,7 @@ def test_the_minutes_name_units_as_on_the_day_the_council_sat(db, demo, closed):
     assert "đơn vị: Phòng Hành chính tư pháp." in text
     assert "- Phòng Hành chính tư pháp (tập thể)." in text
     assert "Phòng Đổi Tên Mới" not in text
-    s.date = s.date + dt.timedelta(days=1)  # held on the effective date: the new names
+    s.opened_at = s.opened_at + dt.timedelta(days=1)  # held on the effective date: the new names
     text = "\n".join(lines(open_docx(documents.minutes_docx(db, s))))
     assert "SỞ TƯ PHÁP TỈNH ĐỒNG THÁP" in text and "Tập thể: Phòng Đổi Tên Mới." in text
     assert "đơn vị: Phòng Đổi Tên Mới." in text and "- Phòng Đổi Tên Mới (tập thể)." in text

@@ -32,7 +32,7 @@ from samples import PDF
 
 from models import Base, make_engine, make_session_factory
 from web import create_app
-from workflow import documents
+from workflow import clock, documents
 from workflow.administration import demo as demo_data
 from workflow.administration import imports
 from workflow.council import operations as council
@@ -142,7 +142,7 @@ def build_documents(db, demo) -> dict[str, bytes]:
     director's decision, the certificates of both levels, the Tờ trình, the Minister's decision covering several
     departments, the yearly and sơ kết/tổng kết reports, the nominations and audit exports, the import templates."""
     files: dict[str, bytes] = {}
-    today = dt.date.today()
+    today = clock.today()
     collective = _submitted(db, demo, "tp_hctp", title=FORMULAS[0], unit="HCTP")
     person = _submitted(db, demo, "tp_hctp", title="Chị Phan Thị Kim Oanh – chuyên viên hộ tịch",
                         person="Phan Thị Kim Oanh")
@@ -388,6 +388,6 @@ def _issued(db, demo):
         if council.recusal_reason(demo.user(u), n) is None:
             council.cast_vote(db, demo.actor(u), s.id, nomination_id=n.id, choice="agree")
     council.close_session(db, director, s.id)
-    d = decisions.issue(db, director, level="co_so", number=12, date=dt.date.today(), nomination_ids=[n.id])
+    d = decisions.issue(db, director, level="co_so", number=12, date=clock.today(), nomination_ids=[n.id])
     db.commit()
     return d

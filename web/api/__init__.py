@@ -70,6 +70,8 @@ OPERATION_IDS = {
     "api_council_sessions.list_sessions": "list_council_sessions",
     "api_council_sessions.create_session": "create_council_session",
     "api_council_sessions.get_session": "get_council_session",
+    "api_council_sessions.update_session": "update_council_session",
+    "api_council_sessions.cancel_session": "cancel_council_session",
     "api_council_sessions.set_agenda": "set_council_session_agenda",
     "api_council_sessions.publish": "publish_council_session",
     "api_council_sessions.add_comment": "add_council_session_comment",

@@ -23,9 +23,11 @@ from web.api.schemas import (
     CommentCreateSchema,
     CommentSchema,
     CouncilSessionArgsSchema,
+    CouncilSessionCancelSchema,
     CouncilSessionCreateSchema,
     CouncilSessionDetailSchema,
     CouncilSessionPageSchema,
+    CouncilSessionUpdateSchema,
     DocumentFormatArgsSchema,
     ProblemSchema,
     TieBreakSchema,
@@ -35,7 +37,7 @@ from web.api.schemas import (
 from web.db import db
 from web.downloads import api_file, ascii_filename
 from workflow import documents
-from workflow.council import ballot_sheet
+from workflow.council import ballot_sheet, scheduling
 from workflow.council import operations as council
 from workflow.errors import Forbidden
 
@@ -62,7 +64,8 @@ def _step(session_id: int, action: str, fn) -> dict:
 @blp.arguments(CouncilSessionArgsSchema, location="query")
 @blp.response(200, CouncilSessionPageSchema)
 def list_sessions(args):
-    """Phiên họp của Hội đồng (mới nhất trước); người ngoài Hội đồng chỉ thấy phiên đã công khai danh sách"""
+    """Phiên họp của Hội đồng (mới nhất trước), lọc theo `state` (ví dụ `cancelled`: phiên đã hủy); người ngoài Hội
+    đồng chỉ thấy phiên đã công khai danh sách"""
     return present.page(council.list_sessions(db(), actor(), **args), present.council_session_summary)
 
 
@@ -85,6 +88,32 @@ def get_session(session_id):
     """Phiên họp: chương trình, góp ý, điểm danh, số đã biểu quyết; sau khi kết thúc, kết quả (cho Hội đồng,
     Văn phòng Sở, Giám đốc, Thanh tra)"""
     return _detail(session_id)
+
+
+@blp.route(f"/council-sessions/{SID}", methods=["PATCH"])
+@blp.arguments(CouncilSessionUpdateSchema)
+@blp.response(200, CouncilSessionDetailSchema)
+@blp.alt_response(409, description="Phiên họp đã khai mạc, đã hủy, hoặc đã thay đổi sau `version` gửi lên", **PROBLEM)
+@blp.alt_response(422, description="Ngày họp đã qua, hoặc trước khi hết thời hạn công khai (lý do trong `reasons`)",
+                  **PROBLEM)
+def update_session(args, session_id):
+    """Dời lịch (ngày, giờ, địa điểm) hoặc sửa tên phiên họp chưa khai mạc (Văn phòng Sở), kèm `version` đang xem;
+    thành viên Hội đồng được thông báo"""
+    session, who = db(), actor()
+    return _step(session_id, "reschedule",
+                 lambda: scheduling.reschedule(session, who, session_id, context=ctx(), **args))
+
+
+@blp.route(f"/council-sessions/{SID}/cancel", methods=["POST"])
+@blp.arguments(CouncilSessionCancelSchema)
+@blp.response(200, CouncilSessionDetailSchema)
+@blp.alt_response(409, description="Phiên họp đã khai mạc hoặc đã hủy", **PROBLEM)
+@blp.alt_response(422, description="Thiếu lý do hủy", **PROBLEM)
+def cancel_session(args, session_id):
+    """Hủy phiên họp chưa khai mạc (Văn phòng Sở) với `reason`; hồ sơ trong chương trình trở lại danh sách chờ xét,
+    thành viên Hội đồng được thông báo"""
+    session, who = db(), actor()
+    return _step(session_id, "cancel", lambda: scheduling.cancel(session, who, session_id, context=ctx(), **args))
 
 
 @blp.route(f"/council-sessions/{SID}/agenda", methods=["POST"])

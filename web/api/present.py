@@ -27,6 +27,7 @@ from workflow.administration.campaigns import campaign_data
 from workflow.council import operations as council_core
 from workflow.council import queries as council_queries
 from workflow.council import turnout
+from workflow.council.queries import held_on
 from workflow.labels import (
     DEPUTY_DIRECTOR_LABEL,
     ROLE_LABELS,
@@ -233,7 +234,9 @@ def council_session_summary(s: CouncilSession) -> dict:
     return {"id": s.id, "council_id": s.council_id, "department_id": s.department_id, "campaign_id": s.campaign_id,
             "title": s.title, "date": s.date, "location": s.location, "state": s.state,
             "state_label": council_core.STATE_LABELS.get(s.state, s.state), "published_at": s.published_at,
-            "comments_until": s.comments_until, "opened_at": s.opened_at, "closed_at": s.closed_at}
+            "comments_until": s.comments_until, "opened_at": s.opened_at, "closed_at": s.closed_at,
+            "start_time": s.start_time.strftime("%H:%M") if s.start_time else None, "version": s.version,
+            "held_on": held_on(s), "cancelled_at": s.cancelled_at, "cancel_reason": s.cancel_reason}
 
 
 def public_comment(c: PublicComment) -> dict:

@@ -605,15 +605,34 @@ class CouncilMemberSetSchema(Schema):
     active = fields.Boolean(load_default=True)
 
 
+SESSION_TIME = {"description": "giờ họp, HH:MM (giờ Việt Nam)", "example": "08:00"}
 class CouncilSessionArgsSchema(PageArgsSchema):
     state = StateFilter("council_session")
 
 
 class CouncilSessionCreateSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    date = Day(required=True)
+    date = Day(required=True, metadata={"description": "not in the past"})
     campaign_id = JsonId(required=True)
     location = Text(300, allow_none=True)
+    start_time = Text(5, allow_none=True, metadata=SESSION_TIME)
+
+
+class CouncilSessionUpdateSchema(Schema):
+    """Reschedule or rename a session not yet opened: only the fields sent change."""
+
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1),
+                             metadata={"description": "the session's `version` the edit starts from; 409 if older"})
+    title = fields.String(validate=validate.Length(min=1, max=300))
+    date = Day(metadata={"description": "not in the past; once published, not before the publicity period ends"})
+    start_time = Text(5, allow_none=True, metadata=SESSION_TIME)
+    location = Text(300, allow_none=True)
+
+
+class CouncilSessionCancelSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    version = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1),
+                             metadata={"description": "optional: refused (409) if the session changed since"})
 
 
 class CouncilSessionSummarySchema(Schema):
@@ -624,8 +643,13 @@ class CouncilSessionSummarySchema(Schema):
     title = fields.String()
     date = Day()
     location = fields.String(allow_none=True)
+    start_time = fields.String(allow_none=True, metadata=SESSION_TIME)
     state = State("council_session")
     state_label = fields.String()
+    version = fields.Integer(metadata={"description": "send it back with PATCH"})
+    held_on = Day(metadata={"description": "the day it was held (opened); the scheduled day until then"})
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
     published_at = fields.DateTime(allow_none=True)
     comments_until = fields.DateTime(allow_none=True, metadata={"description": "end of the publicity period"})
     opened_at = fields.DateTime(allow_none=True)

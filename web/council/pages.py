@@ -26,7 +26,7 @@ from workflow.council import operations as council
 from workflow.nominations import rules
 from workflow.policy import Actor
 
-SESSION_COLOURS = {"scheduled": "secondary", "open": "primary", "closed": "dark"}
+SESSION_COLOURS = {"scheduled": "secondary", "open": "primary", "closed": "dark", "cancelled": "warning"}
 OUTCOME_COLOURS = {"passed": "success", "failed": "danger", "quota_exceeded": "warning", "tie": "warning",
                    "no_quorum": "secondary"}
 FUNCTION_ORDER = {code: i for i, code in enumerate(council.FUNCTION_LABELS)}

@@ -15,8 +15,9 @@ from web.council import bp, forms, pages
 from web.current import current_actor
 from web.db import db, perform, request_context
 from workflow import documents, inputs, offers, policy
-from workflow.council import ballot_sheet, turnout
+from workflow.council import ballot_sheet, scheduling, turnout
 from workflow.council import operations as council
+from workflow.council.queries import held_on
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.proposals import decisions
 
@@ -72,7 +73,8 @@ def _settings_page(council_id=None, *, errors: dict | None = None, form=None, st
                             key=lambda u: u.person.sort_key if u.person else u.full_name)
     return render_template("council/settings.html", councils=councils, c=chosen, members=members,
                            candidates=candidates, is_admin=manages, errors=errors or {}, form=form or {},
-                           functions=council.FUNCTION_LABELS), status
+                           functions=council.FUNCTION_LABELS,
+                           publicity_minimum=scheduling.publicity_minimum()), status
 
 
 @bp.route("")
@@ -126,9 +128,11 @@ def set_member():
 @login_required
 def sessions():
     actor = current_actor()
-    page = council.list_sessions(db(), actor, page=request.args.get("page"), per_page=request.args.get("per_page"))
+    state = request.args.get("state") or None
+    page = council.list_sessions(db(), actor, page=request.args.get("page"), per_page=request.args.get("per_page"),
+                                 state=state)
     return render_template("council/sessions.html", page=page, rows=pages.session_rows(db(), page.items),
-                           can_schedule=council.schedule_offer(actor) is not None,
+                           can_schedule=council.schedule_offer(actor) is not None, state=state,
                            colours=pages.SESSION_COLOURS, state_labels=council.STATE_LABELS)
 
 
@@ -153,14 +157,15 @@ def new_session():
         s = _perform(lambda: council.schedule(
             db(), actor, title=form.get("title", ""), date=form.get("date", ""),
             campaign_id=form.get("campaign_id"), location=form.get("location"),
-            context=request_context()), "schedule")
+            start_time=form.get("start_time"), context=request_context()), "schedule")
     except ValidationFailed as err:
         return _new_page(form.to_dict(), err, 422)
     flash(f"Đã lên lịch phiên họp “{s.title}”. Hãy lập chương trình (danh sách hồ sơ) rồi công khai.", "success")
     return redirect(url_for("council.detail", session_id=s.id))
 
 
-def _detail_page(session_id: int, *, errors: dict | None = None, form=None, status: int = 200):
+def _detail_page(session_id: int, *, errors: dict | None = None, form=None, status: int = 200,
+                 stale: bool = False):
     actor = current_actor()
     session = db()
     s = pages.load_session(session, actor, session_id)
@@ -172,7 +177,7 @@ def _detail_page(session_id: int, *, errors: dict | None = None, form=None, stat
         for item in s.items:
             recused[item.nomination_id] = [(m.user.full_name, reason) for m in members
                                            if (reason := council.recusal_reason(m.user, item.nomination))]
-    progress = council.progress(session, s) if sees and s.state != "closed" else None
+    progress = council.progress(session, s) if sees and s.state not in ("closed", "cancelled") else None
     ballots_in = turnout.turnout(session, s) if sees and s.state == "open" else None
     actions = {o.code: o for o in council.available_actions(session, actor, s)}
     agenda = actions.get("set_agenda")
@@ -190,6 +195,7 @@ def _detail_page(session_id: int, *, errors: dict | None = None, form=None, stat
         outcome_colours=pages.OUTCOME_COLOURS, state_labels=council.STATE_LABELS,
         outcome_labels=council.OUTCOME_LABELS, functions=council.FUNCTION_LABELS,
         errors=errors or {}, form=form or {}, minutes_number=documents.minutes_number_text(s),
+        stale=stale, held_on=held_on(s), earliest=scheduling.earliest_after_publicity(s),
     ), status
 
 
@@ -210,6 +216,48 @@ def _act(session_id: int, key: str, verb: str, call, success: str, *, confirm: b
         return _detail_page(session_id, errors={key: err}, form=request.form, status=422)
     flash(success, "success")
     return redirect(g.back_url + anchor)
+
+
+@bp.route("/sessions/<int:session_id>/edit", methods=["POST"])
+@login_required
+def edit_session(session_id: int):
+    """Reschedule or rename. A stale version (someone changed the session since the page was opened) comes back as
+    the page with what the user typed kept in the form and the current values beside it, never a lost edit."""
+    g.back_url = url_for("council.detail", session_id=session_id)
+    form = request.form
+    try:
+        _perform(lambda: scheduling.reschedule(
+            db(), current_actor(), session_id, version=form.get("version"),
+            title=form.get("title", ""), date=form.get("date", ""), start_time=form.get("start_time", ""),
+            location=form.get("location", ""), context=request_context()), "reschedule", session_id)
+    except ValidationFailed as err:
+        return _detail_page(session_id, errors={"edit": err}, form=form, status=422)
+    except Conflict as err:
+        if council_state(session_id) != "scheduled":
+            raise
+        db().expire_all()
+        return _detail_page(session_id, errors={"edit": err}, form=form, status=409, stale=True)
+    flash("Đã lưu thay đổi của phiên họp; thành viên Hội đồng được thông báo.", "success")
+    return redirect(g.back_url + "#doi-lich")
+
+
+def council_state(session_id: int) -> str | None:
+    """The session's state as committed now (after a refused change was rolled back)."""
+    session = db()
+    session.expire_all()
+    s = pages.load_session(session, current_actor(), session_id)
+    return s.state
+
+
+@bp.route("/sessions/<int:session_id>/cancel", methods=["POST"])
+@login_required
+def cancel_session(session_id: int):
+    form = request.form
+    return _act(session_id, "cancel", "cancel",
+                lambda: scheduling.cancel(db(), current_actor(), session_id, reason=form.get("reason", ""),
+                                          version=form.get("version") or None,
+                                          context=request_context()),
+                "Đã hủy phiên họp; các hồ sơ trong chương trình trở lại danh sách chờ Hội đồng xét.", confirm=True)
 
 
 @bp.route("/sessions/<int:session_id>/agenda", methods=["POST"])

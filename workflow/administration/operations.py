@@ -27,7 +27,7 @@ from models import (
     fold,
 )
 from workflow import clock, events, inputs, policy, signals
-from workflow.administration import accounts, campaigns, passwords
+from workflow.administration import accounts, campaigns, org_queries, passwords
 from workflow.context import CLI, Context
 from workflow.errors import NotFound, ValidationFailed
 from workflow.labels import AWARD_TITLES
@@ -107,7 +107,7 @@ def _unit_values(session: Session, data: dict, form: inputs.Form, unit: Unit | N
         form.add("parent_id", "Bắt buộc chọn đơn vị cấp trên.")
     if kind in ("division", "district_office") and parent is not None and parent.kind != "department":
         form.add("parent_id", "Phòng, đơn vị phải thuộc một Sở.")
-    if unit is not None and parent is not None and _is_descendant(session, parent, unit):
+    if unit is not None and parent is not None and org_queries.within(parent, unit):
         form.add("parent_id", "Không được chọn chính đơn vị hoặc đơn vị cấp dưới làm cấp trên.")
     values["parent_id"] = parent.id if parent is not None else None
     if kind == "department":
@@ -117,16 +117,6 @@ def _unit_values(session: Session, data: dict, form: inputs.Form, unit: Unit | N
     else:
         values["department_id"] = parent.id if parent.kind == "department" else parent.department_id
     return values
-
-
-def _is_descendant(session: Session, candidate: Unit, unit: Unit) -> bool:
-    node, seen = candidate, set()
-    while node is not None and node.id not in seen:
-        if node.id == unit.id:
-            return True
-        seen.add(node.id)
-        node = node.parent
-    return False
 
 
 def create_unit(session: Session, actor: Actor, data: dict, *, context: Context = CLI) -> Unit:

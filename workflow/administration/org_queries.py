@@ -49,3 +49,15 @@ def list_people(session: Session, actor: Actor, *, page=1, per_page=20, unit=Non
     for word in fold(q).split()[:8]:
         stmt = stmt.where(Person.search_text.contains(word, autoescape=True))
     return _page(session, stmt, (Person.sort_key, Person.id), page, per_page)
+
+
+def within(candidate: Unit, unit: Unit) -> bool:
+    """Whether `candidate` is `unit` or one of its descendants: making it `unit`'s parent would close a cycle (the
+    unit form's parent and a unit's move both refuse it)."""
+    node, seen = candidate, set()
+    while node is not None and node.id not in seen:
+        if node.id == unit.id:
+            return True
+        seen.add(node.id)
+        node = node.parent
+    return False

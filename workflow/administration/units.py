@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from models import Nomination, Person, Unit, UnitChange, UnitName, UnitSuccessor, User, fold
 from models.nominations import DEAD_STATES
 from workflow import events, inputs, policy, signals
+from workflow.administration import org_queries
 from workflow.context import CLI, Context
 from workflow.errors import NotFound, ValidationFailed
 from workflow.nominations.machine import RECOGNISED_STATES
@@ -445,7 +446,7 @@ def move_unit(session: Session, actor: Actor, unit_id: int, data: dict, *, conte
     if parent is not None:
         if parent.id == unit.parent_id:
             form.add("parent_id", "Đơn vị đã thuộc đơn vị cấp trên này.")
-        elif _within(parent, unit):
+        elif org_queries.within(parent, unit):
             form.add("parent_id", "Không được chọn chính đơn vị hoặc đơn vị cấp dưới làm cấp trên (vòng lặp).")
         elif not parent.active or parent.closed_on is not None:
             form.add("parent_id", _closed_text(parent))
@@ -473,17 +474,6 @@ def move_unit(session: Session, actor: Actor, unit_id: int, data: dict, *, conte
             user.department_id = new_department
     _emit(session, actor, change, context)
     return unit
-
-
-def _within(candidate: Unit, unit: Unit) -> bool:
-    """Whether `candidate` is `unit` or one of its descendants (a cycle if it became the parent)."""
-    node, seen = candidate, set()
-    while node is not None and node.id not in seen:
-        if node.id == unit.id:
-            return True
-        seen.add(node.id)
-        node = node.parent
-    return False
 
 
 # ------------------------------------------------------------------------------------------------------ close

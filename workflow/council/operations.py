@@ -35,12 +35,18 @@ from models import (
 )
 from workflow import clock, events, inputs, offers, policy, signals, workdays
 from workflow.context import CLI, Context
-from workflow.council import ballots, turnout
-from workflow.council.queries import active_members
+from workflow.council import ballots, scheduling, turnout
+from workflow.council.queries import active_members, held_on
 from workflow.council.recusal import _member_key, _recusal, recusal_reason  # re-exported: callers ask operations
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.labels import ITEM_OUTCOME_LABELS, SESSION_STATE_LABELS
-from workflow.lifecycles import SESSION, SESSION_FINAL_STATES, SESSION_LIVE_STATES, SESSION_VOTING_STATES
+from workflow.lifecycles import (
+    SESSION,
+    SESSION_ENDED_STATES,
+    SESSION_FINAL_STATES,
+    SESSION_LIVE_STATES,
+    SESSION_VOTING_STATES,
+)
 from workflow.nominations import service
 from workflow.nominations.machine import RECOGNISED_STATES
 from workflow.nominations.queries import page_params, paginate
@@ -101,7 +107,9 @@ def council_for_department(session: Session, department_id: int) -> Council | No
 
 
 def _closed_refusal(s: CouncilSession) -> Conflict | None:
-    if s.state in SESSION_FINAL_STATES:
+    if s.state == "cancelled":
+        return Conflict("Phiên họp đã hủy; không thể thay đổi.", [f"Lý do hủy: {s.cancel_reason}."])
+    if s.state in SESSION_ENDED_STATES:
         return Conflict("Phiên họp đã kết thúc; không thể thay đổi.", ["Phiên họp đã kết thúc."])
     return None
 
@@ -135,6 +143,9 @@ def check_publish(session: Session, actor: Actor, s: CouncilSession, now: dt.dat
         return Conflict("Danh sách đã được công khai.", [f"Công khai đến {_local(s.comments_until):%d/%m/%Y %H:%M}."])
     if not s.items:
         return ValidationFailed("Chưa có hồ sơ trong chương trình phiên họp.", ["Hãy lập chương trình trước."])
+    if too_short := scheduling.publicity_days_error(s.council.publicity_working_days):
+        return ValidationFailed("Thời hạn công khai của Hội đồng thấp hơn mức tối thiểu.",
+                                [too_short, "Quản trị hệ thống cần sửa thời hạn công khai trong cấu hình Hội đồng."])
     days, until = s.council.publicity_working_days, _publicity_until(session, s, now)
     # The period runs to the end of its last working day, so with a period the meeting comes on a later day (a session
     # dated on the last day could not be opened on its own date: open_session waits for comments_until).
@@ -219,6 +230,8 @@ def _department_refusal(actor: Actor, s: CouncilSession) -> Forbidden | None:
 def check_comment(actor: Actor, s: CouncilSession, now: dt.datetime) -> DomainError | None:
     if refusal := _department_refusal(actor, s):
         return refusal
+    if s.state == "cancelled":
+        return Conflict("Phiên họp đã hủy; không nhận góp ý.", [f"Lý do hủy: {s.cancel_reason}."])
     if s.published_at is None or now > s.comments_until:
         return Conflict("Không trong thời gian nhận góp ý.", ["Danh sách chưa công khai hoặc đã hết thời hạn góp ý."])
     return None
@@ -227,7 +240,7 @@ def check_comment(actor: Actor, s: CouncilSession, now: dt.datetime) -> DomainEr
 ACTION_LABELS = {
     "set_agenda": "Lập chương trình", "publish": "Công khai danh sách", "record_attendance": "Điểm danh thành viên",
     "open": "Khai mạc phiên họp", "vote": "Biểu quyết", "comment": "Góp ý", "close": "Kết thúc phiên họp",
-    "resolve_tie": "Quyết định hồ sơ bằng phiếu",
+    "resolve_tie": "Quyết định hồ sơ bằng phiếu", "reschedule": "Dời lịch, sửa thông tin", "cancel": "Hủy phiên họp",
 }
 
 
@@ -246,6 +259,7 @@ def available_actions(session: Session, actor: Actor, s: CouncilSession,
         ("vote", _member_refusal(session, actor, s), lambda: check_vote(session, actor, s), False),
         ("close", director, lambda: check_close(actor, s, session), True),
         ("resolve_tie", director, lambda: check_resolve_tie(actor, s), True),
+        *((code, who, check, irreversible) for code, _, who, check, irreversible in scheduling.offers_for(actor, s)),
     ]
     found = (offers.offer(code, ACTION_LABELS[code], who, check, irreversible=irreversible)
              for code, who, check, irreversible in table)
@@ -283,6 +297,8 @@ def update_council(session: Session, actor: Actor, council_id: int, *, quorum=No
         if isinstance(publicity_working_days, bool) or not isinstance(publicity_working_days, int) \
                 or not 0 <= publicity_working_days <= 60:
             errors["publicity_working_days"] = "Số ngày làm việc công khai từ 0 đến 60."
+        elif too_short := scheduling.publicity_days_error(publicity_working_days):
+            errors["publicity_working_days"] = too_short
         else:
             changes["publicity_working_days"] = (council.publicity_working_days, publicity_working_days)
             council.publicity_working_days = publicity_working_days
@@ -338,12 +354,17 @@ def schedule_offer(actor: Actor) -> offers.Offer | None:
 
 
 def schedule(session: Session, actor: Actor, *, title: str, date, campaign_id: int, location: str | None = None,
-             context: Context = CLI) -> CouncilSession:
+             start_time=None, now: dt.datetime | None = None, context: Context = CLI) -> CouncilSession:
+    """A new session of the actor's council, never dated in the past (`now`: the clock, or a test's moment)."""
     offers.enforce(check_schedule(actor))
     form = inputs.Form("Chưa lên lịch được phiên họp.", {"title": "Tên phiên họp", "date": "Ngày họp"})
     title = form.text("title", title, limit=300, required=True)
     day = form.date("date", date, required=True)
+    today = scheduling.local_date(now) if now is not None else clock.today()
+    if day is not None and (past := scheduling.past_date_error(day, today)):
+        form.add("date", past, past)
     location = form.text("location", location, limit=300)
+    start = form.field("start_time", scheduling.parse_time, start_time)
     campaign_id = form.integer("campaign_id", campaign_id, required=True, minimum=1)
     campaign = session.get(Campaign, campaign_id) if campaign_id is not None else None
     if campaign_id is not None and (campaign is None or campaign.department_id != actor.department_id):
@@ -353,7 +374,7 @@ def schedule(session: Session, actor: Actor, *, title: str, date, campaign_id: i
         form.add("council", "Sở chưa thành lập Hội đồng Thi đua – Khen thưởng trong hệ thống.")
     form.check()
     s = CouncilSession(council_id=council.id, department_id=council.department_id, campaign_id=campaign.id,
-                       title=title, date=day, location=location, created_by_id=actor.id)
+                       title=title, date=day, start_time=start, location=location, created_by_id=actor.id)
     session.add(s)
     session.flush()
     _emit(session, events.SessionScheduled, s, actor, context, date=day.isoformat(), campaign_id=campaign.id)
@@ -828,9 +849,10 @@ def _number_minutes(session: Session, s: CouncilSession) -> None:
     restart each year per body). The council's row is locked first, so two sessions of one council closing at once
     take two numbers; the unique constraint is the backstop."""
     session.scalars(select(Council.id).where(Council.id == s.council_id).with_for_update()).all()
+    year = held_on(s).year  # the year the meeting was held, which the minutes' header prints
     last = session.scalar(select(func.max(CouncilSession.minutes_seq)).where(
-        CouncilSession.council_id == s.council_id, CouncilSession.minutes_year == s.date.year))
-    s.minutes_year, s.minutes_seq = s.date.year, (last or 0) + 1
+        CouncilSession.council_id == s.council_id, CouncilSession.minutes_year == year))
+    s.minutes_year, s.minutes_seq = year, (last or 0) + 1
 
 
 def _judge(session: Session, s: CouncilSession, members: list[CouncilMember], tallies: dict[int, list[str]],

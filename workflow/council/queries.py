@@ -3,12 +3,24 @@ outcome of the latest session that judged a nomination (what the recognition gua
 row, so the nomination guards and the notifications read it without importing the council's operations."""
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from models import AgendaItem, Council, CouncilMember, CouncilSession
 from workflow import policy
 from workflow.lifecycles import SESSION_FINAL_STATES
+
+
+def held_on(s: CouncilSession) -> dt.date:
+    """The day the meeting was held: the day it opened (Viet Nam time), which may differ from the day it was
+    scheduled for; the scheduled day until it opens. The minutes (header and body), their number's year and the
+    decisions that rest on the session all cite this day."""
+    if s.opened_at is None:
+        return s.date
+    return s.opened_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
 
 
 def active_members(session: Session, council: Council) -> list[CouncilMember]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from models import AgendaItem, Campaign, CouncilSession, Decision, Nomination, Unit
 from workflow.administration import unit_history
+from workflow.council.queries import held_on
 from workflow.documents.common import (
     ACHIEVEMENT_CHARS,
     LAW_BASES,
@@ -92,7 +93,8 @@ def _legal_bases(session: Session, decision: Decision, nominations: list[Nominat
         lines.append("Theo đề nghị của Vụ trưởng Vụ Thi đua – Khen thưởng")
     else:
         lines += [f"Căn cứ {c.legal_basis.strip().rstrip(';.')}" for c in campaigns if c.legal_basis]
-        dates = list(dict.fromkeys(vn_short_date(s.date) for s in _judging_sessions(session, decision, nominations)))
+        judging = _judging_sessions(session, decision, nominations)
+        dates = list(dict.fromkeys(vn_short_date(held_on(s)) for s in judging))
         if dates:
             lines.append("Căn cứ kết quả bình xét của Hội đồng Thi đua – Khen thưởng Sở tại phiên họp ngày "
                          + " và ngày ".join(dates))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from models import AgendaItem, CouncilMember, CouncilSession, Nomination, PublicComment, Unit, User
 from workflow.council.operations import FUNCTION_LABELS, OUTCOME_LABELS, recusal_reason, share
-from workflow.council.queries import active_members
+from workflow.council.queries import active_members, held_on
 from workflow.council.turnout import present_not_voted
 from workflow.documents.common import (
     _body,
@@ -85,6 +85,8 @@ def _time_place(doc, s: CouncilSession) -> None:
     _heading(doc, "I. THỜI GIAN, ĐỊA ĐIỂM")
     opened = f"Khai mạc lúc {vn_time(s.opened_at)}, {vn_date(_local_date(s.opened_at))}" if s.opened_at else \
         f"{vn_date(s.date).capitalize()}"
+    if s.opened_at and held_on(s) != s.date:  # held on another day than planned: both, the held day first
+        opened += f" (theo lịch dự kiến {vn_date(s.date)})"
     _body(doc, f"{opened}.", lead="1. Thời gian:")
     _body(doc, f"{s.location}." if s.location else "Chưa ghi nhận.", lead="2. Địa điểm:")
     campaign = s.campaign
@@ -315,12 +317,13 @@ def minutes_docx(session: Session, council_session: CouncilSession) -> bytes:
     s = council_session
     department = session.get(Unit, s.department_id)
     campaigns = [s.campaign] if s.campaign is not None else []
-    period = _period(campaigns, s.date.year)
+    held = held_on(s)  # the header, the body and the decisions cite the day it was held (opened), not the plan
+    period = _period(campaigns, held.year)
     roster = _roster(session, s)
     threshold = s.pass_threshold_applied if s.pass_threshold_applied is not None else s.council.pass_threshold
-    names = names_on(session, s.date)  # the units as they were named on the day the council sat (issue 16)
+    names = names_on(session, held)  # the units as they were named on the day the council sat (issue 16)
     doc = _new_document()
-    _header(doc, _council_issuer(department, name=names(department)), minutes_number(s), s.date)
+    _header(doc, _council_issuer(department, name=names(department)), minutes_number(s), held)
     body_name = issuer_of(department, name=names(department)).short_name
     _title(doc, "BIÊN BẢN", [f"Họp Hội đồng Thi đua – Khen thưởng {body_name} xét công nhận",
                             f"điển hình tiên tiến cấp cơ sở {period}"])

@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import AgendaItem, CouncilSession, Decision, DecisionItem, Nomination, Unit
-from workflow import events, inputs, numbering, offers, policy, signals
+from workflow import clock, events, inputs, numbering, offers, policy, signals
 from workflow.context import CLI, Context
+from workflow.council.queries import held_on
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.lifecycles import SESSION_FINAL_STATES
 from workflow.nominations import guards, service
@@ -217,6 +218,8 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
         nominations.append(n)
     if reasons:
         raise ValidationFailed("Không ban hành được quyết định: có hồ sơ không đủ điều kiện.", reasons)
+    rests_on = session_id if session_id is not None else _judging_session(session, nominations, level)
+    offers.enforce(date_refusal(session, day, rests_on))
     decision = existing if extends else Decision(
         level=level, issuer_id=issuer.id, year=day.year, seq=seq, number=f"{seq}/QĐ-{symbol(issuer)}", date=day,
         signer_id=actor.id, on_behalf_of_id=actor.on_behalf_of.id if actor.on_behalf_of else None,
@@ -225,7 +228,7 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
         signed_by_name=signed_by_name, signed_as_deputy=signed_as_deputy,
         summary=("Về việc công nhận điển hình tiên tiến cấp cơ sở" if level == "co_so"
                  else "Về việc công nhận điển hình tiên tiến ngành Tư pháp"),
-        session_id=session_id if session_id is not None else _judging_session(session, nominations, level),
+        session_id=rests_on,
     )
     if not extends:
         try:
@@ -258,6 +261,24 @@ def issue(session: Session, actor: Actor, *, level: str, number, date, nominatio
     signals.emit(session, events.DecisionIssued(decision=decision, nominations=tuple(nominations), actor=actor,
                                                 context=context))
     return decision
+
+
+def date_refusal(session: Session, day, session_id: int | None, *, today=None) -> ValidationFailed | None:
+    """A decision is dated neither after today nor before the close of the council session it carries out: a date
+    in the future would flow into the certificates' numbers and the Tờ trình citing it, and a decision cannot
+    precede the vote it rests on."""
+    today = today or clock.today()
+    if day > today:
+        message = f"Ngày quyết định ({day:%d/%m/%Y}) chưa đến; không ghi ngày sau hôm nay ({today:%d/%m/%Y})."
+        return ValidationFailed("Ngày quyết định không hợp lệ.", [message], {"date": message})
+    s = session.get(CouncilSession, session_id) if session_id is not None else None
+    if s is not None and s.closed_at is not None:
+        closed = s.closed_at.astimezone(clock.TZ).date()
+        if day < closed:
+            message = (f"Ngày quyết định ({day:%d/%m/%Y}) trước ngày kết thúc phiên họp “{s.title}” "
+                       f"({closed:%d/%m/%Y}, họp ngày {held_on(s):%d/%m/%Y}) mà quyết định căn cứ.")
+            return ValidationFailed("Ngày quyết định không hợp lệ.", [message], {"date": message})
+    return None
 
 
 def _refuse_contradiction(existing: Decision, name: str | None, deputy: bool) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import Campaign, Decision, Nomination, Proposal, ProposalItem, StateChange, Unit
+from models import Campaign, Decision, DecisionItem, Nomination, Proposal, ProposalItem, StateChange, Unit
 from workflow import clock, events, inputs, numbering, offers, policy, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, ValidationFailed
@@ -346,6 +346,27 @@ def _duplicate_number(session: Session, department: Unit, seq: int, year: int) -
                              f"{next_number(session, department.id, year)}."], {"number": "Trùng số"})
 
 
+def date_refusal(session: Session, p: Proposal, day: dt.date) -> ValidationFailed | None:
+    """A Tờ trình cites the cơ sở decisions that recognised its items: it is dated on or after the latest of them
+    (a proposal dated before a decision it cites would cite a decision that did not exist yet)."""
+    ids = [item.nomination_id for item in p.items]
+    if not ids:
+        return None
+    rows = session.execute(
+        select(Decision.number, Decision.date).join(DecisionItem, DecisionItem.decision_id == Decision.id)
+        .where(DecisionItem.nomination_id.in_(ids), Decision.level == "co_so", Decision.date > day)
+        .order_by(Decision.date.desc(), Decision.id)).all()
+    if not rows:
+        return None
+    latest = rows[0].date
+    message = (f"Ngày tờ trình ({day:%d/%m/%Y}) trước ngày của quyết định được dẫn; chọn từ ngày "
+               f"{latest:%d/%m/%Y} trở đi.")
+    return ValidationFailed("Ngày tờ trình không hợp lệ.",
+                            [message] + [f"Quyết định số {number} ngày {date:%d/%m/%Y}."
+                                                             for number, date in dict.fromkeys(rows)],
+                            {"date": message})
+
+
 def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, context: Context = CLI) -> Proposal:
     """The director signs and submits: every item becomes `proposed_nganh` in this transaction, or none does."""
     p = load(session, actor, proposal_id, for_update=True)
@@ -359,6 +380,7 @@ def submit(session: Session, actor: Actor, proposal_id: int, *, number, date, co
     # The proposal first (above), then every item by id, before any is checked or changed (service.lock_nominations).
     service.lock_nominations(session, [item.nomination_id for item in p.items])
     offers.enforce(check_submit(session, actor, p))
+    offers.enforce(date_refusal(session, p, day))
     try:
         # Another draft of the department may take the same number at the same moment: on PostgreSQL the unique
         # (department, year, seq) index then waits for it and fails here; refuse it like any duplicate.

@@ -79,6 +79,8 @@ ACTION_LABELS = {
     **{f"nomination.{k}": v for k, v in labels.ACTION_LABELS.items()},
     "nomination.transition": "Chuyển trạng thái hồ sơ",
     "council_session.scheduled": "Lên lịch phiên họp",
+    "council_session.rescheduled": "Dời lịch, sửa thông tin phiên họp",
+    "council_session.cancelled": "Hủy phiên họp",
     "council_session.agenda_set": "Lập danh sách xét tại phiên họp",
     "council_session.published": "Công khai danh sách",
     "council_session.attendance": "Điểm danh thành viên",
@@ -131,6 +133,8 @@ ACTION_ALIASES = {
     "council_session.tie_break": "council_session.tie_resolved",
     "council_session.resolve_tie": "council_session.tie_resolved",
     "council_session.vote": "council_session.vote_cast",
+    "council_session.reschedule": "council_session.rescheduled",
+    "council_session.cancel": "council_session.cancelled",
 }
 assert not set(ACTION_ALIASES) & set(ACTION_LABELS) and set(ACTION_ALIASES.values()) <= set(ACTION_LABELS)
 
