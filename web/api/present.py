@@ -123,6 +123,10 @@ def nomination_summary(n: Nomination) -> dict:
 def nomination_page(p) -> dict:
     """The list envelope with the keyset cursor of the next page (`before_id=`)."""
     data = page(p, nomination_summary)
+    for item, row in zip(data["items"], p.items, strict=True):
+        # Issue 16: the unit's former name (or its own, once a successor carries it on) and the list's label, read
+        # in the list's own statement (`queries.UnitRef`).
+        item["subject"]["unit"].update(former_name=row.unit.previous_name, listed_name=row.unit.listed_name)
     data["next_before_id"] = p.next_before_id
     return data
 

@@ -356,10 +356,20 @@ class PersonRefSchema(Schema):
     full_name = fields.String()
 
 
+class SubjectUnitSchema(RefSchema):
+    """The subject's unit; the list's items (`GET /nominations`) add how the list names it (issue 16)."""
+
+    former_name = fields.String(allow_none=True, metadata={
+        "description": "list items only: the unit's former name, or its own once merged or closed into a successor "
+                       "(then `listed_name` leads with the successor's); null if it never changed"})
+    listed_name = fields.String(metadata={
+        "description": "list items only: \"Tên mới (trước đây: Tên cũ)\" as the list page shows the unit"})
+
+
 class SubjectSchema(Schema):
     type = fields.String()
     name = fields.String()
-    unit = fields.Nested(RefSchema)
+    unit = fields.Nested(SubjectUnitSchema)
     person = fields.Nested(PersonRefSchema, allow_none=True)
 
 

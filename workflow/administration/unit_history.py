@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from models import Unit, UnitChange, UnitName, UnitSuccessor
 
@@ -43,6 +43,23 @@ def unit_name_on(session: Session, unit_id: int, date: dt.date | None) -> UnitAs
     return UnitAsOf(unit_id, name, code, parent_id, parent_name)
 
 
+def names_as_of(session: Session, unit_ids, date: dt.date | None) -> dict[int, str]:
+    """Each unit's name as it was on `date` (today's with None), in two statements whatever the number of units: what
+    a report's tables need for every unit they list (`unit_name_on` answers one unit, with its parent)."""
+    ids = sorted(set(unit_ids))
+    if not ids:
+        return {}
+    result = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
+    if date is None:
+        return result
+    rows = session.execute(select(UnitName.unit_id, UnitName.name)
+                           .where(UnitName.unit_id.in_(ids), UnitName.valid_to > date)
+                           .order_by(UnitName.unit_id, UnitName.valid_to.desc(), UnitName.id.desc())).all()
+    for unit_id, name in rows:
+        result[unit_id] = name  # the last one wins: the earliest name still valid after `date`
+    return result
+
+
 def former_names(session: Session, unit_ids) -> dict[int, str]:
     """The latest former name of each unit that was renamed (for "current name (formerly …)" in lists)."""
     ids = sorted(set(unit_ids))
@@ -56,6 +73,55 @@ def former_names(session: Session, unit_ids) -> dict[int, str]:
         if name != current.get(unit_id):
             result[unit_id] = name  # the last one wins: ordered by valid_to
     return result
+
+
+# ---------------------------------------------------------------------------------------------- lists
+# Lists show a unit's current name with the former one beside it: a renamed unit as "Tên mới (trước đây: Tên cũ)",
+# a unit merged or closed into a successor as "Successor (trước đây: the unit)" — the row stays the unit's (a
+# recognised example keeps the unit it was recognised for), the label says what it is called now. Lists read the
+# two inputs in their own statement (`former_name_column`, a successor join on `Unit.replaced_by_id`): never a
+# statement more per row or per page.
+def former_name_column(unit=Unit):
+    """The unit's latest former name as a correlated scalar subquery (NULL for a unit never renamed): one probe of
+    `ix_unit_names_unit_valid_to` per listed row, inside the list's own statement."""
+    return (select(UnitName.name).where(UnitName.unit_id == unit.id)
+            .order_by(UnitName.valid_to.desc(), UnitName.id.desc()).limit(1)
+            .correlate(unit).scalar_subquery())
+
+
+def previous_name(name: str, former: str | None, successor: str | None) -> str | None:
+    """The name shown beside the current one, or None: the unit's own name when a successor carries it on, else its
+    latest former name when it differs (a change of code alone keeps the name)."""
+    if successor and successor != name:
+        return name
+    if former and former != name:
+        return former
+    return None
+
+
+def current_name(name: str, successor: str | None) -> str:
+    """What the unit is called now: its successor's name once merged or closed into one, else its own."""
+    return successor if successor and successor != name else name
+
+
+def listed_name(name: str, former: str | None = None, successor: str | None = None) -> str:
+    """"Tên mới (trước đây: Tên cũ)" for a renamed or merged unit, the name alone otherwise."""
+    previous = previous_name(name, former, successor)
+    if previous is None:
+        return name
+    return f"{current_name(name, successor)} (trước đây: {previous})"
+
+
+def listed_names(session: Session) -> dict[int, str]:
+    """`listed_name` of every unit that was renamed or carried on by a successor, in one statement (an export's rows
+    look theirs up here; units that never changed are not in it and print their name)."""
+    successor = aliased(Unit)
+    rows = session.execute(
+        select(Unit.id, Unit.name, former_name_column(Unit), successor.name)
+        .outerjoin(successor, successor.id == Unit.replaced_by_id)
+        .where(or_(Unit.replaced_by_id.is_not(None), exists().where(UnitName.unit_id == Unit.id)))).all()
+    return {uid: listed_name(name, former, succ) for uid, name, former, succ in rows
+            if previous_name(name, former, succ) is not None}
 
 
 @dataclass(frozen=True)

@@ -145,10 +145,11 @@ def issuer_of(unit: Unit, *, name: str | None = None) -> Issuer:
     return Issuer(superior, short_name.upper(), short_name, "GIÁM ĐỐC", symbol(unit), place)
 
 
-def _council_issuer(department: Unit) -> Issuer:
-    """The council issues its own minutes ("…/BB-HĐTĐKT"): the department's full name sits above it as its parent."""
-    base = issuer_of(department)
-    return Issuer(department.name.upper(), "HỘI ĐỒNG THI ĐUA – KHEN THƯỞNG", "Hội đồng Thi đua – Khen thưởng",
+def _council_issuer(department: Unit, *, name: str | None = None) -> Issuer:
+    """The council issues its own minutes ("…/BB-HĐTĐKT"): the department's full name sits above it as its parent.
+    `name`: the department's name as of the session's date (`decision.names_on`), if not today's."""
+    base = issuer_of(department, name=name)
+    return Issuer((name or department.name).upper(), "HỘI ĐỒNG THI ĐUA – KHEN THƯỞNG", "Hội đồng Thi đua – Khen thưởng",
                   "CHỦ TỊCH", "HĐTĐKT", base.place)
 
 

@@ -1,6 +1,7 @@
 """Part of workflow.documents (see its docstring)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -36,7 +37,7 @@ from workflow.documents.common import (
     vn_short_date,
     vn_time,
 )
-from workflow.documents.decision import _period, _subjects_phrase
+from workflow.documents.decision import _period, _subject_name, _subjects_phrase, names_on
 from workflow.labels import SUBJECT_TYPE_LABELS
 
 
@@ -172,16 +173,17 @@ def _publicity(doc, session: Session, s: CouncilSession) -> None:
             _body(doc, f"+ “{_excerpt(c.text, 500)}” (ý kiến của {author}, {day}).")
 
 
-def _item_subject(n: Nomination) -> str:
+def _item_subject(n: Nomination, names: Callable[[Unit | None], str]) -> str:
     """"Tập thể: Phòng Hành chính tư pháp." or "Cá nhân: Phan Thị Kim Oanh, Chuyên viên; đơn vị: Phòng Hành chính tư
-    pháp." (a collective is its own unit, so the unit is not repeated)."""
+    pháp." (a collective is its own unit, so the unit is not repeated). `names`: units as named on the session's
+    date."""
     label = SUBJECT_TYPE_LABELS.get(n.subject_type, "")
     if n.subject_type != "individual":
-        return f"{label}: {n.subject_name}."
+        return f"{label}: {_subject_name(n, names)}."
     person = n.subject_person
     position = f", {person.position}" if person is not None and person.position else ""
-    unit = f"; đơn vị: {n.unit.name}" if n.unit is not None else ""
-    return f"{label}: {n.subject_name}{position}{unit}."
+    unit = f"; đơn vị: {names(n.unit)}" if n.unit is not None else ""
+    return f"{label}: {_subject_name(n, names)}{position}{unit}."
 
 
 def _outcome(item: AgendaItem) -> str:
@@ -190,7 +192,8 @@ def _outcome(item: AgendaItem) -> str:
     return OUTCOME_LABELS.get(item.outcome, "Không xác định")
 
 
-def _results(doc, s: CouncilSession, roster: list[_Member], pass_threshold) -> None:
+def _results(doc, s: CouncilSession, roster: list[_Member], pass_threshold,
+             names: Callable[[Unit | None], str]) -> None:
     """Per item: subject and unit, the counts (never who chose what), recused members by name (recusal is public),
     the share with a decimal comma, the outcome and its note; then a table of the same counts."""
     _heading(doc, "IV. NỘI DUNG VÀ KẾT QUẢ BÌNH XÉT")
@@ -204,7 +207,7 @@ def _results(doc, s: CouncilSession, roster: list[_Member], pass_threshold) -> N
         n = item.nomination
         _para(doc, f"{pos}. {n.title}", bold=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY, after=6, indent_cm=1.0,
               keep_next=True)
-        _body(doc, _item_subject(n))
+        _body(doc, _item_subject(n, names))
         recused = [m.user.full_name for m in roster if recusal_reason(m.user, n)]
         if recused:
             _body(doc, f"- Thành viên không tham gia biểu quyết vì liên quan đến hồ sơ: {', '.join(recused)}.")
@@ -245,7 +248,7 @@ def _results_table(doc, s: CouncilSession) -> None:
             _cell(cell, text, size=11, align=WD_ALIGN_PARAGRAPH.LEFT if i in (1, 8) else center)
 
 
-def _quota(doc, s: CouncilSession) -> None:
+def _quota(doc, s: CouncilSession, names: Callable[[Unit | None], str]) -> None:
     """How the campaign's quota per subject type was applied: items that met the threshold, ranked by share."""
     _heading(doc, "V. ÁP DỤNG CHỈ TIÊU")
     campaign = s.campaign
@@ -265,11 +268,11 @@ def _quota(doc, s: CouncilSession) -> None:
         if not ranked:
             _body(doc, "+ Không có hồ sơ đạt tỷ lệ biểu quyết.")
         for i in ranked:
-            _body(doc, f"+ Xếp hạng {i.rank}: {i.nomination.subject_name} – tỷ lệ đồng ý {vn_percent(i.share)} – "
-                       f"{_outcome(i)}.")
+            _body(doc, f"+ Xếp hạng {i.rank}: {_subject_name(i.nomination, names)} – "
+                       f"tỷ lệ đồng ý {vn_percent(i.share)} – {_outcome(i)}.")
 
 
-def _conclusion(doc, s: CouncilSession, period: str) -> None:
+def _conclusion(doc, s: CouncilSession, period: str, names: Callable[[Unit | None], str]) -> None:
     _heading(doc, "VI. KẾT LUẬN")
     if s.state != "closed":
         _body(doc, "Chưa có kết quả.")
@@ -284,7 +287,7 @@ def _conclusion(doc, s: CouncilSession, period: str) -> None:
         _body(doc, f"Hội đồng thống nhất đề nghị Giám đốc Sở xem xét, công nhận điển hình tiên tiến cấp cơ sở {period} "
                    f"đối với {_subjects_phrase(collectives, len(passed) - collectives)}:")
         for n in passed:
-            _body(doc, f"- {n.subject_name} ({SUBJECT_TYPE_LABELS.get(n.subject_type, '').lower()}).")
+            _body(doc, f"- {_subject_name(n, names)} ({SUBJECT_TYPE_LABELS.get(n.subject_type, '').lower()}).")
     else:
         _body(doc, "Không có hồ sơ đạt kết quả bình xét.")
     ties = [i for i in s.items if i.outcome == "tie"]
@@ -318,18 +321,19 @@ def minutes_docx(session: Session, council_session: CouncilSession) -> bytes:
     period = _period(campaigns, held.year)
     roster = _roster(session, s)
     threshold = s.pass_threshold_applied if s.pass_threshold_applied is not None else s.council.pass_threshold
+    names = names_on(session, held)  # the units as they were named on the day the council sat (issue 16)
     doc = _new_document()
-    _header(doc, _council_issuer(department), minutes_number(s), held)
-    body_name = issuer_of(department).short_name
+    _header(doc, _council_issuer(department, name=names(department)), minutes_number(s), held)
+    body_name = issuer_of(department, name=names(department)).short_name
     _title(doc, "BIÊN BẢN", [f"Họp Hội đồng Thi đua – Khen thưởng {body_name} xét công nhận",
                             f"điển hình tiên tiến cấp cơ sở {period}"])
     _time_place(doc, s)
     _composition(doc, s, roster)
     _ballots_in(doc, session, s)
     _publicity(doc, session, s)
-    _results(doc, s, roster, threshold)
-    _quota(doc, s)
-    _conclusion(doc, s, period)
+    _results(doc, s, roster, threshold, names)
+    _quota(doc, s, names)
+    _conclusion(doc, s, period, names)
     if s.closed_at is not None:
         _body(doc, f"Phiên họp kết thúc vào lúc {vn_time(s.closed_at)}, {vn_date(_local_date(s.closed_at))}.")
     else:

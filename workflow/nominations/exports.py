@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from models import Campaign, Nomination, Unit
+from workflow.administration import unit_history
 from workflow.documents.certificate import certificate, certificate_docx
 from workflow.documents.common import FONT, _local_date, _xlsx_cell, print_one_page_wide, row_height
 from workflow.labels import STATE_LABELS, SUBJECT_TYPE_LABELS
@@ -55,12 +56,13 @@ def rows(session: Session, actor: Actor, **filters):
     stmt = nominations_query(actor, **filters).order_by(Nomination.id.desc()).options(
         selectinload(Nomination.unit), selectinload(Nomination.campaign), selectinload(Nomination.subject_person))
     departments = dict(session.execute(select(Unit.id, Unit.name).where(Unit.kind == "department")).all())
+    listed = unit_history.listed_names(session)  # "Tên mới (trước đây: Tên cũ)", as the list page shows a unit
     for n in session.scalars(stmt.execution_options(yield_per=BATCH)):
         person = n.subject_person if n.subject_type == "individual" else None
         yield [
             n.id, SUBJECT_TYPE_LABELS.get(n.subject_type, n.subject_type), n.subject_name,
             (person.position or "") if person is not None else "", n.title,
-            n.unit.name if n.unit is not None else "", departments.get(n.department_id, ""),
+            listed.get(n.unit_id, n.unit.name) if n.unit is not None else "", departments.get(n.department_id, ""),
             n.campaign.name if n.campaign is not None else "", STATE_LABELS.get(n.state, n.state),
             _local_date(n.created_at) if n.created_at else None, _local_date(n.updated_at) if n.updated_at else None,
         ]

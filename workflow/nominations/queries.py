@@ -18,11 +18,12 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm import Session, aliased, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models import Attachment, Campaign, Checkin, CriterionAnswer, Nomination, Person, StateChange, Unit, User, fold
 from workflow import inputs, policy
+from workflow.administration import unit_history
 from workflow.errors import ValidationFailed
 from workflow.policy import Actor
 
@@ -102,6 +103,21 @@ class UnitRef:
     code: str
     name: str
     kind: str
+    former: str | None = None  # its latest former name (issue 16), read in the row's statement
+    successor: str | None = None  # the name of the unit that carries it on after a merger or a close
+
+    @property
+    def previous_name(self) -> str | None:
+        return unit_history.previous_name(self.name, self.former, self.successor)
+
+    @property
+    def current_name(self) -> str:
+        return unit_history.current_name(self.name, self.successor)
+
+    @property
+    def listed_name(self) -> str:
+        """"Tên mới (trước đây: Tên cũ)" for a renamed or merged unit (`unit_history.listed_name`)."""
+        return unit_history.listed_name(self.name, self.former, self.successor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,21 +168,23 @@ class NominationPage(Page):
     next_before_id: int | None = None
 
 
+_SUCCESSOR = aliased(Unit, name="successor_unit")
 _ROW_COLUMNS = (
     Nomination.id, Nomination.state, Nomination.version, Nomination.subject_type, Nomination.title,
     Nomination.campaign_id, Nomination.unit_id, Nomination.department_id, Nomination.subject_person_id,
     Nomination.created_at, Nomination.updated_at,
     Unit.code, Unit.name, Unit.kind, Campaign.name, Campaign.kind, Person.full_name,
+    unit_history.former_name_column(Unit), _SUCCESSOR.name,
 )
 
 
 def _row(r) -> NominationRow:
     (nid, state, version, subject_type, title, campaign_id, unit_id, department_id, person_id, created_at, updated_at,
-     unit_code, unit_name, unit_kind, campaign_name, campaign_kind, person_name) = r
+     unit_code, unit_name, unit_kind, campaign_name, campaign_kind, person_name, former, successor) = r
     return NominationRow(
         nid, state, version, subject_type, title, campaign_id, unit_id, department_id, person_id, created_at,
-        updated_at, UnitRef(unit_id, unit_code, unit_name, unit_kind), CampaignRef(campaign_id, campaign_name,
-                                                                                    campaign_kind),
+        updated_at, UnitRef(unit_id, unit_code, unit_name, unit_kind, former, successor),
+        CampaignRef(campaign_id, campaign_name, campaign_kind),
         PersonRef(person_id, person_name) if person_id is not None else None,
     )
 
@@ -253,6 +271,7 @@ def _rows_statement(shape: tuple, *, ascending: bool, small: bool, cursor: bool)
             .join(Unit, Unit.id == Nomination.unit_id)
             .join(Campaign, Campaign.id == Nomination.campaign_id)
             .outerjoin(Person, Person.id == Nomination.subject_person_id)
+            .outerjoin(_SUCCESSOR, _SUCCESSOR.id == Unit.replaced_by_id)
             .order_by(Nomination.id.desc()))
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from models import Campaign, Nomination, Person, PropagandaTheme, Unit
 from workflow import clock, numbering, policy
+from workflow.administration import unit_history
 from workflow.documents import (
     FONT,
     Issuer,
@@ -74,10 +75,25 @@ class ReportData:
     campaign: Campaign | None = None
     stage: str | None = None
     year: int | None = None
+    # Issue 16, names as of a date: the reporting department and unit as named on the report's date (the body that
+    # issues it), and every unit its tables and examples list as named on the last day the report covers (a unit
+    # renamed after the period prints the name it bore in it; a unit merged away keeps its own).
+    department_name: str = ""
+    unit_name: str = ""
+    covered_until: dt.date | None = None
+    unit_names: dict[int, str] = field(default_factory=dict)
 
     @property
     def reporter(self) -> str:
-        return self.unit.name if self.unit else self.department.name
+        if self.unit is not None:
+            return self.unit_name or self.unit.name
+        return self.department_name or self.department.name
+
+    def name_of(self, unit: Unit | None) -> str:
+        """A listed unit's name on the last day the report covers."""
+        if unit is None:
+            return ""
+        return self.unit_names.get(unit.id, unit.name)
 
     @property
     def symbol(self) -> str:
@@ -161,6 +177,22 @@ def _number(number, department: Unit, unit: Unit | None) -> int | None:
                            body=report_symbol(department, unit).removeprefix("BC-"))
 
 
+def _names(session: Session, d: ReportData) -> ReportData:
+    """Fills in the names as of the report's dates (see `ReportData`): two statements for the listed units, one or two
+    for the reporter."""
+    own = unit_history.names_as_of(session, [d.department.id, *([d.unit.id] if d.unit else [])], d.date)
+    d.department_name = own.get(d.department.id, d.department.name)
+    d.unit_name = own.get(d.unit.id, d.unit.name) if d.unit else ""
+    listed = [u.unit_id for u in d.summary.by_unit] + [n.unit_id for n in d.examples if n.unit_id is not None]
+    d.unit_names = unit_history.names_as_of(session, listed, d.covered_until)
+    return d
+
+
+def _opening_who(session: Session, dep: Unit, unit: Unit | None, day: dt.date) -> str:
+    """The reporter as named on the report's date, for the opening sentence."""
+    return unit_history.names_as_of(session, [(unit or dep).id], day).get((unit or dep).id, (unit or dep).name)
+
+
 def yearly(session: Session, actor: Actor, *, year, department=None, today: dt.date | None = None,
            number=None) -> ReportData:
     today = today or clock.today()
@@ -178,18 +210,18 @@ def yearly(session: Session, actor: Actor, *, year, department=None, today: dt.d
         Campaign.end_date <= dt.date(year, 12, 31)).order_by(Campaign.id)))
     bases = "; ".join(c.legal_basis for c in campaigns if c.legal_basis)
     opening = (f"Thực hiện {bases}, " if bases else "Thực hiện kế hoạch xây dựng, nhân rộng điển hình tiên tiến, ") + \
-        (f"{unit.name} báo cáo kết quả công tác xây dựng, nhân rộng điển hình tiên tiến năm {year} như sau:" if unit
-         else f"{dep.name} báo cáo kết quả công tác xây dựng, nhân rộng điển hình tiên tiến năm {year} như sau:")
+        f"{_opening_who(session, dep, unit, today)} báo cáo kết quả công tác xây dựng, nhân rộng điển hình tiên tiến " \
+        f"năm {year} như sau:"
     recipients = (["- Văn phòng Sở (để tổng hợp);", "- Lưu: VT."] if unit else
                   ["- Sở Nội vụ (để tổng hợp);", "- Bộ Tư pháp (Vụ Thi đua – Khen thưởng);",
                    "- Giám đốc, các Phó Giám đốc Sở;", "- Lưu: VT, VP."])
     title, name = _signer(session, dep, unit)
-    return ReportData(
+    return _names(session, ReportData(
         kind="yearly", department=dep, unit=unit,
         summary_line=f"Kết quả công tác xây dựng, nhân rộng điển hình tiên tiến năm {year}",
         scope_text=f"năm {year}", opening=opening, summary=s, examples=_examples(session, base), date=today,
         deadline=dt.date(year, 10, 20 if unit else 30), recipients=recipients, signer_title=title, signer_name=name,
-        months=overview, year=year, number=seq)
+        months=overview, year=year, number=seq, covered_until=min(today, dt.date(year, 12, 31))))
 
 
 def _calendar_for(session: Session, dep: Unit, year: int):
@@ -236,7 +268,8 @@ def period(session: Session, actor: Actor, *, campaign, stage, today: dt.date | 
     label = STAGES[stage]
     span = f"giai đoạn {c.start_date.year} – {c.end_date.year}"
     review = c.midterm_review_date if stage == "midterm" else c.final_review_date
-    reporter = unit.name if unit else dep.name
+    date = min(review, today) if review else today
+    reporter = _opening_who(session, dep, unit, date)
     opening = (f"Thực hiện {c.legal_basis}, " if c.legal_basis else "") + \
         f"{reporter} báo cáo {label.lower()} công tác xây dựng, nhân rộng điển hình tiên tiến {span} " \
         f"(số liệu từ ngày {c.start_date:%d/%m/%Y} đến ngày {cutoff:%d/%m/%Y}) như sau:"
@@ -245,12 +278,12 @@ def period(session: Session, actor: Actor, *, campaign, stage, today: dt.date | 
                   ["- Sở Nội vụ (để tổng hợp);", "- Bộ Tư pháp (Vụ Thi đua – Khen thưởng);",
                    "- Giám đốc, các Phó Giám đốc Sở;", "- Lưu: VT, VP."])
     title, name = _signer(session, dep, unit)
-    return ReportData(
+    return _names(session, ReportData(
         kind="period", department=dep, unit=unit,
         summary_line=f"{label} công tác xây dựng, nhân rộng điển hình tiên tiến {span}",
         scope_text=f"{span} (từ {c.start_date:%d/%m/%Y} đến {cutoff:%d/%m/%Y})", opening=opening, summary=s,
-        examples=_examples(session, base), date=min(review, today) if review else today, deadline=review,
-        recipients=recipients, signer_title=title, signer_name=name, campaign=c, stage=stage, number=seq)
+        examples=_examples(session, base), date=date, deadline=review, recipients=recipients, signer_title=title,
+        signer_name=name, campaign=c, stage=stage, number=seq, covered_until=cutoff))
 
 
 # ------------------------------------------------------------------------------------------------ figures as rows
@@ -273,15 +306,16 @@ def unit_rows(d: ReportData) -> list[tuple[str, int, int, int]]:
     """Per unit: its nominations, and how many of them were recognised at cơ sở and at ngành level (reached, as the
     text's funnel counts them: one recognised at ngành level was recognised at cơ sở first), then the totals, which
     are the text's figures."""
-    rows = [(u.name, u.total, u.reached.get("evaluated_co_so", 0), u.reached.get("recognized", 0))
-            for u in d.summary.by_unit]
+    rows = [(d.unit_names.get(u.unit_id, u.name), u.total, u.reached.get("evaluated_co_so", 0),
+             u.reached.get("recognized", 0)) for u in d.summary.by_unit]
     f = dict(d.summary.funnel)
     return rows + [("Tổng cộng", d.summary.total, f["evaluated_co_so"], f["recognized"])]
 
 
 def example_rows(d: ReportData) -> list[tuple[str, str, str, str]]:
-    return [(SUBJECT_TYPE_LABELS.get(n.subject_type, n.subject_type), n.subject_name, n.unit.name,
-             _level_label(n.state)) for n in d.examples]
+    return [(SUBJECT_TYPE_LABELS.get(n.subject_type, n.subject_type),
+             n.subject_person.full_name if n.subject_type == "individual" and n.subject_person is not None
+             else d.name_of(n.unit), d.name_of(n.unit), _level_label(n.state)) for n in d.examples]
 
 
 def month_rows(d: ReportData) -> list[tuple[str, str, str, int]]:
@@ -320,9 +354,10 @@ def title_lines(summary_line: str) -> list[str]:
 def report_docx(d: ReportData) -> bytes:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    base = issuer_of(d.department)
+    base = issuer_of(d.department, name=d.department_name or None)
     if d.unit is not None:
-        issuer = Issuer(d.department.name.upper(), d.unit.name.upper(), d.unit.name, "THỦ TRƯỞNG ĐƠN VỊ",
+        issuer = Issuer((d.department_name or d.department.name).upper(), d.reporter.upper(), d.reporter,
+                        "THỦ TRƯỞNG ĐƠN VỊ",
                         d.unit.code, base.place)
     else:
         issuer = base
@@ -456,14 +491,17 @@ def report_xlsx(d: ReportData) -> bytes:
 
 def report_data(d: ReportData) -> dict:
     """The report as the API answers it: its number as the .docx prints it (`number_text`), its head, and the
-    figures its tables print (`reports.summary_data` of the same summary)."""
+    figures its tables print (`reports.summary_data` of the same summary, its units named as the tables name them)."""
+    summary = reports.summary_data(d.summary)
+    for row in summary["by_unit"]:
+        row["name"] = d.unit_names.get(row["unit_id"], row["name"])
     return {
         "kind": d.kind, "number": d.number, "number_text": d.number_text, "symbol": d.symbol,
         "title": f"Báo cáo {d.summary_line[0].lower() + d.summary_line[1:]}", "scope": d.scope_text,
         "department_id": d.department.id, "unit_id": d.unit.id if d.unit else None, "reporter": d.reporter,
         "date": d.date, "deadline": d.deadline, "year": d.year, "campaign_id": d.campaign.id if d.campaign else None,
         "stage": d.stage, "recipients": list(d.recipients), "signer_title": d.signer_title,
-        "signer_name": d.signer_name, "summary": reports.summary_data(d.summary),
+        "signer_name": d.signer_name, "summary": summary,
     }
 
 
