@@ -203,7 +203,7 @@ def test_agenda_candidates_show_which_are_accepted(client, login, db, demo):
     accepted = _accept(db, demo, submitted(db, demo, "tp_hctp", unit="HCTP"))
     waiting = submitted(db, demo, unit_head(db, demo, "PTP-LX"), unit="PTP-LX")
     s = council.schedule(db, demo.actor("vanphong"), title="Phiên họp", date=NOW.date() + dt.timedelta(days=30),
-                         campaign_id=demo.campaign().id)
+                         campaign_id=demo.campaign().id, now=NOW)
     db.commit()
     login("vanphong")
     page = client.get(f"/council/sessions/{s.id}").get_data(as_text=True)
