@@ -168,3 +168,23 @@ def test_below_the_quorum_of_members_present_the_close_stays_possible(api, ref):
     refused(api.as_("giamdoc").post(f"/council-sessions/{sid}/close"), 409)  # 4 present have not voted
     closed = ok(api.as_("giamdoc").post(f"/council-sessions/{sid}/close", json={"confirm_missing": True}))
     assert closed["quorum_met"] is False and {r["outcome"] for r in closed["results"]} == {"no_quorum"}
+
+
+def test_a_sheet_reads_the_agendas_nominations_in_one_statement(api, ref, db, engine):
+    """The recusal check reads each item's nomination: in one statement for the whole agenda, never one per item."""
+    from sqlalchemy import event
+
+    a, b = two_items(api, ref)
+    sid = open_with_everyone(api, ref, [a, b])["id"]
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        ok(sheet(api, "hoidong2", sid, {str(a): "agree", str(b): "disagree"}), 201)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    one_by_one = [q for q in seen if q.startswith("SELECT nominations.") and "WHERE nominations.id = " in q]
+    assert one_by_one == [], one_by_one

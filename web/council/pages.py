@@ -141,11 +141,13 @@ def ballot_items(session: Session, s: CouncilSession, member_user: User) -> list
     voted = council.voted_items(session, s, member_user.id)
     comments = comments_by_item(session, s)
     ids = [i.nomination_id for i in s.items]
-    list(session.scalars(select(Nomination).where(Nomination.id.in_(ids))
-                         .options(selectinload(Nomination.criteria), selectinload(Nomination.attachments))))
+    # Kept by id while the items are built: the session's identity map holds an object only while it is referred to.
+    nominations = {n.id: n for n in session.scalars(
+        select(Nomination).where(Nomination.id.in_(ids))
+        .options(selectinload(Nomination.criteria), selectinload(Nomination.attachments)))}
     out = []
     for item in s.items:
-        n = item.nomination
+        n = nominations[item.nomination_id]
         answers = {a.code: a for a in n.criteria}
         out.append(BallotItem(
             item=item, nomination=n, recused=council.recusal_reason(member_user, n), voted=n.id in voted,

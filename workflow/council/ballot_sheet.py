@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session, joinedload, object_session
 
-from models import AgendaItem, BallotReceipt, CouncilSession, User
+from models import AgendaItem, BallotReceipt, CouncilSession, Nomination, User
 from workflow import signals
 from workflow.context import CLI, Context
 from workflow.council import ballots
@@ -47,8 +47,16 @@ class SheetLine:
 
 
 def sheet(s: CouncilSession, member_user: User) -> list[SheetLine]:
-    """The agenda in order, each item with the member's recusal reason (None: they vote on it)."""
-    return [SheetLine(item, recusal_reason(member_user, item.nomination)) for item in s.items]
+    """The agenda in order, each item with the member's recusal reason (None: they vote on it). The recusal reads
+    each item's nomination: those not loaded yet are read in one statement (into the session's identity map, where
+    `item.nomination` then finds them), not one per item."""
+    items = s.items
+    unloaded = [i.nomination_id for i in items if "nomination" in inspect(i).unloaded]
+    # Held while the lines are built: the identity map keeps objects only while something refers to them.
+    read = object_session(s).scalars(select(Nomination).where(Nomination.id.in_(unloaded))).all() if unloaded else []
+    lines = [SheetLine(item, recusal_reason(member_user, item.nomination)) for item in items]
+    del read
+    return lines
 
 
 def has_submitted(session: Session, s: CouncilSession, user_id: int) -> bool:
