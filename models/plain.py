@@ -34,7 +34,7 @@ class _Compiled:
     """One statement compiled for one dialect: its text, the values of its constant binds, and the processors its
     bind and result types need."""
 
-    __slots__ = ("sql", "defaults", "bind_processors", "result_processors")
+    __slots__ = ("sql", "defaults", "bind_processors", "result_processors")  # result: (column index, processor)
 
     def __init__(self, sql: str, defaults: dict, bind_processors: dict, result_processors: tuple | None):
         self.sql = sql
@@ -67,15 +67,17 @@ class PlainSelect:
                         if bind.callable is not None or bind.value is not None}
             processors = {name: p for name, p in (compiled._bind_processors or {}).items() if p is not None}
             columns = [rc[3] for rc in compiled._result_columns]
-            result = tuple(t._cached_result_processor(dialect, None) for t in columns)
-            plain = _Compiled(compiled.string, defaults, processors,
-                              result if any(p is not None for p in result) else None)
+            result = tuple((i, p) for i, p in enumerate(t._cached_result_processor(dialect, None) for t in columns)
+                           if p is not None)
+            plain = _Compiled(compiled.string, defaults, processors, result or None)
         self._compiled[key] = plain
         return plain
 
-    def all(self, session: Session, params: Mapping[str, Any]) -> list[tuple]:
-        """The rows, as tuples, in the session's transaction (or its autocommit reader's connection)."""
-        conn = session.connection()
+    def all(self, session: Session | Connection, params: Mapping[str, Any]) -> list[tuple]:
+        """The rows, as tuples, in the session's transaction (or its autocommit reader's connection). A caller running
+        several statements may pass the session's `connection()` itself: asking the session for it costs more than
+        psycopg takes to send a statement."""
+        conn = session.connection() if isinstance(session, Session) else session
         plain = self._compile(conn.dialect)
         if plain is None:
             return [tuple(row) for row in conn.execute(self.statement, params)]
@@ -87,14 +89,20 @@ class PlainSelect:
         processors = plain.result_processors
         if processors is None:
             return rows
-        return [tuple(v if p is None or v is None else p(v) for p, v in zip(processors, row, strict=True))
-                for row in rows]
+        processed = []
+        for row in rows:
+            row = list(row)
+            for i, process in processors:
+                if row[i] is not None:
+                    row[i] = process(row[i])
+            processed.append(tuple(row))
+        return processed
 
-    def one_or_none(self, session: Session, params: Mapping[str, Any]) -> tuple | None:
+    def one_or_none(self, session: Session | Connection, params: Mapping[str, Any]) -> tuple | None:
         rows = self.all(session, params)
         return rows[0] if rows else None
 
-    def scalar(self, session: Session, params: Mapping[str, Any]):
+    def scalar(self, session: Session | Connection, params: Mapping[str, Any]):
         rows = self.all(session, params)
         return rows[0][0] if rows else None
 

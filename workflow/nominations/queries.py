@@ -20,6 +20,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -291,20 +292,20 @@ def _rows_by_ids(dialect: str) -> PlainSelect:
                        .order_by(Nomination.id.desc()))
 
 
-def _rows(session: Session, shape: tuple, params: dict, *, limit: int, offset: int, ascending: bool = False,
+def _rows(conn: Connection, shape: tuple, params: dict, *, limit: int, offset: int, ascending: bool = False,
           small: bool = False, before_id: int | None = None) -> list[NominationRow]:
     bound = {**params, "limit": limit, "offset": offset}
     if before_id is not None:
         bound["before_id"] = before_id
     ids = [r[0] for r in _ids_statement(shape, ascending=ascending, small=small,
-                                        cursor=before_id is not None).all(session, bound)]
+                                        cursor=before_id is not None).all(conn, bound)]
     if not ids:
         return []
-    return [_row(r) for r in _rows_by_ids(session.get_bind().dialect.name).all(session, {"ids": ids})]
+    return [_row(r) for r in _rows_by_ids(conn.dialect.name).all(conn, {"ids": ids})]
 
 
-def _count(session: Session, shape: tuple, params: dict) -> int:
-    return _count_statement(shape).scalar(session, params) or 0
+def _count(conn: Connection, shape: tuple, params: dict) -> int:
+    return _count_statement(shape).scalar(conn, params) or 0
 
 
 def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, before_id=None,
@@ -321,20 +322,21 @@ def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, bef
     cursor = int_filter(before_id, "before_id")
     shape, params = _bound_conditions(actor, **filters)
     offset = (page - 1) * per_page
-    total = _count(session, shape, params)
+    conn = session.connection()
+    total = _count(conn, shape, params)
     small = total <= SMALL_SET
     if cursor is not None:
-        rows = _rows(session, shape, params, limit=per_page + 1, offset=offset, small=small, before_id=cursor)
+        rows = _rows(conn, shape, params, limit=per_page + 1, offset=offset, small=small, before_id=cursor)
         more = len(rows) > per_page
         rows = rows[:per_page]
     elif offset >= total:
         rows, more = [], False
     elif offset > total // 2:  # nearer the oldest row: walk the index from that end
         limit = min(per_page, total - offset)
-        rows = _rows(session, shape, params, limit=limit, offset=total - offset - limit, ascending=True, small=small)
+        rows = _rows(conn, shape, params, limit=limit, offset=total - offset - limit, ascending=True, small=small)
         more = offset + len(rows) < total
     else:
-        rows = _rows(session, shape, params, limit=per_page, offset=offset, small=small)
+        rows = _rows(conn, shape, params, limit=per_page, offset=offset, small=small)
         more = offset + len(rows) < total
     next_before_id = rows[-1].id if rows and more else None
     return NominationPage(rows, total, page, per_page, next_before_id)
