@@ -216,7 +216,7 @@ def append(
     written (not attached to the session): take the position (locks the chain's head), hash and MAC in Python, insert
     and set the head (PostgreSQL: one statement; SQLite, one writer at a time with BEGIN IMMEDIATE: two)."""
     key = _require_key()
-    user = getattr(actor, "user", actor)
+    user = getattr(actor, "profile", actor)  # an Actor's own columns (no ORM User loaded for them), or a User
     chain = chain or chain_for(session, actor=actor)
     event = AuditEvent(
         created_at=clock.now(), actor_id=getattr(user, "id", None),
