@@ -12,6 +12,7 @@ with psycopg's tuples as rows. What SQLAlchemy did beyond that is kept:
 - the engine's `before_cursor_execute` / `after_cursor_execute` listeners are told of every statement, so what
   observes statements (the autocommit reader's BEGIN before a write, the tests' statement counts, the benchmark's
   profiler) sees these too;
+- the session's pending changes are flushed first (autoflush), as before an ORM query;
 - a DBAPI error is raised as SQLAlchemy's (`sqlalchemy.exc.DBAPIError` subclasses: the pages' and the API's
   "database unavailable" handlers catch those), and a connection the server dropped is invalidated, not returned to
   the pool.
@@ -77,7 +78,7 @@ class PlainSelect:
         """The rows, as tuples, in the session's transaction (or its autocommit reader's connection). A caller running
         several statements may pass the session's `connection()` itself: asking the session for it costs more than
         psycopg takes to send a statement."""
-        conn = session.connection() if isinstance(session, Session) else session
+        conn = connection(session) if isinstance(session, Session) else session
         plain = self._compile(conn.dialect)
         if plain is None:
             return [tuple(row) for row in conn.execute(self.statement, params)]
@@ -105,6 +106,13 @@ class PlainSelect:
     def scalar(self, session: Session | Connection, params: Mapping[str, Any]):
         rows = self.all(session, params)
         return rows[0][0] if rows else None
+
+
+def connection(session: Session) -> Connection:
+    """The session's connection, after the flush an ORM query would have made first (autoflush): a PlainSelect sees
+    what the session has added or changed, as `session.execute` would."""
+    session._autoflush()
+    return session.connection()
 
 
 def _run(conn: Connection, sql: str, params: dict) -> list[tuple]:

@@ -105,3 +105,28 @@ def test_only_psycopg_takes_the_plain_path(db):
     assert (compiled is not None) == (dialect.driver == "psycopg")
     assert expanding.all(db, {"s": ["registered"]}) == _rows_as_sqlalchemy_reads_them(
         db, expanding.statement, {"s": ["registered"]})
+
+
+def test_a_detail_reads_its_parts_as_sqlalchemy_reads_them(db, demo):
+    """`load_parts`' union (history with its JSON data and people, criteria, check-ins, attachments) and the rules'
+    discipline look-up, read plainly, equal what SQLAlchemy reads."""
+    from workflow.nominations import rules
+
+    n = factories.nomination(db, demo, unit="HCTP", state="nurtured", title="Có lịch sử")
+    db.flush()
+    stmt = queries._PARTS_PLAIN
+    rows = stmt.all(db, {"nid": n.id})
+    assert rows and rows == _rows_as_sqlalchemy_reads_them(db, stmt.statement, {"nid": n.id})
+    assert any(r[0] == queries._HISTORY for r in rows)
+    found = rules._DISCIPLINED_IN_UNIT
+    params = {"unit_id": n.unit_id, "start": dt.date(2000, 1, 1), "end": dt.date(2100, 1, 1)}
+    assert found.all(db, params) == _rows_as_sqlalchemy_reads_them(db, found.statement, params)
+
+
+def test_pending_changes_are_flushed_first(db, demo):
+    """As before an ORM query (autoflush): what the session added is seen without an explicit flush."""
+    n = factories.nomination(db, demo, unit="HCTP", state="registered", title="Cũ")
+    db.flush()
+    n.title = "Mới, chưa flush"
+    plain = PlainSelect(select(Nomination.title).where(Nomination.id == bindparam("id")))
+    assert plain.scalar(db, {"id": n.id}) == "Mới, chưa flush"
