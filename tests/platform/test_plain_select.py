@@ -130,3 +130,18 @@ def test_pending_changes_are_flushed_first(db, demo):
     n.title = "Mới, chưa flush"
     plain = PlainSelect(select(Nomination.title).where(Nomination.id == bindparam("id")))
     assert plain.scalar(db, {"id": n.id}) == "Mới, chưa flush"
+
+
+def test_an_in_of_the_statements_own_constants_is_expanded_once(db, demo):
+    """`IN ('division', 'district_office')` written in the statement: the plain path expands it when compiling (its
+    length never changes); the rows are SQLAlchemy's."""
+    stmt = (select(Unit.id, Unit.name).where(Unit.kind.in_(["division", "district_office"]),
+                                             Unit.id > bindparam("above", type_=Integer)).order_by(Unit.id))
+    plain = PlainSelect(stmt)
+    dialect = db.get_bind().dialect
+    compiled = plain._compile(dialect)
+    assert (compiled is not None) == (dialect.driver == "psycopg")
+    if compiled is not None:
+        assert "POSTCOMPILE" not in compiled.sql
+    rows = plain.all(db, {"above": 0})
+    assert rows and rows == _rows_as_sqlalchemy_reads_them(db, stmt, {"above": 0})
