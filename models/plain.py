@@ -12,12 +12,14 @@ with psycopg's tuples as rows. What SQLAlchemy did beyond that is kept:
 - the engine's `before_cursor_execute` / `after_cursor_execute` listeners are told of every statement, so what
   observes statements (the autocommit reader's BEGIN before a write, the tests' statement counts, the benchmark's
   profiler) sees these too;
+- the session's pending changes are flushed first (autoflush), as before an ORM query;
 - a DBAPI error is raised as SQLAlchemy's (`sqlalchemy.exc.DBAPIError` subclasses: the pages' and the API's
   "database unavailable" handlers catch those), and a connection the server dropped is invalidated, not returned to
   the pool.
 
 Only PostgreSQL (psycopg) takes this path. SQLite, and a statement whose compiled form needs SQLAlchemy at execution
-time (an expanding `IN`, a literal rendered per execution), run through `Connection.execute` as before: the rows are
+time (an `IN` of values given per execution, a literal rendered per execution), run through `Connection.execute` as
+before (an `IN` of the statement's own constants is expanded once): the rows are
 the same tuples either way (`tests/platform/test_plain_select.py`)."""
 from __future__ import annotations
 
@@ -60,16 +62,26 @@ class PlainSelect:
             pass
         compiled = self.statement.compile(dialect=dialect)
         plain: _Compiled | None = None
+        binds = compiled.binds
+        processors = {name: p for name, p in (compiled._bind_processors or {}).items() if p is not None}
+        fixed = {name for name, b in binds.items() if not b.required}  # the statement's own values, NULL included
+        expanding = [name for name, b in binds.items() if b.expanding]
         needs_sqlalchemy = (compiled.positional or getattr(compiled, "escaped_bind_names", None)
-                            or any(b.expanding or b.literal_execute for b in compiled.binds.values()))
+                            or any(b.literal_execute for b in binds.values())
+                            # an IN of the request's values is expanded per execution (its length varies)
+                            or any(name not in fixed or name in processors for name in expanding))
         if dialect.driver == "psycopg" and not needs_sqlalchemy:
-            defaults = {name: bind.effective_value for name, bind in compiled.binds.items()
-                        if bind.callable is not None or bind.value is not None}
-            processors = {name: p for name, p in (compiled._bind_processors or {}).items() if p is not None}
+            sql = compiled.string
+            defaults = {name: binds[name].effective_value for name in fixed}
+            if expanding:  # an IN of the statement's own constants: expanded once, its items bound as constants
+                runtime = {name: None for name in binds if name not in fixed}
+                state = compiled.construct_expanded_state(runtime)
+                sql = state.statement
+                defaults = {name: value for name, value in state.parameters.items() if name not in runtime}
             columns = [rc[3] for rc in compiled._result_columns]
             result = tuple((i, p) for i, p in enumerate(t._cached_result_processor(dialect, None) for t in columns)
                            if p is not None)
-            plain = _Compiled(compiled.string, defaults, processors, result or None)
+            plain = _Compiled(sql, defaults, processors, result or None)
         self._compiled[key] = plain
         return plain
 
@@ -77,7 +89,7 @@ class PlainSelect:
         """The rows, as tuples, in the session's transaction (or its autocommit reader's connection). A caller running
         several statements may pass the session's `connection()` itself: asking the session for it costs more than
         psycopg takes to send a statement."""
-        conn = session.connection() if isinstance(session, Session) else session
+        conn = connection(session) if isinstance(session, Session) else session
         plain = self._compile(conn.dialect)
         if plain is None:
             return [tuple(row) for row in conn.execute(self.statement, params)]
@@ -105,6 +117,13 @@ class PlainSelect:
     def scalar(self, session: Session | Connection, params: Mapping[str, Any]):
         rows = self.all(session, params)
         return rows[0][0] if rows else None
+
+
+def connection(session: Session) -> Connection:
+    """The session's connection, after the flush an ORM query would have made first (autoflush): a PlainSelect sees
+    what the session has added or changed, as `session.execute` would."""
+    session._autoflush()
+    return session.connection()
 
 
 def _run(conn: Connection, sql: str, params: dict) -> list[tuple]:

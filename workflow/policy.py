@@ -29,7 +29,7 @@ from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, bindparam, exists, false, func, inspect, or_, select, true
-from sqlalchemy.orm import Session, contains_eager, joinedload, object_session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import DetachedInstanceError
 
 from models import (
@@ -114,6 +114,8 @@ class Who(NamedTuple):
     person_id: int | None
     unit_closed_on: dt.date | None
     unit_has_predecessors: bool
+    unit_name: str | None
+    own_roles: frozenset[str]  # the roles the user holds, without one lent by a delegation (the header lists these)
 
 
 @dataclass(frozen=True)
@@ -233,24 +235,6 @@ def actor_for(session: Session, user: User, today: dt.date | None = None) -> Act
     return _actor(user, set(user.role_codes), delegation)
 
 
-def actor_select(*columns, today) -> Select:
-    """`SELECT users.*, <columns>, <id of the delegation in force>` with the user's roles and unit joined eagerly: the
-    statement a request's caller is loaded with (add the FROM and WHERE that find the user: a token's hash, a session's
-    secret). One statement instead of four (user, roles, delegation, then the unit the page header shows); read its
-    rows with `.unique()` (the roles come one per row) and build the Actor with `actor_from_row`."""
-    delegation = (select(Delegation.id).where(_delegated_now(User.id, today)).order_by(Delegation.id).limit(1)
-                  .correlate(User).scalar_subquery().label("delegation_id"))
-    return (select(User, *columns, delegation).outerjoin(User.roles)
-            .options(contains_eager(User.roles), joinedload(User.unit)))
-
-
-def actor_from_row(session: Session, user: User, delegation_id: int | None) -> Actor:
-    """The Actor of a user loaded by `actor_select`: its roles are loaded; the delegation (rare: a deputy during the
-    director's absence) is read only when there is one."""
-    delegation = session.get(Delegation, delegation_id) if delegation_id is not None else None
-    return _actor(user, set(user.role_codes), delegation)
-
-
 def _actor(user: User | None, roles: set[str], delegation: Delegation | None, *, deputy: bool | None = None,
            who: Who | None = None, session: Session | None = None) -> Actor:
     """A delegation in force makes its deputy act for the director: the director role is lent to one who lacks it,
@@ -268,28 +252,30 @@ def _actor(user: User | None, roles: set[str], delegation: Delegation | None, *,
 
 
 def caller_columns(*columns, today) -> Select:
-    """`actor_select` as plain columns, one row per role: the user's own columns (a `Who`), the unit's closing date and
-    predecessors, the role and whether it is held as a deputy, `columns`, and the delegation in force. Add the FROM and
-    WHERE that find the user (a token's hash) and read the rows with `actor_from_columns`: no ORM object is built."""
+    """The statement a request's caller is loaded with, one row per role: the user's own columns (a `Who`), the unit's
+    closing date, predecessors and name, the role and whether it is held as a deputy, the delegation in force, then
+    `columns`. Add the FROM and WHERE that find the user (a token's hash, a session's secret) and read its rows, plain
+    (`models.plain.PlainSelect`), with `actor_from_columns`. One statement instead of four (user, roles, delegation,
+    then the unit the page header shows), and no ORM object built: `Actor.user` loads the User if a path needs it."""
     delegation = (select(Delegation.id).where(_delegated_now(User.id, today)).order_by(Delegation.id).limit(1)
                   .correlate(User).scalar_subquery().label("delegation_id"))
     return (select(User.id, User.username, User.full_name, User.email, User.department_id, User.unit_id,
-                   User.person_id, Unit.closed_on, func.coalesce(Unit.has_predecessors, false()), UserRole.role, UserRole.deputy,
-                   delegation, *columns)
+                   User.person_id, Unit.closed_on, func.coalesce(Unit.has_predecessors, false()), Unit.name,
+                   UserRole.role, UserRole.deputy, delegation, *columns)
             .select_from(User).outerjoin(UserRole, UserRole.user_id == User.id)
             .outerjoin(Unit, Unit.id == User.unit_id))
 
 
-CALLER_COLUMNS = 12  # the columns of `caller_columns` before the caller's own
+CALLER_COLUMNS = 13  # the columns of `caller_columns` before the caller's own
 
 
 def actor_from_columns(session: Session, rows: list[tuple]) -> Actor:
     """The Actor of the rows of a `caller_columns` statement (one per role; a user without roles gives one row)."""
     first = rows[0]
-    who = Who(*first[:8], bool(first[8]))
-    roles = {r[9] for r in rows if r[9] is not None}
-    deputy = any(r[10] for r in rows if r[9] is not None)
-    delegation = session.get(Delegation, first[11]) if first[11] is not None else None
+    roles = {r[10] for r in rows if r[10] is not None}
+    deputy = any(r[11] for r in rows if r[10] is not None)
+    who = Who(*first[:8], bool(first[8]), first[9], frozenset(roles))
+    delegation = session.get(Delegation, first[12]) if first[12] is not None else None
     return _actor(None, roles, delegation, deputy=deputy, who=who, session=session)
 
 

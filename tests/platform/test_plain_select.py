@@ -105,3 +105,43 @@ def test_only_psycopg_takes_the_plain_path(db):
     assert (compiled is not None) == (dialect.driver == "psycopg")
     assert expanding.all(db, {"s": ["registered"]}) == _rows_as_sqlalchemy_reads_them(
         db, expanding.statement, {"s": ["registered"]})
+
+
+def test_a_detail_reads_its_parts_as_sqlalchemy_reads_them(db, demo):
+    """`load_parts`' union (history with its JSON data and people, criteria, check-ins, attachments) and the rules'
+    discipline look-up, read plainly, equal what SQLAlchemy reads."""
+    from workflow.nominations import rules
+
+    n = factories.nomination(db, demo, unit="HCTP", state="nurtured", title="Có lịch sử")
+    db.flush()
+    stmt = queries._PARTS_PLAIN
+    rows = stmt.all(db, {"nid": n.id})
+    assert rows and rows == _rows_as_sqlalchemy_reads_them(db, stmt.statement, {"nid": n.id})
+    assert any(r[0] == queries._HISTORY for r in rows)
+    found = rules._DISCIPLINED_IN_UNIT
+    params = {"unit_id": n.unit_id, "start": dt.date(2000, 1, 1), "end": dt.date(2100, 1, 1)}
+    assert found.all(db, params) == _rows_as_sqlalchemy_reads_them(db, found.statement, params)
+
+
+def test_pending_changes_are_flushed_first(db, demo):
+    """As before an ORM query (autoflush): what the session added is seen without an explicit flush."""
+    n = factories.nomination(db, demo, unit="HCTP", state="registered", title="Cũ")
+    db.flush()
+    n.title = "Mới, chưa flush"
+    plain = PlainSelect(select(Nomination.title).where(Nomination.id == bindparam("id")))
+    assert plain.scalar(db, {"id": n.id}) == "Mới, chưa flush"
+
+
+def test_an_in_of_the_statements_own_constants_is_expanded_once(db, demo):
+    """`IN ('division', 'district_office')` written in the statement: the plain path expands it when compiling (its
+    length never changes); the rows are SQLAlchemy's."""
+    stmt = (select(Unit.id, Unit.name).where(Unit.kind.in_(["division", "district_office"]),
+                                             Unit.id > bindparam("above", type_=Integer)).order_by(Unit.id))
+    plain = PlainSelect(stmt)
+    dialect = db.get_bind().dialect
+    compiled = plain._compile(dialect)
+    assert (compiled is not None) == (dialect.driver == "psycopg")
+    if compiled is not None:
+        assert "POSTCOMPILE" not in compiled.sql
+    rows = plain.all(db, {"above": 0})
+    assert rows and rows == _rows_as_sqlalchemy_reads_them(db, stmt, {"above": 0})

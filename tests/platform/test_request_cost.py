@@ -2,7 +2,7 @@
 
 Found when profiling: a token-authenticated API request ran four statements to learn who was asking (the token, its
 user, the user's roles, the delegation in force) and a page five (the session's user, roles, delegation, then the unit
-the header shows). Now one statement loads the caller (`policy.actor_select`), whichever way it signs in; these tests
+the header shows). Now one statement loads the caller (`policy.caller_columns`), whichever way it signs in; these tests
 fail if a look-up is split again or a lazy load creeps back into the header.
 """
 from __future__ import annotations

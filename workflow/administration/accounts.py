@@ -83,16 +83,17 @@ class SessionCaller(NamedTuple):
 
 
 def caller_for_session(session: Session, user_id: int, secret: str | None) -> SessionCaller | None:
-    """`user_for_session`, the user's Actor and their unread notifications in one statement (`policy.actor_select`):
+    """`user_for_session`, the user's Actor and their unread notifications in one statement (`policy.caller_columns`):
     what every page request of a signed-in browser pays to know who is asking and what its header shows. The count is
-    the one at the start of the request: a page that changes it in the same request asks again."""
+    the one at the start of the request: a page that changes it in the same request asks again. Plain rows, as the
+    API's caller (`caller_for_token`): the ORM User is loaded only if a path asks for `actor.user`."""
     if not isinstance(secret, str) or not secret or len(secret) > 200:
         return None
-    rows = session.execute(_session_caller(), {"secret_hash": _digest(secret), "user_id": user_id,
-                                               "today": clock.today()}).unique().all()
+    rows = _session_caller().all(session, {"secret_hash": _digest(secret), "user_id": user_id,
+                                           "today": clock.today()})
     if not rows:
         return None
-    return SessionCaller(policy.actor_from_row(session, rows[0].User, rows[0].delegation_id), rows[0].unread or 0)
+    return SessionCaller(policy.actor_from_columns(session, rows), rows[0][policy.CALLER_COLUMNS] or 0)
 
 
 def actor_for_session(session: Session, user_id: int, secret: str | None) -> policy.Actor | None:
@@ -102,16 +103,17 @@ def actor_for_session(session: Session, user_id: int, secret: str | None) -> pol
 
 
 @functools.cache
-def _session_caller():
+def _session_caller() -> PlainSelect:
     """Built once (run on every page request; only its parameters change): building a statement costs more CPU than
     SQLite takes to run it. The unread count is a correlated subquery on the inbox's `(user_id, read_at, id)` index
     (an index-only count), evaluated per role row: a handful at most."""
     unread = (select(func.count(Notification.id)).where(Notification.user_id == User.id,
                                                          Notification.read_at.is_(None))
               .correlate(User).scalar_subquery().label("unread"))
-    return (policy.actor_select(unread, today=bindparam("today")).join(UserSession, UserSession.user_id == User.id)
-            .where(UserSession.secret_hash == bindparam("secret_hash"), User.id == bindparam("user_id"),
-                   User.active.is_(True)))
+    return PlainSelect(policy.caller_columns(unread, today=bindparam("today"))
+                       .join(UserSession, UserSession.user_id == User.id)
+                       .where(UserSession.secret_hash == bindparam("secret_hash"), User.id == bindparam("user_id"),
+                              User.active.is_(True)))
 
 
 def end_session(session: Session, secret: str | None) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import namedtuple
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -24,7 +25,19 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from models import Attachment, Campaign, Checkin, CriterionAnswer, Nomination, Person, StateChange, Unit, User, fold
+from models import (
+    Attachment,
+    Campaign,
+    Checkin,
+    CriterionAnswer,
+    Nomination,
+    Person,
+    StateChange,
+    Unit,
+    User,
+    fold,
+    plain,
+)
 from models.plain import PlainSelect
 from workflow import inputs, policy
 from workflow.administration import unit_history
@@ -322,7 +335,7 @@ def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, bef
     cursor = int_filter(before_id, "before_id")
     shape, params = _bound_conditions(actor, **filters)
     offset = (page - 1) * per_page
-    conn = session.connection()
+    conn = plain.connection(session)
     total = _count(conn, shape, params)
     small = total <= SMALL_SET
     if cursor is not None:
@@ -442,6 +455,8 @@ _PARTS = union_all(
           ts=_AT.c.created_at),
 ).order_by(literal_column("part"), literal_column("k"), literal_column("s1"), literal_column("d"),
            literal_column("id"))  # each part in its relationship's order: version, code, date, id
+_PARTS_PLAIN = PlainSelect(_PARTS)
+_PartRow = namedtuple("_PartRow", list(_TYPES))  # a row of _PARTS: its columns are _TYPES' names, in that order
 
 
 def _history(n: Nomination, r) -> StateChange:
@@ -474,7 +489,7 @@ def load_parts(session: Session, n: Nomination) -> None:
     loads and a statement for the names otherwise. Collections already loaded (a guard read them) are left as they
     are; the names are kept for `history_users`."""
     unloaded = inspect(n).unloaded
-    rows = session.execute(_PARTS, {"nid": n.id}).all()
+    rows = map(_PartRow._make, _PARTS_PLAIN.all(session, {"nid": n.id}))
     parts: dict[int, list] = {part: [] for part in _COLLECTIONS}
     refs = session.info.setdefault(_USER_REFS, {})
     identity = session.identity_map
