@@ -231,7 +231,7 @@ def _append(session: Session, *, action: str, actor, actor_username: str | None,
     """`append`'s work, giving the event's columns as written (a dict): the receiver of every audited event
     (`on_event`) has no use for the ORM object, whose construction cost as much as hashing and signing the event."""
     key = _require_key()
-    user = getattr(actor, "user", actor)
+    user = getattr(actor, "profile", actor)  # an Actor's own columns (no ORM User loaded for them), or a User
     chain = chain or chain_for(session, actor=actor)
     created_at = clock.now()
     actor_id, actor_username = getattr(user, "id", None), actor_username or getattr(user, "username", None)
