@@ -9,9 +9,10 @@ with psycopg's tuples as rows. What SQLAlchemy did beyond that is kept:
 
 - bind values of the statement's own constants (`'individual'`, a fence's `OFFSET 0`) and the types' bind and result
   processors (`UTCDateTime` hands back aware datetimes on both paths);
-- the engine's `before_cursor_execute` / `after_cursor_execute` listeners are told of every statement, so what
-  observes statements (the autocommit reader's BEGIN before a write, the tests' statement counts, the benchmark's
-  profiler) sees these too;
+- the engine's `before_cursor_execute` / `after_cursor_execute` listeners are told of every statement, with a
+  context of their own (`PlainExecution`), so what observes statements (the autocommit reader's BEGIN before a write,
+  the tests' statement counts, the benchmark's profiler, Sentry's spans) sees these too; `handle_error` listeners are
+  not told (the error is raised as SQLAlchemy's, below);
 - the session's pending changes are flushed first (autoflush), as before an ORM query;
 - a DBAPI error is raised as SQLAlchemy's (`sqlalchemy.exc.DBAPIError` subclasses: the pages' and the API's
   "database unavailable" handlers catch those), and a connection the server dropped is invalidated, not returned to
@@ -119,6 +120,23 @@ class PlainSelect:
         return rows[0][0] if rows else None
 
 
+class PlainExecution:
+    """What the engine's cursor listeners are handed as the execution context of a plain read, where SQLAlchemy hands
+    its ExecutionContext: the attributes listeners read of one, and room for what they keep on it between
+    `before_cursor_execute` and `after_cursor_execute` (Sentry's SQLAlchemy integration keeps its span there, and
+    failed every plain read when handed None)."""
+
+    compiled = None
+    executemany = False
+    isinsert = isupdate = isdelete = is_crud = False
+
+    def __init__(self, conn: Connection, cursor, statement: str, parameters: dict):
+        self.root_connection = self.connection = conn
+        self.dialect, self.engine = conn.dialect, conn.engine
+        self.cursor, self.statement, self.parameters = cursor, statement, [parameters]
+        self.execution_options = conn.get_execution_options()
+
+
 def connection(session: Session) -> Connection:
     """The session's connection, after the flush an ORM query would have made first (autoflush): a PlainSelect sees
     what the session has added or changed, as `session.execute` would."""
@@ -134,11 +152,12 @@ def _run(conn: Connection, sql: str, params: dict) -> list[tuple]:
     cursor = raw.cursor()
     try:
         if observed:
-            dispatch.before_cursor_execute(conn, cursor, sql, params, None, False)
+            context = PlainExecution(conn, cursor, sql, params)
+            dispatch.before_cursor_execute(conn, cursor, sql, params, context, False)
         cursor.execute(sql, params)
         rows = cursor.fetchall()
         if observed:
-            dispatch.after_cursor_execute(conn, cursor, sql, params, None, False)
+            dispatch.after_cursor_execute(conn, cursor, sql, params, context, False)
         return rows
     except conn.dialect.loaded_dbapi.Error as err:
         disconnected = conn.dialect.is_disconnect(err, raw, cursor)

@@ -145,3 +145,25 @@ def test_an_in_of_the_statements_own_constants_is_expanded_once(db, demo):
         assert "POSTCOMPILE" not in compiled.sql
     rows = plain.all(db, {"above": 0})
     assert rows and rows == _rows_as_sqlalchemy_reads_them(db, stmt, {"above": 0})
+
+
+def test_listeners_keep_what_they_need_on_the_context(db, engine):
+    """Sentry's SQLAlchemy integration (installed process-wide once SENTRY_DSN is set) keeps its span on the
+    execution context between the two events: a plain read hands listeners a context they can write to and read back,
+    as `Connection.execute` does (handed None, every plain read failed with AttributeError)."""
+    kept = []
+
+    def before(_conn, _cursor, _statement, _parameters, context, _many):
+        context._span_of_a_listener = "span"
+
+    def after(_conn, _cursor, _statement, _parameters, context, _many):
+        kept.append(getattr(context, "_span_of_a_listener", None))
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        assert PlainSelect(select(literal_column("3"))).scalar(db, {}) == 3
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    assert kept and set(kept) == {"span"}
