@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 from flask.globals import request_ctx
+from webargs.flaskparser import FlaskParser
 
+from web.api.base import ApiBlueprint
 from web.extensions import csrf
 
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
@@ -44,3 +46,43 @@ def test_the_csrf_check_runs_for_the_methods_it_checks(make_app, monkeypatch, me
         assert r.status_code == 400  # no token: refused by Flask-WTF, as before
     else:
         assert r.status_code in (200, 405)
+
+
+QUERIES = ["", "page=2", "per_page=5&page=1", "state=registered,nurtured&q=hung&unit=3", "campaign=1&campaign=2",
+           "unknown=1&page=x", "page=", "before_id=-1", "q=" + "a" * 300, "year=2030&month=13", "format=pdf",
+           "action=nomination.&object_type=nomination&before_id=5", "from=2030-01-01&until=2029-01-01",
+           "state=bogus", "subject_type=individual&subject_type=collective", "ids=1,2,3&kind=x"]
+
+
+def _query_schemas(app):
+    """Every schema an API view reads from the query string, as the views use it (one instance per class)."""
+    seen = {}
+    for view in app.view_functions.values():
+        for parameter in getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", []):
+            if isinstance(parameter, dict) and parameter.get("in") == "query":
+                seen[type(parameter["schema"])] = parameter["schema"]
+    return list(seen.values())
+
+
+def _parse(parser, schema, app, query):
+    with app.test_request_context(f"/api/v1/x?{query}"):
+        try:
+            return "ok", parser.parse(schema, location="query")
+        except Exception as err:  # noqa: BLE001 - the refusal itself is compared
+            return type(err).__name__, getattr(err, "data", {}).get("messages"), getattr(err, "code", None)
+
+
+def test_the_query_parser_reads_what_webargs_own_proxy_reads(app):
+    """The API's parser reads a query string through a proxy that answers an absent parameter without an exception
+    and keeps each schema's list-valued keys; webargs' own proxy (the parser's before) must read the same values and
+    refuse the same way, for every query schema of the API."""
+    class WebargsProxyParser(type(ApiBlueprint.ARGUMENTS_PARSER)):
+        def _makeproxy(self, multidict, schema, *, cls=None):
+            return FlaskParser._makeproxy(self, multidict, schema)
+
+    ours, theirs = ApiBlueprint.ARGUMENTS_PARSER, WebargsProxyParser()
+    schemas = _query_schemas(app)
+    assert len(schemas) >= 10
+    for schema in schemas:
+        for query in QUERIES + [f"{name}=1&{name}=2" for name in schema.fields]:
+            assert _parse(ours, schema, app, query) == _parse(theirs, schema, app, query), (type(schema), query)
