@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import pytest
 from flask.globals import request_ctx
+from flask.sessions import SecureCookieSessionInterface
 from webargs.flaskparser import FlaskParser
 
 from web.api.base import ApiBlueprint
 from web.extensions import csrf
+from web.security import SessionInterface
 
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
@@ -86,3 +88,37 @@ def test_the_query_parser_reads_what_webargs_own_proxy_reads(app):
     for schema in schemas:
         for query in QUERIES + [f"{name}=1&{name}=2" for name in schema.fields]:
             assert _parse(ours, schema, app, query) == _parse(theirs, schema, app, query), (type(schema), query)
+
+
+def _session_round(interface, app, cookie, change):
+    """Opens the session of a request carrying `cookie`, applies `change` to it, saves it: what the response says."""
+    headers = {"Cookie": cookie} if cookie is not None else {}
+    with app.test_request_context("/x", headers=headers) as ctx:
+        session = interface.open_session(app, ctx.request)
+        opened = dict(session)
+        change(session)
+        response = app.response_class("ok")
+        interface.save_session(app, session, response)
+        return opened, sorted(response.headers.items())
+
+
+def test_sessions_open_and_save_as_flasks_own_interface(app):
+    """web.security.SessionInterface answers cookie-less requests and untouched empty sessions without Flask's
+    look-ups; the sessions it opens and the headers it writes must be Flask's for every case."""
+    flasks = SecureCookieSessionInterface()
+    signed = flasks.get_signing_serializer(app).dumps({"_user_id": "7", "_fresh": True})
+    changes = {
+        "untouched": lambda s: None,
+        # Reading through flask.session marks the session accessed (Flask's RequestContext.session), as Flask-Login's
+        # after_request does on every request.
+        "read": lambda s: (setattr(s, "accessed", True), s.get("_user_id")),
+        "emptied": lambda s: s.clear(),
+        "set": lambda s: s.__setitem__("k", "v"),
+        "remember probe": lambda s: (setattr(s, "accessed", True), "_remember" in s),
+    }
+    for cookie in (None, "", "other=1", f"session={signed}", "session=forged.value", f"a=b; session={signed}"):
+        for name, change in changes.items():
+            ours = _session_round(app.session_interface, app, cookie, change)
+            theirs = _session_round(flasks, app, cookie, change)
+            assert ours == theirs, (cookie, name)
+    assert isinstance(app.session_interface, SessionInterface)
