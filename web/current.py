@@ -4,11 +4,34 @@ its roles and its delegation in force in one statement and leave the Actor in `g
 request itself (the login page) is looked up again."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import g
 from flask_login import current_user
 
 from web.db import db
 from workflow.policy import Actor, actor_for
+
+
+class PageUser:
+    """flask-login's user for a request signed in by its session cookie: the caller's own columns as the session's
+    statement read them (`accounts.caller_for_session`), no ORM User built for every page. What the pages read of
+    `current_user` — id, username, full name, e-mail, the roles it holds, its unit's name — and flask-login's
+    protocol. A path that needs the ORM User asks the Actor (`actor.user`, loaded on first use)."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True  # the session's statement reads only active accounts
+
+    def __init__(self, actor: Actor):
+        who = actor.who
+        self.actor = actor
+        self.id, self.username, self.full_name, self.email = who.id, who.username, who.full_name, who.email
+        self.role_codes = set(who.own_roles)
+        self.unit = SimpleNamespace(id=who.unit_id, name=who.unit_name) if who.unit_id is not None else None
+
+    def get_id(self) -> str:
+        return str(self.id)
 
 
 def current_actor() -> Actor | None:
@@ -21,5 +44,5 @@ def current_actor() -> Actor | None:
         g.actor = None
     else:
         loaded = g.pop("login_actor", None)
-        g.actor = loaded if loaded is not None and loaded.user is user else actor_for(db(), user)
+        g.actor = loaded if loaded is not None and getattr(user, "actor", None) is loaded else actor_for(db(), user)
     return g.actor

@@ -11,6 +11,7 @@ from sqlalchemy import String, exists, func, literal, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from models import Campaign, Person, Unit
+from models.plain import PlainSelect
 from workflow import policy
 from workflow.policy import Actor
 from workflow.reporting.dashboard import open_campaigns
@@ -105,17 +106,17 @@ def list_filters(session: Session, actor: Actor) -> ListFilters:
     part numbering its rows in its own order): the list page ran three, a round trip and a statement's Python cost
     each, on every view. The same statements as the three functions, so the page offers what they would."""
     found = ListFilters([], [], False)
-    for row in session.execute(_list_filters_statement(actor)):
-        if row.part == "c":
-            found.campaigns.append(Choice(row.id, row.name))
-        elif row.part == "u":
-            found.units.append(Choice(row.id, row.name))
+    for row_id, name, part, _ in _list_filters_statement(actor).all(session, {}):
+        if part == "c":
+            found.campaigns.append(Choice(row_id, name))
+        elif part == "u":
+            found.units.append(Choice(row_id, name))
         else:
             found = found._replace(can_register=True)
     return found
 
 
-def _list_filters_statement(actor: Actor):
+def _list_filters_statement(actor: Actor) -> PlainSelect:
     """The statement of list_filters, built once per scope and kept (up to FILTER_STATEMENTS_KEPT): building a union
     of three scoped parts cost more CPU than the three statements it replaces. The policy's scope clauses are a
     function of the actor's id, roles, department, unit and person, so these are the key."""
@@ -124,7 +125,7 @@ def _list_filters_statement(actor: Actor):
     if stmt is None:
         if len(_filter_statements) >= FILTER_STATEMENTS_KEPT:
             _filter_statements.clear()
-        stmt = _filter_statements[key] = _build_list_filters(actor)
+        stmt = _filter_statements[key] = PlainSelect(_build_list_filters(actor))
     return stmt
 
 

@@ -26,10 +26,10 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, bindparam, exists, false, inspect, or_, select, true
-from sqlalchemy.orm import Session, contains_eager, joinedload, object_session
+from sqlalchemy import Select, and_, bindparam, exists, false, func, inspect, or_, select, true
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import DetachedInstanceError
 
 from models import (
@@ -101,20 +101,58 @@ def _predecessors_on(session: Session | None, unit_id: int, today: dt.date) -> l
     return found
 
 
+class Who(NamedTuple):
+    """A caller's own columns, read with its API token in one plain statement (`caller_columns`): everything the scope
+    and the permissions read of the user, without building an ORM User on every API request."""
+
+    id: int
+    username: str
+    full_name: str
+    email: str | None
+    department_id: int | None
+    unit_id: int | None
+    person_id: int | None
+    unit_closed_on: dt.date | None
+    unit_has_predecessors: bool
+    unit_name: str | None
+    own_roles: frozenset[str]  # the roles the user holds, without one lent by a delegation (the header lists these)
+
+
 @dataclass(frozen=True)
 class Actor:
     """A user as the workflow sees them: roles include those held through a signing delegation.
 
     `deputy`: the user holds the director role as a deputy (Phó Giám đốc). A deputy reads what the director reads, but
     signs (the grants marked `signs`) only while a delegation is in force, and then for the director (`on_behalf_of`,
-    "KT. GIÁM ĐỐC")."""
+    "KT. GIÁM ĐỐC").
 
-    user: User
+    Built from an ORM User (`actor_for`, a page's caller) or from a Who (an API token's caller): then `user`, which
+    few paths need (a delegation's director, a member's recusal), is loaded from the session on first use."""
+
+    loaded_user: User | None
     roles: frozenset[str]
     on_behalf_of: User | None = None  # the director, when a deputy acts under delegation
     delegation_title: str | None = None
     extra: dict = field(default_factory=dict)
     deputy: bool = False
+    who: Who | None = None
+    session: Session | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def user(self) -> User:
+        if self.loaded_user is not None:
+            return self.loaded_user
+        user = self.extra.get("user")
+        if user is None:
+            user = self.session.get(User, self.who.id)  # the identity map's, else one statement
+            self.extra["user"] = user
+        return user
+
+    @property
+    def profile(self) -> Who | User:
+        """The user's own columns as recorded (id, username, full_name, email, department_id, unit_id, person_id):
+        the Who the caller came with, else the ORM User."""
+        return self.who if self.who is not None else self.user
 
     @property
     def signs(self) -> bool:
@@ -123,27 +161,35 @@ class Actor:
 
     @property
     def id(self) -> int:
-        return self.user.id
+        return self.who.id if self.who is not None else self.user.id
 
     @property
     def username(self) -> str:
-        return self.user.username
+        return self.who.username if self.who is not None else self.user.username
 
     @property
     def department_id(self) -> int | None:
-        return self.user.department_id
+        return self.who.department_id if self.who is not None else self.user.department_id
+
+    def _unit(self) -> tuple[dt.date | None, bool]:
+        """The user's unit's closing date and whether it has predecessors (as recorded when the unit was never
+        loaded and the actor outlived its session)."""
+        if self.who is not None:
+            return self.who.unit_closed_on, self.who.unit_has_predecessors
+        try:
+            unit = self.user.unit
+        except DetachedInstanceError:  # an actor kept past its session (its unit never loaded): as recorded
+            return None, False
+        return getattr(unit, "closed_on", None), getattr(unit, "has_predecessors", False)
 
     @property
     def unit_id(self) -> int | None:
         """The unit of a unit-scoped role; None once that unit has closed (merged, split, dissolved: issue 16): its
         head loses the scope on the effective date, while the successor's head holds the nominations that moved."""
-        unit_id = self.user.unit_id
+        unit_id = self.who.unit_id if self.who is not None else self.user.unit_id
         if unit_id is None:
             return None
-        try:
-            closed_on = getattr(self.user.unit, "closed_on", None)
-        except DetachedInstanceError:  # an actor kept past its session (its unit never loaded): as recorded
-            return unit_id
+        closed_on, _ = self._unit()
         if closed_on is not None and closed_on <= clock.today():
             return None
         return unit_id
@@ -156,21 +202,19 @@ class Actor:
         unit_id = self.unit_id
         if unit_id is None:
             return ()
-        try:
-            if not getattr(self.user.unit, "has_predecessors", False):
-                return (unit_id,)
-        except DetachedInstanceError:
+        if not self._unit()[1]:
             return (unit_id,)
         today = clock.today()
         cached = self.extra.get("unit_ids")
         if cached is None or cached[0] != today:
-            cached = (today, (unit_id, *_predecessors_on(object_session(self.user), unit_id, today)))
+            session = self.session if self.session is not None else object_session(self.user)
+            cached = (today, (unit_id, *_predecessors_on(session, unit_id, today)))
             self.extra["unit_ids"] = cached
         return cached[1]
 
     @property
     def person_id(self) -> int | None:
-        return self.user.person_id
+        return self.who.person_id if self.who is not None else self.user.person_id
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -191,36 +235,48 @@ def actor_for(session: Session, user: User, today: dt.date | None = None) -> Act
     return _actor(user, set(user.role_codes), delegation)
 
 
-def actor_select(*columns, today) -> Select:
-    """`SELECT users.*, <columns>, <id of the delegation in force>` with the user's roles and unit joined eagerly: the
-    statement a request's caller is loaded with (add the FROM and WHERE that find the user: a token's hash, a session's
-    secret). One statement instead of four (user, roles, delegation, then the unit the page header shows); read its
-    rows with `.unique()` (the roles come one per row) and build the Actor with `actor_from_row`."""
-    delegation = (select(Delegation.id).where(_delegated_now(User.id, today)).order_by(Delegation.id).limit(1)
-                  .correlate(User).scalar_subquery().label("delegation_id"))
-    return (select(User, *columns, delegation).outerjoin(User.roles)
-            .options(contains_eager(User.roles), joinedload(User.unit)))
-
-
-def actor_from_row(session: Session, user: User, delegation_id: int | None) -> Actor:
-    """The Actor of a user loaded by `actor_select`: its roles are loaded; the delegation (rare: a deputy during the
-    director's absence) is read only when there is one."""
-    delegation = session.get(Delegation, delegation_id) if delegation_id is not None else None
-    return _actor(user, set(user.role_codes), delegation)
-
-
-def _actor(user: User, roles: set[str], delegation: Delegation | None) -> Actor:
+def _actor(user: User | None, roles: set[str], delegation: Delegation | None, *, deputy: bool | None = None,
+           who: Who | None = None, session: Session | None = None) -> Actor:
     """A delegation in force makes its deputy act for the director: the director role is lent to one who lacks it,
     and a deputy director (who holds it already, without signing) signs for the director. The head director never
     acts under a delegation (the service refuses them as a deputy)."""
     on_behalf_of = None
     title = None
-    deputy = user.is_deputy
+    deputy = user.is_deputy if deputy is None else deputy
     if delegation is not None and (deputy or DELEGATED_ROLE not in roles):
         roles.add(DELEGATED_ROLE)
         on_behalf_of = delegation.director
         title = delegation.deputy_title
-    return Actor(user=user, roles=frozenset(roles), on_behalf_of=on_behalf_of, delegation_title=title, deputy=deputy)
+    return Actor(loaded_user=user, roles=frozenset(roles), on_behalf_of=on_behalf_of, delegation_title=title,
+                 deputy=deputy, who=who, session=session)
+
+
+def caller_columns(*columns, today) -> Select:
+    """The statement a request's caller is loaded with, one row per role: the user's own columns (a `Who`), the unit's
+    closing date, predecessors and name, the role and whether it is held as a deputy, the delegation in force, then
+    `columns`. Add the FROM and WHERE that find the user (a token's hash, a session's secret) and read its rows, plain
+    (`models.plain.PlainSelect`), with `actor_from_columns`. One statement instead of four (user, roles, delegation,
+    then the unit the page header shows), and no ORM object built: `Actor.user` loads the User if a path needs it."""
+    delegation = (select(Delegation.id).where(_delegated_now(User.id, today)).order_by(Delegation.id).limit(1)
+                  .correlate(User).scalar_subquery().label("delegation_id"))
+    return (select(User.id, User.username, User.full_name, User.email, User.department_id, User.unit_id,
+                   User.person_id, Unit.closed_on, func.coalesce(Unit.has_predecessors, false()), Unit.name,
+                   UserRole.role, UserRole.deputy, delegation, *columns)
+            .select_from(User).outerjoin(UserRole, UserRole.user_id == User.id)
+            .outerjoin(Unit, Unit.id == User.unit_id))
+
+
+CALLER_COLUMNS = 13  # the columns of `caller_columns` before the caller's own
+
+
+def actor_from_columns(session: Session, rows: list[tuple]) -> Actor:
+    """The Actor of the rows of a `caller_columns` statement (one per role; a user without roles gives one row)."""
+    first = rows[0]
+    roles = {r[10] for r in rows if r[10] is not None}
+    deputy = any(r[11] for r in rows if r[10] is not None)
+    who = Who(*first[:8], bool(first[8]), first[9], frozenset(roles))
+    delegation = session.get(Delegation, first[12]) if first[12] is not None else None
+    return _actor(None, roles, delegation, deputy=deputy, who=who, session=session)
 
 
 # ------------------------------------------------------------------------------------------------ where objects sit

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 
+import pytest
 from sqlalchemy import event, func, select
 from test_api_nominations import act, complete_dossier, nurture, ref, register, upload  # noqa: F401  (ref: a fixture)
 
@@ -208,3 +209,38 @@ def test_recipients_are_told_with_one_insert(db, engine, demo):
     assert len(inserts) == 1, seen
     stored = db.scalars(select(Notification.user_id).where(Notification.id > before).order_by(Notification.id)).all()
     assert stored == [u.id for u in users[1:]]
+
+
+@pytest.mark.parametrize(("grant", "target"), [
+    (("nomination", "return_for_revision"), {"department": True}),  # submit: the secretariat
+    (("nomination", "submit"), {"unit": True}),  # return, withdraw, revoke, accept: the unit's head
+    (("nomination", "edit"), {"department": True, "unit": True}),  # reject_nganh: whoever keeps the dossier
+    (("nomination", "recognize_nganh"), {}),  # no target: the Ministry's reviewers
+])
+def test_holders_are_told_in_one_statement_as_notify_tells_them(db, engine, demo, grant, target):
+    """`inbox.notify_holders` (e-mail off) writes with one INSERT ... SELECT exactly the rows that `notify` of the
+    `holders` writes (the path it replaced, still the one taken with e-mail on): same recipients in the same order,
+    the excluded actor left out, same columns."""
+    unit = demo.unit("PBGDPL")
+    where = ({"department_id": unit.department_id} if target.get("department") else {}) | (
+        {"unit_id": unit.id} if target.get("unit") else {})
+    expected_users = inbox.holders(db, *grant, **where)
+    excluded = expected_users[0].id if expected_users else None
+    message = {"kind": "nomination.test", "title": "T" * 310, "body": "Nội dung", "link": "/nominations/7",
+               "object_type": "nomination", "object_id": 7, "exclude_id": excluded}
+    columns = (Notification.user_id, Notification.kind, Notification.title, Notification.body, Notification.link,
+               Notification.object_type, Notification.object_id, Notification.read_at)
+
+    def written(after: int) -> list[tuple]:
+        return [tuple(r) for r in db.execute(select(*columns).where(Notification.id > after)
+                                             .order_by(Notification.id))]
+
+    start = db.scalar(select(func.max(Notification.id))) or 0
+    inbox.notify(db, expected_users, **message)
+    old = written(start)
+    middle = db.scalar(select(func.max(Notification.id))) or 0
+    with statements(engine) as seen:
+        inbox.notify_holders(db, grant, where, **message)
+    assert len(seen) == 1 and seen[0].startswith("INSERT INTO notifications"), seen
+    assert written(middle) == old
+    assert len(old) == max(len(expected_users) - 1, 0) and all(len(r[2]) == 300 for r in old)

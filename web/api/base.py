@@ -127,7 +127,7 @@ def authenticate_bearer() -> None:
     if caller is None:
         raise AuthenticationFailed("Mã truy cập không hợp lệ, đã hết hạn, đã bị thu hồi hoặc tài khoản đã bị khóa.",
                                    ["Lấy mã truy cập mới tại POST /api/v1/auth/token."])
-    g.api_user = caller.actor.user
+    g.api_user = caller.actor.who  # who is asking, for the access log: the ORM User is loaded only if a view needs it
     g.api_token_id = caller.token_id
     g.actor = caller.actor  # loaded with the token in one statement: web.current never reloads it
     if accounts.token_use_due(caller):

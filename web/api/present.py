@@ -49,7 +49,7 @@ def user_ref(user: User | None) -> dict | None:
 
 
 def me(actor: Actor) -> dict:
-    user = actor.user
+    user = actor.profile
     roles = sorted(actor.roles)
     held = {(g.scope, bool(g.states)) for g in policy.rule("nomination", "view").grants
             if g.roles is not None and actor.has(*g.roles)}

@@ -14,6 +14,7 @@ from flask_login import current_user, login_user, logout_user
 
 from models import User
 from web.auth import bp
+from web.current import PageUser
 from web.db import db, request_context
 from web.extensions import limiter, login_attempt_key, login_manager
 from workflow.administration import accounts
@@ -24,7 +25,7 @@ SESSION_SECRET_KEY = "sid"  # the key of the server-side session's secret in Fla
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(user_id: str) -> PageUser | None:
     """Only a live server-side session signs a request in: the cookie's secret must still have its row (not logged
     out, not ended by a password change or reset or a deactivation) and the account must be active. A cookie without a
     secret (one from before server-side sessions, or a remember-me cookie alone) is refused."""
@@ -37,7 +38,7 @@ def load_user(user_id: str) -> User | None:
         return None
     g.login_actor = caller.actor  # the user's roles and delegation came with it: web.current builds nothing again
     g.session_unread_count = caller.unread_notifications  # the header's count, for pages that change nothing
-    return caller.actor.user
+    return PageUser(caller.actor)
 
 
 def sign_in(user: User) -> None:

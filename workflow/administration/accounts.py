@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import ROLES, ApiToken, Notification, Unit, User, UserRole, UserSession
+from models.plain import PlainSelect
 from workflow import clock, events, inputs, policy, signals
 from workflow.administration import passwords
 from workflow.context import CLI, Context
@@ -82,16 +83,17 @@ class SessionCaller(NamedTuple):
 
 
 def caller_for_session(session: Session, user_id: int, secret: str | None) -> SessionCaller | None:
-    """`user_for_session`, the user's Actor and their unread notifications in one statement (`policy.actor_select`):
+    """`user_for_session`, the user's Actor and their unread notifications in one statement (`policy.caller_columns`):
     what every page request of a signed-in browser pays to know who is asking and what its header shows. The count is
-    the one at the start of the request: a page that changes it in the same request asks again."""
+    the one at the start of the request: a page that changes it in the same request asks again. Plain rows, as the
+    API's caller (`caller_for_token`): the ORM User is loaded only if a path asks for `actor.user`."""
     if not isinstance(secret, str) or not secret or len(secret) > 200:
         return None
-    rows = session.execute(_session_caller(), {"secret_hash": _digest(secret), "user_id": user_id,
-                                               "today": clock.today()}).unique().all()
+    rows = _session_caller().all(session, {"secret_hash": _digest(secret), "user_id": user_id,
+                                           "today": clock.today()})
     if not rows:
         return None
-    return SessionCaller(policy.actor_from_row(session, rows[0].User, rows[0].delegation_id), rows[0].unread or 0)
+    return SessionCaller(policy.actor_from_columns(session, rows), rows[0][policy.CALLER_COLUMNS] or 0)
 
 
 def actor_for_session(session: Session, user_id: int, secret: str | None) -> policy.Actor | None:
@@ -101,16 +103,17 @@ def actor_for_session(session: Session, user_id: int, secret: str | None) -> pol
 
 
 @functools.cache
-def _session_caller():
+def _session_caller() -> PlainSelect:
     """Built once (run on every page request; only its parameters change): building a statement costs more CPU than
     SQLite takes to run it. The unread count is a correlated subquery on the inbox's `(user_id, read_at, id)` index
     (an index-only count), evaluated per role row: a handful at most."""
     unread = (select(func.count(Notification.id)).where(Notification.user_id == User.id,
                                                          Notification.read_at.is_(None))
               .correlate(User).scalar_subquery().label("unread"))
-    return (policy.actor_select(unread, today=bindparam("today")).join(UserSession, UserSession.user_id == User.id)
-            .where(UserSession.secret_hash == bindparam("secret_hash"), User.id == bindparam("user_id"),
-                   User.active.is_(True)))
+    return PlainSelect(policy.caller_columns(unread, today=bindparam("today"))
+                       .join(UserSession, UserSession.user_id == User.id)
+                       .where(UserSession.secret_hash == bindparam("secret_hash"), User.id == bindparam("user_id"),
+                              User.active.is_(True)))
 
 
 def end_session(session: Session, secret: str | None) -> bool:
@@ -205,26 +208,28 @@ class TokenCaller(NamedTuple):
 
 
 def caller_for_token(session: Session, token: str) -> TokenCaller | None:
-    """`token_for` and the user's Actor in one statement (`policy.actor_select`), found by the token's SHA-256 (a
+    """`token_for` and the user's Actor in one statement (`policy.caller_columns`), found by the token's SHA-256 (a
     unique index): what every API request pays to know who is asking. The same refusals: revoked, expired, user
-    locked."""
+    locked. The rows are plain (`PlainSelect`): the Actor is built from the user's columns and loads the ORM User only
+    if a path asks for it, as few do (issue 13: hydrating the User, its roles and unit was ~40% of the caller's
+    CPU)."""
     if not token or not isinstance(token, str):
         return None
-    rows = session.execute(_token_caller(), {"token_hash": _digest(token), "now": _now(),
-                                             "today": clock.today()}).unique().all()
+    rows = _token_caller().all(session, {"token_hash": _digest(token), "now": _now(), "today": clock.today()})
     if not rows:
         return None
-    row = rows[0]
-    return TokenCaller(policy.actor_from_row(session, row.User, row.delegation_id), row.token_id, row.last_used_at)
+    first = rows[0]
+    return TokenCaller(policy.actor_from_columns(session, rows), *first[policy.CALLER_COLUMNS:])
 
 
 @functools.cache
-def _token_caller():
+def _token_caller() -> PlainSelect:
     """Built once, like `_session_caller` (run on every API request)."""
-    return (policy.actor_select(ApiToken.id.label("token_id"), ApiToken.last_used_at, today=bindparam("today"))
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == bindparam("token_hash"), _live_tokens(bindparam("now")),
-                   User.active.is_(True)))
+    return PlainSelect(policy.caller_columns(ApiToken.id.label("token_id"), ApiToken.last_used_at,
+                                             today=bindparam("today"))
+                       .join(ApiToken, ApiToken.user_id == User.id)
+                       .where(ApiToken.token_hash == bindparam("token_hash"), _live_tokens(bindparam("now")),
+                              User.active.is_(True)))
 
 
 def token_use_due(row: ApiToken, now: dt.datetime | None = None) -> bool:

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, event, exists, select
 from sqlalchemy.orm import Session
 
 from models import AwardRecord, DisciplineRecord, Nomination, Person, StateChange
+from models.plain import PlainSelect
 from workflow.administration import unit_history
 from workflow.labels import AWARD_TITLES
 from workflow.nominations.machine import RECOGNISED_STATES
@@ -109,16 +110,19 @@ def _years(n: Nomination) -> range:
     return n.campaign.years
 
 
-def _disciplined_in_unit(session: Session, unit_id: int, years: range) -> list[DisciplineRecord]:
+def _disciplined_in_unit(session: Session, unit_id: int, years: range) -> list[str]:
+    """The names of the unit's people with a discipline record decided within `years`, one per record in the order
+    decided (empty: none). Every nomination's detail asks it (the eligibility panel): plain rows of a statement built
+    once, no ORM record nor a lazy load of its person per record."""
     start, end = dt.date(years.start, 1, 1), dt.date(years.stop - 1, 12, 31)
-    return list(session.scalars(_DISCIPLINED_IN_UNIT, {"unit_id": unit_id, "start": start, "end": end}))
+    return [name for (name,) in _DISCIPLINED_IN_UNIT.all(session, {"unit_id": unit_id, "start": start, "end": end})]
 
 
-# Built once: every nomination's detail asks it (the eligibility panel).
-_DISCIPLINED_IN_UNIT = (select(DisciplineRecord).join(Person, Person.id == DisciplineRecord.person_id)
-                        .where(Person.unit_id == bindparam("unit_id"),
-                               DisciplineRecord.decided_on.between(bindparam("start"), bindparam("end")))
-                        .order_by(DisciplineRecord.decided_on))
+_DISCIPLINED_IN_UNIT = PlainSelect(select(Person.full_name).select_from(DisciplineRecord)
+                                   .join(Person, Person.id == DisciplineRecord.person_id)
+                                   .where(Person.unit_id == bindparam("unit_id"),
+                                          DisciplineRecord.decided_on.between(bindparam("start"), bindparam("end")))
+                                   .order_by(DisciplineRecord.decided_on))
 
 
 def _award_subject(session: Session, n: Nomination):
@@ -178,7 +182,7 @@ def _member_of_unit(session: Session, n: Nomination):
 def _collective_no_discipline_year(session: Session, n: Nomination):
     records = _disciplined_in_unit(session, n.unit_id, _years(n))
     if records:
-        names = ", ".join(sorted({r.person.full_name for r in records}))
+        names = ", ".join(sorted(set(records)))
         return "fail", f"Đơn vị có người bị kỷ luật từ khiển trách trở lên trong {_year_text(_years(n))}: {names}."
     return "pass", f"Không có người bị kỷ luật trong {_year_text(_years(n))}."
 

@@ -661,12 +661,14 @@ def _record_step(session: Session, n: Nomination, change: StateChange) -> None:
     history = {c: getattr(change, c) for c in _HISTORY}
     move = {"nid": n.id, "old_version": old, "new_state": n.state, "new_plan": n.nurture_plan,
             "new_version": change.version, "new_stage": n.furthest_stage, "now": now}
+    # Run on the session's connection: Core statements of tables, which the session's ORM execution path (its
+    # autoflush, which must not write the dirty nomination first, and its ORM hooks) has nothing to add to.
+    connection = session.connection()
     try:
-        with session.no_autoflush:  # the ORM must not write the nomination first (it is dirty: its new state)
-            if session.get_bind().dialect.name == "postgresql":
-                change.id = session.execute(_STEP_PG, move | {f"h_{c}": v for c, v in history.items()}).scalar()
-            elif session.execute(_MOVE, move).rowcount == 1:
-                change.id = session.execute(_RECORD, history).scalar_one()
+        if connection.dialect.name == "postgresql":
+            change.id = connection.execute(_STEP_PG, move | {f"h_{c}": v for c, v in history.items()}).scalar()
+        elif connection.execute(_MOVE, move).rowcount == 1:
+            change.id = connection.execute(_RECORD, history).scalar_one()
     except (IntegrityError, OperationalError) as exc:
         session.rollback()
         raise Conflict("Thao tác trùng với một thao tác khác vừa được thực hiện. Vui lòng tải lại trang.") from exc

@@ -1,0 +1,147 @@
+"""`models.plain.PlainSelect` (issue 13, fourth increment): prebuilt SELECTs run on the session's DBAPI connection on
+PostgreSQL. What a caller relies on is that nothing differs from running the same statement through SQLAlchemy: the
+same rows (aware datetimes included), the statement's own constants bound, the same transaction, the engine's
+listeners told, and SQLAlchemy's exceptions (the pages' "database unavailable" handler catches those)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import factories
+import pytest
+from sqlalchemy import Integer, bindparam, event, exc, func, literal_column, select, text
+
+from models import Nomination, Unit
+from models.plain import PlainSelect
+from workflow.nominations import queries
+
+
+def _rows_as_sqlalchemy_reads_them(db, statement, params):
+    return [tuple(r) for r in db.connection().execute(statement, params)]
+
+
+def test_rows_are_those_sqlalchemy_reads(db, demo):
+    for i, unit in enumerate(("VP", "TTR", "HCTP")):
+        factories.nomination(db, demo, unit=unit, state="registered", title=f"Hồ sơ <{i}> 'x' %s")
+    stmt = (select(Nomination.id, Nomination.title, Nomination.created_at, Unit.name, Nomination.subject_person_id)
+            .join(Unit, Unit.id == Nomination.unit_id)
+            .where((Nomination.subject_type == "collective") | (Nomination.subject_type == "individual"),
+                   Nomination.state == "registered", Nomination.id > bindparam("above", type_=Integer))
+            .order_by(Nomination.id.desc()).limit(10))
+    plain = PlainSelect(stmt)
+    dialect = db.get_bind().dialect
+    assert (plain._compile(dialect) is not None) == (dialect.driver == "psycopg")  # the plain path on PostgreSQL
+    rows = plain.all(db, {"above": 0})
+    assert rows and rows == _rows_as_sqlalchemy_reads_them(db, stmt, {"above": 0})
+    assert all(isinstance(r, tuple) for r in rows)
+    created = rows[0][2]
+    assert isinstance(created, dt.datetime) and created.tzinfo is dt.UTC  # UTCDateTime's result processor ran
+    assert any("%s" in r[1] for r in rows)  # a value holding the driver's placeholder text is only a value
+    assert plain.all(db, {"above": 10**9}) == []
+    assert plain.scalar(db, {"above": 0}) == rows[0][0]
+    assert plain.one_or_none(db, {"above": 10**9}) is None
+
+
+def test_the_list_reads_what_the_statements_read_through_sqlalchemy(db, demo):
+    """The list's own statements (total, ids, rows by ids), bound as `list_nominations` binds them."""
+    for i, unit in enumerate(("VP", "TTR", "PBGDPL", "HCTP")):
+        factories.nomination(db, demo, unit=unit, state="registered", title=f"Hồ sơ {i}")
+    actor = demo.actor("vanphong")
+    shape, params = queries._bound_conditions(actor)
+    count = queries._count_statement(shape)
+    assert count.scalar(db, params) == _rows_as_sqlalchemy_reads_them(db, count.statement, params)[0][0] >= 4
+    ids = queries._ids_statement(shape, ascending=False, small=True, cursor=False)
+    bound = {**params, "limit": 3, "offset": 1}
+    chosen = [r[0] for r in ids.all(db, bound)]
+    assert chosen == [r[0] for r in _rows_as_sqlalchemy_reads_them(db, ids.statement, bound)] and len(chosen) == 3
+    by_ids = queries._rows_by_ids(db.get_bind().dialect.name)
+    assert by_ids.all(db, {"ids": chosen}) == _rows_as_sqlalchemy_reads_them(db, by_ids.statement, {"ids": chosen})
+
+
+def test_it_reads_inside_the_sessions_transaction(db, demo):
+    """A row the session wrote and has not committed is seen: the same connection, the same transaction."""
+    n = factories.nomination(db, demo, unit="HCTP", state="registered", title="Chưa ghi hẳn")
+    db.flush()
+    plain = PlainSelect(select(Nomination.title).where(Nomination.id == bindparam("id")))
+    assert plain.scalar(db, {"id": n.id}) == "Chưa ghi hẳn"
+
+
+def test_the_engines_listeners_are_told(db, engine):
+    seen = []
+
+    def listen(_conn, _cursor, statement, parameters, _context, _many):
+        if not statement.startswith("SAVEPOINT"):  # the test's own transaction
+            seen.append(statement)
+
+    plain = PlainSelect(select(func.count()).select_from(Nomination).where(Nomination.id > bindparam("above")))
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        plain.scalar(db, {"above": 5})
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert len(seen) == 1 and "count(*)" in seen[0].lower()
+
+
+def test_errors_are_sqlalchemys(db):
+    """A statement the server refuses raises SQLAlchemy's exception class, as `Connection.execute` would (the
+    pages' and the API's handlers map `sqlalchemy.exc` errors), and the session can go on after its rollback."""
+    plain = PlainSelect(select(literal_column("1")).select_from(text("no_such_table"))
+                        .where(literal_column("1") == bindparam("one", type_=Integer)))
+    with pytest.raises(exc.DBAPIError) as raised:
+        plain.all(db, {"one": 1})
+    assert isinstance(raised.value, exc.ProgrammingError | exc.OperationalError)
+    assert "no_such_table" in str(raised.value)
+    db.rollback()
+    assert PlainSelect(select(literal_column("2"))).scalar(db, {}) == 2
+
+
+def test_only_psycopg_takes_the_plain_path(db):
+    """SQLite, and statements whose compiled form needs SQLAlchemy at execution (an expanding IN), go through
+    `Connection.execute`; the psycopg path holds the compiled text."""
+    dialect = db.get_bind().dialect
+    expanding = PlainSelect(select(Nomination.id).where(Nomination.state.in_(bindparam("s", expanding=True))))
+    assert expanding._compile(dialect) is None
+    plain = PlainSelect(select(Nomination.id).where(Nomination.id == bindparam("id")))
+    compiled = plain._compile(dialect)
+    assert (compiled is not None) == (dialect.driver == "psycopg")
+    assert expanding.all(db, {"s": ["registered"]}) == _rows_as_sqlalchemy_reads_them(
+        db, expanding.statement, {"s": ["registered"]})
+
+
+def test_a_detail_reads_its_parts_as_sqlalchemy_reads_them(db, demo):
+    """`load_parts`' union (history with its JSON data and people, criteria, check-ins, attachments) and the rules'
+    discipline look-up, read plainly, equal what SQLAlchemy reads."""
+    from workflow.nominations import rules
+
+    n = factories.nomination(db, demo, unit="HCTP", state="nurtured", title="Có lịch sử")
+    db.flush()
+    stmt = queries._PARTS_PLAIN
+    rows = stmt.all(db, {"nid": n.id})
+    assert rows and rows == _rows_as_sqlalchemy_reads_them(db, stmt.statement, {"nid": n.id})
+    assert any(r[0] == queries._HISTORY for r in rows)
+    found = rules._DISCIPLINED_IN_UNIT
+    params = {"unit_id": n.unit_id, "start": dt.date(2000, 1, 1), "end": dt.date(2100, 1, 1)}
+    assert found.all(db, params) == _rows_as_sqlalchemy_reads_them(db, found.statement, params)
+
+
+def test_pending_changes_are_flushed_first(db, demo):
+    """As before an ORM query (autoflush): what the session added is seen without an explicit flush."""
+    n = factories.nomination(db, demo, unit="HCTP", state="registered", title="Cũ")
+    db.flush()
+    n.title = "Mới, chưa flush"
+    plain = PlainSelect(select(Nomination.title).where(Nomination.id == bindparam("id")))
+    assert plain.scalar(db, {"id": n.id}) == "Mới, chưa flush"
+
+
+def test_an_in_of_the_statements_own_constants_is_expanded_once(db, demo):
+    """`IN ('division', 'district_office')` written in the statement: the plain path expands it when compiling (its
+    length never changes); the rows are SQLAlchemy's."""
+    stmt = (select(Unit.id, Unit.name).where(Unit.kind.in_(["division", "district_office"]),
+                                             Unit.id > bindparam("above", type_=Integer)).order_by(Unit.id))
+    plain = PlainSelect(stmt)
+    dialect = db.get_bind().dialect
+    compiled = plain._compile(dialect)
+    assert (compiled is not None) == (dialect.driver == "psycopg")
+    if compiled is not None:
+        assert "POSTCOMPILE" not in compiled.sql
+    rows = plain.all(db, {"above": 0})
+    assert rows and rows == _rows_as_sqlalchemy_reads_them(db, stmt, {"above": 0})
