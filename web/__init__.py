@@ -27,7 +27,7 @@ from web import (
 )
 from web.administration import delegations
 from web.db import close_db
-from web.extensions import babel, csrf, init_limiter, login_manager
+from web.extensions import babel, init_csrf, init_limiter, login_manager
 from web.json_provider import JSONProvider
 from web.propagation import showcase, stories
 from web.proposals import decisions, ministry
@@ -59,7 +59,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     audit_trail.configure(app.config)  # the audit events' MAC key, from AUDIT_SIGNING_KEY: ConfigError without it
 
     security.init_app(app)  # ProxyFix (TRUSTED_PROXIES), Secure cookies over HTTPS, CSP and the other headers
-    csrf.init_app(app)
+    init_csrf(app)  # Flask-WTF's check, answering at once for the methods it never checks
     init_limiter(app)  # the views' own limits (logins), without a check before every request
     babel.init_app(app, locale_selector=lambda: "vi")
     login_manager.init_app(app)

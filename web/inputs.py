@@ -57,11 +57,13 @@ def _json_body(errors: dict) -> None:
 
 
 def check_request():
-    if request.endpoint == "static":
+    req = request._get_current_object()  # one context look-up for the reads below
+    if req.endpoint == "static":
         return None
     errors: dict[str, str] = {}
-    _check_multidict(request.args, errors)
-    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.endpoint not in LOGIN_ENDPOINTS:
+    if req.args:
+        _check_multidict(req.args, errors)
+    if req.method in ("POST", "PUT", "PATCH", "DELETE") and req.endpoint not in LOGIN_ENDPOINTS:
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             form = _check_multidict(request.form, errors)
             if form is not None:

@@ -49,6 +49,22 @@ class SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or (has_request_context() and request.is_secure)
 
+    def open_session(self, app: Flask, request):
+        """A request without cookies (every API call by token, a first visit) starts with an empty session, as Flask's
+        would find after looking for the cookie; the serializer and the cookie's name are not looked up for it."""
+        if app.secret_key and not request.environ.get("HTTP_COOKIE"):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        """An empty session nobody changed sets no cookie: Flask's answer (the `Vary: Cookie` of a session that was
+        looked at, nothing else) without first working out the cookie's name, domain, path and flags."""
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
+
     def get_signing_serializer(self, app: Flask):
         """Flask's serializer, built once per key set instead of twice per request (open and save)."""
         keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))

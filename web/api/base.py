@@ -4,9 +4,11 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
+import marshmallow as ma
 from flask import current_app, g, request
 from flask_smorest import Blueprint
 from sqlalchemy import text
@@ -14,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort
+from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
 
 from web.api.problems import register_handlers
@@ -64,6 +67,34 @@ class StrictJsonParser(FlaskParser):
 
     def load_multipart(self, req, schema):
         return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
+
+    def _makeproxy(self, multidict, schema, *, cls=MultiDictProxy):
+        """webargs' proxy over the query string, form or headers, without its two costs per request: a look-up of a
+        parameter the request does not carry raised (and caught) Werkzeug's BadRequestKeyError — once per field of
+        the schema, eight for the nominations list — and the schema's list-valued fields were collected anew."""
+        if cls is not MultiDictProxy:
+            return super()._makeproxy(multidict, schema, cls=cls)
+        return _QuietProxy(multidict, schema, known_multi_fields=tuple(self.KNOWN_MULTI_FIELDS))
+
+
+class _QuietProxy(MultiDictProxy):
+    """A MultiDictProxy answering `missing` for an absent key without asking the multidict (whose `get` raises and
+    catches a KeyError to say the same), its multi-valued keys kept per schema instance (the API's schemas are built
+    once: `_schema_instance`)."""
+
+    _multiple_keys: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def _collect_multiple_keys(self, schema):
+        known = _QuietProxy._multiple_keys.setdefault(schema, {})
+        keys = known.get(self.known_multi_fields)
+        if keys is None:
+            keys = known[self.known_multi_fields] = frozenset(super()._collect_multiple_keys(schema))
+        return keys
+
+    def __getitem__(self, key):
+        if key not in self.data:
+            return ma.missing
+        return super().__getitem__(key)
 
 
 class ApiBlueprint(Blueprint):
