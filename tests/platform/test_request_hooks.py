@@ -4,6 +4,7 @@ flask-limiter's after_request and teardown now run only when a limited view chec
 only for the methods it checks; these tests fail if either shortcut skips a request that needed the hook."""
 from __future__ import annotations
 
+import itsdangerous
 import pytest
 from flask.globals import request_ctx
 from flask.sessions import SecureCookieSessionInterface
@@ -102,9 +103,11 @@ def _session_round(interface, app, cookie, change):
         return opened, sorted(response.headers.items())
 
 
-def test_sessions_open_and_save_as_flasks_own_interface(app):
+def test_sessions_open_and_save_as_flasks_own_interface(app, monkeypatch):
     """web.security.SessionInterface answers cookie-less requests and untouched empty sessions without Flask's
     look-ups; the sessions it opens and the headers it writes must be Flask's for every case."""
+    # One signing time for both interfaces' cookies: a second boundary between the two rounds changed the signature.
+    monkeypatch.setattr(itsdangerous.TimestampSigner, "get_timestamp", lambda self: 1_767_225_600)
     flasks = SecureCookieSessionInterface()
     signed = flasks.get_signing_serializer(app).dumps({"_user_id": "7", "_fresh": True})
     changes = {
