@@ -5,12 +5,16 @@ two checkouts on the same database to compare them side by side (`PYTHONPATH=/pa
 
     python bench/request_cpu.py --url postgresql+psycopg://postgres@127.0.0.1:5432/dienhinh_bench_http_demo_main
 
+Beside the application's CPU it prints the PostgreSQL backends' own (from /proc, for a server on this machine): the
+2 cores serve both, so planning or execution moved into the server counts too.
+
 The database is one of `bench/http_bench.py`'s working copies (it holds `bench_http_pool`, the transition pool with
 its tokens, and the demo password for `vanphong`), at the served checkout's head (`dienhinh init-db`)."""
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import statistics
 import time
@@ -48,7 +52,9 @@ def main(argv=None) -> int:
         raise SystemExit(f"login of {args.reader} refused ({signed_in.status_code})")
     count = [0]
     event.listen(engine, "before_cursor_execute", lambda *a: count.__setitem__(0, count[0] + 1))
-    print("| request | statements | CPU ms/request (median) | min |\n|---|---|---|---|")
+    server = _server_cpu(engine)
+    print("| request | statements | CPU ms/request (median) | min | PostgreSQL CPU ms/request (median) |\n"
+          "|---|---|---|---|---|")
     for name, client, path, headers in (
             ("`GET /api/v1/nominations`", api, "/api/v1/nominations", bearer),
             ("`GET /api/v1/nominations/{id}`", api, f"/api/v1/nominations/{api_nid}", bearer),
@@ -61,14 +67,46 @@ def main(argv=None) -> int:
         count[0] = 0
         client.get(path, headers=headers)
         statements = count[0]
-        runs = []
+        runs, server_runs = [], []
         for _ in range(args.rounds):
+            server_before = server()
             started = time.process_time()
             for _ in range(args.requests):
                 client.get(path, headers=headers)
             runs.append((time.process_time() - started) / args.requests * 1000)
-        print(f"| {name} | {statements} | {statistics.median(runs):.2f} | {min(runs):.2f} |")
+            server_runs.append((server() - server_before) / args.requests * 1000)
+        server_text = f"{statistics.median(server_runs):.2f}" if server_runs[0] == server_runs[0] else "—"
+        print(f"| {name} | {statements} | {statistics.median(runs):.2f} | {min(runs):.2f} | {server_text} |")
     return 0
+
+
+def _server_cpu(engine):
+    """A reader of the CPU seconds the PostgreSQL backends serving this database have used (user + system, from
+    /proc): on a 2-core machine the server's CPU is spent beside the application's, and a sync worker waits for it,
+    so a change that moves work from Python to the server (or planning into it) shows here. Only for a server on this
+    machine; elsewhere (or SQLite) it reads NaN and the column shows "—"."""
+    url = engine.url
+    if url.get_backend_name() != "postgresql" or url.host not in (None, "127.0.0.1", "localhost"):
+        return lambda: float("nan")
+    marker = f" {url.database} "  # a backend's title: "postgres: USER DATABASE HOST(PORT) STATE"
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        total = 0
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    title = f.read().decode(errors="replace")
+                if marker not in title.replace("\0", " ") + " ":
+                    continue
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:  # the backend ended meanwhile
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
+    return read
 
 
 if __name__ == "__main__":
