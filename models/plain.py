@@ -24,6 +24,7 @@ before (an `IN` of the statement's own constants is expanded once): the rows are
 the same tuples either way (`tests/platform/test_plain_select.py`)."""
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -53,12 +54,13 @@ class PlainSelect:
 
     def __init__(self, statement: Select):
         self.statement = statement
-        self._compiled: dict[int, _Compiled | None] = {}
+        # Per dialect object, held weakly: an id() key could be reused by another engine's dialect (SQLite after a
+        # PostgreSQL engine is disposed) and hand it the other's compiled text.
+        self._compiled: weakref.WeakKeyDictionary[Dialect, _Compiled | None] = weakref.WeakKeyDictionary()
 
     def _compile(self, dialect: Dialect) -> _Compiled | None:
-        key = id(dialect)
         try:
-            return self._compiled[key]
+            return self._compiled[dialect]
         except KeyError:
             pass
         compiled = self.statement.compile(dialect=dialect)
@@ -83,7 +85,7 @@ class PlainSelect:
             result = tuple((i, p) for i, p in enumerate(t._cached_result_processor(dialect, None) for t in columns)
                            if p is not None)
             plain = _Compiled(sql, defaults, processors, result or None)
-        self._compiled[key] = plain
+        self._compiled[dialect] = plain
         return plain
 
     def all(self, session: Session | Connection, params: Mapping[str, Any]) -> list[tuple]:

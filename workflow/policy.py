@@ -161,15 +161,15 @@ class Actor:
 
     @property
     def id(self) -> int:
-        return self.who.id if self.who is not None else self.user.id
+        return self.profile.id
 
     @property
     def username(self) -> str:
-        return self.who.username if self.who is not None else self.user.username
+        return self.profile.username
 
     @property
     def department_id(self) -> int | None:
-        return self.who.department_id if self.who is not None else self.user.department_id
+        return self.profile.department_id
 
     def _unit(self) -> tuple[dt.date | None, bool]:
         """The user's unit's closing date and whether it has predecessors (as recorded when the unit was never
@@ -186,7 +186,7 @@ class Actor:
     def unit_id(self) -> int | None:
         """The unit of a unit-scoped role; None once that unit has closed (merged, split, dissolved: issue 16): its
         head loses the scope on the effective date, while the successor's head holds the nominations that moved."""
-        unit_id = self.who.unit_id if self.who is not None else self.user.unit_id
+        unit_id = self.profile.unit_id
         if unit_id is None:
             return None
         closed_on, _ = self._unit()
@@ -214,7 +214,7 @@ class Actor:
 
     @property
     def person_id(self) -> int | None:
-        return self.who.person_id if self.who is not None else self.user.person_id
+        return self.profile.person_id
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -266,16 +266,20 @@ def caller_columns(*columns, today) -> Select:
             .outerjoin(Unit, Unit.id == User.unit_id))
 
 
-CALLER_COLUMNS = 13  # the columns of `caller_columns` before the caller's own
+# Where `caller_columns` puts what it reads: a Who's columns (all but `own_roles`, gathered from the rows), then the
+# role, whether it is held as a deputy, the delegation in force; the caller's own `columns` from CALLER_COLUMNS on.
+_WHO_COLUMNS = len(Who._fields) - 1
+_ROLE, _DEPUTY, _DELEGATION = _WHO_COLUMNS, _WHO_COLUMNS + 1, _WHO_COLUMNS + 2
+CALLER_COLUMNS = _WHO_COLUMNS + 3
 
 
 def actor_from_columns(session: Session, rows: list[tuple]) -> Actor:
     """The Actor of the rows of a `caller_columns` statement (one per role; a user without roles gives one row)."""
     first = rows[0]
-    roles = {r[10] for r in rows if r[10] is not None}
-    deputy = any(r[11] for r in rows if r[10] is not None)
-    who = Who(*first[:8], bool(first[8]), first[9], frozenset(roles))
-    delegation = session.get(Delegation, first[12]) if first[12] is not None else None
+    roles = {r[_ROLE] for r in rows if r[_ROLE] is not None}
+    deputy = any(r[_DEPUTY] for r in rows if r[_ROLE] is not None)
+    who = Who(*first[:_WHO_COLUMNS], own_roles=frozenset(roles))
+    delegation = session.get(Delegation, first[_DELEGATION]) if first[_DELEGATION] is not None else None
     return _actor(None, roles, delegation, deputy=deputy, who=who, session=session)
 
 

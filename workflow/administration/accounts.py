@@ -65,16 +65,6 @@ def start_session(session: Session, user: User) -> str:
     return secret
 
 
-def user_for_session(session: Session, user_id: int, secret: str | None) -> User | None:
-    """The user of a live session: the cookie's user id and secret must name a row that still exists (not logged out,
-    not ended by a password change or a deactivation), and the account must be active."""
-    if not isinstance(secret, str) or not secret or len(secret) > 200:
-        return None
-    user = session.scalar(select(User).join(UserSession, UserSession.user_id == User.id)
-                          .where(UserSession.secret_hash == _digest(secret), User.id == user_id))
-    return user if user is not None and user.active else None
-
-
 class SessionCaller(NamedTuple):
     """Who a signed-in browser is, and the header's unread count read in the same statement (every page shows it)."""
 
@@ -83,8 +73,10 @@ class SessionCaller(NamedTuple):
 
 
 def caller_for_session(session: Session, user_id: int, secret: str | None) -> SessionCaller | None:
-    """`user_for_session`, the user's Actor and their unread notifications in one statement (`policy.caller_columns`):
-    what every page request of a signed-in browser pays to know who is asking and what its header shows. The count is
+    """The user of a live session, their Actor and their unread notifications in one statement
+    (`policy.caller_columns`): what every page request of a signed-in browser pays to know who is asking and what its
+    header shows. Only a live session signs in: the cookie's user id and secret must name a row that still exists (not
+    logged out, not ended by a password change or a deactivation), and the account must be active. The count is
     the one at the start of the request: a page that changes it in the same request asks again. Plain rows, as the
     API's caller (`caller_for_token`): the ORM User is loaded only if a path asks for `actor.user`."""
     if not isinstance(secret, str) or not secret or len(secret) > 200:
