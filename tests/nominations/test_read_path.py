@@ -1,5 +1,5 @@
 """The nomination read path stays lean as the data grows: the list (API and page) runs the same statements whatever the
-page size, reads no row lazily, pages the same rows by page and by cursor as the policy's scope holds, and the detail loads
+page size, reads no row lazily, pages by page and by cursor the rows the policy's scope holds, and the detail loads
 what it shows up front; migration 0013's indexes exist (on PostgreSQL the trigram index serves `q=`)."""
 from __future__ import annotations
 
