@@ -107,12 +107,22 @@ def nominations_query(actor: Actor, **filters):
     return select(Nomination).where(*_conditions(actor, **filters))
 
 
-def paginate(session: Session, stmt, page: int, per_page: int, *order_by, options=()) -> Page:
-    """One count and one page of rows of an already scoped statement (page and per_page already validated)."""
+def paginate(session: Session, stmt, page: int, per_page: int, *order_by, options=(), ids_first=None) -> Page:
+    """One count and one page of rows of an already scoped statement (page and per_page already validated).
+
+    `ids_first` (the entity's primary key column): the page's ids are chosen by a subquery of the statement alone,
+    and only those rows get the joins of `options`. A many-to-one `joinedload` is otherwise joined to every row the
+    OFFSET skips: the showcase's page 50 joined 1,000 nominations to their unit, department and person to keep 20.
+    Still one statement."""
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     if order_by:
         stmt = stmt.order_by(*order_by)
-    rows = session.scalars(stmt.options(*options).limit(per_page).offset((page - 1) * per_page)).unique().all()
+    offset = (page - 1) * per_page
+    if ids_first is not None:
+        chosen = stmt.with_only_columns(ids_first).limit(per_page).offset(offset)
+        entity = stmt.column_descriptions[0]["entity"]
+        stmt, offset = select(entity).where(ids_first.in_(chosen)).order_by(*order_by), 0
+    rows = session.scalars(stmt.options(*options).limit(per_page).offset(offset)).unique().all()
     return Page(list(rows), total, page, per_page)
 
 
