@@ -207,7 +207,7 @@ class PlainLoad:
     not know (`simple` is False: inheritance, expressions or deferred columns, eager relationships, a composite key)
     go through the ORM's load, which the caller keeps beside this."""
 
-    __slots__ = ("_plain", "_entities", "_pk", "_cls")
+    __slots__ = ("_plain", "_entities", "_cls")
 
     def __init__(self, model, where, *, parents: tuple[str, ...] = (), lock: bool | str = False):
         mapper = inspect(model)
@@ -278,14 +278,8 @@ class _Entity:
     def new(self, session: Session, identity, row):
         """A new persistent object of this row, as `loading._instance` makes one: attached to the session's identity
         map, its columns loaded (and nothing pending to write)."""
-        obj = self.manager.new_instance()
-        state = instance_state(obj)
-        state.dict.update(zip(self.keys, row[self.start:self.end], strict=True))
-        key = (self.cls, (row[self.pk],), None)
-        state.key = key
-        state.session_id = session.hash_key
-        identity._add_unpresent(state, key)
-        return obj, state
+        return _attached(session, identity, self.manager, (self.cls, (row[self.pk],), None),
+                         zip(self.keys, row[self.start:self.end], strict=True))
 
     def get(self, session: Session, identity, row, refresh: bool):
         """The row's object of this class: None for a NULL key (an outer join's missing parent), the session's own
@@ -335,15 +329,23 @@ def persistent(session: Session, model, values: dict):
     present = identity.get(key)
     if present is not None:
         return present
-    obj = inspect(model).class_manager.new_instance()
-    state = instance_state(obj)
-    state.dict.update(values)
+    obj, state = _attached(session, identity, inspect(model).class_manager, key, values)
     if len(values) != len(keys):
         state._expire_attributes(state.dict, keys.difference(values))
+    return obj
+
+
+def _attached(session: Session, identity, manager, key: tuple, values):
+    """A new object of `manager`'s class with these column values, persistent in `session` under `key`: what
+    `loading._instance` does for a row of an object the session does not hold (its values set in its `__dict__`,
+    as loaded, so nothing is pending)."""
+    obj = manager.new_instance()
+    state = instance_state(obj)
+    state.dict.update(values)
     state.key = key
     state.session_id = session.hash_key
     identity._add_unpresent(state, key)
-    return obj
+    return obj, state
 
 
 @functools.cache
