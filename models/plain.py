@@ -55,10 +55,15 @@ class _Compiled:
 class PlainSelect:
     """A Core SELECT built once (at import, or once per shape behind a cache) and run as plain tuples."""
 
-    __slots__ = ("statement", "_compiled")
+    __slots__ = ("statement", "prepare", "_compiled")
 
-    def __init__(self, statement: Select):
+    def __init__(self, statement: Select, *, prepare: bool | None = None):
+        """`prepare=False`: never a server-side prepared statement, so PostgreSQL plans it for each execution's values
+        (a custom plan). For a statement whose best plan depends on its values (how many rows a scope matches): once
+        prepared, PostgreSQL may switch to a generic plan estimated for "any" value. None: psycopg's default
+        (prepared from the fifth execution on)."""
         self.statement = statement
+        self.prepare = prepare
         # Per dialect object, held weakly: an id() key could be reused by another engine's dialect (SQLite after a
         # PostgreSQL engine is disposed) and hand it the other's compiled text.
         self._compiled: weakref.WeakKeyDictionary[Dialect, _Compiled | None] = weakref.WeakKeyDictionary()
@@ -107,7 +112,7 @@ class PlainSelect:
         for name, process in plain.bind_processors.items():
             if name in bound:
                 bound[name] = process(bound[name])
-        rows = _run(conn, plain.sql, bound)
+        rows = _run(conn, plain.sql, bound, self.prepare)
         processors = plain.result_processors
         if processors is None:
             return rows
@@ -161,7 +166,7 @@ def execute(conn: Connection, sql: str, params: dict) -> list[tuple]:
     return _run(conn, sql, params)
 
 
-def _run(conn: Connection, sql: str, params: dict) -> list[tuple]:
+def _run(conn: Connection, sql: str, params: dict, prepare: bool | None = None) -> list[tuple]:
     fairy = conn.connection
     raw = fairy.driver_connection
     dispatch = conn.dispatch
@@ -171,7 +176,7 @@ def _run(conn: Connection, sql: str, params: dict) -> list[tuple]:
         if observed:
             context = PlainExecution(conn, cursor, sql, params)
             dispatch.before_cursor_execute(conn, cursor, sql, params, context, False)
-        cursor.execute(sql, params)
+        cursor.execute(sql, params, prepare=prepare)
         rows = cursor.fetchall()
         if observed:
             dispatch.after_cursor_execute(conn, cursor, sql, params, context, False)

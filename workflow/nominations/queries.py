@@ -17,6 +17,7 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    true,
     type_coerce,
     union_all,
 )
@@ -206,8 +207,8 @@ def _row(r) -> NominationRow:
     )
 
 
-# Up to this many matching rows, the page's ids are picked from the whole matching set (a bitmap scan of the
-# filters' indexes, then a top-n sort): see _ids_statement.
+# Up to this many matching rows, the total and the page's ids are read together from the matching set as a whole
+# (`_capped_statement`); past it, the total is counted and the page walked along an index (`_ids_statement`).
 SMALL_SET = 10_000
 MAX_WORDS = 8  # of `q=`
 
@@ -261,25 +262,44 @@ def _count_statement(shape: tuple) -> PlainSelect:
 
 
 @functools.lru_cache(maxsize=1024)
-def _ids_statement(shape: tuple, *, ascending: bool, small: bool, cursor: bool) -> PlainSelect:
-    """The page's ids, built once per shape: an index-only walk of the scope's `(…, id)` index, OFFSET included.
-    Bound per request: the shape's values, `limit`, `offset` and `before_id`.
+def _capped_statement(shape: tuple, *, cursor: bool) -> PlainSelect:
+    """The total and the page's ids in one statement, when the filters match at most SMALL_SET rows: the matching ids
+    are read once, at most SMALL_SET + 1 of them (`cap`; `capped` is a CTE PostgreSQL materialises, being read
+    twice), then counted, and the page taken from them (a top-n sort). One row per id of the page with the total
+    beside it, or a single row (total, NULL) when the page is empty: the join keeps the count when no id is left. A
+    count of SMALL_SET + 1 means "more": the caller counts exactly and walks an index instead (`_ids_statement`).
 
-    `small` (the caller counted few matching rows): the ids are taken from the matching set as a whole. A condition
-    no single index orders by id (a unit head's scope is "the unit's rows OR those of which I am the subject") would
-    otherwise be planned as a walk of the whole primary key filtering row by row, in the belief that matches are
-    spread evenly — 65,000 rows read for a unit's 20 newest at 100k nominations. `OFFSET 0` keeps PostgreSQL from
-    pushing the LIMIT into that scan (its documented optimisation fence)."""
+    Why the whole matching set: a condition no single index orders by id (a unit head's scope is "the unit's rows OR
+    those of which I am the subject") would otherwise be planned as a walk of the whole primary key filtering row by
+    row, in the belief that matches are spread evenly — 65,000 rows read for a unit's 20 newest at 100k nominations.
+    Why together: the total and the ids were two statements, each planned, each a scan of the same rows and a round
+    trip (issue 13: ~0.2 ms of a list's 0.7 ms on the database at demo size). With `cursor`, the ids are those below
+    `before_id`; the total stays the filters' own.
+
+    Never prepared (`prepare=False`): planned for each request's values. Prepared, PostgreSQL switched to a generic
+    plan after five executions (a sequential scan, estimated for a department of average size with `LIMIT $cap`
+    taken as a tenth of it), at twice the server's CPU of the custom plan on the demo department."""
+    capped = select(Nomination.id).where(*_where(shape)).limit(bindparam("cap", type_=Integer)).cte("capped")
+    counted = select(func.count().label("total")).select_from(capped).subquery("counted")
+    page = select(capped.c.id)
+    if cursor:
+        page = page.where(capped.c.id < bindparam("before_id"))
+    page = (page.order_by(capped.c.id.desc())
+            .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)).subquery("page"))
+    return PlainSelect(select(counted.c.total, page.c.id).select_from(counted.outerjoin(page, true()))
+                       .order_by(page.c.id.desc()), prepare=False)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ids_statement(shape: tuple, *, ascending: bool, cursor: bool) -> PlainSelect:
+    """The page's ids when the filters match more than SMALL_SET rows, built once per shape: an index-only walk of
+    the scope's `(…, id)` index, OFFSET included. Bound per request: the shape's values, `limit`, `offset` and
+    `before_id`."""
     where = _where(shape)
     if cursor:
         where.append(Nomination.id < bindparam("before_id"))
     order = Nomination.id.asc() if ascending else Nomination.id.desc()
-    matching = select(Nomination.id).where(*where)
-    if small:
-        fenced = matching.offset(0).subquery("matching")
-        ids = select(fenced.c.id).order_by(fenced.c.id.asc() if ascending else fenced.c.id.desc())
-    else:
-        ids = matching.order_by(order)
+    ids = select(Nomination.id).where(*where).order_by(order)
     return PlainSelect(ids.limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
 
 
@@ -305,16 +325,18 @@ def _rows_by_ids(dialect: str) -> PlainSelect:
                        .order_by(Nomination.id.desc()))
 
 
-def _rows(conn: Connection, shape: tuple, params: dict, *, limit: int, offset: int, ascending: bool = False,
-          small: bool = False, before_id: int | None = None) -> list[NominationRow]:
-    bound = {**params, "limit": limit, "offset": offset}
-    if before_id is not None:
-        bound["before_id"] = before_id
-    ids = [r[0] for r in _ids_statement(shape, ascending=ascending, small=small,
-                                        cursor=before_id is not None).all(conn, bound)]
+def _rows(conn: Connection, ids: list[int]) -> list[NominationRow]:
     if not ids:
         return []
     return [_row(r) for r in _rows_by_ids(conn.dialect.name).all(conn, {"ids": ids})]
+
+
+def _walked_ids(conn: Connection, shape: tuple, params: dict, *, limit: int, offset: int, ascending: bool = False,
+                before_id: int | None = None) -> list[int]:
+    bound = {**params, "limit": limit, "offset": offset}
+    if before_id is not None:
+        bound["before_id"] = before_id
+    return [r[0] for r in _ids_statement(shape, ascending=ascending, cursor=before_id is not None).all(conn, bound)]
 
 
 def _count(conn: Connection, shape: tuple, params: dict) -> int:
@@ -323,33 +345,44 @@ def _count(conn: Connection, shape: tuple, params: dict) -> int:
 
 def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, before_id=None,
                      **filters) -> NominationPage:
-    """A page of the nominations `actor` may see, newest first, in two statements whatever the page size: the total,
-    then the page's rows (none when the page lies past the total). Both are built once per shape of the request
-    (the scope's grants, which filters) and bound per request, and read as plain rows.
+    """A page of the nominations `actor` may see, newest first, whatever the page size in two statements when the
+    filters match at most SMALL_SET rows (the total with the page's ids, then their rows), else three (the total, the
+    page's ids along an index, their rows). Each is built once per shape of the request (the scope's grants, which
+    filters) and bound per request, and read as plain rows.
 
-    Deep pages stay cheap: past the middle, the page is read from the other end of the index (OFFSET counted from the
-    oldest row), so the last page costs what the first does. `before_id` is the keyset cursor for reading far:
-    the rows below that id (`next_before_id` of the previous page), `page` then counting from there; `total` stays the
-    filters' total."""
+    Deep pages stay cheap: in a large set, past the middle, the page is read from the other end of the index (OFFSET
+    counted from the oldest row), so the last page costs what the first does. `before_id` is the keyset cursor for
+    reading far: the rows below that id (`next_before_id` of the previous page), `page` then counting from there;
+    `total` stays the filters' total."""
     page, per_page = page_params(page, per_page)
     cursor = int_filter(before_id, "before_id")
     shape, params = _bound_conditions(actor, **filters)
     offset = (page - 1) * per_page
+    limit = per_page + 1 if cursor is not None else per_page
     conn = plain.connection(session)
-    total = _count(conn, shape, params)
-    small = total <= SMALL_SET
+    bound = {**params, "limit": limit, "offset": offset, "cap": SMALL_SET + 1}
     if cursor is not None:
-        rows = _rows(conn, shape, params, limit=per_page + 1, offset=offset, small=small, before_id=cursor)
+        bound["before_id"] = cursor
+    capped = _capped_statement(shape, cursor=cursor is not None).all(conn, bound)
+    total = capped[0][0]
+    if total <= SMALL_SET:
+        ids = [r[1] for r in capped if r[1] is not None]
+    else:
+        total = _count(conn, shape, params)
+        if cursor is not None:
+            ids = _walked_ids(conn, shape, params, limit=limit, offset=offset, before_id=cursor)
+        elif offset >= total:
+            ids = []
+        elif offset > total // 2:  # nearer the oldest row: walk the index from that end
+            limit = min(per_page, total - offset)
+            ids = _walked_ids(conn, shape, params, limit=limit, offset=total - offset - limit, ascending=True)
+        else:
+            ids = _walked_ids(conn, shape, params, limit=per_page, offset=offset)
+    rows = _rows(conn, ids)
+    if cursor is not None:
         more = len(rows) > per_page
         rows = rows[:per_page]
-    elif offset >= total:
-        rows, more = [], False
-    elif offset > total // 2:  # nearer the oldest row: walk the index from that end
-        limit = min(per_page, total - offset)
-        rows = _rows(conn, shape, params, limit=limit, offset=total - offset - limit, ascending=True, small=small)
-        more = offset + len(rows) < total
     else:
-        rows = _rows(conn, shape, params, limit=per_page, offset=offset, small=small)
         more = offset + len(rows) < total
     next_before_id = rows[-1].id if rows and more else None
     return NominationPage(rows, total, page, per_page, next_before_id)
