@@ -250,11 +250,17 @@ class PlainLoad:
                 and not session.dispatch.loaded_as_persistent
                 and not any(e.manager.dispatch.load for e in self._entities))
 
-    def one_or_none(self, session: Session, params: Mapping[str, Any], *, refresh: bool = False):
-        """The object of the statement's first row (None without a row), its parents set, all persistent in
-        `session`. `refresh`: the parents already in the session are overwritten from the row (`populate_existing`,
-        which a lock asks for)."""
-        row = self._plain.one_or_none(session, params)  # autoflush first, as the ORM's load
+    HELD = object()  # `one_or_none`'s answer when the ORM's load must read the object (`usable` is False)
+
+    def one_or_none(self, session: Session, params: Mapping[str, Any], object_id, *, refresh: bool = False):
+        """The object `object_id` of the statement's first row (None without a row), its parents set, all persistent
+        in `session`; `HELD` when the ORM's load must do it (`usable`, asked once the session's pending changes are
+        flushed, as they are before the ORM's load: a flush may put the object in the session). `refresh`: the
+        parents already in the session are overwritten from the row (`populate_existing`, which a lock asks for)."""
+        conn = connection(session)
+        if not self.usable(session, object_id):
+            return self.HELD
+        row = self._plain.one_or_none(conn, params)
         if row is None:
             return None
         identity = session.identity_map

@@ -879,9 +879,9 @@ def load(session: Session, actor: Actor | None, object_type: str, object_id, *, 
     key, params = scope_bound(actor, object_type)
     params["object_id"] = object_id
     plain = None if options else _plain_load(object_type, key, for_update, parents)
-    if plain is not None and plain.usable(session, object_id):
-        obj = plain.one_or_none(session, params, refresh=bool(for_update))
-    else:
+    obj = PlainLoad.HELD if plain is None else plain.one_or_none(session, params, object_id,
+                                                                  refresh=bool(for_update))
+    if obj is PlainLoad.HELD:
         stmt = _load_statement(object_type, key, for_update, tuple(options), parents)
         obj = session.scalars(stmt, params).unique().first()
     if obj is None:

@@ -123,6 +123,20 @@ def test_an_object_the_session_holds_goes_through_the_orms_load(db, demo):
     assert service.load(db, actor, n.id, for_update=True) is n and n.title == "Đổi ngoài phiên"  # refreshed
 
 
+def test_an_object_the_session_is_about_to_write_is_the_one_loaded(db, demo):
+    """The session's pending changes are flushed before the read, as before the ORM's load: an object added with its
+    id is in the session once flushed, and is the one loaded (not a second object of the same row)."""
+    n = factories.nomination(db, demo, unit="PBGDPL", state="registered")
+    db.flush()
+    actor = demo.actor("vanphong")  # its own read would flush
+    columns = {a.key: getattr(n, a.key) for a in inspect(Nomination).column_attrs if a.key != "id"}
+    for i, for_update in enumerate((False, True)):
+        pending = Nomination(**columns | {"id": n.id + 1000 + i, "subject_key": f"u:pending{i}"})
+        db.add(pending)
+        assert policy.load(db, actor, "nomination", pending.id, for_update=for_update,
+                           parents=service.PARENTS) is pending
+
+
 def test_every_object_type_finds_the_same_objects_for_every_caller(db, demo, session_factory):
     """The plain load and the ORM's find the same rows (the same scope) and make the same objects, for every object
     type with a model, every demo account, and every id of its table plus one that does not exist."""
