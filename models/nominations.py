@@ -29,6 +29,8 @@ STATES = (
 DEAD_STATES = ("not_recognized", "withdrawn", "revoked")
 _DEAD_SQL = "state NOT IN ('not_recognized', 'withdrawn', 'revoked')"
 SEARCH_INDEX = "ix_nominations_search_text_trgm"
+# workflow.nominations.machine.RECOGNISED_STATES, which the showcase lists (models import nothing of workflow).
+_EXAMPLES_SQL = "state IN ('evaluated_co_so', 'proposed_nganh', 'recognized')"
 
 
 def trigram_search_possible(ddl, target, bind, **kw) -> bool:
@@ -73,12 +75,17 @@ class Nomination(Base):
         Index("ix_nominations_department_id_id", "department_id", "id"),
         Index("ix_nominations_unit_id_id", "unit_id", "id"),
         Index("ix_nominations_campaign_id_id", "campaign_id", "id"),
-        Index("ix_nominations_state_id", "state", "id"),
+        # With the columns the reports group by in its leaves (PostgreSQL's INCLUDE, migration 0019): the Ministry's
+        # scope is a set of states, and its summary reads the index alone instead of ~4,000 heap pages at 100k.
+        Index("ix_nominations_state_id", "state", "id",
+              postgresql_include=["unit_id", "furthest_stage", "subject_type", "campaign_id"]),
         # `q=`: the accent-folded search text, matched anywhere (see trigram_search_possible).
         Index(SEARCH_INDEX, "search_text", postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(callable_=trigram_search_possible),
-        # The showcase lists the recognised examples newest first (migration 0014).
-        Index("ix_nominations_updated", "updated_at", "id"),
+        # The showcase lists the recognised examples newest first (migration 0014): only those rows (0019), so its
+        # walk chooses a page without reading each row's state from the table.
+        Index("ix_nominations_updated", "updated_at", "id",
+              sqlite_where=text(_EXAMPLES_SQL), postgresql_where=text(_EXAMPLES_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -851,6 +851,14 @@ def scope_bound(actor: Actor | None, object_type: str, verb: str = "view") -> tu
 @functools.cache
 def scope_clause(key: tuple):
     """The clause of a `scope_bound` key, built once."""
+    clauses = scope_clauses(key)
+    return or_(*clauses) if clauses else false()
+
+
+@functools.cache
+def scope_clauses(key: tuple) -> tuple:
+    """The terms of `scope_clause(key)`'s OR, one per grant the actor holds, in the policy's order (none: nothing is
+    in scope): a hot list reads each term along its own index (`workflow/nominations/queries.py`)."""
     object_type, verb, shape = key
     kind, rule = KINDS[object_type], POLICY[(object_type, verb)]
     clauses = []
@@ -859,7 +867,7 @@ def scope_clause(key: tuple):
         who = _SCOPE_PARAMS if units == 1 else SimpleNamespace(**vars(_SCOPE_PARAMS), unit_ids=(
             _SCOPE_PARAMS.unit_id, *(bindparam(f"scope_unit_id_{j}") for j in range(1, units))))
         clauses.append(_grant_sql(who, rule.grants[i], kind))
-    return or_(*clauses) if clauses else false()
+    return tuple(clauses)
 
 
 def load(session: Session, actor: Actor | None, object_type: str, object_id, *, for_update: bool | str = False,

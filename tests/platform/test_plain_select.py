@@ -42,23 +42,20 @@ def test_rows_are_those_sqlalchemy_reads(db, demo):
 
 
 def test_the_list_reads_what_the_statements_read_through_sqlalchemy(db, demo):
-    """The list's own statements (the total with the page's ids, the total alone, the ids along an index, the rows by
-    ids), bound as `list_nominations` binds them."""
+    """The list's own statements (the total with the page's ids, the rows by ids), bound as `list_nominations` binds
+    them."""
     for i, unit in enumerate(("VP", "TTR", "PBGDPL", "HCTP")):
         factories.nomination(db, demo, unit=unit, state="registered", title=f"Hồ sơ {i}")
     actor = demo.actor("vanphong")
     shape, params = queries._bound_conditions(actor)
-    count = queries._count_statement(shape)
-    assert count.scalar(db, params) == _rows_as_sqlalchemy_reads_them(db, count.statement, params)[0][0] >= 4
-    bound = {**params, "limit": 3, "offset": 1, "cap": queries.SMALL_SET + 1}
+    bound = {**params, "limit": 3, "offset": 1, "reach": 4}
     for cursor in (False, True):
-        capped = queries._capped_statement(shape, cursor=cursor)
+        page = queries._page_statement(shape, cursor=cursor)
         at = {**bound, "before_id": 10**9} if cursor else bound
-        assert capped.all(db, at) == _rows_as_sqlalchemy_reads_them(db, capped.statement, at)
-    ids = queries._ids_statement(shape, ascending=False, cursor=False)
-    chosen = [r[0] for r in ids.all(db, bound)]
-    assert chosen == [r[0] for r in _rows_as_sqlalchemy_reads_them(db, ids.statement, bound)] and len(chosen) == 3
-    assert [r[1] for r in queries._capped_statement(shape, cursor=False).all(db, bound)] == chosen
+        assert page.all(db, at) == _rows_as_sqlalchemy_reads_them(db, page.statement, at)
+    rows = queries._page_statement(shape, cursor=False).all(db, bound)
+    chosen = [r[1] for r in rows]
+    assert len(chosen) == 3 and rows[0][0] >= 4
     by_ids = queries._rows_by_ids(db.get_bind().dialect.name)
     assert by_ids.all(db, {"ids": chosen}) == _rows_as_sqlalchemy_reads_them(db, by_ids.statement, {"ids": chosen})
 

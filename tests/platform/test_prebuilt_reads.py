@@ -72,13 +72,13 @@ def test_load_reuses_its_statement_and_still_hides_what_the_scope_hides(db, demo
 
 def test_the_list_reuses_its_statements_and_binds_the_filters(db, demo, nominations):
     actor = demo.actor("vanphong")
-    queries._capped_statement.cache_clear()
+    queries._page_statement.cache_clear()
     first = queries.list_nominations(db, actor, per_page=2, state="submitted,registered", q="50%_/x")
     assert first.total == 0
     for state in ("submitted", "registered", "submitted,registered"):
         p = queries.list_nominations(db, actor, per_page=1, state=state)
         assert p.total == sum(1 for n in nominations if n.state in state.split(","))
-    info = queries._capped_statement.cache_info()
+    info = queries._page_statement.cache_info()
     assert info.currsize == 2 and info.hits >= 2  # one shape with q=, one without: the values are bound
 
 

@@ -9,12 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import feedparser
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from test_council_helpers import nominate
 from test_stories import EVIL, recognised, write
 
 from models import AwardRecord, StateChange
-from workflow.propagation import stories
+from workflow.propagation import showcase, stories
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -226,3 +226,36 @@ def test_a_published_revision_updates_the_feed_entry(client, db, demo, examples)
     db.commit()
     entry = feedparser.parse(client.get("/showcase/feed.atom").data).entries[0]
     assert entry.title == "Bài đã cập nhật" and entry.updated_parsed >= entry.published_parsed
+
+
+def test_the_examples_pages_are_chosen_by_id_and_keep_their_order(db, demo, examples):
+    """`paginate(ids_first=...)`: each page's ids are chosen before the unit and person are joined; the pages, read
+    one after the other, are the examples newest first (updated_at, then id), each once, with their unit and
+    department named, and a page still costs the same statements whatever its size or depth."""
+    more = [nominate(db, demo, unit=code, state=state, title=f"Ví dụ {code}")
+            for code, state in (("VP", "evaluated_co_so"), ("PTP-LX", "proposed_nganh"), ("PTP-CD", "recognized"))]
+    for n in more[:2]:
+        n.updated_at = examples["hctp"].updated_at  # ties broken by id
+    db.commit()
+    listed = [examples["hctp"], examples["tgpl"], *more]
+    expected = [n.id for n in sorted(listed, key=lambda n: (n.updated_at, n.id), reverse=True)]
+    seen, counts = [], set()
+    statements = []
+
+    def count(conn, cursor, statement, *_):
+        if statement.lstrip().upper().startswith("SELECT"):  # not the test's own SAVEPOINT
+            statements.append(statement)
+
+    event.listen(db.get_bind(), "before_cursor_execute", count)
+    try:
+        for page in (1, 2, 3):
+            statements.clear()
+            result = showcase.examples(db, page=page, per_page=2)
+            counts.add(len(statements))
+            assert result.total == 5
+            seen += [e.id for e in result.items]
+            assert all(e.unit_name and e.department_name for e in result.items)
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", count)
+    assert seen == expected
+    assert counts == {5}, counts  # the count, the rows, then `present`'s three reads for the page

@@ -8,15 +8,19 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from flask import jsonify
 from sqlalchemy import select
 from test_api_council import ENVELOPE, PROBLEM, ok, refused
 from test_council_flow import MEMBERS, open_session, submitted
 
 from models import AuditEvent, Nomination
+from web.api import present
+from web.api.schemas import ProposalPageSchema
 from workflow import clock
 from workflow.administration import accounts
 from workflow.council import operations as council
 from workflow.proposals import decisions
+from workflow.proposals import operations as proposals
 
 TODAY = clock.today()
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -234,6 +238,32 @@ def test_the_ministers_outcome_per_item_is_in_the_api(api, ex):
         assert a["decision"] == {"id": d["id"], "number": "100/QĐ-BTP", "date": TODAY.isoformat()}
         assert a["decided_at"] and a["reason"] == ""
         assert (b["outcome"], b["reason"], b["decision"]) == ("rejected", "Chưa tiêu biểu toàn ngành.", None)
+
+
+def test_the_list_writes_what_its_schema_dumps(api, ex, app, db, demo):
+    """The list is written in one orjson pass (`json_provider.document`), not dumped through `ProposalPageSchema`:
+    the bytes are those the schema's dump wrote, for a submitted proposal with a recognised and a refused item (dates,
+    decisions, reasons) and a draft whose items carry their refusals and rules."""
+    pid = ok(create(api, [ex.a, ex.b]), 201)["id"]
+    ok(submit(api, pid, "46/TTr-STP"))
+    ministry = api.as_("botp")
+    ok(ministry.post("/decisions", json={"level": "nganh", "number": "100/QĐ-BTP", "date": TODAY.isoformat(),
+                                         "nomination_ids": [ex.a]}), 201)
+    b = nomination(api, ex.b, "botp")
+    ok(ministry.post(f"/nominations/{ex.b}/transitions", json={
+        "action": "reject_nganh", "version": b["version"], "reason": "Chưa tiêu biểu toàn ngành."}))
+    ok(create(api, [ex.d]), 201)
+    for username, count in (("vanphong", 2), ("botp", 1)):
+        reader = api.as_(username)
+        response = reader.get("/proposals")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert len(response.get_json()["items"]) == count
+        db.expire_all()
+        page = proposals.list_proposals(db, demo.actor(username), page=1, per_page=20)
+        rows = proposals.items_of(db, page.items)
+        doc = present.page(page, lambda p, rows=rows: present.proposal(db, p, rows=rows[p.id]))
+        with app.test_request_context():
+            assert response.get_data() == jsonify(ProposalPageSchema().dump(doc)).get_data(), username
 
 
 def test_documents(api, ex):

@@ -25,6 +25,7 @@ from web.api.schemas import (
 )
 from web.db import db
 from web.downloads import api_file, ascii_filename
+from web.json_provider import document as json_document
 from workflow import clock, documents, policy
 from workflow.errors import Forbidden
 from workflow.proposals import decisions
@@ -59,7 +60,9 @@ def list_proposals(args):
     session = db()
     page = proposals.list_proposals(session, actor(), **args)
     rows = proposals.items_of(session, page.items)
-    return present.page(page, lambda p: present.proposal(session, p, rows=rows[p.id]))
+    # Written in one orjson pass, as the nominations list is: `present.proposal` builds exactly the schema's fields, and
+    # walking ~600 items with their rules through marshmallow cost 17–28 ms of CPU for the Ministry's page at 100k.
+    return json_document(present.page(page, lambda p: present.proposal(session, p, rows=rows[p.id])))
 
 
 @blp.route("/proposals", methods=["POST"])

@@ -71,7 +71,7 @@ def examples(session: Session, *, year=None, level=None, unit=None, page=1, per_
         stmt = stmt.where(Nomination.unit_id == u)
     result = paginate(session, stmt, page, per_page, Nomination.updated_at.desc(), Nomination.id.desc(),
                       options=(joinedload(Nomination.unit).joinedload(Unit.department),
-                               joinedload(Nomination.subject_person)))
+                               joinedload(Nomination.subject_person)), ids_first=Nomination.id)
     result.items = present(session, result.items)
     return result
 
