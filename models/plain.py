@@ -19,18 +19,23 @@ with psycopg's tuples as rows. What SQLAlchemy did beyond that is kept:
   the pool.
 
 Only PostgreSQL (psycopg) takes this path. SQLite, and a statement whose compiled form needs SQLAlchemy at execution
-time (an `IN` of values given per execution, a literal rendered per execution), run through `Connection.execute` as
-before (an `IN` of the statement's own constants is expanded once): the rows are
-the same tuples either way (`tests/platform/test_plain_select.py`)."""
+time (an `IN` of values given per execution, a literal rendered per execution, a numeric column, whose result
+processor depends on the driver's type code), run through `Connection.execute` as before (an `IN` of the statement's
+own constants is expanded once): the rows are the same tuples either way (`tests/platform/test_plain_select.py`).
+
+`PlainLoad` and `persistent` make the session's persistent ORM objects of such rows, as the ORM's load makes them
+(`tests/platform/test_plain_load.py`)."""
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import exc
+from sqlalchemy import Numeric, Table, and_, exc, inspect, select
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import MANYTOONE, Session
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql import Select
 
 
@@ -74,8 +79,11 @@ class PlainSelect:
         processors = {name: p for name, p in (compiled._bind_processors or {}).items() if p is not None}
         fixed = {name for name, b in binds.items() if not b.required}  # the statement's own values, NULL included
         expanding = [name for name, b in binds.items() if b.expanding]
+        columns = [rc[3] for rc in compiled._result_columns]
         needs_sqlalchemy = (compiled.positional or getattr(compiled, "escaped_bind_names", None)
                             or any(b.literal_execute for b in binds.values())
+                            # a numeric column's result processor depends on the driver's type code of the column
+                            or any(isinstance(t, Numeric) for t in columns)
                             # an IN of the request's values is expanded per execution (its length varies)
                             or any(name not in fixed or name in processors for name in expanding))
         if dialect.driver == "psycopg" and not needs_sqlalchemy:
@@ -86,7 +94,6 @@ class PlainSelect:
                 state = compiled.construct_expanded_state(runtime)
                 sql = state.statement
                 defaults = {name: value for name, value in state.parameters.items() if name not in runtime}
-            columns = [rc[3] for rc in compiled._result_columns]
             result = tuple((i, p) for i, p in enumerate(t._cached_result_processor(dialect, None) for t in columns)
                            if p is not None)
             plain = _Compiled(sql, defaults, processors, result or None)
@@ -151,6 +158,14 @@ def connection(session: Session) -> Connection:
     return session.connection()
 
 
+def execute(conn: Connection, sql: str, params: dict) -> list[tuple]:
+    """Driver SQL (psycopg's `%(name)s` parameters, values already as the driver takes them) on `conn`, its rows as
+    tuples: `Connection.exec_driver_sql` without SQLAlchemy's execution context and result (~0.1 ms of CPU per
+    statement, as much as psycopg's own work), the engine's listeners told and errors raised as SQLAlchemy's as for a
+    PlainSelect. PostgreSQL only (the audit append's statements; `PlainSelect` for built statements)."""
+    return _run(conn, sql, params)
+
+
 def _run(conn: Connection, sql: str, params: dict, prepare: bool | None = None) -> list[tuple]:
     fairy = conn.connection
     raw = fairy.driver_connection
@@ -174,3 +189,180 @@ def _run(conn: Connection, sql: str, params: dict, prepare: bool | None = None) 
                                       connection_invalidated=disconnected, dialect=conn.dialect) from err
     finally:
         cursor.close()
+
+
+# ------------------------------------------------------------------------------------------------ objects
+class PlainLoad:
+    """One mapped object by a prebuilt SELECT of its table, with many-to-one parents joined (`parents`: relationship
+    names), read through `PlainSelect` and made into persistent objects of the session as the ORM's load of
+    `select(model).options(joinedload(parent), ...)` makes them.
+
+    Issue 13: every detail and every change opens its nomination through `policy.load`, and the ORM's load of a row
+    with its three parents (59 columns) was a quarter of the API detail's CPU: psycopg's `Column` per column of
+    `cursor.description`, SQLAlchemy's result metadata, its row processors built per execution, the loading context.
+    What the ORM's load leaves is kept, and `tests/platform/test_plain_load.py` compares it with the ORM's:
+
+    - the objects are persistent in the session's identity map, with every column loaded and committed, the parents
+      set on their relationships (None for a NULL key) and every other relationship left to its lazy load;
+    - a parent already in the session is the one used: its unloaded attributes filled from the row, or with
+      `refresh` (the lock's `populate_existing`) all of them overwritten and its relationships reset, as the ORM does;
+    - the session's pending changes are flushed first (autoflush).
+
+    The object itself already in the session (`usable` is False), a class with load listeners, or a mapping this does
+    not know (`simple` is False: inheritance, expressions or deferred columns, eager relationships, a composite key)
+    go through the ORM's load, which the caller keeps beside this."""
+
+    __slots__ = ("_plain", "_entities", "_cls")
+
+    def __init__(self, model, where, *, parents: tuple[str, ...] = (), lock: bool | str = False):
+        mapper = inspect(model)
+        table = mapper.local_table
+        entities = [_Entity(mapper, table, None, 0)]
+        source = table
+        for name in parents:
+            prop = mapper.relationships[name]
+            if prop.direction is not MANYTOONE or prop.secondary is not None:
+                raise ValueError(f"{name}: not a many-to-one relationship")
+            alias = prop.mapper.local_table.alias(f"{table.name}_{name}")
+            on = and_(*(alias.corresponding_column(remote) == local for local, remote in prop.local_remote_pairs))
+            inner = all(not local.nullable for local, _ in prop.local_remote_pairs)  # what joinedload(innerjoin=) gives
+            source = source.join(alias, on, isouter=not inner)
+            entities.append(_Entity(prop.mapper, alias, name, sum(len(e.keys) for e in entities)))
+        stmt = select(*(c for e in entities for c in e.columns)).select_from(source).where(where)
+        if lock:
+            stmt = stmt.with_for_update(read=lock == "share", of=table)
+        self._plain = PlainSelect(stmt)
+        self._entities = tuple(entities)
+        self._cls = mapper.class_
+
+    @staticmethod
+    def simple(model, parents: tuple[str, ...] = ()) -> bool:
+        """Whether this object and these parents can be built from plain rows exactly as the ORM loads them."""
+        mapper = inspect(model)
+        mappers = [mapper] + [mapper.relationships[name].mapper for name in parents if name in mapper.relationships]
+        return len(mappers) == len(parents) + 1 and all(_simple_mapper(m) for m in mappers)
+
+    def usable(self, session: Session, object_id) -> bool:
+        """False when the ORM's load must do it: the object is in the session already (the ORM's rules for a row of an
+        object it holds — kept as it is, refreshed, its eager attributes filled — stay the ORM's), or a class listens
+        to its loads."""
+        return ((self._cls, (object_id,), None) not in session.identity_map
+                and not session.dispatch.loaded_as_persistent
+                and not any(e.manager.dispatch.load for e in self._entities))
+
+    HELD = object()  # `one_or_none`'s answer when the ORM's load must read the object (`usable` is False)
+
+    def one_or_none(self, session: Session, params: Mapping[str, Any], object_id, *, refresh: bool = False):
+        """The object `object_id` of the statement's first row (None without a row), its parents set, all persistent
+        in `session`; `HELD` when the ORM's load must do it (`usable`, asked once the session's pending changes are
+        flushed, as they are before the ORM's load: a flush may put the object in the session). `refresh`: the
+        parents already in the session are overwritten from the row (`populate_existing`, which a lock asks for)."""
+        conn = connection(session)
+        if not self.usable(session, object_id):
+            return self.HELD
+        row = self._plain.one_or_none(conn, params)
+        if row is None:
+            return None
+        identity = session.identity_map
+        main, *parents = self._entities
+        obj, state = main.new(session, identity, row)
+        dict_ = state.dict
+        for e in parents:
+            dict_[e.name] = e.get(session, identity, row, refresh)
+        return obj
+
+
+class _Entity:
+    """One mapped class's columns in a PlainLoad's row: where they start, their attribute keys, how to build it."""
+
+    __slots__ = ("mapper", "manager", "name", "keys", "columns", "start", "end", "pk", "cls", "lazy")
+
+    def __init__(self, mapper, selectable, name: str | None, start: int):
+        self.mapper, self.manager, self.name, self.cls = mapper, mapper.class_manager, name, mapper.class_
+        props = list(mapper.column_attrs)
+        self.keys = tuple(p.key for p in props)
+        self.columns = tuple(selectable.corresponding_column(p.columns[0]) for p in props)
+        self.start, self.end = start, start + len(props)
+        self.pk = start + props.index(mapper.get_property_by_column(mapper.primary_key[0]))
+        self.lazy = tuple(r.key for r in mapper.relationships)  # all lazy ("select"): `_simple_mapper`
+
+    def new(self, session: Session, identity, row):
+        """A new persistent object of this row, as `loading._instance` makes one: attached to the session's identity
+        map, its columns loaded (and nothing pending to write)."""
+        return _attached(session, identity, self.manager, (self.cls, (row[self.pk],), None),
+                         zip(self.keys, row[self.start:self.end], strict=True))
+
+    def get(self, session: Session, identity, row, refresh: bool):
+        """The row's object of this class: None for a NULL key (an outer join's missing parent), the session's own
+        if it holds one — its unloaded attributes filled from the row, or all of them with `refresh` — else new."""
+        pk = row[self.pk]
+        if pk is None:
+            return None
+        present = identity.get((self.cls, (pk,), None))
+        if present is None:
+            return self.new(session, identity, row)[0]
+        state = instance_state(present)
+        dict_ = state.dict
+        values = zip(self.keys, row[self.start:self.end], strict=True)
+        if refresh:  # `_populate_full` under populate_existing: every column, lazy relationships reset, committed
+            dict_.update(values)
+            for key in self.lazy:
+                state._reset(dict_, key)
+            state._commit_all(dict_, identity)
+        else:  # `_populate_partial`: only what is not loaded (expired after a commit, say)
+            unloaded = state.unloaded
+            dict_.update((k, v) for k, v in values if k in unloaded)
+            state._commit(dict_, unloaded)
+        return present
+
+
+def _simple_mapper(mapper, *, composite: bool = False) -> bool:
+    """A class whose ORM load is its table's columns, each into its attribute, and nothing more (a key of one column
+    unless `composite`)."""
+    table = mapper.local_table
+    return (mapper.inherits is None and mapper.polymorphic_on is None and not mapper.always_refresh
+            and isinstance(table, Table) and (composite or len(mapper.primary_key) == 1)
+            and all(len(p.columns) == 1 and p.columns[0].table is table and not p.deferred
+                    and p.strategy_key == (("deferred", False), ("instrument", True))
+                    for p in mapper.column_attrs)
+            and all(r.lazy == "select" for r in mapper.relationships))
+
+
+def persistent(session: Session, model, values: dict):
+    """The session's object of this row of `model`'s table: the one the session holds, as it is, else a new persistent
+    object with these column values, as the ORM's load makes one (in the identity map, nothing pending, any column not
+    given expired, relationships left to their lazy loads). For reads that have the rows already, as plain values,
+    and hand them on as the objects a relationship holds (`queries.load_parts`): ~5 times cheaper than constructing
+    the object and `make_transient_to_detached` + `Session.add` (each value set through the attribute's events)."""
+    cls, keys, pk = _shape(model)
+    identity = session.identity_map
+    key = (cls, tuple([values[k] for k in pk]), None)
+    present = identity.get(key)
+    if present is not None:
+        return present
+    obj, state = _attached(session, identity, inspect(model).class_manager, key, values)
+    if len(values) != len(keys):
+        state._expire_attributes(state.dict, keys.difference(values))
+    return obj
+
+
+def _attached(session: Session, identity, manager, key: tuple, values):
+    """A new object of `manager`'s class with these column values, persistent in `session` under `key`: what
+    `loading._instance` does for a row of an object the session does not hold (its values set in its `__dict__`,
+    as loaded, so nothing is pending)."""
+    obj = manager.new_instance()
+    state = instance_state(obj)
+    state.dict.update(values)
+    state.key = key
+    state.session_id = session.hash_key
+    identity._add_unpresent(state, key)
+    return obj, state
+
+
+@functools.cache
+def _shape(model) -> tuple[type, frozenset, tuple]:
+    mapper = inspect(model)
+    if not _simple_mapper(mapper, composite=True):
+        raise ValueError(f"{model.__name__}: not a plain mapping")
+    return (mapper.class_, frozenset(p.key for p in mapper.column_attrs),
+            tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key))

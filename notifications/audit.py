@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Text, bindparam, cast, insert, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
-from models import AuditChainHead, AuditEvent, Unit
+from models import AuditChainHead, AuditEvent, Unit, plain
 from models.base import json_text
 from workflow import clock
 from workflow import events as ev
@@ -195,10 +195,11 @@ def _ensure_head(session: Session, chain: str) -> None:
 # one chain queue there and nowhere else. Python then computes the hash and the MAC (the key never goes to the
 # database, so the MAC cannot be computed by the statement that learns the previous hash), and the second statement
 # inserts the event and sets the head in one go. Both are plain SQL text run as the driver's own (psycopg's
-# `%(name)s` parameters, no SQLAlchemy types to apply): they go through the connection's execution events as any
-# statement does (counted, logged), without the session's ORM execution path or the compiled cache's lookup, which
-# cost more than the statements' own work in Python (psycopg prepares both after their fifth run on a connection,
-# and PostgreSQL keeps their generic plans: no planning per append).
+# `%(name)s` parameters, no SQLAlchemy types to apply; `models.plain.execute`): they go through the connection's
+# execution events as any statement does (counted, logged), without the session's ORM execution path, the compiled
+# cache's lookup or SQLAlchemy's execution context and result, which cost more than the statements' own work in
+# Python (psycopg prepares both after their fifth run on a connection, and PostgreSQL keeps their generic plans: no
+# planning per append).
 _TAKE_PG = "UPDATE audit_chain_heads SET seq = seq + 1 WHERE chain = %(head)s RETURNING seq, hash"
 _PUT_PG = """
 WITH ev AS (
@@ -240,10 +241,10 @@ def _append(session: Session, *, action: str, actor, actor_username: str | None,
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
         connection = session.connection()
-        row = connection.exec_driver_sql(_TAKE_PG, {"head": chain}).first()
+        row = next(iter(plain.execute(connection, _TAKE_PG, {"head": chain})), None)
         if row is None:
             _ensure_head(session, chain)
-            row = connection.exec_driver_sql(_TAKE_PG, {"head": chain}).first()
+            row = next(iter(plain.execute(connection, _TAKE_PG, {"head": chain})), None)
     else:
         row = session.execute(_TAKE, {"head": chain}).first()
         if row is None:
@@ -258,8 +259,8 @@ def _append(session: Session, *, action: str, actor, actor_username: str | None,
               "user_agent": user_agent, "chain": chain, "seq": seq, "prev_hash": prev_hash, "hash": hash_,
               "mac": mac_of(key, hash_)}
     if postgres:
-        event_id = connection.exec_driver_sql(
-            _PUT_PG, params | {"created_at": created_at.astimezone(dt.UTC).replace(tzinfo=None)}).scalar_one()
+        (event_id,), = plain.execute(
+            connection, _PUT_PG, params | {"created_at": created_at.astimezone(dt.UTC).replace(tzinfo=None)})
     else:
         event_id = session.execute(_PUT, params).scalar_one()
         session.execute(_SET_HEAD, {"head": chain, "new_prev_hash": prev_hash, "new_hash": hash_})

@@ -25,7 +25,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session, aliased, joinedload, make_transient_to_detached
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
@@ -363,21 +363,15 @@ def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, bef
     return NominationPage(rows, total, page, per_page, next_before_id)
 
 
-_DETAIL_PARENTS = (joinedload(Nomination.unit), joinedload(Nomination.campaign), joinedload(Nomination.subject_person))
-
-
-def detail_options():
-    """What a nomination's detail (page and API) reads with its row: unit, campaign and subject joined to it. The
-    collections (criteria, check-ins, attachments, history and its people) come after, in one statement
-    (`load_parts`) — none of them loaded lazily later. The same tuple every time, so `policy.load` keeps the
-    statement built."""
-    return _DETAIL_PARENTS
+_DETAIL_PARENTS = ("unit", "campaign", "subject_person")
 
 
 def load_detail(session: Session, actor: Actor, nomination_id: int) -> Nomination:
     """The nomination with everything its detail shows, if `actor` may see it; NotFound otherwise (the same scope
-    clause as the list: policy.load). Two statements: the row with its unit, campaign and subject, then its parts."""
-    n = policy.load(session, actor, "nomination", nomination_id, options=detail_options())
+    clause as the list: policy.load). Two statements: the row with its unit, campaign and subject joined, then its
+    parts — history (and its people), criteria, check-ins, attachments (`load_parts`) — none of them loaded lazily
+    later."""
+    n = policy.load(session, actor, "nomination", nomination_id, parents=_DETAIL_PARENTS)
     load_parts(session, n)
     return n
 
@@ -467,56 +461,47 @@ _PARTS_PLAIN = PlainSelect(_PARTS)
 _PartRow = namedtuple("_PartRow", list(_TYPES))  # a row of _PARTS: its columns are _TYPES' names, in that order
 
 
-def _history(n: Nomination, r) -> StateChange:
-    return StateChange(id=r.id, nomination_id=n.id, version=r.i1, action=r.s1, from_state=r.s2, to_state=r.s3,
-                       actor_id=r.i2, on_behalf_of_id=r.i3, comment=r.s4, data=r.j, created_at=r.ts)
+def _history(n: Nomination, r) -> dict:
+    return {"id": r.id, "nomination_id": n.id, "version": r.i1, "action": r.s1, "from_state": r.s2, "to_state": r.s3,
+            "actor_id": r.i2, "on_behalf_of_id": r.i3, "comment": r.s4, "data": r.j, "created_at": r.ts}
 
 
-def _criterion(n: Nomination, r) -> CriterionAnswer:
-    return CriterionAnswer(nomination_id=n.id, code=r.s1, met=r.b, evidence=r.s4)
+def _criterion(n: Nomination, r) -> dict:
+    return {"nomination_id": n.id, "code": r.s1, "met": r.b, "evidence": r.s4}
 
 
-def _checkin(n: Nomination, r) -> Checkin:
-    return Checkin(id=r.id, nomination_id=n.id, date=r.d, note=r.s4, author_id=r.i1, created_at=r.ts)
+def _checkin(n: Nomination, r) -> dict:
+    return {"id": r.id, "nomination_id": n.id, "date": r.d, "note": r.s4, "author_id": r.i1, "created_at": r.ts}
 
 
-def _attachment(n: Nomination, r) -> Attachment:
-    return Attachment(id=r.id, nomination_id=n.id, kind=r.s1, filename=r.s2, content_type=r.s3, size=r.i1,
-                      sha256=r.s4, internal=bool(r.b), uploaded_by_id=r.i2, created_at=r.ts)
+def _attachment(n: Nomination, r) -> dict:
+    return {"id": r.id, "nomination_id": n.id, "kind": r.s1, "filename": r.s2, "content_type": r.s3, "size": r.i1,
+            "sha256": r.s4, "internal": bool(r.b), "uploaded_by_id": r.i2, "created_at": r.ts}
 
 
-_COLLECTIONS = {_HISTORY: ("history", _history), _CRITERIA: ("criteria", _criterion),
-                _CHECKINS: ("checkins", _checkin), _ATTACHMENTS: ("attachments", _attachment)}
+_COLLECTIONS = {_HISTORY: ("history", StateChange, _history), _CRITERIA: ("criteria", CriterionAnswer, _criterion),
+                _CHECKINS: ("checkins", Checkin, _checkin), _ATTACHMENTS: ("attachments", Attachment, _attachment)}
 
 
 def load_parts(session: Session, n: Nomination) -> None:
     """Everything a nomination's detail shows beside its row — history (with the names of who acted), criteria,
     check-ins, attachments — in one statement, set on `n` as if each collection had been loaded (the objects are
-    persistent, exactly what a load gives; rows already in the session are kept as they are). A change answers with
-    the detail (`web/api/nominations.py`): its locked row is in the session, current, and these parts were four lazy
-    loads and a statement for the names otherwise. Collections already loaded (a guard read them) are left as they
-    are; the names are kept for `history_users`."""
+    persistent, exactly what a load gives: `plain.persistent`; rows already in the session are kept as they are). A
+    change answers with the detail (`web/api/nominations.py`): its locked row is in the session, current, and these
+    parts were four lazy loads and a statement for the names otherwise. Collections already loaded (a guard read
+    them) are left as they are; the names are kept for `history_users`."""
     unloaded = inspect(n).unloaded
     rows = map(_PartRow._make, _PARTS_PLAIN.all(session, {"nid": n.id}))
     parts: dict[int, list] = {part: [] for part in _COLLECTIONS}
     refs = session.info.setdefault(_USER_REFS, {})
-    identity = session.identity_map
     for r in rows:
         if r.part == _HISTORY:
             for uid, username, full_name in ((r.i2, r.s5, r.s6), (r.i3, r.s7, r.s8)):
                 if uid is not None and username is not None:
                     refs[uid] = UserRef(uid, username, full_name)
-        key, build = _COLLECTIONS[r.part]
-        if key not in unloaded:
-            continue
-        obj = build(n, r)
-        present = identity.get(inspect(obj).mapper.identity_key_from_instance(obj))
-        if present is None:
-            make_transient_to_detached(obj)
-            session.add(obj)
-        else:
-            obj = present
-        parts[r.part].append(obj)
-    for part, (key, _) in _COLLECTIONS.items():
+        key, model, values = _COLLECTIONS[r.part]
+        if key in unloaded:
+            parts[r.part].append(plain.persistent(session, model, values(n, r)))
+    for part, (key, *_) in _COLLECTIONS.items():
         if key in unloaded:
             set_committed_value(n, key, parts[part])

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, exists, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -27,6 +27,7 @@ from models import (
     Unit,
     fold,
 )
+from models.plain import PlainSelect
 from workflow import clock, events, inputs, policy, signals, uploads
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, StaleVersion, ValidationFailed
@@ -50,11 +51,10 @@ def load(session: Session, actor: Actor, nomination_id: int, *, for_update: bool
     reads its campaign, unit and subject in the same statement (the lock is on the nomination's row only): the rules,
     the receivers and the detail a change answers with ask for them, each a round trip of its own otherwise."""
     return policy.load(session, actor, "nomination", nomination_id, for_update=for_update,
-                       options=_WITH_PARENTS if for_update else ())
+                       parents=PARENTS if for_update else ())
 
 
-_WITH_PARENTS = (joinedload(Nomination.campaign, innerjoin=True), joinedload(Nomination.unit, innerjoin=True),
-                 joinedload(Nomination.subject_person))
+PARENTS = ("campaign", "unit", "subject_person")  # a nomination's many-to-one parents, read with its row
 
 
 def edit_refusals(actor: Actor, n: Nomination) -> list[str]:
@@ -635,6 +635,7 @@ _RECORD = insert(_SC).returning(_SC.c.id)
 _MOVED = _MOVE.returning(_N.c.id).cte("moved")
 _STEP_PG = insert(_SC).from_select(list(_HISTORY), select(
     _MOVED.c.id, *(bindparam(f"h_{c}", type_=_SC.c[c].type) for c in _HISTORY[1:]))).returning(_SC.c.id)
+_STEP_PG_PLAIN = PlainSelect(_STEP_PG)  # run below SQLAlchemy's execution (its types' processors applied)
 
 
 def _column_default(default):
@@ -666,7 +667,7 @@ def _record_step(session: Session, n: Nomination, change: StateChange) -> None:
     connection = session.connection()
     try:
         if connection.dialect.name == "postgresql":
-            change.id = connection.execute(_STEP_PG, move | {f"h_{c}": v for c, v in history.items()}).scalar()
+            change.id = _STEP_PG_PLAIN.scalar(connection, move | {f"h_{c}": v for c, v in history.items()})
         elif connection.execute(_MOVE, move).rowcount == 1:
             change.id = connection.execute(_RECORD, history).scalar_one()
     except (IntegrityError, OperationalError) as exc:
