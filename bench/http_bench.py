@@ -172,8 +172,19 @@ def run_in_root(root: Path, *args: str, env: dict | None = None) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ clients
+# The browser the page's load claims to be, at its login and on every request after it.
+USER_AGENT = "dienhinh-bench-http"
+
+
 def login_cookie(base: str, username: str, password: str) -> str:
-    """A real login through the login form (CSRF token included); returns the Cookie header a browser would send."""
+    """A real login through the login form (CSRF token included), then the page it redirects to, as a browser does;
+    returns the Cookie header the browser then sends. Both matter for a page that sets no cookie, as a browser's
+    pages do once signed in:
+    - the login leaves its greeting in the session (a flashed message), which the next page shows and removes: a
+      cookie taken before that page made every request of the load show the greeting and set a new cookie;
+    - flask-login keeps a digest of the client's address and User-Agent in the session at login, and marks the session
+      not fresh (a change: a new cookie) on a request that shows another User-Agent (wrk sends none, urllib its own):
+      the login and the load send the same one, `USER_AGENT`."""
     jar = CookieJar()
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -181,6 +192,7 @@ def login_cookie(base: str, username: str, password: str) -> str:
             return None
 
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     page = opener.open(f"{base}/login").read().decode()
     csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
         r'value="([^"]+)"[^>]*name="csrf_token"', page)
@@ -188,9 +200,12 @@ def login_cookie(base: str, username: str, password: str) -> str:
                                    "csrf_token": csrf.group(1) if csrf else ""}).encode()
     try:
         opener.open(f"{base}/login", data=data)
+        raise SystemExit(f"login of {username} failed: not redirected")
     except urllib.error.HTTPError as exc:
         if exc.code not in (302, 303):
             raise SystemExit(f"login of {username} failed: HTTP {exc.code}") from None
+        target = urllib.parse.urljoin(f"{base}/login", exc.headers["Location"])
+    opener.open(target).read()
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
@@ -293,7 +308,7 @@ class Target:
             self.path = f"/api/v1/nominations/{prep['detail_id']}"
             self.headers = {"Authorization": f"Bearer {token}"}
         elif kind == "html_list":
-            self.path, self.headers = "/nominations", {"Cookie": cookie}
+            self.path, self.headers = "/nominations", {"Cookie": cookie, "User-Agent": USER_AGENT}
         elif kind == "transition":
             self.path = "/api/v1/nominations/{id}/transitions"
         else:

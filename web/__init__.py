@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     A missing or malformed setting raises `config.ConfigError` (one line naming it): the command line and `web.wsgi`
     print that line and exit."""
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.jinja_environment = filters.Environment  # before anything creates app.jinja_env
     app.json = JSONProvider(app)  # responses' JSON by orjson: the same document, a tenth of the CPU
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(config.load(app.instance_path, test_config))  # ConfigError: one line naming the variable

@@ -62,3 +62,11 @@ def test_wrk_report_is_read_with_its_units():
     assert result["bad"] == 4 + 3  # non-2xx and socket errors both count as failed requests
     fast = http_bench.parse_wrk(WRK_REPORT.replace("109.00ms", "850.00us"))
     assert fast["p50"] == 0.85
+
+
+def test_the_page_load_is_the_browser_that_signed_in():
+    """The login (`login_cookie`) and the page's load send one User-Agent: flask-login's session protection would
+    otherwise mark the session not fresh on every request of the load, a new cookie each time."""
+    http_bench = _load("bench_http", BENCH / "http_bench.py")
+    target = http_bench.Target("html_list", "http://127.0.0.1:1", {"reader_token": "t"}, "session=x", Path("/dev/null"))
+    assert target.headers == {"Cookie": "session=x", "User-Agent": http_bench.USER_AGENT}

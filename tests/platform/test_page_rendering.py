@@ -72,3 +72,139 @@ def test_every_template_is_compiled_before_the_first_request(app):
     assert loader.reads == count
     with pytest.raises(RuntimeError):
         filters.compile_templates(app.jinja_env.overlay(cache_size=10))
+
+
+# ------------------------------------------------------------------------------------------------ the list's rows
+# The rows as nominations/list.html wrote them before `filters.nomination_rows` (issue 13), word for word.
+_ROWS_TEMPLATE = (
+    "{% set nominations_path = url_for('nominations.index') %}"
+    "{% set subject_labels, badge = labels.SUBJECT_TYPE_LABELS, state_badge_html %}"
+    "{% for n in items %}{% set unit, previous = n.unit, n.unit.previous_name %}\n"
+    "  <tr>\n"
+    "    <td>{{ n.id }}</td>\n"
+    '    <td><a href="{{ nominations_path }}/{{ n.id }}">{{ n.title }}</a></td>\n'
+    "    <td>{{ subject_labels[n.subject_type] }}: {{ n.subject_name }}</td>\n"
+    '    <td>{% if previous %}{{ unit.current_name }} <span class="text-body-secondary small">(trước đây: '
+    "{{ previous }})</span>{% else %}{{ unit.name }}{% endif %}</td>\n"
+    '    <td class="small">{{ n.campaign.name }}</td>\n'
+    "    <td>{{ badge(n.state) }}</td>\n"
+    '    <td class="small text-nowrap">{{ n.updated_at|vn_date }}</td>\n'
+    "  </tr>\n"
+    "  {% endfor %}")
+
+
+def _rows():
+    from workflow.nominations.queries import CampaignRef, NominationRow, PersonRef, UnitRef
+
+    at = dt.datetime(2025, 12, 31, 17, 0, tzinfo=dt.UTC)
+    units = [UnitRef(1, "VP", "Văn phòng Sở", "office"),
+             UnitRef(2, "P1", "Phòng <Hành chính> & \"Tư pháp\"", "division", former="Phòng 'cũ'"),
+             UnitRef(3, "P2", "Phòng Phổ biến", "division", successor="Phòng <Mới>"),
+             UnitRef(4, "P3", "Phòng Đổi tên", "division", former="Phòng A", successor="Phòng B")]
+    campaigns = [CampaignRef(7, "Phong trào <2025> & \"thi đua\"", "annual"),
+                 CampaignRef(8, "Đợt 'đặc biệt'", "thematic")]
+    rows = []
+    for i, (state, subject_type, person) in enumerate([
+            ("registered", "collective", None), ("nurtured", "individual", PersonRef(5, "Nguyễn <Văn> & 'A'")),
+            ("submitted", "individual", None), ("withdrawn", "collective", PersonRef(6, "ignored")),
+            ("no_such_state", "collective", None), ("recognised", "individual", PersonRef(7, "Lê \"Thu\""))]):
+        rows.append(NominationRow(
+            id=100 + i, state=state, version=1, subject_type=subject_type,
+            title=["Hồ sơ <b>đậm</b>", "A & B", "\"quoted\" 'single'", "", "x" * 300, "Bình thường"][i],
+            campaign_id=campaigns[i % 2].id, unit_id=units[i % 4].id, department_id=1,
+            subject_person_id=person.id if person else None, created_at=at, updated_at=at + dt.timedelta(days=i),
+            unit=units[i % 4], campaign=campaigns[i % 2], subject_person=person))
+    return rows
+
+
+@pytest.mark.parametrize("count", [0, 1, 6])
+def test_list_rows_are_what_the_template_wrote(app, count):
+    rows = _rows()[:count]
+    with app.test_request_context("/nominations"):
+        before = app.jinja_env.from_string(_ROWS_TEMPLATE).render(items=rows)
+        path = url_for("nominations.index")
+        assert str(filters.nomination_rows(rows, path)) == before
+    with app.test_request_context("/nominations", base_url="http://localhost/prefix&x"):  # a script root to escape
+        before = app.jinja_env.from_string(_ROWS_TEMPLATE).render(items=rows)
+        assert str(filters.nomination_rows(rows, url_for("nominations.index"))) == before
+
+
+def test_the_list_page_writes_its_rows_through_nomination_rows(app):
+    """The template hands its rows to the helper (its HTML is there, not in list.html)."""
+    source = app.jinja_env.loader.get_source(app.jinja_env, "nominations/list.html")[0]
+    assert "nomination_rows(page.items, url_for('nominations.index'))" in source
+    assert "{% for n in page.items %}" not in source
+
+
+# ------------------------------------------------------------------------------------------------ the environment
+def _environments(app, templates: dict):
+    """Jinja's own environment and the application's kind, on the same templates and globals."""
+    from jinja2 import DictLoader
+    from jinja2 import Environment as JinjaEnvironment
+
+    ours = filters.Environment(app, loader=DictLoader(templates))
+    theirs = JinjaEnvironment(loader=DictLoader(templates))
+    return ours, theirs
+
+
+def test_templates_read_the_environment_globals_themselves(app):
+    ours, theirs = _environments(app, {"page.html": "{{ late() if late is defined else 'none' }}|{{ x }}"})
+    for env in (ours, theirs):
+        env.globals["x"] = "X"
+        assert env.get_template("page.html").render() == "none|X"
+        env.globals["late"] = lambda: "late"  # added after the template was loaded: seen, as Jinja's ChainMap sees it
+        assert env.get_template("page.html").render() == "late|X"
+        assert env.from_string("{{ x }}").render() == "X"
+        own = env.from_string("{{ x }}{{ y }}", globals={"y": "Y"})  # a template's own globals overlay the env's
+        assert own.render() == "XY" and "y" not in env.globals
+    assert ours.get_template("page.html").globals is ours.globals  # no ChainMap to copy or compare per render
+    with pytest.raises(TypeError):  # Jinja would write them into the cached template's globals: the env's here
+        ours.get_template("page.html", globals={"y": "Y"})
+
+
+def test_imports_and_contexts_see_what_jinja_gives_them(app):
+    templates = {
+        "macros.html": "{% macro m(a) %}[{{ a }}|{{ g1 }}|{{ v if v is defined else 'no v' }}]{% endmacro %}",
+        "page.html": "{% from 'macros.html' import m %}{% import 'macros.html' as all with context %}"
+                     "{{ m(1) }}{{ all.m(2) }}{{ v }}{{ g1 }}{% include 'inc.html' %}",
+        "inc.html": "<{{ v }}{{ g1 }}>",
+    }
+    ours, theirs = _environments(app, templates)
+    for env in (ours, theirs):
+        env.globals["g1"] = "G"
+    assert ours.get_template("page.html").render(v="V") == theirs.get_template("page.html").render(v="V") \
+        == "[1|G|no v][2|G|V]VG<VG>"
+    context = ours.get_template("page.html").new_context({"v": "V"})
+    assert context.get_all() == theirs.get_template("page.html").new_context({"v": "V"}).get_all()
+    assert context.globals_keys == set(ours.globals)
+
+
+def test_template_calls_answer_as_jinja_does(app):
+    from jinja2 import pass_context, pass_environment, pass_eval_context
+
+    class Callable:
+        @pass_context
+        def __call__(self, context, suffix=""):
+            return f"callable:{context['who']}{suffix}"
+
+    def stops():
+        raise StopIteration
+
+    functions = {
+        "plain": lambda a, b="b": f"plain:{a}{b}",
+        "with_context": pass_context(lambda context, a: f"ctx:{context['who']}:{context.get('item')}:{a}"),
+        "with_eval_context": pass_eval_context(lambda eval_ctx, a: f"eval:{eval_ctx.autoescape}:{a}"),
+        "with_environment": pass_environment(lambda env, a: f"env:{type(env).__name__ != ''}:{a}"),
+        "instance": Callable(), "stops": stops, "separator": ", ".join, "labels": {"a": "A"},
+    }
+    source = ("{{ plain(1) }} {{ plain(1, b=2) }} {{ with_context(3) }} {{ with_eval_context(4) }}"
+              " {{ with_environment(5) }} {{ instance('!') }} [{{ stops() }}] {{ separator(['x', 'y']) }}"
+              " {{ labels.get('a') }} {{ labels.items()|list }} {{ range(3)|list }}"
+              "{% for item in [7, 8] %} {{ with_context(item) }}{% endfor %}"
+              "{% set item = 9 %} {{ with_context('set') }} {{ 'a-b'.split('-') }}")
+    ours, theirs = _environments(app, {"page.html": source})
+    for env in (ours, theirs):
+        env.globals.update(functions)
+    expected = theirs.get_template("page.html").render(who="W")
+    assert ours.get_template("page.html").render(who="W") == expected
+    assert "ctx:W:9:set" in expected and "callable:W!" in expected and "[]" in expected  # the calls were made

@@ -33,14 +33,15 @@ def header_data() -> dict:
     request may have changed the inbox since (marked notifications read, told the user something), so it counts
     again when its page is rendered."""
     def unread() -> int:
-        if "unread_count" not in g:
+        ctx_g = g._get_current_object()  # once: each read through Flask's proxy costs ~1.5 µs
+        if "unread_count" not in ctx_g:
             if not current_user.is_authenticated:
-                g.unread_count = 0
-            elif request.method in SAFE_METHODS and "session_unread_count" in g:
-                g.unread_count = g.session_unread_count
+                ctx_g.unread_count = 0
+            elif request.method in SAFE_METHODS and "session_unread_count" in ctx_g:
+                ctx_g.unread_count = ctx_g.session_unread_count
             else:
-                g.unread_count = inbox_queries.unread_count(db(), current_user.id)
-        return g.unread_count
+                ctx_g.unread_count = inbox_queries.unread_count(db(), current_user.id)
+        return ctx_g.unread_count
 
     return {"unread_notifications": unread}
 
