@@ -225,8 +225,7 @@ class PlainLoad:
                 raise ValueError(f"{name}: not a many-to-one relationship")
             alias = prop.mapper.local_table.alias(f"{table.name}_{name}")
             on = and_(*(alias.corresponding_column(remote) == local for local, remote in prop.local_remote_pairs))
-            inner = all(not local.nullable for local, _ in prop.local_remote_pairs)  # what joinedload(innerjoin=) gives
-            source = source.join(alias, on, isouter=not inner)
+            source = source.join(alias, on, isouter=not inner_join(prop))
             entities.append(_Entity(prop.mapper, alias, name, sum(len(e.keys) for e in entities)))
         stmt = select(*(c for e in entities for c in e.columns)).select_from(source).where(where)
         if lock:
@@ -314,6 +313,13 @@ class _Entity:
             dict_.update((k, v) for k, v in values if k in unloaded)
             state._commit(dict_, unloaded)
         return present
+
+
+def inner_join(prop) -> bool:
+    """Whether a many-to-one parent is joined to its child with an inner join: its key is never NULL. PlainLoad's
+    statement and the ORM's load of the same object (`joinedload(innerjoin=…)`, `policy.load`) both ask here, so both
+    read the same rows."""
+    return all(not local.nullable for local, _ in prop.local_remote_pairs)
 
 
 def _simple_mapper(mapper, *, composite: bool = False) -> bool:

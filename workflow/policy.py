@@ -53,7 +53,7 @@ from models import (
 )
 from models import Decision as Recognition  # `Decision` here is the policy's answer
 from models.accounts import ROLES
-from models.plain import PlainLoad
+from models.plain import PlainLoad, inner_join
 from workflow import clock
 from workflow.errors import Forbidden, NotFound
 from workflow.nominations.machine import MINISTRY_VISIBLE_STATES, RECOGNISED_STATES
@@ -903,10 +903,9 @@ def _load_statement(object_type: str, scope_key: tuple, for_update: bool | str, 
     stmt = select(model).where(model.id == bindparam("object_id"), scope_clause(scope_key))
     if for_update:
         stmt = stmt.with_for_update(read=for_update == "share", of=model).execution_options(populate_existing=True)
-    for name in parents:  # inner joins where the key is never NULL, as PlainLoad joins them
+    for name in parents:  # joined as PlainLoad joins them
         prop = inspect(model).relationships[name]
-        options += (joinedload(prop.class_attribute,
-                               innerjoin=all(not local.nullable for local, _ in prop.local_remote_pairs)),)
+        options += (joinedload(prop.class_attribute, innerjoin=inner_join(prop)),)
     return stmt.options(*options) if options else stmt
 
 

@@ -363,7 +363,7 @@ def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, bef
     return NominationPage(rows, total, page, per_page, next_before_id)
 
 
-_DETAIL_PARENTS = ("unit", "campaign", "subject_person")
+PARENTS = ("campaign", "unit", "subject_person")  # a nomination's many-to-one parents, read with its row
 
 
 def load_detail(session: Session, actor: Actor, nomination_id: int) -> Nomination:
@@ -371,7 +371,7 @@ def load_detail(session: Session, actor: Actor, nomination_id: int) -> Nominatio
     clause as the list: policy.load). Two statements: the row with its unit, campaign and subject joined, then its
     parts — history (and its people), criteria, check-ins, attachments (`load_parts`) — none of them loaded lazily
     later."""
-    n = policy.load(session, actor, "nomination", nomination_id, parents=_DETAIL_PARENTS)
+    n = policy.load(session, actor, "nomination", nomination_id, parents=PARENTS)
     load_parts(session, n)
     return n
 

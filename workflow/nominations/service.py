@@ -34,6 +34,7 @@ from workflow.errors import Conflict, Forbidden, StaleVersion, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
 from workflow.nominations import guards, machine, rules
 from workflow.nominations.machine import EDITABLE_STATES, stage_rank
+from workflow.nominations.queries import PARENTS
 from workflow.policy import Actor
 from workflow.proposals import items as proposal_items
 
@@ -52,9 +53,6 @@ def load(session: Session, actor: Actor, nomination_id: int, *, for_update: bool
     the receivers and the detail a change answers with ask for them, each a round trip of its own otherwise."""
     return policy.load(session, actor, "nomination", nomination_id, for_update=for_update,
                        parents=PARENTS if for_update else ())
-
-
-PARENTS = ("campaign", "unit", "subject_person")  # a nomination's many-to-one parents, read with its row
 
 
 def edit_refusals(actor: Actor, n: Nomination) -> list[str]:
