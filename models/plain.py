@@ -44,7 +44,8 @@ class _Compiled:
     """One statement compiled for one dialect: its text, the values of its constant binds, and the processors its
     bind and result types need."""
 
-    __slots__ = ("sql", "defaults", "bind_processors", "result_processors", "pieces")  # result: (column index, processor)
+    # result_processors: (column index, processor) pairs
+    __slots__ = ("sql", "defaults", "bind_processors", "result_processors", "pieces")
 
     def __init__(self, sql: str, defaults: dict, bind_processors: dict, result_processors: tuple | None,
                  pieces: tuple | None = None):
