@@ -173,7 +173,8 @@ def _preview(where: tuple, order: tuple, deadline=None) -> PlainSelect:
                Unit.name, Person.full_name)
         .select_from(chosen).join(_SHOWN, _SHOWN.id == chosen.c.id)
         .outerjoin(Unit, Unit.id == _SHOWN.unit_id).outerjoin(Person, Person.id == _SHOWN.subject_person_id)
-        .order_by(*(_sorted(chosen.c[f"key_{i}"], desc, last) for i, (_, desc, last) in enumerate(order)))
+        .order_by(*(_sorted(chosen.c[f"key_{i}"], desc, last) for i, (_, desc, last) in enumerate(order))),
+        inline=True,
     )
 
 
@@ -346,7 +347,8 @@ _DECIDE = PlainSelect(
            _DECIDE_CHOSEN.c.subject_type, Unit.name, Person.full_name)
     .select_from(_DECIDE_CHOSEN).outerjoin(Unit, Unit.id == _DECIDE_CHOSEN.c.unit_id)
     .outerjoin(Person, Person.id == _DECIDE_CHOSEN.c.subject_person_id)
-    .order_by(_DECIDE_CHOSEN.c.closed_at, _DECIDE_CHOSEN.c.id)
+    .order_by(_DECIDE_CHOSEN.c.closed_at, _DECIDE_CHOSEN.c.id),
+    inline=True,
 )
 
 
