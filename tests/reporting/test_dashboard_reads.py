@@ -131,3 +131,27 @@ def test_a_card_reads_the_day_it_is_given(db, demo, work):
     for today in (clock.today(), clock.today() + dt.timedelta(days=400)):
         card = dashboard._nomination_card(db, actor, spec, today)
         assert card.deadline == _reference_card(db, actor, spec, today)[1]
+
+
+def test_the_session_cards_list_what_their_conditions_select(db, demo, work):
+    """One statement reads the sessions of every session card: each card lists what its own condition selects."""
+    now = clock.now()
+    dept = demo.unit("STP").id
+    tied = select(AgendaItem.id).where(AgendaItem.session_id == CouncilSession.id,
+                                       AgendaItem.outcome == "tie").exists()
+    conditions = {
+        "council_publish": (CouncilSession.state == "scheduled", CouncilSession.published_at.is_(None)),
+        "council_open": (CouncilSession.state == "scheduled", CouncilSession.published_at.is_not(None),
+                         CouncilSession.comments_until <= now),
+        "council_close": (CouncilSession.state == "open",),
+        "council_ties": (CouncilSession.state == "closed", tied),
+    }
+    schedule(db, demo, [], publish=False)  # one to publish
+    found = dashboard._sessions(db, dept, now)
+    for key, where in conditions.items():
+        expected = db.scalars(select(CouncilSession.id).where(CouncilSession.department_id == dept, *where)
+                              .order_by(CouncilSession.date, CouncilSession.id)).all()
+        assert [s.id for s in found[key]] == expected, key
+    assert all(found.values())
+    cards = {c.key: c for a in ("vanphong", "giamdoc") for c in dashboard.council_cards(db, demo.actor(a), now)}
+    assert {"council_publish", "council_open", "council_close", "council_ties"} <= cards.keys()

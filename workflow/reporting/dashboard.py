@@ -16,7 +16,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass, field
 
-from sqlalchemy import Date, bindparam, case, func, null, select
+from sqlalchemy import Date, and_, bindparam, case, func, null, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from models import (
@@ -262,14 +262,40 @@ def pending_work(session: Session, actor: Actor, today: dt.date | None = None) -
 
 
 # ------------------------------------------------------------------------------------------------ council
-def _sessions(session: Session, department_id: int, *conditions) -> list[CouncilSession]:
-    return list(session.scalars(
-        select(CouncilSession).where(CouncilSession.department_id == department_id, *conditions)
-        .order_by(CouncilSession.date, CouncilSession.id)
-    ))
+@dataclass(frozen=True, slots=True)
+class _SessionRow:
+    id: int
+    title: str
+    date: dt.date
 
 
-def _session_card(key: str, title: str, hint: str, sessions: list[CouncilSession], *, target: str = "council_session",
+# Which card each of the department's sessions belongs on (a session is on at most one), as SQL conditions: one
+# statement reads the sessions of every session card, in the order of the cards' lists.
+_TIED = select(AgendaItem.id).where(AgendaItem.session_id == CouncilSession.id, AgendaItem.outcome == "tie").exists()
+_SESSION_CARDS = {
+    "council_publish": and_(CouncilSession.state == "scheduled", CouncilSession.published_at.is_(None)),
+    "council_open": and_(CouncilSession.state == "scheduled", CouncilSession.published_at.is_not(None),
+                         CouncilSession.comments_until <= bindparam("now", type_=CouncilSession.comments_until.type)),
+    "council_close": CouncilSession.state == "open",
+    "council_ties": and_(CouncilSession.state == "closed", _TIED),
+}
+_SESSIONS = PlainSelect(
+    select(CouncilSession.id, CouncilSession.title, CouncilSession.date,
+           case(*((cond, key) for key, cond in _SESSION_CARDS.items())).label("card"))
+    .where(CouncilSession.department_id == bindparam("department_id"), or_(*_SESSION_CARDS.values()))
+    .order_by(CouncilSession.date, CouncilSession.id)
+)
+
+
+def _sessions(session: Session, department_id: int, now: dt.datetime) -> dict[str, list[_SessionRow]]:
+    """The department's sessions on each session card (`_SESSION_CARDS`), in (date, id) order."""
+    cards: dict[str, list[_SessionRow]] = {key: [] for key in _SESSION_CARDS}
+    for sid, title, date, card in _SESSIONS.all(session, {"department_id": department_id, "now": now}):
+        cards[card].append(_SessionRow(sid, title, date))
+    return cards
+
+
+def _session_card(key: str, title: str, hint: str, sessions: list, *, target: str = "council_session",
                   note=None) -> Card | None:
     if not sessions:
         return None
@@ -375,28 +401,25 @@ def council_cards(session: Session, actor: Actor, now: dt.datetime | None = None
     cards: list[Card | None] = []
     if policy.can(actor, "sit", "council_session"):
         cards.append(_vote_card(session, actor))
-    if policy.can(actor, "prepare", "council_session"):
+    prepares, chairs = policy.can(actor, "prepare", "council_session"), policy.can(actor, "chair", "council_session")
+    sessions = _sessions(session, dept, now) if prepares or chairs else {}
+    if prepares:
         cards.append(_agenda_card(session, actor, today))
         cards.append(_session_card(
             "council_publish", "Phiên họp chưa công khai danh sách",
-            "Lập chương trình và công khai danh sách để lấy ý kiến trước ngày họp.",
-            _sessions(session, dept, CouncilSession.state == "scheduled", CouncilSession.published_at.is_(None))))
-    if policy.can(actor, "chair", "council_session"):
+            "Lập chương trình và công khai danh sách để lấy ý kiến trước ngày họp.", sessions["council_publish"]))
+    if chairs:
         cards.append(_session_card(
             "council_open", "Phiên họp sẵn sàng khai mạc", "Đã hết thời hạn công khai lấy ý kiến.",
-            _sessions(session, dept, CouncilSession.state == "scheduled", CouncilSession.published_at.is_not(None),
-                      CouncilSession.comments_until <= now)))
+            sessions["council_open"]))
         cards.append(_session_card(
             "council_close", "Phiên họp đang biểu quyết, chờ kết thúc",
-            "Khi các thành viên đã biểu quyết, kết thúc phiên họp để kiểm phiếu.",
-            _sessions(session, dept, CouncilSession.state == "open")))
+            "Khi các thành viên đã biểu quyết, kết thúc phiên họp để kiểm phiếu.", sessions["council_close"]))
         cards.append(_decide_card(session, actor))
-        tied = select(AgendaItem.id).where(AgendaItem.session_id == CouncilSession.id,
-                                           AgendaItem.outcome == "tie").exists()
         cards.append(_session_card(
             "council_ties", "Hồ sơ bằng phiếu chờ Chủ tịch Hội đồng quyết định",
             "Các hồ sơ bằng tỷ lệ đồng ý tại ngưỡng chỉ tiêu: Chủ tịch Hội đồng chọn hồ sơ được công nhận.",
-            _sessions(session, dept, CouncilSession.state == "closed", tied)))
+            sessions["council_ties"]))
     return [c for c in cards if c is not None]
 
 
