@@ -459,24 +459,29 @@ def _proposals_to_sign_card(session: Session, actor: Actor) -> Card | None:
                        for p in drafts[:PREVIEW]])
 
 
+# Proposed items awaiting the Minister's decision, per submitted proposal with its department, newest first: plain
+# rows of the four values the card shows (every proposal's count is summed, five are listed).
+_MINISTRY = PlainSelect(
+    select(Proposal.id, Proposal.number, Unit.name, func.count(ProposalItem.id))
+    .join(ProposalItem, ProposalItem.proposal_id == Proposal.id)
+    .join(Nomination, Nomination.id == ProposalItem.nomination_id)
+    .join(Unit, Unit.id == Proposal.department_id)
+    .where(Proposal.state == "submitted", ProposalItem.live.is_(True), Nomination.state == "proposed_nganh")
+    .group_by(Proposal.id, Unit.name)
+    .order_by(Proposal.submitted_at.desc(), Proposal.id.desc())
+)
+
+
 def _ministry_card(session: Session) -> Card | None:
     """Proposed items awaiting the Minister's decision, counted per submitted proposal with its department."""
-    rows = session.execute(
-        select(Proposal, Unit.name, func.count(ProposalItem.id))
-        .join(ProposalItem, ProposalItem.proposal_id == Proposal.id)
-        .join(Nomination, Nomination.id == ProposalItem.nomination_id)
-        .join(Unit, Unit.id == Proposal.department_id)
-        .where(Proposal.state == "submitted", ProposalItem.live.is_(True), Nomination.state == "proposed_nganh")
-        .group_by(Proposal.id, Unit.name)
-        .order_by(Proposal.submitted_at.desc(), Proposal.id.desc())
-    ).all()
+    rows = _MINISTRY.all(session, {})
     if not rows:
         return None
     return Card("ministry_awaiting", "Hồ sơ các Sở đề nghị, chờ quyết định của Bộ trưởng",
                 "Ghi nhận quyết định của Bộ trưởng: công nhận hoặc không công nhận điển hình ngành Tư pháp.",
-                sum(n for _, _, n in rows), link=links.path("ministry_inbox"),
-                items=[LinkItem(f"Tờ trình số {p.number} — {dept}", links.path("ministry_proposal", p.id),
-                                f"{n} hồ sơ chờ quyết định") for p, dept, n in rows[:PREVIEW]])
+                sum(n for *_, n in rows), link=links.path("ministry_inbox"),
+                items=[LinkItem(f"Tờ trình số {number} — {dept}", links.path("ministry_proposal", pid),
+                                f"{n} hồ sơ chờ quyết định") for pid, number, dept, n in rows[:PREVIEW]])
 
 
 def proposal_cards(session: Session, actor: Actor) -> list[Card]:
