@@ -7,7 +7,7 @@ application, an import, a migration, psql). Random rather than counted: a transa
 value behind that a later change could reuse, and two databases (copies of one template, test databases) reuse a
 value only while their tables are equal too.
 
-The triggers are in the migration that added the table (0020) and, for databases built from the metadata (tests),
+The triggers are in the migration that added the table (0021) and, for databases built from the metadata (tests),
 in the listeners below. On SQLite a migration that rebuilds `units` or `campaigns` (batch mode) drops their triggers:
 it must create them again (`tests/platform/test_data_stamps.py` checks the head's)."""
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """data stamps: a random value that every change of units or campaigns replaces in its own transaction (a trigger),
 so the list page's filter choices can be kept per stamp and are never served stale
 
-Revision ID: 0020_data_stamps
-Revises: 0019_list_indexes_deep
+Revision ID: 0021_data_stamps
+Revises: 0020_subject_person_id_index
 Create Date: 2026-11-30 04:30:00
 
 See models/stamps.py and bench/README.md ("Sixth increment: the list page (branch perfpage3)"). The triggers are
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0020_data_stamps'
-down_revision: str | Sequence[str] | None = '0019_list_indexes_deep'
+revision: str = '0021_data_stamps'
+down_revision: str | Sequence[str] | None = '0020_subject_person_id_index'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
