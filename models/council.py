@@ -119,7 +119,7 @@ class AgendaItem(Base):
         UniqueConstraint("session_id", "nomination_id"),
         CheckConstraint(f"outcome IS NULL OR outcome IN {ITEM_OUTCOMES}", name="outcome"),
         # The items that still hold their nomination after their session closed (passed, or tied at the quota:
-        # council.AWAITING_OUTCOMES), by nomination (migration 0022): "not held by a session" (the secretariat's
+        # council.AWAITING_OUTCOMES), by nomination (migration 0023): "not held by a session" (the secretariat's
         # agenda candidates, its home page's card) reads them in nomination order beside the candidates.
         Index("ix_agenda_items_awaiting", "nomination_id", sqlite_where=text(_AWAITING_SQL),
               postgresql_where=text(_AWAITING_SQL)),

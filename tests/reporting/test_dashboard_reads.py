@@ -158,7 +158,7 @@ def test_the_session_cards_list_what_their_conditions_select(db, demo, work):
 
 
 def test_the_index_of_awaiting_items_holds_the_outcomes_that_hold_a_nomination():
-    """`agenda_items (nomination_id) WHERE outcome IN (…)` (migration 0022) serves `not_held_by_a_session` only while
+    """`agenda_items (nomination_id) WHERE outcome IN (…)` (migration 0023) serves `not_held_by_a_session` only while
     its outcomes are the council's."""
     from models.council import _AWAITING_SQL
     assert _AWAITING_SQL == "outcome IN (" + ", ".join(f"'{o}'" for o in council.AWAITING_OUTCOMES) + ")"

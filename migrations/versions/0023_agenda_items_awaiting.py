@@ -1,8 +1,8 @@
 """agenda_items (nomination_id) WHERE outcome IN ('passed', 'tie'): the items that still hold their nomination after
 their session closed, in nomination order
 
-Revision ID: 0022_agenda_items_awaiting
-Revises: 0021_dept_state_campaign
+Revision ID: 0023_agenda_items_awaiting
+Revises: 0022_dept_state_campaign
 Create Date: 2026-11-30 04:45:00
 
 "Not held by a session" (`workflow/council/operations.py: not_held_by_a_session`: the secretariat's home-page card of
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0022_agenda_items_awaiting'
-down_revision: str | Sequence[str] | None = '0021_dept_state_campaign'
+revision: str = '0023_agenda_items_awaiting'
+down_revision: str | Sequence[str] | None = '0022_dept_state_campaign'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

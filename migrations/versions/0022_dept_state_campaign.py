@@ -1,8 +1,8 @@
 """nominations (department_id, state, id) carries campaign_id in its leaves: the home page's work queues count a
 department's nominations in a set of states with their campaign's deadline from the index alone
 
-Revision ID: 0021_dept_state_campaign
-Revises: 0020_subject_person_id_index
+Revision ID: 0022_dept_state_campaign
+Revises: 0021_data_stamps
 Create Date: 2026-11-30 04:40:00
 
 Measured with bench/lists.py at 100k nominations (bench/README.md, "Sixth increment: the home pages at 100k"): each
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0021_dept_state_campaign'
-down_revision: str | Sequence[str] | None = '0020_subject_person_id_index'
+revision: str = '0022_dept_state_campaign'
+down_revision: str | Sequence[str] | None = '0021_data_stamps'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
