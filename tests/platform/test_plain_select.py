@@ -170,3 +170,68 @@ def test_listeners_keep_what_they_need_on_the_context(db, engine):
         event.remove(engine, "before_cursor_execute", before)
         event.remove(engine, "after_cursor_execute", after)
     assert kept and set(kept) == {"span"}
+
+
+def _sent(engine, run) -> list[tuple[str, object]]:
+    """The statements `run` sends, as the driver receives them (text, parameters)."""
+    seen = []
+
+    def listen(_conn, _cursor, statement, parameters, _context, _many):
+        if not statement.startswith(("SAVEPOINT", "RELEASE")):
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    return seen
+
+
+def test_inline_writes_integers_and_words_into_the_text_and_nothing_else(db, demo, engine):
+    """`inline=True`: integers and plain words are written into the text (one text per request, which psycopg
+    prepares and PostgreSQL plans once for its values); anything else — a quote, a percent sign, a space, a bool, a
+    date — stays a parameter, so a value can never become SQL."""
+    factories.nomination(db, demo, unit="VP", state="registered", title="Hồ sơ 'một'; DROP TABLE nominations; --")
+    stmt = (select(Nomination.id, Nomination.title)
+            .where(Nomination.state == bindparam("state"), Nomination.id > bindparam("above", type_=Integer),
+                   Nomination.title != bindparam("title"), Nomination.subject_type == "collective")
+            .order_by(Nomination.id.desc()).limit(bindparam("limit", type_=Integer)))
+    inline, plain = PlainSelect(stmt, inline=True), PlainSelect(stmt)
+    hostile = ("x' OR '1'='1", "a%s", "50%", "two words", "dấu", "")
+    for title in hostile:
+        params = {"state": "registered", "above": 0, "title": title, "limit": 5}
+        rows = inline.all(db, params)
+        assert rows and rows == plain.all(db, params) == _rows_as_sqlalchemy_reads_them(db, stmt, params)
+    if db.get_bind().dialect.driver != "psycopg":
+        return  # elsewhere the statement runs through SQLAlchemy, its values bound as always
+    for title in hostile:
+        [(sql, params)] = _sent(engine, lambda t=title: inline.all(
+            db, {"state": "registered", "above": 7, "title": t, "limit": 5}))
+        assert "'registered'" in sql and "> 7" in sql and "'collective'" in sql and "LIMIT 5" in sql
+        if title == "":
+            assert params == {} and "!= ''" in sql  # an empty word is a word
+        else:
+            assert params == {"title": title} and title not in sql  # the value is sent apart, never as text
+    [(sql, params)] = _sent(engine, lambda: inline.all(db, {"state": "registered", "above": True, "title": "t",
+                                                              "limit": 5}))
+    assert params == {"above": True}  # a bool is not written as an integer
+
+
+def test_a_repeated_list_is_run_prepared_without_planning_it_again(app, db, demo):
+    """The list's page statement of the same request sends the same text, without parameters, which psycopg prepares
+    on its fifth execution: from then on PostgreSQL runs it with its cached plan (`pg_prepared_statements` counts
+    the plans it made and reused)."""
+    if db.get_bind().dialect.driver != "psycopg":
+        pytest.skip("server-side prepared statements: PostgreSQL")
+    factories.nomination(db, demo, unit="VP", state="registered", title="Hồ sơ")
+    actor = demo.actor("vanphong")
+    for _ in range(8):
+        page = queries.list_nominations(db, actor)
+    assert page.total >= 1
+    prepared = db.execute(text(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE 'SELECT counted.total%'"
+    )).all()
+    assert len(prepared) == 1
+    generic, custom = prepared[0]
+    assert generic >= 3 and custom == 0  # one plan, made once and reused: no parameters to plan it for
