@@ -98,6 +98,18 @@ def test_the_dossier_closes_again_when_the_period_ends(api, client, login, liste
     assert client.get(f"/nominations/{b}").status_code == 404
 
 
+def test_a_list_read_again_and_again_follows_the_period(api, listed, monkeypatch):
+    """The list's statement of the same request is prepared after a few reads (its plan kept on the connection): the
+    period's bounds are compared with each request's time, never with the time it was prepared at."""
+    b, staff = listed["b"], api.as_("canbo1")
+    for _ in range(8):
+        assert b in {x["id"] for x in ok(staff.get("/nominations"))["items"]}
+    later = dt.datetime.fromisoformat(listed["session"]["comments_until"]) + dt.timedelta(minutes=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    for _ in range(3):
+        assert b not in {x["id"] for x in ok(staff.get("/nominations"))["items"]}
+
+
 def test_a_dossier_not_yet_published_stays_closed(api, ref, db):
     a = submitted(api, ref, "tp_hctp", ref.hctp, "Phòng Hành chính tư pháp")
     refused(api.as_("canbo1").get(f"/nominations/{a}"), 404)

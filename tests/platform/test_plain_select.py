@@ -235,3 +235,18 @@ def test_a_repeated_list_is_run_prepared_without_planning_it_again(app, db, demo
     assert len(prepared) == 1
     generic, custom = prepared[0]
     assert generic >= 3 and custom == 0  # one plan, made once and reused: no parameters to plan it for
+
+
+def test_a_search_is_planned_for_its_words_every_time(app, db, demo):
+    """A search's words stay parameters, and its text is never prepared: PostgreSQL's generic plan of a pattern it
+    does not know cannot use the trigram index (it read every row)."""
+    if db.get_bind().dialect.driver != "psycopg":
+        pytest.skip("server-side prepared statements: PostgreSQL")
+    n = factories.nomination(db, demo, unit="VP", state="registered", title="Gương sáng")
+    n.search_text = "guong sang"
+    db.flush()
+    actor = demo.actor("vanphong")
+    for _ in range(8):
+        assert queries.list_nominations(db, actor, q="guong").total == 1
+    assert db.execute(text(
+        "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT counted.total%'")).scalar() == 0
