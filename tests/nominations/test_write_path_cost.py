@@ -217,9 +217,10 @@ def test_a_transition_answers_with_its_detail_read_in_one_statement(api, ref, en
     """POST /nominations/{id}/transitions (start_nurturing, the commonest step): the caller (1), the locked row with
     its parents (1), the step (PostgreSQL 1, SQLite 2), the audit row (2, SQLite 3) and the detail's history with the
     names of who acted, criteria, check-ins and attachments in ONE statement (they were four lazy loads and a fifth
-    for the names) — on PostgreSQL the step's own (`queries.parts_beside`): 5 statements on PostgreSQL, 8 on SQLite,
-    besides the eligibility rules' own look-up (the discipline records of the unit's people, when it has any). The
-    answer is still what a read then shows, check-ins and attachments included."""
+    for the names) — on PostgreSQL the step's own (`queries.parts_beside`), which also takes the audit chain's
+    position (the audit then only inserts): 4 statements on PostgreSQL, 8 on SQLite, besides the eligibility rules'
+    own look-up (the discipline records of the unit's people, when it has any). The answer is still what a read then
+    shows, check-ins and attachments included."""
     n = register(api, ref)
     client = api.as_("tp_pbgdpl")
     assert client.post(f"/nominations/{n['id']}/checkins", json={"note": "Kiểm tra quý I."}).status_code == 201
@@ -234,12 +235,14 @@ def test_a_transition_answers_with_its_detail_read_in_one_statement(api, ref, en
     if postgres:  # the parts read by the step's statement, which writes the history row
         assert parts[0].startswith("WITH moved AS") and "INSERT INTO state_changes" in parts[0], seen
         assert not reading(seen, "state_changes"), seen
+        assert "UPDATE audit_chain_heads SET seq" in parts[0], seen
+        assert not [s for s in seen if s.startswith("UPDATE audit_chain_heads")], seen
     else:
         assert len(reading(seen, "state_changes")) == 1, seen
     assert len(reading(seen, "users")) <= 1, seen  # the caller's own
     rules = len(reading(seen, "discipline_records"))
     counted = [s for s in seen if not s.startswith("UPDATE api_tokens")]  # the token's use, noted once a minute
-    assert rules <= 1 and len(counted) <= (5 if postgres else 8) + rules, "\n".join(seen)
+    assert rules <= 1 and len(counted) <= (4 if postgres else 8) + rules, "\n".join(seen)
     body = _same_as_a_read(api, "tp_pbgdpl", r)
     assert [h["action"] for h in body["history"]] == ["create", "start_nurturing"]
     assert body["history"][-1]["actor"]["username"] == "tp_pbgdpl"

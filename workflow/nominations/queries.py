@@ -514,15 +514,17 @@ _PART_KEYS = frozenset(key for key, *_ in _COLLECTIONS.values())
 STEP_PART = -1
 
 
-def parts_beside(recorded) -> CompoundSelect:
+def parts_beside(recorded, taken) -> CompoundSelect:
     """`load_parts`' statement with a row before the parts (part STEP_PART): the history row that `recorded` (a
     data-modifying CTE returning the row's id, nomination_id, actor_id and on_behalf_of_id) has just inserted, with
-    the names of who acted. A step and the detail it answers with are then one statement (`service._record_step` on
-    PostgreSQL). Its parts are read in the statement's snapshot, so without the row it inserts: `set_parts` adds it."""
+    the names of who acted, and what `taken` (a CTE returning an audit chain's `seq` and `hash`, at most one row)
+    returned. A step and the detail it answers with are then one statement (`service._record_step` on PostgreSQL).
+    Its parts are read in the statement's snapshot, so without the row it inserts: `set_parts` adds it."""
     step = _part(STEP_PART, recorded.outerjoin(_ACTOR, _ACTOR.c.id == recorded.c.actor_id)
-                 .outerjoin(_BEHALF, _BEHALF.c.id == recorded.c.on_behalf_of_id), recorded.c.nomination_id,
-                 id=recorded.c.id, i2=recorded.c.actor_id, i3=recorded.c.on_behalf_of_id, s5=_ACTOR.c.username,
-                 s6=_ACTOR.c.full_name, s7=_BEHALF.c.username, s8=_BEHALF.c.full_name)
+                 .outerjoin(_BEHALF, _BEHALF.c.id == recorded.c.on_behalf_of_id).outerjoin(taken, true()),
+                 recorded.c.nomination_id, id=recorded.c.id, i2=recorded.c.actor_id, i3=recorded.c.on_behalf_of_id,
+                 s5=_ACTOR.c.username, s6=_ACTOR.c.full_name, s7=_BEHALF.c.username, s8=_BEHALF.c.full_name,
+                 k=taken.c.seq, s4=taken.c.hash)
     return union_all(step, *_PART_SELECTS).order_by(*_PARTS_ORDER)
 
 
@@ -531,7 +533,14 @@ def step_id(rows) -> int | None:
     return rows[0][_STEP_ID] if rows and rows[0][0] == STEP_PART else None
 
 
-_STEP_ID = list(_TYPES).index("id")
+def step_taken(rows) -> tuple[int, str] | None:
+    """What `parts_beside`'s `taken` returned: (seq, hash), or None."""
+    if not rows or rows[0][0] != STEP_PART or rows[0][_STEP_SEQ] is None:
+        return None
+    return rows[0][_STEP_SEQ], rows[0][_STEP_HASH]
+
+
+_STEP_ID, _STEP_SEQ, _STEP_HASH = (list(_TYPES).index(name) for name in ("id", "k", "s4"))
 
 
 def set_parts(session: Session, n: Nomination, rows, recorded: StateChange | None = None) -> None:

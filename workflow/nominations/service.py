@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from models import (
     ATTACHMENT_KINDS,
     Attachment,
+    AuditChainHead,
     AwardRecord,
     Campaign,
     Checkin,
@@ -27,6 +28,7 @@ from models import (
     Unit,
     fold,
 )
+from models.audit import TAKEN, department_chain
 from models.plain import PlainSelect
 from workflow import clock, events, inputs, policy, signals, uploads
 from workflow.context import CLI, Context
@@ -639,11 +641,17 @@ _STEP_PG = insert(_SC).from_select(list(_HISTORY), select(
     _MOVED.c.id, *(bindparam(f"h_{c}", type_=_SC.c[c].type) for c in _HISTORY[1:]))).returning(_SC.c.id)
 _STEP_PG_PLAIN = PlainSelect(_STEP_PG)  # run below SQLAlchemy's execution (its types' processors applied)
 # The same step and the detail's parts it answers with (`queries.parts_beside`), in one statement: the history row's
-# id and the names of who acted first, then the parts as `queries.load_parts` reads them.
+# id and the names of who acted first, then the parts as `queries.load_parts` reads them. The statement also takes
+# the next position of the nomination's audit chain for the event the step is audited by (only when the nomination
+# moved): the take `notifications.audit` would run next, one round trip fewer. It runs after the nomination's lock,
+# as the audit's own take would: the lock order (the nominations, then the chain's head) holds.
+_HEADS = AuditChainHead.__table__
+_TAKEN = (update(_HEADS).where(_HEADS.c.chain == bindparam("audit_chain"), exists(select(_MOVED.c.id)))
+          .values(seq=_HEADS.c.seq + 1).returning(_HEADS.c.seq, _HEADS.c.hash).cte("taken"))
 _STEP_PG_PARTS = PlainSelect(queries.parts_beside(
     insert(_SC).from_select(list(_HISTORY), select(
         _MOVED.c.id, *(bindparam(f"h_{c}", type_=_SC.c[c].type) for c in _HISTORY[1:])))
-    .returning(_SC.c.id, _SC.c.nomination_id, _SC.c.actor_id, _SC.c.on_behalf_of_id).cte("recorded")))
+    .returning(_SC.c.id, _SC.c.nomination_id, _SC.c.actor_id, _SC.c.on_behalf_of_id).cte("recorded"), _TAKEN))
 
 
 def _column_default(default):
@@ -680,8 +688,13 @@ def _record_step(session: Session, n: Nomination, change: StateChange, *, with_p
     parts = None
     try:
         if connection.dialect.name == "postgresql" and with_parts:
-            parts = _STEP_PG_PARTS.all(connection, move | {f"h_{c}": v for c, v in history.items()})
+            chain = department_chain(n.department_id)
+            parts = _STEP_PG_PARTS.all(connection, move | {f"h_{c}": v for c, v in history.items()}
+                                       | {"audit_chain": chain})
             change.id = queries.step_id(parts)
+            taken = queries.step_taken(parts)
+            if taken is not None:  # appended at by the step's audit event (NominationTransitioned, emitted next)
+                session.info.setdefault(TAKEN, {})[chain] = taken
         elif connection.dialect.name == "postgresql":
             change.id = _STEP_PG_PLAIN.scalar(connection, move | {f"h_{c}": v for c, v in history.items()})
         elif connection.execute(_MOVE, move).rowcount == 1:
