@@ -57,12 +57,13 @@ from models.propagation import (
 )
 from models.proposals import PROPOSAL_STATES, Proposal, ProposalItem
 from models.reminders import ReminderLog
+from models.stamps import DataStamp
 
 __all__ = [
     "EmailOptOut", "AuditVerification", "AuditChainHead", "AuditCheckpoint", "CalendarDay",
     "STORY_CHANNELS", "STORY_STATES", "MonthlyIntroduction", "PropagandaTheme", "Story", "StoryImage",
     "StoryRevision",
-    "ReminderLog", "UserSession",
+    "ReminderLog", "UserSession", "DataStamp",
     "StoredFile", "StoredFileChunk",
     "PROPOSAL_STATES", "Proposal", "ProposalItem",
     "BALLOT_CHOICES", "ITEM_OUTCOMES", "MEMBER_FUNCTIONS", "SESSION_STATES", "AgendaItem", "AnonymousBallot",

@@ -143,6 +143,38 @@ def nomination_rows(items, detail_path: str) -> Markup:
     return Markup("".join(rows))
 
 
+def choice_options(choices, selected: str) -> Markup:
+    """The `<option>`s of a filter's choices (rows of id and name: the list page's campaigns and units), the one whose
+    id is `selected` (the query's text) marked: what `nominations/list.html` wrote per choice
+    (`<option value="{{ c.id }}"{% if selected == c.id|string %} selected{% endif %}>{{ c.name }}</option>`), in one
+    pass instead of Jinja's look-ups, escapes and yields per choice."""
+    return Markup("".join(
+        f'<option value="{escape(row[0])}"{" selected" if selected == str(row[0]) else ""}>{escape(row[1])}</option>'
+        for row in choices))
+
+
+def _label_options(table: dict, selected) -> str:
+    return "".join(f'<option value="{escape(code)}"{" selected" if selected == code else ""}>{escape(label)}</option>'
+                   for code, label in table.items())
+
+
+# The list's state and subject filters offer fixed tables of the glossary: their options are written once for each
+# value that marks one of them, and once marking none (any other value: "", a list of states, a wrong code).
+_LABEL_OPTIONS = {id(table): (table, {value: Markup(_label_options(table, value)) for value in ("", *table)})
+                  for table in (labels.STATE_LABELS, labels.SUBJECT_TYPE_LABELS)}
+
+
+def label_options(table: dict, selected) -> Markup:
+    """The `<option>`s of a table of labels (code → label), the one whose code equals `selected` marked: what
+    `{% for code, label in table.items() %}<option value="{{ code }}"{% if selected == code %} selected{% endif %}>`
+    `{{ label }}</option>{% endfor %}` writes."""
+    kept = _LABEL_OPTIONS.get(id(table))
+    if kept is None or kept[0] is not table or not isinstance(selected, str):
+        return Markup(_label_options(table, selected))
+    written = kept[1]
+    return written.get(selected) or written[""]
+
+
 def date_field(value) -> str:
     """A date as typed in a form field: dd/mm/yyyy. Accepts a date, an ISO string or what the user typed (kept
     as is, so a wrong value is shown back for correction)."""
@@ -219,4 +251,5 @@ def register(app) -> None:
     app.extensions["dienhinh.urls"] = {}
     app.jinja_env.globals.update(labels=labels, url_with=url_with, url_for=cached_url_for,
                                  state_badge_html=state_badge, nomination_rows=nomination_rows,
+                                 choice_options=choice_options, label_options=label_options,
                                  pdf_available=pdf.available)

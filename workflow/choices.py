@@ -10,8 +10,9 @@ from typing import NamedTuple
 from sqlalchemy import String, exists, func, literal, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
-from models import Campaign, Person, Unit
+from models import Campaign, DataStamp, Person, Unit
 from models.plain import PlainSelect
+from models.stamps import CHOICES
 from workflow import policy
 from workflow.policy import Actor
 from workflow.reporting.dashboard import open_campaigns
@@ -90,37 +91,67 @@ class Choice(NamedTuple):
 
 
 class ListFilters(NamedTuple):
-    """What the nominations list page offers beside its rows: filter_campaigns, filter_units, may_register_somewhere."""
+    """What the nominations list page offers beside its rows: filter_campaigns, filter_units, may_register_somewhere
+    (tuples: one answer may be kept and served to many requests)."""
 
-    campaigns: list
-    units: list
+    campaigns: tuple
+    units: tuple
     can_register: bool
 
 
 FILTER_STATEMENTS_KEPT = 256
 _filter_statements: dict[tuple, object] = {}
+FILTERS_KEPT = 1024
+_filters_kept: dict[tuple, ListFilters] = {}
 
 
-def list_filters(session: Session, actor: Actor) -> ListFilters:
+def list_filters(session: Session, actor: Actor, stamp: str | None = None) -> ListFilters:
     """filter_campaigns, filter_units and may_register_somewhere in one statement (a UNION ALL of the three, each
     part numbering its rows in its own order): the list page ran three, a round trip and a statement's Python cost
-    each, on every view. The same statements as the three functions, so the page offers what they would."""
-    found = ListFilters([], [], False)
-    for row_id, name, part, _ in _list_filters_statement(actor).all(session, {}):
+    each, on every view. The same statements as the three functions, so the page offers what they would.
+
+    They read only `units` and `campaigns`, whose every change writes a new random stamp in its own transaction
+    (`models.stamps`). The statement reads the stamp beside the choices (one snapshot), and what it found is kept
+    under that stamp and the actor's scope; `stamp` is the stamp as the caller read it in this session before
+    (`accounts.caller_for_session`, in the same statement as the caller): an equal stamp means the same units and
+    campaigns, so the kept choices are the ones the statement would give, and no statement is run. A stamp read
+    before a change of this session's own would be older than what the session sees: pass one only from a request
+    that changed nothing (the list page is a GET)."""
+    key = _scope_key(actor)
+    if stamp is not None:
+        kept = _filters_kept.get((stamp, key))
+        if kept is not None:
+            return kept
+    campaigns, units, can_register, read_stamp = [], [], False, None
+    for row_id, name, part, _ in _list_filters_statement(actor, key).all(session, {}):
         if part == "c":
-            found.campaigns.append(Choice(row_id, name))
+            campaigns.append(Choice(row_id, name))
         elif part == "u":
-            found.units.append(Choice(row_id, name))
-        else:
-            found = found._replace(can_register=True)
+            units.append(Choice(row_id, name))
+        elif part == "r":
+            can_register = True
+        elif part == "s":
+            read_stamp = name
+    found = ListFilters(tuple(campaigns), tuple(units), can_register)
+    if read_stamp is not None:
+        if len(_filters_kept) >= FILTERS_KEPT:
+            _filters_kept.clear()
+        _filters_kept[(read_stamp, key)] = found
     return found
 
 
-def _list_filters_statement(actor: Actor) -> PlainSelect:
-    """The statement of list_filters, built once per scope and kept (up to FILTER_STATEMENTS_KEPT): building a union
-    of three scoped parts cost more CPU than the three statements it replaces. The policy's scope clauses are a
-    function of the actor's id, roles, department, unit and person, so these are the key."""
-    key = (actor.id, actor.roles, actor.department_id, actor.unit_id, actor.person_id)
+def _scope_key(actor: Actor) -> tuple:
+    """What the policy's scope clauses of the three parts read of the actor (`policy.scope`, `widest_scope`): its
+    id, roles, whether it may hold a signing grant, department, unit, the units its unit's scope reaches (a merger's
+    predecessors, `Actor.unit_ids`: date-dependent) and person."""
+    unit_id = actor.unit_id
+    return (actor.id, actor.roles, actor.signs, actor.department_id, unit_id,
+            actor.unit_ids if unit_id is not None else (), actor.person_id)
+
+
+def _list_filters_statement(actor: Actor, key: tuple) -> PlainSelect:
+    """The statement of list_filters, built once per scope (`_scope_key`) and kept (up to FILTER_STATEMENTS_KEPT):
+    building a union of three scoped parts cost more CPU than the three statements it replaces."""
     stmt = _filter_statements.get(key)
     if stmt is None:
         if len(_filter_statements) >= FILTER_STATEMENTS_KEPT:
@@ -140,5 +171,7 @@ def _build_list_filters(actor: Actor):
     registrable = select(Unit.id).where(*_registrable(actor)).limit(1).subquery("registrable")
     parts.append(select(registrable.c.id, literal(None, String).label("name"), literal("r").label("part"),
                         literal(0).label("pos")))
+    parts.append(select(literal(0).label("id"), DataStamp.stamp.label("name"), literal("s").label("part"),
+                        literal(0).label("pos")).where(DataStamp.name == CHOICES))
     both = union_all(*parts).subquery("choices")
     return select(both).order_by(both.c.part, both.c.pos)

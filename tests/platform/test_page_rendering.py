@@ -134,6 +134,34 @@ def test_the_list_page_writes_its_rows_through_nomination_rows(app):
     source = app.jinja_env.loader.get_source(app.jinja_env, "nominations/list.html")[0]
     assert "nomination_rows(page.items, url_for('nominations.index'))" in source
     assert "{% for n in page.items %}" not in source
+    assert "choice_options(campaigns, filters.campaign)" in source and "{% for c in campaigns %}" not in source
+
+
+# The filters' options as nominations/list.html wrote them before `filters.choice_options`/`label_options`, word for
+# word (the loop's variable and the query's value).
+_CHOICES_TEMPLATE = ('{% for c in choices %}<option value="{{ c.id }}"{% if selected == c.id|string %} selected'
+                     '{% endif %}>{{ c.name }}</option>{% endfor %}')
+_LABELS_TEMPLATE = ('{% for code, label in table.items() %}<option value="{{ code }}"{% if selected == code %} '
+                    'selected{% endif %}>{{ label }}</option>{% endfor %}')
+
+
+def test_the_filters_options_are_the_templates_options(app):
+    """Every selected value a query can carry (none, each id or code, an unknown one, a list of states, HTML-special
+    text), on choices with HTML-special names, and each table of labels (the kept ones and another)."""
+    from workflow import labels
+    from workflow.choices import Choice
+
+    env = app.jinja_env
+    rows = (Choice(1, 'Phòng <Tư pháp> & "Hộ tịch"'), Choice(12, "Đợt 'một'"), Choice(3, "Ba"))
+    for selected in ("", "1", "12", "3", "4", "01", "<b>", "1,12"):
+        before = env.from_string(_CHOICES_TEMPLATE).render(choices=rows, selected=selected)
+        assert str(filters.choice_options(rows, selected)) == before
+        assert str(filters.choice_options((), selected)) == ""
+    other = {"a<": "A & B", "b": '"B"'}
+    for table in (labels.STATE_LABELS, labels.SUBJECT_TYPE_LABELS, other):
+        for selected in ("", *table, "registered,nurtured", "bogus", "<script>", None):
+            before = env.from_string(_LABELS_TEMPLATE).render(table=table, selected=selected)
+            assert str(filters.label_options(table, selected)) == before, (table, selected)
 
 
 # ------------------------------------------------------------------------------------------------ the environment

@@ -38,6 +38,7 @@ def load_user(user_id: str) -> PageUser | None:
         return None
     g.login_actor = caller.actor  # the user's roles and delegation came with it: web.current builds nothing again
     g.session_unread_count = caller.unread_notifications  # the header's count, for pages that change nothing
+    g.choices_stamp = caller.choices_stamp  # the list page's filters, kept per stamp (choices.list_filters)
     return PageUser(caller.actor)
 
 

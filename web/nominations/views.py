@@ -44,7 +44,8 @@ def index():
     filters = {k: request.args.get(k, "").strip() for k in FILTERS}
     page = list_nominations(db(), actor, page=request.args.get("page"), per_page=request.args.get("per_page"),
                             **{k: v or None for k, v in filters.items()})
-    offered = choices.list_filters(db(), actor)
+    # The stamp read with the caller (a GET: nothing written since), so the filters need no statement of their own.
+    offered = choices.list_filters(db(), actor, stamp=g.get("choices_stamp"))
     return render_template(
         "nominations/list.html", page=page, filters=filters,
         filters_query={k: v for k, v in filters.items() if v},

@@ -11,8 +11,9 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models import ROLES, ApiToken, Notification, Unit, User, UserRole, UserSession
+from models import ROLES, ApiToken, DataStamp, Notification, Unit, User, UserRole, UserSession
 from models.plain import PlainSelect
+from models.stamps import CHOICES
 from workflow import clock, events, inputs, policy, signals
 from workflow.administration import passwords
 from workflow.context import CLI, Context
@@ -66,10 +67,13 @@ def start_session(session: Session, user: User) -> str:
 
 
 class SessionCaller(NamedTuple):
-    """Who a signed-in browser is, and the header's unread count read in the same statement (every page shows it)."""
+    """Who a signed-in browser is, and the header's unread count read in the same statement (every page shows it),
+    with the stamp of the units and campaigns (`models.stamps`) as of that statement: the list page's filter choices
+    are kept per stamp (`choices.list_filters`)."""
 
     actor: policy.Actor
     unread_notifications: int
+    choices_stamp: str | None = None
 
 
 def caller_for_session(session: Session, user_id: int, secret: str | None) -> SessionCaller | None:
@@ -85,7 +89,9 @@ def caller_for_session(session: Session, user_id: int, secret: str | None) -> Se
                                            "today": clock.today()})
     if not rows:
         return None
-    return SessionCaller(policy.actor_from_columns(session, rows), rows[0][policy.CALLER_COLUMNS] or 0)
+    first = rows[0]
+    return SessionCaller(policy.actor_from_columns(session, rows), first[policy.CALLER_COLUMNS] or 0,
+                         first[policy.CALLER_COLUMNS + 1])
 
 
 def actor_for_session(session: Session, user_id: int, secret: str | None) -> policy.Actor | None:
@@ -98,11 +104,14 @@ def actor_for_session(session: Session, user_id: int, secret: str | None) -> pol
 def _session_caller() -> PlainSelect:
     """Built once (run on every page request; only its parameters change): building a statement costs more CPU than
     SQLite takes to run it. The unread count is a correlated subquery on the inbox's `(user_id, read_at, id)` index
-    (an index-only count), evaluated per role row: a handful at most."""
+    (an index-only count), evaluated per role row: a handful at most. The choices' stamp is one row read by its
+    key (an InitPlan, evaluated once): the list page then needs no statement for its filters
+    while nothing changed them."""
     unread = (select(func.count(Notification.id)).where(Notification.user_id == User.id,
                                                          Notification.read_at.is_(None))
               .correlate(User).scalar_subquery().label("unread"))
-    return PlainSelect(policy.caller_columns(unread, today=bindparam("today"))
+    stamp = select(DataStamp.stamp).where(DataStamp.name == CHOICES).scalar_subquery().label("choices_stamp")
+    return PlainSelect(policy.caller_columns(unread, stamp, today=bindparam("today"))
                        .join(UserSession, UserSession.user_id == User.id)
                        .where(UserSession.secret_hash == bindparam("secret_hash"), User.id == bindparam("user_id"),
                               User.active.is_(True)))

@@ -1,0 +1,157 @@
+"""The list page's filter choices are kept per data stamp (`models.stamps`, `choices.list_filters`): never stale.
+
+The adversary changes units and campaigns behind the page's back — through the ORM, by plain SQL the application never
+sends, in a transaction rolled back — and the page must show every committed change at its next request, and never a
+change that was rolled back. Each test fails when a trigger is missing or the stamp is a counter."""
+from __future__ import annotations
+
+import factories
+from sqlalchemy import event, inspect, select, text
+
+from models import DataStamp, Unit, make_engine
+from models.stamps import CHOICES
+from web import migrate
+from workflow import choices, clock
+
+
+def _stamp(db) -> str:
+    return db.scalar(select(DataStamp.stamp).where(DataStamp.name == CHOICES))
+
+
+def _page(client) -> str:
+    r = client.get("/nominations")
+    assert r.status_code == 200
+    return r.get_data(as_text=True)
+
+
+class _Statements:
+    def __init__(self, engine):
+        self.engine, self.seen = engine, []
+
+    def _count(self, _conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")):
+            self.seen.append(statement)
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self.seen
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+def _reads_filters(statements) -> bool:
+    return any("choices.part" in s for s in statements)
+
+
+def test_every_change_of_units_or_campaigns_writes_a_new_stamp(db, demo):
+    seen = {_stamp(db)}
+
+    def changed():
+        db.flush()
+        stamp = _stamp(db)
+        assert stamp not in seen
+        seen.add(stamp)
+
+    unit = demo.unit("HCTP")
+    unit.name = "Phòng Hành chính tư pháp (mới)"
+    changed()
+    db.add(Unit(code="ZZ1", name="Phòng thử", kind="division", department_id=demo.unit("STP").id))
+    changed()
+    db.execute(text("UPDATE units SET name = name || ' ' WHERE code = 'ZZ1'"))  # SQL the ORM never sees
+    changed()
+    db.execute(text("DELETE FROM units WHERE code = 'ZZ1'"))
+    changed()
+    campaign = factories.campaign(db, demo, name="Phong trào đổi tên")
+    changed()
+    db.execute(text("UPDATE campaigns SET name = 'Tên khác' WHERE id = :id"), {"id": campaign.id})
+    changed()
+    before = _stamp(db)
+    factories.nomination(db, demo, unit="HCTP")  # another table: the stamp stays
+    assert _stamp(db) == before
+
+
+def test_the_list_page_shows_every_change_of_its_filters_at_once(engine, db, demo, client, login):
+    assert login("vanphong").status_code == 302
+    page = _page(client)
+    assert "Phòng Hành chính tư pháp" in page and "Đăng ký điển hình</a>" in page
+    with _Statements(engine) as seen:
+        _page(client)
+    assert not _reads_filters(seen) and "data_stamps" in seen[0], seen  # kept: read with the caller, no statement
+
+    db.execute(text("UPDATE units SET name = 'Phòng Hộ tịch mới' WHERE code = 'HCTP'"))  # behind the ORM's back
+    db.flush()
+    with _Statements(engine) as seen:
+        page = _page(client)
+    assert _reads_filters(seen) and "Phòng Hộ tịch mới" in page and "Phòng Hành chính tư pháp" not in page
+
+    campaign = factories.campaign(db, demo, name="Đợt thi đua vừa thêm")
+    assert "Đợt thi đua vừa thêm" in _page(client)
+    db.delete(campaign)
+    db.flush()
+    assert "Đợt thi đua vừa thêm" not in _page(client)
+
+    # No unit of the department may be registered for any more: the page stops offering the registration.
+    db.execute(text("UPDATE units SET active = false WHERE department_id = :d"), {"d": demo.unit("STP").id})
+    db.flush()
+    assert "Đăng ký điển hình</a>" not in _page(client)
+
+
+def test_a_stamp_rolled_back_is_never_served(db, demo):
+    """A change rolled back took its stamp with it; the next change writes a new one (a counter would write the same
+    value again, and the choices kept for the rolled-back change would be served for it)."""
+    actor = demo.actor("vanphong")
+    with db.begin_nested() as attempt:
+        db.execute(text("UPDATE units SET name = 'Tên bị hủy' WHERE code = 'HCTP'"))
+        abandoned = _stamp(db)
+        assert "Tên bị hủy" in {u.name for u in choices.list_filters(db, actor).units}  # kept under `abandoned`
+        attempt.rollback()
+    db.execute(text("UPDATE units SET name = 'Tên đã lưu' WHERE code = 'HCTP'"))
+    stamp = _stamp(db)
+    assert stamp != abandoned
+    names = {u.name for u in choices.list_filters(db, actor, stamp=stamp).units}
+    assert "Tên đã lưu" in names and "Tên bị hủy" not in names
+
+
+def test_kept_filters_are_the_statements_answer_for_every_reader(db, demo):
+    """Kept and read again, for every kind of reader: the same choices (a key missing a part of the scope would hand
+    one reader's choices to another)."""
+    stamp = _stamp(db)
+    for username in ("admin", "vanphong", "giamdoc", "hoidong1", "tp_pbgdpl", "botp", "thanhtra", "bientap",
+                     "canbo1"):
+        actor = demo.actor(username)
+        fresh = choices.list_filters(db, actor)
+        assert choices.list_filters(db, actor, stamp=stamp) == fresh
+        assert list(fresh.campaigns) == [tuple(c) for c in choices.filter_campaigns(db, actor)]
+        assert list(fresh.units) == [tuple(u) for u in choices.filter_units(db, actor)]
+        assert fresh.can_register == choices.may_register_somewhere(db, actor)
+
+
+def test_the_scope_key_holds_the_units_a_merger_passed_on(db, demo):
+    """`Actor.unit_ids` (a merged unit's predecessors, from the merger's effective date) is part of the scope the
+    registrable units are read in: the statement and the kept choices are keyed by it (they were not)."""
+    actor = demo.actor(factories.unit_head(db, demo, "HCTP"))
+    own = choices._scope_key(actor)
+    demo.unit("HCTP").has_predecessors = True  # a merger took effect: its predecessors' scope passed to the head
+    actor.extra["unit_ids"] = (clock.today(), (actor.unit_id, demo.unit("PBGDPL").id))
+    merged = choices._scope_key(actor)
+    assert own != merged and merged[5] == (actor.unit_id, demo.unit("PBGDPL").id)
+
+
+def test_the_migrated_schema_has_the_triggers(tmp_path):
+    """A database built by the migrations (not the metadata) writes a new stamp on a change of units or campaigns
+    (SQLite: a later migration rebuilding `units` or `campaigns` in batch mode would drop their triggers)."""
+    eng = make_engine(f"sqlite:///{tmp_path / 'stamps.db'}")
+    try:
+        migrate.upgrade(eng)
+        assert "data_stamps" in inspect(eng).get_table_names()
+        with eng.begin() as conn:
+            first = conn.scalar(text("SELECT stamp FROM data_stamps WHERE name = 'choices'"))
+            conn.execute(text("INSERT INTO units (code, name, search_text, kind, active, has_predecessors) "
+                              "VALUES ('X', 'X', 'x', 'ministry', 1, 0)"))
+            second = conn.scalar(text("SELECT stamp FROM data_stamps WHERE name = 'choices'"))
+            conn.execute(text("UPDATE units SET name = 'Y'"))
+            third = conn.scalar(text("SELECT stamp FROM data_stamps WHERE name = 'choices'"))
+        assert first and len({first, second, third}) == 3
+    finally:
+        eng.dispose()
