@@ -24,6 +24,7 @@ from sqlalchemy import event
 from web import create_app
 
 PASSWORD = "demo1234"
+KINDS = ("api_list", "api_detail", "html_list", "html_detail", "transition")
 
 
 def main(argv=None) -> int:
@@ -32,6 +33,8 @@ def main(argv=None) -> int:
     p.add_argument("--reader", default="vanphong", help="the page reader (a secretariat with the demo password)")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--requests", type=int, default=150, help="per round")
+    p.add_argument("--only", default=",".join(KINDS), help=f"request kinds: {','.join(KINDS)}")
+    p.add_argument("--profile", metavar="FILE", help="cProfile the measured rounds (process CPU) into FILE (pstats)")
     args = p.parse_args(argv)
     logging.disable(logging.INFO)
     app = create_app({"DATABASE_URL": args.url, "SECRET_KEY": "b" * 64, "BALLOT_KEY": "c" * 64, "TESTING": False,
@@ -51,11 +54,19 @@ def main(argv=None) -> int:
     server = _server_cpu(engine)
     print("| request | statements | CPU ms/request (median) | min | PostgreSQL CPU ms/request (median) |\n"
           "|---|---|---|---|---|")
-    for name, client, path, headers in (
-            ("`GET /api/v1/nominations`", api, "/api/v1/nominations", bearer),
-            ("`GET /api/v1/nominations/{id}`", api, f"/api/v1/nominations/{api_nid}", bearer),
-            ("`GET /nominations` page", page, "/nominations", {}),
-            ("`GET /nominations/{id}` page", page, f"/nominations/{page_nid}", {})):
+    only = set(args.only.split(","))
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile(time.process_time)
+    for kind, name, client, path, headers in (
+            ("api_list", "`GET /api/v1/nominations`", api, "/api/v1/nominations", bearer),
+            ("api_detail", "`GET /api/v1/nominations/{id}`", api, f"/api/v1/nominations/{api_nid}", bearer),
+            ("html_list", "`GET /nominations` page", page, "/nominations", {}),
+            ("html_detail", "`GET /nominations/{id}` page", page, f"/nominations/{page_nid}", {})):
+        if kind not in only:
+            continue
         for _ in range(30):
             r = client.get(path, headers=headers)
             if r.status_code != 200:
@@ -67,13 +78,81 @@ def main(argv=None) -> int:
         for _ in range(args.rounds):
             server_before = server()
             started = time.process_time()
+            if profiler:
+                profiler.enable()
             for _ in range(args.requests):
                 client.get(path, headers=headers)
+            if profiler:
+                profiler.disable()
             runs.append((time.process_time() - started) / args.requests * 1000)
             server_runs.append((server() - server_before) / args.requests * 1000)
-        server_text = f"{statistics.median(server_runs):.2f}" if server_runs[0] == server_runs[0] else "—"
-        print(f"| {name} | {statements} | {statistics.median(runs):.2f} | {min(runs):.2f} | {server_text} |")
+        _row(name, statements, runs, server_runs)
+    if "transition" in only:
+        _transitions(engine, api, count, server, args, profiler)
+    if profiler:
+        profiler.dump_stats(args.profile)
     return 0
+
+
+def _row(name, statements, runs, server_runs) -> None:
+    server_text = f"{statistics.median(server_runs):.2f}" if server_runs[0] == server_runs[0] else "—"
+    print(f"| {name} | {statements} | {statistics.median(runs):.2f} | {min(runs):.2f} | {server_text} |")
+
+
+TRANSITION_BODY = {"action": "start_nurturing", "nurture_plan": "Kế hoạch bồi dưỡng điển hình (benchmark)"}
+
+
+def _transitions(engine, client, count, server, args, profiler) -> None:
+    """`POST /api/v1/nominations/{id}/transitions` (start_nurturing) as `bench/http_bench.py` posts it, each request
+    on a distinct nomination of the transition pool (`bench_http_pool`, with its tokens). Before every round the
+    round's slice is put back as it was: `registered`, no plan, and no history row but its first (the answer reads
+    the history: a nomination acted on in earlier rounds would answer with more rows). Audit events accumulate (an
+    append-only chain). The slice is the pool's last `--requests` rows: runs of two checkouts on two copies of the
+    same template act on the same nominations."""
+    from sqlalchemy import text
+
+    with engine.connect() as c:
+        pool = c.execute(text("SELECT nomination_id, token FROM bench_http_pool ORDER BY nomination_id DESC "
+                              "LIMIT :n"), {"n": args.requests + 30}).all()
+    warm, pool = pool[:30], pool[30:]
+
+    def reset(rows) -> dict[int, int]:
+        ids = [r[0] for r in rows]
+        with engine.begin() as c:
+            c.execute(text("DELETE FROM state_changes WHERE nomination_id = ANY(:ids) AND action <> 'create'"),
+                      {"ids": ids})
+            c.execute(text("UPDATE nominations SET state = 'registered', nurture_plan = NULL "
+                           "WHERE id = ANY(:ids)"), {"ids": ids})
+            return dict(c.execute(text("SELECT id, version FROM nominations WHERE id = ANY(:ids)"), {"ids": ids}).all())
+
+    def post(nid, token, version):
+        return client.post(f"/api/v1/nominations/{nid}/transitions", json=TRANSITION_BODY | {"version": version},
+                           headers={"Authorization": f"Bearer {token}"})
+
+    versions = reset(warm)
+    for nid, token in warm:
+        r = post(nid, token, versions[nid])
+        if r.status_code != 200:
+            raise SystemExit(f"transition {nid}: {r.status_code} {r.get_data(as_text=True)[:300]}")
+    versions = reset(warm[:1])
+    count[0] = 0
+    post(warm[0][0], warm[0][1], versions[warm[0][0]])
+    statements = count[0]
+    runs, server_runs = [], []
+    for _ in range(args.rounds):
+        versions = reset(pool)
+        server_before = server()
+        started = time.process_time()
+        if profiler:
+            profiler.enable()
+        for nid, token in pool:
+            post(nid, token, versions[nid])
+        if profiler:
+            profiler.disable()
+        runs.append((time.process_time() - started) / len(pool) * 1000)
+        server_runs.append((server() - server_before) / len(pool) * 1000)
+    _row("`POST /api/v1/nominations/{id}/transitions`", statements, runs, server_runs)
+    reset(warm + pool)
 
 
 def _reader_token_and_details(engine, username: str):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import DDL, ForeignKey, Index, String, Text, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
 
@@ -57,6 +57,34 @@ class AuditChainHead(Base):
     seq: Mapped[int] = mapped_column(default=0)
     prev_hash: Mapped[str] = mapped_column(String(64))  # the hash before `hash` (lets one UPDATE hand back both)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+def department_chain(department_id: int) -> str:
+    """The name of a department's chain (`notifications.audit.chain_for` decides which chain an event belongs to)."""
+    return f"dept:{department_id}"
+
+
+# session.info: {chain: (seq, prev_hash)}, a position a write statement took for the next append to its chain (the
+# API's transition takes it with its step: one round trip fewer), consumed by that append
+# (`notifications.audit._append`). A position taken and not consumed would leave a gap in the chain: the commit
+# refuses it (below), and the end of the transaction forgets it.
+TAKEN = "dienhinh.audit.taken"
+
+
+class PositionNotAppended(RuntimeError):
+    """A chain position was taken in this transaction and no event was appended at it."""
+
+
+@event.listens_for(Session, "before_commit")
+def _no_position_left(session: Session) -> None:
+    if session.info.get(TAKEN):
+        raise PositionNotAppended(f"audit chain positions taken and not appended: {session.info[TAKEN]}")
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_positions(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(TAKEN, None)
 
 
 class AuditCheckpoint(Base):

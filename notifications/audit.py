@@ -30,6 +30,7 @@ from sqlalchemy import Text, bindparam, cast, insert, select, text, type_coerce,
 from sqlalchemy.orm import Session
 
 from models import AuditChainHead, AuditEvent, Unit, plain
+from models.audit import TAKEN, department_chain
 from models.base import json_text
 from workflow import clock
 from workflow import events as ev
@@ -49,7 +50,7 @@ def chain_for(session: Session, *, actor=None, department_id: int | None = None,
     (failed logins, the CLI, accounts without a unit). A unit of the Ministry (a ngành decision, a Ministry
     reviewer) gives "ministry". Reads only what the request has usually loaded already (the user's units)."""
     if department_id is not None:
-        return f"dept:{department_id}"
+        return department_chain(department_id)
     if unit is not None:
         return _unit_chain(unit)
     user = getattr(actor, "user", actor)
@@ -62,7 +63,7 @@ def chain_for(session: Session, *, actor=None, department_id: int | None = None,
 def _unit_chain(unit: Unit) -> str:
     if unit.kind == "ministry":
         return MINISTRY
-    return f"dept:{unit.department_id or unit.id}"
+    return department_chain(unit.department_id or unit.id)
 
 
 # ------------------------------------------------------------------------------------------------ the MAC key
@@ -241,7 +242,12 @@ def _append(session: Session, *, action: str, actor, actor_username: str | None,
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
         connection = session.connection()
-        row = next(iter(plain.execute(connection, _TAKE_PG, {"head": chain})), None)
+        taken = session.info.get(TAKEN)
+        # The position a statement of this transaction took already (the API's transition, with its step), else
+        # taken here.
+        row = taken.pop(chain, None) if taken else None
+        if row is None:
+            row = next(iter(plain.execute(connection, _TAKE_PG, {"head": chain})), None)
         if row is None:
             _ensure_head(session, chain)
             row = next(iter(plain.execute(connection, _TAKE_PG, {"head": chain})), None)

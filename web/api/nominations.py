@@ -119,7 +119,7 @@ def transition(args, nomination_id):
     audit_action = f"nomination.{action}" if action in (*machine.TRIGGERS, "accept") else "nomination.transition"
     return _document(run(_changed(session, who, lambda: service.transition(session, who, nomination_id, action,
                                                                           args["version"], comment=args["comment"],
-                                                                          context=ctx(), **data)),
+                                                                          context=ctx(), with_parts=True, **data)),
                          action=audit_action, object_type="nomination", object_id=nomination_id))
 
 

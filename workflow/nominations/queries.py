@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from models import (
     Attachment,
@@ -453,7 +454,7 @@ def _part(part: int, source, nomination_id, **columns):
             .select_from(source).where(nomination_id == bindparam("nid", type_=Integer())))
 
 
-_PARTS = union_all(
+_PART_SELECTS = (
     _part(_HISTORY, _SC.outerjoin(_ACTOR, _ACTOR.c.id == _SC.c.actor_id)
           .outerjoin(_BEHALF, _BEHALF.c.id == _SC.c.on_behalf_of_id), _SC.c.nomination_id,
           k=_SC.c.version, id=_SC.c.id, i1=_SC.c.version, i2=_SC.c.actor_id, i3=_SC.c.on_behalf_of_id,
@@ -465,8 +466,10 @@ _PARTS = union_all(
     _part(_ATTACHMENTS, _AT, _AT.c.nomination_id, k=_AT.c.id, id=_AT.c.id, i1=_AT.c.size, i2=_AT.c.uploaded_by_id,
           s1=_AT.c.kind, s2=_AT.c.filename, s3=_AT.c.content_type, s4=_AT.c.sha256, b=_AT.c.internal,
           ts=_AT.c.created_at),
-).order_by(literal_column("part"), literal_column("k"), literal_column("s1"), literal_column("d"),
-           literal_column("id"))  # each part in its relationship's order: version, code, date, id
+)
+# each part in its relationship's order: version, code, date, id
+_PARTS_ORDER = tuple(literal_column(name) for name in ("part", "k", "s1", "d", "id"))
+_PARTS = union_all(*_PART_SELECTS).order_by(*_PARTS_ORDER)
 _PARTS_PLAIN = PlainSelect(_PARTS)
 _PartRow = namedtuple("_PartRow", list(_TYPES))  # a row of _PARTS: its columns are _TYPES' names, in that order
 
@@ -499,19 +502,72 @@ def load_parts(session: Session, n: Nomination) -> None:
     persistent, exactly what a load gives: `plain.persistent`; rows already in the session are kept as they are). A
     change answers with the detail (`web/api/nominations.py`): its locked row is in the session, current, and these
     parts were four lazy loads and a statement for the names otherwise. Collections already loaded (a guard read
-    them) are left as they are; the names are kept for `history_users`."""
+    them) are left as they are; the names are kept for `history_users`. Nothing is read when all four are loaded and
+    the names of the history's people known: a transition read them with its step (`parts_beside`)."""
+    if not inspect(n).unloaded & _PART_KEYS and _named(session, n):
+        return
+    set_parts(session, n, _PARTS_PLAIN.all(session, {"nid": n.id}))
+
+
+_PART_KEYS = frozenset(key for key, *_ in _COLLECTIONS.values())
+# The row of a step's history row in `parts_beside`'s statement: before the parts.
+STEP_PART = -1
+
+
+def parts_beside(recorded, taken) -> CompoundSelect:
+    """`load_parts`' statement with a row before the parts (part STEP_PART): the history row that `recorded` (a
+    data-modifying CTE returning the row's id, nomination_id, actor_id and on_behalf_of_id) has just inserted, with
+    the names of who acted, and what `taken` (a CTE returning an audit chain's `seq` and `hash`, at most one row)
+    returned. A step and the detail it answers with are then one statement (`service._record_step` on PostgreSQL).
+    Its parts are read in the statement's snapshot, so without the row it inserts: `set_parts` adds it."""
+    step = _part(STEP_PART, recorded.outerjoin(_ACTOR, _ACTOR.c.id == recorded.c.actor_id)
+                 .outerjoin(_BEHALF, _BEHALF.c.id == recorded.c.on_behalf_of_id).outerjoin(taken, true()),
+                 recorded.c.nomination_id, id=recorded.c.id, i2=recorded.c.actor_id, i3=recorded.c.on_behalf_of_id,
+                 s5=_ACTOR.c.username, s6=_ACTOR.c.full_name, s7=_BEHALF.c.username, s8=_BEHALF.c.full_name,
+                 k=taken.c.seq, s4=taken.c.hash)
+    return union_all(step, *_PART_SELECTS).order_by(*_PARTS_ORDER)
+
+
+def step_id(rows) -> int | None:
+    """The id of the history row in the rows of `parts_beside`'s statement (None: the step wrote nothing)."""
+    return rows[0][_STEP_ID] if rows and rows[0][0] == STEP_PART else None
+
+
+def step_taken(rows) -> tuple[int, str] | None:
+    """What `parts_beside`'s `taken` returned: (seq, hash), or None."""
+    if not rows or rows[0][0] != STEP_PART or rows[0][_STEP_SEQ] is None:
+        return None
+    return rows[0][_STEP_SEQ], rows[0][_STEP_HASH]
+
+
+_STEP_ID, _STEP_SEQ, _STEP_HASH = (list(_TYPES).index(name) for name in ("id", "k", "s4"))
+
+
+def set_parts(session: Session, n: Nomination, rows, recorded: StateChange | None = None) -> None:
+    """Sets the rows of `load_parts`' (or `parts_beside`'s) statement on `n`, as `load_parts` does; `recorded`, the
+    history row the statement inserted (persistent in the session already), last in the history."""
     unloaded = inspect(n).unloaded
-    rows = map(_PartRow._make, _PARTS_PLAIN.all(session, {"nid": n.id}))
     parts: dict[int, list] = {part: [] for part in _COLLECTIONS}
     refs = session.info.setdefault(_USER_REFS, {})
-    for r in rows:
-        if r.part == _HISTORY:
+    for r in map(_PartRow._make, rows):
+        if r.part in (_HISTORY, STEP_PART):
             for uid, username, full_name in ((r.i2, r.s5, r.s6), (r.i3, r.s7, r.s8)):
                 if uid is not None and username is not None:
                     refs[uid] = UserRef(uid, username, full_name)
+            if r.part == STEP_PART:
+                continue
         key, model, values = _COLLECTIONS[r.part]
         if key in unloaded:
             parts[r.part].append(plain.persistent(session, model, values(n, r)))
+    if recorded is not None:
+        parts[_HISTORY].append(recorded)
     for part, (key, *_) in _COLLECTIONS.items():
         if key in unloaded:
             set_committed_value(n, key, parts[part])
+
+
+def _named(session: Session, n: Nomination) -> bool:
+    """Whether the names of everyone in the (loaded) history are known to `history_users` without a statement."""
+    refs = session.info.get(_USER_REFS, {})
+    return all((h.actor_id is None or h.actor_id in refs) and (h.on_behalf_of_id is None or h.on_behalf_of_id in refs)
+               for h in n.history)

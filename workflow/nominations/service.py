@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from models import (
     ATTACHMENT_KINDS,
     Attachment,
+    AuditChainHead,
     AwardRecord,
     Campaign,
     Checkin,
@@ -27,12 +28,13 @@ from models import (
     Unit,
     fold,
 )
+from models.audit import TAKEN, department_chain
 from models.plain import PlainSelect
 from workflow import clock, events, inputs, policy, signals, uploads
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, StaleVersion, ValidationFailed
 from workflow.labels import ACTION_LABELS, STATE_LABELS
-from workflow.nominations import guards, machine, rules
+from workflow.nominations import guards, machine, queries, rules
 from workflow.nominations.machine import EDITABLE_STATES, stage_rank
 from workflow.nominations.queries import PARENTS
 from workflow.policy import Actor
@@ -434,8 +436,12 @@ def transition(
     *,
     comment: str = "",
     context: Context = CLI,
+    with_parts: bool = False,
     **data,
 ) -> Nomination:
+    """Fires `action` on the nomination (locked, at `expected_version`) for `actor`. `with_parts`: the caller answers
+    with the detail, whose parts (history, criteria, check-ins, attachments) are then read with the step where that
+    saves a statement (`_record_step`), else by `queries.load_parts` as before."""
     if action == "accept":  # offered in available_actions beside the triggers: a client may fire it the same way
         return accept_nomination(session, actor, nomination_id, expected_version, comment=comment, context=context)
     if action not in machine.TRIGGERS:
@@ -449,7 +455,7 @@ def transition(
     perm, failures = refusals_for(session, actor, n, action, data)
     _enforce(action, perm, failures)
     change = _step(session, actor, n, action, comment, data, add=False)
-    _record_step(session, n, change)  # "WHERE version = old": a concurrent winner makes this a 409
+    _record_step(session, n, change, with_parts=with_parts)  # "WHERE version = old": a concurrent winner: a 409
     signals.emit(session, events.NominationTransitioned(nomination=n, change=change, actor=actor, context=context))
     _recognised(session, actor, [n], action, data, context)
     return n
@@ -634,6 +640,18 @@ _MOVED = _MOVE.returning(_N.c.id).cte("moved")
 _STEP_PG = insert(_SC).from_select(list(_HISTORY), select(
     _MOVED.c.id, *(bindparam(f"h_{c}", type_=_SC.c[c].type) for c in _HISTORY[1:]))).returning(_SC.c.id)
 _STEP_PG_PLAIN = PlainSelect(_STEP_PG)  # run below SQLAlchemy's execution (its types' processors applied)
+# The same step and the detail's parts it answers with (`queries.parts_beside`), in one statement: the history row's
+# id and the names of who acted first, then the parts as `queries.load_parts` reads them. The statement also takes
+# the next position of the nomination's audit chain for the event the step is audited by (only when the nomination
+# moved): the take `notifications.audit` would run next, one round trip fewer. It runs after the nomination's lock,
+# as the audit's own take would: the lock order (the nominations, then the chain's head) holds.
+_HEADS = AuditChainHead.__table__
+_TAKEN = (update(_HEADS).where(_HEADS.c.chain == bindparam("audit_chain"), exists(select(_MOVED.c.id)))
+          .values(seq=_HEADS.c.seq + 1).returning(_HEADS.c.seq, _HEADS.c.hash).cte("taken"))
+_STEP_PG_PARTS = PlainSelect(queries.parts_beside(
+    insert(_SC).from_select(list(_HISTORY), select(
+        _MOVED.c.id, *(bindparam(f"h_{c}", type_=_SC.c[c].type) for c in _HISTORY[1:])))
+    .returning(_SC.c.id, _SC.c.nomination_id, _SC.c.actor_id, _SC.c.on_behalf_of_id).cte("recorded"), _TAKEN))
 
 
 def _column_default(default):
@@ -641,13 +659,17 @@ def _column_default(default):
     return default.arg(None)
 
 
-def _record_step(session: Session, n: Nomination, change: StateChange) -> None:
+def _record_step(session: Session, n: Nomination, change: StateChange, *, with_parts: bool = False) -> None:
     """Writes a step: the nomination's new state, version and time (`UPDATE ... WHERE version = old`) and its history
     row. A plain step (nothing pending in the session but the nomination's state and plan) is written by two built
     statements, one on PostgreSQL, and the session told that they are written (the objects are then exactly what a
     flush leaves, without the unit of work's cost: a fifth of a transition). Anything else (an award record, a
     proposal item closed, changes the caller left pending) goes through the ORM's flush as before. Either way a lost
-    race (stale version, a step doubled, a locked SQLite file) is a 409 with nothing written."""
+    race (stale version, a step doubled, a locked SQLite file) is a 409 with nothing written.
+    `with_parts` (the caller answers with the detail): on PostgreSQL the one statement also reads the detail's parts
+    (`queries.parts_beside`) and sets them on `n` as `queries.load_parts` would after the step, one round trip fewer.
+    The row lock taken by the load keeps every other step of `n` out, so the history read beside the step is the
+    history before it; the row written is added to it."""
     state = instance_state(n)
     plain = (not session.new and not session.deleted and all(o is n for o in session.dirty)
              and set(state.committed_state) <= _STEP_ATTRIBUTES)
@@ -663,8 +685,17 @@ def _record_step(session: Session, n: Nomination, change: StateChange) -> None:
     # Run on the session's connection: Core statements of tables, which the session's ORM execution path (its
     # autoflush, which must not write the dirty nomination first, and its ORM hooks) has nothing to add to.
     connection = session.connection()
+    parts = None
     try:
-        if connection.dialect.name == "postgresql":
+        if connection.dialect.name == "postgresql" and with_parts:
+            chain = department_chain(n.department_id)
+            parts = _STEP_PG_PARTS.all(connection, move | {f"h_{c}": v for c, v in history.items()}
+                                       | {"audit_chain": chain})
+            change.id = queries.step_id(parts)
+            taken = queries.step_taken(parts)
+            if taken is not None:  # appended at by the step's audit event (NominationTransitioned, emitted next)
+                session.info.setdefault(TAKEN, {})[chain] = taken
+        elif connection.dialect.name == "postgresql":
             change.id = _STEP_PG_PLAIN.scalar(connection, move | {f"h_{c}": v for c, v in history.items()})
         elif connection.execute(_MOVE, move).rowcount == 1:
             change.id = connection.execute(_RECORD, history).scalar_one()
@@ -681,6 +712,8 @@ def _record_step(session: Session, n: Nomination, change: StateChange) -> None:
     state._commit_all(state.dict, session.identity_map)
     make_transient_to_detached(change)
     session.add(change)  # persistent, as the flush would have left it (n.history finds it in the identity map)
+    if parts is not None:
+        queries.set_parts(session, n, parts, recorded=change)
 
 
 def _apply_effects(session: Session, n: Nomination, action: str, data: dict) -> None:
