@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, Time, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, Time, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -19,6 +19,9 @@ from models.base import Base, utcnow
 MEMBER_FUNCTIONS = ("chu_tich", "pho_chu_tich", "thuong_truc", "uy_vien")
 SESSION_STATES = ("scheduled", "open", "closed", "cancelled")
 ITEM_OUTCOMES = ("passed", "failed", "quota_exceeded", "tie", "no_quorum")
+# The outcomes after which a closed session still holds its item's nomination (workflow.council.operations.
+# AWAITING_OUTCOMES; tests/reporting/test_dashboard_reads.py checks they agree): the partial index below.
+_AWAITING_SQL = "outcome IN ('passed', 'tie')"
 BALLOT_CHOICES = ("agree", "disagree", "abstain")
 
 
@@ -115,6 +118,11 @@ class AgendaItem(Base):
     __table_args__ = (
         UniqueConstraint("session_id", "nomination_id"),
         CheckConstraint(f"outcome IS NULL OR outcome IN {ITEM_OUTCOMES}", name="outcome"),
+        # The items that still hold their nomination after their session closed (passed, or tied at the quota:
+        # council.AWAITING_OUTCOMES), by nomination (migration 0023): "not held by a session" (the secretariat's
+        # agenda candidates, its home page's card) reads them in nomination order beside the candidates.
+        Index("ix_agenda_items_awaiting", "nomination_id", sqlite_where=text(_AWAITING_SQL),
+              postgresql_where=text(_AWAITING_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

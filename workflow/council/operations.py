@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, joinedload
@@ -419,6 +419,18 @@ def held_by_a_session(*, other_than: int | None = None):
     Such a nomination is no agenda candidate (`agenda_candidates`, `set_agenda`, the secretariat's dashboard)."""
     return select(AgendaItem.id).join(CouncilSession).where(
         AgendaItem.nomination_id == Nomination.id, *_elsewhere(other_than)).exists()
+
+
+def not_held_by_a_session():
+    """NOT `held_by_a_session()`, as two NOT EXISTS, one per way a session holds a nomination (on the agenda of a
+    session not closed yet; passed or tied in any session): PostgreSQL reads each as an anti-join of its own rows
+    (the live sessions' items along their session; the items of those outcomes), where the single NOT EXISTS
+    joined every agenda item to its session before filtering them."""
+    live = select(AgendaItem.id).join(CouncilSession).where(
+        AgendaItem.nomination_id == Nomination.id, CouncilSession.state.in_(SESSION_LIVE_STATES)).exists()
+    awaiting = select(AgendaItem.id).where(
+        AgendaItem.nomination_id == Nomination.id, AgendaItem.outcome.in_(AWAITING_OUTCOMES)).exists()
+    return and_(~live, ~awaiting)
 
 
 def _elsewhere(other_than: int | None) -> tuple:

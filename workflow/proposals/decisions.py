@@ -112,9 +112,10 @@ def awaiting_decision(s: CouncilSession) -> list[AgendaItem]:
     return [i for i in s.items if i.outcome == AWAITING_OUTCOME and i.nomination.state == AWAITING_STATE]
 
 
-def awaiting_decision_where(department_id: int) -> tuple:
+def awaiting_decision_where(department_id) -> tuple:
     """`awaiting_decision` as SQL conditions on CouncilSession ⋈ AgendaItem ⋈ Nomination, for the department's closed
-    sessions: the decision register and the director's home-page card count with it."""
+    sessions (its id, or a bound parameter of a statement built once): the decision register and the director's
+    home-page card count with it."""
     return (CouncilSession.department_id == department_id, CouncilSession.state.in_(SESSION_FINAL_STATES),
             AgendaItem.outcome == AWAITING_OUTCOME, Nomination.state == AWAITING_STATE)
 

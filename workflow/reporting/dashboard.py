@@ -1,16 +1,23 @@
 """What waits for a user ("Việc cần làm") and their in-app notifications.
 
 The home page shows one card per kind of pending work for the user's roles. Counting happens here, through the
-same scoped query as the nomination list (queries.nominations_query), so a card can never count a nomination the
-user could not open.
+same scope as the nomination list (`policy.scope_bound`, the clause `queries.nominations_query` applies), so a card
+can never count a nomination the user could not open.
+
+A card of nominations is one statement (`_preview`): its count, its nearest deadline and its first rows, the count
+and the deadline computed over every matching row as window aggregates before the LIMIT, the unit's and the
+subject's names joined to the chosen rows only. The statement is built once per shape (the scope's grants held, the
+card) and bound per request, read as plain rows (`models.plain.PlainSelect`): the cards show a nomination's title,
+state and subject, not a whole dossier.
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+from sqlalchemy import Date, and_, bindparam, case, func, null, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from models import (
     AgendaItem,
@@ -18,14 +25,15 @@ from models import (
     CouncilMember,
     CouncilSession,
     Nomination,
+    Person,
     Proposal,
     ProposalItem,
     StateChange,
     Unit,
 )
+from models.plain import PlainSelect
 from workflow import clock, links, policy
 from workflow.council import operations as council
-from workflow.nominations.queries import nominations_query
 from workflow.policy import Actor
 from workflow.proposals import decisions
 
@@ -54,6 +62,25 @@ class LinkItem:
     title: str
     url: str  # its path (workflow.links)
     note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CardItem:
+    """A nomination under a card: what the card shows of it (its page, title, subject and state), read as plain
+    values. `subject_name` reads as it does on a Nomination."""
+
+    id: int
+    title: str
+    state: str
+    subject_type: str
+    unit_name: str | None
+    person_name: str | None
+
+    @property
+    def subject_name(self) -> str:
+        if self.subject_type == "individual" and self.person_name is not None:
+            return self.person_name
+        return self.unit_name if self.unit_name is not None else ""
 
 
 @dataclass(frozen=True)
@@ -114,32 +141,77 @@ def _deadline_column(kind: str):
     return Campaign.registration_deadline if kind == "registration" else Campaign.evaluation_deadline
 
 
-def _nomination_card(session: Session, actor: Actor, spec: _Spec, today: dt.date) -> Card:
-    state = ",".join(spec.states) or None
-    stmt = nominations_query(actor, state=state, verb="view_dossier")  # work queues: whole dossiers only
+def _sorted(column, descending: bool = False, nulls_last: bool = False):
+    ordered = column.desc() if descending else column.asc()
+    return ordered.nulls_last() if nulls_last else ordered
+
+
+def _preview(where: tuple, order: tuple, deadline=None) -> PlainSelect:
+    """One statement for a card of nominations: a row per nomination of its first `PREVIEW`, each with the count of
+    every matching row and, with `deadline` (a campaign's date column), the nearest one still ahead (`:today`) among
+    them — window aggregates, computed over every matching row before the LIMIT. No row: nothing matches. `order`:
+    (column of `nominations` or `campaigns`, descending, nulls last) triples. The unit's and the person's names are
+    joined to the chosen rows only."""
+    nearest = (func.min(case((deadline >= bindparam("today", type_=Date), deadline))).over() if deadline is not None
+               else null())
+    # Every matching row is read for the count: the rows are matched first, fenced (`OFFSET 0`, PostgreSQL's
+    # documented fence), then sorted for the first five. Unfenced, `ORDER BY id LIMIT 5` was planned as a walk of
+    # the primary key in order (as if it could stop after five rows), filtering all 100k nominations: 20 ms. Only
+    # the ids and the sort keys are carried through the count and the sort; the five rows' columns are read after.
+    matching = (
+        select(Nomination.id, func.count().over().label("total"), nearest.label("nearest"),
+               *(column.label(f"key_{i}") for i, (column, _, _) in enumerate(order)))
+        .join(Campaign, Campaign.id == Nomination.campaign_id).where(*where).offset(0).subquery("matching")
+    )
+    chosen = (
+        select(matching)
+        .order_by(*(_sorted(matching.c[f"key_{i}"], desc, last) for i, (_, desc, last) in enumerate(order)))
+        .limit(PREVIEW).subquery("chosen")
+    )
+    return PlainSelect(
+        select(chosen.c.total, chosen.c.nearest, _SHOWN.id, _SHOWN.title, _SHOWN.state, _SHOWN.subject_type,
+               Unit.name, Person.full_name)
+        .select_from(chosen).join(_SHOWN, _SHOWN.id == chosen.c.id)
+        .outerjoin(Unit, Unit.id == _SHOWN.unit_id).outerjoin(Person, Person.id == _SHOWN.subject_person_id)
+        .order_by(*(_sorted(chosen.c[f"key_{i}"], desc, last) for i, (_, desc, last) in enumerate(order))),
+        inline=True,
+    )
+
+
+_SHOWN = aliased(Nomination, name="shown")
+
+
+def _read_preview(session: Session, stmt: PlainSelect, params: dict) -> tuple[int, dt.date | None, list[CardItem]]:
+    """(count, nearest deadline, the first rows) of a `_preview` statement."""
+    rows = stmt.all(session, params)
+    if not rows:
+        return 0, None, []
+    return rows[0][0], rows[0][1], [CardItem(*r[2:]) for r in rows]
+
+
+def _bound_scope(actor: Actor, verb: str) -> tuple[tuple, dict]:
+    """The nominations `actor` may `verb` (the list's scope, `policy.scope_bound`): the key of its shape and its
+    values."""
+    return policy.scope_bound(actor, "nomination", verb)
+
+
+@functools.lru_cache(maxsize=256)
+def _nomination_card_statement(spec: _Spec, scope: tuple) -> PlainSelect:
+    """The statement of a work queue's card (`_preview`), built once per spec and shape of the reader's scope."""
+    where = [policy.scope_clause(scope)]
+    if spec.states:
+        where.append(Nomination.state.in_(spec.states))
     if spec.returned is not None:
-        stmt = stmt.where(_returned_clause() if spec.returned else ~_returned_clause())
+        where.append(_returned_clause() if spec.returned else ~_returned_clause())
     deadline_col = _deadline_column(spec.deadline)
-    # One statement for the count and the nearest deadline still ahead; one for the preview, whose five rows are
-    # chosen on (deadline, id) alone before their unit, campaign and person are joined (joined first, every
-    # nomination of the card was joined and sorted in full).
-    base = stmt.order_by(None).subquery()
-    count, deadline = session.execute(
-        select(func.count(), func.min(case((deadline_col >= today, deadline_col))))
-        .select_from(base).join(Campaign, Campaign.id == base.c.campaign_id)
-    ).one()
-    items: list[Nomination] = []
-    if count:
-        order = (deadline_col.asc().nulls_last(), Nomination.id.desc())
-        chosen = stmt.join(Campaign, Campaign.id == Nomination.campaign_id).with_only_columns(Nomination.id) \
-            .order_by(*order).limit(PREVIEW)
-        items = list(session.scalars(
-            select(Nomination).join(Campaign, Campaign.id == Nomination.campaign_id)
-            .where(Nomination.id.in_(chosen))
-            .options(joinedload(Nomination.unit), joinedload(Nomination.campaign),
-                     joinedload(Nomination.subject_person))
-            .order_by(*order)
-        ).unique())
+    # The five rows are chosen on (deadline, id) alone; their unit and person joined after the LIMIT.
+    return _preview(tuple(where), ((deadline_col, False, True), (Nomination.id, True, False)), deadline_col)
+
+
+def _nomination_card(session: Session, actor: Actor, spec: _Spec, today: dt.date) -> Card:
+    scope, params = _bound_scope(actor, "view_dossier")  # work queues: whole dossiers only
+    count, deadline, items = _read_preview(session, _nomination_card_statement(spec, scope), {**params, "today": today})
+    state = ",".join(spec.states) or None
     return Card(spec.key, spec.title, spec.hint, count, deadline,
                 "Hạn xét khen thưởng" if spec.deadline == "evaluation" else "Hạn đăng ký",
                 {"state": state} if state else {}, items=items)
@@ -190,14 +262,40 @@ def pending_work(session: Session, actor: Actor, today: dt.date | None = None) -
 
 
 # ------------------------------------------------------------------------------------------------ council
-def _sessions(session: Session, department_id: int, *conditions) -> list[CouncilSession]:
-    return list(session.scalars(
-        select(CouncilSession).where(CouncilSession.department_id == department_id, *conditions)
-        .order_by(CouncilSession.date, CouncilSession.id)
-    ))
+@dataclass(frozen=True, slots=True)
+class _SessionRow:
+    id: int
+    title: str
+    date: dt.date
 
 
-def _session_card(key: str, title: str, hint: str, sessions: list[CouncilSession], *, target: str = "council_session",
+# Which card each of the department's sessions belongs on (a session is on at most one), as SQL conditions: one
+# statement reads the sessions of every session card, in the order of the cards' lists.
+_TIED = select(AgendaItem.id).where(AgendaItem.session_id == CouncilSession.id, AgendaItem.outcome == "tie").exists()
+_SESSION_CARDS = {
+    "council_publish": and_(CouncilSession.state == "scheduled", CouncilSession.published_at.is_(None)),
+    "council_open": and_(CouncilSession.state == "scheduled", CouncilSession.published_at.is_not(None),
+                         CouncilSession.comments_until <= bindparam("now", type_=CouncilSession.comments_until.type)),
+    "council_close": CouncilSession.state == "open",
+    "council_ties": and_(CouncilSession.state == "closed", _TIED),
+}
+_SESSIONS = PlainSelect(
+    select(CouncilSession.id, CouncilSession.title, CouncilSession.date,
+           case(*((cond, key) for key, cond in _SESSION_CARDS.items())).label("card"))
+    .where(CouncilSession.department_id == bindparam("department_id"), or_(*_SESSION_CARDS.values()))
+    .order_by(CouncilSession.date, CouncilSession.id)
+)
+
+
+def _sessions(session: Session, department_id: int, now: dt.datetime) -> dict[str, list[_SessionRow]]:
+    """The department's sessions on each session card (`_SESSION_CARDS`), in (date, id) order."""
+    cards: dict[str, list[_SessionRow]] = {key: [] for key in _SESSION_CARDS}
+    for sid, title, date, card in _SESSIONS.all(session, {"department_id": department_id, "now": now}):
+        cards[card].append(_SessionRow(sid, title, date))
+    return cards
+
+
+def _session_card(key: str, title: str, hint: str, sessions: list, *, target: str = "council_session",
                   note=None) -> Card | None:
     if not sessions:
         return None
@@ -236,41 +334,60 @@ def _vote_card(session: Session, actor: Actor) -> Card | None:
                        for s, left in pending[:PREVIEW]])
 
 
+@functools.lru_cache(maxsize=64)
+def _agenda_statement(scope: tuple) -> PlainSelect:
+    return _preview((policy.scope_clause(scope), Nomination.state == "submitted",
+                     Nomination.department_id == bindparam("department_id"), council.not_held_by_a_session()),
+                    ((Nomination.id, False, False),), Campaign.evaluation_deadline)
+
+
 def _agenda_card(session: Session, actor: Actor, today: dt.date) -> Card | None:
     """Submitted dossiers on no agenda yet: not on a session still to close, nor passed (or tied) in a closed one
     and waiting for the decision. Those of a session without quorum come back here."""
-    stmt = nominations_query(actor, state="submitted").where(
-        Nomination.department_id == actor.department_id, ~council.held_by_a_session())
-    count = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    scope, params = _bound_scope(actor, "view")
+    count, deadline, items = _read_preview(session, _agenda_statement(scope),
+                                           {**params, "department_id": actor.department_id, "today": today})
     if not count:
         return None
-    deadline = session.scalar(
-        select(func.min(Campaign.evaluation_deadline)).where(
-            Campaign.id.in_(stmt.with_only_columns(Nomination.campaign_id).order_by(None)),
-            Campaign.evaluation_deadline >= today))
-    items = list(session.scalars(stmt.options(joinedload(Nomination.unit), joinedload(Nomination.subject_person))
-                                 .order_by(Nomination.id).limit(PREVIEW)).unique())
     return Card("council_agenda", "Hồ sơ chờ đưa vào phiên họp Hội đồng",
                 "Đã trình, chưa thuộc chương trình phiên họp nào: lên lịch phiên họp, lập chương trình và công khai.",
                 count, deadline, "Hạn xét khen thưởng", link=links.path("council_sessions"), items=items)
 
 
+_DECIDE_CHOSEN = (
+    select(Nomination.id, Nomination.title, Nomination.state, Nomination.subject_type, Nomination.unit_id,
+           Nomination.subject_person_id, CouncilSession.id.label("session_id"),
+           CouncilSession.closed_at, func.count().over().label("total"),
+           func.min(CouncilSession.id).over().label("first_session"),
+           func.max(CouncilSession.id).over().label("last_session"))
+    .join(AgendaItem, AgendaItem.nomination_id == Nomination.id)
+    .join(CouncilSession, CouncilSession.id == AgendaItem.session_id)
+    .where(*decisions.awaiting_decision_where(bindparam("department_id")))
+    .order_by(CouncilSession.closed_at, Nomination.id).limit(PREVIEW).subquery("chosen")
+)
+# The passes awaiting the director's decision: their count, whether they are of one session, and the first five
+# (with the session of each), in one statement.
+_DECIDE = PlainSelect(
+    select(_DECIDE_CHOSEN.c.total, _DECIDE_CHOSEN.c.first_session, _DECIDE_CHOSEN.c.last_session,
+           _DECIDE_CHOSEN.c.session_id, _DECIDE_CHOSEN.c.id, _DECIDE_CHOSEN.c.title, _DECIDE_CHOSEN.c.state,
+           _DECIDE_CHOSEN.c.subject_type, Unit.name, Person.full_name)
+    .select_from(_DECIDE_CHOSEN).outerjoin(Unit, Unit.id == _DECIDE_CHOSEN.c.unit_id)
+    .outerjoin(Person, Person.id == _DECIDE_CHOSEN.c.subject_person_id)
+    .order_by(_DECIDE_CHOSEN.c.closed_at, _DECIDE_CHOSEN.c.id),
+    inline=True,
+)
+
+
 def _decide_card(session: Session, actor: Actor) -> Card | None:
-    rows = session.execute(
-        select(Nomination, CouncilSession.id).join(AgendaItem, AgendaItem.nomination_id == Nomination.id)
-        .join(CouncilSession, CouncilSession.id == AgendaItem.session_id)
-        .where(*decisions.awaiting_decision_where(actor.department_id))
-        .options(joinedload(Nomination.unit), joinedload(Nomination.subject_person))
-        .order_by(CouncilSession.closed_at, Nomination.id)
-    ).unique().all()
+    rows = _DECIDE.all(session, {"department_id": actor.department_id})
     if not rows:
         return None
-    session_ids = {sid for _, sid in rows}
-    single = len(session_ids) == 1
+    count, first_session, last_session = rows[0][:3]
+    single = first_session == last_session
     return Card("council_decide", "Hồ sơ Hội đồng đã thông qua, chờ quyết định công nhận",
-                "Ký quyết định công nhận điển hình tiên tiến cấp cơ sở.", len(rows),
-                link=links.path("decision_new", session=rows[0][1]) if single else links.path("decision_new"),
-                items=[n for n, _ in rows[:PREVIEW]])
+                "Ký quyết định công nhận điển hình tiên tiến cấp cơ sở.", count,
+                link=links.path("decision_new", session=rows[0][3]) if single else links.path("decision_new"),
+                items=[CardItem(*r[4:]) for r in rows])
 
 
 def council_cards(session: Session, actor: Actor, now: dt.datetime | None = None) -> list[Card]:
@@ -284,43 +401,45 @@ def council_cards(session: Session, actor: Actor, now: dt.datetime | None = None
     cards: list[Card | None] = []
     if policy.can(actor, "sit", "council_session"):
         cards.append(_vote_card(session, actor))
-    if policy.can(actor, "prepare", "council_session"):
+    prepares, chairs = policy.can(actor, "prepare", "council_session"), policy.can(actor, "chair", "council_session")
+    sessions = _sessions(session, dept, now) if prepares or chairs else {}
+    if prepares:
         cards.append(_agenda_card(session, actor, today))
         cards.append(_session_card(
             "council_publish", "Phiên họp chưa công khai danh sách",
-            "Lập chương trình và công khai danh sách để lấy ý kiến trước ngày họp.",
-            _sessions(session, dept, CouncilSession.state == "scheduled", CouncilSession.published_at.is_(None))))
-    if policy.can(actor, "chair", "council_session"):
+            "Lập chương trình và công khai danh sách để lấy ý kiến trước ngày họp.", sessions["council_publish"]))
+    if chairs:
         cards.append(_session_card(
             "council_open", "Phiên họp sẵn sàng khai mạc", "Đã hết thời hạn công khai lấy ý kiến.",
-            _sessions(session, dept, CouncilSession.state == "scheduled", CouncilSession.published_at.is_not(None),
-                      CouncilSession.comments_until <= now)))
+            sessions["council_open"]))
         cards.append(_session_card(
             "council_close", "Phiên họp đang biểu quyết, chờ kết thúc",
-            "Khi các thành viên đã biểu quyết, kết thúc phiên họp để kiểm phiếu.",
-            _sessions(session, dept, CouncilSession.state == "open")))
+            "Khi các thành viên đã biểu quyết, kết thúc phiên họp để kiểm phiếu.", sessions["council_close"]))
         cards.append(_decide_card(session, actor))
-        tied = select(AgendaItem.id).where(AgendaItem.session_id == CouncilSession.id,
-                                           AgendaItem.outcome == "tie").exists()
         cards.append(_session_card(
             "council_ties", "Hồ sơ bằng phiếu chờ Chủ tịch Hội đồng quyết định",
             "Các hồ sơ bằng tỷ lệ đồng ý tại ngưỡng chỉ tiêu: Chủ tịch Hội đồng chọn hồ sơ được công nhận.",
-            _sessions(session, dept, CouncilSession.state == "closed", tied)))
+            sessions["council_ties"]))
     return [c for c in cards if c is not None]
 
 
 # ------------------------------------------------------------------------------------------------ proposals
-def _proposal_candidates_card(session: Session, actor: Actor) -> Card | None:
-    """Cơ sở examples of the department not in a proposal still open for them: material for a Tờ trình."""
+@functools.lru_cache(maxsize=64)
+def _proposal_candidates_statement(scope: tuple) -> PlainSelect:
     taken = select(ProposalItem.id).where(ProposalItem.nomination_id == Nomination.id,
                                           ProposalItem.live.is_(True)).exists()
-    stmt = nominations_query(actor, state="evaluated_co_so").where(
-        Nomination.department_id == actor.department_id, ~taken)
-    count = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    return _preview((policy.scope_clause(scope), Nomination.state == "evaluated_co_so",
+                     Nomination.department_id == bindparam("department_id"), ~taken),
+                    ((Nomination.id, False, False),))
+
+
+def _proposal_candidates_card(session: Session, actor: Actor) -> Card | None:
+    """Cơ sở examples of the department not in a proposal still open for them: material for a Tờ trình."""
+    scope, params = _bound_scope(actor, "view")
+    count, _, items = _read_preview(session, _proposal_candidates_statement(scope),
+                                    {**params, "department_id": actor.department_id})
     if not count:
         return None
-    items = list(session.scalars(stmt.options(joinedload(Nomination.unit), joinedload(Nomination.subject_person))
-                                 .order_by(Nomination.id).limit(PREVIEW)).unique())
     return Card("proposal_candidates", "Điển hình cấp cơ sở chưa có trong tờ trình",
                 "Lập tờ trình đề nghị Bộ trưởng công nhận điển hình tiên tiến ngành Tư pháp.", count,
                 link=links.path("proposal_new"), items=items)
@@ -340,24 +459,29 @@ def _proposals_to_sign_card(session: Session, actor: Actor) -> Card | None:
                        for p in drafts[:PREVIEW]])
 
 
+# Proposed items awaiting the Minister's decision, per submitted proposal with its department, newest first: plain
+# rows of the four values the card shows (every proposal's count is summed, five are listed).
+_MINISTRY = PlainSelect(
+    select(Proposal.id, Proposal.number, Unit.name, func.count(ProposalItem.id))
+    .join(ProposalItem, ProposalItem.proposal_id == Proposal.id)
+    .join(Nomination, Nomination.id == ProposalItem.nomination_id)
+    .join(Unit, Unit.id == Proposal.department_id)
+    .where(Proposal.state == "submitted", ProposalItem.live.is_(True), Nomination.state == "proposed_nganh")
+    .group_by(Proposal.id, Unit.name)
+    .order_by(Proposal.submitted_at.desc(), Proposal.id.desc())
+)
+
+
 def _ministry_card(session: Session) -> Card | None:
     """Proposed items awaiting the Minister's decision, counted per submitted proposal with its department."""
-    rows = session.execute(
-        select(Proposal, Unit.name, func.count(ProposalItem.id))
-        .join(ProposalItem, ProposalItem.proposal_id == Proposal.id)
-        .join(Nomination, Nomination.id == ProposalItem.nomination_id)
-        .join(Unit, Unit.id == Proposal.department_id)
-        .where(Proposal.state == "submitted", ProposalItem.live.is_(True), Nomination.state == "proposed_nganh")
-        .group_by(Proposal.id, Unit.name)
-        .order_by(Proposal.submitted_at.desc(), Proposal.id.desc())
-    ).all()
+    rows = _MINISTRY.all(session, {})
     if not rows:
         return None
     return Card("ministry_awaiting", "Hồ sơ các Sở đề nghị, chờ quyết định của Bộ trưởng",
                 "Ghi nhận quyết định của Bộ trưởng: công nhận hoặc không công nhận điển hình ngành Tư pháp.",
-                sum(n for _, _, n in rows), link=links.path("ministry_inbox"),
-                items=[LinkItem(f"Tờ trình số {p.number} — {dept}", links.path("ministry_proposal", p.id),
-                                f"{n} hồ sơ chờ quyết định") for p, dept, n in rows[:PREVIEW]])
+                sum(n for *_, n in rows), link=links.path("ministry_inbox"),
+                items=[LinkItem(f"Tờ trình số {number} — {dept}", links.path("ministry_proposal", pid),
+                                f"{n} hồ sơ chờ quyết định") for pid, number, dept, n in rows[:PREVIEW]])
 
 
 def proposal_cards(session: Session, actor: Actor) -> list[Card]:
