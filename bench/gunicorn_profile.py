@@ -14,6 +14,7 @@ import resource
 import time
 from collections import Counter
 
+from web.ops import gunicorn_conf
 from web.ops.gunicorn_conf import child_exit, on_starting  # noqa: F401 - production's hooks, as `make serve` has them
 
 OURS = ("/models/", "/workflow/", "/web/", "/notifications/")
@@ -92,6 +93,7 @@ class _Counting:
 
 def post_worker_init(worker) -> None:
     global PROFILER
+    gunicorn_conf.post_worker_init(worker)  # production's own, first
     app = worker.wsgi
     engine = getattr(app, "extensions", {}).get("dienhinh.engine")
     if engine is not None:

@@ -59,6 +59,7 @@ from models import (  # noqa: E402
     make_session_factory,
 )
 from web import create_app, migrate  # noqa: E402
+from web.ops import gunicorn_conf  # noqa: E402
 from workflow.administration import accounts  # noqa: E402
 
 PASSWORD = "bench-password-1"
@@ -453,6 +454,9 @@ def main(argv=None) -> int:
         clients[role] = c
     clients[None] = app.test_client()
     counter = StatementCounter(engine)
+    # What a gunicorn worker does once it has loaded the application (`web.ops.gunicorn_conf.post_worker_init`): the
+    # heap of this process then (the app, and what generating the data left) is frozen, out of the collector's sight.
+    gunicorn_conf.post_worker_init(None)
 
     def request(role, kind, url):
         c = clients[role]

@@ -5,6 +5,9 @@ worker writes its metrics there and /metrics adds them up. The directory is empt
 files of a previous run would be counted again), and a worker's live gauges are dropped when it exits.
 Other settings (workers, bind) still come from the command line.
 
+Each worker, once it has loaded the application, takes what it holds then out of the garbage collector's sight
+(`post_worker_init`).
+
 Before anything else the master checks every setting (`web.config.load`, the path `create_app` takes): a missing or
 malformed one stops gunicorn with one line naming it, before any worker is started (each would print it again).
 """
@@ -49,3 +52,16 @@ def child_exit(server, worker) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker) -> None:
+    """Freezes (`gc.freeze`) what the worker holds once the application is loaded: the modules, the app, SQLAlchemy's
+    and Jinja's structures, ~250,000 objects that live as long as the process. Python's full collection walked them
+    all, 110–130 ms on the 2-core bench machine, and a page that loads a few hundred rows set one off every dozen
+    requests: the director's decisions at 100k nominations answered in 31 ms at the median and 148 ms at the 95th
+    percentile (issue 13: p95 < 50 ms). Frozen, such a collection takes 1.5–3.5 ms. A frozen object is never
+    collected, so the garbage present at that moment is collected first."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
