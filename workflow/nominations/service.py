@@ -685,18 +685,18 @@ def _record_step(session: Session, n: Nomination, change: StateChange, *, with_p
     # Run on the session's connection: Core statements of tables, which the session's ORM execution path (its
     # autoflush, which must not write the dirty nomination first, and its ORM hooks) has nothing to add to.
     connection = session.connection()
+    step = move | {f"h_{c}": v for c, v in history.items()}  # the PostgreSQL statements' parameters
     parts = None
     try:
         if connection.dialect.name == "postgresql" and with_parts:
             chain = department_chain(n.department_id)
-            parts = _STEP_PG_PARTS.all(connection, move | {f"h_{c}": v for c, v in history.items()}
-                                       | {"audit_chain": chain})
+            parts = _STEP_PG_PARTS.all(connection, step | {"audit_chain": chain})
             change.id = queries.step_id(parts)
             taken = queries.step_taken(parts)
             if taken is not None:  # appended at by the step's audit event (NominationTransitioned, emitted next)
                 session.info.setdefault(TAKEN, {})[chain] = taken
         elif connection.dialect.name == "postgresql":
-            change.id = _STEP_PG_PLAIN.scalar(connection, move | {f"h_{c}": v for c, v in history.items()})
+            change.id = _STEP_PG_PLAIN.scalar(connection, step)
         elif connection.execute(_MOVE, move).rowcount == 1:
             change.id = connection.execute(_RECORD, history).scalar_one()
     except (IntegrityError, OperationalError) as exc:

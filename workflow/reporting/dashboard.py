@@ -189,12 +189,6 @@ def _read_preview(session: Session, stmt: PlainSelect, params: dict) -> tuple[in
     return rows[0][0], rows[0][1], [CardItem(*r[2:]) for r in rows]
 
 
-def _bound_scope(actor: Actor, verb: str) -> tuple[tuple, dict]:
-    """The nominations `actor` may `verb` (the list's scope, `policy.scope_bound`): the key of its shape and its
-    values."""
-    return policy.scope_bound(actor, "nomination", verb)
-
-
 @functools.lru_cache(maxsize=256)
 def _nomination_card_statement(spec: _Spec, scope: tuple) -> PlainSelect:
     """The statement of a work queue's card (`_preview`), built once per spec and shape of the reader's scope."""
@@ -209,7 +203,7 @@ def _nomination_card_statement(spec: _Spec, scope: tuple) -> PlainSelect:
 
 
 def _nomination_card(session: Session, actor: Actor, spec: _Spec, today: dt.date) -> Card:
-    scope, params = _bound_scope(actor, "view_dossier")  # work queues: whole dossiers only
+    scope, params = policy.scope_bound(actor, "nomination", "view_dossier")  # work queues: whole dossiers only
     count, deadline, items = _read_preview(session, _nomination_card_statement(spec, scope), {**params, "today": today})
     state = ",".join(spec.states) or None
     return Card(spec.key, spec.title, spec.hint, count, deadline,
@@ -344,7 +338,7 @@ def _agenda_statement(scope: tuple) -> PlainSelect:
 def _agenda_card(session: Session, actor: Actor, today: dt.date) -> Card | None:
     """Submitted dossiers on no agenda yet: not on a session still to close, nor passed (or tied) in a closed one
     and waiting for the decision. Those of a session without quorum come back here."""
-    scope, params = _bound_scope(actor, "view")
+    scope, params = policy.scope_bound(actor, "nomination", "view")
     count, deadline, items = _read_preview(session, _agenda_statement(scope),
                                            {**params, "department_id": actor.department_id, "today": today})
     if not count:
@@ -435,7 +429,7 @@ def _proposal_candidates_statement(scope: tuple) -> PlainSelect:
 
 def _proposal_candidates_card(session: Session, actor: Actor) -> Card | None:
     """Cơ sở examples of the department not in a proposal still open for them: material for a Tờ trình."""
-    scope, params = _bound_scope(actor, "view")
+    scope, params = policy.scope_bound(actor, "nomination", "view")
     count, _, items = _read_preview(session, _proposal_candidates_statement(scope),
                                     {**params, "department_id": actor.department_id})
     if not count:
