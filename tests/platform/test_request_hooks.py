@@ -125,3 +125,62 @@ def test_sessions_open_and_save_as_flasks_own_interface(app, monkeypatch):
             theirs = _session_round(flasks, app, cookie, change)
             assert ours == theirs, (cookie, name)
     assert isinstance(app.session_interface, SessionInterface)
+
+
+def _open(app, cookie):
+    with app.test_request_context("/x", headers={"Cookie": f"session={cookie}"}) as ctx:
+        return app.session_interface.open_session(app, ctx.request)
+
+
+def test_a_cookie_verified_before_is_not_verified_again_and_still_ages(app, monkeypatch):
+    """A session cookie's text, once verified, maps to what it held (web.security.SessionInterface): the second
+    request with it verifies nothing, yet gets its own copy of the session, an empty session once the signature is
+    older than the session's lifetime (or from the future), as itsdangerous answers."""
+    now = [1_767_225_600]
+    monkeypatch.setattr(itsdangerous.TimestampSigner, "get_timestamp", lambda self: now[0])
+    signed = app.session_interface.get_signing_serializer(app).dumps({"_user_id": "7", "sid": "s", "_fresh": True})
+    assert dict(_open(app, signed)) == {"_user_id": "7", "sid": "s", "_fresh": True}
+    verified = []
+    original = itsdangerous.URLSafeTimedSerializer.loads
+    monkeypatch.setattr(itsdangerous.URLSafeTimedSerializer, "loads",
+                        lambda self, *a, **k: (verified.append(1), original(self, *a, **k))[1])
+    first = _open(app, signed)
+    first["_user_id"] = "8"  # a request's own change reaches neither the kept session nor the next request
+    assert dict(_open(app, signed)) == {"_user_id": "7", "sid": "s", "_fresh": True} and verified == []
+    lifetime = int(app.permanent_session_lifetime.total_seconds())
+    now[0] += lifetime
+    assert dict(_open(app, signed))["_user_id"] == "7"
+    now[0] += 1
+    assert dict(_open(app, signed)) == {}  # expired: refused though kept
+    now[0] -= lifetime + 2
+    assert dict(_open(app, signed)) == {}  # signed in the future
+    assert verified == []
+    forged = signed[:-2] + ("AA" if not signed.endswith("AA") else "BB")
+    assert dict(_open(app, forged)) == {}
+    once = len(verified)
+    assert once and dict(_open(app, forged)) == {} and len(verified) == 2 * once  # never kept: verified each time
+
+
+def test_a_session_holding_more_than_plain_values_is_verified_each_time(app):
+    """A session holding a list (flashed messages) is not kept: a request appending to the list in place would
+    change what the next request with the same cookie opens."""
+    signed = app.session_interface.get_signing_serializer(app).dumps({"_user_id": "7", "_flashes": [["info", "a"]]})
+    session = _open(app, signed)
+    session["_flashes"].append(["info", "b"])
+    assert _open(app, signed)["_flashes"] == [["info", "a"]]
+
+
+def test_new_keys_forget_the_verified_cookies(app):
+    """A cookie verified under the former SECRET_KEY is refused once the key changes (and accepted under a fallback
+    naming the former key, as Flask accepts it)."""
+    old_key = app.secret_key
+    signed = app.session_interface.get_signing_serializer(app).dumps({"_user_id": "7"})
+    assert dict(_open(app, signed)) == {"_user_id": "7"}
+    try:
+        app.secret_key = "another key"
+        assert dict(_open(app, signed)) == {}
+        app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+        assert dict(_open(app, signed)) == {"_user_id": "7"}
+    finally:
+        app.secret_key = old_key
+        app.config.pop("SECRET_KEY_FALLBACKS", None)
