@@ -236,3 +236,51 @@ def test_template_calls_answer_as_jinja_does(app):
     expected = theirs.get_template("page.html").render(who="W")
     assert ours.get_template("page.html").render(who="W") == expected
     assert "ctx:W:9:set" in expected and "callable:W!" in expected and "[]" in expected  # the calls were made
+
+
+# ------------------------------------------------------------------------------------------------ the pager
+# `_macros.pagination` as its Jinja wrote the pager before `filters.pager` (issue 13), word for word.
+_PAGER_MACRO = """{% macro pagination(page, noun='mục', param='page', label='Phân trang') -%}
+<div class="d-flex flex-wrap justify-content-between align-items-center gap-2 mt-2">
+  <p class="mb-0 text-body-secondary" data-testid="total">Tổng số: {{ page.total|vn_number }} {{ noun }}{% if page.pages > 1 %} — trang {{ page.page }}/{{ page.pages }}{% endif %}</p>
+  {% if page.pages > 1 %}
+  <nav aria-label="{{ label }}" class="d-print-none">
+    <ul class="pagination pagination-sm mb-0">
+      <li class="page-item{% if page.page <= 1 %} disabled{% endif %}">
+        <a class="page-link" href="{{ url_with(**{param: page.page - 1 if page.page > 1 else None}) }}">‹ Trước</a></li>
+      {% for p in range([1, page.page - 2]|max, [page.pages, page.page + 2]|min + 1) %}
+      <li class="page-item{% if p == page.page %} active{% endif %}">
+        <a class="page-link" href="{{ url_with(**{param: p if p > 1 else None}) }}"{% if p == page.page %} aria-current="page"{% endif %}>{{ p }}</a></li>
+      {% endfor %}
+      <li class="page-item{% if page.page >= page.pages %} disabled{% endif %}">
+        <a class="page-link" href="{{ url_with(**{param: page.page + 1}) }}">Sau ›</a></li>
+    </ul>
+  </nav>
+  {% endif %}
+</div>
+{%- endmacro %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("path", [
+    "/nominations", "/nominations?state=registered,nurtured&q=%3Cb%3E%26%22'&page=3", "/showcase?year=2024&spage=2",
+])
+def test_the_pager_is_what_the_macro_wrote(app, path):
+    """Every window (first, second, middle, last pages; one page, none, 1,600), the query's other parameters kept
+    and escaped, a noun and a label with HTML-special characters, another page parameter, a script root to escape;
+    through the macro the other lists call and through the global the list page calls."""
+    from workflow.nominations.queries import Page
+
+    old = app.jinja_env.from_string(_PAGER_MACRO + "{{ pagination(page, *args, **kwargs) }}")
+    new = app.jinja_env.from_string('{% from "_macros.html" import pagination %}{{ pagination(page, *args, **kwargs) }}')
+    calls = [((), {}), (("hồ sơ",), {}), (("<b>&\"'",), {"label": "Trang <i>'\"&"}),
+             (("bài viết",), {"param": "spage", "label": "Phân trang bài viết"}), ((), {"noun": "ủy quyền"})]
+    pages = [(0, 1), (1, 1), (20, 1), (21, 1), (21, 2), (279, 1), (279, 2), (279, 3), (279, 7), (279, 13), (279, 14),
+             (279, 15), (32000, 800), (32000, 1600), (100, 4)]
+    for base_url in ("http://localhost/", "http://localhost/prefix&x"):
+        with app.test_request_context(path, base_url=base_url):
+            for total, number in pages:
+                page = Page([], total, number, 20)
+                for args, kwargs in calls:
+                    before = old.render(page=page, args=args, kwargs=kwargs)
+                    assert str(filters.pager(page, *args, **kwargs)) == before, (path, total, number, args, kwargs)
+                    assert new.render(page=page, args=args, kwargs=kwargs) == before
