@@ -742,6 +742,18 @@ def reads_in_every_state(actor: Actor | None, verb: str, object_type: str) -> bo
     return any(_holds(actor, g) and not g.states for g in POLICY[(object_type, verb)].grants)
 
 
+def standing(actor: Actor | None) -> tuple | None:
+    """What the questions about a type of object, not an object, read of `actor`: `can(actor, verb, type)` with no
+    context (what a menu asks), `widest_scope` and `reads_in_every_state`. A grant is held by the roles and, for a
+    signing grant, `signs`; "anywhere" is within a grant's scope when the actor has a department (DEPARTMENT,
+    PUBLISHED, LISTED), a unit in force (UNIT), a person (SUBJECT), or always (ALL, PUBLIC, OWN). Two actors of equal
+    standing get the same answers, so a page may keep what it drew from those answers under it (the header's menu)."""
+    if actor is None:
+        return None
+    return (actor.roles, actor.signs, actor.department_id is not None, actor.unit_id is not None,
+            actor.person_id is not None)
+
+
 def roles_for(object_type: str, verb: str, *, state: str | None = None) -> tuple[str, ...]:
     """The roles a rule names (for an object in `state`), in the order of its grants."""
     named: list[str] = []

@@ -240,3 +240,40 @@ def test_staff_read_the_listed_dossier_only_while_its_publicity_runs(db, demo, m
     with pytest.raises(NotFound):
         policy.load(db, staff, "nomination", listed.id)
     assert listed.id not in LISTS["nomination"][1](db, staff)
+
+
+def _standing_actors() -> list:
+    """Actors of every shape the policy reads: role sets (none, each, pairs and more), a deputy with and without a
+    delegation in force, with or without a department, a unit (one in force, one closed), a person."""
+    import itertools
+    import random
+
+    rng = random.Random(13)
+    names = sorted(ROLES)
+    role_sets = [frozenset(), *(frozenset({r}) for r in names),
+                 *(frozenset(rng.sample(names, k)) for k in (2, 2, 3, 4) for _ in range(5))]
+    closed = clock.today() - dt.timedelta(days=1)
+    actors = []
+    for roles in role_sets:
+        for deputy, delegated in ((False, False), (True, False), (True, True)):
+            for department, unit, person in itertools.product((None, 2), (None, "open", "closed"), (None, 9)):
+                who = policy.Who(id=1, username="u", full_name="U", email=None, department_id=department,
+                                 unit_id=None if unit is None else 5, person_id=person,
+                                 unit_closed_on=closed if unit == "closed" else None, unit_has_predecessors=False,
+                                 unit_name=None, own_roles=roles)
+                actors.append(policy.Actor(loaded_user=None, roles=roles, deputy=deputy, who=who,
+                                           on_behalf_of=object() if delegated else None))
+    return actors
+
+
+def test_actors_of_equal_standing_get_the_same_answers_about_types():
+    """`policy.standing` keys what a page keeps of the answers to questions about a type of object (the header's
+    menu): two actors of equal standing must get the same answer to every such question of the policy, and the
+    standing must tell apart what the answers tell apart (it fails when a part of it is left out)."""
+    questions = sorted(policy.POLICY)
+    seen: dict = {}
+    for actor in [None, *_standing_actors()]:
+        answers = tuple((bool(policy.can(actor, verb, object_type)), policy.widest_scope(actor, verb, object_type),
+                         policy.reads_in_every_state(actor, verb, object_type)) for object_type, verb in questions)
+        assert seen.setdefault(policy.standing(actor), answers) == answers, policy.standing(actor)
+    assert len(seen) > 100

@@ -56,3 +56,42 @@ def test_council_settings_page_and_api_share_the_policys_scope(db, demo, client,
             assert (f'value="{c.id}"' in page or c.name in page) == (c.id in expected[username]), (username, c.id)
 
 
+
+
+def _menu(page: str) -> str:
+    start = page.index('<ul class="navbar-nav me-auto">')
+    return page[start:page.index('<div class="d-flex flex-wrap flex-lg-nowrap', start)]
+
+
+def test_a_kept_menu_is_the_menu_drawn_afresh_for_every_account(db, demo, app, client, login):
+    """The header's menu is kept per standing (`web.main.views.header_menu`): for every demo account the kept menu,
+    drawn for whoever of that standing came first, is the one drawn afresh for this account."""
+    db.commit()
+    menus = app.extensions.setdefault("dienhinh.menus", {})
+    fresh = {}
+    for username in DEMO_ACCOUNTS:
+        login(username)
+        menus.clear()
+        fresh[username] = _menu(client.get("/nominations").get_data(as_text=True))
+    for username in DEMO_ACCOUNTS:
+        login(username)
+        kept = _menu(client.get("/nominations").get_data(as_text=True))
+        assert kept == fresh[username], username
+    assert len(set(fresh.values())) >= 6  # the accounts' menus differ: the key tells them apart
+
+
+def test_the_menu_follows_a_role_given_and_taken_at_the_next_page(db, demo, client, login):
+    """A role given to an account shows its menu entries on the account's next page, and goes with the role: the kept
+    menu is keyed by what the policy reads of the caller, which each request reads afresh."""
+    from models import User, UserRole
+
+    user = db.scalar(select(User).where(User.username == "canbo1"))
+    db.commit()
+    login("canbo1")
+    assert 'href="/admin"' not in _menu(client.get("/nominations").get_data(as_text=True))
+    db.add(UserRole(user_id=user.id, role=policy.ADMIN))
+    db.commit()
+    assert 'href="/admin"' in _menu(client.get("/nominations").get_data(as_text=True))
+    db.delete(db.get(UserRole, (user.id, policy.ADMIN)))
+    db.commit()
+    assert 'href="/admin"' not in _menu(client.get("/nominations").get_data(as_text=True))
