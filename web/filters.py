@@ -172,7 +172,8 @@ def pager(page, noun="mục", param="page", label="Phân trang") -> Markup:
         return Markup(f"{head}</p>\n  \n</div>")
     parts = [
         f'{head} — trang {html_text(current)}/{html_text(pages)}</p>\n  \n'
-        f'  <nav aria-label="{html_text(label)}" class="d-print-none">\n    <ul class="pagination pagination-sm mb-0">\n'
+        f'  <nav aria-label="{html_text(label)}" class="d-print-none">\n'
+        '    <ul class="pagination pagination-sm mb-0">\n'
         f'      <li class="page-item{" disabled" if current <= 1 else ""}">\n'
         f'        <a class="page-link" href="{html_text(url_with(**{param: current - 1 if current > 1 else None}))}">'
         '‹ Trước</a></li>\n      ']

@@ -271,7 +271,8 @@ def test_the_pager_is_what_the_macro_wrote(app, path):
     from workflow.nominations.queries import Page
 
     old = app.jinja_env.from_string(_PAGER_MACRO + "{{ pagination(page, *args, **kwargs) }}")
-    new = app.jinja_env.from_string('{% from "_macros.html" import pagination %}{{ pagination(page, *args, **kwargs) }}')
+    new = app.jinja_env.from_string('{% from "_macros.html" import pagination %}'
+                                    '{{ pagination(page, *args, **kwargs) }}')
     calls = [((), {}), (("hồ sơ",), {}), (("<b>&\"'",), {"label": "Trang <i>'\"&"}),
              (("bài viết",), {"param": "spage", "label": "Phân trang bài viết"}), ((), {"noun": "ủy quyền"})]
     pages = [(0, 1), (1, 1), (20, 1), (21, 1), (21, 2), (279, 1), (279, 2), (279, 3), (279, 7), (279, 13), (279, 14),
