@@ -95,3 +95,20 @@ def test_the_menu_follows_a_role_given_and_taken_at_the_next_page(db, demo, clie
     db.delete(db.get(UserRole, (user.id, policy.ADMIN)))
     db.commit()
     assert 'href="/admin"' not in _menu(client.get("/nominations").get_data(as_text=True))
+
+
+@pytest.mark.parametrize("username", DEMO_ACCOUNTS)
+def test_the_reports_page_offers_its_downloads_to_who_may_draw_them_up(db, demo, client, login, username):
+    """The dashboard's "Tải báo cáo" follows `(report, draw_up)` as its view asks. The layout's header once set a
+    `can_report` of its own (`(report, view)`) at the template's top level, which the page's blocks then read instead
+    of the view's: the Ministry, council members and editors were offered downloads that answer 403."""
+    actor = demo.actor(username)
+    may_view, may_draw_up = bool(policy.can(actor, "view", "report")), bool(policy.can(actor, "draw_up", "report"))
+    db.commit()
+    login(username)
+    page = client.get("/reports")
+    if not may_view:
+        return
+    assert page.status_code == 200
+    assert ('id="h-downloads"' in page.get_data(as_text=True)) == may_draw_up, username
+    assert (client.get("/reports/yearly.docx?year=2025").status_code == 200) == may_draw_up, username
