@@ -184,3 +184,36 @@ def test_new_keys_forget_the_verified_cookies(app):
     finally:
         app.secret_key = old_key
         app.config.pop("SECRET_KEY_FALLBACKS", None)
+
+
+def test_the_pages_csrf_token_is_flask_wtfs(app, monkeypatch):
+    """`web.extensions.csrf_token` (the templates' `csrf_token()`) keeps the serialised raw token and signs it per
+    page: the token must be the one Flask-WTF's `generate_csrf` makes for the same session, key and second, at every
+    second and under every key, and pass Flask-WTF's check; a session without a raw token gets one, as before."""
+    from flask import g, session
+    from flask_wtf.csrf import generate_csrf, validate_csrf
+
+    from web.extensions import csrf_token
+
+    now = [1_767_225_600]
+    monkeypatch.setattr(itsdangerous.TimestampSigner, "get_timestamp", lambda self: now[0])
+    assert app.jinja_env.globals["csrf_token"] is csrf_token
+    for key in ("first key", "second key", "first key"):
+        monkeypatch.setattr(app, "secret_key", key)
+        for second in (0, 1, 3600):
+            now[0] = 1_767_225_600 + second
+            with app.test_request_context("/"):
+                ours = csrf_token()
+                assert session["csrf_token"] and csrf_token() == ours == g.csrf_token
+                raw = session["csrf_token"]
+            for _ in range(2):
+                with app.test_request_context("/"):
+                    session["csrf_token"] = raw
+                    theirs = generate_csrf()
+                with app.test_request_context("/"):
+                    session["csrf_token"] = raw
+                    assert csrf_token() == theirs, (key, second)
+                    validate_csrf(theirs)
+    rendered = app.jinja_env.from_string("{{ csrf_token() }}")
+    with app.test_request_context("/"):
+        assert rendered.render() == g.csrf_token
