@@ -223,6 +223,29 @@ def label_options(table: dict, selected) -> Markup:
     return written.get(selected) or written[""]
 
 
+KEPT_HTML_SIZE = 1024  # parts of pages kept per application (~2 KB each), forgotten all at once when full
+
+
+def kept_html(name: str, /, **context) -> Markup:
+    """The template `name` rendered with `context` alone, kept per application under its name, the script root and
+    the context's values: a part of a page that shows the same for the same values (the list page's filter form for
+    a scope's choices and a query's filters, the header's user menu) is drawn once, then served from memory. The
+    template sees no page context, only `context` and the environment's globals, so the key names everything it can
+    show but what the globals give: the globals a kept part may call must answer alike for every request of the
+    script root (links, labels), never per user. Values must be hashable (tuples, not lists)."""
+    ctx = request_ctx._get_current_object()
+    app = ctx.app
+    kept = app.extensions["dienhinh.kept_html"]
+    key = (name, ctx.request.script_root, *sorted(context.items()))
+    html = kept.get(key)
+    if html is None:
+        html = Markup(app.jinja_env.get_template(name).render(context))
+        if len(kept) >= KEPT_HTML_SIZE:
+            kept.clear()
+        kept[key] = html
+    return html
+
+
 def date_field(value) -> str:
     """A date as typed in a form field: dd/mm/yyyy. Accepts a date, an ISO string or what the user typed (kept
     as is, so a wrong value is shown back for correction)."""
@@ -297,7 +320,8 @@ def register(app) -> None:
     app.add_template_filter(vn_number, "vn_number")
     app.add_template_filter(date_field, "date_field")
     app.extensions["dienhinh.urls"] = {}
+    app.extensions["dienhinh.kept_html"] = {}
     app.jinja_env.globals.update(labels=labels, url_with=url_with, url_for=cached_url_for,
                                  state_badge_html=state_badge, nomination_rows=nomination_rows, pager=pager,
-                                 choice_options=choice_options, label_options=label_options,
+                                 choice_options=choice_options, label_options=label_options, kept_html=kept_html,
                                  pdf_available=pdf.available)

@@ -78,3 +78,43 @@ def test_csrf_is_enforced_on_forms(csrf_client, demo):
     # Signed in, a state-changing form without its token is still refused.
     r = csrf_client.post("/nominations/new", data={"title": "x"})
     assert r.status_code == 400
+
+
+def test_the_kept_user_menu_carries_each_pages_own_csrf_token(make_app, demo):
+    """The header's user menu is kept per its values (`web.main.views.user_menu`): two users of the same standing each
+    get their own name and unit, and its logout form carries the token of the page's own session, which signs that
+    session out (and not another's kept into the menu)."""
+    app = make_app(SECRET_KEY="csrf", WTF_CSRF_ENABLED=True)
+    clients = {}
+    for username in ("tp_pbgdpl", "tp_hctp", "tp_pbgdpl"):
+        client = app.test_client()
+        token = _token(client.get("/login").get_data(as_text=True))
+        assert client.post("/login", data={"username": username, "password": demo.password,
+                                           "csrf_token": token}).status_code == 302
+        clients.setdefault(username, []).append(client)
+    tokens = set()
+    for username, signed_in in clients.items():
+        user = demo.user(username)
+        for client in signed_in:
+            page = client.get("/nominations").get_data(as_text=True)
+            box = page[page.index('data-testid="user-menu"'):page.index("</header>")]
+            assert user.full_name in box and user.unit.name in box, username
+            tokens.add(_token(box))
+    assert len(tokens) == 3  # each session its own
+    first, second = clients["tp_pbgdpl"]
+    token = _token(first.get("/nominations").get_data(as_text=True))
+    assert first.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert first.get("/nominations").status_code == 302  # signed out
+    assert second.get("/nominations").status_code == 200  # the other browser of the same user is not
+    assert second.post("/logout", data={"csrf_token": token}).status_code == 400  # not its session's token
+
+
+def test_the_user_menu_follows_a_rename_at_the_next_page(client, login, db, demo):
+    db.commit()
+    login("tp_pbgdpl")
+    user = demo.user("tp_pbgdpl")
+    assert user.full_name in client.get("/nominations").get_data(as_text=True)
+    user.full_name = "Tên <mới> & 'khác'"
+    db.commit()
+    page = client.get("/nominations").get_data(as_text=True)
+    assert "Tên &lt;mới&gt; &amp; &#39;khác&#39;" in page
