@@ -83,8 +83,9 @@ class AuditCount(Base):
 # trigger (and into the migration that backfilled the counts): changing it needs a migration that recounts.
 COUNT_BUCKET = 8192
 
-# One upsert per row, on both databases: a row trigger costs less per single append (the transition's) than a statement
-# trigger with its transition table (+35-40 against +55-80 µs of the backend's CPU, bench/README.md, "Seventh increment").
+# One upsert per row, on both databases: a row trigger costs less per single append (the transition's) than a
+# statement trigger with its transition table (+35-40 against +55-80 µs of the backend's CPU, bench/README.md,
+# "Seventh increment").
 COUNT_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION audit_counts_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -101,7 +102,8 @@ COUNT_TRIGGER_STATEMENTS = {
                    "EXECUTE FUNCTION audit_counts_add()"],
     "sqlite": [f"CREATE TRIGGER audit_events_count AFTER INSERT ON audit_events BEGIN "
                f"INSERT INTO audit_counts (chain, bucket, object_type, action, outcome, n) "
-               f"VALUES (NEW.chain, NEW.id / {COUNT_BUCKET}, coalesce(NEW.object_type, ''), NEW.action, NEW.outcome, 1) "
+               f"VALUES (NEW.chain, NEW.id / {COUNT_BUCKET}, coalesce(NEW.object_type, ''), NEW.action, "
+               f"NEW.outcome, 1) "
                f"ON CONFLICT (chain, bucket, object_type, action, outcome) DO UPDATE SET n = n + 1; END"],
 }
 

@@ -2,10 +2,15 @@
 (`/audit`: keyset paging, filters by Vietnamese calendar days, an event's detail with its before/after) and the
 exports of a filtered set (.csv with a UTF-8 BOM, .xlsx written row by row).
 
-Paging over a million events: the page never runs OFFSET nor an unbounded COUNT(*). It reads `per_page + 1` rows
-below a cursor (`before_id`, newest first, through the primary key or the (column, id) indexes of the filters), and
-its total is a *bounded* count: at most COUNT_CAP + 1 ids are read, so the page says the exact number when the
+Paging over a million events: the review page never runs OFFSET nor an unbounded COUNT(*). It reads `per_page + 1`
+rows below a cursor (`before_id`, newest first, through the primary key or the (column, id) indexes of the filters),
+and its total is a *bounded* count: at most COUNT_CAP + 1 ids are read, so the page says the exact number when the
 filtered set is small and "hơn 10.000" otherwise, at the same bounded cost whatever the table's size.
+
+The API's `page=N` of a filter by kind alone (action, object type, outcome: `COUNTED`) is read from the events'
+counts per chain, bucket of ids and kind (`models.AuditCount`, kept by an insert trigger): the exact total, and the
+page from the bucket where it starts, an OFFSET of less than one bucket (`counted_page`). Other filters page by
+OFFSET with the bounded count and an estimate past it.
 """
 from __future__ import annotations
 
@@ -254,7 +259,8 @@ def kind_conditions(table, *, object_type=None, action=None, outcome=None) -> li
 
 @dataclass
 class AuditEventPage(Page):
-    """A page of the API list. `total_exact` is False when more than COUNT_CAP events match: `total` is then the
+    """A page of the API list. `total_exact` is False when more than COUNT_CAP events match a filter the counts do
+    not cover (not `counted`): `total` is then the
     database's estimate (PostgreSQL's planner; at least the events known to exist up to this page), as the review
     page says "hơn 10.000" rather than count a million rows for every page."""
 
@@ -277,8 +283,10 @@ def list_audit_events(session: Session, viewer: Actor, /, *, page=1, per_page=50
     """Newest first (id desc). `filters` are those of `audit_query` (its `actor` is the username or id to filter
     on; `viewer` is who reads). `before_id` gives keyset paging for long exports: pass the last id seen.
 
-    Two statements whatever the page: the page's rows, found through their ids (the OFFSET walks the (filter, id)
-    index alone, not a million rows of the table), and a bounded count (`page_total`)."""
+    A filter by kind alone (`counted`): one statement whatever the page, the exact total with the page's rows
+    (`counted_page`). Any other: two statements whatever the page, the page's rows, found through their ids (the
+    OFFSET walks the (filter, id) index alone, not a million rows of the table), and a bounded count
+    (`page_total`)."""
     require_audit_reader(viewer)
     page, per_page = page_params(page, per_page, default=50)
     filters = narrow_actor(session, filters)
