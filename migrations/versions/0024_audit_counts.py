@@ -1,7 +1,7 @@
 """audit_counts: the audit events counted per chain, bucket of 8,192 ids and kind (object type, action, outcome), kept
 by a trigger in the insert's transaction and backfilled here
 
-Revision ID: 0024_audit4_audit_counts
+Revision ID: 0024_audit_counts
 Revises: 0023_agenda_items_awaiting
 Create Date: 2026-11-30 07:40:00
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0024_audit4_audit_counts'
+revision: str = '0024_audit_counts'
 down_revision: str | Sequence[str] | None = '0023_agenda_items_awaiting'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
