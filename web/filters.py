@@ -43,13 +43,17 @@ def url_with(**changes) -> str:
     filter links keep every other filter, so a list stays shareable and back-button safe. Remembered like
     `cached_url_for`'s paths (a pager asks for five of them per page, each a full `url_for` build otherwise)."""
     ctx = request_ctx._get_current_object()  # the request and the app once, not through their proxies per read
-    req, app = ctx.request, ctx.app
-    args = req.args.to_dict(flat=False)
+    args = ctx.request.args.to_dict(flat=False)
     for key, value in changes.items():
         if value in (None, ""):
             args.pop(key, None)
         else:
             args[key] = [str(value)]
+    return _url_with_args(ctx.app, ctx.request, args)
+
+
+def _url_with_args(app, req, args: dict) -> str:
+    """The current endpoint and view arguments with the query `args` (name → list of values), remembered."""
     endpoint, view_args = req.endpoint, req.view_args or {}
     if app.url_default_functions:
         return url_for(endpoint, **view_args, **args)
@@ -170,23 +174,40 @@ def pager(page, noun="mục", param="page", label="Phân trang") -> Markup:
             f'{html_text(noun)}')
     if not pages > 1:
         return Markup(f"{head}</p>\n  \n</div>")
+    ctx = request_ctx._get_current_object()
+    app, req = ctx.app, ctx.request
+    query = req.args.to_dict(flat=False)  # read once for the five links (`url_with` reads it per link)
+    links: dict = {}
+
+    def link(number) -> str:
+        """`url_with(**{param: number})`, escaped."""
+        url = links.get(number)
+        if url is None:
+            args = query.copy()
+            if number is None:
+                args.pop(param, None)
+            else:
+                args[param] = [str(number)]
+            url = links[number] = html_text(_url_with_args(app, req, args))
+        return url
+
     parts = [
         f'{head} — trang {html_text(current)}/{html_text(pages)}</p>\n  \n'
         f'  <nav aria-label="{html_text(label)}" class="d-print-none">\n'
         '    <ul class="pagination pagination-sm mb-0">\n'
         f'      <li class="page-item{" disabled" if current <= 1 else ""}">\n'
-        f'        <a class="page-link" href="{html_text(url_with(**{param: current - 1 if current > 1 else None}))}">'
+        f'        <a class="page-link" href="{link(current - 1 if current > 1 else None)}">'
         '‹ Trước</a></li>\n      ']
     for number in range(max(1, current - 2), min(pages, current + 2) + 1):
         here = number == current
         marks = (" active", _CURRENT) if here else ("", "")
         parts.append(
             f'\n      <li class="page-item{marks[0]}">\n'
-            f'        <a class="page-link" href="{html_text(url_with(**{param: number if number > 1 else None}))}"'
+            f'        <a class="page-link" href="{link(number if number > 1 else None)}"'
             f'{marks[1]}>{number}</a></li>\n      ')
     parts.append(
         f'\n      <li class="page-item{" disabled" if current >= pages else ""}">\n'
-        f'        <a class="page-link" href="{html_text(url_with(**{param: current + 1}))}">Sau ›</a></li>\n'
+        f'        <a class="page-link" href="{link(current + 1)}">Sau ›</a></li>\n'
         '    </ul>\n  </nav>\n  \n</div>')
     return Markup("".join(parts))
 
