@@ -205,9 +205,12 @@ class PlainExecution:
         self.execution_options = conn.get_execution_options()
 
 
-def connection(session: Session) -> Connection:
+def connection(session: Session | Connection) -> Connection:
     """The session's connection, after the flush an ORM query would have made first (autoflush): a PlainSelect sees
-    what the session has added or changed, as `session.execute` would."""
+    what the session has added or changed, as `session.execute` would. A Connection is its own (a read without a
+    session: `web.db.reads`)."""
+    if not isinstance(session, Session):
+        return session
     session._autoflush()
     return session.connection()
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.selectable import CompoundSelect
@@ -345,13 +346,14 @@ def _rows_by_ids(dialect: str) -> PlainSelect:
                        .order_by(Nomination.id.desc()))
 
 
-def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, before_id=None,
+def list_nominations(session: Session | Connection, actor: Actor, *, page=1, per_page=20, before_id=None,
                      **filters) -> NominationPage:
     """A page of the nominations `actor` may see, newest first, in two statements whatever the page size: the total
     with the page's ids (`_page_statement`), then their rows (`_rows_by_ids`), both read as plain rows.
 
     `before_id` is the keyset cursor for reading far: the rows below that id (`next_before_id` of the previous page),
-    `page` then counting from there; `total` stays the filters' total."""
+    `page` then counting from there; `total` stays the filters' total. `session` may be a Connection
+    (`web.db.reads`): the list needs no ORM object."""
     page, per_page = page_params(page, per_page)
     cursor = int_filter(before_id, "before_id")
     shape, params = _bound_conditions(actor, **filters)
