@@ -73,6 +73,11 @@ def _literal(value) -> str | None:
     return None
 
 
+def inlinable(value) -> bool:
+    """Whether `PlainSelect(inline=True)` writes this value into a statement's text (else it stays a parameter)."""
+    return _literal(value) is not None
+
+
 class PlainSelect:
     """A Core SELECT built once (at import, or once per shape behind a cache) and run as plain tuples."""
 
