@@ -262,3 +262,28 @@ def test_the_api_list_reads_on_one_connection_without_a_session(engine, db, demo
     assert client.get("/api/v1/nominations", headers={"Authorization": "Bearer nope"}).status_code == 401
     bad = client.get("/api/v1/nominations?campaign=x", headers=headers)
     assert bad.status_code == 422 and bad.content_type.startswith("application/problem+json")
+
+
+def test_a_deputy_under_delegation_lists_as_the_director_on_the_lean_path(engine, db, demo, make_app):
+    """The list's caller read on the request's own connection (`web.db.reads`) is the same Actor: a delegation in force
+    lends the director's scope, read through the request's session, which connects only for it."""
+    _postgres_only(engine)
+    from models import Delegation
+
+    app = make_app()
+    deputy = demo.user("hoidong1")
+    token = _token(db, demo, "hoidong1")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    before = client.get("/api/v1/nominations", headers=headers)
+    assert before.status_code == 200
+    today = clock.today()
+    db.add(Delegation(department_id=demo.unit("STP").id, director_id=uid(demo, "giamdoc"), deputy_id=deputy.id,
+                      starts_on=today, ends_on=today + dt.timedelta(days=3), deputy_title="PHÓ GIÁM ĐỐC"))
+    nomination(db, demo, unit="HCTP")
+    db.commit()
+    director = client.get("/api/v1/nominations", headers={"Authorization": f"Bearer {_token(db, demo, 'giamdoc')}"})
+    with SessionsConnected(engine) as lean:
+        delegated = client.get("/api/v1/nominations", headers=headers)
+    assert delegated.status_code == 200 and lean.sessions == 1  # the delegation's director, loaded by the session
+    assert delegated.get_json()["total"] == director.get_json()["total"] > before.get_json()["total"]
