@@ -330,7 +330,7 @@ def proposal(session: Session, p: Proposal, actor: Actor | None = None, rows: li
     for row in rows if rows is not None else proposal_core.item_rows(session, p):
         n = row.n
         items.append({
-            "nomination_id": n.id, "title": n.title, "subject_name": _subject_name(n), "unit": n.unit.name,
+            "nomination_id": n.id, "title": n.title, "subject_name": n.subject_name, "unit": n.unit.name,
             "state": n.state, "state_label": STATE_LABELS[n.state],
             "eligibility": [{"rule": r.code, "label": r.label, "result": r.result, "reason": r.reason,
                              "hard": r.hard, "citation": r.citation}
