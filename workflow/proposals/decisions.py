@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
-from models import AgendaItem, CouncilSession, Decision, DecisionItem, Nomination, Person, Unit
+from models import AgendaItem, CouncilSession, Decision, DecisionItem, Nomination, Person, Unit, User
 from workflow import clock, events, inputs, numbering, offers, policy, signals
 from workflow.context import CLI, Context
 from workflow.council.queries import held_on
@@ -325,10 +325,11 @@ def list_decisions(session: Session, actor: Actor, *, page, per_page):
     """The same scope as `load`: a department lists the Minister's decisions that include one of its nominations."""
     page, per_page = page_params(page, per_page)
     stmt = select(Decision).where(policy.scope(actor, "decision"))
-    # The list prints who signed or recorded each, and for whom, and the issuing body.
+    # The list prints who signed or recorded each, and for whom, and the issuing body: joined to the page's own
+    # statement, the users without their roles (as `operations.PAGE_PARENTS`).
     return paginate(session, stmt, page, per_page, Decision.date.desc(), Decision.id.desc(),
-                    options=(selectinload(Decision.signer), selectinload(Decision.on_behalf_of),
-                             selectinload(Decision.issuer)))
+                    options=(joinedload(Decision.signer).lazyload(User.roles),
+                             joinedload(Decision.on_behalf_of).lazyload(User.roles), joinedload(Decision.issuer)))
 
 
 def nominations_of(session: Session, d: Decision) -> list[Nomination]:
