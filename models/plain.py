@@ -34,6 +34,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
+from psycopg import RawCursor
 from sqlalchemy import Numeric, Table, and_, exc, inspect, select
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import MANYTOONE, Session
@@ -46,7 +47,7 @@ class _Compiled:
     bind and result types need."""
 
     # result_processors: (column index, processor) pairs
-    __slots__ = ("sql", "defaults", "bind_processors", "result_processors", "pieces")
+    __slots__ = ("sql", "defaults", "bind_processors", "result_processors", "pieces", "positional")
 
     def __init__(self, sql: str, defaults: dict, bind_processors: dict, result_processors: tuple | None,
                  pieces: tuple | None = None):
@@ -55,6 +56,28 @@ class _Compiled:
         self.bind_processors = bind_processors
         self.result_processors = result_processors
         self.pieces = pieces  # `inline`: the text split at its placeholders, (text, name, text, name, ..., text)
+        # Not inline: the text in PostgreSQL's own placeholders, converted once (see `_positional`).
+        self.positional = None if pieces is not None else _positional(sql)
+
+
+def _positional(sql: str) -> tuple[bytes, tuple[str, ...]]:
+    """A compiled text's `%(name)s` placeholders as PostgreSQL's `$1, $2 …` (a name used twice is one parameter),
+    `%%` as `%`, encoded once, and the names in their parameters' order: what psycopg's query conversion makes of it,
+    made once per statement instead of once per execution. psycopg converts a text on every execution and keeps the
+    result only for texts of at most 4,096 bytes (`psycopg._queries.MAX_CACHED_STATEMENT_LENGTH`): the API
+    transition's step statement (4.5 kB) was split by its regular expression on every request, ~60 µs of CPU, more
+    than the statement's own execution on the client (issue 13). Run by psycopg's `RawCursor` (`_run`)."""
+    pieces = _PLACEHOLDER.split(sql)
+    names: list[str] = []
+    chunks = []
+    for i, piece in enumerate(pieces):
+        if i % 2 == 0:
+            chunks.append(piece.replace("%%", "%"))
+        else:
+            if piece not in names:
+                names.append(piece)
+            chunks.append(f"${names.index(piece) + 1}")
+    return "".join(chunks).encode(), tuple(names)
 
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -146,7 +169,7 @@ class PlainSelect:
             if name in bound:
                 bound[name] = process(bound[name])
         if plain.pieces is None:
-            rows = _run(conn, plain.sql, bound, self.prepare)
+            rows = _run(conn, plain.sql, bound, self.prepare, positional=plain.positional)
         else:
             sql, left = _inlined(plain.pieces, bound)
             rows = _run(conn, sql, left, self.prepare if left else None, kept=False)  # a text per execution
@@ -221,10 +244,11 @@ def execute(conn: Connection, sql: str, params: dict) -> list[tuple]:
 
 
 _CURSORS = "dienhinh.plain_cursors"
+_RAW_CURSOR = RawCursor  # runs a text in `$n` placeholders with its parameters in order: no conversion
 CURSORS_KEPT = 32  # per DBAPI connection: more than the distinct plain statements a request runs
 
 
-def _cursor(fairy, raw, sql: str | None):
+def _cursor(fairy, raw, sql: str | bytes | None, factory=None):
     """The DBAPI connection's own psycopg cursor for this statement text (None: the one for texts made per execution,
     `PlainSelect(inline=True)`), made once and kept in the connection's pool record `info` (which lives as long as the
     DBAPI connection: cleared when it is closed or invalidated).
@@ -243,7 +267,7 @@ def _cursor(fairy, raw, sql: str | None):
     cursors = kept[1]
     cursor = cursors.get(sql)
     if cursor is None or cursor.closed:
-        cursor = cursors[sql] = raw.cursor()
+        cursor = cursors[sql] = raw.cursor() if factory is None else factory(raw)
         if len(cursors) > CURSORS_KEPT:
             cursors.popitem(last=False)[1].close()
     else:
@@ -251,17 +275,26 @@ def _cursor(fairy, raw, sql: str | None):
     return cursor
 
 
-def _run(conn: Connection, sql: str, params: dict, prepare: bool | None = None, *, kept: bool = True) -> list[tuple]:
+def _run(conn: Connection, sql: str, params: dict, prepare: bool | None = None, *, kept: bool = True,
+         positional: tuple[bytes, tuple[str, ...]] | None = None) -> list[tuple]:
+    """`sql` with `params` on the connection's kept cursor for that text; with `positional` (`_positional(sql)`) the
+    converted text and its parameters in order run on a `RawCursor` (the listeners still see `sql` and `params`)."""
     fairy = conn.connection
     raw = fairy.driver_connection
     dispatch = conn.dispatch
     observed = conn._has_events or conn.engine._has_events
-    cursor = _cursor(fairy, raw, sql if kept else None)
+    if positional is None:
+        cursor = _cursor(fairy, raw, sql if kept else None)
+    else:  # kept by its converted text (bytes): never a cursor of the same text's %(name)s form
+        cursor = _cursor(fairy, raw, positional[0], _RAW_CURSOR)
     try:
         if observed:
             context = PlainExecution(conn, cursor, sql, params)
             dispatch.before_cursor_execute(conn, cursor, sql, params, context, False)
-        cursor.execute(sql, params, prepare=prepare)
+        if positional is None:
+            cursor.execute(sql, params, prepare=prepare)
+        else:
+            cursor.execute(positional[0], [params[name] for name in positional[1]], prepare=prepare)
         rows = cursor.fetchall()
         if observed:
             dispatch.after_cursor_execute(conn, cursor, sql, params, context, False)

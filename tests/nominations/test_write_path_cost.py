@@ -249,6 +249,27 @@ def test_a_transition_answers_with_its_detail_read_in_one_statement(api, ref, en
     assert len(body["checkins"]) == 1 and len(body["attachments"]) == 1 and body["criteria"]
 
 
+
+def test_the_step_statement_is_never_converted_again_when_it_runs(api, ref, engine, monkeypatch):  # noqa: F811
+    """Issue 13, seventh increment: the API transition's step statement (longer than the 4 kB psycopg keeps its
+    conversion for) runs in PostgreSQL's `$n` placeholders converted once (`models.plain._positional`), not split by
+    psycopg's regular expression on every request. psycopg's per-execution conversion of an uncached text is made to
+    fail here: the transition still answers 200 with its history. Fails when `PlainSelect` hands psycopg its
+    `%(name)s` text again."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("psycopg's conversion")
+    from psycopg import _queries
+
+    n = register(api, ref)
+
+    def refused(query, encoding):
+        raise AssertionError(f"converted again: {bytes(query)[:80]!r}")
+
+    monkeypatch.setattr(_queries, "_query2pg_nocache", refused)
+    r = act(api, "tp_pbgdpl", n, "start_nurturing", nurture_plan="Kế hoạch bồi dưỡng.")
+    assert r.status_code == 200, r.get_json()
+    assert [h["action"] for h in r.get_json()["history"]] == ["create", "start_nurturing"]
+
 def test_recipients_are_told_with_one_insert(db, engine, demo):
     """The inbox writes the notifications of all an event's recipients in one multi-row INSERT (one round trip),
     in the recipients' order, never to the one excluded (the actor). With e-mail off (as here) no outbox row needs

@@ -299,3 +299,20 @@ def test_a_search_is_planned_for_its_words_every_time(app, db, demo):
         assert queries.list_nominations(db, actor, q="guong").total == 1
     assert db.execute(text(
         "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT counted.total%'")).scalar() == 0
+
+
+def test_a_text_is_converted_to_postgresqls_placeholders_as_psycopg_converts_it():
+    """Issue 13, seventh increment: a prebuilt statement's `%(name)s` text is turned into PostgreSQL's `$n` once
+    (`plain._positional`), not by psycopg on every execution (which keeps its conversion only for texts up to 4 kB:
+    the API transition's step statement is longer). The conversion is psycopg's own: a name used twice is one
+    parameter, `%%` is a literal `%`, other text is left alone."""
+    from psycopg._queries import _query2pg_nocache  # psycopg's own conversion, the reference
+
+    for sql in ("SELECT 1",
+                "SELECT %(a)s::INTEGER, %(b)s, %(a)s WHERE x LIKE 'a%%' || %(c)s AND y = '$1'",
+                "SELECT %(x_1)s, %(x_10)s, %(x_1)s %% 2"):
+        converted, order = plain._positional(sql)
+        expected, _formats, expected_order, _parts = _query2pg_nocache(sql.encode(), "utf-8")
+        assert converted == expected
+        assert list(order) == (expected_order or [])
+
