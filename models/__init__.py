@@ -1,6 +1,6 @@
 """Tables, relationships, constraints and indexes. Knows nothing of Flask or of the workflow."""
 from models.accounts import ROLES, ApiToken, Delegation, EmailOptOut, User, UserRole, UserSession
-from models.audit import AuditChainHead, AuditCheckpoint, AuditEvent, AuditVerification
+from models.audit import AuditChainHead, AuditCheckpoint, AuditCount, AuditEvent, AuditVerification
 from models.base import Base, fold, make_engine, make_session_factory, utcnow
 from models.calendar import CalendarDay
 from models.campaigns import CAMPAIGN_KINDS, SUBJECT_TYPES, Campaign
@@ -60,7 +60,7 @@ from models.reminders import ReminderLog
 from models.stamps import DataStamp
 
 __all__ = [
-    "EmailOptOut", "AuditVerification", "AuditChainHead", "AuditCheckpoint", "CalendarDay",
+    "EmailOptOut", "AuditVerification", "AuditChainHead", "AuditCount", "AuditCheckpoint", "CalendarDay",
     "STORY_CHANNELS", "STORY_STATES", "MonthlyIntroduction", "PropagandaTheme", "Story", "StoryImage",
     "StoryRevision",
     "ReminderLog", "UserSession", "DataStamp",

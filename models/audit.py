@@ -59,6 +59,65 @@ class AuditChainHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditCount(Base):
+    """How many events each chain holds per bucket of ids and kind (object type, action, outcome): what a filter of
+    the trail by kind counts and where page N of it starts, without walking the events (issue 13's deep pages).
+
+    Written only by a trigger on `audit_events` (COUNT_TRIGGER_STATEMENTS; migration 0024), in the insert's own
+    transaction, whoever inserts: a rolled-back append leaves no count. The append is serialised per chain by the
+    chain's head (`audit_chain_heads`, FOR UPDATE), so a counter row, keyed by its chain, is only ever written by one
+    transaction at a time: departments never wait for each other on it. Rows of events deleted behind the
+    application's back stay counted: `notifications.audit_verify` compares the counts with the rows per chain."""
+
+    __tablename__ = "audit_counts"
+
+    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    bucket: Mapped[int] = mapped_column(primary_key=True)  # id // COUNT_BUCKET
+    object_type: Mapped[str] = mapped_column(String(40), primary_key=True)  # '' for none
+    action: Mapped[str] = mapped_column(String(60), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int]
+
+
+# Ids per bucket of `audit_counts`: a deep page walks at most this many events of the filter's index. Baked into the
+# trigger (and into the migration that backfilled the counts): changing it needs a migration that recounts.
+COUNT_BUCKET = 8192
+
+# One upsert per row, on both databases: a row trigger costs less per single append (the transition's) than a
+# statement trigger with its transition table (+35-40 against +55-80 µs of the backend's CPU, bench/README.md,
+# "Seventh increment").
+COUNT_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION audit_counts_add() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO audit_counts AS c (chain, bucket, object_type, action, outcome, n)
+    VALUES (NEW.chain, NEW.id / {COUNT_BUCKET}, coalesce(NEW.object_type, ''), NEW.action, NEW.outcome, 1)
+    ON CONFLICT (chain, bucket, object_type, action, outcome) DO UPDATE SET n = c.n + 1;
+    RETURN NULL;
+END
+$$
+"""
+COUNT_TRIGGER_STATEMENTS = {
+    "postgresql": [COUNT_FUNCTION,
+                   "CREATE TRIGGER audit_events_count AFTER INSERT ON audit_events FOR EACH ROW "
+                   "EXECUTE FUNCTION audit_counts_add()"],
+    "sqlite": [f"CREATE TRIGGER audit_events_count AFTER INSERT ON audit_events BEGIN "
+               f"INSERT INTO audit_counts (chain, bucket, object_type, action, outcome, n) "
+               f"VALUES (NEW.chain, NEW.id / {COUNT_BUCKET}, coalesce(NEW.object_type, ''), NEW.action, "
+               f"NEW.outcome, 1) "
+               f"ON CONFLICT (chain, bucket, object_type, action, outcome) DO UPDATE SET n = n + 1; END"],
+}
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _counts_after_create(target, connection, **kw) -> None:
+    """A database built from the metadata (tests) gets the migration's trigger."""
+    tables = kw.get("tables")
+    if tables is not None and AuditCount.__table__ not in tables:
+        return
+    for statement in COUNT_TRIGGER_STATEMENTS.get(connection.dialect.name, ()):
+        connection.execute(DDL(statement))
+
+
 def department_chain(department_id: int) -> str:
     """The name of a department's chain (`notifications.audit.chain_for` decides which chain an event belongs to)."""
     return f"dept:{department_id}"

@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from models import AuditChainHead, AuditCheckpoint, AuditEvent, AuditVerification, Unit
+from models import AuditChainHead, AuditCheckpoint, AuditCount, AuditEvent, AuditVerification, Unit
+from models.audit import COUNT_BUCKET
 from notifications import audit
 from notifications import audit_checkpoints as cps
 from notifications.audit import GENESIS, LEGACY, MINISTRY, SYSTEM, ChainWalk, chains, walk_chain, walk_chains_pg
@@ -25,6 +26,8 @@ from workflow.context import CLI, Context
 
 TRUNCATED = "mất sự kiện cuối chuỗi (đầu chuỗi ghi nhận #{head}, cơ sở dữ liệu chỉ còn đến #{last})"
 HEAD_MISMATCH = "đầu chuỗi ghi nhận #{head} với hash khác sự kiện cuối cùng"
+COUNTS_DISAGREE = ("số sự kiện đã ghi nhận khi ghi ({counted}) khác số sự kiện còn trong cơ sở dữ liệu ({held}): "
+                   "có sự kiện bị xóa hoặc chèn ngoài ứng dụng")
 ANCHOR_GONE = "sự kiện đã được xác nhận toàn vẹn ở lần kiểm tra trước không còn hoặc đã bị sửa"
 
 
@@ -177,6 +180,9 @@ def check(session: Session, *, checked_by: str | None, full: bool = False, batch
             else:
                 results[p.chain].problems.append(p)
 
+    for p in count_problems(session):
+        (results[p.chain].problems if p.chain in results else stray).append(p)
+
     records = [_chain_record(session, r, checked_by) for r in results.values()]
     complete = all(r.walk.complete for r in results.values())
     bad = [rec for rec in records if not rec.ok]
@@ -220,6 +226,33 @@ def check(session: Session, *, checked_by: str | None, full: bool = False, batch
     return summary
 
 
+def count_problems(session: Session) -> list[cps.Problem]:
+    """The chains whose events, counted by the insert trigger (`audit_counts`, what the audit list's totals and deep
+    pages read), are not the rows the table holds: events deleted (or inserted with the trigger disabled) behind the
+    application's back. One problem per chain, naming the first bucket of ids where they disagree. Each comparison is
+    one statement (one snapshot: an append committed meanwhile is in both sides or in neither)."""
+    problems = []
+    for chain, held, counted in session.execute(_disagreeing(AuditEvent.chain, AuditCount.chain)).all():
+        buckets = _disagreeing(AuditEvent.id // COUNT_BUCKET, AuditCount.bucket, chain=chain).subquery()
+        first = session.scalar(select(func.min(buckets.c.key)))
+        where = (f"; khác từ khoảng id {_vn(first * COUNT_BUCKET)}–{_vn((first + 1) * COUNT_BUCKET - 1)}"
+                 if first is not None else "")
+        problems.append(cps.Problem(chain, None, COUNTS_DISAGREE.format(counted=_vn(int(counted)), held=_vn(int(held)))
+                                    + where))
+    return problems
+
+
+def _disagreeing(event_key, count_key, chain: str | None = None):
+    """(key, rows held, rows counted) for each key (a chain, or a bucket of one chain) where the two differ."""
+    held = select(event_key.label("key"), func.count().label("held"), literal(0).label("counted"))
+    counted = select(count_key.label("key"), literal(0).label("held"), func.sum(AuditCount.n).label("counted"))
+    if chain is not None:
+        held, counted = held.where(AuditEvent.chain == chain), counted.where(AuditCount.chain == chain)
+    both = union_all(held.group_by(event_key), counted.group_by(count_key)).subquery()
+    return (select(both.c.key, func.sum(both.c.held), func.sum(both.c.counted)).group_by(both.c.key)
+            .having(func.sum(both.c.held) != func.sum(both.c.counted)).order_by(both.c.key))
+
+
 def _chain_record(session: Session, r: ChainResult, checked_by: str | None) -> AuditVerification:
     w = r.walk
     total = r.base + w.checked
@@ -233,7 +266,8 @@ def _chain_record(session: Session, r: ChainResult, checked_by: str | None) -> A
         bad_seq, bad_id = w.bad_seq, w.bad_id
     elif r.problems:
         first = r.problems[0]
-        message = f"{name} không khớp tại #{first.seq}: " + "; ".join(p.message for p in r.problems) + "."
+        at = f" tại #{first.seq}" if first.seq is not None else ""
+        message = f"{name} không khớp{at}: " + "; ".join(p.message for p in r.problems) + "."
         bad_seq, bad_id = first.seq, None
     elif not w.complete:
         message = f"{name}: đã kiểm tra đến #{w.last_seq} ({_vn(w.checked)} sự kiện): toàn vẹn, còn sự kiện mới hơn."

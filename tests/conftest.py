@@ -571,8 +571,15 @@ def as_dba():
         conn = session.info.get("test_connection")
         if conn is not None:
             # A rolled-back test's "transaction" is a savepoint: SET LOCAL would outlive it, until the test's end.
+            # At the end of the session's outermost transaction (a savepoint's end before it is not the end: a
+            # listener run `once` there left the test's later transactions in replica mode, where no trigger fires).
+            done = []
+
             def back_to_normal(_session, transaction):
-                if transaction.parent is None and not conn.closed and conn.in_transaction():
+                if done or transaction.parent is not None:
+                    return
+                done.append(True)
+                if not conn.closed and conn.in_transaction():
                     conn.exec_driver_sql("SET LOCAL session_replication_role = DEFAULT")
-            event.listen(session, "after_transaction_end", back_to_normal, once=True)
+            event.listen(session, "after_transaction_end", back_to_normal)
     return allow

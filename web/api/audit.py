@@ -92,8 +92,10 @@ CheckpointPageSchema = page_of(CheckpointSchema, "CheckpointPage")
 
 class AuditEventListSchema(AuditEventPageSchema):
     total_exact = fields.Boolean(metadata={
-        "description": "false: more than 10,000 events match and `total` is an estimate (at least the events up to "
-                       "this page); page on until a page is shorter than `per_page`, or by `before_id`"})
+        "description": "false: more than 10,000 events match a filter beyond action, object_type and outcome "
+                       "(actor, object_id, since, until, before_id) and `total` is an estimate (at least the events "
+                       "up to this page); page on until a page is shorter than `per_page`, or by `before_id`. A "
+                       "filter by action, object_type and outcome alone is always counted exactly"})
 
 
 class PublicKeySchema(Schema):
@@ -120,7 +122,8 @@ def list_audit(args):
 
     Lọc theo `object_type`, `object_id`, `actor` (tên đăng nhập hoặc id), `action` (chính xác, hoặc tiền tố kết thúc
     bằng dấu chấm), `since`, `until` (ngày hoặc thời điểm ISO 8601); `before_id` để phân trang theo khóa.
-    Trên 10.000 sự kiện khớp bộ lọc, `total` là số ước tính (`total_exact: false`).
+    Lọc theo `action`, `object_type`, `outcome` (hoặc không lọc): `total` luôn chính xác, trang sâu vẫn nhanh. Có
+    thêm bộ lọc khác mà trên 10.000 sự kiện khớp: `total` là số ước tính (`total_exact: false`).
     """
     result = audit_queries.list_audit_events(db(), actor(), **args)
     return {**present.page(result, present.audit_event), "total_exact": result.total_exact}

@@ -2,10 +2,15 @@
 (`/audit`: keyset paging, filters by Vietnamese calendar days, an event's detail with its before/after) and the
 exports of a filtered set (.csv with a UTF-8 BOM, .xlsx written row by row).
 
-Paging over a million events: the page never runs OFFSET nor an unbounded COUNT(*). It reads `per_page + 1` rows
-below a cursor (`before_id`, newest first, through the primary key or the (column, id) indexes of the filters), and
-its total is a *bounded* count: at most COUNT_CAP + 1 ids are read, so the page says the exact number when the
+Paging over a million events: the review page never runs OFFSET nor an unbounded COUNT(*). It reads `per_page + 1`
+rows below a cursor (`before_id`, newest first, through the primary key or the (column, id) indexes of the filters),
+and its total is a *bounded* count: at most COUNT_CAP + 1 ids are read, so the page says the exact number when the
 filtered set is small and "hơn 10.000" otherwise, at the same bounded cost whatever the table's size.
+
+The API's `page=N` of a filter by kind alone (action, object type, outcome: `COUNTED`) is read from the events'
+counts per chain, bucket of ids and kind (`models.AuditCount`, kept by an insert trigger): the exact total, and the
+page from the bucket where it starts, an OFFSET of less than one bucket (`counted_page`). Other filters page by
+OFFSET with the bounded count and an estimate past it.
 """
 from __future__ import annotations
 
@@ -18,10 +23,11 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import BigInteger, case, cast, func, or_, select, text, true
 from sqlalchemy.orm import Session
 
-from models import AuditCheckpoint, AuditEvent, User
+from models import AuditCheckpoint, AuditCount, AuditEvent, User
+from models.audit import COUNT_BUCKET
 from workflow import clock, inputs, labels, policy
 from workflow.clock import TZ
 from workflow.documents.common import _safe_cell, _xlsx_cell, print_one_page_wide, row_height
@@ -215,10 +221,7 @@ def audit_query(*, object_type=None, object_id=None, actor=None, action=None, si
     stmt = select(*columns) if columns is not None else select(AuditEvent)
     if actor_id is not None:
         stmt = stmt.where(AuditEvent.actor_id == actor_id)
-    if outcome:
-        stmt = stmt.where(AuditEvent.outcome == outcome)
-    if object_type:
-        stmt = stmt.where(AuditEvent.object_type == object_type)
+    stmt = stmt.where(*kind_conditions(AuditEvent, object_type=object_type, action=action, outcome=outcome))
     if object_id is not None:
         stmt = stmt.where(AuditEvent.object_id == object_id)
     if actor not in (None, ""):
@@ -227,13 +230,6 @@ def audit_query(*, object_type=None, object_id=None, actor=None, action=None, si
             stmt = stmt.where(or_(AuditEvent.actor_id == int(actor), AuditEvent.actor_username == actor))
         else:
             stmt = stmt.where(AuditEvent.actor_username == actor)
-    if action:
-        # "nomination.submit" matches exactly; "nomination." (trailing dot) matches the whole family.
-        if action.endswith("."):
-            stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))
-        else:
-            names = action_names(action)
-            stmt = stmt.where(AuditEvent.action == action if len(names) == 1 else AuditEvent.action.in_(names))
     if since is not None:
         stmt = stmt.where(AuditEvent.created_at >= since)
     if until is not None:
@@ -243,9 +239,28 @@ def audit_query(*, object_type=None, object_id=None, actor=None, action=None, si
     return stmt
 
 
+def kind_conditions(table, *, object_type=None, action=None, outcome=None) -> list:
+    """The filters by kind of event, on the events (`AuditEvent`) or on their counts (`AuditCount`, which has the
+    same three columns): one meaning for both."""
+    conditions = []
+    if outcome:
+        conditions.append(table.outcome == outcome)
+    if object_type:
+        conditions.append(table.object_type == object_type)
+    if action:
+        # "nomination.submit" matches exactly; "nomination." (trailing dot) matches the whole family.
+        if action.endswith("."):
+            conditions.append(table.action.startswith(action, autoescape=True))
+        else:
+            names = action_names(action)
+            conditions.append(table.action == action if len(names) == 1 else table.action.in_(names))
+    return conditions
+
+
 @dataclass
 class AuditEventPage(Page):
-    """A page of the API list. `total_exact` is False when more than COUNT_CAP events match: `total` is then the
+    """A page of the API list. `total_exact` is False when more than COUNT_CAP events match a filter the counts do
+    not cover (not `counted`): `total` is then the
     database's estimate (PostgreSQL's planner; at least the events known to exist up to this page), as the review
     page says "hơn 10.000" rather than count a million rows for every page."""
 
@@ -268,16 +283,58 @@ def list_audit_events(session: Session, viewer: Actor, /, *, page=1, per_page=50
     """Newest first (id desc). `filters` are those of `audit_query` (its `actor` is the username or id to filter
     on; `viewer` is who reads). `before_id` gives keyset paging for long exports: pass the last id seen.
 
-    Two statements whatever the page: the page's rows, found through their ids (the OFFSET walks the (filter, id)
-    index alone, not a million rows of the table), and a bounded count (`page_total`)."""
+    A filter by kind alone (`counted`): one statement whatever the page, the exact total with the page's rows
+    (`counted_page`). Any other: two statements whatever the page, the page's rows, found through their ids (the
+    OFFSET walks the (filter, id) index alone, not a million rows of the table), and a bounded count
+    (`page_total`)."""
     require_audit_reader(viewer)
     page, per_page = page_params(page, per_page, default=50)
-    base = audit_query(**narrow_actor(session, filters))
+    filters = narrow_actor(session, filters)
     offset = (page - 1) * per_page
+    if counted(filters):
+        return counted_page(session, offset, page, per_page, filters)
+    base = audit_query(**filters)
     ids = base.with_only_columns(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(per_page).offset(offset)
     rows = list(session.scalars(select(AuditEvent).where(AuditEvent.id.in_(ids)).order_by(AuditEvent.id.desc())))
     total, exact = page_total(session, base, offset, len(rows), per_page)
     return AuditEventPage(rows, total, page, per_page, exact)
+
+
+COUNTED = frozenset(("object_type", "action", "outcome"))  # the filters `audit_counts` answers
+
+
+def counted(filters: dict) -> bool:
+    """Whether `audit_counts` answers this filter: by kind of event alone (or none), no cursor."""
+    return all(value in (None, "") for key, value in filters.items() if key not in COUNTED)
+
+
+def counted_page(session: Session, offset: int, page: int, per_page: int, filters: dict) -> AuditEventPage:
+    """Page N of a filter by kind, newest first, and its exact total, in one statement (one snapshot) at any depth.
+
+    The total is the sum of the filter's counts (`audit_counts`: per chain, bucket of COUNT_BUCKET ids and kind).
+    Summed per bucket from the newest, the running count crosses `offset` in one bucket: the page's first event is
+    in it, `offset` minus the events of the newer buckets down from its upper bound. So the OFFSET walks less than
+    one bucket of the filter's index whatever the page, where it walked every newer event (834k at 1M events).
+
+    Counts that disagree with the rows (events deleted behind the application's back, which `audit_verify`
+    reports) shift the page or shorten it; never an error: the skip is never negative, the bound a bigint."""
+    kinds = {key: filters.get(key) for key in COUNTED}
+    buckets = (select(AuditCount.bucket, func.sum(AuditCount.n).label("n"))
+               .where(*kind_conditions(AuditCount, **kinds)).group_by(AuditCount.bucket).cte("buckets"))
+    running = select(buckets.c.bucket, buckets.c.n,
+                     func.sum(buckets.c.n).over(order_by=buckets.c.bucket.desc(), rows=(None, 0)).label("upto")
+                     ).cte("running")
+    start = (select(running.c.bucket, (running.c.upto - running.c.n).label("newer")).where(running.c.upto > offset)
+             .order_by(running.c.bucket.desc()).limit(1).cte("start"))
+    upper = select((cast(start.c.bucket, BigInteger) + 1) * COUNT_BUCKET).scalar_subquery()
+    skip = select(case((start.c.newer < offset, offset - start.c.newer), else_=0)).scalar_subquery()
+    ids = (audit_query(**kinds, columns=[AuditEvent.id]).where(AuditEvent.id < upper)
+           .order_by(AuditEvent.id.desc()).limit(per_page).offset(func.coalesce(skip, 0)).subquery("ids"))
+    total = select(func.coalesce(func.sum(buckets.c.n), 0).label("total")).subquery("total")
+    rows = session.execute(select(total.c.total, AuditEvent).select_from(total).outerjoin(ids, true())
+                           .outerjoin(AuditEvent, AuditEvent.id == ids.c.id).order_by(ids.c.id.desc())).all()
+    items = [event for _, event in rows if event is not None]
+    return AuditEventPage(items, int(rows[0].total), page, per_page, True)
 
 
 def page_total(session: Session, stmt, offset: int, found: int, per_page: int) -> tuple[int, bool]:
