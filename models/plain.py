@@ -96,6 +96,11 @@ def _literal(value) -> str | None:
     return None
 
 
+def inlinable(value) -> bool:
+    """Whether `PlainSelect(inline=True)` writes this value into a statement's text (else it stays a parameter)."""
+    return _literal(value) is not None
+
+
 class PlainSelect:
     """A Core SELECT built once (at import, or once per shape behind a cache) and run as plain tuples."""
 
@@ -228,9 +233,12 @@ class PlainExecution:
         self.execution_options = conn.get_execution_options()
 
 
-def connection(session: Session) -> Connection:
+def connection(session: Session | Connection) -> Connection:
     """The session's connection, after the flush an ORM query would have made first (autoflush): a PlainSelect sees
-    what the session has added or changed, as `session.execute` would."""
+    what the session has added or changed, as `session.execute` would. A Connection is its own (a read without a
+    session: `web.db.reads`)."""
+    if not isinstance(session, Session):
+        return session
     session._autoflush()
     return session.connection()
 

@@ -50,14 +50,19 @@ def test_the_list_reads_what_the_statements_read_through_sqlalchemy(db, demo):
     shape, params = queries._bound_conditions(actor)
     bound = {**params, "limit": 3, "offset": 1, "reach": 4}
     for cursor in (False, True):
-        page = queries._page_statement(shape, cursor=cursor)
-        at = {**bound, "before_id": 10**9} if cursor else bound
-        assert page.all(db, at) == _rows_as_sqlalchemy_reads_them(db, page.statement, at)
+        for with_rows in (False, True):  # the page's ids, or the page's rows beside them (issue 13, seventh increment)
+            page = queries._page_statement(shape, cursor=cursor, rows=with_rows)
+            at = {**bound, "before_id": 10**9} if cursor else bound
+            assert page.all(db, at) == _rows_as_sqlalchemy_reads_them(db, page.statement, at)
     rows = queries._page_statement(shape, cursor=False).all(db, bound)
     chosen = [r[1] for r in rows]
     assert len(chosen) == 3 and rows[0][0] >= 4
     by_ids = queries._rows_by_ids(db.get_bind().dialect.name)
     assert by_ids.all(db, {"ids": chosen}) == _rows_as_sqlalchemy_reads_them(db, by_ids.statement, {"ids": chosen})
+    joined = queries._page_statement(shape, cursor=False, rows=True).all(db, bound)
+    assert [r[1:] for r in joined] == by_ids.all(db, {"ids": chosen})  # the same rows either way
+    empty = queries._page_statement(shape, cursor=False, rows=True).all(db, {**bound, "offset": 10**6})
+    assert len(empty) == 1 and empty[0][0] == rows[0][0] and set(empty[0][1:]) == {None}  # the total alone
 
 
 def test_it_reads_inside_the_sessions_transaction(db, demo):

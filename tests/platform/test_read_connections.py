@@ -73,13 +73,13 @@ def test_an_api_read_runs_its_statements_outside_any_transaction(engine, db, dem
     nid = nomination(db, demo, unit="HCTP").id
     db.commit()
     assert client.get("/api/v1/nominations", headers=headers).status_code == 200
-    for path, statements in (("/api/v1/nominations", 3), (f"/api/v1/nominations/{nid}", None)):
+    for path, statements in (("/api/v1/nominations", 2), (f"/api/v1/nominations/{nid}", None)):
         with Transactions(engine) as seen:
             r = client.get(path, headers=headers)
         assert r.status_code == 200
         assert seen and all(status == "IDLE" for _, status in seen), seen  # no BEGIN was sent, so no ROLLBACK either
         if statements is not None:
-            # the caller, the total with the ids, their rows: no pre-ping, no BEGIN
+            # the caller, the total with the page's rows: no pre-ping, no BEGIN
             assert len(seen) == statements, seen
     assert engine.pool._pre_ping is False
 
@@ -194,3 +194,96 @@ def test_the_next_requests_succeed_after_the_server_ends_the_pools_connections(e
         assert r.status_code == 200
     finally:
         own.dispose()
+
+
+class SessionsConnected:
+    """How many times a Session began using a connection, and the pool's checkouts, while in the block."""
+
+    def __init__(self, engine):
+        self.engine, self.sessions, self.checkouts = engine, 0, 0
+
+    def _began(self, *_args):
+        self.sessions += 1
+
+    def _checkout(self, *_args):
+        self.checkouts += 1
+
+    def __enter__(self):
+        from sqlalchemy.orm import Session
+
+        event.listen(Session, "after_begin", self._began)
+        event.listen(self.engine.pool, "checkout", self._checkout)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy.orm import Session
+
+        event.remove(Session, "after_begin", self._began)
+        event.remove(self.engine.pool, "checkout", self._checkout)
+
+
+def test_the_api_list_reads_on_one_connection_without_a_session(engine, db, demo, make_app):
+    """Issue 13, seventh increment: the API's nominations list (a view marked `plain_reads`) reads its caller, its
+    total and its rows on one reader's connection of the request's own (`web.db.reads`), never connecting a Session;
+    its answers are those of the session's path, for every kind of reader. The detail still reads through its
+    session, on one connection too."""
+    _postgres_only(engine)
+    from web.api import base
+
+    app = make_app()
+    nid = nomination(db, demo, unit="HCTP").id
+    db.commit()
+    tokens = {name: _token(db, demo, name) for name in ("vanphong", "tp_pbgdpl", "canbo1", "botp", "thanhtra")}
+    client = app.test_client()
+    paths = ("/api/v1/nominations", "/api/v1/nominations?per_page=3&page=2", "/api/v1/nominations?q=xyz",
+             "/api/v1/nominations?state=registered,submitted")
+    marked = set(base.PLAIN_READS)
+    assert "api_nominations.list_nominations" in marked
+    for name, token in tokens.items():
+        headers = {"Authorization": f"Bearer {token}"}
+        for path in paths:
+            with SessionsConnected(engine) as lean:
+                answer = client.get(path, headers=headers)
+            assert answer.status_code == 200, (name, path, answer.get_data(as_text=True))
+            assert (lean.sessions, lean.checkouts) == (0, 1), (name, path)
+            base.PLAIN_READS.clear()
+            try:
+                with SessionsConnected(engine) as through_session:
+                    before = client.get(path, headers=headers)
+            finally:
+                base.PLAIN_READS.update(marked)
+            assert through_session.sessions == 1
+            assert answer.get_data() == before.get_data(), (name, path)
+    headers = {"Authorization": f"Bearer {tokens['vanphong']}"}
+    with SessionsConnected(engine) as detail:
+        assert client.get(f"/api/v1/nominations/{nid}", headers=headers).status_code == 200
+    assert (detail.sessions, detail.checkouts) == (1, 1)
+    # refusals are unchanged: a bad token, a bad filter
+    assert client.get("/api/v1/nominations", headers={"Authorization": "Bearer nope"}).status_code == 401
+    bad = client.get("/api/v1/nominations?campaign=x", headers=headers)
+    assert bad.status_code == 422 and bad.content_type.startswith("application/problem+json")
+
+
+def test_a_deputy_under_delegation_lists_as_the_director_on_the_lean_path(engine, db, demo, make_app):
+    """The list's caller read on the request's own connection (`web.db.reads`) is the same Actor: a delegation in force
+    lends the director's scope, read through the request's session, which connects only for it."""
+    _postgres_only(engine)
+    from models import Delegation
+
+    app = make_app()
+    deputy = demo.user("hoidong1")
+    token = _token(db, demo, "hoidong1")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    before = client.get("/api/v1/nominations", headers=headers)
+    assert before.status_code == 200
+    today = clock.today()
+    db.add(Delegation(department_id=demo.unit("STP").id, director_id=uid(demo, "giamdoc"), deputy_id=deputy.id,
+                      starts_on=today, ends_on=today + dt.timedelta(days=3), deputy_title="PHÓ GIÁM ĐỐC"))
+    nomination(db, demo, unit="HCTP")
+    db.commit()
+    director = client.get("/api/v1/nominations", headers={"Authorization": f"Bearer {_token(db, demo, 'giamdoc')}"})
+    with SessionsConnected(engine) as lean:
+        delegated = client.get("/api/v1/nominations", headers=headers)
+    assert delegated.status_code == 200 and lean.sessions == 1  # the delegation's director, loaded by the session
+    assert delegated.get_json()["total"] == director.get_json()["total"] > before.get_json()["total"]

@@ -218,3 +218,39 @@ def test_the_api_builds_no_schema_per_request(db, demo, api, monkeypatch):
     bad = client.get("/nominations?per_page=abc")
     assert bad.status_code in (400, 422) and bad.headers["Content-Type"].startswith("application/problem+json")
     assert built == []
+
+
+def test_a_query_string_is_parsed_once_and_its_arguments_handed_out_anew(db, demo, app, api, monkeypatch):
+    """Issue 13, seventh increment: the API's parser remembers what a schema loaded from a query string
+    (`StrictJsonParser.parse`), so a list asked again is not parsed again; each request still gets arguments of its own,
+    and a refused query string is parsed and refused every time."""
+    from web.api import base
+    from web.api.schemas import NominationArgsSchema
+
+    schema = base._schema_instance(NominationArgsSchema)
+    loads = []
+    load = schema.load
+    monkeypatch.setattr(schema, "load", lambda data, **kw: loads.append(dict(data)) or load(data, **kw))
+    base.ApiBlueprint.ARGUMENTS_PARSER._query_memo.clear()
+    caller = api.as_("vanphong")
+    first = caller.get("/nominations?per_page=5&state=registered")
+    again = caller.get("/nominations?per_page=5&state=registered")
+    assert first.status_code == again.status_code == 200 and first.get_data() == again.get_data()
+    assert len(loads) == 1
+    parsed = base.ApiBlueprint.ARGUMENTS_PARSER._query_memo
+    (remembered,) = parsed.values()
+    assert remembered == {"page": 1, "per_page": 5, "state": "registered"}
+    assert caller.get("/nominations?per_page=6&state=registered").status_code == 200
+    assert len(loads) == 2  # another string, parsed
+    for _ in range(2):
+        refused = caller.get("/nominations?per_page=500")
+        assert refused.status_code == 422 and refused.content_type.startswith("application/problem+json")
+    assert len(loads) == 4 and len(parsed) == 2  # refused each time, never remembered
+    # each request gets its own copy: a view changing its arguments changes nothing for the next request
+    with app.test_request_context("/api/v1/nominations?per_page=5&state=registered"):
+        from flask import request
+
+        mine = base.ApiBlueprint.ARGUMENTS_PARSER.parse(schema, request, location="query")
+        mine["per_page"] = 99
+        assert base.ApiBlueprint.ARGUMENTS_PARSER.parse(schema, request, location="query")["per_page"] == 5
+    assert len(loads) == 4

@@ -399,3 +399,36 @@ def test_report_tables_keep_their_total_and_the_title_its_period(db, demo):
     assert states.rows[-1].cells[1].text == "Tổng cộng"
     for row in states.rows[:-1]:
         assert all(p.paragraph_format.keep_with_next for c in row.cells for p in c.paragraphs), row.cells[1].text
+
+
+@pytest.mark.parametrize("username", ["admin", "vanphong", "tp_pbgdpl", "botp"])
+def test_api_summary_writes_what_its_schema_dumps(db, demo, api, app, username):
+    """GET /reports/summary is written in one orjson pass (`json_provider.document`), not dumped through its schema:
+    the bytes are those the schema's dump wrote."""
+    from flask import jsonify
+
+    from web.api.reports import SummarySchema
+
+    scenario(db, demo)
+    response = api.as_(username).get("/reports/summary")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    data = reports.summary_data(reports.summary(db, demo.actor(username)))
+    with app.test_request_context():
+        assert response.get_data() == jsonify(SummarySchema().dump(data)).get_data()
+
+
+def test_the_summary_is_two_statements_each_grouping_the_nominations_without_their_campaigns(db, demo):
+    """The units' names come with the first pass's groups, the years with the second's (joined once the nominations
+    are grouped): two statements, neither joining each nomination to its campaign."""
+    from sqlalchemy import event
+
+    scenario(db, demo)
+    actor = demo.actor("admin")
+    seen: list[str] = []
+    conn = db.connection()
+    event.listen(conn, "before_cursor_execute", lambda _c, _k, statement, *_: seen.append(statement))
+    s = reports.summary(db, actor)
+    assert s.total == 7 and {u.code for u in s.by_unit} >= {"PBGDPL", "STP2-VP"}
+    assert len(seen) == 2, seen
+    for statement in seen:
+        assert "GROUP BY" in statement and "campaigns.id = nominations.campaign_id" not in statement, statement

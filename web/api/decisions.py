@@ -19,6 +19,7 @@ from web.api.schemas import (
 )
 from web.db import db
 from web.downloads import api_file, ascii_filename
+from web.json_provider import document as json_document
 from workflow import clock, documents, policy
 from workflow.errors import Forbidden
 from workflow.proposals import decisions
@@ -44,7 +45,9 @@ def list_decisions(args):
     session = db()
     page = decisions.list_decisions(session, actor(), **args)
     nominations = decisions.nominations_by_decision(session, page.items)
-    return present.page(page, lambda d: present.decision(session, d, nominations=nominations[d.id]))
+    # Written in one orjson pass, as the proposals' list is: `present.decision` builds exactly the schema's fields, and
+    # walking a page's ~400 nominations through marshmallow cost ~9 ms of CPU for a director's page at 100k.
+    return json_document(present.page(page, lambda d: present.decision(session, d, nominations=nominations[d.id])))
 
 
 @blp.route("/decisions", methods=["POST"])

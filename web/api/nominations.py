@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from models import Nomination
 from web.api import present
-from web.api.base import actor, api_blueprint, ctx, run
+from web.api.base import actor, api_blueprint, ctx, plain_reads, run
 from web.api.schemas import (
     BINARY,
     MAX_ID,
@@ -22,7 +22,7 @@ from web.api.schemas import (
     ProblemSchema,
     TransitionSchema,
 )
-from web.db import db
+from web.db import db, reads
 from web.files import send_stored
 from web.json_provider import document
 from workflow import uploads
@@ -60,13 +60,14 @@ def _document(detail: dict, status: int = 200):
 @blp.route("/nominations")
 @blp.arguments(NominationArgsSchema, location="query")
 @blp.response(200, NominationPageSchema)
+@plain_reads(blp)
 def list_nominations(args):
     """Danh sách hồ sơ trong phạm vi của tài khoản
 
     Lọc theo `state` (một hoặc nhiều, cách nhau bởi dấu phẩy), `campaign`, `unit`, `subject_type`, `q` (không dấu).
     Đọc xa: `before_id` = `next_before_id` của trang trước (con trỏ theo id, không phải đếm lại từ đầu).
     """
-    return document(present.nomination_page(queries.list_nominations(db(), actor(), **args)))
+    return document(present.nomination_page(queries.list_nominations(reads(), actor(), **args)))
 
 
 @blp.route("/nominations", methods=["POST"])

@@ -309,7 +309,7 @@ def decision(session: Session, d: Decision, actor: Actor | None = None, nominati
         "issuer": {"id": d.issuer.id, "code": d.issuer.code, "name": d.issuer.name, "kind": d.issuer.kind},
         "signer": user_ref(d.signer), "on_behalf_of": user_ref(d.on_behalf_of), "signer_title": d.signer_title,
         "signed_by_name": d.signed_by_name, "signed_as_deputy": bool(d.signed_as_deputy),
-        "nominations": [{"id": n.id, "title": n.title, "subject_name": _subject_name(n),
+        "nominations": [{"id": n.id, "title": n.title, "subject_name": n.subject_name,
                          "subject_type": n.subject_type, "state": n.state, "state_label": STATE_LABELS[n.state]}
                         for n in nominations],
         "created_at": d.created_at,
@@ -330,7 +330,7 @@ def proposal(session: Session, p: Proposal, actor: Actor | None = None, rows: li
     for row in rows if rows is not None else proposal_core.item_rows(session, p):
         n = row.n
         items.append({
-            "nomination_id": n.id, "title": n.title, "subject_name": _subject_name(n), "unit": n.unit.name,
+            "nomination_id": n.id, "title": n.title, "subject_name": n.subject_name, "unit": n.unit.name,
             "state": n.state, "state_label": STATE_LABELS[n.state],
             "eligibility": [{"rule": r.code, "label": r.label, "result": r.result, "reason": r.reason,
                              "hard": r.hard, "citation": r.citation}

@@ -20,6 +20,7 @@ from web.api.schemas import (
 )
 from web.db import db
 from web.downloads import api_file, ascii_filename
+from web.json_provider import document as json_document
 from workflow.errors import ValidationFailed
 from workflow.nominations.queries import MAX_PER_PAGE
 from workflow.propagation import introductions, themes
@@ -269,7 +270,9 @@ def _document(args: dict, ext: str) -> dict:
 def summary(args):
     """Thống kê hồ sơ trong phạm vi của tài khoản: theo trạng thái, đơn vị, đối tượng, mức công nhận, năm và phễu
     từ đăng ký đến công nhận. Lọc theo `campaign`, `year`, `department`, `unit`"""
-    return reports.summary_data(reports.summary(db(), actor(), **args))
+    # Written in one orjson pass: `summary_data` builds exactly the schema's fields, and marshmallow walked the
+    # Ministry's 240 units with their two dicts each in ~8 ms of CPU at 100k.
+    return json_document(reports.summary_data(reports.summary(db(), actor(), **args)))
 
 
 @blp.route("/reports/monthly-introductions")

@@ -160,10 +160,9 @@ def ballot_items(session: Session, s: CouncilSession, member_user: User) -> list
 
 # ------------------------------------------------------------------------------------------------ decisions
 def decision_rows(session: Session, items: list[Decision]) -> dict[int, int]:
-    """How many nominations each decision lists (signers are loaded into the identity map in one query)."""
+    """How many nominations each decision lists (the signers came with the page: `decisions.list_decisions`)."""
     if not items:
         return {}
-    list(session.scalars(select(User).where(User.id.in_({d.signer_id for d in items}))))
     return dict(session.execute(select(DecisionItem.decision_id, func.count())
                                 .where(DecisionItem.decision_id.in_([d.id for d in items]))
                                 .group_by(DecisionItem.decision_id)).all())

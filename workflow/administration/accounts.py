@@ -8,6 +8,7 @@ import secrets
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -208,15 +209,17 @@ class TokenCaller(NamedTuple):
     last_used_at: dt.datetime | None
 
 
-def caller_for_token(session: Session, token: str) -> TokenCaller | None:
+def caller_for_token(session: Session, token: str, *, reads: Connection | None = None) -> TokenCaller | None:
     """`token_for` and the user's Actor in one statement (`policy.caller_columns`), found by the token's SHA-256 (a
     unique index): what every API request pays to know who is asking. The same refusals: revoked, expired, user
     locked. The rows are plain (`PlainSelect`): the Actor is built from the user's columns and loads the ORM User only
     if a path asks for it, as few do (issue 13: hydrating the User, its roles and unit was ~40% of the caller's
-    CPU)."""
+    CPU). `reads`: a connection to read the statement on instead of the session's (a read without the ORM); the Actor
+    keeps `session` for what it loads later."""
     if not token or not isinstance(token, str):
         return None
-    rows = _token_caller().all(session, {"token_hash": _digest(token), "now": _now(), "today": clock.today()})
+    rows = _token_caller().all(reads if reads is not None else session,
+                               {"token_hash": _digest(token), "now": _now(), "today": clock.today()})
     if not rows:
         return None
     first = rows[0]

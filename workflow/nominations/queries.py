@@ -25,6 +25,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.selectable import CompoundSelect
@@ -268,10 +269,12 @@ def _filters(shape: tuple) -> list:
 
 
 @functools.lru_cache(maxsize=1024)
-def _page_statement(shape: tuple, *, cursor: bool) -> PlainSelect:
+def _page_statement(shape: tuple, *, cursor: bool, rows: bool = False) -> PlainSelect:
     """The total and the page's ids in one statement, built once per shape (the scope's grants, which filters), bound
     per request: the shape's values, `limit`, `offset`, `reach` (= offset + limit) and, with `cursor`, `before_id`.
     One row per id of the page with the total beside it, or a single row (total, NULL) when the page is empty.
+    `rows`: each id's row beside it (the columns of `_rows_by_ids` after the total, NULLs on an empty page's row), for
+    a request whose values are all written into the text (`list_nominations`).
 
     The scope is an OR of the grants the reader holds ("the department's rows OR those of which I am the subject",
     "the unit's OR mine"); no single index orders such an OR by id, so it was read as a bitmap of every matching row,
@@ -319,8 +322,22 @@ def _page_statement(shape: tuple, *, cursor: bool) -> PlainSelect:
     counted = select(functools.reduce(operator.add, counts).label("total")).subquery("counted")
     page = (select(merged.c.id).order_by(merged.c.id.desc())
             .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)).subquery("page"))
-    return PlainSelect(select(counted.c.total, page.c.id).select_from(counted.outerjoin(page, true()))
-                       .order_by(page.c.id.desc()), prepare=False if words else None, inline=True)
+    source = counted.outerjoin(page, true())
+    columns = (page.c.id,)
+    if rows:
+        source, columns = _with_rows(source.outerjoin(Nomination, Nomination.id == page.c.id), outer=True), _ROW_COLUMNS
+    return PlainSelect(select(counted.c.total, *columns).select_from(source).order_by(page.c.id.desc()),
+                       prepare=False if words else None, inline=True)
+
+
+def _with_rows(source, *, outer: bool = False):
+    """`source` (nominations in it) joined to what a row of the list shows: its unit (and the unit's successor), its
+    campaign, its person. `outer`: every join an outer one (the nominations themselves are, beside an empty page)."""
+    join = source.outerjoin if outer else source.join
+    source = join(Unit, Unit.id == Nomination.unit_id)
+    source = (source.outerjoin if outer else source.join)(Campaign, Campaign.id == Nomination.campaign_id)
+    return (source.outerjoin(Person, Person.id == Nomination.subject_person_id)
+            .outerjoin(_SUCCESSOR, _SUCCESSOR.id == Unit.replaced_by_id))
 
 
 @functools.cache
@@ -336,22 +353,19 @@ def _rows_by_ids(dialect: str) -> PlainSelect:
         chosen = Nomination.id == any_(bindparam("ids", type_=postgresql.ARRAY(Integer)))
     else:
         chosen = Nomination.id.in_(bindparam("ids", expanding=True))
-    return PlainSelect(select(*_ROW_COLUMNS)
-                       .join(Unit, Unit.id == Nomination.unit_id)
-                       .join(Campaign, Campaign.id == Nomination.campaign_id)
-                       .outerjoin(Person, Person.id == Nomination.subject_person_id)
-                       .outerjoin(_SUCCESSOR, _SUCCESSOR.id == Unit.replaced_by_id)
-                       .where(chosen)
+    return PlainSelect(select(*_ROW_COLUMNS).select_from(_with_rows(Nomination.__table__)).where(chosen)
                        .order_by(Nomination.id.desc()))
 
 
-def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, before_id=None,
+def list_nominations(session: Session | Connection, actor: Actor, *, page=1, per_page=20, before_id=None,
                      **filters) -> NominationPage:
-    """A page of the nominations `actor` may see, newest first, in two statements whatever the page size: the total
-    with the page's ids (`_page_statement`), then their rows (`_rows_by_ids`), both read as plain rows.
+    """A page of the nominations `actor` may see, newest first, in one or two statements whatever the page size: the
+    total with the page's ids and their rows (`_page_statement`), or the total with the ids then their rows
+    (`_rows_by_ids`) when a value stays a parameter (below); read as plain rows.
 
     `before_id` is the keyset cursor for reading far: the rows below that id (`next_before_id` of the previous page),
-    `page` then counting from there; `total` stays the filters' total."""
+    `page` then counting from there; `total` stays the filters' total. `session` may be a Connection
+    (`web.db.reads`): the list needs no ORM object."""
     page, per_page = page_params(page, per_page)
     cursor = int_filter(before_id, "before_id")
     shape, params = _bound_conditions(actor, **filters)
@@ -361,10 +375,19 @@ def list_nominations(session: Session, actor: Actor, *, page=1, per_page=20, bef
     if cursor is not None:
         bound["before_id"] = cursor
     conn = plain.connection(session)
-    chosen = _page_statement(shape, cursor=cursor is not None).all(conn, bound)
+    # Issue 13, seventh increment: the rows come with the page's ids in one statement when every value is written into
+    # its text, which is then prepared and planned once (`PlainSelect(inline=True)`). With a value left as a parameter
+    # (a search's words, a list of states, a publicity period's time) PostgreSQL plans the statement per execution, and
+    # planning the rows' joins too cost more than their own statement's round trip: they stay a statement of their
+    # own, whose generic plan is kept.
+    with_rows = all(plain.inlinable(value) for value in bound.values())
+    chosen = _page_statement(shape, cursor=cursor is not None, rows=with_rows).all(conn, bound)
     total = chosen[0][0]
-    ids = [r[1] for r in chosen if r[1] is not None]
-    rows = [_row(r) for r in _rows_by_ids(conn.dialect.name).all(conn, {"ids": ids})] if ids else []
+    if with_rows:
+        rows = [_row(r[1:]) for r in chosen if r[1] is not None]
+    else:
+        ids = [r[1] for r in chosen if r[1] is not None]
+        rows = [_row(r) for r in _rows_by_ids(conn.dialect.name).all(conn, {"ids": ids})] if ids else []
     if cursor is not None:
         more = len(rows) > per_page
         rows = rows[:per_page]

@@ -10,11 +10,12 @@ import datetime as dt
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 from sqlalchemy import bindparam, event, exists, select
 from sqlalchemy.orm import Session
 
-from models import AwardRecord, DisciplineRecord, Nomination, Person, StateChange
+from models import AwardRecord, Campaign, DisciplineRecord, Nomination, Person, StateChange
 from models.plain import PlainSelect
 from workflow.administration import unit_history
 from workflow.labels import AWARD_TITLES
@@ -292,13 +293,28 @@ def _period_high_awards(session: Session, n: Nomination):
     return _period_award_record(session, n)
 
 
-def evaluate(session: Session, n: Nomination, stage: str | None = None) -> list[RuleResult]:
-    """The rules of `stage` (all with None) for `n`. Within one transaction, each rule is asked once about the same
-    version of the nomination: the submit guard and the detail's eligibility (both asked by one request, the page
-    all the rules and the guard those of one stage) would otherwise read the same records twice. The answers are
-    kept only while nothing changes in the session: any flush, and the end of the transaction, forget them; a
-    session holding unflushed changes does not use them (the reads would have flushed them and might answer
-    differently)."""
+class ProposeSubject(Protocol):
+    """What the rules of stage "propose" read of a nomination (and `evaluate` of any): a read model that holds these
+    as plain values (a proposal's items, `workflow.proposals.operations.ItemNomination`) is evaluated by the same
+    rules as the ORM object, without loading it. The rules of stage "submit" read more (the person's record, the
+    dossier): they take a `Nomination`."""
+
+    id: int
+    version: int
+    state: str
+    subject_type: str
+    unit_id: int
+    subject_person_id: int | None
+    campaign: Campaign  # its `kind` and `years`
+
+
+def evaluate(session: Session, n: Nomination | ProposeSubject, stage: str | None = None) -> list[RuleResult]:
+    """The rules of `stage` (all with None) for `n` (a `ProposeSubject` row: stage "propose" only). Within one
+    transaction, each rule is asked once about the same version of the nomination: the submit guard and the detail's
+    eligibility (both asked by one request, the page all the rules and the guard those of one stage) would otherwise
+    read the same records twice. The answers are kept only while nothing changes in the session: any flush, and the
+    end of the transaction, forget them; a session holding unflushed changes does not use them (the reads would have
+    flushed them and might answer differently)."""
     wanted = [r for r in RULES if (stage is None or r.stage == stage) and r.applies(n)]
     if session.new or session.dirty or session.deleted:
         return [r.run(session, n) for r in wanted]

@@ -5,20 +5,34 @@ A submitted proposal is locked; the Ministry then decides item by item (decision
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Integer, bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
-from models import Campaign, Decision, DecisionItem, Nomination, Proposal, ProposalItem, StateChange, Unit
+from models import (
+    Campaign,
+    Decision,
+    DecisionItem,
+    Nomination,
+    Person,
+    Proposal,
+    ProposalItem,
+    StateChange,
+    Unit,
+    User,
+)
+from models.plain import PlainSelect
 from workflow import clock, events, inputs, numbering, offers, policy, signals
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from workflow.labels import PROPOSAL_STATE_LABELS
 from workflow.lifecycles import PROPOSAL, PROPOSAL_EDITABLE_STATES
 from workflow.nominations import rules, service
-from workflow.nominations.queries import page_params, paginate
+from workflow.nominations.queries import UnitRef, page_params, paginate
 from workflow.policy import Actor
 
 STATE_LABELS = PROPOSAL_STATE_LABELS
@@ -49,14 +63,21 @@ def list_proposals(session: Session, actor: Actor, *, page, per_page, state=None
             stmt = stmt.where(Proposal.department_id == int(department))
         except (TypeError, ValueError):
             raise ValidationFailed("Bộ lọc không hợp lệ.", ["department phải là số."]) from None
-    # The list shows each one's department and signer (the items: `items_of`, for the whole page at once).
+    # The list shows each one's department and signer (the items: `items_of`, for the whole page at once), joined to
+    # the page's own statement (`PAGE_PARENTS`).
     return paginate(session, stmt, page, per_page, Proposal.submitted_at.desc().nulls_first(), Proposal.id.desc(),
-                    options=(selectinload(Proposal.department), selectinload(Proposal.signer),
-                             selectinload(Proposal.on_behalf_of)))
+                    options=PAGE_PARENTS)
+
+
+# A page of proposals with the parents it shows, in its own statement: the department, and the signer and the director
+# signed for as the list names them (id, username, name; not their roles, which a User otherwise loads in two
+# statements more). Three selectin loads and the users' roles were five statements and ~4 ms of CPU per page at 100k.
+PAGE_PARENTS = (joinedload(Proposal.department), joinedload(Proposal.signer).lazyload(User.roles),
+                joinedload(Proposal.on_behalf_of).lazyload(User.roles))
 
 
 # ------------------------------------------------------------------------------------------------ items
-def item_refusals(session: Session, n: Nomination, proposal: Proposal | None = None) -> list[str]:
+def item_refusals(session: Session, n: Nomination | ItemNomination, proposal: Proposal | None = None) -> list[str]:
     """Why `n` may not stand in a proposal: not a cơ sở example, another department, already proposed, or a hard
     ngành rule fails (each rule named). The rule "listed in a signed proposal" is what submitting provides."""
     label = f"Hồ sơ số {n.id} “{n.title}”"
@@ -79,7 +100,7 @@ def item_refusals(session: Session, n: Nomination, proposal: Proposal | None = N
 class ItemRow:
     """One nomination of a proposal (or a candidate for one) as the pages and the API show it."""
 
-    n: Nomination
+    n: Nomination | ItemNomination  # a proposal's item as read by `items_of`, a candidate as the ORM loads it
     results: list = field(default_factory=list)  # rules.RuleResult of stage "propose"
     refusals: list[str] = field(default_factory=list)  # why it may not stand in the proposal (item_refusals)
     outcome: str | None = None  # proposed | recognized | rejected | revoked (submitted proposals only)
@@ -94,30 +115,27 @@ class ItemRow:
         return self.outcome == "proposed" and self.n.state == "proposed_nganh"
 
 
-def _ministry_outcome(row: ItemRow, p: Proposal, history=None) -> None:
+def _ministry_outcome(row: ItemRow, p: Proposal, history: list) -> None:
     """The Ministry's answer for this proposal: the steps after the `propose_nganh` that this proposal made (a later
-    proposal of the same example has its own answer). `history`: the nomination's steps in order (at least those of
-    _PROPOSAL_STEPS), its whole history by default."""
-    history = row.n.history if history is None else history
+    proposal of the same example has its own answer). `history`: the nomination's `Step`s in order."""
     start = next((c for c in reversed(history) if c.action == "propose_nganh"
-                  and str((c.data or {}).get("proposal_id")) == str(p.id)), None)
+                  and str(c.proposal_id) == str(p.id)), None)
     if start is None:
         return
     row.outcome = "proposed"
     for c in history:
         if c.version <= start.version:
             continue
-        data = c.data or {}
         if c.action == "recognize_nganh":
             row.outcome, row.decided_at = "recognized", c.created_at
-            row.decision_number = data.get("decision_number", "")
+            row.decision_number = c.decision_number or ""
             try:
-                row.decision_date = dt.date.fromisoformat(data.get("decision_date", ""))
+                row.decision_date = dt.date.fromisoformat(c.decision_date or "")
             except ValueError:
                 row.decision_date = None
         elif c.action == "reject_nganh":
             row.outcome, row.decided_at = "rejected", c.created_at
-            row.reason = data.get("reason") or c.comment
+            row.reason = c.reason or c.comment
             return
         elif c.action == "revoke" and row.outcome == "recognized":
             row.outcome = "revoked"
@@ -132,33 +150,40 @@ def item_rows(session: Session, p: Proposal, *, with_rules: bool = True) -> list
 
 
 def items_of(session: Session, proposals: list[Proposal], *, with_rules: bool = True) -> dict[int, list[ItemRow]]:
-    """`item_rows` of several proposals (a page of the list) in a fixed number of statements: their items, their
-    nominations (with unit, subject, campaign and history) and the Minister's decisions each one query for the
-    whole page, not per proposal."""
+    """`item_rows` of several proposals (a page of the list) in a fixed number of statements, read as plain rows:
+    their items with their nominations, units and people in one statement (`ItemNomination`), the campaigns they
+    belong to, the steps the Minister's outcome reads, and the Minister's decisions: each one statement for the
+    whole page, not per proposal. The ngành rules are evaluated on those rows (`rules.evaluate` takes a row that has
+    what the rules of stage "propose" read, `rules.ProposeSubject`)."""
     proposals = list(proposals)
     if not proposals:
         return {}
-    items = {p.id: [] for p in proposals}
-    for item in session.scalars(select(ProposalItem).where(ProposalItem.proposal_id.in_(list(items)))
-                                .order_by(ProposalItem.proposal_id, ProposalItem.position, ProposalItem.id)):
-        items[item.proposal_id].append(item)
-    ids = {i.nomination_id for rows in items.values() for i in rows}
-    # The items' nominations named by the page's proposal ids, not by their own: a list of hundreds of bound ids
-    # (~600 for the Ministry's page) makes a statement text psycopg parses anew each time (too long for its cache)
-    # and PostgreSQL plans anew, ~20 ms of CPU per statement at 100k; the subquery names the same nominations.
-    of_page = select(ProposalItem.nomination_id).where(ProposalItem.proposal_id.in_(list(items)))
-    found = {n.id: n for n in session.scalars(
-        select(Nomination).where(Nomination.id.in_(of_page))
-        .options(joinedload(Nomination.unit), joinedload(Nomination.subject_person),
-                 joinedload(Nomination.campaign))).unique()} if ids else {}
-    steps = _steps_of(session, of_page) if ids else {}
-    recognised = {i: any(c.action == "recognize_co_so" for c in steps.get(i, ())) for i in found}
+    by_item: dict[int, ItemNomination] = {}
+    items: dict[int, list[ItemNomination]] = {p.id: [] for p in proposals}
+    read_items, read_steps = _page_reads(len(items))
+    page = {f"p{i}": pid for i, pid in enumerate(items)}
+    for (item_id, proposal_id, nid, title, state, version, subject_type, department_id, campaign_id, unit_id,
+         person_id, unit_code, unit_name, unit_kind, person_name) in read_items.all(session, page):
+        n = ItemNomination(nid, title, state, version, subject_type, department_id, campaign_id, unit_id, person_id,
+                           UnitRef(unit_id, unit_code, unit_name, unit_kind),
+                           person_name if subject_type == "individual" and person_name is not None else unit_name)
+        by_item[item_id] = n
+        items[proposal_id].append(n)
+    if by_item:
+        campaigns = {c.id: c for c in session.scalars(select(Campaign).where(
+            Campaign.id.in_({n.campaign_id for n in by_item.values()})))}
+        for n in by_item.values():
+            n.campaign = campaigns[n.campaign_id]
+    steps: dict[int, list[Step]] = {}
+    if by_item:
+        for row in read_steps.all(session, page):
+            steps.setdefault(row[0], []).append(Step._make(row[1:]))
+    recognised = {n.id: any(c.action == "recognize_co_so" for c in steps.get(n.id, ())) for n in by_item.values()}
     result: dict[int, list[ItemRow]] = {}
     with rules.recognised_co_so_known(session, recognised):
         for p in proposals:
             rows = []
-            for item in _in_item_order(p, items[p.id]):
-                n = found[item.nomination_id]
+            for n in _in_item_order(p, items[p.id], by_item):
                 row = ItemRow(n, rules.evaluate(session, n, "propose") if with_rules else [])
                 if p.state in PROPOSAL_EDITABLE_STATES:
                     row.refusals = item_refusals(session, n, p)
@@ -177,27 +202,79 @@ def items_of(session: Session, proposals: list[Proposal], *, with_rules: bool = 
     return result
 
 
+@dataclass(slots=True)
+class ItemNomination:
+    """A proposal item's nomination as the proposals' read model shows it (`ItemRow.n`: what the pages, the API and
+    `awaiting` read of it) and as the ngành rules read it (`rules.ProposeSubject`): plain values of the items'
+    statement, not an ORM object. `campaign` is the session's Campaign (a page names a few)."""
+
+    id: int
+    title: str
+    state: str
+    version: int
+    subject_type: str
+    department_id: int
+    campaign_id: int
+    unit_id: int
+    subject_person_id: int | None
+    unit: UnitRef
+    subject_name: str
+    campaign: Campaign | None = None
+
+
 # The steps the proposals' read model looks at: the cơ sở recognition (a ngành rule) and the Ministry's answer.
 _PROPOSAL_STEPS = ("recognize_co_so", "propose_nganh", "recognize_nganh", "reject_nganh", "revoke")
 
 
-def _steps_of(session: Session, ids) -> dict[int, list]:
-    """Those steps of these nominations (`ids`: a subquery of their ids), in order, as plain rows (version, action,
-    data, comment, created_at): one statement for a page of proposals, not the whole history of every item."""
-    steps: dict[int, list] = {}
-    for row in session.execute(
-            select(StateChange.nomination_id, StateChange.version, StateChange.action, StateChange.data,
-                   StateChange.comment, StateChange.created_at)
-            .where(StateChange.nomination_id.in_(ids), StateChange.action.in_(_PROPOSAL_STEPS))
-            .order_by(StateChange.nomination_id, StateChange.version)):
-        steps.setdefault(row.nomination_id, []).append(row)
-    return steps
+class Step(NamedTuple):
+    """One of those steps of an item's nomination, as `_ministry_outcome` reads it: the values of its data the outcome
+    reads (the service records each as text) are read out of the JSON by the database, not decoded here."""
+
+    version: int
+    action: str
+    proposal_id: str | None
+    decision_number: str | None
+    decision_date: str | None
+    reason: str | None
+    comment: str
+    created_at: dt.datetime
 
 
-def _in_item_order(p: Proposal, loaded: list[ProposalItem]) -> list[ProposalItem]:
-    """The items in the order of the proposal's own collection (when already loaded, it may hold unflushed
-    changes), else as read."""
-    return p.items if "items" in p.__dict__ else loaded
+@functools.lru_cache(maxsize=32)
+def _page_reads(count: int) -> tuple[PlainSelect, PlainSelect]:
+    """The two statements of `items_of` for a page of `count` proposals (their ids bound as p0, p1, …), built once
+    per page size and read as plain rows; `inline`: a page read again (the Ministry's first page) sends the same
+    text, which psycopg prepares and PostgreSQL no longer plans.
+
+    - the items, in order, with their nominations, units and people (`ItemNomination`);
+    - the `_PROPOSAL_STEPS` of those nominations, in order (`Step`). They are named by the page's proposal ids, not
+      by their own: a list of hundreds of ids (~600 for the Ministry's page) would be a text per page that
+      PostgreSQL plans anew."""
+    ids = [bindparam(f"p{i}", type_=Integer) for i in range(count)]
+    items = (select(ProposalItem.id, ProposalItem.proposal_id, Nomination.id, Nomination.title, Nomination.state,
+                    Nomination.version, Nomination.subject_type, Nomination.department_id, Nomination.campaign_id,
+                    Nomination.unit_id, Nomination.subject_person_id, Unit.code, Unit.name, Unit.kind,
+                    Person.full_name)
+             .join(Nomination, Nomination.id == ProposalItem.nomination_id)
+             .join(Unit, Unit.id == Nomination.unit_id)
+             .outerjoin(Person, Person.id == Nomination.subject_person_id)
+             .where(ProposalItem.proposal_id.in_(ids))
+             .order_by(ProposalItem.proposal_id, ProposalItem.position, ProposalItem.id))
+    of_page = select(ProposalItem.nomination_id).where(ProposalItem.proposal_id.in_(ids))
+    steps = (select(StateChange.nomination_id, StateChange.version, StateChange.action,
+                    *(StateChange.data[key].as_string() for key in ("proposal_id", "decision_number", "decision_date",
+                                                                    "reason")),
+                    StateChange.comment, StateChange.created_at)
+             .where(StateChange.nomination_id.in_(of_page), StateChange.action.in_(_PROPOSAL_STEPS))
+             .order_by(StateChange.nomination_id, StateChange.version))
+    return PlainSelect(items, inline=True), PlainSelect(steps, inline=True)
+
+
+def _in_item_order(p: Proposal, read: list[ItemNomination], by_item: dict[int, ItemNomination]) \
+        -> list[ItemNomination]:
+    """The items' nominations in the order of the proposal's own collection (when already loaded, it may hold
+    changes the items' statement flushed first), else as read."""
+    return [by_item[i.id] for i in p.items] if "items" in p.__dict__ else read
 
 
 def candidates(session: Session, department_id: int, proposal: Proposal | None = None) -> list[ItemRow]:

@@ -102,23 +102,29 @@ def _year_col():
 
 
 def base_query(actor: Actor, *, campaign_id: int | None = None, year: int | None = None,
-               department_id: int | None = None, unit_id: int | None = None, until: dt.datetime | None = None):
-    """One row per visible nomination: id, state (now, or as of `until`), unit_id, subject_type, year; and, now (no
-    `until`), the furthest stage it reached (`stage`, stored by each step)."""
+               department_id: int | None = None, unit_id: int | None = None, until: dt.datetime | None = None,
+               with_year: bool = True):
+    """One row per visible nomination: id, state (now, or as of `until`), unit_id, subject_type, campaign_id, year;
+    and, now (no `until`), the furthest stage it reached (`stage`, stored by each step). `with_year=False`: no `year`
+    column, and no join to the campaigns unless the `year` filter needs it (`summary` finds the years of its groups'
+    campaigns after grouping: joining the Ministry's 23k nominations to their campaigns first cost as much as
+    grouping them)."""
+    year_column = [_year_col().label("year")] if with_year else []
     if until is None:
         state = Nomination.state
         stmt = select(Nomination.id.label("id"), state.label("state"), Nomination.unit_id.label("unit_id"),
-                      Nomination.subject_type.label("subject_type"), _year_col().label("year"),
-                      Nomination.furthest_stage.label("stage"))
+                      Nomination.subject_type.label("subject_type"), Nomination.campaign_id.label("campaign_id"),
+                      *year_column, Nomination.furthest_stage.label("stage"))
     else:
         last = (select(StateChange.nomination_id.label("nid"), func.max(StateChange.version).label("v"))
                 .where(StateChange.created_at <= until).group_by(StateChange.nomination_id).subquery())
         stmt = (select(Nomination.id.label("id"), StateChange.to_state.label("state"),
                        Nomination.unit_id.label("unit_id"), Nomination.subject_type.label("subject_type"),
-                       _year_col().label("year"))
+                       Nomination.campaign_id.label("campaign_id"), *year_column)
                 .join(last, last.c.nid == Nomination.id)
                 .join(StateChange, and_(StateChange.nomination_id == Nomination.id, StateChange.version == last.c.v)))
-    stmt = stmt.join(Campaign, Campaign.id == Nomination.campaign_id)
+    if with_year or year is not None:
+        stmt = stmt.join(Campaign, Campaign.id == Nomination.campaign_id)
     # The whole dossiers the viewer reads: a dossier read only in its public part, during a publicity period, is not
     # counted in the viewer's statistics (a unit head's report stays their unit's).
     clause = policy.scope(actor, "nomination", "view_dossier")
@@ -191,30 +197,43 @@ def summary(session: Session, actor: Actor, *, campaign=None, year=None, departm
     department_id, year = int_filter(department, "department"), parse_year(year)
     c = load_campaign(session, campaign_id)
     base = base_query(actor, campaign_id=campaign_id, year=year, department_id=department_id, unit_id=unit_id,
-                      until=until).subquery()
+                      until=until, with_year=False).subquery()
     # Two passes over the visible nominations, each grouped by what its breakdowns need: (unit, state and, now, the
     # stored furthest stage) gives the states, the units' table and their funnels (a few thousand groups at most),
-    # (subject type, year) the rest. One GROUP BY of every key at once made ~10k groups of the Ministry's 23k
-    # nominations at 100k, most of the time spent summing them in Python. A period report (`until`) reads the
-    # furthest stages from the history instead (the stored one is today's).
+    # (subject type, campaign → year) the rest; neither joins the nominations to their campaigns. One GROUP BY of
+    # every key at once made ~10k groups of the Ministry's 23k nominations at 100k, most of the time spent summing
+    # them in Python. A period report (`until`) reads the furthest stages from the history instead (the stored one
+    # is today's).
     # Plain rows (the connection's, not the ORM's result): nothing here is an entity.
     conn = session.connection()
     stage_key = [base.c.stage] if until is None else []
     per_unit: dict[tuple[int, str], int] = {}
     tops: dict[int | None, dict[int, int]] = {}
-    for u, st, *stage, n in conn.execute(select(base.c.unit_id, base.c.state, *stage_key, func.count())
-                                         .group_by(base.c.unit_id, base.c.state, *stage_key)):
+    # Each group's unit (code, name, department) joined once the nominations are grouped: reading the units after,
+    # by their ids, was a statement of ~240 ids for the Ministry that psycopg parsed anew on every request.
+    unit_groups = select(base.c.unit_id, base.c.state, *stage_key, func.count().label("n")) \
+        .group_by(base.c.unit_id, base.c.state, *stage_key).subquery()
+    named: dict[int, tuple[str, str, int | None]] = {}
+    for u, code, name, department_id_, st, *stage, n in conn.execute(
+            select(unit_groups.c.unit_id, Unit.code, Unit.name, Unit.department_id, unit_groups.c.state,
+                   *([unit_groups.c.stage] if until is None else []), unit_groups.c.n)
+            .join(Unit, Unit.id == unit_groups.c.unit_id)):
+        named[u] = (code, name, department_id_)
         per_unit[(u, st)] = per_unit.get((u, st), 0) + n
         if stage:
             ranks = tops.setdefault(u, {})
             ranks[stage[0]] = ranks.get(stage[0], 0) + n
     if until is not None:
         tops = stages_from_history(session, base, until)
-    keys = [base.c.subject_type, base.c.year]
+    # (subject type, campaign) first, then each group's year from its campaign: a few hundred groups joined, not
+    # every nomination.
+    keys = [base.c.subject_type, base.c.campaign_id]
+    groups = select(*keys, func.count().label("n")).group_by(*keys).subquery()
     by_state = {s: 0 for s in STATES}
     by_subject = {t: 0 for t in SUBJECT_TYPES}
     years: dict[int, int] = {}
-    for subject_type, y, n in conn.execute(select(*keys, func.count()).group_by(*keys)):
+    for subject_type, y, n in conn.execute(select(groups.c.subject_type, _year_col(), groups.c.n)
+                                           .join(Campaign, Campaign.id == groups.c.campaign_id)):
         by_subject[subject_type] = by_subject.get(subject_type, 0) + n
         if y is not None:
             years[int(y)] = years.get(int(y), 0) + n
@@ -222,11 +241,8 @@ def summary(session: Session, actor: Actor, *, campaign=None, year=None, departm
         by_state[state] = by_state.get(state, 0) + n
     by_year = sorted(years.items())
     units: dict[int, UnitCount] = {}
-    ids = {u for u, _ in per_unit}
-    names = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(ids)))} if ids else {}
     for (unit_id_, state), n in per_unit.items():
-        u = names[unit_id_]
-        row = units.setdefault(unit_id_, UnitCount(u.id, u.code, u.name, u.department_id))
+        row = units.get(unit_id_) or units.setdefault(unit_id_, UnitCount(unit_id_, *named[unit_id_]))
         row.by_state[state] = row.by_state.get(state, 0) + n
         row.total += n
     for unit_id_, row in units.items():
