@@ -253,7 +253,9 @@ def kept_html(name: str, /, **context) -> Markup:
     a scope's choices and a query's filters, the header's user menu) is drawn once, then served from memory. The
     template sees no page context, only `context` and the environment's globals, so the key names everything it can
     show but what the globals give: the globals a kept part may call must answer alike for every request of the
-    script root (links, labels), never per user. Values must be hashable (tuples, not lists)."""
+    script root (links, labels), never per user unless what they read of the user is itself in the context (the
+    header's menu passes `policy.standing`, all its permission questions read). Values must be hashable (tuples, not
+    lists)."""
     ctx = request_ctx._get_current_object()
     app = ctx.app
     kept = app.extensions["dienhinh.kept_html"]

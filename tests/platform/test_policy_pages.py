@@ -67,7 +67,7 @@ def test_a_kept_menu_is_the_menu_drawn_afresh_for_every_account(db, demo, app, c
     """The header's menu is kept per standing (`web.main.views.header_menu`): for every demo account the kept menu,
     drawn for whoever of that standing came first, is the one drawn afresh for this account."""
     db.commit()
-    menus = app.extensions.setdefault("dienhinh.menus", {})
+    menus = app.extensions["dienhinh.kept_html"]  # the kept menus among the kept parts
     fresh = {}
     for username in DEMO_ACCOUNTS:
         login(username)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
-from flask.globals import request_ctx
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -31,26 +30,13 @@ def may(verb: str, object_type: str) -> bool:
     return actor is not None and bool(policy.can(actor, verb, object_type))
 
 
-MENUS_KEPT = 256  # menus kept per application: standings (a handful of role sets) × script roots
-
-
 @bp.app_template_global("header_menu")
 def header_menu() -> Markup:
     """The header's menu (`main/_menu.html`), drawn once per standing of the signed-in user (`policy.standing`: what
-    the menu's questions read of the actor) and script root (its links), and kept per application. Drawing it asked
-    nine permission questions and built a dozen links on every page (~0.1 ms); the template is rendered without the
+    the menu's questions read of the actor) and kept by `kept_html` (per script root too: its links). Drawing it asked
+    nine permission questions and built a dozen links on every page (~0.1 ms); the template sees nothing of the
     page's context, so it can show nothing but what those answers and links decide."""
-    ctx = request_ctx._get_current_object()  # the request and the app once, not through their proxies
-    app = ctx.app
-    menus = app.extensions.setdefault("dienhinh.menus", {})
-    key = (ctx.request.script_root, policy.standing(current_actor()))
-    menu = menus.get(key)
-    if menu is None:
-        menu = Markup(app.jinja_env.get_template("main/_menu.html").render())
-        if len(menus) >= MENUS_KEPT:
-            menus.clear()
-        menus[key] = menu
-    return menu
+    return kept_html("main/_menu.html", standing=policy.standing(current_actor()))
 
 
 _CSRF_SLOT = secrets.token_hex(16)  # where a kept user menu takes the page's CSRF token: nobody can write it in a name
