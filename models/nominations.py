@@ -134,9 +134,20 @@ class Nomination(Base):
 
     @property
     def subject_name(self) -> str:
+        """What `subject_name_of` says, of the objects: each parent read only when it is the answer (no load of a
+        unit's name for an individual)."""
         if self.subject_type == "individual" and self.subject_person is not None:
             return self.subject_person.full_name
         return self.unit.name if self.unit is not None else ""
+
+
+def subject_name_of(subject_type: str, person_name: str | None, unit_name: str | None) -> str:
+    """Whom a nomination is about, by name: the person's for an individual, else the unit's. `Nomination.subject_name`
+    says it of the objects; the read models that take the two names as plain columns (a page of proposals' items, of
+    decisions) say it with this."""
+    if subject_type == "individual" and person_name is not None:
+        return person_name
+    return unit_name if unit_name is not None else ""
 
 
 class CriterionAnswer(Base):

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from models import AgendaItem, CouncilSession, Decision, DecisionItem, Nomination, Person, Unit, User
+from models.nominations import subject_name_of
 from workflow import clock, events, inputs, numbering, offers, policy, signals
 from workflow.context import CLI, Context
 from workflow.council.queries import held_on
@@ -346,8 +347,8 @@ def nominations_by_decision(session: Session, decisions: list[Decision]) -> dict
         return result
     for decision_id, nid, title, subject_type, state, unit_name, person_name in session.execute(
             _PAGE_NOMINATIONS.where(DecisionItem.decision_id.in_(list(result)))):
-        name = person_name if subject_type == "individual" and person_name is not None else unit_name
-        result[decision_id].append(DecisionNomination(nid, title, subject_type, state, name))
+        result[decision_id].append(DecisionNomination(nid, title, subject_type, state,
+                                                      subject_name_of(subject_type, person_name, unit_name)))
     return result
 
 

@@ -25,6 +25,7 @@ from models import (
     Unit,
     User,
 )
+from models.nominations import subject_name_of
 from models.plain import PlainSelect
 from workflow import clock, events, inputs, numbering, offers, policy, signals
 from workflow.context import CLI, Context
@@ -166,7 +167,7 @@ def items_of(session: Session, proposals: list[Proposal], *, with_rules: bool = 
          person_id, unit_code, unit_name, unit_kind, person_name) in read_items.all(session, page):
         n = ItemNomination(nid, title, state, version, subject_type, department_id, campaign_id, unit_id, person_id,
                            UnitRef(unit_id, unit_code, unit_name, unit_kind),
-                           person_name if subject_type == "individual" and person_name is not None else unit_name)
+                           subject_name_of(subject_type, person_name, unit_name))
         by_item[item_id] = n
         items[proposal_id].append(n)
     if by_item:
