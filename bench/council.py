@@ -61,6 +61,7 @@ from models import (  # noqa: E402
 )
 from notifications import audit as audit_trail  # noqa: E402
 from web import create_app, migrate  # noqa: E402
+from workflow.administration import accounts  # noqa: E402
 from workflow.administration import demo as demo_data  # noqa: E402
 from workflow.council import (
     ballots,  # noqa: E402
@@ -292,6 +293,10 @@ def run(engine, args) -> int:
         pairs = [(u, i.nomination_id, i.id) for i in vote_items for u, user in voters.items()
                  if council.recusal_reason(user, i.nomination) is None]
     world.rnd.shuffle(pairs)
+    with world.sessions() as s:  # the members' API tokens: a vote as the API's request makes it
+        tokens = {u: accounts.issue_token(s, s.get(User, u), name="bench") for u in voters}
+        s.commit()
+    api_ms, api_cpu, api_stmts = [], [], []
     for r in range(args.rounds):
         sid, raw_sid = world.open_session(), world.open_session()
         order = [("service", sid), ("raw", raw_sid)]
@@ -330,14 +335,29 @@ def run(engine, args) -> int:
                 profiler.disable()
             counter.active = counter.keep = False
             vote_stmts.append(counter.count)
+            # The same vote with the actor as an API request has it: its token's caller, one plain statement and no
+            # ORM User (the request's own frame, its token-use note and the answer are bench/request_cpu.py's).
+            user_id, nomination_id, item_id = pairs.pop()
+            counter.count, counter.active = 0, True
+            t0, c0 = time.perf_counter(), time.process_time()
+            with world.sessions() as s:
+                member = accounts.caller_for_token(s, tokens[user_id]).actor
+                council.cast_vote(s, member, vote_sid, nomination_id=nomination_id, choice="agree")
+                s.commit()
+            api_ms.append((time.perf_counter() - t0) * 1000)
+            api_cpu.append((time.process_time() - c0) * 1000)
+            counter.active = False
+            api_stmts.append(counter.count)
             user_id, nomination_id, item_id = pairs.pop()
             t0 = time.perf_counter()
             raw_vote(world, vote_sid, item_id, user_id)
             raw_vote_ms.append((time.perf_counter() - t0) * 1000)
         print(f"  round {r + 1}: close {close_ms[-1]:8.1f} ms ({stmts[-1]} statements), raw {raw_ms[-1]:8.1f} ms; "
               f"vote median {statistics.median(vote_ms[-args.votes:]):.2f} ms, raw "
-              f"{statistics.median(raw_vote_ms[-args.votes:]):.2f} ms", flush=True)
-    summary(close_ms, raw_ms, stmts, vote_ms, raw_vote_ms, vote_stmts, close_cpu, raw_cpu, vote_cpu)
+              f"{statistics.median(raw_vote_ms[-args.votes:]):.2f} ms, with the API's caller "
+              f"{statistics.median(api_ms[-args.votes:]):.2f} ms", flush=True)
+    summary(close_ms, raw_ms, stmts, vote_ms, raw_vote_ms, vote_stmts, close_cpu, raw_cpu, vote_cpu,
+            (api_ms, api_cpu, api_stmts))
     if args.profile:
         print(f"\n  statements of the {'votes' if args.profile == 'vote' else 'first service close'}, most frequent "
               "first:")
@@ -350,7 +370,8 @@ def run(engine, args) -> int:
 
 def raw_vote(world: World, sid: int, item_id: int, user_id: int) -> None:
     """The floor of a vote: the session's shared lock, the item's lock, the receipt, the item's slots opened and
-    every one re-sealed and rewritten, the audit row; commit."""
+    every one re-sealed and rewritten (PostgreSQL: one UPDATE from two arrays, as the service does), the audit row;
+    commit."""
     with world.engine.connect() as conn, conn.begin():
         lock = select(CouncilSession.id).where(CouncilSession.id == sid)
         conn.execute(lock.with_for_update(read=True) if world.engine.dialect.name == "postgresql" else lock)
@@ -360,9 +381,14 @@ def raw_vote(world: World, sid: int, item_id: int, user_id: int) -> None:
         contents = {key: ballots.open_slot(item_id, key, sealed) for key, sealed in rows}
         empty = next(k for k, c in contents.items() if c == ballots.EMPTY)
         contents[empty] = "agree"
-        t = BallotSlot.__table__
-        conn.execute(update(t).where(t.c.key == bindparam("k")).values(sealed=bindparam("sealed")),
-                     [{"k": k, "sealed": ballots.seal_slot(item_id, k, c)} for k, c in contents.items()])
+        resealed = [{"k": k, "sealed": ballots.seal_slot(item_id, k, c)} for k, c in contents.items()]
+        if conn.dialect.name == "postgresql":  # one statement, as the service does
+            conn.execute(text("UPDATE ballot_slots SET sealed = v.sealed FROM unnest(CAST(:k AS varchar[]), "
+                              "CAST(:s AS varchar[])) AS v(key, sealed) WHERE ballot_slots.key = v.key"),
+                         {"k": [r["k"] for r in resealed], "s": [r["sealed"] for r in resealed]})
+        else:
+            t = BallotSlot.__table__
+            conn.execute(update(t).where(t.c.key == bindparam("k")).values(sealed=bindparam("sealed")), resealed)
         with Session(bind=conn) as s:
             audit_trail.append(s, action="council_session.vote_cast", chain=f"dept:{world.dept}",
                                object_type="council_session", object_id=sid, data={"nomination_id": item_id})
@@ -372,7 +398,7 @@ def _spread(values) -> str:
     return f"{statistics.median(values):8.1f} ({min(values):.1f}..{max(values):.1f})"
 
 
-def summary(close_ms, raw_ms, stmts, vote_ms, raw_vote_ms, vote_stmts, close_cpu, raw_cpu, vote_cpu) -> None:
+def summary(close_ms, raw_ms, stmts, vote_ms, raw_vote_ms, vote_stmts, close_cpu, raw_cpu, vote_cpu, api) -> None:
     ratio = [r / c for c, r in zip(close_ms, raw_ms, strict=True)]
     vratio = statistics.median(raw_vote_ms) / statistics.median(vote_ms)
     print(f"\n  {'measurement':<44} {'median (min..max) ms':>26}  {'CPU ms':>7}")
@@ -382,13 +408,19 @@ def summary(close_ms, raw_ms, stmts, vote_ms, raw_vote_ms, vote_stmts, close_cpu
     print(f"  {'close: floor / service (per round)':<44} {statistics.median(ratio):26.2f}")
     print(f"  {'vote (actor + cast_vote + commit)':<44} {_spread(vote_ms):>26}  {statistics.median(vote_cpu):7.2f}  "
           f"{statistics.median(vote_stmts):.0f} statements")
+    api_ms, api_cpu, api_stmts = api
+    print(f"  {'vote (API caller by token + cast_vote + commit)':<44} {_spread(api_ms):>26}  "
+          f"{statistics.median(api_cpu):7.2f}  {statistics.median(api_stmts):.0f} statements")
     print(f"  {'vote, raw SQL floor':<44} {_spread(raw_vote_ms):>26}")
     print(f"  {'vote: floor / service':<44} {vratio:26.2f}")
+    print(f"  {'vote: floor / service (API caller)':<44} "
+          f"{statistics.median(raw_vote_ms) / statistics.median(api_ms):26.2f}")
     print("JSON " + json.dumps({"close_ms": statistics.median(close_ms), "close_raw_ms": statistics.median(raw_ms),
                                "close_cpu_ms": statistics.median(close_cpu),
                                "close_statements": statistics.median(stmts),
                                "vote_ms": statistics.median(vote_ms), "vote_raw_ms": statistics.median(raw_vote_ms),
-                               "vote_cpu_ms": statistics.median(vote_cpu), "rounds_close_ms": close_ms,
+                               "vote_cpu_ms": statistics.median(vote_cpu), "vote_api_ms": statistics.median(api_ms),
+                               "vote_api_cpu_ms": statistics.median(api_cpu), "rounds_close_ms": close_ms,
                                "rounds_raw_ms": raw_ms}))
 
 

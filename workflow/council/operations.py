@@ -32,12 +32,19 @@ from models import (
     Person,
     PublicComment,
     User,
+    plain,
 )
+from models.plain import PlainSelect
 from workflow import clock, events, inputs, offers, policy, signals, workdays
 from workflow.context import CLI, Context
 from workflow.council import ballots, scheduling, turnout
 from workflow.council.queries import active_members, held_on
-from workflow.council.recusal import _member_key, _recusal, recusal_reason  # re-exported: callers ask operations
+from workflow.council.recusal import (  # recusal_reason re-exported: callers ask operations
+    _member_key,
+    _recusal,
+    member_key_statement,
+    recusal_reason,
+)
 from workflow.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from workflow.labels import ITEM_OUTCOME_LABELS, SESSION_STATE_LABELS
 from workflow.lifecycles import (
@@ -185,18 +192,29 @@ def _member_refusal(session: Session, actor: Actor, s: CouncilSession) -> Forbid
     if refusal := policy.refusal(actor, "cast", "ballot", department_id=s.department_id):
         return refusal
     if _member(session, s, actor.id) is None:
-        return Forbidden("Chỉ thành viên Hội đồng được biểu quyết.", ["Tài khoản không phải thành viên Hội đồng."])
+        return _not_a_member()
     return None
+
+
+def _not_a_member() -> Forbidden:
+    return Forbidden("Chỉ thành viên Hội đồng được biểu quyết.", ["Tài khoản không phải thành viên Hội đồng."])
 
 
 def check_vote(session: Session, actor: Actor, s: CouncilSession) -> DomainError | None:
     """What a member's vote needs beyond the item and the choice: the session open, the member marked present."""
-    if refusal := _member_refusal(session, actor, s):
+    return _vote_refusal(actor, s, lambda: _voter(session, s, actor.id))
+
+
+def _vote_refusal(actor: Actor, s: CouncilSession, voter) -> DomainError | None:
+    """`check_vote` on the member's row (`_VOTER`), read by `voter()` only when the policy lets the actor vote."""
+    if refusal := policy.refusal(actor, "cast", "ballot", department_id=s.department_id):
         return refusal
+    row = voter()
+    if row is None:
+        return _not_a_member()
     if s.state not in SESSION_VOTING_STATES:
         return Conflict("Phiên họp không trong thời gian biểu quyết.", [f"Trạng thái: {STATE_LABELS[s.state]}."])
-    present = session.scalar(_PRESENT, {"session_id": s.id, "user_id": actor.id})
-    if not present:
+    if not row[0]:
         return Forbidden("Thành viên chưa được ghi nhận có mặt tại phiên họp.",
                          ["Văn phòng Sở cần điểm danh trước khi biểu quyết."])
     return None
@@ -597,17 +615,52 @@ def _member(session: Session, s: CouncilSession, user_id: int) -> CouncilMember 
     return session.scalar(_MEMBER, {"council_id": s.council_id, "user_id": user_id})
 
 
-# The statements of a vote, built once (building a statement costs more than running its cached SQL on SQLite).
+# The statements of a vote, built once (building a statement costs more than running its cached SQL on SQLite), and
+# read as plain rows (models/plain.py): a vote builds no ORM object but the session it locks.
 _MEMBER = select(CouncilMember).where(CouncilMember.council_id == bindparam("council_id"),
                                       CouncilMember.user_id == bindparam("user_id"), CouncilMember.active.is_(True))
-_PRESENT = select(Attendance.present).where(Attendance.session_id == bindparam("session_id"),
-                                            Attendance.user_id == bindparam("user_id"))
-_ITEM_FOR_VOTE = (select(AgendaItem).where(AgendaItem.session_id == bindparam("session_id"),
-                                           AgendaItem.nomination_id == bindparam("nomination_id"))
-                  .options(joinedload(AgendaItem.nomination)).with_for_update(of=AgendaItem))
-_SLOTS = select(BallotSlot.key, BallotSlot.sealed).where(BallotSlot.item_id == bindparam("item_id"))
+# The member (none: not an active member), marked present or not, and what the recusal rule reads of them
+# (recusal.member_key_statement): a vote's checks in one statement, where the member, the attendance, and the ORM
+# User and Person the rule read took four.
+_VOTER = PlainSelect(
+    member_key_statement(Attendance.present)
+    .join(CouncilMember, CouncilMember.user_id == User.id)
+    .outerjoin(Attendance, and_(Attendance.session_id == bindparam("session_id"), Attendance.user_id == User.id))
+    .where(CouncilMember.council_id == bindparam("council_id"), CouncilMember.user_id == bindparam("user_id"),
+           CouncilMember.active.is_(True)))
+# The one item voted on and what the recusal rule reads of its nomination (not the whole agenda), its row locked.
+_ITEM_FOR_VOTE = PlainSelect(
+    select(AgendaItem.id, AgendaItem.nomination_id, Nomination.subject_type, Nomination.subject_person_id,
+           Nomination.unit_id)
+    .join(Nomination, Nomination.id == AgendaItem.nomination_id)
+    .where(AgendaItem.session_id == bindparam("session_id"), AgendaItem.nomination_id == bindparam("nomination_id"))
+    .with_for_update(of=AgendaItem))
+_SLOTS = PlainSelect(select(BallotSlot.key, BallotSlot.sealed).where(BallotSlot.item_id == bindparam("item_id")))
 _RESEAL = (update(BallotSlot.__table__).where(BallotSlot.__table__.c.key == bindparam("k"))
            .values(sealed=bindparam("sealed")))
+# PostgreSQL: every slot of the item rewritten by one statement, the new values as two arrays (an executemany is one
+# UPDATE per row, each run by the server on its own: 25 for a council of 25).
+_RESEAL_PG = (
+    "UPDATE ballot_slots SET sealed = v.sealed "
+    "FROM unnest(CAST(%(keys)s AS varchar[]), CAST(%(sealed)s AS varchar[])) AS v(key, sealed) "
+    "WHERE ballot_slots.key = v.key AND ballot_slots.item_id = %(item_id)s RETURNING 1")
+_RECEIPT = {name: dialect.insert(BallotReceipt.__table__).values(item_id=bindparam("item_id"),
+                                                                 member_user_id=bindparam("user_id"))
+            .on_conflict_do_nothing().returning(BallotReceipt.__table__.c.id)
+            for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+
+
+@dataclass(frozen=True)
+class VotedItem:
+    """The agenda item a vote went to, as its event (`events.VoteCast`) carries it: the item and its nomination."""
+
+    id: int
+    nomination_id: int
+
+
+def _voter(session: Session, s: CouncilSession, user_id: int) -> tuple | None:
+    """The member's row of `_VOTER` (present, then their recusal key), None when they are no active member."""
+    return _VOTER.one_or_none(session, {"session_id": s.id, "council_id": s.council_id, "user_id": user_id})
 
 
 def cast_vote(session: Session, actor: Actor, session_id: int, *, nomination_id: int, choice: str,
@@ -618,22 +671,29 @@ def cast_vote(session: Session, actor: Actor, session_id: int, *, nomination_id:
     if choice not in ballots.CHOICES:
         raise ValidationFailed("Lựa chọn không hợp lệ.", ["choice: agree, disagree hoặc abstain."],
                                {"choice": "Không hợp lệ"})
-    offers.enforce(check_vote(session, actor, s))
+    voter = None
+
+    def read_voter():
+        nonlocal voter
+        voter = _voter(session, s, actor.id)
+        return voter
+
+    offers.enforce(_vote_refusal(actor, s, read_voter))  # check_vote, keeping the member's row for the recusal
     # The one item voted on, with its nomination, in one statement (not the whole agenda), and locked: the item's row
     # lock serialises the votes on one item (each rewrites all its slots); votes on other items and the session's
     # shared lock are untouched. A refusal below rolls the request back, and the lock with it.
     key = _as_id(nomination_id)
-    item = None if key is None else session.scalar(_ITEM_FOR_VOTE, {"session_id": s.id, "nomination_id": key})
-    if item is None:
+    row = None if key is None else _ITEM_FOR_VOTE.one_or_none(session, {"session_id": s.id, "nomination_id": key})
+    if row is None:
         raise ValidationFailed("Hồ sơ không có trong chương trình phiên họp.",
                                ["Hồ sơ được chọn không có trong chương trình phiên họp."])
-    reason = recusal_reason(actor.user, item.nomination)
+    reason = _recusal(voter[1:], row[2:])  # recusal_reason's rule, on the member's and the nomination's columns
     if reason:
         raise Forbidden("Thành viên không tham gia biểu quyết hồ sơ này.", [reason])
+    item = VotedItem(row[0], row[1])
     if not _add_receipt(session, item.id, actor.id):
         raise Conflict("Thành viên đã biểu quyết hồ sơ này.", ["Mỗi thành viên chỉ biểu quyết một lần."])
     _fill_a_slot(session, item.id, choice, council_id=s.council_id)
-    session.flush()
     signals.emit(session, events.VoteCast(council_session=s, item=item, actor=actor, context=context))
 
 
@@ -648,9 +708,8 @@ def _as_id(value) -> int | None:
 def _add_receipt(session: Session, item_id: int, user_id: int) -> bool:
     """The member's receipt for the item; False when there is one already (the unique (item, member) pair). One
     INSERT ... ON CONFLICT DO NOTHING, where a savepoint around a plain INSERT took three statements."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(BallotReceipt.__table__).values(item_id=item_id, member_user_id=user_id)
-    return session.execute(stmt.on_conflict_do_nothing().returning(BallotReceipt.__table__.c.id)).first() is not None
+    stmt = _RECEIPT[session.get_bind().dialect.name]
+    return session.execute(stmt, {"item_id": item_id, "user_id": user_id}).first() is not None
 
 
 def _unreadable(exc: Exception) -> Conflict:
@@ -660,7 +719,7 @@ def _unreadable(exc: Exception) -> Conflict:
 
 def _open_slots(session: Session, item_id: int) -> dict[str, str]:
     """The contents of the item's slots by key; a Conflict naming BALLOT_KEY when they cannot be opened."""
-    rows = session.execute(_SLOTS, {"item_id": item_id}).all()
+    rows = _SLOTS.all(session, {"item_id": item_id})
     try:
         return {key: ballots.open_slot(item_id, key, sealed) for key, sealed in rows}
     except (ValueError, ballots.KeyMissing) as exc:
@@ -685,7 +744,11 @@ def _fill_a_slot(session: Session, item_id: int, choice: str, *, council_id: int
     contents[RANDOM.choice(empty)] = choice
     rows = [{"k": key, "sealed": ballots.seal_slot(item_id, key, content)} for key, content in contents.items()]
     RANDOM.shuffle(rows)
-    session.execute(_RESEAL, rows)  # a Core executemany: one UPDATE per row, in the shuffled order of `rows`
+    if session.get_bind().dialect.name == "postgresql":
+        plain.execute(session.connection(), _RESEAL_PG, {
+            "keys": [r["k"] for r in rows], "sealed": [r["sealed"] for r in rows], "item_id": item_id})
+    else:
+        session.execute(_RESEAL, rows)  # a Core executemany: one UPDATE per row, in the shuffled order of `rows`
 
 
 @dataclass(frozen=True)
