@@ -14,6 +14,7 @@ cannot be opened then (council.open_session refuses).
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 
 from cryptography.exceptions import InvalidTag
@@ -28,6 +29,7 @@ WIDTH = 16  # plaintext bytes after padding: longer than any content
 NONCE, TAG = 12, 16
 SEALED_LENGTH = len(base64.urlsafe_b64encode(bytes(NONCE + WIDTH + TAG)))  # 60 characters
 _STATE: dict[str, object] = {}
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 
 class KeyMissing(RuntimeError):
@@ -81,8 +83,8 @@ def seal_slot(item_id: int, slot_key: str, content: str) -> str:
 def open_slot(item_id: int, slot_key: str, sealed: str) -> str:
     """The content of slot `slot_key` of `item_id`; ValueError if it was sealed for another item or slot, with another
     key, tampered with, or holds something else."""
-    try:
-        raw = base64.urlsafe_b64decode(sealed.encode())
+    try:  # base64.urlsafe_b64decode's own steps, without its wrappers (a close opens 12,500 slots)
+        raw = binascii.a2b_base64(sealed.encode().translate(_FROM_URLSAFE))
     except (ValueError, TypeError) as exc:
         raise ValueError("ballot slot is not a sealed value") from exc
     if len(raw) != NONCE + WIDTH + TAG:
