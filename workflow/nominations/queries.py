@@ -110,22 +110,14 @@ def nominations_query(actor: Actor, **filters):
     return select(Nomination).where(*_conditions(actor, **filters))
 
 
-def paginate(session: Session, stmt, page: int, per_page: int, *order_by, options=(), ids_first=None) -> Page:
-    """One count and one page of rows of an already scoped statement (page and per_page already validated).
-
-    `ids_first` (the entity's primary key column): the page's ids are chosen by a subquery of the statement alone,
-    and only those rows get the joins of `options`. A many-to-one `joinedload` is otherwise joined to every row the
-    OFFSET skips: the showcase's page 50 joined 1,000 nominations to their unit, department and person to keep 20.
-    Still one statement."""
+def paginate(session: Session, stmt, page: int, per_page: int, *order_by, options=()) -> Page:
+    """One count and one page of rows of an already scoped statement (page and per_page already validated). A list
+    whose rows join parents picks its page's ids first (`page_ids`): a many-to-one `joinedload` is otherwise joined
+    to every row the OFFSET skips (the showcase's page 50 joined 1,000 nominations to keep 20)."""
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    offset = (page - 1) * per_page
-    if ids_first is not None:
-        chosen = page_ids(stmt, ids_first, order_by, total, page, per_page)
-        entity = stmt.column_descriptions[0]["entity"]
-        stmt, offset = select(entity).where(ids_first.in_(chosen)).order_by(*order_by), 0
-    elif order_by:
+    if order_by:
         stmt = stmt.order_by(*order_by)
-    rows = session.scalars(stmt.options(*options).limit(per_page).offset(offset)).unique().all()
+    rows = session.scalars(stmt.options(*options).limit(per_page).offset((page - 1) * per_page)).unique().all()
     return Page(list(rows), total, page, per_page)
 
 
@@ -148,11 +140,11 @@ def page_ids(stmt, id_column, order_by, total: int, page: int, per_page: int):
     (`total` is the page's count, already read). The last page of 13,000 stories then walks 8 entries of an index
     instead of sorting (or walking) all 13,000 to skip them; the rows and their order are the same."""
     offset = (page - 1) * per_page
+    ids = stmt.with_only_columns(id_column).order_by(None)
     if 0 < offset < total and total - offset - per_page < offset:
         end = min(offset + per_page, total)
-        backwards = [_reversed(c) for c in order_by]
-        return stmt.with_only_columns(id_column).order_by(*backwards).limit(end - offset).offset(total - end)
-    return stmt.with_only_columns(id_column).order_by(*order_by).limit(per_page).offset(offset)
+        return ids.order_by(*(_reversed(c) for c in order_by)).limit(end - offset).offset(total - end)
+    return ids.order_by(*order_by).limit(per_page).offset(offset)
 
 
 # ------------------------------------------------------------------------------------------------ the list's rows
