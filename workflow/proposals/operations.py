@@ -185,8 +185,10 @@ def items_of(session: Session, proposals: list[Proposal], *, with_rules: bool = 
     with rules.recognised_co_so_known(session, recognised):
         for p in proposals:
             rows = []
-            for n in _in_item_order(p, items[p.id], by_item):
-                row = ItemRow(n, rules.evaluate(session, n, "propose") if with_rules else [])
+            ordered = _in_item_order(p, items[p.id], by_item)
+            evaluated = rules.evaluate_many(session, ordered, "propose") if with_rules else [[] for _ in ordered]
+            for n, results in zip(ordered, evaluated, strict=True):
+                row = ItemRow(n, results)
                 if p.state in PROPOSAL_EDITABLE_STATES:
                     row.refusals = item_refusals(session, n, p)
                 else:
