@@ -9,6 +9,7 @@ from flask import current_app, g, request
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from models import plain
 from models.base import begin_transaction
 from workflow import refusals
 from workflow.context import Context
@@ -42,7 +43,11 @@ def reads() -> Session | Connection:
     The request's session (`db()`) still exists for what asks for it (an Actor's user or its unit's predecessors, a
     delegation's director): made when asked, it connects only if used, on a connection of its own. Where the session
     is already connected, or the reader is not autocommit (SQLite's DEFERRED reader, a test's session on its
-    connection), the session itself is the answer: its reads see its own snapshot and what it has pending."""
+    connection), the session itself is the answer: its reads see its own snapshot and what it has pending.
+
+    The request's session is lent that connection (`models.plain.connection`): its own plain reads (the API detail's
+    nomination with its parts, a rule's records) run there too while it has no transaction and nothing pending, so a
+    view holds ORM objects made of plain rows (`policy.load`) without the session ever connecting."""
     ctx_g = g._get_current_object()
     conn = ctx_g.get("reads")
     if conn is not None:
@@ -54,6 +59,7 @@ def reads() -> Session | Connection:
         engine = _autocommit_reader(current_app.extensions["dienhinh.read_sessions"])
         if engine is not None:
             conn = ctx_g.reads = engine.connect()
+            db().info[plain.READS] = conn
             return conn
     return db()
 

@@ -147,13 +147,14 @@ def _schema_instance(schema_class):
     return schema_class()
 
 
-# Endpoints (`blueprint.view`) whose view reads only plain statements on `web.db.reads`: their caller is read there too.
+# Endpoints (`blueprint.view`) whose view reads plain statements on `web.db.reads`: their caller is read there too.
 PLAIN_READS: set[str] = set()
 
 
 def plain_reads(blp: Blueprint):
-    """Marks a view of `blp` as reading without the ORM (`web.db.reads`), so the bearer's caller is read the same way
-    and the request's session never connects unless something asks it for more."""
+    """Marks a view of `blp` as reading plain statements (`web.db.reads`, which the request's session is lent for its
+    own plain reads), so the bearer's caller is read the same way and the request's session never connects unless
+    something asks it for more (an ORM read: a rule's records, a lazy load)."""
     def mark(view):
         PLAIN_READS.add(f"{blp.name}.{view.__name__}")
         return view
