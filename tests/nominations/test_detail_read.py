@@ -6,6 +6,7 @@ read is either wholly in the answer or not at all."""
 from __future__ import annotations
 
 import pytest
+from conftest import DEMO_PASSWORD
 from factories import nomination, nurtured, registered, submitted, uid
 from sqlalchemy import event, select, update
 
@@ -146,3 +147,36 @@ def test_the_detail_is_one_snapshot_when_a_step_commits_while_it_is_read(engine,
     detail = answer.get_json()
     last = detail["history"][-1]
     assert (detail["version"], detail["state"]) == (last["version"], last["to_state"]) == (1, "registered")
+
+
+def test_the_detail_page_reads_on_the_readers_connection_without_a_session(engine, db, demo, make_app, monkeypatch):
+    """The page `/nominations/{id}` shares the read: its caller (the signed-in session's), the nomination with its
+    parts and a rule's records on one reader connection, its Session never connected; the same page as through the
+    session, for readers of the whole dossier and of none (404)."""
+    _postgres_only(engine)
+    from web.nominations import views
+
+    app = make_app()
+    whole = nurtured(db, demo, "tp_hctp", unit="HCTP")
+    other = nomination(db, demo, unit="XDKT", state="registered")
+    db.commit()
+    client = app.test_client()
+    for name in ("vanphong", "tp_hctp", "giamdoc"):
+        client.post("/logout")
+        assert client.post("/login", data={"username": name, "password": DEMO_PASSWORD}).status_code in (302, 303)
+        for nid in (whole.id, other.id, 10**9):
+            path = f"/nominations/{nid}"
+            client.get(path)
+            with Counted(engine) as lean:
+                page = client.get(path)
+            monkeypatch.setattr(views, "reads", lambda: None)
+            try:
+                with Counted(engine) as through_session:
+                    before = client.get(path)
+            finally:
+                monkeypatch.undo()
+            assert page.status_code == before.status_code, (name, nid)
+            assert page.get_data() == before.get_data(), (name, nid)
+            assert (lean.sessions, lean.checkouts) == (0, 1), (name, nid, lean.statements)
+            assert through_session.sessions == 1
+            assert len(lean.statements) == len(through_session.statements)
