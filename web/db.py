@@ -78,6 +78,7 @@ def close_db(exc=None) -> None:
     conn = g.pop("reads", None)
     session = g.pop("db", None)
     if session is not None:
+        session.info.pop(plain.READS, None)  # the lent connection goes back to the pool below: never lent again
         session.close()
     if conn is not None:
         conn.close()
