@@ -26,10 +26,12 @@ def db() -> Session:
     begins DEFERRED, so a page being rendered never holds the write lock that actions take with BEGIN IMMEDIATE; on
     PostgreSQL it reads in autocommit (no BEGIN/ROLLBACK round trips), and what a GET writes goes through `perform`,
     which makes it one transaction."""
-    if "db" not in g:
+    ctx_g = g._get_current_object()  # one context look-up: a request asks for its session ~10 times
+    session = ctx_g.get("db")
+    if session is None:
         key = "dienhinh.read_sessions" if request and request.method in READ_METHODS else "dienhinh.sessions"
-        g.db = current_app.extensions[key]()
-    return g.db
+        session = ctx_g.db = current_app.extensions[key]()
+    return session
 
 
 def reads() -> Session | Connection:

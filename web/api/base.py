@@ -23,6 +23,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from web.api.problems import register_handlers
 from web.current import current_actor
 from web.db import READ_METHODS, db, perform, reads, request_context
+from web.security import answer_without_cookies
 from workflow.administration import accounts
 from workflow.errors import AuthenticationFailed
 from workflow.policy import Actor
@@ -220,6 +221,7 @@ def note_token_use(token_id: int) -> None:
 
 def api_blueprint(name: str, import_name: str, description: str, *, public: bool = False) -> Blueprint:
     blp = ApiBlueprint(name, import_name, url_prefix=URL_PREFIX, description=description)
+    blp.before_request(answer_without_cookies)
     if not public:
         blp.before_request(authenticate_bearer)
     register_handlers(blp)

@@ -43,6 +43,7 @@ from models import (
     fold,
     plain,
 )
+from models.nominations import subject_name_of
 from models.plain import PlainSelect
 from workflow import inputs, policy
 from workflow.administration import unit_history
@@ -188,9 +189,8 @@ class NominationRow:
 
     @property
     def subject_name(self) -> str:
-        if self.subject_type == "individual" and self.subject_person is not None:
-            return self.subject_person.full_name
-        return self.unit.name
+        person = self.subject_person
+        return subject_name_of(self.subject_type, person.full_name if person is not None else None, self.unit.name)
 
 
 @dataclass
