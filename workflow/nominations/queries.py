@@ -44,6 +44,7 @@ from models import (
     fold,
     plain,
 )
+from models.nominations import subject_name_of
 from models.plain import PlainSelect
 from workflow import inputs, policy
 from workflow.administration import unit_history
@@ -207,9 +208,8 @@ class NominationRow:
 
     @property
     def subject_name(self) -> str:
-        if self.subject_type == "individual" and self.subject_person is not None:
-            return self.subject_person.full_name
-        return self.unit.name
+        person = self.subject_person
+        return subject_name_of(self.subject_type, person.full_name if person is not None else None, self.unit.name)
 
 
 @dataclass
@@ -421,11 +421,17 @@ PARENTS = ("campaign", "unit", "subject_person")  # a nomination's many-to-one p
 
 def load_detail(session: Session, actor: Actor, nomination_id: int) -> Nomination:
     """The nomination with everything its detail shows, if `actor` may see it; NotFound otherwise (the same scope
-    clause as the list: policy.load). Two statements: the row with its unit, campaign and subject joined, then its
-    parts — history (and its people), criteria, check-ins, attachments (`load_parts`) — none of them loaded lazily
-    later."""
-    n = policy.load(session, actor, "nomination", nomination_id, parents=PARENTS)
-    load_parts(session, n)
+    clause as the list: policy.load). One statement (`policy.load_beside`): the row with its unit, campaign and
+    subject joined, and its parts — history (and its people), criteria, check-ins, attachments (`load_parts`' rows) —
+    none of them loaded lazily later. One statement is one snapshot: read apart, a step committed between the row and
+    its parts answered a state and version the history disagreed with. On a session lent the request's reader
+    connection (`web.db.reads`, the API detail) the statement runs there and the objects are still the session's."""
+    n, rows = policy.load_beside(session, actor, "nomination", nomination_id, parents=PARENTS, beside=_PARTS_BESIDE,
+                                 order=_PARTS_ORDER_NAMES, params={"nid": nomination_id})
+    if rows is None:  # the ORM's load read the row (it was in the session): the parts as a change reads them
+        load_parts(session, n)
+    else:
+        set_parts(session, n, rows)
     return n
 
 
@@ -510,8 +516,10 @@ _PART_SELECTS = (
           ts=_AT.c.created_at),
 )
 # each part in its relationship's order: version, code, date, id
-_PARTS_ORDER = tuple(literal_column(name) for name in ("part", "k", "s1", "d", "id"))
+_PARTS_ORDER_NAMES = ("part", "k", "s1", "d", "id")
+_PARTS_ORDER = tuple(literal_column(name) for name in _PARTS_ORDER_NAMES)
 _PARTS = union_all(*_PART_SELECTS).order_by(*_PARTS_ORDER)
+_PARTS_BESIDE = union_all(*_PART_SELECTS)  # beside the nomination's row (`load_detail`), ordered there
 _PARTS_PLAIN = PlainSelect(_PARTS)
 _PartRow = namedtuple("_PartRow", list(_TYPES))  # a row of _PARTS: its columns are _TYPES' names, in that order
 
