@@ -1,6 +1,6 @@
 """lists_story_count_index: the published stories' count from an index alone
 
-Revision ID: 0025_lists_story_count_index
+Revision ID: 0025_story_count_index
 Revises: 0024_audit_counts
 Create Date: 2026-11-30 10:30:00
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0025_lists_story_count_index'
+revision: str = '0025_story_count_index'
 down_revision: str | Sequence[str] | None = '0024_audit_counts'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
