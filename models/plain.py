@@ -35,11 +35,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from psycopg import RawCursor
-from sqlalchemy import Numeric, Table, and_, exc, inspect, select
+from sqlalchemy import Numeric, Table, and_, cast, exc, exists, inspect, literal_column, null, select, union_all
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import MANYTOONE, Session
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.selectable import CompoundSelect
 
 
 class _Compiled:
@@ -233,12 +234,24 @@ class PlainExecution:
         self.execution_options = conn.get_execution_options()
 
 
+READS = "dienhinh.plain.reads"  # Session.info: the connection its plain reads run on while it has no transaction
+
+
 def connection(session: Session | Connection) -> Connection:
     """The session's connection, after the flush an ORM query would have made first (autoflush): a PlainSelect sees
     what the session has added or changed, as `session.execute` would. A Connection is its own (a read without a
-    session: `web.db.reads`)."""
+    session: `web.db.reads`).
+
+    A session lent a reader's connection (`info[READS]`: `web.db.reads`, the autocommit reader's connection of a
+    request that only reads) runs its plain reads there as long as it has no transaction and nothing to flush: each
+    such read is a statement in autocommit, as it would be on the session's own autocommit connection, without the
+    session's connection (a second checkout, its transaction's bookkeeping). Once the session connects (an ORM load,
+    a unit of work's `begin_transaction`) or holds changes, its reads are its own again."""
     if not isinstance(session, Session):
         return session
+    lent = session.info.get(READS)
+    if lent is not None and not session.in_transaction() and session._is_clean():
+        return lent
     session._autoflush()
     return session.connection()
 
@@ -336,9 +349,12 @@ class PlainLoad:
     not know (`simple` is False: inheritance, expressions or deferred columns, eager relationships, a composite key)
     go through the ORM's load, which the caller keeps beside this."""
 
-    __slots__ = ("_plain", "_entities", "_cls")
+    __slots__ = ("_plain", "_entities", "_cls", "_beside")
 
-    def __init__(self, model, where, *, parents: tuple[str, ...] = (), lock: bool | str = False):
+    def __init__(self, model, where, *, parents: tuple[str, ...] = (), lock: bool | str = False,
+                 beside: Select | CompoundSelect | None = None, beside_order: tuple[str, ...] = ()):
+        """`beside`: a SELECT of other rows read in the same statement, after the object's row, and only when the
+        object's row is read (`one_beside`), ordered by its columns named in `beside_order`."""
         mapper = inspect(model)
         table = mapper.local_table
         entities = [_Entity(mapper, table, None, 0)]
@@ -354,6 +370,11 @@ class PlainLoad:
         stmt = select(*(c for e in entities for c in e.columns)).select_from(source).where(where)
         if lock:
             stmt = stmt.with_for_update(read=lock == "share", of=table)
+        self._beside = beside is not None
+        if beside is not None:
+            if lock:
+                raise ValueError("a locked load reads nothing beside its row")
+            stmt = _with_beside(stmt, beside, beside_order)
         self._plain = PlainSelect(stmt)
         self._entities = tuple(entities)
         self._cls = mapper.class_
@@ -383,7 +404,24 @@ class PlainLoad:
         conn = connection(session)
         if not self.usable(session, object_id):
             return self.HELD
-        row = self._plain.one_or_none(conn, params)
+        if self._beside:
+            raise TypeError("a load with rows beside its own is read by `one_beside`")
+        return self._object(session, self._plain.one_or_none(conn, params), refresh)
+
+    def one_beside(self, session: Session, params: Mapping[str, Any], object_id) -> tuple[Any, list[tuple]]:
+        """`one_or_none` of a load with `beside` rows: (the object or None, the rows of `beside`, each as its own
+        columns), both of one statement, so of one snapshot; no `beside` rows without the object's. (`HELD`, []) when
+        the ORM's load must read the object: the caller then reads the rows beside it on its own."""
+        conn = connection(session)
+        if not self.usable(session, object_id):
+            return self.HELD, []
+        rows = self._plain.all(conn, params)
+        if not rows:
+            return None, []
+        width = 1 + self._entities[-1].end
+        return self._object(session, rows[0][1:width], False), [r[width:] for r in rows[1:]]
+
+    def _object(self, session: Session, row, refresh: bool):
         if row is None:
             return None
         identity = session.identity_map
@@ -393,6 +431,21 @@ class PlainLoad:
         for e in parents:
             dict_[e.name] = e.get(session, identity, row, refresh)
         return obj
+
+
+def _with_beside(stmt: Select, beside: Select | CompoundSelect, order: tuple[str, ...]) -> CompoundSelect:
+    """`stmt` (one row) and the rows of `beside` in one statement: `stmt`'s row first, then `beside`'s ordered by
+    `order`, and these only if `stmt` has its row (`EXISTS`: nothing is read beside a row the scope refuses). One
+    column set: a leading 0 or 1 (which of the two), `stmt`'s columns, `beside`'s; each row's other columns are NULLs
+    cast to their column's type (PostgreSQL types a UNION's columns pairwise, and two bare NULLs make text)."""
+    target = stmt.with_only_columns(*(c.label(f"c{i}") for i, c in enumerate(stmt.selected_columns))).cte("target")
+    rows = beside.subquery("beside")
+    own = [c for c in target.c]
+    other = [c for c in rows.c]
+    first = select(literal_column("0").label("beside_"), *own, *(cast(null(), c.type).label(c.name) for c in other))
+    second = (select(literal_column("1"), *(cast(null(), c.type) for c in own), *other)
+              .where(exists(select(literal_column("1")).select_from(target))))
+    return union_all(first, second).order_by(literal_column("beside_"), *(literal_column(name) for name in order))
 
 
 class _Entity:
@@ -474,6 +527,26 @@ def persistent(session: Session, model, values: dict):
     if len(values) != len(keys):
         state._expire_attributes(state.dict, keys.difference(values))
     return obj
+
+
+def attach_written(session: Session, obj) -> None:
+    """Makes `obj`, a new (transient) object whose row a plain statement of `session`'s transaction has just inserted
+    (its primary key set), persistent in the session as the flush leaves an object it inserted: in the identity map,
+    every attribute set committed (nothing pending), the others expired (loaded when read). What
+    `make_transient_to_detached` and `Session.add` do together, without the add's walk of the relationships' cascades
+    and its attach events, which find nothing to do for such an object (no related object loaded, no listener).
+    Issue 13: the transition's history row (`service._record_step`), ~45 µs of its application CPU."""
+    state = instance_state(obj)
+    if state.key is not None or state.session_id is not None:
+        raise exc.InvalidRequestError("attach_written(): the object must be transient")
+    key = state.mapper._identity_key_from_state(state)
+    if None in key[1]:
+        raise exc.InvalidRequestError("attach_written(): the object's primary key is not set")
+    state._commit_all(state.dict)
+    state._expire_attributes(state.dict, state.unloaded)
+    state.key = key
+    state.session_id = session.hash_key
+    session.identity_map._add_unpresent(state, key)
 
 
 def _attached(session: Session, identity, manager, key: tuple, values):

@@ -34,6 +34,9 @@ class Story(Base):
         Index("ix_stories_state_published", "state", "published_at", "id"),
         Index("ix_stories_department_state", "department_id", "state", "id"),
         Index("ix_stories_updated", "updated_at", "id"),  # the editors' list, newest first
+        # The public's count of published stories (the showcase): read from this index alone, joined to the
+        # recognised nominations' ids, never from the stories' wide rows.
+        Index("ix_stories_state_nomination", "state", "nomination_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

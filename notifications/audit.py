@@ -178,6 +178,14 @@ def _jsonable(data) -> dict:
     return json.loads(json.dumps(data or {}, default=str, ensure_ascii=False, sort_keys=True))
 
 
+def data_text(data) -> str:
+    """The text an event's `data` is stored and hashed as, `json_text(_jsonable(data))`, in one pass instead of
+    three: the keys sorted at every level, what JSON cannot hold as its `str()`, non-ASCII escaped as `json_text`
+    escapes it (`tests/platform/test_audit_chain.py` compares the two over many shapes of data). Issue 13: the
+    transition's append serialised its data three times."""
+    return json.dumps(data or {}, default=str, sort_keys=True)
+
+
 # ------------------------------------------------------------------------------------------------ append
 def _ensure_head(session: Session, chain: str) -> None:
     """The first append to a new chain inserts its head; a concurrent first append waits on that insert (ON CONFLICT
@@ -223,21 +231,22 @@ def append(
     """Appends one event to `chain` (default: `chain_for` the actor) in the caller's transaction and returns it as
     written (not attached to the session): take the position (locks the chain's head), hash and MAC in Python, insert
     and set the head (PostgreSQL: one statement; SQLite, one writer at a time with BEGIN IMMEDIATE: two)."""
-    return AuditEvent(**_append(session, action=action, actor=actor, actor_username=actor_username,
-                                object_type=object_type, object_id=object_id, data=data, outcome=outcome,
-                                context=context, chain=chain))
+    written = _append(session, action=action, actor=actor, actor_username=actor_username, object_type=object_type,
+                      object_id=object_id, data=data, outcome=outcome, context=context, chain=chain)
+    return AuditEvent(**written | {"data": json.loads(written["data"])})
 
 
 def _append(session: Session, *, action: str, actor, actor_username: str | None, object_type: str | None,
             object_id: int | None, data: dict | None, outcome: str, context: Context, chain: str | None) -> dict:
-    """`append`'s work, giving the event's columns as written (a dict): the receiver of every audited event
-    (`on_event`) has no use for the ORM object, whose construction cost as much as hashing and signing the event."""
+    """`append`'s work, giving the event's columns as written (a dict, `data` as its stored text): the receiver of
+    every audited event (`on_event`) has no use for the ORM object, whose construction cost as much as hashing and
+    signing the event."""
     key = _require_key()
     user = getattr(actor, "profile", actor)  # an Actor's own columns (no ORM User loaded for them), or a User
     chain = chain or chain_for(session, actor=actor)
     created_at = clock.now()
     actor_id, actor_username = getattr(user, "id", None), actor_username or getattr(user, "username", None)
-    data = _jsonable(dict(data or {}, via=context.via))
+    text = data_text(dict(data or {}, via=context.via))
     ip, user_agent = context.ip, (context.user_agent or None) and context.user_agent[:500]
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
@@ -257,11 +266,10 @@ def _append(session: Session, *, action: str, actor, actor_username: str | None,
             _ensure_head(session, chain)
             row = session.execute(_TAKE, {"head": chain}).first()
     seq, prev_hash = row
-    data_text = json_text(data)
     hash_ = hash_of(prev_hash, canonical_fields(chain, seq, created_at, actor_id, actor_username, action, outcome,
-                                                object_type, object_id, ip, user_agent, data_text))
+                                                object_type, object_id, ip, user_agent, text))
     params = {"created_at": created_at, "actor_id": actor_id, "actor_username": actor_username, "action": action,
-              "outcome": outcome, "object_type": object_type, "object_id": object_id, "data": data_text, "ip": ip,
+              "outcome": outcome, "object_type": object_type, "object_id": object_id, "data": text, "ip": ip,
               "user_agent": user_agent, "chain": chain, "seq": seq, "prev_hash": prev_hash, "hash": hash_,
               "mac": mac_of(key, hash_)}
     if postgres:
@@ -270,7 +278,7 @@ def _append(session: Session, *, action: str, actor, actor_username: str | None,
     else:
         event_id = session.execute(_PUT, params).scalar_one()
         session.execute(_SET_HEAD, {"head": chain, "new_prev_hash": prev_hash, "new_hash": hash_})
-    return params | {"id": event_id, "data": data}
+    return params | {"id": event_id}
 
 
 @dataclass(frozen=True)

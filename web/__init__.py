@@ -35,12 +35,38 @@ from web.reporting import audit, reports
 from workflow.council import ballots, scheduling
 
 
+class App(Flask):
+    """Flask, with `ensure_sync`'s answer kept per function. Flask asks it for every hook, view and error handler
+    of every request (~20 times in an API transition), and each answer costs `inspect.iscoroutinefunction`, which
+    unwraps partials and methods: ~1% of a transition's CPU (issue 13). The functions asked about are the ones
+    registered at start-up, so the answers are few and never change; an `async def` one is still wrapped by
+    `async_to_sync`, as Flask wraps it. Past `SYNC_KEPT` functions (something making new ones per request) the rest
+    are answered as Flask answers them, without keeping them."""
+
+    SYNC_KEPT = 1024
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sync: dict = {}
+
+    def ensure_sync(self, func):
+        try:
+            return self._sync[func]
+        except KeyError:
+            sync = super().ensure_sync(func)
+            if len(self._sync) < self.SYNC_KEPT:
+                self._sync[func] = sync
+            return sync
+        except TypeError:  # not hashable
+            return super().ensure_sync(func)
+
+
 def create_app(test_config: dict | None = None, *, instance_path: str | None = None) -> Flask:
     """`instance_path` (absolute): this host's own folder (development database, secret key file); default
     `instance/` beside the package. Nothing a request serves is kept there: files live in the database.
     A missing or malformed setting raises `config.ConfigError` (one line naming it): the command line and `web.wsgi`
     print that line and exit."""
-    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app = App(__name__, instance_path=instance_path, instance_relative_config=True)
     app.jinja_environment = filters.Environment  # before anything creates app.jinja_env
     app.json = JSONProvider(app)  # responses' JSON by orjson: the same document, a tenth of the CPU
     os.makedirs(app.instance_path, exist_ok=True)

@@ -9,6 +9,7 @@ from flask import current_app, g, request
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from models import plain
 from models.base import begin_transaction
 from workflow import refusals
 from workflow.context import Context
@@ -25,10 +26,12 @@ def db() -> Session:
     begins DEFERRED, so a page being rendered never holds the write lock that actions take with BEGIN IMMEDIATE; on
     PostgreSQL it reads in autocommit (no BEGIN/ROLLBACK round trips), and what a GET writes goes through `perform`,
     which makes it one transaction."""
-    if "db" not in g:
+    ctx_g = g._get_current_object()  # one context look-up: a request asks for its session ~10 times
+    session = ctx_g.get("db")
+    if session is None:
         key = "dienhinh.read_sessions" if request and request.method in READ_METHODS else "dienhinh.sessions"
-        g.db = current_app.extensions[key]()
-    return g.db
+        session = ctx_g.db = current_app.extensions[key]()
+    return session
 
 
 def reads() -> Session | Connection:
@@ -42,7 +45,11 @@ def reads() -> Session | Connection:
     The request's session (`db()`) still exists for what asks for it (an Actor's user or its unit's predecessors, a
     delegation's director): made when asked, it connects only if used, on a connection of its own. Where the session
     is already connected, or the reader is not autocommit (SQLite's DEFERRED reader, a test's session on its
-    connection), the session itself is the answer: its reads see its own snapshot and what it has pending."""
+    connection), the session itself is the answer: its reads see its own snapshot and what it has pending.
+
+    The request's session is lent that connection (`models.plain.connection`): its own plain reads (the API detail's
+    nomination with its parts, a rule's records) run there too while it has no transaction and nothing pending, so a
+    view holds ORM objects made of plain rows (`policy.load`) without the session ever connecting."""
     ctx_g = g._get_current_object()
     conn = ctx_g.get("reads")
     if conn is not None:
@@ -54,6 +61,7 @@ def reads() -> Session | Connection:
         engine = _autocommit_reader(current_app.extensions["dienhinh.read_sessions"])
         if engine is not None:
             conn = ctx_g.reads = engine.connect()
+            db().info[plain.READS] = conn
             return conn
     return db()
 
@@ -72,6 +80,7 @@ def close_db(exc=None) -> None:
     conn = g.pop("reads", None)
     session = g.pop("db", None)
     if session is not None:
+        session.info.pop(plain.READS, None)  # the lent connection goes back to the pool below: never lent again
         session.close()
     if conn is not None:
         conn.close()

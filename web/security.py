@@ -13,7 +13,7 @@
 """
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -97,7 +97,7 @@ class SessionInterface(SecureCookieSessionInterface):
         with `SESSION_REFRESH_EACH_REQUEST` is re-sent on every response, as Flask does."""
         accessed = session.accessed  # before `permanent`, which reads the session (and marks it accessed)
         if not session.modified and not (session and session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
-            if accessed:
+            if accessed and not g.get(COOKIELESS, False):
                 _vary_cookie(response)
             return
         super().save_session(app, session, response)
@@ -112,6 +112,16 @@ class SessionInterface(SecureCookieSessionInterface):
             if self._serializer is not None:  # the signer whose clock ages a signature (`get_timestamp`)
                 self._clock = self._serializer.make_signer(self._serializer.salt)
         return self._serializer
+
+
+COOKIELESS = "dienhinh_cookieless"  # the flag of `answer_without_cookies` on `g`
+
+
+def answer_without_cookies() -> None:
+    """before_request of views whose answer never depends on the session cookie (the JSON API: a bearer token or
+    nothing). flask-login's remember hook looks at the session on every response, which alone would add
+    `Vary: Cookie` and tell caches that the answer differs per cookie when it does not."""
+    setattr(g, COOKIELESS, True)
 
 
 def _vary_cookie(response) -> None:

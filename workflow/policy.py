@@ -909,6 +909,28 @@ def load(session: Session, actor: Actor | None, object_type: str, object_id, *, 
     return obj
 
 
+def load_beside(session: Session, actor: Actor | None, object_type: str, object_id, *, parents: tuple[str, ...],
+                beside: Select, order: tuple[str, ...], params: dict) -> tuple[Any, list[tuple] | None]:
+    """`load` (the same scope, the same refusal) with the rows of `beside` (bound with `params`) read in the same
+    statement, so in the same snapshot as the object's row, and only when the scope lets the caller read it:
+    (the object, `beside`'s rows ordered by `order`). None for the rows when the ORM's load read the object (it was in
+    the session already): the caller reads them on its own."""
+    kind = KINDS[object_type]
+    if isinstance(object_id, bool) or not isinstance(object_id, int):
+        raise NotFound(kind.not_found)
+    key, bound = scope_bound(actor, object_type)
+    bound.update(params, object_id=object_id)
+    plain = _plain_load(object_type, key, False, parents, beside, order)
+    if plain is None:
+        return load(session, actor, object_type, object_id, parents=parents), None
+    obj, rows = plain.one_beside(session, bound, object_id)
+    if obj is PlainLoad.HELD:
+        return load(session, actor, object_type, object_id, parents=parents), None
+    if obj is None:
+        raise NotFound(kind.not_found)
+    return obj, rows
+
+
 @functools.lru_cache(maxsize=256)
 def _load_statement(object_type: str, scope_key: tuple, for_update: bool | str, options: tuple, parents: tuple):
     model = KINDS[object_type].model
@@ -922,12 +944,13 @@ def _load_statement(object_type: str, scope_key: tuple, for_update: bool | str, 
 
 
 @functools.lru_cache(maxsize=256)
-def _plain_load(object_type: str, scope_key: tuple, for_update: bool | str, parents: tuple) -> PlainLoad | None:
+def _plain_load(object_type: str, scope_key: tuple, for_update: bool | str, parents: tuple, beside=None,
+                order: tuple = ()) -> PlainLoad | None:
     model = KINDS[object_type].model
     if not PlainLoad.simple(model, parents):
         return None
     return PlainLoad(model, and_(model.id == bindparam("object_id"), scope_clause(scope_key)), parents=parents,
-                     lock=for_update)
+                     lock=for_update, beside=beside, beside_order=order)
 
 
 def not_found(object_type: str) -> NotFound:

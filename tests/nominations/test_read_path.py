@@ -227,8 +227,9 @@ def test_the_detail_loads_what_it_shows_up_front(db, demo, engine):
     few = _detail_statements(engine, db, demo, bare.id)
     lots = _detail_statements(engine, db, demo, full.id)
     assert len(_touching_nominations(lots)) == len(_touching_nominations(few))
-    # the row (unit, campaign, person joined); its parts (criteria, check-ins, attachments, history and its users)
-    assert len(_touching_nominations(lots)) == 2, lots
+    # the row (unit, campaign, person joined) and its parts (criteria, check-ins, attachments, history and its users)
+    # in one statement, one snapshot (issue 13, eighth increment: `policy.load_beside`)
+    assert len(_touching_nominations(lots)) == 1, lots
 
 
 def test_the_api_detail_does_not_reload_the_caller(api, engine, db, demo):
@@ -314,4 +315,4 @@ def test_the_detail_page_reads_each_part_once(client, login, engine, db, demo):
         r = client.get(f"/nominations/{n.id}")
     assert r.status_code == 200 and n.title in r.get_data(as_text=True)
     assert len([s for s in seen if "FROM discipline_records" in s]) == 1, seen
-    assert len(_touching_nominations(seen)) == 2, seen  # the row, then its parts
+    assert len(_touching_nominations(seen)) == 1, seen  # the row with its parts

@@ -6,9 +6,12 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, select, text, update
 
 from models import AuditEvent, Nomination
+from models.base import json_text
 from notifications import audit
 from workflow import clock, refusals
 from workflow.context import Context
@@ -214,3 +217,31 @@ def test_a_parallel_walk_checks_the_links_across_its_segments(db, session_factor
     assert not bad.ok and (bad.bad_seq, bad.problem) == (first_after.seq, audit.BROKEN_LINK)
     assert (one[first_after.chain].bad_seq, one[first_after.chain].problem) == (bad.bad_seq, bad.problem)
     assert all(w.ok for c, w in two.items() if c != first_after.chain)
+
+
+_KEYS = st.one_of(st.text(max_size=8), st.integers(-5, 20))
+_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20),
+                    st.dates(), st.datetimes(), st.decimals(allow_nan=False, places=2), st.uuids())
+_DATA = st.recursive(_LEAVES, lambda inner: st.one_of(st.lists(inner, max_size=4), st.tuples(inner, inner),
+                                                      st.dictionaries(_KEYS, inner, max_size=4)), max_leaves=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_KEYS, _DATA, max_size=6))
+def test_an_events_data_is_stored_and_hashed_as_the_same_text_in_one_pass(data):
+    """`audit.data_text` (one json.dumps) gives the exact text the append stored and hashed before it, `json_text` of
+    `_jsonable` (dumps, loads, dumps): the same sorted keys at every level, the same str() of what JSON cannot hold,
+    the same escapes (Vietnamese text above all), the same refusal of keys that cannot be sorted together."""
+    try:
+        before = json_text(audit._jsonable(data))
+    except TypeError:
+        with pytest.raises(TypeError):
+            audit.data_text(data)
+        return
+    assert audit.data_text(data) == before
+
+
+def test_an_events_data_text_keeps_vietnamese_escaped_as_before():
+    data = {"nurture_plan": "Kế hoạch bồi dưỡng điển hình", "via": "api", "b": {"z": 1, "a": [1, "Đ"]}}
+    assert audit.data_text(data) == json_text(audit._jsonable(data))
+    assert "\\u1ebf" in audit.data_text(data)

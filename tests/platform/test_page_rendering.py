@@ -287,3 +287,43 @@ def test_the_pager_is_what_the_macro_wrote(app, path):
                     before = old.render(page=page, args=args, kwargs=kwargs)
                     assert str(filters.pager(page, *args, **kwargs)) == before, (path, total, number, args, kwargs)
                     assert new.render(page=page, args=args, kwargs=kwargs) == before
+
+
+# The loops of reports/_charts.html's `bar_chart` and of reports/dashboard.html's table of units as they were before
+# `filters.bar_rows`, `bar_table_rows` and `unit_level_rows`, word for word.
+_BARS_TEMPLATE = '''    {% for label, value, colour in rows %}
+    {% set y = loop.index0 * 30 + 5 %}
+    <text x="0" y="{{ y + 17 }}" font-size="13" fill="#212529">{{ label|truncate(34, True, '…') }}</text>
+    <rect x="250" y="{{ y + 3 }}" width="{{ (330 * value / top)|round(1) if value else 0 }}" height="20" rx="3" fill="{{ colour }}" stroke="#495057" stroke-width="0.5"></rect>
+    <text x="{{ 256 + (330 * value / top)|round(1) }}" y="{{ y + 18 }}" font-size="13" font-weight="600" fill="#212529">{{ value|vn_number }}</text>
+    {% endfor %}
+'''  # noqa: E501
+_BAR_TABLE_TEMPLATE = '''  {% for label, value, colour in rows %}
+  <tr><th scope="row" class="fw-normal">{{ label }}</th><td class="text-end">{{ value|vn_number }}</td></tr>
+  {% endfor %}
+'''
+_UNIT_LEVELS_TEMPLATE = ('<tbody>{% for u in s.by_unit %}<tr><th scope="row" class="fw-normal">{{ u.name }}</th>'
+                         '<td class="text-end">{{ u.total|vn_number }}</td><td class="text-end">{{ u.co_so|vn_number }}'
+                         '</td><td class="text-end">{{ u.nganh|vn_number }}</td></tr>{% endfor %}</tbody>')
+
+
+@pytest.mark.parametrize("count", [0, 1, 7, 240])
+def test_the_reports_charts_and_tables_are_what_the_templates_wrote(app, count):
+    from types import SimpleNamespace
+
+    labels_ = ["Văn phòng Sở", "Phòng <Hành chính> & \"Tư pháp\" 'x'", "x" * 39, "y" * 40, "Phòng Phổ biến, giáo dục "
+               "pháp luật tỉnh Lâm Đồng", "", "Năm 2025"]
+    values = [0, 1, 7, 12345, 1234567, 3, 999]
+    rows = [(labels_[i % 7] + (str(i) if i >= 7 else ""), values[i % 7] + i, ["#0d6efd", "<b>&"][i % 2])
+            for i in range(count)]
+    units = [SimpleNamespace(name=label, total=value, co_so=value // 3, nganh=value // 7) for label, value, _ in rows]
+    for top in (1, 7, max([1] + [v for _, v, _ in rows])):
+        with app.test_request_context("/reports"):
+            env = app.jinja_env
+            assert str(env.from_string("    {{ bar_rows(rows, top) }}\n").render(rows=rows, top=top)) == \
+                env.from_string(_BARS_TEMPLATE).render(rows=rows, top=top)
+            assert env.from_string("  {{ bar_table_rows(rows) }}\n").render(rows=rows) == \
+                env.from_string(_BAR_TABLE_TEMPLATE).render(rows=rows)
+            assert env.from_string("<tbody>{{ unit_level_rows(s.by_unit) }}</tbody>").render(
+                s=SimpleNamespace(by_unit=units)) == env.from_string(_UNIT_LEVELS_TEMPLATE).render(
+                s=SimpleNamespace(by_unit=units))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import factories
 import pytest
 from sqlalchemy import inspect, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from models import Attachment, Base, Checkin, CriterionAnswer, Nomination, Person, StateChange, Unit
 from models import plain as plain_module
@@ -220,3 +220,33 @@ def test_persistent_keeps_what_the_session_holds_and_expires_what_it_is_not_give
     assert built.action == held.action  # loaded on first use, as an expired attribute is
     with pytest.raises(ValueError):
         PlainLoad(Nomination, Nomination.id == 1, parents=("history",))
+
+
+def _new_change(n, version: int, row_id: int) -> StateChange:
+    change = StateChange(nomination_id=n.id, version=version, action="start_nurturing", from_state="registered",
+                         to_state="nurtured", actor_id=None, on_behalf_of_id=None, comment="", data={"a": "1"})
+    change.id = row_id
+    return change
+
+
+def test_attach_written_leaves_the_object_as_make_transient_to_detached_and_add_do(db, demo):
+    """`attach_written` (the transition's history row, written by a plain statement) against what it replaces:
+    `make_transient_to_detached` then `Session.add`. The same state — identity, committed values, expired and unloaded
+    attributes, nothing pending — in the session's identity map, and the session as clean after it."""
+    n = factories.nomination(db, demo, unit="PBGDPL", state="registered")
+    db.flush()
+    by_orm, by_plain = _new_change(n, 7, 10_000_001), _new_change(n, 7, 10_000_002)
+    make_transient_to_detached(by_orm)
+    db.add(by_orm)
+    plain_module.attach_written(db, by_plain)
+    orm_state, plain_state = _state(by_orm), _state(by_plain)
+    assert (orm_state[0][1], plain_state[0][1]) == ((by_orm.id,), (by_plain.id,))  # the keys differ by id alone
+    assert orm_state[2].pop("id") != plain_state[2].pop("id")
+    assert orm_state[1:] == plain_state[1:] and plain_state[1] and not plain_state[-2]
+    assert db.identity_map.get(inspect(by_plain).key) is by_plain
+    assert by_plain in db and not db.new and not db.dirty
+    assert by_plain.actor is None  # its relationships load when read, as a flushed row's do
+    with pytest.raises(Exception, match="transient"):
+        plain_module.attach_written(db, by_plain)  # already persistent
+    with pytest.raises(Exception, match="primary key"):
+        plain_module.attach_written(db, _new_change(n, 8, None))

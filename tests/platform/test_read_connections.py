@@ -225,8 +225,8 @@ class SessionsConnected:
 def test_the_api_list_reads_on_one_connection_without_a_session(engine, db, demo, make_app):
     """Issue 13, seventh increment: the API's nominations list (a view marked `plain_reads`) reads its caller, its
     total and its rows on one reader's connection of the request's own (`web.db.reads`), never connecting a Session;
-    its answers are those of the session's path, for every kind of reader. The detail still reads through its
-    session, on one connection too."""
+    its answers are those of the session's path, for every kind of reader. The detail too (eighth increment:
+    `tests/nominations/test_detail_read.py`)."""
     _postgres_only(engine)
     from web.api import base
 
@@ -257,7 +257,7 @@ def test_the_api_list_reads_on_one_connection_without_a_session(engine, db, demo
     headers = {"Authorization": f"Bearer {tokens['vanphong']}"}
     with SessionsConnected(engine) as detail:
         assert client.get(f"/api/v1/nominations/{nid}", headers=headers).status_code == 200
-    assert (detail.sessions, detail.checkouts) == (1, 1)
+    assert (detail.sessions, detail.checkouts) == (0, 1)
     # refusals are unchanged: a bad token, a bad filter
     assert client.get("/api/v1/nominations", headers={"Authorization": "Bearer nope"}).status_code == 401
     bad = client.get("/api/v1/nominations?campaign=x", headers=headers)

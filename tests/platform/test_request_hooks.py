@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itsdangerous
 import pytest
+from flask import app as flask_app
 from flask.globals import request_ctx
 from flask.sessions import SecureCookieSessionInterface
 from webargs.flaskparser import FlaskParser
@@ -217,3 +218,31 @@ def test_the_pages_csrf_token_is_flask_wtfs(app, monkeypatch):
     rendered = app.jinja_env.from_string("{{ csrf_token() }}")
     with app.test_request_context("/"):
         assert rendered.render() == g.csrf_token
+
+
+def test_ensure_sync_is_asked_once_per_function_and_still_wraps_async_ones(make_app, monkeypatch):
+    """`web.App.ensure_sync` keeps Flask's answer per function: a request asks about the same hooks and views again,
+    and `inspect.iscoroutinefunction` is not run for them again; an `async def` function is still handed to
+    `async_to_sync` (wrapped) as Flask does, never returned as it is."""
+    app = make_app()  # its own: nothing kept yet
+    asked = []
+    real = flask_app.iscoroutinefunction
+    monkeypatch.setattr(flask_app, "iscoroutinefunction", lambda f: asked.append(f) or real(f))
+    client = app.test_client()
+    client.get("/healthz")
+    first = len(asked)
+    assert first > 0
+    client.get("/healthz")
+    assert len(asked) == first  # the second request's hooks and view: all answered from what was kept
+
+    async def view():
+        return "x"
+
+    wrapped = []
+    monkeypatch.setattr(type(app), "async_to_sync", lambda self, f: wrapped.append(f) or (lambda *a, **k: "sync"))
+    assert app.ensure_sync(view) is not view and wrapped == [view]
+
+    def plain():
+        return "y"
+
+    assert app.ensure_sync(plain) is plain and app.ensure_sync(plain) is plain

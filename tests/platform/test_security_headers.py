@@ -92,3 +92,20 @@ def test_no_template_carries_what_the_policy_refuses(template):
     assert not re.search(r"\sstyle\s*=", text), "a style= attribute: use a class from web/static/app.css"
     assert not re.search(r"\son[a-z]+\s*=", text), "an event-handler attribute: bind it in web/static/app.js"
     assert not re.search(r"\shx-on|\bjavascript:|\bjs:", text), "htmx may not evaluate code (allowEval is false)"
+
+
+def test_the_api_answers_do_not_vary_by_cookie_and_the_pages_do(client, login, api, db):
+    """The JSON API answers a bearer token or nothing, never the session cookie: a cache between it and its clients
+    must not be told the answer differs per cookie (`Vary: Cookie` came from flask-login's remember hook looking at the
+    session on every response). A page's answer does depend on the cookie and keeps saying so — even when the browser
+    sends a session cookie to the API, which ignores it."""
+    db.commit()
+    for r in (api.as_("vanphong").get("/nominations"), api.get("/nominations"), api.get("/no-such-thing"),
+              client.post("/api/v1/auth/token", json={"username": "vanphong", "password": "sai"})):
+        assert "cookie" not in r.headers.get("Vary", "").lower(), (r.request.path, r.status_code, r.headers)
+    assert "cookie" in client.get("/login").headers.get("Vary", "").lower()
+    assert login("vanphong").status_code == 302
+    assert "cookie" in client.get("/nominations").headers.get("Vary", "").lower()
+    assert client.get_cookie("session") is not None
+    r = client.get("/api/v1/nominations")
+    assert r.status_code == 401 and "cookie" not in r.headers.get("Vary", "").lower()

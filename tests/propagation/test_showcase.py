@@ -229,7 +229,7 @@ def test_a_published_revision_updates_the_feed_entry(client, db, demo, examples)
 
 
 def test_the_examples_pages_are_chosen_by_id_and_keep_their_order(db, demo, examples):
-    """`paginate(ids_first=...)`: each page's ids are chosen before the unit and person are joined; the pages, read
+    """`queries.page_ids`: each page's ids are chosen before the unit and person are joined; the pages, read
     one after the other, are the examples newest first (updated_at, then id), each once, with their unit and
     department named, and a page still costs the same statements whatever its size or depth."""
     more = [nominate(db, demo, unit=code, state=state, title=f"Ví dụ {code}")
@@ -259,3 +259,18 @@ def test_the_examples_pages_are_chosen_by_id_and_keep_their_order(db, demo, exam
         event.remove(db.get_bind(), "before_cursor_execute", count)
     assert seen == expected
     assert counts == {5}, counts  # the count, the rows, then `present`'s three reads for the page
+
+
+def test_the_examples_page_and_its_filters_are_read_as_plain_rows(db, demo, examples):
+    """A page of examples and the filter's units are plain rows: no Nomination, Unit, Person, AwardRecord, Decision or
+    StateChange object is made for them, and the facts are those of the one example's page (`present` of the ORM
+    objects)."""
+    from models import Decision, Nomination, Person, Unit
+
+    db.expunge_all()
+    page = showcase.examples(db)
+    choices = showcase.filter_choices(db)
+    made = {type(o).__name__ for o in db.identity_map.values()}
+    assert not made & {c.__name__ for c in (Nomination, Unit, Person, AwardRecord, Decision, StateChange)}, made
+    assert {u.name for u in choices["units"]} and all(isinstance(u.id, int) for u in choices["units"])
+    assert page.items and page.items == [showcase.example_of(db, e.id) for e in page.items]

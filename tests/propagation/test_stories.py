@@ -278,3 +278,46 @@ def test_openapi_documents_the_stories_api(client):
     paths = client.get("/api/openapi.json").get_json()["paths"]
     assert {"/api/v1/stories", "/api/v1/stories/{story_id}", "/api/v1/stories/{story_id}/publish",
             "/api/v1/stories/{story_id}/unpublish"} <= set(paths)
+
+
+def test_every_page_of_the_list_in_order_the_second_half_chosen_from_the_end(db, demo, example):
+    """`queries.page_ids`: a page past the middle is chosen in the reverse order from the last row (the last page of
+    13,000 stories walks 8 index entries instead of sorting all of them), and every page, read one after the other,
+    is still the stories newest first (updated_at, ties broken by id), each once — the drafts' list and the published
+    one (its own order) alike, and the last page when it is not full."""
+    from sqlalchemy import event
+
+    made = [write(db, demo, example, title=f"Bài {k}", published=k % 2 == 0) for k in range(7)]
+    for s in made[2:5]:
+        s.updated_at = made[1].updated_at  # ties
+    db.commit()
+    editor = demo.actor("bientap")
+    expected = [s.id for s in sorted(made, key=lambda s: (s.updated_at, s.id), reverse=True)]
+    published = [s.id for s in sorted((s for s in made if s.state == "published"),
+                                      key=lambda s: (s.published_at, s.id), reverse=True)]
+    selects = []
+
+    def seen(conn, cursor, statement, *_):
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    event.listen(db.get_bind(), "before_cursor_execute", seen)
+    try:
+        for per_page in (2, 3, 7):
+            walked = []
+            for page in range(1, 5):
+                result = stories.list_stories(db, editor, page=page, per_page=per_page)
+                assert result.total == 7
+                walked += [s.id for s in result.items]
+            assert walked == expected, per_page
+        selects.clear()
+        last = stories.list_stories(db, editor, page=3, per_page=3)
+        assert [s.id for s in last.items] == expected[6:]
+        assert any("updated_at ASC" in s for s in selects)  # chosen from the end
+        walked = []
+        for page in (1, 2):
+            walked += [s.id for s in stories.list_stories(db, None, page=page, per_page=3, state="published").items]
+        assert walked == published
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", seen)
+    assert stories.list_stories(db, editor, page=5, per_page=2).items == []  # past the end: empty, as before

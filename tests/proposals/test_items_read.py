@@ -105,3 +105,42 @@ def test_the_items_are_plain_rows_that_say_what_the_nominations_say(db, demo):
     assert any(r.results and any(x.result == "fail" for x in r.results) for p in pages for r in rows[p.id])
     assert any(r.decision_id for p in pages for r in rows[p.id])
 
+
+def test_a_page_of_items_is_evaluated_as_each_alone_the_session_asked_once(db, demo, monkeypatch):
+    """`rules.evaluate_many` answers what `evaluate` answers for each row, on a clean session (answers kept) and on
+    one holding a change (asked afresh); the page asks the session's state once, not once per item."""
+    ids = [p.id for p in _world(db, demo)]
+    db.flush()
+    db.expunge_all()
+    pages = [db.get(Proposal, i) for i in ids]
+    read = [r.n for p in pages for r in proposals.items_of(db, pages, with_rules=False)[p.id]]
+    ns = [db.get(Nomination, n.id) for n in read]
+    expected = []
+    for n in ns:
+        db.info.pop(rules._MEMO, None)
+        expected.append(rules.evaluate(db, n, "propose"))
+    db.info.pop(rules._MEMO, None)
+    asked = []
+    dirty = type(db).dirty
+    monkeypatch.setattr(type(db), "dirty", property(lambda self: asked.append(1) or dirty.fget(self)))
+    assert rules.evaluate_many(db, read, "propose") == expected
+    assert len(asked) == 1
+    assert rules.evaluate_many(db, read, "propose") == expected  # from the answers kept
+    ns[0].title = "Đổi tên"  # a change not flushed: the rules are asked afresh
+    assert rules.evaluate_many(db, read, "propose") == expected
+    assert any(any(r.result == "fail" for r in results) for results in expected)
+
+
+def test_the_co_so_recognition_is_a_column_of_the_items_not_rows_of_steps():
+    """The rule da_cong_nhan_co_so asks whether each item's nomination has a recognize_co_so step: the items'
+    statement answers it (a probe of the item's steps, LIMIT 1: not an EXISTS, which PostgreSQL hashes over every
+    recognize_co_so step of the table), and the steps' statement reads only what the Minister's outcome reads
+    (the Ministry's page read ~600 recognition steps only to ask that)."""
+    read_items, read_steps = proposals._page_reads(2)
+    items, steps = read_items.statement.compile(), read_steps.statement.compile()
+
+    def values(compiled):
+        return {v for value in compiled.params.values() for v in (value if isinstance(value, list | tuple)
+                                                                  else [value])}
+    assert "LIMIT" in str(items) and "EXISTS" not in str(items) and "recognize_co_so" in values(items)
+    assert "recognize_co_so" not in proposals._PROPOSAL_STEPS and "recognize_co_so" not in values(steps)

@@ -372,6 +372,22 @@ def test_dashboard_draws_the_charts_with_their_tables(db, demo, client, login):
     assert 'data-testid="compliance"' in html and "Phòng Tư pháp thành phố Châu Đốc" in html
 
 
+def test_dashboard_offers_the_period_reports_with_their_review_dates(db, demo, client, login):
+    """The campaigns of the filter are plain rows (`reports.visible_campaigns`): the period campaign's downloads
+    still name it and give each stage its review date."""
+    period = demo.campaign("period")
+    period.midterm_review_date, period.final_review_date = dt.date(2023, 6, 11), None
+    db.commit()
+    login("vanphong")
+    html = client.get("/reports").get_data(as_text=True)
+    assert f'<input type="hidden" name="campaign" value="{period.id}">' in html
+    assert f'id="f-period-stage-{period.id}"' in html and f"<span class=\"d-block\">{period.name}</span>" in html
+    assert "(11/06/2023)</option>" in html
+    assert f'<option value="{period.id}">{period.name}</option>' in html
+    rows = reports.visible_campaigns(db, demo.actor("vanphong"))
+    assert not any(isinstance(c, Campaign) for c in rows) and period.id in {c.id for c in rows}
+
+
 def test_dashboard_scope_and_refusals(db, demo, client, login):
     scenario(db, demo)
     login("tp_pbgdpl")

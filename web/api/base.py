@@ -23,6 +23,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from web.api.problems import register_handlers
 from web.current import current_actor
 from web.db import READ_METHODS, db, perform, reads, request_context
+from web.security import answer_without_cookies
 from workflow.administration import accounts
 from workflow.errors import AuthenticationFailed
 from workflow.policy import Actor
@@ -147,13 +148,14 @@ def _schema_instance(schema_class):
     return schema_class()
 
 
-# Endpoints (`blueprint.view`) whose view reads only plain statements on `web.db.reads`: their caller is read there too.
+# Endpoints (`blueprint.view`) whose view reads plain statements on `web.db.reads`: their caller is read there too.
 PLAIN_READS: set[str] = set()
 
 
 def plain_reads(blp: Blueprint):
-    """Marks a view of `blp` as reading without the ORM (`web.db.reads`), so the bearer's caller is read the same way
-    and the request's session never connects unless something asks it for more."""
+    """Marks a view of `blp` as reading plain statements (`web.db.reads`, which the request's session is lent for its
+    own plain reads), so the bearer's caller is read the same way and the request's session never connects unless
+    something asks it for more (an ORM read: a rule's records, a lazy load)."""
     def mark(view):
         PLAIN_READS.add(f"{blp.name}.{view.__name__}")
         return view
@@ -219,6 +221,7 @@ def note_token_use(token_id: int) -> None:
 
 def api_blueprint(name: str, import_name: str, description: str, *, public: bool = False) -> Blueprint:
     blp = ApiBlueprint(name, import_name, url_prefix=URL_PREFIX, description=description)
+    blp.before_request(answer_without_cookies)
     if not public:
         blp.before_request(authenticate_bearer)
     register_handlers(blp)

@@ -84,9 +84,12 @@ def create_nomination(args):
 @blp.route(f"/nominations/{NID}")
 @blp.response(200, NominationDetailSchema)
 @blp.alt_response(404, description="Không có hoặc ngoài phạm vi của tài khoản", **PROBLEM)
+@plain_reads(blp)
 def get_nomination(nomination_id):
     """Hồ sơ: trạng thái, phiên bản, tiêu chí, điều kiện, thao tác được phép, lịch sử"""
-    # A read starts on a fresh session: nothing to expire, all of it loaded at once.
+    # A read starts on a fresh session: nothing to expire, all of it loaded at once. Its plain reads (the nomination
+    # with its parts in one statement, a rule's records) run on the request's reader connection, the caller's too
+    # (`plain_reads`, `web.db.reads`): the session holds the objects and connects only for an ORM read.
     session, who = db(), actor()
     return _document(present.nomination_detail(session, who, queries.load_detail(session, who, nomination_id)))
 

@@ -111,7 +111,7 @@ def nomination_summary(n: Nomination) -> dict:
         "department_id": n.department_id,
         "subject": {
             "type": n.subject_type,
-            "name": p.full_name if n.subject_type == "individual" and p is not None else u.name,
+            "name": n.subject_name,
             "unit": {"id": u.id, "code": u.code, "name": u.name, "kind": u.kind},
             "person": {"id": p.id, "full_name": p.full_name} if p is not None else None,
         },
@@ -244,11 +244,6 @@ def public_comment(c: PublicComment) -> dict:
             "author": c.author.full_name if c.author is not None else None, "created_at": c.created_at}
 
 
-def _subject_name(n: Nomination) -> str:
-    p = n.subject_person
-    return p.full_name if n.subject_type == "individual" and p is not None else n.unit.name
-
-
 def council_session_detail(session: Session, actor: Actor, s: CouncilSession) -> dict:
     """The session as `actor` sees it: the agenda with how many have voted (never what), public comments,
     attendance, the caller's own receipts (`my_votes`) and, once closed, the results for those who may see them."""
@@ -263,7 +258,7 @@ def council_session_detail(session: Session, actor: Actor, s: CouncilSession) ->
     agenda = []
     for p in prog.items:
         n = p.item.nomination
-        agenda.append({"nomination_id": n.id, "title": n.title, "subject_name": _subject_name(n),
+        agenda.append({"nomination_id": n.id, "title": n.title, "subject_name": n.subject_name,
                        "subject_type": n.subject_type, "unit": n.unit.name, "state": n.state,
                        "position": p.item.position, "voted": p.voted, "entitled": p.entitled,
                        "recused": list(p.recused_names), "comments": comments.get(n.id, [])})
@@ -282,7 +277,7 @@ def council_session_detail(session: Session, actor: Actor, s: CouncilSession) ->
     data["available_actions"] = [offers.as_dict(o) for o in actions]
     if any(o.code == "set_agenda" and o.allowed for o in actions):
         data["agenda_candidates"] = [
-            {"nomination_id": n.id, "title": n.title, "subject_name": _subject_name(n),
+            {"nomination_id": n.id, "title": n.title, "subject_name": n.subject_name,
              "subject_type": n.subject_type, "unit": n.unit.name} for n in council_core.agenda_candidates(session, s)]
     if s.state == "closed" and council_core.can_see_results(actor, s):
         data.update(

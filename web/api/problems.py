@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from web.api.schemas import ProblemSchema
+from web.security import answer_without_cookies
 from workflow import inputs
 from workflow.errors import DomainError
 from workflow.labels import FIELD_LABELS
@@ -212,6 +213,7 @@ class ProblemApi(Api):
     def handle_http_exception(self, error):
         if not is_api_request():
             return error
+        answer_without_cookies()  # an API path no blueprint routed (404, 405): no view of it reads the cookie either
         return http_problem(error)
 
     def _register_responses(self):

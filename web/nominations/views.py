@@ -10,7 +10,7 @@ from flask_login import login_required
 from models import ATTACHMENT_KINDS, Attachment
 from web import downloads
 from web.current import current_actor
-from web.db import db, perform, request_context
+from web.db import db, perform, reads, request_context
 from web.files import send_stored
 from web.nominations import bp, forms
 from workflow import choices, clock, policy, uploads
@@ -85,6 +85,15 @@ def new():
 
 
 # ---------------------------------------------------------------------------------------------------- detail
+@bp.before_request
+def _lend_the_reader() -> None:
+    """The detail page reads plain statements (its caller, the nomination with its parts, a rule's records): on the
+    request's reader connection (`web.db.reads`), lent to the request's session before flask-login reads the caller
+    (at `login_required`), so the session connects only for an ORM read, as the API detail's (`plain_reads`)."""
+    if request.endpoint == "nominations.detail":
+        reads()
+
+
 def _lifecycle(state: str) -> list[dict]:
     steps = [{"code": s, "label": STATE_LABELS[s]} for s in machine.MAIN_ROAD]
     if state not in machine.MAIN_ROAD:

@@ -57,8 +57,11 @@ def on_many_transitioned(session, *, event, **_kw) -> None:
 
 
 def _count_committed(session) -> None:
-    for action, to_state in session.info.pop(_PENDING, ()):
-        TRANSITIONS.labels(action=action, to_state=to_state).inc()
+    for key in session.info.pop(_PENDING, ()):
+        counter = _transitions.get(key)
+        if counter is None:  # as for the requests' counters (below): labels() locks and builds its key every call
+            counter = _transitions[key] = TRANSITIONS.labels(action=key[0], to_state=key[1])
+        counter.inc()
 
 
 def _transaction_ended(session, transaction) -> None:
@@ -121,9 +124,11 @@ def _observe(response):
     return response
 
 
-# The labelled children, per process: their keys are bounded like the labels (endpoints, methods, statuses).
+# The labelled children, per process: their keys are bounded like the labels (endpoints, methods, statuses; the
+# lifecycle's actions and states).
 _counters: dict = {}
 _histograms: dict = {}
+_transitions: dict = {}
 
 
 def render(session_factory) -> bytes:

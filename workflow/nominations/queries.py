@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql import operators as sql_operators
 from sqlalchemy.sql.selectable import CompoundSelect
 
 from models import (
@@ -43,6 +44,7 @@ from models import (
     fold,
     plain,
 )
+from models.nominations import subject_name_of
 from models.plain import PlainSelect
 from workflow import inputs, policy
 from workflow.administration import unit_history
@@ -109,23 +111,41 @@ def nominations_query(actor: Actor, **filters):
     return select(Nomination).where(*_conditions(actor, **filters))
 
 
-def paginate(session: Session, stmt, page: int, per_page: int, *order_by, options=(), ids_first=None) -> Page:
-    """One count and one page of rows of an already scoped statement (page and per_page already validated).
-
-    `ids_first` (the entity's primary key column): the page's ids are chosen by a subquery of the statement alone,
-    and only those rows get the joins of `options`. A many-to-one `joinedload` is otherwise joined to every row the
-    OFFSET skips: the showcase's page 50 joined 1,000 nominations to their unit, department and person to keep 20.
-    Still one statement."""
+def paginate(session: Session, stmt, page: int, per_page: int, *order_by, options=()) -> Page:
+    """One count and one page of rows of an already scoped statement (page and per_page already validated). A list
+    whose rows join parents picks its page's ids first (`page_ids`): a many-to-one `joinedload` is otherwise joined
+    to every row the OFFSET skips (the showcase's page 50 joined 1,000 nominations to keep 20)."""
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     if order_by:
         stmt = stmt.order_by(*order_by)
-    offset = (page - 1) * per_page
-    if ids_first is not None:
-        chosen = stmt.with_only_columns(ids_first).limit(per_page).offset(offset)
-        entity = stmt.column_descriptions[0]["entity"]
-        stmt, offset = select(entity).where(ids_first.in_(chosen)).order_by(*order_by), 0
-    rows = session.scalars(stmt.options(*options).limit(per_page).offset(offset)).unique().all()
+    rows = session.scalars(stmt.options(*options).limit(per_page).offset((page - 1) * per_page)).unique().all()
     return Page(list(rows), total, page, per_page)
+
+
+def _reversed(clause):
+    """`x DESC` → `x ASC` and back: the exact reverse on both databases (PostgreSQL sorts NULLs last ascending and
+    first descending, SQLite first ascending and last descending)."""
+    modifier = getattr(clause, "modifier", None)
+    if modifier is sql_operators.desc_op:
+        return clause.element.asc()
+    if modifier is sql_operators.asc_op:
+        return clause.element.desc()
+    return clause.desc()
+
+
+def page_ids(stmt, id_column, order_by, total: int, page: int, per_page: int):
+    """The ids of one page of `stmt` (a scoped statement) in `order_by`, whose last key must be unique (the id), as a
+    subquery for `id_column.in_(...)`; the caller orders the rows it then reads by `order_by`.
+
+    A page in the second half is chosen from the end: the reverse order with the offset counted from the last row
+    (`total` is the page's count, already read). The last page of 13,000 stories then walks 8 entries of an index
+    instead of sorting (or walking) all 13,000 to skip them; the rows and their order are the same."""
+    offset = (page - 1) * per_page
+    ids = stmt.with_only_columns(id_column).order_by(None)
+    if 0 < offset < total and total - offset - per_page < offset:
+        end = min(offset + per_page, total)
+        return ids.order_by(*(_reversed(c) for c in order_by)).limit(end - offset).offset(total - end)
+    return ids.order_by(*order_by).limit(per_page).offset(offset)
 
 
 # ------------------------------------------------------------------------------------------------ the list's rows
@@ -188,9 +208,8 @@ class NominationRow:
 
     @property
     def subject_name(self) -> str:
-        if self.subject_type == "individual" and self.subject_person is not None:
-            return self.subject_person.full_name
-        return self.unit.name
+        person = self.subject_person
+        return subject_name_of(self.subject_type, person.full_name if person is not None else None, self.unit.name)
 
 
 @dataclass
@@ -402,11 +421,17 @@ PARENTS = ("campaign", "unit", "subject_person")  # a nomination's many-to-one p
 
 def load_detail(session: Session, actor: Actor, nomination_id: int) -> Nomination:
     """The nomination with everything its detail shows, if `actor` may see it; NotFound otherwise (the same scope
-    clause as the list: policy.load). Two statements: the row with its unit, campaign and subject joined, then its
-    parts — history (and its people), criteria, check-ins, attachments (`load_parts`) — none of them loaded lazily
-    later."""
-    n = policy.load(session, actor, "nomination", nomination_id, parents=PARENTS)
-    load_parts(session, n)
+    clause as the list: policy.load). One statement (`policy.load_beside`): the row with its unit, campaign and
+    subject joined, and its parts — history (and its people), criteria, check-ins, attachments (`load_parts`' rows) —
+    none of them loaded lazily later. One statement is one snapshot: read apart, a step committed between the row and
+    its parts answered a state and version the history disagreed with. On a session lent the request's reader
+    connection (`web.db.reads`, the API detail) the statement runs there and the objects are still the session's."""
+    n, rows = policy.load_beside(session, actor, "nomination", nomination_id, parents=PARENTS, beside=_PARTS_BESIDE,
+                                 order=_PARTS_ORDER_NAMES, params={"nid": nomination_id})
+    if rows is None:  # the ORM's load read the row (it was in the session): the parts as a change reads them
+        load_parts(session, n)
+    else:
+        set_parts(session, n, rows)
     return n
 
 
@@ -491,8 +516,10 @@ _PART_SELECTS = (
           ts=_AT.c.created_at),
 )
 # each part in its relationship's order: version, code, date, id
-_PARTS_ORDER = tuple(literal_column(name) for name in ("part", "k", "s1", "d", "id"))
+_PARTS_ORDER_NAMES = ("part", "k", "s1", "d", "id")
+_PARTS_ORDER = tuple(literal_column(name) for name in _PARTS_ORDER_NAMES)
 _PARTS = union_all(*_PART_SELECTS).order_by(*_PARTS_ORDER)
+_PARTS_BESIDE = union_all(*_PART_SELECTS)  # beside the nomination's row (`load_detail`), ordered there
 _PARTS_PLAIN = PlainSelect(_PARTS)
 _PartRow = namedtuple("_PartRow", list(_TYPES))  # a row of _PARTS: its columns are _TYPES' names, in that order
 

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, exists, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -29,7 +29,7 @@ from models import (
     fold,
 )
 from models.audit import TAKEN, department_chain
-from models.plain import PlainSelect
+from models.plain import PlainSelect, attach_written
 from workflow import clock, events, inputs, policy, signals, uploads
 from workflow.context import CLI, Context
 from workflow.errors import Conflict, Forbidden, StaleVersion, ValidationFailed
@@ -710,8 +710,7 @@ def _record_step(session: Session, n: Nomination, change: StateChange, *, with_p
     # What the flush does for each row it wrote: every attribute committed, the row no longer "modified" (else the
     # next statement's autoflush would run the whole unit of work to find nothing to write).
     state._commit_all(state.dict, session.identity_map)
-    make_transient_to_detached(change)
-    session.add(change)  # persistent, as the flush would have left it (n.history finds it in the identity map)
+    attach_written(session, change)  # persistent, as the flush leaves it (n.history finds it in the identity map)
     if parts is not None:
         queries.set_parts(session, n, parts, recorded=change)
 

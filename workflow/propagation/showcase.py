@@ -9,14 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session, aliased, joinedload
 
-from models import AwardRecord, Decision, DecisionItem, Nomination, StateChange, Story, Unit
+from models import AwardRecord, Decision, DecisionItem, Nomination, Person, StateChange, Story, Unit
+from models.nominations import subject_name_of
 from workflow import inputs
 from workflow.errors import NotFound, ValidationFailed
 from workflow.nominations.machine import RECOGNISED_BY_LEVEL, RECOGNISED_STATES
-from workflow.nominations.queries import Page, int_filter, page_params, paginate
+from workflow.nominations.queries import Page, int_filter, page_ids, page_params
 from workflow.propagation import stories
 
 LEVELS = {"co_so": "Điển hình cấp cơ sở", "nganh": "Điển hình ngành Tư pháp"}
@@ -46,7 +47,11 @@ class Example:
 
 
 def level_of(n: Nomination) -> str:
-    return "nganh" if n.state == "recognized" else "co_so"
+    return _level(n.state)
+
+
+def _level(state: str) -> str:
+    return "nganh" if state == "recognized" else "co_so"
 
 
 def _year_clause(year: int):
@@ -69,46 +74,65 @@ def examples(session: Session, *, year=None, level=None, unit=None, page=1, per_
         stmt = stmt.where(_year_clause(y))
     if (u := int_filter(unit, "unit")) is not None:
         stmt = stmt.where(Nomination.unit_id == u)
-    result = paginate(session, stmt, page, per_page, Nomination.updated_at.desc(), Nomination.id.desc(),
-                      options=(joinedload(Nomination.unit).joinedload(Unit.department),
-                               joinedload(Nomination.subject_person)), ids_first=Nomination.id)
-    result.items = present(session, result.items)
-    return result
+    order = (Nomination.updated_at.desc(), Nomination.id.desc())
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    # The page's ids chosen on the nominations alone, then their public facts as plain rows (no ORM objects).
+    chosen = page_ids(stmt, Nomination.id, order, total, page, per_page)
+    rows = session.execute(_FACTS.where(Nomination.id.in_(chosen)).order_by(*order)).all()
+    return Page(_present(session, rows), total, page, per_page)
+
+
+_Department = aliased(Unit)
+# What `present` reads of a nomination, as plain columns: id, title, state, whom it is about, its unit, its department.
+_FACTS = (select(Nomination.id, Nomination.title, Nomination.state, Nomination.subject_type, Person.full_name,
+                 Unit.name, _Department.name)
+          .outerjoin(Unit, Unit.id == Nomination.unit_id)
+          .outerjoin(_Department, _Department.id == Unit.department_id)
+          .outerjoin(Person, Person.id == Nomination.subject_person_id))
 
 
 def present(session: Session, nominations: list[Nomination]) -> list[Example]:
     """The public facts of each nomination: three queries for the whole page, whatever its size."""
-    if not nominations:
+    return _present(session, [
+        (n.id, n.title, n.state, n.subject_type, n.subject_person.full_name if n.subject_person else None,
+         n.unit.name if n.unit else None, n.unit.department.name if n.unit and n.unit.department else None)
+        for n in nominations])
+
+
+def _present(session: Session, rows) -> list[Example]:
+    """`present` of plain rows (id, title, state, subject type, person's name, unit's name, department's name): the
+    award records, decisions and recognition steps of the page read as plain columns."""
+    if not rows:
         return []
-    ids = [n.id for n in nominations]
-    awards = {}
-    for a in session.scalars(select(AwardRecord).where(AwardRecord.nomination_id.in_(ids),
-                                                       AwardRecord.revoked.is_(False)).order_by(AwardRecord.id)):
-        awards[(a.nomination_id, a.level)] = a
-    decisions = {}
-    for item_nid, d in session.execute(select(DecisionItem.nomination_id, Decision).join(
-            Decision, Decision.id == DecisionItem.decision_id).where(DecisionItem.nomination_id.in_(ids))
+    ids = [r[0] for r in rows]
+    awards = {}  # (nomination, level) → (year, decision number): the newest record wins
+    for nid, a_level, a_year, a_number in session.execute(
+            select(AwardRecord.nomination_id, AwardRecord.level, AwardRecord.year, AwardRecord.decision_number)
+            .where(AwardRecord.nomination_id.in_(ids), AwardRecord.revoked.is_(False)).order_by(AwardRecord.id)):
+        awards[(nid, a_level)] = (a_year, a_number)
+    decisions = {}  # (nomination, level) → (number, date, year)
+    for nid, d_level, d_number, d_date, d_year in session.execute(
+            select(DecisionItem.nomination_id, Decision.level, Decision.number, Decision.date, Decision.year)
+            .join(Decision, Decision.id == DecisionItem.decision_id).where(DecisionItem.nomination_id.in_(ids))
             .order_by(Decision.id)):
-        decisions[(item_nid, d.level)] = d
+        decisions[(nid, d_level)] = (d_number, d_date, d_year)
     steps = {}
-    for c in session.scalars(select(StateChange).where(
-            StateChange.nomination_id.in_(ids),
-            StateChange.action.in_(tuple(RECOGNISE_ACTION.values()))).order_by(StateChange.version)):
-        steps[(c.nomination_id, c.action)] = c
+    for nid, action, data in session.execute(
+            select(StateChange.nomination_id, StateChange.action, StateChange.data).where(
+                StateChange.nomination_id.in_(ids),
+                StateChange.action.in_(tuple(RECOGNISE_ACTION.values()))).order_by(StateChange.version)):
+        steps[(nid, action)] = data
     out = []
-    for n in nominations:
-        level = level_of(n)
-        award = awards.get((n.id, AWARD_LEVEL[level]))
-        decision = decisions.get((n.id, level))
-        step = steps.get((n.id, RECOGNISE_ACTION[level]))
-        data = (step.data or {}) if step is not None else {}
-        number = decision.number if decision else (award.decision_number if award and award.decision_number
-                                                    else data.get("decision_number", ""))
-        date = decision.date if decision else _date(data.get("decision_date"))
-        year = award.year if award else (decision.year if decision else (date.year if date else None))
-        out.append(Example(n.id, n.title, n.subject_name, n.unit.name if n.unit else "",
-                           n.unit.department.name if n.unit and n.unit.department else "", level, year,
-                           number or "", date))
+    for nid, title, state, subject_type, person_name, unit_name, department_name in rows:
+        level = _level(state)
+        award = awards.get((nid, AWARD_LEVEL[level]))
+        decision = decisions.get((nid, level))
+        data = steps.get((nid, RECOGNISE_ACTION[level])) or {}
+        number = decision[0] if decision else (award[1] if award and award[1] else data.get("decision_number", ""))
+        date = decision[1] if decision else _date(data.get("decision_date"))
+        year = award[0] if award else (decision[2] if decision else (date.year if date else None))
+        out.append(Example(nid, title, subject_name_of(subject_type, person_name, unit_name), unit_name or "",
+                           department_name or "", level, year, number or "", date))
     return out
 
 
@@ -121,12 +145,12 @@ def _date(value) -> dt.date | None:
 
 
 def filter_choices(session: Session) -> dict:
-    """Years and units that have a recognised example (the filter selects)."""
+    """Years and units (id and name, as plain rows) that have a recognised example (the filter selects)."""
     years = sorted(set(session.scalars(select(AwardRecord.year).join(
         Nomination, Nomination.id == AwardRecord.nomination_id).where(
         Nomination.state.in_(RECOGNISED_STATES), AwardRecord.revoked.is_(False)).distinct())), reverse=True)
-    units = list(session.scalars(select(Unit).where(Unit.id.in_(
-        select(Nomination.unit_id).where(Nomination.state.in_(RECOGNISED_STATES)))).order_by(Unit.name)))
+    units = session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(
+        select(Nomination.unit_id).where(Nomination.state.in_(RECOGNISED_STATES)))).order_by(Unit.name)).all()
     return {"years": years, "units": units}
 
 

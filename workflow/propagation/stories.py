@@ -31,7 +31,7 @@ from workflow.errors import Conflict, DomainError, Forbidden, NotFound, Validati
 from workflow.labels import STORY_STATE_LABELS
 from workflow.lifecycles import STORY, STORY_EDITABLE_STATES, STORY_PUBLIC_STATES
 from workflow.nominations.machine import RECOGNISED_STATES
-from workflow.nominations.queries import Page, page_params
+from workflow.nominations.queries import Page, page_ids, page_params
 from workflow.policy import Actor
 
 STATE_LABELS = STORY_STATE_LABELS
@@ -636,7 +636,7 @@ def list_stories(session: Session, actor: Actor | None, *, page=1, per_page=20, 
     # skipped (13,000 of them for an editor's last page at a national scale).
     page, per_page = page_params(page, per_page)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    chosen = stmt.with_only_columns(Story.id).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    chosen = page_ids(stmt, Story.id, order, total, page, per_page)
     rows = session.scalars(
         select(Story).where(Story.id.in_(chosen)).order_by(*order)
         .options(joinedload(Story.nomination).joinedload(Nomination.unit),

@@ -31,6 +31,7 @@ from models import (
     StateChange,
     Unit,
 )
+from models.nominations import subject_name_of
 from models.plain import PlainSelect
 from workflow import clock, links, policy
 from workflow.council import operations as council
@@ -78,9 +79,7 @@ class CardItem:
 
     @property
     def subject_name(self) -> str:
-        if self.subject_type == "individual" and self.person_name is not None:
-            return self.person_name
-        return self.unit_name if self.unit_name is not None else ""
+        return subject_name_of(self.subject_type, self.person_name, self.unit_name)
 
 
 @dataclass(frozen=True)

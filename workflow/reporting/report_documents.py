@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from models import Campaign, Nomination, Person, PropagandaTheme, Unit
+from models.nominations import subject_name_of
 from workflow import clock, numbering, policy
 from workflow.administration import unit_history
 from workflow.documents import (
@@ -314,8 +315,9 @@ def unit_rows(d: ReportData) -> list[tuple[str, int, int, int]]:
 
 def example_rows(d: ReportData) -> list[tuple[str, str, str, str]]:
     return [(SUBJECT_TYPE_LABELS.get(n.subject_type, n.subject_type),
-             n.subject_person.full_name if n.subject_type == "individual" and n.subject_person is not None
-             else d.name_of(n.unit), d.name_of(n.unit), _level_label(n.state)) for n in d.examples]
+             subject_name_of(n.subject_type, n.subject_person.full_name if n.subject_person is not None else None,
+                             d.name_of(n.unit)),
+             d.name_of(n.unit), _level_label(n.state)) for n in d.examples]
 
 
 def month_rows(d: ReportData) -> list[tuple[str, str, str, int]]:
