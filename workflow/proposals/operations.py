@@ -252,7 +252,7 @@ def _page_reads(count: int) -> tuple[PlainSelect, PlainSelect]:
     text, which psycopg prepares and PostgreSQL no longer plans.
 
     - the items, in order, with their nominations, units and people (`ItemNomination`), and whether each nomination
-      has a recognize_co_so step (a probe per item: ~600 rows of steps the page read only to ask that);
+      has a recognize_co_so step (an EXISTS: ~600 rows of steps the page read only to ask that);
     - the `_PROPOSAL_STEPS` of those nominations, in order (`Step`). They are named by the page's proposal ids, not
       by their own: a list of hundreds of ids (~600 for the Ministry's page) would be a text per page that
       PostgreSQL plans anew."""
@@ -261,11 +261,8 @@ def _page_reads(count: int) -> tuple[PlainSelect, PlainSelect]:
                     Nomination.version, Nomination.subject_type, Nomination.department_id, Nomination.campaign_id,
                     Nomination.unit_id, Nomination.subject_person_id, Unit.code, Unit.name, Unit.kind,
                     Person.full_name,
-                    # a probe of the nomination's own steps (its index on nomination_id), never an EXISTS that
-                    # PostgreSQL hashes over every recognize_co_so step of the table (23,000 at 100k: 30 ms)
-                    select(StateChange.id).where(StateChange.nomination_id == Nomination.id,
-                                                 StateChange.action == "recognize_co_so")
-                    .limit(1).scalar_subquery().is_not(None))
+                    exists().where(StateChange.nomination_id == Nomination.id,
+                                   StateChange.action == "recognize_co_so"))
              .join(Nomination, Nomination.id == ProposalItem.nomination_id)
              .join(Unit, Unit.id == Nomination.unit_id)
              .outerjoin(Person, Person.id == Nomination.subject_person_id)
