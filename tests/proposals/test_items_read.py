@@ -130,17 +130,3 @@ def test_a_page_of_items_is_evaluated_as_each_alone_the_session_asked_once(db, d
     assert rules.evaluate_many(db, read, "propose") == expected
     assert any(any(r.result == "fail" for r in results) for results in expected)
 
-
-def test_the_co_so_recognition_is_a_column_of_the_items_not_rows_of_steps():
-    """The rule da_cong_nhan_co_so asks whether each item's nomination has a recognize_co_so step: the items'
-    statement answers it (an EXISTS per item), and the steps' statement reads only what the Minister's outcome reads
-    (the Ministry's page read ~600 recognition steps only to ask that)."""
-    read_items, read_steps = proposals._page_reads(2)
-    items, steps = read_items.statement.compile(), read_steps.statement.compile()
-
-    def values(compiled):
-        return {v for value in compiled.params.values() for v in (value if isinstance(value, list | tuple)
-                                                                  else [value])}
-    assert "EXISTS" in str(items) and "recognize_co_so" in values(items)
-    assert "recognize_co_so" not in proposals._PROPOSAL_STEPS and "recognize_co_so" not in values(steps)
-    assert "EXISTS" not in str(steps)

@@ -163,15 +163,13 @@ def items_of(session: Session, proposals: list[Proposal], *, with_rules: bool = 
     items: dict[int, list[ItemNomination]] = {p.id: [] for p in proposals}
     read_items, read_steps = _page_reads(len(items))
     page = {f"p{i}": pid for i, pid in enumerate(items)}
-    recognised: dict[int, bool] = {}  # whether each has a recognize_co_so step (the rule da_cong_nhan_co_so)
     for (item_id, proposal_id, nid, title, state, version, subject_type, department_id, campaign_id, unit_id,
-         person_id, unit_code, unit_name, unit_kind, person_name, co_so) in read_items.all(session, page):
+         person_id, unit_code, unit_name, unit_kind, person_name) in read_items.all(session, page):
         n = ItemNomination(nid, title, state, version, subject_type, department_id, campaign_id, unit_id, person_id,
                            UnitRef(unit_id, unit_code, unit_name, unit_kind),
                            subject_name_of(subject_type, person_name, unit_name))
         by_item[item_id] = n
         items[proposal_id].append(n)
-        recognised[nid] = bool(co_so)
     if by_item:
         campaigns = {c.id: c for c in session.scalars(select(Campaign).where(
             Campaign.id.in_({n.campaign_id for n in by_item.values()})))}
@@ -181,6 +179,7 @@ def items_of(session: Session, proposals: list[Proposal], *, with_rules: bool = 
     if by_item:
         for row in read_steps.all(session, page):
             steps.setdefault(row[0], []).append(Step._make(row[1:]))
+    recognised = {n.id: any(c.action == "recognize_co_so" for c in steps.get(n.id, ())) for n in by_item.values()}
     result: dict[int, list[ItemRow]] = {}
     with rules.recognised_co_so_known(session, recognised):
         for p in proposals:
@@ -226,9 +225,8 @@ class ItemNomination:
     campaign: Campaign | None = None
 
 
-# The steps the proposals' read model reads: the proposal and the Ministry's answer (the cơ sở recognition, which a
-# ngành rule asks about, is a column of the items' statement: whether the step exists).
-_PROPOSAL_STEPS = ("propose_nganh", "recognize_nganh", "reject_nganh", "revoke")
+# The steps the proposals' read model looks at: the cơ sở recognition (a ngành rule) and the Ministry's answer.
+_PROPOSAL_STEPS = ("recognize_co_so", "propose_nganh", "recognize_nganh", "reject_nganh", "revoke")
 
 
 class Step(NamedTuple):
@@ -251,8 +249,7 @@ def _page_reads(count: int) -> tuple[PlainSelect, PlainSelect]:
     per page size and read as plain rows; `inline`: a page read again (the Ministry's first page) sends the same
     text, which psycopg prepares and PostgreSQL no longer plans.
 
-    - the items, in order, with their nominations, units and people (`ItemNomination`), and whether each nomination
-      has a recognize_co_so step (an EXISTS: ~600 rows of steps the page read only to ask that);
+    - the items, in order, with their nominations, units and people (`ItemNomination`);
     - the `_PROPOSAL_STEPS` of those nominations, in order (`Step`). They are named by the page's proposal ids, not
       by their own: a list of hundreds of ids (~600 for the Ministry's page) would be a text per page that
       PostgreSQL plans anew."""
@@ -260,9 +257,7 @@ def _page_reads(count: int) -> tuple[PlainSelect, PlainSelect]:
     items = (select(ProposalItem.id, ProposalItem.proposal_id, Nomination.id, Nomination.title, Nomination.state,
                     Nomination.version, Nomination.subject_type, Nomination.department_id, Nomination.campaign_id,
                     Nomination.unit_id, Nomination.subject_person_id, Unit.code, Unit.name, Unit.kind,
-                    Person.full_name,
-                    exists().where(StateChange.nomination_id == Nomination.id,
-                                   StateChange.action == "recognize_co_so"))
+                    Person.full_name)
              .join(Nomination, Nomination.id == ProposalItem.nomination_id)
              .join(Unit, Unit.id == Nomination.unit_id)
              .outerjoin(Person, Person.id == Nomination.subject_person_id)
