@@ -503,6 +503,8 @@ def main(argv=None) -> int:
             statuses[label] = resp.status_code
             if r:
                 samples[label].append(ms)
+        if not r:  # what a worker does once past its first requests (`gunicorn_conf.post_request`): every case
+            gunicorn_conf.freeze_heap()  # has run once, so what the pages build to last is built, and frozen too
 
     def p95(xs):
         xs = sorted(xs)

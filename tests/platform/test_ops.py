@@ -584,3 +584,38 @@ def test_a_worker_takes_the_application_it_loaded_out_of_the_collectors_sight(tm
     assert out.returncode == 0, out.stderr[-2000:]
     before, walked = map(int, out.stdout.split())
     assert walked < before // 10  # what a full collection walks, against what it walked before
+
+
+def test_a_worker_freezes_once_more_what_its_first_requests_built_to_last(tmp_path):
+    """After its first `WARMED_UP` requests a worker freezes what they built to last (compiled templates, kept
+    menus): the heap a full collection walks stops growing back. Exactly once, at that request: objects made by
+    requests after it stay in the collector's sight, so what they leave in cycles is still collected."""
+    script = (
+        "import gc\n"
+        "from web import create_app\n"
+        "from web.ops import gunicorn_conf\n"
+        "app = create_app()\n"
+        "gunicorn_conf.post_worker_init(None)\n"
+        "first = gc.get_freeze_count()\n"
+        "kept = []\n"
+        "for served in range(1, 2 * gunicorn_conf.WARMED_UP + 1):\n"
+        "    if served < gunicorn_conf.WARMED_UP:\n"
+        "        kept.append(['built by request', served])  # a list: tracked by the collector\n"
+        "    gunicorn_conf.post_request(None, None, {}, None)\n"
+        "    if served == gunicorn_conf.WARMED_UP - 1:\n"
+        "        assert gc.get_freeze_count() == first, 'frozen before the warm-up ended'\n"
+        "    if served == gunicorn_conf.WARMED_UP:\n"
+        "        warmed = gc.get_freeze_count()\n"
+        "        assert warmed >= first + len(kept), (first, warmed)\n"
+        "        assert not any(o is kept for o in gc.get_objects()), 'what the warm-up built is still walked'\n"
+        "later = ['built after']\n"
+        "assert gc.get_freeze_count() == warmed, 'frozen again after the warm-up'\n"
+        "assert any(o is later for o in gc.get_objects()), 'a later request\\'s object is out of sight'\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "SECRET_KEY": "x" * 64}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    out = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "ok"

@@ -6,7 +6,7 @@ files of a previous run would be counted again), and a worker's live gauges are 
 Other settings (workers, bind) still come from the command line.
 
 Each worker, once it has loaded the application, takes what it holds then out of the garbage collector's sight
-(`post_worker_init`).
+(`post_worker_init`), and once more after its first requests (`post_request`).
 
 Before anything else the master checks every setting (`web.config.load`, the path `create_app` takes): a missing or
 malformed one stops gunicorn with one line naming it, before any worker is started (each would print it again).
@@ -61,6 +61,29 @@ def post_worker_init(worker) -> None:
     requests: the director's decisions at 100k nominations answered in 31 ms at the median and 148 ms at the 95th
     percentile (issue 13: p95 < 50 ms). Frozen, such a collection takes 1.5–3.5 ms. A frozen object is never
     collected, so the garbage present at that moment is collected first."""
+    freeze_heap()
+
+
+WARMED_UP = 500  # requests of a worker after which what they built to last is frozen too (`post_request`)
+_served = 0
+
+
+def post_request(worker, req, environ, resp) -> None:
+    """Once, after a worker's first `WARMED_UP` requests (the response sent, the request's objects gone), freezes
+    again what those requests built to last: the templates compiled at their first render, SQLAlchemy's compiled
+    statements, the kept menus, forms and choices. Unfrozen, they made the heap a full collection walks grow back,
+    and one request in twenty of a page of a few hundred rows took ~40 ms more (`bench/README.md`, "Eighth
+    increment, all parts merged": with the collector off in `bench/lists.py`, 0 of 85 cases over 50 ms at p95,
+    1–2 with it). Once only: a long-lived worker keeps collecting what later requests leave in cycles."""
+    global _served
+    _served += 1
+    if _served == WARMED_UP:
+        freeze_heap()
+
+
+def freeze_heap() -> None:
+    """Collects the garbage present now (a frozen object is never collected), then takes every object left out of
+    the collector's sight for the life of the process."""
     import gc
 
     gc.collect()
