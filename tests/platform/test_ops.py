@@ -560,6 +560,16 @@ def test_multiprocess_mode_adds_up_every_worker(tmp_path, migrated):
     assert list(metrics_dir.iterdir()) == []
 
 
+def _as_a_worker(tmp_path, script: str) -> str:
+    """Runs `script` in a process of its own, as a worker (freezing is for the life of the process); its output."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "SECRET_KEY": "x" * 64}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    out = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
 def test_a_worker_takes_the_application_it_loaded_out_of_the_collectors_sight(tmp_path):
     """gunicorn's workers freeze the heap they hold once the application is loaded (`post_worker_init`): Python's full
     collection then walks only what requests made since, not the ~250,000 objects of the app (a full collection of
@@ -577,12 +587,7 @@ def test_a_worker_takes_the_application_it_loaded_out_of_the_collectors_sight(tm
         "assert gc.get_freeze_count() >= before // 2, (gc.get_freeze_count(), before)\n"
         "print(before, len(walked))\n"
     )
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "SECRET_KEY": "x" * 64}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    out = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    before, walked = map(int, out.stdout.split())
+    before, walked = map(int, _as_a_worker(tmp_path, script).split())
     assert walked < before // 10  # what a full collection walks, against what it walked before
 
 
@@ -613,9 +618,4 @@ def test_a_worker_freezes_once_more_what_its_first_requests_built_to_last(tmp_pa
         "assert any(o is later for o in gc.get_objects()), 'a later request\\'s object is out of sight'\n"
         "print('ok')\n"
     )
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "SECRET_KEY": "x" * 64}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    out = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip() == "ok"
+    assert _as_a_worker(tmp_path, script).strip() == "ok"
