@@ -315,35 +315,25 @@ def evaluate(session: Session, n: Nomination | ProposeSubject, stage: str | None
     read the same records twice. The answers are kept only while nothing changes in the session: any flush, and the
     end of the transaction, forget them; a session holding unflushed changes does not use them (the reads would have
     flushed them and might answer differently)."""
-    wanted = [r for r in RULES if (stage is None or r.stage == stage) and r.applies(n)]
-    if session.new or session.dirty or session.deleted:
-        return [r.run(session, n) for r in wanted]
-    memo = session.info.setdefault(_MEMO, {}).setdefault((n.id, n.version, n.state), {})
-    for r in wanted:
-        if r.code not in memo:
-            memo[r.code] = r.run(session, n)
-    return [memo[r.code] for r in wanted]
+    return evaluate_many(session, [n], stage)[0]
 
 
-def evaluate_many(session: Session, ns: list, stage: str) -> list[list[RuleResult]]:
-    """`evaluate(session, n, stage)` of each of `ns` (a page of rows: a proposal's items), the answers kept as
-    `evaluate` keeps them: the session's state is asked once for the page (`evaluate` asks it per nomination: 600
-    times for the Ministry's page of proposals, with the rules of the stage filtered anew each time)."""
-    staged = [r for r in RULES if r.stage == stage]
+def evaluate_many(session: Session, ns: list, stage: str | None = None) -> list[list[RuleResult]]:
+    """`evaluate` of each of `ns` (a page of rows: a proposal's items), the answers kept as `evaluate` says: the
+    session's state is asked once for the page and the rules of the stage chosen once (per nomination, that was 600
+    times for the Ministry's page of proposals)."""
+    staged = [r for r in RULES if stage is None or r.stage == stage]
     if session.new or session.dirty or session.deleted:
         return [[r.run(session, n) for r in staged if r.applies(n)] for n in ns]
     memos = session.info.setdefault(_MEMO, {})
     out = []
     for n in ns:
         memo = memos.setdefault((n.id, n.version, n.state), {})
-        results = []
-        for r in staged:
-            if r.applies(n):
-                found = memo.get(r.code)
-                if found is None:
-                    found = memo[r.code] = r.run(session, n)
-                results.append(found)
-        out.append(results)
+        wanted = [r for r in staged if r.applies(n)]
+        for r in wanted:
+            if r.code not in memo:
+                memo[r.code] = r.run(session, n)
+        out.append([memo[r.code] for r in wanted])
     return out
 
 
