@@ -653,8 +653,7 @@ def _holds(actor: Actor | None, grant: Grant) -> bool:
 def _within(actor: Actor, grant: Grant, kind: Kind, obj) -> bool:
     """Whether `obj` (an object, a namespace of `department_id`/`unit_id`, or None: "anywhere") is in the grant's
     scope for `actor`."""
-    state = getattr(obj, "state", None)
-    if grant.states and state is not None and state not in grant.states:
+    if grant.states and (state := getattr(obj, "state", None)) is not None and state not in grant.states:
         return False
     scope = grant.scope
     if scope == ALL:

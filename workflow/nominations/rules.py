@@ -352,7 +352,7 @@ def evaluate_many(session: Session, ns: list, stage: str | None = None) -> list[
     """`evaluate` of each of `ns` (a page of rows: a proposal's items), the answers kept as `evaluate` says: the
     session's state is asked once for the page and the rules of the stage chosen once (per nomination, that was 600
     times for the Ministry's page of proposals)."""
-    if session.new or session.dirty or session.deleted:
+    if not session._is_clean():  # what `new or dirty or deleted` says, without building the three sets
         return [[r.run(session, n) for r in _applying(stage, n.subject_type, n.campaign.kind)] for n in ns]
     memos = session.info.setdefault(_MEMO, {})
     out = []
