@@ -112,6 +112,31 @@ def test_a_due_token_use_note_is_kept_with_the_caller(engine, db, demo, client):
         assert not notes, seen
 
 
+def test_a_token_issued_to_anyone_keeps_every_kept_caller(engine, db, demo, client, api):
+    """Issuing a token (every API login) writes no stamp: no kept caller was read by the new token's hash."""
+    token = _token(db, demo)
+    body = _warm(engine, client, token)
+    stamp = _stamp(db)
+    api.as_("giamdoc")  # POST /auth/token
+    accounts.issue_token(db, demo.user("vanphong"), name="another")
+    db.flush()
+    assert _stamp(db) == stamp
+    assert _kept(engine, client, token) == body
+
+
+def test_a_refused_token_is_never_kept_so_a_row_inserted_for_it_is_seen(engine, db, demo, client):
+    """A token refused is forgotten, not kept as refused: an INSERT of its row (which writes no stamp) must be seen at
+    the next request."""
+    secret = "t" * 43
+    assert _get(client, secret).status_code == 401
+    stamp = _stamp(db)
+    db.add(ApiToken(user_id=uid(demo, "vanphong"), token_hash=accounts._digest(secret), name="x",
+                    expires_at=clock.now() + dt.timedelta(days=1), last_used_at=clock.now()))
+    db.flush()
+    assert _stamp(db) == stamp
+    assert _me(client, secret)["username"] == "vanphong"
+
+
 # ------------------------------------------------------------------------------------------------ the token
 @pytest.mark.parametrize("how", ["service", "sql", "delete"])
 def test_a_revoked_token_is_refused_at_the_next_request(engine, db, demo, client, how):
