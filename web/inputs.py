@@ -85,7 +85,7 @@ def check_request():
     if req.endpoint == "static":
         return None
     errors: dict[str, str] = {}
-    if req.args:
+    if req.environ.get("QUERY_STRING") and req.args:  # no query string: no arguments to parse into an empty dict
         _check_multidict(req.args, errors)
     if req.method in ("POST", "PUT", "PATCH", "DELETE") and req.endpoint not in LOGIN_ENDPOINTS:
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
