@@ -126,7 +126,7 @@ def _records() -> list[logging.LogRecord]:
         make(extra={"user": "vanphong", "method": "POST", "path": "/api/v1/nominations/1/transitions",
                     "status": 200, "duration_ms": 3.1, "remote_addr": "203.0.113.7"}),
         make("xin chào %s", ("thế giới",), extra={"user": None, "n": 10**20, "f": 1.5e-7, "flag": False}),
-        make(extra={"when": dt.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=dt.timezone.utc), "day": dt.date(2026, 1, 2),
+        make(extra={"when": dt.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC), "day": dt.date(2026, 1, 2),
                     "at": dt.time(8, 30), "amount": decimal.Decimal("1.10"), "id": uuid.UUID(int=5),
                     "raw": b"\x00\xff", "obj": _Custom(), "items": [1, "hai", {"ba": None}],
                     "nested": {"k": ["v", 2.5]}}),

@@ -32,8 +32,8 @@ def request_id_from(value: str | None) -> str:
 
 
 def new_request_id() -> str:
-    """`uuid.uuid4().hex`, the same 32 hex digits (16 random bytes, the version-4 and RFC 4122 variant bits set), without
-    building a `UUID` object: most requests come without an id of their own and get one of these."""
+    """`uuid.uuid4().hex`, the same 32 hex digits (16 random bytes, the version-4 and RFC 4122 variant bits set),
+    without building a `UUID` object: most requests come without an id of their own and get one of these."""
     raw = bytearray(os.urandom(16))
     raw[6] = raw[6] & 0x0F | 0x40  # version 4
     raw[8] = raw[8] & 0x3F | 0x80  # variant RFC 4122
@@ -116,7 +116,7 @@ def _json_formatter_class() -> type[logging.Formatter]:
             for key, value in attributes.items():
                 if key not in skip and not (hasattr(key, "startswith") and key.startswith("_")):
                     log_data[rename(key, key)] = value
-            log_data[self._time_key] = dt.datetime.fromtimestamp(record.created, tz=dt.timezone.utc).isoformat()
+            log_data[self._time_key] = dt.datetime.fromtimestamp(record.created, tz=dt.UTC).isoformat()
             return self._encode(self.process_log_record(log_data))
 
     return Formatter
