@@ -596,7 +596,10 @@ _STEP_ID, _STEP_SEQ, _STEP_HASH = (list(_TYPES).index(name) for name in ("id", "
 def set_parts(session: Session, n: Nomination, rows, recorded: StateChange | None = None) -> None:
     """Sets the rows of `load_parts`' (or `parts_beside`'s) statement on `n`, as `load_parts` does; `recorded`, the
     history row the statement inserted (persistent in the session already), last in the history."""
-    unloaded = inspect(n).unloaded
+    state = inspect(n)
+    # `state.unloaded & _PART_KEYS`, asked of the four keys only (`unloaded` is a set over every attribute).
+    loaded, committed = state.dict, state.committed_state
+    unloaded = {key for key in _PART_KEYS if key not in loaded and key not in committed}
     parts: dict[int, list] = {part: [] for part in _COLLECTIONS}
     refs = session.info.setdefault(_USER_REFS, {})
     for r in map(_PartRow._make, rows):
