@@ -113,7 +113,10 @@ def _flush(session: Session) -> None:
 
 
 def _clean_text(value, field: str, *, required: bool = False) -> str:
-    """A nomination text within its own limit (TEXT_LIMITS)."""
+    """A nomination text within its own limit (TEXT_LIMITS). An empty optional text (a step's usual comment) is
+    answered at once: the rule has nothing to check in it, and asking cost a Form and a field's parse per step."""
+    if value == "" and not required:
+        return ""
     return inputs.one(field, inputs.text, value, detail="Dữ liệu không hợp lệ.", limit=TEXT_LIMITS.get(field, 20000),
                       required=required, long=inputs.is_long(field), label=LABELS.get(field)) or ""
 
@@ -655,6 +658,9 @@ _STEP_PG_PARTS = PlainSelect(queries.parts_beside(
     .returning(_SC.c.id, _SC.c.nomination_id, _SC.c.actor_id, _SC.c.on_behalf_of_id).cte("recorded"), _TAKEN))
 
 
+_UPDATED_AT = _N.c.updated_at.onupdate  # the column's Python default on UPDATE (`models.base.utcnow`)
+
+
 def _column_default(default):
     """The value of a column's Python default (`models.base.utcnow` for the times), as the flush computes it."""
     return default.arg(None)
@@ -681,7 +687,7 @@ def _record_step(session: Session, n: Nomination, change: StateChange, *, with_p
         session.add(change)
         _flush(session)
         return
-    now, old = _column_default(_N.c.updated_at.onupdate), n.version  # the time the flush would have written
+    now, old = _column_default(_UPDATED_AT), n.version  # the time the flush would have written
     change.created_at = now
     written = instance_state(change).dict  # the history row's values, all set by `_step` (read without the ORM)
     move = {"nid": n.id, "old_version": old, "new_state": n.state, "new_plan": n.nurture_plan,
