@@ -146,3 +146,59 @@ def test_irreversible_steps_ask_for_confirmation():
     # that only move a dossier back and forth inside the department are not.
     assert TRIGGERS["submit"].irreversible and TRIGGERS["revoke"].irreversible
     assert not TRIGGERS["start_nurturing"].irreversible and not TRIGGERS["return_for_revision"].irreversible
+
+
+def test_fire_sets_the_machines_destination_without_its_trigger_when_nothing_is_registered(monkeypatch):
+    """Issue 13: `fire` reads the destination off the machine's edge and sets it; `Event.trigger` (an EventData, a
+    partial, the queue, a dozen empty callback lists: ~40 µs of a transition request) is not entered while nothing is
+    registered on the way. Every edge of the table moves as the machine says; an invalid source still raises the
+    machine's own MachineError (that path is the trigger's)."""
+    from transitions.core import Event
+
+    real = Event.trigger
+    monkeypatch.setattr(Event, "trigger", lambda self, model, *a, **k: pytest.fail(f"trigger {self.name} entered"))
+    for code, (roles_by_source, dest, _) in DOMAIN_TABLE.items():
+        for src in roles_by_source:
+            obj = Plain(src)
+            machine.fire(obj, code)
+            assert obj.state == dest
+    monkeypatch.setattr(Event, "trigger", real)
+    with pytest.raises(MachineError):
+        machine.fire(Plain("registered"), "submit")
+
+
+@pytest.mark.parametrize("where", ["edge.before", "edge.after", "edge.prepare", "edge.conditions", "source.on_exit",
+                                   "dest.on_enter", "machine.before_state_change", "machine.after_state_change",
+                                   "machine.prepare_event", "machine.finalize_event"])
+def test_fire_runs_what_is_registered_on_the_machine(where):
+    """The shortcut of `fire` (above) is taken only where firing would do nothing but set the state: a callback or a
+    condition registered later on the machine, the edge or its states is run by the machine's own trigger, and a
+    condition that says no keeps the state (then `fire` raises, as before). Each is removed again: the machine is
+    shared."""
+    calls = []
+    edge = MACHINE.events["submit"].transitions["nurtured"][0]
+    owner, attr = where.split(".")
+    target = {"edge": edge, "source": MACHINE.get_state("nurtured"), "dest": MACHINE.get_state("submitted"),
+              "machine": MACHINE}[owner]
+    if attr == "conditions":
+        from transitions.core import Condition
+
+        hook = Condition(lambda *a, **k: calls.append(where) or False)
+    else:
+        hook = lambda *a, **k: calls.append(where)  # noqa: E731
+    getattr(target, attr).append(hook)
+    try:
+        obj = Plain("nurtured")
+        if attr == "conditions":
+            with pytest.raises(RuntimeError):
+                machine.fire(obj, "submit")
+            assert obj.state == "nurtured"
+        else:
+            machine.fire(obj, "submit")
+            assert obj.state == "submitted"
+        assert calls == [where]
+    finally:
+        getattr(target, attr).remove(hook)
+    obj = Plain("nurtured")
+    machine.fire(obj, "submit")
+    assert obj.state == "submitted" and calls == [where]  # removed: the shortcut again
