@@ -1,8 +1,7 @@
 """The nomination lifecycle as data, and the one shared `transitions` Machine that fires it.
 
-Nothing is attached to ORM rows (see ARCHITECTURE.md, "transitions pitfalls"): the service fires `fire(nomination,
-action)`, which reads and writes `nomination.state` only: the destination the machine's edge names, or the machine's
-own `trigger` where anything is registered on that edge.
+Nothing is attached to ORM rows (see ARCHITECTURE.md, "transitions pitfalls"): the service fires
+`MACHINE.events[action].trigger(nomination)`, which reads and writes `nomination.state` only.
 """
 from __future__ import annotations
 
@@ -95,48 +94,6 @@ def triggers_from(state: str) -> list[Trigger]:
 
 
 def fire(nomination, action: str) -> None:
-    """Moves `nomination.state` along `action`. Raises transitions.MachineError from an invalid source.
-
-    The machine's own answer, read from it: where its edge of `action` from the current state leads, set directly
-    when nothing is registered on the way (`_plain_dest`), else its `trigger`, which runs what is. `trigger` builds an
-    EventData and a partial, asks the machine's queue, looks the state up twice and walks a dozen empty callback
-    lists through as many frames; in a transition request that was ~40 µs of the application's CPU for one
-    assignment (issue 13)."""
-    dest = _plain_dest(action, nomination.state)
-    if dest is not None:
-        nomination.state = dest
-    elif not MACHINE.events[action].trigger(nomination):  # conditions are checked by the service, never here
+    """Moves `nomination.state` along `action`. Raises transitions.MachineError from an invalid source."""
+    if not MACHINE.events[action].trigger(nomination):  # conditions are checked by the service, never here
         raise RuntimeError(f"trigger {action} was not applied")
-
-
-# (action, source) -> (dest, the machine's callback lists on that edge), or None where `trigger` must decide (no such
-# edge: its MachineError; several; an internal one). Made from MACHINE on first use; the lists are the machine's own
-# objects, so a callback registered later (on the machine, the edge or its states) is seen by `_plain_dest`.
-_EDGES: dict[tuple[str, str], tuple[str, tuple[list, ...]] | None] = {}
-
-
-def _edge(action: str, source: str) -> tuple[str, tuple[list, ...]] | None:
-    event = MACHINE.events.get(action)
-    edges = event.transitions.get(source, ()) if event is not None else ()
-    if len(edges) != 1 or not isinstance(source, str) or source not in MACHINE.states or edges[0].dest is None:
-        return None
-    edge = edges[0]
-    leave, enter = MACHINE.get_state(source), MACHINE.get_state(edge.dest)
-    hooks = (MACHINE.prepare_event, MACHINE.before_state_change, MACHINE.after_state_change, MACHINE.finalize_event,
-             MACHINE.on_final, edge.prepare, edge.conditions, edge.before, edge.after, leave.on_exit, enter.on_enter,
-             getattr(enter, "on_final", []))
-    return enter.value, hooks
-
-
-def _plain_dest(action: str, source) -> str | None:
-    """The state `action` moves a model in `source` to, when firing it on the machine would only set that state:
-    one edge, no condition, no callback of the machine, the edge or its two states, no queue. None otherwise."""
-    try:
-        edge = _EDGES[action, source]
-    except KeyError:
-        edge = _EDGES[action, source] = _edge(action, source)
-    except TypeError:  # an unhashable state: the machine's own error
-        return None
-    if edge is None or MACHINE.has_queue or any(edge[1]):
-        return None
-    return edge[0]
