@@ -90,6 +90,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     init_limiter(app)  # the views' own limits (logins), without a check before every request
     babel.init_app(app, locale_selector=lambda: "vi")
     login_manager.init_app(app)
+    security.remember_cookie_only_when_remembered(app, login_manager)  # its hook only when it has work
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
     login_manager.login_message_category = "warning"

@@ -39,21 +39,45 @@ def _check_multidict(data, errors: dict) -> ImmutableMultiDict | None:
     return ImmutableMultiDict(items) if changed else None
 
 
+# The request's JSON body as the text rule read it, for the view's parser (`web.api.base.StrictJsonParser`): the
+# raw bytes it was read from (`Request.get_data`'s cached object) and the checked, normalised tree.
+PARSED_BODY = "dienhinh_parsed_json"
+HANDED_OPENINGS = 200  # at most this many `[` and `{`: nested too shallow for any recursion limit (see `_json_body`)
+
+
 def _json_body(errors: dict) -> None:
-    if not request.is_json:
+    """Checks every string of a JSON body (keys included) and hands the checked tree on to the view's parser, which
+    would otherwise parse the same bytes again and encode the tree once more to look for lone surrogates (issue 13:
+    ~5% of a transition's frame). The tree is handed on only when the parser would have read the same tree from the
+    same bytes: UTF-8 without a BOM (webargs decodes UTF-8 strictly, `json.loads` of bytes guesses UTF-16 or 32 and
+    passes surrogates), nothing refused (a refused text answers 422 before any view) or normalised (its tree is
+    also Flask's `get_json` cache: the parser keeps reading the normalised text into a tree of its own), and fewer
+    than `HANDED_OPENINGS` arrays and objects, so the parser's own depth (deeper in the stack than this hook) could
+    not have hit the recursion limit where this parse did not. The parser takes it once (a second read parses the
+    bytes again); anything else is parsed by the view's parser as before."""
+    req = request._get_current_object()
+    if not req.is_json:
         return
-    raw = request.get_data(cache=True)
+    raw = req.get_data(cache=True)
     if not raw:
         return
+    text = None
+    if json.detect_encoding(raw) == "utf-8":
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     try:
-        body = json.loads(raw)
+        body = json.loads(raw if text is None else text)
         normal = inputs.check_tree(body, "", errors)
     except (ValueError, RecursionError):
         return  # the view's parser answers 400 for a body that is not JSON (or nested beyond any schema)
     if normal != body:
         # webargs reads the cached raw body, Flask's get_json its own cache: both see the normalised text.
-        request._cached_data = json.dumps(normal, ensure_ascii=False).encode()
-        request._cached_json = (normal, normal)
+        req._cached_data = json.dumps(normal, ensure_ascii=False).encode()
+        req._cached_json = (normal, normal)
+    elif text is not None and not errors and raw.count(b"[") + raw.count(b"{") < HANDED_OPENINGS:
+        setattr(req, PARSED_BODY, (raw, normal))
 
 
 def check_request():
@@ -61,7 +85,7 @@ def check_request():
     if req.endpoint == "static":
         return None
     errors: dict[str, str] = {}
-    if req.args:
+    if req.environ.get("QUERY_STRING") and req.args:  # no query string: no arguments to parse into an empty dict
         _check_multidict(req.args, errors)
     if req.method in ("POST", "PUT", "PATCH", "DELETE") and req.endpoint not in LOGIN_ENDPOINTS:
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):

@@ -71,3 +71,14 @@ def test_the_fast_hmac_is_hmac_sha256():
         o = outer.copy()
         o.update(i.digest())
         assert o.hexdigest() == hmac.new(key, b"abc", hashlib.sha256).hexdigest()
+
+
+def test_the_receivers_mac_is_mac_of_under_every_key_in_turn():
+    """`_mac` keeps the states of the last key it was given (one key is configured at a time): the same MAC as
+    `mac_of`, and a new key (configured again, another test's) is never signed with the states of the one before."""
+    import os
+
+    keys = [b"k" * 32, os.urandom(32), b"", b"x" * 100, b"k" * 32]
+    for key in keys + keys[::-1]:
+        for hash_ in ("0" * 64, "abc", "đ"):
+            assert audit._mac(key, hash_) == audit.mac_of(key, hash_)

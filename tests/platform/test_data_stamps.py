@@ -5,13 +5,18 @@ sends, in a transaction rolled back — and the page must show every committed c
 change that was rolled back. Each test fails when a trigger is missing or the stamp is a counter."""
 from __future__ import annotations
 
+import datetime as dt
+
 import factories
+import pytest
+from factories import uid
 from sqlalchemy import event, inspect, select, text
 
-from models import DataStamp, Unit, make_engine
-from models.stamps import CHOICES
+from models import ApiToken, DataStamp, Unit, make_engine
+from models.stamps import ACCOUNTS, CHOICES, STAMPED
 from web import migrate
 from workflow import choices, clock
+from workflow.administration import accounts
 
 
 def _stamp(db) -> str:
@@ -155,3 +160,81 @@ def test_the_migrated_schema_has_the_triggers(tmp_path):
         assert first and len({first, second, third}) == 3
     finally:
         eng.dispose()
+
+
+# ------------------------------------------------------------------------------------------------ accounts
+def _accounts_stamp(db) -> str:
+    return db.scalar(select(DataStamp.stamp).where(DataStamp.name == ACCOUNTS))
+
+
+def test_every_change_a_tokens_caller_is_read_from_writes_a_new_accounts_stamp_but_its_use_note(db, demo):
+    """`accounts.caller_for_token` keeps a caller while this stamp stands: every table its statement reads (the user,
+    the unit, the roles, the delegations, the token) must write a new one, whoever changes it; the token-use note
+    (`last_used_at` alone, once a minute per token) must not, or every note would read every caller again, nor a
+    token issued (every API login would)."""
+    seen = {_accounts_stamp(db)}
+
+    def changed(sql: str, **params):
+        db.execute(text(sql), params)
+        db.flush()
+        stamp = _accounts_stamp(db)
+        assert stamp not in seen, sql
+        seen.add(stamp)
+
+    user = uid(demo, "vanphong")
+    token = accounts.issue_token(db, demo.user("vanphong"), name="t")
+    db.flush()
+    assert _accounts_stamp(db) in seen  # a token issued: a new hash no kept caller was read by (QUIET_INSERTS)
+    token_id = db.scalar(select(ApiToken.id).where(ApiToken.token_hash == accounts._digest(token)))
+    changed("UPDATE users SET full_name = 'Tên mới' WHERE id = :u", u=user)
+    changed("UPDATE users SET active = false WHERE id = :u", u=user)
+    changed("UPDATE units SET closed_on = :d WHERE code = 'HCTP'", d=dt.date(2031, 1, 1))
+    changed("DELETE FROM user_roles WHERE user_id = :u AND role = 'secretariat'", u=user)
+    changed("INSERT INTO user_roles (user_id, role, deputy) VALUES (:u, 'auditor', false)", u=user)
+    changed("UPDATE user_roles SET role = 'editor' WHERE user_id = :u AND role = 'auditor'", u=user)
+    changed("INSERT INTO delegations (department_id, director_id, deputy_id, starts_on, ends_on, deputy_title) "
+            "VALUES (:d, :g, :p, :s, :e, 'PHÓ GIÁM ĐỐC')", d=demo.unit("STP").id, g=uid(demo, "giamdoc"),
+            p=uid(demo, "phogiamdoc"), s=dt.date(2031, 1, 1), e=dt.date(2031, 1, 5))
+    changed("UPDATE delegations SET ends_on = :e", e=dt.date(2031, 1, 6))
+    changed("DELETE FROM delegations")
+    for column, value in (("revoked", True), ("expires_at", clock.now()), ("name", "x"), ("user_id", user)):
+        changed(f"UPDATE api_tokens SET {column} = :v WHERE id = :t", v=value, t=token_id)
+    before = _accounts_stamp(db)
+    db.execute(text("UPDATE api_tokens SET last_used_at = :n WHERE id = :t"), {"n": clock.now(), "t": token_id})
+    accounts.record_token_use(db, token_id, clock.now() + dt.timedelta(hours=1))
+    factories.nomination(db, demo, unit="HCTP")  # another table
+    db.flush()
+    assert _accounts_stamp(db) == before
+    changed("DELETE FROM api_tokens WHERE id = :t", t=token_id)
+
+
+def _stamp_triggers(conn) -> dict[str, str]:
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(text("SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+                                 "WHERE NOT tgisinternal AND tgname LIKE '%\\_stamp\\_%'"))
+    else:
+        rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                 "AND name LIKE '%\\_stamp\\_%' ESCAPE '\\'"))
+    return {name: " ".join(sql.split()) for name, sql in rows}
+
+
+def test_the_migrations_make_the_stamps_triggers_the_metadata_makes(engine, tmp_path):
+    """The head's migrations (0021 `choices`, 0026 `accounts`) leave exactly the triggers a database built from the
+    metadata (the tests') has: a stamp's table without its trigger would leave kept data stale. SQLite here (a
+    migration rebuilding a stamped table in batch mode drops its triggers); PostgreSQL's migrated triggers are
+    compared in tests/platform/test_migrations.py."""
+    migrated = make_engine(f"sqlite:///{tmp_path / 'stamps.db'}")
+    try:
+        migrate.upgrade(migrated)
+        with migrated.connect() as conn:
+            theirs = _stamp_triggers(conn)
+    finally:
+        migrated.dispose()
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the metadata's SQLite triggers are compared on the SQLite backend")
+    with engine.connect() as conn:
+        ours = _stamp_triggers(conn)
+    assert theirs == ours
+    assert {f"{t}_stamp_accounts_{c}" for t in STAMPED[ACCOUNTS] for c in ("insert", "update", "delete")
+            if (c, t) != ("insert", "api_tokens")} <= set(ours)
+    assert "api_tokens_stamp_accounts_insert" not in ours  # QUIET_INSERTS

@@ -17,6 +17,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from conftest import throwaway_postgres  # tests/conftest.py, importable as `conftest` under pytest
 from sqlalchemy import inspect, text
+from test_data_stamps import _stamp_triggers  # tests/platform: on sys.path under pytest, as conftest is
 
 from models import Base, make_engine
 from web import migrate
@@ -328,3 +329,21 @@ def test_audit_events_before_chains_become_the_legacy_chain(empty_engine):
         s.commit()
         result = audit.verify(s)
         assert (result.ok, result.chain, result.bad_seq) == (False, "legacy", 2)
+
+
+def test_the_migrated_stamps_triggers_are_the_metadatas(empty_engine):
+    """Every data stamp's trigger (`models.stamps`: 0021 `choices`, 0026 `accounts`, whose token trigger leaves out
+    `last_used_at`) as the migrations make it and as a database built from the metadata (the tests') has it."""
+    migrate.upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        migrated = _stamp_triggers(conn)
+    if empty_engine.dialect.name == "postgresql":
+        with empty_engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        Base.metadata.drop_all(empty_engine)
+    Base.metadata.create_all(empty_engine)
+    with empty_engine.connect() as conn:
+        built = _stamp_triggers(conn)
+    assert migrated == built and any("_stamp_accounts" in name for name in built)

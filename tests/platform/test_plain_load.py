@@ -10,6 +10,7 @@ import factories
 import pytest
 from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import Attachment, Base, Checkin, CriterionAnswer, Nomination, Person, StateChange, Unit
 from models import plain as plain_module
@@ -250,3 +251,45 @@ def test_attach_written_leaves_the_object_as_make_transient_to_detached_and_add_
         plain_module.attach_written(db, by_plain)  # already persistent
     with pytest.raises(Exception, match="primary key"):
         plain_module.attach_written(db, _new_change(n, 8, None))
+
+
+@pytest.mark.parametrize("pending", [False, True])
+def test_set_collections_leaves_the_object_as_set_committed_value_does(db, demo, session_factory, pending):
+    """`set_collections` (a detail's four parts set at once, `queries.set_parts`) against `set_committed_value` per
+    collection, on the same nomination in two sessions: the same ORM state (loaded and committed collections, nothing
+    pending or modified), collections of the ORM's own type bound to the object (what is appended later is an event,
+    a change the flush would write), and with a criterion added through its backref before the parts were set
+    (`pending`: the ORM merges it in) the same merge."""
+    n = factories.nomination(db, demo, unit="PBGDPL", state="registered")
+    db.add(CriterionAnswer(nomination_id=n.id, code="c1", met=True, evidence="Có"))
+    db.commit()
+    actor = demo.actor("vanphong")
+
+    def load(session, orm):
+        n_ = policy.load(session, actor, "nomination", n.id)
+        history = session.scalars(select(StateChange).where(StateChange.nomination_id == n.id)).all()
+        criteria = session.scalars(select(CriterionAnswer).where(CriterionAnswer.nomination_id == n.id)).all()
+        day, author = n_.created_at.date(), n_.created_by_id
+        session.expire(n_)  # an expired object's collections are set, and it is no longer marked expired, as well
+        if pending:
+            CriterionAnswer(nomination=n_, code="c2", met=False, evidence="")  # its backref: a pending append
+        values = {"history": history, "criteria": criteria, "checkins": [], "attachments": []}
+        if orm:
+            for key, items in values.items():
+                set_committed_value(n_, key, items)
+        else:
+            plain_module.set_collections(n_, values)
+        state = inspect(n_)
+        bound = [(type(n_.__dict__[key]).__name__, n_.__dict__[key]._sa_adapter.owner_state is state)
+                 for key in values]
+        *same, committed, modified, in_session = _state(n_)
+        committed = {key: [inspect(o).key for o in v] if isinstance(v, list) else v for key, v in committed.items()}
+        before = (*same, committed, modified, in_session, state.expired), [len(n_.__dict__[k]) for k in values], bound
+        n_.checkins.append(Checkin(date=day, note="Theo dõi", author_id=author))
+        after = state.modified, [len(h) for h in state.attrs.checkins.history], sorted(state.committed_state)
+        session.rollback()
+        return before, after
+
+    orm, plain = _both(session_factory, load)
+    assert orm == plain
+    assert orm[0][1] == [1, 2 if pending else 1, 0, 0] and orm[1][0]

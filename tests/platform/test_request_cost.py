@@ -52,11 +52,17 @@ def test_an_api_request_by_token_runs_one_statement_to_know_its_caller(engine, d
     caller = api.as_("vanphong")
     assert caller.get("/me").status_code == 200
     _used_just_now(db, demo, "vanphong")
+    accounts.forget_callers()  # the process keeps callers: a cold one reads the caller's statement
     with Statements(engine) as seen:
         r = caller.get("/me")
     assert r.status_code == 200 and r.get_json()["username"] == "vanphong"
     assert len(seen) == 1, seen  # /me itself reads nothing more than the caller
     assert "api_tokens" in seen[0] and "user_roles" in seen[0] and "delegations" in seen[0]
+    assert "data_stamps" in seen[0]  # the accounts stamp, in the caller's snapshot
+    with Statements(engine) as seen:  # kept: only the accounts stamp is read
+        r = caller.get("/me")
+    assert r.status_code == 200 and r.get_json()["username"] == "vanphong"
+    assert len(seen) == 1 and "data_stamps" in seen[0] and "api_tokens" not in seen[0], seen
 
 
 def test_an_api_list_by_token_runs_the_caller_then_its_page(engine, db, demo, api):

@@ -1,6 +1,7 @@
 """What every API blueprint shares: bearer-token authentication, problem+json errors, the unit of work."""
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import logging
@@ -16,14 +17,16 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from webargs import core
-from webargs.flaskparser import FlaskParser, abort
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
 
 from web.api.problems import register_handlers
 from web.current import current_actor
 from web.db import READ_METHODS, db, perform, reads, request_context
+from web.inputs import PARSED_BODY
 from web.security import answer_without_cookies
+from workflow import clock
 from workflow.administration import accounts
 from workflow.errors import AuthenticationFailed
 from workflow.policy import Actor
@@ -47,6 +50,13 @@ class StrictJsonParser(FlaskParser):
     enough to exhaust the recursion limit, and lone UTF-16 surrogates ("\\ud800") that no database can store."""
 
     def _raw_load_json(self, req):
+        """webargs' read of the JSON body. The tree `web.inputs` parsed and checked from these same bytes is taken
+        instead of parsing them again (once: `inputs.PARSED_BODY`): it is what webargs would read (UTF-8, as webargs
+        decodes it), and the text rule passed every string and key of it, so it holds no lone surrogate, and it is
+        nested too shallow to exhaust the recursion limit — the two refusals below cannot apply to it."""
+        handed = req.__dict__.pop(PARSED_BODY, None)
+        if handed is not None and is_json_request(req) and handed[0] is req.get_data(cache=True):
+            return handed[1]
         try:
             data = super()._raw_load_json(req)
         except RecursionError as exc:
@@ -165,7 +175,8 @@ def plain_reads(blp: Blueprint):
 
 def authenticate_bearer() -> None:
     """before_request of the protected blueprints: `Authorization: Bearer <token>` → g.api_user and g.actor (one
-    statement: `accounts.caller_for_token`), else 401."""
+    statement: `accounts.caller_for_token`, the caller's or, when the process keeps it, the accounts stamp's), else
+    401."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
@@ -187,20 +198,23 @@ def authenticate_bearer() -> None:
     g.api_token_id = caller.token_id
     g.actor = caller.actor  # loaded with the token in one statement: web.current never reloads it
     if accounts.token_use_due(caller):
-        note_token_use(caller.token_id)
+        now = clock.now()
+        if note_token_use(caller.token_id, now):
+            accounts.token_use_noted(caller, now)
 
 
-def note_token_use(token_id: int) -> None:
+def note_token_use(token_id: int, now: dt.datetime | None = None) -> bool:
     """Writes the token's `last_used_at` (at most once a minute) without ever making a request wait for it. SQLite: a
     write request already holds the write lock, so its own transaction carries the note; a read tries the lock on a
     connection of its own without the busy timeout. PostgreSQL: a short transaction of its own that waits at most
     200 ms for the row. When the database is busy the note is skipped (a later request writes it): "last used" is a
-    hint for the token's owner, never a reason to slow down or fail a request."""
+    hint for the token's owner, never a reason to slow down or fail a request. True when written (a write request
+    on SQLite: in its own transaction, which a refusal rolls back; the next note is then a minute later)."""
     engine = current_app.extensions["dienhinh.engine"]
     sqlite = engine.dialect.name == "sqlite"
     if sqlite and request.method not in READ_METHODS:
-        accounts.record_token_use(db(), token_id)
-        return
+        accounts.record_token_use(db(), token_id, now)
+        return True
     try:
         with engine.connect() as conn:
             raw = conn.connection.dbapi_connection
@@ -210,13 +224,15 @@ def note_token_use(token_id: int) -> None:
                 with Session(bind=conn) as session:
                     if not sqlite:
                         session.execute(text("SET LOCAL lock_timeout = '200ms'"))
-                    accounts.record_token_use(session, token_id)
+                    accounts.record_token_use(session, token_id, now)
                     session.commit()
             finally:
                 if sqlite:
                     raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     except SQLAlchemyError as err:
         log.debug("last_used_at of token %s not written: %s", token_id, err)
+        return False
+    return True
 
 
 def api_blueprint(name: str, import_name: str, description: str, *, public: bool = False) -> Blueprint:

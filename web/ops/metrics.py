@@ -101,12 +101,10 @@ class OutboxCollector(Collector):
 
 
 # ------------------------------------------------------------------------------------------------- requests
-def _start() -> None:
-    g.metrics_started = time.perf_counter()
-
-
 def _observe(response):
-    started = g.get("metrics_started")
+    """Counts the answered request and its latency, from when `web.ops.logs._start` (the first before-request hook)
+    started it: one clock read and one hook serve the access line's duration and the histogram."""
+    started = g.get("request_started")
     req = request._get_current_object()  # one context look-up, not three
     # Bounded labels only: a Flask endpoint name (never the raw path), a standard method (a client may send any token).
     endpoint = req.endpoint or "none"
@@ -146,5 +144,4 @@ def render(session_factory) -> bytes:
 def init_app(app: Flask) -> None:
     signals.nomination_transitioned.connect(on_transitioned, weak=False)  # idempotent
     signals.nominations_transitioned.connect(on_many_transitioned, weak=False)
-    app.before_request_funcs.setdefault(None, []).insert(0, _start)
-    app.after_request(_observe)
+    app.after_request(_observe)  # its start is `logs._start`'s (`ops.init_app` installs both)

@@ -5,6 +5,8 @@ import datetime as dt
 import functools
 import hashlib
 import secrets
+import threading
+from collections import OrderedDict
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, delete, func, select, update
@@ -14,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import ROLES, ApiToken, DataStamp, Notification, Unit, User, UserRole, UserSession
 from models.plain import PlainSelect
-from models.stamps import CHOICES
+from models.stamps import ACCOUNTS, CHOICES
 from workflow import clock, events, inputs, policy, signals
 from workflow.administration import passwords
 from workflow.context import CLI, Context
@@ -202,41 +204,116 @@ def user_for_token(session: Session, token: str) -> User | None:
 
 
 class TokenCaller(NamedTuple):
-    """Who a bearer token speaks for, and what the token-use note needs."""
+    """Who a bearer token speaks for, and what the token-use note needs (`kept`: the process's entry for the token,
+    whose `last_used_at` the note updates: `token_use_noted`)."""
 
     actor: policy.Actor
     token_id: int
     last_used_at: dt.datetime | None
+    kept: _KeptCaller | None = None
+
+
+class _KeptCaller:
+    """A token's caller rows as one statement read them, with the accounts stamp (`models.stamps.ACCOUNTS`) read in
+    the same statement (one snapshot), the day its delegation was read for, and what a later request checks in Python
+    (the token's expiry) or updates (its last use). Plain values only: never an Actor (it holds a request's session),
+    never the secret (kept under its SHA-256)."""
+
+    __slots__ = ("rows", "stamp", "day", "expires_at", "token_id", "last_used_at")
+
+    def __init__(self, rows: list[tuple], day: dt.date):
+        first = rows[0]
+        self.rows = rows
+        self.day = day
+        self.token_id, self.last_used_at, self.expires_at, self.stamp = first[policy.CALLER_COLUMNS:]
+
+
+TOKEN_CALLERS_KEPT = 1024  # tokens whose callers a process keeps (the least recently used forgotten first)
+_kept_callers: OrderedDict[str, _KeptCaller] = OrderedDict()
+_kept_lock = threading.Lock()
 
 
 def caller_for_token(session: Session, token: str, *, reads: Connection | None = None) -> TokenCaller | None:
-    """`token_for` and the user's Actor in one statement (`policy.caller_columns`), found by the token's SHA-256 (a
-    unique index): what every API request pays to know who is asking. The same refusals: revoked, expired, user
-    locked. The rows are plain (`PlainSelect`): the Actor is built from the user's columns and loads the ORM User only
-    if a path asks for it, as few do (issue 13: hydrating the User, its roles and unit was ~40% of the caller's
-    CPU). `reads`: a connection to read the statement on instead of the session's (a read without the ORM); the Actor
-    keeps `session` for what it loads later."""
+    """`token_for` and the user's Actor (`policy.caller_columns`), found by the token's SHA-256 (a unique index): what
+    every API request pays to know who is asking. The same refusals: revoked, expired, user locked. The rows are plain
+    (`PlainSelect`): the Actor is built from the user's columns and loads the ORM User only if a path asks for it, as
+    few do (issue 13: hydrating the User, its roles and unit was ~40% of the caller's CPU). `reads`: a connection to
+    read on instead of the session's (a read without the ORM); the Actor keeps `session` for what it loads later.
+
+    Kept across requests (issue 13: the caller's statement joined five tables, ~11% of a transition's CPU): the rows
+    of a token are kept in the process with the accounts stamp read in the same statement. A later request reads only
+    the stamp (one row by its key, on the same connection, so in the same transaction as the request's work); the kept
+    rows answer when the stamp is the same (nothing the statement reads has changed since: every change of `users`,
+    `units`, `user_roles`, `delegations` or `api_tokens` but a `last_used_at` note writes a new random stamp in its
+    own transaction, whoever makes it), the token has not expired by now (checked here: time passes without a change)
+    and it is the same day (the delegation in force is read for a day). Anything else reads the statement again."""
     if not token or not isinstance(token, str):
         return None
-    rows = _token_caller().all(reads if reads is not None else session,
-                               {"token_hash": _digest(token), "now": _now(), "today": clock.today()})
+    digest = _digest(token)
+    source = reads if reads is not None else session
+    now, today = _now(), clock.today()
+    kept = _kept_callers.get(digest)
+    if kept is None or kept.day != today or kept.expires_at <= now or _stamp().scalar(source, {}) != kept.stamp:
+        rows = _token_caller().all(source, {"token_hash": digest, "now": now, "today": today})
+        kept = _keep(digest, rows, today)
+        if kept is None:
+            return None
+    else:
+        with _kept_lock:
+            if digest in _kept_callers:
+                _kept_callers.move_to_end(digest)
+    return TokenCaller(policy.actor_from_columns(session, kept.rows), kept.token_id, kept.last_used_at, kept)
+
+
+def _keep(digest: str, rows: list[tuple], today: dt.date) -> _KeptCaller | None:
+    """The rows just read, kept for the next request (none: the token is refused, and forgotten). Without a stamp (the
+    row missing) they are used once and not kept."""
     if not rows:
+        with _kept_lock:
+            _kept_callers.pop(digest, None)
         return None
-    first = rows[0]
-    return TokenCaller(policy.actor_from_columns(session, rows), *first[policy.CALLER_COLUMNS:])
+    kept = _KeptCaller(rows, today)
+    if kept.stamp is not None:
+        with _kept_lock:
+            _kept_callers[digest] = kept
+            _kept_callers.move_to_end(digest)
+            while len(_kept_callers) > TOKEN_CALLERS_KEPT:
+                _kept_callers.popitem(last=False)
+    return kept
+
+
+def forget_callers() -> None:
+    """Empties the process's kept callers (tests that count a cold request's statements)."""
+    with _kept_lock:
+        _kept_callers.clear()
 
 
 @functools.cache
 def _token_caller() -> PlainSelect:
-    """Built once, like `_session_caller` (run on every API request)."""
+    """Built once, like `_session_caller` (run on every API request that keeps no caller). The accounts stamp is one
+    row read by its key (an InitPlan, evaluated once), in the statement's snapshot."""
+    stamp = select(DataStamp.stamp).where(DataStamp.name == ACCOUNTS).scalar_subquery().label("accounts_stamp")
     return PlainSelect(policy.caller_columns(ApiToken.id.label("token_id"), ApiToken.last_used_at,
-                                             today=bindparam("today"))
+                                             ApiToken.expires_at, stamp, today=bindparam("today"))
                        .join(ApiToken, ApiToken.user_id == User.id)
                        .where(ApiToken.token_hash == bindparam("token_hash"), _live_tokens(bindparam("now")),
                               User.active.is_(True)))
 
 
-def token_use_due(row: ApiToken, now: dt.datetime | None = None) -> bool:
+@functools.cache
+def _stamp() -> PlainSelect:
+    """The accounts stamp alone: what a request with a kept caller reads instead of the caller's statement."""
+    return PlainSelect(select(DataStamp.stamp).where(DataStamp.name == ACCOUNTS))
+
+
+def token_use_noted(caller: TokenCaller, now: dt.datetime) -> None:
+    """The token-use note was written (or found written by another process within the minute): the kept caller says
+    so, as the statement would read it, so the next request does not note it again. (The note writes no stamp.)"""
+    if caller.kept is not None:
+        caller.kept.last_used_at = now
+
+
+def token_use_due(row: ApiToken | TokenCaller, now: dt.datetime | None = None) -> bool:
     now = now or _now()
     return row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION
 

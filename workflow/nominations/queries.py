@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql import operators as sql_operators
 from sqlalchemy.sql.selectable import CompoundSelect
 
@@ -599,7 +599,10 @@ _STEP_ID, _STEP_SEQ, _STEP_HASH = (list(_TYPES).index(name) for name in ("id", "
 def set_parts(session: Session, n: Nomination, rows, recorded: StateChange | None = None) -> None:
     """Sets the rows of `load_parts`' (or `parts_beside`'s) statement on `n`, as `load_parts` does; `recorded`, the
     history row the statement inserted (persistent in the session already), last in the history."""
-    unloaded = inspect(n).unloaded
+    state = instance_state(n)
+    # `state.unloaded & _PART_KEYS`, asked of the four keys only (`unloaded` is a set over every attribute).
+    loaded, committed = state.dict, state.committed_state
+    unloaded = {key for key in _PART_KEYS if key not in loaded and key not in committed}
     parts: dict[int, list] = {part: [] for part in _COLLECTIONS}
     refs = session.info.setdefault(_USER_REFS, {})
     for r in map(_PartRow._make, rows):
@@ -614,9 +617,7 @@ def set_parts(session: Session, n: Nomination, rows, recorded: StateChange | Non
             parts[r.part].append(plain.persistent(session, model, values(n, r)))
     if recorded is not None:
         parts[_HISTORY].append(recorded)
-    for part, (key, *_) in _COLLECTIONS.items():
-        if key in unloaded:
-            set_committed_value(n, key, parts[part])
+    plain.set_collections(n, {key: parts[part] for part, (key, *_) in _COLLECTIONS.items() if key in unloaded})
 
 
 def _named(session: Session, n: Nomination) -> bool:

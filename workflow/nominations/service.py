@@ -113,7 +113,10 @@ def _flush(session: Session) -> None:
 
 
 def _clean_text(value, field: str, *, required: bool = False) -> str:
-    """A nomination text within its own limit (TEXT_LIMITS)."""
+    """A nomination text within its own limit (TEXT_LIMITS). An empty optional text (a step's usual comment) is
+    answered at once: the rule has nothing to check in it, and asking cost a Form and a field's parse per step."""
+    if value == "" and not required:
+        return ""
     return inputs.one(field, inputs.text, value, detail="Dữ liệu không hợp lệ.", limit=TEXT_LIMITS.get(field, 20000),
                       required=required, long=inputs.is_long(field), label=LABELS.get(field)) or ""
 
@@ -630,6 +633,7 @@ _STEP_ATTRIBUTES = frozenset({"state", "nurture_plan", "furthest_stage"})
 _N, _SC = Nomination.__table__, StateChange.__table__
 _HISTORY = ("nomination_id", "version", "action", "from_state", "to_state", "actor_id", "on_behalf_of_id", "comment",
             "data", "created_at")
+_HISTORY_PARAMS = tuple((c, f"h_{c}") for c in _HISTORY)  # the step statements' parameters of the history row
 # The step's two writes, built once: the nomination moved on (only from the version read under the lock) and its
 # history row. On PostgreSQL one statement (the INSERT reads the UPDATE's RETURNING: no row moved, no row recorded).
 _MOVE = (update(_N).where(_N.c.id == bindparam("nid"), _N.c.version == bindparam("old_version"))
@@ -654,6 +658,9 @@ _STEP_PG_PARTS = PlainSelect(queries.parts_beside(
     .returning(_SC.c.id, _SC.c.nomination_id, _SC.c.actor_id, _SC.c.on_behalf_of_id).cte("recorded"), _TAKEN))
 
 
+_UPDATED_AT = _N.c.updated_at.onupdate  # the column's Python default on UPDATE (`models.base.utcnow`)
+
+
 def _column_default(default):
     """The value of a column's Python default (`models.base.utcnow` for the times), as the flush computes it."""
     return default.arg(None)
@@ -671,26 +678,29 @@ def _record_step(session: Session, n: Nomination, change: StateChange, *, with_p
     The row lock taken by the load keeps every other step of `n` out, so the history read beside the step is the
     history before it; the row written is added to it."""
     state = instance_state(n)
-    plain = (not session.new and not session.deleted and all(o is n for o in session.dirty)
+    # Nothing added or deleted, no object changed but `n` (`session.new`, `.deleted` and `.dirty` read from the
+    # session's own records, without the three sets those properties build), and `n` changed only in a step's columns.
+    plain = (not session._new and not session._deleted
+             and all(modified is state for modified in session.identity_map._modified)
              and set(state.committed_state) <= _STEP_ATTRIBUTES)
     if not plain:
         session.add(change)
         _flush(session)
         return
-    now, old = _column_default(_N.c.updated_at.onupdate), n.version  # the time the flush would have written
+    now, old = _column_default(_UPDATED_AT), n.version  # the time the flush would have written
     change.created_at = now
-    history = {c: getattr(change, c) for c in _HISTORY}
+    written = instance_state(change).dict  # the history row's values, all set by `_step` (read without the ORM)
     move = {"nid": n.id, "old_version": old, "new_state": n.state, "new_plan": n.nurture_plan,
             "new_version": change.version, "new_stage": n.furthest_stage, "now": now}
     # Run on the session's connection: Core statements of tables, which the session's ORM execution path (its
     # autoflush, which must not write the dirty nomination first, and its ORM hooks) has nothing to add to.
     connection = session.connection()
-    step = move | {f"h_{c}": v for c, v in history.items()}  # the PostgreSQL statements' parameters
+    step = move | {h: written[c] for c, h in _HISTORY_PARAMS}  # the PostgreSQL statements' parameters
     parts = None
     try:
         if connection.dialect.name == "postgresql" and with_parts:
-            chain = department_chain(n.department_id)
-            parts = _STEP_PG_PARTS.all(connection, step | {"audit_chain": chain})
+            chain = step["audit_chain"] = department_chain(n.department_id)
+            parts = _STEP_PG_PARTS.all(connection, step)
             change.id = queries.step_id(parts)
             taken = queries.step_taken(parts)
             if taken is not None:  # appended at by the step's audit event (NominationTransitioned, emitted next)
@@ -698,7 +708,7 @@ def _record_step(session: Session, n: Nomination, change: StateChange, *, with_p
         elif connection.dialect.name == "postgresql":
             change.id = _STEP_PG_PLAIN.scalar(connection, step)
         elif connection.execute(_MOVE, move).rowcount == 1:
-            change.id = connection.execute(_RECORD, history).scalar_one()
+            change.id = connection.execute(_RECORD, {c: written[c] for c in _HISTORY}).scalar_one()
     except (IntegrityError, OperationalError) as exc:
         session.rollback()
         raise Conflict("Thao tác trùng với một thao tác khác vừa được thực hiện. Vui lòng tải lại trang.") from exc
