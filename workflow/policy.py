@@ -624,10 +624,22 @@ def rule(object_type: str, verb: str) -> Rule:
 def _type_of(obj_or_type) -> tuple[str, Any]:
     if isinstance(obj_or_type, str):
         return obj_or_type, None
+    name = _TYPE_NAMES.get(type(obj_or_type))
+    if name is None:
+        name = _TYPE_NAMES[type(obj_or_type)] = _type_name(obj_or_type)
+    return name, obj_or_type
+
+
+def _type_name(obj) -> str:
     for name, kind in KINDS.items():
-        if kind.model is not None and isinstance(obj_or_type, kind.model):
-            return name, obj_or_type
-    raise KeyError(type(obj_or_type).__name__)
+        if kind.model is not None and isinstance(obj, kind.model):
+            return name
+    raise KeyError(type(obj).__name__)
+
+
+# An object's type name by its class, found once per class: a nomination's detail asks `can` about it for every
+# trigger, and each asked the types in turn.
+_TYPE_NAMES: dict[type, str] = {}
 
 
 def _holds(actor: Actor | None, grant: Grant) -> bool:
@@ -641,8 +653,7 @@ def _holds(actor: Actor | None, grant: Grant) -> bool:
 def _within(actor: Actor, grant: Grant, kind: Kind, obj) -> bool:
     """Whether `obj` (an object, a namespace of `department_id`/`unit_id`, or None: "anywhere") is in the grant's
     scope for `actor`."""
-    state = getattr(obj, "state", None)
-    if grant.states and state is not None and state not in grant.states:
+    if grant.states and (state := getattr(obj, "state", None)) is not None and state not in grant.states:
         return False
     scope = grant.scope
     if scope == ALL:
@@ -696,8 +707,11 @@ def can(actor: Actor | None, verb: str, obj_or_type, **context) -> Decision:
     object_type, obj = _type_of(obj_or_type)
     r = POLICY[(object_type, verb)]
     kind = KINDS[object_type]
-    target = _target(kind, obj, context)
-    if not any(_holds(actor, g) and _within(actor, g, kind, target) for g in r.grants):
+    target = obj if obj is not None else _target(kind, None, context)
+    for g in r.grants:  # a loop, not `any` over a generator: a detail asks this ~10 times
+        if _holds(actor, g) and _within(actor, g, kind, target):
+            break
+    else:
         reasons = [r.reason]
         if actor is not None and not actor.signs and any(
                 g.signs and actor.has(*g.roles) and _within(actor, g, kind, target) for g in r.grants):

@@ -213,3 +213,52 @@ def test_agenda_candidates_show_which_are_accepted(client, login, db, demo):
     assert 'data-testid="agenda-accept-note"' in page
     assert db.scalar(select(StateChange.id).where(StateChange.nomination_id == waiting.id,
                                                   StateChange.action == "accept")) is None
+
+
+def _checklist_as_defined(n) -> list:
+    """The completeness checklist built line by line from its definition (what `rules.dossier_checklist` did before
+    its items were made once): the reference the kept items are compared with."""
+    items = [rules.ChecklistItem("Nội dung thành tích", bool((n.achievements or "").strip()),
+                                 "Chưa nhập nội dung thành tích."),
+             rules.ChecklistItem("Báo cáo thành tích (tệp đính kèm)",
+                                 any(a.kind == "achievement_report" for a in n.attachments),
+                                 "Chưa đính kèm báo cáo thành tích.")]
+    answers = {a.code: a for a in n.criteria}
+    for c in rules.CRITERIA:
+        if n.subject_type not in c.subject_types or n.campaign.kind not in c.campaign_kinds:
+            continue
+        a = answers.get(c.code)
+        if a is None or a.met is None:
+            items.append(rules.ChecklistItem(f"Tiêu chí: {c.label}", False, f"Chưa trả lời tiêu chí: {c.label}."))
+        else:
+            items.append(rules.ChecklistItem(f"Tiêu chí: {c.label}", bool(a.met),
+                                             "" if a.met else f"Tiêu chí được khai là chưa đạt: {c.label}."))
+    return [i if not i.ok else rules.ChecklistItem(i.label, True) for i in items]
+
+
+def test_the_checklists_kept_lines_are_its_definitions_for_every_kind_of_dossier_and_answer():
+    """`dossier_checklist` hands out lines made once per kind of dossier (issue 13: a detail asked for it two or three
+    times, ~10 objects each): for every subject type × campaign kind × achievements × report × each criterion not
+    answered, answered as met or not met (and one answered twice), the same lines, gaps and order as built from the
+    definition, and `dossier_gaps` their gaps."""
+    from types import SimpleNamespace as NS
+
+    checked = 0
+    for subject_type in ("collective", "individual"):
+        for kind in ("annual", "period", "thematic", "peak"):
+            codes = [c.code for c in rules.criteria_for(subject_type, kind)]
+            answers = [None, True, False, "absent"]
+            for achievements in (None, "", "  ", "Thành tích"):
+                for report in ((), ("other",), ("achievement_report",), ("other", "achievement_report")):
+                    for shift in range(len(answers)):  # each criterion in each of the four answers, in turn
+                        criteria = [NS(code=code, met=answers[(i + shift) % 4]) for i, code in enumerate(codes)
+                                    if answers[(i + shift) % 4] != "absent"]
+                        if criteria:  # a code answered twice: the last answer counts
+                            criteria.insert(0, NS(code=criteria[-1].code, met=not criteria[-1].met))
+                        n = NS(subject_type=subject_type, campaign=NS(kind=kind), achievements=achievements,
+                               attachments=[NS(kind=k) for k in report], criteria=criteria)
+                        expected = _checklist_as_defined(n)
+                        assert rules.dossier_checklist(n) == expected
+                        assert rules.dossier_gaps(n) == [i.gap for i in expected if not i.ok]
+                        checked += 1
+    assert checked == 2 * 4 * 4 * 4 * 4

@@ -244,3 +244,30 @@ def test_achievements_of_only_spaces_are_missing(db, demo):
     n.achievements = "   \n "
     assert "Chưa nhập nội dung thành tích." in rules.dossier_gaps(n)
 
+
+
+# Where each rule applies (DOMAIN.md "Eligibility rules"): subject types × campaigns ("annual" is every kind but a
+# period's). Kept as data on the rule so the rules of a kind of dossier are chosen once (`rules._applying`).
+REACH = {
+    "thanh_vien_don_vi": ({"individual"}, {"annual", "thematic", "peak", "period"}),
+    "khong_ky_luat_nam": ({"collective"}, {"annual", "thematic", "peak"}),
+    "khong_ky_luat_giai_doan": ({"collective"}, {"period"}),
+    "du_dieu_kien_tldxs": ({"collective"}, {"annual", "thematic", "peak"}),
+    "du_dieu_kien_cstdcs": ({"individual"}, {"annual", "thematic", "peak"}),
+    "nguoi_dung_dau": ({"individual"}, {"annual", "thematic", "peak", "period"}),
+    "be_day_thanh_tich": ({"collective", "individual"}, {"period"}),
+    "tieu_chuan_chung": ({"collective", "individual"}, {"annual", "thematic", "peak", "period"}),
+    "da_cong_nhan_co_so": ({"collective", "individual"}, {"annual", "thematic", "peak", "period"}),
+    "it_nhat_mot_lan_nganh": ({"collective", "individual"}, {"period"}),
+    "be_day_thanh_tich_nganh": ({"collective", "individual"}, {"period"}),
+}
+
+
+def test_each_rule_applies_where_the_plan_says_and_the_kinds_rules_are_chosen_in_order():
+    assert set(REACH) == TESTED_RULES
+    for subject_type in ("collective", "individual"):
+        for kind in ("annual", "thematic", "peak", "period"):
+            for stage in (None, "submit", "propose"):
+                expected = [r.code for r in rules.RULES if (stage is None or r.stage == stage)
+                            and subject_type in REACH[r.code][0] and kind in REACH[r.code][1]]
+                assert [r.code for r in rules._applying(stage, subject_type, kind)] == expected

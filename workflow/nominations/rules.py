@@ -56,7 +56,20 @@ CRITERIA: tuple[Criterion, ...] = (
 
 
 def criteria_for(subject_type: str, campaign_kind: str) -> list[Criterion]:
-    return [c for c in CRITERIA if subject_type in c.subject_types and campaign_kind in c.campaign_kinds]
+    return list(_criteria_of(subject_type, campaign_kind))
+
+
+_CRITERIA_OF: dict[tuple[str, str], tuple[Criterion, ...]] = {}
+
+
+def _criteria_of(subject_type: str, campaign_kind: str) -> tuple[Criterion, ...]:
+    """The criteria of a kind of dossier, chosen once per (subject type, campaign kind): every detail and checklist
+    asks (two or three times a request) and the answer is a fact of the table above."""
+    found = _CRITERIA_OF.get((subject_type, campaign_kind))
+    if found is None:
+        found = _CRITERIA_OF[subject_type, campaign_kind] = tuple(
+            c for c in CRITERIA if subject_type in c.subject_types and campaign_kind in c.campaign_kinds)
+    return found
 
 
 @dataclass(frozen=True)
@@ -73,15 +86,27 @@ class RuleResult:
         return asdict(self)
 
 
+SUBJECTS = ("collective", "individual")
+
+
 @dataclass(frozen=True)
 class Rule:
+    """A rule applies to the subjects in `subjects` in the campaigns `campaigns` names: "any", "annual" (every kind
+    but a period's: annual, thematic, peak) or "period". Data, not a predicate of the nomination: which rules apply
+    to a kind of dossier is then chosen once (`_applying`), not asked of every rule for every nomination."""
+
     code: str
     label: str
     citation: str
     stage: str  # submit | propose
     hard: bool
-    applies: Callable[[Nomination], bool]
     check: Callable[[Session, Nomination], tuple[str, str]]  # (result, reason)
+    subjects: tuple[str, ...] = SUBJECTS
+    campaigns: str = "any"  # any | annual | period
+
+    def applies(self, subject_type: str, campaign_kind: str) -> bool:
+        return subject_type in self.subjects and (
+            self.campaigns == "any" or (campaign_kind == "period") == (self.campaigns == "period"))
 
     def run(self, session: Session, n: Nomination) -> RuleResult:
         result, reason = self.check(session, n)
@@ -91,20 +116,26 @@ class Rule:
 RULES: list[Rule] = []
 
 
-def rule(code, label, citation, *, stage, hard, applies):
+def rule(code, label, citation, *, stage, hard, subjects=SUBJECTS, campaigns="any"):
     def register(fn):
-        RULES.append(Rule(code, label, citation, stage, hard, applies, fn))
+        RULES.append(Rule(code, label, citation, stage, hard, fn, subjects, campaigns))
         return fn
 
     return register
 
 
-def _annual(n: Nomination) -> bool:
-    return n.campaign.kind != "period"
+_APPLYING: dict[tuple, tuple[Rule, ...]] = {}
 
 
-def _period(n: Nomination) -> bool:
-    return n.campaign.kind == "period"
+def _applying(stage: str | None, subject_type: str, campaign_kind: str) -> tuple[Rule, ...]:
+    """The rules of `stage` (all with None) that apply to a kind of dossier, in the order of RULES: chosen once per
+    kind (the detail asks for every nomination it shows, a page of proposals for each of its items)."""
+    key = (stage, subject_type, campaign_kind, len(RULES))
+    found = _APPLYING.get(key)
+    if found is None:
+        found = _APPLYING[key] = tuple(r for r in RULES if (stage is None or r.stage == stage)
+                                       and r.applies(subject_type, campaign_kind))
+    return found
 
 
 def _years(n: Nomination) -> range:
@@ -165,7 +196,7 @@ def _year_text(years: range) -> str:
 
 
 @rule("thanh_vien_don_vi", "Là công chức, viên chức, người lao động của đơn vị", SEED_001, stage="submit", hard=True,
-      applies=lambda n: n.subject_type == "individual")
+      subjects=("individual",))
 def _member_of_unit(session: Session, n: Nomination):
     p = n.subject_person
     if p is None or not p.active:
@@ -179,7 +210,7 @@ def _member_of_unit(session: Session, n: Nomination):
 
 @rule("khong_ky_luat_nam", "Không có công chức, viên chức, người lao động của đơn vị bị kỷ luật từ khiển trách "
       "trở lên trong năm", SEED_000 + ".b", stage="submit", hard=True,
-      applies=lambda n: n.subject_type == "collective" and _annual(n))
+      subjects=("collective",), campaigns="annual")
 def _collective_no_discipline_year(session: Session, n: Nomination):
     records = _disciplined_in_unit(session, n.unit_id, _years(n))
     if records:
@@ -190,25 +221,25 @@ def _collective_no_discipline_year(session: Session, n: Nomination):
 
 @rule("khong_ky_luat_giai_doan", "Không có công chức, viên chức, người lao động của đơn vị bị kỷ luật từ khiển trách "
       "trở lên trong giai đoạn", SEED_000 + " (cấp cơ sở giai đoạn 2021–2025)", stage="submit", hard=True,
-      applies=lambda n: n.subject_type == "collective" and _period(n))
+      subjects=("collective",), campaigns="period")
 def _collective_no_discipline_period(session: Session, n: Nomination):
     return _collective_no_discipline_year(session, n)
 
 
 @rule("du_dieu_kien_tldxs", "Đủ điều kiện xét tặng danh hiệu Tập thể Lao động xuất sắc trở lên", SEED_000 + ".b",
-      stage="submit", hard=False, applies=lambda n: n.subject_type == "collective" and _annual(n))
+      stage="submit", hard=False, subjects=("collective",), campaigns="annual")
 def _collective_tldxs(session: Session, n: Nomination):
     return "judgement", "Hội đồng xem xét mức độ đủ điều kiện danh hiệu Tập thể Lao động xuất sắc theo hồ sơ."
 
 
 @rule("du_dieu_kien_cstdcs", "Đủ điều kiện xét tặng danh hiệu Chiến sĩ thi đua cơ sở trở lên", SEED_000 + ".b",
-      stage="submit", hard=False, applies=lambda n: n.subject_type == "individual" and _annual(n))
+      stage="submit", hard=False, subjects=("individual",), campaigns="annual")
 def _individual_cstdcs(session: Session, n: Nomination):
     return "judgement", "Hội đồng xem xét mức độ đủ điều kiện danh hiệu Chiến sĩ thi đua cơ sở theo hồ sơ."
 
 
 @rule("nguoi_dung_dau", "Người đứng đầu đơn vị: đơn vị cũng phải đủ điều kiện Tập thể Lao động xuất sắc",
-      SEED_000 + ".b", stage="submit", hard=True, applies=lambda n: n.subject_type == "individual")
+      SEED_000 + ".b", stage="submit", hard=True, subjects=("individual",))
 def _head_of_unit(session: Session, n: Nomination):
     p = n.subject_person
     if p is None or not p.is_unit_head:
@@ -222,7 +253,7 @@ def _head_of_unit(session: Session, n: Nomination):
 
 
 @rule("be_day_thanh_tich", "Có bề dày thành tích được Bộ, Ngành, Tỉnh và cấp Nhà nước tặng thưởng trong giai đoạn",
-      SEED_000 + " (cấp cơ sở giai đoạn 2021–2025)", stage="submit", hard=True, applies=_period)
+      SEED_000 + " (cấp cơ sở giai đoạn 2021–2025)", stage="submit", hard=True, campaigns="period")
 def _period_award_record(session: Session, n: Nomination):
     awards = _high_awards(session, n)
     if not awards:
@@ -231,8 +262,7 @@ def _period_award_record(session: Session, n: Nomination):
     return "pass", f"Có {len(awards)} khen thưởng: {titles}.{_inherited_text(session, n, awards)}"
 
 
-@rule("tieu_chuan_chung", "Đạt các điều kiện, tiêu chuẩn chung", SEED_000 + ".a", stage="submit", hard=False,
-      applies=lambda n: True)
+@rule("tieu_chuan_chung", "Đạt các điều kiện, tiêu chuẩn chung", SEED_000 + ".a", stage="submit", hard=False)
 def _general_standards(session: Session, n: Nomination):
     return "judgement", "Hội đồng bình xét các tiêu chuẩn chung trên cơ sở hồ sơ và báo cáo thành tích."
 
@@ -266,7 +296,7 @@ def _recognized_co_so(session: Session, n: Nomination) -> bool:
 
 
 @rule("da_cong_nhan_co_so", "Đã được công nhận điển hình tiên tiến cấp cơ sở trong năm", SEED_000 + ".c",
-      stage="propose", hard=True, applies=lambda n: True)
+      stage="propose", hard=True)
 def _nganh_recognized_co_so(session: Session, n: Nomination):
     if n.state in RECOGNISED_STATES and _recognized_co_so(session, n):
         return "pass", f"Đã được công nhận điển hình cấp cơ sở ({_year_text(_years(n))})."
@@ -274,7 +304,7 @@ def _nganh_recognized_co_so(session: Session, n: Nomination):
 
 
 @rule("it_nhat_mot_lan_nganh", "Có ít nhất 01 lần được công nhận điển hình tiên tiến ngành Tư pháp hằng năm",
-      SEED_000 + " (ngành Tư pháp giai đoạn 2021–2025)", stage="propose", hard=True, applies=_period)
+      SEED_000 + " (ngành Tư pháp giai đoạn 2021–2025)", stage="propose", hard=True, campaigns="period")
 def _period_annual_nganh(session: Session, n: Nomination):
     years = _years(n)
     subject = _award_subject(session, n)
@@ -288,7 +318,7 @@ def _period_annual_nganh(session: Session, n: Nomination):
 
 
 @rule("be_day_thanh_tich_nganh", "Có bề dày thành tích cao được Bộ, Ngành, Tỉnh và cấp Nhà nước tặng thưởng",
-      SEED_000 + " (ngành Tư pháp giai đoạn 2021–2025)", stage="propose", hard=True, applies=_period)
+      SEED_000 + " (ngành Tư pháp giai đoạn 2021–2025)", stage="propose", hard=True, campaigns="period")
 def _period_high_awards(session: Session, n: Nomination):
     return _period_award_record(session, n)
 
@@ -322,14 +352,13 @@ def evaluate_many(session: Session, ns: list, stage: str | None = None) -> list[
     """`evaluate` of each of `ns` (a page of rows: a proposal's items), the answers kept as `evaluate` says: the
     session's state is asked once for the page and the rules of the stage chosen once (per nomination, that was 600
     times for the Ministry's page of proposals)."""
-    staged = [r for r in RULES if stage is None or r.stage == stage]
-    if session.new or session.dirty or session.deleted:
-        return [[r.run(session, n) for r in staged if r.applies(n)] for n in ns]
+    if not session._is_clean():  # what `new or dirty or deleted` says, without building the three sets
+        return [[r.run(session, n) for r in _applying(stage, n.subject_type, n.campaign.kind)] for n in ns]
     memos = session.info.setdefault(_MEMO, {})
     out = []
     for n in ns:
         memo = memos.setdefault((n.id, n.version, n.state), {})
-        wanted = [r for r in staged if r.applies(n)]
+        wanted = _applying(stage, n.subject_type, n.campaign.kind)
         for r in wanted:
             if r.code not in memo:
                 memo[r.code] = r.run(session, n)
@@ -362,21 +391,40 @@ class ChecklistItem:
 def dossier_checklist(n: Nomination) -> list[ChecklistItem]:
     """The completeness checklist of a dossier (thành phần hồ sơ): the achievements, the achievement report and each
     criterion of the campaign answered as met. The unit checks it before submitting (`dossier_gaps`, the submit
-    guard) and the secretariat again when it accepts the dossier (service.check_accept): one list, both steps."""
-    items = [
-        ChecklistItem("Nội dung thành tích", bool((n.achievements or "").strip()), "Chưa nhập nội dung thành tích."),
-        ChecklistItem("Báo cáo thành tích (tệp đính kèm)", any(a.kind == "achievement_report" for a in n.attachments),
-                      "Chưa đính kèm báo cáo thành tích."),
-    ]
-    answers = {a.code: a for a in n.criteria}
-    for c in criteria_for(n.subject_type, n.campaign.kind):
-        a = answers.get(c.code)
-        if a is None or a.met is None:
-            items.append(ChecklistItem(f"Tiêu chí: {c.label}", False, f"Chưa trả lời tiêu chí: {c.label}."))
-        else:
-            items.append(ChecklistItem(f"Tiêu chí: {c.label}", bool(a.met),
-                                       "" if a.met else f"Tiêu chí được khai là chưa đạt: {c.label}."))
-    return [i if not i.ok else ChecklistItem(i.label, True) for i in items]
+    guard) and the secretariat again when it accepts the dossier (service.check_accept): one list, both steps.
+
+    Each line is one of a few fixed items (its label and gap are facts of the criterion), made once: a detail asks the
+    checklist twice or three times (the gaps, the submit guard, the desk's acceptance) and built ~10 frozen objects
+    and their texts each time."""
+    answers = {a.code: a.met for a in n.criteria}
+    items = [_ACHIEVEMENTS[bool((n.achievements or "").strip())],
+             _REPORT[any(a.kind == "achievement_report" for a in n.attachments)]]
+    for code, unanswered, unmet, ok in _criteria_lines(n.subject_type, n.campaign.kind):
+        met = answers.get(code)
+        items.append(unanswered if met is None else ok if met else unmet)
+    return items
+
+
+def _lines(label: str, gap: str) -> tuple[ChecklistItem, ChecklistItem]:
+    """A line's two items, (failed, ok): an ok line carries no gap."""
+    return ChecklistItem(label, False, gap), ChecklistItem(label, True)
+
+
+_ACHIEVEMENTS = _lines("Nội dung thành tích", "Chưa nhập nội dung thành tích.")
+_REPORT = _lines("Báo cáo thành tích (tệp đính kèm)", "Chưa đính kèm báo cáo thành tích.")
+_CRITERIA_LINES: dict[tuple[str, str], tuple] = {}
+
+
+def _criteria_lines(subject_type: str, campaign_kind: str) -> tuple:
+    """Each criterion of a kind of dossier with its three items: (code, not answered, answered as not met, met)."""
+    found = _CRITERIA_LINES.get((subject_type, campaign_kind))
+    if found is None:
+        found = _CRITERIA_LINES[subject_type, campaign_kind] = tuple(
+            (c.code, ChecklistItem(f"Tiêu chí: {c.label}", False, f"Chưa trả lời tiêu chí: {c.label}."),
+             ChecklistItem(f"Tiêu chí: {c.label}", False, f"Tiêu chí được khai là chưa đạt: {c.label}."),
+             ChecklistItem(f"Tiêu chí: {c.label}", True))
+            for c in _criteria_of(subject_type, campaign_kind))
+    return found
 
 
 def dossier_gaps(n: Nomination) -> list[str]:
