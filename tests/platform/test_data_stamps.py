@@ -10,7 +10,8 @@ import datetime as dt
 import factories
 import pytest
 from factories import uid
-from sqlalchemy import event, inspect, select, text
+from sqlalchemy import inspect, select, text
+from statements import Statements
 
 from models import ApiToken, DataStamp, Unit, make_engine
 from models.stamps import ACCOUNTS, CHOICES, STAMPED
@@ -27,22 +28,6 @@ def _page(client) -> str:
     r = client.get("/nominations")
     assert r.status_code == 200
     return r.get_data(as_text=True)
-
-
-class _Statements:
-    def __init__(self, engine):
-        self.engine, self.seen = engine, []
-
-    def _count(self, _conn, _cursor, statement, *_args):
-        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")):
-            self.seen.append(statement)
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self.seen
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._count)
 
 
 def _reads_filters(statements) -> bool:
@@ -80,13 +65,13 @@ def test_the_list_page_shows_every_change_of_its_filters_at_once(engine, db, dem
     assert login("vanphong").status_code == 302
     page = _page(client)
     assert "Phòng Hành chính tư pháp" in page and "Đăng ký điển hình</a>" in page
-    with _Statements(engine) as seen:
+    with Statements(engine) as seen:
         _page(client)
     assert not _reads_filters(seen) and "data_stamps" in seen[0], seen  # kept: read with the caller, no statement
 
     db.execute(text("UPDATE units SET name = 'Phòng Hộ tịch mới' WHERE code = 'HCTP'"))  # behind the ORM's back
     db.flush()
-    with _Statements(engine) as seen:
+    with Statements(engine) as seen:
         page = _page(client)
     assert _reads_filters(seen) and "Phòng Hộ tịch mới" in page and "Phòng Hành chính tư pháp" not in page
 

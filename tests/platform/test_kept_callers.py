@@ -14,30 +14,13 @@ import datetime as dt
 import factories
 import pytest
 from factories import uid
-from sqlalchemy import event, select, text, update
+from sqlalchemy import select, text, update
+from statements import Statements
 
 from models import ApiToken, DataStamp, Delegation, make_engine
 from models.stamps import ACCOUNTS
 from workflow import clock
 from workflow.administration import accounts
-
-TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
-
-
-class Statements:
-    def __init__(self, engine):
-        self.engine, self.seen = engine, []
-
-    def _count(self, _conn, _cursor, statement, *_args):
-        if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
-            self.seen.append(" ".join(statement.split()))
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self.seen
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._count)
 
 
 def _stamp(db) -> str:

@@ -12,33 +12,13 @@ import datetime as dt
 import factories
 import pytest
 from factories import uid
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
+from statements import Statements
 
 from models import ApiToken, Delegation, User
 from web.extensions import limiter
 from workflow import choices, clock, policy
 from workflow.administration import accounts
-
-TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
-
-
-class Statements:
-    """The statements the engine runs while the block runs, transaction control left out (the tests' requests run in
-    savepoints of the test's transaction, production's in transactions of their own)."""
-
-    def __init__(self, engine):
-        self.engine, self.seen = engine, []
-
-    def _count(self, _conn, _cursor, statement, *_args):
-        if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
-            self.seen.append(" ".join(statement.split()))
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self.seen
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._count)
 
 
 def _used_just_now(db, demo, username):
