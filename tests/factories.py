@@ -137,6 +137,19 @@ def registered(db, demo, head: str, *, unit: str | None = None, person: str | No
                                      unit_id=demo.unit(unit).id, title=title, **extra)
 
 
+def registered_through_api(api, db, demo, *, head: str = "tp_pbgdpl", unit: str = "PBGDPL",
+                           title: str = "Phòng PBGDPL"):
+    """A collective nomination registered by `head` through `POST /api/v1/nominations` (the test's pending objects
+    rolled back first, as a request starts from what is committed): the head's API client and the answer's JSON."""
+    campaign_id, unit_id = demo.campaign().id, demo.unit(unit).id
+    db.rollback()
+    client = api.as_(head)
+    r = client.post("/nominations", json={"campaign_id": campaign_id, "subject_type": "collective", "unit_id": unit_id,
+                                          "title": title})
+    assert r.status_code == 201, r.get_json()
+    return client, r.get_json()
+
+
 def nurtured(db, demo, head: str, **subject) -> Nomination:
     """Registered, its dossier complete (every criterion met, the achievement report attached) and being nurtured."""
     actor = demo.actor(head)

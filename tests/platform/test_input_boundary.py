@@ -4,6 +4,7 @@ a NUL in the login username is a failed login, audited. On SQLite and PostgreSQL
 to reach the driver and answer 500)."""
 from __future__ import annotations
 
+import factories
 from sqlalchemy import select
 
 from models import AuditEvent, Campaign, Nomination
@@ -85,13 +86,8 @@ def test_every_api_text_field_accepts_legal_text(api):
 
 def test_a_control_character_in_a_title_is_refused_before_it_is_stored(api, db, demo):
     """The finding: PATCH accepted "Phòng\\u000bPBGDPL" and the department's export then failed for everyone."""
-    campaign_id, unit_id = demo.campaign().id, demo.unit("PBGDPL").id
-    db.rollback()
-    head = api.as_("tp_pbgdpl")
-    r = head.post("/nominations", json={"campaign_id": campaign_id, "subject_type": "collective", "unit_id": unit_id,
-                                        "title": "Phòng PBGDPL"})
-    assert r.status_code == 201, r.get_json()
-    nid, version = r.get_json()["id"], r.get_json()["version"]
+    head, created = factories.registered_through_api(api, db, demo)
+    nid, version = created["id"], created["version"]
     for bad in sorted(BAD):
         r = head.patch(f"/nominations/{nid}", json={"version": version, "title": BAD[bad]})
         assert r.status_code == 422 and "title" in r.get_json()["errors"], bad

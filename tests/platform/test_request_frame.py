@@ -16,6 +16,7 @@ import logging
 import sys
 import uuid
 
+import factories
 import pytest
 import webargs.core
 from flask_login import LoginManager
@@ -28,13 +29,8 @@ STALE = 999_999  # a version no nomination has: the transition answers 409 after
 
 @pytest.fixture
 def nomination(api, db, demo):
-    campaign_id, unit_id = demo.campaign().id, demo.unit("PBGDPL").id
-    db.rollback()
-    head = api.as_("tp_pbgdpl")
-    r = head.post("/nominations", json={"campaign_id": campaign_id, "subject_type": "collective", "unit_id": unit_id,
-                                        "title": "Phòng PBGDPL"})
-    assert r.status_code == 201, r.get_json()
-    return head, r.get_json()["id"]
+    head, created = factories.registered_through_api(api, db, demo)
+    return head, created["id"]
 
 
 def _body(**fields) -> dict:
