@@ -549,6 +549,18 @@ def page(browser, live_server, browser_context_args):
     context.close()
 
 
+def open_user_menu(page) -> None:
+    """Opens the header's user menu the way a person does once the page has finished loading. The menu is Bootstrap's
+    dropdown, whose script is deferred: a click that lands after the HTML is parsed but before that script has run
+    opens nothing (a CI run's click did, right after the login's redirect), so the click waits for the page's load."""
+    from playwright.sync_api import expect
+
+    page.wait_for_load_state("load")
+    menu = page.get_by_test_id("user-menu")
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+
+
 @pytest.fixture
 def shot(page, request):
     prefix = getattr(request.module, "SHOT_PREFIX", request.module.__name__)

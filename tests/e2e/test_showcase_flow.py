@@ -5,7 +5,7 @@ recognised through the services against the live server's database. Screenshots 
 from __future__ import annotations
 
 import pytest
-from conftest import DEMO_PASSWORD, Demo  # tests/conftest.py, importable as `conftest` under pytest
+from conftest import DEMO_PASSWORD, Demo, open_user_menu  # tests/conftest.py, importable as `conftest` under pytest
 from e2e_examples import recognise_co_so
 
 from models import make_session_factory
@@ -74,7 +74,7 @@ def test_editor_publishes_and_the_public_sees_it(page, shot, live_server, recogn
     expect(page.get_by_test_id("revisions")).to_contain_text("Đang hiển thị công khai")
     shot("02b_revised")
 
-    page.get_by_test_id("user-menu").click()
+    open_user_menu(page)
     page.get_by_role("button", name="Đăng xuất").click()
     page.goto(f"{live_server}/showcase")
     expect(page.get_by_test_id("examples")).to_contain_text("7/QĐ-STP")

@@ -3,7 +3,7 @@ the header; the cookie of that browser, replayed in a fresh one, no longer signs
 from __future__ import annotations
 
 import pytest
-from conftest import DEMO_PASSWORD  # tests/conftest.py, importable as `conftest` under pytest
+from conftest import DEMO_PASSWORD, open_user_menu  # tests/conftest.py, importable as `conftest` under pytest
 from sqlalchemy import select
 
 from models import ApiToken, User, make_session_factory
@@ -31,7 +31,7 @@ def test_revoke_a_token_and_log_out(page, shot, live_server, script_token):
     page.get_by_label("Tên đăng nhập").fill("canbo1")
     page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
-    page.get_by_test_id("user-menu").click()
+    open_user_menu(page)
     page.get_by_role("link", name="Mã truy cập API").click()
     row = page.get_by_test_id(f"token-{token_id}")
     expect(row).to_contain_text("Bảng tính báo cáo tháng")
@@ -47,7 +47,7 @@ def test_revoke_a_token_and_log_out(page, shot, live_server, script_token):
         assert db.get(ApiToken, token_id).revoked
 
     cookie = next(c for c in page.context.cookies() if c["name"] == "session")
-    page.get_by_test_id("user-menu").click()
+    open_user_menu(page)
     page.get_by_role("button", name="Đăng xuất").click()
     expect(page.get_by_label("Tên đăng nhập")).to_be_visible()
     other = page.context.browser.new_context()
