@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import Date, Integer, and_, bindparam, case, cast, func, select, union_all
 from sqlalchemy.orm import Session
@@ -338,6 +339,54 @@ def visible_campaigns(session: Session, actor: Actor) -> list:
 def campaign_years(session: Session, actor: Actor) -> list[int]:
     stmt = select(func.distinct(_year_col())).where(policy.scope(actor, "campaign"))
     return sorted({int(y) for y in session.scalars(stmt) if y is not None}, reverse=True)
+
+
+def departments(session: Session, actor: Actor) -> list:
+    """The departments a reader of every department may filter the reports by, as (id, name) rows in name order;
+    none for a reader of one department or unit (the filter is not offered)."""
+    if policy.widest_scope(actor, "view", "report") != policy.ALL:
+        return []
+    return list(session.execute(select(Unit.id, Unit.name).where(Unit.kind == "department").order_by(Unit.name)))
+
+
+class FilterChoices(NamedTuple):
+    """What the dashboard's filter offers: `visible_campaigns`, `campaign_years` and `departments` (tuples: one answer
+    may be kept and served to many requests)."""
+
+    campaigns: tuple
+    years: tuple
+    departments: tuple
+
+
+CHOICES_KEPT = 1024
+_choices_kept: dict[tuple, FilterChoices] = {}
+
+
+def filter_choices(session: Session, actor: Actor, stamp: str | None = None) -> FilterChoices:
+    """`visible_campaigns`, `campaign_years` and `departments`, kept per `choices` data stamp and reader's scope.
+
+    The three read only `campaigns` and `units`, whose every change writes a new random stamp in its own transaction
+    (`models.stamps`). `stamp` is the stamp as the request read it before (with its caller,
+    `accounts.caller_for_session`): what the three statements read afterwards is at least as new as it, so it is kept
+    under that stamp, and a request reading the same stamp is served it without a statement — an equal stamp means the
+    same campaigns and units. The key holds everything the statements read of the reader (the campaigns' scope clause
+    and its values, `policy.scope_bound`; whether it reads every department's report). Pass a stamp only from a request
+    that changed nothing (the dashboard is a GET): a stamp read before a change of the session's own would be older
+    than what the session sees. Issue 13: the Ministry's filter read 200 campaigns, their years and the departments in
+    three statements, ~2 ms of CPU and ~1 ms of the server's on every view of the report."""
+    scope, params = policy.scope_bound(actor, "campaign")
+    key = (stamp, scope, tuple(sorted(params.items())), policy.widest_scope(actor, "view", "report") == policy.ALL)
+    if stamp is not None:
+        kept = _choices_kept.get(key)
+        if kept is not None:
+            return kept
+    found = FilterChoices(tuple(visible_campaigns(session, actor)), tuple(campaign_years(session, actor)),
+                          tuple(departments(session, actor)))
+    if stamp is not None:
+        if len(_choices_kept) >= CHOICES_KEPT:
+            _choices_kept.clear()
+        _choices_kept[key] = found
+    return found
 
 
 def bar_scale(values) -> int:

@@ -76,11 +76,11 @@ def dashboard():
     s = reports.summary(session, actor, campaign=args.get("campaign"), year=args.get("year"), department=department)
     today = clock.today()
     table = introductions.compliance(session, actor, department=department, today=today)
-    campaigns = reports.visible_campaigns(session, actor)
+    choices = reports.filter_choices(session, actor, stamp=g.get("choices_stamp"))  # a GET: kept per stamp
     return render_template(
-        "reports/dashboard.html", s=s, table=table, campaigns=campaigns, years=reports.campaign_years(session, actor),
-        departments=_department_choices(actor), department=department or "",
-        period_campaigns=[c for c in campaigns if c.kind == "period"],
+        "reports/dashboard.html", s=s, table=table, campaigns=choices.campaigns, years=choices.years,
+        departments=choices.departments, department=department or "",
+        period_campaigns=[c for c in choices.campaigns if c.kind == "period"],
         can_report=bool(policy.can(actor, "draw_up", "report")),
         unit_report=report_documents.is_unit_report(actor),
         report_year=s.year or today.year, state_colours={k: HEX[v] for k, v in STATE_COLOURS.items()},
