@@ -120,6 +120,37 @@ def test_compliance_scope(db, demo):
         introductions.compliance(db, demo.actor("vanphong"), month="2026-13")
 
 
+def test_every_page_of_the_table_has_its_units_total_and_introductions(db, demo):
+    """The table's page of units is read with its total beside each row, and the month's introductions for the same
+    page chosen again by the database (not by a list of the page's ids): every page, every size and a page past the
+    end (its total counted apart) give the units in the table's order, the total, and each unit's introductions."""
+    from models import Unit
+
+    pb, hc = make(db, demo, unit="PBGDPL", path=FULL[:4]), make(db, demo, unit="HCTP", path=FULL[:4])
+    lan = make(db, demo, person="Nguyễn Thị Lan", path=FULL[:4])
+    record(db, demo, "tp_pbgdpl", pb, dt.date(2026, 3, 3))
+    record(db, demo, "tp_pbgdpl", lan, dt.date(2026, 3, 12))
+    record(db, demo, "tp_hctp", hc, dt.date(2026, 3, 9))
+    record(db, demo, "tp_hctp", hc, dt.date(2026, 2, 9), month="2026-02")  # another month: not in March's table
+    actor = demo.actor("admin")
+    every = list(db.scalars(select(Unit).where(Unit.kind.in_(introductions.REPORTING_KINDS))
+                            .order_by(Unit.department_id, Unit.kind.desc(), Unit.name, Unit.id)))
+    by_code = {"PBGDPL": ["2026-03-03", "2026-03-12"], "HCTP": ["2026-03-09"]}
+    for per_page in (1, 3, 7, 100):
+        pages = -(-len(every) // per_page)
+        for page in (*range(1, pages + 1), pages + 1, pages + 5):
+            table = introductions.compliance(db, actor, month="2026-03", page=page, per_page=per_page, today=TODAY)
+            expected = every[(page - 1) * per_page:page * per_page]
+            assert table.page.total == len(every), (per_page, page)
+            assert [tuple(r.unit) for r in table.page.items] == \
+                [(u.id, u.code, u.name, u.department_id) for u in expected], (per_page, page)
+            for r in table.page.items:
+                assert [i.introduced_on.isoformat() for i in r.introductions] == by_code.get(r.unit.code, [])
+                assert all(i.unit_id == r.unit.id for i in r.introductions)
+    assert not introductions.compliance(db, demo.actor("tp_pbgdpl"), month="2026-03", page=2).page.items
+    assert introductions.compliance(db, demo.actor("tp_pbgdpl"), month="2026-03", page=2).page.total == 1
+
+
 def test_delete_same_permission_and_audited(db, demo):
     n = make(db, demo, unit="PBGDPL", path=FULL[:4])
     intro = record(db, demo, "tp_pbgdpl", n, dt.date(2026, 3, 2))

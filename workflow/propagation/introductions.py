@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -171,9 +172,19 @@ def delete(session: Session, actor: Actor, intro_id: int, *, context: Context = 
 
 
 # ------------------------------------------------------------------------------------------------ the table
+class ReportingUnit(NamedTuple):
+    """What the compliance table shows of a unit, the page and the API alike: plain values, not a `Unit` (the
+    Ministry's table is 100 units on every view of the reports page)."""
+
+    id: int
+    code: str
+    name: str
+    department_id: int | None
+
+
 @dataclass
 class Row:
-    unit: Unit
+    unit: ReportingUnit
     introductions: list[MonthlyIntroduction] = field(default_factory=list)
     status: str = "not_due"
 
@@ -221,8 +232,8 @@ def _status(intros: list[MonthlyIntroduction], month: dt.date, today: dt.date) -
 
 def _units_query(actor: Actor, department_id: int | None, month: dt.date):
     """Reporting units (divisions, district offices) active during the month, in the actor's scope."""
-    stmt = select(Unit).where(Unit.kind.in_(REPORTING_KINDS),
-                              or_(Unit.active.is_(True), Unit.closed_on >= month))
+    stmt = select(Unit.id, Unit.code, Unit.name, Unit.department_id).where(
+        Unit.kind.in_(REPORTING_KINDS), or_(Unit.active.is_(True), Unit.closed_on >= month))
     widest = policy.widest_scope(actor, "view", "introduction")
     if widest == policy.ALL:
         if department_id is not None:
@@ -249,18 +260,26 @@ def compliance(session: Session, actor: Actor, *, month=None, department=None, p
                                    minimum=1)
     page, per_page = page_params(page, per_page, default=100)
     stmt = _units_query(actor, department_id, first)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    units = list(session.scalars(stmt.order_by(Unit.department_id, Unit.kind.desc(), Unit.name, Unit.id)
-                                 .limit(per_page).offset((page - 1) * per_page)))
+    # The page of units with the total beside each row (one statement; a page past the end counts apart), then the
+    # month's introductions of the same page chosen again by the database: the page's 100 ids as an IN list were a
+    # statement SQLAlchemy rendered and psycopg parsed anew on every request (issue 13).
+    page_of = stmt.order_by(Unit.department_id, Unit.kind.desc(), Unit.name, Unit.id) \
+        .limit(per_page).offset((page - 1) * per_page)
+    found = session.execute(page_of.add_columns(func.count().over())).all()
+    units = [ReportingUnit(*r[:4]) for r in found]
+    total = found[0][4] if found else session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     by_unit: dict[int, list[MonthlyIntroduction]] = {u.id: [] for u in units}
     if units:
+        page_ids = page_of.with_only_columns(Unit.id).scalar_subquery()
         for intro in session.scalars(
                 select(MonthlyIntroduction).where(MonthlyIntroduction.month == first,
-                                                  MonthlyIntroduction.unit_id.in_(list(by_unit)))
+                                                  MonthlyIntroduction.unit_id.in_(page_ids))
                 .options(joinedload(MonthlyIntroduction.nomination).joinedload(Nomination.subject_person),
                          joinedload(MonthlyIntroduction.nomination).joinedload(Nomination.unit))
                 .order_by(MonthlyIntroduction.introduced_on, MonthlyIntroduction.id)).unique():
-            by_unit[intro.unit_id].append(intro)
+            shown = by_unit.get(intro.unit_id)
+            if shown is not None:  # a unit added or renamed between the two statements moved the page
+                shown.append(intro)
     rows = [Row(u, by_unit[u.id], _status(by_unit[u.id], first, today)) for u in units]
     return Compliance(first, deadline(first), today > deadline(first), Page(rows, total, page, per_page),
                       department_id)
