@@ -388,6 +388,30 @@ def test_dashboard_offers_the_period_reports_with_their_review_dates(db, demo, c
     assert not any(isinstance(c, Campaign) for c in rows) and period.id in {c.id for c in rows}
 
 
+def test_dashboard_filter_offers_the_campaigns_the_chosen_one_marked(db, demo, client, login):
+    """The campaigns' `<option>`s are written by `choice_options` (one pass, not a Jinja loop of 200 for the
+    Ministry): each campaign in the filter's order, its name escaped, the campaign of the summary marked selected and
+    none when no campaign is chosen — what the template's loop wrote."""
+    from markupsafe import escape
+
+    period = demo.campaign("period")
+    period.name = 'Giai đoạn <2021–2025> & "tổng kết"'
+    db.commit()
+    login("vanphong")
+    rows = reports.visible_campaigns(db, demo.actor("vanphong"))
+    assert len(rows) >= 2
+
+    def options(chosen) -> str:
+        return "".join(f'<option value="{c.id}"{" selected" if c.id == chosen else ""}>{escape(c.name)}</option>'
+                       for c in rows)
+
+    assert '<option value="">Tất cả</option>\n      ' + options(None) + "\n    </select>" in \
+        client.get("/reports").get_data(as_text=True)
+    html = client.get(f"/reports?campaign={period.id}").get_data(as_text=True)
+    assert options(period.id) in html and html.count(" selected>") == 1
+    assert "&lt;2021–2025&gt; &amp; &#34;tổng kết&#34;" in html
+
+
 def test_dashboard_scope_and_refusals(db, demo, client, login):
     scenario(db, demo)
     login("tp_pbgdpl")
