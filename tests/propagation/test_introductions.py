@@ -151,6 +151,33 @@ def test_every_page_of_the_table_has_its_units_total_and_introductions(db, demo)
     assert introductions.compliance(db, demo.actor("tp_pbgdpl"), month="2026-03", page=2).page.total == 1
 
 
+@pytest.mark.parametrize("username", ["vanphong", "tp_pbgdpl", "tp_stp2", "giamdoc"])
+def test_the_forms_candidates_are_the_live_nominations_of_the_recordable_units(db, demo, username):
+    """The form's nominations are plain rows (`Candidate`): for each reader the same nominations, in the same order and
+    cut at the same limit, with the unit's code, whom it is about (`Nomination.subject_name`), the title and the state
+    the objects give; dead ones (withdrawn, refused, revoked) left out."""
+    from models import DEAD_STATES, Nomination
+
+    period, stp2 = demo.campaign("period"), demo.campaign("annual", "STP2")
+    for unit, path, campaign in (("PBGDPL", FULL, None), ("HCTP", FULL[:4], None),
+                                 ("PTP-CD", ("registered", "withdrawn"), None), ("PBGDPL", FULL[:2], period),
+                                 ("STP2-VP", FULL[:3], stp2)):
+        make(db, demo, unit=unit, path=path, campaign=campaign)
+    for person, path in (("Nguyễn Thị Lan", FULL[:4]), ("Huỳnh Văn Đức", (*FULL[:3], "not_recognized"))):
+        make(db, demo, person=person, path=path)
+    actor = demo.actor(username)
+    units = introductions.recordable_units(db, actor)
+    for limit in (300, 2):
+        objects = list(db.scalars(select(Nomination).where(Nomination.unit_id.in_([u.id for u in units]),
+                                                           Nomination.state.not_in(DEAD_STATES))
+                                  .order_by(Nomination.unit_id, Nomination.id.desc()).limit(limit)))
+        expected = [(n.id, n.unit.code, n.subject_name, n.title, n.state) for n in objects]
+        assert [tuple(c) for c in introductions.candidate_nominations(db, actor, limit)] == expected
+        assert introductions.candidate_nominations(db, actor, limit, units=units) == \
+            introductions.candidate_nominations(db, actor, limit)
+    assert bool(expected) == bool(units)
+
+
 def test_delete_same_permission_and_audited(db, demo):
     n = make(db, demo, unit="PBGDPL", path=FULL[:4])
     intro = record(db, demo, "tp_pbgdpl", n, dt.date(2026, 3, 2))

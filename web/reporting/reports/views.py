@@ -114,7 +114,7 @@ def _introductions_page(values: dict | None = None, error: ValidationFailed | No
                         table.month <= today else ""}
     return render_template(
         "reports/introductions.html", table=table, units=units, recordable=recordable,
-        nominations=introductions.candidate_nominations(session, actor) if units else [],
+        nominations=introductions.candidate_nominations(session, actor, units=units) if units else [],
         values=values, error=error, field_errors=error.field_errors if error else {},
         months=_months_around(table.month, today), prev_month=_shift(table.month, -1),
         next_month=_shift(table.month, 1), departments=_department_choices(actor), department=department or "",
