@@ -122,8 +122,9 @@ def test_compliance_scope(db, demo):
 
 def test_every_page_of_the_table_has_its_units_total_and_introductions(db, demo):
     """The table's page of units is read with its total beside each row, and the month's introductions for the same
-    page chosen again by the database (not by a list of the page's ids): every page, every size and a page past the
-    end (its total counted apart) give the units in the table's order, the total, and each unit's introductions."""
+    page chosen again by the database (not by a list of the page's ids), both as plain rows: every page, every size
+    and a page past the end (its total counted apart) give the units in the table's order, the total, and each
+    unit's introductions with what the objects say of them and of their nominations."""
     from models import Unit
 
     pb, hc = make(db, demo, unit="PBGDPL", path=FULL[:4]), make(db, demo, unit="HCTP", path=FULL[:4])
@@ -136,6 +137,11 @@ def test_every_page_of_the_table_has_its_units_total_and_introductions(db, demo)
     every = list(db.scalars(select(Unit).where(Unit.kind.in_(introductions.REPORTING_KINDS))
                             .order_by(Unit.department_id, Unit.kind.desc(), Unit.name, Unit.id)))
     by_code = {"PBGDPL": ["2026-03-03", "2026-03-12"], "HCTP": ["2026-03-09"]}
+    objects: dict[int, list[MonthlyIntroduction]] = {}
+    for o in db.scalars(select(MonthlyIntroduction).where(MonthlyIntroduction.month == MARCH)
+                        .order_by(MonthlyIntroduction.introduced_on, MonthlyIntroduction.id)):
+        objects.setdefault(o.unit_id, []).append(o)
+    assert {n.subject_name for o in sum(objects.values(), []) for n in [o.nomination]} >= {"Nguyễn Thị Lan"}
     for per_page in (1, 3, 7, 100):
         pages = -(-len(every) // per_page)
         for page in (*range(1, pages + 1), pages + 1, pages + 5):
@@ -146,7 +152,13 @@ def test_every_page_of_the_table_has_its_units_total_and_introductions(db, demo)
                 [(u.id, u.code, u.name, u.department_id) for u in expected], (per_page, page)
             for r in table.page.items:
                 assert [i.introduced_on.isoformat() for i in r.introductions] == by_code.get(r.unit.code, [])
-                assert all(i.unit_id == r.unit.id for i in r.introductions)
+                assert [i.id for i in r.introductions] == [o.id for o in objects.get(r.unit.id, [])]
+                for i in r.introductions:  # plain rows of what the objects say (the page and the API read these)
+                    o = db.get(MonthlyIntroduction, i.id)
+                    assert i[:8] == (o.id, o.unit_id, o.department_id, o.nomination_id, o.month, o.introduced_on,
+                                     o.form, o.note) and i.unit_id == r.unit.id
+                    n = o.nomination
+                    assert tuple(i.nomination) == (n.id, n.title, n.subject_name, n.state)
     assert not introductions.compliance(db, demo.actor("tp_pbgdpl"), month="2026-03", page=2).page.items
     assert introductions.compliance(db, demo.actor("tp_pbgdpl"), month="2026-03", page=2).page.total == 1
 

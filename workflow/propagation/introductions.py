@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from models import DEAD_STATES, MonthlyIntroduction, Nomination, Person, Unit
 from models.nominations import subject_name_of
@@ -200,10 +200,35 @@ class ReportingUnit(NamedTuple):
     department_id: int | None
 
 
+class IntroducedNomination(NamedTuple):
+    """What the compliance table shows of an introduced nomination."""
+
+    id: int
+    title: str
+    subject_name: str  # `Nomination.subject_name`, said by `subject_name_of`
+    state: str
+
+
+class Introduction(NamedTuple):
+    """A month's introduction as the compliance table shows it, the page and the API alike (the columns of a
+    `MonthlyIntroduction` they read, and its nomination): plain values, not objects — by the 10th the Ministry's table
+    shows one or more for most of its 100 units, each an introduction, a nomination, a unit and a person as objects."""
+
+    id: int
+    unit_id: int
+    department_id: int
+    nomination_id: int
+    month: dt.date
+    introduced_on: dt.date
+    form: str
+    note: str
+    nomination: IntroducedNomination
+
+
 @dataclass
 class Row:
     unit: ReportingUnit
-    introductions: list[MonthlyIntroduction] = field(default_factory=list)
+    introductions: list[Introduction] = field(default_factory=list)
     status: str = "not_due"
 
     @property
@@ -242,7 +267,7 @@ class Compliance:
         return sum(1 for r in self.page.items if r.status == "met")
 
 
-def _status(intros: list[MonthlyIntroduction], month: dt.date, today: dt.date) -> str:
+def _status(intros: list[Introduction], month: dt.date, today: dt.date) -> str:
     if any(i.introduced_on <= deadline(month) for i in intros):
         return "met"
     return "missed" if today > deadline(month) else "not_due"
@@ -286,18 +311,21 @@ def compliance(session: Session, actor: Actor, *, month=None, department=None, p
     found = session.execute(page_of.add_columns(func.count().over())).all()
     units = [ReportingUnit(*r[:4]) for r in found]
     total = found[0][4] if found else session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    by_unit: dict[int, list[MonthlyIntroduction]] = {u.id: [] for u in units}
+    by_unit: dict[int, list[Introduction]] = {u.id: [] for u in units}
     if units:
         page_ids = page_of.with_only_columns(Unit.id).scalar_subquery()
-        for intro in session.scalars(
-                select(MonthlyIntroduction).where(MonthlyIntroduction.month == first,
-                                                  MonthlyIntroduction.unit_id.in_(page_ids))
-                .options(joinedload(MonthlyIntroduction.nomination).joinedload(Nomination.subject_person),
-                         joinedload(MonthlyIntroduction.nomination).joinedload(Nomination.unit))
-                .order_by(MonthlyIntroduction.introduced_on, MonthlyIntroduction.id)).unique():
-            shown = by_unit.get(intro.unit_id)
+        i = MonthlyIntroduction
+        for *intro, nid, title, subject_type, person, unit_name, state in session.execute(
+                select(i.id, i.unit_id, i.department_id, i.nomination_id, i.month, i.introduced_on, i.form, i.note,
+                       Nomination.id, Nomination.title, Nomination.subject_type, Person.full_name, Unit.name,
+                       Nomination.state)
+                .join(Nomination, Nomination.id == i.nomination_id).join(Unit, Unit.id == Nomination.unit_id)
+                .outerjoin(Person, Person.id == Nomination.subject_person_id)
+                .where(i.month == first, i.unit_id.in_(page_ids)).order_by(i.introduced_on, i.id)):
+            shown = by_unit.get(intro[1])
             if shown is not None:  # a unit added or renamed between the two statements moved the page
-                shown.append(intro)
+                shown.append(Introduction(*intro, IntroducedNomination(
+                    nid, title, subject_name_of(subject_type, person, unit_name), state)))
     rows = [Row(u, by_unit[u.id], _status(by_unit[u.id], first, today)) for u in units]
     return Compliance(first, deadline(first), today > deadline(first), Page(rows, total, page, per_page),
                       department_id)
