@@ -124,8 +124,8 @@ def test_a_callers_chain_is_its_users_without_loading_the_user(db, demo, engine)
     ORM User and its roles: for every demo user it is the chain the User gives. A User the session holds is asked
     instead (it may carry a change of this transaction): its department moved in memory moves the chain."""
     from sqlalchemy.orm import Session
-
     from statements import Statements
+
     from workflow.administration import accounts
     from workflow.policy import Actor
 
