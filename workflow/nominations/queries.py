@@ -255,7 +255,8 @@ def _row(r: tuple) -> NominationRow:
      unit_code, unit_name, unit_kind, campaign_name, campaign_kind, person_name, former, successor) = r
     row = NominationRow(
         nid, state, version, subject_type, title, campaign_id, unit_id, department_id, person_id,
-        created_at.replace(tzinfo=dt.UTC), updated_at.replace(tzinfo=dt.UTC), UnitRef(unit_id, unit_code, unit_name, unit_kind, former, successor),
+        created_at.replace(tzinfo=dt.UTC), updated_at.replace(tzinfo=dt.UTC),
+        UnitRef(unit_id, unit_code, unit_name, unit_kind, former, successor),
         CampaignRef(campaign_id, campaign_name, campaign_kind),
         PersonRef(person_id, person_name) if person_id is not None else None,
     )
