@@ -125,7 +125,7 @@ def html_text(value) -> str:
     return value.replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;").replace('"', "&#34;")
 
 
-ROWS_HTML_KEPT = 2048  # rows' HTML kept per process, as many as `queries.ROWS_KEPT` rows; forgotten when full
+ROWS_HTML_KEPT = 1024  # rows' HTML kept per process, as many as `queries.ROWS_KEPT` rows; emptied when full
 _rows_html: dict = {}  # (id(row), detail path) → (the row, its HTML)
 
 

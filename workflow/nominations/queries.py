@@ -233,7 +233,7 @@ _ROW_COLUMNS = (
 )
 
 
-ROWS_KEPT = 2048  # list rows kept per process (a hundred pages of twenty), forgotten all at once when full
+ROWS_KEPT = 1024  # list rows kept per process (fifty pages of twenty, ~3 KB each with their HTML), emptied when full
 _rows_kept: dict[tuple, NominationRow] = {}
 
 
