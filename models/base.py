@@ -54,9 +54,15 @@ class UTCDateTime(TypeDecorator):
         API list page, 43 µs of its ~0.3 ms of client CPU; tests/platform/test_utc_datetime.py compares the two)."""
         if value is None:
             return None
-        if type(value) is not dt.datetime:  # a subclass: `replace` keeps its class, `combine` would not
-            return value.replace(tzinfo=dt.UTC)
-        return _combine(value, value.time(), dt.UTC)
+        return aware_utc(value)
+
+
+def aware_utc(value: dt.datetime) -> dt.datetime:
+    """A naive UTC datetime as read from the database, marked UTC: `value.replace(tzinfo=dt.UTC)`, made by
+    `datetime.combine` of its own date and time (see `UTCDateTime.process_result_value`)."""
+    if type(value) is not dt.datetime:  # a subclass: `replace` keeps its class, `combine` would not
+        return value.replace(tzinfo=dt.UTC)
+    return _combine(value, value.time(), dt.UTC)
 
 
 class Base(DeclarativeBase):

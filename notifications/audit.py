@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Text, bindparam, cast, insert, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
-from models import AuditChainHead, AuditEvent, Unit, plain
+from models import AuditChainHead, AuditEvent, Unit, User, plain
 from models.audit import TAKEN, department_chain
 from models.base import json_text
 from workflow import clock
@@ -53,8 +53,19 @@ def chain_for(session: Session, *, actor=None, department_id: int | None = None,
         return department_chain(department_id)
     if unit is not None:
         return _unit_chain(unit)
-    user = getattr(actor, "user", actor)
-    for own in (getattr(user, "department", None), getattr(user, "unit", None)):
+    who = getattr(actor, "who", None)
+    if who is not None and session.identity_map.get(session.identity_key(User, who.id)) is None:
+        # An Actor of a caller's columns (`policy.Who`: every API and page request's) whose User this session never
+        # loaded: its department and unit by their ids, the ones the User holds. Asking `actor.user` loaded the User
+        # and its roles only to reach them (issue 13: a refused transition ran four statements for its chain, now
+        # one, none when the unit is in the session already). A User the session holds may carry changes of this
+        # transaction: it is asked as before.
+        ids = (who.department_id, who.unit_id)
+        owns = (session.get(Unit, unit_id) for unit_id in ids if unit_id is not None)
+    else:
+        user = getattr(actor, "user", actor)
+        owns = (getattr(user, name, None) for name in ("department", "unit"))
+    for own in owns:
         if own is not None:
             return _unit_chain(own)
     return SYSTEM

@@ -187,3 +187,41 @@ def test_the_detail_page_reads_on_the_readers_connection_without_a_session(engin
             assert (lean.sessions, lean.checkouts) == (0, 1), (name, nid, lean.statements)
             assert through_session.sessions == 1
             assert len(lean.statements) == len(through_session.statements)
+
+
+LIST_PATHS = ("/nominations", "/nominations?page=2&per_page=5", "/nominations?state=submitted",
+              "/nominations?q=%3Cscript%3E%26%22", "/nominations?unit=999999", "/nominations?page=999")
+
+
+def test_the_list_page_reads_on_the_readers_connection_without_a_session(engine, db, demo, make_app, monkeypatch):
+    """The page `/nominations` (issue 13, tenth increment) reads as the detail page does: its caller and its page of
+    rows on one reader connection, its Session never connected; the same page as through the session, statement for
+    statement, for readers of a department, a unit, the Ministry and none, filtered, paged and empty. Fails when the
+    list page is not in `READER_LENT` (its session connects: one Session, and a second checkout)."""
+    _postgres_only(engine)
+    from web.nominations import views
+
+    app = make_app()
+    nurtured(db, demo, "tp_hctp", unit="HCTP")
+    submitted(db, demo, "tp_pbgdpl", unit="PBGDPL")
+    nomination(db, demo, unit="XDKT", state="registered")
+    db.commit()
+    client = app.test_client()
+    for name in ("vanphong", "tp_hctp", "botp", "canbo1", "admin"):
+        client.post("/logout")
+        assert client.post("/login", data={"username": name, "password": DEMO_PASSWORD}).status_code in (302, 303)
+        for path in LIST_PATHS:
+            client.get(path)
+            with Counted(engine) as lean:
+                page = client.get(path)
+            monkeypatch.setattr(views, "reads", lambda: None)
+            try:
+                with Counted(engine) as through_session:
+                    before = client.get(path)
+            finally:
+                monkeypatch.undo()
+            assert page.status_code == before.status_code == 200, (name, path)
+            assert _unsigned(page.get_data()) == _unsigned(before.get_data()), (name, path)
+            assert (lean.sessions, lean.checkouts) == (0, 1), (name, path, lean.statements)
+            assert (through_session.sessions, through_session.checkouts) == (1, 1), (name, path)
+            assert lean.statements == through_session.statements, (name, path)

@@ -4,11 +4,12 @@ what it shows up front; migration 0013's indexes exist (on PostgreSQL the trigra
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 
 import pytest
 from alembic.script import ScriptDirectory
 from factories import nomination
-from sqlalchemy import event, inspect, select, text
+from sqlalchemy import event, inspect, select, text, update
 
 from models import Attachment, Checkin, Nomination, Person, StateChange, Unit
 from models.base import fold
@@ -102,6 +103,40 @@ def test_list_rows_are_plain_values_not_orm_objects(db, demo, many):
     assert collective.subject_person is None and collective.subject_name == collective.unit.name
     orm = db.get(Nomination, individual.id)
     assert present.nomination_summary(individual) == present.nomination_summary(orm)
+
+
+def test_list_rows_hold_the_orms_values_and_are_shared_while_their_values_are_equal(db, demo, many, monkeypatch):
+    """Issue 13, tenth increment: a list row is kept per its statement's values (`queries._row`). The same list read
+    again gives the very same objects (fails without the kept rows); every value is the ORM's, the two times read
+    naive and marked UTC as `models.base.UTCDateTime` marks them (aware, `dt.UTC`, equal: fails if `_row` leaves them
+    naive); a dossier retitled and a unit renamed give new rows with their new values, the other rows staying the
+    objects they were; a full keep is emptied, its rows still right."""
+    actor = demo.actor("vanphong")
+    first = queries.list_nominations(db, actor, per_page=100).items
+    again = queries.list_nominations(db, actor, per_page=100).items
+    assert len(first) >= 10 and all(a is b for a, b in zip(first, again, strict=True))
+    db.expire_all()
+    for row in first:
+        orm = db.get(Nomination, row.id)
+        assert (row.created_at, row.updated_at) == (orm.created_at, orm.updated_at)
+        assert row.created_at.tzinfo is orm.created_at.tzinfo is dt.UTC and row.updated_at.tzinfo is dt.UTC
+        assert (row.title, row.state, row.unit.name, row.campaign.name) == (
+            orm.title, orm.state, orm.unit.name, orm.campaign.name)
+    retitled, renamed = first[0], next(n for n in first if n.unit_id != first[0].unit_id)
+    db.execute(update(Nomination).where(Nomination.id == retitled.id).values(title="Tên <mới> & khác"))
+    db.execute(update(Unit).where(Unit.id == renamed.unit_id).values(name="Phòng đổi tên"))
+    after = {n.id: n for n in queries.list_nominations(db, actor, per_page=100).items}
+    assert after[retitled.id] is not retitled and after[retitled.id].title == "Tên <mới> & khác"
+    for row in first:
+        if row.unit_id == renamed.unit_id:
+            assert after[row.id] is not row and after[row.id].unit.name == "Phòng đổi tên"
+        elif row.id != retitled.id:
+            assert after[row.id] is row
+    monkeypatch.setattr(queries, "ROWS_KEPT", 3)
+    queries._rows_kept.clear()
+    small = queries.list_nominations(db, actor, per_page=100).items
+    assert len(queries._rows_kept) <= 3
+    assert [(n.id, n.title, n.unit.name) for n in small] == [(n.id, n.title, n.unit.name) for n in after.values()]
 
 
 @pytest.mark.parametrize("per_page", [1, 3, 4])

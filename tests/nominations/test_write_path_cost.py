@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import event, func, select
 from test_api_nominations import act, complete_dossier, nurture, ref, register, upload  # noqa: F401  (ref: a fixture)
 
-from models import DisciplineRecord, Nomination, Notification, Person, StateChange, User
+from models import AuditEvent, DisciplineRecord, Nomination, Notification, Person, StateChange, User
+from models.audit import department_chain
 from notifications import inbox
 from workflow.nominations import queries, rules, service
 
@@ -269,6 +270,26 @@ def test_the_step_statement_is_never_converted_again_when_it_runs(api, ref, engi
     r = act(api, "tp_pbgdpl", n, "start_nurturing", nurture_plan="Kế hoạch bồi dưỡng.")
     assert r.status_code == 200, r.get_json()
     assert [h["action"] for h in r.get_json()["history"]] == ["create", "start_nurturing"]
+
+def test_a_refused_transition_finds_its_audit_chain_without_loading_the_caller(api, ref, engine, db):  # noqa: F811
+    """Issue 13, tenth increment: a refused transition (here a stale version, 409) is rolled back and its refusal
+    audited on the caller's chain (its department's). Finding that chain loaded the caller's ORM User, its roles, its
+    department and its unit — four statements a successful transition never runs; it now reads the department's row
+    alone (`audit.chain_for` with the caller's columns). The refusal is written where it was, once."""
+    n = register(api, ref)
+    with statements(engine) as seen:
+        r = act(api, "tp_pbgdpl", dict(n, version=n["version"] + 1), "start_nurturing", nurture_plan="Kế hoạch.")
+    assert r.status_code == 409, r.get_json()
+    assert not reading(seen, "users") and not reading(seen, "user_roles"), "\n".join(seen)
+    assert len(reading(seen, "units")) == 1, "\n".join(seen)
+    # The caller (1), the locked row (1), the department (1), the audit row (PostgreSQL 2, SQLite 3).
+    counted = [s for s in seen if not s.startswith("UPDATE api_tokens")]  # the token's use, noted once a minute
+    assert len(counted) == (5 if engine.dialect.name == "postgresql" else 6), "\n".join(seen)
+    department = db.scalar(select(User.department_id).where(User.username == "tp_pbgdpl"))
+    refused = db.execute(select(AuditEvent.chain, AuditEvent.action, AuditEvent.actor_username)
+                         .where(AuditEvent.outcome == "refused", AuditEvent.object_id == n["id"])).all()
+    assert refused == [(department_chain(department), "nomination.start_nurturing", "tp_pbgdpl")]
+
 
 def test_recipients_are_told_with_one_insert(db, engine, demo):
     """The inbox writes the notifications of all an event's recipients in one multi-row INSERT (one round trip),

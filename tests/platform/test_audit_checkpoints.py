@@ -21,7 +21,7 @@ from flask.cli import ScriptInfo
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from models import AuditChainHead, AuditCheckpoint, AuditEvent, Nomination
+from models import AuditChainHead, AuditCheckpoint, AuditEvent, Nomination, Unit, User
 from models.audit import COUNT_BUCKET
 from notifications import audit
 from notifications import audit_checkpoints as cps
@@ -115,6 +115,39 @@ def test_events_go_to_their_departments_chain(trail, db, demo):
         last = _rows(db, chain)[-1]
         assert tuple(heads) == (last.seq, last.hash)
     db.commit()
+
+
+
+def test_a_callers_chain_is_its_users_without_loading_the_user(db, demo, engine):
+    """Issue 13, tenth increment: the chain of an event audited on its actor's (a refusal, an account's action) is
+    found from an API or page caller's columns (`policy.Who`) by the user's department and unit, without loading the
+    ORM User and its roles: for every demo user it is the chain the User gives. A User the session holds is asked
+    instead (it may carry a change of this transaction): its department moved in memory moves the chain."""
+    from sqlalchemy.orm import Session
+    from statements import Statements
+
+    from workflow.administration import accounts
+    from workflow.policy import Actor
+
+    users = db.scalars(select(User).order_by(User.id)).all()
+    expected = {u.username: audit.chain_for(db, actor=demo.actor(u.username)) for u in users}
+    tokens = {u.username: accounts.issue_token(db, u, name="chain") for u in users if u.active}
+    db.flush()
+    assert set(expected.values()) >= {"ministry", "system"} and len(tokens) > 10
+    with Session(bind=db.connection()) as fresh:  # holds no User: the callers' own columns only
+        for username, token in tokens.items():
+            accounts.forget_callers()
+            caller = accounts.caller_for_token(fresh, token)
+            assert isinstance(caller.actor, Actor) and caller.actor.who is not None
+            with Statements(engine) as seen:
+                chain = audit.chain_for(fresh, actor=caller.actor)
+            assert chain == expected[username], username
+            assert not [s for s in seen if " FROM users" in s or " FROM user_roles" in s], seen
+            assert len(seen) <= 1, seen  # the department's row (or the unit's), unless the session holds it
+        held = fresh.scalar(select(User).where(User.username == "thanhtra"))
+        caller = accounts.caller_for_token(fresh, tokens["thanhtra"])
+        held.department = fresh.get(Unit, demo.unit("STP2").id)
+        assert audit.chain_for(fresh, actor=caller.actor) == f"dept:{demo.unit('STP2').id}" != expected["thanhtra"]
 
 
 def test_untouched_database_verifies_against_its_checkpoints(trail, app, db, tmp_path):

@@ -2,6 +2,7 @@
 strftime formatted them, pager links as url_for builds them, and every template compiled ahead of the first request."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -127,6 +128,32 @@ def test_list_rows_are_what_the_template_wrote(app, count):
     with app.test_request_context("/nominations", base_url="http://localhost/prefix&x"):  # a script root to escape
         before = app.jinja_env.from_string(_ROWS_TEMPLATE).render(items=rows)
         assert str(filters.nomination_rows(rows, url_for("nominations.index"))) == before
+
+
+def test_a_rows_html_is_kept_per_row_object_and_path_and_never_served_for_another(app, monkeypatch):
+    """Issue 13, tenth increment: a row's HTML is kept per row object and path (`filters._rows_html`). Served again,
+    it is the same text; another object (equal or changed), another path, are written from their own values; an
+    entry found under an object's identity but made for another object (an identity reused) is not served (fails
+    without the `is` check); a full keep is emptied and the rows still right."""
+    rows = _rows()
+    changed = [dataclasses.replace(r, title=r.title + " <mới>", state="recognised") for r in rows]
+    with app.test_request_context("/nominations"):
+        path = url_for("nominations.index")
+        template = app.jinja_env.from_string(_ROWS_TEMPLATE)
+        first = str(filters.nomination_rows(rows, path))
+        assert all(filters._rows_html[(id(r), path)][0] is r for r in rows)
+        assert str(filters.nomination_rows(rows, path)) == first == template.render(items=rows)
+        assert str(filters.nomination_rows(changed, path)) == template.render(items=changed)
+        equal = [dataclasses.replace(r) for r in rows]
+        assert str(filters.nomination_rows(equal, path)) == first
+        assert str(filters.nomination_rows(rows, "/khác&x")) == first.replace(f'href="{path}/', 'href="/khác&amp;x/')
+        stranger = dataclasses.replace(rows[0], title="Khác")
+        filters._rows_html[(id(stranger), path)] = (rows[0], "<tr>STALE</tr>")
+        assert str(filters.nomination_rows([stranger], path)) == template.render(items=[stranger])
+        monkeypatch.setattr(filters, "ROWS_HTML_KEPT", 2)
+        fresh = [dataclasses.replace(r) for r in changed]
+        assert str(filters.nomination_rows(fresh, path)) == template.render(items=changed)
+        assert len(filters._rows_html) <= 2
 
 
 def test_the_list_page_writes_its_rows_through_nomination_rows(app):

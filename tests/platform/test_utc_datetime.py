@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
-from models.base import UTCDateTime
+from models.base import UTCDateTime, aware_utc
 
 VALUES = [
     dt.datetime(2026, 11, 30, 15, 30, 1, 123456),
@@ -54,3 +54,10 @@ def test_the_types_result_processor_hands_back_aware_utc(dialect):
         if dialect.name == "sqlite":
             expected = expected.replace(fold=0)  # SQLite's text keeps no fold
         _same(process(raw), expected)
+
+
+@pytest.mark.parametrize("value", VALUES + [_Subclass(2026, 1, 2, 3, 4, 5, 6)])
+def test_a_list_rows_naive_time_is_marked_as_the_type_marks_it(value):
+    """`aware_utc`: what the list's rows (`queries._row`, `present.listed_nomination`) mark their two times with, read
+    naive to be kept (issue 13): the type's own conversion."""
+    _same(aware_utc(value), value.replace(tzinfo=dt.UTC))

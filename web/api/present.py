@@ -21,6 +21,7 @@ from models import (
     Unit,
     User,
 )
+from models.base import aware_utc
 from models.nominations import subject_name_of
 from web.json_provider import json_ready  # noqa: F401 - the list's and detail's document, as tests read it
 from workflow import clock, documents, offers, policy
@@ -142,6 +143,7 @@ def listed_nomination(nid, state, version, subject_type, title, campaign_id, uni
     The unit, campaign and person are the row's own columns, as `queries._row` refers to them."""
     if person_id is None:
         person_name = None
+    created_at, updated_at = aware_utc(created_at), aware_utc(updated_at)
     item = _summary(nid, state, version, subject_type, title, campaign_id, unit_id, department_id,
                     subject_name_of(subject_type, person_name, unit_name), created_at, updated_at, unit_id, unit_code,
                     unit_name, unit_kind, campaign_id, campaign_name, campaign_kind, person_id, person_name)
