@@ -85,14 +85,3 @@ def test_the_list_still_runs_one_statement_after_the_changes(db, demo, client, l
         assert token.get("/nominations?per_page=100").status_code == 200
     assert len(_touching_nominations(seen)) == 1  # the total, the page's ids and their rows (issue 13)
     assert not [s for s in seen if "unit_names" in s and "nominations" not in s]
-
-
-def test_the_api_items_made_from_the_columns_name_the_units_as_the_rows_do(db, demo):
-    """`present.listed_nomination` (the API list's items from the columns, issue 13) and the page's NominationRows
-    name a renamed, a merged and an untouched unit alike."""
-    _reorganised(db, demo)
-    actor = demo.actor("vanphong")
-    made = present.nomination_page(queries.list_nominations(db, actor, per_page=100, row=present.listed_nomination))
-    assert made == present.nomination_page(queries.list_nominations(db, actor, per_page=100))
-    assert {i["subject"]["unit"]["listed_name"] for i in made["items"]} >= {
-        f"Phòng <b>Đổi</b> Tên (trước đây: {HCTP_OLD})", f"Phòng <b>Đổi</b> Tên (trước đây: {PB_OLD})"}

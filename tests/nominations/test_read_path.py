@@ -351,24 +351,3 @@ def test_the_detail_page_reads_each_part_once(client, login, engine, db, demo):
     assert r.status_code == 200 and n.title in r.get_data(as_text=True)
     assert len([s for s in seen if "FROM discipline_records" in s]) == 1, seen
     assert len(_touching_nominations(seen)) == 1, seen  # the row with its parts
-
-
-LIST_QUERIES = ({}, {"per_page": 3}, {"per_page": 3, "page": 2}, {"per_page": 2, "state": "nurtured"},
-                {"per_page": 2, "state": "registered,nurtured"}, {"q": "phong"}, {"subject_type": "individual"},
-                {"subject_type": "collective", "per_page": 4})
-
-
-def test_the_api_lists_items_made_from_the_columns_are_those_made_from_the_rows(db, demo, many):
-    """The API's list makes its items straight from the row's columns (`present.listed_nomination`, issue 13); the
-    page's NominationRows give the same document, byte for byte, for every reader, filter, page and cursor (a person
-    or none, collective and individual rows, an empty page)."""
-    import orjson
-
-    for username in READERS:
-        actor = demo.actor(username)
-        for kw in (*LIST_QUERIES, {"per_page": 2, "before_id": many[5]}, {"per_page": 3, "page": 99}):
-            rows = present.nomination_page(queries.list_nominations(db, actor, **kw))
-            made = present.nomination_page(queries.list_nominations(db, actor, row=present.listed_nomination, **kw))
-            assert all(type(item) is dict for item in made["items"])
-            assert orjson.dumps(made, option=orjson.OPT_SORT_KEYS) == orjson.dumps(rows, option=orjson.OPT_SORT_KEYS)
-            assert made == rows, (username, kw)

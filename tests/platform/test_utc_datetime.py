@@ -58,6 +58,6 @@ def test_the_types_result_processor_hands_back_aware_utc(dialect):
 
 @pytest.mark.parametrize("value", VALUES + [_Subclass(2026, 1, 2, 3, 4, 5, 6)])
 def test_a_list_rows_naive_time_is_marked_as_the_type_marks_it(value):
-    """`aware_utc`: what the list's rows (`queries._row`, `present.listed_nomination`) mark their two times with, read
-    naive to be kept (issue 13): the type's own conversion."""
+    """`aware_utc`: what the list's rows (`queries._row`) mark their two times with, read naive to be kept (issue 13):
+    the type's own conversion."""
     _same(aware_utc(value), value.replace(tzinfo=dt.UTC))

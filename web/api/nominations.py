@@ -67,8 +67,7 @@ def list_nominations(args):
     Lọc theo `state` (một hoặc nhiều, cách nhau bởi dấu phẩy), `campaign`, `unit`, `subject_type`, `q` (không dấu).
     Đọc xa: `before_id` = `next_before_id` của trang trước (con trỏ theo id, không phải đếm lại từ đầu).
     """
-    return document(present.nomination_page(queries.list_nominations(reads(), actor(), row=present.listed_nomination,
-                                                                     **args)))
+    return document(present.nomination_page(queries.list_nominations(reads(), actor(), **args)))
 
 
 @blp.route("/nominations", methods=["POST"])

@@ -21,11 +21,8 @@ from models import (
     Unit,
     User,
 )
-from models.base import aware_utc
-from models.nominations import subject_name_of
 from web.json_provider import json_ready  # noqa: F401 - the list's and detail's document, as tests read it
 from workflow import clock, documents, offers, policy
-from workflow.administration import unit_history
 from workflow.administration.campaigns import campaign_data
 from workflow.council import operations as council_core
 from workflow.council import queries as council_queries
@@ -108,71 +105,30 @@ def page(p, present) -> dict:
 # ------------------------------------------------------------------------------------------------ nominations
 def nomination_summary(n: Nomination) -> dict:
     u, c, p = n.unit, n.campaign, n.subject_person
-    return _summary(n.id, n.state, n.version, n.subject_type, n.title, n.campaign_id, n.unit_id, n.department_id,
-                    n.subject_name, n.created_at, n.updated_at, u.id, u.code, u.name, u.kind, c.id, c.name, c.kind,
-                    p.id if p is not None else None, p.full_name if p is not None else None)
-
-
-def _summary(nid, state, version, subject_type, title, campaign_id, unit_id, department_id, subject_name, created_at,
-             updated_at, unit_ref, unit_code, unit_name, unit_kind, campaign_ref, campaign_name, campaign_kind,
-             person_ref, person_name) -> dict:
-    """A nomination's summary (the list's item, the detail's head) from its values: one shape for an ORM Nomination
-    (`nomination_summary`) and a list row's columns (`listed_nomination`). `*_ref`: the ids of the unit, campaign and
-    person objects (None: no person)."""
     return {
-        "id": nid, "state": state, "state_label": STATE_LABELS[state], "version": version,
-        "subject_type": subject_type, "title": title, "campaign_id": campaign_id, "unit_id": unit_id,
-        "department_id": department_id,
+        "id": n.id, "state": n.state, "state_label": STATE_LABELS[n.state], "version": n.version,
+        "subject_type": n.subject_type, "title": n.title, "campaign_id": n.campaign_id, "unit_id": n.unit_id,
+        "department_id": n.department_id,
         "subject": {
-            "type": subject_type,
-            "name": subject_name,
-            "unit": {"id": unit_ref, "code": unit_code, "name": unit_name, "kind": unit_kind},
-            "person": {"id": person_ref, "full_name": person_name} if person_ref is not None else None,
+            "type": n.subject_type,
+            "name": n.subject_name,
+            "unit": {"id": u.id, "code": u.code, "name": u.name, "kind": u.kind},
+            "person": {"id": p.id, "full_name": p.full_name} if p is not None else None,
         },
-        "campaign": {"id": campaign_ref, "name": campaign_name, "kind": campaign_kind},
-        "created_at": created_at, "updated_at": updated_at,
+        "campaign": {"id": c.id, "name": c.name, "kind": c.kind},
+        "created_at": n.created_at, "updated_at": n.updated_at,
     }
 
 
-def listed_nomination(nid, state, version, subject_type, title, campaign_id, unit_id, department_id, person_id,
-                      created_at, updated_at, unit_code, unit_name, unit_kind, campaign_name, campaign_kind,
-                      person_name, former, successor) -> dict:
-    """The API list's item straight from a list row's columns (`queries.list_nominations(row=...)`, in
-    `queries.ROW_COLUMNS`' order): what `nomination_page` makes of the row's NominationRow, without making one
-    (issue 13: the four frozen dataclasses of a row and the item read from them were ~0.1 ms of a page of 20, warm).
-    The unit, campaign and person are the row's own columns, as `queries._row` refers to them."""
-    if person_id is None:
-        person_name = None
-    created_at, updated_at = aware_utc(created_at), aware_utc(updated_at)
-    item = _summary(nid, state, version, subject_type, title, campaign_id, unit_id, department_id,
-                    subject_name_of(subject_type, person_name, unit_name), created_at, updated_at, unit_id, unit_code,
-                    unit_name, unit_kind, campaign_id, campaign_name, campaign_kind, person_id, person_name)
-    _unit_names(item, unit_name, former, successor)
-    return item
-
-
-def _unit_names(item: dict, name: str, former: str | None, successor: str | None) -> None:
-    """Issue 16: the unit's former name (or its own, once a successor carries it on) and the list's label, read in the
-    list's own statement (`queries.UnitRef`)."""
-    item["subject"]["unit"].update(former_name=unit_history.previous_name(name, former, successor),
-                                   listed_name=unit_history.listed_name(name, former, successor))
-
-
 def nomination_page(p) -> dict:
-    """The list envelope with the keyset cursor of the next page (`before_id=`). Its items are made as the list read
-    them: by `listed_nomination` (the API's list), or from NominationRows."""
-    data = page(p, _listed_item)
+    """The list envelope with the keyset cursor of the next page (`before_id=`)."""
+    data = page(p, nomination_summary)
+    for item, row in zip(data["items"], p.items, strict=True):
+        # Issue 16: the unit's former name (or its own, once a successor carries it on) and the list's label, read
+        # in the list's own statement (`queries.UnitRef`).
+        item["subject"]["unit"].update(former_name=row.unit.previous_name, listed_name=row.unit.listed_name)
     data["next_before_id"] = p.next_before_id
     return data
-
-
-def _listed_item(row) -> dict:
-    if type(row) is dict:  # made by `listed_nomination`
-        return row
-    item = nomination_summary(row)
-    unit = row.unit
-    _unit_names(item, unit.name, unit.former, unit.successor)
-    return item
 
 
 def attachment(a: Attachment) -> dict:

@@ -5,9 +5,7 @@ import datetime as dt
 import functools
 import operator
 from collections import namedtuple
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import (
     DateTime,
@@ -224,8 +222,7 @@ class NominationPage(Page):
 
 
 _SUCCESSOR = aliased(Unit, name="successor_unit")
-# A list row's columns, in the order `_row` and `list_nominations(row=...)` take them.
-ROW_COLUMNS = (
+_ROW_COLUMNS = (
     Nomination.id, Nomination.state, Nomination.version, Nomination.subject_type, Nomination.title,
     Nomination.campaign_id, Nomination.unit_id, Nomination.department_id, Nomination.subject_person_id,
     # Read as the naive UTC they are stored as (`models.base.UTCDateTime` without its result processor): `_row` marks
@@ -242,7 +239,7 @@ _rows_kept: dict[tuple, NominationRow] = {}
 
 
 def _row(r: tuple) -> NominationRow:
-    """The NominationRow of a statement's row (`ROW_COLUMNS`), the one already made for an equal row if it is kept.
+    """The NominationRow of a statement's row (`_ROW_COLUMNS`), the one already made for an equal row if it is kept.
 
     Issue 13, tenth increment: a row is four frozen dataclasses (~3.7 µs, their `__init__` setting each field through
     `object.__setattr__`), twenty a page, and the same first page is read again and again until a dossier on it
@@ -251,8 +248,8 @@ def _row(r: tuple) -> NominationRow:
     UTC here as `models.base.UTCDateTime` marks them, `aware_utc`, so a kept row costs no processing of its values
     either). Equal tuples are equal values: each position holds one column of one SQL type, the times all naive. The
     key is every value the objects are made of, so a kept one equals the one the row would make: a dossier, unit,
-    campaign or person changed reads as another row (another key). The list page reads through here; the API's list
-    makes its items from the same columns (`present.listed_nomination`)."""
+    campaign or person changed reads as another row (another key). The list page and the API's list both read through
+    here."""
     row = _rows_kept.get(r)
     if row is not None:
         return row
@@ -375,7 +372,7 @@ def _page_statement(shape: tuple, *, cursor: bool, rows: bool = False) -> PlainS
     source = counted.outerjoin(page, true())
     columns = (page.c.id,)
     if rows:
-        source, columns = _with_rows(source.outerjoin(Nomination, Nomination.id == page.c.id), outer=True), ROW_COLUMNS
+        source, columns = _with_rows(source.outerjoin(Nomination, Nomination.id == page.c.id), outer=True), _ROW_COLUMNS
     return PlainSelect(select(counted.c.total, *columns).select_from(source).order_by(page.c.id.desc()),
                        prepare=False if words else None, inline=True)
 
@@ -403,24 +400,19 @@ def _rows_by_ids(dialect: str) -> PlainSelect:
         chosen = Nomination.id == any_(bindparam("ids", type_=postgresql.ARRAY(Integer)))
     else:
         chosen = Nomination.id.in_(bindparam("ids", expanding=True))
-    return PlainSelect(select(*ROW_COLUMNS).select_from(_with_rows(Nomination.__table__)).where(chosen)
+    return PlainSelect(select(*_ROW_COLUMNS).select_from(_with_rows(Nomination.__table__)).where(chosen)
                        .order_by(Nomination.id.desc()))
 
 
 def list_nominations(session: Session | Connection, actor: Actor, *, page=1, per_page=20, before_id=None,
-                     row: Callable[..., Any] | None = None, **filters) -> NominationPage:
+                     **filters) -> NominationPage:
     """A page of the nominations `actor` may see, newest first, in one or two statements whatever the page size: the
     total with the page's ids and their rows (`_page_statement`), or the total with the ids then their rows
     (`_rows_by_ids`) when a value stays a parameter (below); read as plain rows.
 
     `before_id` is the keyset cursor for reading far: the rows below that id (`next_before_id` of the previous page),
     `page` then counting from there; `total` stays the filters' total. `session` may be a Connection
-    (`web.db.reads`): the list needs no ORM object.
-
-    `row`: what each row is made into, called with its columns in `ROW_COLUMNS`' order (default: a NominationRow,
-    what the page's template reads). The API's list makes its document's items from them at once
-    (`web.api.present.listed_nomination`): a NominationRow is four frozen dataclasses per row, ~4 µs each warm, and
-    the API read them only to build that item (issue 13)."""
+    (`web.db.reads`): the list needs no ORM object."""
     page, per_page = page_params(page, per_page)
     cursor = int_filter(before_id, "before_id")
     shape, params = _bound_conditions(actor, **filters)
@@ -439,17 +431,16 @@ def list_nominations(session: Session | Connection, actor: Actor, *, page=1, per
     chosen = _page_statement(shape, cursor=cursor is not None, rows=with_rows).all(conn, bound)
     total = chosen[0][0]
     if with_rows:
-        columns = [r[1:] for r in chosen if r[1] is not None]
+        rows = [_row(r[1:]) for r in chosen if r[1] is not None]
     else:
         ids = [r[1] for r in chosen if r[1] is not None]
-        columns = _rows_by_ids(conn.dialect.name).all(conn, {"ids": ids}) if ids else []
+        rows = [_row(r) for r in _rows_by_ids(conn.dialect.name).all(conn, {"ids": ids})] if ids else []
     if cursor is not None:
-        more = len(columns) > per_page
-        columns = columns[:per_page]
+        more = len(rows) > per_page
+        rows = rows[:per_page]
     else:
-        more = offset + len(columns) < total
-    next_before_id = columns[-1][0] if columns and more else None
-    rows = [_row(r) for r in columns] if row is None else [row(*r) for r in columns]
+        more = offset + len(rows) < total
+    next_before_id = rows[-1].id if rows and more else None
     return NominationPage(rows, total, page, per_page, next_before_id)
 
 
