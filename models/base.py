@@ -50,8 +50,8 @@ class UTCDateTime(TypeDecorator):
     def process_result_value(self, value, dialect):
         """`value.replace(tzinfo=dt.UTC)`, the same datetime (fields, fold, the `dt.UTC` object itself), made by
         `datetime.combine` of its own date and time: `replace` parses its keyword arguments on every call, ~0.85 µs
-        against ~0.2 on Python 3.11, and every datetime every read hands back comes through here (issue 13: 40 per
-        API list page, 43 µs of its ~0.3 ms of client CPU; tests/platform/test_utc_datetime.py compares the two)."""
+        against ~0.2 on Python 3.11, and every datetime every read hands back comes through here (issue 13: a list
+        page's 40 took 43 µs of its client CPU; tests/platform/test_utc_datetime.py compares the two)."""
         if value is None:
             return None
         return aware_utc(value)
