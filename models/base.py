@@ -28,6 +28,9 @@ NAMING_CONVENTION = {
 }
 
 
+_combine = dt.datetime.combine
+
+
 class UTCDateTime(TypeDecorator):
     """Stores naive UTC on every backend and hands back aware UTC datetimes.
 
@@ -45,9 +48,21 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(dt.UTC).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
+        """`value.replace(tzinfo=dt.UTC)`, the same datetime (fields, fold, the `dt.UTC` object itself), made by
+        `datetime.combine` of its own date and time: `replace` parses its keyword arguments on every call, ~0.85 µs
+        against ~0.2 on Python 3.11, and every datetime every read hands back comes through here (issue 13: a list
+        page's 40 took 43 µs of its client CPU; tests/platform/test_utc_datetime.py compares the two)."""
         if value is None:
             return None
+        return aware_utc(value)
+
+
+def aware_utc(value: dt.datetime) -> dt.datetime:
+    """A naive UTC datetime as read from the database, marked UTC: `value.replace(tzinfo=dt.UTC)`, made by
+    `datetime.combine` of its own date and time (see `UTCDateTime.process_result_value`)."""
+    if type(value) is not dt.datetime:  # a subclass: `replace` keeps its class, `combine` would not
         return value.replace(tzinfo=dt.UTC)
+    return _combine(value, value.time(), dt.UTC)
 
 
 class Base(DeclarativeBase):

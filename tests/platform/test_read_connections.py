@@ -287,3 +287,51 @@ def test_a_deputy_under_delegation_lists_as_the_director_on_the_lean_path(engine
         delegated = client.get("/api/v1/nominations", headers=headers)
     assert delegated.status_code == 200 and lean.sessions == 1  # the delegation's director, loaded by the session
     assert delegated.get_json()["total"] == director.get_json()["total"] > before.get_json()["total"]
+
+
+def test_the_request_ends_every_session_that_holds_something_and_leaves_an_empty_one(engine, db, demo, make_app):
+    """`close_db` closes a request's session that holds a transaction, an object, or something added or deleted, and
+    leaves one that holds nothing (the API list's, issue 13's tenth increment) as it is; after any of them the pool
+    has every connection back, none of them in a transaction."""
+    from sqlalchemy.orm import Session
+
+    from models import Nomination, plain
+    from web.db import close_db
+
+    app = make_app()
+    nid = nomination(db, demo, unit="HCTP").id
+    db.commit()
+    closed: list[Session] = []
+    original = Session.close
+
+    def spy(self):
+        closed.append(self)
+        return original(self)
+
+    def ended(use) -> bool:
+        closed.clear()
+        with app.test_request_context("/api/v1/nominations"):
+            session = request_db()
+            use(session)
+            close_db()
+        assert engine.pool.checkedout() == 0
+        if engine.dialect.name == "postgresql":
+            for record in list(engine.pool._pool.queue):  # noqa: SLF001 - the pool's idle connections
+                raw = record.driver_connection
+                assert raw.info.transaction_status.name == "IDLE"
+        return closed == [session]
+
+    Session.close = spy
+    try:
+        assert not ended(lambda s: None)  # nothing held: left as it is
+        assert ended(lambda s: s.connection())  # a transaction (and its connection)
+        assert ended(lambda s: s.get(Nomination, nid))  # an object loaded
+        # Objects without a transaction, alive at the request's end (the identity map holds them weakly): made of
+        # plain rows (the API detail's, on the reader's connection), added, deleted.
+        alive: list = []
+        assert ended(lambda s: alive.append(plain.persistent(s, Nomination, {"id": nid})))
+        assert ended(lambda s: s.add(CalendarDay(day=DAYS[0], is_working=False, name="x")))
+        assert ended(lambda s: s.delete(plain.persistent(s, CalendarDay, {"day": DAYS[1]})))
+        assert _days_stored(engine) == 0 and db.get(Nomination, nid) is not None  # nothing written
+    finally:
+        Session.close = original

@@ -176,8 +176,9 @@ def plain_reads(blp: Blueprint):
 def authenticate_bearer() -> None:
     """before_request of the protected blueprints: `Authorization: Bearer <token>` → g.api_user and g.actor (one
     statement: `accounts.caller_for_token`, the caller's or, when the process keeps it, the accounts stamp's), else
-    401."""
-    header = request.headers.get("Authorization", "")
+    401. The request and `g` are looked up once (each read through Flask's proxies is a context-variable look-up)."""
+    req, ctx_g = request._get_current_object(), g._get_current_object()
+    header = req.headers.get("Authorization", "")
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
@@ -185,7 +186,7 @@ def authenticate_bearer() -> None:
                                    ["Lấy mã truy cập tại POST /api/v1/auth/token."])
     if len(token) > MAX_TOKEN_LENGTH:
         caller = None
-    elif request.endpoint in PLAIN_READS:  # the view reads without the ORM: so does its caller (web.db.reads)
+    elif req.endpoint in PLAIN_READS:  # the view reads without the ORM: so does its caller (web.db.reads)
         session = db()
         source = reads()
         caller = accounts.caller_for_token(session, token, reads=source if source is not session else None)
@@ -194,9 +195,9 @@ def authenticate_bearer() -> None:
     if caller is None:
         raise AuthenticationFailed("Mã truy cập không hợp lệ, đã hết hạn, đã bị thu hồi hoặc tài khoản đã bị khóa.",
                                    ["Lấy mã truy cập mới tại POST /api/v1/auth/token."])
-    g.api_user = caller.actor.who  # who is asking, for the access log: the ORM User is loaded only if a view needs it
-    g.api_token_id = caller.token_id
-    g.actor = caller.actor  # loaded with the token in one statement: web.current never reloads it
+    ctx_g.api_user = caller.actor.who  # who is asking, for the access log: the ORM User is loaded only if a view asks
+    ctx_g.api_token_id = caller.token_id
+    ctx_g.actor = caller.actor  # loaded with the token in one statement: web.current never reloads it
     if accounts.token_use_due(caller):
         now = clock.now()
         if note_token_use(caller.token_id, now):

@@ -45,6 +45,7 @@ from models import (
     fold,
     plain,
 )
+from models.base import aware_utc
 from models.nominations import subject_name_of
 from models.plain import PlainSelect
 from workflow import inputs, policy
@@ -244,10 +245,11 @@ def _row(r: tuple) -> NominationRow:
     `object.__setattr__`), twenty a page, and the same first page is read again and again until a dossier on it
     changes. A NominationRow is a pure function of its row's values and cannot be changed (frozen, slotted), so equal
     rows may share one: found by the row's tuple (~0.25 µs), as the driver gives it (its two times naive UTC, marked
-    UTC here as `models.base.UTCDateTime` marks them, so a kept row costs no processing of its values either). Equal
-    tuples are equal values: each position holds one column of one SQL type, the times all naive. The key is every
-    value the objects are made of, so a kept one equals the one the row would make: a dossier, unit, campaign or
-    person changed reads as another row (another key). The list page and the API's list both read through here."""
+    UTC here as `models.base.UTCDateTime` marks them, `aware_utc`, so a kept row costs no processing of its values
+    either). Equal tuples are equal values: each position holds one column of one SQL type, the times all naive. The
+    key is every value the objects are made of, so a kept one equals the one the row would make: a dossier, unit,
+    campaign or person changed reads as another row (another key). The list page and the API's list both read through
+    here."""
     row = _rows_kept.get(r)
     if row is not None:
         return row
@@ -255,7 +257,7 @@ def _row(r: tuple) -> NominationRow:
      unit_code, unit_name, unit_kind, campaign_name, campaign_kind, person_name, former, successor) = r
     row = NominationRow(
         nid, state, version, subject_type, title, campaign_id, unit_id, department_id, person_id,
-        created_at.replace(tzinfo=dt.UTC), updated_at.replace(tzinfo=dt.UTC),
+        aware_utc(created_at), aware_utc(updated_at),
         UnitRef(unit_id, unit_code, unit_name, unit_kind, former, successor),
         CampaignRef(campaign_id, campaign_name, campaign_kind),
         PersonRef(person_id, person_name) if person_id is not None else None,
