@@ -8,7 +8,6 @@ import datetime as dt
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from models import Unit
 from web import downloads
 from web.current import current_actor
 from web.db import db, perform, request_context
@@ -57,11 +56,7 @@ def _shift(month: dt.date, step: int) -> str:
 
 
 def _department_choices(actor) -> list:
-    if policy.widest_scope(actor, "view", "report") != policy.ALL:
-        return []
-    from sqlalchemy import select
-
-    return list(db().scalars(select(Unit).where(Unit.kind == "department").order_by(Unit.name)))
+    return reports.departments(db(), actor)
 
 
 # ---------------------------------------------------------------------------------------------------- dashboard
