@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
 
-CHOICES = "choices"  # the stamp of `units` and `campaigns`: what the list page's filters offer
+CHOICES = "choices"  # the stamp of `units` and `campaigns`: what the list page's and the reports' filters offer
 # The stamp of everything an API token's caller is read from (`accounts.caller_for_token`: the user, its unit, its
 # roles, the delegations in force, the token): the caller's rows are kept per process while it is unchanged.
 ACCOUNTS = "accounts"

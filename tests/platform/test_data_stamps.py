@@ -13,7 +13,7 @@ from factories import uid
 from sqlalchemy import inspect, select, text
 from statements import Statements
 
-from models import ApiToken, DataStamp, Unit, make_engine
+from models import ApiToken, Campaign, DataStamp, Unit, make_engine
 from models.stamps import ACCOUNTS, CHOICES, STAMPED
 from web import migrate
 from workflow import choices, clock
@@ -223,3 +223,64 @@ def test_the_migrations_make_the_stamps_triggers_the_metadata_makes(engine, tmp_
     assert {f"{t}_stamp_accounts_{c}" for t in STAMPED[ACCOUNTS] for c in ("insert", "update", "delete")
             if (c, t) != ("insert", "api_tokens")} <= set(ours)
     assert "api_tokens_stamp_accounts_insert" not in ours  # QUIET_INSERTS
+
+
+def _new_campaign(db, demo, department: str, name: str, year: int) -> Campaign:
+    c = Campaign(department_id=demo.unit(department).id, name=name, kind="annual", start_date=dt.date(year, 1, 1),
+                 end_date=dt.date(year, 12, 31), registration_deadline=dt.date(year, 3, 31))
+    db.add(c)
+    db.flush()
+    return c
+
+
+def _reads_report_choices(statements) -> bool:
+    """Any of the three statements of `reports.filter_choices` (the campaigns with their review dates, their years,
+    the departments)."""
+    marks = ("campaigns.midterm_review_date", "distinct(extract", "units.kind = ")
+    return any(mark in s.lower() for s in statements for mark in marks)
+
+
+def test_the_reports_page_shows_every_change_of_its_filter_at_once(engine, db, demo, client, login):
+    """The reports dashboard's filter (campaigns, their years, the departments) is kept per `choices` stamp too
+    (`reports.filter_choices`): read once, then served without a statement, and every change shown at the next
+    request."""
+    assert login("botp").status_code == 302
+    page = client.get("/reports").get_data(as_text=True)
+    assert 'name="department"' in page and "Sở Tư pháp" in page
+    with Statements(engine) as seen:
+        assert client.get("/reports").status_code == 200
+    assert not _reads_report_choices(seen) and "data_stamps" in seen[0], seen
+
+    campaign = _new_campaign(db, demo, "STP2", "Đợt thi đua năm xa", 2040)
+    with Statements(engine) as seen:
+        page = client.get("/reports").get_data(as_text=True)
+    assert _reads_report_choices(seen) and "Đợt thi đua năm xa" in page and '<option value="2040"' in page
+    db.execute(text("UPDATE units SET name = 'Sở Tư pháp đổi tên' WHERE code = 'STP'"))  # behind the ORM's back
+    db.flush()
+    assert "Sở Tư pháp đổi tên" in client.get("/reports").get_data(as_text=True)
+    db.delete(campaign)
+    db.flush()
+    page = client.get("/reports").get_data(as_text=True)
+    assert "Đợt thi đua năm xa" not in page and '<option value="2040"' not in page
+
+
+def test_the_reports_kept_choices_are_the_statements_answer_for_every_reader(db, demo):
+    """Kept and read again, for every kind of reader: the same campaigns, years and departments as the three
+    statements give (a key missing a part of the scope would hand one reader's choices to another)."""
+    from workflow.reporting import reports
+
+    before = _stamp(db)
+    _new_campaign(db, demo, "STP2", "Đợt của Sở khác", 2039)
+    stamp = _stamp(db)
+    assert stamp != before
+    answers = set()
+    for username in ("admin", "vanphong", "giamdoc", "tp_pbgdpl", "tp_stp2", "botp", "thanhtra"):
+        actor = demo.actor(username)
+        expected = reports.FilterChoices(tuple(reports.visible_campaigns(db, actor)),
+                                         tuple(reports.campaign_years(db, actor)),
+                                         tuple(reports.departments(db, actor)))
+        assert reports.filter_choices(db, actor, stamp=stamp) == expected, username
+        assert reports.filter_choices(db, actor, stamp=stamp) == expected, username  # kept
+        assert reports.filter_choices(db, actor) == expected, username
+        answers.add(expected)
+    assert len(answers) >= 3  # the readers' scopes differ

@@ -4,6 +4,7 @@ deletion, the compliance table's scope, the audit trail, and editing the yearly 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -118,6 +119,111 @@ def test_compliance_scope(db, demo):
         introductions.compliance(db, demo.actor("vanphong"), department=demo.unit("STP2").id)
     with pytest.raises(ValidationFailed):
         introductions.compliance(db, demo.actor("vanphong"), month="2026-13")
+
+
+def test_every_page_of_the_table_has_its_units_total_and_introductions(db, demo):
+    """The table's page of units is read with its total beside each row, and the month's introductions for the same
+    page chosen again by the database (not by a list of the page's ids), both as plain rows: every page, every size
+    and a page past the end (its total counted apart) give the units in the table's order, the total, and each
+    unit's introductions with what the objects say of them and of their nominations."""
+    from models import Unit
+
+    pb, hc = make(db, demo, unit="PBGDPL", path=FULL[:4]), make(db, demo, unit="HCTP", path=FULL[:4])
+    lan = make(db, demo, person="Nguyễn Thị Lan", path=FULL[:4])
+    record(db, demo, "tp_pbgdpl", pb, dt.date(2026, 3, 3))
+    record(db, demo, "tp_pbgdpl", lan, dt.date(2026, 3, 12))
+    record(db, demo, "tp_hctp", hc, dt.date(2026, 3, 9))
+    record(db, demo, "tp_hctp", hc, dt.date(2026, 2, 9), month="2026-02")  # another month: not in March's table
+    actor = demo.actor("admin")
+    every = list(db.scalars(select(Unit).where(Unit.kind.in_(introductions.REPORTING_KINDS))
+                            .order_by(Unit.department_id, Unit.kind.desc(), Unit.name, Unit.id)))
+    by_code = {"PBGDPL": ["2026-03-03", "2026-03-12"], "HCTP": ["2026-03-09"]}
+    objects: dict[int, list[MonthlyIntroduction]] = {}
+    for o in db.scalars(select(MonthlyIntroduction).where(MonthlyIntroduction.month == MARCH)
+                        .order_by(MonthlyIntroduction.introduced_on, MonthlyIntroduction.id)):
+        objects.setdefault(o.unit_id, []).append(o)
+    assert {n.subject_name for o in sum(objects.values(), []) for n in [o.nomination]} >= {"Nguyễn Thị Lan"}
+    for per_page in (1, 3, 7, 100):
+        pages = -(-len(every) // per_page)
+        for page in (*range(1, pages + 1), pages + 1, pages + 5):
+            table = introductions.compliance(db, actor, month="2026-03", page=page, per_page=per_page, today=TODAY)
+            expected = every[(page - 1) * per_page:page * per_page]
+            assert table.page.total == len(every), (per_page, page)
+            assert [tuple(r.unit) for r in table.page.items] == \
+                [(u.id, u.code, u.name, u.department_id) for u in expected], (per_page, page)
+            for r in table.page.items:
+                assert [i.introduced_on.isoformat() for i in r.introductions] == by_code.get(r.unit.code, [])
+                assert [i.id for i in r.introductions] == [o.id for o in objects.get(r.unit.id, [])]
+                for i in r.introductions:  # plain rows of what the objects say (the page and the API read these)
+                    o = db.get(MonthlyIntroduction, i.id)
+                    assert i[:8] == (o.id, o.unit_id, o.department_id, o.nomination_id, o.month, o.introduced_on,
+                                     o.form, o.note) and i.unit_id == r.unit.id
+                    n = o.nomination
+                    assert tuple(i.nomination) == (n.id, n.title, n.subject_name, n.state)
+    assert not introductions.compliance(db, demo.actor("tp_pbgdpl"), month="2026-03", page=2).page.items
+    assert introductions.compliance(db, demo.actor("tp_pbgdpl"), month="2026-03", page=2).page.total == 1
+
+
+@pytest.mark.parametrize("username", ["vanphong", "tp_pbgdpl", "tp_stp2", "giamdoc"])
+def test_the_forms_candidates_are_the_live_nominations_of_the_recordable_units(db, demo, username):
+    """The form's nominations are plain rows (`Candidate`): for each reader the same nominations, in the same order and
+    cut at the same limit, with the unit's code, whom it is about (`Nomination.subject_name`), the title and the state
+    the objects give; dead ones (withdrawn, refused, revoked) left out."""
+    from models import DEAD_STATES, Nomination
+
+    period, stp2 = demo.campaign("period"), demo.campaign("annual", "STP2")
+    for unit, path, campaign in (("PBGDPL", FULL, None), ("HCTP", FULL[:4], None),
+                                 ("PTP-CD", ("registered", "withdrawn"), None), ("PBGDPL", FULL[:2], period),
+                                 ("STP2-VP", FULL[:3], stp2)):
+        make(db, demo, unit=unit, path=path, campaign=campaign)
+    for person, path in (("Nguyễn Thị Lan", FULL[:4]), ("Huỳnh Văn Đức", (*FULL[:3], "not_recognized"))):
+        make(db, demo, person=person, path=path)
+    actor = demo.actor(username)
+    units = introductions.recordable_units(db, actor)
+    for limit in (300, 2):
+        objects = list(db.scalars(select(Nomination).where(Nomination.unit_id.in_([u.id for u in units]),
+                                                           Nomination.state.not_in(DEAD_STATES))
+                                  .order_by(Nomination.unit_id, Nomination.id.desc()).limit(limit)))
+        expected = [(n.id, n.unit.code, n.subject_name, n.title, n.state) for n in objects]
+        assert [tuple(c) for c in introductions.candidate_nominations(db, actor, limit)] == expected
+        assert introductions.candidate_nominations(db, actor, limit, units=units) == \
+            introductions.candidate_nominations(db, actor, limit)
+    assert bool(expected) == bool(units)
+
+
+# The status cell as the `status_cell` macro wrote it, before its body was written into the compliance table's loop
+# (a macro call per row: ~0.4 ms of the Ministry's reports page, 100 rows).
+_STATUS_CELL = """{% macro status_cell(row) -%}
+{% if row.status == 'met' %}<span class="badge text-bg-success" data-status="met"><span aria-hidden="true">✓</span> \
+{{ row.label }}</span>
+{% elif row.status == 'missed' %}<span class="badge text-bg-danger" data-status="missed"><span aria-hidden="true">✗\
+</span> {{ row.label }}</span>
+{% else %}<span class="badge text-bg-light border text-dark" data-status="not_due"><span aria-hidden="true">…</span> \
+{{ row.label }}</span>{% endif %}
+{%- endmacro %}{% for row in rows %}    <td>{{ status_cell(row) }}</td>
+{% endfor %}"""
+
+
+def test_the_compliance_tables_status_cells_are_what_the_macro_wrote(app, db, demo):
+    """Each row's status cell (met, missed late, missed without an introduction, not yet due) in the compliance table
+    is the text the `status_cell` macro wrote."""
+    pb, hc = make(db, demo, unit="PBGDPL", path=FULL[:4]), make(db, demo, unit="HCTP", path=FULL[:4])
+    record(db, demo, "tp_pbgdpl", pb, dt.date(2026, 3, 10))
+    record(db, demo, "tp_hctp", hc, dt.date(2026, 3, 11))
+    vp = demo.actor("vanphong")
+    seen = set()
+    for today in (TODAY, dt.date(2026, 3, 10)):
+        table = introductions.compliance(db, vp, month="2026-03", today=today)
+        seen |= {(r.status, r.late) for r in table.page.items}
+        with app.test_request_context("/reports"):
+            env = app.jinja_env
+            html = env.from_string('{% from "reports/_charts.html" import compliance_table %}'
+                                   "{{ compliance_table(table) }}").render(table=table)
+            cells = env.from_string(_STATUS_CELL).render(rows=table.page.items)
+        status_cell = re.compile(r'    <td><span class="badge .*?</td>\n', re.S)
+        written = status_cell.findall(html)
+        assert written == status_cell.findall(cells) and len(written) == len(table.page.items)
+    assert seen >= {("met", False), ("missed", True), ("missed", False), ("not_due", False)}
 
 
 def test_delete_same_permission_and_audited(db, demo):

@@ -8,7 +8,6 @@ import datetime as dt
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from models import Unit
 from web import downloads
 from web.current import current_actor
 from web.db import db, perform, request_context
@@ -57,11 +56,7 @@ def _shift(month: dt.date, step: int) -> str:
 
 
 def _department_choices(actor) -> list:
-    if policy.widest_scope(actor, "view", "report") != policy.ALL:
-        return []
-    from sqlalchemy import select
-
-    return list(db().scalars(select(Unit).where(Unit.kind == "department").order_by(Unit.name)))
+    return reports.departments(db(), actor)
 
 
 # ---------------------------------------------------------------------------------------------------- dashboard
@@ -76,11 +71,11 @@ def dashboard():
     s = reports.summary(session, actor, campaign=args.get("campaign"), year=args.get("year"), department=department)
     today = clock.today()
     table = introductions.compliance(session, actor, department=department, today=today)
-    campaigns = reports.visible_campaigns(session, actor)
+    choices = reports.filter_choices(session, actor, stamp=g.get("choices_stamp"))  # a GET: kept per stamp
     return render_template(
-        "reports/dashboard.html", s=s, table=table, campaigns=campaigns, years=reports.campaign_years(session, actor),
-        departments=_department_choices(actor), department=department or "",
-        period_campaigns=[c for c in campaigns if c.kind == "period"],
+        "reports/dashboard.html", s=s, table=table, campaigns=choices.campaigns, years=choices.years,
+        departments=choices.departments, department=department or "",
+        period_campaigns=[c for c in choices.campaigns if c.kind == "period"],
         can_report=bool(policy.can(actor, "draw_up", "report")),
         unit_report=report_documents.is_unit_report(actor),
         report_year=s.year or today.year, state_colours={k: HEX[v] for k, v in STATE_COLOURS.items()},
@@ -114,7 +109,7 @@ def _introductions_page(values: dict | None = None, error: ValidationFailed | No
                         table.month <= today else ""}
     return render_template(
         "reports/introductions.html", table=table, units=units, recordable=recordable,
-        nominations=introductions.candidate_nominations(session, actor) if units else [],
+        nominations=introductions.candidate_nominations(session, actor, units=units) if units else [],
         values=values, error=error, field_errors=error.field_errors if error else {},
         months=_months_around(table.month, today), prev_month=_shift(table.month, -1),
         next_month=_shift(table.month, 1), departments=_department_choices(actor), department=department or "",
