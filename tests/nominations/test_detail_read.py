@@ -173,15 +173,7 @@ def test_the_detail_page_reads_on_the_readers_connection_without_a_session(engin
         assert client.post("/login", data={"username": name, "password": DEMO_PASSWORD}).status_code in (302, 303)
         for nid in (whole.id, other.id, 10**9):
             path = f"/nominations/{nid}"
-            client.get(path)
-            with Counted(engine) as lean:
-                page = client.get(path)
-            monkeypatch.setattr(views, "reads", lambda: None)
-            try:
-                with Counted(engine) as through_session:
-                    before = client.get(path)
-            finally:
-                monkeypatch.undo()
+            page, before, lean, through_session = _lean_and_through_session(client, engine, monkeypatch, views, path)
             assert page.status_code == before.status_code, (name, nid)
             assert _unsigned(page.get_data()) == _unsigned(before.get_data()), (name, nid)
             assert (lean.sessions, lean.checkouts) == (0, 1), (name, nid, lean.statements)
@@ -211,17 +203,25 @@ def test_the_list_page_reads_on_the_readers_connection_without_a_session(engine,
         client.post("/logout")
         assert client.post("/login", data={"username": name, "password": DEMO_PASSWORD}).status_code in (302, 303)
         for path in LIST_PATHS:
-            client.get(path)
-            with Counted(engine) as lean:
-                page = client.get(path)
-            monkeypatch.setattr(views, "reads", lambda: None)
-            try:
-                with Counted(engine) as through_session:
-                    before = client.get(path)
-            finally:
-                monkeypatch.undo()
+            page, before, lean, through_session = _lean_and_through_session(client, engine, monkeypatch, views, path)
             assert page.status_code == before.status_code == 200, (name, path)
             assert _unsigned(page.get_data()) == _unsigned(before.get_data()), (name, path)
             assert (lean.sessions, lean.checkouts) == (0, 1), (name, path, lean.statements)
             assert (through_session.sessions, through_session.checkouts) == (1, 1), (name, path)
             assert lean.statements == through_session.statements, (name, path)
+
+
+def _lean_and_through_session(client, engine, monkeypatch, views, path):
+    """`path` read twice after a warm-up read, counted: as the page reads it (on the reader's connection), then with
+    the reader taken away from the view's module (through the request's session, as before). Returns both answers
+    and both counts."""
+    client.get(path)
+    with Counted(engine) as lean:
+        page = client.get(path)
+    monkeypatch.setattr(views, "reads", lambda: None)
+    try:
+        with Counted(engine) as through_session:
+            before = client.get(path)
+    finally:
+        monkeypatch.undo()
+    return page, before, lean, through_session
