@@ -14,6 +14,7 @@ import resource
 import time
 from collections import Counter
 
+from models.base import is_autocommit_reader
 from web.ops import gunicorn_conf
 from web.ops.gunicorn_conf import child_exit, on_starting  # noqa: F401 - production's hooks, as `make serve` has them
 
@@ -54,7 +55,7 @@ def _count_sql(engine) -> None:
     def sent(conn, name):
         """Whether the server sees this BEGIN/COMMIT/ROLLBACK: SQLAlchemy signals them on an autocommit reader too
         (models.base.read_only_engine), where nothing is sent unless a transaction was begun for a write."""
-        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        if not is_autocommit_reader(conn):
             return True
         if name == "begin":
             return False

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import plain
-from models.base import begin_transaction
+from models.base import begin_transaction, is_autocommit_reader
 from workflow import refusals
 from workflow.context import Context
 from workflow.errors import DomainError
@@ -68,7 +68,7 @@ def reads() -> Session | Connection:
 
 def _autocommit_reader(factory: sessionmaker) -> Engine | None:
     bind = factory.kw.get("bind")
-    if isinstance(bind, Engine) and bind.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+    if isinstance(bind, Engine) and is_autocommit_reader(bind):
         return bind
     return None
 

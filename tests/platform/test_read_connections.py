@@ -16,7 +16,7 @@ from factories import nomination, uid
 from sqlalchemy import event, func, insert, select, text, update
 
 from models import ApiToken, CalendarDay, make_engine, make_session_factory
-from models.base import needs_transaction, read_only_engine
+from models.base import is_autocommit_reader, needs_transaction, read_only_engine
 from web.db import db as request_db
 from web.db import perform
 from workflow import clock
@@ -103,7 +103,7 @@ def test_what_a_get_writes_through_perform_is_one_transaction(engine, db, demo, 
 
     for error in (RuntimeError("crash"), Forbidden("Không có quyền.")):
         with app.test_request_context("/api/v1/nominations", method="GET"):
-            assert request_db().get_bind().get_execution_options()["isolation_level"] == "AUTOCOMMIT"
+            assert is_autocommit_reader(request_db().get_bind())
             with pytest.raises(type(error)):
                 perform(two_days_then_fail(error), action="calendar.save_day", actor=actor, object_type="calendar_day")
         assert _days_stored(engine) == 0, error
@@ -335,3 +335,72 @@ def test_the_request_ends_every_session_that_holds_something_and_leaves_an_empty
         assert _days_stored(engine) == 0 and db.get(Nomination, nid) is not None  # nothing written
     finally:
         Session.close = original
+
+
+def _modes(conn) -> tuple:
+    """What a connection runs its statements in: psycopg's autocommit, and the isolation level the server applies."""
+    raw = conn.connection.driver_connection
+    return raw.autocommit, conn.exec_driver_sql("SHOW transaction_isolation").scalar()
+
+
+def test_a_pooled_connection_is_in_the_mode_its_engine_asks_for_whoever_used_it_before(engine):
+    """The reader's connections keep autocommit when they go back to the pool (`models.base._autocommit_as_asked`:
+    no switch at every checkout and return); the one pooled connection, handed in turn to the reader, the writer and
+    a connection that sets its own isolation level, is each time in the mode SQLAlchemy's own
+    `isolation_level` option gives (compared with it), and a write after a read is one transaction. Fails if the
+    reader's mode leaks to the writer (a write would commit statement by statement), or if it is reset at return."""
+    _postgres_only(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    own = make_engine(url, pool_size=1, max_overflow=0)
+    try:
+        reader = read_only_engine(own)
+        library_reader = own.execution_options(isolation_level="AUTOCOMMIT")  # SQLAlchemy's own way, for comparison
+        with library_reader.connect() as conn:
+            expected_reader = _modes(conn)
+            raw = conn.connection.driver_connection
+        with own.connect() as conn:
+            expected_writer = _modes(conn)
+        assert expected_reader == (True, "read committed") and expected_writer == (False, "read committed")
+        for _ in range(2):
+            with reader.connect() as conn:
+                assert conn.connection.driver_connection is raw  # the one pooled connection each time
+                assert _modes(conn) == expected_reader
+            assert raw.autocommit is True  # kept at return: the next read has nothing to switch
+            session = make_session_factory(own)()
+            try:
+                session.execute(insert(CalendarDay).values(day=DAYS[0], is_working=False, name="a"))
+                assert session.connection().connection.driver_connection is raw
+                assert raw.autocommit is False
+                session.execute(insert(CalendarDay).values(day=DAYS[1], is_working=False, name="b"))
+                assert _days_stored(engine) == 0  # not committed statement by statement
+                session.rollback()
+            finally:
+                session.close()
+            assert _days_stored(engine) == 0
+            with reader.connect() as conn:
+                assert _modes(conn) == expected_reader
+            with own.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+                assert _modes(conn) == (False, "repeatable read")
+            with own.connect() as conn:
+                assert _modes(conn) == expected_writer
+    finally:
+        own.dispose()
+
+
+def test_a_transaction_begun_on_the_reader_is_rolled_back_when_its_connection_returns(engine):
+    """A write on the reader begins a transaction (`_begin_before_writing`); not committed, the pool's reset at return
+    rolls it back, so the connection (still in autocommit) comes back idle and nothing is written."""
+    _postgres_only(engine)
+    own = make_engine(engine.url.render_as_string(hide_password=False), pool_size=1, max_overflow=0)
+    try:
+        reader = read_only_engine(own)
+        with reader.connect() as conn:
+            raw = conn.connection.driver_connection
+            conn.execute(insert(CalendarDay).values(day=DAYS[0], is_working=False, name="a"))
+            assert raw.info.transaction_status.name == "INTRANS"
+        assert raw.info.transaction_status.name == "IDLE" and raw.autocommit is True
+        assert _days_stored(engine) == 0
+        with own.connect() as conn:
+            assert _modes(conn) == (False, "read committed")
+    finally:
+        own.dispose()
