@@ -129,6 +129,18 @@ def test_postgres_scheme_is_rewritten_to_psycopg(monkeypatch, tmp_path):
     assert url == "postgresql+psycopg://dienhinh:pa%40ss@db.internal:5432/dienhinh"
 
 
+def test_a_database_on_the_same_host_is_reached_through_its_unix_socket(monkeypatch, tmp_path):
+    """The README's advice for a single-host installation: no host name, the socket's folder as `host`. The URL is
+    accepted (nothing drops the query that carries the folder) and psycopg is handed that folder."""
+    from sqlalchemy.engine import make_url
+
+    monkeypatch.setenv("SECRET_KEY", "dev")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://dienhinh@/dienhinh?host=/var/run/postgresql")
+    parsed = make_url(config.load(str(tmp_path))["DATABASE_URL"])
+    assert (parsed.drivername, parsed.host, parsed.database) == ("postgresql+psycopg", None, "dienhinh")
+    assert parsed.get_dialect()().create_connect_args(parsed)[1]["host"] == "/var/run/postgresql"
+
+
 # ------------------------------------------------------------------------------------------------ development keys
 def _mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
