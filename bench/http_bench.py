@@ -20,7 +20,9 @@ ratio to the hello world of the same round with its spread (min–max over round
 Request kinds (names for --only): api_list `GET /api/v1/nominations` (bearer token of a secretariat),
 api_detail `GET /api/v1/nominations/{id}`, html_list `GET /nominations` (session cookie of the same secretariat,
 logged in through /login), transition `POST /api/v1/nominations/{id}/transitions` (start_nurturing, every request
-on a distinct registered nomination of a pool reset before each round). See bench/README.md.
+on a distinct registered nomination of a pool reset before each round), and raw_transition, the same requests to
+bench/hello/raw_transition_app.py: the transition's statements from a minimal Flask view on psycopg (its own working
+copy of the database), the floor any implementation of them can reach. See bench/README.md.
 
 Orchestration uses the standard library only; the database work runs in the served checkout's .venv
 (`bench/http_bench.py _prepare ...`), so the schema and the code are the ones being measured.
@@ -51,7 +53,8 @@ import urllib.parse  # noqa: E402
 import urllib.request  # noqa: E402
 from http.cookiejar import CookieJar  # noqa: E402
 
-KINDS = ("api_list", "api_detail", "html_list", "transition")
+KINDS = ("api_list", "api_detail", "html_list", "transition", "raw_transition")
+TRANSITIONS = ("transition", "raw_transition")  # posted from the pool file, which is reset before each round
 SIZES = ("demo", "100k")
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/dienhinh_bench_http"
 PASSWORD = "demo1234"  # the demo's password; the 100k dataset's readers get it too
@@ -158,6 +161,19 @@ def start_hello(root: Path, tmp: Path, workers: int, *, profile_out: str | None 
         env.update(app_env(root, "sqlite://", tmp), BENCH_PROFILE_OUT=profile_out,
                    BENCH_PYINSTRUMENT="1" if pyinstrument else "0")
     return Server("hello", argv, env, str(HERE / "hello"), tmp / "hello.log", "/")
+
+
+RAW_CHECKOUT = "raw_floor"  # the working copy of the raw floor's server (NAME_SIZE_raw_floor)
+
+
+def start_raw(root: Path, url: str, tmp: Path, workers: int) -> Server:
+    """bench/hello/raw_transition_app.py under gunicorn (same worker class and count), on its own working copy: the
+    served checkout's statements (PYTHONPATH) run from a minimal view, without the application around them."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCH_", "DIENHINH", "DATABASE_URL"))}
+    env.update(RAW_URL=url.replace("postgresql+psycopg://", "postgresql://", 1), PYTHONPATH=str(root))
+    argv = [str(root / ".venv/bin/gunicorn"), "-w", str(workers), "--chdir", str(HERE / "hello"),
+            "raw_transition_app:app"]
+    return Server("raw", argv, env, str(HERE / "hello"), tmp / "raw.log", "/ping")
 
 
 def run_in_root(root: Path, *args: str, env: dict | None = None) -> dict:
@@ -309,18 +325,18 @@ class Target:
             self.headers = {"Authorization": f"Bearer {token}"}
         elif kind == "html_list":
             self.path, self.headers = "/nominations", {"Cookie": cookie, "User-Agent": USER_AGENT}
-        elif kind == "transition":
+        elif kind in TRANSITIONS:
             self.path = "/api/v1/nominations/{id}/transitions"
         else:
             self.path = "/"
 
     def load(self, duration, connections, threads, use_wrk: bool) -> dict:
         if use_wrk:
-            if self.kind == "transition":
+            if self.kind in TRANSITIONS:
                 return run_wrk(self.base + "/", duration, connections, threads, {}, HERE / "transitions.lua",
                                [str(self.pool_file), str(threads)])
             return run_wrk(self.base + self.path, duration, connections, threads, self.headers)
-        if self.kind == "transition":
+        if self.kind in TRANSITIONS:
             rows = [line.split() for line in self.pool_file.read_text().splitlines() if line.strip()]
             slices = [rows[n::connections] for n in range(connections)]
 
@@ -337,12 +353,12 @@ class Target:
 
 
 # ------------------------------------------------------------------------------------------------ the runs
-def prepare(args, size: str) -> dict:
+def prepare(args, size: str, checkout: str | None = None) -> dict:
     print(f"[{size}] preparing the database (cached template, working copy, migrations of {args.root}) ...",
           flush=True)
     t0 = time.monotonic()
     prep = run_in_root(args.root, "_prepare", size, args.url, "--regenerate" if args.regenerate else "--cached",
-                       str(args.pool), re.sub(r"\W+", "_", args.root.name.lower()))
+                       str(args.pool), checkout or re.sub(r"\W+", "_", args.root.name.lower()))
     print(f"[{size}] ready in {time.monotonic() - t0:.0f} s: {prep['summary']}", flush=True)
     return prep
 
@@ -358,28 +374,33 @@ def warm(target: Target, args, use_wrk: bool):
 
 def measure_size(args, size: str, tmp: Path, use_wrk: bool) -> dict:
     prep = prepare(args, size)
+    raw_prep = prepare(args, size, RAW_CHECKOUT) if "raw_transition" in args.only else None
     pool_file = tmp / f"pool-{size}.txt"
+    pools = {"transition": (prep, pool_file), "raw_transition": (raw_prep, tmp / f"pool-{size}-raw.txt")}
     app = start_app(args.root, prep["url"], tmp, args.workers)
     hello = start_hello(args.root, tmp, args.workers)
+    raw = start_raw(args.root, raw_prep["url"], tmp, args.workers) if raw_prep else None
     try:
         cookie = login_cookie(app.base, prep["reader"], PASSWORD)
         targets = {"hello": Target("hello", hello.base, prep, cookie, pool_file)}
         for kind in args.only:
-            targets[kind] = Target(kind, app.base, prep, cookie, pool_file)
-            if kind != "transition":
+            kind_prep, kind_pool = pools.get(kind, pools["transition"])
+            base = raw.base if kind == "raw_transition" else app.base
+            targets[kind] = Target(kind, base, kind_prep, cookie, kind_pool)
+            if kind not in TRANSITIONS:
                 check(app.base, targets[kind].path, targets[kind].headers)
         kinds = ["hello", *args.only]
         results: dict[str, list[dict]] = {k: [] for k in kinds}
         # Warm-up: first requests load templates, fill caches, open the pools' connections.
         for kind in kinds:
-            if kind != "transition":
+            if kind not in TRANSITIONS:
                 warm(targets[kind], args, use_wrk)
         for r in range(args.rounds):
             for kind in kinds:
-                if kind == "transition":
-                    n = reset_pool(args, prep, pool_file)
+                if kind in TRANSITIONS:
+                    n = reset_pool(args, *pools[kind])
                     if r == 0:
-                        print(f"[{size}] transition pool: {n} registered nominations (reset before each round)",
+                        print(f"[{size}] {kind} pool: {n} registered nominations (reset before each round)",
                               flush=True)
                 res = targets[kind].load(args.duration, args.connections, args.threads, use_wrk)
                 results[kind].append(res)
@@ -390,11 +411,13 @@ def measure_size(args, size: str, tmp: Path, use_wrk: bool) -> dict:
     finally:
         app.stop()
         hello.stop()
+        if raw is not None:
+            raw.stop()
 
 
 LABELS = {"hello": "hello world", "api_list": "`GET /api/v1/nominations`",
           "api_detail": "`GET /api/v1/nominations/{id}`", "html_list": "`GET /nominations` page",
-          "transition": "`POST …/transitions`"}
+          "transition": "`POST …/transitions`", "raw_transition": "the same, raw SQL floor (psycopg, no app)"}
 
 
 def table(all_results: list[dict], args, tool: str) -> str:
@@ -423,7 +446,7 @@ def profile_size(args, size: str, tmp: Path, use_wrk: bool) -> list[dict]:
     pool_file = tmp / f"pool-{size}.txt"
     reports = []
     cookie = None
-    for kind in ["hello", *args.only]:
+    for kind in ["hello", *(k for k in args.only if k != "raw_transition")]:  # the project's requests
         for pyinstr in (False, True):  # first without the sampler (clean CPU and SQL figures), then with it
             out = str(tmp / f"profile-{size}-{kind}-{'py' if pyinstr else 'plain'}")
             if kind == "hello":
@@ -488,7 +511,8 @@ def memory(args, tmp: Path) -> str:
         cookie = login_cookie(app.base, prep["reader"], PASSWORD)
         (worker,) = app.workers()
         pool = [line.split() for line in pool_file.read_text().splitlines() if line.strip()]
-        targets = [Target(k, app.base, prep, cookie, pool_file) for k in args.only]
+        kinds = [k for k in args.only if k != "raw_transition"]  # the project's requests
+        targets = [Target(k, app.base, prep, cookie, pool_file) for k in kinds]
         conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=60)
         marks, rss, bad = (1_000, 10_000), {}, 0
         for i in range(1, marks[-1] + 1):
@@ -508,7 +532,7 @@ def memory(args, tmp: Path) -> str:
                 rss[i] = vm_rss_kb(worker)
                 print(f"[memory] after {i:,} requests: worker {worker} VmRSS {rss[i] / 1024:.1f} MiB", flush=True)
         growth = 100 * (rss[marks[1]] - rss[marks[0]]) / rss[marks[0]]
-        return (f"memory at {size}: one worker (-w 1), {', '.join(args.only)} in turn; VmRSS after 1,000 requests "
+        return (f"memory at {size}: one worker (-w 1), {', '.join(kinds)} in turn; VmRSS after 1,000 requests "
                 f"{rss[marks[0]] / 1024:.1f} MiB, after 10,000 {rss[marks[1]] / 1024:.1f} MiB: growth {growth:+.1f}% "
                 f"({'within' if growth <= 10 else 'BEYOND'} the 10% limit); {bad} error responses")
     finally:
