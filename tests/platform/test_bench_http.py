@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench"
 
@@ -70,3 +72,67 @@ def test_the_page_load_is_the_browser_that_signed_in():
     http_bench = _load("bench_http", BENCH / "http_bench.py")
     target = http_bench.Target("html_list", "http://127.0.0.1:1", {"reader_token": "t"}, "session=x", Path("/dev/null"))
     assert target.headers == {"Cookie": "session=x", "User-Agent": http_bench.USER_AGENT}
+
+
+def test_the_raw_transition_floor_does_the_transitions_work(engine, fresh_db, monkeypatch):
+    """bench/hello/raw_transition_app.py is the anchor the endpoint is read against: it must do the work it claims
+    (a stale version refused with nothing written; a step that moves the row, records its history and appends an event
+    that extends the department's chain and verifies with the key it signed with) and keep running on the project's
+    own step and audit statements as they change."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the raw floor is psycopg's: PostgreSQL only")
+    from sqlalchemy import func, select
+
+    from models import AuditChainHead, AuditEvent, Nomination, StateChange
+    from models.audit import department_chain
+    from notifications import audit
+    from tests.conftest import Demo
+    from workflow.administration import accounts
+    from workflow.nominations import service
+
+    session, demo = fresh_db, Demo(fresh_db)
+    head_of_unit = demo.actor("tp_hctp")
+    n = service.create_nomination(session, head_of_unit, campaign_id=demo.campaign().id, subject_type="collective",
+                                  unit_id=demo.unit("HCTP").id, title="Tập thể Phòng Hành chính tư pháp")
+    token = accounts.issue_token(session, demo.user("tp_hctp"), name="raw floor")
+    session.commit()
+    nid, version, chain = n.id, n.version, department_chain(n.department_id)
+    key = "6b" * 32
+    monkeypatch.setenv("RAW_URL", engine.url.render_as_string(hide_password=False).replace("+psycopg", ""))
+    monkeypatch.setenv("RAW_AUDIT_KEY", key)
+    raw = _load("bench_raw_transition_app", BENCH / "hello" / "raw_transition_app.py")
+    client = raw.app.test_client()
+
+    def post(v):
+        return client.post(f"/api/v1/nominations/{nid}/transitions", headers={"Authorization": f"Bearer {token}"},
+                           json={"action": "start_nurturing", "version": v, "nurture_plan": "Kế hoạch"})
+
+    def head():
+        session.expire_all()
+        return session.execute(select(AuditChainHead.seq, AuditChainHead.hash)
+                               .where(AuditChainHead.chain == chain)).one_or_none()
+
+    def history():
+        return session.scalar(select(func.count()).select_from(StateChange).where(StateChange.nomination_id == nid))
+
+    try:
+        before, steps = head(), history()
+        assert post(version + 1).status_code == 409
+        assert (head(), history(), session.get(Nomination, nid).version) == (before, steps, version)
+        answer = post(version)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        assert (answer.json["state"], answer.json["version"]) == ("nurtured", version + 1)
+        assert answer.json["history"][-1]["action"] == "start_nurturing"
+        session.expire_all()
+        moved = session.get(Nomination, nid)
+        assert (moved.state, moved.version, history()) == ("nurtured", version + 1, steps + 1)
+        seq, last = head()
+        assert seq == (before[0] if before else 0) + 1
+        event = session.scalar(select(AuditEvent).where(AuditEvent.chain == chain, AuditEvent.seq == seq))
+        assert (event.object_id, event.action, event.hash) == (nid, "nomination.start_nurturing", last)
+        walk = audit.walk_chain(session, chain, after_seq=seq - 1, prev_hash=event.prev_hash,
+                                mac_key=bytes.fromhex(key))
+        assert walk.ok and walk.checked == 1, walk.problem
+    finally:
+        if raw._connection is not None:
+            raw._connection.close()
