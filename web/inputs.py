@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from werkzeug.datastructures import ImmutableMultiDict
 
 from web.api.problems import problem
@@ -119,5 +119,37 @@ def _same_site(url: str | None) -> str | None:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
+REFUSED_BODY_READ = 2  # a body refused for its size is read to its end up to this many times the size allowed
+CHUNK = 64 * 1024
+
+
+def read_refused_body(response):
+    """A body refused for its size (413, decided on its Content-Length before any of it is read) is read to its end
+    and dropped before the refusal is sent. gunicorn closes the connection once it has answered, and a socket closed
+    with data still unread is reset by the kernel: nginx, still sending the body it had buffered, then lost the answer
+    and showed the user its own 502 page instead of the refusal (CI, 2026-11-30; `tests/platform/
+    test_deploy_nginx.py`). Bounded: a body over `REFUSED_BODY_READ` × the limit is left unread, since no proxy in
+    front lets one through (nginx's `client_max_body_size` is the limit plus 1 MB) and reading it would only serve a
+    client that bypasses the proxy."""
+    if response.status_code != 413:
+        return response
+    environ = request.environ
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    try:
+        remaining = int(environ.get("CONTENT_LENGTH") or -1)
+    except ValueError:
+        return response
+    stream = environ.get("wsgi.input")
+    if stream is None or remaining < 0 or remaining > REFUSED_BODY_READ * limit:
+        return response
+    try:
+        while remaining > 0 and (chunk := stream.read(min(CHUNK, remaining))):
+            remaining -= len(chunk)
+    except OSError:  # the client went away: nothing left to answer
+        pass
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.before_request(check_request)
+    app.after_request(read_refused_body)

@@ -74,7 +74,7 @@ def test_the_page_load_is_the_browser_that_signed_in():
     assert target.headers == {"Cookie": "session=x", "User-Agent": http_bench.USER_AGENT}
 
 
-def test_the_raw_transition_floor_does_the_transitions_work(engine, fresh_db, monkeypatch):
+def test_the_raw_transition_floor_does_the_transitions_work(engine, fresh_db, demo, monkeypatch):
     """bench/hello/raw_transition_app.py is the anchor the endpoint is read against: it must do the work it claims
     (a stale version refused with nothing written; a step that moves the row, records its history and appends an event
     that extends the department's chain and verifies with the key it signed with) and keep running on the project's
@@ -86,11 +86,10 @@ def test_the_raw_transition_floor_does_the_transitions_work(engine, fresh_db, mo
     from models import AuditChainHead, AuditEvent, Nomination, StateChange
     from models.audit import department_chain
     from notifications import audit
-    from tests.conftest import Demo
     from workflow.administration import accounts
     from workflow.nominations import service
 
-    session, demo = fresh_db, Demo(fresh_db)
+    session = fresh_db
     head_of_unit = demo.actor("tp_hctp")
     n = service.create_nomination(session, head_of_unit, campaign_id=demo.campaign().id, subject_type="collective",
                                   unit_id=demo.unit("HCTP").id, title="Tập thể Phòng Hành chính tư pháp")

@@ -297,6 +297,28 @@ def test_a_body_just_over_the_application_limit_passes_nginx_and_the_application
     assert r.header("Content-Security-Policy") == CONTENT_SECURITY_POLICY  # the application's own answer
 
 
+def test_the_application_reads_a_refused_body_to_its_end_before_answering(stack):
+    """What nginx saw now and then as a 502 (CI, 2026-11-30: `assert 502 == 413` in the test above): the application
+    answered 413 on the Content-Length alone and gunicorn closed the connection with most of the body unread, so
+    the kernel reset it and the proxy, still sending, lost the answer. Played without nginx and deterministically: the
+    client sends the headers and a first part, waits until the application has had every chance to answer, then
+    sends the rest; it must then read the application's own 413, not a reset connection."""
+    length = UPLOAD_LIMIT + 64 * 1024
+    head = (f"POST /login HTTP/1.1\r\nHost: {SERVER_NAME}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {length}\r\nConnection: close\r\n\r\n").encode()
+    first = 256 * 1024
+    with socket.create_connection(("127.0.0.1", stack.app_port), timeout=15) as sock:
+        sock.sendall(head + b"x" * first)
+        time.sleep(0.5)
+        sock.sendall(b"x" * (length - first))
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line.split()[1] == b"413", answer[:500]
+    assert f"Content-Security-Policy: {CONTENT_SECURITY_POLICY}".encode() in rest  # the application's own answer
+
+
 def test_static_files_are_served_by_nginx_with_caching(stack):
     r = stack.request("GET", "/static/app.css")
     assert r.status == 200
