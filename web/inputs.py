@@ -4,7 +4,10 @@ naming the field — problem+json under /api/, a Vietnamese page showing what wa
 sees it. Long texts arrive with their CRLF newlines normalised to LF.
 
 The login's body (page and `/api/v1/auth/token`) is left to `accounts.authenticate`, which applies the same rule to the
-username so that a refused login is still audited as a failed one."""
+username so that a refused login is still audited as a failed one.
+
+A body refused for its size is read to its end before the 413 goes out (`read_refused_body`), so the proxy in front
+receives the refusal instead of a reset connection."""
 from __future__ import annotations
 
 import json
