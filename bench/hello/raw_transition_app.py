@@ -34,8 +34,8 @@ KEY = bytes.fromhex(os.environ.get("RAW_AUDIT_KEY", "6b" * 32))
 _compiled = service._STEP_PG_PARTS.statement.compile(dialect=pg_psycopg.dialect())
 STEP, STEP_DEFAULTS = _compiled.string, dict(_compiled.params)
 STAMP = "SELECT stamp FROM data_stamps WHERE name = 'accounts'"
-CALLER = ("SELECT u.id, u.username, u.department_id FROM api_tokens t JOIN users u ON u.id = t.user_id "
-          "WHERE t.token_hash = %(digest)s AND NOT t.revoked AND u.active")
+CALLER = ("SELECT t.expires_at, u.id, u.username, u.department_id FROM api_tokens t JOIN users u ON u.id = t.user_id "
+          "WHERE t.token_hash = %(digest)s AND NOT t.revoked AND t.expires_at > %(now)s AND u.active")
 LOAD = ("SELECT n.id, n.department_id, n.state, n.version, n.furthest_stage, n.title, n.campaign_id, c.name, "
         "n.unit_id, u.name, p.full_name, n.created_at FROM nominations n JOIN campaigns c ON c.id = n.campaign_id "
         "JOIN units u ON u.id = n.unit_id LEFT JOIN people p ON p.id = n.subject_person_id "
@@ -72,15 +72,16 @@ def transition(nid: int):
     conn = _conn()
     cur = conn.cursor()
     try:
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # naive UTC, as the tables store it
         stamp = cur.execute(STAMP).fetchone()[0]
         caller = _callers.get(token)
-        if caller is None or caller[0] != stamp:
-            row = cur.execute(CALLER, {"digest": hashlib.sha256(token.encode()).hexdigest()}).fetchone()
+        if caller is None or caller[0] != stamp or caller[1] <= now:  # as `accounts.caller_for_token` keeps one
+            row = cur.execute(CALLER, {"digest": hashlib.sha256(token.encode()).hexdigest(), "now": now}).fetchone()
             if row is None:
                 conn.rollback()
                 return _problem(401)
             caller = _callers[token] = (stamp, *row)
-        _, user_id, username, department = caller
+        _, _, user_id, username, department = caller
         n = cur.execute(LOAD, {"id": nid, "department": department}).fetchone()
         if n is None:
             conn.rollback()
@@ -89,7 +90,6 @@ def transition(nid: int):
         if version != body.get("version") or state != "registered" or not body.get(PLAN):
             conn.rollback()
             return _problem(409)
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         plan, chain = body[PLAN], f"dept:{n[1]}"
         rows = cur.execute(STEP, STEP_DEFAULTS | {
             "nid": nid, "old_version": version, "new_state": "nurtured", "new_plan": plan, "new_version": version + 1,
