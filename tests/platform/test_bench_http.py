@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,39 @@ def test_the_raw_transition_floor_does_the_transitions_work(engine, fresh_db, de
     finally:
         if raw._connection is not None:
             raw._connection.close()
+
+
+def test_the_wait_sampler_tells_a_transaction_waiting_for_its_application_from_one_waiting_for_a_lock(engine):
+    """bench/pg_waits.py is how the transition's idle machine was explained (bench/README.md, "Twelfth increment"):
+    a backend between two statements of its transaction is the application's time, one blocked behind another
+    transaction's row lock is a lock's, and its own sampling connection is not counted."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("pg_stat_activity is PostgreSQL's")
+    import threading
+
+    import psycopg
+
+    pg_waits = _load("bench_pg_waits", BENCH / "pg_waits.py")
+    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    database = engine.url.database
+    with psycopg.connect(url) as holder, psycopg.connect(url) as blocked, \
+            psycopg.connect(url, autocommit=True) as sampler:
+        # A transaction left open between two statements (idle in transaction), holding a lock that a second one
+        # then waits for (active, Lock).
+        holder.execute("SELECT pg_advisory_xact_lock(4242)")
+        waiter = threading.Thread(target=lambda: blocked.execute("SELECT pg_advisory_xact_lock(4242)"))
+        waiter.start()
+        try:
+            time.sleep(0.2)
+            seen, taken = pg_waits.sample(sampler, database, 0.3, 0.01)
+        finally:
+            holder.rollback()
+            waiter.join(timeout=10)
+            blocked.rollback()
+    assert taken >= 10
+    assert seen[("idle in transaction", "Client", "ClientRead")] > 0
+    assert seen[("active", "Lock", "advisory")] > 0
+    assert not any(state == "active" and wait is None for (state, wait, _), _n in seen.items())  # not the sampler
+    shares = pg_waits.in_transaction(seen)
+    assert shares["lock"] > 0 and shares["application"] > 0 and abs(sum(shares.values()) - 1) < 1e-9
+    assert "With a transaction open" in pg_waits.report(seen, taken)
