@@ -7,6 +7,7 @@ When this fails after a model change: `make migration m="what changed"`, review 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from sqlalchemy import inspect, text
 from test_data_stamps import _stamp_triggers  # tests/platform: on sys.path under pytest, as conftest is
 
 from models import Base, make_engine
+from models.nominations import PROPOSAL_STEPS, StateChange
 from web import migrate
 
 
@@ -55,6 +57,21 @@ def test_live_subject_index_is_partial(empty_engine):
     assert index["unique"]
     where = (index.get("dialect_options") or {}).get(f"{empty_engine.dialect.name}_where")
     assert where is not None and "withdrawn" in str(where)
+
+
+def test_proposal_steps_index_holds_the_steps_the_proposals_read_model_reads(empty_engine):
+    """A page of proposals reads its nominations' `PROPOSAL_STEPS` through a partial index of those rows alone: the
+    migrated database's index names exactly the model's steps (a step added to the read model without a migration
+    would leave its rows out of the index, and the page would scan the whole history again)."""
+    migrate.upgrade(empty_engine)
+    indexes = {i["name"]: i for i in inspect(empty_engine).get_indexes("state_changes")}
+    index = indexes["ix_state_changes_proposal_steps"]
+    assert index["column_names"] == ["nomination_id", "version"] and not index["unique"]
+    where = str((index.get("dialect_options") or {}).get(f"{empty_engine.dialect.name}_where"))
+    named = set(re.findall(r"'(\w+)'", where))
+    assert named == set(PROPOSAL_STEPS)
+    model = next(i for i in StateChange.__table__.indexes if i.name == "ix_state_changes_proposal_steps")
+    assert set(re.findall(r"'(\w+)'", str(model.dialect_options["postgresql"]["where"]))) == named
 
 
 def test_upgrade_twice_is_a_no_op(empty_engine):

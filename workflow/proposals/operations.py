@@ -25,7 +25,7 @@ from models import (
     Unit,
     User,
 )
-from models.nominations import subject_name_of
+from models.nominations import PROPOSAL_STEPS, subject_name_of
 from models.plain import PlainSelect
 from workflow import clock, events, inputs, numbering, offers, policy, signals
 from workflow.context import CLI, Context
@@ -225,10 +225,6 @@ class ItemNomination:
     campaign: Campaign | None = None
 
 
-# The steps the proposals' read model looks at: the cơ sở recognition (a ngành rule) and the Ministry's answer.
-_PROPOSAL_STEPS = ("recognize_co_so", "propose_nganh", "recognize_nganh", "reject_nganh", "revoke")
-
-
 class Step(NamedTuple):
     """One of those steps of an item's nomination, as `_ministry_outcome` reads it: the values of its data the outcome
     reads (the service records each as text) are read out of the JSON by the database, not decoded here."""
@@ -250,7 +246,7 @@ def _page_reads(count: int) -> tuple[PlainSelect, PlainSelect]:
     text, which psycopg prepares and PostgreSQL no longer plans.
 
     - the items, in order, with their nominations, units and people (`ItemNomination`);
-    - the `_PROPOSAL_STEPS` of those nominations, in order (`Step`). They are named by the page's proposal ids, not
+    - the `PROPOSAL_STEPS` of those nominations, in order (`Step`). They are named by the page's proposal ids, not
       by their own: a list of hundreds of ids (~600 for the Ministry's page) would be a text per page that
       PostgreSQL plans anew."""
     ids = [bindparam(f"p{i}", type_=Integer) for i in range(count)]
@@ -268,7 +264,7 @@ def _page_reads(count: int) -> tuple[PlainSelect, PlainSelect]:
                     *(StateChange.data[key].as_string() for key in ("proposal_id", "decision_number", "decision_date",
                                                                     "reason")),
                     StateChange.comment, StateChange.created_at)
-             .where(StateChange.nomination_id.in_(of_page), StateChange.action.in_(_PROPOSAL_STEPS))
+             .where(StateChange.nomination_id.in_(of_page), StateChange.action.in_(PROPOSAL_STEPS))
              .order_by(StateChange.nomination_id, StateChange.version))
     return PlainSelect(items, inline=True), PlainSelect(steps, inline=True)
 
