@@ -141,7 +141,7 @@ def test_the_raw_transition_floor_does_the_transitions_work(engine, fresh_db, de
 def test_the_wait_sampler_tells_a_transaction_waiting_for_its_application_from_one_waiting_for_a_lock(engine):
     """bench/pg_waits.py is how the transition's idle machine was explained (bench/README.md, "Twelfth increment"):
     a backend between two statements of its transaction is the application's time, one blocked behind another
-    transaction's row lock is a lock's, and its own sampling connection is not counted."""
+    transaction's lock is a lock's, and its own sampling connection is not counted."""
     if engine.dialect.name != "postgresql":
         pytest.skip("pg_stat_activity is PostgreSQL's")
     import threading
