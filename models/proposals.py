@@ -55,6 +55,10 @@ class ProposalItem(Base):
         # A nomination stands in at most one proposal that is still open for it (cleared when the Ministry decides).
         Index("uq_proposal_items_live_nomination", "nomination_id", unique=True,
               sqlite_where=text("live"), postgresql_where=text("live")),
+        # "Is this nomination in a proposal still open for it?" asked per nomination (the dashboard's candidates, a
+        # proposal's own checks): SQLite uses the partial index above only for a bare `live` term, which SQLAlchemy
+        # writes `live = 1` or `live IS 1`, and read the whole table once per nomination instead (migration 0028).
+        Index("ix_proposal_items_nomination_id", "nomination_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
