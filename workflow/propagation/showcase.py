@@ -149,9 +149,15 @@ def filter_choices(session: Session) -> dict:
     years = sorted(set(session.scalars(select(AwardRecord.year).join(
         Nomination, Nomination.id == AwardRecord.nomination_id).where(
         Nomination.state.in_(RECOGNISED_STATES), AwardRecord.revoked.is_(False)).distinct())), reverse=True)
-    units = session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(
-        select(Nomination.unit_id).where(Nomination.state.in_(RECOGNISED_STATES)))).order_by(Unit.name)).all()
+    units = session.execute(select(Unit.id, Unit.name).where(_HAS_EXAMPLE).order_by(Unit.name)).all()
     return {"years": years, "units": units}
+
+
+# Asked per unit (a few hundred), each answered from `ix_nominations_unit_state`: as `unit_id IN (the recognised
+# examples' units)` SQLite read every recognised example's row for its unit (~21,000 at 100k nominations, 19 ms of
+# the public page's 60), where PostgreSQL reads them from its index alone.
+_HAS_EXAMPLE = select(Nomination.id).where(Nomination.unit_id == Unit.id,
+                                           Nomination.state.in_(RECOGNISED_STATES)).exists()
 
 
 def published_stories(session: Session, *, page=1, per_page=10, nomination=None) -> Page:
