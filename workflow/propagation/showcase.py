@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from models import AwardRecord, Decision, DecisionItem, Nomination, Person, StateChange, Story, Unit
 from models.nominations import subject_name_of
+from models.planner import broad
 from workflow import inputs
 from workflow.errors import NotFound, ValidationFailed
 from workflow.nominations.machine import RECOGNISED_BY_LEVEL, RECOGNISED_STATES
@@ -65,7 +66,8 @@ def _year_clause(year: int):
 
 def examples(session: Session, *, year=None, level=None, unit=None, page=1, per_page=20) -> Page:
     page, per_page = page_params(page, per_page)
-    stmt = select(Nomination).where(Nomination.state.in_(RECOGNISED_STATES))
+    # Broad: SQLite then walks ix_nominations_updated, which holds exactly these rows in the page's order.
+    stmt = select(Nomination).where(broad(Nomination.state.in_(RECOGNISED_STATES)))
     if level not in (None, ""):
         if level not in LEVELS:
             raise ValidationFailed("Bộ lọc không hợp lệ.", ["level: co_so hoặc nganh."])

@@ -33,6 +33,7 @@ from models import (
 )
 from models.nominations import subject_name_of
 from models.plain import PlainSelect
+from models.planner import broad
 from workflow import clock, links, policy
 from workflow.council import operations as council
 from workflow.policy import Actor
@@ -193,7 +194,7 @@ def _nomination_card_statement(spec: _Spec, scope: tuple) -> PlainSelect:
     """The statement of a work queue's card (`_preview`), built once per spec and shape of the reader's scope."""
     where = [policy.scope_clause(scope)]
     if spec.states:
-        where.append(Nomination.state.in_(spec.states))
+        where.append(broad(Nomination.state.in_(spec.states)))  # SQLite: seek by the scope, not the state
     if spec.returned is not None:
         where.append(_returned_clause() if spec.returned else ~_returned_clause())
     deadline_col = _deadline_column(spec.deadline)
