@@ -15,7 +15,8 @@ a working database, upgrades it with the served checkout's migrations, then star
   - gunicorn with bench/hello_app.py (same worker class and count),
 and runs `wrk` (Python's own client when wrk is absent) for --duration seconds per request kind, hello world first in
 every round, the kinds interleaved, over --rounds rounds. It prints req/s, p50 and p99 (medians over rounds) and the
-ratio to the hello world of the same round with its spread (min–max over rounds).
+ratio to the hello world of the same round with its spread (min–max over rounds); then, where /proc is there, the CPU
+each request cost the served workers, PostgreSQL and the machine (`CpuMeter`).
 
 Request kinds (names for --only): api_list `GET /api/v1/nominations` (bearer token of a secretariat),
 api_detail `GET /api/v1/nominations/{id}`, html_list `GET /nominations` (session cookie of the same secretariat,
@@ -311,6 +312,67 @@ def run_python_client(base: str, duration: float, connections: int, requests_fn)
             "bad": bad[0]}
 
 
+# ------------------------------------------------------------------------------------------------ CPU per request
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu(pid: int) -> float:
+    """Seconds of CPU (user + system) a process has used, from /proc; 0.0 for a process that is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def postgres_pids() -> list[int]:
+    """Every process of a PostgreSQL server on this machine (backends, WAL writer, checkpointer…): what the
+    server spends on a request is spread over them."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if f.read(9).startswith(b"postgres"):
+                    found.append(int(pid))
+        except OSError:
+            continue
+    return found
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(all, idle) CPU seconds of the machine since boot, every core (/proc/stat's first line; idle with iowait)."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    return sum(values) / _TICK, (values[3] + values[4]) / _TICK
+
+
+class CpuMeter:
+    """The CPU a round of load costs per request: the served processes' (gunicorn's workers), PostgreSQL's (every
+    process of a server on this machine) and the machine's busy time on all its cores, with the share it sat idle.
+    The throughput of a 2-core machine follows the busy CPU a request costs (bench/README.md, "Thirteenth
+    increment"): this says which process a change moved it in. None where /proc is not there."""
+
+    def __init__(self, server_pids: list[int]):
+        self.server_pids = list(server_pids)
+        self.pg_before = {pid: process_cpu(pid) for pid in postgres_pids()}
+        self.server_before = sum(process_cpu(pid) for pid in self.server_pids)
+        self.machine_before = machine_cpu()
+
+    @classmethod
+    def start(cls, server_pids: list[int]) -> CpuMeter | None:
+        return cls(server_pids) if Path("/proc/stat").exists() else None
+
+    def stop(self, requests: int) -> dict:
+        total, idle = machine_cpu()
+        server = sum(process_cpu(pid) for pid in self.server_pids) - self.server_before
+        pg = sum(process_cpu(pid) - self.pg_before.get(pid, 0.0) for pid in postgres_pids())
+        spent, idle_spent = total - self.machine_before[0], idle - self.machine_before[1]
+        per = 1000 / max(requests, 1)
+        return {"server_ms": server * per, "postgres_ms": max(pg, 0.0) * per,
+                "busy_ms": (spent - idle_spent) * per, "idle": idle_spent / spent if spent > 0 else float("nan")}
+
+
 class Target:
     """What the load generator sends for one request kind."""
 
@@ -402,7 +464,11 @@ def measure_size(args, size: str, tmp: Path, use_wrk: bool) -> dict:
                     if r == 0:
                         print(f"[{size}] {kind} pool: {n} registered nominations (reset before each round)",
                               flush=True)
+                served = {"hello": hello, "raw_transition": raw}.get(kind, app)
+                meter = CpuMeter.start(served.workers())
                 res = targets[kind].load(args.duration, args.connections, args.threads, use_wrk)
+                if meter is not None:
+                    res["cpu"] = meter.stop(res["requests"])
                 results[kind].append(res)
                 print(f"[{size}] round {r + 1} {kind:<11} {res['rps']:9.1f} req/s  p50 {res['p50']:7.2f} ms  "
                       f"p99 {res['p99']:7.2f} ms" + (f"  ({res['bad']} non-2xx!)" if res["bad"] else ""),
@@ -437,7 +503,27 @@ def table(all_results: list[dict], args, tool: str) -> str:
                          f"{statistics.median(x['p50'] for x in runs):.2f} | "
                          f"{statistics.median(x['p99'] for x in runs):.2f} | {statistics.median(ratios):.3f} | "
                          f"{min(ratios):.3f}–{max(ratios):.3f} |" + (f" ⚠ {bad} non-2xx" if bad else ""))
+    lines += cpu_table(all_results)
     return "\n".join(lines)
+
+
+def cpu_table(all_results: list[dict]) -> list[str]:
+    """The CPU per request of each kind (CpuMeter), medians over rounds; nothing where it was not measured."""
+    rows = []
+    for block in all_results:
+        for kind, runs in block["results"].items():
+            cpu = [x["cpu"] for x in runs if "cpu" in x]
+            if not cpu:
+                continue
+            med = {k: statistics.median(c[k] for c in cpu) for k in ("server_ms", "postgres_ms", "busy_ms", "idle")}
+            rows.append(f"| {LABELS[kind]} | {block['size']} | {med['server_ms']:.2f} | {med['postgres_ms']:.2f} | "
+                        f"{med['busy_ms']:.2f} | {100 * med['idle']:.0f}% |")
+    if not rows:
+        return []
+    return ["", "CPU per request (/proc, medians over rounds): the served gunicorn's workers, every PostgreSQL process "
+            "of this machine, the machine's busy time on all cores, and the share it sat idle during the round", "",
+            "| request | size | workers ms | PostgreSQL ms | machine busy ms | idle |", "|---|---|---|---|---|---|",
+            *rows]
 
 
 # ------------------------------------------------------------------------------------------------ profile

@@ -172,3 +172,38 @@ def test_the_wait_sampler_tells_a_transaction_waiting_for_its_application_from_o
     shares = pg_waits.in_transaction(seen)
     assert shares["lock"] > 0 and shares["application"] > 0 and abs(sum(shares.values()) - 1) < 1e-9
     assert "With a transaction open" in pg_waits.report(seen, taken)
+
+
+SPIN = """
+import sys, time
+sys.stdin.readline()
+started = time.process_time()
+while time.process_time() - started < 0.3:
+    pass
+print("done", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_the_cpu_meter_counts_a_served_process_cpu_per_request():
+    """What `CpuMeter` reads is the CPU the served processes spent during the round, divided by its requests: a
+    process that spins 0.3 s of CPU during a "round" of 10 requests reads ~30 ms per request, all of it also in the
+    machine's busy time; one that has exited reads nothing rather than failing the run."""
+    bench = _load("bench_http_bench", BENCH / "http_bench.py")
+    child = subprocess.Popen([sys.executable, "-c", SPIN], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        meter = bench.CpuMeter.start([child.pid])
+        assert meter is not None
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        assert child.stdout.readline().strip() == "done"
+        cpu = meter.stop(requests=10)
+    finally:
+        child.stdin.write("end\n")
+        child.stdin.close()
+        child.wait(timeout=10)
+        child.stdout.close()
+    assert 28 <= cpu["server_ms"] <= 45, cpu  # 300 ms / 10, in clock ticks of 10 ms
+    assert cpu["busy_ms"] >= cpu["server_ms"] - 2, cpu
+    assert cpu["postgres_ms"] >= 0 and 0 <= cpu["idle"] <= 1, cpu
+    assert bench.process_cpu(child.pid) == 0.0  # gone
