@@ -16,7 +16,7 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_events_object", "object_type", "object_id", "id"),
         # The trail filtered by a kind of object alone, newest first (migration 0029): the index above does not hold
-        # one kind's events in id order, so SQLite sorted them all (~700k at 1M events) for each page.
+        # one kind's events in id order, so SQLite sorted all of a kind's (~834k of 1M) for each page.
         Index("ix_audit_events_object_type", "object_type", "id"),
         Index("ix_audit_events_actor", "actor_id", "id"),
         # Failed logins carry only a username; filtering by actor reads it through this index.

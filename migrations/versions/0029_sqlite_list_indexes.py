@@ -7,7 +7,7 @@ Create Date: 2026-11-30 22:20:00
 Found by `bench/lists.py` on SQLite at 100k nominations / 1M audit events (bench/README.md, "Thirteenth increment"):
 
 - `audit_events (object_type, id)`. The trail filtered by `object_type` alone, newest first, was served on SQLite by
-  `(object_type, object_id, id)`, which does not hold one kind's events in id order: every page sorted the ~700k
+  `(object_type, object_id, id)`, which does not hold one kind's events in id order: every page sorted the ~834k
   events of the kind in a temporary B-tree (129–159 ms). PostgreSQL walked the primary key backwards, which is quick
   for a common kind and walks far for a rare one. The new index serves both in order.
 - `nominations (state, id, unit_id, furthest_stage, subject_type, campaign_id)`. Migration 0019 gave PostgreSQL the

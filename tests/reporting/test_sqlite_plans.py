@@ -48,7 +48,7 @@ def only_sqlite(engine):
 
 def test_the_audit_trail_by_kind_of_object_reads_that_kind_in_id_order(only_sqlite, api, engine, db, demo):
     """`object_type=` alone, newest first: the (object_type, object_id, id) index holds a kind's events by object,
-    so SQLite sorted every event of the kind for each page (~700k at 1M events: 129–159 ms); (object_type, id)
+    so SQLite sorted every event of the kind for each page (~834k of 1M events: 129–159 ms); (object_type, id)
     holds them in the page's order."""
     for i in range(3):
         audit.append(db, action="test.ping", object_type="nomination", object_id=i + 1)
