@@ -326,17 +326,19 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
-def postgres_pids() -> list[int]:
+def postgres_pids(database: str | None = None) -> list[int]:
     """Every process of a PostgreSQL server on this machine (backends, WAL writer, checkpointer…): what the
-    server spends on a request is spread over them."""
+    server spends on a request is spread over them. With `database`, only the backends serving it (a backend's
+    title: "postgres: USER DATABASE HOST(PORT) STATE")."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if f.read(9).startswith(b"postgres"):
-                    found.append(int(pid))
-        except OSError:
+                title = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # ended meanwhile
             continue
+        if title.startswith("postgres") and (database is None or f" {database} " in title + " "):
+            found.append(int(pid))
     return found
 
 

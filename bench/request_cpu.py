@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import re
 import statistics
 import time
 
+from http_bench import postgres_pids, process_cpu  # /proc, read one way for both benches
 from sqlalchemy import event
 
 from web import create_app
@@ -185,23 +185,9 @@ def _server_cpu(engine):
     url = engine.url
     if url.get_backend_name() != "postgresql" or url.host not in (None, "127.0.0.1", "localhost"):
         return lambda: float("nan")
-    marker = f" {url.database} "  # a backend's title: "postgres: USER DATABASE HOST(PORT) STATE"
-    ticks = os.sysconf("SC_CLK_TCK")
 
     def read() -> float:
-        total = 0
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    title = f.read().decode(errors="replace")
-                if marker not in title.replace("\0", " ") + " ":
-                    continue
-                with open(f"/proc/{pid}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:  # the backend ended meanwhile
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / ticks
+        return sum(process_cpu(pid) for pid in postgres_pids(url.database))
 
     return read
 
