@@ -9,7 +9,7 @@ an `ORDER BY ... LIMIT` that a partial index serves in order, to sort thousands 
 from __future__ import annotations
 
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, Grouping
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import Boolean
 
@@ -26,7 +26,12 @@ class Broad(ColumnElement[bool]):
         self.clause = clause
 
     def self_group(self, against=None):
-        return self
+        """Grouped where its condition would be (an OR under an AND or a NOT): PostgreSQL gets the condition bare."""
+        return Grouping(self) if self.clause.self_group(against=against) is not self.clause else self
+
+    def _negate(self):
+        """Its negation is the condition's own (which few rows meet: no hint)."""
+        return ~self.clause
 
 
 def broad(clause: ColumnElement[bool]) -> Broad:

@@ -143,3 +143,16 @@ def test_broad_is_likely_with_literal_values_on_sqlite_and_the_condition_itself_
         assert "likely(nominations.state IN ('registered', 'nurtured'))" in written[1]
     else:
         assert len(written) == 2 and all("likely" not in s for s in written)
+
+
+def test_broad_keeps_its_conditions_meaning_beside_and_under_others():
+    """An OR made broad stays one condition under an AND, and its negation is the condition's own, on both
+    databases (PostgreSQL gets no likely() to group it)."""
+    from sqlalchemy import or_
+
+    either = or_(Nomination.state == "registered", Nomination.unit_id == 7)
+    for dialect in (postgresql.dialect(), sqlite.dialect()):
+        anded = str(select(Nomination.id).where(broad(either), Nomination.id == 1).compile(dialect=dialect))
+        assert "(nominations.state = " in anded.replace("likely(", ""), anded
+        negated = str(select(Nomination.id).where(~broad(either)).compile(dialect=dialect))
+        assert "NOT (nominations.state = " in negated and "likely" not in negated, negated
